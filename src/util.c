@@ -1,0 +1,278 @@
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Files under /proc and /sys are small; a larger one is a hostile fixture. */
+#define MW_READ_MAX (64u << 20)
+
+int mw_root_open(struct mw_root *out, const char *path)
+{
+    const char *p = path && *path ? path : "/";
+    int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    out->fd = fd;
+    out->path = p;
+    return 0;
+}
+
+void mw_root_close(struct mw_root *root)
+{
+    if (root->fd >= 0)
+        close(root->fd);
+    root->fd = -1;
+}
+
+bool mw_root_is_live(const struct mw_root *root)
+{
+    struct stat a, b;
+    if (fstat(root->fd, &a) != 0 || stat("/", &b) != 0)
+        return false;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+const char *mw_rel(const char *path)
+{
+    while (*path == '/')
+        path++;
+    return *path ? path : ".";
+}
+
+int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len)
+{
+    int fd = openat(root->fd, mw_rel(path), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t cap = 4096, n = 0;
+    char *b = malloc(cap);
+    int rc = 0;
+    if (!b) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (;;) {
+        if (n + 1 >= cap) {
+            if (cap >= MW_READ_MAX) {
+                rc = -EFBIG;
+                goto out;
+            }
+            char *nb = realloc(b, cap * 2);
+            if (!nb) {
+                rc = -ENOMEM;
+                goto out;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, b + n, cap - n - 1);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -errno;
+            goto out;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    b[n] = '\0';
+    *buf = b;
+    b = NULL;
+    if (len)
+        *len = n;
+out:
+    free(b);
+    close(fd);
+    return rc;
+}
+
+long mw_pread_all(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (cap == 0)
+        return -EINVAL;
+    for (;;) {
+        if (n + 1 >= cap)
+            return -EFBIG;
+        ssize_t r = pread(fd, buf + n, cap - n - 1, (off_t)n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    return (long)n;
+}
+
+int mw_scan_u64(const char **p, uint64_t *out)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (!isdigit((unsigned char)*s))
+        return -EINVAL;
+    uint64_t v = 0;
+    while (isdigit((unsigned char)*s)) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        v = v * 10 + d;
+        s++;
+    }
+    *out = v;
+    *p = s;
+    return 0;
+}
+
+int mw_read_u64(const struct mw_root *root, const char *path, uint64_t *out)
+{
+    char *buf;
+    int rc = mw_read_file(root, path, &buf, NULL);
+    if (rc < 0)
+        return rc;
+    const char *p = buf;
+    uint64_t v;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (strncmp(p, "max", 3) == 0) {
+        v = UINT64_MAX;
+        p += 3;
+    } else if ((rc = mw_scan_u64(&p, &v)) < 0) {
+        goto out;
+    }
+    while (*p == ' ' || *p == '\t' || *p == '\n')
+        p++;
+    if (*p != '\0') {
+        rc = -EINVAL;
+        goto out;
+    }
+    *out = v;
+    rc = 0;
+out:
+    free(buf);
+    return rc;
+}
+
+/* Splits "12.5M" into a non-negative number and a suffix. */
+static int split_number(const char *s, double *num, const char **suffix)
+{
+    char *end;
+    if (!s || !isdigit((unsigned char)*s))
+        return -EINVAL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || v < 0)
+        return -EINVAL;
+    while (*end == ' ')
+        end++;
+    *num = v;
+    *suffix = end;
+    return 0;
+}
+
+int mw_parse_size(const char *s, uint64_t *bytes)
+{
+    static const struct {
+        const char *name;
+        unsigned shift;
+    } units[] = {
+        {"", 0},    {"b", 0},    {"k", 10},  {"kb", 10}, {"kib", 10}, {"m", 20},  {"mb", 20},
+        {"mib", 20}, {"g", 30},  {"gb", 30}, {"gib", 30}, {"t", 40},  {"tb", 40}, {"tib", 40},
+    };
+    double v;
+    const char *suf;
+    int rc = split_number(s, &v, &suf);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < MW_ARRAY_SIZE(units); i++) {
+        if (strcasecmp(suf, units[i].name) == 0) {
+            double r = v * (double)(1ull << units[i].shift);
+            if (r >= 18446744073709551615.0)
+                return -ERANGE;
+            *bytes = (uint64_t)(r + 0.5);
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int mw_parse_duration_ms(const char *s, uint64_t *ms)
+{
+    static const struct {
+        const char *name;
+        double ms;
+    } units[] = {
+        {"", 1000}, {"ms", 1}, {"s", 1000}, {"sec", 1000}, {"m", 60000}, {"min", 60000},
+        {"h", 3600000}, {"d", 86400000},
+    };
+    double v;
+    const char *suf;
+    int rc = split_number(s, &v, &suf);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < MW_ARRAY_SIZE(units); i++) {
+        if (strcmp(suf, units[i].name) == 0) {
+            double r = v * units[i].ms;
+            if (r >= 1.8e19)
+                return -ERANGE;
+            *ms = (uint64_t)(r + 0.5);
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+char *mw_fmt_size(char *buf, size_t cap, uint64_t bytes)
+{
+    static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1024.0 && u + 1 < MW_ARRAY_SIZE(names)) {
+        v /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, cap, "%" PRIu64 " B", bytes);
+    else if (v >= 100.0)
+        snprintf(buf, cap, "%.0f %s", v, names[u]);
+    else
+        snprintf(buf, cap, "%.1f %s", v, names[u]);
+    return buf;
+}
+
+char *mw_fmt_size_delta(char *buf, size_t cap, int64_t bytes)
+{
+    if (bytes == 0) {
+        snprintf(buf, cap, "0 B");
+        return buf;
+    }
+    uint64_t mag = bytes < 0 ? (uint64_t)(-(bytes + 1)) + 1 : (uint64_t)bytes;
+    char tmp[32];
+    snprintf(buf, cap, "%c%s", bytes < 0 ? '-' : '+', mw_fmt_size(tmp, sizeof(tmp), mag));
+    return buf;
+}
+
+double mw_pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+uint64_t mw_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}

@@ -1,0 +1,71 @@
+/* util: the explicit root every path is read through, whole-file reads,
+ * and the one vocabulary of sizes and durations shared by every command. */
+#ifndef MW_UTIL_H
+#define MW_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The directory that stands for "/" (the live system, or a captured tree).
+ * Every reader opens its files with openat(root->fd, relative path). */
+struct mw_root {
+    int fd;           /* O_PATH|O_DIRECTORY descriptor of the root */
+    const char *path; /* as given by the user, for messages */
+};
+
+/* Opens PATH (NULL means "/") as a root. Returns 0 or -errno. */
+int mw_root_open(struct mw_root *out, const char *path);
+
+/* Closes the root's descriptor; safe on a root that failed to open. */
+void mw_root_close(struct mw_root *root);
+
+/* True when the root is the live "/" (commands that act, not only read,
+ * refuse to act on a captured tree). */
+bool mw_root_is_live(const struct mw_root *root);
+
+/* Strips leading slashes so an absolute path resolves under the root. */
+const char *mw_rel(const char *path);
+
+/* Reads the whole file at PATH under ROOT into a NUL-terminated buffer the
+ * caller frees. *len (may be NULL) gets the byte count. Returns 0 or -errno
+ * (-EFBIG past 64 MiB); *buf is untouched on failure. */
+int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len);
+
+/* Reads an open descriptor from offset 0 into BUF (capacity CAP, NUL
+ * terminated, no allocation: safe on the daemon's kill path).
+ * Returns the byte count or -errno; -EFBIG when the file did not fit. */
+long mw_pread_all(int fd, char *buf, size_t cap);
+
+/* Reads a file holding one unsigned number (or "max", which gives
+ * UINT64_MAX). Returns 0 or -errno (-EINVAL when it is not a number). */
+int mw_read_u64(const struct mw_root *root, const char *path, uint64_t *out);
+
+/* Parses a size: a plain number is bytes; suffixes K, M, G, T (also KB,
+ * KiB, ...) are binary multiples. Returns 0 or -EINVAL / -ERANGE. */
+int mw_parse_size(const char *s, uint64_t *bytes);
+
+/* Parses a duration: a plain number is seconds; suffixes ms, s, m, h, d.
+ * Returns 0 or -EINVAL / -ERANGE; result in milliseconds. */
+int mw_parse_duration_ms(const char *s, uint64_t *ms);
+
+/* Formats BYTES with a binary unit ("3.8 GiB", "512 KiB", "0 B") into BUF.
+ * Returns BUF. */
+char *mw_fmt_size(char *buf, size_t cap, uint64_t bytes);
+
+/* Same for a signed change: "+38.0 MiB", "-1.2 GiB", "0 B". */
+char *mw_fmt_size_delta(char *buf, size_t cap, int64_t bytes);
+
+/* Parses an unsigned decimal at *p, skipping leading blanks, advancing *p.
+ * Returns 0 or -EINVAL (no digits) / -ERANGE. */
+int mw_scan_u64(const char **p, uint64_t *out);
+
+/* Percentage PART of WHOLE, 0 when WHOLE is 0. */
+double mw_pct(uint64_t part, uint64_t whole);
+
+/* Monotonic clock in milliseconds. */
+uint64_t mw_now_ms(void);
+
+#endif
