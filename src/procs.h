@@ -1,0 +1,95 @@
+/* procs: per-process files under /proc/PID, parsed into plain structs,
+ * and the oom_score_adj class names of Android's ProcessList. */
+#ifndef MW_PROCS_H
+#define MW_PROCS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+/* /proc/PID/stat, the fields memwarden uses. */
+struct mw_proc_stat {
+    int pid;
+    char comm[64]; /* between the first '(' and the LAST ')', as the kernel wrote it */
+    char state;    /* R S D Z T t X I ... */
+    int ppid;
+    unsigned long flags;  /* PF_* (PF_KTHREAD 0x00200000) */
+    uint64_t utime, stime; /* clock ticks */
+    uint64_t starttime;    /* clock ticks after boot */
+    uint64_t vsize;        /* bytes */
+    uint64_t rss_pages;
+};
+
+#define MW_PF_KTHREAD 0x00200000UL
+
+/* Parses the text of /proc/PID/stat. The command name may hold spaces,
+ * parentheses and even ") Z " (a name faking another state): the name ends
+ * at the LAST ')'. Returns 0, -EINVAL when malformed; OUT untouched then. */
+int mw_proc_stat_parse_buf(struct mw_proc_stat *out, const char *buf);
+
+/* /proc/PID/status, the fields memwarden uses (kB unless noted). */
+struct mw_proc_status {
+    int tgid;
+    uid_t uid; /* real uid */
+    uint64_t vm_rss_kb, rss_anon_kb, rss_file_kb, rss_shmem_kb, vm_swap_kb, vm_size_kb;
+    uint64_t vm_hwm_kb;
+    bool have_rss; /* kernel threads have no Vm* lines */
+};
+
+/* Parses the text of /proc/PID/status. Returns 0 or -EINVAL (no Uid line). */
+int mw_proc_status_parse_buf(struct mw_proc_status *out, const char *buf);
+
+/* /proc/PID/statm: size resident shared text lib data dt, in pages. */
+struct mw_proc_statm {
+    uint64_t size, resident, shared, text, data;
+};
+
+/* Parses the text of /proc/PID/statm. Returns 0 or -EINVAL. */
+int mw_proc_statm_parse_buf(struct mw_proc_statm *out, const char *buf);
+
+/* Memory totals of a process from smaps_rollup (or smaps summed), in kB. */
+struct mw_proc_smaps {
+    uint64_t rss, pss, pss_anon, pss_file, pss_shmem;
+    uint64_t shared_clean, shared_dirty, private_clean, private_dirty;
+    uint64_t swap, swap_pss;
+    bool have_swap_pss, have_pss_split;
+};
+
+/* Parses smaps_rollup text, or a whole smaps file (every mapping's lines
+ * are added up). Returns 0 or -ENODATA when no Rss/Pss lines were found. */
+int mw_proc_smaps_parse_buf(struct mw_proc_smaps *out, const char *buf);
+
+/* Unique set size (private pages) in kB. */
+static inline uint64_t mw_proc_smaps_uss(const struct mw_proc_smaps *s)
+{
+    return s->private_clean + s->private_dirty;
+}
+
+/* Parses an oom_score_adj file's text ("-1000".."1000"). Returns 0 or
+ * -EINVAL. */
+int mw_proc_adj_parse_buf(int *out, const char *buf);
+
+/* Name of the Android oom_score_adj class at or below ADJ: native (-1000),
+ * system (-900), persistent_proc (-800), persistent_service (-700),
+ * foreground (0), visible (100), perceptible (200), backup (300),
+ * heavy_weight (400), service (500), home (600), previous (700),
+ * service_b (800), cached (900..999), unknown (1000+, lmkd's 1001). Values
+ * between -700 and 0 belong to persistent_service. */
+const char *mw_adj_class_name(int adj);
+
+/* Parses a class name (or a number) to its oom_score_adj value. Returns 0
+ * or -EINVAL. */
+int mw_adj_class_parse(const char *s, int *adj);
+
+/* Iterates the numeric entries of ROOT/proc. Call mw_pid_iter_next until it
+ * returns 0 (end) or < 0 (-errno). */
+struct mw_pid_iter {
+    void *dir; /* DIR * */
+};
+int mw_pid_iter_open(struct mw_pid_iter *it, const struct mw_root *root);
+int mw_pid_iter_next(struct mw_pid_iter *it, int *pid); /* 1 = got one */
+void mw_pid_iter_close(struct mw_pid_iter *it);
+
+#endif
