@@ -29,10 +29,10 @@ struct mw_cg_stat {
 };
 
 struct mw_cgroup_mem {
-    int version;     /* 1 or 2 */
-    uint64_t usage;  /* bytes */
-    uint64_t limit;  /* bytes, MW_CG_UNLIMITED when none */
-    uint64_t high;   /* v2 memory.high, else MW_CG_UNLIMITED */
+    int version;         /* 1 or 2 */
+    uint64_t usage;      /* bytes */
+    uint64_t limit;      /* bytes, MW_CG_UNLIMITED when none */
+    uint64_t high;       /* v2 memory.high, else MW_CG_UNLIMITED */
     uint64_t swap_limit; /* v2 memory.swap.max / v1 memsw limit - limit; unlimited if none */
     uint64_t swap_usage;
     struct mw_cg_stat stat;
@@ -40,7 +40,7 @@ struct mw_cgroup_mem {
     /* v2 memory.events / v1 memory.oom_control + failcnt */
     uint64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill;
     bool oom_kill_disable, under_oom; /* v1 */
-    struct mw_psi psi; /* v2 memory.pressure */
+    struct mw_psi psi;                /* v2 memory.pressure */
     bool have_psi;
 };
 

@@ -11,7 +11,7 @@
 
 struct mw_json {
     FILE *f;
-    bool pretty;  /* indented, one member a line; false: one line (JSON lines) */
+    bool pretty; /* indented, one member a line; false: one line (JSON lines) */
     int depth;
     bool first[MW_JSON_MAX_DEPTH]; /* no member written yet at this depth */
 };

@@ -57,8 +57,8 @@ int mw_proc_stat_parse_buf(struct mw_proc_stat *out, const char *buf)
         if (neg)
             f[i] = 0;
     }
-    /* f[0] ppid, f[1] pgrp, f[2] session, f[3] tty, f[4] tpgid, f[5] flags, f[6..9] faults, f[10] utime, f[11] stime,
-     * f[12] cutime, f[13] cstime, f[14] priority, f[15] nice, f[16] threads,
+    /* f[0] ppid, f[1] pgrp, f[2] session, f[3] tty, f[4] tpgid, f[5] flags, f[6..9] faults, f[10]
+     * utime, f[11] stime, f[12] cutime, f[13] cstime, f[14] priority, f[15] nice, f[16] threads,
      * f[17] itrealvalue, f[18] starttime, f[19] vsize; rss follows. */
     uint64_t rss;
     if (mw_scan_u64(&p, &rss) < 0) {
@@ -222,11 +222,21 @@ static const struct {
     int adj;
     const char *name;
 } adj_classes[] = {
-    {-1000, "native"},      {-900, "system"},      {-800, "persistent_proc"},
-    {-700, "persistent_service"}, {0, "foreground"}, {100, "visible"},
-    {200, "perceptible"},   {300, "backup"},       {400, "heavy_weight"},
-    {500, "service"},       {600, "home"},         {700, "previous"},
-    {800, "service_b"},     {900, "cached"},       {1000, "unknown"},
+    {-1000, "native"},
+    {-900, "system"},
+    {-800, "persistent_proc"},
+    {-700, "persistent_service"},
+    {0, "foreground"},
+    {100, "visible"},
+    {200, "perceptible"},
+    {300, "backup"},
+    {400, "heavy_weight"},
+    {500, "service"},
+    {600, "home"},
+    {700, "previous"},
+    {800, "service_b"},
+    {900, "cached"},
+    {1000, "unknown"},
 };
 
 const char *mw_adj_class_name(int adj)

@@ -15,7 +15,7 @@ struct mw_proc_stat {
     char comm[64]; /* between the first '(' and the LAST ')', as the kernel wrote it */
     char state;    /* R S D Z T t X I ... */
     int ppid;
-    unsigned long flags;  /* PF_* (PF_KTHREAD 0x00200000) */
+    unsigned long flags;   /* PF_* (PF_KTHREAD 0x00200000) */
     uint64_t utime, stime; /* clock ticks */
     uint64_t starttime;    /* clock ticks after boot */
     uint64_t vsize;        /* bytes */

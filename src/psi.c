@@ -11,8 +11,8 @@ static int parse_line(struct mw_psi_line *out, const char *p)
     struct mw_psi_line l;
     int n = 0;
     /* %n after the last conversion tells the line really had all four. */
-    if (sscanf(p, " avg10=%lf avg60=%lf avg300=%lf total=%" SCNu64 "%n", &l.avg10, &l.avg60, &l.avg300,
-               &l.total_us, &n) != 4 ||
+    if (sscanf(p, " avg10=%lf avg60=%lf avg300=%lf total=%" SCNu64 "%n", &l.avg10, &l.avg60,
+               &l.avg300, &l.total_us, &n) != 4 ||
         n == 0)
         return -EINVAL;
     if (l.avg10 < 0 || l.avg60 < 0 || l.avg300 < 0 || l.avg10 > 100 || l.avg60 > 100 ||

@@ -189,8 +189,8 @@ int mw_parse_size(const char *s, uint64_t *bytes)
         const char *name;
         unsigned shift;
     } units[] = {
-        {"", 0},    {"b", 0},    {"k", 10},  {"kb", 10}, {"kib", 10}, {"m", 20},  {"mb", 20},
-        {"mib", 20}, {"g", 30},  {"gb", 30}, {"gib", 30}, {"t", 40},  {"tb", 40}, {"tib", 40},
+        {"", 0},     {"b", 0},  {"k", 10},  {"kb", 10},  {"kib", 10}, {"m", 20},  {"mb", 20},
+        {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40},   {"tb", 40}, {"tib", 40},
     };
     double v;
     const char *suf;
@@ -215,8 +215,8 @@ int mw_parse_duration_ms(const char *s, uint64_t *ms)
         const char *name;
         double ms;
     } units[] = {
-        {"", 1000}, {"ms", 1}, {"s", 1000}, {"sec", 1000}, {"m", 60000}, {"min", 60000},
-        {"h", 3600000}, {"d", 86400000},
+        {"", 1000},   {"ms", 1},      {"s", 1000},    {"sec", 1000},
+        {"m", 60000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000},
     };
     double v;
     const char *suf;

@@ -12,7 +12,7 @@ struct mw_zone {
     int node;
     char name[16];
     uint64_t free, min, low, high, managed, present; /* pages */
-    uint64_t protection_max; /* largest lowmem_reserve entry, pages */
+    uint64_t protection_max;                         /* largest lowmem_reserve entry, pages */
 };
 
 struct mw_zoneinfo {

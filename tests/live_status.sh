@@ -1,0 +1,51 @@
+#!/bin/sh
+# Live checks of `memwarden status` on this machine: its six memory columns
+# agree with procps `free -b` (within 0.5 % of each value, or 1 MiB for
+# small ones, as both read a moving system; up to three tries), and a
+# snapshot taken now reproduces the same JSON through --root.
+. tests/lib.sh
+
+jget() { # SECTION KEY < pretty json: the number of "KEY" inside "SECTION": {...}
+    awk -v sec="\"$1\": {" -v key="\"$2\":" '
+        index($0, sec) { inside = 1; next }
+        inside && /^  [}]/ { inside = 0 }
+        inside && index($0, key) { gsub(/[^0-9]/, "", $2); print $2; exit }'
+}
+
+if ! command -v free >/dev/null 2>&1; then
+    skip "status agrees with free" "procps free is not installed"
+else
+    agree=no
+    for try in 1 2 3; do
+        js=$("$MW_BIN" status --json); fr=$(free -b | awk '/^Mem:/ {print $2, $3, $4, $5, $6, $7}')
+        set -- $fr
+        ok_all=yes why=""
+        for pair in "total $1" "used $2" "free $3" "shared $4" "buff_cache $5" "available $6"; do
+            set -- $pair
+            mine=$(printf '%s\n' "$js" | jget memory "$1")
+            if ! awk -v a="$mine" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d;
+                    m = a > b ? a : b; exit !(d <= m * 0.005 || d <= 1048576) }'; then
+                ok_all=no why="$why $1: memwarden $mine vs free $2;"
+            fi
+        done
+        [ $ok_all = yes ] && { agree=yes; break; }
+        sleep 1
+    done
+    if [ $agree = yes ]; then ok "status agrees with free"; else fail "status agrees with free" "$why"; fi
+fi
+
+# A snapshot of this machine shows the same picture through --root (the
+# parts that do not move: total, and the free columns within 2 %).
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+if "$MW_BIN" snapshot --no-procs "$d/snap" >/dev/null 2>&1; then
+    live=$("$MW_BIN" status --json | jget memory total)
+    capt=$("$MW_BIN" --root "$d/snap" status --json | jget memory total)
+    check "snapshot reproduces MemTotal" [ "$live" = "$capt" ]
+    a=$("$MW_BIN" --root "$d/snap" status --json); b=$("$MW_BIN" --root "$d/snap" status --json)
+    check "snapshot json is byte-identical run to run" [ "$a" = "$b" ]
+    "$MW_BIN" snapshot "$d/snap" >/dev/null 2>&1
+    check "snapshot refuses a non-empty directory" [ $? -eq 1 ]
+else
+    fail "snapshot of this machine"
+fi
