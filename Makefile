@@ -90,3 +90,4 @@ clean:
 	rm -rf build build-san build-static build-aarch64 memwarden memwarden-static memwarden-aarch64 tests/out
 
 -include $(OBJ:.o=.d)
+include tests/vm/vm.mk
