@@ -38,11 +38,17 @@ static void map_one(size_t sz)
     maps[nmaps++] = p;
 }
 
+static char *volatile heap_blocks[8192];
+static size_t nheap;
+
 static void touch_heap(size_t sz)
 {
     char *p = malloc(sz);
-    if (p)
-        memset(p, 0x5a, sz); /* kept on purpose: this is the leak */
+    if (!p)
+        return;
+    memset(p, 0x5a, sz);
+    /* kept on purpose, where the compiler cannot prove it unused: the leak */
+    heap_blocks[nheap++ % 8192] = p;
 }
 
 int main(int argc, char **argv)
