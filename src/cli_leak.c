@@ -547,7 +547,15 @@ int cli_leak(struct mw_ctx *ctx, int argc, char **argv)
                 mw_json_object_end(&j);
             }
             mw_json_array_end(&j);
-            mw_json_u64(&j, "samples", w->n);
+            mw_json_u64(&j, "sample_count", w->n);
+            mw_json_array_begin(&j, "samples");
+            for (size_t i = 0; i < w->n; i++) {
+                mw_json_object_begin(&j, NULL);
+                mw_json_fixed(&j, "t", w->t[i], 3);
+                mw_json_fixed(&j, "bytes", w->v[i], 0);
+                mw_json_object_end(&j);
+            }
+            mw_json_array_end(&j);
             if (o.from)
                 mw_json_u64(&j, "skipped_lines", bad);
             mw_json_array_begin(&j, "targets");
