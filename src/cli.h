@@ -45,5 +45,6 @@ int mw_opt_uint(const char *opt, const char *arg, unsigned long lo, unsigned lon
 int cli_status(struct mw_ctx *ctx, int argc, char **argv);
 int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv);
 int cli_leak(struct mw_ctx *ctx, int argc, char **argv);
+int cli_watch(struct mw_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct mw_command commands[] = {
     {"status", cli_status, "memory at a glance: free explained, swap/zram, PSI, verdict"},
     {"snapshot", cli_snapshot, "capture every file memwarden reads into a directory"},
     {"leak", cli_leak, "is it a leak? trend of a process or the kernel, and where it grows"},
+    {"watch", cli_watch, "sample a process or the system every N s, with deltas; --record"},
 };
 
 void mw_err(const char *fmt, ...)
