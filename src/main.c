@@ -17,6 +17,7 @@ static const struct mw_command commands[] = {
     {"snapshot", cli_snapshot, "capture every file memwarden reads into a directory"},
     {"leak", cli_leak, "is it a leak? trend of a process or the kernel, and where it grows"},
     {"watch", cli_watch, "sample a process or the system every N s, with deltas; --record"},
+    {"slab", cli_slab, "kernel slab caches: biggest, growing, and what to do"},
 };
 
 void mw_err(const char *fmt, ...)
