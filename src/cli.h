@@ -47,5 +47,6 @@ int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv);
 int cli_leak(struct mw_ctx *ctx, int argc, char **argv);
 int cli_watch(struct mw_ctx *ctx, int argc, char **argv);
 int cli_slab(struct mw_ctx *ctx, int argc, char **argv);
+int cli_shm(struct mw_ctx *ctx, int argc, char **argv);
 
 #endif

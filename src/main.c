@@ -18,6 +18,7 @@ static const struct mw_command commands[] = {
     {"leak", cli_leak, "is it a leak? trend of a process or the kernel, and where it grows"},
     {"watch", cli_watch, "sample a process or the system every N s, with deltas; --record"},
     {"slab", cli_slab, "kernel slab caches: biggest, growing, and what to do"},
+    {"shm", cli_shm, "SysV segments and /dev/shm files: owners, attaches, orphans"},
 };
 
 void mw_err(const char *fmt, ...)

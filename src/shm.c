@@ -234,6 +234,11 @@ static void find_users(const struct mw_root *root, struct mw_shm_report *r)
     mw_pid_iter_close(&it);
 }
 
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp(((const struct mw_shm_file *)a)->path, ((const struct mw_shm_file *)b)->path);
+}
+
 int mw_shm_scan(const struct mw_root *root, struct mw_shm_report *out)
 {
     struct mw_shm_report r;
@@ -261,6 +266,8 @@ int mw_shm_scan(const struct mw_root *root, struct mw_shm_report *out)
         mw_shm_report_free(&r);
         return -ENOMEM;
     }
+    if (r.nfile > 1)
+        qsort(r.file, r.nfile, sizeof(*r.file), cmp_file);
     find_users(root, &r);
     for (size_t i = 0; i < r.nfile; i++) {
         r.devshm_bytes += r.file[i].alloc_bytes;
