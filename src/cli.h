@@ -48,5 +48,6 @@ int cli_leak(struct mw_ctx *ctx, int argc, char **argv);
 int cli_watch(struct mw_ctx *ctx, int argc, char **argv);
 int cli_slab(struct mw_ctx *ctx, int argc, char **argv);
 int cli_shm(struct mw_ctx *ctx, int argc, char **argv);
+int cli_analyze(struct mw_ctx *ctx, int argc, char **argv);
 
 #endif

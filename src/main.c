@@ -19,6 +19,7 @@ static const struct mw_command commands[] = {
     {"watch", cli_watch, "sample a process or the system every N s, with deltas; --record"},
     {"slab", cli_slab, "kernel slab caches: biggest, growing, and what to do"},
     {"shm", cli_shm, "SysV segments and /dev/shm files: owners, attaches, orphans"},
+    {"analyze", cli_analyze, "free memory over time from a log: too big, declining, stable"},
 };
 
 void mw_err(const char *fmt, ...)
