@@ -49,5 +49,6 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv);
 int cli_slab(struct mw_ctx *ctx, int argc, char **argv);
 int cli_shm(struct mw_ctx *ctx, int argc, char **argv);
 int cli_analyze(struct mw_ctx *ctx, int argc, char **argv);
+int cli_diff(struct mw_ctx *ctx, int argc, char **argv);
 
 #endif

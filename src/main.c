@@ -20,6 +20,7 @@ static const struct mw_command commands[] = {
     {"slab", cli_slab, "kernel slab caches: biggest, growing, and what to do"},
     {"shm", cli_shm, "SysV segments and /dev/shm files: owners, attaches, orphans"},
     {"analyze", cli_analyze, "free memory over time from a log: too big, declining, stable"},
+    {"diff", cli_diff, "what grew and what shrank between two snapshots"},
 };
 
 void mw_err(const char *fmt, ...)
