@@ -15,6 +15,12 @@
 static const struct mw_command commands[] = {
     {"status", cli_status, "memory at a glance: free explained, swap/zram, PSI, verdict"},
     {"snapshot", cli_snapshot, "capture every file memwarden reads into a directory"},
+    {"leak", cli_leak, "is it a leak? trend of a process or the kernel, and where it grows"},
+    {"watch", cli_watch, "sample a process or the system every N s, with deltas; --record"},
+    {"slab", cli_slab, "kernel slab caches: biggest, growing, and what to do"},
+    {"shm", cli_shm, "SysV segments and /dev/shm files: owners, attaches, orphans"},
+    {"analyze", cli_analyze, "free memory over time from a log: too big, declining, stable"},
+    {"diff", cli_diff, "what grew and what shrank between two snapshots"},
 };
 
 static void usage(FILE *f)

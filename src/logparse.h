@@ -1,0 +1,91 @@
+/* logparse: free-memory time series from other tools' logs, for
+ * `memwarden analyze` — a module printing its free heap ("Mem Free Size
+ * KB: 812", the Luat FAQ's every-2-s line), `free -k`/`free -m` output
+ * appended by a cron job, memwarden's own --record JSON lines, or any log
+ * with a user's regular expression. Pure: text in, series out. */
+#ifndef MW_LOGPARSE_H
+#define MW_LOGPARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mw_log_format {
+    MW_LOG_AUTO = 0,
+    MW_LOG_FREEHEAP, /* "Mem Free Size KB: 812" lines */
+    MW_LOG_FREE,     /* repeated free(1) output: the "Mem:" line */
+    MW_LOG_RECORD,   /* memwarden --record JSON lines (MemAvailable) */
+    MW_LOG_PATTERN,  /* --pattern REGEX, one capture group */
+};
+
+struct mw_log_opts {
+    enum mw_log_format format;
+    double interval_s;   /* time between samples when the log has no times (> 0) */
+    const char *pattern; /* extended regex with one capture group (MW_LOG_PATTERN) */
+    uint64_t unit_bytes; /* bytes per unit of the numbers; 0 = from the log (KB/-k/-m...) */
+};
+
+struct mw_log_point {
+    double t_s;   /* seconds: from a timestamp, or index * interval */
+    double bytes; /* free (or available) memory */
+    unsigned line; /* 1-based line number */
+};
+
+struct mw_log_series {
+    struct mw_log_point *p; /* malloc'd */
+    size_t n, cap;
+    enum mw_log_format format;
+    bool timestamps;       /* times came from the log */
+    bool available;        /* the values are "available" (free(1) with that column, records) */
+    double total_bytes;    /* total memory when the log says (free's total), else 0 */
+    unsigned skipped;      /* non-blank lines that held no sample and were not structure */
+    unsigned bad_values;   /* sample lines whose number did not parse (also in skipped) */
+};
+
+/* Parses BUF per O. Returns 0, -EINVAL (bad regex; or no capture group),
+ * -ENODATA (format not recognised in AUTO mode) or -ENOMEM. OUT is
+ * untouched on failure; free it with mw_log_series_free. */
+int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log_series *out);
+
+void mw_log_series_free(struct mw_log_series *s);
+
+/* Parses a timestamp at the start of S (after blanks and one '['):
+ * "2024-05-01 12:00:00[.123]", "2024-05-01T12:00:00", date(1)'s
+ * "Wed May  1 12:00:00 UTC 2024", or a bare "12:00:00[.123]" (seconds of
+ * the day). Returns true and *T_S (epoch seconds, or seconds of the day
+ * with *DAY_ONLY set). */
+bool mw_log_timestamp(const char *s, double *t_s, bool *day_only);
+
+/* "freeheap", "free", "record", "pattern", "auto". */
+const char *mw_log_format_name(enum mw_log_format f);
+
+/* What analyze concludes from a free-memory series. */
+enum mw_log_verdict { MW_LOG_STABLE = 0, MW_LOG_TOO_BIG, MW_LOG_DECLINE, MW_LOG_UNKNOWN };
+
+struct mw_log_analysis {
+    enum mw_log_verdict verdict;
+    double first_bytes, last_bytes, max_bytes;
+    double min_bytes, min_at_s;
+    unsigned min_line;
+    bool below_danger;          /* the minimum is at or under the danger line */
+    double slope_bytes_per_hour; /* of free memory (negative: declining) */
+    double time_to_danger_s;    /* at the slope, from the last sample; -1 never */
+    double time_to_zero_s;
+    double window_s;
+    const char *shape; /* trend shape name */
+};
+
+/* Decides: too_big when the first samples (the first tenth, 1..5 of them)
+ * are already under 2 x DANGER_BYTES or under 10 % of the total (or the
+ * maximum seen); decline when free memory falls beyond BAND_BYTES (0:
+ * 5 % of the maximum, at least DANGER/4) and does not come back (a
+ * garbage collector's sawtooth with a steady floor is stable; the default
+ * band is also capped at 50 MB per hour of log, as for `leak`); else
+ * stable. Returns 0 or -EINVAL (fewer than 2 samples) / -ENOMEM. */
+int mw_log_analyze(const struct mw_log_series *s, double danger_bytes, double band_bytes,
+                   struct mw_log_analysis *out);
+
+/* "stable", "too_big", "decline", "unknown". */
+const char *mw_log_verdict_name(enum mw_log_verdict v);
+
+#endif

@@ -1,0 +1,54 @@
+#!/bin/sh
+# analyze on committed logs of every format (golden outputs): Luat-style
+# "Mem Free Size KB" lines (decline, too big from the start, a collector's
+# sawtooth), free -k from a cron job with dates, free -m, old procps free,
+# a memwarden record, and --pattern; garbage lines are skipped and counted.
+. tests/lib.sh
+G=tests/golden/analyze
+L=tests/fixtures/logs
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+UPDATE=${MW_UPDATE_GOLDEN:-0}
+
+golden() { # NAME EXPECTED_RC ARGS...
+    n=$1 want=$2; shift 2
+    "$MW_BIN" analyze "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
+    [ "$UPDATE" = 1 ] && cp "$tmp/out" "$G/$n.out"
+    if [ "$rc" = "$want" ] && cmp -s "$tmp/out" "$G/$n.out"; then ok "analyze_$n"; else
+        fail "analyze_$n" "rc=$rc want $want" "$(diff "$G/$n.out" "$tmp/out" | head -20)" "$(cat "$tmp/err")"; fi
+}
+golden luat_decline 3 $L/luat-decline.log
+golden luat_toobig 3 $L/luat-toobig.log
+golden luat_stable 0 $L/luat-stable.log
+golden free_k_cron 3 $L/free-k-cron.log
+golden free_m_stable 0 $L/free-m-stable.log
+golden free_old 3 $L/free-old.log
+golden record 3 tests/fixtures/records/visioncore-2h.jsonl
+golden pattern 3 $L/rtos-pattern.log --pattern 'heap_free=([0-9a-z]+)' --interval 10s
+golden luat_decline_json 3 $L/luat-decline.log --json
+golden luat_toobig_json 0 $L/luat-toobig.log --json --danger 100K
+golden free_k_cron_json 3 $L/free-k-cron.log --json
+
+member() { grep -m1 "^  \"$2\": " "$1" | sed 's/^  "[^"]*": //; s/,$//; s/"//g'; }
+"$MW_BIN" analyze $L/luat-decline.log --json >"$tmp/j"
+check analyze_counts_garbage test "$(member "$tmp/j" skipped_lines)" = 15
+"$MW_BIN" analyze $L/free-k-cron.log --json >"$tmp/j"
+check analyze_free_garbage test "$(member "$tmp/j" skipped_lines)" = 2
+check analyze_free_uses_dates test "$(member "$tmp/j" timestamps)" = true
+"$MW_BIN" analyze $L/luat-stable.log --danger 700K --json >"$tmp/j"; rc=$?
+check analyze_danger_option test "$rc/$(member "$tmp/j" below_danger)/$(member "$tmp/j" verdict)" = "3/true/too_big"
+cat $L/luat-toobig.log | "$MW_BIN" analyze - --json >"$tmp/j"
+check analyze_stdin test "$(member "$tmp/j" verdict)" = too_big
+"$MW_BIN" analyze $L/luat-toobig.log --interval 1m --json >"$tmp/j"
+check analyze_interval_option test "$(member "$tmp/j" window_s)" = 3540
+
+# errors
+"$MW_BIN" analyze >/dev/null 2>&1; r1=$?
+"$MW_BIN" analyze $L/rtos-pattern.log --pattern 'heap_free=[0-9]+' >/dev/null 2>&1; r2=$?
+"$MW_BIN" analyze "$tmp/missing.log" >/dev/null 2>&1; r3=$?
+printf 'hello\nworld\n' >"$tmp/unknown.log"
+"$MW_BIN" analyze "$tmp/unknown.log" >/dev/null 2>&1; r4=$?
+printf 'Mem Free Size KB: 5\n' >"$tmp/one.log"
+"$MW_BIN" analyze "$tmp/one.log" >/dev/null 2>&1; r5=$?
+"$MW_BIN" analyze $L/luat-stable.log --unit parsecs >/dev/null 2>&1; r6=$?
+check analyze_errors test "$r1$r2$r3$r4$r5$r6" = 221112

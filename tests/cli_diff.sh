@@ -1,0 +1,36 @@
+#!/bin/sh
+# diff on a hand-built pair of snapshot trees (tests/fixtures/diff-a, -b:
+# the `memwarden snapshot` layout): a process that grew, one restarted
+# under a new PID whose old PID was reused, one gone, new ones (one with a
+# hostile name), a truncated stat, dentry growth. Golden outputs.
+. tests/lib.sh
+G=tests/golden/diff
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+A=tests/fixtures/diff-a B=tests/fixtures/diff-b
+UPDATE=${MW_UPDATE_GOLDEN:-0}
+golden() { # NAME EXPECTED_RC ARGS...
+    n=$1 want=$2; shift 2
+    "$MW_BIN" diff "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
+    [ "$UPDATE" = 1 ] && cp "$tmp/out" "$G/$n.out"
+    if [ "$rc" = "$want" ] && cmp -s "$tmp/out" "$G/$n.out"; then ok "diff_$n"; else
+        fail "diff_$n" "rc=$rc want $want" "$(diff "$G/$n.out" "$tmp/out" | head -20)" "$(cat "$tmp/err")"; fi
+}
+golden text 0 $A $B
+golden json 0 $A $B --json
+golden top3 0 $A $B --top 3
+golden same 0 $A $A
+
+"$MW_BIN" diff $A $B --json >"$tmp/j"
+tr -d ' \n' <"$tmp/j" >"$tmp/flat"
+check diff_restart_matched_by_program grep -q '"change":"restarted","comm":"visioncore","program":"python3","pid_a":200,"pid_b":300' "$tmp/flat"
+check diff_reused_pid_is_new grep -q '"change":"new","comm":"sh","program":"sh","pid_b":200' "$tmp/flat"
+check diff_same_process_grew grep -q '"change":"same","comm":"nginx","program":"nginx","pid_a":100,"pid_b":100' "$tmp/flat"
+check diff_unchanged_left_out sh -c "! grep -q '\"cron\"' '$tmp/flat'"
+check diff_slab_dentry_first sh -c "grep -o '\"slab\":\[{\"cache\":\"[a-z0-9_-]*\"' '$tmp/flat' | grep -q dentry"
+"$MW_BIN" diff / / >/dev/null 2>&1; rc=$?
+check diff_live_roots test $rc = 0
+"$MW_BIN" diff $A >/dev/null 2>&1; r1=$?
+"$MW_BIN" diff $A "$tmp/none" >/dev/null 2>&1; r2=$?
+"$MW_BIN" diff $A tests/fixtures/slab-live >/dev/null 2>&1; r3=$?
+check diff_errors test "$r1$r2$r3" = 211

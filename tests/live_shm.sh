@@ -1,0 +1,57 @@
+#!/bin/sh
+# Live: a SysV segment whose creator is gone (ipcmk exits at once) and an
+# unused /dev/shm file are found as orphans and removed only with --yes,
+# only the ones named (--shmid/--path: the test never touches anything it
+# did not create); a /dev/shm file held open by a process is no orphan.
+. tests/lib.sh
+command -v ipcmk >/dev/null 2>&1 || { skip live_shm "no ipcmk"; exit 0; }
+[ -r /proc/sysvipc/shm ] || { skip live_shm "no /proc/sysvipc/shm"; exit 0; }
+[ -d /dev/shm ] && [ -w /dev/shm ] || { skip live_shm "no writable /dev/shm"; exit 0; }
+tmp=$(mktemp -d)
+id=$(ipcmk -M 65536 2>/dev/null | sed -n 's/.*id: *\([0-9][0-9]*\).*/\1/p')
+[ -n "$id" ] || { rm -rf "$tmp"; skip live_shm "ipcmk could not create a segment"; exit 0; }
+f1=/dev/shm/mw-test-orphan.$$
+f2=/dev/shm/mw-test-held.$$
+holder=""
+cleanup() {
+    grep -q "^ *[-0-9][0-9]* *$id " /proc/sysvipc/shm && ipcrm -m "$id" 2>/dev/null
+    [ -n "$holder" ] && kill "$holder" 2>/dev/null
+    rm -f "$f1" "$f2"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+dd if=/dev/zero of="$f1" bs=4096 count=16 2>/dev/null
+dd if=/dev/zero of="$f2" bs=4096 count=4 2>/dev/null
+sleep 30 <"$f2" &
+holder=$!
+sleep 0.2
+
+"$MW_BIN" shm --json >"$tmp/j" 2>&1
+seg=$(tr -d ' \n' <"$tmp/j" | grep -o "{\"shmid\":$id,[^}]*}")
+case "$seg" in
+*'"nattch":0'*'"creator_alive":false'*'"orphan":true'*) ok shm_finds_sysv_orphan ;;
+*) fail shm_finds_sysv_orphan "$seg" ;;
+esac
+o1=$(tr -d ' \n' <"$tmp/j" | grep -o "{\"path\":\"$f1\",[^}]*}")
+o2=$(tr -d ' \n' <"$tmp/j" | grep -o "{\"path\":\"$f2\",[^}]*}")
+case "$o1" in *'"orphan":true'*) ok shm_finds_devshm_orphan ;; *) fail shm_finds_devshm_orphan "$o1" ;; esac
+case "$o2" in *'"users":1,"orphan":false'*) ok shm_held_file_not_orphan ;; *) fail shm_held_file_not_orphan "$o2" ;; esac
+
+"$MW_BIN" shm --remove-orphans --shmid "$id" --path "$f1" >"$tmp/dry" 2>&1; rc=$?
+if [ $rc = 3 ] && grep -q "would remove SysV segment shmid $id " "$tmp/dry" &&
+    grep -q "^ *[-0-9][0-9]* *$id " /proc/sysvipc/shm && [ -e "$f1" ]; then
+    ok shm_dry_run_keeps
+else
+    fail shm_dry_run_keeps "rc=$rc" "$(cat "$tmp/dry")"
+fi
+"$MW_BIN" shm --remove-orphans --yes --shmid "$id" --path "$f1" >"$tmp/rm" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "removed SysV segment shmid $id " "$tmp/rm" && grep -q "removed $f1" "$tmp/rm" &&
+    ! grep -q "^ *[-0-9][0-9]* *$id " /proc/sysvipc/shm && [ ! -e "$f1" ] && [ -e "$f2" ]; then
+    ok shm_remove_orphans_yes
+else
+    fail shm_remove_orphans_yes "rc=$rc" "$(cat "$tmp/rm")"
+fi
+n=$(grep -c . "$tmp/rm")
+check shm_removes_only_named test "$n" = 2
+"$MW_BIN" --root "$FIX/shm-a" shm --remove-orphans --yes >"$tmp/o" 2>&1; rc=$?
+check shm_remove_refuses_root test $rc = 1
