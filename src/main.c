@@ -15,6 +15,8 @@
 static const struct mw_command commands[] = {
     {"status", cli_status, "memory at a glance: free explained, swap/zram, PSI, verdict"},
     {"snapshot", cli_snapshot, "capture every file memwarden reads into a directory"},
+    {"top", cli_top, "processes by PSS/USS/RSS/swap with oom_score_adj class and cgroup"},
+    {"prio", cli_prio, "show and set oom_score_adj by class name; apply a rules file"},
 };
 
 void mw_err(const char *fmt, ...)
