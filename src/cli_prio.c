@@ -19,60 +19,59 @@
 
 static void prio_usage(FILE *f)
 {
-    fprintf(
-        f,
-        "NAME\n"
-        "    memwarden prio - show and set oom_score_adj by class name\n"
-        "\n"
-        "SYNOPSIS\n"
-        "    memwarden [--root DIR] prio [show] [PID...] [--match REGEX] [--all] [--json]\n"
-        "    memwarden prio set VALUE (PID... | --match REGEX) [--dry-run] [--force] [--json]\n"
-        "    memwarden [--root DIR] prio apply RULES [--dry-run] [--force] [--json]\n"
-        "\n"
-        "DESCRIPTION\n"
-        "    oom_score_adj (-1000..1000) tells the kernel's OOM killer, and\n"
-        "    memwarden's daemon, whom to kill first: the highest value goes first,\n"
-        "    -1000 never. VALUE is a number or one of Android's class names:\n"
-        "      native -1000  system -900  persistent_proc -800  persistent_service -700\n"
-        "      foreground 0  visible 100  perceptible 200  backup 300  heavy_weight 400\n"
-        "      service 500  home 600  previous 700  service_b 800  cached 900\n"
-        "\n"
-        "    show lists processes with their value, class and oom_score, highest\n"
-        "    first. set changes one or more PIDs, or every process whose full command\n"
-        "    line matches the POSIX extended REGEX (memwarden itself, kernel threads\n"
-        "    and zombies never match). apply reads a rules file, one rule a line,\n"
-        "    the first matching rule wins:\n"
-        "      # pattern (regex on the command line)  ->  class or number\n"
-        "      ^/usr/bin/camera-daemon                ->  foreground\n"
-        "      indexer|thumbnailer                    =   cached\n"
-        "    and prints what it changed. The daemon applies the same file to new\n"
-        "    processes; this is how a plain Linux board gets the process classes\n"
-        "    that Android's ActivityManager gives lmkd.\n"
-        "\n"
-        "    Every target is checked first (it exists, is not a kernel thread or\n"
-        "    zombie, is not PID 1 without --force); if a write then fails, the\n"
-        "    values already written are put back. Lowering a value below 0 (or\n"
-        "    below the floor a privileged process set) needs CAP_SYS_RESOURCE.\n"
-        "    Writing works only on the live system, not under --root (--dry-run\n"
-        "    does).\n"
-        "\n"
-        "OPTIONS\n"
-        "    --match REGEX  every process whose command line matches\n"
-        "    --dry-run      print what would change, change nothing\n"
-        "    --force        allow PID 1 (init: if it dies, the machine goes down)\n"
-        "    -a, --all      show: include kernel threads and zombies\n"
-        "    --json         JSON output (show: {\"processes\"}; set/apply: {\"changes\"})\n"
-        "    -h, --help     this text\n"
-        "\n"
-        "EXIT STATUS\n"
-        "    0 success, 1 failure (no such process, permission denied: nothing\n"
-        "    changed), 2 usage error (bad value, bad regex, bad rules file).\n"
-        "\n"
-        "EXAMPLES\n"
-        "    memwarden prio\n"
-        "    memwarden prio set foreground 1234\n"
-        "    memwarden prio set cached --match 'indexer'\n"
-        "    memwarden prio apply /etc/memwarden/prio.rules --dry-run\n");
+    fprintf(f,
+            "NAME\n"
+            "    memwarden prio - show and set oom_score_adj by class name\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden [--root DIR] prio [show] [PID...] [--match REGEX] [--all] [--json]\n"
+            "    memwarden prio set VALUE (PID... | --match REGEX) [--dry-run] [--force] [--json]\n"
+            "    memwarden [--root DIR] prio apply RULES [--dry-run] [--force] [--json]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    oom_score_adj (-1000..1000) tells the kernel's OOM killer, and\n"
+            "    memwarden's daemon, whom to kill first: the highest value goes first,\n"
+            "    -1000 never. VALUE is a number or one of Android's class names:\n"
+            "      native -1000  system -900  persistent_proc -800  persistent_service -700\n"
+            "      foreground 0  visible 100  perceptible 200  backup 300  heavy_weight 400\n"
+            "      service 500  home 600  previous 700  service_b 800  cached 900\n"
+            "\n"
+            "    show lists processes with their value, class and oom_score, highest\n"
+            "    first. set changes one or more PIDs, or every process whose full command\n"
+            "    line matches the POSIX extended REGEX (memwarden itself, kernel threads\n"
+            "    and zombies never match). apply reads a rules file, one rule a line,\n"
+            "    the first matching rule wins:\n"
+            "      # pattern (regex on the command line)  ->  class or number\n"
+            "      ^/usr/bin/camera-daemon                ->  foreground\n"
+            "      indexer|thumbnailer                    =   cached\n"
+            "    and prints what it changed. The daemon applies the same file to new\n"
+            "    processes; this is how a plain Linux board gets the process classes\n"
+            "    that Android's ActivityManager gives lmkd.\n"
+            "\n"
+            "    Every target is checked first (it exists, is not a kernel thread or\n"
+            "    zombie, is not PID 1 without --force); if a write then fails, the\n"
+            "    values already written are put back. Lowering a value below 0 (or\n"
+            "    below the floor a privileged process set) needs CAP_SYS_RESOURCE.\n"
+            "    Writing works only on the live system, not under --root (--dry-run\n"
+            "    does).\n"
+            "\n"
+            "OPTIONS\n"
+            "    --match REGEX  every process whose command line matches\n"
+            "    --dry-run      print what would change, change nothing\n"
+            "    --force        allow PID 1 (init: if it dies, the machine goes down)\n"
+            "    -a, --all      show: include kernel threads and zombies\n"
+            "    --json         JSON output (show: {\"processes\"}; set/apply: {\"changes\"})\n"
+            "    -h, --help     this text\n"
+            "\n"
+            "EXIT STATUS\n"
+            "    0 success, 1 failure (no such process, permission denied: nothing\n"
+            "    changed), 2 usage error (bad value, bad regex, bad rules file).\n"
+            "\n"
+            "EXAMPLES\n"
+            "    memwarden prio\n"
+            "    memwarden prio set foreground 1234\n"
+            "    memwarden prio set cached --match 'indexer'\n"
+            "    memwarden prio apply /etc/memwarden/prio.rules --dry-run\n");
 }
 
 struct prio_change {
@@ -90,9 +89,12 @@ struct prio_opts {
 static int parse_opts(const char *sub, int argc, char **argv, struct prio_opts *o)
 {
     static const struct option opts[] = {
-        {"match", required_argument, NULL, 'm'}, {"dry-run", no_argument, NULL, 'd'},
-        {"force", no_argument, NULL, 'f'},       {"json", no_argument, NULL, 'j'},
-        {"all", no_argument, NULL, 'a'},         {"help", no_argument, NULL, 'h'},
+        {"match", required_argument, NULL, 'm'},
+        {"dry-run", no_argument, NULL, 'd'},
+        {"force", no_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'},
+        {"all", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
         {0},
     };
     int c;
@@ -261,8 +263,7 @@ static int prio_show(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int np
             mw_json_object_end(&j);
         } else {
             char adj[16], score[16];
-            snprintf(adj, sizeof(adj), (p->flags & MW_PROC_NO_ADJ) ? "?" : "%d",
-                     p->oom_score_adj);
+            snprintf(adj, sizeof(adj), (p->flags & MW_PROC_NO_ADJ) ? "?" : "%d", p->oom_score_adj);
             snprintf(score, sizeof(score), (p->flags & MW_PROC_NO_SCORE) ? "?" : "%ld",
                      p->oom_score);
             if (strlen(ub) > 8) {
@@ -363,7 +364,10 @@ static void report(const struct prio_opts *o, const struct prio_change *ch, size
     if (skipped_pid1)
         printf("PID 1 skipped (%s); --force to include it\n", skipped_pid1);
     printf("%zu %s, %zu already at that value\n", n,
-           o->dry_run ? "would change" : failed ? "rolled back" : "changed", unchanged);
+           o->dry_run ? "would change"
+           : failed   ? "rolled back"
+                      : "changed",
+           unchanged);
 }
 
 static int explain_failure(const struct prio_change *c, int e)
@@ -398,8 +402,8 @@ static int prio_set(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npo
         if (adj == 1001 && strcmp(pos[0], "unknown") == 0)
             return mw_usage_error("prio", "'unknown' is lmkd's 1001, above the kernel's "
                                           "limit of 1000: use 'cached' or 1000");
-        return mw_usage_error("prio",
-                              "'%s' is not a class name or a number from -1000 to 1000", pos[0]);
+        return mw_usage_error("prio", "'%s' is not a class name or a number from -1000 to 1000",
+                              pos[0]);
     }
     if (npos == 1 && !o->match)
         return mw_usage_error("prio", "set %s: which processes? Give PIDs or --match REGEX",
@@ -590,7 +594,9 @@ int cli_prio(struct mw_ctx *ctx, int argc, char **argv)
         return rc == 1 ? MW_EXIT_OK : rc;
     }
     const char *sub = npos > 0 ? pos[0] : "show";
-    if (strcmp(sub, "set") == 0)
+    if (npos == 0)
+        rc = prio_show(ctx, &o, pos, 0);
+    else if (strcmp(sub, "set") == 0)
         rc = prio_set(ctx, &o, pos + 1, npos - 1);
     else if (strcmp(sub, "apply") == 0)
         rc = prio_apply(ctx, &o, pos + 1, npos - 1);

@@ -19,64 +19,62 @@
 
 static void top_usage(FILE *f)
 {
-    fprintf(
-        f,
-        "NAME\n"
-        "    memwarden top - processes by memory, with their oom_score_adj class\n"
-        "\n"
-        "SYNOPSIS\n"
-        "    memwarden [--root DIR] top [--sort KEY] [--by GROUP] [--user USER]\n"
-        "                               [--cgroup PREFIX] [--match REGEX] [-n N]\n"
-        "                               [--all] [--wide] [--json]\n"
-        "\n"
-        "DESCRIPTION\n"
-        "    One row per process: PID, user, PSS (proportional set size: shared pages\n"
-        "    divided among their users; the column that adds up to real memory), USS\n"
-        "    (private pages: what killing it frees at least), RSS, swap (SwapPss when\n"
-        "    the kernel has it), oom_score_adj with its Android class name (native\n"
-        "    -1000, system -900, persistent_proc -800, persistent_service -700,\n"
-        "    foreground 0, visible 100, perceptible 200, backup 300, heavy_weight 400,\n"
-        "    service 500, home 600, previous 700, service_b 800, cached 900-1000),\n"
-        "    oom_score, the memory cgroup and the command line. A totals line ends\n"
-        "    the table; it covers every process that passed the filters, also when\n"
-        "    -n shows fewer.\n"
-        "\n"
-        "    Memory comes from /proc/PID/smaps_rollup (one read per process), else\n"
-        "    smaps; where neither may be read (another user's process, without\n"
-        "    root) from statm: those values are marked '~' (PSS shown as RSS, an\n"
-        "    upper bound; USS as RSS minus shared pages). '?' marks a value that\n"
-        "    could not be read. Kernel threads and zombies hold no memory of their\n"
-        "    own and are left out unless --all. A process that exits while it is\n"
-        "    read is left out.\n"
-        "\n"
-        "OPTIONS\n"
-        "    --sort KEY       pss (default), uss, rss, swap, adj (highest first: the\n"
-        "                     order a killer takes them) or pid\n"
-        "    --by GROUP       sum the processes of one program (like ps_mem), of one\n"
-        "                     cgroup (which service or container holds the memory),\n"
-        "                     or of one oom_score_adj class, with the PSS a killer\n"
-        "                     could free killing every class down to that one\n"
-        "    --user USER      only processes of USER (name or uid)\n"
-        "    --cgroup PREFIX  only processes in cgroup PREFIX or below it\n"
-        "    --match REGEX    only processes whose full command line matches the\n"
-        "                     POSIX extended REGEX (memwarden itself is left out)\n"
-        "    -n, --limit N    show the first N rows\n"
-        "    -a, --all        include kernel threads and zombies\n"
-        "    -w, --wide       do not cut the command line and cgroup to the\n"
-        "                     terminal width (120 columns when not a terminal)\n"
-        "    --json           JSON: {\"processes\": [...], \"total\": {...}}, sizes in\n"
-        "                     bytes; with --by: {\"by\", \"groups\": [...], \"total\"}\n"
-        "    -h, --help       this text\n"
-        "\n"
-        "EXIT STATUS\n"
-        "    0 success, 1 /proc could not be read, 2 usage error.\n"
-        "\n"
-        "EXAMPLES\n"
-        "    memwarden top -n 10\n"
-        "    memwarden top --by program\n"
-        "    memwarden top --by class          # what each kill level would free\n"
-        "    memwarden top --match 'python.*server' --sort swap\n"
-        "    memwarden --root /tmp/capture top --json\n");
+    fprintf(f, "NAME\n"
+               "    memwarden top - processes by memory, with their oom_score_adj class\n"
+               "\n"
+               "SYNOPSIS\n"
+               "    memwarden [--root DIR] top [--sort KEY] [--by GROUP] [--user USER]\n"
+               "                               [--cgroup PREFIX] [--match REGEX] [-n N]\n"
+               "                               [--all] [--wide] [--json]\n"
+               "\n"
+               "DESCRIPTION\n"
+               "    One row per process: PID, user, PSS (proportional set size: shared pages\n"
+               "    divided among their users; the column that adds up to real memory), USS\n"
+               "    (private pages: what killing it frees at least), RSS, swap (SwapPss when\n"
+               "    the kernel has it), oom_score_adj with its Android class name (native\n"
+               "    -1000, system -900, persistent_proc -800, persistent_service -700,\n"
+               "    foreground 0, visible 100, perceptible 200, backup 300, heavy_weight 400,\n"
+               "    service 500, home 600, previous 700, service_b 800, cached 900-1000),\n"
+               "    oom_score, the memory cgroup and the command line. A totals line ends\n"
+               "    the table; it covers every process that passed the filters, also when\n"
+               "    -n shows fewer.\n"
+               "\n"
+               "    Memory comes from /proc/PID/smaps_rollup (one read per process), else\n"
+               "    smaps; where neither may be read (another user's process, without\n"
+               "    root) from statm: those values are marked '~' (PSS shown as RSS, an\n"
+               "    upper bound; USS as RSS minus shared pages). '?' marks a value that\n"
+               "    could not be read. Kernel threads and zombies hold no memory of their\n"
+               "    own and are left out unless --all. A process that exits while it is\n"
+               "    read is left out.\n"
+               "\n"
+               "OPTIONS\n"
+               "    --sort KEY       pss (default), uss, rss, swap, adj (highest first: the\n"
+               "                     order a killer takes them) or pid\n"
+               "    --by GROUP       sum the processes of one program (like ps_mem), of one\n"
+               "                     cgroup (which service or container holds the memory),\n"
+               "                     or of one oom_score_adj class, with the PSS a killer\n"
+               "                     could free killing every class down to that one\n"
+               "    --user USER      only processes of USER (name or uid)\n"
+               "    --cgroup PREFIX  only processes in cgroup PREFIX or below it\n"
+               "    --match REGEX    only processes whose full command line matches the\n"
+               "                     POSIX extended REGEX (memwarden itself is left out)\n"
+               "    -n, --limit N    show the first N rows\n"
+               "    -a, --all        include kernel threads and zombies\n"
+               "    -w, --wide       do not cut the command line and cgroup to the\n"
+               "                     terminal width (120 columns when not a terminal)\n"
+               "    --json           JSON: {\"processes\": [...], \"total\": {...}}, sizes in\n"
+               "                     bytes; with --by: {\"by\", \"groups\": [...], \"total\"}\n"
+               "    -h, --help       this text\n"
+               "\n"
+               "EXIT STATUS\n"
+               "    0 success, 1 /proc could not be read, 2 usage error.\n"
+               "\n"
+               "EXAMPLES\n"
+               "    memwarden top -n 10\n"
+               "    memwarden top --by program\n"
+               "    memwarden top --by class          # what each kill level would free\n"
+               "    memwarden top --match 'python.*server' --sort swap\n"
+               "    memwarden --root /tmp/capture top --json\n");
 }
 
 /* Bytes, with a '~' when estimated. */
@@ -161,9 +159,9 @@ static void json_flags(struct mw_json *j, const struct mw_proc *p)
         unsigned flag;
         const char *name;
     } un[] = {
-        {MW_PROC_NO_MEM, "memory"},      {MW_PROC_NO_UID, "user"},
+        {MW_PROC_NO_MEM, "memory"},        {MW_PROC_NO_UID, "user"},
         {MW_PROC_NO_ADJ, "oom_score_adj"}, {MW_PROC_NO_SCORE, "oom_score"},
-        {MW_PROC_NO_CGROUP, "cgroup"},   {MW_PROC_NO_CMDLINE, "cmdline"},
+        {MW_PROC_NO_CGROUP, "cgroup"},     {MW_PROC_NO_CMDLINE, "cmdline"},
     };
     for (size_t i = 0; i < MW_ARRAY_SIZE(un); i++)
         if (p->flags & un[i].flag)
@@ -279,8 +277,7 @@ static void print_procs(const struct mw_top_view *v, const struct mw_users *user
         l = (size_t)snprintf(ub, sizeof(ub), "%d", p->pid);
         if (l > pidw)
             pidw = l;
-        l = strlen((p->flags & MW_PROC_NO_UID) ? "?"
-                                                : mw_users_fmt(users, p->uid, ub, sizeof(ub)));
+        l = strlen((p->flags & MW_PROC_NO_UID) ? "?" : mw_users_fmt(users, p->uid, ub, sizeof(ub)));
         if (l > userw)
             userw = l > 8 ? 8 : l;
         l = strlen((p->flags & MW_PROC_NO_ADJ) ? "?" : mw_adj_class_name(p->oom_score_adj));
@@ -339,13 +336,11 @@ static void print_procs(const struct mw_top_view *v, const struct mw_users *user
     }
     char t[4][40];
     printf("%-*s %*s %*s %*s %*s %5s %-*s %5s %-*s %zu process%s\n", (int)(pidw + 1 + userw),
-           "total", SZW,
-           fmt_sz(t[0], sizeof(t[0]), v->total.pss, v->total.estimated > 0, false), SZW,
-           fmt_sz(t[1], sizeof(t[1]), v->total.uss, v->total.estimated > 0, false), SZW,
+           "total", SZW, fmt_sz(t[0], sizeof(t[0]), v->total.pss, v->total.estimated > 0, false),
+           SZW, fmt_sz(t[1], sizeof(t[1]), v->total.uss, v->total.estimated > 0, false), SZW,
            fmt_sz(t[2], sizeof(t[2]), v->total.rss, false, false), SZW,
            fmt_sz(t[3], sizeof(t[3]), v->total.swap, v->total.swap_estimated > 0, false), "",
-           (int)classw, "", "",
-           (int)cgw, "", v->total.count, v->total.count == 1 ? "" : "es");
+           (int)classw, "", "", (int)cgw, "", v->total.count, v->total.count == 1 ? "" : "es");
     if (shown < v->n)
         printf("(%zu of %zu processes shown; the total covers all of them)\n", shown, v->n);
     if (seen & MW_PROC_MEM_EST)
@@ -398,7 +393,7 @@ static void print_groups(const struct mw_top_view *v, size_t limit, bool wide)
                fmt_sz(a[0], sizeof(a[0]), g->sum.pss, e, false), SZW,
                fmt_sz(a[1], sizeof(a[1]), g->sum.uss, e, false), SZW,
                fmt_sz(a[2], sizeof(a[2]), g->sum.rss, false, false), SZW,
-               fmt_sz(a[3], sizeof(a[3]), g->sum.swap, false, false));
+               fmt_sz(a[3], sizeof(a[3]), g->sum.swap, g->sum.swap_estimated > 0, false));
         if (v->by == MW_TOP_BY_CLASS) {
             char r[24];
             if (!g->have_adj)
@@ -417,7 +412,7 @@ static void print_groups(const struct mw_top_view *v, size_t limit, bool wide)
            fmt_sz(t[0], sizeof(t[0]), v->total.pss, v->total.estimated > 0, false), SZW,
            fmt_sz(t[1], sizeof(t[1]), v->total.uss, v->total.estimated > 0, false), SZW,
            fmt_sz(t[2], sizeof(t[2]), v->total.rss, false, false), SZW,
-           fmt_sz(t[3], sizeof(t[3]), v->total.swap, false, false));
+           fmt_sz(t[3], sizeof(t[3]), v->total.swap, v->total.swap_estimated > 0, false));
     if (shown < v->ngroups)
         printf("(%zu of %zu groups shown; the total covers all of them)\n", shown, v->ngroups);
     if (v->by == MW_TOP_BY_CLASS)
@@ -425,16 +420,23 @@ static void print_groups(const struct mw_top_view *v, size_t limit, bool wide)
                "killer frees by going down to this level (their USS is the floor)\n");
     if (est)
         printf("~ includes estimates from statm (smaps not readable): PSS counted as RSS\n");
+    if (v->total.swap_estimated)
+        printf("~ swap includes Swap/VmSwap where SwapPss was missing\n");
 }
 
 int cli_top(struct mw_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"sort", required_argument, NULL, 's'}, {"by", required_argument, NULL, 'b'},
-        {"user", required_argument, NULL, 'u'}, {"cgroup", required_argument, NULL, 'c'},
-        {"match", required_argument, NULL, 'm'}, {"limit", required_argument, NULL, 'n'},
-        {"all", no_argument, NULL, 'a'},        {"wide", no_argument, NULL, 'w'},
-        {"json", no_argument, NULL, 'j'},       {"help", no_argument, NULL, 'h'},
+        {"sort", required_argument, NULL, 's'},
+        {"by", required_argument, NULL, 'b'},
+        {"user", required_argument, NULL, 'u'},
+        {"cgroup", required_argument, NULL, 'c'},
+        {"match", required_argument, NULL, 'm'},
+        {"limit", required_argument, NULL, 'n'},
+        {"all", no_argument, NULL, 'a'},
+        {"wide", no_argument, NULL, 'w'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {0},
     };
     struct mw_top_filter flt = {.sort = MW_TOP_SORT_PSS};

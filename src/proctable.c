@@ -178,7 +178,24 @@ int mw_proc_mem_from_smaps(struct mw_proc *p, const char *buf)
  * (older kernels: summed over every mapping), else statm (no permission:
  * PSS shown as RSS, an upper bound, and USS as resident - shared).
  * Returns 0, or 1 when the process went away. */
-static int pt_read_mem(struct mw_proctable *t, int dfd, struct mw_proc *p, uint64_t vm_swap_kb)
+/* The page size of the machine the files come from: status's VmRSS (kB)
+ * over statm's resident pages, rounded to a power of two, so a tree
+ * captured on a 16K- or 64K-page board reads right anywhere. Falls back to
+ * this machine's page size. */
+static uint64_t pt_page_size(const struct mw_proctable *t, const struct mw_proc_status *ps,
+                             uint64_t resident)
+{
+    if (ps && ps->have_rss && resident > 0 && ps->vm_rss_kb > 0) {
+        uint64_t ratio = ps->vm_rss_kb * 1024 / resident;
+        for (uint64_t pg = 4096; pg <= (1u << 20); pg <<= 1)
+            if (ratio >= pg - pg / 4 && ratio <= pg + pg / 2)
+                return pg;
+    }
+    return (uint64_t)t->page_size;
+}
+
+static int pt_read_mem(struct mw_proctable *t, int dfd, struct mw_proc *p,
+                       const struct mw_proc_status *ps)
 {
     long n = pt_read(t, dfd, "smaps_rollup", PT_SMALL_MAX, NULL);
     if (n >= 0 && mw_proc_mem_from_smaps(p, t->scratch) == 0)
@@ -195,11 +212,11 @@ static int pt_read_mem(struct mw_proctable *t, int dfd, struct mw_proc *p, uint6
     n = pt_read(t, dfd, "statm", 4096, NULL);
     struct mw_proc_statm sm;
     if (n >= 0 && mw_proc_statm_parse_buf(&sm, t->scratch) == 0) {
-        uint64_t page = (uint64_t)t->page_size;
+        uint64_t page = pt_page_size(t, ps, sm.resident);
         p->rss_bytes = sm.resident * page;
         p->uss_bytes = sm.resident > sm.shared ? (sm.resident - sm.shared) * page : 0;
         p->pss_bytes = p->rss_bytes;
-        p->swap_bytes = vm_swap_kb * 1024;
+        p->swap_bytes = ps ? ps->vm_swap_kb * 1024 : 0;
         p->flags |= MW_PROC_MEM_EST | MW_PROC_SWAP_EST;
         return 0;
     }
@@ -247,9 +264,11 @@ int mw_proctable_add(struct mw_proctable *t, int pid)
     bool zombie = st.state == 'Z' || st.state == 'X';
 
     struct mw_proc_status ps;
+    bool have_status = false;
     memset(&ps, 0, sizeof(ps));
     n = pt_read(t, dfd, "status", PT_SMALL_MAX, NULL);
     if (n >= 0 && mw_proc_status_parse_buf(&ps, t->scratch) == 0) {
+        have_status = true;
         p.uid = ps.euid;
         /* kthreadd is pid 2 and the parent of every kernel thread; without
          * PF_KTHREAD in stat (a hand-made tree), no Vm* lines tell. */
@@ -267,7 +286,8 @@ int mw_proctable_add(struct mw_proctable *t, int pid)
     if ((kthread && !(t->what & MW_PT_KTHREADS)) || (zombie && !(t->what & MW_PT_ZOMBIES)))
         goto out;
 
-    if ((t->what & MW_PT_MEM) && !kthread && !zombie && pt_read_mem(t, dfd, &p, ps.vm_swap_kb))
+    if ((t->what & MW_PT_MEM) && !kthread && !zombie &&
+        pt_read_mem(t, dfd, &p, have_status ? &ps : NULL))
         goto out;
 
     if (t->what & MW_PT_ADJ) {
@@ -311,13 +331,18 @@ int mw_proctable_add(struct mw_proctable *t, int pid)
         n = pt_read(t, dfd, "cmdline", MW_PT_CMDLINE_MAX, &cut);
         if (n < 0 && pt_gone(dfd, n))
             goto out;
+        /* argv[0] ends at the first NUL, before the join hides it. */
+        p.argv0_len = n > 0 ? strnlen(t->scratch, (size_t)n) : 0;
         size_t len = n > 0 ? mw_proc_cmdline_join(t->scratch, (size_t)n) : 0;
+        if (p.argv0_len > len)
+            p.argv0_len = len;
         if (n < 0)
             p.flags |= MW_PROC_NO_CMDLINE;
         if (cut)
             p.flags |= MW_PROC_CMDLINE_CUT;
         if (len == 0) { /* kernel threads, zombies: "[comm]" like ps */
             len = (size_t)snprintf(t->scratch, t->scratch_cap, "[%s]", p.comm);
+            p.argv0_len = 0;
         }
         p.cmdline = pt_strdup(t, t->scratch, len);
         if (!p.cmdline) {
@@ -365,19 +390,23 @@ int mw_proctable_scan(struct mw_proctable *t)
 const char *mw_proc_program(const struct mw_proc *p, char *buf, size_t cap)
 {
     const char *a0 = p->cmdline ? p->cmdline : "";
-    size_t len = strcspn(a0, " ");
+    size_t len = p->argv0_len;
+    if (len == 0 || (p->flags & MW_PROC_NO_CMDLINE)) {
+        snprintf(buf, cap, "%s", p->comm);
+        return buf;
+    }
+    /* One argument holding blanks and nothing after it: a title the process
+     * wrote over its arguments ("sshd: root@pts/0", "nginx: worker
+     * process"); its program is the first word. */
+    if (a0[len] == '\0' && memchr(a0, ' ', len))
+        len = strcspn(a0, " ");
     const char *base = a0;
     for (const char *s = a0; s < a0 + len; s++)
-        if (*s == '/')
+        if (*s == '/' && s + 1 < a0 + len)
             base = s + 1;
     size_t blen = (size_t)(a0 + len - base);
-    if (blen > 0 && base[blen - 1] == ':') /* "sshd: user@pts/0", "nginx: worker" */
+    if (blen > 1 && base[blen - 1] == ':')
         blen--;
-    /* argv[0] names the program even when comm does not (a binary run from
-     * a memfd is "memfd:..."); kernel threads and zombies show "[comm]". */
-    if (blen > 0 && a0[0] != '[' && !(p->flags & MW_PROC_NO_CMDLINE))
-        snprintf(buf, cap, "%.*s", (int)blen, base);
-    else
-        snprintf(buf, cap, "%s", p->comm);
+    snprintf(buf, cap, "%.*s", (int)blen, base);
     return buf;
 }

@@ -28,17 +28,17 @@ enum {
 
 /* mw_proc.flags */
 enum {
-    MW_PROC_KTHREAD = 1u << 0,   /* kernel thread (PF_KTHREAD) */
-    MW_PROC_ZOMBIE = 1u << 1,    /* state Z or X: no memory */
-    MW_PROC_MEM_SMAPS = 1u << 2, /* totals added up from smaps (no smaps_rollup) */
-    MW_PROC_MEM_EST = 1u << 3,   /* pss and uss are estimates from statm */
-    MW_PROC_SWAP_EST = 1u << 4,  /* swap is Swap/VmSwap, not SwapPss */
-    MW_PROC_NO_MEM = 1u << 5,    /* no memory file could be read: zeros */
-    MW_PROC_NO_ADJ = 1u << 6,    /* oom_score_adj unreadable */
-    MW_PROC_NO_SCORE = 1u << 7,  /* oom_score unreadable */
-    MW_PROC_NO_CGROUP = 1u << 8, /* /proc/PID/cgroup unreadable or empty */
-    MW_PROC_NO_CMDLINE = 1u << 9, /* cmdline unreadable: "[comm]" shown */
-    MW_PROC_NO_UID = 1u << 10,    /* status unreadable: uid is 0 */
+    MW_PROC_KTHREAD = 1u << 0,      /* kernel thread (PF_KTHREAD) */
+    MW_PROC_ZOMBIE = 1u << 1,       /* state Z or X: no memory */
+    MW_PROC_MEM_SMAPS = 1u << 2,    /* totals added up from smaps (no smaps_rollup) */
+    MW_PROC_MEM_EST = 1u << 3,      /* pss and uss are estimates from statm */
+    MW_PROC_SWAP_EST = 1u << 4,     /* swap is Swap/VmSwap, not SwapPss */
+    MW_PROC_NO_MEM = 1u << 5,       /* no memory file could be read: zeros */
+    MW_PROC_NO_ADJ = 1u << 6,       /* oom_score_adj unreadable */
+    MW_PROC_NO_SCORE = 1u << 7,     /* oom_score unreadable */
+    MW_PROC_NO_CGROUP = 1u << 8,    /* /proc/PID/cgroup unreadable or empty */
+    MW_PROC_NO_CMDLINE = 1u << 9,   /* cmdline unreadable: "[comm]" shown */
+    MW_PROC_NO_UID = 1u << 10,      /* status unreadable: uid is 0 */
     MW_PROC_CMDLINE_CUT = 1u << 11, /* command line longer than MW_PT_CMDLINE_MAX */
 };
 
@@ -49,16 +49,17 @@ struct mw_proc {
     int pid, ppid;
     uid_t uid; /* effective uid, as ps shows */
     char state;
-    unsigned flags;        /* MW_PROC_* */
-    int oom_score_adj;     /* -1000..1000 */
-    long oom_score;        /* 0..2000 */
-    uint64_t pss_bytes;    /* proportional set size */
-    uint64_t uss_bytes;    /* private (unique) pages */
-    uint64_t rss_bytes;    /* resident */
-    uint64_t swap_bytes;   /* SwapPss when the kernel has it, else Swap */
-    char comm[64];         /* kernel's name, may hold any byte but NUL */
-    const char *cmdline;   /* arguments joined by spaces; "[comm]" when empty */
-    const char *cgroup;    /* v1 memory cgroup when mounted, else v2 path; "" unknown */
+    unsigned flags;      /* MW_PROC_* */
+    int oom_score_adj;   /* -1000..1000 */
+    long oom_score;      /* 0..2000 */
+    uint64_t pss_bytes;  /* proportional set size */
+    uint64_t uss_bytes;  /* private (unique) pages */
+    uint64_t rss_bytes;  /* resident */
+    uint64_t swap_bytes; /* SwapPss when the kernel has it, else Swap */
+    char comm[64];       /* kernel's name, may hold any byte but NUL */
+    const char *cmdline; /* arguments joined by spaces; "[comm]" when empty */
+    size_t argv0_len;    /* bytes of cmdline that are argv[0] (0 for "[comm]") */
+    const char *cgroup;  /* v1 memory cgroup when mounted, else v2 path; "" unknown */
 };
 
 struct mw_pt_chunk; /* string storage, never moved once written */
@@ -91,8 +92,9 @@ int mw_proctable_scan(struct mw_proctable *t);
 void mw_proctable_close(struct mw_proctable *t);
 
 /* The program a process runs, for grouping like ps_mem: the basename of
- * argv[0] (without the ':' of "sshd: user"), or comm when the command line
- * is empty or unreadable.
+ * argv[0] (a title a process wrote over its arguments, "sshd: user@pts/0",
+ * gives its first word without the ':'), or comm when the command line is
+ * empty or unreadable.
  * Writes into BUF (CAP bytes). Returns BUF. */
 const char *mw_proc_program(const struct mw_proc *p, char *buf, size_t cap);
 

@@ -30,8 +30,7 @@ static const char *trim(const char *s, const char **end)
     return s;
 }
 
-int mw_rules_parse_buf(struct mw_rules *out, const char *buf, int *bad_line, char *err,
-                       size_t cap)
+int mw_rules_parse_buf(struct mw_rules *out, const char *buf, int *bad_line, char *err, size_t cap)
 {
     struct mw_rule *v = NULL;
     size_t n = 0, vcap = 0;

@@ -35,8 +35,7 @@ struct mw_rules {
  * -1000..1000 ("unknown", 1001, is refused). On error: -EINVAL (or -ENOMEM)
  * with *BAD_LINE set and a reason in ERR (CAP bytes); OUT untouched.
  * Returns the number of rules (>= 0). Free with mw_rules_free. */
-int mw_rules_parse_buf(struct mw_rules *out, const char *buf, int *bad_line, char *err,
-                       size_t cap);
+int mw_rules_parse_buf(struct mw_rules *out, const char *buf, int *bad_line, char *err, size_t cap);
 
 /* Reads and parses the rules file at PATH (a path of the user's, relative
  * to the working directory, not to --root). Errors as mw_rules_parse_buf,

@@ -139,8 +139,8 @@ static bool keep(const struct mw_proc *p, const struct mw_top_filter *f)
         return false;
     if (f->have_uid && ((p->flags & MW_PROC_NO_UID) || p->uid != f->uid))
         return false;
-    if (f->cgroup_prefix && ((p->flags & MW_PROC_NO_CGROUP) ||
-                             !mw_top_cgroup_under(p->cgroup, f->cgroup_prefix)))
+    if (f->cgroup_prefix &&
+        ((p->flags & MW_PROC_NO_CGROUP) || !mw_top_cgroup_under(p->cgroup, f->cgroup_prefix)))
         return false;
     if (f->match && regexec(f->match, p->cmdline, 0, NULL, 0) != 0)
         return false;

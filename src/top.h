@@ -55,8 +55,8 @@ struct mw_top_group {
     char *name;
     struct mw_top_sum sum;
     size_t estimated;
-    bool have_adj;        /* class groups: false for the "?" group */
-    int adj_min, adj_max; /* class groups: the values seen */
+    bool have_adj;             /* class groups: false for the "?" group */
+    int adj_min, adj_max;      /* class groups: the values seen */
     uint64_t cum_pss, cum_uss; /* class groups: this class and every one above */
 };
 
