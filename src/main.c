@@ -21,6 +21,8 @@ static const struct mw_command commands[] = {
     {"shm", cli_shm, "SysV segments and /dev/shm files: owners, attaches, orphans"},
     {"analyze", cli_analyze, "free memory over time from a log: too big, declining, stable"},
     {"diff", cli_diff, "what grew and what shrank between two snapshots"},
+    {"top", cli_top, "processes by PSS/USS/RSS/swap with oom_score_adj class and cgroup"},
+    {"prio", cli_prio, "show and set oom_score_adj by class name; apply a rules file"},
 };
 
 static void usage(FILE *f)

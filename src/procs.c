@@ -102,9 +102,17 @@ int mw_proc_status_parse_buf(struct mw_proc_status *out, const char *buf)
         if (status_kb(p, "Tgid", &v))
             s.tgid = (int)v;
         else if (status_kb(p, "Uid", &v)) {
+            /* "Uid:\t1000\t1000\t1000\t1000": real, effective, saved, fs */
             s.uid = (uid_t)v;
+            s.euid = (uid_t)v;
+            const char *q = p + 4;
+            uint64_t r, e;
+            if (mw_scan_u64(&q, &r) == 0 && mw_scan_u64(&q, &e) == 0)
+                s.euid = (uid_t)e;
             have_uid = true;
-        } else if (status_kb(p, "VmRSS", &v)) {
+        } else if (status_kb(p, "Kthread", &v))
+            s.kthread = v != 0;
+        else if (status_kb(p, "VmRSS", &v)) {
             s.vm_rss_kb = v;
             s.have_rss = true;
         } else if (status_kb(p, "RssAnon", &v))
@@ -236,7 +244,7 @@ static const struct {
     {700, "previous"},
     {800, "service_b"},
     {900, "cached"},
-    {1000, "unknown"},
+    {1001, "unknown"},
 };
 
 const char *mw_adj_class_name(int adj)
@@ -293,4 +301,34 @@ void mw_pid_iter_close(struct mw_pid_iter *it)
     if (it->dir)
         closedir((DIR *)it->dir);
     it->dir = NULL;
+}
+
+/*
+ * /proc/PID/cmdline: "/usr/bin/python3\0/usr/bin/smem\0-t\0"
+ */
+size_t mw_proc_cmdline_join(char *buf, size_t len)
+{
+    while (len > 0 && buf[len - 1] == '\0')
+        len--;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    buf[len] = '\0';
+    return len;
+}
+
+int mw_proc_adj_write(const struct mw_root *root, int pid, int adj)
+{
+    if (pid <= 0 || adj < -1000 || adj > 1000)
+        return -EINVAL;
+    char path[48], v[16];
+    snprintf(path, sizeof(path), "proc/%d/oom_score_adj", pid);
+    int fd = openat(root->fd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return -errno;
+    int n = snprintf(v, sizeof(v), "%d\n", adj);
+    ssize_t w = write(fd, v, (size_t)n);
+    int rc = w == n ? 0 : w < 0 ? -errno : -EIO;
+    close(fd);
+    return rc;
 }

@@ -32,10 +32,12 @@ int mw_proc_stat_parse_buf(struct mw_proc_stat *out, const char *buf);
 /* /proc/PID/status, the fields memwarden uses (kB unless noted). */
 struct mw_proc_status {
     int tgid;
-    uid_t uid; /* real uid */
+    uid_t uid;  /* real uid */
+    uid_t euid; /* effective uid (what ps shows as USER); = uid when absent */
     uint64_t vm_rss_kb, rss_anon_kb, rss_file_kb, rss_shmem_kb, vm_swap_kb, vm_size_kb;
     uint64_t vm_hwm_kb;
     bool have_rss; /* kernel threads have no Vm* lines */
+    bool kthread;  /* "Kthread: 1" (kernel 6.x); false when the line is absent */
 };
 
 /* Parses the text of /proc/PID/status. Returns 0 or -EINVAL (no Uid line). */
@@ -75,13 +77,27 @@ int mw_proc_adj_parse_buf(int *out, const char *buf);
  * system (-900), persistent_proc (-800), persistent_service (-700),
  * foreground (0), visible (100), perceptible (200), backup (300),
  * heavy_weight (400), service (500), home (600), previous (700),
- * service_b (800), cached (900..999), unknown (1000+, lmkd's 1001). Values
- * between -700 and 0 belong to persistent_service. */
+ * service_b (800), cached (900..1000), unknown (1001: lmkd's UNKNOWN_ADJ,
+ * above what the kernel accepts). Values between -700 and 0 belong to
+ * persistent_service; 1000 is cached (the nearest class at or below). */
 const char *mw_adj_class_name(int adj);
 
-/* Parses a class name (or a number) to its oom_score_adj value. Returns 0
- * or -EINVAL. */
+/* Parses a class name (or a number, -1000..1000) to its oom_score_adj
+ * value. "unknown" gives 1001, which the kernel refuses: callers that write
+ * the value check the range. Returns 0 or -EINVAL. */
 int mw_adj_class_parse(const char *s, int *adj);
+
+/* Writes ADJ (-1000..1000) to ROOT/proc/PID/oom_score_adj. Returns 0,
+ * -EINVAL (out of range), -ESRCH/-ENOENT (gone), -EACCES (lowering it below
+ * the process's floor needs CAP_SYS_RESOURCE; another user's process needs
+ * root) or another -errno. */
+int mw_proc_adj_write(const struct mw_root *root, int pid, int adj);
+
+/* Joins the raw bytes of /proc/PID/cmdline in place: the NULs between
+ * arguments become spaces, trailing NULs are dropped, and BUF[result] is set
+ * to NUL (BUF needs LEN + 1 bytes). Returns the new length: 0 for kernel
+ * threads and zombies, whose cmdline is empty. */
+size_t mw_proc_cmdline_join(char *buf, size_t len);
 
 /* Iterates the numeric entries of ROOT/proc. Call mw_pid_iter_next until it
  * returns 0 (end) or < 0 (-errno). */
