@@ -61,7 +61,7 @@ static const struct {
     {"kernel_stack", NULL, offsetof(struct mw_cg_stat, kernel_stack)},
     {"pagetables", NULL, offsetof(struct mw_cg_stat, pagetables)},
     {"sock", NULL, offsetof(struct mw_cg_stat, sock)},
-    {"workingset_refault_file", NULL, offsetof(struct mw_cg_stat, workingset_refault_file)},
+    {"workingset_refault_file", "workingset_refault_file", offsetof(struct mw_cg_stat, workingset_refault_file)},
     {"workingset_refault", NULL, offsetof(struct mw_cg_stat, workingset_refault_file)},
     {"pgmajfault", "pgmajfault", offsetof(struct mw_cg_stat, pgmajfault)},
     {"pgscan", NULL, offsetof(struct mw_cg_stat, pgscan)},

@@ -44,5 +44,6 @@ int mw_opt_uint(const char *opt, const char *arg, unsigned long lo, unsigned lon
 /* Subcommands (cli_<name>.c). argv[0] is the command name. */
 int cli_status(struct mw_ctx *ctx, int argc, char **argv);
 int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv);
+int cli_daemon(struct mw_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@
 static const struct mw_command commands[] = {
     {"status", cli_status, "memory at a glance: free explained, swap/zram, PSI, verdict"},
     {"snapshot", cli_snapshot, "capture every file memwarden reads into a directory"},
+    {"daemon", cli_daemon, "low-memory killer: acts before the OOM killer, least important first"},
 };
 
 void mw_err(const char *fmt, ...)
