@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int lt_write(const char *path, const char *text)
+static inline int lt_write(const char *path, const char *text)
 {
     int fd = open(path, O_WRONLY);
     if (fd < 0)
@@ -23,7 +23,7 @@ static int lt_write(const char *path, const char *text)
 /* Moves this process into CGROUP_DIR (if not NULL) and sets its
  * oom_score_adj (a lower value needs CAP_SYS_RESOURCE: then the lowest
  * allowed stays and a note goes to stderr). */
-static int lt_setup(const char *cgroup_dir, const char *adj)
+static inline int lt_setup(const char *cgroup_dir, const char *adj)
 {
     char buf[512];
     if (cgroup_dir) {
@@ -40,7 +40,7 @@ static int lt_setup(const char *cgroup_dir, const char *adj)
     return 0;
 }
 
-static uint64_t lt_now_us(void)
+static inline uint64_t lt_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -48,7 +48,7 @@ static uint64_t lt_now_us(void)
 }
 
 /* Incompressible page contents (zram cannot store them as "same" pages). */
-static void lt_fill(uint64_t *p, size_t words, uint64_t *seed)
+static inline void lt_fill(uint64_t *p, size_t words, uint64_t *seed)
 {
     uint64_t x = *seed;
     for (size_t i = 0; i < words; i++) {
