@@ -61,7 +61,9 @@ static const struct {
     {"kernel_stack", NULL, offsetof(struct mw_cg_stat, kernel_stack)},
     {"pagetables", NULL, offsetof(struct mw_cg_stat, pagetables)},
     {"sock", NULL, offsetof(struct mw_cg_stat, sock)},
-    {"workingset_refault_file", NULL, offsetof(struct mw_cg_stat, workingset_refault_file)},
+    /* v1 prints it too (5.9+); lmkd's thrashing measure in scope mode */
+    {"workingset_refault_file", "workingset_refault_file",
+     offsetof(struct mw_cg_stat, workingset_refault_file)},
     {"workingset_refault", NULL, offsetof(struct mw_cg_stat, workingset_refault_file)},
     {"pgmajfault", "pgmajfault", offsetof(struct mw_cg_stat, pgmajfault)},
     {"pgscan", NULL, offsetof(struct mw_cg_stat, pgscan)},

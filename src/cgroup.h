@@ -18,7 +18,7 @@
  * anon [rss], file [cache], shmem [shmem], file_mapped [mapped_file],
  * active_file, inactive_file, active_anon, inactive_anon, unevictable,
  * slab_reclaimable / slab_unreclaimable (v2 only), workingset_refault_file
- * (v2; v1 has none), pgmajfault. v1's total_* (hierarchical) values are
+ * (v2, and v1 since 5.9), pgmajfault. v1's total_* (hierarchical) values are
  * preferred when present. */
 struct mw_cg_stat {
     uint64_t anon, file, shmem, file_mapped, file_dirty, file_writeback;

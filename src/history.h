@@ -1,0 +1,59 @@
+/* history: the record of one kill — the log line, the JSON line of the
+ * kill history file — and kill-restart loop detection (the same program
+ * killed N times within M seconds, as the seed's QQ example shows). */
+#ifndef MW_HISTORY_H
+#define MW_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct mw_kill_record {
+    uint64_t time_s; /* wall clock, seconds since the epoch */
+    int pid;
+    uid_t uid;
+    int adj;
+    char prog[64];
+    char cmdline[256];
+    uint64_t rss_kb, swap_kb;
+    const char *reason;
+    const char *detail;
+    int min_adj;
+    /* the memory state that triggered it (kB; for a scope: the cgroup's) */
+    uint64_t free_kb, avail_kb, file_kb, swap_free_kb, total_kb;
+    double psi_some, psi_full; /* avg10, percent; < 0 unknown */
+    uint64_t latency_ms;       /* from the event (or sample) to the signal */
+    uint64_t wait_ms;          /* from the signal to the exit */
+    int64_t freed_kb;          /* available after minus before */
+    bool exited, dry_run, scope, cgroup_killed, termed;
+};
+
+/* The log line, one line without newline:
+ *   kill pid=4242 uid=1000 adj=900 prog=lt_hog rss=204800kB swap=51200kB
+ *   reason=low_mem_and_swap min_adj=201 free=1024kB avail=2048kB file=512kB
+ *   swapfree=40000kB psi_some=12.30 psi_full=3.10 latency_ms=12 wait_ms=4
+ *   freed=250000kB exited=yes (dry-run kills say "would-kill").
+ * Returns the length (truncated to CAP-1). */
+size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r);
+
+/* The same as one JSON object (sizes in bytes, times in seconds). */
+size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r);
+
+/* Escapes S as a JSON string body into BUF. Returns the length. */
+size_t mw_json_escape(char *buf, size_t cap, const char *s);
+
+#define MW_LOOP_SLOTS 64
+struct mw_loop_tracker {
+    int next;
+    struct {
+        char prog[64];
+        uint64_t t_ms;
+    } slot[MW_LOOP_SLOTS];
+};
+
+/* Notes a kill of PROG at NOW_MS; returns how many kills of PROG the
+ * tracker holds within WINDOW_MS (this one included). */
+int mw_loop_note(struct mw_loop_tracker *t, const char *prog, uint64_t now_ms, uint64_t window_ms);
+
+#endif

@@ -1,0 +1,275 @@
+#include "victim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "procs.h"
+#include "util.h"
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_procs_fd, size_t cap)
+{
+    memset(ws, 0, sizeof(*ws));
+    ws->proc_fd = -1;
+    ws->scope_procs_fd = scope_procs_fd;
+    ws->pid = calloc(cap, sizeof(int));
+    ws->adj = calloc(cap, sizeof(int));
+    if (!ws->pid || !ws->adj) {
+        mw_scan_ws_free(ws);
+        return -ENOMEM;
+    }
+    ws->cap = cap;
+    ws->proc_fd = openat(root_fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ws->proc_fd < 0) {
+        int e = -errno;
+        mw_scan_ws_free(ws);
+        return e;
+    }
+    ws->self_pid = (int)getpid();
+    return 0;
+}
+
+void mw_scan_ws_free(struct mw_scan_ws *ws)
+{
+    free(ws->pid);
+    free(ws->adj);
+    ws->pid = ws->adj = NULL;
+    if (ws->proc_fd >= 0)
+        close(ws->proc_fd);
+    ws->proc_fd = -1;
+}
+
+/* Reads ROOT/proc/PID/NAME into BUF (no allocation). Returns bytes or
+ * -errno. */
+static long read_pid_file(int proc_fd, int pid, const char *name, char *buf, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "%d/%s", pid, name);
+    int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    long n = mw_pread_all(fd, buf, cap);
+    close(fd);
+    return n;
+}
+
+static int read_adj(int proc_fd, int pid, int *adj)
+{
+    char buf[32];
+    if (read_pid_file(proc_fd, pid, "oom_score_adj", buf, sizeof(buf)) < 0)
+        return -1;
+    return mw_proc_adj_parse_buf(adj, buf);
+}
+
+/* Collects (pid, adj) of every candidate into the workspace. */
+static int collect(struct mw_scan_ws *ws, int min_adj, size_t *count)
+{
+    size_t n = 0;
+    if (ws->scope_procs_fd >= 0) {
+        static char buf[64 * 1024];
+        long len = mw_pread_all(ws->scope_procs_fd, buf, sizeof(buf));
+        if (len < 0 && len != -EFBIG)
+            return (int)len;
+        const char *p = buf;
+        uint64_t v;
+        while (n < ws->cap && mw_scan_u64(&p, &v) == 0) {
+            while (*p == '\n')
+                p++;
+            int pid = (int)v, adj;
+            ws->scanned++;
+            if (pid <= 1 || pid == ws->self_pid || read_adj(ws->proc_fd, pid, &adj) < 0)
+                continue;
+            if (adj < min_adj || adj == -1000)
+                continue;
+            ws->pid[n] = pid;
+            ws->adj[n] = adj;
+            n++;
+        }
+        *count = n;
+        return 0;
+    }
+    static char dbuf[16 * 1024];
+    if (lseek(ws->proc_fd, 0, SEEK_SET) < 0)
+        return -errno;
+    for (;;) {
+        long got = syscall(SYS_getdents64, ws->proc_fd, dbuf, sizeof(dbuf));
+        if (got < 0)
+            return -errno;
+        if (got == 0)
+            break;
+        for (long off = 0; off < got;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(dbuf + off);
+            off += d->d_reclen;
+            const char *s = d->d_name;
+            if (*s < '1' || *s > '9')
+                continue;
+            long pid = 0;
+            for (; *s >= '0' && *s <= '9' && pid < INT_MAX / 10; s++)
+                pid = pid * 10 + (*s - '0');
+            if (*s)
+                continue;
+            ws->scanned++;
+            int adj;
+            if (pid <= 1 || pid == ws->self_pid || read_adj(ws->proc_fd, (int)pid, &adj) < 0)
+                continue;
+            if (adj < min_adj || adj == -1000)
+                continue;
+            if (n == ws->cap)
+                break;
+            ws->pid[n] = (int)pid;
+            ws->adj[n] = adj;
+            n++;
+        }
+    }
+    *count = n;
+    return 0;
+}
+
+/* Fills the details of one candidate. Returns 0, or -1 when it is not
+ * killable (gone, kernel thread, zombie, protected). */
+static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
+                  const struct mw_penalties *pen, uint64_t now_ms, int pid, int adj,
+                  struct mw_victim *v)
+{
+    char buf[1024];
+    ws->detailed++;
+    memset(v, 0, sizeof(*v));
+    v->stat_fd = -1;
+    v->pid = pid;
+    v->adj = v->eff_adj = adj;
+    if (read_pid_file(ws->proc_fd, pid, "stat", buf, sizeof(buf)) < 0)
+        return -1;
+    struct mw_proc_stat st;
+    if (mw_proc_stat_parse_buf(&st, buf) < 0)
+        return -1;
+    if ((st.flags & MW_PF_KTHREAD) || st.state == 'Z' || st.state == 'X')
+        return -1;
+    snprintf(v->comm, sizeof(v->comm), "%s", st.comm);
+    v->starttime = st.starttime;
+    v->rss_kb = st.rss_pages * 4;
+    long n = read_pid_file(ws->proc_fd, pid, "cmdline", v->cmdline, sizeof(v->cmdline));
+    if (n == -EFBIG)
+        n = (long)sizeof(v->cmdline) - 1;
+    if (n < 0)
+        n = 0;
+    v->cmdline[n] = '\0';
+    for (long i = 0; i < n; i++)
+        if (v->cmdline[i] == '\0')
+            v->cmdline[i] = ' ';
+    while (n > 0 && v->cmdline[n - 1] == ' ')
+        v->cmdline[--n] = '\0';
+    if (n == 0) /* kernel threads and zombies have no command line */
+        return -1;
+    if (mw_patterns_match(&cfg->protect, v->cmdline, v->comm))
+        return -1;
+    if (mw_patterns_match(&cfg->prefer, v->cmdline, v->comm))
+        v->eff_adj += cfg->pattern_adj_shift;
+    if (mw_patterns_match(&cfg->avoid, v->cmdline, v->comm))
+        v->eff_adj -= cfg->pattern_adj_shift;
+    if (pen) {
+        for (int i = 0; i < pen->n; i++) {
+            if (pen->p[i].until_ms <= now_ms || strcmp(pen->p[i].comm, v->comm) != 0)
+                continue;
+            if (pen->p[i].adj_shift == INT32_MAX)
+                return -1;
+            v->eff_adj -= pen->p[i].adj_shift;
+        }
+    }
+    return 0;
+}
+
+/* True when A should die before B. */
+static bool better(const struct mw_config *cfg, const struct mw_victim *a,
+                   const struct mw_victim *b)
+{
+    if (a->eff_adj != b->eff_adj)
+        return a->eff_adj > b->eff_adj;
+    if (cfg->kill_heaviest_task && a->rss_kb != b->rss_kb)
+        return a->rss_kb > b->rss_kb;
+    return a->starttime > b->starttime; /* most recently started */
+}
+
+static void finish(struct mw_scan_ws *ws, const struct mw_config *cfg, struct mw_victim *v)
+{
+    char buf[4096];
+    if (read_pid_file(ws->proc_fd, v->pid, "status", buf, sizeof(buf)) >= 0) {
+        struct mw_proc_status s;
+        if (mw_proc_status_parse_buf(&s, buf) == 0) {
+            v->uid = s.uid;
+            v->swap_kb = s.vm_swap_kb;
+            if (s.have_rss)
+                v->rss_kb = s.vm_rss_kb;
+        }
+    }
+    v->term_first = mw_patterns_match(&cfg->term_first, v->cmdline, v->comm);
+    if (cfg->kill_cgroup.n > 0 &&
+        read_pid_file(ws->proc_fd, v->pid, "cgroup", buf, sizeof(buf)) >= 0 &&
+        mw_proc_cgroup_parse_buf(buf, false, v->cgroup, sizeof(v->cgroup)) == 0) {
+        v->kill_cgroup =
+            mw_patterns_match(&cfg->kill_cgroup, v->cgroup, NULL) && strcmp(v->cgroup, "/") != 0;
+    }
+    char path[64];
+    snprintf(path, sizeof(path), "%d/stat", v->pid);
+    v->stat_fd = openat(ws->proc_fd, path, O_RDONLY | O_CLOEXEC);
+}
+
+int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, int min_adj,
+                     const struct mw_penalties *pen, uint64_t now_ms, struct mw_victim *out)
+{
+    size_t n = 0;
+    ws->scanned = ws->detailed = 0;
+    int rc = collect(ws, min_adj, &n);
+    if (rc < 0)
+        return rc;
+    /* Without prefer/avoid patterns a level is one adj value; with them a
+     * process up to two shifts below the top may still win. */
+    int span = 0;
+    if (cfg->prefer.n > 0 || cfg->avoid.n > 0)
+        span = 2 * cfg->pattern_adj_shift;
+    if (pen && pen->n > 0)
+        span += cfg->loop_protect_adj;
+    int upper = INT_MAX; /* levels at or above this are done */
+    for (;;) {
+        int top = INT_MIN;
+        for (size_t i = 0; i < n; i++)
+            if (ws->adj[i] < upper && ws->adj[i] > top)
+                top = ws->adj[i];
+        if (top == INT_MIN)
+            return 0;
+        int low = top - span;
+        bool found = false;
+        struct mw_victim best, cand;
+        for (size_t i = 0; i < n; i++) {
+            if (ws->adj[i] < low || ws->adj[i] >= upper)
+                continue;
+            if (detail(ws, cfg, pen, now_ms, ws->pid[i], ws->adj[i], &cand) < 0)
+                continue;
+            if (!found || better(cfg, &cand, &best)) {
+                best = cand;
+                found = true;
+            }
+        }
+        if (found) {
+            finish(ws, cfg, &best);
+            if (best.stat_fd < 0)
+                continue; /* it died meanwhile: choose again */
+            *out = best;
+            return 1;
+        }
+        upper = low;
+    }
+}

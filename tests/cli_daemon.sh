@@ -1,0 +1,39 @@
+#!/bin/sh
+# CLI tests of `memwarden daemon`: help, usage errors, --check-config on the
+# documented example and on bad files, --choose-once on a captured /proc.
+. tests/lib.sh
+T=cli_daemon
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+"$MW_BIN" daemon --help >"$TMP/help" 2>&1
+check $T.help grep -q '^SYNOPSIS' "$TMP/help"
+
+"$MW_BIN" daemon --no-such-option >/dev/null 2>&1
+check $T.unknown_option_is_usage_error [ $? -eq 2 ]
+
+"$MW_BIN" daemon --check-config contrib/memwarden.conf >"$TMP/out" 2>&1
+check $T.example_config_passes [ $? -eq 0 ]
+check $T.example_config_summary grep -q 'contrib/memwarden.conf: ok (strategy psi' "$TMP/out"
+
+printf '[killer]\nro.lmk.medium = 700\nthrashing_limit = lots\n' >"$TMP/bad.conf"
+"$MW_BIN" daemon --check-config "$TMP/bad.conf" >"$TMP/out" 2>&1
+st=$?
+check $T.bad_config_exit_3 [ $st -eq 3 ]
+check $T.bad_config_names_line grep -q 'bad.conf: line 3: thrashing_limit' "$TMP/out"
+
+"$MW_BIN" daemon --check-config "$TMP/missing.conf" >"$TMP/out" 2>&1
+check $T.missing_config_fails [ $? -eq 3 ]
+
+printf 'ro.config.low_ram = true\nsys.lmk.minfree_levels = 18432:0,23040:100\nro.lmk.use_minfree_levels = 1\n' >"$TMP/android.conf"
+"$MW_BIN" daemon --check-config "$TMP/android.conf" >"$TMP/out" 2>&1
+check $T.android_props grep -q 'strategy minfree, low-RAM profile, psi some 200ms' "$TMP/out"
+
+"$MW_BIN" --root "$FIX/daemon-procs" daemon --choose-once >"$TMP/out" 2>&1
+check $T.choose_once grep -q '^victim pid=4303 uid=1001 adj=900 ' "$TMP/out"
+
+"$MW_BIN" --root "$FIX/daemon-procs" daemon --choose-once --json --min-adj 901 >"$TMP/out" 2>&1
+check $T.choose_once_json_none grep -q '"victim":null}' "$TMP/out"
+
+"$MW_BIN" --root "$FIX/daemon-procs" daemon --foreground --dry-run >"$TMP/out" 2>&1
+check $T.refuses_captured_tree [ $? -eq 1 ]

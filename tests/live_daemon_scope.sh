@@ -1,0 +1,130 @@
+#!/bin/sh
+# Live test of `memwarden daemon --scope` on a cgroup v1 memory cgroup:
+# a 256 MiB cgroup (memory+swap 512 MiB) with zram swap, a protected
+# process touching 64 MiB (adj -900 when allowed, else the lowest this
+# machine allows) and a hog at adj 900 that allocates without bound.
+# Three legs: psi strategy, minfree strategy, --dry-run. Each real leg must
+# kill the hog with a logged reason before the memcg OOM killer fires
+# (oom_kill unchanged) and leave the protected process alone; the dry run
+# must kill nothing (the test then ends the hog itself).
+# Changes the system (cgroup, zram0, swap) and restores it on any exit.
+. tests/lib.sh
+BUILD=${MW_BUILD:-build}
+T=daemon_scope
+CGROOT=/sys/fs/cgroup/memory
+ZRAM=/sys/block/zram0
+
+[ "$(id -u)" -eq 0 ] || { skip $T "needs root"; exit 0; }
+[ -f $CGROOT/memory.limit_in_bytes ] || { skip $T "no cgroup v1 memory controller"; exit 0; }
+[ -f $ZRAM/disksize ] || { skip $T "no zram0"; exit 0; }
+[ "$(cat $ZRAM/disksize)" = 0 ] || { skip $T "zram0 is in use (disksize not 0)"; exit 0; }
+command -v mkswap >/dev/null && command -v swapon >/dev/null ||
+    { skip $T "mkswap/swapon missing"; exit 0; }
+[ -x "$BUILD/progs/lt_hog" ] && [ -x "$BUILD/progs/lt_touch" ] ||
+    { skip $T "build/progs/lt_hog, lt_touch not built"; exit 0; }
+
+CG=$CGROOT/memwarden-test-$$
+TMP=$(mktemp -d)
+PIDS=""
+ZRAM_ON=0
+cleanup() {
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    for p in $PIDS; do wait "$p" 2>/dev/null; done
+    if [ -d "$CG" ]; then
+        i=0
+        while [ -s "$CG/cgroup.procs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        rmdir "$CG" 2>/dev/null || echo "warning: could not remove $CG" >&2
+    fi
+    if [ $ZRAM_ON = 1 ]; then
+        swapoff /dev/zram0 2>/dev/null
+        echo 1 >$ZRAM/reset 2>/dev/null
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# zram swap: 512 MiB, lz4 when the kernel has it
+echo lz4 >$ZRAM/comp_algorithm 2>/dev/null
+echo 512M >$ZRAM/disksize || { skip $T "cannot size zram0"; exit 0; }
+ZRAM_ON=1
+mkswap /dev/zram0 >/dev/null 2>&1 && swapon -p 100 /dev/zram0 ||
+    { skip $T "swapon /dev/zram0 failed"; exit 0; }
+
+mkdir "$CG" || { skip $T "cannot create $CG"; exit 0; }
+echo 256M >"$CG/memory.limit_in_bytes"
+echo 512M >"$CG/memory.memsw.limit_in_bytes" 2>/dev/null ||
+    echo "note: memory.memsw.limit_in_bytes not settable (swapaccount off?)" >&2
+
+oom_kills() { awk '/^oom_kill /{print $2}' "$CG/memory.oom_control"; }
+alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+# wait_for SECONDS CMD...: polls every 0.1 s until CMD succeeds
+wait_for() {
+    n=$(($1 * 10)); shift
+    while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
+    return 1
+}
+
+# leg NAME DRY(0/1) DAEMON-ARGS...
+leg() {
+    name=$1 dry=$2; shift 2
+    log=$TMP/$name.log hist=$TMP/$name.hist st=$TMP/$name.touch
+    "$BUILD/progs/lt_touch" 64 "$st" "$CG" -900 2>"$TMP/$name.touch.err" &
+    touch_pid=$!
+    PIDS="$PIDS $touch_pid"
+    wait_for 20 test -s "$st" || { fail "$T.$name" "protected process did not start"; return; }
+    before=$(oom_kills)
+    "$MW_BIN" daemon --foreground --scope "$CG" --history "$hist" \
+        --state-file "$TMP/$name.state" "$@" 2>"$log" &
+    mw_pid=$!
+    PIDS="$PIDS $mw_pid"
+    wait_for 10 grep -q 'started:' "$log" || { fail "$T.$name" "daemon did not start"; cat "$log" >&2; return; }
+    "$BUILD/progs/lt_hog" "$CG" 900 >"$TMP/$name.hog" 2>&1 &
+    hog_pid=$!
+    PIDS="$PIDS $hog_pid"
+    if [ "$dry" = 1 ]; then
+        wait_for 30 grep -q "would-kill pid=$hog_pid " "$log"
+        saw=$?
+        kill -9 "$hog_pid" 2>/dev/null; wait "$hog_pid" 2>/dev/null
+        if [ $saw -eq 0 ] && ! grep -q '^<[0-9]>kill pid=' "$log" && alive "$touch_pid"; then
+            ok "$T.$name"
+        else
+            fail "$T.$name" "dry run: would-kill seen=$((1 - saw)), real kills: $(grep -c '^<[0-9]>kill pid=' "$log")"
+            cat "$log" >&2
+        fi
+    else
+        wait_for 60 sh -c "! kill -0 $hog_pid 2>/dev/null || grep -q '^State:.*Z' /proc/$hog_pid/status 2>/dev/null"
+        wait "$hog_pid" 2>/dev/null
+        after=$(oom_kills)
+        line=$(grep "kill pid=$hog_pid " "$log" | head -1)
+        if [ -n "$line" ] && [ "$before" = "$after" ] && alive "$touch_pid" &&
+            grep -q "\"pid\":$hog_pid," "$hist" && ! grep -q "kill pid=$touch_pid " "$log"; then
+            ok "$T.$name"
+        else
+            fail "$T.$name" "hog kill line: '${line}', oom_kill $before -> $after," \
+                "protected alive: $(alive "$touch_pid" && echo yes || echo no)"
+            cat "$log" >&2
+        fi
+        echo "$name: ${line#<?>}" >&2
+    fi
+    kill "$mw_pid" 2>/dev/null; wait "$mw_pid" 2>/dev/null
+    kill "$touch_pid" 2>/dev/null; wait "$touch_pid" 2>/dev/null
+    echo "$name: protected process $(cat "$st"), hog reached $(tail -1 "$TMP/$name.hog") MiB," \
+        "memcg oom_kill $before -> $(oom_kills)" >&2
+    # let the cgroup drain before the next leg
+    wait_for 10 sh -c "[ \$(cat $CG/memory.usage_in_bytes) -lt 100000000 ]"
+}
+
+cat >"$TMP/minfree.conf" <<EOF
+[killer]
+# 4096 pages = 16 MiB: kill adj >= 900 when headroom and file cache are both below it
+strategy = minfree
+minfree_levels = 4096:900,2048:0
+[victims]
+protect = *lt_touch*
+EOF
+
+leg psi 0
+leg minfree 0 --config "$TMP/minfree.conf"
+leg dryrun 1 --dry-run
