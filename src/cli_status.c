@@ -12,6 +12,7 @@
 
 #include "cgroup.h"
 #include "cli.h"
+#include "daemon.h"
 #include "json.h"
 #include "meminfo.h"
 #include "procs.h"
@@ -61,6 +62,11 @@ struct status {
     uint64_t zram_used;
 
     struct mw_verdict verdict;
+
+    const char *state_path; /* the daemon's state file */
+    struct mw_daemon_state daemon;
+    bool have_daemon, daemon_running;
+    char daemon_err[REASON_LEN];
 };
 
 /* Words for a reader's failure: what a person can act on. */
@@ -253,6 +259,21 @@ static int gather(struct mw_ctx *ctx, struct status *st)
             st->psi[0] = st->cg.psi;
             st->have_psi[0] = st->scope_psi = true;
         }
+    }
+
+    rc = mw_daemon_state_read(root, st->state_path, &st->daemon);
+    st->have_daemon = rc == 0;
+    if (rc == 0) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/stat", st->daemon.pid);
+        char *buf;
+        st->daemon_running = mw_read_file(root, path, &buf, NULL) == 0;
+        if (st->daemon_running)
+            free(buf);
+    } else if (rc == -ENOENT) {
+        snprintf(st->daemon_err, REASON_LEN, "not running (no state file %s)", st->state_path);
+    } else {
+        describe(st->daemon_err, REASON_LEN, st->state_path, rc, 0, st->live);
     }
 
     struct mw_verdict_input in = {
@@ -448,6 +469,20 @@ static void print_text(const struct status *st)
         printf("%s\n", shown ? "" : " unavailable: /proc/sys/vm not readable");
     }
 
+    printf("\nGuardian (memwarden daemon)\n");
+    if (!st->have_daemon) {
+        printf("  %s\n", st->daemon_err);
+    } else {
+        const struct mw_daemon_state *dm = &st->daemon;
+        printf("  %s (pid %d)%s, %s strategy, watching %s\n",
+               st->daemon_running ? "running" : "NOT running, state left", dm->pid,
+               dm->dry_run ? ", dry run" : "", dm->strategy,
+               dm->scope[0] ? dm->scope : "the machine");
+        printf("  pressure source: %s\n", dm->source);
+        printf("  kills: %" PRIu64 "%s%s\n", dm->kills, dm->last_kill[0] ? "; last: " : "",
+               dm->last_kill);
+    }
+
     printf("\nVerdict: %s\n", st->verdict.text);
     for (int i = 0; i < st->verdict.nr_notes; i++)
         printf("Note: %s\n", st->verdict.notes[i]);
@@ -609,6 +644,22 @@ static void print_json(const struct status *st, bool live)
         mw_json_object_end(&j);
     }
 
+    mw_json_object_begin(&j, "daemon");
+    if (st->have_daemon) {
+        mw_json_bool(&j, "running", st->daemon_running);
+        mw_json_i64(&j, "pid", st->daemon.pid);
+        mw_json_str(&j, "source", st->daemon.source);
+        mw_json_str(&j, "strategy", st->daemon.strategy);
+        mw_json_str(&j, "scope", st->daemon.scope);
+        mw_json_bool(&j, "dry_run", st->daemon.dry_run);
+        mw_json_u64(&j, "kills", st->daemon.kills);
+        mw_json_str(&j, "last_kill", st->daemon.last_kill);
+    } else {
+        mw_json_bool(&j, "running", false);
+        mw_json_str(&j, "unavailable", st->daemon_err);
+    }
+    mw_json_object_end(&j);
+
     mw_json_object_begin(&j, "verdict");
     mw_json_str(&j, "level", mw_level_name(st->verdict.level));
     mw_json_str(&j, "text", st->verdict.text);
@@ -627,7 +678,7 @@ static void status_usage(FILE *f)
           "    memwarden status - memory at a glance, explained\n"
           "\n"
           "SYNOPSIS\n"
-          "    memwarden [--root DIR] status [--scope CGROUP] [--json]\n"
+          "    memwarden [--root DIR] status [--scope CGROUP] [--state FILE] [--json]\n"
           "\n"
           "DESCRIPTION\n"
           "    Shows total, used, free, shared, buff/cache and available exactly as procps\n"
@@ -636,7 +687,8 @@ static void status_usage(FILE *f)
           "    (shmem/tmpfs, unreclaimable slab, kernel stacks, page tables); the Android\n"
           "    'dumpsys meminfo' view (Total/Free/Used/Lost RAM, ZRAM); swap devices and\n"
           "    zram compression; PSI for memory, io and cpu; zone watermarks beside\n"
-          "    min_free_kbytes and the kernel's default 4*sqrt(lowmem kB); and a verdict.\n"
+          "    min_free_kbytes and the kernel's default 4*sqrt(lowmem kB); whether the\n"
+          "    memwarden daemon runs and which pressure source it uses; and a verdict.\n"
           "\n"
           "    The verdict's rule: critical when available < 3 %, PSI memory full avg10\n"
           "    >= 10 %, or swap >= 95 % used with available < 10 %; low when available\n"
@@ -652,6 +704,8 @@ static void status_usage(FILE *f)
           "    --scope CGROUP  show one cgroup (v1 or v2 directory, e.g.\n"
           "                    /sys/fs/cgroup/memory/app) as a machine: its limit is the\n"
           "                    total, its reclaimable file cache counts as available\n"
+          "    --state FILE    the daemon's state file (default /run/memwarden/state.json):\n"
+          "                    whether it runs, its pressure source, its kills\n"
           "    --json          machine-readable output (bytes, seconds); the members\n"
           "                    memory{total,used,free,shared,buff_cache,available},\n"
           "                    swap{total,used,free} and verdict{level,text} are stable\n"
@@ -672,6 +726,7 @@ int cli_status(struct mw_ctx *ctx, int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"scope", required_argument, NULL, 's'},
+        {"state", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -683,6 +738,7 @@ int cli_status(struct mw_ctx *ctx, int argc, char **argv)
         return MW_EXIT_FAIL;
     }
     int rc = MW_EXIT_OK;
+    st->state_path = "/run/memwarden/state.json";
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -691,6 +747,9 @@ int cli_status(struct mw_ctx *ctx, int argc, char **argv)
             break;
         case 's':
             st->scope = optarg;
+            break;
+        case 'S':
+            st->state_path = optarg;
             break;
         case 'h':
             status_usage(stdout);

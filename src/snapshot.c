@@ -43,6 +43,7 @@ const char *const mw_snapshot_system_files[] = {
     "proc/sys/vm/oom_kill_allocating_task",
     "sys/kernel/mm/transparent_hugepage/enabled",
     "etc/passwd",
+    "run/memwarden/state.json",
     NULL,
 };
 

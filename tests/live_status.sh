@@ -49,3 +49,20 @@ if "$MW_BIN" snapshot --no-procs "$d/snap" >/dev/null 2>&1; then
 else
     fail "snapshot of this machine"
 fi
+
+# With a daemon running (dry run: it can kill nothing), status names it and
+# its pressure source; when it has stopped, status says so.
+t=$(mktemp -d)
+"$MW_BIN" daemon --foreground --dry-run --state-file "$t/state.json" 2>"$t/log" &
+dpid=$!
+i=0; while [ ! -s "$t/state.json" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+out=$("$MW_BIN" status --state "$t/state.json")
+case "$out" in *"running (pid $dpid), dry run"*"pressure source: "*) ok "status shows the running daemon";;
+    *) fail "status shows the running daemon" "$out" "$(cat "$t/log")";; esac
+"$MW_BIN" status --json --state "$t/state.json" | grep -q '"running": true'
+check "status --json shows the running daemon" [ $? -eq 0 ]
+kill "$dpid"; wait "$dpid" 2>/dev/null
+out=$("$MW_BIN" status --state "$t/state.json")
+case "$out" in *"NOT running"*|*"not running"*) ok "status notices the daemon stopped";;
+    *) fail "status notices the daemon stopped" "$out";; esac
+rm -rf "$t"
