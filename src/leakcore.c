@@ -141,8 +141,8 @@ int mw_series_analyze(struct mw_series *s, const struct mw_trend_params *p, cons
     rc = build_where(s);
     if (rc < 0)
         return rc;
-    s->tte_s = mw_trend_time_to_exhaustion_s((double)s->headroom_bytes,
-                                             s->trend.slope_bytes_per_hour);
+    s->tte_s =
+        mw_trend_time_to_exhaustion_s((double)s->headroom_bytes, s->trend.slope_bytes_per_hour);
     return 0;
 }
 
@@ -217,7 +217,8 @@ static void note(const struct mw_series *s, char *buf, size_t cap)
         snprintf(buf, cap, "shrinking: %s", mw_fmt_size_delta(a, sizeof(a), (int64_t)t->net_bytes));
         break;
     case MW_SHAPE_FLAT:
-        snprintf(buf, cap, "within the +-%s band", mw_fmt_size(a, sizeof(a), (uint64_t)t->band_bytes));
+        snprintf(buf, cap, "within the +-%s band",
+                 mw_fmt_size(a, sizeof(a), (uint64_t)t->band_bytes));
         break;
     case MW_SHAPE_GROWING:
         snprintf(buf, cap, "growing, never falls back%s",

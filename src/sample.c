@@ -174,8 +174,8 @@ void mw_sample_write_json(FILE *f, const struct mw_sample *s, const struct mw_sl
     mw_json_finish(&j);
 }
 
-int mw_record_append(const char *path, uint64_t max_bytes, unsigned keep,
-                     const struct mw_sample *s, const struct mw_slab_set *slab)
+int mw_record_append(const char *path, uint64_t max_bytes, unsigned keep, const struct mw_sample *s,
+                     const struct mw_slab_set *slab)
 {
     struct stat st;
     if (max_bytes && stat(path, &st) == 0 && (uint64_t)st.st_size >= max_bytes) {
@@ -281,8 +281,7 @@ int mw_record_add(struct mw_record *rec, const struct mw_sample *s, const struct
     c.slab_bytes = NULL;
     c.nslab = 0;
     for (size_t i = 0; slab && i < slab->n; i++) {
-        int rc = set_slab(rec, &c, slab->c[i].name, strlen(slab->c[i].name),
-                          slab->c[i].size_bytes);
+        int rc = set_slab(rec, &c, slab->c[i].name, strlen(slab->c[i].name), slab->c[i].size_bytes);
         if (rc < 0) {
             free(c.slab_bytes);
             return rc;

@@ -41,8 +41,8 @@ static bool is_hex(char c)
 }
 
 /* A mapping header: "start-end perms offset dev inode [path]". */
-static bool parse_header(const char *line, const char *end, uint64_t *size, int *shared,
-                         char *path, size_t cap)
+static bool parse_header(const char *line, const char *end, uint64_t *size, int *shared, char *path,
+                         size_t cap)
 {
     const char *p = line;
     char *e;

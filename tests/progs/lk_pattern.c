@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TICK_MS 50
+#define TICK_MS  50
 #define MAX_MAPS 4096
 
 static void *maps[MAX_MAPS];
