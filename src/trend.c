@@ -8,7 +8,8 @@
 /* A fall of at least this share of the series' range counts as a tooth of
  * a sawtooth (a garbage collection, a cache eviction). */
 #define DROP_SHARE 0.4
-/* A step: one rise within a tenth of the samples carrying at least this
+/* A step: one rise within a tenth of the samples (two intervals at least)
+ * carrying at least this
  * share of the net growth... */
 #define STEP_SHARE 0.6
 /* ...followed by at least this share of the samples that stay flat. */
@@ -163,7 +164,8 @@ int mw_trend_classify(const double *t_s, const double *v, size_t n, const struct
     /* A step: the biggest rise within a tenth of the samples carries most
      * of the net growth, and what follows stays flat. */
     if (r.net_bytes > r.band_bytes && !r.falls_back) {
-        size_t span = n / 10 ? n / 10 : 1;
+        /* two intervals at least: a step that straddles a sample is still one */
+        size_t span = n / 10 > 2 ? n / 10 : 2;
         double best = 0;
         size_t bi = 0, bj = 0;
         for (size_t s = 1; s <= span; s++)
