@@ -166,15 +166,30 @@ int mw_trend_classify(const double *t_s, const double *v, size_t n, const struct
     if (r.net_bytes > r.band_bytes && !r.falls_back) {
         /* two intervals at least: a step that straddles a sample is still one */
         size_t span = n / 10 > 2 ? n / 10 : 2;
+        /* best rise v[j] - min(v[j-span..j-1]): a sliding-window minimum
+         * (monotonic deque of indices) keeps this O(n) for long records */
+        size_t *dq = malloc(n * sizeof(*dq));
+        if (!dq) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        size_t head = 0, tailq = 0;
         double best = 0;
         size_t bi = 0, bj = 0;
-        for (size_t s = 1; s <= span; s++)
-            for (size_t i = 0; i + s < n; i++)
-                if (v[i + s] - v[i] > best) {
-                    best = v[i + s] - v[i];
-                    bi = i;
-                    bj = i + s;
-                }
+        for (size_t j = 1; j < n; j++) {
+            /* admit j-1; keep the latest of equal minima (the shortest rise) */
+            while (tailq > head && v[dq[tailq - 1]] >= v[j - 1])
+                tailq--;
+            dq[tailq++] = j - 1;
+            while (dq[head] + span < j)
+                head++;
+            if (v[j] - v[dq[head]] > best) {
+                best = v[j] - v[dq[head]];
+                bi = dq[head];
+                bj = j;
+            }
+        }
+        free(dq);
         size_t tail = n - bj;
         if (best >= STEP_SHARE * r.net_bytes && (double)tail >= STEP_TAIL_SHARE * (double)n) {
             double lo = v[bj], hi = v[bj];
