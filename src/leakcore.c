@@ -257,6 +257,14 @@ void mw_series_print(FILE *f, const struct mw_series *s)
         fprintf(f, "  changed: %s\n", w);
     if (s->exited)
         fprintf(f, "  the process exited after %.1f s\n", s->exited_at_s);
+    if (s->system && s->have_shm &&
+        (s->shm_last.sysv_orphans || s->shm_last.devshm_orphans))
+        fprintf(f, "  orphaned shared memory: %zu SysV segment%s (%s), %zu /dev/shm file%s (%s); "
+                   "see 'memwarden shm'\n",
+                s->shm_last.sysv_orphans, s->shm_last.sysv_orphans == 1 ? "" : "s",
+                mw_fmt_size(a, sizeof(a), s->shm_last.sysv_orphan_bytes),
+                s->shm_last.devshm_orphans, s->shm_last.devshm_orphans == 1 ? "" : "s",
+                mw_fmt_size(b, sizeof(b), s->shm_last.devshm_orphan_bytes));
     if (t->verdict != MW_VERDICT_STABLE && s->tte_s >= 0) {
         double h = s->tte_s / 3600.0;
         if (h >= 48)
@@ -319,6 +327,12 @@ void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *
     else
         mw_json_null(j, "time_to_exhaustion_s");
     mw_json_bool(j, "exited", s->exited);
+    if (s->system && s->have_shm) {
+        mw_json_u64(j, "sysv_orphans", s->shm_last.sysv_orphans);
+        mw_json_u64(j, "sysv_orphan_bytes", s->shm_last.sysv_orphan_bytes);
+        mw_json_u64(j, "devshm_orphans", s->shm_last.devshm_orphans);
+        mw_json_u64(j, "devshm_orphan_bytes", s->shm_last.devshm_orphan_bytes);
+    }
     mw_json_array_begin(j, "samples");
     for (size_t i = 0; i < s->n; i++) {
         mw_json_object_begin(j, NULL);
