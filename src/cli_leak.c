@@ -160,6 +160,8 @@ static int live(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out,
         if (due - t0 > o->duration_ms)
             break;
         sleep_until_ms(due);
+        /* slab caches and shared memory are compared first vs last only */
+        bool ends = k == 0 || due + o->interval_ms - t0 > o->duration_ms;
         double now = mw_sample_now_s();
         for (size_t i = 0; i < n; i++) {
             struct mw_series *s = &v[i];
@@ -168,13 +170,13 @@ static int live(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out,
                 if (mw_sample_system(&ctx->root, now, &smp) < 0)
                     continue;
                 struct mw_slab_set slab;
-                if (mw_slab_read(&ctx->root, &slab) == 0) {
+                if (ends && mw_slab_read(&ctx->root, &slab) == 0) {
                     slab_sizes(&slab, s->n == 0 ? &s->slab_first : &s->slab_last);
                     s->have_slab = true;
                     mw_slab_set_free(&slab);
                 }
                 struct mw_shm_report sh;
-                if (mw_shm_scan(&ctx->root, &sh) == 0) {
+                if (ends && mw_shm_scan(&ctx->root, &sh) == 0) {
                     struct mw_shm_report *dst = s->n == 0 ? &s->shm_first : &s->shm_last;
                     mw_shm_report_free(dst);
                     *dst = sh;
@@ -219,6 +221,22 @@ static int live(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out,
                 goto out;
             }
         }
+    }
+    /* a PID that was never there: say so, keep the others */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].system && v[i].n == 0) {
+            mw_err("leak: PID %d: no such process", v[i].pid);
+            mw_series_free(&v[i]);
+            continue;
+        }
+        v[kept++] = v[i];
+    }
+    n = kept;
+    if (n == 0) {
+        free(sv);
+        rc = -ESRCH;
+        goto out;
     }
     for (size_t i = 0; i < n; i++) {
         struct mw_series *s = &v[i];

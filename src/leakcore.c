@@ -136,6 +136,7 @@ int mw_series_analyze(struct mw_series *s, const struct mw_trend_params *p, cons
         if (mw_trend_classify(s->t, slab_v, s->n, p, &ts) == 0 && ts.verdict > s->trend.verdict) {
             s->trend = ts;
             s->series_name = "slab";
+            memcpy(s->v, slab_v, s->n * sizeof(*s->v)); /* the samples the verdict rests on */
         }
     }
     rc = build_where(s);
