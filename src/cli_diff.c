@@ -423,8 +423,13 @@ int cli_diff(struct mw_ctx *ctx, int argc, char **argv)
     }
     printf("diff: %s\n   -> %s", da, db);
     if (ta > 0 && tb > 0) {
-        double h = (tb - ta) / 3600.0;
-        printf(", %.1f %s later", h >= 1 ? h : (tb - ta) / 60.0, h >= 1 ? "h" : "min");
+        double sp = tb - ta;
+        if (sp >= 3600)
+            printf(", %.1f h later", sp / 3600);
+        else if (sp >= 120)
+            printf(", %.0f min later", sp / 60);
+        else
+            printf(", %.0f s later", sp);
     }
     printf("\n\nSystem (/proc/meminfo), biggest changes first:\n");
     if (!nsys)
@@ -445,8 +450,9 @@ int cli_diff(struct mw_ctx *ctx, int argc, char **argv)
             snprintf(pids, sizeof(pids), "%d -> %d", d->a->pid, d->b->pid);
         else
             snprintf(pids, sizeof(pids), "%d", p->pid);
+        int64_t sign = d->delta_rss ? d->delta_rss : d->delta_pss;
         const char *label =
-            d->kind == P_SAME ? (d->delta_rss >= 0 ? "grew" : "shrank") : pchange_name(d->kind);
+            d->kind == P_SAME ? (sign >= 0 ? "grew" : "shrank") : pchange_name(d->kind);
         printf("  %-9s %-16.16s %-14s %10s -> %10s  %11s RSS", label, p->comm, pids,
                mw_fmt_size(s1, sizeof(s1), d->a ? d->a->rss : 0),
                mw_fmt_size(s2, sizeof(s2), d->b ? d->b->rss : 0),

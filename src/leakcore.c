@@ -258,10 +258,10 @@ void mw_series_print(FILE *f, const struct mw_series *s)
         fprintf(f, "  changed: %s\n", w);
     if (s->exited)
         fprintf(f, "  the process exited after %.1f s\n", s->exited_at_s);
-    if (s->system && s->have_shm &&
-        (s->shm_last.sysv_orphans || s->shm_last.devshm_orphans))
-        fprintf(f, "  orphaned shared memory: %zu SysV segment%s (%s), %zu /dev/shm file%s (%s); "
-                   "see 'memwarden shm'\n",
+    if (s->system && s->have_shm && (s->shm_last.sysv_orphans || s->shm_last.devshm_orphans))
+        fprintf(f,
+                "  orphaned shared memory: %zu SysV segment%s (%s), %zu /dev/shm file%s (%s); "
+                "see 'memwarden shm'\n",
                 s->shm_last.sysv_orphans, s->shm_last.sysv_orphans == 1 ? "" : "s",
                 mw_fmt_size(a, sizeof(a), s->shm_last.sysv_orphan_bytes),
                 s->shm_last.devshm_orphans, s->shm_last.devshm_orphans == 1 ? "" : "s",
