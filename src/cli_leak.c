@@ -44,9 +44,11 @@ static void leak_usage(FILE *f)
         "    [heap], anon mmap, [stack], file-backed mappings, shared memory (/SYSV...,\n"
         "    /dev/shm), named mappings ([anon:NAME]). With --system the kernel is\n"
         "    watched: used memory and the slab total, each slab cache, SUnreclaim,\n"
-        "    Shmem, PageTables, /dev/shm and SysV segments. The time until memory runs\n"
-        "    out at the measured rate is computed against MemAvailable, or against what\n"
-        "    the process's memory cgroup limit leaves when that is less.\n"
+        "    Shmem, PageTables, /dev/shm and SysV segments: each of SUnreclaim,\n"
+        "    SReclaimable, Shmem, PageTables and KernelStack gets its own trend, and the\n"
+        "    slab caches that grew are named. The time until memory runs out at the\n"
+        "    measured rate is computed against MemAvailable, or against what the\n"
+        "    process's memory cgroup limit leaves when that is less.\n"
         "\n"
         "OPTIONS\n"
         "    -p, --pid PID        watch this process (repeatable)\n"
@@ -215,7 +217,8 @@ static int live(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out,
                 s->first = smp;
             s->last = smp;
             double val = s->system ? (double)smp.mem_used : mw_metric_value(&smp, o->metric);
-            if (mw_series_push(s, now - s->first.t_s, val) < 0) {
+            if (mw_series_push(s, now - s->first.t_s, val) < 0 ||
+                (s->system && mw_series_keep(s, &smp) < 0)) {
                 rc = -ENOMEM;
                 free(sv);
                 goto out;
@@ -369,7 +372,8 @@ static int from_record(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series
         s->last = *smp;
         s->last.slab_bytes = NULL;
         double val = s->system ? (double)smp->mem_used : mw_metric_value(smp, o->metric);
-        if (mw_series_push(s, smp->t_s - s->first.t_s, val) < 0)
+        if (mw_series_push(s, smp->t_s - s->first.t_s, val) < 0 ||
+            (s->system && mw_series_keep(s, smp) < 0))
             rc = -ENOMEM;
     }
     for (size_t k = 0; k < n && rc == 0; k++) {
