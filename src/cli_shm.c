@@ -165,13 +165,13 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
         ret = MW_EXIT_FAIL;
         goto out;
     }
+    const char *rp = strcmp(ctx->root.path, "/") ? ctx->root.path : ""; /* prefix for messages */
     if (mw_shm_scan(&ctx->root, &rep) < 0) {
         ret = MW_EXIT_FAIL;
         goto out;
     }
     if (!rep.have_sysv && !rep.have_devshm) {
-        mw_err("shm: neither %s/proc/sysvipc/shm nor %s/dev/shm is readable", ctx->root.path,
-               ctx->root.path);
+        mw_err("shm: neither %s/proc/sysvipc/shm nor %s/dev/shm is readable", rp, rp);
         ret = MW_EXIT_FAIL;
         goto out;
     }
@@ -315,7 +315,7 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
                 printf("  (skipped %u line%s that did not parse)\n", rep.bad_lines,
                        rep.bad_lines == 1 ? "" : "s");
         } else {
-            printf("SysV shared memory: %s/proc/sysvipc/shm not readable\n", ctx->root.path);
+            printf("SysV shared memory: %s/proc/sysvipc/shm not readable\n", rp);
         }
         if (rep.have_devshm) {
             printf("/dev/shm: %zu file%s, %s", rep.nfile, rep.nfile == 1 ? "" : "s",

@@ -164,8 +164,9 @@ int cli_slab(struct mw_ctx *ctx, int argc, char **argv)
     } else {
         rc = mw_slab_read(&ctx->root, &a);
         if (rc < 0) {
-            mw_err("slab: cannot read %s/proc/slabinfo nor /sys/kernel/slab: %s", ctx->root.path,
-                   strerror(-rc));
+            mw_err("slab: cannot read %s/proc/slabinfo nor /sys/kernel/slab: %s%s",
+                   strcmp(ctx->root.path, "/") ? ctx->root.path : "", strerror(-rc),
+                   rc == -EACCES || rc == -EPERM ? " (both are root-only here: run as root)" : "");
             return MW_EXIT_FAIL;
         }
         if (interval_ms) {

@@ -322,7 +322,8 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
         if (system) {
             struct mw_sample s;
             if (mw_sample_system(&ctx->root, now, &s) < 0) {
-                mw_err("watch: cannot read %s/proc/meminfo", ctx->root.path);
+                mw_err("watch: cannot read %s/proc/meminfo",
+                       strcmp(ctx->root.path, "/") ? ctx->root.path : "");
                 ret = MW_EXIT_FAIL;
                 break;
             }
