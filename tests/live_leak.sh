@@ -105,3 +105,15 @@ else
     fi
     rmdir "$CG" 2>/dev/null
 fi
+
+# watch: a process that exits ends its line with a note, the watch goes on
+"$PROG" --pattern flat --cap 4194304 --seconds 1 >"$tmp/w.pid" &
+wpid=$!; pids="$pids $wpid"
+sleep 0.1
+"$MW_BIN" watch -p "$wpid" -p $$ -i 300ms -n 6 >"$tmp/watch.out" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "^.*| $wpid .*exited after" "$tmp/watch.out" &&
+    [ "$(grep -c "| $$ " "$tmp/watch.out")" = 6 ]; then
+    ok watch_exit_note
+else
+    fail watch_exit_note "rc=$rc" "$(cat "$tmp/watch.out")"
+fi
