@@ -247,8 +247,9 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
         printf("%-8s | %-7s %-15s | %-20s | %-20s | %-10s | %-10s | %5s | %9s | %s\n", "time",
                "PID", "name", "RSS", "PSS", "VMS", "shared", "CPU%", "sys used%", "buff/cache");
     if (!json && system)
-        printf("%-8s | %-20s | %-20s | %-20s | %-18s | %-18s | %-18s | %s\n", "time", "used",
-               "available", "buff/cache", "Slab", "SUnreclaim", "Shmem", "used%");
+        printf("%-8s | %s%-20s | %-20s | %-20s | %-18s | %-18s | %-18s | %s\n", "time",
+               nres ? "system | " : "", "used", "available", "buff/cache", "Slab", "SUnreclaim",
+               "Shmem", "used%");
     for (unsigned long k = 0; !stop; k++) {
         uint64_t due = t0 + k * interval_ms;
         if ((count && k >= count) || (duration_ms && due - t0 > duration_ms))
@@ -333,7 +334,8 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
                 mw_sample_write_json(stdout, &s, have_slab ? &slab : NULL);
             } else {
                 bool hp = have_sys_prev;
-                printf("%-8s | ", ts);
+                /* with processes too, system rows say so */
+                printf("%-8s | %s", ts, nres ? "system | " : "");
                 cell(with_delta(a, sizeof(a), s.mem_used, sys_prev.mem_used, hp), 20, " | ");
                 cell(with_delta(b, sizeof(b), s.mem_available, sys_prev.mem_available, hp), 20,
                      " | ");

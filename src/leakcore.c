@@ -247,7 +247,7 @@ static void rate_str(char *buf, size_t cap, double bytes_per_hour)
 static void note(const struct mw_series *s, char *buf, size_t cap)
 {
     const struct mw_trend *t = &s->trend;
-    char a[32], b[32];
+    char a[32];
     switch (t->shape) {
     case MW_SHAPE_STEP:
         snprintf(buf, cap, "stepped up %s at %.1f s, then stayed flat",
@@ -274,7 +274,6 @@ static void note(const struct mw_series *s, char *buf, size_t cap)
                  t->verdict == MW_VERDICT_STABLE ? " (below the warning rate)" : "");
         break;
     }
-    (void)b;
 }
 
 void mw_series_print(FILE *f, const struct mw_series *s)

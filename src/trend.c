@@ -51,7 +51,7 @@ int mw_trend_theil_sen(const double *t_s, const double *v, size_t n, double *slo
         for (size_t b = a + 1; b < m; b++) {
             size_t j = m == n ? b : b * (n - 1) / (m - 1);
             double dt = t_s[j] - t_s[i];
-            if (dt > 0 || dt < 0)
+            if (dt != 0.0)
                 s[k++] = (v[j] - v[i]) / dt;
         }
     }
