@@ -9,7 +9,7 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
 now_ms() { date +%s%3N; }
 peak_kb() { # CMD...: peak RSS in kB (GNU time), or "?"
     if [ -x /usr/bin/time ]; then
-        /usr/bin/time -f %M -o "$TMP/peak" "$@" >/dev/null 2>&1
+        /usr/bin/time -q -f %M -o "$TMP/peak" "$@" >/dev/null 2>&1
         cat "$TMP/peak"
     else
         "$@" >/dev/null 2>&1
