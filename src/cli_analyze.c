@@ -18,56 +18,57 @@
 
 static void analyze_usage(FILE *f)
 {
-    fprintf(f,
-            "NAME\n"
-            "    memwarden analyze - read free memory over time from a log and judge it\n"
-            "\n"
-            "SYNOPSIS\n"
-            "    memwarden analyze FILE|- [--format auto|freeheap|free|record]\n"
-            "                      [--pattern REGEX [--unit UNIT]] [--interval D]\n"
-            "                      [--danger SIZE] [--band SIZE] [--json]\n"
-            "\n"
-            "DESCRIPTION\n"
-            "    Reads a log from a device memwarden cannot run on, or from a cron job:\n"
-            "      freeheap  lines like 'Mem Free Size KB: 812' (a module printing its free\n"
-            "                heap every 2 s, as the Luat FAQ suggests; any prefix, optional\n"
-            "                timestamps)\n"
-            "      free      repeated 'free -k' / 'free -m' / 'free -h' output: the Mem: line,\n"
-            "                'available' when the header has it, else 'free'; units from a\n"
-            "                'free -m' line in the log or --unit (default KiB); 'date' lines\n"
-            "                before each output give the times\n"
-            "      record    'memwarden watch --record' JSON lines (MemAvailable)\n"
-            "      pattern   any log: --pattern REGEX with one capture group holding the\n"
-            "                number, --unit its unit (default bytes; a suffix like 812K wins)\n"
-            "    Lines that hold no sample are skipped and counted. Without timestamps,\n"
-            "    samples are --interval apart (default 2s).\n"
-            "    The verdict, after the Luat FAQ:\n"
-            "      too_big  low right after boot (under 2 x --danger or 10 %% of the total):\n"
-            "               the program itself is too big; trim it\n"
-            "      decline  free memory falls steadily and does not come back: a leak\n"
-            "      stable   it holds (a garbage collector's sawtooth included)\n"
-            "    The minimum is compared with --danger (default 200K: at or under it, free\n"
-            "    memory is effectively zero because of fragmentation), and at a declining\n"
-            "    rate the time until it is reached is given.\n"
-            "\n"
-            "OPTIONS\n"
-            "        --format F       force a format (default: detected)\n"
-            "    -e, --pattern REGEX  extended regex; capture group 1 is the value\n"
-            "    -u, --unit UNIT      unit of the numbers (B, K, KB, M, MB, ...)\n"
-            "    -i, --interval D     time between samples without timestamps (default 2s)\n"
-            "        --danger SIZE    danger line (default 200K)\n"
-            "        --band SIZE      changes within this are noise (default 5 %% of the max)\n"
-            "        --json           machine-readable output (bytes, seconds)\n"
-            "    -h, --help           this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 stable and above the danger line, 3 too_big, decline or under the danger\n"
-            "    line, 1 unreadable or no samples, 2 usage error.\n"
-            "\n"
-            "EXAMPLES\n"
-            "    memwarden analyze serial.log --danger 200K\n"
-            "    memwarden analyze /var/log/free.log\n"
-            "    memwarden analyze app.log --pattern 'heap_free=([0-9]+)' --unit B --interval 10s\n");
+    fprintf(
+        f,
+        "NAME\n"
+        "    memwarden analyze - read free memory over time from a log and judge it\n"
+        "\n"
+        "SYNOPSIS\n"
+        "    memwarden analyze FILE|- [--format auto|freeheap|free|record]\n"
+        "                      [--pattern REGEX [--unit UNIT]] [--interval D]\n"
+        "                      [--danger SIZE] [--band SIZE] [--json]\n"
+        "\n"
+        "DESCRIPTION\n"
+        "    Reads a log from a device memwarden cannot run on, or from a cron job:\n"
+        "      freeheap  lines like 'Mem Free Size KB: 812' (a module printing its free\n"
+        "                heap every 2 s, as the Luat FAQ suggests; any prefix, optional\n"
+        "                timestamps)\n"
+        "      free      repeated 'free -k' / 'free -m' / 'free -h' output: the Mem: line,\n"
+        "                'available' when the header has it, else 'free'; units from a\n"
+        "                'free -m' line in the log or --unit (default KiB); 'date' lines\n"
+        "                before each output give the times\n"
+        "      record    'memwarden watch --record' JSON lines (MemAvailable)\n"
+        "      pattern   any log: --pattern REGEX with one capture group holding the\n"
+        "                number, --unit its unit (default bytes; a suffix like 812K wins)\n"
+        "    Lines that hold no sample are skipped and counted. Without timestamps,\n"
+        "    samples are --interval apart (default 2s).\n"
+        "    The verdict, after the Luat FAQ:\n"
+        "      too_big  low right after boot (under 2 x --danger or 10 %% of the total):\n"
+        "               the program itself is too big; trim it\n"
+        "      decline  free memory falls steadily and does not come back: a leak\n"
+        "      stable   it holds (a garbage collector's sawtooth included)\n"
+        "    The minimum is compared with --danger (default 200K: at or under it, free\n"
+        "    memory is effectively zero because of fragmentation), and at a declining\n"
+        "    rate the time until it is reached is given.\n"
+        "\n"
+        "OPTIONS\n"
+        "        --format F       force a format (default: detected)\n"
+        "    -e, --pattern REGEX  extended regex; capture group 1 is the value\n"
+        "    -u, --unit UNIT      unit of the numbers (B, K, KB, M, MB, ...)\n"
+        "    -i, --interval D     time between samples without timestamps (default 2s)\n"
+        "        --danger SIZE    danger line (default 200K)\n"
+        "        --band SIZE      changes within this are noise (default 5 %% of the max)\n"
+        "        --json           machine-readable output (bytes, seconds)\n"
+        "    -h, --help           this text\n"
+        "\n"
+        "EXIT STATUS\n"
+        "    0 stable and above the danger line, 3 too_big, decline or under the danger\n"
+        "    line, 1 unreadable or no samples, 2 usage error.\n"
+        "\n"
+        "EXAMPLES\n"
+        "    memwarden analyze serial.log --danger 200K\n"
+        "    memwarden analyze /var/log/free.log\n"
+        "    memwarden analyze app.log --pattern 'heap_free=([0-9]+)' --unit B --interval 10s\n");
 }
 
 static int read_all(const char *path, char **out)
@@ -146,10 +147,14 @@ int cli_analyze(struct mw_ctx *ctx, int argc, char **argv)
 {
     (void)ctx;
     static const struct option opts[] = {
-        {"format", required_argument, NULL, 'F'}, {"pattern", required_argument, NULL, 'e'},
-        {"unit", required_argument, NULL, 'u'},   {"interval", required_argument, NULL, 'i'},
-        {"danger", required_argument, NULL, 'D'}, {"band", required_argument, NULL, 'B'},
-        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {"format", required_argument, NULL, 'F'},
+        {"pattern", required_argument, NULL, 'e'},
+        {"unit", required_argument, NULL, 'u'},
+        {"interval", required_argument, NULL, 'i'},
+        {"danger", required_argument, NULL, 'D'},
+        {"band", required_argument, NULL, 'B'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {0},
     };
     struct mw_log_opts o = {.format = MW_LOG_AUTO, .interval_s = 2.0};
@@ -169,8 +174,10 @@ int cli_analyze(struct mw_ctx *ctx, int argc, char **argv)
             else if (strcmp(optarg, "record") == 0)
                 o.format = MW_LOG_RECORD;
             else
-                return mw_usage_error("analyze", "--format: '%s' is not auto, freeheap, free "
-                                                 "or record", optarg);
+                return mw_usage_error("analyze",
+                                      "--format: '%s' is not auto, freeheap, free "
+                                      "or record",
+                                      optarg);
             break;
         case 'e':
             o.pattern = optarg;
@@ -224,8 +231,10 @@ int cli_analyze(struct mw_ctx *ctx, int argc, char **argv)
     rc = mw_log_parse_buf(buf, &o, &s);
     free(buf);
     if (rc == -EINVAL)
-        return mw_usage_error("analyze", "--pattern '%s' is not an extended regex with a capture "
-                                         "group", o.pattern);
+        return mw_usage_error("analyze",
+                              "--pattern '%s' is not an extended regex with a capture "
+                              "group",
+                              o.pattern);
     if (rc == -ENODATA) {
         mw_err("analyze: %s: no known format (Mem Free Size lines, free output, memwarden "
                "records); use --pattern REGEX",
@@ -288,8 +297,7 @@ int cli_analyze(struct mw_ctx *ctx, int argc, char **argv)
         printf("%s: %s, %zu samples over %s (%s)", path, format_desc(s.format), s.n, d1,
                s.timestamps ? "times from the log" : "no timestamps: one every --interval");
         if (s.skipped)
-            printf("; skipped %u line%s that held no sample", s.skipped,
-                   s.skipped == 1 ? "" : "s");
+            printf("; skipped %u line%s that held no sample", s.skipped, s.skipped == 1 ? "" : "s");
         printf("\n");
         switch (a.verdict) {
         case MW_LOG_TOO_BIG:

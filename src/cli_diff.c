@@ -18,47 +18,46 @@
 
 static void diff_usage(FILE *f)
 {
-    fprintf(f,
-            "NAME\n"
-            "    memwarden diff - what grew and what shrank between two snapshots\n"
-            "\n"
-            "SYNOPSIS\n"
-            "    memwarden diff A B [--top N] [--all] [--json]\n"
-            "\n"
-            "DESCRIPTION\n"
-            "    A and B are directories captured by 'memwarden snapshot' (or any two\n"
-            "    roots with /proc files, '/' included). Compares:\n"
-            "      system     every /proc/meminfo field, and the free(1) view\n"
-            "      processes  RSS (and PSS where smaps_rollup was captured) of each process:\n"
-            "                 the same PID with the same start time is the same process;\n"
-            "                 the rest are paired by program name (a restart: new PID),\n"
-            "                 what remains is new (only in B) or gone (only in A)\n"
-            "      slab       each slab cache (from proc/slabinfo)\n"
-            "    Each list is sorted by the size of the change; unchanged entries are left\n"
-            "    out. The VisionCore guide's before/after check: after a program stops,\n"
-            "    'available' should come back near where it was; buff/cache may stay high\n"
-            "    (that is normal).\n"
-            "\n"
-            "OPTIONS\n"
-            "    -n, --top N   entries per list (default 15)\n"
-            "    -a, --all     every changed entry\n"
-            "        --json    machine-readable output (bytes, seconds)\n"
-            "    -h, --help    this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 compared, 1 a snapshot is unreadable, 2 usage error.\n"
-            "\n"
-            "EXAMPLES\n"
-            "    memwarden snapshot /tmp/before; run-the-app; memwarden snapshot /tmp/after\n"
-            "    memwarden diff /tmp/before /tmp/after\n"
-            "    memwarden diff /tmp/before / --json\n");
+    fprintf(f, "NAME\n"
+               "    memwarden diff - what grew and what shrank between two snapshots\n"
+               "\n"
+               "SYNOPSIS\n"
+               "    memwarden diff A B [--top N] [--all] [--json]\n"
+               "\n"
+               "DESCRIPTION\n"
+               "    A and B are directories captured by 'memwarden snapshot' (or any two\n"
+               "    roots with /proc files, '/' included). Compares:\n"
+               "      system     every /proc/meminfo field, and the free(1) view\n"
+               "      processes  RSS (and PSS where smaps_rollup was captured) of each process:\n"
+               "                 the same PID with the same start time is the same process;\n"
+               "                 the rest are paired by program name (a restart: new PID),\n"
+               "                 what remains is new (only in B) or gone (only in A)\n"
+               "      slab       each slab cache (from proc/slabinfo)\n"
+               "    Each list is sorted by the size of the change; unchanged entries are left\n"
+               "    out. The VisionCore guide's before/after check: after a program stops,\n"
+               "    'available' should come back near where it was; buff/cache may stay high\n"
+               "    (that is normal).\n"
+               "\n"
+               "OPTIONS\n"
+               "    -n, --top N   entries per list (default 15)\n"
+               "    -a, --all     every changed entry\n"
+               "        --json    machine-readable output (bytes, seconds)\n"
+               "    -h, --help    this text\n"
+               "\n"
+               "EXIT STATUS\n"
+               "    0 compared, 1 a snapshot is unreadable, 2 usage error.\n"
+               "\n"
+               "EXAMPLES\n"
+               "    memwarden snapshot /tmp/before; run-the-app; memwarden snapshot /tmp/after\n"
+               "    memwarden diff /tmp/before /tmp/after\n"
+               "    memwarden diff /tmp/before / --json\n");
 }
 
 struct proc {
     int pid;
     uint64_t starttime;
     char comm[64];
-    char prog[64]; /* basename of argv[0], else comm */
+    char prog[64];           /* basename of argv[0], else comm */
     uint64_t rss, pss, swap; /* bytes */
     bool have_pss, matched;
 };
@@ -237,8 +236,10 @@ int cli_diff(struct mw_ctx *ctx, int argc, char **argv)
 {
     (void)ctx;
     static const struct option opts[] = {
-        {"top", required_argument, NULL, 'n'}, {"all", no_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
+        {"top", required_argument, NULL, 'n'},
+        {"all", no_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {0},
     };
     unsigned long top = 15;
@@ -422,15 +423,21 @@ int cli_diff(struct mw_ctx *ctx, int argc, char **argv)
     }
     printf("diff: %s\n   -> %s", da, db);
     if (ta > 0 && tb > 0) {
-        double h = (tb - ta) / 3600.0;
-        printf(", %.1f %s later", h >= 1 ? h : (tb - ta) / 60.0, h >= 1 ? "h" : "min");
+        double sp = tb - ta;
+        if (sp >= 3600)
+            printf(", %.1f h later", sp / 3600);
+        else if (sp >= 120)
+            printf(", %.0f min later", sp / 60);
+        else
+            printf(", %.0f s later", sp);
     }
     printf("\n\nSystem (/proc/meminfo), biggest changes first:\n");
     if (!nsys)
         printf("  no change\n");
     for (size_t i = 0; i < nsys && i < top; i++)
         printf("  %-20s %10s -> %10s  %11s\n", sys[i].name,
-               mw_fmt_size(s1, sizeof(s1), sys[i].before), mw_fmt_size(s2, sizeof(s2), sys[i].after),
+               mw_fmt_size(s1, sizeof(s1), sys[i].before),
+               mw_fmt_size(s2, sizeof(s2), sys[i].after),
                mw_fmt_size_delta(s3, sizeof(s3), sys[i].delta));
     printf("\nProcesses (matched by PID and start time, then by program), by RSS change:\n");
     if (!npd)
@@ -443,8 +450,9 @@ int cli_diff(struct mw_ctx *ctx, int argc, char **argv)
             snprintf(pids, sizeof(pids), "%d -> %d", d->a->pid, d->b->pid);
         else
             snprintf(pids, sizeof(pids), "%d", p->pid);
-        const char *label = d->kind == P_SAME ? (d->delta_rss >= 0 ? "grew" : "shrank")
-                                              : pchange_name(d->kind);
+        int64_t sign = d->delta_rss ? d->delta_rss : d->delta_pss;
+        const char *label =
+            d->kind == P_SAME ? (sign >= 0 ? "grew" : "shrank") : pchange_name(d->kind);
         printf("  %-9s %-16.16s %-14s %10s -> %10s  %11s RSS", label, p->comm, pids,
                mw_fmt_size(s1, sizeof(s1), d->a ? d->a->rss : 0),
                mw_fmt_size(s2, sizeof(s2), d->b ? d->b->rss : 0),

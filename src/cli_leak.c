@@ -17,58 +17,61 @@
 
 static void leak_usage(FILE *f)
 {
-    fprintf(f,
-            "NAME\n"
-            "    memwarden leak - tell a leak from normal behaviour, and say where it grows\n"
-            "\n"
-            "SYNOPSIS\n"
-            "    memwarden leak (-p PID | --match REGEX | --system) [--duration D] [--interval I]\n"
-            "    memwarden leak --from FILE [-p PID | --match REGEX | --system]\n"
-            "                   [--metric rss|pss|uss] [--warn-rate R] [--leak-rate R] [--band SIZE]\n"
-            "                   [--json]\n"
-            "\n"
-            "DESCRIPTION\n"
-            "    Samples memory every INTERVAL for DURATION (or reads a 'memwarden watch\n"
-            "    --record' file) and fits a robust trend (Theil-Sen: the median slope of\n"
-            "    all sample pairs, so spikes do not move it). The verdict, after the\n"
-            "    VisionCore memory guide:\n"
-            "      stable   within +-50 MB (per hour of watching; a shorter watch gets its\n"
-            "               share, at least 1 MiB), or growing slower than the warning rate;\n"
-            "               a sawtooth (grows, then falls back: a garbage-collected heap) and\n"
-            "               a step up that then stays flat are stable, with a note\n"
-            "      warning  grows faster than 100 MB/h\n"
-            "      leak     grows faster than 300 MB/h and never falls back (or its floor\n"
-            "               keeps rising under a sawtooth)\n"
-            "    For a process, /proc/PID/smaps at the start and the end says where it grew:\n"
-            "    [heap], anon mmap, [stack], file-backed mappings, shared memory (/SYSV...,\n"
-            "    /dev/shm), named mappings ([anon:NAME]). With --system the kernel is\n"
-            "    watched: used memory and the slab total, each slab cache, SUnreclaim,\n"
-            "    Shmem, PageTables, /dev/shm and SysV segments. The time until memory runs\n"
-            "    out at the measured rate is computed against MemAvailable, or against what\n"
-            "    the process's memory cgroup limit leaves when that is less.\n"
-            "\n"
-            "OPTIONS\n"
-            "    -p, --pid PID        watch this process (repeatable)\n"
-            "    -m, --match REGEX    watch processes whose name or command line matches\n"
-            "    -s, --system         watch the system and the kernel\n"
-            "    -d, --duration D     how long to watch (default 5m)\n"
-            "    -i, --interval I     time between samples (default 5s; 200ms works)\n"
-            "    -f, --from FILE      read samples from a record instead (FILE.N rotations too)\n"
-            "        --metric M       rss (default), pss or uss\n"
-            "        --warn-rate R    warning rate, a size per hour (100M, 100M/h, 2M/m, 5M/s)\n"
-            "        --leak-rate R    leak rate (default 300M/h)\n"
-            "        --band SIZE      stable band, used as given (default 50M per hour, scaled)\n"
-            "        --json           machine-readable output (bytes, seconds)\n"
-            "    -h, --help           this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 stable, 3 warning or leak, 1 failure (nothing to sample), 2 usage error.\n"
-            "\n"
-            "EXAMPLES\n"
-            "    memwarden leak -p 1234 --duration 1h --interval 30s\n"
-            "    memwarden leak --match 'python.*main' --duration 10m\n"
-            "    memwarden leak --system --duration 2h --interval 1m\n"
-            "    memwarden leak --from /var/log/app.mw --json\n");
+    fprintf(
+        f,
+        "NAME\n"
+        "    memwarden leak - tell a leak from normal behaviour, and say where it grows\n"
+        "\n"
+        "SYNOPSIS\n"
+        "    memwarden leak (-p PID | --match REGEX | --system) [--duration D] [--interval I]\n"
+        "    memwarden leak --from FILE [-p PID | --match REGEX | --system]\n"
+        "                   [--metric rss|pss|uss] [--warn-rate R] [--leak-rate R] [--band SIZE]\n"
+        "                   [--json]\n"
+        "\n"
+        "DESCRIPTION\n"
+        "    Samples memory every INTERVAL for DURATION (or reads a 'memwarden watch\n"
+        "    --record' file) and fits a robust trend (Theil-Sen: the median slope of\n"
+        "    all sample pairs, so spikes do not move it). The verdict, after the\n"
+        "    VisionCore memory guide:\n"
+        "      stable   within +-50 MB (per hour of watching; a shorter watch gets its\n"
+        "               share, at least 1 MiB), or growing slower than the warning rate;\n"
+        "               a sawtooth (grows, then falls back: a garbage-collected heap) and\n"
+        "               a step up that then stays flat are stable, with a note\n"
+        "      warning  grows faster than 100 MB/h\n"
+        "      leak     grows faster than 300 MB/h and never falls back (or its floor\n"
+        "               keeps rising under a sawtooth)\n"
+        "    For a process, /proc/PID/smaps at the start and the end says where it grew:\n"
+        "    [heap], anon mmap, [stack], file-backed mappings, shared memory (/SYSV...,\n"
+        "    /dev/shm), named mappings ([anon:NAME]). With --system the kernel is\n"
+        "    watched: used memory and the slab total, each slab cache, SUnreclaim,\n"
+        "    Shmem, PageTables, /dev/shm and SysV segments: each of SUnreclaim,\n"
+        "    SReclaimable, Shmem, PageTables and KernelStack gets its own trend, and the\n"
+        "    slab caches that grew are named. The time until memory runs out at the\n"
+        "    measured rate is computed against MemAvailable, or against what the\n"
+        "    process's memory cgroup limit leaves when that is less.\n"
+        "\n"
+        "OPTIONS\n"
+        "    -p, --pid PID        watch this process (repeatable)\n"
+        "    -m, --match REGEX    watch processes whose name or command line matches\n"
+        "    -s, --system         watch the system and the kernel\n"
+        "    -d, --duration D     how long to watch (default 5m)\n"
+        "    -i, --interval I     time between samples (default 5s; 200ms works)\n"
+        "    -f, --from FILE      read samples from a record instead (FILE.N rotations too)\n"
+        "        --metric M       rss (default), pss or uss\n"
+        "        --warn-rate R    warning rate, a size per hour (100M, 100M/h, 2M/m, 5M/s)\n"
+        "        --leak-rate R    leak rate (default 300M/h)\n"
+        "        --band SIZE      stable band, used as given (default 50M per hour, scaled)\n"
+        "        --json           machine-readable output (bytes, seconds)\n"
+        "    -h, --help           this text\n"
+        "\n"
+        "EXIT STATUS\n"
+        "    0 stable, 3 warning or leak, 1 failure (nothing to sample), 2 usage error.\n"
+        "\n"
+        "EXAMPLES\n"
+        "    memwarden leak -p 1234 --duration 1h --interval 30s\n"
+        "    memwarden leak --match 'python.*main' --duration 10m\n"
+        "    memwarden leak --system --duration 2h --interval 1m\n"
+        "    memwarden leak --from /var/log/app.mw --json\n");
 }
 
 struct leak_opts {
@@ -159,6 +162,8 @@ static int live(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out,
         if (due - t0 > o->duration_ms)
             break;
         sleep_until_ms(due);
+        /* slab caches and shared memory are compared first vs last only */
+        bool ends = k == 0 || due + o->interval_ms - t0 > o->duration_ms;
         double now = mw_sample_now_s();
         for (size_t i = 0; i < n; i++) {
             struct mw_series *s = &v[i];
@@ -167,13 +172,13 @@ static int live(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out,
                 if (mw_sample_system(&ctx->root, now, &smp) < 0)
                     continue;
                 struct mw_slab_set slab;
-                if (mw_slab_read(&ctx->root, &slab) == 0) {
+                if (ends && mw_slab_read(&ctx->root, &slab) == 0) {
                     slab_sizes(&slab, s->n == 0 ? &s->slab_first : &s->slab_last);
                     s->have_slab = true;
                     mw_slab_set_free(&slab);
                 }
                 struct mw_shm_report sh;
-                if (mw_shm_scan(&ctx->root, &sh) == 0) {
+                if (ends && mw_shm_scan(&ctx->root, &sh) == 0) {
                     struct mw_shm_report *dst = s->n == 0 ? &s->shm_first : &s->shm_last;
                     mw_shm_report_free(dst);
                     *dst = sh;
@@ -212,12 +217,29 @@ static int live(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out,
                 s->first = smp;
             s->last = smp;
             double val = s->system ? (double)smp.mem_used : mw_metric_value(&smp, o->metric);
-            if (mw_series_push(s, now - s->first.t_s, val) < 0) {
+            if (mw_series_push(s, now - s->first.t_s, val) < 0 ||
+                (s->system && mw_series_keep(s, &smp) < 0)) {
                 rc = -ENOMEM;
                 free(sv);
                 goto out;
             }
         }
+    }
+    /* a PID that was never there: say so, keep the others */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].system && v[i].n == 0) {
+            mw_err("leak: PID %d: no such process", v[i].pid);
+            mw_series_free(&v[i]);
+            continue;
+        }
+        v[kept++] = v[i];
+    }
+    n = kept;
+    if (n == 0) {
+        free(sv);
+        rc = -ESRCH;
+        goto out;
     }
     for (size_t i = 0; i < n; i++) {
         struct mw_series *s = &v[i];
@@ -350,7 +372,8 @@ static int from_record(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series
         s->last = *smp;
         s->last.slab_bytes = NULL;
         double val = s->system ? (double)smp->mem_used : mw_metric_value(smp, o->metric);
-        if (mw_series_push(s, smp->t_s - s->first.t_s, val) < 0)
+        if (mw_series_push(s, smp->t_s - s->first.t_s, val) < 0 ||
+            (s->system && mw_series_keep(s, smp) < 0))
             rc = -ENOMEM;
     }
     for (size_t k = 0; k < n && rc == 0; k++) {
@@ -455,7 +478,7 @@ int cli_leak(struct mw_ctx *ctx, int argc, char **argv)
         case 'W':
         case 'L':
             if (mw_parse_rate(optarg, c == 'W' ? &o.params.warn_bytes_per_hour
-                                                : &o.params.leak_bytes_per_hour) < 0) {
+                                               : &o.params.leak_bytes_per_hour) < 0) {
                 ret = mw_usage_error("leak", "%s: '%s' is not a rate (100M, 100M/h, 5M/s)",
                                      c == 'W' ? "--warn-rate" : "--leak-rate", optarg);
                 goto out;

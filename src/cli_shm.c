@@ -13,42 +13,41 @@
 
 static void shm_usage(FILE *f)
 {
-    fprintf(f,
-            "NAME\n"
-            "    memwarden shm - shared memory segments and /dev/shm files, and their orphans\n"
-            "\n"
-            "SYNOPSIS\n"
-            "    memwarden shm [--json]\n"
-            "    memwarden shm --remove-orphans [--yes] [--shmid ID]... [--path FILE]...\n"
-            "\n"
-            "DESCRIPTION\n"
-            "    Lists System V shared memory segments (/proc/sysvipc/shm: size, resident\n"
-            "    and swapped bytes, attach count, owner, creator) and the files in /dev/shm\n"
-            "    (size, owner, how many processes have them open or mapped). Shared memory\n"
-            "    counts as 'shared' and buff/cache in free(1) but reclaim cannot drop it.\n"
-            "    An orphan is a segment nobody has attached whose creator is gone, or a\n"
-            "    /dev/shm file no process has open or mapped: it holds memory until removed\n"
-            "    or until reboot.\n"
-            "    --remove-orphans shows what it would remove; with --yes it removes them\n"
-            "    (IPC_RMID, unlink) and prints each removal. --shmid and --path limit it to\n"
-            "    the orphans named. Removal works on the live system only, not on --root.\n"
-            "\n"
-            "OPTIONS\n"
-            "        --remove-orphans remove orphans (a dry run without --yes)\n"
-            "    -y, --yes            really remove\n"
-            "        --shmid ID       only this segment (repeatable)\n"
-            "        --path FILE      only this /dev/shm file (repeatable)\n"
-            "        --json           machine-readable output (bytes)\n"
-            "    -h, --help           this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 done (no orphans, or all removed), 3 orphans found and left in place,\n"
-            "    1 a removal failed or nothing is readable, 2 usage error.\n"
-            "\n"
-            "EXAMPLES\n"
-            "    memwarden shm\n"
-            "    memwarden shm --remove-orphans\n"
-            "    memwarden shm --remove-orphans --yes --shmid 32768\n");
+    fprintf(f, "NAME\n"
+               "    memwarden shm - shared memory segments and /dev/shm files, and their orphans\n"
+               "\n"
+               "SYNOPSIS\n"
+               "    memwarden shm [--json]\n"
+               "    memwarden shm --remove-orphans [--yes] [--shmid ID]... [--path FILE]...\n"
+               "\n"
+               "DESCRIPTION\n"
+               "    Lists System V shared memory segments (/proc/sysvipc/shm: size, resident\n"
+               "    and swapped bytes, attach count, owner, creator) and the files in /dev/shm\n"
+               "    (size, owner, how many processes have them open or mapped). Shared memory\n"
+               "    counts as 'shared' and buff/cache in free(1) but reclaim cannot drop it.\n"
+               "    An orphan is a segment nobody has attached whose creator is gone, or a\n"
+               "    /dev/shm file no process has open or mapped: it holds memory until removed\n"
+               "    or until reboot.\n"
+               "    --remove-orphans shows what it would remove; with --yes it removes them\n"
+               "    (IPC_RMID, unlink) and prints each removal. --shmid and --path limit it to\n"
+               "    the orphans named. Removal works on the live system only, not on --root.\n"
+               "\n"
+               "OPTIONS\n"
+               "        --remove-orphans remove orphans (a dry run without --yes)\n"
+               "    -y, --yes            really remove\n"
+               "        --shmid ID       only this segment (repeatable)\n"
+               "        --path FILE      only this /dev/shm file (repeatable)\n"
+               "        --json           machine-readable output (bytes)\n"
+               "    -h, --help           this text\n"
+               "\n"
+               "EXIT STATUS\n"
+               "    0 done (no orphans, or all removed), 3 orphans found and left in place,\n"
+               "    1 a removal failed or nothing is readable, 2 usage error.\n"
+               "\n"
+               "EXAMPLES\n"
+               "    memwarden shm\n"
+               "    memwarden shm --remove-orphans\n"
+               "    memwarden shm --remove-orphans --yes --shmid 32768\n");
 }
 
 /* The user name of UID from ROOT/etc/passwd into BUF, else the number. */
@@ -96,9 +95,12 @@ static bool wanted_path(const char *p, char **paths, size_t n)
 int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"remove-orphans", no_argument, NULL, 'R'}, {"yes", no_argument, NULL, 'y'},
-        {"shmid", required_argument, NULL, 'I'},    {"path", required_argument, NULL, 'P'},
-        {"json", no_argument, NULL, 'j'},           {"help", no_argument, NULL, 'h'},
+        {"remove-orphans", no_argument, NULL, 'R'},
+        {"yes", no_argument, NULL, 'y'},
+        {"shmid", required_argument, NULL, 'I'},
+        {"path", required_argument, NULL, 'P'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {0},
     };
     bool remove = false, yes = false, json = false;
@@ -163,13 +165,13 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
         ret = MW_EXIT_FAIL;
         goto out;
     }
+    const char *rp = strcmp(ctx->root.path, "/") ? ctx->root.path : ""; /* prefix for messages */
     if (mw_shm_scan(&ctx->root, &rep) < 0) {
         ret = MW_EXIT_FAIL;
         goto out;
     }
     if (!rep.have_sysv && !rep.have_devshm) {
-        mw_err("shm: neither %s/proc/sysvipc/shm nor %s/dev/shm is readable", ctx->root.path,
-               ctx->root.path);
+        mw_err("shm: neither %s/proc/sysvipc/shm nor %s/dev/shm is readable", rp, rp);
         ret = MW_EXIT_FAIL;
         goto out;
     }
@@ -313,7 +315,7 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
                 printf("  (skipped %u line%s that did not parse)\n", rep.bad_lines,
                        rep.bad_lines == 1 ? "" : "s");
         } else {
-            printf("SysV shared memory: %s/proc/sysvipc/shm not readable\n", ctx->root.path);
+            printf("SysV shared memory: %s/proc/sysvipc/shm not readable\n", rp);
         }
         if (rep.have_devshm) {
             printf("/dev/shm: %zu file%s, %s", rep.nfile, rep.nfile == 1 ? "" : "s",

@@ -20,38 +20,37 @@
 
 static void slab_usage(FILE *f)
 {
-    fprintf(f,
-            "NAME\n"
-            "    memwarden slab - kernel slab caches: the biggest, the growing, what to do\n"
-            "\n"
-            "SYNOPSIS\n"
-            "    memwarden slab [--top N] [--interval D | --from FILE] [--json]\n"
-            "\n"
-            "DESCRIPTION\n"
-            "    Lists the biggest slab caches from /proc/slabinfo (or /sys/kernel/slab when\n"
-            "    slabinfo is unreadable) with SReclaimable/SUnreclaim from /proc/meminfo.\n"
-            "    With --interval it samples twice, D apart, and sorts by growth; with\n"
-            "    --from it compares the first and last system samples of a 'watch --system\n"
-            "    --record' file. Caches that grew by at least 1 MiB and 10 %% get advice:\n"
-            "    dentry/inode growth means a program creates (and deletes) many files\n"
-            "    (the lmkd seed's ageing test: open, write, close all day); raising\n"
-            "    vm.vfs_cache_pressure makes reclaim prefer them; 'echo 2 >\n"
-            "    /proc/sys/vm/drop_caches' frees them once, as a one-off, not a fix.\n"
-            "\n"
-            "OPTIONS\n"
-            "    -n, --top N          caches to list (default 15)\n"
-            "    -i, --interval D     sample twice, D apart, and show growth\n"
-            "    -f, --from FILE      growth over a record (first vs last system sample)\n"
-            "        --json           machine-readable output (bytes, seconds)\n"
-            "    -h, --help           this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 done, 1 no slab data readable, 2 usage error.\n"
-            "\n"
-            "EXAMPLES\n"
-            "    memwarden slab\n"
-            "    memwarden slab --interval 10m --top 5\n"
-            "    memwarden slab --from /var/log/mem.jsonl\n");
+    fprintf(f, "NAME\n"
+               "    memwarden slab - kernel slab caches: the biggest, the growing, what to do\n"
+               "\n"
+               "SYNOPSIS\n"
+               "    memwarden slab [--top N] [--interval D | --from FILE] [--json]\n"
+               "\n"
+               "DESCRIPTION\n"
+               "    Lists the biggest slab caches from /proc/slabinfo (or /sys/kernel/slab when\n"
+               "    slabinfo is unreadable) with SReclaimable/SUnreclaim from /proc/meminfo.\n"
+               "    With --interval it samples twice, D apart, and sorts by growth; with\n"
+               "    --from it compares the first and last system samples of a 'watch --system\n"
+               "    --record' file. Caches that grew by at least 1 MiB and 10 %% get advice:\n"
+               "    dentry/inode growth means a program creates (and deletes) many files\n"
+               "    (the lmkd seed's ageing test: open, write, close all day); raising\n"
+               "    vm.vfs_cache_pressure makes reclaim prefer them; 'echo 2 >\n"
+               "    /proc/sys/vm/drop_caches' frees them once, as a one-off, not a fix.\n"
+               "\n"
+               "OPTIONS\n"
+               "    -n, --top N          caches to list (default 15)\n"
+               "    -i, --interval D     sample twice, D apart, and show growth\n"
+               "    -f, --from FILE      growth over a record (first vs last system sample)\n"
+               "        --json           machine-readable output (bytes, seconds)\n"
+               "    -h, --help           this text\n"
+               "\n"
+               "EXIT STATUS\n"
+               "    0 done, 1 no slab data readable, 2 usage error.\n"
+               "\n"
+               "EXAMPLES\n"
+               "    memwarden slab\n"
+               "    memwarden slab --interval 10m --top 5\n"
+               "    memwarden slab --from /var/log/mem.jsonl\n");
 }
 
 static void set_from_sample(const struct mw_record *rec, const struct mw_sample *s,
@@ -165,8 +164,9 @@ int cli_slab(struct mw_ctx *ctx, int argc, char **argv)
     } else {
         rc = mw_slab_read(&ctx->root, &a);
         if (rc < 0) {
-            mw_err("slab: cannot read %s/proc/slabinfo nor /sys/kernel/slab: %s",
-                   ctx->root.path, strerror(-rc));
+            mw_err("slab: cannot read %s/proc/slabinfo nor /sys/kernel/slab: %s%s",
+                   strcmp(ctx->root.path, "/") ? ctx->root.path : "", strerror(-rc),
+                   rc == -EACCES || rc == -EPERM ? " (both are root-only here: run as root)" : "");
             return MW_EXIT_FAIL;
         }
         if (interval_ms) {

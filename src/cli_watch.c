@@ -18,49 +18,48 @@
 
 static void watch_usage(FILE *f)
 {
-    fprintf(f,
-            "NAME\n"
-            "    memwarden watch - sample memory every N seconds, with the change since the\n"
-            "    last line\n"
-            "\n"
-            "SYNOPSIS\n"
-            "    memwarden watch [-p PID]... [--match REGEX] [--system] [-i INTERVAL]\n"
-            "                    [--duration D] [--count N] [--record FILE [--max-size SIZE]\n"
-            "                    [--keep N]] [--json]\n"
-            "\n"
-            "DESCRIPTION\n"
-            "    For each process: RSS, PSS, VMS, shared, CPU %%, the system's used %%\n"
-            "    (MemTotal - MemAvailable) and buff/cache; sizes carry the change since\n"
-            "    the last line (an arrow and the amount). Without -p/--match it watches the\n"
-            "    system: used, available, buff/cache, Slab, SUnreclaim, Shmem. A process\n"
-            "    that exits ends its column with a note; the watch goes on for the others.\n"
-            "    buff/cache growing is not a leak: reclaim takes it back; 'available' is\n"
-            "    what counts.\n"
-            "    --record appends every sample as one JSON line (system samples include\n"
-            "    every slab cache) to FILE; when FILE reaches --max-size it is rotated to\n"
-            "    FILE.1 (FILE.1 to FILE.2, ... keeping --keep files).\n"
-            "\n"
-            "OPTIONS\n"
-            "    -p, --pid PID        watch this process (repeatable)\n"
-            "    -m, --match REGEX    watch processes whose name or command line matches\n"
-            "    -s, --system         watch the system (the default without -p/--match)\n"
-            "    -i, --interval I     time between samples (default 5s)\n"
-            "    -d, --duration D     stop after D (default: until interrupted)\n"
-            "    -n, --count N        stop after N samples\n"
-            "    -r, --record FILE    append samples to FILE (JSON lines)\n"
-            "        --max-size SIZE  rotate FILE at this size (default 10M; 0 never)\n"
-            "        --keep N         rotated files kept (default 3)\n"
-            "        --json           print samples as JSON lines instead of the table\n"
-            "    -h, --help           this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 done, 1 nothing could be sampled or the record could not be written,\n"
-            "    2 usage error.\n"
-            "\n"
-            "EXAMPLES\n"
-            "    memwarden watch -p $(pgrep -f 'python.*main') -i 5\n"
-            "    memwarden watch --system -i 1m --record /var/log/mem.jsonl\n"
-            "    memwarden leak --from /var/log/mem.jsonl --system\n");
+    fprintf(f, "NAME\n"
+               "    memwarden watch - sample memory every N seconds, with the change since the\n"
+               "    last line\n"
+               "\n"
+               "SYNOPSIS\n"
+               "    memwarden watch [-p PID]... [--match REGEX] [--system] [-i INTERVAL]\n"
+               "                    [--duration D] [--count N] [--record FILE [--max-size SIZE]\n"
+               "                    [--keep N]] [--json]\n"
+               "\n"
+               "DESCRIPTION\n"
+               "    For each process: RSS, PSS, VMS, shared, CPU %%, the system's used %%\n"
+               "    (MemTotal - MemAvailable) and buff/cache; sizes carry the change since\n"
+               "    the last line (an arrow and the amount). Without -p/--match it watches the\n"
+               "    system: used, available, buff/cache, Slab, SUnreclaim, Shmem. A process\n"
+               "    that exits ends its column with a note; the watch goes on for the others.\n"
+               "    buff/cache growing is not a leak: reclaim takes it back; 'available' is\n"
+               "    what counts.\n"
+               "    --record appends every sample as one JSON line (system samples include\n"
+               "    every slab cache) to FILE; when FILE reaches --max-size it is rotated to\n"
+               "    FILE.1 (FILE.1 to FILE.2, ... keeping --keep files).\n"
+               "\n"
+               "OPTIONS\n"
+               "    -p, --pid PID        watch this process (repeatable)\n"
+               "    -m, --match REGEX    watch processes whose name or command line matches\n"
+               "    -s, --system         watch the system (the default without -p/--match)\n"
+               "    -i, --interval I     time between samples (default 5s)\n"
+               "    -d, --duration D     stop after D (default: until interrupted)\n"
+               "    -n, --count N        stop after N samples\n"
+               "    -r, --record FILE    append samples to FILE (JSON lines)\n"
+               "        --max-size SIZE  rotate FILE at this size (default 10M; 0 never)\n"
+               "        --keep N         rotated files kept (default 3)\n"
+               "        --json           print samples as JSON lines instead of the table\n"
+               "    -h, --help           this text\n"
+               "\n"
+               "EXIT STATUS\n"
+               "    0 done, 1 nothing could be sampled or the record could not be written,\n"
+               "    2 usage error.\n"
+               "\n"
+               "EXAMPLES\n"
+               "    memwarden watch -p $(pgrep -f 'python.*main') -i 5\n"
+               "    memwarden watch --system -i 1m --record /var/log/mem.jsonl\n"
+               "    memwarden leak --from /var/log/mem.jsonl --system\n");
 }
 
 static volatile sig_atomic_t stop;
@@ -131,12 +130,12 @@ static void sleep_until_ms(uint64_t when)
 int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"pid", required_argument, NULL, 'p'},     {"match", required_argument, NULL, 'm'},
-        {"system", no_argument, NULL, 's'},        {"interval", required_argument, NULL, 'i'},
+        {"pid", required_argument, NULL, 'p'},      {"match", required_argument, NULL, 'm'},
+        {"system", no_argument, NULL, 's'},         {"interval", required_argument, NULL, 'i'},
         {"duration", required_argument, NULL, 'd'}, {"count", required_argument, NULL, 'n'},
-        {"record", required_argument, NULL, 'r'},  {"max-size", required_argument, NULL, 'S'},
-        {"keep", required_argument, NULL, 'K'},    {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},          {0},
+        {"record", required_argument, NULL, 'r'},   {"max-size", required_argument, NULL, 'S'},
+        {"keep", required_argument, NULL, 'K'},     {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},           {0},
     };
     int *pids = NULL, *resolved = NULL;
     size_t npids = 0, nres = 0;
@@ -248,8 +247,9 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
         printf("%-8s | %-7s %-15s | %-20s | %-20s | %-10s | %-10s | %5s | %9s | %s\n", "time",
                "PID", "name", "RSS", "PSS", "VMS", "shared", "CPU%", "sys used%", "buff/cache");
     if (!json && system)
-        printf("%-8s | %-20s | %-20s | %-20s | %-18s | %-18s | %-18s | %s\n", "time", "used",
-               "available", "buff/cache", "Slab", "SUnreclaim", "Shmem", "used%");
+        printf("%-8s | %s%-20s | %-20s | %-20s | %-18s | %-18s | %-18s | %s\n", "time",
+               nres ? "system | " : "", "used", "available", "buff/cache", "Slab", "SUnreclaim",
+               "Shmem", "used%");
     for (unsigned long k = 0; !stop; k++) {
         uint64_t due = t0 + k * interval_ms;
         if ((count && k >= count) || (duration_ms && due - t0 > duration_ms))
@@ -323,7 +323,8 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
         if (system) {
             struct mw_sample s;
             if (mw_sample_system(&ctx->root, now, &s) < 0) {
-                mw_err("watch: cannot read %s/proc/meminfo", ctx->root.path);
+                mw_err("watch: cannot read %s/proc/meminfo",
+                       strcmp(ctx->root.path, "/") ? ctx->root.path : "");
                 ret = MW_EXIT_FAIL;
                 break;
             }
@@ -333,7 +334,8 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
                 mw_sample_write_json(stdout, &s, have_slab ? &slab : NULL);
             } else {
                 bool hp = have_sys_prev;
-                printf("%-8s | ", ts);
+                /* with processes too, system rows say so */
+                printf("%-8s | %s", ts, nres ? "system | " : "");
                 cell(with_delta(a, sizeof(a), s.mem_used, sys_prev.mem_used, hp), 20, " | ");
                 cell(with_delta(b, sizeof(b), s.mem_available, sys_prev.mem_available, hp), 20,
                      " | ");

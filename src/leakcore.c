@@ -1,6 +1,7 @@
 #include "leakcore.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,51 @@ int mw_series_push(struct mw_series *s, double t_s, double v)
     s->v[s->n] = v;
     s->n++;
     return 0;
+}
+
+int mw_series_keep(struct mw_series *s, const struct mw_sample *smp)
+{
+    if (s->nhist == s->hist_cap) {
+        size_t nc = s->hist_cap ? s->hist_cap * 2 : 64;
+        struct mw_sample *h = realloc(s->hist, nc * sizeof(*h));
+        if (!h)
+            return -ENOMEM;
+        s->hist = h;
+        s->hist_cap = nc;
+    }
+    s->hist[s->nhist] = *smp;
+    s->hist[s->nhist].slab_bytes = NULL;
+    s->hist[s->nhist].nslab = 0;
+    s->nhist++;
+    return 0;
+}
+
+/* The kernel's parts that can leak on their own (the lmkd seed compares
+ * them hours apart). */
+static void analyze_components(struct mw_series *s, const struct mw_trend_params *p)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } f[] = {
+        {"SUnreclaim", offsetof(struct mw_sample, sunreclaim)},
+        {"SReclaimable", offsetof(struct mw_sample, sreclaimable)},
+        {"Shmem", offsetof(struct mw_sample, shmem)},
+        {"PageTables", offsetof(struct mw_sample, page_tables)},
+        {"KernelStack", offsetof(struct mw_sample, kernel_stack)},
+    };
+    if (s->nhist < 3 || s->nhist != s->n)
+        return;
+    double *v = malloc(s->nhist * sizeof(*v));
+    if (!v)
+        return;
+    for (size_t c = 0; c < sizeof(f) / sizeof(f[0]); c++) {
+        for (size_t i = 0; i < s->nhist; i++)
+            v[i] = (double)*(const uint64_t *)(const void *)((const char *)&s->hist[i] + f[c].off);
+        s->comp[c].name = f[c].name;
+        s->comp[c].have = mw_trend_classify(s->t, v, s->n, p, &s->comp[c].trend) == 0;
+    }
+    free(v);
 }
 
 double mw_metric_value(const struct mw_sample *s, enum mw_metric m)
@@ -136,13 +182,16 @@ int mw_series_analyze(struct mw_series *s, const struct mw_trend_params *p, cons
         if (mw_trend_classify(s->t, slab_v, s->n, p, &ts) == 0 && ts.verdict > s->trend.verdict) {
             s->trend = ts;
             s->series_name = "slab";
+            memcpy(s->v, slab_v, s->n * sizeof(*s->v)); /* the samples the verdict rests on */
         }
     }
+    if (s->system)
+        analyze_components(s, p);
     rc = build_where(s);
     if (rc < 0)
         return rc;
-    s->tte_s = mw_trend_time_to_exhaustion_s((double)s->headroom_bytes,
-                                             s->trend.slope_bytes_per_hour);
+    s->tte_s =
+        mw_trend_time_to_exhaustion_s((double)s->headroom_bytes, s->trend.slope_bytes_per_hour);
     return 0;
 }
 
@@ -198,7 +247,7 @@ static void rate_str(char *buf, size_t cap, double bytes_per_hour)
 static void note(const struct mw_series *s, char *buf, size_t cap)
 {
     const struct mw_trend *t = &s->trend;
-    char a[32], b[32];
+    char a[32];
     switch (t->shape) {
     case MW_SHAPE_STEP:
         snprintf(buf, cap, "stepped up %s at %.1f s, then stayed flat",
@@ -217,14 +266,14 @@ static void note(const struct mw_series *s, char *buf, size_t cap)
         snprintf(buf, cap, "shrinking: %s", mw_fmt_size_delta(a, sizeof(a), (int64_t)t->net_bytes));
         break;
     case MW_SHAPE_FLAT:
-        snprintf(buf, cap, "within the +-%s band", mw_fmt_size(a, sizeof(a), (uint64_t)t->band_bytes));
+        snprintf(buf, cap, "within the +-%s band",
+                 mw_fmt_size(a, sizeof(a), (uint64_t)t->band_bytes));
         break;
     case MW_SHAPE_GROWING:
         snprintf(buf, cap, "growing, never falls back%s",
                  t->verdict == MW_VERDICT_STABLE ? " (below the warning rate)" : "");
         break;
     }
-    (void)b;
 }
 
 void mw_series_print(FILE *f, const struct mw_series *s)
@@ -256,6 +305,22 @@ void mw_series_print(FILE *f, const struct mw_series *s)
         fprintf(f, "  changed: %s\n", w);
     if (s->exited)
         fprintf(f, "  the process exited after %.1f s\n", s->exited_at_s);
+    for (size_t c = 0; c < MW_ARRAY_SIZE(s->comp); c++) {
+        const struct mw_component *k = &s->comp[c];
+        if (!k->have || k->trend.verdict < MW_VERDICT_WARNING)
+            continue;
+        rate_str(r, sizeof(r), k->trend.slope_bytes_per_hour);
+        fprintf(f, "  kernel: %s %s: %s (%s)\n", k->name, mw_trend_verdict_name(k->trend.verdict),
+                r, mw_trend_shape_name(k->trend.shape));
+    }
+    if (s->system && s->have_shm && (s->shm_last.sysv_orphans || s->shm_last.devshm_orphans))
+        fprintf(f,
+                "  orphaned shared memory: %zu SysV segment%s (%s), %zu /dev/shm file%s (%s); "
+                "see 'memwarden shm'\n",
+                s->shm_last.sysv_orphans, s->shm_last.sysv_orphans == 1 ? "" : "s",
+                mw_fmt_size(a, sizeof(a), s->shm_last.sysv_orphan_bytes),
+                s->shm_last.devshm_orphans, s->shm_last.devshm_orphans == 1 ? "" : "s",
+                mw_fmt_size(b, sizeof(b), s->shm_last.devshm_orphan_bytes));
     if (t->verdict != MW_VERDICT_STABLE && s->tte_s >= 0) {
         double h = s->tte_s / 3600.0;
         if (h >= 48)
@@ -318,6 +383,28 @@ void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *
     else
         mw_json_null(j, "time_to_exhaustion_s");
     mw_json_bool(j, "exited", s->exited);
+    if (s->system) {
+        mw_json_array_begin(j, "kernel");
+        for (size_t c = 0; c < MW_ARRAY_SIZE(s->comp); c++) {
+            const struct mw_component *k = &s->comp[c];
+            if (!k->have)
+                continue;
+            mw_json_object_begin(j, NULL);
+            mw_json_str(j, "name", k->name);
+            mw_json_str(j, "verdict", mw_trend_verdict_name(k->trend.verdict));
+            mw_json_str(j, "shape", mw_trend_shape_name(k->trend.shape));
+            mw_json_fixed(j, "slope_bytes_per_hour", k->trend.slope_bytes_per_hour, 0);
+            mw_json_fixed(j, "net_bytes", k->trend.net_bytes, 0);
+            mw_json_object_end(j);
+        }
+        mw_json_array_end(j);
+    }
+    if (s->system && s->have_shm) {
+        mw_json_u64(j, "sysv_orphans", s->shm_last.sysv_orphans);
+        mw_json_u64(j, "sysv_orphan_bytes", s->shm_last.sysv_orphan_bytes);
+        mw_json_u64(j, "devshm_orphans", s->shm_last.devshm_orphans);
+        mw_json_u64(j, "devshm_orphan_bytes", s->shm_last.devshm_orphan_bytes);
+    }
     mw_json_array_begin(j, "samples");
     for (size_t i = 0; i < s->n; i++) {
         mw_json_object_begin(j, NULL);
@@ -394,6 +481,7 @@ void mw_series_free(struct mw_series *s)
     free(s->t);
     free(s->v);
     free(s->where);
+    free(s->hist);
     mw_regions_free(&s->reg_first);
     mw_regions_free(&s->reg_last);
     mw_slab_set_free(&s->slab_first);

@@ -50,7 +50,20 @@ struct mw_series {
     uint64_t headroom_bytes;
     const char *headroom_source; /* "MemAvailable" or "cgroup limit" */
     double tte_s;                /* time to exhaustion, -1 never */
+    /* system: every sample (without slab detail), for the kernel's own
+     * trends: SUnreclaim, SReclaimable, Shmem, PageTables, KernelStack */
+    struct mw_sample *hist;
+    size_t nhist, hist_cap;
+    struct mw_component {
+        const char *name;
+        struct mw_trend trend;
+        bool have;
+    } comp[5];
 };
+
+/* Keeps a system sample for the kernel components' trends (slab_bytes is
+ * not kept). Returns 0 or -ENOMEM. */
+int mw_series_keep(struct mw_series *s, const struct mw_sample *smp);
 
 /* Appends a (time, value) pair. Returns 0 or -ENOMEM. */
 int mw_series_push(struct mw_series *s, double t_s, double v);

@@ -202,7 +202,10 @@ static bool value_at(const char **pp, uint64_t unit, double *out)
             /* free -h writes "Gi", "Mi", "Ki" */
             if ((q[0] == 'K' || q[0] == 'M' || q[0] == 'G' || q[0] == 'T') && q[1] == 'i' &&
                 !isalpha((unsigned char)q[2])) {
-                u = q[0] == 'K' ? 1ull << 10 : q[0] == 'M' ? 1ull << 20 : q[0] == 'G' ? 1ull << 30 : 1ull << 40;
+                u = q[0] == 'K'   ? 1ull << 10
+                    : q[0] == 'M' ? 1ull << 20
+                    : q[0] == 'G' ? 1ull << 30
+                                  : 1ull << 40;
                 n = 2;
             } else {
                 return false;
@@ -490,7 +493,9 @@ int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log
                 while (*r == ' ' || *r == '\t')
                     r++;
                 /* the Mem: line's numbers follow the header's columns */
-                int ci = avail_col >= 0 ? avail_col : free_col >= 0 ? free_col : (k >= 6 && !old_format ? 5 : 2);
+                int ci = avail_col >= 0  ? avail_col
+                         : free_col >= 0 ? free_col
+                                         : (k >= 6 && !old_format ? 5 : 2);
                 if (k >= 3 && ci < k && !*r) {
                     rc = add(&a, v[ci], lineno, line, interval);
                     a.s.total_bytes = v[0];

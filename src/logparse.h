@@ -26,8 +26,8 @@ struct mw_log_opts {
 };
 
 struct mw_log_point {
-    double t_s;   /* seconds: from a timestamp, or index * interval */
-    double bytes; /* free (or available) memory */
+    double t_s;    /* seconds: from a timestamp, or index * interval */
+    double bytes;  /* free (or available) memory */
     unsigned line; /* 1-based line number */
 };
 
@@ -35,11 +35,11 @@ struct mw_log_series {
     struct mw_log_point *p; /* malloc'd */
     size_t n, cap;
     enum mw_log_format format;
-    bool timestamps;       /* times came from the log */
-    bool available;        /* the values are "available" (free(1) with that column, records) */
-    double total_bytes;    /* total memory when the log says (free's total), else 0 */
-    unsigned skipped;      /* non-blank lines that held no sample and were not structure */
-    unsigned bad_values;   /* sample lines whose number did not parse (also in skipped) */
+    bool timestamps;     /* times came from the log */
+    bool available;      /* the values are "available" (free(1) with that column, records) */
+    double total_bytes;  /* total memory when the log says (free's total), else 0 */
+    unsigned skipped;    /* non-blank lines that held no sample and were not structure */
+    unsigned bad_values; /* sample lines whose number did not parse (also in skipped) */
 };
 
 /* Parses BUF per O. Returns 0, -EINVAL (bad regex; or no capture group),
@@ -67,9 +67,9 @@ struct mw_log_analysis {
     double first_bytes, last_bytes, max_bytes;
     double min_bytes, min_at_s;
     unsigned min_line;
-    bool below_danger;          /* the minimum is at or under the danger line */
+    bool below_danger;           /* the minimum is at or under the danger line */
     double slope_bytes_per_hour; /* of free memory (negative: declining) */
-    double time_to_danger_s;    /* at the slope, from the last sample; -1 never */
+    double time_to_danger_s;     /* at the slope, from the last sample; -1 never */
     double time_to_zero_s;
     double window_s;
     const char *shape; /* trend shape name */

@@ -174,8 +174,8 @@ void mw_sample_write_json(FILE *f, const struct mw_sample *s, const struct mw_sl
     mw_json_finish(&j);
 }
 
-int mw_record_append(const char *path, uint64_t max_bytes, unsigned keep,
-                     const struct mw_sample *s, const struct mw_slab_set *slab)
+int mw_record_append(const char *path, uint64_t max_bytes, unsigned keep, const struct mw_sample *s,
+                     const struct mw_slab_set *slab)
 {
     struct stat st;
     if (max_bytes && stat(path, &st) == 0 && (uint64_t)st.st_size >= max_bytes) {
@@ -281,8 +281,7 @@ int mw_record_add(struct mw_record *rec, const struct mw_sample *s, const struct
     c.slab_bytes = NULL;
     c.nslab = 0;
     for (size_t i = 0; slab && i < slab->n; i++) {
-        int rc = set_slab(rec, &c, slab->c[i].name, strlen(slab->c[i].name),
-                          slab->c[i].size_bytes);
+        int rc = set_slab(rec, &c, slab->c[i].name, strlen(slab->c[i].name), slab->c[i].size_bytes);
         if (rc < 0) {
             free(c.slab_bytes);
             return rc;
@@ -549,15 +548,38 @@ int mw_record_parse_buf(struct mw_record *rec, const char *buf)
     return 0;
 }
 
-static int read_path(const char *path, char **buf)
+/* Streams one file line by line (a record may be far larger than the
+ * /proc-sized reads of mw_read_file). */
+static int read_stream(const char *path, struct mw_record *rec)
 {
-    struct mw_root r;
-    /* a record is a user's file: read it relative to the working directory */
-    int rc = mw_root_open(&r, path[0] == '/' ? "/" : ".");
-    if (rc < 0)
-        return rc;
-    rc = mw_read_file(&r, path, buf, NULL);
-    mw_root_close(&r);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -errno;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+        size_t l = (size_t)n;
+        while (l && (line[l - 1] == '\n' || line[l - 1] == '\r' || line[l - 1] == ' '))
+            l--;
+        const char *q = line;
+        while (l && (*q == ' ' || *q == '\t')) {
+            q++;
+            l--;
+        }
+        if (!l)
+            continue;
+        int e = mw_record_parse_line(rec, q, l);
+        if (e == -ENOMEM)
+            rc = e;
+        else if (e < 0)
+            rec->bad_lines++;
+    }
+    if (rc == 0 && ferror(f))
+        rc = -EIO;
+    free(line);
+    fclose(f);
     return rc;
 }
 
@@ -575,23 +597,15 @@ int mw_record_read(const char *path, struct mw_record *rec)
             break;
         k = i;
     }
-    char *buf = NULL;
     int rc = 0;
-    for (unsigned i = k; i >= 1; i--) {
+    for (unsigned i = k; i >= 1 && rc != -ENOMEM; i--) {
         snprintf(rot, len, "%s.%u", path, i);
-        if (read_path(rot, &buf) == 0) {
-            rc = mw_record_parse_buf(rec, buf);
-            free(buf);
-            if (rc < 0)
-                goto out;
-        }
+        rc = read_stream(rot, rec);
+        if (rc != -ENOMEM)
+            rc = 0; /* a rotated file that vanished meanwhile is no failure */
     }
-    rc = read_path(path, &buf);
-    if (rc == 0) {
-        rc = mw_record_parse_buf(rec, buf);
-        free(buf);
-    }
-out:
+    if (rc == 0)
+        rc = read_stream(path, rec);
     free(rot);
     return rc;
 }

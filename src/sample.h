@@ -28,7 +28,7 @@ struct mw_sample {
     uint64_t starttime; /* clock ticks after boot: with PID, names one process */
     char comm[64];
     uint64_t rss, pss, uss, vms, shared, swap;
-    bool have_pss; /* smaps_rollup was readable */
+    bool have_pss;      /* smaps_rollup was readable */
     uint64_t cpu_ticks; /* utime + stime */
     /* system */
     uint64_t mem_total, mem_available, mem_used, buff_cache;
@@ -60,8 +60,8 @@ void mw_sample_write_json(FILE *f, const struct mw_sample *s, const struct mw_sl
 /* Appends S (one line) to PATH, rotating first when PATH is at least
  * MAX_BYTES long: PATH.(KEEP-1) is dropped, PATH.i becomes PATH.(i+1),
  * PATH becomes PATH.1. MAX_BYTES 0 never rotates. Returns 0 or -errno. */
-int mw_record_append(const char *path, uint64_t max_bytes, unsigned keep,
-                     const struct mw_sample *s, const struct mw_slab_set *slab);
+int mw_record_append(const char *path, uint64_t max_bytes, unsigned keep, const struct mw_sample *s,
+                     const struct mw_slab_set *slab);
 
 /* Samples read back (or gathered live), in order. */
 struct mw_record {

@@ -26,15 +26,15 @@ struct mw_sysv_seg {
 };
 
 /* Parses the text of /proc/sysvipc/shm:
- *        key      shmid perms       size  cpid  lpid nattch   uid   gid  cuid  cgid  atime  dtime  ctime   rss  swap
- *          0          3  1600      16384  1234  1234      1  1000  1000  1000  1000  ...
+ *        key      shmid perms       size  cpid  lpid nattch   uid   gid  cuid  cgid  atime  dtime
+ * ctime   rss  swap 0          3  1600      16384  1234  1234      1  1000  1000  1000  1000  ...
  * The header line is required; malformed lines are skipped and counted in
  * *BAD (may be NULL). *OUT is malloc'd (may be NULL when N is 0).
  * Returns 0, -ENODATA (no header) or -ENOMEM. */
 int mw_sysv_shm_parse_buf(struct mw_sysv_seg **out, size_t *n, unsigned *bad, const char *buf);
 
 struct mw_shm_file {
-    char path[256]; /* "/dev/shm/NAME" (subdirectories walked one level deep) */
+    char path[256];       /* "/dev/shm/NAME" (subdirectories walked one level deep) */
     uint64_t size_bytes;  /* st_size */
     uint64_t alloc_bytes; /* st_blocks * 512: memory it really holds */
     uid_t uid;
@@ -50,7 +50,7 @@ struct mw_shm_report {
     struct mw_shm_file *file;
     size_t nfile;
     bool have_devshm;
-    uint64_t sysv_bytes, sysv_orphan_bytes;   /* RSS when known, else size */
+    uint64_t sysv_bytes, sysv_orphan_bytes;     /* RSS when known, else size */
     uint64_t devshm_bytes, devshm_orphan_bytes; /* allocated */
     size_t sysv_orphans, devshm_orphans;
 };

@@ -142,7 +142,7 @@ int mw_slab_read_sysfs(const struct mw_root *root, struct mw_slab_set *out, uint
     struct mw_slab_set s = {0};
     size_t cap = 0, nn = 0, ncap = 0;
     char **names = NULL, **targets = NULL;
-    int rc = 0;
+    int rc = 0, last_err = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.' || de->d_name[0] == ':')
@@ -214,11 +214,12 @@ int mw_slab_read_sysfs(const struct mw_root *root, struct mw_slab_set *out, uint
             }
         } else {
             s.bad_lines++;
+            last_err = e;
         }
         close(cfd);
     }
     if (s.n == 0)
-        rc = -ENODATA;
+        rc = last_err == -EACCES || last_err == -EPERM ? last_err : -ENODATA;
 out:
     for (size_t i = 0; i < nn; i++) {
         free(names[i]);

@@ -40,7 +40,8 @@ int mw_slab_parse_buf(struct mw_slab_set *out, const char *buf, uint64_t page_si
  * slab_size,objs_per_slab,slabs,order,reclaim_account}. Merged aliases
  * (symlinks to the same ":xxx" cache) are counted once, under the first
  * name in directory order (sorted). Returns 0 or -errno (-ENOENT when the
- * directory is absent, -ENODATA when it holds no readable cache). */
+ * directory is absent, -EACCES when its files are root-only as on recent
+ * kernels, -ENODATA when it holds no readable cache). */
 int mw_slab_read_sysfs(const struct mw_root *root, struct mw_slab_set *out, uint64_t page_size);
 
 /* Reads ROOT/proc/slabinfo, falling back to /sys/kernel/slab when the

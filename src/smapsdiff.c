@@ -41,8 +41,8 @@ static bool is_hex(char c)
 }
 
 /* A mapping header: "start-end perms offset dev inode [path]". */
-static bool parse_header(const char *line, const char *end, uint64_t *size, int *shared,
-                         char *path, size_t cap)
+static bool parse_header(const char *line, const char *end, uint64_t *size, int *shared, char *path,
+                         size_t cap)
 {
     const char *p = line;
     char *e;
@@ -95,7 +95,7 @@ static long find_or_add(struct mw_regions *r, size_t *cap, const char *label,
     }
     struct mw_region *x = &r->r[r->n];
     memset(x, 0, sizeof(*x));
-    snprintf(x->label, sizeof(x->label), "%s", label);
+    snprintf(x->label, sizeof(x->label), "%.127s", label);
     x->cls = cls;
     return (long)r->n++;
 }

@@ -32,8 +32,8 @@ long mw_targets_cmdline(const struct mw_root *root, int pid, char *buf, size_t c
     return n;
 }
 
-int mw_targets_resolve(const struct mw_root *root, const int *pids, size_t npids,
-                       const char *match, int **out, size_t *nout)
+int mw_targets_resolve(const struct mw_root *root, const int *pids, size_t npids, const char *match,
+                       int **out, size_t *nout)
 {
     size_t cap = npids + 16, n = 0;
     int *v = malloc(cap * sizeof(*v));

@@ -12,8 +12,8 @@
  * (arguments joined by spaces) matches the extended regex MATCH, except
  * the calling process. *OUT is malloc'd. Returns 0, -EINVAL (bad regex)
  * or -ENOMEM. */
-int mw_targets_resolve(const struct mw_root *root, const int *pids, size_t npids,
-                       const char *match, int **out, size_t *nout);
+int mw_targets_resolve(const struct mw_root *root, const int *pids, size_t npids, const char *match,
+                       int **out, size_t *nout);
 
 /* Reads ROOT/proc/PID/cmdline with NULs turned into spaces into BUF
  * (capacity CAP). Returns the length or -errno. */

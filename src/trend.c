@@ -8,7 +8,8 @@
 /* A fall of at least this share of the series' range counts as a tooth of
  * a sawtooth (a garbage collection, a cache eviction). */
 #define DROP_SHARE 0.4
-/* A step: one rise within a tenth of the samples carrying at least this
+/* A step: one rise within a tenth of the samples (two intervals at least)
+ * carrying at least this
  * share of the net growth... */
 #define STEP_SHARE 0.6
 /* ...followed by at least this share of the samples that stay flat. */
@@ -50,7 +51,7 @@ int mw_trend_theil_sen(const double *t_s, const double *v, size_t n, double *slo
         for (size_t b = a + 1; b < m; b++) {
             size_t j = m == n ? b : b * (n - 1) / (m - 1);
             double dt = t_s[j] - t_s[i];
-            if (dt > 0 || dt < 0)
+            if (dt != 0.0)
                 s[k++] = (v[j] - v[i]) / dt;
         }
     }
@@ -163,16 +164,32 @@ int mw_trend_classify(const double *t_s, const double *v, size_t n, const struct
     /* A step: the biggest rise within a tenth of the samples carries most
      * of the net growth, and what follows stays flat. */
     if (r.net_bytes > r.band_bytes && !r.falls_back) {
-        size_t span = n / 10 ? n / 10 : 1;
+        /* two intervals at least: a step that straddles a sample is still one */
+        size_t span = n / 10 > 2 ? n / 10 : 2;
+        /* best rise v[j] - min(v[j-span..j-1]): a sliding-window minimum
+         * (monotonic deque of indices) keeps this O(n) for long records */
+        size_t *dq = malloc(n * sizeof(*dq));
+        if (!dq) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        size_t head = 0, tailq = 0;
         double best = 0;
         size_t bi = 0, bj = 0;
-        for (size_t s = 1; s <= span; s++)
-            for (size_t i = 0; i + s < n; i++)
-                if (v[i + s] - v[i] > best) {
-                    best = v[i + s] - v[i];
-                    bi = i;
-                    bj = i + s;
-                }
+        for (size_t j = 1; j < n; j++) {
+            /* admit j-1; keep the latest of equal minima (the shortest rise) */
+            while (tailq > head && v[dq[tailq - 1]] >= v[j - 1])
+                tailq--;
+            dq[tailq++] = j - 1;
+            while (dq[head] + span < j)
+                head++;
+            if (v[j] - v[dq[head]] > best) {
+                best = v[j] - v[dq[head]];
+                bi = dq[head];
+                bj = j;
+            }
+        }
+        free(dq);
         size_t tail = n - bj;
         if (best >= STEP_SHARE * r.net_bytes && (double)tail >= STEP_TAIL_SHARE * (double)n) {
             double lo = v[bj], hi = v[bj];

@@ -47,3 +47,13 @@ check watch_bad_pid test $rc = 1
 check watch_json_lines test "$(grep -c '^{"t":' "$tmp/o")" = 2
 "$MW_BIN" --root "$FIX/slab-live" watch --system -n 1 >/dev/null 2>&1; rc=$?
 check watch_root_without_meminfo test $rc = 1
+"$MW_BIN" leak -p 999999999 -d 200ms -i 100ms >"$tmp/o" 2>&1; rc=$?
+check leak_missing_pid_fails sh -c "test $rc = 1 && grep -q 'no such process' '$tmp/o'"
+"$MW_BIN" leak --match 'no-such-program-anywhere-[0-9]{9}' -d 200ms -i 100ms >"$tmp/o" 2>&1; rc=$?
+check leak_match_nothing_fails test $rc = 1
+# a kernel leak: SUnreclaim and one kmalloc cache grow 360 MB/h for an hour
+golden leak_from_record_sunreclaim "$G/leak-from-sunreclaim.txt" 3 \
+    "$MW_BIN" leak --from "$FIX/records/sunreclaim-1h.jsonl" --system
+golden leak_from_record_sunreclaim_json "$G/leak-from-sunreclaim.json" 3 \
+    "$MW_BIN" leak --from "$FIX/records/sunreclaim-1h.jsonl" --system --json
+check leak_kernel_component_named grep -q '"name": "SUnreclaim",' "$G/leak-from-sunreclaim.json"

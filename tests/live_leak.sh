@@ -9,8 +9,11 @@ PROG=${MW_BUILD:-build}/progs/lk_pattern
 [ -r /proc/self/smaps ] || { skip live_leak "no /proc/PID/smaps"; exit 0; }
 tmp=$(mktemp -d)
 pids=""
+CG=""
 cleanup() {
     for p in $pids; do kill "$p" 2>/dev/null; done
+    for p in $pids; do wait "$p" 2>/dev/null; done
+    [ -n "$CG" ] && [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -68,4 +71,49 @@ if [ $rc -le 3 ] && [ $rc -ne 1 ] && [ $rc -ne 2 ] && grep -q "exited" "$tmp/sho
     ok leak_exit_during_watch
 else
     fail leak_exit_during_watch "rc=$rc" "$(cat "$tmp/short.out")"
+fi
+
+# the time to exhaustion counts against the process's memory cgroup limit
+# when that leaves less than MemAvailable (a cgroup v1 memory controller
+# here; the test's own cgroup, removed afterwards)
+CG=""
+for base in /sys/fs/cgroup/memory /sys/fs/cgroup; do
+    if [ -w "$base" ] && { [ -e "$base/memory.limit_in_bytes" ] || [ -e "$base/cgroup.subtree_control" ]; }; then
+        CG=$base/mw-overtime-$$; break
+    fi
+done
+if [ -z "$CG" ] || ! mkdir "$CG" 2>/dev/null; then
+    skip leak_headroom_cgroup_limit "no writable memory cgroup"
+else
+    if [ -e "$CG/memory.limit_in_bytes" ]; then lim=$CG/memory.limit_in_bytes; else lim=$CG/memory.max; fi
+    if echo 67108864 >"$lim" 2>/dev/null; then
+        "$PROG" --pattern heap --rate 2097152 --cap 16777216 --seconds 10 >"$tmp/cg.pid" &
+        cpid=$!; pids="$pids $cpid"
+        sleep 0.1
+        echo "$cpid" >"$CG/cgroup.procs" 2>/dev/null
+        "$MW_BIN" leak -p "$cpid" --interval 200ms --duration 1s --json >"$tmp/cg.json" 2>&1
+        src=$(grep -m1 '"headroom_source"' "$tmp/cg.json" | sed 's/.*: "//; s/".*//')
+        hb=$(grep -m1 '"headroom_bytes"' "$tmp/cg.json" | sed 's/.*: //; s/,//')
+        if [ "$src" = "cgroup limit" ] && [ "$hb" -le 67108864 ]; then
+            ok leak_headroom_cgroup_limit
+        else
+            fail leak_headroom_cgroup_limit "source='$src' headroom=$hb"
+        fi
+        kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null
+    else
+        skip leak_headroom_cgroup_limit "cannot set a memory limit"
+    fi
+    rmdir "$CG" 2>/dev/null
+fi
+
+# watch: a process that exits ends its line with a note, the watch goes on
+"$PROG" --pattern flat --cap 4194304 --seconds 1 >"$tmp/w.pid" &
+wpid=$!; pids="$pids $wpid"
+sleep 0.1
+"$MW_BIN" watch -p "$wpid" -p $$ -i 300ms -n 6 >"$tmp/watch.out" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "^.*| $wpid .*exited after" "$tmp/watch.out" &&
+    [ "$(grep -c "| $$ " "$tmp/watch.out")" = 6 ]; then
+    ok watch_exit_note
+else
+    fail watch_exit_note "rc=$rc" "$(cat "$tmp/watch.out")"
 fi

@@ -35,6 +35,10 @@ static double step_flat(double t)
 {
     return t < 1.0 ? 30 * MB : 60 * MB;
 }
+static double step_straddling(double t)
+{
+    return t < 0.9 ? 30 * MB : t < 1.1 ? 45 * MB : 60 * MB; /* half in each of two intervals */
+}
 static double slow_hourly(double t)
 {
     return 500 * MB + 150 * MB * t / 3600.0; /* 150 MB/h over hours */
@@ -108,6 +112,10 @@ static void test_short_windows(void)
     CHECK_EQ_INT(tr.shape, MW_SHAPE_STEP);
     CHECK_CLOSE(tr.step_bytes, 30 * MB, 1);
     CHECK_CLOSE(tr.step_at_s, 0.8, 1);
+
+    classify(16, 0.2, step_straddling, &tr);
+    CHECK_EQ_INT(tr.shape, MW_SHAPE_STEP);
+    CHECK_EQ_INT(tr.verdict, MW_VERDICT_STABLE);
 
     classify(20, 0.2, declining, &tr);
     CHECK_EQ_INT(tr.verdict, MW_VERDICT_STABLE);
