@@ -64,6 +64,7 @@ struct mw_config {
     uint64_t filecache_min_kb; /* file LRU below this counts as "no cache left" */
     bool kill_heaviest_task;
     uint64_t kill_timeout_ms;
+    uint64_t kill_settle_ms; /* no new kill until the last one shows, at most this long */
     bool one_kill_at_a_time;
     int minfree_n;
     struct mw_minfree_level minfree[MW_CFG_MAX_MINFREE]; /* ascending free_kb */

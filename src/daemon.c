@@ -182,7 +182,7 @@ struct daemon {
     /* scope files */
     int scope_version;
     int cg_usage_fd, cg_limit_fd, cg_swap_usage_fd, cg_swap_limit_fd, cg_stat_fd, cg_events_fd,
-        cg_failcnt_fd, cg_psi_fd, cg_procs_fd;
+        cg_failcnt_fd, cg_psi_fd, cg_dir_fd;
     struct mw_zoneinfo zi;
     bool have_zi;
     uint64_t zi_read_ms;
@@ -200,6 +200,10 @@ struct daemon {
     uint64_t last_dry_ms;
     int last_dry_pid;
     uint64_t no_victim_last_ms;
+    /* the last kill, until its effect shows (mw_policy_kill_visible) */
+    bool settling;
+    uint64_t settle_until_ms, settle_rss_kb, settle_swap_kb;
+    struct mw_mem_state settle_before;
 };
 
 /* Static buffers for the files read every sample: the sample and the kill
@@ -485,6 +489,13 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     alerts(d, st);
     struct mw_decision dec;
     mw_policy_decide(&d->cfg, st, &d->thrash, &dec);
+    if (d->settling) {
+        if (st->now_ms >= d->settle_until_ms ||
+            mw_policy_kill_visible(&d->settle_before, st, d->settle_rss_kb, d->settle_swap_kb))
+            d->settling = false;
+        else
+            return false; /* the last kill's memory is still on its way back */
+    }
     if (!dec.kill)
         return false;
 
@@ -538,6 +549,11 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     rec.termed = kr.termed;
     rec.cgroup_killed = kr.cgroup_killed;
     mw_policy_killed(&d->cfg, &d->thrash, &dec);
+    d->settling = d->cfg.kill_settle_ms > 0;
+    d->settle_until_ms = t_sig + d->cfg.kill_settle_ms;
+    d->settle_before = *st;
+    d->settle_rss_kb = v.rss_kb;
+    d->settle_swap_kb = v.swap_kb;
     struct mw_mem_state after;
     if (sample(d, &after) == 0) {
         rec.freed_kb = (int64_t)after.available_kb - (int64_t)avail_before;
@@ -642,8 +658,8 @@ static int open_scope(struct daemon *d, const char *scope)
         d->cg_psi_fd = open_rel(d->root, scope, "memory.pressure", O_RDONLY);
     }
     d->cg_stat_fd = open_rel(d->root, scope, "memory.stat", O_RDONLY);
-    d->cg_procs_fd = open_rel(d->root, scope, "cgroup.procs", O_RDONLY);
-    if (d->cg_usage_fd < 0 || d->cg_limit_fd < 0 || d->cg_stat_fd < 0 || d->cg_procs_fd < 0)
+    d->cg_dir_fd = open_rel(d->root, scope, "", O_RDONLY | O_DIRECTORY);
+    if (d->cg_usage_fd < 0 || d->cg_limit_fd < 0 || d->cg_stat_fd < 0 || d->cg_dir_fd < 0)
         return -errno ? -errno : -ENOENT;
     return 0;
 }
@@ -652,7 +668,7 @@ static void daemon_init_fds(struct daemon *d)
 {
     d->meminfo_fd = d->vmstat_fd = d->zoneinfo_fd = d->psi_fd = -1;
     d->cg_usage_fd = d->cg_limit_fd = d->cg_swap_usage_fd = d->cg_swap_limit_fd = -1;
-    d->cg_stat_fd = d->cg_events_fd = d->cg_failcnt_fd = d->cg_psi_fd = d->cg_procs_fd = -1;
+    d->cg_stat_fd = d->cg_events_fd = d->cg_failcnt_fd = d->cg_psi_fd = d->cg_dir_fd = -1;
     d->history_fd = d->epfd = d->sigfd = -1;
     d->ws.proc_fd = -1;
 }
@@ -662,7 +678,7 @@ static void daemon_close(struct daemon *d)
     int fds[] = {
         d->meminfo_fd,    d->vmstat_fd,        d->zoneinfo_fd,      d->psi_fd,     d->cg_usage_fd,
         d->cg_limit_fd,   d->cg_swap_usage_fd, d->cg_swap_limit_fd, d->cg_stat_fd, d->cg_events_fd,
-        d->cg_failcnt_fd, d->cg_psi_fd,        d->cg_procs_fd,      d->history_fd, d->epfd,
+        d->cg_failcnt_fd, d->cg_psi_fd,        d->cg_dir_fd,        d->history_fd, d->epfd,
         d->sigfd};
     for (size_t i = 0; i < MW_ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
@@ -688,7 +704,7 @@ static int daemon_setup(struct daemon *d, bool for_choice)
     /* Room for every PID the scan may meet; pages are touched (and so
      * locked and counted) only as far as the process count reaches. */
     size_t cap = d->o->scope ? 16384 : 4194304 / 8;
-    int rc = mw_scan_ws_init(&d->ws, root->fd, d->o->scope ? d->cg_procs_fd : -1, cap);
+    int rc = mw_scan_ws_init(&d->ws, root->fd, d->o->scope ? d->cg_dir_fd : -1, cap);
     if (rc < 0)
         return rc;
     if (for_choice)

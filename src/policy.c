@@ -309,6 +309,22 @@ void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t, const st
         t->limit_pct = t->limit_pct * (100 - cfg->thrashing_limit_decay_pct) / 100;
 }
 
+bool mw_policy_kill_visible(const struct mw_mem_state *before, const struct mw_mem_state *now,
+                            uint64_t victim_rss_kb, uint64_t victim_swap_kb)
+{
+    bool mem_back =
+        victim_rss_kb > 0 && now->available_kb >= before->available_kb + victim_rss_kb / 2;
+    bool swap_back =
+        victim_swap_kb > 0 && now->swap_free_kb >= before->swap_free_kb + victim_swap_kb / 2;
+    if (victim_rss_kb == 0 && victim_swap_kb == 0)
+        return true; /* nothing to wait for */
+    /* both must be back when the victim held both: a low-swap decision
+     * needs the swap, a low-memory one the memory */
+    if (victim_rss_kb / 2 > 0 && victim_swap_kb / 2 > 0)
+        return mem_back && swap_back;
+    return mem_back || swap_back;
+}
+
 uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_state *st)
 {
     /* earlyoom's idea: sleep as long as memory cannot run out meanwhile.

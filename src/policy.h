@@ -117,6 +117,15 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
 void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t,
                       const struct mw_decision *d);
 
+/* After a kill the counters lag behind the exit (a memory cgroup's swap
+ * charges take ~100 ms to drop; measured with tests/live_daemon_scope.sh):
+ * true once NOW shows the victim's memory back, i.e. available memory or
+ * free swap grew by half of what the victim held (RSS, swap; kB) since
+ * BEFORE, the state the kill was decided on. Until then, or until the
+ * settle time passes, the daemon does not kill again. */
+bool mw_policy_kill_visible(const struct mw_mem_state *before, const struct mw_mem_state *now,
+                            uint64_t victim_rss_kb, uint64_t victim_swap_kb);
+
 /* How long to sleep before the next sample when no event comes: the
  * calm period (cfg->poll_interval_ms) far from the limit, down to
  * MW_POLL_MIN_MS near it. */

@@ -21,11 +21,11 @@ struct linux_dirent64 {
     char d_name[];
 };
 
-int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_procs_fd, size_t cap)
+int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_dir_fd, size_t cap)
 {
     memset(ws, 0, sizeof(*ws));
     ws->proc_fd = -1;
-    ws->scope_procs_fd = scope_procs_fd;
+    ws->scope_dir_fd = scope_dir_fd;
     ws->pid = calloc(cap, sizeof(int));
     ws->adj = calloc(cap, sizeof(int));
     if (!ws->pid || !ws->adj) {
@@ -79,9 +79,13 @@ static int read_adj(int proc_fd, int pid, int *adj)
 static int collect(struct mw_scan_ws *ws, int min_adj, size_t *count)
 {
     size_t n = 0;
-    if (ws->scope_procs_fd >= 0) {
+    if (ws->scope_dir_fd >= 0) {
         static char buf[64 * 1024];
-        long len = mw_pread_all(ws->scope_procs_fd, buf, sizeof(buf));
+        int fd = openat(ws->scope_dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -errno;
+        long len = mw_pread_all(fd, buf, sizeof(buf));
+        close(fd);
         if (len < 0 && len != -EFBIG)
             return (int)len;
         const char *p = buf;

@@ -125,6 +125,54 @@ minfree_levels = 4096:900,2048:0
 protect = *lt_touch*
 EOF
 
+# A restarter brings the hog back after every kill (the seed's QQ loop):
+# the daemon must report the loop loudly and run the alert hook.
+cat >"$TMP/loop.conf" <<EOF
+[loops]
+loop_kills = 3
+loop_window_ms = 60s
+loop_action = protect
+[alerts]
+alert_hook = /usr/bin/touch $TMP/alert-ran
+EOF
+loop_leg() {
+    name=loop log=$TMP/loop.log st=$TMP/loop.touch
+    "$BUILD/progs/lt_touch" 64 "$st" "$CG" -900 2>/dev/null &
+    touch_pid=$!
+    PIDS="$PIDS $touch_pid"
+    wait_for 20 test -s "$st" || { fail "$T.$name" "protected process did not start"; return; }
+    "$MW_BIN" daemon --foreground --scope "$CG" --config "$TMP/loop.conf" \
+        --state-file "$TMP/loop.state" 2>"$log" &
+    mw_pid=$!
+    PIDS="$PIDS $mw_pid"
+    wait_for 10 grep -q 'started:' "$log" || { fail "$T.$name" "daemon did not start"; return; }
+    : >"$TMP/hogpids"
+    (while [ ! -e "$TMP/stop" ]; do
+        "$BUILD/progs/lt_hog" "$CG" 900 >/dev/null 2>&1 &
+        echo $! >>"$TMP/hogpids"
+        wait $!
+    done) &
+    loop_pid=$!
+    PIDS="$PIDS $loop_pid"
+    wait_for 60 grep -q 'KILL LOOP: lt_hog killed 3 times' "$log"
+    saw=$?
+    touch "$TMP/stop"
+    for p in $(cat "$TMP/hogpids"); do kill -9 "$p" 2>/dev/null; done
+    wait "$loop_pid" 2>/dev/null
+    for p in $(cat "$TMP/hogpids"); do kill -9 "$p" 2>/dev/null; done
+    if [ $saw -eq 0 ] && wait_for 5 test -e "$TMP/alert-ran" && alive "$touch_pid"; then
+        ok "$T.$name"
+    else
+        fail "$T.$name" "loop seen: $((1 - saw)), hook ran: $(test -e "$TMP/alert-ran" && echo yes || echo no)"
+        cat "$log" >&2
+    fi
+    grep 'KILL LOOP' "$log" | head -1 | sed 's/^<.>/loop: /' >&2
+    kill "$mw_pid" 2>/dev/null; wait "$mw_pid" 2>/dev/null
+    kill "$touch_pid" 2>/dev/null; wait "$touch_pid" 2>/dev/null
+    wait_for 10 sh -c "[ \$(cat $CG/memory.usage_in_bytes) -lt 100000000 ]"
+}
+
 leg psi 0
 leg minfree 0 --config "$TMP/minfree.conf"
 leg dryrun 1 --dry-run
+loop_leg

@@ -467,6 +467,28 @@ static void test_scope_swap_allowance(void)
     CHECK_EQ_U64(s.swap_free_kb, 1000);
 }
 
+static void test_kill_visible(void)
+{
+    struct mw_mem_state before, now;
+    memset(&before, 0, sizeof(before));
+    before.available_kb = 100;
+    before.swap_free_kb = 50000;
+    now = before;
+    /* the seed-like case from the live test: 197 MB RSS, 210 MB swap */
+    CHECK(!mw_policy_kill_visible(&before, &now, 197000, 210000));
+    now.available_kb = 100 + 98500; /* memory back, swap not yet */
+    CHECK(!mw_policy_kill_visible(&before, &now, 197000, 210000));
+    now.swap_free_kb = 50000 + 105000;
+    CHECK(mw_policy_kill_visible(&before, &now, 197000, 210000));
+    now.swap_free_kb = 50000 + 104999; /* just short */
+    CHECK(!mw_policy_kill_visible(&before, &now, 197000, 210000));
+    /* a victim without swap: memory alone */
+    now = before;
+    now.available_kb += 1000;
+    CHECK(mw_policy_kill_visible(&before, &now, 2000, 0));
+    CHECK(!mw_policy_kill_visible(&before, &now, 2002, 0));
+}
+
 int main(void)
 {
     RUN(test_real_snapshot_is_calm);
@@ -483,5 +505,6 @@ int main(void)
     RUN(test_low_ram_profile_thrashing);
     RUN(test_scope_v1_snapshot);
     RUN(test_scope_swap_allowance);
+    RUN(test_kill_visible);
     return TESTS_DONE();
 }
