@@ -80,10 +80,13 @@ size_t mw_daemon_state_format(char *buf, size_t cap, const struct mw_daemon_stat
     int n = snprintf(buf, cap,
                      "{\"pid\":%d,\"source\":\"%s\",\"strategy\":\"%s\",\"scope\":\"%s\","
                      "\"dry_run\":%s,\"started\":%llu,\"updated\":%llu,\"kills\":%llu,"
+                     "\"wakeups_timer\":%llu,\"wakeups_pressure\":%llu,"
                      "\"last_kill_time\":%llu,\"last_kill\":\"%s\"}\n",
                      s->pid, src, s->strategy, scope, s->dry_run ? "true" : "false",
                      (unsigned long long)s->started, (unsigned long long)s->updated,
-                     (unsigned long long)s->kills, (unsigned long long)s->last_kill_time, last);
+                     (unsigned long long)s->kills, (unsigned long long)s->wakeups_timer,
+                     (unsigned long long)s->wakeups_pressure, (unsigned long long)s->last_kill_time,
+                     last);
     if (n < 0)
         return 0;
     return (size_t)n < cap ? (size_t)n : cap - 1;
@@ -154,6 +157,8 @@ int mw_daemon_state_parse_buf(struct mw_daemon_state *out, const char *buf)
     s.started = json_get_u64(buf, "started", NULL);
     s.updated = json_get_u64(buf, "updated", NULL);
     s.kills = json_get_u64(buf, "kills", NULL);
+    s.wakeups_timer = json_get_u64(buf, "wakeups_timer", NULL);
+    s.wakeups_pressure = json_get_u64(buf, "wakeups_pressure", NULL);
     s.last_kill_time = json_get_u64(buf, "last_kill_time", NULL);
     json_get_str(buf, "last_kill", s.last_kill, sizeof(s.last_kill));
     *out = s;
@@ -848,6 +853,7 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &set, NULL);
     d.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     struct epoll_event sev = {.events = EPOLLIN, .data.u32 = TAG_SIGNAL};
@@ -910,6 +916,8 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
                 while (read(d.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
                     if (si.ssi_signo == SIGHUP)
                         reload(&d);
+                    else if (si.ssi_signo == SIGUSR1)
+                        state_write(&d);
                     else
                         stop = true;
                 }
@@ -919,8 +927,12 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
         }
         if (stop)
             break;
-        if (events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL))
+        if (events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL)) {
             fast_until = event_ms + (d.pr.window_ms ? d.pr.window_ms : 1000);
+            d.state.wakeups_pressure++;
+        } else if (events & MW_EV_TIMER) {
+            d.state.wakeups_timer++;
+        }
         if (!events)
             continue;
         watchdog_arm(d.cfg.watchdog_ms);

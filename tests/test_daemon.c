@@ -113,6 +113,8 @@ static void test_state_round_trip(void)
     s.dry_run = true;
     s.started = 100;
     s.kills = 3;
+    s.wakeups_timer = 6;
+    s.wakeups_pressure = 2;
     s.last_kill_time = 200;
     snprintf(s.last_kill, sizeof(s.last_kill), "kill pid=5 prog=\"q\" reason=low_mem");
     char buf[4096];
@@ -124,6 +126,8 @@ static void test_state_round_trip(void)
     CHECK_STR(back.last_kill, s.last_kill);
     CHECK(back.dry_run);
     CHECK_EQ_U64(back.kills, 3);
+    CHECK_EQ_U64(back.wakeups_timer, 6);
+    CHECK_EQ_U64(back.wakeups_pressure, 2);
     CHECK_EQ_U64(back.last_kill_time, 200);
     CHECK(mw_daemon_state_parse_buf(&back, "garbage") == -EINVAL);
     CHECK(mw_daemon_state_parse_buf(&back, "{\"pid\":0}") == -EINVAL);
