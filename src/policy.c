@@ -246,7 +246,12 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
         d->reason = MW_REASON_PRESSURE_AFTER_KILL;
         d->min_adj = cfg->critical_adj;
         snprintf(d->detail, sizeof(d->detail), "%s watermark still breached after a kill", wm_name);
-    } else if (st->events & MW_EV_COMPLETE_STALL) {
+    } else if ((st->events & MW_EV_COMPLETE_STALL) &&
+               (wm <= MW_WMARK_HIGH || swap_low || thrashing > t->limit_pct)) {
+        /* lmkd kills on a complete stall alone. Here the stall must come
+         * with a sign of memory shortage: /proc/pressure/memory also counts
+         * tasks stalled at their own cgroup's limit, and a machine-wide kill
+         * would punish a process that has nothing to do with that limit. */
         d->reason = MW_REASON_CRITICAL_STALL;
         d->min_adj = cfg->critical_adj;
         snprintf(d->detail, sizeof(d->detail),

@@ -40,6 +40,8 @@ int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_dir_fd, size_t
         return e;
     }
     ws->self_pid = (int)getpid();
+    long page = sysconf(_SC_PAGESIZE);
+    ws->page_kb = page >= 1024 ? (unsigned)(page / 1024) : 4;
     return 0;
 }
 
@@ -164,7 +166,7 @@ static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
         return -1;
     snprintf(v->comm, sizeof(v->comm), "%s", st.comm);
     v->starttime = st.starttime;
-    v->rss_kb = st.rss_pages * 4;
+    v->rss_kb = st.rss_pages * ws->page_kb;
     long n = read_pid_file(ws->proc_fd, pid, "cmdline", v->cmdline, sizeof(v->cmdline));
     if (n == -EFBIG)
         n = (long)sizeof(v->cmdline) - 1;

@@ -50,6 +50,7 @@ struct mw_scan_ws {
     int proc_fd;      /* O_DIRECTORY descriptor of ROOT/proc */
     int scope_dir_fd; /* directory of the scope cgroup, or -1: every process */
     int self_pid;
+    unsigned page_kb; /* /proc/PID/stat counts RSS in pages */
     /* Statistics of the last scan. */
     unsigned scanned, detailed;
 };

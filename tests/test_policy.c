@@ -242,14 +242,20 @@ static void test_critical_stall(void)
     base(&a, 1000);
     b = a;
     b.now_ms = 1200;
+    b.free_kb = b.wmark_high_kb - 1; /* short of memory, but no other rule fires */
     b.events = MW_EV_PARTIAL_STALL;
     decide2(&cfg, &a, &b, &t, &d);
-    CHECK(!d.kill); /* a partial stall alone with plenty of memory */
+    CHECK(!d.kill); /* a partial stall is not enough */
     b.events = MW_EV_COMPLETE_STALL;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill);
     CHECK_STR(mw_reason_name(d.reason), "critical_stall");
     CHECK_EQ_INT(d.min_adj, 0); /* a complete stall allows kills down to adj 0 */
+    /* just short: the same stall with free memory at the high watermark
+     * (a stall at some cgroup's own limit, not the machine's) */
+    b.free_kb = b.wmark_high_kb;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
 }
 
 static void test_pressure_after_kill(void)
