@@ -61,6 +61,7 @@ struct mw_config {
     int swap_util_max_pct;     /* 100 disables */
     int medium_adj;            /* lowest adj killed under medium pressure (ro.lmk.medium) */
     int critical_adj;          /* lowest adj killed under critical pressure (ro.lmk.critical) */
+    int lowmem_min_adj;        /* lowest adj killed for low_mem under pressure (1001: never) */
     uint64_t filecache_min_kb; /* file LRU below this counts as "no cache left" */
     bool kill_heaviest_task;
     uint64_t kill_timeout_ms;

@@ -492,8 +492,6 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
         return false;
     st->events = events;
     alerts(d, st);
-    struct mw_decision dec;
-    mw_policy_decide(&d->cfg, st, &d->thrash, &dec);
     if (d->settling) {
         if (st->now_ms >= d->settle_until_ms ||
             mw_policy_kill_visible(&d->settle_before, st, d->settle_rss_kb, d->settle_swap_kb))
@@ -501,6 +499,8 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
         else
             return false; /* the last kill's memory is still on its way back */
     }
+    struct mw_decision dec;
+    mw_policy_decide(&d->cfg, st, &d->thrash, &dec);
     if (!dec.kill)
         return false;
 
@@ -935,12 +935,14 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
         }
         if (!events)
             continue;
+        if (fast_until > event_ms || d.pr.source == MW_SRC_POLL)
+            events |= MW_EV_PRESSURE_WINDOW;
         watchdog_arm(d.cfg.watchdog_ms);
         int kills = 0;
         while (cycle(&d, events, event_ms, &st)) {
             if (o->dry_run || d.cfg.one_kill_at_a_time || ++kills >= MAX_KILLS_PER_CYCLE)
                 break;
-            events = MW_EV_TIMER; /* re-check at once: more may be needed */
+            events = MW_EV_TIMER | (events & MW_EV_PRESSURE_WINDOW); /* re-check at once */
             event_ms = mw_now_ms();
         }
         watchdog_arm(0);

@@ -26,6 +26,7 @@ enum {
     MW_EV_PARTIAL_STALL = 1,  /* PSI "some" trigger (or vmpressure medium) */
     MW_EV_COMPLETE_STALL = 2, /* PSI "full" trigger (or vmpressure critical) */
     MW_EV_TIMER = 4,
+    MW_EV_PRESSURE_WINDOW = 8, /* within one window after such an event, or no event source */
 };
 
 /* The memory state one decision looks at; sizes in kB, counters as the

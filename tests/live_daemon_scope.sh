@@ -3,7 +3,9 @@
 # a 256 MiB cgroup (memory+swap 512 MiB) with zram swap, a protected
 # process touching 64 MiB (adj -900 when allowed, else the lowest this
 # machine allows) and a hog at adj 900 that allocates without bound.
-# Three legs: psi strategy, minfree strategy, --dry-run. Each real leg must
+# Legs: psi strategy (lmkd's low_mem under pressure), psi strategy with
+# that rule off (so zram swap fills: low_mem_and_swap), minfree strategy,
+# --dry-run, and a kill-restart loop. Each real leg must
 # kill the hog with a logged reason before the memcg OOM killer fires
 # (oom_kill unchanged) and leave the protected process alone; the dry run
 # must kill nothing (the test then ends the hog itself).
@@ -172,7 +174,11 @@ loop_leg() {
     wait_for 10 sh -c "[ \$(cat $CG/memory.usage_in_bytes) -lt 100000000 ]"
 }
 
+# lmkd's plain low_mem off: the cgroup swaps until swap runs low
+printf '[killer]\nlowmem_min_adj = 1001\n' >"$TMP/swap.conf"
+
 leg psi 0
+leg swap 0 --config "$TMP/swap.conf"
 leg minfree 0 --config "$TMP/minfree.conf"
 leg dryrun 1 --dry-run
 loop_leg
