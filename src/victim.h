@@ -28,7 +28,8 @@ struct mw_victim {
     int stat_fd;        /* /proc/PID/stat held open since the choice (-1: none) */
     bool term_first;    /* matches cfg->term_first */
     bool kill_cgroup;   /* its cgroup matches cfg->kill_cgroup */
-    char cgroup[256];   /* its memory cgroup path when kill_cgroup */
+    bool cgroup_v1;     /* cgroup is a v1 memory cgroup path (else v2) */
+    char cgroup[256];   /* the matching cgroup path when kill_cgroup */
 };
 
 /* Programs the daemon treats specially for a while (kill-restart loops). */
