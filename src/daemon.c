@@ -842,8 +842,11 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
     }
     int rc = daemon_setup(&d, false);
     if (rc < 0) {
-        dlog(LOG_ERR, "setup failed%s%s: %s", o->scope ? " for scope " : "",
-             o->scope ? o->scope : "", strerror(-rc));
+        dlog(LOG_ERR, "setup failed%s%s: %s%s", o->scope ? " for scope " : "",
+             o->scope ? o->scope : "", strerror(-rc),
+             o->scope && rc == -ENOENT ? " (not a memory cgroup: neither memory.current nor "
+                                         "memory.usage_in_bytes)"
+                                       : "");
         daemon_close(&d);
         return 1;
     }

@@ -180,7 +180,8 @@ loop_leg() {
 }
 
 # lmkd's plain low_mem off: the cgroup swaps until swap runs low
-printf '[killer]\nlowmem_min_adj = 1001\n' >"$TMP/swap.conf"
+printf '[killer]\nlowmem_min_adj = 1001\n[hooks]\npre_kill_hook = /usr/bin/touch %s/pre-ran\npost_kill_hook = /usr/bin/touch %s/post-ran\n' \
+    "$TMP" "$TMP" >"$TMP/swap.conf"
 
 # A child cgroup marked for whole-cgroup kill: the hog's death takes its
 # sibling (a helper at adj 0) along, the protected process stays.
@@ -225,6 +226,7 @@ group_leg() {
 
 leg psi 0
 leg swap 0 --config "$TMP/swap.conf"
+check $T.kill_hooks_ran test -e "$TMP/pre-ran" -a -e "$TMP/post-ran"
 leg minfree 0 --config "$TMP/minfree.conf"
 leg dryrun 1 --dry-run
 loop_leg

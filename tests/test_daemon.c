@@ -165,6 +165,18 @@ static void test_psi_live_fallback(void)
         CHECK_EQ_U64(p.window_ms, 1000);
     }
     mw_pressure_close(&p);
+    /* a cgroup2 memory.pressure takes triggers the same way */
+    if (access("/sys/fs/cgroup/unified/memory.pressure", W_OK) == 0) {
+        mw_pressure_open(&p, r.fd, ep, "/sys/fs/cgroup/unified/memory.pressure", NULL, 70, 700,
+                         1000);
+        CHECK_EQ_INT(p.source, MW_SRC_PSI);
+        mw_pressure_close(&p);
+    }
+    /* no PSI file and no vmpressure directory: polling */
+    mw_pressure_open(&p, r.fd, ep, "/nonexistent/memory.pressure", "/nonexistent", 70, 700, 1000);
+    CHECK_EQ_INT(p.source, MW_SRC_POLL);
+    CHECK_STR(p.desc, "polling (adaptive)");
+    mw_pressure_close(&p);
     close(ep);
     mw_root_close(&r);
 }
