@@ -172,6 +172,13 @@ static void test_psi_live_fallback(void)
         CHECK_EQ_INT(p.source, MW_SRC_PSI);
         mw_pressure_close(&p);
     }
+    /* without PSI: cgroup v1 vmpressure on the root memory cgroup */
+    if (access("/sys/fs/cgroup/memory/memory.pressure_level", R_OK) == 0) {
+        mw_pressure_open(&p, r.fd, ep, NULL, "/sys/fs/cgroup/memory", 70, 700, 1000);
+        CHECK_EQ_INT(p.source, MW_SRC_VMPRESSURE);
+        CHECK(p.vmp_medium_fd >= 0 && p.vmp_crit_fd >= 0);
+        mw_pressure_close(&p);
+    }
     /* no PSI file and no vmpressure directory: polling */
     mw_pressure_open(&p, r.fd, ep, "/nonexistent/memory.pressure", "/nonexistent", 70, 700, 1000);
     CHECK_EQ_INT(p.source, MW_SRC_POLL);
