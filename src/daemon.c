@@ -448,6 +448,10 @@ static void loop_check(struct daemon *d, const struct mw_victim *v, uint64_t now
                 d->cfg.loop_action == MW_LOOP_COOLDOWN ? INT32_MAX : d->cfg.loop_protect_adj;
         }
     }
+    /* the log says it at every kill of the loop; the hook at most once an
+     * alert interval */
+    if (!mw_rate_allow(&d->alert_last[4], now, d->cfg.alert_interval_ms))
+        return;
     hook_env_set(0, "MW_EVENT=alert");
     hook_env_set(1, "MW_ALERT=kill_loop");
     hook_env_set(2, "MW_PROG=%s", v->comm);
