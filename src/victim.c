@@ -207,8 +207,9 @@ static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
             v->cmdline[i] = ' ';
     while (n > 0 && v->cmdline[n - 1] == ' ')
         v->cmdline[--n] = '\0';
-    if (n == 0) /* kernel threads and zombies have no command line */
-        return -1;
+    /* An empty command line (a process that cleared its argv, or one
+     * being exec'ed) is no reason to spare it: kernel threads and zombies
+     * were excluded above by their flags and state. */
     if (mw_patterns_match(&cfg->protect, v->cmdline, v->comm))
         return -1;
     if (mw_patterns_match(&cfg->prefer, v->cmdline, v->comm))
