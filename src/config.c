@@ -83,6 +83,9 @@ static const struct key keys[] = {
     {"pre_kill_hook", T_ARGV, OFF(pre_kill_hook), 0, 0, 40},
     {"post_kill_hook", T_ARGV, OFF(post_kill_hook), 0, 0, 41},
     {"hook_timeout_ms", T_MS, OFF(hook_timeout_ms), 1, 600000, 42},
+    {"kill_settle_ms", T_MS, OFF(kill_settle_ms), 0, 60000, 45},
+    {"lowmem_min_adj", T_INT, OFF(lowmem_min_adj), -999, 1001, 46},
+    {"ro.lmk.lowmem_min_oom_score", T_INT, OFF(lowmem_min_adj), -999, 1001, 46},
     {"state_file", T_PATH, OFF(state_file), 0, 0, 43},
     {"history_file", T_PATH, OFF(history_file), 0, 0, 44},
     /* lmkd's property names (Android's init properties) as aliases */
@@ -129,9 +132,14 @@ void mw_config_defaults(struct mw_config *cfg)
     cfg->swap_util_max_pct = 100;
     cfg->medium_adj = 800; /* lmkd ro.lmk.medium */
     cfg->critical_adj = 0; /* lmkd ro.lmk.critical */
+    /* lmkd DEF_LOWMEM_MIN_SCORE: PREVIOUS_APP_ADJ + 1 */
+    cfg->lowmem_min_adj = 701;
     cfg->filecache_min_kb = 0;
     cfg->kill_heaviest_task = false;
     cfg->kill_timeout_ms = 100;
+    /* A memory cgroup's swap charges drop ~100 ms after the victim's exit
+     * (measured here); wait up to 5x that for the kill to show. */
+    cfg->kill_settle_ms = 500;
     cfg->one_kill_at_a_time = false;
     /* Android's default table for a 1-2 GB device, in pages (seed §6.1). */
     static const struct mw_minfree_level def[] = {

@@ -61,9 +61,11 @@ struct mw_config {
     int swap_util_max_pct;     /* 100 disables */
     int medium_adj;            /* lowest adj killed under medium pressure (ro.lmk.medium) */
     int critical_adj;          /* lowest adj killed under critical pressure (ro.lmk.critical) */
+    int lowmem_min_adj;        /* lowest adj killed for low_mem under pressure (1001: never) */
     uint64_t filecache_min_kb; /* file LRU below this counts as "no cache left" */
     bool kill_heaviest_task;
     uint64_t kill_timeout_ms;
+    uint64_t kill_settle_ms; /* no new kill until the last one shows, at most this long */
     bool one_kill_at_a_time;
     int minfree_n;
     struct mw_minfree_level minfree[MW_CFG_MAX_MINFREE]; /* ascending free_kb */

@@ -80,10 +80,13 @@ size_t mw_daemon_state_format(char *buf, size_t cap, const struct mw_daemon_stat
     int n = snprintf(buf, cap,
                      "{\"pid\":%d,\"source\":\"%s\",\"strategy\":\"%s\",\"scope\":\"%s\","
                      "\"dry_run\":%s,\"started\":%llu,\"updated\":%llu,\"kills\":%llu,"
+                     "\"wakeups_timer\":%llu,\"wakeups_pressure\":%llu,"
                      "\"last_kill_time\":%llu,\"last_kill\":\"%s\"}\n",
                      s->pid, src, s->strategy, scope, s->dry_run ? "true" : "false",
                      (unsigned long long)s->started, (unsigned long long)s->updated,
-                     (unsigned long long)s->kills, (unsigned long long)s->last_kill_time, last);
+                     (unsigned long long)s->kills, (unsigned long long)s->wakeups_timer,
+                     (unsigned long long)s->wakeups_pressure, (unsigned long long)s->last_kill_time,
+                     last);
     if (n < 0)
         return 0;
     return (size_t)n < cap ? (size_t)n : cap - 1;
@@ -154,6 +157,8 @@ int mw_daemon_state_parse_buf(struct mw_daemon_state *out, const char *buf)
     s.started = json_get_u64(buf, "started", NULL);
     s.updated = json_get_u64(buf, "updated", NULL);
     s.kills = json_get_u64(buf, "kills", NULL);
+    s.wakeups_timer = json_get_u64(buf, "wakeups_timer", NULL);
+    s.wakeups_pressure = json_get_u64(buf, "wakeups_pressure", NULL);
     s.last_kill_time = json_get_u64(buf, "last_kill_time", NULL);
     json_get_str(buf, "last_kill", s.last_kill, sizeof(s.last_kill));
     *out = s;
@@ -182,7 +187,7 @@ struct daemon {
     /* scope files */
     int scope_version;
     int cg_usage_fd, cg_limit_fd, cg_swap_usage_fd, cg_swap_limit_fd, cg_stat_fd, cg_events_fd,
-        cg_failcnt_fd, cg_psi_fd, cg_procs_fd;
+        cg_failcnt_fd, cg_psi_fd, cg_dir_fd;
     struct mw_zoneinfo zi;
     bool have_zi;
     uint64_t zi_read_ms;
@@ -200,6 +205,10 @@ struct daemon {
     uint64_t last_dry_ms;
     int last_dry_pid;
     uint64_t no_victim_last_ms;
+    /* the last kill, until its effect shows (mw_policy_kill_visible) */
+    bool settling;
+    uint64_t settle_until_ms, settle_rss_kb, settle_swap_kb;
+    struct mw_mem_state settle_before;
 };
 
 /* Static buffers for the files read every sample: the sample and the kill
@@ -439,6 +448,10 @@ static void loop_check(struct daemon *d, const struct mw_victim *v, uint64_t now
                 d->cfg.loop_action == MW_LOOP_COOLDOWN ? INT32_MAX : d->cfg.loop_protect_adj;
         }
     }
+    /* the log says it at every kill of the loop; the hook at most once an
+     * alert interval */
+    if (!mw_rate_allow(&d->alert_last[4], now, d->cfg.alert_interval_ms))
+        return;
     hook_env_set(0, "MW_EVENT=alert");
     hook_env_set(1, "MW_ALERT=kill_loop");
     hook_env_set(2, "MW_PROG=%s", v->comm);
@@ -483,6 +496,13 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
         return false;
     st->events = events;
     alerts(d, st);
+    if (d->settling) {
+        if (st->now_ms >= d->settle_until_ms ||
+            mw_policy_kill_visible(&d->settle_before, st, d->settle_rss_kb, d->settle_swap_kb))
+            d->settling = false;
+        else
+            return false; /* the last kill's memory is still on its way back */
+    }
     struct mw_decision dec;
     mw_policy_decide(&d->cfg, st, &d->thrash, &dec);
     if (!dec.kill)
@@ -538,6 +558,11 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     rec.termed = kr.termed;
     rec.cgroup_killed = kr.cgroup_killed;
     mw_policy_killed(&d->cfg, &d->thrash, &dec);
+    d->settling = d->cfg.kill_settle_ms > 0;
+    d->settle_until_ms = t_sig + d->cfg.kill_settle_ms;
+    d->settle_before = *st;
+    d->settle_rss_kb = v.rss_kb;
+    d->settle_swap_kb = v.swap_kb;
     struct mw_mem_state after;
     if (sample(d, &after) == 0) {
         rec.freed_kb = (int64_t)after.available_kb - (int64_t)avail_before;
@@ -642,8 +667,8 @@ static int open_scope(struct daemon *d, const char *scope)
         d->cg_psi_fd = open_rel(d->root, scope, "memory.pressure", O_RDONLY);
     }
     d->cg_stat_fd = open_rel(d->root, scope, "memory.stat", O_RDONLY);
-    d->cg_procs_fd = open_rel(d->root, scope, "cgroup.procs", O_RDONLY);
-    if (d->cg_usage_fd < 0 || d->cg_limit_fd < 0 || d->cg_stat_fd < 0 || d->cg_procs_fd < 0)
+    d->cg_dir_fd = open_rel(d->root, scope, "", O_RDONLY | O_DIRECTORY);
+    if (d->cg_usage_fd < 0 || d->cg_limit_fd < 0 || d->cg_stat_fd < 0 || d->cg_dir_fd < 0)
         return -errno ? -errno : -ENOENT;
     return 0;
 }
@@ -652,7 +677,7 @@ static void daemon_init_fds(struct daemon *d)
 {
     d->meminfo_fd = d->vmstat_fd = d->zoneinfo_fd = d->psi_fd = -1;
     d->cg_usage_fd = d->cg_limit_fd = d->cg_swap_usage_fd = d->cg_swap_limit_fd = -1;
-    d->cg_stat_fd = d->cg_events_fd = d->cg_failcnt_fd = d->cg_psi_fd = d->cg_procs_fd = -1;
+    d->cg_stat_fd = d->cg_events_fd = d->cg_failcnt_fd = d->cg_psi_fd = d->cg_dir_fd = -1;
     d->history_fd = d->epfd = d->sigfd = -1;
     d->ws.proc_fd = -1;
 }
@@ -662,7 +687,7 @@ static void daemon_close(struct daemon *d)
     int fds[] = {
         d->meminfo_fd,    d->vmstat_fd,        d->zoneinfo_fd,      d->psi_fd,     d->cg_usage_fd,
         d->cg_limit_fd,   d->cg_swap_usage_fd, d->cg_swap_limit_fd, d->cg_stat_fd, d->cg_events_fd,
-        d->cg_failcnt_fd, d->cg_psi_fd,        d->cg_procs_fd,      d->history_fd, d->epfd,
+        d->cg_failcnt_fd, d->cg_psi_fd,        d->cg_dir_fd,        d->history_fd, d->epfd,
         d->sigfd};
     for (size_t i = 0; i < MW_ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
@@ -688,7 +713,7 @@ static int daemon_setup(struct daemon *d, bool for_choice)
     /* Room for every PID the scan may meet; pages are touched (and so
      * locked and counted) only as far as the process count reaches. */
     size_t cap = d->o->scope ? 16384 : 4194304 / 8;
-    int rc = mw_scan_ws_init(&d->ws, root->fd, d->o->scope ? d->cg_procs_fd : -1, cap);
+    int rc = mw_scan_ws_init(&d->ws, root->fd, d->o->scope ? d->cg_dir_fd : -1, cap);
     if (rc < 0)
         return rc;
     if (for_choice)
@@ -821,8 +846,11 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
     }
     int rc = daemon_setup(&d, false);
     if (rc < 0) {
-        dlog(LOG_ERR, "setup failed%s%s: %s", o->scope ? " for scope " : "",
-             o->scope ? o->scope : "", strerror(-rc));
+        dlog(LOG_ERR, "setup failed%s%s: %s%s", o->scope ? " for scope " : "",
+             o->scope ? o->scope : "", strerror(-rc),
+             o->scope && rc == -ENOENT ? " (not a memory cgroup: neither memory.current nor "
+                                         "memory.usage_in_bytes)"
+                                       : "");
         daemon_close(&d);
         return 1;
     }
@@ -832,6 +860,7 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &set, NULL);
     d.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     struct epoll_event sev = {.events = EPOLLIN, .data.u32 = TAG_SIGNAL};
@@ -894,6 +923,8 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
                 while (read(d.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
                     if (si.ssi_signo == SIGHUP)
                         reload(&d);
+                    else if (si.ssi_signo == SIGUSR1)
+                        state_write(&d);
                     else
                         stop = true;
                 }
@@ -903,16 +934,22 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
         }
         if (stop)
             break;
-        if (events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL))
+        if (events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL)) {
             fast_until = event_ms + (d.pr.window_ms ? d.pr.window_ms : 1000);
+            d.state.wakeups_pressure++;
+        } else if (events & MW_EV_TIMER) {
+            d.state.wakeups_timer++;
+        }
         if (!events)
             continue;
+        if (fast_until > event_ms || d.pr.source == MW_SRC_POLL)
+            events |= MW_EV_PRESSURE_WINDOW;
         watchdog_arm(d.cfg.watchdog_ms);
         int kills = 0;
         while (cycle(&d, events, event_ms, &st)) {
             if (o->dry_run || d.cfg.one_kill_at_a_time || ++kills >= MAX_KILLS_PER_CYCLE)
                 break;
-            events = MW_EV_TIMER; /* re-check at once: more may be needed */
+            events = MW_EV_TIMER | (events & MW_EV_PRESSURE_WINDOW); /* re-check at once */
             event_ms = mw_now_ms();
         }
         watchdog_arm(0);

@@ -20,7 +20,8 @@ struct mw_daemon_opts {
     bool foreground;
 };
 
-/* Runs the daemon until SIGTERM/SIGINT. CFG is the parsed configuration
+/* Runs the daemon until SIGTERM/SIGINT (SIGHUP reloads the config, SIGUSR1
+ * rewrites the state file with the current counters). CFG is the parsed configuration
  * (reloaded from opts->config_path on SIGHUP). Returns an exit code. */
 int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o,
                   struct mw_config *cfg);
@@ -41,8 +42,10 @@ struct mw_daemon_state {
     uint64_t started; /* wall clock seconds */
     uint64_t updated;
     uint64_t kills;
-    uint64_t last_kill_time; /* 0: none yet */
-    char last_kill[512];     /* the last kill's log line */
+    uint64_t wakeups_timer;    /* samples on the timer (calm: one per poll_interval_ms) */
+    uint64_t wakeups_pressure; /* PSI trigger / vmpressure events */
+    uint64_t last_kill_time;   /* 0: none yet */
+    char last_kill[512];       /* the last kill's log line */
 };
 
 /* Parses the state file's text. Returns 0, -EINVAL when it is not the

@@ -73,7 +73,7 @@ static int kill_cgroup(int root_fd, const struct mw_victim *v, struct mw_kill_re
 {
     static const char *const v2_mounts[] = {"sys/fs/cgroup", "sys/fs/cgroup/unified"};
     char path[512];
-    for (size_t i = 0; i < MW_ARRAY_SIZE(v2_mounts); i++) {
+    for (size_t i = 0; i < MW_ARRAY_SIZE(v2_mounts) && !v->cgroup_v1; i++) {
         snprintf(path, sizeof(path), "%s%s/cgroup.kill", v2_mounts[i], v->cgroup);
         int fd = openat(root_fd, path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
@@ -85,6 +85,8 @@ static int kill_cgroup(int root_fd, const struct mw_victim *v, struct mw_kill_re
             return 0;
         }
     }
+    if (!v->cgroup_v1)
+        return -ENOENT;
     snprintf(path, sizeof(path), "sys/fs/cgroup/memory%s/cgroup.procs", v->cgroup);
     int fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)

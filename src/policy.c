@@ -154,8 +154,8 @@ static int64_t thrash_update(struct mw_thrash *t, const struct mw_mem_state *st,
         t->window_file_lru = st->file_lru_pages;
         t->last_pgscan_direct = st->pgscan_direct;
         t->last_pgscan_kswapd = st->pgscan_kswapd;
-        t->limit_pct = cfg->thrashing_limit_pct;
-        return 0;
+        t->prev_growth_pct = 0;
+        return 0; /* the limit stays: a kill's cut lasts until the window ends */
     }
     int64_t thrashing = 0;
     uint64_t since = st->now_ms - t->window_start_ms;
@@ -240,13 +240,25 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
     int thrash_critical = t->limit_pct * 2; /* lmkd ro.lmk.thrashing_limit_critical default */
     int soft_adj = cfg->thrashing_min_adj + 1;
     int wm = d->wmark;
-    const char *wm_name = wm == MW_WMARK_MIN ? "min" : wm == MW_WMARK_LOW ? "low" : "high";
+    const char *wm_name = wm == MW_WMARK_MIN ? "min" : "low";
 
-    if (after_kill && wm <= MW_WMARK_LOW) {
+    /* lmkd's conditions say "wmark < WMARK_HIGH": free below the low
+     * watermark, where kswapd is already behind. */
+    bool low = wm < MW_WMARK_HIGH;
+    bool pressure =
+        (st->events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL | MW_EV_PRESSURE_WINDOW)) != 0;
+
+    if (after_kill && wm == MW_WMARK_MIN) {
+        /* a process eats memory faster than the kill freed it */
         d->reason = MW_REASON_PRESSURE_AFTER_KILL;
         d->min_adj = cfg->critical_adj;
-        snprintf(d->detail, sizeof(d->detail), "%s watermark still breached after a kill", wm_name);
-    } else if (st->events & MW_EV_COMPLETE_STALL) {
+        snprintf(d->detail, sizeof(d->detail), "min watermark still breached after a kill");
+    } else if ((st->events & MW_EV_COMPLETE_STALL) &&
+               (low || swap_low || thrashing > t->limit_pct)) {
+        /* lmkd kills on a complete stall alone. Here the stall must come
+         * with a sign of memory shortage: /proc/pressure/memory also counts
+         * tasks stalled at their own cgroup's limit, and a machine-wide kill
+         * would punish a process that has nothing to do with that limit. */
         d->reason = MW_REASON_CRITICAL_STALL;
         d->min_adj = cfg->critical_adj;
         snprintf(d->detail, sizeof(d->detail),
@@ -261,20 +273,19 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
         snprintf(d->detail, sizeof(d->detail), "swap free %llukB < %llukB and thrashing %lld%%",
                  (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb,
                  (long long)thrashing);
-    } else if (swap_low && wm <= MW_WMARK_HIGH) {
+    } else if (swap_low && low) {
         d->reason = MW_REASON_LOW_MEM_AND_SWAP;
         d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : soft_adj;
         snprintf(d->detail, sizeof(d->detail),
                  "%s watermark breached and swap free %llukB < %llukB", wm_name,
                  (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb);
-    } else if (wm <= MW_WMARK_HIGH && cfg->swap_util_max_pct < 100 &&
-               swap_util_pct(st) > cfg->swap_util_max_pct) {
+    } else if (low && cfg->swap_util_max_pct < 100 && swap_util_pct(st) > cfg->swap_util_max_pct) {
         d->reason = MW_REASON_LOW_MEM_AND_SWAP_UTIL;
         d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : soft_adj;
         snprintf(d->detail, sizeof(d->detail),
                  "%s watermark breached and swap utilization %d%% > %d%%", wm_name,
                  swap_util_pct(st), cfg->swap_util_max_pct);
-    } else if (wm <= MW_WMARK_HIGH && thrashing > t->limit_pct) {
+    } else if (low && thrashing > t->limit_pct) {
         d->reason = MW_REASON_LOW_MEM_AND_THRASHING;
         d->min_adj = thrashing < thrash_critical ? soft_adj : cfg->critical_adj;
         d->cut_thrashing_limit = true;
@@ -286,17 +297,26 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
         d->cut_thrashing_limit = true;
         snprintf(d->detail, sizeof(d->detail), "direct reclaim and thrashing %lld%% > %d%%",
                  (long long)thrashing, t->limit_pct);
-    } else if (wm <= MW_WMARK_LOW && (st->swap_total_kb == 0 || swap_low) &&
-               sub0(st->file_kb, st->shmem_kb) < (cfg->filecache_min_kb > st->wmark_high_kb
-                                                      ? cfg->filecache_min_kb
-                                                      : st->wmark_high_kb)) {
+    } else if (low) {
         /* No swap to fall back on and no page cache left to drop: the
-         * next allocations fail (lmkd relies on the kernel here; we act). */
-        d->reason = MW_REASON_LOW_MEM;
-        d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : cfg->medium_adj;
-        snprintf(d->detail, sizeof(d->detail),
-                 "%s watermark breached, file cache %llukB, no swap left", wm_name,
-                 (unsigned long long)st->file_kb);
+         * next allocations fail -- anything but the critical few may go. */
+        uint64_t cache_bar =
+            cfg->filecache_min_kb > st->wmark_high_kb ? cfg->filecache_min_kb : st->wmark_high_kb;
+        bool exhausted =
+            (st->swap_total_kb == 0 || swap_low) && sub0(st->file_kb, st->shmem_kb) < cache_bar;
+        if (exhausted) {
+            d->reason = MW_REASON_LOW_MEM;
+            d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : cfg->medium_adj;
+            snprintf(d->detail, sizeof(d->detail),
+                     "%s watermark breached, file cache %llukB, no swap left", wm_name,
+                     (unsigned long long)st->file_kb);
+        } else if (pressure && cfg->lowmem_min_adj <= 1000) {
+            /* lmkd's LOW_MEM: under pressure with the low watermark
+             * breached, cached processes go first (adj > previous app). */
+            d->reason = MW_REASON_LOW_MEM;
+            d->min_adj = cfg->lowmem_min_adj;
+            snprintf(d->detail, sizeof(d->detail), "%s watermark breached under pressure", wm_name);
+        }
     }
     if (d->reason != MW_REASON_NONE)
         d->kill = true;
@@ -304,9 +324,28 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
 
 void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t, const struct mw_decision *d)
 {
+    (void)cfg;
     t->kill_pending_check = true;
+    /* lmkd: after a kill, file LRU size and refaults are measured afresh */
+    t->started = false;
     if (d->cut_thrashing_limit)
         t->limit_pct = t->limit_pct * (100 - cfg->thrashing_limit_decay_pct) / 100;
+}
+
+bool mw_policy_kill_visible(const struct mw_mem_state *before, const struct mw_mem_state *now,
+                            uint64_t victim_rss_kb, uint64_t victim_swap_kb)
+{
+    bool mem_back =
+        victim_rss_kb > 0 && now->available_kb >= before->available_kb + victim_rss_kb / 2;
+    bool swap_back =
+        victim_swap_kb > 0 && now->swap_free_kb >= before->swap_free_kb + victim_swap_kb / 2;
+    if (victim_rss_kb == 0 && victim_swap_kb == 0)
+        return true; /* nothing to wait for */
+    /* both must be back when the victim held both: a low-swap decision
+     * needs the swap, a low-memory one the memory */
+    if (victim_rss_kb / 2 > 0 && victim_swap_kb / 2 > 0)
+        return mem_back && swap_back;
+    return mem_back || swap_back;
 }
 
 uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_state *st)

@@ -26,6 +26,7 @@ enum {
     MW_EV_PARTIAL_STALL = 1,  /* PSI "some" trigger (or vmpressure medium) */
     MW_EV_COMPLETE_STALL = 2, /* PSI "full" trigger (or vmpressure critical) */
     MW_EV_TIMER = 4,
+    MW_EV_PRESSURE_WINDOW = 8, /* within one window after such an event, or no event source */
 };
 
 /* The memory state one decision looks at; sizes in kB, counters as the
@@ -116,6 +117,15 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
  * whether it helped, and a thrashing kill cuts the limit by the decay. */
 void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t,
                       const struct mw_decision *d);
+
+/* After a kill the counters lag behind the exit (a memory cgroup's swap
+ * charges take ~100 ms to drop; measured with tests/live_daemon_scope.sh):
+ * true once NOW shows the victim's memory back, i.e. available memory or
+ * free swap grew by half of what the victim held (RSS, swap; kB) since
+ * BEFORE, the state the kill was decided on. Until then, or until the
+ * settle time passes, the daemon does not kill again. */
+bool mw_policy_kill_visible(const struct mw_mem_state *before, const struct mw_mem_state *now,
+                            uint64_t victim_rss_kb, uint64_t victim_swap_kb);
 
 /* How long to sleep before the next sample when no event comes: the
  * calm period (cfg->poll_interval_ms) far from the limit, down to

@@ -1,5 +1,6 @@
 #include "victim.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,11 +22,11 @@ struct linux_dirent64 {
     char d_name[];
 };
 
-int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_procs_fd, size_t cap)
+int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_dir_fd, size_t cap)
 {
     memset(ws, 0, sizeof(*ws));
     ws->proc_fd = -1;
-    ws->scope_procs_fd = scope_procs_fd;
+    ws->scope_dir_fd = scope_dir_fd;
     ws->pid = calloc(cap, sizeof(int));
     ws->adj = calloc(cap, sizeof(int));
     if (!ws->pid || !ws->adj) {
@@ -40,6 +41,8 @@ int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_procs_fd, size
         return e;
     }
     ws->self_pid = (int)getpid();
+    long page = sysconf(_SC_PAGESIZE);
+    ws->page_kb = page >= 1024 ? (unsigned)(page / 1024) : 4;
     return 0;
 }
 
@@ -75,32 +78,64 @@ static int read_adj(int proc_fd, int pid, int *adj)
     return mw_proc_adj_parse_buf(adj, buf);
 }
 
+/* Adds the members of the cgroup at DIR_FD and, down to MAX_CG_DEPTH, of
+ * its descendants (v1's cgroup.procs lists direct members only). */
+#define MAX_CG_DEPTH 8
+static int collect_cgroup(struct mw_scan_ws *ws, int dir_fd, int depth, int min_adj, size_t *n)
+{
+    static char buf[64 * 1024];
+    static char dbuf[MAX_CG_DEPTH][4096];
+    int fd = openat(dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return depth == 0 ? -errno : 0; /* a child may vanish meanwhile */
+    long len = mw_pread_all(fd, buf, sizeof(buf));
+    close(fd);
+    if (len < 0 && len != -EFBIG)
+        return depth == 0 ? (int)len : 0;
+    const char *p = buf;
+    uint64_t v;
+    while (*n < ws->cap && mw_scan_u64(&p, &v) == 0) {
+        while (*p == '\n')
+            p++;
+        int pid = (int)v, adj;
+        ws->scanned++;
+        if (pid <= 1 || pid == ws->self_pid || read_adj(ws->proc_fd, pid, &adj) < 0)
+            continue;
+        if (adj < min_adj || adj == -1000)
+            continue;
+        ws->pid[*n] = pid;
+        ws->adj[*n] = adj;
+        (*n)++;
+    }
+    if (depth + 1 >= MAX_CG_DEPTH || lseek(dir_fd, 0, SEEK_SET) < 0)
+        return 0;
+    for (;;) {
+        long got = syscall(SYS_getdents64, dir_fd, dbuf[depth], sizeof(dbuf[depth]));
+        if (got <= 0)
+            break;
+        for (long off = 0; off < got;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(dbuf[depth] + off);
+            off += d->d_reclen;
+            if (d->d_type != DT_DIR || d->d_name[0] == '.')
+                continue;
+            int child = openat(dir_fd, d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (child < 0)
+                continue;
+            collect_cgroup(ws, child, depth + 1, min_adj, n);
+            close(child);
+        }
+    }
+    return 0;
+}
+
 /* Collects (pid, adj) of every candidate into the workspace. */
 static int collect(struct mw_scan_ws *ws, int min_adj, size_t *count)
 {
     size_t n = 0;
-    if (ws->scope_procs_fd >= 0) {
-        static char buf[64 * 1024];
-        long len = mw_pread_all(ws->scope_procs_fd, buf, sizeof(buf));
-        if (len < 0 && len != -EFBIG)
-            return (int)len;
-        const char *p = buf;
-        uint64_t v;
-        while (n < ws->cap && mw_scan_u64(&p, &v) == 0) {
-            while (*p == '\n')
-                p++;
-            int pid = (int)v, adj;
-            ws->scanned++;
-            if (pid <= 1 || pid == ws->self_pid || read_adj(ws->proc_fd, pid, &adj) < 0)
-                continue;
-            if (adj < min_adj || adj == -1000)
-                continue;
-            ws->pid[n] = pid;
-            ws->adj[n] = adj;
-            n++;
-        }
+    if (ws->scope_dir_fd >= 0) {
+        int rc = collect_cgroup(ws, ws->scope_dir_fd, 0, min_adj, &n);
         *count = n;
-        return 0;
+        return rc;
     }
     static char dbuf[16 * 1024];
     if (lseek(ws->proc_fd, 0, SEEK_SET) < 0)
@@ -160,7 +195,7 @@ static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
         return -1;
     snprintf(v->comm, sizeof(v->comm), "%s", st.comm);
     v->starttime = st.starttime;
-    v->rss_kb = st.rss_pages * 4;
+    v->rss_kb = st.rss_pages * ws->page_kb;
     long n = read_pid_file(ws->proc_fd, pid, "cmdline", v->cmdline, sizeof(v->cmdline));
     if (n == -EFBIG)
         n = (long)sizeof(v->cmdline) - 1;
@@ -172,8 +207,9 @@ static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
             v->cmdline[i] = ' ';
     while (n > 0 && v->cmdline[n - 1] == ' ')
         v->cmdline[--n] = '\0';
-    if (n == 0) /* kernel threads and zombies have no command line */
-        return -1;
+    /* An empty command line (a process that cleared its argv, or one
+     * being exec'ed) is no reason to spare it: kernel threads and zombies
+     * were excluded above by their flags and state. */
     if (mw_patterns_match(&cfg->protect, v->cmdline, v->comm))
         return -1;
     if (mw_patterns_match(&cfg->prefer, v->cmdline, v->comm))
@@ -217,10 +253,21 @@ static void finish(struct mw_scan_ws *ws, const struct mw_config *cfg, struct mw
     }
     v->term_first = mw_patterns_match(&cfg->term_first, v->cmdline, v->comm);
     if (cfg->kill_cgroup.n > 0 &&
-        read_pid_file(ws->proc_fd, v->pid, "cgroup", buf, sizeof(buf)) >= 0 &&
-        mw_proc_cgroup_parse_buf(buf, false, v->cgroup, sizeof(v->cgroup)) == 0) {
-        v->kill_cgroup =
-            mw_patterns_match(&cfg->kill_cgroup, v->cgroup, NULL) && strcmp(v->cgroup, "/") != 0;
+        read_pid_file(ws->proc_fd, v->pid, "cgroup", buf, sizeof(buf)) >= 0) {
+        /* the v2 path (cgroup.kill) first, then the v1 memory one */
+        char v2[256] = "", v1[256] = "";
+        mw_proc_cgroup_parse_buf(buf, false, v2, sizeof(v2));
+        mw_proc_cgroup_parse_buf(buf, true, v1, sizeof(v1));
+        if (v2[0] && strcmp(v2, "/") != 0 && mw_patterns_match(&cfg->kill_cgroup, v2, NULL)) {
+            v->kill_cgroup = true;
+            v->cgroup_v1 = false;
+            snprintf(v->cgroup, sizeof(v->cgroup), "%s", v2);
+        } else if (v1[0] && strcmp(v1, "/") != 0 && strcmp(v1, v2) != 0 &&
+                   mw_patterns_match(&cfg->kill_cgroup, v1, NULL)) {
+            v->kill_cgroup = true;
+            v->cgroup_v1 = true;
+            snprintf(v->cgroup, sizeof(v->cgroup), "%s", v1);
+        }
     }
     char path[64];
     snprintf(path, sizeof(path), "%d/stat", v->pid);

@@ -28,7 +28,8 @@ struct mw_victim {
     int stat_fd;        /* /proc/PID/stat held open since the choice (-1: none) */
     bool term_first;    /* matches cfg->term_first */
     bool kill_cgroup;   /* its cgroup matches cfg->kill_cgroup */
-    char cgroup[256];   /* its memory cgroup path when kill_cgroup */
+    bool cgroup_v1;     /* cgroup is a v1 memory cgroup path (else v2) */
+    char cgroup[256];   /* the matching cgroup path when kill_cgroup */
 };
 
 /* Programs the daemon treats specially for a while (kill-restart loops). */
@@ -47,17 +48,22 @@ struct mw_penalties {
 struct mw_scan_ws {
     int *pid, *adj;
     size_t cap;
-    int proc_fd;        /* O_DIRECTORY descriptor of ROOT/proc */
-    int scope_procs_fd; /* cgroup.procs of the scope, or -1: every process */
+    int proc_fd;      /* O_DIRECTORY descriptor of ROOT/proc */
+    int scope_dir_fd; /* directory of the scope cgroup, or -1: every process */
     int self_pid;
+    unsigned page_kb; /* /proc/PID/stat counts RSS in pages */
     /* Statistics of the last scan. */
     unsigned scanned, detailed;
 };
 
 /* Opens ROOT's proc directory and allocates room for CAP processes.
- * SCOPE_PROCS_FD (or -1) is an open cgroup.procs whose PIDs are the only
- * candidates. Returns 0 or -errno. */
-int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_procs_fd, size_t cap);
+ * SCOPE_DIR_FD (or -1) is the directory of a cgroup whose members
+ * (cgroup.procs) are the only candidates. cgroup.procs is opened anew for
+ * every scan: on cgroup v1 a descriptor kept open and re-read from offset
+ * 0 keeps returning the PID list of its first read for as long as it is
+ * read at least once a second (the kernel's cached "pidlist"). Returns 0
+ * or -errno. */
+int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_dir_fd, size_t cap);
 void mw_scan_ws_free(struct mw_scan_ws *ws);
 
 /* Chooses the victim among processes with adj >= MIN_ADJ. PEN (may be

@@ -3,7 +3,9 @@
 # a 256 MiB cgroup (memory+swap 512 MiB) with zram swap, a protected
 # process touching 64 MiB (adj -900 when allowed, else the lowest this
 # machine allows) and a hog at adj 900 that allocates without bound.
-# Three legs: psi strategy, minfree strategy, --dry-run. Each real leg must
+# Legs: psi strategy (lmkd's low_mem under pressure), psi strategy with
+# that rule off (so zram swap fills: low_mem_and_swap), minfree strategy,
+# --dry-run, and a kill-restart loop. Each real leg must
 # kill the hog with a logged reason before the memcg OOM killer fires
 # (oom_kill unchanged) and leave the protected process alone; the dry run
 # must kill nothing (the test then ends the hog itself).
@@ -30,6 +32,11 @@ ZRAM_ON=0
 cleanup() {
     for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
     for p in $PIDS; do wait "$p" 2>/dev/null; done
+    if [ -d "$CG/grp" ]; then
+        i=0
+        while [ -s "$CG/grp/cgroup.procs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        rmdir "$CG/grp" 2>/dev/null
+    fi
     if [ -d "$CG" ]; then
         i=0
         while [ -s "$CG/cgroup.procs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -125,6 +132,102 @@ minfree_levels = 4096:900,2048:0
 protect = *lt_touch*
 EOF
 
+# A restarter brings the hog back after every kill (the seed's QQ loop):
+# the daemon must report the loop loudly and run the alert hook.
+cat >"$TMP/loop.conf" <<EOF
+[loops]
+loop_kills = 3
+loop_window_ms = 60s
+loop_action = protect
+[alerts]
+alert_hook = /usr/bin/touch $TMP/alert-ran
+EOF
+loop_leg() {
+    name=loop log=$TMP/loop.log st=$TMP/loop.touch
+    "$BUILD/progs/lt_touch" 64 "$st" "$CG" -900 2>/dev/null &
+    touch_pid=$!
+    PIDS="$PIDS $touch_pid"
+    wait_for 20 test -s "$st" || { fail "$T.$name" "protected process did not start"; return; }
+    "$MW_BIN" daemon --foreground --scope "$CG" --config "$TMP/loop.conf" \
+        --state-file "$TMP/loop.state" 2>"$log" &
+    mw_pid=$!
+    PIDS="$PIDS $mw_pid"
+    wait_for 10 grep -q 'started:' "$log" || { fail "$T.$name" "daemon did not start"; return; }
+    : >"$TMP/hogpids"
+    (while [ ! -e "$TMP/stop" ]; do
+        "$BUILD/progs/lt_hog" "$CG" 900 >/dev/null 2>&1 &
+        echo $! >>"$TMP/hogpids"
+        wait $!
+    done) &
+    loop_pid=$!
+    PIDS="$PIDS $loop_pid"
+    wait_for 60 grep -q 'KILL LOOP: lt_hog killed 3 times' "$log"
+    saw=$?
+    touch "$TMP/stop"
+    for p in $(cat "$TMP/hogpids"); do kill -9 "$p" 2>/dev/null; done
+    wait "$loop_pid" 2>/dev/null
+    for p in $(cat "$TMP/hogpids"); do kill -9 "$p" 2>/dev/null; done
+    if [ $saw -eq 0 ] && wait_for 5 test -e "$TMP/alert-ran" && alive "$touch_pid"; then
+        ok "$T.$name"
+    else
+        fail "$T.$name" "loop seen: $((1 - saw)), hook ran: $(test -e "$TMP/alert-ran" && echo yes || echo no)"
+        cat "$log" >&2
+    fi
+    grep 'KILL LOOP' "$log" | head -1 | sed 's/^<.>/loop: /' >&2
+    kill "$mw_pid" 2>/dev/null; wait "$mw_pid" 2>/dev/null
+    kill "$touch_pid" 2>/dev/null; wait "$touch_pid" 2>/dev/null
+    wait_for 10 sh -c "[ \$(cat $CG/memory.usage_in_bytes) -lt 100000000 ]"
+}
+
+# lmkd's plain low_mem off: the cgroup swaps until swap runs low
+printf '[killer]\nlowmem_min_adj = 1001\n[hooks]\npre_kill_hook = /usr/bin/touch %s/pre-ran\npost_kill_hook = /usr/bin/touch %s/post-ran\n' \
+    "$TMP" "$TMP" >"$TMP/swap.conf"
+
+# A child cgroup marked for whole-cgroup kill: the hog's death takes its
+# sibling (a helper at adj 0) along, the protected process stays.
+group_leg() {
+    name=group log=$TMP/group.log st=$TMP/group.touch
+    mkdir "$CG/grp" || { fail "$T.$name" "cannot create $CG/grp"; return; }
+    printf '[victims]\nkill_cgroup = /memwarden-test-*/grp\n' >"$TMP/group.conf"
+    "$BUILD/progs/lt_touch" 64 "$st" "$CG" -900 2>/dev/null &
+    touch_pid=$!
+    "$BUILD/progs/lt_touch" 8 "$TMP/helper" "$CG/grp" 2>/dev/null &
+    helper_pid=$!
+    PIDS="$PIDS $touch_pid $helper_pid"
+    wait_for 20 test -s "$st" && wait_for 20 test -s "$TMP/helper" ||
+        { fail "$T.$name" "processes did not start"; return; }
+    before=$(oom_kills)
+    "$MW_BIN" daemon --foreground --scope "$CG" --config "$TMP/group.conf" \
+        --state-file "$TMP/group.state" 2>"$log" &
+    mw_pid=$!
+    PIDS="$PIDS $mw_pid"
+    wait_for 10 grep -q 'started:' "$log" || { fail "$T.$name" "daemon did not start"; return; }
+    "$BUILD/progs/lt_hog" "$CG/grp" 900 >/dev/null 2>&1 &
+    hog_pid=$!
+    PIDS="$PIDS $hog_pid"
+    wait_for 60 sh -c "! kill -0 $hog_pid 2>/dev/null || grep -q '^State:.*Z' /proc/$hog_pid/status 2>/dev/null"
+    wait "$hog_pid" 2>/dev/null
+    wait_for 5 sh -c "! kill -0 $helper_pid 2>/dev/null || grep -q '^State:.*Z' /proc/$helper_pid/status 2>/dev/null"
+    helper_gone=$?
+    wait "$helper_pid" 2>/dev/null
+    line=$(grep "kill pid=$hog_pid " "$log" | head -1)
+    if echo "$line" | grep -q 'cgroup_killed=yes' && [ $helper_gone -eq 0 ] &&
+        alive "$touch_pid" && [ "$before" = "$(oom_kills)" ]; then
+        ok "$T.$name"
+    else
+        fail "$T.$name" "line: '$line', helper gone: $((1 - helper_gone))"
+        cat "$log" >&2
+    fi
+    echo "$name: ${line#<?>}" >&2
+    kill "$mw_pid" 2>/dev/null; wait "$mw_pid" 2>/dev/null
+    kill "$touch_pid" 2>/dev/null; wait "$touch_pid" 2>/dev/null
+    wait_for 10 sh -c "[ \$(cat $CG/memory.usage_in_bytes) -lt 100000000 ]"
+}
+
 leg psi 0
+leg swap 0 --config "$TMP/swap.conf"
+check $T.kill_hooks_ran test -e "$TMP/pre-ran" -a -e "$TMP/post-ran"
 leg minfree 0 --config "$TMP/minfree.conf"
 leg dryrun 1 --dry-run
+loop_leg
+group_leg

@@ -113,6 +113,8 @@ static void test_state_round_trip(void)
     s.dry_run = true;
     s.started = 100;
     s.kills = 3;
+    s.wakeups_timer = 6;
+    s.wakeups_pressure = 2;
     s.last_kill_time = 200;
     snprintf(s.last_kill, sizeof(s.last_kill), "kill pid=5 prog=\"q\" reason=low_mem");
     char buf[4096];
@@ -124,6 +126,8 @@ static void test_state_round_trip(void)
     CHECK_STR(back.last_kill, s.last_kill);
     CHECK(back.dry_run);
     CHECK_EQ_U64(back.kills, 3);
+    CHECK_EQ_U64(back.wakeups_timer, 6);
+    CHECK_EQ_U64(back.wakeups_pressure, 2);
     CHECK_EQ_U64(back.last_kill_time, 200);
     CHECK(mw_daemon_state_parse_buf(&back, "garbage") == -EINVAL);
     CHECK(mw_daemon_state_parse_buf(&back, "{\"pid\":0}") == -EINVAL);
@@ -160,6 +164,25 @@ static void test_psi_live_fallback(void)
     } else {
         CHECK_EQ_U64(p.window_ms, 1000);
     }
+    mw_pressure_close(&p);
+    /* a cgroup2 memory.pressure takes triggers the same way */
+    if (access("/sys/fs/cgroup/unified/memory.pressure", W_OK) == 0) {
+        mw_pressure_open(&p, r.fd, ep, "/sys/fs/cgroup/unified/memory.pressure", NULL, 70, 700,
+                         1000);
+        CHECK_EQ_INT(p.source, MW_SRC_PSI);
+        mw_pressure_close(&p);
+    }
+    /* without PSI: cgroup v1 vmpressure on the root memory cgroup */
+    if (access("/sys/fs/cgroup/memory/memory.pressure_level", R_OK) == 0) {
+        mw_pressure_open(&p, r.fd, ep, NULL, "/sys/fs/cgroup/memory", 70, 700, 1000);
+        CHECK_EQ_INT(p.source, MW_SRC_VMPRESSURE);
+        CHECK(p.vmp_medium_fd >= 0 && p.vmp_crit_fd >= 0);
+        mw_pressure_close(&p);
+    }
+    /* no PSI file and no vmpressure directory: polling */
+    mw_pressure_open(&p, r.fd, ep, "/nonexistent/memory.pressure", "/nonexistent", 70, 700, 1000);
+    CHECK_EQ_INT(p.source, MW_SRC_POLL);
+    CHECK_STR(p.desc, "polling (adaptive)");
     mw_pressure_close(&p);
     close(ep);
     mw_root_close(&r);

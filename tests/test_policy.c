@@ -110,7 +110,7 @@ static void test_low_mem_and_swap(void)
     /* just short: swap low but free memory at the high watermark */
     low_mem_with_swap(&a, 1000, thr - 1);
     low_mem_with_swap(&b, 1100, thr - 1);
-    b.free_kb = b.wmark_high_kb;
+    b.free_kb = b.wmark_low_kb;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill);
 }
@@ -160,7 +160,7 @@ static void test_low_mem_and_swap_util(void)
     struct mw_thrash t;
     struct mw_decision d;
     base(&a, 1000);
-    a.free_kb = a.wmark_low_kb; /* below high */
+    a.free_kb = a.wmark_low_kb - 1; /* below low */
     a.swap_total_kb = 4000000;
     a.swap_free_kb = 3000000; /* 1000000 used: not low */
     a.anon_kb = 999999;       /* util = 1000000 / 1999999 = 50.0 % -> 50 */
@@ -184,7 +184,7 @@ static void test_low_mem_and_thrashing_and_decay(void)
     struct mw_thrash t;
     struct mw_decision d;
     base(&a, 1000);
-    a.free_kb = a.wmark_high_kb - 1; /* just below high */
+    a.free_kb = a.wmark_low_kb - 1; /* just below low */
     b = a;
     b.now_ms = 1400;
     thrash_pair(&a, &b, 1010);
@@ -197,12 +197,12 @@ static void test_low_mem_and_thrashing_and_decay(void)
     mw_policy_killed(&cfg, &t, &d);
     CHECK_EQ_INT(t.limit_pct, 90);
     CHECK(t.kill_pending_check);
-    /* just short: free at the high watermark */
-    b.free_kb = b.wmark_high_kb;
+    /* just short: free at the low watermark */
+    b.free_kb = b.wmark_low_kb;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill);
     /* heavy thrashing (>= twice the limit) lets foreground die */
-    b.free_kb = b.wmark_high_kb - 1;
+    b.free_kb = b.wmark_low_kb - 1;
     thrash_pair(&a, &b, 2000);
     decide2(&cfg, &a, &b, &t, &d);
     CHECK_EQ_INT(d.min_adj, 0);
@@ -242,14 +242,23 @@ static void test_critical_stall(void)
     base(&a, 1000);
     b = a;
     b.now_ms = 1200;
+    b.free_kb = b.wmark_low_kb - 1; /* short of memory, but no other rule fires */
+    b.file_kb = b.wmark_high_kb * 10;
+    b.swap_total_kb = 0;
+    cfg.lowmem_min_adj = 1001; /* lmkd's plain low_mem off: the stall decides */
     b.events = MW_EV_PARTIAL_STALL;
     decide2(&cfg, &a, &b, &t, &d);
-    CHECK(!d.kill); /* a partial stall alone with plenty of memory */
+    CHECK(!d.kill); /* a partial stall is not enough */
     b.events = MW_EV_COMPLETE_STALL;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill);
     CHECK_STR(mw_reason_name(d.reason), "critical_stall");
     CHECK_EQ_INT(d.min_adj, 0); /* a complete stall allows kills down to adj 0 */
+    /* just short: the same stall with free memory at the high watermark
+     * (a stall at some cgroup's own limit, not the machine's) */
+    b.free_kb = b.wmark_low_kb;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
 }
 
 static void test_pressure_after_kill(void)
@@ -265,8 +274,8 @@ static void test_pressure_after_kill(void)
     a.swap_total_kb = 0;
     b = a;
     b.now_ms = 1100;
-    b.free_kb = b.wmark_low_kb - 1;
-    b.file_kb = b.wmark_high_kb * 10; /* plenty of cache: not low_mem */
+    b.free_kb = b.wmark_min_kb - 1;
+    b.file_kb = b.wmark_high_kb * 10; /* plenty of cache, no pressure event: not low_mem */
     b.shmem_kb = 0;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill);
@@ -275,9 +284,9 @@ static void test_pressure_after_kill(void)
     mw_policy_decide(&cfg, &b, &t, &d);
     CHECK(d.kill);
     CHECK_STR(mw_reason_name(d.reason), "pressure_after_kill");
-    /* just short: the kill helped, free is back at the low watermark */
+    /* just short: the kill helped, free is back at the min watermark */
     mw_policy_killed(&cfg, &t, &killed);
-    b.free_kb = b.wmark_low_kb;
+    b.free_kb = b.wmark_min_kb;
     mw_policy_decide(&cfg, &b, &t, &d);
     CHECK(!d.kill);
 }
@@ -306,6 +315,40 @@ static void test_low_mem_without_swap(void)
     decide2(&cfg, &a, &b, &t, &d);
     CHECK_EQ_INT(d.min_adj, 800);
     b.file_kb = b.wmark_high_kb; /* just short: cache left to reclaim */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+}
+
+static void test_low_mem_under_pressure(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.free_kb = a.wmark_low_kb - 1; /* below low, cache and swap plentiful */
+    a.file_kb = a.wmark_high_kb * 10;
+    a.swap_total_kb = 0;
+    b = a;
+    b.now_ms = 1100;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill); /* a calm sample: kswapd is at it, no stall */
+    b.events = MW_EV_PARTIAL_STALL;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem");
+    CHECK_EQ_INT(d.min_adj, 701);     /* cached processes only (lmkd DEF_LOWMEM_MIN_SCORE) */
+    b.events = MW_EV_PRESSURE_WINDOW; /* the samples after the event count too */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    b.free_kb = b.wmark_low_kb; /* just short: at the low watermark */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    cfg.lowmem_min_adj = 1001; /* off */
+    b.free_kb = b.wmark_low_kb - 1;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill);
 }
@@ -383,7 +426,8 @@ static void test_low_ram_profile_thrashing(void)
     a.wmark_min_kb = 100;
     a.wmark_low_kb = 200;
     a.wmark_high_kb = 300;
-    a.free_kb = 250;
+    a.free_kb = 150;   /* below low */
+    a.file_kb = 10000; /* cache left: not the exhausted low_mem */
     struct mw_mem_state b = a;
     b.now_ms = 500;
     b.refault_file = 310; /* 31 % > low-RAM limit 30 */
@@ -467,6 +511,28 @@ static void test_scope_swap_allowance(void)
     CHECK_EQ_U64(s.swap_free_kb, 1000);
 }
 
+static void test_kill_visible(void)
+{
+    struct mw_mem_state before, now;
+    memset(&before, 0, sizeof(before));
+    before.available_kb = 100;
+    before.swap_free_kb = 50000;
+    now = before;
+    /* the seed-like case from the live test: 197 MB RSS, 210 MB swap */
+    CHECK(!mw_policy_kill_visible(&before, &now, 197000, 210000));
+    now.available_kb = 100 + 98500; /* memory back, swap not yet */
+    CHECK(!mw_policy_kill_visible(&before, &now, 197000, 210000));
+    now.swap_free_kb = 50000 + 105000;
+    CHECK(mw_policy_kill_visible(&before, &now, 197000, 210000));
+    now.swap_free_kb = 50000 + 104999; /* just short */
+    CHECK(!mw_policy_kill_visible(&before, &now, 197000, 210000));
+    /* a victim without swap: memory alone */
+    now = before;
+    now.available_kb += 1000;
+    CHECK(mw_policy_kill_visible(&before, &now, 2000, 0));
+    CHECK(!mw_policy_kill_visible(&before, &now, 2002, 0));
+}
+
 int main(void)
 {
     RUN(test_real_snapshot_is_calm);
@@ -478,10 +544,12 @@ int main(void)
     RUN(test_critical_stall);
     RUN(test_pressure_after_kill);
     RUN(test_low_mem_without_swap);
+    RUN(test_low_mem_under_pressure);
     RUN(test_minfree_levels);
     RUN(test_thrashing_window_decay);
     RUN(test_low_ram_profile_thrashing);
     RUN(test_scope_v1_snapshot);
     RUN(test_scope_swap_allowance);
+    RUN(test_kill_visible);
     return TESTS_DONE();
 }

@@ -1,7 +1,7 @@
 /* Victim choice on a captured /proc tree (tests/fixtures/daemon-procs):
- * init, kthreadd, a kworker, sshd at -1000, three cached apps at 900 (one
- * named "foo) Z 1" to fake a zombie state), a service at 800, a
- * foreground process at 0 and a real zombie at 950. */
+ * init, kthreadd, a kworker, sshd at -1000, four cached apps at 900 (one
+ * with its argv cleared, one named "foo) Z 1" to fake a zombie state), a
+ * service at 800, a foreground process at 0 and a real zombie at 950. */
 #include "harness.h"
 #include "cli_stubs.h"
 
@@ -42,9 +42,9 @@ static void test_youngest_at_highest_adj(void)
     CHECK_STR(v.comm, "foo) Z 1");
     CHECK_EQ_INT(v.adj, 900);
     CHECK_EQ_INT(v.uid, 1001);
-    CHECK_EQ_INT(st.scanned, 10);
+    CHECK_EQ_INT(st.scanned, 11);
     /* details were read only for the top levels (950, then 900) */
-    CHECK(st.detailed <= 4);
+    CHECK(st.detailed <= 5);
 }
 
 static void test_heaviest(void)
@@ -89,9 +89,25 @@ static void test_min_adj_and_never(void)
     CHECK_EQ_INT(choose(&cfg, 901, NULL, &v, NULL), 0);
     /* protect everything but init, kernel threads, sshd(-1000): still nobody */
     char err[200];
-    CHECK(mw_config_parse_buf(&cfg, "protect = /usr/*\nprotect = ./*\nprotect = /opt/*\n", err,
-                              sizeof(err)) == 0);
+    CHECK(mw_config_parse_buf(
+              &cfg, "protect = /usr/*\nprotect = ./*\nprotect = /opt/*\nprotect = argv*\n", err,
+              sizeof(err)) == 0);
     CHECK_EQ_INT(choose(&cfg, -1000, NULL, &v, NULL), 0);
+}
+
+static void test_empty_cmdline_is_a_candidate(void)
+{
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    char err[200];
+    CHECK(mw_config_parse_buf(&cfg, "protect = /usr/*\nprotect = ./*\n", err, sizeof(err)) == 0);
+    struct mw_victim v;
+    CHECK_EQ_INT(choose(&cfg, 850, NULL, &v, NULL), 1);
+    CHECK_EQ_INT(v.pid, 4304); /* argv cleared, but a user process at 900 */
+    CHECK_STR(v.cmdline, "");
+    /* a pattern can still name it by its program name */
+    CHECK(mw_config_parse_buf(&cfg, "protect = argv*\n", err, sizeof(err)) == 0);
+    CHECK_EQ_INT(choose(&cfg, 850, NULL, &v, NULL), 0);
 }
 
 static void test_loop_penalties(void)
@@ -120,6 +136,7 @@ int main(void)
     RUN(test_heaviest);
     RUN(test_protect_prefer_avoid);
     RUN(test_min_adj_and_never);
+    RUN(test_empty_cmdline_is_a_candidate);
     RUN(test_loop_penalties);
     return TESTS_DONE();
 }

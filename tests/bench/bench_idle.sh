@@ -34,7 +34,14 @@ mw0=$(ctxt $mw)
 sleep "$SECS"
 echo "over ${SECS} s on a calm machine:"
 echo "memwarden-static daemon --foreground --dry-run: $(($(ctxt $mw) - mw0)) context switches; $(mem $mw)"
+kill -USR1 $mw
+sleep 0.3
+timer=$(sed -n 's/.*"wakeups_timer":\([0-9]*\).*/\1/p' "$TMP/state.json")
+psi=$(sed -n 's/.*"wakeups_pressure":\([0-9]*\).*/\1/p' "$TMP/state.json")
 echo "  source: $(sed -n 's/.*"source":"\([^"]*\)".*/\1/p' "$TMP/state.json")"
+echo "  wake-ups since start: $timer timer, $psi PSI events"
+[ "${psi:-0}" -gt 0 ] && echo "  (after each PSI event it samples every 100 ms for one window: the machine was not calm;" \
+    "PSI now: $(head -1 /proc/pressure/memory))"
 if [ $eo_ok = 1 ]; then
     echo "earlyoom --dryrun:                              $(($(ctxt $eo) - eo0)) context switches; $(mem $eo)"
 fi
