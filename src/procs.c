@@ -99,7 +99,11 @@ int mw_proc_status_parse_buf(struct mw_proc_status *out, const char *buf)
     const char *p = buf;
     while (p && *p) {
         uint64_t v;
-        if (status_kb(p, "Tgid", &v))
+        /* Only lines starting T, U, K, V or R hold a field we use: skip the
+         * rest without comparing keys (top reads status for every process). */
+        if (*p != 'T' && *p != 'U' && *p != 'K' && *p != 'V' && *p != 'R')
+            ;
+        else if (status_kb(p, "Tgid", &v))
             s.tgid = (int)v;
         else if (status_kb(p, "Uid", &v)) {
             /* "Uid:\t1000\t1000\t1000\t1000": real, effective, saved, fs */
@@ -184,8 +188,9 @@ int mw_proc_smaps_parse_buf(struct mw_proc_smaps *out, const char *buf)
     bool found = false;
     const char *p = buf;
     while (p && *p) {
-        /* Mapping header lines start with a hex address; keys with a capital. */
-        if (isupper((unsigned char)*p)) {
+        /* Mapping header lines start with a hex address (lowercase); every
+         * key we add up starts with R, P or S. */
+        if (*p == 'R' || *p == 'P' || *p == 'S') {
             for (size_t i = 0; i < MW_ARRAY_SIZE(keys); i++) {
                 uint64_t v;
                 if (status_kb(p, keys[i].key, &v)) {
