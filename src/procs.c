@@ -327,3 +327,22 @@ int mw_proc_adj_write(const struct mw_root *root, int pid, int adj)
     close(fd);
     return rc;
 }
+
+int mw_proc_adj_apply(const struct mw_root *root, struct mw_adj_change *ch, size_t n,
+                      bool tolerate_gone, size_t *failed_at)
+{
+    for (size_t i = 0; i < n; i++)
+        ch[i].result = 1; /* not tried */
+    for (size_t i = 0; i < n; i++) {
+        int e = mw_proc_adj_write(root, ch[i].pid, ch[i].new_adj);
+        ch[i].result = e;
+        if (e == 0 || (tolerate_gone && (e == -ESRCH || e == -ENOENT)))
+            continue;
+        for (size_t k = i; k-- > 0;)
+            if (ch[k].result == 0)
+                mw_proc_adj_write(root, ch[k].pid, ch[k].old_adj);
+        *failed_at = i;
+        return e;
+    }
+    return 0;
+}
