@@ -59,6 +59,16 @@ smem_rows=$(grep -c '' "$T/smem.out")
 echo "memwarden top:        ${best} ms (best of 5:${all} ms), $rows lines"
 echo "memwarden top --json: ${json_ms} ms"
 echo "smem -t:              ${smem_ms} ms, $smem_rows lines"
+# CPU time (user + system) too: on a loaded machine it varies less than
+# the wall clock.
+if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f "%U %S" -o "$T/cpu.mw" "$MW_BIN" top >/dev/null
+    /usr/bin/time -f "%U %S" -o "$T/cpu.smem" smem -t >/dev/null 2>&1
+    awk -v a="$(cat "$T/cpu.mw")" -v b="$(cat "$T/cpu.smem")" 'BEGIN {
+        split(a, x, " "); split(b, y, " "); m = x[1] + x[2]; s = y[1] + y[2]
+        printf "cpu time (user+sys): memwarden top %.2f s, smem -t %.2f s, ratio %.1fx\n",
+            m, s, (m > 0 ? s / m : 0) }'
+fi
 if [ "$best" -gt 0 ]; then
     echo "ratio: smem / memwarden = $(awk "BEGIN{printf \"%.1f\", $smem_ms / $best}")x"
 else
