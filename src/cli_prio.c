@@ -289,24 +289,23 @@ out:
     return rc;
 }
 
-/* Writes every change; on the first real failure puts back the ones
- * already written. A process that exited meanwhile is not a failure when
- * TOLERATE_GONE (targets found by pattern). Returns 0 or the failing -errno. */
+/* Writes every change through mw_proc_adj_apply (all or nothing). A
+ * process that exited meanwhile is not a failure when TOLERATE_GONE
+ * (targets found by pattern). Returns 0 or the failing -errno. */
 static int write_changes(const struct mw_root *root, struct prio_change *ch, size_t n,
                          bool tolerate_gone, size_t *failed_at)
 {
-    for (size_t i = 0; i < n; i++) {
-        int e = mw_proc_adj_write(root, ch[i].p->pid, ch[i].new_adj);
-        ch[i].result = e;
-        if (e == 0 || (tolerate_gone && (e == -ESRCH || e == -ENOENT)))
-            continue;
-        for (size_t k = i; k-- > 0;)
-            if (ch[k].result == 0)
-                mw_proc_adj_write(root, ch[k].p->pid, ch[k].old_adj);
-        *failed_at = i;
-        return e;
-    }
-    return 0;
+    struct mw_adj_change *c = calloc(n ? n : 1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        c[i] = (struct mw_adj_change){
+            .pid = ch[i].p->pid, .old_adj = ch[i].old_adj, .new_adj = ch[i].new_adj};
+    int e = mw_proc_adj_apply(root, c, n, tolerate_gone, failed_at);
+    for (size_t i = 0; i < n; i++)
+        ch[i].result = c[i].result;
+    free(c);
+    return e;
 }
 
 static void report(const struct prio_opts *o, const struct prio_change *ch, size_t n,

@@ -99,7 +99,11 @@ int mw_proc_status_parse_buf(struct mw_proc_status *out, const char *buf)
     const char *p = buf;
     while (p && *p) {
         uint64_t v;
-        if (status_kb(p, "Tgid", &v))
+        /* Only lines starting T, U, K, V or R hold a field we use: skip the
+         * rest without comparing keys (top reads status for every process). */
+        if (*p != 'T' && *p != 'U' && *p != 'K' && *p != 'V' && *p != 'R')
+            ;
+        else if (status_kb(p, "Tgid", &v))
             s.tgid = (int)v;
         else if (status_kb(p, "Uid", &v)) {
             /* "Uid:\t1000\t1000\t1000\t1000": real, effective, saved, fs */
@@ -184,8 +188,9 @@ int mw_proc_smaps_parse_buf(struct mw_proc_smaps *out, const char *buf)
     bool found = false;
     const char *p = buf;
     while (p && *p) {
-        /* Mapping header lines start with a hex address; keys with a capital. */
-        if (isupper((unsigned char)*p)) {
+        /* Mapping header lines start with a hex address (lowercase); every
+         * key we add up starts with R, P or S. */
+        if (*p == 'R' || *p == 'P' || *p == 'S') {
             for (size_t i = 0; i < MW_ARRAY_SIZE(keys); i++) {
                 uint64_t v;
                 if (status_kb(p, keys[i].key, &v)) {
@@ -331,4 +336,23 @@ int mw_proc_adj_write(const struct mw_root *root, int pid, int adj)
     int rc = w == n ? 0 : w < 0 ? -errno : -EIO;
     close(fd);
     return rc;
+}
+
+int mw_proc_adj_apply(const struct mw_root *root, struct mw_adj_change *ch, size_t n,
+                      bool tolerate_gone, size_t *failed_at)
+{
+    for (size_t i = 0; i < n; i++)
+        ch[i].result = 1; /* not tried */
+    for (size_t i = 0; i < n; i++) {
+        int e = mw_proc_adj_write(root, ch[i].pid, ch[i].new_adj);
+        ch[i].result = e;
+        if (e == 0 || (tolerate_gone && (e == -ESRCH || e == -ENOENT)))
+            continue;
+        for (size_t k = i; k-- > 0;)
+            if (ch[k].result == 0)
+                mw_proc_adj_write(root, ch[k].pid, ch[k].old_adj);
+        *failed_at = i;
+        return e;
+    }
+    return 0;
 }

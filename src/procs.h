@@ -93,6 +93,21 @@ int mw_adj_class_parse(const char *s, int *adj);
  * root) or another -errno. */
 int mw_proc_adj_write(const struct mw_root *root, int pid, int adj);
 
+/* One oom_score_adj change for mw_proc_adj_apply. */
+struct mw_adj_change {
+    int pid;
+    int old_adj, new_adj; /* -1000..1000 */
+    int result;           /* out: 0 written, -errno (see mw_proc_adj_write) */
+};
+
+/* Writes CH[0..N) in order. When one fails — other than with -ESRCH or
+ * -ENOENT (the process is gone) when TOLERATE_GONE — every change already
+ * written is put back to its old value (newest first), *FAILED_AT gets the
+ * failing index and its -errno is returned: nothing is left half-applied.
+ * Returns 0 when all were written (or were gone and tolerated). */
+int mw_proc_adj_apply(const struct mw_root *root, struct mw_adj_change *ch, size_t n,
+                      bool tolerate_gone, size_t *failed_at);
+
 /* Joins the raw bytes of /proc/PID/cmdline in place: the NULs between
  * arguments become spaces, trailing NULs are dropped, and BUF[result] is set
  * to NUL (BUF needs LEN + 1 bytes). Returns the new length: 0 for kernel

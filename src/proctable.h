@@ -63,6 +63,7 @@ struct mw_proc {
 };
 
 struct mw_pt_chunk; /* string storage, never moved once written */
+struct mw_pt_cgent; /* pid -> cgroup path, from a walk of cgroup.procs files */
 
 struct mw_proctable {
     struct mw_proc *procs; /* in /proc order until the caller sorts */
@@ -73,6 +74,13 @@ struct mw_proctable {
     struct mw_pt_chunk *chunks;
     char *scratch; /* per-file read buffer, reused for every process */
     size_t scratch_cap;
+    int root_fd; /* a copy of the root's descriptor */
+    bool live;   /* the root is the running system's "/" */
+    /* mw_proctable_scan on the live system reads every memory cgroup's
+     * cgroup.procs once instead of /proc/PID/cgroup per process (a tenth
+     * of top's time on a cgroup v1 host); sorted by pid. */
+    struct mw_pt_cgent *cgidx;
+    size_t cgidx_n, cgidx_cap;
 };
 
 /* Opens ROOT/proc for reading records with the fields WHAT (MW_PT_*).
@@ -85,7 +93,11 @@ int mw_proctable_open(struct mw_proctable *t, const struct mw_root *root, unsign
  * mw_proctable_close, also across later adds. */
 int mw_proctable_add(struct mw_proctable *t, int pid);
 
-/* Adds every process in ROOT/proc. Returns the number added or -errno. */
+/* Adds every process in ROOT/proc. Returns the number added or -errno.
+ * On the live system, cgroup paths come from one walk of the memory cgroup
+ * hierarchy (falling back to /proc/PID/cgroup for a process the walk did
+ * not see, or when the walk cannot be trusted: a cgroup namespace, no
+ * mountinfo). */
 int mw_proctable_scan(struct mw_proctable *t);
 
 /* Frees everything; safe on a table whose open failed. */

@@ -204,6 +204,8 @@ static int build_groups(struct mw_top_view *v, const struct mw_top_filter *f)
             g->have_adj = true;
         }
     }
+    if (v->ngroups == 0)
+        return 0;
     if (f->by == MW_TOP_BY_CLASS) {
         qsort(v->groups, v->ngroups, sizeof(*v->groups), cmp_class_groups);
         uint64_t cp = 0, cu = 0;

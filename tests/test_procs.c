@@ -1,6 +1,8 @@
 /* procs: the per-process parsers, on real lines from this machine and on
  * hostile ones. */
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include "cli_weak.h"
 #include "harness.h"
@@ -158,6 +160,62 @@ static void test_cmdline_join(void)
     CHECK_STR(c, "sshd: root@pts/0");
 }
 
+/* All or nothing, on a scratch root: pid 10's file takes the write, pid 11's
+ * "file" is a directory (the write fails), so pid 10 is put back. */
+static void test_adj_apply_rollback(void)
+{
+    char dir[] = "/tmp/mw-adj-XXXXXX";
+    if (!mkdtemp(dir))
+        SKIP("cannot make a temporary directory");
+    char path[256];
+    const char *mk[] = {"proc", "proc/10", "proc/11", "proc/11/oom_score_adj", "proc/12"};
+    for (size_t i = 0; i < MW_ARRAY_SIZE(mk); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, mk[i]);
+        mkdir(path, 0755);
+    }
+    snprintf(path, sizeof(path), "%s/proc/10/oom_score_adj", dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("0\n", f);
+        fclose(f);
+    }
+    snprintf(path, sizeof(path), "%s/proc/12/oom_score_adj", dir);
+    f = fopen(path, "w");
+    if (f)
+        fclose(f);
+    struct mw_root r;
+    CHECK_EQ_INT(mw_root_open(&r, dir), 0);
+    struct mw_adj_change ch[] = {
+        {.pid = 10, .old_adj = 0, .new_adj = 900},
+        {.pid = 11, .old_adj = 0, .new_adj = 900},
+        {.pid = 12, .old_adj = 0, .new_adj = 900},
+    };
+    size_t at = 99;
+    CHECK_EQ_INT(mw_proc_adj_apply(&r, ch, 3, true, &at), -EISDIR);
+    CHECK_EQ_U64(at, 1);
+    CHECK_EQ_INT(ch[0].result, 0);
+    CHECK_EQ_INT(ch[2].result, 1); /* never tried */
+    char *buf = NULL;
+    CHECK_EQ_INT(mw_read_file(&r, "/proc/10/oom_score_adj", &buf, NULL), 0);
+    /* put back (a regular file is overwritten in place, not truncated) */
+    CHECK(buf && strncmp(buf, "0\n", 2) == 0);
+    free(buf);
+    /* A gone process (pid 13: no directory) is tolerated when asked. */
+    struct mw_adj_change gone[] = {{.pid = 13, .old_adj = 0, .new_adj = 5},
+                                   {.pid = 10, .old_adj = 0, .new_adj = 100}};
+    CHECK_EQ_INT(mw_proc_adj_apply(&r, gone, 2, true, &at), 0);
+    CHECK_EQ_INT(gone[0].result, -ENOENT);
+    CHECK_EQ_INT(mw_read_file(&r, "/proc/10/oom_score_adj", &buf, NULL), 0);
+    CHECK_STR(buf, "100\n");
+    free(buf);
+    CHECK_EQ_INT(mw_proc_adj_apply(&r, gone, 2, false, &at), -ENOENT);
+    CHECK_EQ_INT(mw_proc_adj_write(&r, 10, 1001), -EINVAL);
+    mw_root_close(&r);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void)
 {
     RUN(test_stat_real);
@@ -167,5 +225,6 @@ int main(void)
     RUN(test_smaps);
     RUN(test_adj_and_classes);
     RUN(test_cmdline_join);
+    RUN(test_adj_apply_rollback);
     return TESTS_DONE();
 }

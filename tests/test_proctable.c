@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -235,6 +236,41 @@ static void test_live_self_zombie_gone(void)
     mw_root_close(&r);
 }
 
+/* The cgroup index of a live scan names the same cgroups as reading
+ * /proc/PID/cgroup process by process. */
+static void test_live_cgroup_index(void)
+{
+    struct mw_root r;
+    struct mw_proctable a, b;
+    if (mw_root_open(&r, "/") < 0)
+        SKIP("no root");
+    CHECK_EQ_INT(mw_proctable_open(&a, &r, MW_PT_CGROUP), 0);
+    CHECK(mw_proctable_scan(&a) > 0);
+    if (a.cgidx_n == 0) {
+        mw_proctable_close(&a);
+        mw_root_close(&r);
+        SKIP("no cgroup index on this machine (no memory hierarchy mounted at its root)");
+    }
+    CHECK_EQ_INT(mw_proctable_open(&b, &r, MW_PT_CGROUP), 0);
+    size_t same = 0, compared = 0;
+    for (size_t i = 0; i < a.n; i++) {
+        if (mw_proctable_add(&b, a.procs[i].pid) != 1)
+            continue; /* exited meanwhile */
+        compared++;
+        if (strcmp(a.procs[i].cgroup, b.procs[b.n - 1].cgroup) == 0)
+            same++;
+        else
+            fprintf(stderr, "  pid %d: index %s, file %s\n", a.procs[i].pid, a.procs[i].cgroup,
+                    b.procs[b.n - 1].cgroup);
+    }
+    CHECK(compared > 0);
+    CHECK_EQ_U64(same, compared);
+    CHECK_EQ_U64(b.cgidx_n, 0); /* single adds never use the index */
+    mw_proctable_close(&a);
+    mw_proctable_close(&b);
+    mw_root_close(&r);
+}
+
 int main(void)
 {
     RUN(test_fixture_default);
@@ -243,5 +279,6 @@ int main(void)
     RUN(test_program_name);
     RUN(test_cmdline_cut);
     RUN(test_live_self_zombie_gone);
+    RUN(test_live_cgroup_index);
     return TESTS_DONE();
 }

@@ -1,0 +1,52 @@
+#!/bin/sh
+# live_top_perm: memwarden top run as an unprivileged user (nobody) shows
+# what it may read: its own processes exactly, root's from statm, marked as
+# estimates; nothing fails.
+. tests/lib.sh
+N=live_top_perm
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1; then
+    skip $N "needs root and setpriv to run as nobody"; exit 0
+fi
+command -v python3 >/dev/null 2>&1 || { skip $N "no python3"; exit 0; }
+T=$(mktemp -d)
+chmod 755 "$T"
+PIDS=
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    for p in $PIDS; do wait "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+sleep 876.5 & PIDS="$PIDS $!"; ROOTS=$!
+$AS_NOBODY sleep 876.6 & PIDS="$PIDS $!"; MINE=$!
+sleep 0.3
+if ! $AS_NOBODY "$MW_BIN" --version >/dev/null 2>&1; then
+    skip $N "nobody cannot run $MW_BIN (directory permissions)"; exit 0
+fi
+$AS_NOBODY "$MW_BIN" top --json >"$T/m.json" 2>"$T/err"; st=$?
+$AS_NOBODY "$MW_BIN" top >"$T/m.txt" 2>>"$T/err"
+if [ "$st" -ne 0 ] || [ -s "$T/err" ]; then
+    fail $N "exit $st: $(cat "$T/err")"; exit 0
+fi
+python3 - "$T/m.json" "$ROOTS" "$MINE" <<'PY' >"$T/report" 2>&1
+import json, sys
+m = json.load(open(sys.argv[1]))
+procs = {p["pid"]: p for p in m["processes"]}
+root_p, mine = procs.get(int(sys.argv[2])), procs.get(int(sys.argv[3]))
+bad = []
+if not root_p or root_p["estimated"] != ["pss", "uss", "swap"] or root_p["rss"] == 0:
+    bad.append(f"root's sleep not shown as a statm estimate: {root_p}")
+if not mine or mine["estimated"] != [] or mine["pss"] == 0 or mine["user"] != "nobody":
+    bad.append(f"nobody's own sleep not read exactly: {mine}")
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+if [ $? -ne 0 ]; then
+    fail $N "$(cat "$T/report")"
+elif ! grep -q '^~ estimate from statm' "$T/m.txt"; then
+    fail $N "no '~' footnote in the table"
+else
+    ok $N
+fi
