@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+"""Host side of the memwarden VM test bed (issue 5).
+
+Boots Debian's kernel with the test bed's initramfs under qemu TCG (512 MiB
+RAM, 2 vCPUs; the guest adds a 256 MiB zram swap), once per scenario x
+guardian, reads the guest's artifacts back from a results disk and prints one
+markdown table (and writes the same as JSON).
+
+    bench.py --kernel VMLINUZ --initramfs CPIO --work DIR
+             [--scenarios s1-hog,...] [--guardians none,earlyoom,...]
+             [--md FILE] [--json FILE]
+    bench.py ... --capture DIR     # the tests/fixtures/vm-512m capture
+    bench.py ... --smoke           # CI-sized: ok/FAIL/skip lines for tests/run.sh
+
+Only qemu runs the memory storms; nothing here allocates on the host.
+"""
+import argparse
+import datetime
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+
+SCENARIOS = {
+    # name: (what it is, in-guest deadline in seconds)
+    "s1-hog": ("runaway hog at adj 900, heartbeat at adj 0", 60),
+    "s2-leak": ("slow leak in a service (adj 500), cached apps present", 80),
+    "s3-cache": ("file-cache thrashing: streaming a 1 GiB disk, no anon growth", 30),
+    "s4-restart": ("kill-restart loop: restarter's child is biggest at adj 985", 40),
+    "s5-storm": ("fork storm: 60 x 10 MiB at adj 800 within a second", 45),
+}
+GUARDIANS = ["none", "earlyoom", "memwarden", "memwarden-lowram"]
+
+# Heartbeat stall budget for scenario 3: a kill there is wrong unless the
+# foreground app was really suffering. 50 ms p99 is ~10x the p99 the heartbeat
+# shows on an idle TCG guest (about 5 ms), and 2.5x its 20 ms stall threshold.
+STALL_BUDGET_P99_MS = 50.0
+# Wrong kill: a victim at or below this adj (perceptible 200, foreground 0,
+# the harness and system at < 0). From the Android adj classes in the lmkd seed.
+WRONG_KILL_MAX_ADJ = 200
+
+MEM_MB = 512
+CPUS = 2
+BOOT_MARGIN_S = 120  # host timeout = deadline x 2 + this (boot, setup, slow TCG under thrash)
+
+
+def log(msg):
+    print(f"bench-vm: {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- running
+
+def memwarden_has_daemon(binary):
+    """True when BINARY's command list names a `daemon` command. Only --help
+    runs on the host: never the daemon itself."""
+    if not binary or not os.access(binary, os.X_OK):
+        return False
+    try:
+        out = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return re.search(r"^\s+daemon\s", out.stdout + out.stderr, re.M) is not None
+
+
+def boot(args, scenario, guardian, rundir, deadline=None):
+    """Boots one guest; returns (serial text, results tar bytes or None, wall seconds, rc)."""
+    os.makedirs(rundir, exist_ok=True)
+    res_img = os.path.join(rundir, "results.img")
+    with open(res_img, "wb") as f:
+        f.truncate(32 << 20)
+    stream_img = os.path.join(args.work, "stream.img")
+    if not os.path.exists(stream_img):
+        with open(stream_img, "wb") as f:  # sparse: costs no host disk
+            f.truncate(1 << 30)
+    serial = os.path.join(rundir, "serial.log")
+    append = (f"console=ttyS0 loglevel=1 panic=-1 mitigations=off "
+              f"mw.scenario={scenario} mw.guardian={guardian}")
+    if deadline:
+        append += f" mw.deadline={deadline}"
+    limit = (deadline or SCENARIOS.get(scenario, ("", 60))[1]) * 2 + BOOT_MARGIN_S
+    cmd = ["timeout", "--kill-after=10", str(limit),
+           "qemu-system-x86_64", "-accel", "tcg", "-m", str(MEM_MB), "-smp", str(CPUS),
+           "-nic", "none", "-display", "none", "-monitor", "none", "-nographic", "-no-reboot",
+           "-serial", f"file:{serial}",
+           "-kernel", args.kernel, "-initrd", args.initramfs, "-append", append,
+           "-drive", f"file={res_img},format=raw,if=none,id=res",
+           "-device", "virtio-blk-pci,drive=res,serial=mwresults",
+           "-drive", f"file={stream_img},format=raw,if=none,id=stream,readonly=on",
+           "-device", "virtio-blk-pci,drive=stream,serial=mwstream"]
+    with open(os.path.join(rundir, "qemu.cmd"), "w") as f:
+        f.write(" ".join(cmd) + "\n")
+    t = time.monotonic()
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    wall = time.monotonic() - t
+    if p.stderr.strip():
+        with open(os.path.join(rundir, "qemu.err"), "w") as f:
+            f.write(p.stderr)
+    text = open(serial, errors="replace").read() if os.path.exists(serial) else ""
+    with open(res_img, "rb") as f:
+        tar = f.read()
+    os.unlink(res_img)
+    return text, tar if tar[:512].strip(b"\0") else None, wall, p.returncode
+
+
+def extract(tar_bytes, dest):
+    """Unpacks the guest's tar (written raw onto the results disk) into DEST."""
+    shutil.rmtree(dest, ignore_errors=True)
+    os.makedirs(dest)
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:") as t:
+        for m in t.getmembers():
+            if m.name.startswith("/") or ".." in m.name.split("/") or not (m.isfile() or m.isdir()):
+                continue
+            t.extract(m, dest)
+
+
+def result_block(serial):
+    m = re.search(r"===RESULT-BEGIN===\s*\n(.*?)===RESULT-END===", serial, re.S)
+    if not m:
+        return None
+    try:
+        return json.loads(m.group(1).splitlines()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+# ---------------------------------------------------------------- parsing
+
+def read(d, name):
+    try:
+        with open(os.path.join(d, name), errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def last_json(text):
+    for line in reversed(text.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                continue
+    return None
+
+
+def parse_registry(text):
+    """'PID ADJ NAME' lines written by the test programs -> {pid: (name, adj)}."""
+    reg = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[0].isdigit():
+            reg[int(f[0])] = (f[2], int(f[1]))
+    return reg
+
+
+def parse_kernel_kills(dmesg):
+    """Sample: 'Out of memory: Killed process 138 (hog) total-vm:250104kB, ...
+    UID:0 pgtables:528kB oom_score_adj:900'."""
+    kills = []
+    for m in re.finditer(r"Out of memory: Killed process (\d+) \((.*?)\).*?oom_score_adj:(-?\d+)", dmesg):
+        kills.append({"pid": int(m.group(1)), "comm": m.group(2), "adj": int(m.group(3)), "by": "kernel"})
+    return kills
+
+
+def parse_guardian_kills(guardian, log_text, history_text):
+    """earlyoom 1.7: 'sending SIGTERM to process 262 uid 0 "hog": badness 932, VmRSS 289 MiB'.
+    memwarden: one stderr line per kill containing 'kill' and 'pid=N', and a
+    JSON-lines history with a "pid" member (--history), both read."""
+    pids = []
+    if guardian == "earlyoom":
+        pids = [int(m.group(1)) for m in re.finditer(r"sending SIG\w+ to process (\d+)", log_text)]
+    elif guardian.startswith("memwarden"):
+        for line in log_text.splitlines():
+            m = re.search(r"\bpid=(\d+)", line)
+            if m and re.search(r"kill", line, re.I) and not re.search(r"fail|dry", line, re.I):
+                pids.append(int(m.group(1)))
+        for line in history_text.splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and isinstance(rec.get("pid"), int):
+                pids.append(rec["pid"])
+    seen, out = set(), []
+    for p in pids:
+        if p not in seen:
+            seen.add(p)
+            out.append({"pid": p, "by": guardian})
+    return out
+
+
+def psi_totals(text):
+    """'some avg10=0.00 avg60=0.00 avg300=0.00 total=14469' -> {'some': us, 'full': us}."""
+    out = {}
+    for m in re.finditer(r"^(some|full) .*total=(\d+)", text, re.M):
+        out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def vmstat(text):
+    return {k: int(v) for k, v in (l.split() for l in text.splitlines() if len(l.split()) == 2)}
+
+
+def figures(scenario, guardian, d, summary):
+    """Everything the table and JSON report for one run, from its artifacts."""
+    reg = parse_registry(read(d, "registry"))
+    t0 = float(summary.get("t0") or 0)
+    t1 = float(summary.get("t1") or 0)
+    r = {"scenario": scenario, "guardian": guardian, "status": summary.get("guardian_status", "?"),
+         "zram": f'{summary.get("zram")}/{summary.get("zram_comp")}', "elapsed_s": round(t1 - t0, 1)}
+
+    kkills = parse_kernel_kills(read(d, "dmesg"))
+    gkills = parse_guardian_kills(guardian, read(d, "guardian.log"), read(d, "history.jsonl"))
+    victims = []
+    for k in kkills + gkills:
+        name, adj = reg.get(k["pid"], (k.get("comm", "?"), k.get("adj")))
+        victims.append({"pid": k["pid"], "by": k["by"], "name": name, "adj": adj})
+    r["kernel_oom_kills"] = len(kkills)
+    r["guardian_kills"] = len(gkills) if guardian != "none" else None
+    r["victims"] = victims
+
+    hb = last_json(read(d, "heartbeat.final")) or last_json(read(d, "heartbeat.json"))
+    hb_pid = next((p for p, (n, _) in reg.items() if n == "heartbeat"), None)
+    r["heartbeat_killed"] = any(v["pid"] == hb_pid for v in victims)
+    r["hb_max_stall_ms"] = hb.get("max_stall_ms") if hb else None
+    r["hb_p99_ms"] = hb.get("p99_ms") if hb else None
+    r["hb_stalls"] = hb.get("stalls") if hb else None
+    within_budget = hb is not None and hb.get("p99_ms", 1e9) <= STALL_BUDGET_P99_MS
+
+    wrong = [v for v in victims if v["adj"] is None or v["adj"] <= WRONG_KILL_MAX_ADJ]
+    if scenario == "s3-cache" and within_budget:
+        wrong = victims
+    r["wrong_kills"] = len(wrong)
+
+    gone = None
+    if scenario in ("s1-hog", "s2-leak"):
+        ex = read(d, "culprit.exit").split()
+        if len(ex) == 2:
+            gone = round(float(ex[1]) - t0, 1)
+            r["culprit_exit_status"] = int(ex[0])
+    elif scenario == "s4-restart":
+        rs = last_json(read(d, "restarter.json"))
+        if rs:
+            r["restarts"] = max(rs.get("starts", 1) - 1, 0)
+            r["child_deaths"] = rs.get("deaths")
+            if rs.get("log"):
+                gone = rs["log"][0]["at_s"]
+    elif scenario == "s5-storm":
+        st = last_json(read(d, "storm.json"))
+        if st:
+            gone = st.get("settled_s")
+            r["storm"] = {k: st.get(k) for k in ("procs", "reached", "died", "killed", "died_before_max")}
+    elif scenario == "s3-cache":
+        sj = last_json(read(d, "streamer.json"))
+        if sj:
+            r["stream_mib_per_s"] = sj.get("mib_per_s")
+    r["culprit_gone_s"] = gone
+
+    pb, pa = psi_totals(read(d, "psi-memory.before")), psi_totals(read(d, "psi-memory.after"))
+    for k in ("some", "full"):
+        r[f"psi_{k}_s"] = round((pa[k] - pb[k]) / 1e6, 2) if k in pa and k in pb else None
+    vb, va = vmstat(read(d, "vmstat.before")), vmstat(read(d, "vmstat.after"))
+    r["vmstat_delta"] = {k: va[k] - vb.get(k, 0) for k in
+                         ("pswpin", "pswpout", "workingset_refault_file", "workingset_refault_anon",
+                          "pgmajfault", "oom_kill") if k in va}
+
+    if scenario == "s4-restart":
+        text = read(d, "guardian.log") + read(d, "history.jsonl")
+        if guardian.startswith("memwarden"):
+            r["loop_detected"] = bool(re.search(r"restart|loop|churn", text, re.I))
+        else:
+            r["loop_detected"] = False  # neither the kernel nor earlyoom looks for loops
+    return r
+
+
+# ---------------------------------------------------------------- output
+
+def cell(v, fmt="{}"):
+    if v is None:
+        return "n/a"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return fmt.format(v)
+
+
+def markdown(rows):
+    head = ("| scenario | guardian | kernel OOM kills | guardian kills | wrong kills | "
+            "heartbeat max stall ms | heartbeat p99 ms | culprit gone s | PSI mem some / full s | "
+            "restart loop detected |")
+    out = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        if r.get("status") != "ok":
+            out.append(f"| {r['scenario']} | {r['guardian']} | " + " | ".join(["n/a"] * 7)
+                       + f" | n/a ({r.get('status')}) |")
+            continue
+        loop = cell(r.get("loop_detected")) if r["scenario"] == "s4-restart" else "—"
+        gone = cell(r.get("culprit_gone_s")) if r["scenario"] != "s3-cache" else "—"
+        if r["scenario"] != "s3-cache" and r.get("culprit_gone_s") is None:
+            gone = f"not in {r.get('elapsed_s')}"
+        if r["scenario"] == "s4-restart" and "restarts" in r:
+            loop += f" ({r['restarts']} restarts)"
+        hb_note = " (killed)" if r.get("heartbeat_killed") else ""
+        out.append(f"| {r['scenario']} | {r['guardian']} | {cell(r['kernel_oom_kills'])} | "
+                   f"{cell(r['guardian_kills'])} | {cell(r['wrong_kills'])} | "
+                   f"{cell(r['hb_max_stall_ms'])}{hb_note} | {cell(r['hb_p99_ms'])} | {gone} | "
+                   f"{cell(r['psi_some_s'])} / {cell(r['psi_full_s'])} | {loop} |")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- modes
+
+def run_one(args, scenario, guardian, have_daemon):
+    rundir = os.path.join(args.work, "runs", f"{scenario}--{guardian}")
+    if guardian.startswith("memwarden") and not have_daemon:
+        log(f"{scenario} x {guardian}: not available (memwarden has no daemon command)")
+        return {"scenario": scenario, "guardian": guardian, "status": "not available"}
+    log(f"{scenario} x {guardian}: booting")
+    serial, tar, wall, rc = boot(args, scenario, guardian, rundir, args.deadline)
+    summary = result_block(serial)
+    if summary is None or tar is None:
+        why = "timeout" if rc in (124, 137) else f"no result (qemu rc {rc})"
+        log(f"{scenario} x {guardian}: {why}; see {rundir}/serial.log")
+        return {"scenario": scenario, "guardian": guardian, "status": why, "wall_s": round(wall, 1)}
+    extract(tar, os.path.join(rundir, "out"))
+    r = figures(scenario, guardian, os.path.join(rundir, "out"), summary)
+    r["wall_s"] = round(wall, 1)
+    log(f"{scenario} x {guardian}: done in {wall:.0f} s; kernel kills {r.get('kernel_oom_kills')}, "
+        f"guardian kills {r.get('guardian_kills')}, wrong {r.get('wrong_kills')}")
+    return r
+
+
+def capture(args):
+    rundir = os.path.join(args.work, "runs", "capture")
+    serial, tar, wall, rc = boot(args, "capture", "none", rundir, None)
+    if result_block(serial) is None or tar is None:
+        log(f"capture failed (qemu rc {rc}); see {rundir}/serial.log")
+        return 1
+    out = os.path.join(rundir, "out")
+    extract(tar, out)
+    snap = os.path.join(out, "snapshot")
+    if not os.path.isfile(os.path.join(snap, "proc", "meminfo")):
+        log("capture: guest wrote no snapshot")
+        return 1
+    shutil.rmtree(args.capture, ignore_errors=True)
+    shutil.copytree(snap, args.capture)
+    log(f"capture: {args.capture} written from a {MEM_MB} MiB guest in {wall:.0f} s")
+    return 0
+
+
+def smoke(args, have_daemon):
+    """CI-sized form: one plain boot (zram, PSI, artifacts), then scenario 1
+    with memwarden. Prints tests/lib.sh style lines."""
+    t = time.monotonic()
+    rundir = os.path.join(args.work, "runs", "smoke-boot")
+    serial, tar, wall, rc = boot(args, "boot", "none", rundir, None)
+    s = result_block(serial)
+    if s is None or tar is None:
+        print(f"FAIL vm_boot (qemu rc {rc}; see {rundir}/serial.log)")
+        return
+    print(f"ok   vm_boot ({wall:.0f} s wall, kernel {s.get('kernel')})")
+    extract(tar, os.path.join(rundir, "out"))
+    print(("ok   vm_zram_swap" if s.get("zram") == "on" else "FAIL vm_zram_swap") + f" ({s.get('zram_comp')})")
+    psi = psi_totals(read(os.path.join(rundir, "out"), "psi-memory.boot"))
+    print("ok   vm_psi" if "some" in psi else "FAIL vm_psi (no /proc/pressure/memory in the guest)")
+    if not have_daemon:
+        print("skip vm_smoke_memwarden: memwarden has no daemon command yet (guardian not available)")
+        return
+    r = run_one(args, "s1-hog", "memwarden", have_daemon)
+    name = "vm_smoke_memwarden_s1"
+    if r.get("status") != "ok":
+        print(f"FAIL {name} (status: {r.get('status')})")
+    elif r["culprit_gone_s"] is None:
+        print(f"FAIL {name} (hog still alive after {r['elapsed_s']} s)")
+    elif r["wrong_kills"]:
+        print(f"FAIL {name} ({r['wrong_kills']} wrong kills: {r['victims']})")
+    elif not r["guardian_kills"]:
+        print(f"FAIL {name} (the kernel, not memwarden, killed the hog)")
+    else:
+        print(f"ok   {name} (hog gone in {r['culprit_gone_s']} s, heartbeat max stall "
+              f"{r['hb_max_stall_ms']} ms, {time.monotonic() - t:.0f} s total)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initramfs", required=True)
+    ap.add_argument("--work", required=True, help="scratch directory (runs, disk images)")
+    ap.add_argument("--memwarden", default="memwarden-static", help="static binary in the initramfs")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--guardians", default=",".join(GUARDIANS))
+    ap.add_argument("--deadline", type=int, help="override every scenario's deadline (seconds)")
+    ap.add_argument("--md", help="write the markdown table here too")
+    ap.add_argument("--json", help="write the JSON results here")
+    ap.add_argument("--capture", metavar="DIR", help="boot once and copy the /proc+/sys capture to DIR")
+    ap.add_argument("--smoke", action="store_true", help="CI-sized run with ok/FAIL/skip lines")
+    args = ap.parse_args()
+    for f in (args.kernel, args.initramfs):
+        if not os.access(f, os.R_OK):
+            sys.exit(f"bench-vm: cannot read {f} (run 'make vm-deps' and 'make vm-initramfs')")
+    if not shutil.which("qemu-system-x86_64"):
+        sys.exit("bench-vm: qemu-system-x86_64 not installed (run 'make vm-deps')")
+    os.makedirs(args.work, exist_ok=True)
+    have_daemon = memwarden_has_daemon(args.memwarden)
+    if args.capture:
+        return capture(args)
+    if args.smoke:
+        smoke(args, have_daemon)
+        return 0
+    scen = [s for s in args.scenarios.split(",") if s]
+    guards = [g for g in args.guardians.split(",") if g]
+    for s in scen:
+        if s not in SCENARIOS:
+            sys.exit(f"bench-vm: unknown scenario {s} (known: {', '.join(SCENARIOS)})")
+    for g in guards:
+        if g not in GUARDIANS:
+            sys.exit(f"bench-vm: unknown guardian {g} (known: {', '.join(GUARDIANS)})")
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t = time.monotonic()
+    rows = [run_one(args, s, g, have_daemon) for s in scen for g in guards]
+    meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"),
+            "command": "make bench-vm",
+            "argv": sys.argv[1:],
+            "host": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs",
+            "guest": f"qemu -accel tcg, {MEM_MB} MiB, {CPUS} vCPUs, 256 MiB zram swap, "
+                     f"kernel {os.path.basename(args.kernel)}",
+            "total_s": round(time.monotonic() - t, 1),
+            "stall_budget_p99_ms": STALL_BUDGET_P99_MS,
+            "wrong_kill_max_adj": WRONG_KILL_MAX_ADJ}
+    md = markdown(rows)
+    print(md, end="")
+    print(f"\n{meta['date']}, {meta['guest']}; {meta['total_s']:.0f} s in total.")
+    if args.md:
+        with open(args.md, "w") as f:
+            f.write(md)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "runs": rows}, f, indent=1)
+            f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
