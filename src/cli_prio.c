@@ -177,6 +177,16 @@ static void put_cmd(const char *s, size_t max)
     }
 }
 
+static int cmp_adj_desc(const void *a, const void *b)
+{
+    const struct mw_proc *x = a, *y = b;
+    int ax = (x->flags & MW_PROC_NO_ADJ) ? -1001 : x->oom_score_adj;
+    int ay = (y->flags & MW_PROC_NO_ADJ) ? -1001 : y->oom_score_adj;
+    if (ax != ay)
+        return ax > ay ? -1 : 1;
+    return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
 static int prio_show(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npos)
 {
     int rc = MW_EXIT_FAIL, e;
@@ -213,20 +223,7 @@ static int prio_show(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int np
     }
     int self = mw_root_is_live(&ctx->root) ? (int)getpid() : 0;
     /* Highest first (who dies first), then by pid. */
-    for (size_t i = 1; i < t.n; i++) {
-        struct mw_proc x = t.procs[i];
-        size_t j = i;
-        int ax = (x.flags & MW_PROC_NO_ADJ) ? -1001 : x.oom_score_adj;
-        while (j > 0) {
-            const struct mw_proc *y = &t.procs[j - 1];
-            int ay = (y->flags & MW_PROC_NO_ADJ) ? -1001 : y->oom_score_adj;
-            if (ay > ax || (ay == ax && y->pid < x.pid))
-                break;
-            t.procs[j] = t.procs[j - 1];
-            j--;
-        }
-        t.procs[j] = x;
-    }
+    qsort(t.procs, t.n, sizeof(*t.procs), cmp_adj_desc);
     struct mw_json j;
     char ub[48];
     if (o->json) {

@@ -150,10 +150,13 @@ static long pt_read(struct mw_proctable *t, int dirfd, const char *name, size_t 
         if (r == 0)
             break;
         n += (size_t)r;
-        /* A short read is the end: /proc's seq_file and cmdline readers
-         * fill the buffer while there is more, and so do regular files.
-         * Saves the second read per file, a sixth of top's syscalls. */
-        if ((size_t)r < want)
+        /* For the small per-process files (stat, status, statm,
+         * smaps_rollup, oom_*, cgroup: one seq_file record, or cmdline,
+         * which fills the buffer) a short read is the end; this saves a
+         * second read per file, a sixth of top's syscalls. Multi-record
+         * files (smaps, cgroup.procs, mountinfo) return about a page per
+         * read, so they are read to EOF: their MAX is above PT_SMALL_MAX. */
+        if ((size_t)r < want && max <= PT_SMALL_MAX)
             break;
     }
     t->scratch[n] = '\0';

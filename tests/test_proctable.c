@@ -265,10 +265,53 @@ static void test_live_cgroup_index(void)
     }
     CHECK(compared > 0);
     CHECK_EQ_U64(same, compared);
+    /* Every process is in one memory cgroup: the walk saw (nearly) all. */
+    CHECK(a.cgidx_n + 5 >= a.n);
     CHECK_EQ_U64(b.cgidx_n, 0); /* single adds never use the index */
     mw_proctable_close(&a);
     mw_proctable_close(&b);
     mw_root_close(&r);
+}
+
+/* The smaps fallback reads a multi-page seq_file to its end: a scratch root
+ * whose proc/PID/smaps links to this process's live smaps (over 4 KiB) and
+ * has no smaps_rollup gives the same PSS as the live smaps_rollup. */
+static void test_live_smaps_fallback(void)
+{
+    char dir[] = "/tmp/mw-smaps-XXXXXX", path[256], target[64];
+    if (access("/proc/self/smaps_rollup", R_OK) != 0 || !mkdtemp(dir))
+        SKIP("no smaps_rollup to compare with, or no temporary directory");
+    int pid = (int)getpid();
+    snprintf(path, sizeof(path), "%s/proc", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/proc/%d", dir, pid);
+    mkdir(path, 0755);
+    const char *links[] = {"stat", "smaps"};
+    for (size_t i = 0; i < MW_ARRAY_SIZE(links); i++) {
+        snprintf(path, sizeof(path), "%s/proc/%d/%s", dir, pid, links[i]);
+        snprintf(target, sizeof(target), "/proc/%d/%s", pid, links[i]);
+        CHECK_EQ_INT(symlink(target, path), 0);
+    }
+    struct mw_root scratch, live;
+    struct mw_proctable a, b;
+    CHECK_EQ_INT(mw_root_open(&scratch, dir), 0);
+    CHECK_EQ_INT(mw_root_open(&live, "/"), 0);
+    CHECK_EQ_INT(mw_proctable_open(&a, &scratch, MW_PT_MEM), 0);
+    CHECK_EQ_INT(mw_proctable_open(&b, &live, MW_PT_MEM), 0);
+    CHECK_EQ_INT(mw_proctable_add(&a, pid), 1);
+    CHECK_EQ_INT(mw_proctable_add(&b, pid), 1);
+    if (a.n == 1 && b.n == 1) {
+        CHECK_EQ_INT(a.procs[0].flags & ~(unsigned)MW_PROC_NO_UID, MW_PROC_MEM_SMAPS);
+        CHECK_CLOSE(a.procs[0].pss_bytes, b.procs[0].pss_bytes, 5);
+        CHECK_CLOSE(a.procs[0].rss_bytes, b.procs[0].rss_bytes, 5);
+    }
+    mw_proctable_close(&a);
+    mw_proctable_close(&b);
+    mw_root_close(&scratch);
+    mw_root_close(&live);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
 }
 
 int main(void)
@@ -280,5 +323,6 @@ int main(void)
     RUN(test_cmdline_cut);
     RUN(test_live_self_zombie_gone);
     RUN(test_live_cgroup_index);
+    RUN(test_live_smaps_fallback);
     return TESTS_DONE();
 }
