@@ -31,7 +31,7 @@ static void daemon_usage(FILE *f)
             "    critical_stall, pressure_after_kill, low_mem, minfree) and one log line:\n"
             "      kill pid=N uid=U adj=A prog=NAME rss=NkB swap=NkB reason=R min_adj=M\n"
             "      free=NkB avail=NkB file=NkB swapfree=NkB psi_some=X psi_full=Y\n"
-            "      latency_ms=N wait_ms=N freed=NkB exited=yes|no (details)\n"
+            "      latency_ms=N wait_ms=N freed=NkB exited=yes|no reaped=yes|no (details)\n"
             "    (\"would-kill\" in a dry run). Logs go to stderr with journald priority\n"
             "    prefixes (<3>) with --foreground, to syslog otherwise. SIGHUP reloads the\n"
             "    configuration; an invalid one is rejected and the old one stays.\n"

@@ -555,6 +555,7 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     rec.latency_ms = t_sig - event_ms;
     rec.wait_ms = kr.wait_ms;
     rec.exited = kr.exited;
+    rec.reaped = kr.released;
     rec.termed = kr.termed;
     rec.cgroup_killed = kr.cgroup_killed;
     mw_policy_killed(&d->cfg, &d->thrash, &dec);

@@ -51,8 +51,9 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
         app(buf, cap, &len, " psi_some=- psi_full=-");
     app(buf, cap, &len, " latency_ms=%llu", (unsigned long long)r->latency_ms);
     if (!r->dry_run)
-        app(buf, cap, &len, " wait_ms=%llu freed=%lldkB exited=%s%s%s",
+        app(buf, cap, &len, " wait_ms=%llu freed=%lldkB exited=%s reaped=%s%s%s",
             (unsigned long long)r->wait_ms, (long long)r->freed_kb, r->exited ? "yes" : "no",
+            r->reaped ? "yes" : "no",
             r->termed ? " sigterm_first=yes" : "", r->cgroup_killed ? " cgroup_killed=yes" : "");
     if (r->detail && *r->detail)
         app(buf, cap, &len, " (%s)", r->detail);
@@ -104,10 +105,10 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
         app(buf, cap, &len, ",\"psi_some_avg10\":%.2f,\"psi_full_avg10\":%.2f", r->psi_some,
             r->psi_full);
     app(buf, cap, &len,
-        "},\"latency\":%.3f,\"wait\":%.3f,\"freed\":%lld,\"exited\":%s,\"sigterm_first\":%s,"
-        "\"cgroup_killed\":%s}",
+        "},\"latency\":%.3f,\"wait\":%.3f,\"freed\":%lld,\"exited\":%s,\"reaped\":%s,"
+        "\"sigterm_first\":%s,\"cgroup_killed\":%s}",
         (double)r->latency_ms / 1000.0, (double)r->wait_ms / 1000.0, (long long)r->freed_kb * 1024,
-        r->exited ? "true" : "false", r->termed ? "true" : "false",
+        r->exited ? "true" : "false", r->reaped ? "true" : "false", r->termed ? "true" : "false",
         r->cgroup_killed ? "true" : "false");
     return len;
 }

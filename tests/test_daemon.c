@@ -60,7 +60,7 @@ static void test_kill_line(void)
     CHECK_STR(buf, "kill pid=4242 uid=1000 adj=900 prog=evil_prog_\"x\" rss=204800kB "
                    "swap=51200kB reason=low_mem_and_swap min_adj=201 free=1024kB avail=2048kB "
                    "file=512kB swapfree=40000kB psi_some=12.30 psi_full=3.10 latency_ms=12 "
-                   "wait_ms=4 freed=250000kB exited=yes (min watermark breached)");
+                   "wait_ms=4 freed=250000kB exited=yes reaped=no (min watermark breached)");
     r.dry_run = true;
     r.psi_some = -1;
     mw_kill_format_line(buf, sizeof(buf), &r);

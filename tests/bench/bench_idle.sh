@@ -6,7 +6,10 @@
 # own sampling (every 10 s by default); earlyoom polls about once a second.
 SECS=${MW_BENCH_IDLE_S:-60}
 BIN=$(pwd)/memwarden-static
-[ -x "$BIN" ] || { echo "skip: $BIN missing (make static)"; exit 0; }
+if [ ! -x "$BIN" ]; then
+    echo "note: $BIN missing ('make static'); measuring $MW_BIN instead"
+    BIN=$MW_BIN
+fi
 TMP=$(mktemp -d)
 mw=
 eo=
@@ -33,7 +36,7 @@ mw0=$(ctxt $mw)
 [ $eo_ok = 1 ] && eo0=$(ctxt $eo)
 sleep "$SECS"
 echo "over ${SECS} s on a calm machine:"
-echo "memwarden-static daemon --foreground --dry-run: $(($(ctxt $mw) - mw0)) context switches; $(mem $mw)"
+echo "$(basename "$BIN") daemon --foreground --dry-run: $(($(ctxt $mw) - mw0)) context switches; $(mem $mw)"
 kill -USR1 $mw
 sleep 0.3
 timer=$(sed -n 's/.*"wakeups_timer":\([0-9]*\).*/\1/p' "$TMP/state.json")
