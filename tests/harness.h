@@ -5,6 +5,7 @@
 #ifndef MW_HARNESS_H
 #define MW_HARNESS_H
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * aliases, the low-RAM profile, minfree tables, and bad input reported
  * with its line number. */
 #include "harness.h"
-#include "cli_stubs.h"
+#include "cli.h"
 
 #include "config.h"
 

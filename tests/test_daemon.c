@@ -4,7 +4,7 @@
  * execve and a time limit, and the pidfd kill (on children of this test
  * only, including a stale victim whose start time does not match). */
 #include "harness.h"
-#include "cli_stubs.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>

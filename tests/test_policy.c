@@ -5,7 +5,7 @@
  * edge of a rule. The scope tests start from a real v1 memory cgroup
  * captured near its 64 MiB limit (tests/fixtures/daemon-scope-v1). */
 #include "harness.h"
-#include "cli_stubs.h"
+#include "cli.h"
 
 #include "cgroup.h"
 #include "config.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "cli_weak.h"
+#include "cli.h"
 #include "harness.h"
 #include "procs.h"
 

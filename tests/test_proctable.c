@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli_weak.h"
+#include "cli.h"
 #include "harness.h"
 #include "proctable.h"
 

@@ -1,5 +1,5 @@
 /* rules: the pattern -> class file that prio apply and the daemon use. */
-#include "cli_weak.h"
+#include "cli.h"
 #include "harness.h"
 #include "rules.h"
 

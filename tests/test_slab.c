@@ -1,4 +1,4 @@
-#include "cli_stubs.h"
+#include "cli.h"
 #include "harness.h"
 #include "slab.h"
 

@@ -1,5 +1,5 @@
 /* top: filters, sort orders and groups over a hand-built table. */
-#include "cli_weak.h"
+#include "cli.h"
 #include "harness.h"
 #include "top.h"
 

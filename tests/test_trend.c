@@ -1,5 +1,5 @@
 #include "harness.h"
-#include "cli_stubs.h"
+#include "cli.h"
 #include "trend.h"
 
 #define MB (1048576.0)

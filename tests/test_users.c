@@ -1,5 +1,5 @@
 /* users: /etc/passwd read by memwarden itself. */
-#include "cli_weak.h"
+#include "cli.h"
 #include "harness.h"
 #include "users.h"
 

@@ -3,7 +3,7 @@
  * with its argv cleared, one named "foo) Z 1" to fake a zombie state), a
  * service at 800, a foreground process at 0 and a real zombie at 950. */
 #include "harness.h"
-#include "cli_stubs.h"
+#include "cli.h"
 
 #include <unistd.h>
 
