@@ -27,17 +27,28 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-"$MW_BIN" watch --system -i 500ms --record "$tmp/rec" >/dev/null 2>&1 &
-wpid=$!; bg="$wpid"
-"$MW_BIN" leak --system --duration 5s --interval 500ms --json >"$tmp/leak.json" 2>"$tmp/leak.err" &
-lpid=$!; bg="$bg $lpid"
-"$MW_BIN" slab --interval 4s --json --top 5 >"$tmp/slab.json" 2>"$tmp/slab.err" &
-spid=$!; bg="$bg $spid"
-sleep 0.5
-"$PROG" "$dir" 50000 >/dev/null
-sleep 0.6
-kill -INT "$wpid"
-wait "$wpid" "$spid" "$lpid"
+# One measurement: the samplers start, the files are made once each has
+# taken its first sample, and each sampler's window spans the whole run.
+measure() {
+    rm -f "$tmp"/rec* "$tmp"/*.json "$tmp"/*.err
+    "$MW_BIN" watch --system -i 500ms --record "$tmp/rec" >/dev/null 2>&1 &
+    wpid=$!; bg="$wpid"
+    "$MW_BIN" leak --system --duration 8s --interval 500ms --json >"$tmp/leak.json" 2>"$tmp/leak.err" &
+    lpid=$!; bg="$bg $lpid"
+    "$MW_BIN" slab --interval 7s --json --top 5 >"$tmp/slab.json" 2>"$tmp/slab.err" &
+    spid=$!; bg="$bg $spid"
+    # The record's first line shows the samplers are running; give the
+    # others a second to take their first sample too.
+    i=0; while [ ! -s "$tmp/rec" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    sleep 1
+    mkdir -p "$dir/$1"
+    "$PROG" "$dir/$1" 50000 >/dev/null
+    sleep 0.6
+    kill -INT "$wpid"
+    wait "$wpid" "$spid" "$lpid"
+}
+
+measure run1
 
 first_growth() { sed -n '/"growth": \[/,$p' "$1" | grep -m1 '"name":' | sed 's/.*"name": "//; s/".*//'; }
 g=$(first_growth "$tmp/slab.json")

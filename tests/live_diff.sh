@@ -1,6 +1,6 @@
 #!/bin/sh
-# Live: two `memwarden snapshot` captures around a process that leaks
-# 20 MiB (tests/progs/lk_pattern); `diff` must show it grew, matched by PID
+# Live: two `memwarden snapshot` captures around a process that grows its
+# heap by 8 MiB/s (tests/progs/lk_pattern); `diff` must show it grew, matched by PID
 # and start time. Skips while the snapshot command is not in the tree.
 . tests/lib.sh
 PROG=${MW_BUILD:-build}/progs/lk_pattern
@@ -15,11 +15,21 @@ trap cleanup EXIT INT TERM
 if ! "$MW_BIN" snapshot "$tmp/probe" >/dev/null 2>&1 || [ ! -f "$tmp/probe/proc/meminfo" ]; then
     skip live_diff "memwarden snapshot is not available in this tree"; exit 0
 fi
-"$PROG" --pattern heap --rate 20971520 --cap 20971520 --seconds 10 >"$tmp/pid" &
+# Snapshot A once the program has started (it prints its PID), snapshot B
+# once its RSS really grew by 12 MiB after A: no fixed sleeps, so a loaded machine
+# only makes the test slower, not wrong.
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+"$PROG" --pattern heap --rate 8388608 --cap 41943040 --seconds 30 >"$tmp/pid" &
 pid=$!
-sleep 0.1
+i=0; while [ ! -s "$tmp/pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 "$MW_BIN" snapshot "$tmp/a" >/dev/null 2>&1
-sleep 1.5
+start=$(awk '/^VmRSS:/ {print $2}' "$tmp/a/proc/$pid/status" 2>/dev/null)
+i=0
+while [ $i -lt 200 ]; do
+    now=$(rss_kb "$pid")
+    [ -n "$now" ] && [ -n "$start" ] && [ $((now - start)) -ge 12288 ] && break
+    sleep 0.1; i=$((i + 1))
+done
 "$MW_BIN" snapshot "$tmp/b" >/dev/null 2>&1
 "$MW_BIN" diff "$tmp/a" "$tmp/b" --all --json >"$tmp/j" 2>"$tmp/err"; rc=$?
 tr -d ' \n' <"$tmp/j" >"$tmp/flat"
