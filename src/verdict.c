@@ -39,7 +39,7 @@ void mw_verdict_compute(const struct mw_verdict_input *in, struct mw_verdict *ou
            full = in->have_psi ? in->psi_full_avg10 : 0;
     bool below_low = in->low_wmark && in->free < in->low_wmark;
 
-    char why[MW_VERDICT_TEXT] = "";
+    char why[MW_VERDICT_TEXT - 32] = ""; /* room for the level's prefix */
     enum mw_level level = MW_LEVEL_OK;
     if (avail < 3 || full >= 10 || (have_swap && swap_used >= 95 && avail < 10))
         level = MW_LEVEL_CRITICAL;
