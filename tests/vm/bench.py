@@ -22,6 +22,7 @@ import os
 import platform
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
@@ -106,7 +107,6 @@ def pvh_kernel(bzimage, work):
 
 def has_pvh_note(elf):
     """True when the ELF's notes include XEN_ELFNOTE_PHYS32_ENTRY (type 18)."""
-    import struct
     if len(elf) < 64 or elf[4] != 2:  # ELFCLASS64 only
         return False
     phoff, = struct.unpack_from("<Q", elf, 32)
