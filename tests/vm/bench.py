@@ -22,6 +22,7 @@ import os
 import platform
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
@@ -106,7 +107,6 @@ def pvh_kernel(bzimage, work):
 
 def has_pvh_note(elf):
     """True when the ELF's notes include XEN_ELFNOTE_PHYS32_ENTRY (type 18)."""
-    import struct
     if len(elf) < 64 or elf[4] != 2:  # ELFCLASS64 only
         return False
     phoff, = struct.unpack_from("<Q", elf, 32)
@@ -136,7 +136,9 @@ def boot(args, scenario, guardian, rundir, deadline=None):
         with open(stream_img, "wb") as f:  # sparse: costs no host disk
             f.truncate(1 << 30)
     serial = os.path.join(rundir, "serial.log")
-    append = (f"console=ttyS0 loglevel=1 panic=-1 mitigations=off "
+    # log_buf_len: each OOM report lists every task, and the default 128 KiB
+    # ring lost the first of 20 kills in the fork storm.
+    append = (f"console=ttyS0 loglevel=1 log_buf_len=4M panic=-1 mitigations=off "
               f"mw.scenario={scenario} mw.guardian={guardian}")
     if deadline:
         append += f" mw.deadline={deadline}"
@@ -232,7 +234,13 @@ def parse_guardian_kills(guardian, log_text, history_text):
     JSON-lines history with a "pid" member (--history), both read."""
     pids = []
     if guardian == "earlyoom":
-        pids = [int(m.group(1)) for m in re.finditer(r"sending SIG\w+ to process (\d+)", log_text)]
+        # A "sending" line followed by "kill failed: No such process" was a
+        # process that had died already (often to the kernel): not a kill.
+        lines = log_text.splitlines()
+        for i, line in enumerate(lines):
+            m = re.search(r"sending SIG\w+ to process (\d+)", line)
+            if m and not (i + 1 < len(lines) and lines[i + 1].startswith("kill failed")):
+                pids.append(int(m.group(1)))
     elif guardian.startswith("memwarden"):
         for line in log_text.splitlines():
             m = re.search(r"\bpid=(\d+)", line)
@@ -279,7 +287,9 @@ def figures(scenario, guardian, d, summary):
     for k in kkills + gkills:
         name, adj = reg.get(k["pid"], (k.get("comm", "?"), k.get("adj")))
         victims.append({"pid": k["pid"], "by": k["by"], "name": name, "adj": adj})
-    r["kernel_oom_kills"] = len(kkills)
+    # The kernel's own counter is the count; dmesg names the victims.
+    vb, va = vmstat(read(d, "vmstat.before")), vmstat(read(d, "vmstat.after"))
+    r["kernel_oom_kills"] = va["oom_kill"] - vb.get("oom_kill", 0) if "oom_kill" in va else len(kkills)
     r["guardian_kills"] = len(gkills) if guardian != "none" else None
     r["victims"] = victims
 
@@ -323,7 +333,6 @@ def figures(scenario, guardian, d, summary):
     pb, pa = psi_totals(read(d, "psi-memory.before")), psi_totals(read(d, "psi-memory.after"))
     for k in ("some", "full"):
         r[f"psi_{k}_s"] = round((pa[k] - pb[k]) / 1e6, 2) if k in pa and k in pb else None
-    vb, va = vmstat(read(d, "vmstat.before")), vmstat(read(d, "vmstat.after"))
     r["vmstat_delta"] = {k: va[k] - vb.get(k, 0) for k in
                          ("pswpin", "pswpout", "workingset_refault_file", "workingset_refault_anon",
                           "pgmajfault", "oom_kill") if k in va}
