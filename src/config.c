@@ -487,19 +487,17 @@ static int set_value(struct mw_config *cfg, const struct key *k, const char *v, 
 int mw_config_parse_buf(struct mw_config *cfg, const char *buf, char *err, size_t errcap)
 {
     int line = 0;
-    const char *p = buf;
+    const char *c = buf, *p;
+    size_t len;
     char text[1024];
-    while (*p) {
+    while (mw_next_line(&c, &p, &len)) {
         line++;
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
         if (len >= sizeof(text)) {
             seterr(err, errcap, line, "line longer than %zu characters", sizeof(text) - 1);
             return -EINVAL;
         }
         memcpy(text, p, len);
         text[len] = '\0';
-        p = eol ? eol + 1 : p + len;
         /* trim */
         char *s = text;
         while (isspace((unsigned char)*s))

@@ -347,10 +347,9 @@ static int pt_cg_mount(const char *buf, char *out, size_t cap)
 {
     bool have_v2 = false;
     char v2[4096];
-    const char *p = buf;
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
         char line[4096 + 512];
         if (len < sizeof(line)) {
             memcpy(line, p, len);
@@ -378,9 +377,6 @@ static int pt_cg_mount(const char *buf, char *out, size_t cap)
                 }
             }
         }
-        if (!eol)
-            break;
-        p = eol + 1;
     }
     if (have_v2) {
         snprintf(out, cap, "%s", v2);

@@ -522,10 +522,9 @@ bad:
 
 int mw_record_parse_buf(struct mw_record *rec, const char *buf)
 {
-    const char *p = buf;
-    while (*p) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
         size_t l = len;
         while (l && (p[l - 1] == '\r' || p[l - 1] == ' '))
             l--;
@@ -541,9 +540,6 @@ int mw_record_parse_buf(struct mw_record *rec, const char *buf)
             if (rc < 0)
                 rec->bad_lines++;
         }
-        p += len;
-        if (*p)
-            p++;
     }
     return 0;
 }

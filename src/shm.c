@@ -39,19 +39,16 @@ int mw_sysv_shm_parse_buf(struct mw_sysv_seg **out, size_t *n, unsigned *bad, co
     struct mw_sysv_seg *v = NULL;
     size_t k = 0, cap = 0;
     unsigned nbad = 0;
-    p = strchr(p, '\n');
-    while (p && *p) {
-        p++;
-        const char *end = strchr(p, '\n');
-        if (!end)
-            end = p + strlen(p);
+    const char *cur = p;
+    size_t len;
+    mw_next_line(&cur, &p, &len); /* the header line */
+    while (mw_next_line(&cur, &p, &len)) {
+        const char *end = p + len;
         const char *q = p;
         while (q < end && *q == ' ')
             q++;
-        if (q == end) {
-            p = *end ? end : NULL;
+        if (q == end)
             continue;
-        }
         long long f[16];
         int nf = 0;
         const char *r = p;
@@ -94,7 +91,6 @@ int mw_sysv_shm_parse_buf(struct mw_sysv_seg **out, size_t *n, unsigned *bad, co
                 s->have_rss = true;
             }
         }
-        p = *end ? end : NULL;
     }
     *out = v;
     *n = k;

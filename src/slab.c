@@ -85,12 +85,11 @@ int mw_slab_parse_buf(struct mw_slab_set *out, const char *buf, uint64_t page_si
         return -ENOTSUP;
     if (!page_size)
         page_size = 4096;
-    const char *p = strchr(buf, '\n');
-    while (p && *p) {
-        p++;
-        const char *end = strchr(p, '\n');
-        if (!end)
-            end = p + strlen(p);
+    const char *cur = buf, *p;
+    size_t len;
+    mw_next_line(&cur, &p, &len); /* the version line */
+    while (mw_next_line(&cur, &p, &len)) {
+        const char *end = p + len;
         if (end > p && *p != '#') {
             struct mw_slab_cache c;
             if (parse_line(&c, p, end, page_size) == 0) {
@@ -102,7 +101,6 @@ int mw_slab_parse_buf(struct mw_slab_set *out, const char *buf, uint64_t page_si
                 s.bad_lines++;
             }
         }
-        p = *end ? end : NULL;
     }
     s.source = MW_SLAB_SLABINFO;
     *out = s;

@@ -117,6 +117,19 @@ long mw_pread_all(int fd, char *buf, size_t cap)
     return (long)n;
 }
 
+bool mw_next_line(const char **cursor, const char **line, size_t *len)
+{
+    const char *p = *cursor;
+    if (!*p)
+        return false;
+    const char *eol = strchr(p, '\n');
+    size_t n = eol ? (size_t)(eol - p) : strlen(p);
+    *line = p;
+    *len = n;
+    *cursor = eol ? eol + 1 : p + n;
+    return true;
+}
+
 int mw_scan_u64(const char **p, uint64_t *out)
 {
     const char *s = *p;

@@ -58,6 +58,15 @@ char *mw_fmt_size(char *buf, size_t cap, uint64_t bytes);
 /* Same for a signed change: "+38.0 MiB", "-1.2 GiB", "0 B". */
 char *mw_fmt_size_delta(char *buf, size_t cap, int64_t bytes);
 
+/* Steps through the lines of a NUL-terminated buffer: sets *line to the
+ * line at *cursor and *len to its length without the '\n', and moves
+ * *cursor past the '\n' (the last line need not have one). Returns false,
+ * outputs untouched, when *cursor is at the end; an empty buffer has no
+ * lines, "a\n\nb" has three. The one line loop of the text parsers:
+ *   const char *c = buf, *l;  size_t n;
+ *   while (mw_next_line(&c, &l, &n)) ...                                  */
+bool mw_next_line(const char **cursor, const char **line, size_t *len);
+
 /* Parses an unsigned decimal at *p, skipping leading blanks, advancing *p.
  * Returns 0 or -EINVAL (no digits) / -ERANGE. */
 int mw_scan_u64(const char **p, uint64_t *out);
