@@ -117,7 +117,7 @@ size_t mw_proc_cmdline_join(char *buf, size_t len);
 /* Iterates the numeric entries of ROOT/proc. Call mw_pid_iter_next until it
  * returns 0 (end) or < 0 (-errno). */
 struct mw_pid_iter {
-    void *dir; /* DIR * */
+    DIR *dir;
 };
 int mw_pid_iter_open(struct mw_pid_iter *it, const struct mw_root *root);
 int mw_pid_iter_next(struct mw_pid_iter *it, int *pid); /* 1 = got one */

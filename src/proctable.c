@@ -307,13 +307,9 @@ static int pt_cg_walk(struct mw_proctable *t, int dfd, char *path, size_t len, i
     }
     if (depth >= PT_CG_MAX_DEPTH)
         return 0;
-    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
+    DIR *d;
+    if (mw_opendir_at(dfd, ".", 0, &d) < 0)
         return 0;
-    }
     int rc = 0;
     struct dirent *de;
     while (rc == 0 && (de = readdir(d)) != NULL) {
@@ -542,15 +538,10 @@ int mw_proctable_scan(struct mw_proctable *t)
 {
     /* A second descriptor of the same directory: closedir closes it, and
      * proc_fd stays open for the per-process openat calls. */
-    int fd = openat(t->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct mw_pid_iter it = {.dir = fdopendir(fd)};
-    if (!it.dir) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
+    struct mw_pid_iter it;
+    int e = mw_opendir_at(t->proc_fd, ".", 0, &it.dir);
+    if (e < 0)
+        return e;
     if ((t->what & MW_PT_CGROUP) && t->live && t->root_fd >= 0 && !t->cgidx_n)
         pt_cg_index(t);
     int added = 0, pid, rc;

@@ -131,14 +131,10 @@ static int add_file(struct mw_shm_report *r, size_t *cap, const char *path, cons
 /* Lists regular files of /dev/shm and of its direct subdirectories. */
 static int walk_devshm(const struct mw_root *root, struct mw_shm_report *r)
 {
-    int dfd = openat(root->fd, "dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
+    DIR *d;
+    if (mw_opendir_at(root->fd, "dev/shm", 0, &d) < 0)
         return 0;
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return 0;
-    }
+    int dfd = dirfd(d);
     r->have_devshm = true;
     size_t cap = 0;
     int rc = 0;
@@ -154,13 +150,10 @@ static int walk_devshm(const struct mw_root *root, struct mw_shm_report *r)
         if (S_ISREG(st.st_mode)) {
             rc = add_file(r, &cap, path, &st);
         } else if (S_ISDIR(st.st_mode)) {
-            int sfd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-            DIR *sd = sfd >= 0 ? fdopendir(sfd) : NULL;
-            if (!sd) {
-                if (sfd >= 0)
-                    close(sfd);
+            DIR *sd;
+            if (mw_opendir_at(dfd, de->d_name, O_NOFOLLOW, &sd) < 0)
                 continue;
-            }
+            int sfd = dirfd(sd);
             struct dirent *se;
             while (rc == 0 && (se = readdir(sd))) {
                 struct stat sst;
@@ -197,11 +190,9 @@ static void find_users(const struct mw_root *root, struct mw_shm_report *r)
         memset(seen, 0, r->nfile * sizeof(*seen));
         char path[64];
         snprintf(path, sizeof(path), "proc/%d/fd", pid);
-        int fdd = openat(root->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = fdd >= 0 ? fdopendir(fdd) : NULL;
-        if (!d && fdd >= 0)
-            close(fdd);
-        if (d) {
+        DIR *d;
+        if (mw_opendir_at(root->fd, path, 0, &d) == 0) {
+            int fdd = dirfd(d);
             struct dirent *de;
             while ((de = readdir(d))) {
                 char tgt[300];

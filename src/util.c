@@ -95,6 +95,21 @@ out:
     return rc;
 }
 
+int mw_opendir_at(int dirfd, const char *path, int flags, DIR **out)
+{
+    int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+    if (fd < 0)
+        return -errno;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    *out = d;
+    return 0;
+}
+
 long mw_pread_all(int fd, char *buf, size_t cap)
 {
     size_t n = 0;

@@ -3,6 +3,7 @@
 #ifndef MW_UTIL_H
 #define MW_UTIL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,13 @@ const char *mw_rel(const char *path);
  * caller frees. *len (may be NULL) gets the byte count. Returns 0 or -errno
  * (-EFBIG past 64 MiB); *buf is untouched on failure. */
 int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len);
+
+/* Opens the directory PATH under DIRFD (a root's fd, or any directory;
+ * "." gives a new stream of DIRFD itself, with its own read position) for
+ * readdir. FLAGS adds open flags (e.g. O_NOFOLLOW). *out gets a stream the
+ * caller closes with closedir, which closes its descriptor; dirfd(*out)
+ * serves openat/fstatat meanwhile. Returns 0 or -errno (*out untouched). */
+int mw_opendir_at(int dirfd, const char *path, int flags, DIR **out);
 
 /* Reads an open descriptor from offset 0 into BUF (capacity CAP, NUL
  * terminated, no allocation: safe on the daemon's kill path).
