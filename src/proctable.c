@@ -110,58 +110,13 @@ static long pt_read(struct mw_proctable *t, int dirfd, const char *name, size_t 
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return -errno;
-    size_t n = 0;
-    long rc;
-    if (cut)
-        *cut = false;
-    for (;;) {
-        if (n + 1 >= t->scratch_cap) {
-            if (n >= max) {
-                if (cut)
-                    *cut = true;
-                break;
-            }
-            size_t ncap = t->scratch_cap * 2;
-            char *nb = realloc(t->scratch, ncap);
-            if (!nb) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            t->scratch = nb;
-            t->scratch_cap = ncap;
-        }
-        size_t want = t->scratch_cap - n - 1;
-        if (want > max - n)
-            want = max - n;
-        if (want == 0) {
-            if (cut) {
-                char c;
-                *cut = read(fd, &c, 1) > 0;
-            }
-            break;
-        }
-        ssize_t r = read(fd, t->scratch + n, want);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = -errno;
-            goto out;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        /* For the small per-process files (stat, status, statm,
-         * smaps_rollup, oom_*, cgroup: one seq_file record, or cmdline,
-         * which fills the buffer) a short read is the end; this saves a
-         * second read per file, a sixth of top's syscalls. Multi-record
-         * files (smaps, cgroup.procs, mountinfo) return about a page per
-         * read, so they are read to EOF: their MAX is above PT_SMALL_MAX. */
-        if ((size_t)r < want && max <= PT_SMALL_MAX)
-            break;
-    }
-    t->scratch[n] = '\0';
-    rc = (long)n;
-out:
+    /* For the small per-process files (stat, status, statm, smaps_rollup,
+     * oom_*, cgroup: one seq_file record, or cmdline, which fills the
+     * buffer) a short read is the end; this saves a second read per file, a
+     * sixth of top's syscalls. Multi-record files (smaps, cgroup.procs,
+     * mountinfo) return about a page per read, so they are read to EOF:
+     * their MAX is above PT_SMALL_MAX. */
+    long rc = mw_read_fd(fd, &t->scratch, &t->scratch_cap, max, max <= PT_SMALL_MAX, cut);
     close(fd);
     return rc;
 }

@@ -47,52 +47,72 @@ const char *mw_rel(const char *path)
     return *path ? path : ".";
 }
 
+long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, bool *cut)
+{
+    size_t n = 0;
+    if (cut)
+        *cut = false;
+    for (;;) {
+        if (n + 1 >= *cap) {
+            if (*cap && n >= max) {
+                if (cut)
+                    *cut = true;
+                break;
+            }
+            size_t ncap = *cap ? *cap * 2 : 4096;
+            char *nb = realloc(*buf, ncap);
+            if (!nb)
+                return -ENOMEM;
+            *buf = nb;
+            *cap = ncap;
+        }
+        size_t want = *cap - n - 1;
+        if (want > max - n)
+            want = max - n;
+        if (want == 0) {
+            if (cut) {
+                char c;
+                *cut = read(fd, &c, 1) > 0;
+            }
+            break;
+        }
+        ssize_t r = read(fd, *buf + n, want);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if ((size_t)r < want && short_is_eof)
+            break;
+    }
+    (*buf)[n] = '\0';
+    return (long)n;
+}
+
 int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len)
 {
     int fd = openat(root->fd, mw_rel(path), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    int rc = 0;
-    if (!b) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    for (;;) {
-        if (n + 1 >= cap) {
-            if (cap >= MW_READ_MAX) {
-                rc = -EFBIG;
-                goto out;
-            }
-            char *nb = realloc(b, cap * 2);
-            if (!nb) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            b = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, b + n, cap - n - 1);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = -errno;
-            goto out;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    b[n] = '\0';
-    *buf = b;
-    b = NULL;
-    if (len)
-        *len = n;
-out:
-    free(b);
+    char *b = NULL;
+    size_t cap = 0;
+    bool cut;
+    /* The buffer stops at MW_READ_MAX bytes, the content one short. */
+    long n = mw_read_fd(fd, &b, &cap, MW_READ_MAX - 1, false, &cut);
     close(fd);
-    return rc;
+    if (n >= 0 && cut)
+        n = -EFBIG;
+    if (n < 0) {
+        free(b);
+        return (int)n;
+    }
+    *buf = b;
+    if (len)
+        *len = (size_t)n;
+    return 0;
 }
 
 int mw_opendir_at(int dirfd, const char *path, int flags, DIR **out)

@@ -30,6 +30,18 @@ bool mw_root_is_live(const struct mw_root *root);
 /* Strips leading slashes so an absolute path resolves under the root. */
 const char *mw_rel(const char *path);
 
+/* Reads FD from its current offset into *buf (capacity *cap), NUL
+ * terminated: the one read loop of mw_read_file and the process table.
+ * *buf grows by doubling with realloc (it may start NULL with *cap 0, and
+ * a buffer kept between calls makes repeated reads allocation-free). Reads
+ * at most MAX bytes of content; *cut (may be NULL) is set when the read
+ * stopped at MAX (the file may have had more; when *buf is not full, one
+ * more byte is read to tell). SHORT_IS_EOF stops at the first short read,
+ * which saves a syscall on files the kernel produces in one record.
+ * Returns the byte count or -errno (-ENOMEM); *buf and *cap stay valid for
+ * the caller to free also on failure. */
+long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, bool *cut);
+
 /* Reads the whole file at PATH under ROOT into a NUL-terminated buffer the
  * caller frees. *len (may be NULL) gets the byte count. Returns 0 or -errno
  * (-EFBIG past 64 MiB); *buf is untouched on failure. */
