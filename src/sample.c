@@ -298,6 +298,23 @@ uint64_t mw_sample_slab(const struct mw_sample *s, size_t idx)
     return idx < s->nslab ? s->slab_bytes[idx] : 0;
 }
 
+void mw_sample_slab_set(const struct mw_record *rec, const struct mw_sample *s,
+                        struct mw_slab_set *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->c = calloc(s->nslab ? s->nslab : 1, sizeof(*out->c));
+    if (!out->c)
+        return;
+    for (size_t i = 0; i < s->nslab; i++) {
+        if (!s->slab_bytes[i])
+            continue;
+        struct mw_slab_cache *c = &out->c[out->n++];
+        snprintf(c->name, sizeof(c->name), "%s", rec->slab_names[i]);
+        c->size_bytes = s->slab_bytes[i];
+        c->reclaimable = -1;
+    }
+}
+
 /* A tiny reader for the flat JSON objects mw_sample_write_json writes:
  * string keys; values are numbers, strings or (for "slab_caches") an
  * object of numbers. Anything else makes the line "not a sample". */
