@@ -231,56 +231,52 @@ static int split_number(const char *s, double *num, const char **suffix)
     return 0;
 }
 
-int mw_parse_size(const char *s, uint64_t *bytes)
+struct unit {
+    const char *name;
+    double mult;
+};
+
+/* S as a number with a suffix of UNITS (matched in any case when CASEFOLD)
+ * times that unit's multiplier, rounded. Results at or above LIMIT give
+ * -ERANGE, an unknown suffix -EINVAL. */
+static int parse_scaled(const char *s, const struct unit *units, size_t n, bool casefold,
+                        double limit, uint64_t *out)
 {
-    static const struct {
-        const char *name;
-        unsigned shift;
-    } units[] = {
-        {"", 0},     {"b", 0},  {"k", 10},  {"kb", 10},  {"kib", 10}, {"m", 20},  {"mb", 20},
-        {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40},   {"tb", 40}, {"tib", 40},
-    };
     double v;
     const char *suf;
     int rc = split_number(s, &v, &suf);
     if (rc < 0)
         return rc;
-    for (size_t i = 0; i < MW_ARRAY_SIZE(units); i++) {
-        if (strcasecmp(suf, units[i].name) == 0) {
-            double r = v * (double)(1ull << units[i].shift);
-            if (r >= 18446744073709551615.0)
+    for (size_t i = 0; i < n; i++) {
+        if ((casefold ? strcasecmp(suf, units[i].name) : strcmp(suf, units[i].name)) == 0) {
+            double r = v * units[i].mult;
+            if (r >= limit)
                 return -ERANGE;
-            *bytes = (uint64_t)(r + 0.5);
+            *out = (uint64_t)(r + 0.5);
             return 0;
         }
     }
     return -EINVAL;
 }
 
+int mw_parse_size(const char *s, uint64_t *bytes)
+{
+    /* binary multiples: 0x1p10 is 2^10 */
+    static const struct unit units[] = {
+        {"", 1},         {"b", 1},       {"k", 0x1p10},   {"kb", 0x1p10},  {"kib", 0x1p10},
+        {"m", 0x1p20},   {"mb", 0x1p20}, {"mib", 0x1p20}, {"g", 0x1p30},   {"gb", 0x1p30},
+        {"gib", 0x1p30}, {"t", 0x1p40},  {"tb", 0x1p40},  {"tib", 0x1p40},
+    };
+    return parse_scaled(s, units, MW_ARRAY_SIZE(units), true, 18446744073709551615.0, bytes);
+}
+
 int mw_parse_duration_ms(const char *s, uint64_t *ms)
 {
-    static const struct {
-        const char *name;
-        double ms;
-    } units[] = {
+    static const struct unit units[] = {
         {"", 1000},   {"ms", 1},      {"s", 1000},    {"sec", 1000},
         {"m", 60000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000},
     };
-    double v;
-    const char *suf;
-    int rc = split_number(s, &v, &suf);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < MW_ARRAY_SIZE(units); i++) {
-        if (strcmp(suf, units[i].name) == 0) {
-            double r = v * units[i].ms;
-            if (r >= 1.8e19)
-                return -ERANGE;
-            *ms = (uint64_t)(r + 0.5);
-            return 0;
-        }
-    }
-    return -EINVAL;
+    return parse_scaled(s, units, MW_ARRAY_SIZE(units), false, 1.8e19, ms);
 }
 
 char *mw_fmt_size(char *buf, size_t cap, uint64_t bytes)
