@@ -131,6 +131,32 @@ static void test_pread_all(void)
     close(fd);
 }
 
+/* mw_read_fd: growth from nothing, the MAX cut and its flag, EOF. */
+static void test_read_fd(void)
+{
+    const char *path = MW_FIXTURES "/host-24g/proc/sys/vm/swappiness"; /* "60\n" */
+    char *buf = NULL;
+    size_t cap = 0;
+    bool cut = true;
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0);
+    CHECK_EQ_INT(mw_read_fd(fd, &buf, &cap, 1024, false, &cut), 3);
+    CHECK_STR(buf, "60\n");
+    CHECK(!cut);
+    CHECK(cap >= 4);
+    close(fd);
+    fd = open(path, O_RDONLY);
+    CHECK_EQ_INT(mw_read_fd(fd, &buf, &cap, 2, false, &cut), 2);
+    CHECK_STR(buf, "60");
+    CHECK(cut);
+    close(fd);
+    fd = open(path, O_RDONLY);
+    CHECK_EQ_INT(mw_read_fd(fd, &buf, &cap, 3, false, &cut), 3);
+    CHECK(!cut); /* exactly MAX bytes: not cut */
+    close(fd);
+    free(buf);
+}
+
 static void test_json(void)
 {
     char *buf = NULL;
@@ -165,6 +191,7 @@ int main(void)
     RUN(test_next_line);
     RUN(test_root_reads);
     RUN(test_pread_all);
+    RUN(test_read_fd);
     RUN(test_json);
     return TESTS_DONE();
 }
