@@ -1,5 +1,6 @@
 /* util: the explicit root every path is read through, whole-file reads,
- * stepping through lines and directories, and the one vocabulary of sizes and durations shared by every command. */
+ * stepping through lines and directories, and the one vocabulary of sizes
+ * and durations shared by every command. */
 #ifndef MW_UTIL_H
 #define MW_UTIL_H
 
