@@ -83,11 +83,10 @@ int mw_cg_stat_parse_buf(struct mw_cg_stat *out, const char *buf, int version, i
     memset(&total, 0, sizeof(total));
     bool any = false, any_total = false;
     int line = 0;
-    const char *p = buf;
-    while (*p) {
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
         line++;
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
         const char *sp = memchr(p, ' ', len);
         if (len > 0 && !sp) {
             if (bad_line)
@@ -122,9 +121,6 @@ int mw_cg_stat_parse_buf(struct mw_cg_stat *out, const char *buf, int version, i
                 break;
             }
         }
-        if (!eol)
-            break;
-        p = eol + 1;
     }
     if (!any && !any_total)
         return -ENODATA;
@@ -294,10 +290,9 @@ int mw_proc_cgroup_parse_buf(const char *buf, bool prefer_v1_memory, char *out, 
 {
     const char *v1 = NULL, *v2 = NULL;
     size_t v1len = 0, v2len = 0;
-    const char *p = buf;
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+    const char *cur = buf, *p;
+    size_t len;
+    while (mw_next_line(&cur, &p, &len)) {
         const char *c1 = memchr(p, ':', len);
         const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - p)) : NULL;
         if (c2) {
@@ -321,9 +316,6 @@ int mw_proc_cgroup_parse_buf(const char *buf, bool prefer_v1_memory, char *out, 
                 }
             }
         }
-        if (!eol)
-            break;
-        p = eol + 1;
     }
     const char *pick = (prefer_v1_memory && v1) || !v2 ? v1 : v2;
     size_t plen = pick == v1 ? v1len : v2len;

@@ -55,7 +55,7 @@ static void daemon_usage(FILE *f)
             "                       (kills nothing; a diagnostic and benchmark mode)\n"
             "    --min-adj N        with --choose-once: lowest adj considered (default -999)\n"
             "    --json             with --choose-once: JSON output\n"
-            "    --help             this text\n"
+            "    -h, --help         this text\n"
             "\n"
             "EXIT STATUS\n"
             "    0 stopped by SIGTERM/SIGINT (or the check passed), 1 failure,\n"

@@ -268,20 +268,6 @@ out:
     return 0;
 }
 
-static void slab_from_sample(const struct mw_record *rec, const struct mw_sample *s,
-                             struct mw_slab_set *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->c = calloc(s->nslab ? s->nslab : 1, sizeof(*out->c));
-    if (!out->c)
-        return;
-    for (size_t i = 0; i < s->nslab; i++) {
-        snprintf(out->c[i].name, sizeof(out->c[i].name), "%s", rec->slab_names[i]);
-        out->c[i].size_bytes = s->slab_bytes[i];
-    }
-    out->n = s->nslab;
-}
-
 static int from_record(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out,
                        size_t *nout, double **slab_v, unsigned *bad)
 {
@@ -381,8 +367,8 @@ static int from_record(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series
         s->headroom_bytes = s->last.mem_available;
         s->headroom_source = "MemAvailable";
         if (s->system && sys_first && sys_first->nslab && sys_last->nslab) {
-            slab_from_sample(&rec, sys_first, &s->slab_first);
-            slab_from_sample(&rec, sys_last, &s->slab_last);
+            mw_sample_slab_set(&rec, sys_first, &s->slab_first);
+            mw_sample_slab_set(&rec, sys_last, &s->slab_last);
             s->have_slab = s->slab_first.c && s->slab_last.c;
         }
     }

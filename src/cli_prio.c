@@ -14,6 +14,7 @@
 #include "json.h"
 #include "proctable.h"
 #include "procs.h"
+#include "procview.h"
 #include "rules.h"
 #include "users.h"
 
@@ -161,27 +162,10 @@ static int split_args(const char *sub, int argc, char **argv, struct prio_opts *
     return parse_opts(sub, nopt, optv, o);
 }
 
-static const char *class_or_q(const struct mw_proc *p)
-{
-    return (p->flags & MW_PROC_NO_ADJ) ? "?" : mw_adj_class_name(p->oom_score_adj);
-}
-
-static void put_cmd(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (max && n > max)
-        n = max;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        putchar(c < 0x20 || c == 0x7f ? '?' : c);
-    }
-}
-
 static int cmp_adj_desc(const void *a, const void *b)
 {
     const struct mw_proc *x = a, *y = b;
-    int ax = (x->flags & MW_PROC_NO_ADJ) ? -1001 : x->oom_score_adj;
-    int ay = (y->flags & MW_PROC_NO_ADJ) ? -1001 : y->oom_score_adj;
+    int ax = mw_proc_adj_key(x), ay = mw_proc_adj_key(y);
     if (ax != ay)
         return ax > ay ? -1 : 1;
     return x->pid < y->pid ? -1 : x->pid > y->pid;
@@ -237,38 +221,19 @@ static int prio_show(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int np
         const struct mw_proc *p = &t.procs[i];
         if (have_re && (p->pid == self || regexec(&re, p->cmdline, 0, NULL, 0) != 0))
             continue;
-        if (p->flags & MW_PROC_NO_UID)
-            snprintf(ub, sizeof(ub), "?");
-        else
-            mw_users_fmt(&users, p->uid, ub, sizeof(ub));
         if (o->json) {
             mw_json_object_begin(&j, NULL);
             mw_json_i64(&j, "pid", p->pid);
-            mw_json_str(&j, "user", ub);
-            if (p->flags & MW_PROC_NO_ADJ) {
-                mw_json_null(&j, "oom_score_adj");
-                mw_json_null(&j, "class");
-            } else {
-                mw_json_i64(&j, "oom_score_adj", p->oom_score_adj);
-                mw_json_str(&j, "class", mw_adj_class_name(p->oom_score_adj));
-            }
-            if (p->flags & MW_PROC_NO_SCORE)
-                mw_json_null(&j, "oom_score");
-            else
-                mw_json_i64(&j, "oom_score", p->oom_score);
+            mw_json_str(&j, "user", mw_proc_user_cell(p, &users, 0, ub, sizeof(ub)));
+            mw_proc_json_oom(&j, p);
             mw_json_str(&j, "cmdline", p->cmdline);
             mw_json_object_end(&j);
         } else {
             char adj[16], score[16];
-            snprintf(adj, sizeof(adj), (p->flags & MW_PROC_NO_ADJ) ? "?" : "%d", p->oom_score_adj);
-            snprintf(score, sizeof(score), (p->flags & MW_PROC_NO_SCORE) ? "?" : "%ld",
-                     p->oom_score);
-            if (strlen(ub) > 8) {
-                ub[7] = '+';
-                ub[8] = '\0';
-            }
-            printf("%7d %5s %-18s %5s %-8s ", p->pid, adj, class_or_q(p), score, ub);
-            put_cmd(p->cmdline, isatty(STDOUT_FILENO) ? 0 : 200);
+            printf("%7d %5s %-18s %5s %-8s ", p->pid, mw_proc_adj_cell(p, adj, sizeof(adj)),
+                   mw_proc_class_cell(p), mw_proc_score_cell(p, score, sizeof(score)),
+                   mw_proc_user_cell(p, &users, 8, ub, sizeof(ub)));
+            mw_put_clean(p->cmdline, strlen(p->cmdline), isatty(STDOUT_FILENO) ? 0 : 200);
             putchar('\n');
         }
     }
@@ -354,7 +319,7 @@ static void report(const struct prio_opts *o, const struct prio_change *ch, size
         if (ch[i].rule)
             printf(" [rule line %d]", ch[i].rule->line);
         fputs("  ", stdout);
-        put_cmd(ch[i].p->cmdline, 80);
+        mw_put_clean(ch[i].p->cmdline, strlen(ch[i].p->cmdline), 80);
         putchar('\n');
     }
     if (skipped_pid1)

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "json.h"
 #include "shm.h"
+#include "users.h"
 
 static void shm_usage(FILE *f)
 {
@@ -50,28 +51,6 @@ static void shm_usage(FILE *f)
                "    memwarden shm --remove-orphans --yes --shmid 32768\n");
 }
 
-/* The user name of UID from ROOT/etc/passwd into BUF, else the number. */
-static const char *user_name(const char *passwd, unsigned uid, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "%u", uid);
-    for (const char *p = passwd; p && *p;) {
-        const char *end = strchr(p, '\n');
-        const char *c1 = strchr(p, ':');
-        const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-        if (c1 && c2 && (!end || c2 < end)) {
-            char *e;
-            unsigned long u = strtoul(c2 + 1, &e, 10);
-            if (e != c2 + 1 && *e == ':' && u == uid && (size_t)(c1 - p) < cap) {
-                memcpy(buf, p, (size_t)(c1 - p));
-                buf[c1 - p] = '\0';
-                return buf;
-            }
-        }
-        p = end ? end + 1 : NULL;
-    }
-    return buf;
-}
-
 static bool wanted_id(int id, const int *ids, size_t n)
 {
     if (!n)
@@ -109,7 +88,7 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
     size_t nids = 0, npaths = 0;
     unsigned long ul;
     int c, ret = MW_EXIT_USAGE;
-    char *passwd = NULL;
+    struct mw_users users = {0};
     struct mw_shm_report rep;
     memset(&rep, 0, sizeof(rep));
     optind = 1;
@@ -175,7 +154,7 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
         ret = MW_EXIT_FAIL;
         goto out;
     }
-    mw_read_file(&ctx->root, "/etc/passwd", &passwd, NULL);
+    mw_users_read(&ctx->root, &users);
     ret = MW_EXIT_OK;
     char u[64], s1[32], s2[32];
     if (remove) {
@@ -189,7 +168,7 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
                        "creator %d gone)\n",
                        g->shmid, (unsigned long)g->key & 0xffffffffUL,
                        mw_fmt_size(s1, sizeof(s1), g->size_bytes),
-                       user_name(passwd, (unsigned)g->uid, u, sizeof(u)), g->cpid);
+                       mw_users_fmt(&users, g->uid, u, sizeof(u)), g->cpid);
                 left++;
                 continue;
             }
@@ -210,7 +189,7 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
             if (!yes) {
                 printf("would remove %s (%s, owner %s, no process has it open or mapped)\n",
                        f->path, mw_fmt_size(s1, sizeof(s1), f->alloc_bytes),
-                       user_name(passwd, (unsigned)f->uid, u, sizeof(u)));
+                       mw_users_fmt(&users, f->uid, u, sizeof(u)));
                 left++;
                 continue;
             }
@@ -254,7 +233,7 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
             }
             mw_json_u64(&j, "nattch", g->nattch);
             mw_json_u64(&j, "uid", g->uid);
-            mw_json_str(&j, "owner", user_name(passwd, (unsigned)g->uid, u, sizeof(u)));
+            mw_json_str(&j, "owner", mw_users_fmt(&users, g->uid, u, sizeof(u)));
             mw_json_i64(&j, "creator_pid", g->cpid);
             mw_json_bool(&j, "creator_alive", g->creator_alive);
             mw_json_i64(&j, "last_pid", g->lpid);
@@ -276,7 +255,7 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
             mw_json_u64(&j, "size_bytes", f->size_bytes);
             mw_json_u64(&j, "alloc_bytes", f->alloc_bytes);
             mw_json_u64(&j, "uid", f->uid);
-            mw_json_str(&j, "owner", user_name(passwd, (unsigned)f->uid, u, sizeof(u)));
+            mw_json_str(&j, "owner", mw_users_fmt(&users, f->uid, u, sizeof(u)));
             mw_json_u64(&j, "users", f->users);
             mw_json_bool(&j, "orphan", f->orphan);
             mw_json_object_end(&j);
@@ -307,9 +286,8 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
                 printf("  %-10d 0x%08lx %10s %10s %10s %6llu %-10s %-16s%s\n", g->shmid,
                        (unsigned long)g->key & 0xffffffffUL,
                        mw_fmt_size(s1, sizeof(s1), g->size_bytes), r1, r2,
-                       (unsigned long long)g->nattch,
-                       user_name(passwd, (unsigned)g->uid, u, sizeof(u)), cr,
-                       g->orphan ? " ORPHAN" : "");
+                       (unsigned long long)g->nattch, mw_users_fmt(&users, g->uid, u, sizeof(u)),
+                       cr, g->orphan ? " ORPHAN" : "");
             }
             if (rep.bad_lines)
                 printf("  (skipped %u line%s that did not parse)\n", rep.bad_lines,
@@ -330,7 +308,7 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
                 const struct mw_shm_file *f = &rep.file[i];
                 printf("  %-40s %10s %-10s users %-3u%s\n", f->path,
                        mw_fmt_size(s1, sizeof(s1), f->alloc_bytes),
-                       user_name(passwd, (unsigned)f->uid, u, sizeof(u)), f->users,
+                       mw_users_fmt(&users, f->uid, u, sizeof(u)), f->users,
                        f->orphan ? " ORPHAN" : "");
             }
         } else {
@@ -342,7 +320,7 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
     }
 out:
     mw_shm_report_free(&rep);
-    free(passwd);
+    mw_users_free(&users);
     free(ids);
     free(paths);
     return ret;

@@ -53,23 +53,6 @@ static void slab_usage(FILE *f)
                "    memwarden slab --from /var/log/mem.jsonl\n");
 }
 
-static void set_from_sample(const struct mw_record *rec, const struct mw_sample *s,
-                            struct mw_slab_set *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->c = calloc(s->nslab ? s->nslab : 1, sizeof(*out->c));
-    if (!out->c)
-        return;
-    for (size_t i = 0; i < s->nslab; i++) {
-        if (!s->slab_bytes[i])
-            continue;
-        struct mw_slab_cache *c = &out->c[out->n++];
-        snprintf(c->name, sizeof(c->name), "%s", rec->slab_names[i]);
-        c->size_bytes = s->slab_bytes[i];
-        c->reclaimable = -1;
-    }
-}
-
 static bool grows(const struct mw_slab_delta *d)
 {
     return d->delta_bytes >= (int64_t)GROW_MIN_BYTES &&
@@ -152,8 +135,8 @@ int cli_slab(struct mw_ctx *ctx, int argc, char **argv)
             mw_record_free(&rec);
             return MW_EXIT_FAIL;
         }
-        set_from_sample(&rec, first, &a);
-        set_from_sample(&rec, last, &b);
+        mw_sample_slab_set(&rec, first, &a);
+        mw_sample_slab_set(&rec, last, &b);
         span_s = last->t_s - first->t_s;
         mw_record_free(&rec);
         if (!a.c || !b.c) {

@@ -56,11 +56,11 @@ static int open_empty_dir(const char *out)
     int fd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    int dup_fd = dup(fd);
-    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-    if (!d) {
+    DIR *d;
+    int rc = mw_opendir_at(fd, ".", 0, &d);
+    if (rc < 0) {
         close(fd);
-        return -ENOMEM;
+        return rc;
     }
     struct dirent *de;
     int entries = 0;

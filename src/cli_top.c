@@ -14,6 +14,7 @@
 #include "json.h"
 #include "proctable.h"
 #include "procs.h"
+#include "procview.h"
 #include "top.h"
 #include "users.h"
 
@@ -88,42 +89,27 @@ static const char *fmt_sz(char *buf, size_t cap, uint64_t v, bool est, bool unkn
     return buf;
 }
 
-/* Prints S (N bytes) with control bytes as '?' and at most MAX bytes
- * (cut at a UTF-8 character boundary), or all of it when MAX is 0. */
-static void put_clean(const char *s, size_t n, size_t max)
-{
-    if (max && n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-            n--;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        putchar(c < 0x20 || c == 0x7f ? '?' : c);
-    }
-}
-
 /* Prints cgroup path S padded to WIDTH; a longer path keeps its most
  * specific part: "../app.service", else the end of the last component. */
 static void put_cgroup(const char *s, size_t width, bool wide)
 {
     size_t n = strlen(s);
     if (wide || n <= width) {
-        put_clean(s, n, 0);
+        mw_put_clean(s, n, 0);
     } else {
         const char *last = strrchr(s, '/');
         last = last ? last + 1 : s;
         size_t ll = strlen(last);
         if (ll + 3 <= width) {
             fputs("../", stdout);
-            put_clean(last, ll, 0);
+            mw_put_clean(last, ll, 0);
             n = ll + 3;
         } else {
             const char *t = s + n - (width - 2);
             while (((unsigned char)*t & 0xc0) == 0x80)
                 t++;
             fputs("..", stdout);
-            put_clean(t, strlen(t), 0);
+            mw_put_clean(t, strlen(t), 0);
             n = 2 + strlen(t);
         }
     }
@@ -206,17 +192,7 @@ static void print_json(const struct mw_top_view *v, const struct mw_users *users
             mw_json_u64(&j, "uss", p->uss_bytes);
             mw_json_u64(&j, "rss", p->rss_bytes);
             mw_json_u64(&j, "swap", p->swap_bytes);
-            if (p->flags & MW_PROC_NO_ADJ) {
-                mw_json_null(&j, "oom_score_adj");
-                mw_json_null(&j, "class");
-            } else {
-                mw_json_i64(&j, "oom_score_adj", p->oom_score_adj);
-                mw_json_str(&j, "class", mw_adj_class_name(p->oom_score_adj));
-            }
-            if (p->flags & MW_PROC_NO_SCORE)
-                mw_json_null(&j, "oom_score");
-            else
-                mw_json_i64(&j, "oom_score", p->oom_score);
+            mw_proc_json_oom(&j, p);
             if (p->flags & MW_PROC_NO_CGROUP)
                 mw_json_null(&j, "cgroup");
             else
@@ -277,10 +253,10 @@ static void print_procs(const struct mw_top_view *v, const struct mw_users *user
         l = (size_t)snprintf(ub, sizeof(ub), "%d", p->pid);
         if (l > pidw)
             pidw = l;
-        l = strlen((p->flags & MW_PROC_NO_UID) ? "?" : mw_users_fmt(users, p->uid, ub, sizeof(ub)));
+        l = strlen(mw_proc_user_cell(p, users, 0, ub, sizeof(ub)));
         if (l > userw)
             userw = l > 8 ? 8 : l;
-        l = strlen((p->flags & MW_PROC_NO_ADJ) ? "?" : mw_adj_class_name(p->oom_score_adj));
+        l = strlen(mw_proc_class_cell(p));
         if (l > classw)
             classw = l;
     }
@@ -301,37 +277,23 @@ static void print_procs(const struct mw_top_view *v, const struct mw_users *user
     for (size_t i = 0; i < shown; i++) {
         const struct mw_proc *p = v->rows[i];
         char a[4][40], adj[16], score[16];
-        if (p->flags & MW_PROC_NO_UID) {
-            snprintf(ub, sizeof(ub), "?");
-        } else {
-            mw_users_fmt(users, p->uid, ub, sizeof(ub));
-            if (strlen(ub) > userw) { /* like ps: cut, with '+' */
-                ub[userw - 1] = '+';
-                ub[userw] = '\0';
-            }
-        }
+        mw_proc_user_cell(p, users, userw, ub, sizeof(ub));
         bool est = p->flags & MW_PROC_MEM_EST, nomem = p->flags & MW_PROC_NO_MEM;
         fmt_sz(a[0], sizeof(a[0]), p->pss_bytes, est, nomem);
         fmt_sz(a[1], sizeof(a[1]), p->uss_bytes, est, nomem);
         fmt_sz(a[2], sizeof(a[2]), p->rss_bytes, false, nomem);
         fmt_sz(a[3], sizeof(a[3]), p->swap_bytes, (p->flags & MW_PROC_SWAP_EST) != 0, nomem);
-        if (p->flags & MW_PROC_NO_ADJ)
-            snprintf(adj, sizeof(adj), "?");
-        else
-            snprintf(adj, sizeof(adj), "%d", p->oom_score_adj);
-        if (p->flags & MW_PROC_NO_SCORE)
-            snprintf(score, sizeof(score), "?");
-        else
-            snprintf(score, sizeof(score), "%ld", p->oom_score);
+        mw_proc_adj_cell(p, adj, sizeof(adj));
+        mw_proc_score_cell(p, score, sizeof(score));
         seen |= p->flags;
         if ((p->flags & MW_PROC_SWAP_EST) && !(p->flags & MW_PROC_MEM_EST))
             seen_swap_only = true;
         printf("%*d %-*s %*s %*s %*s %*s %5s %-*s %5s ", (int)pidw, p->pid, (int)userw, ub, SZW,
-               a[0], SZW, a[1], SZW, a[2], SZW, a[3], adj, (int)classw,
-               (p->flags & MW_PROC_NO_ADJ) ? "?" : mw_adj_class_name(p->oom_score_adj), score);
+               a[0], SZW, a[1], SZW, a[2], SZW, a[3], adj, (int)classw, mw_proc_class_cell(p),
+               score);
         put_cgroup((p->flags & MW_PROC_NO_CGROUP) ? "?" : p->cgroup, cgw, wide);
         putchar(' ');
-        put_clean(p->cmdline, strlen(p->cmdline), wide ? 0 : cmdw);
+        mw_put_clean(p->cmdline, strlen(p->cmdline), wide ? 0 : cmdw);
         putchar('\n');
     }
     char t[4][40];
@@ -383,7 +345,7 @@ static void print_groups(const struct mw_top_view *v, size_t limit, bool wide)
             put_cgroup(g->name, namew, wide);
         else {
             size_t l = strlen(g->name);
-            put_clean(g->name, l, wide ? 0 : namew);
+            mw_put_clean(g->name, l, wide ? 0 : namew);
             for (; l < namew; l++)
                 putchar(' ');
         }

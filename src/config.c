@@ -192,6 +192,15 @@ static int cmp_level(const void *a, const void *b)
     return x->free_kb < y->free_kb ? -1 : x->free_kb > y->free_kb;
 }
 
+/* True when S[0..LEN) is one or more decimal digits and nothing else. */
+static bool all_digits(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return len > 0;
+}
+
 /* "18432:0,23040:100,27648:200,32256:250,36864:900,46080:950" */
 int mw_minfree_parse(const char *s, struct mw_minfree_level *out, int *n)
 {
@@ -213,11 +222,7 @@ int mw_minfree_parse(const char *s, struct mw_minfree_level *out, int *n)
         memcpy(num, p, len);
         num[len] = '\0';
         uint64_t kb;
-        bool plain = true;
-        for (size_t i = 0; i < len; i++)
-            if (!isdigit((unsigned char)num[i]))
-                plain = false;
-        if (plain) {
+        if (all_digits(num, len)) {
             const char *q = num;
             uint64_t pages;
             if (mw_scan_u64(&q, &pages) < 0 || pages > (UINT64_MAX >> 13))
@@ -289,12 +294,7 @@ static int parse_bool(const char *v, bool *out)
  * (500ms, 2s, 5m) is honoured. */
 static int parse_ms(const char *v, uint64_t *out)
 {
-    size_t len = strlen(v);
-    bool plain = len > 0;
-    for (size_t i = 0; i < len; i++)
-        if (!isdigit((unsigned char)v[i]))
-            plain = false;
-    if (plain) {
+    if (all_digits(v, strlen(v))) {
         const char *q = v;
         return mw_scan_u64(&q, out);
     }
@@ -487,19 +487,17 @@ static int set_value(struct mw_config *cfg, const struct key *k, const char *v, 
 int mw_config_parse_buf(struct mw_config *cfg, const char *buf, char *err, size_t errcap)
 {
     int line = 0;
-    const char *p = buf;
+    const char *c = buf, *p;
+    size_t len;
     char text[1024];
-    while (*p) {
+    while (mw_next_line(&c, &p, &len)) {
         line++;
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
         if (len >= sizeof(text)) {
             seterr(err, errcap, line, "line longer than %zu characters", sizeof(text) - 1);
             return -EINVAL;
         }
         memcpy(text, p, len);
         text[len] = '\0';
-        p = eol ? eol + 1 : p + len;
         /* trim */
         char *s = text;
         while (isspace((unsigned char)*s))

@@ -488,10 +488,28 @@ static void record_from(struct mw_kill_record *r, const struct mw_victim *v,
     r->scope = st->is_scope;
 }
 
+/* Says what was done: REC's one-line form into LINE (kept by the caller
+ * for the state file) and the log at PRIORITY, its JSON form appended to
+ * the history file when there is one. Static buffers: no allocation on the
+ * kill path. */
+static void report_kill(struct daemon *d, const struct mw_kill_record *rec, int priority,
+                        char *line, size_t cap)
+{
+    static char json[4096];
+    mw_kill_format_line(line, cap, rec);
+    dlog(priority, "%s", line);
+    if (d->history_fd >= 0) {
+        size_t n = mw_kill_format_json(json, sizeof(json), rec);
+        json[n++] = '\n';
+        ssize_t w = write(d->history_fd, json, n);
+        (void)w;
+    }
+}
+
 /* Returns true when a kill (or a dry-run choice) was made. */
 static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct mw_mem_state *st)
 {
-    static char line[2048], json[4096];
+    static char line[2048];
     if (sample(d, st) < 0)
         return false;
     st->events = events;
@@ -528,14 +546,7 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
         d->last_dry_ms = st->now_ms;
         rec.dry_run = true;
         rec.latency_ms = mw_now_ms() - event_ms;
-        mw_kill_format_line(line, sizeof(line), &rec);
-        dlog(LOG_NOTICE, "%s", line);
-        if (d->history_fd >= 0) {
-            size_t n = mw_kill_format_json(json, sizeof(json), &rec);
-            json[n++] = '\n';
-            ssize_t w = write(d->history_fd, json, n);
-            (void)w;
-        }
+        report_kill(d, &rec, LOG_NOTICE, line, sizeof(line));
         return true;
     }
     if (d->cfg.pre_kill_hook.n > 0) {
@@ -569,14 +580,7 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
         rec.freed_kb = (int64_t)after.available_kb - (int64_t)avail_before;
         *st = after;
     }
-    mw_kill_format_line(line, sizeof(line), &rec);
-    dlog(LOG_ERR, "%s", line);
-    if (d->history_fd >= 0) {
-        size_t n = mw_kill_format_json(json, sizeof(json), &rec);
-        json[n++] = '\n';
-        ssize_t w = write(d->history_fd, json, n);
-        (void)w;
-    }
+    report_kill(d, &rec, LOG_ERR, line, sizeof(line));
     d->state.kills++;
     d->state.last_kill_time = rec.time_s;
     size_t ll = strlen(line) < sizeof(d->state.last_kill) - 1 ? strlen(line)

@@ -280,10 +280,9 @@ static uint64_t free_cmd_unit(const char *line)
 
 static enum mw_log_format detect(const char *buf)
 {
-    unsigned seen = 0;
-    for (const char *p = buf; *p && seen < 500; seen++) {
-        const char *end = strchr(p, '\n');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
+    const char *c = buf, *p;
+    size_t len;
+    for (unsigned seen = 0; seen < 500 && mw_next_line(&c, &p, &len); seen++) {
         char line[512];
         snprintf(line, sizeof(line), "%.*s", (int)(len < 511 ? len : 511), p);
         const char *q = line;
@@ -296,7 +295,6 @@ static enum mw_log_format detect(const char *buf)
         const char *m = strstr(line, "Mem:");
         if (m && (m == q || (m > line && m[-1] == ' ')))
             return MW_LOG_FREE;
-        p = end ? end + 1 : p + len;
     }
     return MW_LOG_AUTO;
 }
@@ -375,13 +373,10 @@ int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log
     int avail_col = -1, free_col = -1; /* from the last header line */
     bool old_format = false;
     unsigned lineno = 0;
-    const char *p = buf;
-    while (*p && rc == 0) {
-        const char *end = strchr(p, '\n');
-        if (!end)
-            end = p + strlen(p);
+    const char *c = buf, *p;
+    size_t len;
+    while (rc == 0 && mw_next_line(&c, &p, &len)) {
         lineno++;
-        size_t len = (size_t)(end - p);
         char *line = malloc(len + 1);
         if (!line) {
             rc = -ENOMEM;
@@ -391,7 +386,6 @@ int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log
         line[len] = '\0';
         if (len && line[len - 1] == '\r')
             line[len - 1] = '\0';
-        p = *end ? end + 1 : end;
         if (is_blank(line, line + strlen(line))) {
             free(line);
             continue;

@@ -71,13 +71,12 @@ int mw_meminfo_parse_buf(struct mw_meminfo *out, const char *buf, int *bad_line)
     struct mw_meminfo mi;
     memset(&mi, 0, sizeof(mi));
     int line = 0;
-    const char *p = buf;
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        if (!eol)
-            eol = p + strlen(p);
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
+        const char *eol = p + len;
         line++;
-        const char *colon = memchr(p, ':', (size_t)(eol - p));
+        const char *colon = memchr(p, ':', len);
         if (colon) {
             int f = field_by_name(p, (size_t)(colon - p));
             if (f >= 0) {
@@ -92,7 +91,6 @@ int mw_meminfo_parse_buf(struct mw_meminfo *out, const char *buf, int *bad_line)
                 mi.have[f] = true;
             }
         }
-        p = *eol ? eol + 1 : eol;
     }
     if (!mi.have[MI_MEM_TOTAL] || mi.kb[MI_MEM_TOTAL] == 0)
         return -ENODATA;

@@ -101,7 +101,8 @@ void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg
                          const struct mw_meminfo *host, const struct mw_config *cfg,
                          uint64_t now_ms);
 
-/* Which watermark free memory is below (MW_WMARK_*). */
+/* The lowest zone watermark free memory is below: MW_WMARK_MIN, _LOW or
+ * _HIGH, else MW_WMARK_NONE (also when the watermarks are unknown). */
 int mw_state_wmark(const struct mw_mem_state *st);
 
 /* Starts thrashing bookkeeping with the configured limit. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "util.h"
 
 int mw_psi_trigger_format(char *buf, size_t cap, const char *kind, uint64_t stall_ms,
                           uint64_t window_ms)
@@ -32,9 +33,7 @@ static int psi_trigger(int root_fd, const char *path, const char *kind, uint64_t
 {
     char line[64];
     mw_psi_trigger_format(line, sizeof(line), kind, stall_ms, window_ms);
-    while (*path == '/')
-        path++;
-    int fd = openat(root_fd, path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    int fd = openat(root_fd, mw_rel(path), O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     /* The trigger line includes its NUL (the kernel's own example does). */
@@ -105,8 +104,7 @@ static int vmp_register(int control_fd, int level_fd, const char *level)
 static int setup_vmp(struct mw_pressure *p, int root_fd, int epfd, const char *dir)
 {
     char path[512];
-    while (*dir == '/')
-        dir++;
+    dir = mw_rel(dir);
     snprintf(path, sizeof(path), "%s/memory.pressure_level", dir);
     int level = openat(root_fd, path, O_RDONLY | O_CLOEXEC);
     if (level < 0)

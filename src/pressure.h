@@ -31,7 +31,9 @@ struct mw_pressure {
     char desc[192]; /* "psi trigger /proc/pressure/memory some 70ms/1000ms ..." */
 };
 
-/* The PSI trigger line the kernel expects: "some 70000 1000000" (us). */
+/* Writes the PSI trigger line the kernel expects, "some 70000 1000000"
+ * (KIND, then stall and window in microseconds), into BUF. Returns its
+ * length, or -ENAMETOOLONG when CAP is too small. */
 int mw_psi_trigger_format(char *buf, size_t cap, const char *kind, uint64_t stall_ms,
                           uint64_t window_ms);
 

@@ -274,23 +274,13 @@ int mw_adj_class_parse(const char *s, int *adj)
 
 int mw_pid_iter_open(struct mw_pid_iter *it, const struct mw_root *root)
 {
-    int fd = openat(root->fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    it->dir = d;
-    return 0;
+    return mw_opendir_at(root->fd, "proc", 0, &it->dir);
 }
 
 int mw_pid_iter_next(struct mw_pid_iter *it, int *pid)
 {
     struct dirent *de;
-    while ((de = readdir((DIR *)it->dir)) != NULL) {
+    while ((de = readdir(it->dir)) != NULL) {
         const char *p = de->d_name;
         uint64_t v;
         if (mw_scan_u64(&p, &v) == 0 && *p == '\0' && v > 0 && v <= INT32_MAX) {
@@ -304,7 +294,7 @@ int mw_pid_iter_next(struct mw_pid_iter *it, int *pid)
 void mw_pid_iter_close(struct mw_pid_iter *it)
 {
     if (it->dir)
-        closedir((DIR *)it->dir);
+        closedir(it->dir);
     it->dir = NULL;
 }
 

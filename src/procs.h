@@ -114,10 +114,12 @@ int mw_proc_adj_apply(const struct mw_root *root, struct mw_adj_change *ch, size
  * threads and zombies, whose cmdline is empty. */
 size_t mw_proc_cmdline_join(char *buf, size_t len);
 
-/* Iterates the numeric entries of ROOT/proc. Call mw_pid_iter_next until it
- * returns 0 (end) or < 0 (-errno). */
+/* Iterates the numeric entries of ROOT/proc (PIDs 1..INT32_MAX, in
+ * directory order). mw_pid_iter_open returns 0 or -errno; then call
+ * mw_pid_iter_next, which returns 1 with *pid set, or 0 at the end; then
+ * mw_pid_iter_close (safe after a failed open only if IT was zeroed). */
 struct mw_pid_iter {
-    void *dir; /* DIR * */
+    DIR *dir;
 };
 int mw_pid_iter_open(struct mw_pid_iter *it, const struct mw_root *root);
 int mw_pid_iter_next(struct mw_pid_iter *it, int *pid); /* 1 = got one */

@@ -110,58 +110,13 @@ static long pt_read(struct mw_proctable *t, int dirfd, const char *name, size_t 
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return -errno;
-    size_t n = 0;
-    long rc;
-    if (cut)
-        *cut = false;
-    for (;;) {
-        if (n + 1 >= t->scratch_cap) {
-            if (n >= max) {
-                if (cut)
-                    *cut = true;
-                break;
-            }
-            size_t ncap = t->scratch_cap * 2;
-            char *nb = realloc(t->scratch, ncap);
-            if (!nb) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            t->scratch = nb;
-            t->scratch_cap = ncap;
-        }
-        size_t want = t->scratch_cap - n - 1;
-        if (want > max - n)
-            want = max - n;
-        if (want == 0) {
-            if (cut) {
-                char c;
-                *cut = read(fd, &c, 1) > 0;
-            }
-            break;
-        }
-        ssize_t r = read(fd, t->scratch + n, want);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = -errno;
-            goto out;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        /* For the small per-process files (stat, status, statm,
-         * smaps_rollup, oom_*, cgroup: one seq_file record, or cmdline,
-         * which fills the buffer) a short read is the end; this saves a
-         * second read per file, a sixth of top's syscalls. Multi-record
-         * files (smaps, cgroup.procs, mountinfo) return about a page per
-         * read, so they are read to EOF: their MAX is above PT_SMALL_MAX. */
-        if ((size_t)r < want && max <= PT_SMALL_MAX)
-            break;
-    }
-    t->scratch[n] = '\0';
-    rc = (long)n;
-out:
+    /* For the small per-process files (stat, status, statm, smaps_rollup,
+     * oom_*, cgroup: one seq_file record, or cmdline, which fills the
+     * buffer) a short read is the end; this saves a second read per file, a
+     * sixth of top's syscalls. Multi-record files (smaps, cgroup.procs,
+     * mountinfo) return about a page per read, so they are read to EOF:
+     * their MAX is above PT_SMALL_MAX. */
+    long rc = mw_read_fd(fd, &t->scratch, &t->scratch_cap, max, max <= PT_SMALL_MAX, cut);
     close(fd);
     return rc;
 }
@@ -307,13 +262,9 @@ static int pt_cg_walk(struct mw_proctable *t, int dfd, char *path, size_t len, i
     }
     if (depth >= PT_CG_MAX_DEPTH)
         return 0;
-    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
+    DIR *d;
+    if (mw_opendir_at(dfd, ".", 0, &d) < 0)
         return 0;
-    }
     int rc = 0;
     struct dirent *de;
     while (rc == 0 && (de = readdir(d)) != NULL) {
@@ -347,10 +298,9 @@ static int pt_cg_mount(const char *buf, char *out, size_t cap)
 {
     bool have_v2 = false;
     char v2[4096];
-    const char *p = buf;
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
         char line[4096 + 512];
         if (len < sizeof(line)) {
             memcpy(line, p, len);
@@ -378,9 +328,6 @@ static int pt_cg_mount(const char *buf, char *out, size_t cap)
                 }
             }
         }
-        if (!eol)
-            break;
-        p = eol + 1;
     }
     if (have_v2) {
         snprintf(out, cap, "%s", v2);
@@ -546,15 +493,10 @@ int mw_proctable_scan(struct mw_proctable *t)
 {
     /* A second descriptor of the same directory: closedir closes it, and
      * proc_fd stays open for the per-process openat calls. */
-    int fd = openat(t->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct mw_pid_iter it = {.dir = fdopendir(fd)};
-    if (!it.dir) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
+    struct mw_pid_iter it;
+    int e = mw_opendir_at(t->proc_fd, ".", 0, &it.dir);
+    if (e < 0)
+        return e;
     if ((t->what & MW_PT_CGROUP) && t->live && t->root_fd >= 0 && !t->cgidx_n)
         pt_cg_index(t);
     int added = 0, pid, rc;

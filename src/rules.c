@@ -35,14 +35,14 @@ int mw_rules_parse_buf(struct mw_rules *out, const char *buf, int *bad_line, cha
     struct mw_rule *v = NULL;
     size_t n = 0, vcap = 0;
     int line = 0, rc = 0;
-    const char *p = buf;
-    while (*p) {
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
         line++;
-        const char *eol = strchr(p, '\n');
-        const char *end = eol ? eol : p + strlen(p);
+        const char *end = p + len;
         const char *s = trim(p, &end);
         if (s == end || *s == '#')
-            goto next;
+            continue;
         /* The separator: the rightmost "->" or "=". */
         const char *sep = NULL;
         size_t seplen = 0;
@@ -123,10 +123,6 @@ int mw_rules_parse_buf(struct mw_rules *out, const char *buf, int *bad_line, cha
         r->adj = adj;
         r->line = line;
         n++;
-    next:
-        if (!eol)
-            break;
-        p = eol + 1;
     }
     out->v = v;
     out->n = n;

@@ -298,6 +298,23 @@ uint64_t mw_sample_slab(const struct mw_sample *s, size_t idx)
     return idx < s->nslab ? s->slab_bytes[idx] : 0;
 }
 
+void mw_sample_slab_set(const struct mw_record *rec, const struct mw_sample *s,
+                        struct mw_slab_set *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->c = calloc(s->nslab ? s->nslab : 1, sizeof(*out->c));
+    if (!out->c)
+        return;
+    for (size_t i = 0; i < s->nslab; i++) {
+        if (!s->slab_bytes[i])
+            continue;
+        struct mw_slab_cache *c = &out->c[out->n++];
+        snprintf(c->name, sizeof(c->name), "%s", rec->slab_names[i]);
+        c->size_bytes = s->slab_bytes[i];
+        c->reclaimable = -1;
+    }
+}
+
 /* A tiny reader for the flat JSON objects mw_sample_write_json writes:
  * string keys; values are numbers, strings or (for "slab_caches") an
  * object of numbers. Anything else makes the line "not a sample". */
@@ -522,10 +539,9 @@ bad:
 
 int mw_record_parse_buf(struct mw_record *rec, const char *buf)
 {
-    const char *p = buf;
-    while (*p) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
         size_t l = len;
         while (l && (p[l - 1] == '\r' || p[l - 1] == ' '))
             l--;
@@ -541,9 +557,6 @@ int mw_record_parse_buf(struct mw_record *rec, const char *buf)
             if (rc < 0)
                 rec->bad_lines++;
         }
-        p += len;
-        if (*p)
-            p++;
     }
     return 0;
 }

@@ -95,6 +95,13 @@ long mw_record_slab_index(const struct mw_record *rec, const char *name);
 /* Bytes of cache index IDX in S (0 when not recorded). */
 uint64_t mw_sample_slab(const struct mw_sample *s, size_t idx);
 
+/* The slab caches of sample S (of REC, which holds their names) as a slab
+ * set for mw_slab_diff: caches at 0 bytes are left out, "reclaimable" is
+ * unknown (-1). OUT is overwritten; out->c is NULL when out of memory.
+ * Free with mw_slab_set_free. */
+void mw_sample_slab_set(const struct mw_record *rec, const struct mw_sample *s,
+                        struct mw_slab_set *out);
+
 void mw_record_free(struct mw_record *rec);
 
 #endif

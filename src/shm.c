@@ -39,19 +39,16 @@ int mw_sysv_shm_parse_buf(struct mw_sysv_seg **out, size_t *n, unsigned *bad, co
     struct mw_sysv_seg *v = NULL;
     size_t k = 0, cap = 0;
     unsigned nbad = 0;
-    p = strchr(p, '\n');
-    while (p && *p) {
-        p++;
-        const char *end = strchr(p, '\n');
-        if (!end)
-            end = p + strlen(p);
+    const char *cur = p;
+    size_t len;
+    mw_next_line(&cur, &p, &len); /* the header line */
+    while (mw_next_line(&cur, &p, &len)) {
+        const char *end = p + len;
         const char *q = p;
         while (q < end && *q == ' ')
             q++;
-        if (q == end) {
-            p = *end ? end : NULL;
+        if (q == end)
             continue;
-        }
         long long f[16];
         int nf = 0;
         const char *r = p;
@@ -94,7 +91,6 @@ int mw_sysv_shm_parse_buf(struct mw_sysv_seg **out, size_t *n, unsigned *bad, co
                 s->have_rss = true;
             }
         }
-        p = *end ? end : NULL;
     }
     *out = v;
     *n = k;
@@ -135,14 +131,10 @@ static int add_file(struct mw_shm_report *r, size_t *cap, const char *path, cons
 /* Lists regular files of /dev/shm and of its direct subdirectories. */
 static int walk_devshm(const struct mw_root *root, struct mw_shm_report *r)
 {
-    int dfd = openat(root->fd, "dev/shm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
+    DIR *d;
+    if (mw_opendir_at(root->fd, "dev/shm", 0, &d) < 0)
         return 0;
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return 0;
-    }
+    int dfd = dirfd(d);
     r->have_devshm = true;
     size_t cap = 0;
     int rc = 0;
@@ -158,13 +150,10 @@ static int walk_devshm(const struct mw_root *root, struct mw_shm_report *r)
         if (S_ISREG(st.st_mode)) {
             rc = add_file(r, &cap, path, &st);
         } else if (S_ISDIR(st.st_mode)) {
-            int sfd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-            DIR *sd = sfd >= 0 ? fdopendir(sfd) : NULL;
-            if (!sd) {
-                if (sfd >= 0)
-                    close(sfd);
+            DIR *sd;
+            if (mw_opendir_at(dfd, de->d_name, O_NOFOLLOW, &sd) < 0)
                 continue;
-            }
+            int sfd = dirfd(sd);
             struct dirent *se;
             while (rc == 0 && (se = readdir(sd))) {
                 struct stat sst;
@@ -201,11 +190,9 @@ static void find_users(const struct mw_root *root, struct mw_shm_report *r)
         memset(seen, 0, r->nfile * sizeof(*seen));
         char path[64];
         snprintf(path, sizeof(path), "proc/%d/fd", pid);
-        int fdd = openat(root->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = fdd >= 0 ? fdopendir(fdd) : NULL;
-        if (!d && fdd >= 0)
-            close(fdd);
-        if (d) {
+        DIR *d;
+        if (mw_opendir_at(root->fd, path, 0, &d) == 0) {
+            int fdd = dirfd(d);
             struct dirent *de;
             while ((de = readdir(d))) {
                 char tgt[300];

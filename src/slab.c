@@ -85,12 +85,11 @@ int mw_slab_parse_buf(struct mw_slab_set *out, const char *buf, uint64_t page_si
         return -ENOTSUP;
     if (!page_size)
         page_size = 4096;
-    const char *p = strchr(buf, '\n');
-    while (p && *p) {
-        p++;
-        const char *end = strchr(p, '\n');
-        if (!end)
-            end = p + strlen(p);
+    const char *cur = buf, *p;
+    size_t len;
+    mw_next_line(&cur, &p, &len); /* the version line */
+    while (mw_next_line(&cur, &p, &len)) {
+        const char *end = p + len;
         if (end > p && *p != '#') {
             struct mw_slab_cache c;
             if (parse_line(&c, p, end, page_size) == 0) {
@@ -102,7 +101,6 @@ int mw_slab_parse_buf(struct mw_slab_set *out, const char *buf, uint64_t page_si
                 s.bad_lines++;
             }
         }
-        p = *end ? end : NULL;
     }
     s.source = MW_SLAB_SLABINFO;
     *out = s;
@@ -130,19 +128,15 @@ static int cmp_str(const void *a, const void *b)
 
 int mw_slab_read_sysfs(const struct mw_root *root, struct mw_slab_set *out, uint64_t page_size)
 {
-    int dfd = openat(root->fd, "sys/kernel/slab", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
-    DIR *d = fdopendir(dfd);
-    if (!d) {
-        int e = -errno;
-        close(dfd);
-        return e;
-    }
+    DIR *d;
+    int rc = mw_opendir_at(root->fd, "sys/kernel/slab", 0, &d);
+    if (rc < 0)
+        return rc;
+    int dfd = dirfd(d);
     struct mw_slab_set s = {0};
     size_t cap = 0, nn = 0, ncap = 0;
     char **names = NULL, **targets = NULL;
-    int rc = 0, last_err = 0;
+    int last_err = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.' || de->d_name[0] == ':')

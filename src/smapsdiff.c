@@ -106,11 +106,10 @@ int mw_regions_parse_buf(struct mw_regions *out, const char *buf)
     memset(&r, 0, sizeof(r));
     size_t cap = 0;
     long cur = -1;
-    const char *p = buf;
-    while (*p) {
-        const char *end = strchr(p, '\n');
-        if (!end)
-            end = p + strlen(p);
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
+        const char *end = p + len;
         uint64_t size;
         int shared;
         char path[256];
@@ -157,7 +156,6 @@ int mw_regions_parse_buf(struct mw_regions *out, const char *buf)
                     r.class_swap[r.r[cur].cls] += kb * 1024;
             }
         }
-        p = *end ? end + 1 : end;
     }
     if (r.n == 0) {
         free(r.r);

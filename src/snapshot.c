@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "procs.h"
 
 const char *const mw_snapshot_system_files[] = {
     "proc/meminfo",
@@ -135,14 +136,9 @@ static int copy_one(const struct mw_root *src, int dir_fd, const char *path,
 
 static int copy_zram(const struct mw_root *src, int dir_fd, struct mw_snapshot_result *res)
 {
-    int fd = openat(src->fd, "sys/block", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    DIR *d;
+    if (mw_opendir_at(src->fd, "sys/block", 0, &d) < 0)
         return 0;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return 0;
-    }
     int rc = 0;
     struct dirent *de;
     while (rc >= 0 && (de = readdir(d)) != NULL) {
@@ -161,39 +157,29 @@ static int copy_zram(const struct mw_root *src, int dir_fd, struct mw_snapshot_r
 static int copy_processes(const struct mw_root *src, int dir_fd, bool smaps,
                           struct mw_snapshot_result *res)
 {
-    int fd = openat(src->fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    struct mw_pid_iter it;
+    if (mw_pid_iter_open(&it, src) < 0)
         return 0;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return 0;
-    }
-    int rc = 0;
-    struct dirent *de;
-    while (rc >= 0 && (de = readdir(d)) != NULL) {
-        const char *p = de->d_name;
-        uint64_t pid;
-        if (mw_scan_u64(&p, &pid) < 0 || *p)
-            continue;
+    int rc = 0, pid;
+    while (rc >= 0 && mw_pid_iter_next(&it, &pid) == 1) {
         char path[64];
         /* A process that exits while we copy loses its stat first or last;
          * keep it only when stat was read. */
-        snprintf(path, sizeof(path), "proc/%" PRIu64 "/stat", pid);
+        snprintf(path, sizeof(path), "proc/%d/stat", pid);
         rc = copy_one(src, dir_fd, path, res);
         if (rc <= 0)
             continue;
         res->processes++;
         for (int i = 1; proc_files[i] && rc >= 0; i++) {
-            snprintf(path, sizeof(path), "proc/%" PRIu64 "/%s", pid, proc_files[i]);
+            snprintf(path, sizeof(path), "proc/%d/%s", pid, proc_files[i]);
             rc = copy_one(src, dir_fd, path, res);
         }
         if (smaps && rc >= 0) {
-            snprintf(path, sizeof(path), "proc/%" PRIu64 "/smaps", pid);
+            snprintf(path, sizeof(path), "proc/%d/smaps", pid);
             rc = copy_one(src, dir_fd, path, res);
         }
     }
-    closedir(d);
+    mw_pid_iter_close(&it);
     return rc < 0 ? rc : 0;
 }
 

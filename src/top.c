@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "procs.h"
+#include "procview.h"
 
 int mw_top_sort_parse(const char *s, enum mw_top_sort *out)
 {
@@ -70,8 +71,7 @@ static int cmp_rows(const void *a, const void *b)
     const struct mw_proc *x = *(const struct mw_proc *const *)a;
     const struct mw_proc *y = *(const struct mw_proc *const *)b;
     if (sort_key == MW_TOP_SORT_ADJ) {
-        int ax = (x->flags & MW_PROC_NO_ADJ) ? -1001 : x->oom_score_adj;
-        int ay = (y->flags & MW_PROC_NO_ADJ) ? -1001 : y->oom_score_adj;
+        int ax = mw_proc_adj_key(x), ay = mw_proc_adj_key(y);
         if (ax != ay)
             return ax > ay ? -1 : 1;
         if (x->pss_bytes != y->pss_bytes)
@@ -157,8 +157,7 @@ static void group_key(const struct mw_proc *p, enum mw_top_by by, char *buf, siz
         snprintf(buf, cap, "%s", (p->flags & MW_PROC_NO_CGROUP) ? "?" : p->cgroup);
         break;
     default:
-        snprintf(buf, cap, "%s",
-                 (p->flags & MW_PROC_NO_ADJ) ? "?" : mw_adj_class_name(p->oom_score_adj));
+        snprintf(buf, cap, "%s", mw_proc_class_cell(p));
     }
 }
 

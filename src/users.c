@@ -21,10 +21,9 @@ int mw_users_parse_buf(struct mw_users *out, const char *buf)
 {
     struct mw_user *v = NULL;
     size_t n = 0, cap = 0;
-    const char *p = buf;
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
         const char *c1 = memchr(p, ':', len);
         const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - p)) : NULL;
         size_t nlen = c1 ? (size_t)(c1 - p) : 0;
@@ -48,9 +47,6 @@ int mw_users_parse_buf(struct mw_users *out, const char *buf)
                 n++;
             }
         }
-        if (!eol)
-            break;
-        p = eol + 1;
     }
     /* A stable order keeps the first line for a uid listed twice. */
     for (size_t i = 1; i < n; i++) {

@@ -47,52 +47,87 @@ const char *mw_rel(const char *path)
     return *path ? path : ".";
 }
 
+long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, bool *cut)
+{
+    size_t n = 0;
+    if (cut)
+        *cut = false;
+    for (;;) {
+        if (n + 1 >= *cap) {
+            if (*cap && n >= max) {
+                if (cut)
+                    *cut = true;
+                break;
+            }
+            size_t ncap = *cap ? *cap * 2 : 4096;
+            char *nb = realloc(*buf, ncap);
+            if (!nb)
+                return -ENOMEM;
+            *buf = nb;
+            *cap = ncap;
+        }
+        size_t want = *cap - n - 1;
+        if (want > max - n)
+            want = max - n;
+        if (want == 0) {
+            if (cut) {
+                char c;
+                *cut = read(fd, &c, 1) > 0;
+            }
+            break;
+        }
+        ssize_t r = read(fd, *buf + n, want);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if ((size_t)r < want && short_is_eof)
+            break;
+    }
+    (*buf)[n] = '\0';
+    return (long)n;
+}
+
 int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len)
 {
     int fd = openat(root->fd, mw_rel(path), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    int rc = 0;
-    if (!b) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    for (;;) {
-        if (n + 1 >= cap) {
-            if (cap >= MW_READ_MAX) {
-                rc = -EFBIG;
-                goto out;
-            }
-            char *nb = realloc(b, cap * 2);
-            if (!nb) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            b = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, b + n, cap - n - 1);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = -errno;
-            goto out;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    b[n] = '\0';
-    *buf = b;
-    b = NULL;
-    if (len)
-        *len = n;
-out:
-    free(b);
+    char *b = NULL;
+    size_t cap = 0;
+    bool cut;
+    /* The buffer stops at MW_READ_MAX bytes, the content one short. */
+    long n = mw_read_fd(fd, &b, &cap, MW_READ_MAX - 1, false, &cut);
     close(fd);
-    return rc;
+    if (n >= 0 && cut)
+        n = -EFBIG;
+    if (n < 0) {
+        free(b);
+        return (int)n;
+    }
+    *buf = b;
+    if (len)
+        *len = (size_t)n;
+    return 0;
+}
+
+int mw_opendir_at(int dirfd, const char *path, int flags, DIR **out)
+{
+    int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+    if (fd < 0)
+        return -errno;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    *out = d;
+    return 0;
 }
 
 long mw_pread_all(int fd, char *buf, size_t cap)
@@ -115,6 +150,19 @@ long mw_pread_all(int fd, char *buf, size_t cap)
     }
     buf[n] = '\0';
     return (long)n;
+}
+
+bool mw_next_line(const char **cursor, const char **line, size_t *len)
+{
+    const char *p = *cursor;
+    if (!*p)
+        return false;
+    const char *eol = strchr(p, '\n');
+    size_t n = eol ? (size_t)(eol - p) : strlen(p);
+    *line = p;
+    *len = n;
+    *cursor = eol ? eol + 1 : p + n;
+    return true;
 }
 
 int mw_scan_u64(const char **p, uint64_t *out)
@@ -183,56 +231,52 @@ static int split_number(const char *s, double *num, const char **suffix)
     return 0;
 }
 
-int mw_parse_size(const char *s, uint64_t *bytes)
+struct unit {
+    const char *name;
+    double mult;
+};
+
+/* S as a number with a suffix of UNITS (matched in any case when CASEFOLD)
+ * times that unit's multiplier, rounded. Results at or above LIMIT give
+ * -ERANGE, an unknown suffix -EINVAL. */
+static int parse_scaled(const char *s, const struct unit *units, size_t n, bool casefold,
+                        double limit, uint64_t *out)
 {
-    static const struct {
-        const char *name;
-        unsigned shift;
-    } units[] = {
-        {"", 0},     {"b", 0},  {"k", 10},  {"kb", 10},  {"kib", 10}, {"m", 20},  {"mb", 20},
-        {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40},   {"tb", 40}, {"tib", 40},
-    };
     double v;
     const char *suf;
     int rc = split_number(s, &v, &suf);
     if (rc < 0)
         return rc;
-    for (size_t i = 0; i < MW_ARRAY_SIZE(units); i++) {
-        if (strcasecmp(suf, units[i].name) == 0) {
-            double r = v * (double)(1ull << units[i].shift);
-            if (r >= 18446744073709551615.0)
+    for (size_t i = 0; i < n; i++) {
+        if ((casefold ? strcasecmp(suf, units[i].name) : strcmp(suf, units[i].name)) == 0) {
+            double r = v * units[i].mult;
+            if (r >= limit)
                 return -ERANGE;
-            *bytes = (uint64_t)(r + 0.5);
+            *out = (uint64_t)(r + 0.5);
             return 0;
         }
     }
     return -EINVAL;
 }
 
+int mw_parse_size(const char *s, uint64_t *bytes)
+{
+    /* binary multiples: 0x1p10 is 2^10 */
+    static const struct unit units[] = {
+        {"", 1},         {"b", 1},       {"k", 0x1p10},   {"kb", 0x1p10},  {"kib", 0x1p10},
+        {"m", 0x1p20},   {"mb", 0x1p20}, {"mib", 0x1p20}, {"g", 0x1p30},   {"gb", 0x1p30},
+        {"gib", 0x1p30}, {"t", 0x1p40},  {"tb", 0x1p40},  {"tib", 0x1p40},
+    };
+    return parse_scaled(s, units, MW_ARRAY_SIZE(units), true, 18446744073709551615.0, bytes);
+}
+
 int mw_parse_duration_ms(const char *s, uint64_t *ms)
 {
-    static const struct {
-        const char *name;
-        double ms;
-    } units[] = {
+    static const struct unit units[] = {
         {"", 1000},   {"ms", 1},      {"s", 1000},    {"sec", 1000},
         {"m", 60000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000},
     };
-    double v;
-    const char *suf;
-    int rc = split_number(s, &v, &suf);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < MW_ARRAY_SIZE(units); i++) {
-        if (strcmp(suf, units[i].name) == 0) {
-            double r = v * units[i].ms;
-            if (r >= 1.8e19)
-                return -ERANGE;
-            *ms = (uint64_t)(r + 0.5);
-            return 0;
-        }
-    }
-    return -EINVAL;
+    return parse_scaled(s, units, MW_ARRAY_SIZE(units), false, 1.8e19, ms);
 }
 
 char *mw_fmt_size(char *buf, size_t cap, uint64_t bytes)

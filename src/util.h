@@ -1,8 +1,10 @@
 /* util: the explicit root every path is read through, whole-file reads,
- * and the one vocabulary of sizes and durations shared by every command. */
+ * stepping through lines and directories, and the one vocabulary of sizes
+ * and durations shared by every command. */
 #ifndef MW_UTIL_H
 #define MW_UTIL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,10 +31,29 @@ bool mw_root_is_live(const struct mw_root *root);
 /* Strips leading slashes so an absolute path resolves under the root. */
 const char *mw_rel(const char *path);
 
+/* Reads FD from its current offset into *buf (capacity *cap), NUL
+ * terminated: the one read loop of mw_read_file and the process table.
+ * *buf grows by doubling with realloc (it may start NULL with *cap 0, and
+ * a buffer kept between calls makes repeated reads allocation-free). Reads
+ * at most MAX bytes of content; *cut (may be NULL) is set when the read
+ * stopped at MAX (the file may have had more; when *buf is not full, one
+ * more byte is read to tell). SHORT_IS_EOF stops at the first short read,
+ * which saves a syscall on files the kernel produces in one record.
+ * Returns the byte count or -errno (-ENOMEM); *buf and *cap stay valid for
+ * the caller to free also on failure. */
+long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, bool *cut);
+
 /* Reads the whole file at PATH under ROOT into a NUL-terminated buffer the
  * caller frees. *len (may be NULL) gets the byte count. Returns 0 or -errno
  * (-EFBIG past 64 MiB); *buf is untouched on failure. */
 int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len);
+
+/* Opens the directory PATH under DIRFD (a root's fd, or any directory;
+ * "." gives a new stream of DIRFD itself, with its own read position) for
+ * readdir. FLAGS adds open flags (e.g. O_NOFOLLOW). *out gets a stream the
+ * caller closes with closedir, which closes its descriptor; dirfd(*out)
+ * serves openat/fstatat meanwhile. Returns 0 or -errno (*out untouched). */
+int mw_opendir_at(int dirfd, const char *path, int flags, DIR **out);
 
 /* Reads an open descriptor from offset 0 into BUF (capacity CAP, NUL
  * terminated, no allocation: safe on the daemon's kill path).
@@ -57,6 +78,15 @@ char *mw_fmt_size(char *buf, size_t cap, uint64_t bytes);
 
 /* Same for a signed change: "+38.0 MiB", "-1.2 GiB", "0 B". */
 char *mw_fmt_size_delta(char *buf, size_t cap, int64_t bytes);
+
+/* Steps through the lines of a NUL-terminated buffer: sets *line to the
+ * line at *cursor and *len to its length without the '\n', and moves
+ * *cursor past the '\n' (the last line need not have one). Returns false,
+ * outputs untouched, when *cursor is at the end; an empty buffer has no
+ * lines, "a\n\nb" has three. The one line loop of the text parsers:
+ *   const char *c = buf, *l;  size_t n;
+ *   while (mw_next_line(&c, &l, &n)) ...                                  */
+bool mw_next_line(const char **cursor, const char **line, size_t *len);
 
 /* Parses an unsigned decimal at *p, skipping leading blanks, advancing *p.
  * Returns 0 or -EINVAL (no digits) / -ERANGE. */

@@ -47,13 +47,12 @@ int mw_vmstat_parse_buf(struct mw_vmstat *out, const char *buf, int *bad_line)
     struct mw_vmstat v;
     memset(&v, 0, sizeof(v));
     int line = 0, known = 0;
-    const char *p = buf;
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        if (!eol)
-            eol = p + strlen(p);
+    const char *c = buf, *p;
+    size_t llen;
+    while (mw_next_line(&c, &p, &llen)) {
+        const char *eol = p + llen;
         line++;
-        const char *sp = memchr(p, ' ', (size_t)(eol - p));
+        const char *sp = memchr(p, ' ', llen);
         if (sp) {
             size_t len = (size_t)(sp - p);
             for (size_t i = 0; i < MW_ARRAY_SIZE(counters); i++) {
@@ -75,7 +74,6 @@ int mw_vmstat_parse_buf(struct mw_vmstat *out, const char *buf, int *bad_line)
                 break;
             }
         }
-        p = *eol ? eol + 1 : eol;
     }
     if (!known)
         return -ENODATA;

@@ -27,11 +27,10 @@ int mw_zoneinfo_parse_buf(struct mw_zoneinfo *out, const char *buf, int *bad_lin
         return -ENOMEM;
     struct mw_zone *z = NULL;
     int line = 0, rc = 0;
-    const char *p = buf;
-    while (*p) {
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
         line++;
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
         int err = 0;
         uint64_t v;
         if (strncmp(p, "Node ", 5) == 0) {
@@ -91,9 +90,6 @@ int mw_zoneinfo_parse_buf(struct mw_zoneinfo *out, const char *buf, int *bad_lin
                 goto bad;
             }
         }
-        if (!eol)
-            break;
-        p = eol + 1;
     }
     if (zi->nr_zones == 0) {
         rc = -ENODATA;

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,15 +54,10 @@ static int cmp_dev(const void *a, const void *b)
 
 int mw_zram_read(const struct mw_root *root, struct mw_zram *out)
 {
-    int fd = openat(root->fd, "sys/block", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
+    DIR *d;
+    int rc = mw_opendir_at(root->fd, "sys/block", 0, &d);
+    if (rc < 0)
+        return rc;
     struct mw_zram z;
     memset(&z, 0, sizeof(z));
     struct dirent *de;

@@ -8,14 +8,9 @@ G=tests/golden/analyze
 L=tests/fixtures/logs
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-UPDATE=${MW_UPDATE_GOLDEN:-0}
-
 golden() { # NAME EXPECTED_RC ARGS...
     n=$1 want=$2; shift 2
-    "$MW_BIN" analyze "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
-    [ "$UPDATE" = 1 ] && cp "$tmp/out" "$G/$n.out"
-    if [ "$rc" = "$want" ] && cmp -s "$tmp/out" "$G/$n.out"; then ok "analyze_$n"; else
-        fail "analyze_$n" "rc=$rc want $want" "$(diff "$G/$n.out" "$tmp/out" | head -20)" "$(cat "$tmp/err")"; fi
+    golden_run "analyze_$n" "$G/$n.out" "$want" "$MW_BIN" analyze "$@"
 }
 golden luat_decline 3 $L/luat-decline.log
 golden luat_toobig 3 $L/luat-toobig.log

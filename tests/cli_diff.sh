@@ -8,13 +8,9 @@ G=tests/golden/diff
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 A=tests/fixtures/diff-a B=tests/fixtures/diff-b
-UPDATE=${MW_UPDATE_GOLDEN:-0}
 golden() { # NAME EXPECTED_RC ARGS...
     n=$1 want=$2; shift 2
-    "$MW_BIN" diff "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
-    [ "$UPDATE" = 1 ] && cp "$tmp/out" "$G/$n.out"
-    if [ "$rc" = "$want" ] && cmp -s "$tmp/out" "$G/$n.out"; then ok "diff_$n"; else
-        fail "diff_$n" "rc=$rc want $want" "$(diff "$G/$n.out" "$tmp/out" | head -20)" "$(cat "$tmp/err")"; fi
+    golden_run "diff_$n" "$G/$n.out" "$want" "$MW_BIN" diff "$@"
 }
 golden text 0 $A $B
 golden json 0 $A $B --json

@@ -6,12 +6,7 @@ G=tests/golden
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-golden() { # NAME GOLDEN EXPECTED_RC CMD...
-    n=$1 g=$2 want=$3; shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
-    if [ "$rc" = "$want" ] && cmp -s "$tmp/out" "$g"; then ok "$n"; else
-        fail "$n" "rc=$rc want $want" "$(diff "$g" "$tmp/out" | head -20)"; fi
-}
+golden() { golden_run "$@"; } # NAME GOLDEN EXPECTED_RC CMD...
 golden leak_from_record_text "$G/leak-from-visioncore.txt" 3 \
     "$MW_BIN" leak --from tests/fixtures/records/visioncore-2h.jsonl
 golden leak_from_record_json "$G/leak-from-visioncore.json" 3 \

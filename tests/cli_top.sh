@@ -12,17 +12,7 @@ trap 'rm -rf "$T"' EXIT INT TERM
 # tests/golden/NAME (COLUMNS must not matter when stdout is not a tty).
 golden() {
     name=$1; shift
-    COLUMNS=40 "$MW_BIN" --root "$ROOT" "$@" >"$T/out" 2>"$T/err"; st=$?
-    if [ -n "${MW_UPDATE_GOLDEN:-}" ]; then
-        cp "$T/out" "$G/$name"
-    fi
-    if [ "$st" -ne 0 ]; then
-        fail "golden $name" "exit status $st: $(cat "$T/err")"
-    elif cmp -s "$T/out" "$G/$name"; then
-        ok "golden $name"
-    else
-        fail "golden $name" "$(diff "$G/$name" "$T/out" | head -20)"
-    fi
+    golden_run "golden $name" "$G/$name" 0 env COLUMNS=40 "$MW_BIN" --root "$ROOT" "$@"
 }
 
 golden top-procs-hostile.txt top

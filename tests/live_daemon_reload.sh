@@ -8,7 +8,7 @@ T=daemon_reload
 [ -r /proc/pressure/memory ] || { skip $T "no PSI"; exit 0; }
 TMP=$(mktemp -d)
 pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$TMP"; }
+cleanup() { stop_pids $pid; rm -rf "$TMP"; }
 trap cleanup EXIT
 printf '[killer]\nkill_timeout_ms = 100\n' >"$TMP/c.conf"
 "$MW_BIN" daemon --foreground --dry-run --config "$TMP/c.conf" \

@@ -30,8 +30,7 @@ TMP=$(mktemp -d)
 PIDS=""
 ZRAM_ON=0
 cleanup() {
-    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-    for p in $PIDS; do wait "$p" 2>/dev/null; done
+    stop_pids -9 $PIDS
     if [ -d "$CG/grp" ]; then
         i=0
         while [ -s "$CG/grp/cgroup.procs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -115,8 +114,8 @@ leg() {
         fi
         echo "$name: ${line#<?>}" >&2
     fi
-    kill "$mw_pid" 2>/dev/null; wait "$mw_pid" 2>/dev/null
-    kill "$touch_pid" 2>/dev/null; wait "$touch_pid" 2>/dev/null
+    stop_pids "$mw_pid"
+    stop_pids "$touch_pid"
     echo "$name: protected process $(cat "$st"), hog reached $(tail -1 "$TMP/$name.hog") MiB," \
         "memcg oom_kill $before -> $(oom_kills)" >&2
     # let the cgroup drain before the next leg
@@ -174,8 +173,8 @@ loop_leg() {
         cat "$log" >&2
     fi
     grep 'KILL LOOP' "$log" | head -1 | sed 's/^<.>/loop: /' >&2
-    kill "$mw_pid" 2>/dev/null; wait "$mw_pid" 2>/dev/null
-    kill "$touch_pid" 2>/dev/null; wait "$touch_pid" 2>/dev/null
+    stop_pids "$mw_pid"
+    stop_pids "$touch_pid"
     wait_for 10 sh -c "[ \$(cat $CG/memory.usage_in_bytes) -lt 100000000 ]"
 }
 
@@ -219,8 +218,8 @@ group_leg() {
         cat "$log" >&2
     fi
     echo "$name: ${line#<?>}" >&2
-    kill "$mw_pid" 2>/dev/null; wait "$mw_pid" 2>/dev/null
-    kill "$touch_pid" 2>/dev/null; wait "$touch_pid" 2>/dev/null
+    stop_pids "$mw_pid"
+    stop_pids "$touch_pid"
     wait_for 10 sh -c "[ \$(cat $CG/memory.usage_in_bytes) -lt 100000000 ]"
 }
 

@@ -11,8 +11,7 @@ tmp=$(mktemp -d)
 pids=""
 CG=""
 cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    for p in $pids; do wait "$p" 2>/dev/null; done
+    stop_pids $pids
     [ -n "$CG" ] && [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
     rm -rf "$tmp"
 }
@@ -99,7 +98,7 @@ else
         else
             fail leak_headroom_cgroup_limit "source='$src' headroom=$hb"
         fi
-        kill "$cpid" 2>/dev/null; wait "$cpid" 2>/dev/null
+        stop_pids "$cpid"
     else
         skip leak_headroom_cgroup_limit "cannot set a memory limit"
     fi

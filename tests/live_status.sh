@@ -61,7 +61,7 @@ case "$out" in *"running (pid $dpid), dry run"*"pressure source: "*) ok "status 
     *) fail "status shows the running daemon" "$out" "$(cat "$t/log")";; esac
 "$MW_BIN" status --json --state "$t/state.json" | grep -q '"running": true'
 check "status --json shows the running daemon" [ $? -eq 0 ]
-kill "$dpid"; wait "$dpid" 2>/dev/null
+stop_pids "$dpid"
 out=$("$MW_BIN" status --state "$t/state.json")
 case "$out" in *"NOT running"*|*"not running"*) ok "status notices the daemon stopped";;
     *) fail "status notices the daemon stopped" "$out";; esac

@@ -6,8 +6,7 @@ N=live_top_churn
 T=$(mktemp -d)
 LOOPS=
 cleanup() {
-    for p in $LOOPS; do kill "$p" 2>/dev/null; done
-    for p in $LOOPS; do wait "$p" 2>/dev/null; done
+    stop_pids $LOOPS
     rm -rf "$T"
 }
 trap cleanup EXIT

@@ -12,8 +12,7 @@ T=$(mktemp -d)
 chmod 755 "$T"
 PIDS=
 cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    for p in $PIDS; do wait "$p" 2>/dev/null; done
+    stop_pids $PIDS
     rm -rf "$T"
 }
 trap cleanup EXIT

@@ -18,8 +18,7 @@ command -v python3 >/dev/null 2>&1 || { skip $N "no python3"; exit 0; }
 T=$(mktemp -d)
 PIDS=
 cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    for p in $PIDS; do wait "$p" 2>/dev/null; done
+    stop_pids $PIDS
     rm -rf "$T"
 }
 trap cleanup EXIT

@@ -72,6 +72,34 @@ static void test_scan_u64(void)
     CHECK_EQ_INT(mw_scan_u64(&p, &v), -EINVAL);
 }
 
+/* Joins the lines mw_next_line gives as "[line]" for comparison. */
+static void lines_of(const char *buf, char *out, size_t cap)
+{
+    const char *c = buf, *l;
+    size_t n, used = 0;
+    out[0] = '\0';
+    while (mw_next_line(&c, &l, &n))
+        used += (size_t)snprintf(out + used, cap - used, "[%.*s]", (int)n, l);
+}
+
+static void test_next_line(void)
+{
+    char s[64];
+    lines_of("", s, sizeof(s));
+    CHECK_STR(s, "");
+    lines_of("a\n\nb", s, sizeof(s));
+    CHECK_STR(s, "[a][][b]");
+    lines_of("a\nb\n", s, sizeof(s));
+    CHECK_STR(s, "[a][b]");
+    lines_of("\n", s, sizeof(s));
+    CHECK_STR(s, "[]");
+    const char *c = "", *l = "untouched";
+    size_t n = 7;
+    CHECK(!mw_next_line(&c, &l, &n));
+    CHECK_STR(l, "untouched");
+    CHECK_EQ_U64(n, 7);
+}
+
 static void test_root_reads(void)
 {
     struct mw_root r;
@@ -101,6 +129,32 @@ static void test_pread_all(void)
     CHECK_EQ_INT(mw_pread_all(fd, big, sizeof big), 3);
     CHECK_STR(big, "60\n");
     close(fd);
+}
+
+/* mw_read_fd: growth from nothing, the MAX cut and its flag, EOF. */
+static void test_read_fd(void)
+{
+    const char *path = MW_FIXTURES "/host-24g/proc/sys/vm/swappiness"; /* "60\n" */
+    char *buf = NULL;
+    size_t cap = 0;
+    bool cut = true;
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0);
+    CHECK_EQ_INT(mw_read_fd(fd, &buf, &cap, 1024, false, &cut), 3);
+    CHECK_STR(buf, "60\n");
+    CHECK(!cut);
+    CHECK(cap >= 4);
+    close(fd);
+    fd = open(path, O_RDONLY);
+    CHECK_EQ_INT(mw_read_fd(fd, &buf, &cap, 2, false, &cut), 2);
+    CHECK_STR(buf, "60");
+    CHECK(cut);
+    close(fd);
+    fd = open(path, O_RDONLY);
+    CHECK_EQ_INT(mw_read_fd(fd, &buf, &cap, 3, false, &cut), 3);
+    CHECK(!cut); /* exactly MAX bytes: not cut */
+    close(fd);
+    free(buf);
 }
 
 static void test_json(void)
@@ -134,8 +188,10 @@ int main(void)
     RUN(test_parse_duration);
     RUN(test_fmt_size);
     RUN(test_scan_u64);
+    RUN(test_next_line);
     RUN(test_root_reads);
     RUN(test_pread_all);
+    RUN(test_read_fd);
     RUN(test_json);
     return TESTS_DONE();
 }
