@@ -469,6 +469,8 @@ def main():
     ap.add_argument("--capture", metavar="DIR", help="boot once and copy the /proc+/sys capture to DIR")
     ap.add_argument("--smoke", action="store_true", help="CI-sized run with ok/FAIL/skip lines")
     args = ap.parse_args()
+    # A bare name would be looked up in $PATH by subprocess: make it a path.
+    args.memwarden = os.path.abspath(args.memwarden)
     for f in (args.kernel, args.initramfs):
         if not os.access(f, os.R_OK):
             sys.exit(f"bench-vm: cannot read {f} (run 'make vm-deps' and 'make vm-initramfs')")
