@@ -86,6 +86,10 @@ int main(int argc, char **argv)
         mw_err("--root %s: %s", root, strerror(-rc));
         return MW_EXIT_FAIL;
     }
+    /* getopt prefixes its messages with argv[0]: make it "memwarden CMD". */
+    char name[64];
+    snprintf(name, sizeof(name), "memwarden %s", cmd->name);
+    argv[i] = name;
     rc = cmd->fn(&ctx, argc - i, argv + i);
     mw_root_close(&ctx.root);
     return rc;
