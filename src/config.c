@@ -85,6 +85,8 @@ static const struct key keys[] = {
     {"hook_timeout_ms", T_MS, OFF(hook_timeout_ms), 1, 600000, 42},
     {"kill_settle_ms", T_MS, OFF(kill_settle_ms), 0, 60000, 45},
     {"lowmem_min_adj", T_INT, OFF(lowmem_min_adj), -999, 1001, 46},
+    {"available_low_percentage", T_INT, OFF(available_low_pct), 0, 100, 47},
+    {"thrashing_psi_full", T_DOUBLE, OFF(thrashing_psi_full), 0, 100, 48},
     {"ro.lmk.lowmem_min_oom_score", T_INT, OFF(lowmem_min_adj), -999, 1001, 46},
     {"state_file", T_PATH, OFF(state_file), 0, 0, 43},
     {"history_file", T_PATH, OFF(history_file), 0, 0, 44},
@@ -129,6 +131,17 @@ void mw_config_defaults(struct mw_config *cfg)
     cfg->thrashing_limit_decay_pct = 10;
     cfg->thrashing_min_adj = 200; /* lmkd ro.lmk.thrashing_min_score_adj (seed table) */
     cfg->swap_free_low_pct = 20;
+    /* The zone watermarks of a small machine sit a few MB above zero and
+     * kswapd keeps free memory over them until swap is gone (measured in the
+     * 512 MiB VM bed: low 3.2 MB while MemAvailable fell to 7 MB), so
+     * "free below the low watermark" alone comes too late. MemAvailable
+     * under 10 % (earlyoom's default) also counts as low memory. */
+    cfg->available_low_pct = 10;
+    /* Refaults alone also come from a reader streaming a file larger than
+     * RAM, which hurts nobody. A thrashing kill needs tasks that really
+     * wait: PSI full avg10 of 10 % (1 s per 10 s). In the VM bed a streamer
+     * showed 3-5 % while the foreground app kept its 50 ms budget. */
+    cfg->thrashing_psi_full = 10.0;
     cfg->swap_util_max_pct = 100;
     cfg->medium_adj = 800; /* lmkd ro.lmk.medium */
     cfg->critical_adj = 0; /* lmkd ro.lmk.critical */
@@ -160,7 +173,10 @@ void mw_config_defaults(struct mw_config *cfg)
     cfg->term_grace_ms = 2000;
     cfg->loop_kills = 3;
     cfg->loop_window_ms = 60000;
-    cfg->loop_action = MW_LOOP_COOLDOWN;
+    /* Protect, not cool-down: a program left alone while it still eats
+     * memory makes the killer pick the next, innocent process (the VM bed's
+     * restart loop cost the foreground app its life that way). */
+    cfg->loop_action = MW_LOOP_PROTECT;
     cfg->loop_cooldown_ms = 300000;
     cfg->loop_protect_adj = 300;
     cfg->alert_mem_used_pct = 0;
@@ -372,7 +388,10 @@ static int set_value(struct mw_config *cfg, const struct key *k, const char *v, 
         if (strcmp(v, "none") == 0)
             cfg->loop_action = MW_LOOP_NONE;
         else if (strcmp(v, "cooldown") == 0)
-            cfg->loop_action = MW_LOOP_COOLDOWN;
+            /* Protect, not cool-down: a program left alone while it still eats
+             * memory makes the killer pick the next, innocent process (the VM bed's
+             * restart loop cost the foreground app its life that way). */
+            cfg->loop_action = MW_LOOP_PROTECT;
         else if (strcmp(v, "protect") == 0)
             cfg->loop_action = MW_LOOP_PROTECT;
         else {

@@ -58,6 +58,8 @@ struct mw_config {
     int thrashing_limit_decay_pct; /* cut after each thrashing kill */
     int thrashing_min_adj;         /* lmkd ro.lmk.thrashing_min_score_adj */
     int swap_free_low_pct;
+    int available_low_pct;     /* MemAvailable below this % of total counts as low memory */
+    double thrashing_psi_full; /* thrashing kills need PSI full avg10 >= this (0: no check) */
     int swap_util_max_pct;     /* 100 disables */
     int medium_adj;            /* lowest adj killed under medium pressure (ro.lmk.medium) */
     int critical_adj;          /* lowest adj killed under critical pressure (ro.lmk.critical) */

@@ -245,6 +245,15 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
     /* lmkd's conditions say "wmark < WMARK_HIGH": free below the low
      * watermark, where kswapd is already behind. */
     bool low = wm < MW_WMARK_HIGH;
+    /* Low memory also when MemAvailable is under available_low_percentage
+     * of the total: see the default's comment in config.c. */
+    bool avail_low = cfg->available_low_pct > 0 && st->total_kb > 0 &&
+                     st->available_kb < st->total_kb * (uint64_t)cfg->available_low_pct / 100;
+    bool short_mem = low || avail_low;
+    /* Thrashing counts only when tasks really stall (PSI full). */
+    bool stalled = !st->have_psi || cfg->thrashing_psi_full <= 0 ||
+                   st->psi_full_avg10 >= cfg->thrashing_psi_full;
+    bool thrashing_hurts = thrashing > t->limit_pct && stalled;
     bool pressure =
         (st->events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL | MW_EV_PRESSURE_WINDOW)) != 0;
 
@@ -253,8 +262,7 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
         d->reason = MW_REASON_PRESSURE_AFTER_KILL;
         d->min_adj = cfg->critical_adj;
         snprintf(d->detail, sizeof(d->detail), "min watermark still breached after a kill");
-    } else if ((st->events & MW_EV_COMPLETE_STALL) &&
-               (low || swap_low || thrashing > t->limit_pct)) {
+    } else if ((st->events & MW_EV_COMPLETE_STALL) && (short_mem || swap_low || thrashing_hurts)) {
         /* lmkd kills on a complete stall alone. Here the stall must come
          * with a sign of memory shortage: /proc/pressure/memory also counts
          * tasks stalled at their own cgroup's limit, and a machine-wide kill
@@ -264,7 +272,7 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
         snprintf(d->detail, sizeof(d->detail),
                  "complete stall above %llums per window: nothing runs",
                  (unsigned long long)cfg->psi_complete_stall_ms);
-    } else if (swap_low && thrashing > t->limit_pct) {
+    } else if (swap_low && thrashing_hurts) {
         d->reason = MW_REASON_LOW_SWAP_AND_THRASHING;
         /* lmkd: spare perceptible processes unless below the min
          * watermark or thrashing at the critical level */
@@ -273,25 +281,31 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
         snprintf(d->detail, sizeof(d->detail), "swap free %llukB < %llukB and thrashing %lld%%",
                  (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb,
                  (long long)thrashing);
-    } else if (swap_low && low) {
+    } else if (swap_low && short_mem) {
         d->reason = MW_REASON_LOW_MEM_AND_SWAP;
         d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : soft_adj;
-        snprintf(d->detail, sizeof(d->detail),
-                 "%s watermark breached and swap free %llukB < %llukB", wm_name,
-                 (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb);
+        if (low)
+            snprintf(d->detail, sizeof(d->detail),
+                     "%s watermark breached and swap free %llukB < %llukB", wm_name,
+                     (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb);
+        else
+            snprintf(d->detail, sizeof(d->detail),
+                     "available %llukB < %d%% and swap free %llukB < %llukB",
+                     (unsigned long long)st->available_kb, cfg->available_low_pct,
+                     (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb);
     } else if (low && cfg->swap_util_max_pct < 100 && swap_util_pct(st) > cfg->swap_util_max_pct) {
         d->reason = MW_REASON_LOW_MEM_AND_SWAP_UTIL;
         d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : soft_adj;
         snprintf(d->detail, sizeof(d->detail),
                  "%s watermark breached and swap utilization %d%% > %d%%", wm_name,
                  swap_util_pct(st), cfg->swap_util_max_pct);
-    } else if (low && thrashing > t->limit_pct) {
+    } else if (low && thrashing_hurts) {
         d->reason = MW_REASON_LOW_MEM_AND_THRASHING;
         d->min_adj = thrashing < thrash_critical ? soft_adj : cfg->critical_adj;
         d->cut_thrashing_limit = true;
         snprintf(d->detail, sizeof(d->detail), "%s watermark breached and thrashing %lld%% > %d%%",
                  wm_name, (long long)thrashing, t->limit_pct);
-    } else if (direct && thrashing > t->limit_pct) {
+    } else if (direct && thrashing_hurts) {
         d->reason = MW_REASON_DIRECT_RECLAIM_AND_THRASHING;
         d->min_adj = thrashing < thrash_critical ? soft_adj : cfg->critical_adj;
         d->cut_thrashing_limit = true;

@@ -121,6 +121,9 @@ static void thrash_pair(struct mw_mem_state *a, struct mw_mem_state *b, uint64_t
     a->file_lru_pages = 999;
     b->file_lru_pages = 999;
     b->refault_file = a->refault_file + refault_pct10; /* pages; 1000 pages = 100 % */
+    /* tasks really stall: PSI full at the thrashing_psi_full default */
+    a->have_psi = b->have_psi = true;
+    a->psi_full_avg10 = b->psi_full_avg10 = 10.0;
 }
 
 static void test_low_swap_and_thrashing(void)
@@ -228,6 +231,64 @@ static void test_direct_reclaim_and_thrashing(void)
     CHECK(d.kill);
     CHECK_STR(mw_reason_name(d.reason), "direct_reclaim_and_thrashing");
     CHECK(d.direct_reclaim);
+}
+
+/* A reader streaming a file larger than RAM refaults all the time but
+ * stalls nobody: thrashing with PSI full under thrashing_psi_full (10 %)
+ * kills nothing, at 10 % it does. */
+static void test_thrashing_without_stalls(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    b = a;
+    b.now_ms = 1300;
+    thrash_pair(&a, &b, 1500);
+    b.pgscan_direct = a.pgscan_direct + 32;
+    a.psi_full_avg10 = b.psi_full_avg10 = 9.9;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    CHECK_EQ_INT(d.thrashing_pct, 150);
+    a.psi_full_avg10 = b.psi_full_avg10 = 10.0;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "direct_reclaim_and_thrashing");
+}
+
+/* Free memory above every watermark (kswapd keeps it there) but
+ * MemAvailable under 10 % and swap low: memory is short all the same. */
+static void test_low_mem_and_swap_by_available(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.free_kb = a.wmark_high_kb + 1000;
+    a.swap_total_kb = 262144;
+    a.swap_free_kb = 262144 / 5 - 1;  /* just under 20 % */
+    a.available_kb = a.total_kb / 10; /* exactly 10 %: not under */
+    b = a;
+    b.now_ms = 1100;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    a.available_kb = b.available_kb = a.total_kb / 10 - 1;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
+    CHECK_EQ_INT(d.min_adj, 201);
+    CHECK_CONTAINS(d.detail, "available");
+    a.swap_free_kb = b.swap_free_kb = 262144 / 5 + 1; /* swap not low */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
 }
 
 static void test_critical_stall(void)
@@ -541,6 +602,8 @@ int main(void)
     RUN(test_low_mem_and_swap_util);
     RUN(test_low_mem_and_thrashing_and_decay);
     RUN(test_direct_reclaim_and_thrashing);
+    RUN(test_thrashing_without_stalls);
+    RUN(test_low_mem_and_swap_by_available);
     RUN(test_critical_stall);
     RUN(test_pressure_after_kill);
     RUN(test_low_mem_without_swap);
