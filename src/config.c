@@ -139,9 +139,10 @@ void mw_config_defaults(struct mw_config *cfg)
     cfg->available_low_pct = 10;
     /* Refaults alone also come from a reader streaming a file larger than
      * RAM, which hurts nobody. A thrashing kill needs tasks that really
-     * wait: PSI full avg10 of 10 % (1 s per 10 s). In the VM bed a streamer
-     * showed 3-5 % while the foreground app kept its 50 ms budget. */
-    cfg->thrashing_psi_full = 10.0;
+     * wait: PSI full avg10 of 20 % (2 s per 10 s). In the VM bed a streamer
+     * showed 3-12 % while the foreground app kept its 50 ms budget; the
+     * runaway hog's real stalls showed 26 %. */
+    cfg->thrashing_psi_full = 20.0;
     cfg->swap_util_max_pct = 100;
     cfg->medium_adj = 800; /* lmkd ro.lmk.medium */
     cfg->critical_adj = 0; /* lmkd ro.lmk.critical */

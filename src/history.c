@@ -53,8 +53,8 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
     if (!r->dry_run)
         app(buf, cap, &len, " wait_ms=%llu freed=%lldkB exited=%s reaped=%s%s%s",
             (unsigned long long)r->wait_ms, (long long)r->freed_kb, r->exited ? "yes" : "no",
-            r->reaped ? "yes" : "no",
-            r->termed ? " sigterm_first=yes" : "", r->cgroup_killed ? " cgroup_killed=yes" : "");
+            r->reaped ? "yes" : "no", r->termed ? " sigterm_first=yes" : "",
+            r->cgroup_killed ? " cgroup_killed=yes" : "");
     if (r->detail && *r->detail)
         app(buf, cap, &len, " (%s)", r->detail);
     return len;
@@ -113,16 +113,36 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
     return len;
 }
 
-int mw_loop_note(struct mw_loop_tracker *t, const char *prog, uint64_t now_ms, uint64_t window_ms)
+int mw_loop_note(struct mw_loop_tracker *t, const char *prog, uint64_t now_ms, uint64_t start_ms,
+                 uint64_t window_ms)
 {
+    /* The previous kill of PROG within the window, if any. */
+    uint64_t last = 0;
+    bool have_last = false;
+    for (int i = 0; i < MW_LOOP_SLOTS; i++) {
+        if (t->slot[i].prog[0] == '\0' || strcmp(t->slot[i].prog, prog) != 0 ||
+            now_ms - t->slot[i].t_ms > window_ms)
+            continue;
+        if (!have_last || t->slot[i].t_ms > last)
+            last = t->slot[i].t_ms;
+        have_last = true;
+    }
+    bool restart = have_last && start_ms >= last;
+    if (have_last && !restart) {
+        /* side by side, not restarted: the chain starts again here */
+        for (int i = 0; i < MW_LOOP_SLOTS; i++)
+            if (strcmp(t->slot[i].prog, prog) == 0)
+                t->slot[i].prog[0] = '\0';
+    }
     snprintf(t->slot[t->next].prog, sizeof(t->slot[0].prog), "%s", prog);
     t->slot[t->next].t_ms = now_ms;
+    t->slot[t->next].restart = restart;
     t->next = (t->next + 1) % MW_LOOP_SLOTS;
-    int n = 0;
+    int n = 1;
     for (int i = 0; i < MW_LOOP_SLOTS; i++) {
         if (t->slot[i].prog[0] == '\0' || strcmp(t->slot[i].prog, prog) != 0)
             continue;
-        if (now_ms - t->slot[i].t_ms <= window_ms)
+        if (now_ms - t->slot[i].t_ms <= window_ms && t->slot[i].restart)
             n++;
     }
     return n;

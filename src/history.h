@@ -50,11 +50,17 @@ struct mw_loop_tracker {
     struct {
         char prog[64];
         uint64_t t_ms;
+        bool restart; /* the victim started after the previous kill of PROG */
     } slot[MW_LOOP_SLOTS];
 };
 
-/* Notes a kill of PROG at NOW_MS; returns how many kills of PROG the
- * tracker holds within WINDOW_MS (this one included). */
-int mw_loop_note(struct mw_loop_tracker *t, const char *prog, uint64_t now_ms, uint64_t window_ms);
+/* Notes a kill of PROG at NOW_MS of a process started at START_MS (the
+ * same clock: ms since boot); returns the length of the kill-restart
+ * chain of PROG within WINDOW_MS, this kill included: the first kill plus
+ * every later one whose victim started after the kill before it. Killing
+ * several processes of one name that lived side by side (or one process
+ * twice) is no loop and counts 1. */
+int mw_loop_note(struct mw_loop_tracker *t, const char *prog, uint64_t now_ms, uint64_t start_ms,
+                 uint64_t window_ms);
 
 #endif

@@ -34,13 +34,22 @@ check $T.clean_exit [ $st -eq 0 ]
 check $T.state_removed [ ! -e "$TMP/state.json" ]
 
 # The watchdog: a cycle stuck in a slow alert hook (sleep 3 with a 10 s hook
-# limit) is reported at each 500 ms strike and the daemon exits (70) at the
-# third so its supervisor can restart it. Dry run: nothing is killed.
+# limit) is reported at each 500 ms strike. Under a supervisor (systemd's
+# NOTIFY_SOCKET set) the daemon exits (70) at the third so it gets
+# restarted; without one it keeps running. Dry run: nothing is killed.
 printf '[killer]\npoll_interval_ms = 100\nwatchdog_ms = 500\n[alerts]\nalert_mem_used_percent = 1\nalert_hook = /bin/sleep 3\n[hooks]\nhook_timeout_ms = 10s\n' >"$TMP/w.conf"
-"$MW_BIN" daemon --foreground --dry-run --config "$TMP/w.conf" \
+NOTIFY_SOCKET="$TMP/no-such-socket" "$MW_BIN" daemon --foreground --dry-run --config "$TMP/w.conf" \
     --state-file "$TMP/w.json" 2>"$TMP/wlog" &
 pid=$!
 n=0; while kill -0 $pid 2>/dev/null && [ $n -lt 60 ]; do sleep 0.1; n=$((n + 1)); done
+kill -0 $pid 2>/dev/null && kill $pid
 wait $pid; st=$?; pid=
 check $T.watchdog_exit_70 [ $st -eq 70 ]
 check $T.watchdog_reported grep -q 'watchdog: a cycle is stuck' "$TMP/wlog"
+"$MW_BIN" daemon --foreground --dry-run --config "$TMP/w.conf" \
+    --state-file "$TMP/w2.json" 2>"$TMP/wlog2" &
+pid=$!
+sleep 3
+if kill -0 $pid 2>/dev/null; then ok $T.watchdog_unsupervised_keeps_running; else fail $T.watchdog_unsupervised_keeps_running; fi
+kill $pid 2>/dev/null; wait $pid; pid=
+check $T.watchdog_unsupervised_reported grep -q 'watchdog: a cycle is stuck' "$TMP/wlog2"

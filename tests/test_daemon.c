@@ -93,12 +93,21 @@ static void test_loop_detection(void)
     struct mw_loop_tracker t;
     memset(&t, 0, sizeof(t));
     /* the seed's QQ: killed and restarted about every 80 ms */
-    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 1000, 60000), 1);
-    CHECK_EQ_INT(mw_loop_note(&t, "other", 1050, 60000), 1);
-    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 1080, 60000), 2);
-    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 1160, 60000), 3);
+    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 1000, 900, 60000), 1);
+    CHECK_EQ_INT(mw_loop_note(&t, "other", 1050, 10, 60000), 1);
+    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 1080, 1028, 60000), 2);
+    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 1160, 1114, 60000), 3);
     /* outside the window the old kills no longer count */
-    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 70000, 60000), 1);
+    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 70000, 69950, 60000), 1);
+    /* three processes of one name that lived side by side (started before
+     * the kills), or one killed twice: no restart loop */
+    memset(&t, 0, sizeof(t));
+    CHECK_EQ_INT(mw_loop_note(&t, "hog", 5000, 100, 60000), 1);
+    CHECK_EQ_INT(mw_loop_note(&t, "hog", 5200, 110, 60000), 1);
+    CHECK_EQ_INT(mw_loop_note(&t, "hog", 5400, 110, 60000), 1);
+    /* then it does restart: the chain grows again */
+    CHECK_EQ_INT(mw_loop_note(&t, "hog", 5600, 5450, 60000), 2);
+    CHECK_EQ_INT(mw_loop_note(&t, "hog", 5800, 5650, 60000), 3);
 }
 
 static void test_state_round_trip(void)

@@ -123,7 +123,7 @@ static void thrash_pair(struct mw_mem_state *a, struct mw_mem_state *b, uint64_t
     b->refault_file = a->refault_file + refault_pct10; /* pages; 1000 pages = 100 % */
     /* tasks really stall: PSI full at the thrashing_psi_full default */
     a->have_psi = b->have_psi = true;
-    a->psi_full_avg10 = b->psi_full_avg10 = 10.0;
+    a->psi_full_avg10 = b->psi_full_avg10 = 20.0;
 }
 
 static void test_low_swap_and_thrashing(void)
@@ -234,8 +234,8 @@ static void test_direct_reclaim_and_thrashing(void)
 }
 
 /* A reader streaming a file larger than RAM refaults all the time but
- * stalls nobody: thrashing with PSI full under thrashing_psi_full (10 %)
- * kills nothing, at 10 % it does. */
+ * stalls nobody: thrashing with PSI full under thrashing_psi_full (20 %)
+ * kills nothing, at 20 % it does. */
 static void test_thrashing_without_stalls(void)
 {
     if (!load_host())
@@ -250,11 +250,11 @@ static void test_thrashing_without_stalls(void)
     b.now_ms = 1300;
     thrash_pair(&a, &b, 1500);
     b.pgscan_direct = a.pgscan_direct + 32;
-    a.psi_full_avg10 = b.psi_full_avg10 = 9.9;
+    a.psi_full_avg10 = b.psi_full_avg10 = 19.9;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill);
     CHECK_EQ_INT(d.thrashing_pct, 150);
-    a.psi_full_avg10 = b.psi_full_avg10 = 10.0;
+    a.psi_full_avg10 = b.psi_full_avg10 = 20.0;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill);
     CHECK_STR(mw_reason_name(d.reason), "direct_reclaim_and_thrashing");
