@@ -15,7 +15,7 @@
 #include "daemon.h"
 #include "json.h"
 #include "meminfo.h"
-#include "procs.h"
+#include "proctable.h"
 #include "psi.h"
 #include "swaps.h"
 #include "verdict.h"
@@ -108,44 +108,38 @@ static uint64_t root_page_size(const struct mw_root *root)
 }
 
 /* Sums PSS over every process (and the PSS of those at adj >= 900, the
- * "cached" ones) for the dumpsys view. Needs smaps_rollup, so root on the
- * live system. Returns the number of processes read, or -errno. */
-static int read_pss_totals(const struct mw_root *root, struct mw_pss_totals *out)
+ * "cached" ones) for the dumpsys view, from the process table `top` uses.
+ * Only measured PSS counts (smaps_rollup or smaps): statm estimates would
+ * pass RSS off as PSS. Returns the number of processes counted, -EACCES
+ * when none could be measured for lack of privilege, -ENOENT when the tree
+ * has none to measure, or another -errno. */
+static int read_pss_totals(const struct mw_root *root, bool live, struct mw_pss_totals *out)
 {
-    struct mw_pid_iter it;
-    int rc = mw_pid_iter_open(&it, root);
-    if (rc < 0)
+    struct mw_proctable pt;
+    int rc = mw_proctable_open(&pt, root, MW_PT_MEM | MW_PT_ADJ);
+    if (rc >= 0)
+        rc = mw_proctable_scan(&pt);
+    if (rc < 0) {
+        mw_proctable_close(&pt);
         return rc;
+    }
     struct mw_pss_totals t = {0};
-    int pid, n = 0, denied = 0;
-    while (mw_pid_iter_next(&it, &pid) > 0) {
-        char path[64], *buf;
-        snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
-        rc = mw_read_file(root, path, &buf, NULL);
-        if (rc == -EACCES || rc == -EPERM)
-            denied++;
-        if (rc < 0)
+    int n = 0;
+    for (size_t i = 0; i < pt.n; i++) {
+        const struct mw_proc *p = &pt.procs[i];
+        if (p->flags & (MW_PROC_MEM_EST | MW_PROC_NO_MEM))
             continue;
-        struct mw_proc_smaps s;
-        rc = mw_proc_smaps_parse_buf(&s, buf);
-        free(buf);
-        if (rc < 0)
-            continue; /* kernel threads have an empty rollup */
-        int adj = 0;
-        snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
-        if (mw_read_file(root, path, &buf, NULL) == 0) {
-            mw_proc_adj_parse_buf(&adj, buf);
-            free(buf);
-        }
-        t.pss += s.pss * 1024;
-        t.swap_pss += s.swap_pss * 1024;
-        if (adj >= 900)
-            t.cached_pss += s.pss * 1024;
+        t.pss += p->pss_bytes;
+        if (!(p->flags & MW_PROC_SWAP_EST))
+            t.swap_pss += p->swap_bytes;
+        if (p->oom_score_adj >= 900)
+            t.cached_pss += p->pss_bytes;
         n++;
     }
-    mw_pid_iter_close(&it);
+    bool unmeasured = pt.n > 0;
+    mw_proctable_close(&pt);
     if (n == 0)
-        return denied ? -EACCES : -ENOENT;
+        return unmeasured && live && geteuid() != 0 ? -EACCES : -ENOENT;
     *out = t;
     return n;
 }
@@ -234,7 +228,7 @@ static int gather(struct mw_ctx *ctx, struct status *st)
             describe(st->psi_err[i], REASON_LEN, path, rc, bad, st->live);
     }
 
-    rc = read_pss_totals(root, &st->pss);
+    rc = read_pss_totals(root, st->live, &st->pss);
     st->have_pss = rc > 0;
     if (rc == -EACCES)
         snprintf(st->pss_err, REASON_LEN, "per-process PSS needs root");
