@@ -14,6 +14,15 @@ stop_pids() {
     for _sp_p in "$@"; do kill "$_sp_sig" "$_sp_p" 2>/dev/null; done
     for _sp_p in "$@"; do wait "$_sp_p" 2>/dev/null; done
 }
+# scratch: T, a temporary directory, and PIDS, the processes the test
+# starts (append "$!" to it); at exit, also on INT/TERM, the processes are
+# ended with stop_pids and the directory removed.
+scratch() {
+    T=$(mktemp -d)
+    PIDS=
+    trap 'stop_pids $PIDS; rm -rf "$T"' EXIT
+    trap 'exit 1' INT TERM
+}
 # golden_run NAME GOLDEN WANT_RC CMD...: runs CMD; ok NAME when it exits
 # with WANT_RC and its stdout equals the file GOLDEN, else FAIL with the
 # diff and CMD's stderr. MW_UPDATE_GOLDEN=1 (any value but 0) first

@@ -4,14 +4,7 @@
 # file, PID 1 refused, lowering below 0 without CAP_SYS_RESOURCE refused
 # with nothing changed.
 . tests/lib.sh
-T=$(mktemp -d)
-PIDS=
-cleanup() {
-    stop_pids $PIDS
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+scratch
 if [ ! -w /proc/self/oom_score_adj ]; then
     skip live_prio "/proc/self/oom_score_adj is not writable"; exit 0
 fi

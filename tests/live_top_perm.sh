@@ -8,15 +8,8 @@ if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1; then
     skip $N "needs root and setpriv to run as nobody"; exit 0
 fi
 command -v python3 >/dev/null 2>&1 || { skip $N "no python3"; exit 0; }
-T=$(mktemp -d)
+scratch
 chmod 755 "$T"
-PIDS=
-cleanup() {
-    stop_pids $PIDS
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
 sleep 876.5 & PIDS="$PIDS $!"; ROOTS=$!
 $AS_NOBODY sleep 876.6 & PIDS="$PIDS $!"; MINE=$!

@@ -15,14 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
     skip $N "not root (smem and memwarden see different processes)"; exit 0
 fi
 command -v python3 >/dev/null 2>&1 || { skip $N "no python3"; exit 0; }
-T=$(mktemp -d)
-PIDS=
-cleanup() {
-    stop_pids $PIDS
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+scratch
 
 # Steady processes of our own with shared and private pages.
 for i in 1 2 3; do
