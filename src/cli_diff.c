@@ -14,6 +14,7 @@
 #include "meminfo.h"
 #include "procs.h"
 #include "slab.h"
+#include "snapshot.h"
 #include "targets.h"
 
 static void diff_usage(FILE *f)
@@ -199,23 +200,14 @@ static int64_t sub(uint64_t b, uint64_t a)
 /* "time" (epoch seconds) and "hostname" from memwarden-snapshot.json. */
 static void snapshot_meta(const struct mw_root *root, double *t, char *host, size_t cap)
 {
+    struct mw_snapshot_meta meta;
     *t = 0;
     host[0] = '\0';
-    char *buf = NULL;
-    if (mw_read_file(root, "/memwarden-snapshot.json", &buf, NULL) < 0)
+    if (mw_snapshot_meta_read(root, &meta) < 0)
         return;
-    const char *p = strstr(buf, "\"time\"");
-    if (p && (p = strchr(p, ':')))
-        *t = strtod(p + 1, NULL);
-    p = strstr(buf, "\"hostname\"");
-    if (p && (p = strchr(p, ':')) && (p = strchr(p, '"'))) {
-        const char *e = strchr(p + 1, '"');
-        if (e && (size_t)(e - p - 1) < cap) {
-            memcpy(host, p + 1, (size_t)(e - p - 1));
-            host[e - p - 1] = '\0';
-        }
-    }
-    free(buf);
+    *t = meta.time;
+    if (strlen(meta.hostname) < cap)
+        snprintf(host, cap, "%s", meta.hostname);
 }
 
 static void describe(char *buf, size_t cap, const char *path, double t, const char *host)

@@ -17,6 +17,7 @@
 #include "meminfo.h"
 #include "proctable.h"
 #include "psi.h"
+#include "snapshot.h"
 #include "swaps.h"
 #include "verdict.h"
 #include "vmstat.h"
@@ -92,19 +93,10 @@ static uint64_t root_page_size(const struct mw_root *root)
 {
     if (mw_root_is_live(root))
         return (uint64_t)sysconf(_SC_PAGESIZE);
-    char *buf;
-    uint64_t ps = 4096;
-    if (mw_read_file(root, "/memwarden-snapshot.json", &buf, NULL) == 0) {
-        const char *p = strstr(buf, "\"page_size\":");
-        uint64_t v;
-        if (p) {
-            p += 12;
-            if (mw_scan_u64(&p, &v) == 0 && v >= 4096 && v <= 65536)
-                ps = v;
-        }
-        free(buf);
-    }
-    return ps;
+    struct mw_snapshot_meta meta;
+    if (mw_snapshot_meta_read(root, &meta) == 0 && meta.page_size)
+        return meta.page_size;
+    return 4096;
 }
 
 /* Sums PSS over every process (and the PSS of those at adj >= 900, the

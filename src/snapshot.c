@@ -254,3 +254,49 @@ int mw_snapshot_take(const struct mw_root *src, int dir_fd, const struct mw_snap
     *out = res;
     return 0;
 }
+
+/*
+ * memwarden-snapshot.json, as write_meta writes it:
+ *   {
+ *     "version": 1,
+ *     "time": 1795314052,
+ *     "hostname": "vm",
+ *     ...
+ *     "page_size": 4096,
+ */
+int mw_snapshot_meta_parse_buf(struct mw_snapshot_meta *out, const char *buf)
+{
+    struct mw_snapshot_meta m;
+    memset(&m, 0, sizeof(m));
+    const char *p = strstr(buf, "\"time\"");
+    if (p && (p = strchr(p, ':')))
+        m.time = strtod(p + 1, NULL);
+    p = strstr(buf, "\"hostname\"");
+    if (p && (p = strchr(p, ':')) && (p = strchr(p, '"'))) {
+        const char *e = strchr(p + 1, '"');
+        if (e && (size_t)(e - p - 1) < sizeof(m.hostname)) {
+            memcpy(m.hostname, p + 1, (size_t)(e - p - 1));
+            m.hostname[e - p - 1] = '\0';
+        }
+    }
+    p = strstr(buf, "\"page_size\":");
+    uint64_t v;
+    if (p) {
+        p += 12;
+        if (mw_scan_u64(&p, &v) == 0 && v >= 4096 && v <= 65536)
+            m.page_size = v;
+    }
+    *out = m;
+    return 0;
+}
+
+int mw_snapshot_meta_read(const struct mw_root *root, struct mw_snapshot_meta *out)
+{
+    char *buf;
+    int rc = mw_read_file(root, "/memwarden-snapshot.json", &buf, NULL);
+    if (rc < 0)
+        return rc;
+    rc = mw_snapshot_meta_parse_buf(out, buf);
+    free(buf);
+    return rc;
+}

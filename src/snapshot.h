@@ -31,4 +31,19 @@ extern const char *const mw_snapshot_system_files[];
 int mw_snapshot_take(const struct mw_root *src, int dir_fd, const struct mw_snapshot_opts *opts,
                      struct mw_snapshot_result *out);
 
+/* What memwarden-snapshot.json says about a capture. */
+struct mw_snapshot_meta {
+    double time;        /* epoch seconds of the capture; 0 unknown */
+    char hostname[128]; /* "" unknown */
+    uint64_t page_size; /* bytes; 0 unknown */
+};
+
+/* Parses the text of memwarden-snapshot.json. Fields it lacks stay unknown
+ * (0 / ""). Returns 0. */
+int mw_snapshot_meta_parse_buf(struct mw_snapshot_meta *out, const char *buf);
+
+/* Reads ROOT/memwarden-snapshot.json. Returns 0 or -errno (-ENOENT: not a
+ * memwarden capture, or the live system); OUT is untouched on failure. */
+int mw_snapshot_meta_read(const struct mw_root *root, struct mw_snapshot_meta *out);
+
 #endif

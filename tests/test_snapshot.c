@@ -47,8 +47,34 @@ static void test_snapshot_of_fixture(void)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+static void test_meta_parse(void)
+{
+    struct mw_snapshot_meta m;
+    CHECK_EQ_INT(mw_snapshot_meta_parse_buf(&m, "{\n  \"version\": 1,\n  \"time\": 1795314052,\n"
+                                                "  \"hostname\": \"board\",\n"
+                                                "  \"page_size\": 16384,\n}\n"),
+                 0);
+    CHECK_CLOSE(m.time, 1795314052.0, 0.0001);
+    CHECK_STR(m.hostname, "board");
+    CHECK_EQ_U64(m.page_size, 16384);
+    /* garbage and out-of-range values stay unknown */
+    CHECK_EQ_INT(mw_snapshot_meta_parse_buf(&m, "{\"page_size\": 3}"), 0);
+    CHECK_EQ_U64(m.page_size, 0);
+    CHECK_STR(m.hostname, "");
+    struct mw_root r;
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/host-24g"), 0);
+    CHECK_EQ_INT(mw_snapshot_meta_read(&r, &m), 0);
+    CHECK_STR(m.hostname, "vm");
+    CHECK_EQ_U64(m.page_size, 4096);
+    mw_root_close(&r);
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/seed-480m-slab"), 0);
+    CHECK_EQ_INT(mw_snapshot_meta_read(&r, &m), -ENOENT);
+    mw_root_close(&r);
+}
+
 int main(void)
 {
     RUN(test_snapshot_of_fixture);
+    RUN(test_meta_parse);
     return TESTS_DONE();
 }
