@@ -87,6 +87,9 @@ static const struct key keys[] = {
     {"lowmem_min_adj", T_INT, OFF(lowmem_min_adj), -999, 1001, 46},
     {"available_low_percentage", T_INT, OFF(available_low_pct), 0, 100, 47},
     {"thrashing_psi_full", T_DOUBLE, OFF(thrashing_psi_full), 0, 100, 48},
+    {"runaway_fill_time", T_MS, OFF(runaway_fill_ms), 0, 86400000, 49},
+    {"runaway_min_adj", T_INT, OFF(runaway_min_adj), -999, 1001, 50},
+    {"realtime", T_BOOL, OFF(realtime), 0, 0, 51},
     {"ro.lmk.lowmem_min_oom_score", T_INT, OFF(lowmem_min_adj), -999, 1001, 46},
     {"state_file", T_PATH, OFF(state_file), 0, 0, 43},
     {"history_file", T_PATH, OFF(history_file), 0, 0, 44},
@@ -143,6 +146,18 @@ void mw_config_defaults(struct mw_config *cfg)
      * showed 3-12 % while the foreground app kept its 50 ms budget; the
      * runaway hog's real stalls showed 26 %. */
     cfg->thrashing_psi_full = 20.0;
+    /* A process (or a group of young siblings) is a runaway when it holds
+     * at least 1/16 of RAM and grew at an average rate that fills RAM within
+     * this time since it started. Under memory shortage a runaway dies
+     * before any older, smaller process of a higher adj: in the VM bed,
+     * killing the idle cached apps first (lmkd's order) gave the hog and the
+     * leaker the time to stall the foreground app, and a fork storm of 60
+     * small processes outran one kill per cycle. */
+    cfg->runaway_fill_ms = 60000;
+    cfg->runaway_min_adj = 201; /* above perceptible: foreground and visible apps never */
+    /* lmkd runs SCHED_FIFO: in the VM bed's fork storm a SCHED_OTHER daemon
+     * waited 5 s for a CPU among 60 busy processes. */
+    cfg->realtime = true;
     cfg->swap_util_max_pct = 100;
     cfg->medium_adj = 800; /* lmkd ro.lmk.medium */
     cfg->critical_adj = 0; /* lmkd ro.lmk.critical */

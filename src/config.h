@@ -61,6 +61,9 @@ struct mw_config {
     int available_low_pct;     /* MemAvailable below this % of total counts as low memory */
     double thrashing_psi_full; /* thrashing kills need PSI full avg10 >= this (0: no check) */
     int swap_util_max_pct;     /* 100 disables */
+    uint64_t runaway_fill_ms;  /* growth that fills RAM within this is a runaway (0: off) */
+    int runaway_min_adj;       /* runaways are looked for at this adj and above */
+    bool realtime;             /* run SCHED_FIFO (lmkd does), falling back to nice -20 */
     int medium_adj;            /* lowest adj killed under medium pressure (ro.lmk.medium) */
     int critical_adj;          /* lowest adj killed under critical pressure (ro.lmk.critical) */
     int lowmem_min_adj;        /* lowest adj killed for low_mem under pressure (1001: never) */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -492,6 +494,10 @@ static void record_from(struct mw_kill_record *r, const struct mw_victim *v,
     r->psi_some = st->have_psi ? st->psi_some_avg10 : -1;
     r->psi_full = st->have_psi ? st->psi_full_avg10 : -1;
     r->scope = st->is_scope;
+    r->runaway = v->runaway;
+    r->unit_kb = v->unit_kb;
+    r->growth_kb_s = v->growth_kb_s;
+    r->group_n = v->group_n;
 }
 
 /* Says what was done: REC's one-line form into LINE (kept by the caller
@@ -532,8 +538,15 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     if (!dec.kill)
         return false;
 
-    struct mw_victim v;
-    int rc = mw_victim_choose(&d->ws, &d->cfg, dec.min_adj, &d->pen, st->now_ms, &v);
+    static struct mw_victim v; /* static: 3 KiB, and the kill path allocates nothing */
+    struct mw_choice ch = {.min_adj = dec.min_adj,
+                           .runaway_only = dec.runaway_only,
+                           .total_kb = st->total_kb,
+                           .pen = &d->pen,
+                           .now_ms = st->now_ms};
+    int rc = mw_victim_choose(&d->ws, &d->cfg, &ch, &v);
+    if (rc == 0 && dec.runaway_only)
+        return false; /* no runaway: swap takes the pressure, nobody dies */
     if (rc <= 0) {
         if (mw_rate_allow(&d->no_victim_last_ms, st->now_ms, 10000))
             dlog(LOG_WARNING, "%s (%s) but no process at adj >= %d may be killed%s%s",
@@ -575,6 +588,7 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     rec.reaped = kr.released;
     rec.termed = kr.termed;
     rec.cgroup_killed = kr.cgroup_killed;
+    rec.group_killed = kr.group_killed;
     mw_policy_killed(&d->cfg, &d->thrash, &dec);
     d->settling = d->cfg.kill_settle_ms > 0;
     d->settle_until_ms = t_sig + d->cfg.kill_settle_ms;
@@ -775,6 +789,31 @@ static void setup_pressure(struct daemon *d)
     snprintf(d->state.source, sizeof(d->state.source), "%s", d->pr.desc);
 }
 
+/* lmkd's way: SCHED_FIFO at the lowest real-time priority, so a machine
+ * busy with the processes eating its memory still runs the killer at once.
+ * SCHED_RESET_ON_FORK: hooks start as normal processes. The kernel's RT
+ * throttling (sched_rt_runtime_us) keeps 5 % of every CPU for the rest
+ * even if a cycle spun. Falls back to nice -20, then says so. */
+static void raise_priority(const struct mw_config *cfg)
+{
+    if (!cfg->realtime)
+        return;
+#ifndef SCHED_RESET_ON_FORK
+#define SCHED_RESET_ON_FORK 0x40000000
+#endif
+    struct sched_param sp = {.sched_priority = 1};
+    if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0)
+        return;
+    int e = errno;
+    if (setpriority(PRIO_PROCESS, 0, -20) == 0)
+        dlog(LOG_NOTICE, "SCHED_FIFO refused (%s): running at nice -20 instead", strerror(e));
+    else
+        dlog(LOG_WARNING,
+             "SCHED_FIFO refused (%s) and nice -20 too: a busy machine may delay kills "
+             "(needs CAP_SYS_NICE; realtime = false silences this)",
+             strerror(e));
+}
+
 static void protect_self(void)
 {
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -896,6 +935,7 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
              d.cfg.strategy == MW_STRATEGY_MINFREE ? "minfree" : "psi");
     setup_pressure(&d);
     protect_self();
+    raise_priority(&d.cfg);
     mw_thrash_init(&d.thrash, &d.cfg);
 
     struct mw_mem_state st;
@@ -995,10 +1035,15 @@ int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opt
         daemon_close(&d);
         return 1;
     }
+    static struct mw_victim v;
+    struct mw_mem_state st;
+    memset(&st, 0, sizeof(st));
+    if (sample(&d, &st) < 0)
+        st.total_kb = 0; /* no runaway pass without a total */
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct mw_victim v;
-    rc = mw_victim_choose(&d.ws, &d.cfg, min_adj, NULL, mw_now_ms(), &v);
+    struct mw_choice ch = {.min_adj = min_adj, .total_kb = st.total_kb, .now_ms = mw_now_ms()};
+    rc = mw_victim_choose(&d.ws, &d.cfg, &ch, &v);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     if (rc > 0)
@@ -1013,9 +1058,15 @@ int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opt
                ms / 1000.0);
         if (rc > 0)
             printf("\"victim\":{\"pid\":%d,\"uid\":%u,\"adj\":%d,\"effective_adj\":%d,"
-                   "\"prog\":\"%s\",\"cmdline\":\"%s\",\"rss\":%llu,\"swap\":%llu}}\n",
+                   "\"prog\":\"%s\",\"cmdline\":\"%s\",\"rss\":%llu,\"swap\":%llu,",
                    v.pid, (unsigned)v.uid, v.adj, v.eff_adj, prog, cmd,
                    (unsigned long long)v.rss_kb * 1024, (unsigned long long)v.swap_kb * 1024);
+        if (rc > 0 && v.runaway)
+            printf("\"runaway\":{\"footprint\":%llu,\"growth\":%llu,\"group\":%d}}}\n",
+                   (unsigned long long)v.unit_kb * 1024, (unsigned long long)v.growth_kb_s * 1024,
+                   v.group_n);
+        else if (rc > 0)
+            printf("\"runaway\":null}}\n");
         else
             printf("\"victim\":null}\n");
     } else {
@@ -1024,7 +1075,12 @@ int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opt
                    "swap=%llukB\n",
                    v.pid, (unsigned)v.uid, v.adj, v.eff_adj, v.comm, (unsigned long long)v.rss_kb,
                    (unsigned long long)v.swap_kb);
-        else
+        if (rc > 0 && v.runaway)
+            printf("runaway: %llukB growing %llukB/s on average since it started\n",
+                   (unsigned long long)v.unit_kb, (unsigned long long)v.growth_kb_s);
+        if (rc > 0 && v.runaway && v.group_n > 0)
+            printf("group: %d young siblings of the same name die with it\n", v.group_n);
+        if (rc <= 0)
             printf("victim none (no process at adj >= %d may be killed)\n", min_adj);
         printf("scanned %u processes, read details of %u, in %.3f ms (dry run: nothing "
                "killed)\n",

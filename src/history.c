@@ -55,6 +55,12 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
             (unsigned long long)r->wait_ms, (long long)r->freed_kb, r->exited ? "yes" : "no",
             r->reaped ? "yes" : "no", r->termed ? " sigterm_first=yes" : "",
             r->cgroup_killed ? " cgroup_killed=yes" : "");
+    if (r->runaway) {
+        app(buf, cap, &len, " runaway=yes unit=%llukB growth=%llukB/s",
+            (unsigned long long)r->unit_kb, (unsigned long long)r->growth_kb_s);
+        if (r->group_n > 0)
+            app(buf, cap, &len, " group=%d/%d", r->group_killed, r->group_n);
+    }
     if (r->detail && *r->detail)
         app(buf, cap, &len, " (%s)", r->detail);
     return len;
@@ -106,10 +112,17 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
             r->psi_full);
     app(buf, cap, &len,
         "},\"latency\":%.3f,\"wait\":%.3f,\"freed\":%lld,\"exited\":%s,\"reaped\":%s,"
-        "\"sigterm_first\":%s,\"cgroup_killed\":%s}",
+        "\"sigterm_first\":%s,\"cgroup_killed\":%s,",
         (double)r->latency_ms / 1000.0, (double)r->wait_ms / 1000.0, (long long)r->freed_kb * 1024,
         r->exited ? "true" : "false", r->reaped ? "true" : "false", r->termed ? "true" : "false",
         r->cgroup_killed ? "true" : "false");
+    if (r->runaway)
+        app(buf, cap, &len,
+            "\"runaway\":{\"footprint\":%llu,\"growth\":%llu,\"group\":%d,\"group_killed\":%d}}",
+            (unsigned long long)r->unit_kb * 1024, (unsigned long long)r->growth_kb_s * 1024,
+            r->group_n, r->group_killed);
+    else
+        app(buf, cap, &len, "\"runaway\":null}");
     return len;
 }
 

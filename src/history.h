@@ -28,13 +28,19 @@ struct mw_kill_record {
     int64_t freed_kb;          /* available after minus before */
     bool exited, dry_run, scope, cgroup_killed, termed;
     bool reaped; /* process_mrelease returned the memory before the exit */
+    /* A runaway (see victim.h): its unit's footprint and growth, and the
+     * other members of its group (chosen, signalled). */
+    bool runaway;
+    uint64_t unit_kb, growth_kb_s;
+    int group_n, group_killed;
 };
 
 /* The log line, one line without newline:
  *   kill pid=4242 uid=1000 adj=900 prog=lt_hog rss=204800kB swap=51200kB
  *   reason=low_mem_and_swap min_adj=201 free=1024kB avail=2048kB file=512kB
  *   swapfree=40000kB psi_some=12.30 psi_full=3.10 latency_ms=12 wait_ms=4
- *   freed=250000kB exited=yes reaped=yes (dry-run kills say "would-kill").
+ *   freed=250000kB exited=yes reaped=yes (dry-run kills say "would-kill");
+ *   a runaway adds runaway=yes unit=KBkB growth=KBkB/s [group=KILLED/CHOSEN].
  * Returns the length (truncated to CAP-1). */
 size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r);
 

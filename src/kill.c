@@ -108,6 +108,32 @@ static int kill_cgroup(int root_fd, const struct mw_victim *v, struct mw_kill_re
     return 0;
 }
 
+/* SIGKILLs the other members of a runaway group, each only if its PID
+ * still names the process seen at the choice (same starttime, read after
+ * the pidfd was opened). Leaves their pidfds in FDS (-1 when skipped). */
+static void kill_group(int root_fd, const struct mw_victim *v, int *fds, struct mw_kill_result *r)
+{
+    for (int i = 0; i < v->group_n; i++) {
+        fds[i] = mw_pidfd_open(v->group_pid[i]);
+        if (fds[i] < 0)
+            continue;
+        char path[64], buf[1024];
+        struct mw_proc_stat st;
+        snprintf(path, sizeof(path), "proc/%d/stat", v->group_pid[i]);
+        int fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC);
+        bool same = fd >= 0 && mw_pread_all(fd, buf, sizeof(buf)) > 0 &&
+                    mw_proc_stat_parse_buf(&st, buf) == 0 && st.starttime == v->group_start[i];
+        if (fd >= 0)
+            close(fd);
+        if (!same || mw_pidfd_send_signal(fds[i], SIGKILL) < 0) {
+            close(fds[i]);
+            fds[i] = -1;
+            continue;
+        }
+        r->group_killed++;
+    }
+}
+
 int mw_kill_victim(int root_fd, const struct mw_victim *v, const struct mw_config *cfg,
                    bool dry_run, struct mw_kill_result *r)
 {
@@ -127,7 +153,7 @@ int mw_kill_victim(int root_fd, const struct mw_victim *v, const struct mw_confi
     if (dry_run)
         goto out;
     uint64_t t0 = mw_now_ms();
-    if (v->term_first && cfg->term_grace_ms > 0) {
+    if (v->term_first && cfg->term_grace_ms > 0 && v->group_n == 0) {
         r->termed = true;
         if (mw_pidfd_send_signal(pidfd, SIGTERM) == 0 &&
             mw_pidfd_wait(pidfd, cfg->term_grace_ms) == 1) {
@@ -149,10 +175,23 @@ int mw_kill_victim(int root_fd, const struct mw_victim *v, const struct mw_confi
         }
     }
     r->signalled = true;
+    int group_fds[MW_VICTIM_GROUP];
+    kill_group(root_fd, v, group_fds, r);
     /* Reap the address space now instead of when the exit gets to it
      * (5.15+; ENOSYS before, EINVAL when the mm is already gone). */
     r->released = mw_process_mrelease(pidfd) == 0;
+    for (int i = 0; i < v->group_n; i++)
+        if (group_fds[i] >= 0)
+            mw_process_mrelease(group_fds[i]);
     r->exited = mw_pidfd_wait(pidfd, cfg->kill_timeout_ms) == 1;
+    /* The group shares the victim's wait: whatever is left of it. */
+    for (int i = 0; i < v->group_n; i++) {
+        if (group_fds[i] < 0)
+            continue;
+        uint64_t spent = mw_now_ms() - t0;
+        mw_pidfd_wait(group_fds[i], spent < cfg->kill_timeout_ms ? cfg->kill_timeout_ms - spent : 0);
+        close(group_fds[i]);
+    }
     r->wait_ms = mw_now_ms() - t0;
 out:
     close(pidfd);

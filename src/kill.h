@@ -4,7 +4,9 @@
  * then process_mrelease so the victim's memory comes back before its exit
  * finishes, then a bounded wait for the exit. Optionally SIGTERM first with
  * a grace period, or the victim's whole cgroup (cgroup.kill on v2, every
- * member on v1). Nothing here allocates. */
+ * member on v1), and the other members of a runaway group (each checked by
+ * its starttime, all signalled before anyone is waited for). Nothing here
+ * allocates. */
 #ifndef MW_KILL_H
 #define MW_KILL_H
 
@@ -22,6 +24,7 @@ struct mw_kill_result {
     bool exited;        /* the exit was seen within the wait */
     bool cgroup_killed; /* the whole cgroup was killed */
     int cgroup_members; /* v1: processes signalled */
+    int group_killed;   /* other members of a runaway group signalled */
     uint64_t wait_ms;   /* from the signal to the exit (or the timeout) */
     int err;            /* -errno of the first failure, 0 if none */
 };

@@ -19,6 +19,7 @@ static const char *const reason_names[] = {
     [MW_REASON_DIRECT_RECLAIM_AND_THRASHING] = "direct_reclaim_and_thrashing",
     [MW_REASON_LOW_MEM] = "low_mem",
     [MW_REASON_MINFREE] = "minfree",
+    [MW_REASON_RUNAWAY] = "low_mem_and_runaway",
 };
 
 const char *mw_reason_name(enum mw_reason r)
@@ -331,6 +332,17 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
             d->min_adj = cfg->lowmem_min_adj;
             snprintf(d->detail, sizeof(d->detail), "%s watermark breached under pressure", wm_name);
         }
+    }
+    if (d->reason == MW_REASON_NONE && short_mem && pressure && cfg->runaway_fill_ms > 0) {
+        /* Swap is still there and nothing thrashes, but memory is short and
+         * someone waits for it: a process growing at a runaway rate would
+         * take the swap too within seconds. Only a runaway may die for
+         * this (the victim chooser finds it or kills nobody). */
+        d->reason = MW_REASON_RUNAWAY;
+        d->min_adj = cfg->runaway_min_adj;
+        d->runaway_only = true;
+        snprintf(d->detail, sizeof(d->detail), "available %llukB%s under pressure",
+                 (unsigned long long)st->available_kb, low ? ", below the low watermark" : "");
     }
     if (d->reason != MW_REASON_NONE)
         d->kill = true;

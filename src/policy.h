@@ -59,6 +59,7 @@ enum mw_reason {
     MW_REASON_DIRECT_RECLAIM_AND_THRASHING,
     MW_REASON_LOW_MEM,
     MW_REASON_MINFREE,
+    MW_REASON_RUNAWAY,
 };
 
 /* Thrashing bookkeeping that survives between samples (lmkd keeps these
@@ -79,6 +80,7 @@ struct mw_decision {
     int wmark;   /* MW_WMARK_* */
     int64_t thrashing_pct;
     bool direct_reclaim, swap_low, cut_thrashing_limit;
+    bool runaway_only; /* kill a runaway (see victim.h) or nobody */
     char detail[160]; /* the numbers behind the reason, for the log */
 };
 

@@ -43,6 +43,9 @@ int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_dir_fd, size_t
     ws->self_pid = (int)getpid();
     long page = sysconf(_SC_PAGESIZE);
     ws->page_kb = page >= 1024 ? (unsigned)(page / 1024) : 4;
+    ws->hz = sysconf(_SC_CLK_TCK);
+    if (ws->hz <= 0)
+        ws->hz = 100;
     return 0;
 }
 
@@ -174,6 +177,28 @@ static int collect(struct mw_scan_ws *ws, int min_adj, size_t *count)
     return 0;
 }
 
+static bool needs_cmdline(const struct mw_config *cfg)
+{
+    return cfg->protect.n > 0 || cfg->prefer.n > 0 || cfg->avoid.n > 0 || cfg->term_first.n > 0;
+}
+
+/* V->cmdline: the arguments joined by spaces, truncated. */
+static void read_cmdline(struct mw_scan_ws *ws, struct mw_victim *v)
+{
+    long n = read_pid_file(ws->proc_fd, v->pid, "cmdline", v->cmdline, sizeof(v->cmdline));
+    if (n == -EFBIG)
+        n = (long)sizeof(v->cmdline) - 1;
+    if (n < 0)
+        n = 0;
+    v->cmdline[n] = '\0';
+    for (long i = 0; i < n; i++)
+        if (v->cmdline[i] == '\0')
+            v->cmdline[i] = ' ';
+    while (n > 0 && v->cmdline[n - 1] == ' ')
+        v->cmdline[--n] = '\0';
+    v->have_cmdline = true;
+}
+
 /* Fills the details of one candidate. Returns 0, or -1 when it is not
  * killable (gone, kernel thread, zombie, protected). */
 static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
@@ -194,19 +219,15 @@ static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
     if ((st.flags & MW_PF_KTHREAD) || st.state == 'Z' || st.state == 'X')
         return -1;
     snprintf(v->comm, sizeof(v->comm), "%s", st.comm);
+    v->ppid = st.ppid;
     v->starttime = st.starttime;
     v->rss_kb = st.rss_pages * ws->page_kb;
-    long n = read_pid_file(ws->proc_fd, pid, "cmdline", v->cmdline, sizeof(v->cmdline));
-    if (n == -EFBIG)
-        n = (long)sizeof(v->cmdline) - 1;
-    if (n < 0)
-        n = 0;
-    v->cmdline[n] = '\0';
-    for (long i = 0; i < n; i++)
-        if (v->cmdline[i] == '\0')
-            v->cmdline[i] = ' ';
-    while (n > 0 && v->cmdline[n - 1] == ' ')
-        v->cmdline[--n] = '\0';
+    /* The command line lives in the process's memory: reading it takes
+     * its mmap lock and may fault a swapped-out page back in, under
+     * the very shortage being handled. Read only when a pattern needs it
+     * (finish() reads the victim's for the log). */
+    if (needs_cmdline(cfg))
+        read_cmdline(ws, v);
     /* An empty command line (a process that cleared its argv, or one
      * being exec'ed) is no reason to spare it: kernel threads and zombies
      * were excluded above by their flags and state. */
@@ -242,6 +263,8 @@ static bool better(const struct mw_config *cfg, const struct mw_victim *a,
 static void finish(struct mw_scan_ws *ws, const struct mw_config *cfg, struct mw_victim *v)
 {
     char buf[4096];
+    if (!v->have_cmdline)
+        read_cmdline(ws, v);
     if (read_pid_file(ws->proc_fd, v->pid, "status", buf, sizeof(buf)) >= 0) {
         struct mw_proc_status s;
         if (mw_proc_status_parse_buf(&s, buf) == 0) {
@@ -274,14 +297,166 @@ static void finish(struct mw_scan_ws *ws, const struct mw_config *cfg, struct mw
     v->stat_fd = openat(ws->proc_fd, path, O_RDONLY | O_CLOEXEC);
 }
 
-int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, int min_adj,
-                     const struct mw_penalties *pen, uint64_t now_ms, struct mw_victim *out)
+/* ---- runaways ---------------------------------------------------------- */
+
+#define RUNAWAY_MAX 4096 /* candidates the runaway pass looks at */
+
+struct rcand {
+    int pid, ppid, adj;
+    uint64_t start, kb;
+    double age_s;
+    char comm[64];
+};
+
+static int rcand_cmp(const void *pa, const void *pb)
+{
+    const struct rcand *a = pa, *b = pb;
+    if (a->ppid != b->ppid)
+        return a->ppid < b->ppid ? -1 : 1;
+    if (a->adj != b->adj)
+        return a->adj < b->adj ? -1 : 1;
+    int c = strcmp(a->comm, b->comm);
+    if (c)
+        return c;
+    return a->start < b->start ? -1 : a->start > b->start;
+}
+
+static bool young(const struct rcand *c)
+{
+    return c->ppid > 1 && c->age_s <= MW_GROUP_AGE_S;
+}
+
+static bool same_family(const struct rcand *a, const struct rcand *b)
+{
+    return young(a) && young(b) && a->ppid == b->ppid && a->adj == b->adj &&
+           strcmp(a->comm, b->comm) == 0;
+}
+
+/* Seconds since boot from ROOT/proc/uptime, or -1. */
+static double uptime_s(const struct mw_scan_ws *ws)
+{
+    char buf[128];
+    int fd = openat(ws->proc_fd, "uptime", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    long n = mw_pread_all(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    char *end;
+    double up = strtod(buf, &end);
+    return end == buf || up < 0 ? -1 : up;
+}
+
+/* Looks among the N collected candidates for the largest runaway unit at
+ * FLOOR or above (see victim.h). Returns 1 with OUT filled, 0 if none. */
+static int choose_runaway(struct mw_scan_ws *ws, const struct mw_config *cfg,
+                          const struct mw_choice *c, int floor, size_t n, struct mw_victim *out)
+{
+    static struct rcand rc[RUNAWAY_MAX];
+    double up = uptime_s(ws);
+    if (up < 0)
+        return 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n && m < RUNAWAY_MAX; i++) {
+        if (ws->adj[i] < floor)
+            continue;
+        struct mw_victim v;
+        if (detail(ws, cfg, c->pen, c->now_ms, ws->pid[i], ws->adj[i], &v) < 0 ||
+            v.eff_adj < floor)
+            continue;
+        char buf[4096];
+        uint64_t swap_kb = 0;
+        struct mw_proc_status s;
+        if (read_pid_file(ws->proc_fd, v.pid, "status", buf, sizeof(buf)) >= 0 &&
+            mw_proc_status_parse_buf(&s, buf) == 0) {
+            swap_kb = s.vm_swap_kb;
+            if (s.have_rss)
+                v.rss_kb = s.vm_rss_kb;
+        }
+        struct rcand *r = &rc[m++];
+        r->pid = v.pid;
+        r->ppid = v.ppid;
+        r->adj = v.adj;
+        r->start = v.starttime;
+        r->kb = v.rss_kb + swap_kb;
+        r->age_s = up - (double)v.starttime / (double)ws->hz;
+        snprintf(r->comm, sizeof(r->comm), "%s", v.comm);
+    }
+    qsort(rc, m, sizeof(rc[0]), rcand_cmp);
+    uint64_t min_kb = c->total_kb / 16;
+    double fill_s = (double)cfg->runaway_fill_ms / 1000.0;
+    size_t best = 0, best_end = 0;
+    uint64_t best_kb = 0;
+    for (size_t i = 0; i < m;) {
+        size_t end = i + 1;
+        uint64_t kb = rc[i].kb;
+        double age = rc[i].age_s;
+        while (end < m && same_family(&rc[i], &rc[end])) {
+            kb += rc[end].kb;
+            if (rc[end].age_s > age)
+                age = rc[end].age_s;
+            end++;
+        }
+        if (age < 1)
+            age = 1; /* a process of a few ms says nothing about a rate yet */
+        bool runaway = kb >= min_kb && (double)kb / age * fill_s >= (double)c->total_kb;
+        if (runaway && kb > best_kb) {
+            best = i;
+            best_end = end;
+            best_kb = kb;
+        }
+        i = end;
+    }
+    if (best_kb == 0)
+        return 0;
+    /* The largest member stands for the unit (its log line, its pidfd);
+     * the others are killed with it. */
+    size_t lead = best;
+    double age = 1;
+    for (size_t i = best; i < best_end; i++) {
+        if (rc[i].kb > rc[lead].kb)
+            lead = i;
+        if (rc[i].age_s > age)
+            age = rc[i].age_s;
+    }
+    if (detail(ws, cfg, c->pen, c->now_ms, rc[lead].pid, rc[lead].adj, out) < 0)
+        return 0;
+    finish(ws, cfg, out);
+    if (out->stat_fd < 0)
+        return 0;
+    out->runaway = true;
+    out->unit_kb = best_kb;
+    out->growth_kb_s = (uint64_t)((double)best_kb / age);
+    for (size_t i = best; i < best_end && out->group_n < MW_VICTIM_GROUP; i++) {
+        if (i == lead)
+            continue;
+        out->group_pid[out->group_n] = rc[i].pid;
+        out->group_start[out->group_n] = rc[i].start;
+        out->group_n++;
+    }
+    return 1;
+}
+
+int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
+                     struct mw_victim *out)
 {
     size_t n = 0;
     ws->scanned = ws->detailed = 0;
+    int min_adj = c->min_adj;
+    const struct mw_penalties *pen = c->pen;
+    uint64_t now_ms = c->now_ms;
     int rc = collect(ws, min_adj, &n);
     if (rc < 0)
         return rc;
+    if (cfg->runaway_fill_ms > 0 && c->total_kb > 0) {
+        int floor = min_adj > cfg->runaway_min_adj ? min_adj : cfg->runaway_min_adj;
+        if (choose_runaway(ws, cfg, c, floor, n, out) > 0)
+            return 1;
+    }
+    if (c->runaway_only)
+        return 0;
     /* Without prefer/avoid patterns a level is one adj value; with them a
      * process up to two shifts below the top may still win. */
     int span = 0;

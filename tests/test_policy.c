@@ -309,7 +309,7 @@ static void test_critical_stall(void)
     cfg.lowmem_min_adj = 1001; /* lmkd's plain low_mem off: the stall decides */
     b.events = MW_EV_PARTIAL_STALL;
     decide2(&cfg, &a, &b, &t, &d);
-    CHECK(!d.kill); /* a partial stall is not enough */
+    CHECK(!d.kill || d.runaway_only); /* a partial stall is not enough (but for a runaway) */
     b.events = MW_EV_COMPLETE_STALL;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill);
@@ -408,10 +408,53 @@ static void test_low_mem_under_pressure(void)
     b.free_kb = b.wmark_low_kb; /* just short: at the low watermark */
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill);
-    cfg.lowmem_min_adj = 1001; /* off */
+    cfg.lowmem_min_adj = 1001; /* off: only a runaway may die now */
     b.free_kb = b.wmark_low_kb - 1;
     decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && d.runaway_only);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_runaway");
+    cfg.runaway_fill_ms = 0;
+    decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill);
+}
+
+/* Memory short, swap plentiful, no thrashing, someone stalls: a runaway
+ * (and only a runaway) may die. Each condition just short: no kill. */
+static void test_low_mem_and_runaway(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.free_kb = a.wmark_high_kb + 1000; /* watermarks fine */
+    a.swap_total_kb = a.swap_free_kb = 262144;
+    a.available_kb = a.total_kb / 10 - 1; /* under 10 % */
+    b = a;
+    b.now_ms = 1100;
+    b.events = MW_EV_PARTIAL_STALL;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK(d.runaway_only);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_runaway");
+    CHECK_EQ_INT(d.min_adj, 201);
+    CHECK_CONTAINS(d.detail, "under pressure");
+    b.events = 0; /* nobody waits: swap may take it */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    b.events = MW_EV_PARTIAL_STALL;
+    a.available_kb = b.available_kb = a.total_kb / 10; /* exactly 10 % */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    /* swap low as well: lmkd's low_mem_and_swap, any victim */
+    a.available_kb = b.available_kb = a.total_kb / 10 - 1;
+    b.swap_free_kb = 262144 / 5 - 1;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && !d.runaway_only);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
 }
 
 static void test_minfree_levels(void)
@@ -608,6 +651,7 @@ int main(void)
     RUN(test_pressure_after_kill);
     RUN(test_low_mem_without_swap);
     RUN(test_low_mem_under_pressure);
+    RUN(test_low_mem_and_runaway);
     RUN(test_minfree_levels);
     RUN(test_thrashing_window_decay);
     RUN(test_low_ram_profile_thrashing);
