@@ -333,16 +333,24 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
             snprintf(d->detail, sizeof(d->detail), "%s watermark breached under pressure", wm_name);
         }
     }
-    if (d->reason == MW_REASON_NONE && short_mem && pressure && cfg->runaway_fill_ms > 0) {
+    /* Half the available_low line: short enough to act without a stall. */
+    bool avail_very_low = cfg->available_low_pct > 0 && st->total_kb > 0 &&
+                          st->available_kb < st->total_kb * (uint64_t)cfg->available_low_pct / 200;
+    if (d->reason == MW_REASON_NONE && short_mem && (pressure || avail_very_low) &&
+        cfg->runaway_fill_ms > 0) {
         /* Swap is still there and nothing thrashes, but memory is short and
-         * someone waits for it: a process growing at a runaway rate would
-         * take the swap too within seconds. Only a runaway may die for
-         * this (the victim chooser finds it or kills nobody). */
+         * someone waits for it (or it is half gone again): a process growing
+         * at a runaway rate would take the swap too within seconds. On the
+         * VM bed's small machine PSI stalls began only when free memory had
+         * reached the min watermark, and the kill then waited for the
+         * kernel's own allocations. Only a runaway may die for this (the
+         * victim chooser finds one or kills nobody). */
         d->reason = MW_REASON_RUNAWAY;
         d->min_adj = cfg->runaway_min_adj;
         d->runaway_only = true;
-        snprintf(d->detail, sizeof(d->detail), "available %llukB%s under pressure",
-                 (unsigned long long)st->available_kb, low ? ", below the low watermark" : "");
+        snprintf(d->detail, sizeof(d->detail), "available %llukB%s%s",
+                 (unsigned long long)st->available_kb, low ? ", below the low watermark" : "",
+                 pressure ? " under pressure" : ", under half the available_low line");
     }
     if (d->reason != MW_REASON_NONE)
         d->kill = true;
@@ -384,6 +392,11 @@ uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_
     uint64_t swap_low_kb = st->swap_total_kb * (uint64_t)cfg->swap_free_low_pct / 100;
     uint64_t swap_head = sub0(st->swap_free_kb, swap_low_kb);
     uint64_t ms = (mem_head + swap_head) / 1024;
+    /* Runaways are looked for once available memory is under half the
+     * available_low line: reach that line in time too. */
+    uint64_t line = st->total_kb * (uint64_t)cfg->available_low_pct / 200;
+    if (cfg->runaway_fill_ms > 0 && st->available_kb > line && (st->available_kb - line) / 1024 < ms)
+        ms = (st->available_kb - line) / 1024;
     if (ms < MW_POLL_MIN_MS)
         ms = MW_POLL_MIN_MS;
     if (ms > cfg->poll_interval_ms)

@@ -445,6 +445,17 @@ static void test_low_mem_and_runaway(void)
     b.events = 0; /* nobody waits: swap may take it */
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill);
+    a.available_kb = b.available_kb = a.total_kb / 20 - 1; /* under half the line: no stall needed */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && d.runaway_only);
+    CHECK_CONTAINS(d.detail, "under half the available_low line");
+    a.available_kb = b.available_kb = a.total_kb / 20 + 1;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    /* the sampling reaches that line in time: 1 GiB/s from here */
+    b.available_kb = a.total_kb / 20 + 50 * 1024;
+    CHECK(mw_policy_interval_ms(&cfg, &b) <= 50);
+    a.available_kb = a.total_kb / 10 - 1;
     b.events = MW_EV_PARTIAL_STALL;
     a.available_kb = b.available_kb = a.total_kb / 10; /* exactly 10 % */
     decide2(&cfg, &a, &b, &t, &d);
