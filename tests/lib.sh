@@ -42,4 +42,49 @@ golden_run() {
     rm -f "$_g_out" "$_g_err"
 }
 # check NAME CMD...: ok when CMD succeeds.
-check() { n=$1; shift; if "$@"; then ok "$n"; else fail "$n"; fi; }
+check() { _ck_n=$1; shift; if "$@"; then ok "$_ck_n"; else fail "$_ck_n"; fi; }
+# wait_for SECONDS CMD...: polls every 0.1 s until CMD succeeds.
+wait_for() {
+    _wf_n=$(($1 * 10)); shift
+    while [ $_wf_n -gt 0 ]; do "$@" && return 0; sleep 0.1; _wf_n=$((_wf_n - 1)); done
+    return 1
+}
+# alive PID: running and not a zombie.
+alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+# ---- live tests that change the system: zram swap and v1 memory cgroups ----
+# zram_swap_on NAME SIZE: zram0 (unused) as swap of SIZE, lz4 when the
+# kernel has it. Sets ZRAM_ON=1 once zram0 is touched (zram_swap_off in the
+# cleanup undoes it). Prints "skip NAME: reason" and returns 1 when it cannot.
+zram_swap_on() {
+    _zr=/sys/block/zram0
+    [ -f $_zr/disksize ] || { skip "$1" "no zram0"; return 1; }
+    [ "$(cat $_zr/disksize)" = 0 ] || { skip "$1" "zram0 is in use (disksize not 0)"; return 1; }
+    command -v mkswap >/dev/null && command -v swapon >/dev/null ||
+        { skip "$1" "mkswap/swapon missing"; return 1; }
+    echo lz4 >$_zr/comp_algorithm 2>/dev/null
+    echo "$2" >$_zr/disksize || { skip "$1" "cannot size zram0"; return 1; }
+    ZRAM_ON=1
+    mkswap /dev/zram0 >/dev/null 2>&1 && swapon -p 100 /dev/zram0 ||
+        { skip "$1" "swapon /dev/zram0 failed"; return 1; }
+}
+zram_swap_off() {
+    [ "${ZRAM_ON:-0}" = 1 ] || return 0
+    swapoff /dev/zram0 2>/dev/null
+    echo 1 >/sys/block/zram0/reset 2>/dev/null
+    ZRAM_ON=0
+}
+# cg_v1_make NAME DIR LIMIT MEMSW: a v1 memory cgroup with these limits.
+cg_v1_make() {
+    mkdir "$2" || { skip "$1" "cannot create $2"; return 1; }
+    echo "$3" >"$2/memory.limit_in_bytes"
+    echo "$4" >"$2/memory.memsw.limit_in_bytes" 2>/dev/null ||
+        echo "note: memory.memsw.limit_in_bytes not settable (swapaccount off?)" >&2
+}
+# cg_remove DIR: waits (5 s at most) for the cgroup to empty, removes it.
+cg_remove() {
+    [ -d "$1" ] || return 0
+    _cr_i=0
+    while [ -s "$1/cgroup.procs" ] && [ $_cr_i -lt 50 ]; do sleep 0.1; _cr_i=$((_cr_i + 1)); done
+    rmdir "$1" 2>/dev/null || echo "warning: could not remove $1" >&2
+}

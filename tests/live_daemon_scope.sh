@@ -14,64 +14,29 @@
 BUILD=${MW_BUILD:-build}
 T=daemon_scope
 CGROOT=/sys/fs/cgroup/memory
-ZRAM=/sys/block/zram0
 
 [ "$(id -u)" -eq 0 ] || { skip $T "needs root"; exit 0; }
 [ -f $CGROOT/memory.limit_in_bytes ] || { skip $T "no cgroup v1 memory controller"; exit 0; }
-[ -f $ZRAM/disksize ] || { skip $T "no zram0"; exit 0; }
-[ "$(cat $ZRAM/disksize)" = 0 ] || { skip $T "zram0 is in use (disksize not 0)"; exit 0; }
-command -v mkswap >/dev/null && command -v swapon >/dev/null ||
-    { skip $T "mkswap/swapon missing"; exit 0; }
 [ -x "$BUILD/progs/lt_hog" ] && [ -x "$BUILD/progs/lt_touch" ] ||
     { skip $T "build/progs/lt_hog, lt_touch not built"; exit 0; }
 
 CG=$CGROOT/memwarden-test-$$
 TMP=$(mktemp -d)
 PIDS=""
-ZRAM_ON=0
 cleanup() {
     stop_pids -9 $PIDS
-    if [ -d "$CG/grp" ]; then
-        i=0
-        while [ -s "$CG/grp/cgroup.procs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-        rmdir "$CG/grp" 2>/dev/null
-    fi
-    if [ -d "$CG" ]; then
-        i=0
-        while [ -s "$CG/cgroup.procs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-        rmdir "$CG" 2>/dev/null || echo "warning: could not remove $CG" >&2
-    fi
-    if [ $ZRAM_ON = 1 ]; then
-        swapoff /dev/zram0 2>/dev/null
-        echo 1 >$ZRAM/reset 2>/dev/null
-    fi
+    cg_remove "$CG/grp"
+    cg_remove "$CG"
+    zram_swap_off
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# zram swap: 512 MiB, lz4 when the kernel has it
-echo lz4 >$ZRAM/comp_algorithm 2>/dev/null
-echo 512M >$ZRAM/disksize || { skip $T "cannot size zram0"; exit 0; }
-ZRAM_ON=1
-mkswap /dev/zram0 >/dev/null 2>&1 && swapon -p 100 /dev/zram0 ||
-    { skip $T "swapon /dev/zram0 failed"; exit 0; }
-
-mkdir "$CG" || { skip $T "cannot create $CG"; exit 0; }
-echo 256M >"$CG/memory.limit_in_bytes"
-echo 512M >"$CG/memory.memsw.limit_in_bytes" 2>/dev/null ||
-    echo "note: memory.memsw.limit_in_bytes not settable (swapaccount off?)" >&2
+zram_swap_on $T 512M || exit 0
+cg_v1_make $T "$CG" 256M 512M || exit 0
 
 oom_kills() { awk '/^oom_kill /{print $2}' "$CG/memory.oom_control"; }
-alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-
-# wait_for SECONDS CMD...: polls every 0.1 s until CMD succeeds
-wait_for() {
-    n=$(($1 * 10)); shift
-    while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-    return 1
-}
-
 # leg NAME DRY(0/1) DAEMON-ARGS...
 leg() {
     name=$1 dry=$2; shift 2
