@@ -32,6 +32,12 @@ check $T.android_props grep -q 'strategy minfree, low-RAM profile, psi some 200m
 "$MW_BIN" --root "$FIX/daemon-procs" daemon --choose-once >"$TMP/out" 2>&1
 check $T.choose_once grep -q '^victim pid=4303 uid=1001 adj=900 ' "$TMP/out"
 
+# the runaway tree: the young culprit (900) before the idle cached app (960)
+"$MW_BIN" --root "$FIX/daemon-runaway" daemon --choose-once >"$TMP/out" 2>&1
+check $T.choose_once_runaway grep -q '^runaway: 327680kB growing 32768kB/s' "$TMP/out"
+"$MW_BIN" --root "$FIX/daemon-runaway" daemon --choose-once --json >"$TMP/out" 2>&1
+check $T.choose_once_runaway_json grep -q '"pid":300,.*"runaway":{"footprint":335544320,"growth":33554432,"group":0}}}$' "$TMP/out"
+
 "$MW_BIN" --root "$FIX/daemon-procs" daemon --choose-once --json --min-adj 901 >"$TMP/out" 2>&1
 check $T.choose_once_json_none grep -q '"victim":null}' "$TMP/out"
 
