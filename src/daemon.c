@@ -429,8 +429,7 @@ static void loop_check(struct daemon *d, const struct mw_victim *v, uint64_t now
     struct timespec ts;
     clock_gettime(CLOCK_BOOTTIME, &ts);
     uint64_t boot_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-    long hz = sysconf(_SC_CLK_TCK);
-    uint64_t start_ms = v->starttime * 1000u / (uint64_t)(hz > 0 ? hz : 100);
+    uint64_t start_ms = v->starttime * 1000u / (uint64_t)d->ws.hz;
     int n = mw_loop_note(&d->loops, v->comm, boot_ms, start_ms, d->cfg.loop_window_ms);
     if (n < d->cfg.loop_kills)
         return;

@@ -55,16 +55,17 @@ int mw_pidfd_wait(int pidfd, uint64_t timeout_ms)
     }
 }
 
-/* The pidfd names the process chosen when the stat descriptor opened at
- * the choice still reads (a dead task's /proc files return ESRCH, even if
- * its PID was reused) and shows the same start time. */
-static bool same_process(const struct mw_victim *v)
+/* The pidfd names the process chosen when its /proc/PID/stat (STAT_FD,
+ * opened at the choice, or after the pidfd) still reads (a dead task's
+ * /proc files return ESRCH, even if its PID was reused), shows STARTTIME
+ * and is not a zombie. */
+static bool same_process(int stat_fd, uint64_t starttime)
 {
     char buf[1024];
     struct mw_proc_stat st;
-    if (mw_pread_all(v->stat_fd, buf, sizeof(buf)) < 0 || mw_proc_stat_parse_buf(&st, buf) < 0)
+    if (mw_pread_all(stat_fd, buf, sizeof(buf)) < 0 || mw_proc_stat_parse_buf(&st, buf) < 0)
         return false;
-    return st.starttime == v->starttime && st.state != 'Z' && st.state != 'X';
+    return st.starttime == starttime && st.state != 'Z' && st.state != 'X';
 }
 
 /* v2: writes "1" to cgroup.kill; v1: SIGKILL to every member of the
@@ -109,20 +110,18 @@ static int kill_cgroup(int root_fd, const struct mw_victim *v, struct mw_kill_re
 }
 
 /* SIGKILLs the other members of a runaway group, each only if its PID
- * still names the process seen at the choice (same starttime, read after
- * the pidfd was opened). Leaves their pidfds in FDS (-1 when skipped). */
+ * still names the process seen at the choice (same_process on a stat file
+ * opened after the pidfd). Leaves their pidfds in FDS (-1 when skipped). */
 static void kill_group(int root_fd, const struct mw_victim *v, int *fds, struct mw_kill_result *r)
 {
     for (int i = 0; i < v->group_n; i++) {
         fds[i] = mw_pidfd_open(v->group_pid[i]);
         if (fds[i] < 0)
             continue;
-        char path[64], buf[1024];
-        struct mw_proc_stat st;
+        char path[64];
         snprintf(path, sizeof(path), "proc/%d/stat", v->group_pid[i]);
         int fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC);
-        bool same = fd >= 0 && mw_pread_all(fd, buf, sizeof(buf)) > 0 &&
-                    mw_proc_stat_parse_buf(&st, buf) == 0 && st.starttime == v->group_start[i];
+        bool same = fd >= 0 && same_process(fd, v->group_start[i]);
         if (fd >= 0)
             close(fd);
         if (!same || mw_pidfd_send_signal(fds[i], SIGKILL) < 0) {
@@ -145,7 +144,7 @@ int mw_kill_victim(int root_fd, const struct mw_victim *v, const struct mw_confi
         return r->err;
     }
     int rc = 0;
-    if (!same_process(v)) {
+    if (!same_process(v->stat_fd, v->starttime)) {
         r->gone_before = true;
         rc = r->err = -ESRCH;
         goto out;

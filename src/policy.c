@@ -182,6 +182,13 @@ static int64_t thrash_update(struct mw_thrash *t, const struct mw_mem_state *st,
     return thrashing + t->prev_growth_pct;
 }
 
+/* Available memory under this counts as low (available_low_percentage
+ * of the total; 0 when that is off). */
+static uint64_t avail_line_kb(const struct mw_config *cfg, const struct mw_mem_state *st)
+{
+    return st->total_kb * (uint64_t)cfg->available_low_pct / 100;
+}
+
 static int swap_util_pct(const struct mw_mem_state *st)
 {
     uint64_t used = sub0(st->swap_total_kb, st->swap_free_kb);
@@ -248,8 +255,8 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
     bool low = wm < MW_WMARK_HIGH;
     /* Low memory also when MemAvailable is under available_low_percentage
      * of the total: see the default's comment in config.c. */
-    bool avail_low = cfg->available_low_pct > 0 && st->total_kb > 0 &&
-                     st->available_kb < st->total_kb * (uint64_t)cfg->available_low_pct / 100;
+    uint64_t avail_line = avail_line_kb(cfg, st);
+    bool avail_low = st->available_kb < avail_line;
     bool short_mem = low || avail_low;
     /* Thrashing counts only when tasks really stall (PSI full). */
     bool stalled = !st->have_psi || cfg->thrashing_psi_full <= 0 ||
@@ -334,8 +341,7 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
         }
     }
     /* Half the available_low line: short enough to act without a stall. */
-    bool avail_very_low = cfg->available_low_pct > 0 && st->total_kb > 0 &&
-                          st->available_kb < st->total_kb * (uint64_t)cfg->available_low_pct / 200;
+    bool avail_very_low = st->available_kb < avail_line / 2;
     if (d->reason == MW_REASON_NONE && short_mem && (pressure || avail_very_low) &&
         cfg->runaway_fill_ms > 0) {
         /* Swap is still there and nothing thrashes, but memory is short and
@@ -394,7 +400,7 @@ uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_
     uint64_t ms = (mem_head + swap_head) / 1024;
     /* Runaways are looked for once available memory is under half the
      * available_low line: reach that line in time too. */
-    uint64_t line = st->total_kb * (uint64_t)cfg->available_low_pct / 200;
+    uint64_t line = avail_line_kb(cfg, st) / 2;
     if (cfg->runaway_fill_ms > 0 && st->available_kb > line && (st->available_kb - line) / 1024 < ms)
         ms = (st->available_kb - line) / 1024;
     if (ms < MW_POLL_MIN_MS)

@@ -260,20 +260,26 @@ static bool better(const struct mw_config *cfg, const struct mw_victim *a,
     return a->starttime > b->starttime; /* most recently started */
 }
 
+/* Fills V's uid, swap and (VmRSS, when there) RSS from its status file. */
+static void read_status(struct mw_scan_ws *ws, struct mw_victim *v)
+{
+    char buf[4096];
+    struct mw_proc_status s;
+    if (read_pid_file(ws->proc_fd, v->pid, "status", buf, sizeof(buf)) < 0 ||
+        mw_proc_status_parse_buf(&s, buf) < 0)
+        return;
+    v->uid = s.uid;
+    v->swap_kb = s.vm_swap_kb;
+    if (s.have_rss)
+        v->rss_kb = s.vm_rss_kb;
+}
+
 static void finish(struct mw_scan_ws *ws, const struct mw_config *cfg, struct mw_victim *v)
 {
     char buf[4096];
     if (!v->have_cmdline)
         read_cmdline(ws, v);
-    if (read_pid_file(ws->proc_fd, v->pid, "status", buf, sizeof(buf)) >= 0) {
-        struct mw_proc_status s;
-        if (mw_proc_status_parse_buf(&s, buf) == 0) {
-            v->uid = s.uid;
-            v->swap_kb = s.vm_swap_kb;
-            if (s.have_rss)
-                v->rss_kb = s.vm_rss_kb;
-        }
-    }
+    read_status(ws, v);
     v->term_first = mw_patterns_match(&cfg->term_first, v->cmdline, v->comm);
     if (cfg->kill_cgroup.n > 0 &&
         read_pid_file(ws->proc_fd, v->pid, "cgroup", buf, sizeof(buf)) >= 0) {
@@ -366,21 +372,13 @@ static int choose_runaway(struct mw_scan_ws *ws, const struct mw_config *cfg,
         if (detail(ws, cfg, c->pen, c->now_ms, ws->pid[i], ws->adj[i], &v) < 0 ||
             v.eff_adj < floor)
             continue;
-        char buf[4096];
-        uint64_t swap_kb = 0;
-        struct mw_proc_status s;
-        if (read_pid_file(ws->proc_fd, v.pid, "status", buf, sizeof(buf)) >= 0 &&
-            mw_proc_status_parse_buf(&s, buf) == 0) {
-            swap_kb = s.vm_swap_kb;
-            if (s.have_rss)
-                v.rss_kb = s.vm_rss_kb;
-        }
+        read_status(ws, &v);
         struct rcand *r = &rc[m++];
         r->pid = v.pid;
         r->ppid = v.ppid;
         r->adj = v.adj;
         r->start = v.starttime;
-        r->kb = v.rss_kb + swap_kb;
+        r->kb = v.rss_kb + v.swap_kb;
         r->age_s = up - (double)v.starttime / (double)ws->hz;
         snprintf(r->comm, sizeof(r->comm), "%s", v.comm);
     }
