@@ -10,16 +10,19 @@ DESTDIR  ?=
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 BUILD    ?= build
-SRC      := $(wildcard src/*.c)
-LIB_SRC  := $(filter-out src/main.c,$(SRC))
-OBJ      := $(SRC:src/%.c=$(BUILD)/%.o)
-LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
-TEST_SRC := $(wildcard tests/test_*.c)
-TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# The layers, lowest first (README "Layout"; `make layers` checks them).
+LAYERS   := base proc model analysis lmk cli
+SRC      := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+LIB_SRC  := $(filter-out src/cli/main.c,$(SRC))
+OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/progs/%)
+FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/progs/*.c tests/progs/*.h)
 
-.PHONY: all run test check bench static aarch64 install format clean help
+.PHONY: all run test check bench static aarch64 install format clean help layers
 
 all: memwarden
 
@@ -33,21 +36,26 @@ help:
 	@echo "make aarch64    static aarch64 binary: ./memwarden-aarch64"
 	@echo "make install    install to \$$DESTDIR\$$PREFIX"
 	@echo "make format     clang-format every source file"
+	@echo "make layers     check that includes only run down the layers (base proc model analysis lmk cli)"
 
 memwarden: $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: src/%.c | $(BUILD)
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)
+	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DMW_VERSION='"$(VERSION)"' $(MWCFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD):
 	mkdir -p $(BUILD)/tests $(BUILD)/progs
 
-$(BUILD)/tests/%: tests/%.c $(LIB_OBJ) tests/harness.h | $(BUILD)
-	$(CC) $(CPPFLAGS) -DMW_FIXTURES='"$(CURDIR)/tests/fixtures"' $(MWCFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/harness.h | $(BUILD)
+	$(CC) $(CPPFLAGS) -DMW_FIXTURES='"$(CURDIR)/tests/fixtures"' $(MWCFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/progs/%: tests/progs/%.c | $(BUILD)
 	$(CC) $(CPPFLAGS) $(MWCFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+layers:
+	@sh tools/layers.sh
 
 run: memwarden
 	./memwarden status
@@ -84,7 +92,7 @@ install: memwarden
 	install -D -m 0755 memwarden $(DESTDIR)$(PREFIX)/bin/memwarden
 
 format:
-	clang-format -i src/*.c src/*.h tests/*.c tests/*.h $(wildcard tests/progs/*.c)
+	clang-format -i $(FORMAT_SRC)
 
 clean:
 	rm -rf build build-san build-static build-aarch64 memwarden memwarden-static memwarden-aarch64 tests/out

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The test runner behind `make test` and `make check`: runs every unit-test
-# program in $MW_BUILD/tests, then every tests/cli_*.sh and tests/live_*.sh,
+# program in $MW_BUILD/tests, then every tests/golden/cli_*.sh and tests/live/live_*.sh,
 # counts their "ok"/"FAIL"/"skip" lines and ends with "N passed, N failed, N skipped".
 cd "$(dirname "$0")/.." || exit 1
 : "${MW_BUILD:=build}" "${MW_BIN:=$(pwd)/memwarden}"
@@ -17,6 +17,11 @@ tally() { # NAME LOGFILE STATUS
     pass=$((pass + p)); failn=$((failn + f)); skipn=$((skipn + s))
     printf '%-28s %3d ok %3d failed %3d skipped\n' "$1" "$p" "$f" "$s"
 }
+# The tree's shape: includes only run down the layers (tools/layers.sh).
+sh tools/layers.sh >"$out/layers.log" 2>&1; st=$?
+if [ $st -eq 0 ]; then echo "ok layers" >>"$out/layers.log"; else echo "FAIL layers" >>"$out/layers.log"; fi
+tally layers "$out/layers.log" 0
+[ $st -ne 0 ] && sed 's/^/    /' "$out/layers.log" | head -40
 for t in "$MW_BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
@@ -24,7 +29,7 @@ for t in "$MW_BUILD"/tests/test_*; do
     tally "$name" "$out/$name.log" "$st"
     [ "$st" -ne 0 ] && sed 's/^/    /' "$out/$name.err" | head -40
 done
-for t in tests/cli_*.sh tests/live_*.sh; do
+for t in tests/golden/cli_*.sh tests/live/live_*.sh; do
     [ -f "$t" ] || continue
     name=$(basename "$t" .sh)
     sh "$t" >"$out/$name.log" 2>"$out/$name.err"; st=$?

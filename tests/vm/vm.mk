@@ -40,7 +40,7 @@ bench-vm: vm-initramfs
 	$(VM_BENCH) --md $(VM_OUT)/bench.md --json $(VM_OUT)/bench.json
 
 vm-smoke:
-	MW_BUILD=$(CURDIR)/$(BUILD) sh tests/live_vm_smoke.sh
+	MW_BUILD=$(CURDIR)/$(BUILD) sh tests/live/live_vm_smoke.sh
 
 vm-capture: vm-initramfs
 	$(VM_BENCH) --capture tests/fixtures/vm-512m

@@ -1,0 +1,492 @@
+#include "analysis/leakcore.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proc/cgroup.h"
+
+int mw_series_push(struct mw_series *s, double t_s, double v)
+{
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        double *t = realloc(s->t, nc * sizeof(*t));
+        if (!t)
+            return -ENOMEM;
+        s->t = t;
+        double *x = realloc(s->v, nc * sizeof(*x));
+        if (!x)
+            return -ENOMEM;
+        s->v = x;
+        s->cap = nc;
+    }
+    s->t[s->n] = t_s;
+    s->v[s->n] = v;
+    s->n++;
+    return 0;
+}
+
+int mw_series_keep(struct mw_series *s, const struct mw_sample *smp)
+{
+    if (s->nhist == s->hist_cap) {
+        size_t nc = s->hist_cap ? s->hist_cap * 2 : 64;
+        struct mw_sample *h = realloc(s->hist, nc * sizeof(*h));
+        if (!h)
+            return -ENOMEM;
+        s->hist = h;
+        s->hist_cap = nc;
+    }
+    s->hist[s->nhist] = *smp;
+    s->hist[s->nhist].slab_bytes = NULL;
+    s->hist[s->nhist].nslab = 0;
+    s->nhist++;
+    return 0;
+}
+
+/* The kernel's parts that can leak on their own (the lmkd seed compares
+ * them hours apart). */
+static void analyze_components(struct mw_series *s, const struct mw_trend_params *p)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } f[] = {
+        {"SUnreclaim", offsetof(struct mw_sample, sunreclaim)},
+        {"SReclaimable", offsetof(struct mw_sample, sreclaimable)},
+        {"Shmem", offsetof(struct mw_sample, shmem)},
+        {"PageTables", offsetof(struct mw_sample, page_tables)},
+        {"KernelStack", offsetof(struct mw_sample, kernel_stack)},
+    };
+    if (s->nhist < 3 || s->nhist != s->n)
+        return;
+    double *v = malloc(s->nhist * sizeof(*v));
+    if (!v)
+        return;
+    for (size_t c = 0; c < sizeof(f) / sizeof(f[0]); c++) {
+        for (size_t i = 0; i < s->nhist; i++)
+            v[i] = (double)*(const uint64_t *)(const void *)((const char *)&s->hist[i] + f[c].off);
+        s->comp[c].name = f[c].name;
+        s->comp[c].have = mw_trend_classify(s->t, v, s->n, p, &s->comp[c].trend) == 0;
+    }
+    free(v);
+}
+
+double mw_metric_value(const struct mw_sample *s, enum mw_metric m)
+{
+    if (m == MW_METRIC_PSS && s->have_pss)
+        return (double)s->pss;
+    if (m == MW_METRIC_USS && s->have_pss)
+        return (double)s->uss;
+    return (double)s->rss;
+}
+
+static int where_add(struct mw_series *s, size_t *cap, const char *label, const char *kind,
+                     int64_t delta)
+{
+    if (s->nwhere == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        struct mw_where *w = realloc(s->where, nc * sizeof(*w));
+        if (!w)
+            return -ENOMEM;
+        s->where = w;
+        *cap = nc;
+    }
+    struct mw_where *w = &s->where[s->nwhere++];
+    snprintf(w->label, sizeof(w->label), "%s", label);
+    snprintf(w->kind, sizeof(w->kind), "%s", kind);
+    w->delta_bytes = delta;
+    return 0;
+}
+
+static int cmp_where(const void *a, const void *b)
+{
+    const struct mw_where *x = a, *y = b;
+    if (x->delta_bytes != y->delta_bytes)
+        return x->delta_bytes < y->delta_bytes ? 1 : -1;
+    return strcmp(x->label, y->label);
+}
+
+static int64_t d64(uint64_t b, uint64_t a)
+{
+    return (int64_t)b - (int64_t)a;
+}
+
+static int build_where(struct mw_series *s)
+{
+    size_t cap = 0;
+    int rc = 0;
+    if (!s->system && s->have_regions) {
+        struct mw_region_delta *d;
+        size_t n;
+        rc = mw_regions_diff(&s->reg_first, &s->reg_last, &d, &n);
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; i < n && rc == 0; i++)
+            if (d[i].delta_bytes)
+                rc = where_add(s, &cap, d[i].label, mw_region_class_name(d[i].cls),
+                               d[i].delta_bytes);
+        free(d);
+    }
+    if (s->system) {
+        const struct mw_sample *a = &s->first, *b = &s->last;
+        struct {
+            const char *name;
+            int64_t d;
+        } mi[] = {
+            {"SUnreclaim", d64(b->sunreclaim, a->sunreclaim)},
+            {"SReclaimable", d64(b->sreclaimable, a->sreclaimable)},
+            {"Shmem", d64(b->shmem, a->shmem)},
+            {"PageTables", d64(b->page_tables, a->page_tables)},
+            {"KernelStack", d64(b->kernel_stack, a->kernel_stack)},
+        };
+        for (size_t i = 0; i < sizeof(mi) / sizeof(mi[0]) && rc == 0; i++)
+            if (mi[i].d)
+                rc = where_add(s, &cap, mi[i].name, "meminfo", mi[i].d);
+        if (s->have_slab && rc == 0) {
+            struct mw_slab_delta *d;
+            size_t n;
+            rc = mw_slab_diff(&s->slab_first, &s->slab_last, &d, &n);
+            if (rc < 0)
+                return rc;
+            for (size_t i = 0; i < n && i < 20 && rc == 0; i++)
+                if (d[i].delta_bytes) {
+                    char l[128];
+                    snprintf(l, sizeof(l), "slab %s", d[i].name);
+                    rc = where_add(s, &cap, l, "slab", d[i].delta_bytes);
+                }
+            free(d);
+        }
+        if (s->have_shm && rc == 0) {
+            int64_t dd = d64(s->shm_last.devshm_bytes, s->shm_first.devshm_bytes);
+            int64_t ds = d64(s->shm_last.sysv_bytes, s->shm_first.sysv_bytes);
+            if (dd)
+                rc = where_add(s, &cap, "/dev/shm", "shm", dd);
+            if (ds && rc == 0)
+                rc = where_add(s, &cap, "SysV shm", "shm", ds);
+        }
+    }
+    if (s->nwhere)
+        qsort(s->where, s->nwhere, sizeof(*s->where), cmp_where);
+    return rc;
+}
+
+int mw_series_analyze(struct mw_series *s, const struct mw_trend_params *p, const double *slab_v)
+{
+    int rc = mw_trend_classify(s->t, s->v, s->n, p, &s->trend);
+    if (rc == -ENOMEM)
+        return rc;
+    if (s->system && slab_v && s->n >= 3) {
+        struct mw_trend ts;
+        if (mw_trend_classify(s->t, slab_v, s->n, p, &ts) == 0 && ts.verdict > s->trend.verdict) {
+            s->trend = ts;
+            s->series_name = "slab";
+            memcpy(s->v, slab_v, s->n * sizeof(*s->v)); /* the samples the verdict rests on */
+        }
+    }
+    if (s->system)
+        analyze_components(s, p);
+    rc = build_where(s);
+    if (rc < 0)
+        return rc;
+    s->tte_s =
+        mw_trend_time_to_exhaustion_s((double)s->headroom_bytes, s->trend.slope_bytes_per_hour);
+    return 0;
+}
+
+void mw_where_summary(const struct mw_series *s, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    /* the system's meminfo lines overlap its slab caches: rank the caches
+     * and shared memory only, meminfo only when nothing finer grew */
+    int64_t total = 0;
+    for (size_t i = 0; i < s->nwhere; i++)
+        if (s->where[i].delta_bytes > 0 && strcmp(s->where[i].kind, "meminfo") != 0)
+            total += s->where[i].delta_bytes;
+    bool use_mi = total == 0;
+    if (use_mi)
+        for (size_t i = 0; i < s->nwhere; i++)
+            if (s->where[i].delta_bytes > 0)
+                total += s->where[i].delta_bytes;
+    if (total <= 0)
+        return;
+    const struct mw_where *top = NULL;
+    for (size_t i = 0; i < s->nwhere && !top; i++)
+        if (use_mi || strcmp(s->where[i].kind, "meminfo") != 0)
+            top = &s->where[i];
+    if (!top)
+        return;
+    double share = (double)top->delta_bytes / (double)total;
+    char d[32];
+    if (share >= 0.9) {
+        snprintf(buf, cap, "all of it in %s", top->label);
+    } else if (share >= 0.5) {
+        snprintf(buf, cap, "most of it in %s (%.0f%%)", top->label, share * 100);
+    } else {
+        size_t off = (size_t)snprintf(buf, cap, "in");
+        int shown = 0;
+        for (size_t i = 0; i < s->nwhere && shown < 3 && off < cap; i++) {
+            const struct mw_where *w = &s->where[i];
+            if (w->delta_bytes <= 0 || (!use_mi && strcmp(w->kind, "meminfo") == 0))
+                continue;
+            off += (size_t)snprintf(buf + off, cap - off, "%s %s %s", shown ? "," : "", w->label,
+                                    mw_fmt_size_delta(d, sizeof(d), w->delta_bytes));
+            shown++;
+        }
+    }
+}
+
+static void rate_str(char *buf, size_t cap, double bytes_per_hour)
+{
+    char d[32];
+    double v = fabs(bytes_per_hour) > 9.2e18 ? 9.2e18 : bytes_per_hour;
+    snprintf(buf, cap, "%s/h", mw_fmt_size_delta(d, sizeof(d), (int64_t)llround(v)));
+}
+
+static void note(const struct mw_series *s, char *buf, size_t cap)
+{
+    const struct mw_trend *t = &s->trend;
+    char a[32];
+    switch (t->shape) {
+    case MW_SHAPE_STEP:
+        snprintf(buf, cap, "stepped up %s at %.1f s, then stayed flat",
+                 mw_fmt_size_delta(a, sizeof(a), (int64_t)t->step_bytes), t->step_at_s);
+        break;
+    case MW_SHAPE_SAWTOOTH:
+        snprintf(buf, cap, "sawtooth: grows and falls back (%u times)%s", t->drops,
+                 t->verdict == MW_VERDICT_STABLE ? ", like a garbage-collected heap"
+                                                 : ", but its floor keeps rising");
+        break;
+    case MW_SHAPE_NOISY:
+        snprintf(buf, cap, "grows but fell back once%s",
+                 t->verdict == MW_VERDICT_STABLE ? "" : "; its floor keeps rising");
+        break;
+    case MW_SHAPE_DECLINING:
+        snprintf(buf, cap, "shrinking: %s", mw_fmt_size_delta(a, sizeof(a), (int64_t)t->net_bytes));
+        break;
+    case MW_SHAPE_FLAT:
+        snprintf(buf, cap, "within the +-%s band",
+                 mw_fmt_size(a, sizeof(a), (uint64_t)t->band_bytes));
+        break;
+    case MW_SHAPE_GROWING:
+        snprintf(buf, cap, "growing, never falls back%s",
+                 t->verdict == MW_VERDICT_STABLE ? " (below the warning rate)" : "");
+        break;
+    }
+}
+
+void mw_series_print(FILE *f, const struct mw_series *s)
+{
+    const struct mw_trend *t = &s->trend;
+    char name[128], r[48], w[256], n[160], a[32], b[32];
+    if (s->system)
+        snprintf(name, sizeof(name), "system (%s)", s->series_name);
+    else
+        snprintf(name, sizeof(name), "PID %d %s (%s)", s->pid, s->comm, s->series_name);
+    if (t->verdict == MW_VERDICT_UNKNOWN) {
+        fprintf(f, "%s: unknown: %zu sample%s, not enough to tell%s\n", name, s->n,
+                s->n == 1 ? "" : "s", s->exited ? " (the process exited)" : "");
+        return;
+    }
+    rate_str(r, sizeof(r), t->slope_bytes_per_hour);
+    mw_where_summary(s, w, sizeof(w));
+    note(s, n, sizeof(n));
+    if (t->verdict == MW_VERDICT_STABLE)
+        fprintf(f, "%s: stable: %s\n", name, n);
+    else
+        fprintf(f, "%s: %s: %s%s%s\n", name, mw_trend_verdict_name(t->verdict), r, w[0] ? ", " : "",
+                w);
+    fprintf(f, "  %s -> %s over %.1f s (%zu samples)%s%s\n",
+            mw_fmt_size(a, sizeof(a), (uint64_t)t->first_bytes),
+            mw_fmt_size(b, sizeof(b), (uint64_t)t->last_bytes), t->window_s, s->n,
+            t->verdict == MW_VERDICT_STABLE ? "" : ", ", t->verdict == MW_VERDICT_STABLE ? "" : n);
+    if (t->verdict == MW_VERDICT_STABLE && w[0])
+        fprintf(f, "  changed: %s\n", w);
+    if (s->exited)
+        fprintf(f, "  the process exited after %.1f s\n", s->exited_at_s);
+    for (size_t c = 0; c < MW_ARRAY_SIZE(s->comp); c++) {
+        const struct mw_component *k = &s->comp[c];
+        if (!k->have || k->trend.verdict < MW_VERDICT_WARNING)
+            continue;
+        rate_str(r, sizeof(r), k->trend.slope_bytes_per_hour);
+        fprintf(f, "  kernel: %s %s: %s (%s)\n", k->name, mw_trend_verdict_name(k->trend.verdict),
+                r, mw_trend_shape_name(k->trend.shape));
+    }
+    if (s->system && s->have_shm && (s->shm_last.sysv_orphans || s->shm_last.devshm_orphans))
+        fprintf(f,
+                "  orphaned shared memory: %zu SysV segment%s (%s), %zu /dev/shm file%s (%s); "
+                "see 'memwarden shm'\n",
+                s->shm_last.sysv_orphans, s->shm_last.sysv_orphans == 1 ? "" : "s",
+                mw_fmt_size(a, sizeof(a), s->shm_last.sysv_orphan_bytes),
+                s->shm_last.devshm_orphans, s->shm_last.devshm_orphans == 1 ? "" : "s",
+                mw_fmt_size(b, sizeof(b), s->shm_last.devshm_orphan_bytes));
+    if (t->verdict != MW_VERDICT_STABLE && s->tte_s >= 0) {
+        double h = s->tte_s / 3600.0;
+        if (h >= 48)
+            fprintf(f, "  at this rate %s (%s) runs out in %.1f days\n", s->headroom_source,
+                    mw_fmt_size(a, sizeof(a), s->headroom_bytes), h / 24);
+        else if (h >= 1)
+            fprintf(f, "  at this rate %s (%s) runs out in %.1f h\n", s->headroom_source,
+                    mw_fmt_size(a, sizeof(a), s->headroom_bytes), h);
+        else
+            fprintf(f, "  at this rate %s (%s) runs out in %.0f min\n", s->headroom_source,
+                    mw_fmt_size(a, sizeof(a), s->headroom_bytes), s->tte_s / 60);
+    }
+}
+
+void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *s)
+{
+    const struct mw_trend *t = &s->trend;
+    char n[160], w[256];
+    mw_json_object_begin(j, key);
+    mw_json_str(j, "target", s->system ? "system" : "process");
+    if (!s->system) {
+        mw_json_i64(j, "pid", s->pid);
+        mw_json_str(j, "comm", s->comm);
+    }
+    mw_json_str(j, "series", s->series_name);
+    mw_json_str(j, "verdict", mw_trend_verdict_name(t->verdict));
+    mw_json_str(j, "shape", mw_trend_shape_name(t->shape));
+    mw_json_fixed(j, "slope_bytes_per_hour", t->slope_bytes_per_hour, 0);
+    mw_json_fixed(j, "raw_slope_bytes_per_hour", t->raw_slope_bytes_per_hour, 0);
+    mw_json_fixed(j, "net_bytes", t->net_bytes, 0);
+    mw_json_fixed(j, "band_bytes", t->band_bytes, 0);
+    mw_json_fixed(j, "window_s", t->window_s, 3);
+    mw_json_fixed(j, "first_bytes", t->first_bytes, 0);
+    mw_json_fixed(j, "last_bytes", t->last_bytes, 0);
+    mw_json_fixed(j, "min_bytes", t->min_bytes, 0);
+    mw_json_fixed(j, "max_bytes", t->max_bytes, 0);
+    mw_json_bool(j, "falls_back", t->falls_back);
+    mw_json_u64(j, "drops", t->drops);
+    if (t->shape == MW_SHAPE_STEP) {
+        mw_json_fixed(j, "step_bytes", t->step_bytes, 0);
+        mw_json_fixed(j, "step_at_s", t->step_at_s, 3);
+    }
+    note(s, n, sizeof(n));
+    mw_json_str(j, "note", t->verdict == MW_VERDICT_UNKNOWN ? "not enough samples" : n);
+    mw_where_summary(s, w, sizeof(w));
+    mw_json_str(j, "where_summary", w);
+    mw_json_array_begin(j, "where");
+    for (size_t i = 0; i < s->nwhere; i++) {
+        mw_json_object_begin(j, NULL);
+        mw_json_str(j, "label", s->where[i].label);
+        mw_json_str(j, "kind", s->where[i].kind);
+        mw_json_i64(j, "delta_bytes", s->where[i].delta_bytes);
+        mw_json_object_end(j);
+    }
+    mw_json_array_end(j);
+    mw_json_u64(j, "headroom_bytes", s->headroom_bytes);
+    mw_json_str(j, "headroom_source", s->headroom_source ? s->headroom_source : "MemAvailable");
+    if (s->tte_s >= 0)
+        mw_json_fixed(j, "time_to_exhaustion_s", s->tte_s, 0);
+    else
+        mw_json_null(j, "time_to_exhaustion_s");
+    mw_json_bool(j, "exited", s->exited);
+    if (s->system) {
+        mw_json_array_begin(j, "kernel");
+        for (size_t c = 0; c < MW_ARRAY_SIZE(s->comp); c++) {
+            const struct mw_component *k = &s->comp[c];
+            if (!k->have)
+                continue;
+            mw_json_object_begin(j, NULL);
+            mw_json_str(j, "name", k->name);
+            mw_json_str(j, "verdict", mw_trend_verdict_name(k->trend.verdict));
+            mw_json_str(j, "shape", mw_trend_shape_name(k->trend.shape));
+            mw_json_fixed(j, "slope_bytes_per_hour", k->trend.slope_bytes_per_hour, 0);
+            mw_json_fixed(j, "net_bytes", k->trend.net_bytes, 0);
+            mw_json_object_end(j);
+        }
+        mw_json_array_end(j);
+    }
+    if (s->system && s->have_shm) {
+        mw_json_u64(j, "sysv_orphans", s->shm_last.sysv_orphans);
+        mw_json_u64(j, "sysv_orphan_bytes", s->shm_last.sysv_orphan_bytes);
+        mw_json_u64(j, "devshm_orphans", s->shm_last.devshm_orphans);
+        mw_json_u64(j, "devshm_orphan_bytes", s->shm_last.devshm_orphan_bytes);
+    }
+    mw_json_array_begin(j, "samples");
+    for (size_t i = 0; i < s->n; i++) {
+        mw_json_object_begin(j, NULL);
+        mw_json_fixed(j, "t", s->t[i], 3);
+        mw_json_fixed(j, "bytes", s->v[i], 0);
+        mw_json_object_end(j);
+    }
+    mw_json_array_end(j);
+    mw_json_object_end(j);
+}
+
+int mw_parse_rate(const char *s, double *bytes_per_hour)
+{
+    char buf[64];
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    if (n == 0 || n >= sizeof(buf))
+        return -EINVAL;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    uint64_t b;
+    if (mw_parse_size(buf, &b) < 0)
+        return -EINVAL;
+    double mult = 1;
+    if (slash) {
+        const char *u = slash + 1;
+        if (strcmp(u, "h") == 0 || strcmp(u, "hour") == 0)
+            mult = 1;
+        else if (strcmp(u, "m") == 0 || strcmp(u, "min") == 0)
+            mult = 60;
+        else if (strcmp(u, "s") == 0 || strcmp(u, "sec") == 0)
+            mult = 3600;
+        else
+            return -EINVAL;
+    }
+    *bytes_per_hour = (double)b * mult;
+    return 0;
+}
+
+uint64_t mw_process_headroom(const struct mw_root *root, int pid, uint64_t mem_available,
+                             uint64_t mem_total, const char **source)
+{
+    *source = "MemAvailable";
+    char path[64], *buf = NULL, cg[512];
+    snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+    if (mw_read_file(root, path, &buf, NULL) < 0)
+        return mem_available;
+    int rc = mw_proc_cgroup_parse_buf(buf, true, cg, sizeof(cg));
+    free(buf);
+    if (rc < 0)
+        return mem_available;
+    static const char *const bases[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/unified",
+                                        "/sys/fs/cgroup"};
+    for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+        char dir[600];
+        snprintf(dir, sizeof(dir), "%s%s", bases[i], strcmp(cg, "/") == 0 ? "" : cg);
+        struct mw_cgroup_mem m;
+        if (mw_cgroup_mem_read(root, dir, &m) != 0)
+            continue;
+        if (m.limit != MW_CG_UNLIMITED && m.limit < mem_total) {
+            uint64_t left = m.limit > m.usage ? m.limit - m.usage : 0;
+            if (left < mem_available) {
+                *source = "cgroup limit";
+                return left;
+            }
+        }
+        break;
+    }
+    return mem_available;
+}
+
+void mw_series_free(struct mw_series *s)
+{
+    free(s->t);
+    free(s->v);
+    free(s->where);
+    free(s->hist);
+    mw_regions_free(&s->reg_first);
+    mw_regions_free(&s->reg_last);
+    mw_slab_set_free(&s->slab_first);
+    mw_slab_set_free(&s->slab_last);
+    mw_shm_report_free(&s->shm_first);
+    mw_shm_report_free(&s->shm_last);
+    memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,633 @@
+#include "analysis/logparse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "model/sample.h"
+#include "analysis/trend.h"
+#include "base/util.h"
+
+const char *mw_log_format_name(enum mw_log_format f)
+{
+    switch (f) {
+    case MW_LOG_FREEHEAP:
+        return "freeheap";
+    case MW_LOG_FREE:
+        return "free";
+    case MW_LOG_RECORD:
+        return "record";
+    case MW_LOG_PATTERN:
+        return "pattern";
+    default:
+        return "auto";
+    }
+}
+
+const char *mw_log_verdict_name(enum mw_log_verdict v)
+{
+    switch (v) {
+    case MW_LOG_STABLE:
+        return "stable";
+    case MW_LOG_TOO_BIG:
+        return "too_big";
+    case MW_LOG_DECLINE:
+        return "decline";
+    default:
+        return "unknown";
+    }
+}
+
+static int push(struct mw_log_series *s, double t, double bytes, unsigned line)
+{
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 256;
+        struct mw_log_point *p = realloc(s->p, nc * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        s->p = p;
+        s->cap = nc;
+    }
+    s->p[s->n].t_s = t;
+    s->p[s->n].bytes = bytes;
+    s->p[s->n].line = line;
+    s->n++;
+    return 0;
+}
+
+void mw_log_series_free(struct mw_log_series *s)
+{
+    free(s->p);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static long days_from_civil(long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long)doe - 719468;
+}
+
+static bool num2(const char *p, unsigned *v)
+{
+    if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+        return false;
+    *v = (unsigned)((p[0] - '0') * 10 + (p[1] - '0'));
+    return true;
+}
+
+/* "HH:MM:SS[.frac]" at P: seconds of the day; *END after it. */
+static bool clock_at(const char *p, double *sec, const char **end)
+{
+    unsigned h, m, s;
+    if (!num2(p, &h) || p[2] != ':' || !num2(p + 3, &m) || p[5] != ':' || !num2(p + 6, &s) ||
+        h > 23 || m > 59 || s > 60)
+        return false;
+    double v = h * 3600.0 + m * 60.0 + s;
+    p += 8;
+    if ((*p == '.' || *p == ',') && isdigit((unsigned char)p[1])) {
+        double scale = 0.1;
+        for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+            v += (*p - '0') * scale;
+    }
+    *sec = v;
+    *end = p;
+    return true;
+}
+
+bool mw_log_timestamp(const char *s, double *t_s, bool *day_only)
+{
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const char *p = s, *e;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '[')
+        p++;
+    double sec;
+    /* 2024-05-01 12:00:00 / 2024-05-01T12:00:00 */
+    if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
+        isdigit((unsigned char)p[2]) && isdigit((unsigned char)p[3]) && p[4] == '-') {
+        unsigned mo, d;
+        long y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+        if (num2(p + 5, &mo) && p[7] == '-' && num2(p + 8, &d) && (p[10] == ' ' || p[10] == 'T') &&
+            mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && clock_at(p + 11, &sec, &e)) {
+            *t_s = (double)days_from_civil(y, mo, d) * 86400.0 + sec;
+            *day_only = false;
+            return true;
+        }
+        return false;
+    }
+    /* date(1): "Wed May  1 12:00:00 UTC 2024" */
+    if (isalpha((unsigned char)p[0]) && p[3] == ' ') {
+        const char *q = p + 4;
+        unsigned mo = 0;
+        for (unsigned i = 0; i < 12; i++)
+            if (strncmp(q, months[i], 3) == 0)
+                mo = i + 1;
+        if (!mo || q[3] != ' ')
+            return false;
+        q += 4;
+        while (*q == ' ')
+            q++;
+        char *de;
+        unsigned long d = strtoul(q, &de, 10);
+        if (de == q || *de != ' ' || d < 1 || d > 31 || !clock_at(de + 1, &sec, &e))
+            return false;
+        /* the year is the last number on the line */
+        const char *yp = e;
+        long y = 0;
+        while (*yp && *yp != '\n') {
+            if (isdigit((unsigned char)*yp) && (yp[-1] == ' ')) {
+                char *ye;
+                long v = strtol(yp, &ye, 10);
+                if (v >= 1970 && v < 10000)
+                    y = v;
+                yp = ye;
+            } else {
+                yp++;
+            }
+        }
+        if (!y)
+            return false;
+        *t_s = (double)days_from_civil(y, mo, (unsigned)d) * 86400.0 + sec;
+        *day_only = false;
+        return true;
+    }
+    if (clock_at(p, &sec, &e)) {
+        *t_s = sec;
+        *day_only = true;
+        return true;
+    }
+    return false;
+}
+
+/* Bytes per unit named at P ("KB", "kB", "KiB", "K", "MB", "B"); *LEN gets
+ * the unit's length. 0 when none. */
+static uint64_t unit_at(const char *p, size_t *len)
+{
+    size_t n = 0;
+    while (isalpha((unsigned char)p[n]) && n < 4)
+        n++;
+    *len = n;
+    if (n == 0 || isalpha((unsigned char)p[n]))
+        return 0;
+    char u[8];
+    snprintf(u, sizeof(u), "1%.*s", (int)n, p);
+    uint64_t b;
+    return mw_parse_size(u, &b) == 0 ? b : 0;
+}
+
+/* A number with an optional binary suffix (free -h: "3.2Gi", "128Mi", "500M"). */
+static bool value_at(const char **pp, uint64_t unit, double *out)
+{
+    const char *p = *pp;
+    char *e;
+    double v = strtod(p, &e);
+    if (e == p || v < 0 || v != v)
+        return false;
+    const char *q = e;
+    if (isalpha((unsigned char)*q)) {
+        size_t n;
+        uint64_t u = unit_at(q, &n);
+        if (!u) {
+            /* free -h writes "Gi", "Mi", "Ki" */
+            if ((q[0] == 'K' || q[0] == 'M' || q[0] == 'G' || q[0] == 'T') && q[1] == 'i' &&
+                !isalpha((unsigned char)q[2])) {
+                u = q[0] == 'K'   ? 1ull << 10
+                    : q[0] == 'M' ? 1ull << 20
+                    : q[0] == 'G' ? 1ull << 30
+                                  : 1ull << 40;
+                n = 2;
+            } else {
+                return false;
+            }
+        }
+        *out = v * (double)u;
+        *pp = q + n;
+        return true;
+    }
+    *out = v * (double)unit;
+    *pp = e;
+    return true;
+}
+
+struct acc {
+    struct mw_log_series s;
+    double pending_t;
+    bool have_pending, all_stamped, day_only;
+    double day_offset, last_day_t;
+    size_t samples;
+};
+
+static int add(struct acc *a, double bytes, unsigned line, const char *text, double interval)
+{
+    double t = 0;
+    bool day = false, stamped = mw_log_timestamp(text, &t, &day);
+    if (!stamped && a->have_pending) {
+        t = a->pending_t;
+        day = a->day_only;
+        stamped = true;
+    }
+    a->have_pending = false;
+    if (stamped && day) {
+        /* a clock without a date: past midnight when it jumps back */
+        if (a->s.n && t + a->day_offset < a->last_day_t - 43200)
+            a->day_offset += 86400;
+        t += a->day_offset;
+        a->last_day_t = t;
+    }
+    if (!stamped)
+        a->all_stamped = false;
+    int rc = push(&a->s, stamped ? t : (double)a->s.n * interval, bytes, line);
+    return rc;
+}
+
+static bool is_blank(const char *p, const char *end)
+{
+    for (; p < end; p++)
+        if (!isspace((unsigned char)*p))
+            return false;
+    return true;
+}
+
+/* "free -m" on a line of its own (a cron job's echo, a shell prompt). */
+static uint64_t free_cmd_unit(const char *line)
+{
+    const char *p = line;
+    while (*p == ' ' || *p == '$' || *p == '#' || *p == '>')
+        p++;
+    if (strncmp(p, "free", 4) != 0 || (p[4] != ' ' && p[4] != '\0'))
+        return 0;
+    if (strstr(p, " -b") || strstr(p, "--bytes"))
+        return 1;
+    if (strstr(p, " -m") || strstr(p, "--mebi"))
+        return 1ull << 20;
+    if (strstr(p, " -g") || strstr(p, "--gibi"))
+        return 1ull << 30;
+    if (strstr(p, " -k") || strstr(p, "--kibi"))
+        return 1ull << 10;
+    return 1ull << 10;
+}
+
+static enum mw_log_format detect(const char *buf)
+{
+    const char *c = buf, *p;
+    size_t len;
+    for (unsigned seen = 0; seen < 500 && mw_next_line(&c, &p, &len); seen++) {
+        char line[512];
+        snprintf(line, sizeof(line), "%.*s", (int)(len < 511 ? len : 511), p);
+        const char *q = line;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (strncmp(q, "{\"t\":", 5) == 0)
+            return MW_LOG_RECORD;
+        if (strcasestr(line, "Mem Free Size"))
+            return MW_LOG_FREEHEAP;
+        const char *m = strstr(line, "Mem:");
+        if (m && (m == q || (m > line && m[-1] == ' ')))
+            return MW_LOG_FREE;
+    }
+    return MW_LOG_AUTO;
+}
+
+static int parse_record(const char *buf, struct mw_log_series *out)
+{
+    struct mw_record rec = {0};
+    int rc = mw_record_parse_buf(&rec, buf);
+    if (rc < 0) {
+        mw_record_free(&rec);
+        return rc;
+    }
+    bool any_system = false;
+    for (size_t i = 0; i < rec.n; i++)
+        any_system = any_system || rec.s[i].kind == MW_SAMPLE_SYSTEM;
+    int first_pid = 0;
+    double t0 = 0;
+    for (size_t i = 0; i < rec.n && rc == 0; i++) {
+        const struct mw_sample *s = &rec.s[i];
+        if (s->kind == MW_SAMPLE_GONE || (any_system && s->kind != MW_SAMPLE_SYSTEM))
+            continue;
+        if (!any_system) {
+            if (!first_pid)
+                first_pid = s->pid;
+            if (s->pid != first_pid)
+                continue;
+        }
+        if (!out->n)
+            t0 = s->t_s;
+        (void)t0;
+        rc = push(out, s->t_s, (double)s->mem_available, 0);
+        if (s->mem_total)
+            out->total_bytes = (double)s->mem_total;
+    }
+    out->skipped = rec.bad_lines;
+    out->timestamps = true;
+    out->available = true;
+    mw_record_free(&rec);
+    return rc;
+}
+
+int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log_series *out)
+{
+    enum mw_log_format f = o->pattern ? MW_LOG_PATTERN : o->format;
+    if (f == MW_LOG_AUTO)
+        f = detect(buf);
+    if (f == MW_LOG_AUTO)
+        return -ENODATA;
+    double interval = o->interval_s > 0 ? o->interval_s : 2.0;
+    struct acc a;
+    memset(&a, 0, sizeof(a));
+    a.all_stamped = true;
+    a.s.format = f;
+    int rc = 0;
+    regex_t re;
+    bool have_re = false;
+    if (f == MW_LOG_RECORD) {
+        rc = parse_record(buf, &a.s);
+        if (rc < 0) {
+            free(a.s.p);
+            return rc;
+        }
+        *out = a.s;
+        return 0;
+    }
+    if (f == MW_LOG_PATTERN) {
+        if (!o->pattern || regcomp(&re, o->pattern, REG_EXTENDED) != 0)
+            return -EINVAL;
+        have_re = true;
+        if (re.re_nsub < 1) {
+            regfree(&re);
+            return -EINVAL;
+        }
+    }
+    uint64_t free_unit = o->unit_bytes ? o->unit_bytes : 1024;
+    int avail_col = -1, free_col = -1; /* from the last header line */
+    bool old_format = false;
+    unsigned lineno = 0;
+    const char *c = buf, *p;
+    size_t len;
+    while (rc == 0 && mw_next_line(&c, &p, &len)) {
+        lineno++;
+        char *line = malloc(len + 1);
+        if (!line) {
+            rc = -ENOMEM;
+            break;
+        }
+        memcpy(line, p, len);
+        line[len] = '\0';
+        if (len && line[len - 1] == '\r')
+            line[len - 1] = '\0';
+        if (is_blank(line, line + strlen(line))) {
+            free(line);
+            continue;
+        }
+        bool used = false;
+        if (f == MW_LOG_FREEHEAP) {
+            char *lab = strcasestr(line, "Mem Free Size");
+            if (lab) {
+                const char *q = lab + 13;
+                while (*q == ' ')
+                    q++;
+                size_t ul;
+                uint64_t unit = unit_at(q, &ul);
+                if (!unit) {
+                    unit = 1024; /* the FAQ's line is in KB */
+                    ul = 0;
+                }
+                if (o->unit_bytes)
+                    unit = o->unit_bytes;
+                q += ul;
+                while (*q == ':' || *q == ']' || *q == ' ' || *q == '=' || *q == '\t' ||
+                       *q == ',' || *q == '"')
+                    q++;
+                char *e;
+                double v = strtod(q, &e);
+                if (e != q && v >= 0 && v == v) {
+                    rc = add(&a, v * (double)unit, lineno, line, interval);
+                    used = true;
+                } else {
+                    a.s.bad_values++;
+                }
+            }
+        } else if (f == MW_LOG_FREE) {
+            const char *q = line;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            double t;
+            bool day;
+            uint64_t cu = free_cmd_unit(line);
+            if (strstr(line, "total") && (strstr(line, "used") || strstr(line, "free"))) {
+                /* header: find the columns */
+                int col = 0;
+                avail_col = free_col = -1;
+                old_format = false;
+                for (char *tok = line; *tok;) {
+                    while (*tok == ' ' || *tok == '\t')
+                        tok++;
+                    if (!*tok)
+                        break;
+                    char *te = tok;
+                    while (*te && *te != ' ' && *te != '\t')
+                        te++;
+                    size_t tl = (size_t)(te - tok);
+                    if (tl == 9 && strncmp(tok, "available", 9) == 0)
+                        avail_col = col;
+                    if (tl == 4 && strncmp(tok, "free", 4) == 0)
+                        free_col = col;
+                    if (tl == 7 && strncmp(tok, "buffers", 7) == 0)
+                        old_format = true;
+                    col++;
+                    tok = te;
+                }
+                used = true;
+            } else if (cu) {
+                if (!o->unit_bytes)
+                    free_unit = cu;
+                used = true;
+            } else if (strncmp(q, "Swap:", 5) == 0 || strncmp(q, "Total:", 6) == 0 ||
+                       strncmp(q, "Low:", 4) == 0 || strncmp(q, "High:", 5) == 0) {
+                used = true;
+            } else if (strncmp(q, "-/+ buffers/cache:", 18) == 0) {
+                /* old procps: the free column here is what is available */
+                const char *r = q + 18;
+                double v[2];
+                int k = 0;
+                while (k < 2) {
+                    while (*r == ' ')
+                        r++;
+                    if (!value_at(&r, free_unit, &v[k]))
+                        break;
+                    k++;
+                }
+                if (k == 2 && a.s.n && old_format) {
+                    a.s.p[a.s.n - 1].bytes = v[1];
+                    a.s.available = true;
+                }
+                used = true;
+            } else if (strstr(line, "Mem:")) {
+                const char *r = strstr(line, "Mem:") + 4;
+                double v[8];
+                int k = 0;
+                while (k < 8) {
+                    while (*r == ' ' || *r == '\t')
+                        r++;
+                    if (!*r || !value_at(&r, free_unit, &v[k]))
+                        break;
+                    k++;
+                }
+                while (*r == ' ' || *r == '\t')
+                    r++;
+                /* the Mem: line's numbers follow the header's columns */
+                int ci = avail_col >= 0  ? avail_col
+                         : free_col >= 0 ? free_col
+                                         : (k >= 6 && !old_format ? 5 : 2);
+                if (k >= 3 && ci < k && !*r) {
+                    rc = add(&a, v[ci], lineno, line, interval);
+                    a.s.total_bytes = v[0];
+                    a.s.available = avail_col >= 0 || (avail_col < 0 && free_col < 0 && k >= 6);
+                    used = true;
+                } else {
+                    a.s.bad_values++;
+                }
+            } else if (mw_log_timestamp(line, &t, &day)) {
+                /* a `date` line before the next free output */
+                a.pending_t = t;
+                a.have_pending = true;
+                a.day_only = day;
+                used = true;
+            }
+        } else if (f == MW_LOG_PATTERN) {
+            regmatch_t m[2];
+            if (regexec(&re, line, 2, m, 0) == 0 && m[1].rm_so >= 0) {
+                char num[64];
+                int nl = (int)(m[1].rm_eo - m[1].rm_so);
+                snprintf(num, sizeof(num), "%.*s", nl < 63 ? nl : 63, line + m[1].rm_so);
+                const char *r = num;
+                double v;
+                if (value_at(&r, o->unit_bytes ? o->unit_bytes : 1, &v) && !*r) {
+                    rc = add(&a, v, lineno, line, interval);
+                    used = true;
+                } else {
+                    a.s.bad_values++;
+                }
+            }
+        }
+        if (!used)
+            a.s.skipped++;
+        free(line);
+    }
+    if (have_re)
+        regfree(&re);
+    if (rc < 0) {
+        free(a.s.p);
+        return rc;
+    }
+    if (!a.all_stamped || a.s.n == 0) {
+        for (size_t i = 0; i < a.s.n; i++)
+            a.s.p[i].t_s = (double)i * interval;
+        a.s.timestamps = false;
+    } else {
+        a.s.timestamps = true;
+    }
+    *out = a.s;
+    return 0;
+}
+
+static int cmp_d(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+int mw_log_analyze(const struct mw_log_series *s, double danger_bytes, double band_bytes,
+                   struct mw_log_analysis *out)
+{
+    if (s->n < 2)
+        return -EINVAL;
+    struct mw_log_analysis r;
+    memset(&r, 0, sizeof(r));
+    r.time_to_danger_s = r.time_to_zero_s = -1;
+    double *t = malloc(s->n * sizeof(*t)), *v = malloc(s->n * sizeof(*v));
+    if (!t || !v) {
+        free(t);
+        free(v);
+        return -ENOMEM;
+    }
+    r.min_bytes = r.max_bytes = s->p[0].bytes;
+    r.min_line = s->p[0].line;
+    for (size_t i = 0; i < s->n; i++) {
+        t[i] = s->p[i].t_s - s->p[0].t_s;
+        v[i] = -s->p[i].bytes; /* used-like: the trend code looks for growth */
+        if (s->p[i].bytes < r.min_bytes) {
+            r.min_bytes = s->p[i].bytes;
+            r.min_at_s = t[i];
+            r.min_line = s->p[i].line;
+        }
+        if (s->p[i].bytes > r.max_bytes)
+            r.max_bytes = s->p[i].bytes;
+    }
+    r.first_bytes = s->p[0].bytes;
+    r.last_bytes = s->p[s->n - 1].bytes;
+    r.window_s = t[s->n - 1];
+    r.below_danger = r.min_bytes <= danger_bytes;
+    /* the level right after boot: median of the first tenth (1..5 samples) */
+    size_t k = s->n / 10;
+    if (k < 1)
+        k = 1;
+    if (k > 5)
+        k = 5;
+    double head[5];
+    for (size_t i = 0; i < k; i++)
+        head[i] = s->p[i].bytes;
+    qsort(head, k, sizeof(head[0]), cmp_d);
+    double start = k % 2 ? head[k / 2] : (head[k / 2 - 1] + head[k / 2]) / 2;
+    double whole = s->total_bytes > 0 ? s->total_bytes : r.max_bytes;
+    struct mw_trend_params p;
+    mw_trend_params_default(&p);
+    /* any steady fall beyond the band counts: these devices have no room */
+    p.warn_bytes_per_hour = p.leak_bytes_per_hour = 1e-9;
+    p.band_fixed = true;
+    if (band_bytes > 0) {
+        p.band_bytes = band_bytes;
+    } else {
+        /* 5 % of the most seen (68 KB on the Luat FAQ's 1.36 MB module), but
+         * never more than the leak guide's 50 MB for an hour of watching */
+        double share = r.window_s / MW_TREND_BAND_WINDOW_S;
+        double cap = (double)MW_TREND_BAND_BYTES * (share < 1 ? share : 1);
+        p.band_bytes = 0.05 * r.max_bytes;
+        if (p.band_bytes > cap)
+            p.band_bytes = cap;
+        if (p.band_bytes < danger_bytes / 4)
+            p.band_bytes = danger_bytes / 4;
+    }
+    struct mw_trend tr;
+    int rc = mw_trend_classify(t, v, s->n, &p, &tr);
+    free(t);
+    free(v);
+    if (rc == -ENOMEM)
+        return rc;
+    r.shape = rc == 0 ? mw_trend_shape_name(tr.shape) : "flat";
+    r.slope_bytes_per_hour = rc == 0 ? -tr.slope_bytes_per_hour : 0;
+    if (start <= 2 * danger_bytes || start < 0.10 * whole)
+        r.verdict = MW_LOG_TOO_BIG;
+    else if (rc == 0 && tr.verdict >= MW_VERDICT_WARNING)
+        r.verdict = MW_LOG_DECLINE;
+    else
+        r.verdict = rc == 0 ? MW_LOG_STABLE : MW_LOG_UNKNOWN;
+    if (r.slope_bytes_per_hour < 0 && r.verdict != MW_LOG_STABLE) {
+        double rate = -r.slope_bytes_per_hour / 3600.0;
+        r.time_to_danger_s = r.last_bytes > danger_bytes ? (r.last_bytes - danger_bytes) / rate : 0;
+        r.time_to_zero_s = r.last_bytes / rate;
+    }
+    *out = r;
+    return 0;
+}

@@ -1,0 +1,292 @@
+#include "analysis/trend.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A fall of at least this share of the series' range counts as a tooth of
+ * a sawtooth (a garbage collection, a cache eviction). */
+#define DROP_SHARE 0.4
+/* A step: one rise within a tenth of the samples (two intervals at least)
+ * carrying at least this
+ * share of the net growth... */
+#define STEP_SHARE 0.6
+/* ...followed by at least this share of the samples that stay flat. */
+#define STEP_TAIL_SHARE 0.2
+
+void mw_trend_params_default(struct mw_trend_params *p)
+{
+    p->warn_bytes_per_hour = MW_TREND_WARN_BYTES_PH;
+    p->leak_bytes_per_hour = MW_TREND_LEAK_BYTES_PH;
+    p->band_bytes = (double)MW_TREND_BAND_BYTES;
+    p->band_fixed = false;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double mw_trend_median(double *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int mw_trend_theil_sen(const double *t_s, const double *v, size_t n, double *slope)
+{
+    size_t m = n > MW_TREND_MAX_POINTS ? MW_TREND_MAX_POINTS : n;
+    if (m < 2)
+        return -EINVAL;
+    double *s = malloc(m * (m - 1) / 2 * sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t a = 0; a < m; a++) {
+        size_t i = m == n ? a : a * (n - 1) / (m - 1);
+        for (size_t b = a + 1; b < m; b++) {
+            size_t j = m == n ? b : b * (n - 1) / (m - 1);
+            double dt = t_s[j] - t_s[i];
+            if (dt != 0.0)
+                s[k++] = (v[j] - v[i]) / dt;
+        }
+    }
+    int rc = -EINVAL;
+    if (k > 0) {
+        *slope = mw_trend_median(s, k);
+        rc = 0;
+    }
+    free(s);
+    return rc;
+}
+
+/* Median of V[from..to) without touching V. */
+static double median_range(const double *v, size_t from, size_t to, double *scratch)
+{
+    memcpy(scratch, v + from, (to - from) * sizeof(*v));
+    return mw_trend_median(scratch, to - from);
+}
+
+int mw_trend_classify(const double *t_s, const double *v, size_t n, const struct mw_trend_params *p,
+                      struct mw_trend *out)
+{
+    struct mw_trend r;
+    memset(&r, 0, sizeof(r));
+    r.n = n;
+    if (n == 0) {
+        *out = r;
+        return -EINVAL;
+    }
+    r.window_s = t_s[n - 1] - t_s[0];
+    r.first_bytes = v[0];
+    r.last_bytes = v[n - 1];
+    r.min_bytes = r.max_bytes = v[0];
+    double peak = v[0];
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < r.min_bytes)
+            r.min_bytes = v[i];
+        if (v[i] > r.max_bytes)
+            r.max_bytes = v[i];
+        if (v[i] > peak)
+            peak = v[i];
+        if (peak - v[i] > r.max_drawdown_bytes)
+            r.max_drawdown_bytes = peak - v[i];
+    }
+    if (n < 3 || !(r.window_s > 0)) {
+        *out = r;
+        return -EINVAL;
+    }
+    double *scratch = malloc(n * sizeof(*scratch));
+    double *floor_env = malloc(n * sizeof(*floor_env));
+    int rc = 0;
+    if (!scratch || !floor_env) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    /* The band: +-50 MB is what the guide allows over an hour; a shorter
+     * window gets a proportional share so a short run can still tell. */
+    r.band_bytes = p->band_bytes;
+    if (!p->band_fixed) {
+        double share = r.window_s / MW_TREND_BAND_WINDOW_S;
+        if (share < 1)
+            r.band_bytes *= share;
+        if (r.band_bytes < (double)MW_TREND_BAND_FLOOR)
+            r.band_bytes = (double)MW_TREND_BAND_FLOOR;
+    }
+    size_t k = n / 5 ? n / 5 : 1;
+    r.net_bytes = median_range(v, n - k, n, scratch) - median_range(v, 0, k, scratch);
+    double ts;
+    rc = mw_trend_theil_sen(t_s, v, n, &ts);
+    if (rc < 0)
+        goto out;
+    r.raw_slope_bytes_per_hour = ts * 3600.0;
+    r.slope_bytes_per_hour = r.raw_slope_bytes_per_hour;
+    double range = r.max_bytes - r.min_bytes;
+
+    /* Teeth: falls of DROP_SHARE of the range from the peak since the last
+     * tooth; LAST_TROUGH is where the last fall bottomed out. */
+    size_t last_trough = 0;
+    if (range > r.band_bytes) {
+        /* BASE: the lowest point before the current peak PK; a tooth needs
+         * a rise from BASE and a fall from PK, each of DROP_SHARE of the
+         * range (a plain decline has no rise and is no tooth). */
+        double pk = v[0], base = v[0];
+        bool falling = false;
+        double thr = DROP_SHARE * range;
+        if (thr < r.band_bytes / 2)
+            thr = r.band_bytes / 2;
+        for (size_t i = 1; i < n; i++) {
+            if (falling) {
+                if (v[i] <= v[last_trough]) {
+                    last_trough = i;
+                    continue;
+                }
+                falling = false;
+                pk = base = v[last_trough];
+            }
+            if (v[i] > pk)
+                pk = v[i];
+            if (pk - v[i] >= thr && pk - base >= thr) {
+                r.drops++;
+                falling = true;
+                last_trough = i;
+            } else if (v[i] < base) {
+                base = pk = v[i];
+            }
+        }
+    }
+    r.falls_back = r.drops > 0;
+
+    /* A step: the biggest rise within a tenth of the samples carries most
+     * of the net growth, and what follows stays flat. */
+    if (r.net_bytes > r.band_bytes && !r.falls_back) {
+        /* two intervals at least: a step that straddles a sample is still one */
+        size_t span = n / 10 > 2 ? n / 10 : 2;
+        /* best rise v[j] - min(v[j-span..j-1]): a sliding-window minimum
+         * (monotonic deque of indices) keeps this O(n) for long records */
+        size_t *dq = malloc(n * sizeof(*dq));
+        if (!dq) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        size_t head = 0, tailq = 0;
+        double best = 0;
+        size_t bi = 0, bj = 0;
+        for (size_t j = 1; j < n; j++) {
+            /* admit j-1; keep the latest of equal minima (the shortest rise) */
+            while (tailq > head && v[dq[tailq - 1]] >= v[j - 1])
+                tailq--;
+            dq[tailq++] = j - 1;
+            while (dq[head] + span < j)
+                head++;
+            if (v[j] - v[dq[head]] > best) {
+                best = v[j] - v[dq[head]];
+                bi = dq[head];
+                bj = j;
+            }
+        }
+        free(dq);
+        size_t tail = n - bj;
+        if (best >= STEP_SHARE * r.net_bytes && (double)tail >= STEP_TAIL_SHARE * (double)n) {
+            double lo = v[bj], hi = v[bj];
+            for (size_t i = bj; i < n; i++) {
+                if (v[i] < lo)
+                    lo = v[i];
+                if (v[i] > hi)
+                    hi = v[i];
+            }
+            double tol = 0.25 * best > r.band_bytes ? 0.25 * best : r.band_bytes;
+            if (hi - lo <= tol) {
+                r.shape = MW_SHAPE_STEP;
+                r.verdict = MW_VERDICT_STABLE;
+                r.step_bytes = best;
+                r.step_at_s = t_s[bi] - t_s[0];
+                /* what it does after the step is what counts */
+                double tail_slope;
+                if (tail >= 2 && mw_trend_theil_sen(t_s + bj, v + bj, tail, &tail_slope) == 0)
+                    r.slope_bytes_per_hour = tail_slope * 3600.0;
+                goto out;
+            }
+        }
+    }
+
+    if (r.falls_back) {
+        /* The floor: the least the series ever comes back down to from
+         * here on. A garbage-collected heap has a flat floor; a leak under
+         * a collector raises it. */
+        floor_env[n - 1] = v[n - 1];
+        for (size_t i = n - 1; i-- > 0;)
+            floor_env[i] = v[i] < floor_env[i + 1] ? v[i] : floor_env[i + 1];
+        r.shape = r.drops >= 2 ? MW_SHAPE_SAWTOOTH : MW_SHAPE_NOISY;
+        double floor_growth = floor_env[last_trough] - floor_env[0];
+        double fs = 0;
+        if (last_trough >= 2 && mw_trend_theil_sen(t_s, floor_env, last_trough + 1, &fs) == 0)
+            r.slope_bytes_per_hour = fs * 3600.0;
+        else
+            r.slope_bytes_per_hour = 0;
+        if (floor_growth <= r.band_bytes)
+            r.verdict = MW_VERDICT_STABLE;
+        else if (r.slope_bytes_per_hour >= p->leak_bytes_per_hour)
+            r.verdict = MW_VERDICT_LEAK;
+        else if (r.slope_bytes_per_hour >= p->warn_bytes_per_hour)
+            r.verdict = MW_VERDICT_WARNING;
+        else
+            r.verdict = MW_VERDICT_STABLE;
+        goto out;
+    }
+    if (r.net_bytes < -r.band_bytes) {
+        r.shape = MW_SHAPE_DECLINING;
+        r.verdict = MW_VERDICT_STABLE;
+        goto out;
+    }
+    if (r.net_bytes <= r.band_bytes) {
+        r.shape = MW_SHAPE_FLAT;
+        r.verdict = MW_VERDICT_STABLE;
+        goto out;
+    }
+    r.shape = MW_SHAPE_GROWING;
+    if (r.slope_bytes_per_hour >= p->leak_bytes_per_hour)
+        r.verdict = MW_VERDICT_LEAK;
+    else if (r.slope_bytes_per_hour >= p->warn_bytes_per_hour)
+        r.verdict = MW_VERDICT_WARNING;
+    else
+        r.verdict = MW_VERDICT_STABLE;
+out:
+    free(scratch);
+    free(floor_env);
+    if (rc == 0)
+        *out = r;
+    return rc;
+}
+
+double mw_trend_time_to_exhaustion_s(double headroom_bytes, double slope_bytes_per_hour)
+{
+    if (!(slope_bytes_per_hour > 0) || headroom_bytes < 0)
+        return -1;
+    return headroom_bytes / slope_bytes_per_hour * 3600.0;
+}
+
+const char *mw_trend_verdict_name(enum mw_trend_verdict v)
+{
+    switch (v) {
+    case MW_VERDICT_STABLE:
+        return "stable";
+    case MW_VERDICT_WARNING:
+        return "warning";
+    case MW_VERDICT_LEAK:
+        return "leak";
+    default:
+        return "unknown";
+    }
+}
+
+const char *mw_trend_shape_name(enum mw_trend_shape s)
+{
+    static const char *const names[] = {"flat", "growing",   "sawtooth",
+                                        "step", "declining", "noisy"};
+    return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "flat";
+}

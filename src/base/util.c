@@ -1,0 +1,322 @@
+#include "base/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Files under /proc and /sys are small; a larger one is a hostile fixture. */
+#define MW_READ_MAX (64u << 20)
+
+int mw_root_open(struct mw_root *out, const char *path)
+{
+    const char *p = path && *path ? path : "/";
+    int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    out->fd = fd;
+    out->path = p;
+    return 0;
+}
+
+void mw_root_close(struct mw_root *root)
+{
+    if (root->fd >= 0)
+        close(root->fd);
+    root->fd = -1;
+}
+
+bool mw_root_is_live(const struct mw_root *root)
+{
+    struct stat a, b;
+    if (fstat(root->fd, &a) != 0 || stat("/", &b) != 0)
+        return false;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+const char *mw_rel(const char *path)
+{
+    while (*path == '/')
+        path++;
+    return *path ? path : ".";
+}
+
+long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, bool *cut)
+{
+    size_t n = 0;
+    if (cut)
+        *cut = false;
+    for (;;) {
+        if (n + 1 >= *cap) {
+            if (*cap && n >= max) {
+                if (cut)
+                    *cut = true;
+                break;
+            }
+            size_t ncap = *cap ? *cap * 2 : 4096;
+            char *nb = realloc(*buf, ncap);
+            if (!nb)
+                return -ENOMEM;
+            *buf = nb;
+            *cap = ncap;
+        }
+        size_t want = *cap - n - 1;
+        if (want > max - n)
+            want = max - n;
+        if (want == 0) {
+            if (cut) {
+                char c;
+                *cut = read(fd, &c, 1) > 0;
+            }
+            break;
+        }
+        ssize_t r = read(fd, *buf + n, want);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if ((size_t)r < want && short_is_eof)
+            break;
+    }
+    (*buf)[n] = '\0';
+    return (long)n;
+}
+
+int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len)
+{
+    int fd = openat(root->fd, mw_rel(path), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    char *b = NULL;
+    size_t cap = 0;
+    bool cut;
+    /* The buffer stops at MW_READ_MAX bytes, the content one short. */
+    long n = mw_read_fd(fd, &b, &cap, MW_READ_MAX - 1, false, &cut);
+    close(fd);
+    if (n >= 0 && cut)
+        n = -EFBIG;
+    if (n < 0) {
+        free(b);
+        return (int)n;
+    }
+    *buf = b;
+    if (len)
+        *len = (size_t)n;
+    return 0;
+}
+
+int mw_opendir_at(int dirfd, const char *path, int flags, DIR **out)
+{
+    int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+    if (fd < 0)
+        return -errno;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    *out = d;
+    return 0;
+}
+
+long mw_pread_all(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (cap == 0)
+        return -EINVAL;
+    for (;;) {
+        if (n + 1 >= cap)
+            return -EFBIG;
+        ssize_t r = pread(fd, buf + n, cap - n - 1, (off_t)n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    return (long)n;
+}
+
+bool mw_next_line(const char **cursor, const char **line, size_t *len)
+{
+    const char *p = *cursor;
+    if (!*p)
+        return false;
+    const char *eol = strchr(p, '\n');
+    size_t n = eol ? (size_t)(eol - p) : strlen(p);
+    *line = p;
+    *len = n;
+    *cursor = eol ? eol + 1 : p + n;
+    return true;
+}
+
+int mw_scan_u64(const char **p, uint64_t *out)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (!isdigit((unsigned char)*s))
+        return -EINVAL;
+    uint64_t v = 0;
+    while (isdigit((unsigned char)*s)) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        v = v * 10 + d;
+        s++;
+    }
+    *out = v;
+    *p = s;
+    return 0;
+}
+
+int mw_read_u64(const struct mw_root *root, const char *path, uint64_t *out)
+{
+    char *buf;
+    int rc = mw_read_file(root, path, &buf, NULL);
+    if (rc < 0)
+        return rc;
+    const char *p = buf;
+    uint64_t v;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (strncmp(p, "max", 3) == 0) {
+        v = UINT64_MAX;
+        p += 3;
+    } else if ((rc = mw_scan_u64(&p, &v)) < 0) {
+        goto out;
+    }
+    while (*p == ' ' || *p == '\t' || *p == '\n')
+        p++;
+    if (*p != '\0') {
+        rc = -EINVAL;
+        goto out;
+    }
+    *out = v;
+    rc = 0;
+out:
+    free(buf);
+    return rc;
+}
+
+/* Splits "12.5M" into a non-negative number and a suffix. */
+static int split_number(const char *s, double *num, const char **suffix)
+{
+    char *end;
+    if (!s || !isdigit((unsigned char)*s))
+        return -EINVAL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || v < 0)
+        return -EINVAL;
+    while (*end == ' ')
+        end++;
+    *num = v;
+    *suffix = end;
+    return 0;
+}
+
+struct unit {
+    const char *name;
+    double mult;
+};
+
+/* S as a number with a suffix of UNITS (matched in any case when CASEFOLD)
+ * times that unit's multiplier, rounded. Results at or above LIMIT give
+ * -ERANGE, an unknown suffix -EINVAL. */
+static int parse_scaled(const char *s, const struct unit *units, size_t n, bool casefold,
+                        double limit, uint64_t *out)
+{
+    double v;
+    const char *suf;
+    int rc = split_number(s, &v, &suf);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if ((casefold ? strcasecmp(suf, units[i].name) : strcmp(suf, units[i].name)) == 0) {
+            double r = v * units[i].mult;
+            if (r >= limit)
+                return -ERANGE;
+            *out = (uint64_t)(r + 0.5);
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+int mw_parse_size(const char *s, uint64_t *bytes)
+{
+    /* binary multiples: 0x1p10 is 2^10 */
+    static const struct unit units[] = {
+        {"", 1},         {"b", 1},       {"k", 0x1p10},   {"kb", 0x1p10},  {"kib", 0x1p10},
+        {"m", 0x1p20},   {"mb", 0x1p20}, {"mib", 0x1p20}, {"g", 0x1p30},   {"gb", 0x1p30},
+        {"gib", 0x1p30}, {"t", 0x1p40},  {"tb", 0x1p40},  {"tib", 0x1p40},
+    };
+    return parse_scaled(s, units, MW_ARRAY_SIZE(units), true, 18446744073709551615.0, bytes);
+}
+
+int mw_parse_duration_ms(const char *s, uint64_t *ms)
+{
+    static const struct unit units[] = {
+        {"", 1000},   {"ms", 1},      {"s", 1000},    {"sec", 1000},
+        {"m", 60000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000},
+    };
+    return parse_scaled(s, units, MW_ARRAY_SIZE(units), false, 1.8e19, ms);
+}
+
+char *mw_fmt_size(char *buf, size_t cap, uint64_t bytes)
+{
+    static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1024.0 && u + 1 < MW_ARRAY_SIZE(names)) {
+        v /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, cap, "%" PRIu64 " B", bytes);
+    else if (v >= 100.0)
+        snprintf(buf, cap, "%.0f %s", v, names[u]);
+    else
+        snprintf(buf, cap, "%.1f %s", v, names[u]);
+    return buf;
+}
+
+char *mw_fmt_size_delta(char *buf, size_t cap, int64_t bytes)
+{
+    if (bytes == 0) {
+        snprintf(buf, cap, "0 B");
+        return buf;
+    }
+    uint64_t mag = bytes < 0 ? (uint64_t)(-(bytes + 1)) + 1 : (uint64_t)bytes;
+    char tmp[32];
+    snprintf(buf, cap, "%c%s", bytes < 0 ? '-' : '+', mw_fmt_size(tmp, sizeof(tmp), mag));
+    return buf;
+}
+
+double mw_pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+uint64_t mw_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}

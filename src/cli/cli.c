@@ -1,0 +1,61 @@
+/* cli: messages and option parsing shared by every subcommand. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+void mw_err(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("memwarden: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int mw_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "memwarden%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'memwarden %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+    return MW_EXIT_USAGE;
+}
+
+int mw_opt_size(const char *opt, const char *arg, uint64_t *out)
+{
+    if (mw_parse_size(arg, out) < 0) {
+        mw_err("%s: '%s' is not a size (examples: 4096, 256K, 512M, 4G)", opt, arg);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int mw_opt_duration_ms(const char *opt, const char *arg, uint64_t *out)
+{
+    if (mw_parse_duration_ms(arg, out) < 0) {
+        mw_err("%s: '%s' is not a duration (examples: 30, 30s, 500ms, 5m, 24h)", opt, arg);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int mw_opt_uint(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
+                unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi) {
+        mw_err("%s: '%s' is not a whole number from %lu to %lu", opt, arg, lo, hi);
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,339 @@
+/* memwarden analyze: a free-memory time series from another tool's log
+ * (a module's serial log, a cron job's free output, a memwarden record,
+ * any log with --pattern) — too big from the start, a steady decline (a
+ * leak), or stable; the minimum against a danger line; time to run out. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "base/json.h"
+#include "analysis/logparse.h"
+
+/* The Luat FAQ: 200 KB or less left is effectively nothing (fragmentation). */
+#define DANGER_DEFAULT_BYTES (200u << 10)
+
+static void analyze_usage(FILE *f)
+{
+    fprintf(
+        f,
+        "NAME\n"
+        "    memwarden analyze - read free memory over time from a log and judge it\n"
+        "\n"
+        "SYNOPSIS\n"
+        "    memwarden analyze FILE|- [--format auto|freeheap|free|record]\n"
+        "                      [--pattern REGEX [--unit UNIT]] [--interval D]\n"
+        "                      [--danger SIZE] [--band SIZE] [--json]\n"
+        "\n"
+        "DESCRIPTION\n"
+        "    Reads a log from a device memwarden cannot run on, or from a cron job:\n"
+        "      freeheap  lines like 'Mem Free Size KB: 812' (a module printing its free\n"
+        "                heap every 2 s, as the Luat FAQ suggests; any prefix, optional\n"
+        "                timestamps)\n"
+        "      free      repeated 'free -k' / 'free -m' / 'free -h' output: the Mem: line,\n"
+        "                'available' when the header has it, else 'free'; units from a\n"
+        "                'free -m' line in the log or --unit (default KiB); 'date' lines\n"
+        "                before each output give the times\n"
+        "      record    'memwarden watch --record' JSON lines (MemAvailable)\n"
+        "      pattern   any log: --pattern REGEX with one capture group holding the\n"
+        "                number, --unit its unit (default bytes; a suffix like 812K wins)\n"
+        "    Lines that hold no sample are skipped and counted. Without timestamps,\n"
+        "    samples are --interval apart (default 2s).\n"
+        "    The verdict, after the Luat FAQ:\n"
+        "      too_big  low right after boot (under 2 x --danger or 10 %% of the total):\n"
+        "               the program itself is too big; trim it\n"
+        "      decline  free memory falls steadily and does not come back: a leak\n"
+        "      stable   it holds (a garbage collector's sawtooth included)\n"
+        "    The minimum is compared with --danger (default 200K: at or under it, free\n"
+        "    memory is effectively zero because of fragmentation), and at a declining\n"
+        "    rate the time until it is reached is given.\n"
+        "\n"
+        "OPTIONS\n"
+        "        --format F       force a format (default: detected)\n"
+        "    -e, --pattern REGEX  extended regex; capture group 1 is the value\n"
+        "    -u, --unit UNIT      unit of the numbers (B, K, KB, M, MB, ...)\n"
+        "    -i, --interval D     time between samples without timestamps (default 2s)\n"
+        "        --danger SIZE    danger line (default 200K)\n"
+        "        --band SIZE      changes within this are noise (default 5 %% of the max)\n"
+        "        --json           machine-readable output (bytes, seconds)\n"
+        "    -h, --help           this text\n"
+        "\n"
+        "EXIT STATUS\n"
+        "    0 stable and above the danger line, 3 too_big, decline or under the danger\n"
+        "    line, 1 unreadable or no samples, 2 usage error.\n"
+        "\n"
+        "EXAMPLES\n"
+        "    memwarden analyze serial.log --danger 200K\n"
+        "    memwarden analyze /var/log/free.log\n"
+        "    memwarden analyze app.log --pattern 'heap_free=([0-9]+)' --unit B --interval 10s\n");
+}
+
+static int read_all(const char *path, char **out)
+{
+    if (strcmp(path, "-") == 0) {
+        size_t cap = 65536, n = 0;
+        char *b = malloc(cap);
+        if (!b)
+            return -ENOMEM;
+        for (;;) {
+            if (n + 1 >= cap) {
+                if (cap >= (256u << 20)) {
+                    free(b);
+                    return -EFBIG;
+                }
+                char *x = realloc(b, cap * 2);
+                if (!x) {
+                    free(b);
+                    return -ENOMEM;
+                }
+                b = x;
+                cap *= 2;
+            }
+            ssize_t r = read(0, b + n, cap - n - 1);
+            if (r < 0) {
+                if (errno == EINTR)
+                    continue;
+                int e = -errno;
+                free(b);
+                return e;
+            }
+            if (r == 0)
+                break;
+            n += (size_t)r;
+        }
+        b[n] = '\0';
+        *out = b;
+        return 0;
+    }
+    struct mw_root r;
+    int rc = mw_root_open(&r, path[0] == '/' ? "/" : ".");
+    if (rc < 0)
+        return rc;
+    rc = mw_read_file(&r, path, out, NULL);
+    mw_root_close(&r);
+    return rc;
+}
+
+static void fmt_duration(char *buf, size_t cap, double s)
+{
+    if (s < 120)
+        snprintf(buf, cap, "%.0f s", s);
+    else if (s < 7200)
+        snprintf(buf, cap, "%.0f min", s / 60);
+    else if (s < 172800)
+        snprintf(buf, cap, "%.1f h", s / 3600);
+    else
+        snprintf(buf, cap, "%.1f days", s / 86400);
+}
+
+static const char *format_desc(enum mw_log_format f)
+{
+    switch (f) {
+    case MW_LOG_FREEHEAP:
+        return "'Mem Free Size' lines";
+    case MW_LOG_FREE:
+        return "free(1) output";
+    case MW_LOG_RECORD:
+        return "memwarden record";
+    default:
+        return "--pattern matches";
+    }
+}
+
+int cli_analyze(struct mw_ctx *ctx, int argc, char **argv)
+{
+    (void)ctx;
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'F'},
+        {"pattern", required_argument, NULL, 'e'},
+        {"unit", required_argument, NULL, 'u'},
+        {"interval", required_argument, NULL, 'i'},
+        {"danger", required_argument, NULL, 'D'},
+        {"band", required_argument, NULL, 'B'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    struct mw_log_opts o = {.format = MW_LOG_AUTO, .interval_s = 2.0};
+    uint64_t danger = DANGER_DEFAULT_BYTES, band = 0, ms, u;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "e:u:i:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'F':
+            if (strcmp(optarg, "auto") == 0)
+                o.format = MW_LOG_AUTO;
+            else if (strcmp(optarg, "freeheap") == 0)
+                o.format = MW_LOG_FREEHEAP;
+            else if (strcmp(optarg, "free") == 0)
+                o.format = MW_LOG_FREE;
+            else if (strcmp(optarg, "record") == 0)
+                o.format = MW_LOG_RECORD;
+            else
+                return mw_usage_error("analyze",
+                                      "--format: '%s' is not auto, freeheap, free "
+                                      "or record",
+                                      optarg);
+            break;
+        case 'e':
+            o.pattern = optarg;
+            break;
+        case 'u': {
+            char buf[32];
+            snprintf(buf, sizeof(buf), "%s%s", optarg[0] >= '0' && optarg[0] <= '9' ? "" : "1",
+                     optarg);
+            if (mw_parse_size(buf, &u) < 0 || u == 0)
+                return mw_usage_error("analyze", "--unit: '%s' is not a unit (B, K, KB, M, ...)",
+                                      optarg);
+            o.unit_bytes = u;
+            break;
+        }
+        case 'i':
+            if (mw_opt_duration_ms("--interval", optarg, &ms) < 0)
+                return MW_EXIT_USAGE;
+            if (!ms)
+                return mw_usage_error("analyze", "--interval must be more than 0");
+            o.interval_s = (double)ms / 1000.0;
+            break;
+        case 'D':
+            if (mw_opt_size("--danger", optarg, &danger) < 0)
+                return MW_EXIT_USAGE;
+            break;
+        case 'B':
+            if (mw_opt_size("--band", optarg, &band) < 0)
+                return MW_EXIT_USAGE;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            analyze_usage(stdout);
+            return MW_EXIT_OK;
+        default:
+            return mw_usage_error("analyze", "unknown option");
+        }
+    }
+    if (optind + 1 != argc)
+        return mw_usage_error("analyze", optind >= argc ? "which log? give a FILE (or - for stdin)"
+                                                        : "one log at a time");
+    const char *path = argv[optind];
+    char *buf = NULL;
+    int rc = read_all(path, &buf);
+    if (rc < 0) {
+        mw_err("analyze: %s: %s", path, strerror(-rc));
+        return MW_EXIT_FAIL;
+    }
+    struct mw_log_series s;
+    rc = mw_log_parse_buf(buf, &o, &s);
+    free(buf);
+    if (rc == -EINVAL)
+        return mw_usage_error("analyze",
+                              "--pattern '%s' is not an extended regex with a capture "
+                              "group",
+                              o.pattern);
+    if (rc == -ENODATA) {
+        mw_err("analyze: %s: no known format (Mem Free Size lines, free output, memwarden "
+               "records); use --pattern REGEX",
+               path);
+        return MW_EXIT_FAIL;
+    }
+    if (rc < 0) {
+        mw_err("analyze: %s: %s", path, strerror(-rc));
+        return MW_EXIT_FAIL;
+    }
+    struct mw_log_analysis a;
+    rc = mw_log_analyze(&s, (double)danger, (double)band, &a);
+    if (rc < 0) {
+        mw_err("analyze: %s: %zu sample%s found (%u line%s skipped): not enough to judge", path,
+               s.n, s.n == 1 ? "" : "s", s.skipped, s.skipped == 1 ? "" : "s");
+        mw_log_series_free(&s);
+        return MW_EXIT_FAIL;
+    }
+    const char *what = s.available ? "available" : "free";
+    char s1[32], s2[32], s3[32], s4[32], d1[32], d2[32];
+    if (json) {
+        struct mw_json j;
+        mw_json_init(&j, stdout, true);
+        mw_json_object_begin(&j, NULL);
+        mw_json_str(&j, "file", path);
+        mw_json_str(&j, "format", mw_log_format_name(s.format));
+        mw_json_str(&j, "value", what);
+        mw_json_u64(&j, "samples", s.n);
+        mw_json_u64(&j, "skipped_lines", s.skipped);
+        mw_json_bool(&j, "timestamps", s.timestamps);
+        if (!s.timestamps)
+            mw_json_fixed(&j, "interval_s", o.interval_s, 3);
+        mw_json_fixed(&j, "window_s", a.window_s, 3);
+        mw_json_str(&j, "verdict", mw_log_verdict_name(a.verdict));
+        mw_json_str(&j, "shape", a.shape);
+        mw_json_fixed(&j, "slope_bytes_per_hour", a.slope_bytes_per_hour, 0);
+        mw_json_fixed(&j, "first_bytes", a.first_bytes, 0);
+        mw_json_fixed(&j, "last_bytes", a.last_bytes, 0);
+        mw_json_fixed(&j, "max_bytes", a.max_bytes, 0);
+        mw_json_fixed(&j, "min_bytes", a.min_bytes, 0);
+        mw_json_fixed(&j, "min_at_s", a.min_at_s, 3);
+        if (a.min_line)
+            mw_json_u64(&j, "min_line", a.min_line);
+        mw_json_u64(&j, "danger_bytes", danger);
+        mw_json_bool(&j, "below_danger", a.below_danger);
+        if (s.total_bytes > 0)
+            mw_json_fixed(&j, "total_bytes", s.total_bytes, 0);
+        if (a.time_to_danger_s >= 0)
+            mw_json_fixed(&j, "time_to_danger_s", a.time_to_danger_s, 0);
+        else
+            mw_json_null(&j, "time_to_danger_s");
+        if (a.time_to_zero_s >= 0)
+            mw_json_fixed(&j, "time_to_exhaustion_s", a.time_to_zero_s, 0);
+        else
+            mw_json_null(&j, "time_to_exhaustion_s");
+        mw_json_object_end(&j);
+        mw_json_finish(&j);
+    } else {
+        fmt_duration(d1, sizeof(d1), a.window_s);
+        printf("%s: %s, %zu samples over %s (%s)", path, format_desc(s.format), s.n, d1,
+               s.timestamps ? "times from the log" : "no timestamps: one every --interval");
+        if (s.skipped)
+            printf("; skipped %u line%s that held no sample", s.skipped, s.skipped == 1 ? "" : "s");
+        printf("\n");
+        switch (a.verdict) {
+        case MW_LOG_TOO_BIG:
+            printf("Verdict: too_big: %s memory is low from the start (%s): the program itself "
+                   "is too big for the device; trim it\n",
+                   what, mw_fmt_size(s1, sizeof(s1), (uint64_t)a.first_bytes));
+            break;
+        case MW_LOG_DECLINE:
+            printf("Verdict: decline: %s memory falls steadily (%s/h) and does not come back: a "
+                   "leak; find it in the log, or by turning parts of the program off\n",
+                   what, mw_fmt_size_delta(s1, sizeof(s1), (int64_t)a.slope_bytes_per_hour));
+            break;
+        default:
+            printf("Verdict: stable: %s memory holds (%s)\n", what, a.shape);
+        }
+        printf("  %s: %s at the start, %s at the end, %s at most, minimum %s", what,
+               mw_fmt_size(s1, sizeof(s1), (uint64_t)a.first_bytes),
+               mw_fmt_size(s2, sizeof(s2), (uint64_t)a.last_bytes),
+               mw_fmt_size(s3, sizeof(s3), (uint64_t)a.max_bytes),
+               mw_fmt_size(s4, sizeof(s4), (uint64_t)a.min_bytes));
+        if (a.min_line)
+            printf(" (line %u)", a.min_line);
+        printf("\n");
+        printf("  danger line %s: %s\n", mw_fmt_size(s1, sizeof(s1), danger),
+               a.below_danger ? "REACHED: at or under it, free memory is effectively zero "
+                                "(fragmentation)"
+                              : "not reached");
+        if (a.time_to_danger_s >= 0) {
+            fmt_duration(d1, sizeof(d1), a.time_to_danger_s);
+            fmt_duration(d2, sizeof(d2), a.time_to_zero_s);
+            printf("  at this rate it reaches the danger line in %s and zero in %s\n", d1, d2);
+        }
+    }
+    int ret = (a.verdict == MW_LOG_TOO_BIG || a.verdict == MW_LOG_DECLINE || a.below_danger)
+                  ? MW_EXIT_FOUND
+                  : MW_EXIT_OK;
+    mw_log_series_free(&s);
+    return ret;
+}

@@ -1,0 +1,194 @@
+/* memwarden daemon: the command line of the low-memory killer. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lmk/config.h"
+#include "lmk/daemon.h"
+#include "lmk/policy.h"
+
+static void daemon_usage(FILE *f)
+{
+    fprintf(f,
+            "NAME\n"
+            "    memwarden daemon - a low-memory killer that acts before the kernel's OOM killer\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden daemon [--config FILE] [--scope CGROUP] [--dry-run] [--foreground]\n"
+            "                     [--history FILE] [--state-file FILE] [--low-ram]\n"
+            "    memwarden daemon --check-config FILE\n"
+            "    memwarden daemon --choose-once [--scope CGROUP] [--min-adj N] [--json]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    Watches memory pressure (PSI triggers on /proc/pressure/memory or a cgroup2\n"
+            "    memory.pressure; cgroup v1 vmpressure events; else adaptive polling of\n"
+            "    meminfo) and, when lmkd's rules say so, kills the least important process:\n"
+            "    highest oom_score_adj first, the heaviest or the youngest within a level.\n"
+            "    A runaway dies before that order: a process, or a storm of young siblings\n"
+            "    (same parent, name and adj, each under 30 s old), holding 1/16 of RAM and\n"
+            "    grown since its start at a rate that fills RAM within runaway_fill_time\n"
+            "    (default 60 s), at runaway_min_adj (201) or above; a storm dies at once.\n"
+            "    Each kill has a named reason (low_mem_and_swap, low_swap_and_thrashing,\n"
+            "    low_mem_and_thrashing, direct_reclaim_and_thrashing, low_mem_and_swap_util,\n"
+            "    critical_stall, pressure_after_kill, low_mem, minfree, and\n"
+            "    low_mem_and_runaway: memory short under pressure, swap still there, only a\n"
+            "    runaway may die) and one log line:\n"
+            "      kill pid=N uid=U adj=A prog=NAME rss=NkB swap=NkB reason=R min_adj=M\n"
+            "      free=NkB avail=NkB file=NkB swapfree=NkB psi_some=X psi_full=Y\n"
+            "      latency_ms=N wait_ms=N freed=NkB exited=yes|no reaped=yes|no\n"
+            "      [runaway=yes unit=NkB growth=NkB/s [group=KILLED/CHOSEN]] (details)\n"
+            "    (\"would-kill\" in a dry run). Logs go to stderr with journald priority\n"
+            "    prefixes (<3>) with --foreground, to syslog otherwise. SIGHUP reloads the\n"
+            "    configuration; an invalid one is rejected and the old one stays.\n"
+            "    It runs SCHED_FIFO at priority 1 as lmkd does (realtime = false: no),\n"
+            "    falling back to nice -20; it locks itself in memory (mlockall).\n"
+            "    The configuration file is described in contrib/memwarden.conf; lmkd's\n"
+            "    property names (ro.lmk.*, ro.config.low_ram, sys.lmk.minfree_levels) are\n"
+            "    accepted as aliases.\n"
+            "\n"
+            "OPTIONS\n"
+            "    --config FILE      configuration file (default: built-in defaults)\n"
+            "    --scope CGROUP     manage one memory cgroup (v1 or v2 directory, e.g.\n"
+            "                       /sys/fs/cgroup/memory/app) as if it were the machine:\n"
+            "                       its limit is the total, only its processes are candidates\n"
+            "    --dry-run          decide and choose, log \"would-kill\", kill nothing\n"
+            "    --foreground       stay in the foreground, log to stderr\n"
+            "    --history FILE     append each kill as a JSON line to FILE\n"
+            "    --state-file FILE  where the state for 'memwarden status' goes\n"
+            "                       (default /run/memwarden/state.json)\n"
+            "    --low-ram          the low-RAM profile (as low_ram = true)\n"
+            "    --check-config FILE  parse FILE, print the result, exit\n"
+            "    --choose-once      scan once, print the victim and the time taken, exit\n"
+            "                       (kills nothing; a diagnostic and benchmark mode)\n"
+            "    --min-adj N        with --choose-once: lowest adj considered (default -999)\n"
+            "    --json             with --choose-once: JSON output\n"
+            "    -h, --help         this text\n"
+            "\n"
+            "EXIT STATUS\n"
+            "    0 stopped by SIGTERM/SIGINT (or the check passed), 1 failure,\n"
+            "    2 usage error, 3 --check-config found an error.\n"
+            "\n"
+            "EXAMPLES\n"
+            "    memwarden daemon --check-config /etc/memwarden.conf\n"
+            "    memwarden daemon --foreground --config /etc/memwarden.conf\n"
+            "    memwarden daemon --foreground --scope /sys/fs/cgroup/memory/app --dry-run\n"
+            "    memwarden daemon --choose-once --json\n");
+}
+
+static int check_config(const char *path)
+{
+    struct mw_config cfg;
+    char err[320];
+    mw_config_defaults(&cfg);
+    if (mw_config_load(&cfg, path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "memwarden daemon: %s\n", err);
+        return MW_EXIT_FOUND;
+    }
+    printf("%s: ok (strategy %s%s, psi some %llums full %llums, thrashing_limit %d%% decay "
+           "%d%%, swap_free_low %d%%, kill_timeout %llums, %d protect / %d prefer / %d avoid "
+           "patterns)\n",
+           path, cfg.strategy == MW_STRATEGY_MINFREE ? "minfree" : "psi",
+           cfg.low_ram ? ", low-RAM profile" : "", (unsigned long long)cfg.psi_partial_stall_ms,
+           (unsigned long long)cfg.psi_complete_stall_ms, cfg.thrashing_limit_pct,
+           cfg.thrashing_limit_decay_pct, cfg.swap_free_low_pct,
+           (unsigned long long)cfg.kill_timeout_ms, cfg.protect.n, cfg.prefer.n, cfg.avoid.n);
+    return MW_EXIT_OK;
+}
+
+int cli_daemon(struct mw_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"scope", required_argument, NULL, 's'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"foreground", no_argument, NULL, 'f'},
+        {"history", required_argument, NULL, 'H'},
+        {"state-file", required_argument, NULL, 'S'},
+        {"low-ram", no_argument, NULL, 'L'},
+        {"check-config", required_argument, NULL, 'C'},
+        {"choose-once", no_argument, NULL, 'o'},
+        {"min-adj", required_argument, NULL, 'm'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    struct mw_daemon_opts o = {0};
+    bool choose_once = false, json = false, low_ram = false;
+    int min_adj = -999;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:s:nfH:S:LC:om:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o.config_path = optarg;
+            break;
+        case 's':
+            o.scope = optarg;
+            break;
+        case 'n':
+            o.dry_run = true;
+            break;
+        case 'f':
+            o.foreground = true;
+            break;
+        case 'H':
+            o.history = optarg;
+            break;
+        case 'S':
+            o.state_file = optarg;
+            break;
+        case 'L':
+            low_ram = true;
+            break;
+        case 'C':
+            return check_config(optarg);
+        case 'o':
+            choose_once = true;
+            break;
+        case 'm': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || end == optarg || v < -1000 || v > 1001)
+                return mw_usage_error("daemon", "--min-adj: '%s' is not from -1000 to 1001",
+                                      optarg);
+            min_adj = (int)v;
+            break;
+        }
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            daemon_usage(stdout);
+            return MW_EXIT_OK;
+        default:
+            return mw_usage_error("daemon", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return mw_usage_error("daemon", "unexpected argument '%s'", argv[optind]);
+    if (json && !choose_once)
+        return mw_usage_error("daemon", "--json goes with --choose-once");
+
+    static struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    if (o.config_path) {
+        char err[320];
+        if (mw_config_load(&cfg, o.config_path, err, sizeof(err)) < 0) {
+            mw_err("daemon: %s", err);
+            return MW_EXIT_FAIL;
+        }
+    }
+    if (low_ram) {
+        cfg.low_ram = true;
+        mw_config_apply_low_ram(&cfg);
+    }
+    if (choose_once)
+        return mw_daemon_choose_once(&ctx->root, &o, &cfg, min_adj, json);
+    if (!mw_root_is_live(&ctx->root)) {
+        mw_err("daemon: refusing to run on a captured tree (--root); use --choose-once");
+        return MW_EXIT_FAIL;
+    }
+    return mw_daemon_run(&ctx->root, &o, &cfg);
+}

@@ -1,0 +1,572 @@
+/* memwarden prio: show and set oom_score_adj by number or Android class
+ * name, for PIDs or every process whose command line matches; apply a
+ * rules file once. Nothing is half-applied: every target is checked before
+ * the first write, and a failed write rolls back the ones before it. */
+#include <errno.h>
+#include <getopt.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "base/json.h"
+#include "model/proctable.h"
+#include "proc/procs.h"
+#include "model/procview.h"
+#include "model/rules.h"
+#include "proc/users.h"
+
+static void prio_usage(FILE *f)
+{
+    fprintf(f,
+            "NAME\n"
+            "    memwarden prio - show and set oom_score_adj by class name\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden [--root DIR] prio [show] [PID...] [--match REGEX] [--all] [--json]\n"
+            "    memwarden prio set VALUE (PID... | --match REGEX) [--dry-run] [--force] [--json]\n"
+            "    memwarden [--root DIR] prio apply RULES [--dry-run] [--force] [--json]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    oom_score_adj (-1000..1000) tells the kernel's OOM killer, and\n"
+            "    memwarden's daemon, whom to kill first: the highest value goes first,\n"
+            "    -1000 never. VALUE is a number or one of Android's class names:\n"
+            "      native -1000  system -900  persistent_proc -800  persistent_service -700\n"
+            "      foreground 0  visible 100  perceptible 200  backup 300  heavy_weight 400\n"
+            "      service 500  home 600  previous 700  service_b 800  cached 900\n"
+            "\n"
+            "    show lists processes with their value, class and oom_score, highest\n"
+            "    first. set changes one or more PIDs, or every process whose full command\n"
+            "    line matches the POSIX extended REGEX (memwarden itself, kernel threads\n"
+            "    and zombies never match). apply reads a rules file, one rule a line,\n"
+            "    the first matching rule wins:\n"
+            "      # pattern (regex on the command line)  ->  class or number\n"
+            "      ^/usr/bin/camera-daemon                ->  foreground\n"
+            "      indexer|thumbnailer                    =   cached\n"
+            "    and prints what it changed. The daemon applies the same file to new\n"
+            "    processes; this is how a plain Linux board gets the process classes\n"
+            "    that Android's ActivityManager gives lmkd.\n"
+            "\n"
+            "    Every target is checked first (it exists, is not a kernel thread or\n"
+            "    zombie, is not PID 1 without --force); if a write then fails, the\n"
+            "    values already written are put back. Lowering a value below 0 (or\n"
+            "    below the floor a privileged process set) needs CAP_SYS_RESOURCE.\n"
+            "    Writing works only on the live system, not under --root (--dry-run\n"
+            "    does).\n"
+            "\n"
+            "OPTIONS\n"
+            "    --match REGEX  every process whose command line matches\n"
+            "    --dry-run      print what would change, change nothing\n"
+            "    --force        allow PID 1 (init: if it dies, the machine goes down)\n"
+            "    -a, --all      show: include kernel threads and zombies\n"
+            "    --json         JSON output (show: {\"processes\"}; set/apply: {\"changes\"})\n"
+            "    -h, --help     this text\n"
+            "\n"
+            "EXIT STATUS\n"
+            "    0 success, 1 failure (no such process, permission denied: nothing\n"
+            "    changed), 2 usage error (bad value, bad regex, bad rules file).\n"
+            "\n"
+            "EXAMPLES\n"
+            "    memwarden prio\n"
+            "    memwarden prio set foreground 1234\n"
+            "    memwarden prio set cached --match 'indexer'\n"
+            "    memwarden prio apply /etc/memwarden/prio.rules --dry-run\n");
+}
+
+struct prio_change {
+    const struct mw_proc *p;
+    int old_adj, new_adj;
+    const struct mw_rule *rule; /* apply: the rule that matched */
+    int result;                 /* 0 written (or would be), -errno */
+};
+
+struct prio_opts {
+    const char *match;
+    bool dry_run, force, json, all;
+};
+
+static int parse_opts(const char *sub, int argc, char **argv, struct prio_opts *o)
+{
+    static const struct option opts[] = {
+        {"match", required_argument, NULL, 'm'},
+        {"dry-run", no_argument, NULL, 'd'},
+        {"force", no_argument, NULL, 'f'},
+        {"json", no_argument, NULL, 'j'},
+        {"all", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+    optind = 1;
+    /* "+": stop at the first non-option, so a negative VALUE or a PID list
+     * is left alone; options come before or after them (second pass). */
+    while ((c = getopt_long(argc, argv, "+m:dfjah", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            o->match = optarg;
+            break;
+        case 'd':
+            o->dry_run = true;
+            break;
+        case 'f':
+            o->force = true;
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 'a':
+            o->all = true;
+            break;
+        case 'h':
+            prio_usage(stdout);
+            return 1;
+        default:
+            return mw_usage_error(sub, "bad option");
+        }
+    }
+    return 0;
+}
+
+/* Splits ARGV (after the subcommand) into options and positional words,
+ * so "set -500 123 --dry-run" and "set --dry-run cached 123" both work:
+ * a word that is a negative number is a value, not an option. */
+static int split_args(const char *sub, int argc, char **argv, struct prio_opts *o, char **pos,
+                      int *npos)
+{
+    char *optv[64];
+    int nopt = 1;
+    optv[0] = argv[0];
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool is_num = a[0] == '-' && a[1] >= '0' && a[1] <= '9';
+        if (strcmp(a, "--") == 0) {
+            for (i++; i < argc; i++)
+                pos[(*npos)++] = argv[i];
+            break;
+        }
+        if (a[0] == '-' && a[1] && !is_num) {
+            if (nopt >= 62)
+                return mw_usage_error(sub, "too many options");
+            optv[nopt++] = argv[i];
+            /* options with a value take the next word */
+            if ((strcmp(a, "--match") == 0 || strcmp(a, "-m") == 0) && i + 1 < argc)
+                optv[nopt++] = argv[++i];
+        } else {
+            pos[(*npos)++] = argv[i];
+        }
+    }
+    optv[nopt] = NULL;
+    return parse_opts(sub, nopt, optv, o);
+}
+
+static int cmp_adj_desc(const void *a, const void *b)
+{
+    const struct mw_proc *x = a, *y = b;
+    int ax = mw_proc_adj_key(x), ay = mw_proc_adj_key(y);
+    if (ax != ay)
+        return ax > ay ? -1 : 1;
+    return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int prio_show(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npos)
+{
+    int rc = MW_EXIT_FAIL, e;
+    regex_t re;
+    bool have_re = false;
+    struct mw_users users = {0};
+    struct mw_proctable t;
+    unsigned what = MW_PT_ADJ | MW_PT_SCORE | MW_PT_CMDLINE |
+                    (o->all || npos ? MW_PT_KTHREADS | MW_PT_ZOMBIES : 0);
+    if (o->match) {
+        if ((e = regcomp(&re, o->match, REG_EXTENDED | REG_NOSUB)) != 0)
+            return mw_usage_error("prio", "--match '%s': not a valid regex", o->match);
+        have_re = true;
+    }
+    mw_users_read(&ctx->root, &users);
+    if ((e = mw_proctable_open(&t, &ctx->root, what)) < 0) {
+        mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
+        goto out;
+    }
+    for (int i = 0; i < npos; i++) {
+        unsigned long pid;
+        if (mw_opt_uint("PID", pos[i], 1, 0x7fffffff, &pid) < 0) {
+            rc = MW_EXIT_USAGE;
+            goto out;
+        }
+        if ((e = mw_proctable_add(&t, (int)pid)) <= 0) {
+            mw_err("no process %lu", pid);
+            goto out;
+        }
+    }
+    if (npos == 0 && (e = mw_proctable_scan(&t)) < 0) {
+        mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
+        goto out;
+    }
+    int self = mw_root_is_live(&ctx->root) ? (int)getpid() : 0;
+    /* Highest first (who dies first), then by pid. */
+    qsort(t.procs, t.n, sizeof(*t.procs), cmp_adj_desc);
+    struct mw_json j;
+    char ub[48];
+    if (o->json) {
+        mw_json_init(&j, stdout, true);
+        mw_json_object_begin(&j, NULL);
+        mw_json_array_begin(&j, "processes");
+    } else {
+        printf("%7s %5s %-18s %5s %-8s %s\n", "PID", "ADJ", "CLASS", "SCORE", "USER", "COMMAND");
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        const struct mw_proc *p = &t.procs[i];
+        if (have_re && (p->pid == self || regexec(&re, p->cmdline, 0, NULL, 0) != 0))
+            continue;
+        if (o->json) {
+            mw_json_object_begin(&j, NULL);
+            mw_json_i64(&j, "pid", p->pid);
+            mw_json_str(&j, "user", mw_proc_user_cell(p, &users, 0, ub, sizeof(ub)));
+            mw_proc_json_oom(&j, p);
+            mw_json_str(&j, "cmdline", p->cmdline);
+            mw_json_object_end(&j);
+        } else {
+            char adj[16], score[16];
+            printf("%7d %5s %-18s %5s %-8s ", p->pid, mw_proc_adj_cell(p, adj, sizeof(adj)),
+                   mw_proc_class_cell(p), mw_proc_score_cell(p, score, sizeof(score)),
+                   mw_proc_user_cell(p, &users, 8, ub, sizeof(ub)));
+            mw_put_clean(p->cmdline, strlen(p->cmdline), isatty(STDOUT_FILENO) ? 0 : 200);
+            putchar('\n');
+        }
+    }
+    if (o->json) {
+        mw_json_array_end(&j);
+        mw_json_object_end(&j);
+        mw_json_finish(&j);
+    }
+    rc = MW_EXIT_OK;
+out:
+    mw_proctable_close(&t);
+    mw_users_free(&users);
+    if (have_re)
+        regfree(&re);
+    return rc;
+}
+
+/* Writes every change through mw_proc_adj_apply (all or nothing). A
+ * process that exited meanwhile is not a failure when TOLERATE_GONE
+ * (targets found by pattern). Returns 0 or the failing -errno. */
+static int write_changes(const struct mw_root *root, struct prio_change *ch, size_t n,
+                         bool tolerate_gone, size_t *failed_at)
+{
+    struct mw_adj_change *c = calloc(n ? n : 1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        c[i] = (struct mw_adj_change){
+            .pid = ch[i].p->pid, .old_adj = ch[i].old_adj, .new_adj = ch[i].new_adj};
+    int e = mw_proc_adj_apply(root, c, n, tolerate_gone, failed_at);
+    for (size_t i = 0; i < n; i++)
+        ch[i].result = c[i].result;
+    free(c);
+    return e;
+}
+
+static void report(const struct prio_opts *o, const struct prio_change *ch, size_t n,
+                   size_t unchanged, const char *skipped_pid1, int failed, size_t failed_at)
+{
+    if (o->json) {
+        struct mw_json j;
+        mw_json_init(&j, stdout, true);
+        mw_json_object_begin(&j, NULL);
+        mw_json_bool(&j, "dry_run", o->dry_run);
+        mw_json_bool(&j, "applied", !o->dry_run && !failed);
+        mw_json_array_begin(&j, "changes");
+        for (size_t i = 0; i < n; i++) {
+            mw_json_object_begin(&j, NULL);
+            mw_json_i64(&j, "pid", ch[i].p->pid);
+            mw_json_i64(&j, "old", ch[i].old_adj);
+            mw_json_str(&j, "old_class", mw_adj_class_name(ch[i].old_adj));
+            mw_json_i64(&j, "new", ch[i].new_adj);
+            mw_json_str(&j, "new_class", mw_adj_class_name(ch[i].new_adj));
+            if (ch[i].rule) {
+                mw_json_i64(&j, "rule_line", ch[i].rule->line);
+                mw_json_str(&j, "rule", ch[i].rule->pattern);
+            }
+            mw_json_str(&j, "cmdline", ch[i].p->cmdline);
+            if (!o->dry_run)
+                mw_json_str(&j, "result",
+                            failed && i == failed_at ? strerror(-failed)
+                            : failed                 ? "rolled back"
+                            : ch[i].result == 0      ? "ok"
+                                                     : "exited");
+            mw_json_object_end(&j);
+        }
+        mw_json_array_end(&j);
+        mw_json_u64(&j, "unchanged", unchanged);
+        if (skipped_pid1)
+            mw_json_str(&j, "skipped_pid1", skipped_pid1);
+        mw_json_object_end(&j);
+        mw_json_finish(&j);
+        return;
+    }
+    const char *verb = o->dry_run ? "would set" : failed ? "not set" : "set";
+    for (size_t i = 0; i < n; i++) {
+        if (!o->dry_run && !failed && ch[i].result != 0) {
+            printf("%7d exited before it was changed\n", ch[i].p->pid);
+            continue;
+        }
+        printf("%7d %s %d (%s) -> %d (%s)", ch[i].p->pid, verb, ch[i].old_adj,
+               mw_adj_class_name(ch[i].old_adj), ch[i].new_adj, mw_adj_class_name(ch[i].new_adj));
+        if (ch[i].rule)
+            printf(" [rule line %d]", ch[i].rule->line);
+        fputs("  ", stdout);
+        mw_put_clean(ch[i].p->cmdline, strlen(ch[i].p->cmdline), 80);
+        putchar('\n');
+    }
+    if (skipped_pid1)
+        printf("PID 1 skipped (%s); --force to include it\n", skipped_pid1);
+    printf("%zu %s, %zu already at that value\n", n,
+           o->dry_run ? "would change"
+           : failed   ? "rolled back"
+                      : "changed",
+           unchanged);
+}
+
+static int explain_failure(const struct prio_change *c, int e)
+{
+    if (e == -EACCES || e == -EPERM) {
+        if (c->new_adj < c->old_adj)
+            mw_err("PID %d: cannot lower oom_score_adj from %d to %d: %s (lowering below "
+                   "the process's floor needs CAP_SYS_RESOURCE)",
+                   c->p->pid, c->old_adj, c->new_adj, strerror(-e));
+        else
+            mw_err("PID %d: cannot write oom_score_adj: %s (another user's process needs root)",
+                   c->p->pid, strerror(-e));
+    } else {
+        mw_err("PID %d: cannot write oom_score_adj: %s", c->p->pid, strerror(-e));
+    }
+    mw_err("nothing changed: the values already written were put back");
+    return MW_EXIT_FAIL;
+}
+
+/* The processes a pattern or a rules file may touch. */
+static bool eligible(const struct mw_proc *p, int self)
+{
+    return p->pid != self && !(p->flags & (MW_PROC_KTHREAD | MW_PROC_ZOMBIE | MW_PROC_NO_ADJ));
+}
+
+static int prio_set(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npos)
+{
+    if (npos < 1)
+        return mw_usage_error("prio", "set needs a VALUE (a class name or -1000..1000)");
+    int adj = 0;
+    if (mw_adj_class_parse(pos[0], &adj) < 0 || adj < -1000 || adj > 1000) {
+        if (adj == 1001 && strcmp(pos[0], "unknown") == 0)
+            return mw_usage_error("prio", "'unknown' is lmkd's 1001, above the kernel's "
+                                          "limit of 1000: use 'cached' or 1000");
+        return mw_usage_error("prio", "'%s' is not a class name or a number from -1000 to 1000",
+                              pos[0]);
+    }
+    if (npos == 1 && !o->match)
+        return mw_usage_error("prio", "set %s: which processes? Give PIDs or --match REGEX",
+                              pos[0]);
+    if (npos > 1 && o->match)
+        return mw_usage_error("prio", "give PIDs or --match, not both");
+    bool live = mw_root_is_live(&ctx->root);
+    if (!live && !o->dry_run) {
+        mw_err("prio set: %s is a captured tree, not the live system; nothing to write "
+               "(--dry-run shows what would change)",
+               ctx->root.path);
+        return MW_EXIT_FAIL;
+    }
+    int rc = MW_EXIT_FAIL, e;
+    regex_t re;
+    bool have_re = false;
+    struct prio_change *ch = NULL;
+    size_t nch = 0, unchanged = 0;
+    struct mw_proctable t;
+    unsigned what = MW_PT_ADJ | MW_PT_CMDLINE | MW_PT_KTHREADS | MW_PT_ZOMBIES;
+    if ((e = mw_proctable_open(&t, &ctx->root, what)) < 0) {
+        mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
+        goto out;
+    }
+    if (o->match) {
+        if (regcomp(&re, o->match, REG_EXTENDED | REG_NOSUB) != 0) {
+            rc = mw_usage_error("prio", "--match '%s': not a valid regex", o->match);
+            goto out;
+        }
+        have_re = true;
+        if ((e = mw_proctable_scan(&t)) < 0) {
+            mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
+            goto out;
+        }
+    } else {
+        /* Check every PID before writing any. */
+        for (int i = 1; i < npos; i++) {
+            unsigned long pid;
+            if (mw_opt_uint("PID", pos[i], 1, 0x7fffffff, &pid) < 0) {
+                rc = MW_EXIT_USAGE;
+                goto out;
+            }
+            if ((e = mw_proctable_add(&t, (int)pid)) < 0) {
+                mw_err("%s", strerror(-e));
+                goto out;
+            }
+            if (e == 0) {
+                mw_err("no process %lu: nothing changed", pid);
+                goto out;
+            }
+            const struct mw_proc *p = &t.procs[t.n - 1];
+            if (p->flags & (MW_PROC_KTHREAD | MW_PROC_ZOMBIE)) {
+                mw_err("PID %d is a %s: it has no memory to free and no oom_score_adj to "
+                       "set; nothing changed",
+                       p->pid, (p->flags & MW_PROC_KTHREAD) ? "kernel thread" : "zombie");
+                goto out;
+            }
+            if (p->flags & MW_PROC_NO_ADJ) {
+                mw_err("PID %d: cannot read its oom_score_adj; nothing changed", p->pid);
+                goto out;
+            }
+        }
+    }
+    int self = live ? (int)getpid() : 0;
+    ch = calloc(t.n ? t.n : 1, sizeof(*ch));
+    if (!ch) {
+        mw_err("out of memory");
+        goto out;
+    }
+    size_t matched = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        const struct mw_proc *p = &t.procs[i];
+        if (have_re && (!eligible(p, self) || regexec(&re, p->cmdline, 0, NULL, 0) != 0))
+            continue;
+        matched++;
+        if (p->pid == 1 && !o->force) {
+            mw_err("PID 1 (%s) %s: init's death takes the machine down, so memwarden does "
+                   "not touch it without --force; nothing changed",
+                   p->comm, have_re ? "matches the pattern" : "was named");
+            goto out;
+        }
+        for (size_t k = 0; k < nch; k++) /* the same PID named twice */
+            if (ch[k].p->pid == p->pid)
+                goto next;
+        if (p->oom_score_adj == adj) {
+            unchanged++;
+            continue;
+        }
+        ch[nch++] = (struct prio_change){.p = p, .old_adj = p->oom_score_adj, .new_adj = adj};
+    next:;
+    }
+    if (have_re && matched == 0) {
+        mw_err("no process matches '%s'", o->match);
+        goto out;
+    }
+    size_t failed_at = 0;
+    e = o->dry_run ? 0 : write_changes(&ctx->root, ch, nch, have_re, &failed_at);
+    report(o, ch, nch, unchanged, NULL, e, failed_at);
+    rc = e ? explain_failure(&ch[failed_at], e) : MW_EXIT_OK;
+out:
+    free(ch);
+    mw_proctable_close(&t);
+    if (have_re)
+        regfree(&re);
+    return rc;
+}
+
+static int prio_apply(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npos)
+{
+    if (npos != 1)
+        return mw_usage_error("prio", "apply needs one RULES file");
+    if (o->match)
+        return mw_usage_error("prio", "apply takes its patterns from the rules file, not --match");
+    bool live = mw_root_is_live(&ctx->root);
+    if (!live && !o->dry_run) {
+        mw_err("prio apply: %s is a captured tree, not the live system; nothing to write "
+               "(--dry-run shows what would change)",
+               ctx->root.path);
+        return MW_EXIT_FAIL;
+    }
+    struct mw_rules rules = {0};
+    char err[512];
+    int line = 0;
+    int e = mw_rules_load(&rules, pos[0], &line, err, sizeof(err));
+    if (e < 0) {
+        if (line > 0) {
+            mw_err("%s:%d: %s", pos[0], line, err);
+            return MW_EXIT_USAGE;
+        }
+        mw_err("%s: %s", pos[0], err);
+        return MW_EXIT_FAIL;
+    }
+    int rc = MW_EXIT_FAIL;
+    struct prio_change *ch = NULL;
+    size_t nch = 0, unchanged = 0;
+    char pid1[128] = "";
+    struct mw_proctable t;
+    if ((e = mw_proctable_open(&t, &ctx->root, MW_PT_ADJ | MW_PT_CMDLINE)) < 0 ||
+        (e = mw_proctable_scan(&t)) < 0) {
+        mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
+        goto out;
+    }
+    ch = calloc(t.n ? t.n : 1, sizeof(*ch));
+    if (!ch) {
+        mw_err("out of memory");
+        goto out;
+    }
+    int self = live ? (int)getpid() : 0;
+    for (size_t i = 0; i < t.n; i++) {
+        const struct mw_proc *p = &t.procs[i];
+        if (!eligible(p, self))
+            continue;
+        const struct mw_rule *r = mw_rules_match(&rules, p->cmdline);
+        if (!r)
+            continue;
+        if (p->oom_score_adj == r->adj) {
+            unchanged++;
+            continue;
+        }
+        if (p->pid == 1 && !o->force) {
+            snprintf(pid1, sizeof(pid1), "%s matches rule line %d", p->comm, r->line);
+            continue;
+        }
+        ch[nch++] =
+            (struct prio_change){.p = p, .old_adj = p->oom_score_adj, .new_adj = r->adj, .rule = r};
+    }
+    size_t failed_at = 0;
+    e = o->dry_run ? 0 : write_changes(&ctx->root, ch, nch, true, &failed_at);
+    report(o, ch, nch, unchanged, pid1[0] ? pid1 : NULL, e, failed_at);
+    rc = e ? explain_failure(&ch[failed_at], e) : MW_EXIT_OK;
+out:
+    free(ch);
+    mw_proctable_close(&t);
+    mw_rules_free(&rules);
+    return rc;
+}
+
+int cli_prio(struct mw_ctx *ctx, int argc, char **argv)
+{
+    struct prio_opts o = {0};
+    char **pos = calloc((size_t)argc + 1, sizeof(*pos));
+    int npos = 0;
+    if (!pos)
+        return MW_EXIT_FAIL;
+    int rc = split_args("prio", argc, argv, &o, pos, &npos);
+    if (rc != 0) {
+        free(pos);
+        return rc == 1 ? MW_EXIT_OK : rc;
+    }
+    const char *sub = npos > 0 ? pos[0] : "show";
+    if (npos == 0)
+        rc = prio_show(ctx, &o, pos, 0);
+    else if (strcmp(sub, "set") == 0)
+        rc = prio_set(ctx, &o, pos + 1, npos - 1);
+    else if (strcmp(sub, "apply") == 0)
+        rc = prio_apply(ctx, &o, pos + 1, npos - 1);
+    else if (strcmp(sub, "show") == 0)
+        rc = prio_show(ctx, &o, pos + 1, npos - 1);
+    else if (sub[0] >= '0' && sub[0] <= '9')
+        rc = prio_show(ctx, &o, pos, npos);
+    else
+        rc = mw_usage_error("prio", "unknown subcommand '%s' (show, set, apply)", sub);
+    free(pos);
+    return rc;
+}

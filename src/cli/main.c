@@ -1,0 +1,96 @@
+/* memwarden: one binary, many commands. main() parses the global options
+ * (--root), then hands the rest of the command line to a subcommand. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef MW_VERSION
+#define MW_VERSION "unknown"
+#endif
+
+static const struct mw_command commands[] = {
+    {"status", cli_status, "memory at a glance: free explained, swap/zram, PSI, verdict"},
+    {"snapshot", cli_snapshot, "capture every file memwarden reads into a directory"},
+    {"leak", cli_leak, "is it a leak? trend of a process or the kernel, and where it grows"},
+    {"watch", cli_watch, "sample a process or the system every N s, with deltas; --record"},
+    {"slab", cli_slab, "kernel slab caches: biggest, growing, and what to do"},
+    {"shm", cli_shm, "SysV segments and /dev/shm files: owners, attaches, orphans"},
+    {"analyze", cli_analyze, "free memory over time from a log: too big, declining, stable"},
+    {"diff", cli_diff, "what grew and what shrank between two snapshots"},
+    {"top", cli_top, "processes by PSS/USS/RSS/swap with oom_score_adj class and cgroup"},
+    {"prio", cli_prio, "show and set oom_score_adj by class name; apply a rules file"},
+    {"daemon", cli_daemon, "low-memory killer: acts before the OOM killer, least important first"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: memwarden [--root DIR] COMMAND [OPTIONS]\n"
+               "\n"
+               "Keeps memory-starved Linux machines alive and explains their memory.\n"
+               "\n"
+               "Commands:\n");
+    for (size_t i = 0; i < MW_ARRAY_SIZE(commands); i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n"
+               "Global options:\n"
+               "  --root DIR   read /proc and /sys under DIR (a 'memwarden snapshot' capture)\n"
+               "  --help       this text; 'memwarden COMMAND --help' for a command\n"
+               "  --version    print the version\n"
+               "\n"
+               "Sizes take binary units (256K, 512M, 4G); durations take a unit (30s, 5m, 24h;\n"
+               "a plain number is seconds). Every reporting command has --json, with sizes\n"
+               "in bytes and times in seconds.\n"
+               "\n"
+               "Exit status: 0 success, 1 failure, 2 usage error, 3 a check found a problem.\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *root = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--root") == 0) {
+            if (i + 1 >= argc)
+                return mw_usage_error(NULL, "--root needs a directory");
+            root = argv[++i];
+        } else if (strncmp(argv[i], "--root=", 7) == 0) {
+            root = argv[i] + 7;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return MW_EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("memwarden %s\n", MW_VERSION);
+            return MW_EXIT_OK;
+        } else {
+            return mw_usage_error(NULL, "unknown option '%s'", argv[i]);
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return MW_EXIT_USAGE;
+    }
+    const struct mw_command *cmd = NULL;
+    for (size_t c = 0; c < MW_ARRAY_SIZE(commands); c++)
+        if (strcmp(argv[i], commands[c].name) == 0)
+            cmd = &commands[c];
+    if (!cmd)
+        return mw_usage_error(NULL, "unknown command '%s'", argv[i]);
+
+    struct mw_ctx ctx = {.root = {.fd = -1, .path = NULL}, .prog = argv[0]};
+    int rc = mw_root_open(&ctx.root, root);
+    if (rc < 0) {
+        mw_err("--root %s: %s", root, strerror(-rc));
+        return MW_EXIT_FAIL;
+    }
+    /* getopt prefixes its messages with argv[0]: make it "memwarden CMD". */
+    char name[64];
+    snprintf(name, sizeof(name), "memwarden %s", cmd->name);
+    argv[i] = name;
+    rc = cmd->fn(&ctx, argc - i, argv + i);
+    mw_root_close(&ctx.root);
+    return rc;
+}

@@ -1,0 +1,638 @@
+#include "lmk/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+
+enum key_type {
+    T_BOOL,
+    T_INT,
+    T_MS,
+    T_KB,
+    T_DOUBLE,
+    T_STRATEGY,
+    T_NEWSTRAT,
+    T_LOOP,
+    T_PATTERNS,
+    T_ARGV,
+    T_PATH,
+    T_MINFREE,
+    T_IGNORED
+};
+
+struct key {
+    const char *name;
+    enum key_type type;
+    size_t off;
+    long lo, hi; /* T_INT range */
+    int id;      /* bit in set_mask: aliases share their key's id */
+};
+
+#define OFF(f) offsetof(struct mw_config, f)
+
+/* ids of the keys the low-RAM profile changes */
+enum { ID_PARTIAL = 2, ID_THRASH = 5, ID_DECAY = 6, ID_SWAPLOW = 8, ID_ONEKILL = 15 };
+
+static const struct key keys[] = {
+    {"strategy", T_STRATEGY, OFF(strategy), 0, 0, 0},
+    {"low_ram", T_BOOL, OFF(low_ram), 0, 0, 1},
+    {"psi_partial_stall_ms", T_MS, OFF(psi_partial_stall_ms), 1, 10000, ID_PARTIAL},
+    {"psi_complete_stall_ms", T_MS, OFF(psi_complete_stall_ms), 1, 10000, 3},
+    {"psi_window_ms", T_MS, OFF(psi_window_ms), 500, 10000, 4},
+    {"thrashing_limit", T_INT, OFF(thrashing_limit_pct), 0, 10000, ID_THRASH},
+    {"thrashing_limit_decay", T_INT, OFF(thrashing_limit_decay_pct), 0, 100, ID_DECAY},
+    {"thrashing_min_adj", T_INT, OFF(thrashing_min_adj), -999, 1000, 7},
+    {"swap_free_low_percentage", T_INT, OFF(swap_free_low_pct), 0, 100, ID_SWAPLOW},
+    {"swap_util_max", T_INT, OFF(swap_util_max_pct), 0, 100, 9},
+    {"medium_adj", T_INT, OFF(medium_adj), -999, 1001, 10},
+    {"critical_adj", T_INT, OFF(critical_adj), -999, 1001, 11},
+    {"filecache_min", T_KB, OFF(filecache_min_kb), 0, 0, 12},
+    {"kill_heaviest_task", T_BOOL, OFF(kill_heaviest_task), 0, 0, 13},
+    {"kill_timeout_ms", T_MS, OFF(kill_timeout_ms), 0, 60000, 14},
+    {"one_kill_at_a_time", T_BOOL, OFF(one_kill_at_a_time), 0, 0, ID_ONEKILL},
+    {"minfree_levels", T_MINFREE, 0, 0, 0, 16},
+    {"poll_interval_ms", T_MS, OFF(poll_interval_ms), 100, 3600000, 17},
+    {"watchdog_ms", T_MS, OFF(watchdog_ms), 0, 600000, 18},
+    {"scope_min_percent", T_INT, OFF(scope_min_pct), 0, 50, 19},
+    {"scope_low_percent", T_INT, OFF(scope_low_pct), 0, 50, 20},
+    {"scope_high_percent", T_INT, OFF(scope_high_pct), 0, 50, 21},
+    {"protect", T_PATTERNS, OFF(protect), 0, 0, 22},
+    {"prefer", T_PATTERNS, OFF(prefer), 0, 0, 23},
+    {"avoid", T_PATTERNS, OFF(avoid), 0, 0, 24},
+    {"term_first", T_PATTERNS, OFF(term_first), 0, 0, 25},
+    {"kill_cgroup", T_PATTERNS, OFF(kill_cgroup), 0, 0, 26},
+    {"pattern_adj_shift", T_INT, OFF(pattern_adj_shift), 0, 2000, 27},
+    {"term_grace_ms", T_MS, OFF(term_grace_ms), 0, 60000, 28},
+    {"loop_kills", T_INT, OFF(loop_kills), 0, 1000, 29},
+    {"loop_window_ms", T_MS, OFF(loop_window_ms), 0, 86400000, 30},
+    {"loop_action", T_LOOP, OFF(loop_action), 0, 0, 31},
+    {"loop_cooldown_ms", T_MS, OFF(loop_cooldown_ms), 0, 86400000, 32},
+    {"loop_protect_adj", T_INT, OFF(loop_protect_adj), 0, 2000, 33},
+    {"alert_mem_used_percent", T_INT, OFF(alert_mem_used_pct), 0, 100, 34},
+    {"alert_available", T_KB, OFF(alert_available_kb), 0, 0, 35},
+    {"alert_swap_used_percent", T_INT, OFF(alert_swap_used_pct), 0, 100, 36},
+    {"alert_psi_some_avg10", T_DOUBLE, OFF(alert_psi_some_avg10), 0, 100, 37},
+    {"alert_hook", T_ARGV, OFF(alert_hook), 0, 0, 38},
+    {"alert_interval_ms", T_MS, OFF(alert_interval_ms), 0, 86400000, 39},
+    {"pre_kill_hook", T_ARGV, OFF(pre_kill_hook), 0, 0, 40},
+    {"post_kill_hook", T_ARGV, OFF(post_kill_hook), 0, 0, 41},
+    {"hook_timeout_ms", T_MS, OFF(hook_timeout_ms), 1, 600000, 42},
+    {"kill_settle_ms", T_MS, OFF(kill_settle_ms), 0, 60000, 45},
+    {"lowmem_min_adj", T_INT, OFF(lowmem_min_adj), -999, 1001, 46},
+    {"available_low_percentage", T_INT, OFF(available_low_pct), 0, 100, 47},
+    {"thrashing_psi_full", T_DOUBLE, OFF(thrashing_psi_full), 0, 100, 48},
+    {"runaway_fill_time", T_MS, OFF(runaway_fill_ms), 0, 86400000, 49},
+    {"runaway_min_adj", T_INT, OFF(runaway_min_adj), -999, 1001, 50},
+    {"realtime", T_BOOL, OFF(realtime), 0, 0, 51},
+    {"ro.lmk.lowmem_min_oom_score", T_INT, OFF(lowmem_min_adj), -999, 1001, 46},
+    {"state_file", T_PATH, OFF(state_file), 0, 0, 43},
+    {"history_file", T_PATH, OFF(history_file), 0, 0, 44},
+    /* lmkd's property names (Android's init properties) as aliases */
+    {"ro.config.low_ram", T_BOOL, OFF(low_ram), 0, 0, 1},
+    {"ro.lmk.use_minfree_levels", T_STRATEGY, OFF(strategy), 1, 0, 0},
+    {"ro.lmk.use_new_strategy", T_NEWSTRAT, OFF(strategy), 0, 0, 0},
+    {"ro.lmk.psi_partial_stall_ms", T_MS, OFF(psi_partial_stall_ms), 1, 10000, ID_PARTIAL},
+    {"ro.lmk.psi_complete_stall_ms", T_MS, OFF(psi_complete_stall_ms), 1, 10000, 3},
+    {"ro.lmk.thrashing_limit", T_INT, OFF(thrashing_limit_pct), 0, 10000, ID_THRASH},
+    {"ro.lmk.thrashing_limit_decay", T_INT, OFF(thrashing_limit_decay_pct), 0, 100, ID_DECAY},
+    {"ro.lmk.thrashing_min_score_adj", T_INT, OFF(thrashing_min_adj), -999, 1000, 7},
+    {"ro.lmk.swap_free_low_percentage", T_INT, OFF(swap_free_low_pct), 0, 100, ID_SWAPLOW},
+    {"ro.lmk.swap_util_max", T_INT, OFF(swap_util_max_pct), 0, 100, 9},
+    {"ro.lmk.medium", T_INT, OFF(medium_adj), -999, 1001, 10},
+    {"ro.lmk.critical", T_INT, OFF(critical_adj), -999, 1001, 11},
+    {"ro.lmk.filecache_min_kb", T_KB, OFF(filecache_min_kb), 1, 0, 12},
+    {"ro.lmk.kill_heaviest_task", T_BOOL, OFF(kill_heaviest_task), 0, 0, 13},
+    {"ro.lmk.kill_timeout_ms", T_MS, OFF(kill_timeout_ms), 0, 60000, 14},
+    {"sys.lmk.minfree_levels", T_MINFREE, 0, 0, 0, 16},
+    /* lmkd properties for its old vmpressure strategy or its own logging:
+     * accepted so an Android tuning file loads, without effect here. */
+    {"ro.lmk.debug", T_IGNORED, 0, 0, 0, -1},
+    {"ro.lmk.low", T_IGNORED, 0, 0, 0, -1},
+    {"ro.lmk.critical_upgrade", T_IGNORED, 0, 0, 0, -1},
+    {"ro.lmk.upgrade_pressure", T_IGNORED, 0, 0, 0, -1},
+    {"ro.lmk.downgrade_pressure", T_IGNORED, 0, 0, 0, -1},
+    {"ro.lmk.use_psi", T_IGNORED, 0, 0, 0, -1},
+    {"ro.lmk.log_stats", T_IGNORED, 0, 0, 0, -1},
+};
+
+static const char *const sections[] = {"killer", "victims", "loops", "alerts", "hooks", "files"};
+
+void mw_config_defaults(struct mw_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->strategy = MW_STRATEGY_PSI;
+    cfg->psi_partial_stall_ms = 70;   /* lmkd default, high-end device */
+    cfg->psi_complete_stall_ms = 700; /* lmkd default */
+    cfg->psi_window_ms = 1000;        /* lmkd PSI_WINDOW_SIZE_MS */
+    cfg->thrashing_limit_pct = 100;   /* lmkd default */
+    cfg->thrashing_limit_decay_pct = 10;
+    cfg->thrashing_min_adj = 200; /* lmkd ro.lmk.thrashing_min_score_adj (seed table) */
+    cfg->swap_free_low_pct = 20;
+    /* The zone watermarks of a small machine sit a few MB above zero and
+     * kswapd keeps free memory over them until swap is gone (measured in the
+     * 512 MiB VM bed: low 3.2 MB while MemAvailable fell to 7 MB), so
+     * "free below the low watermark" alone comes too late. MemAvailable
+     * under 10 % (earlyoom's default) also counts as low memory. */
+    cfg->available_low_pct = 10;
+    /* Refaults alone also come from a reader streaming a file larger than
+     * RAM, which hurts nobody. A thrashing kill needs tasks that really
+     * wait: PSI full avg10 of 20 % (2 s per 10 s). In the VM bed a streamer
+     * showed 3-12 % while the foreground app kept its 50 ms budget; the
+     * runaway hog's real stalls showed 26 %. */
+    cfg->thrashing_psi_full = 20.0;
+    /* A process (or a group of young siblings) is a runaway when it holds
+     * at least 1/16 of RAM and grew at an average rate that fills RAM within
+     * this time since it started. Under memory shortage a runaway dies
+     * before any older, smaller process of a higher adj: in the VM bed,
+     * killing the idle cached apps first (lmkd's order) gave the hog and the
+     * leaker the time to stall the foreground app, and a fork storm of 60
+     * small processes outran one kill per cycle. */
+    cfg->runaway_fill_ms = 60000;
+    cfg->runaway_min_adj = 201; /* above perceptible: foreground and visible apps never */
+    /* lmkd runs SCHED_FIFO: in the VM bed's fork storm a SCHED_OTHER daemon
+     * waited 5 s for a CPU among 60 busy processes. */
+    cfg->realtime = true;
+    cfg->swap_util_max_pct = 100;
+    cfg->medium_adj = 800; /* lmkd ro.lmk.medium */
+    cfg->critical_adj = 0; /* lmkd ro.lmk.critical */
+    /* lmkd DEF_LOWMEM_MIN_SCORE: PREVIOUS_APP_ADJ + 1 */
+    cfg->lowmem_min_adj = 701;
+    cfg->filecache_min_kb = 0;
+    cfg->kill_heaviest_task = false;
+    cfg->kill_timeout_ms = 100;
+    /* A memory cgroup's swap charges drop ~100 ms after the victim's exit
+     * (measured here); wait up to 5x that for the kill to show. */
+    cfg->kill_settle_ms = 500;
+    cfg->one_kill_at_a_time = false;
+    /* Android's default table for a 1-2 GB device, in pages (seed §6.1). */
+    static const struct mw_minfree_level def[] = {
+        {18432 * 4, 0},   {23040 * 4, 100}, {27648 * 4, 200},
+        {32256 * 4, 250}, {36864 * 4, 900}, {46080 * 4, 950},
+    };
+    cfg->minfree_n = (int)MW_ARRAY_SIZE(def);
+    memcpy(cfg->minfree, def, sizeof(def));
+    cfg->poll_interval_ms = 10000;
+    cfg->watchdog_ms = 5000;
+    /* A memory cgroup has no zone watermarks; these stand in for them:
+     * min/low/high at 2/3/4 % of the limit (the kernel's zones sit near
+     * 0.5-2 %; a cgroup fills far faster than a machine, so a wider band). */
+    cfg->scope_min_pct = 2;
+    cfg->scope_low_pct = 3;
+    cfg->scope_high_pct = 4;
+    cfg->pattern_adj_shift = 300;
+    cfg->term_grace_ms = 2000;
+    cfg->loop_kills = 3;
+    cfg->loop_window_ms = 60000;
+    /* Protect, not cool-down: a program left alone while it still eats
+     * memory makes the killer pick the next, innocent process (the VM bed's
+     * restart loop cost the foreground app its life that way). */
+    cfg->loop_action = MW_LOOP_PROTECT;
+    cfg->loop_cooldown_ms = 300000;
+    cfg->loop_protect_adj = 300;
+    cfg->alert_mem_used_pct = 0;
+    cfg->alert_interval_ms = 300000;
+    cfg->hook_timeout_ms = 5000;
+    snprintf(cfg->state_file, sizeof(cfg->state_file), "/run/memwarden/state.json");
+}
+
+void mw_config_apply_low_ram(struct mw_config *cfg)
+{
+    if (!cfg->low_ram)
+        return;
+    /* The seed's parameter table, "LowRam value" column. */
+    if (!(cfg->set_mask & (1ull << ID_PARTIAL)))
+        cfg->psi_partial_stall_ms = 200;
+    if (!(cfg->set_mask & (1ull << ID_THRASH)))
+        cfg->thrashing_limit_pct = 30;
+    if (!(cfg->set_mask & (1ull << ID_DECAY)))
+        cfg->thrashing_limit_decay_pct = 50;
+    if (!(cfg->set_mask & (1ull << ID_SWAPLOW)))
+        cfg->swap_free_low_pct = 10;
+    if (!(cfg->set_mask & (1ull << ID_ONEKILL)))
+        cfg->one_kill_at_a_time = true;
+}
+
+static int cmp_level(const void *a, const void *b)
+{
+    const struct mw_minfree_level *x = a, *y = b;
+    return x->free_kb < y->free_kb ? -1 : x->free_kb > y->free_kb;
+}
+
+/* True when S[0..LEN) is one or more decimal digits and nothing else. */
+static bool all_digits(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return len > 0;
+}
+
+/* "18432:0,23040:100,27648:200,32256:250,36864:900,46080:950" */
+int mw_minfree_parse(const char *s, struct mw_minfree_level *out, int *n)
+{
+    struct mw_minfree_level tmp[MW_CFG_MAX_MINFREE];
+    int count = 0;
+    const char *p = s;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *colon = strchr(p, ':');
+        if (!colon)
+            return -EINVAL;
+        char num[32];
+        size_t len = (size_t)(colon - p);
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == 0 || len >= sizeof(num))
+            return -EINVAL;
+        memcpy(num, p, len);
+        num[len] = '\0';
+        uint64_t kb;
+        if (all_digits(num, len)) {
+            const char *q = num;
+            uint64_t pages;
+            if (mw_scan_u64(&q, &pages) < 0 || pages > (UINT64_MAX >> 13))
+                return -EINVAL;
+            kb = pages * 4; /* sys.lmk.minfree_levels counts 4 KiB pages */
+        } else {
+            uint64_t bytes;
+            if (mw_parse_size(num, &bytes) < 0)
+                return -EINVAL;
+            kb = bytes / 1024;
+        }
+        char *end;
+        errno = 0;
+        long adj = strtol(colon + 1, &end, 10);
+        if (errno || end == colon + 1 || adj < -1000 || adj > 1001)
+            return -EINVAL;
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (*end && *end != ',')
+            return -EINVAL;
+        if (count == MW_CFG_MAX_MINFREE)
+            return -E2BIG;
+        tmp[count].free_kb = kb;
+        tmp[count].adj = (int)adj;
+        count++;
+        p = *end ? end + 1 : end;
+    }
+    if (count == 0)
+        return -EINVAL;
+    qsort(tmp, (size_t)count, sizeof(tmp[0]), cmp_level);
+    memcpy(out, tmp, sizeof(tmp[0]) * (size_t)count);
+    *n = count;
+    return count;
+}
+
+static void seterr(char *err, size_t cap, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void seterr(char *err, size_t cap, int line, const char *fmt, ...)
+{
+    if (!err || cap == 0)
+        return;
+    int n = snprintf(err, cap, "line %d: ", line);
+    if (n < 0 || (size_t)n >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + n, cap - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    static const char *const t[] = {"true", "yes", "on", "1"};
+    static const char *const f[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, t[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(v, f[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* A duration for a key named *_ms: a plain number is milliseconds, a unit
+ * (500ms, 2s, 5m) is honoured. */
+static int parse_ms(const char *v, uint64_t *out)
+{
+    if (all_digits(v, strlen(v))) {
+        const char *q = v;
+        return mw_scan_u64(&q, out);
+    }
+    return mw_parse_duration_ms(v, out);
+}
+
+static int parse_argv(const char *v, struct mw_argv *out)
+{
+    struct mw_argv a;
+    memset(&a, 0, sizeof(a));
+    const char *p = v;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        const char *e = p;
+        while (*e && *e != ' ' && *e != '\t')
+            e++;
+        if (a.n == MW_CFG_MAX_ARGV || (size_t)(e - p) >= MW_CFG_ARG_LEN)
+            return -E2BIG;
+        memcpy(a.arg[a.n], p, (size_t)(e - p));
+        a.n++;
+        p = e;
+    }
+    if (a.n > 0 && a.arg[0][0] != '/')
+        return -EINVAL; /* execve needs a path: no PATH search, no shell */
+    *out = a;
+    return 0;
+}
+
+static int set_value(struct mw_config *cfg, const struct key *k, const char *v, char *err,
+                     size_t errcap, int line)
+{
+    void *f = (char *)cfg + k->off;
+    bool b;
+    uint64_t u;
+    switch (k->type) {
+    case T_IGNORED:
+        return 0;
+    case T_BOOL:
+        if (parse_bool(v, &b) < 0) {
+            seterr(err, errcap, line, "%s: '%s' is not true or false", k->name, v);
+            return -EINVAL;
+        }
+        *(bool *)f = b;
+        return 0;
+    case T_STRATEGY:
+        if (k->lo == 1) { /* ro.lmk.use_minfree_levels = bool */
+            if (parse_bool(v, &b) < 0) {
+                seterr(err, errcap, line, "%s: '%s' is not true or false", k->name, v);
+                return -EINVAL;
+            }
+            cfg->strategy = b ? MW_STRATEGY_MINFREE : MW_STRATEGY_PSI;
+            return 0;
+        }
+        if (strcmp(v, "psi") == 0)
+            cfg->strategy = MW_STRATEGY_PSI;
+        else if (strcmp(v, "minfree") == 0)
+            cfg->strategy = MW_STRATEGY_MINFREE;
+        else {
+            seterr(err, errcap, line, "strategy: '%s' is not psi or minfree", v);
+            return -EINVAL;
+        }
+        return 0;
+    case T_NEWSTRAT:
+        if (parse_bool(v, &b) < 0) {
+            seterr(err, errcap, line, "%s: '%s' is not true or false", k->name, v);
+            return -EINVAL;
+        }
+        if (b)
+            cfg->strategy = MW_STRATEGY_PSI;
+        return 0;
+    case T_LOOP:
+        if (strcmp(v, "none") == 0)
+            cfg->loop_action = MW_LOOP_NONE;
+        else if (strcmp(v, "cooldown") == 0)
+            /* Protect, not cool-down: a program left alone while it still eats
+             * memory makes the killer pick the next, innocent process (the VM bed's
+             * restart loop cost the foreground app its life that way). */
+            cfg->loop_action = MW_LOOP_PROTECT;
+        else if (strcmp(v, "protect") == 0)
+            cfg->loop_action = MW_LOOP_PROTECT;
+        else {
+            seterr(err, errcap, line, "loop_action: '%s' is not none, cooldown or protect", v);
+            return -EINVAL;
+        }
+        return 0;
+    case T_INT: {
+        char *end;
+        errno = 0;
+        long n = strtol(v, &end, 10);
+        if (errno || end == v || *end || n < k->lo || n > k->hi) {
+            seterr(err, errcap, line, "%s: '%s' is not a whole number from %ld to %ld", k->name, v,
+                   k->lo, k->hi);
+            return -EINVAL;
+        }
+        *(int *)f = (int)n;
+        return 0;
+    }
+    case T_DOUBLE: {
+        char *end;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (errno || end == v || *end || d < (double)k->lo || d > (double)k->hi) {
+            seterr(err, errcap, line, "%s: '%s' is not a number from %ld to %ld", k->name, v, k->lo,
+                   k->hi);
+            return -EINVAL;
+        }
+        *(double *)f = d;
+        return 0;
+    }
+    case T_MS:
+        if (parse_ms(v, &u) < 0 || u < (uint64_t)k->lo || u > (uint64_t)k->hi) {
+            seterr(err, errcap, line,
+                   "%s: '%s' is not a duration from %ld ms to %ld ms (examples: 100, 500ms, 2s)",
+                   k->name, v, k->lo, k->hi);
+            return -EINVAL;
+        }
+        *(uint64_t *)f = u;
+        return 0;
+    case T_KB:
+        if (k->lo == 1) { /* lmkd's *_kb properties are plain kB */
+            const char *q = v;
+            if (mw_scan_u64(&q, &u) < 0 || *q) {
+                seterr(err, errcap, line, "%s: '%s' is not a number of kB", k->name, v);
+                return -EINVAL;
+            }
+            *(uint64_t *)f = u;
+            return 0;
+        }
+        if (mw_parse_size(v, &u) < 0) {
+            seterr(err, errcap, line, "%s: '%s' is not a size (examples: 65536, 64M, 1G)", k->name,
+                   v);
+            return -EINVAL;
+        }
+        *(uint64_t *)f = u / 1024;
+        return 0;
+    case T_PATTERNS: {
+        struct mw_patterns *p = f;
+        if (!*v) { /* "protect =" empties the list */
+            p->n = 0;
+            return 0;
+        }
+        if (p->n == MW_CFG_MAX_PATTERNS || strlen(v) >= MW_CFG_PATTERN_LEN) {
+            seterr(err, errcap, line, "%s: at most %d patterns of %d characters", k->name,
+                   MW_CFG_MAX_PATTERNS, MW_CFG_PATTERN_LEN - 1);
+            return -EINVAL;
+        }
+        snprintf(p->pat[p->n++], MW_CFG_PATTERN_LEN, "%s", v);
+        return 0;
+    }
+    case T_ARGV: {
+        int rc = parse_argv(v, f);
+        if (rc == -E2BIG) {
+            seterr(err, errcap, line, "%s: at most %d arguments of %d characters", k->name,
+                   MW_CFG_MAX_ARGV, MW_CFG_ARG_LEN - 1);
+            return -EINVAL;
+        }
+        if (rc < 0) {
+            seterr(err, errcap, line,
+                   "%s: '%s': the program must be an absolute path (it is run with execve, "
+                   "not through a shell)",
+                   k->name, v);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    case T_PATH:
+        if (strlen(v) >= MW_CFG_PATH_LEN || (*v && *v != '/')) {
+            seterr(err, errcap, line, "%s: '%s' is not an absolute path (or too long)", k->name, v);
+            return -EINVAL;
+        }
+        snprintf(f, MW_CFG_PATH_LEN, "%s", v);
+        return 0;
+    case T_MINFREE: {
+        int n = 0;
+        int rc = mw_minfree_parse(v, cfg->minfree, &n);
+        if (rc < 0) {
+            seterr(err, errcap, line,
+                   "%s: '%s' is not a table of FREE:ADJ pairs (FREE in 4 KiB pages or with a "
+                   "unit, at most %d pairs; example: 18432:0,23040:100,36864:900)",
+                   k->name, v, MW_CFG_MAX_MINFREE);
+            return -EINVAL;
+        }
+        cfg->minfree_n = n;
+        return 0;
+    }
+    }
+    return -EINVAL;
+}
+
+int mw_config_parse_buf(struct mw_config *cfg, const char *buf, char *err, size_t errcap)
+{
+    int line = 0;
+    const char *c = buf, *p;
+    size_t len;
+    char text[1024];
+    while (mw_next_line(&c, &p, &len)) {
+        line++;
+        if (len >= sizeof(text)) {
+            seterr(err, errcap, line, "line longer than %zu characters", sizeof(text) - 1);
+            return -EINVAL;
+        }
+        memcpy(text, p, len);
+        text[len] = '\0';
+        /* trim */
+        char *s = text;
+        while (isspace((unsigned char)*s))
+            s++;
+        char *e = s + strlen(s);
+        while (e > s && isspace((unsigned char)e[-1]))
+            *--e = '\0';
+        if (*s == '\0' || *s == '#' || *s == ';')
+            continue;
+        if (*s == '[') {
+            if (e[-1] != ']') {
+                seterr(err, errcap, line, "section header '%s' lacks its ']'", s);
+                return -EINVAL;
+            }
+            e[-1] = '\0';
+            bool known = false;
+            for (size_t i = 0; i < MW_ARRAY_SIZE(sections); i++)
+                known |= strcmp(s + 1, sections[i]) == 0;
+            if (!known) {
+                seterr(err, errcap, line,
+                       "unknown section [%s] (known: killer, victims, loops, alerts, hooks, "
+                       "files)",
+                       s + 1);
+                return -EINVAL;
+            }
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            seterr(err, errcap, line, "expected 'key = value', got '%s'", s);
+            return -EINVAL;
+        }
+        char *ke = eq;
+        while (ke > s && isspace((unsigned char)ke[-1]))
+            ke--;
+        *ke = '\0';
+        char *v = eq + 1;
+        while (isspace((unsigned char)*v))
+            v++;
+        size_t vl = strlen(v);
+        if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+            v[vl - 1] = '\0';
+            v++;
+        }
+        const struct key *k = NULL;
+        for (size_t i = 0; i < MW_ARRAY_SIZE(keys); i++)
+            if (strcmp(keys[i].name, s) == 0)
+                k = &keys[i];
+        if (!k) {
+            seterr(err, errcap, line, "unknown key '%s'", s);
+            return -EINVAL;
+        }
+        if (set_value(cfg, k, v, err, errcap, line) < 0)
+            return -EINVAL;
+        if (k->id >= 0)
+            cfg->set_mask |= 1ull << k->id;
+    }
+    if (!(cfg->scope_min_pct <= cfg->scope_low_pct && cfg->scope_low_pct <= cfg->scope_high_pct)) {
+        seterr(err, errcap, line,
+               "scope_min_percent <= scope_low_percent <= scope_high_percent "
+               "must hold");
+        return -EINVAL;
+    }
+    mw_config_apply_low_ram(cfg);
+    return 0;
+}
+
+int mw_config_load(struct mw_config *cfg, const char *path, char *err, size_t errcap)
+{
+    /* Opened as given (relative to the working directory): a config file
+     * belongs to the daemon, not to the observed root. */
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        int e = errno;
+        snprintf(err, errcap, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    static char buf[256 * 1024];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    bool big = n == sizeof(buf) - 1 && fgetc(f) != EOF;
+    fclose(f);
+    if (big) {
+        snprintf(err, errcap, "%s: larger than %zu bytes", path, sizeof(buf) - 1);
+        return -EFBIG;
+    }
+    buf[n] = '\0';
+    char e2[256] = "";
+    int rc = mw_config_parse_buf(cfg, buf, e2, sizeof(e2));
+    if (rc < 0)
+        snprintf(err, errcap, "%s: %s", path, e2);
+    return rc;
+}
+
+bool mw_patterns_match(const struct mw_patterns *p, const char *cmdline, const char *comm)
+{
+    for (int i = 0; i < p->n; i++) {
+        if (cmdline && *cmdline && fnmatch(p->pat[i], cmdline, 0) == 0)
+            return true;
+        if (comm && *comm && fnmatch(p->pat[i], comm, 0) == 0)
+            return true;
+    }
+    return false;
+}

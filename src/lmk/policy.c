@@ -1,0 +1,411 @@
+#include "lmk/policy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* lmkd: THRASHING_RESET_INTERVAL_MS, the window refaults are measured over. */
+#define THRASHING_WINDOW_MS 1000
+/* lmkd: PERCEPTIBLE_APP_ADJ, the class "do not kill unless it is bad". */
+#define PERCEPTIBLE_ADJ 200
+
+static const char *const reason_names[] = {
+    [MW_REASON_NONE] = "none",
+    [MW_REASON_PRESSURE_AFTER_KILL] = "pressure_after_kill",
+    [MW_REASON_CRITICAL_STALL] = "critical_stall",
+    [MW_REASON_LOW_SWAP_AND_THRASHING] = "low_swap_and_thrashing",
+    [MW_REASON_LOW_MEM_AND_SWAP] = "low_mem_and_swap",
+    [MW_REASON_LOW_MEM_AND_SWAP_UTIL] = "low_mem_and_swap_util",
+    [MW_REASON_LOW_MEM_AND_THRASHING] = "low_mem_and_thrashing",
+    [MW_REASON_DIRECT_RECLAIM_AND_THRASHING] = "direct_reclaim_and_thrashing",
+    [MW_REASON_LOW_MEM] = "low_mem",
+    [MW_REASON_MINFREE] = "minfree",
+    [MW_REASON_RUNAWAY] = "low_mem_and_runaway",
+};
+
+const char *mw_reason_name(enum mw_reason r)
+{
+    if ((unsigned)r >= MW_ARRAY_SIZE(reason_names) || !reason_names[r])
+        return "unknown";
+    return reason_names[r];
+}
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : 0;
+}
+
+void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
+                          const struct mw_vmstat *vs, const struct mw_zoneinfo *zi,
+                          const struct mw_psi *psi, uint64_t now_ms)
+{
+    memset(st, 0, sizeof(*st));
+    st->now_ms = now_ms;
+    st->total_kb = mi->kb[MI_MEM_TOTAL];
+    /* lmkd subtracts free CMA: movable-only pages cannot serve most
+     * allocations. */
+    st->free_kb = sub0(mi->kb[MI_MEM_FREE], mi->kb[MI_CMA_FREE]);
+    st->available_kb = mi->have[MI_MEM_AVAILABLE] ? mi->kb[MI_MEM_AVAILABLE] : st->free_kb;
+    st->file_kb = mi->kb[MI_ACTIVE_FILE] + mi->kb[MI_INACTIVE_FILE];
+    st->anon_kb = mi->kb[MI_ACTIVE_ANON] + mi->kb[MI_INACTIVE_ANON];
+    st->shmem_kb = mi->kb[MI_SHMEM];
+    st->unevictable_kb = mi->kb[MI_UNEVICTABLE];
+    st->swap_total_kb = mi->kb[MI_SWAP_TOTAL];
+    st->swap_free_kb = mi->kb[MI_SWAP_FREE];
+    if (zi && zi->nr_zones > 0) {
+        st->wmark_min_kb = zi->min * 4;
+        st->wmark_low_kb = zi->low * 4;
+        /* lmkd's zone_watermarks: high plus the largest lowmem reserve */
+        st->wmark_high_kb = (zi->high_plus_protection ? zi->high_plus_protection : zi->high) * 4;
+    }
+    if (vs) {
+        st->refault_file = vs->workingset_refault_file;
+        st->pgscan_direct = vs->pgscan_direct;
+        st->pgscan_kswapd = vs->pgscan_kswapd;
+        st->file_lru_pages = vs->nr_active_file + vs->nr_inactive_file;
+    } else {
+        st->file_lru_pages = st->file_kb / 4;
+    }
+    if (psi) {
+        st->psi_some_avg10 = psi->some.avg10;
+        st->psi_full_avg10 = psi->full.avg10;
+        st->have_psi = true;
+    }
+}
+
+void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg,
+                         const struct mw_meminfo *host, const struct mw_config *cfg,
+                         uint64_t now_ms)
+{
+    memset(st, 0, sizeof(*st));
+    st->now_ms = now_ms;
+    st->is_scope = true;
+    uint64_t limit = cg->limit;
+    if (limit == MW_CG_UNLIMITED && host)
+        limit = host->kb[MI_MEM_TOTAL] * 1024;
+    const struct mw_cg_stat *s = &cg->stat;
+    uint64_t file = s->active_file + s->inactive_file;
+    st->total_kb = limit / 1024;
+    /* A memory cgroup has no kswapd keeping a free reserve: it fills to its
+     * limit and reclaims there. Its "free" is therefore the headroom plus
+     * the file cache reclaim can take without I/O (clean file pages). */
+    uint64_t clean_file = sub0(file, s->file_dirty + s->file_writeback);
+    st->free_kb = (sub0(limit, cg->usage) + clean_file) / 1024;
+    st->available_kb = (sub0(limit, cg->usage) + mw_cgroup_reclaimable(cg)) / 1024;
+    st->file_kb = file / 1024;
+    st->anon_kb = (s->active_anon + s->inactive_anon) / 1024;
+    st->shmem_kb = s->shmem / 1024;
+    st->unevictable_kb = s->unevictable / 1024;
+    uint64_t host_swap_total = host ? host->kb[MI_SWAP_TOTAL] : 0;
+    uint64_t host_swap_free = host ? host->kb[MI_SWAP_FREE] : 0;
+    uint64_t swap_total = host_swap_total;
+    if (cg->swap_limit != MW_CG_UNLIMITED && cg->swap_limit / 1024 < swap_total)
+        swap_total = cg->swap_limit / 1024;
+    uint64_t swap_used = (cg->have_stat && s->swap ? s->swap : cg->swap_usage) / 1024;
+    uint64_t swap_free = sub0(swap_total, swap_used);
+    if (swap_free > host_swap_free)
+        swap_free = host_swap_free;
+    st->swap_total_kb = swap_total;
+    st->swap_free_kb = swap_free;
+    st->wmark_min_kb = st->total_kb * (uint64_t)cfg->scope_min_pct / 100;
+    st->wmark_low_kb = st->total_kb * (uint64_t)cfg->scope_low_pct / 100;
+    st->wmark_high_kb = st->total_kb * (uint64_t)cfg->scope_high_pct / 100;
+    st->refault_file = s->workingset_refault_file;
+    /* Every charge that hits the limit reclaims in the allocating task:
+     * the cgroup's failcnt (v1) / "max" events (v2) are its direct reclaim. */
+    st->pgscan_direct = cg->ev_max;
+    st->pgscan_kswapd = 0;
+    st->file_lru_pages = file / 4096;
+    if (cg->have_psi) {
+        st->psi_some_avg10 = cg->psi.some.avg10;
+        st->psi_full_avg10 = cg->psi.full.avg10;
+        st->have_psi = true;
+    }
+}
+
+int mw_state_wmark(const struct mw_mem_state *st)
+{
+    if (st->wmark_high_kb == 0)
+        return MW_WMARK_NONE; /* unknown watermarks: never "below" */
+    if (st->free_kb < st->wmark_min_kb)
+        return MW_WMARK_MIN;
+    if (st->free_kb < st->wmark_low_kb)
+        return MW_WMARK_LOW;
+    if (st->free_kb < st->wmark_high_kb)
+        return MW_WMARK_HIGH;
+    return MW_WMARK_NONE;
+}
+
+void mw_thrash_init(struct mw_thrash *t, const struct mw_config *cfg)
+{
+    memset(t, 0, sizeof(*t));
+    t->limit_pct = cfg->thrashing_limit_pct;
+}
+
+/* Thrashing as lmkd measures it: the file pages refaulted in the current
+ * 1 s window as a percentage of the file LRU size at the window's start,
+ * plus the previous window's value halved for every window that passed
+ * (so a burst fades out instead of vanishing at a window edge). */
+static int64_t thrash_update(struct mw_thrash *t, const struct mw_mem_state *st,
+                             const struct mw_config *cfg)
+{
+    if (!t->started) {
+        t->started = true;
+        t->window_start_ms = st->now_ms;
+        t->window_refault = st->refault_file;
+        t->window_file_lru = st->file_lru_pages;
+        t->last_pgscan_direct = st->pgscan_direct;
+        t->last_pgscan_kswapd = st->pgscan_kswapd;
+        t->prev_growth_pct = 0;
+        return 0; /* the limit stays: a kill's cut lasts until the window ends */
+    }
+    int64_t thrashing = 0;
+    uint64_t since = st->now_ms - t->window_start_ms;
+    if (st->refault_file < t->window_refault) /* counter reset (cgroup recreated) */
+        t->window_refault = st->refault_file;
+    if (since > THRASHING_WINDOW_MS) {
+        uint64_t windows = since / THRASHING_WINDOW_MS;
+        int64_t growth =
+            (int64_t)((st->refault_file - t->window_refault) * 100 / (t->window_file_lru + 1));
+        /* lmkd keeps an over-the-limit value for one window when nothing
+         * could be killed, so a new candidate is still killed. */
+        if (windows > 1 || growth < t->limit_pct)
+            growth = windows >= 63 ? 0 : growth >> windows;
+        t->prev_growth_pct = growth;
+        t->window_file_lru = st->file_lru_pages;
+        t->window_refault = st->refault_file;
+        t->window_start_ms = st->now_ms;
+        t->limit_pct = cfg->thrashing_limit_pct; /* a new window forgives the cuts */
+    } else {
+        thrashing =
+            (int64_t)((st->refault_file - t->window_refault) * 100 / (t->window_file_lru + 1));
+    }
+    return thrashing + t->prev_growth_pct;
+}
+
+/* Available memory under this counts as low (available_low_percentage
+ * of the total; 0 when that is off). */
+static uint64_t avail_line_kb(const struct mw_config *cfg, const struct mw_mem_state *st)
+{
+    return st->total_kb * (uint64_t)cfg->available_low_pct / 100;
+}
+
+static int swap_util_pct(const struct mw_mem_state *st)
+{
+    uint64_t used = sub0(st->swap_total_kb, st->swap_free_kb);
+    uint64_t swappable = used + st->anon_kb;
+    return swappable ? (int)(used * 100 / swappable) : 0;
+}
+
+static void decide_minfree(const struct mw_config *cfg, const struct mw_mem_state *st,
+                           struct mw_decision *d)
+{
+    /* lmkd's use_minfree_levels: other_free and other_file both below a
+     * level's threshold allow kills at that level's adj. other_file is
+     * the page cache that is not shmem or unevictable. */
+    uint64_t other_file = sub0(sub0(st->file_kb, st->shmem_kb), st->unevictable_kb);
+    if (st->is_scope)
+        other_file = sub0(st->file_kb, st->shmem_kb);
+    uint64_t other_free = st->is_scope ? sub0(st->free_kb, other_file) : st->free_kb;
+    for (int i = 0; i < cfg->minfree_n; i++) {
+        uint64_t minfree = cfg->minfree[i].free_kb;
+        if (other_free < minfree && other_file < minfree) {
+            d->kill = true;
+            d->reason = MW_REASON_MINFREE;
+            d->min_adj = cfg->minfree[i].adj;
+            snprintf(d->detail, sizeof(d->detail),
+                     "free %llukB and file %llukB below %llukB for adj %d",
+                     (unsigned long long)other_free, (unsigned long long)other_file,
+                     (unsigned long long)minfree, cfg->minfree[i].adj);
+            return;
+        }
+    }
+}
+
+void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st,
+                      struct mw_thrash *t, struct mw_decision *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->min_adj = 1001;
+    d->wmark = mw_state_wmark(st);
+
+    bool direct = st->pgscan_direct != t->last_pgscan_direct;
+    t->last_pgscan_direct = st->pgscan_direct;
+    t->last_pgscan_kswapd = st->pgscan_kswapd;
+    int64_t thrashing = thrash_update(t, st, cfg);
+    d->thrashing_pct = thrashing;
+    d->direct_reclaim = direct;
+    uint64_t swap_low_kb = st->swap_total_kb * (uint64_t)cfg->swap_free_low_pct / 100;
+    bool swap_low = st->swap_total_kb > 0 && st->swap_free_kb < swap_low_kb;
+    d->swap_low = swap_low;
+    bool after_kill = t->kill_pending_check;
+    t->kill_pending_check = false;
+
+    if (cfg->strategy == MW_STRATEGY_MINFREE) {
+        decide_minfree(cfg, st, d);
+        return;
+    }
+
+    int thrash_critical = t->limit_pct * 2; /* lmkd ro.lmk.thrashing_limit_critical default */
+    int soft_adj = cfg->thrashing_min_adj + 1;
+    int wm = d->wmark;
+    const char *wm_name = wm == MW_WMARK_MIN ? "min" : "low";
+
+    /* lmkd's conditions say "wmark < WMARK_HIGH": free below the low
+     * watermark, where kswapd is already behind. */
+    bool low = wm < MW_WMARK_HIGH;
+    /* Low memory also when MemAvailable is under available_low_percentage
+     * of the total: see the default's comment in config.c. */
+    uint64_t avail_line = avail_line_kb(cfg, st);
+    bool avail_low = st->available_kb < avail_line;
+    bool short_mem = low || avail_low;
+    /* Thrashing counts only when tasks really stall (PSI full). */
+    bool stalled = !st->have_psi || cfg->thrashing_psi_full <= 0 ||
+                   st->psi_full_avg10 >= cfg->thrashing_psi_full;
+    bool thrashing_hurts = thrashing > t->limit_pct && stalled;
+    bool pressure =
+        (st->events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL | MW_EV_PRESSURE_WINDOW)) != 0;
+
+    if (after_kill && wm == MW_WMARK_MIN) {
+        /* a process eats memory faster than the kill freed it */
+        d->reason = MW_REASON_PRESSURE_AFTER_KILL;
+        d->min_adj = cfg->critical_adj;
+        snprintf(d->detail, sizeof(d->detail), "min watermark still breached after a kill");
+    } else if ((st->events & MW_EV_COMPLETE_STALL) && (short_mem || swap_low || thrashing_hurts)) {
+        /* lmkd kills on a complete stall alone. Here the stall must come
+         * with a sign of memory shortage: /proc/pressure/memory also counts
+         * tasks stalled at their own cgroup's limit, and a machine-wide kill
+         * would punish a process that has nothing to do with that limit. */
+        d->reason = MW_REASON_CRITICAL_STALL;
+        d->min_adj = cfg->critical_adj;
+        snprintf(d->detail, sizeof(d->detail),
+                 "complete stall above %llums per window: nothing runs",
+                 (unsigned long long)cfg->psi_complete_stall_ms);
+    } else if (swap_low && thrashing_hurts) {
+        d->reason = MW_REASON_LOW_SWAP_AND_THRASHING;
+        /* lmkd: spare perceptible processes unless below the min
+         * watermark or thrashing at the critical level */
+        d->min_adj =
+            wm != MW_WMARK_MIN && thrashing < thrash_critical ? soft_adj : cfg->critical_adj;
+        snprintf(d->detail, sizeof(d->detail), "swap free %llukB < %llukB and thrashing %lld%%",
+                 (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb,
+                 (long long)thrashing);
+    } else if (swap_low && short_mem) {
+        d->reason = MW_REASON_LOW_MEM_AND_SWAP;
+        d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : soft_adj;
+        if (low)
+            snprintf(d->detail, sizeof(d->detail),
+                     "%s watermark breached and swap free %llukB < %llukB", wm_name,
+                     (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb);
+        else
+            snprintf(d->detail, sizeof(d->detail),
+                     "available %llukB < %d%% and swap free %llukB < %llukB",
+                     (unsigned long long)st->available_kb, cfg->available_low_pct,
+                     (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb);
+    } else if (low && cfg->swap_util_max_pct < 100 && swap_util_pct(st) > cfg->swap_util_max_pct) {
+        d->reason = MW_REASON_LOW_MEM_AND_SWAP_UTIL;
+        d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : soft_adj;
+        snprintf(d->detail, sizeof(d->detail),
+                 "%s watermark breached and swap utilization %d%% > %d%%", wm_name,
+                 swap_util_pct(st), cfg->swap_util_max_pct);
+    } else if (low && thrashing_hurts) {
+        d->reason = MW_REASON_LOW_MEM_AND_THRASHING;
+        d->min_adj = thrashing < thrash_critical ? soft_adj : cfg->critical_adj;
+        d->cut_thrashing_limit = true;
+        snprintf(d->detail, sizeof(d->detail), "%s watermark breached and thrashing %lld%% > %d%%",
+                 wm_name, (long long)thrashing, t->limit_pct);
+    } else if (direct && thrashing_hurts) {
+        d->reason = MW_REASON_DIRECT_RECLAIM_AND_THRASHING;
+        d->min_adj = thrashing < thrash_critical ? soft_adj : cfg->critical_adj;
+        d->cut_thrashing_limit = true;
+        snprintf(d->detail, sizeof(d->detail), "direct reclaim and thrashing %lld%% > %d%%",
+                 (long long)thrashing, t->limit_pct);
+    } else if (low) {
+        /* No swap to fall back on and no page cache left to drop: the
+         * next allocations fail -- anything but the critical few may go. */
+        uint64_t cache_bar =
+            cfg->filecache_min_kb > st->wmark_high_kb ? cfg->filecache_min_kb : st->wmark_high_kb;
+        bool exhausted =
+            (st->swap_total_kb == 0 || swap_low) && sub0(st->file_kb, st->shmem_kb) < cache_bar;
+        if (exhausted) {
+            d->reason = MW_REASON_LOW_MEM;
+            d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : cfg->medium_adj;
+            snprintf(d->detail, sizeof(d->detail),
+                     "%s watermark breached, file cache %llukB, no swap left", wm_name,
+                     (unsigned long long)st->file_kb);
+        } else if (pressure && cfg->lowmem_min_adj <= 1000) {
+            /* lmkd's LOW_MEM: under pressure with the low watermark
+             * breached, cached processes go first (adj > previous app). */
+            d->reason = MW_REASON_LOW_MEM;
+            d->min_adj = cfg->lowmem_min_adj;
+            snprintf(d->detail, sizeof(d->detail), "%s watermark breached under pressure", wm_name);
+        }
+    }
+    /* Half the available_low line: short enough to act without a stall. */
+    bool avail_very_low = st->available_kb < avail_line / 2;
+    if (d->reason == MW_REASON_NONE && short_mem && (pressure || avail_very_low) &&
+        cfg->runaway_fill_ms > 0) {
+        /* Swap is still there and nothing thrashes, but memory is short and
+         * someone waits for it (or it is half gone again): a process growing
+         * at a runaway rate would take the swap too within seconds. On the
+         * VM bed's small machine PSI stalls began only when free memory had
+         * reached the min watermark, and the kill then waited for the
+         * kernel's own allocations. Only a runaway may die for this (the
+         * victim chooser finds one or kills nobody). */
+        d->reason = MW_REASON_RUNAWAY;
+        d->min_adj = cfg->runaway_min_adj;
+        d->runaway_only = true;
+        snprintf(d->detail, sizeof(d->detail), "available %llukB%s%s",
+                 (unsigned long long)st->available_kb, low ? ", below the low watermark" : "",
+                 pressure ? " under pressure" : ", under half the available_low line");
+    }
+    if (d->reason != MW_REASON_NONE)
+        d->kill = true;
+}
+
+void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t, const struct mw_decision *d)
+{
+    (void)cfg;
+    t->kill_pending_check = true;
+    /* lmkd: after a kill, file LRU size and refaults are measured afresh */
+    t->started = false;
+    if (d->cut_thrashing_limit)
+        t->limit_pct = t->limit_pct * (100 - cfg->thrashing_limit_decay_pct) / 100;
+}
+
+bool mw_policy_kill_visible(const struct mw_mem_state *before, const struct mw_mem_state *now,
+                            uint64_t victim_rss_kb, uint64_t victim_swap_kb)
+{
+    bool mem_back =
+        victim_rss_kb > 0 && now->available_kb >= before->available_kb + victim_rss_kb / 2;
+    bool swap_back =
+        victim_swap_kb > 0 && now->swap_free_kb >= before->swap_free_kb + victim_swap_kb / 2;
+    if (victim_rss_kb == 0 && victim_swap_kb == 0)
+        return true; /* nothing to wait for */
+    /* both must be back when the victim held both: a low-swap decision
+     * needs the swap, a low-memory one the memory */
+    if (victim_rss_kb / 2 > 0 && victim_swap_kb / 2 > 0)
+        return mem_back && swap_back;
+    return mem_back || swap_back;
+}
+
+uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_state *st)
+{
+    /* earlyoom's idea: sleep as long as memory cannot run out meanwhile.
+     * The headroom is what may still be allocated before a kill is due
+     * (memory above the min watermark, plus swap above its low mark);
+     * assume it is eaten at 1 GiB/s (about 1 kB per microsecond). */
+    uint64_t mem_head = sub0(st->available_kb, st->wmark_min_kb);
+    uint64_t swap_low_kb = st->swap_total_kb * (uint64_t)cfg->swap_free_low_pct / 100;
+    uint64_t swap_head = sub0(st->swap_free_kb, swap_low_kb);
+    uint64_t ms = (mem_head + swap_head) / 1024;
+    /* Runaways are looked for once available memory is under half the
+     * available_low line: reach that line in time too. */
+    uint64_t line = avail_line_kb(cfg, st) / 2;
+    if (cfg->runaway_fill_ms > 0 && st->available_kb > line && (st->available_kb - line) / 1024 < ms)
+        ms = (st->available_kb - line) / 1024;
+    if (ms < MW_POLL_MIN_MS)
+        ms = MW_POLL_MIN_MS;
+    if (ms > cfg->poll_interval_ms)
+        ms = cfg->poll_interval_ms;
+    return ms;
+}

@@ -1,0 +1,138 @@
+/* policy: the kill decision, pure. A memory state (built from parsed
+ * meminfo/vmstat/zoneinfo/PSI, or from a cgroup's files in scope mode) and
+ * the explicit thrashing state go in; a decision comes out: kill or not,
+ * the named reason, and the lowest oom_score_adj that may be killed.
+ * Nothing here reads a file or the clock, so tests replay recorded
+ * snapshots and get the daemon's exact answer. */
+#ifndef MW_POLICY_H
+#define MW_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proc/cgroup.h"
+#include "lmk/config.h"
+#include "proc/meminfo.h"
+#include "proc/psi.h"
+#include "proc/vmstat.h"
+#include "proc/zoneinfo.h"
+
+/* Shortest sampling interval while memory is nearly gone (lmkd polls
+ * every 10 ms after a PSI event: PSI_POLL_PERIOD_SHORT_MS). */
+#define MW_POLL_MIN_MS 10
+
+/* What woke the daemon for this sample. */
+enum {
+    MW_EV_PARTIAL_STALL = 1,  /* PSI "some" trigger (or vmpressure medium) */
+    MW_EV_COMPLETE_STALL = 2, /* PSI "full" trigger (or vmpressure critical) */
+    MW_EV_TIMER = 4,
+    MW_EV_PRESSURE_WINDOW = 8, /* within one window after such an event, or no event source */
+};
+
+/* The memory state one decision looks at; sizes in kB, counters as the
+ * kernel counts them (pages/events since boot). */
+struct mw_mem_state {
+    uint64_t now_ms; /* monotonic */
+    uint64_t total_kb, free_kb, available_kb, file_kb, anon_kb, shmem_kb, unevictable_kb;
+    uint64_t swap_total_kb, swap_free_kb;
+    uint64_t wmark_min_kb, wmark_low_kb, wmark_high_kb; /* 0: unknown */
+    uint64_t refault_file;                              /* workingset_refault_file */
+    uint64_t pgscan_direct; /* system: pgscan_direct; scope: failcnt / max events */
+    uint64_t pgscan_kswapd;
+    uint64_t file_lru_pages; /* active + inactive file, pages */
+    double psi_some_avg10, psi_full_avg10;
+    bool have_psi;
+    bool is_scope;
+    unsigned events; /* MW_EV_* */
+};
+
+enum { MW_WMARK_MIN = 0, MW_WMARK_LOW = 1, MW_WMARK_HIGH = 2, MW_WMARK_NONE = 3 };
+
+enum mw_reason {
+    MW_REASON_NONE,
+    MW_REASON_PRESSURE_AFTER_KILL,
+    MW_REASON_CRITICAL_STALL,
+    MW_REASON_LOW_SWAP_AND_THRASHING,
+    MW_REASON_LOW_MEM_AND_SWAP,
+    MW_REASON_LOW_MEM_AND_SWAP_UTIL,
+    MW_REASON_LOW_MEM_AND_THRASHING,
+    MW_REASON_DIRECT_RECLAIM_AND_THRASHING,
+    MW_REASON_LOW_MEM,
+    MW_REASON_MINFREE,
+    MW_REASON_RUNAWAY,
+};
+
+/* Thrashing bookkeeping that survives between samples (lmkd keeps these
+ * as statics in mp_event_psi; here they are a value the caller owns). */
+struct mw_thrash {
+    bool started;
+    uint64_t window_start_ms, window_refault, window_file_lru;
+    int64_t prev_growth_pct;
+    int limit_pct; /* current limit: cut by the decay after a thrashing kill */
+    uint64_t last_pgscan_direct, last_pgscan_kswapd;
+    bool kill_pending_check; /* the previous cycle killed: check it helped */
+};
+
+struct mw_decision {
+    bool kill;
+    enum mw_reason reason;
+    int min_adj; /* kill only processes at or above this oom_score_adj */
+    int wmark;   /* MW_WMARK_* */
+    int64_t thrashing_pct;
+    bool direct_reclaim, swap_low, cut_thrashing_limit;
+    bool runaway_only; /* kill a runaway (see victim.h) or nobody */
+    char detail[160]; /* the numbers behind the reason, for the log */
+};
+
+/* Name of a reason as logged ("low_mem_and_swap"). */
+const char *mw_reason_name(enum mw_reason r);
+
+/* Builds the state of the whole machine. VS, ZI and PSI may be NULL
+ * (unknown watermarks never count as breached). */
+void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
+                          const struct mw_vmstat *vs, const struct mw_zoneinfo *zi,
+                          const struct mw_psi *psi, uint64_t now_ms);
+
+/* Builds the state of a memory cgroup treated as a machine: its limit is
+ * the total, headroom plus clean file cache is "free", watermarks are
+ * cfg->scope_*_percent of the limit, swap is the smaller of the cgroup's
+ * swap allowance and the host's free swap, failcnt stands for direct
+ * reclaim. HOST (may be NULL) gives the swap totals and the total when
+ * the cgroup has no limit. */
+void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg,
+                         const struct mw_meminfo *host, const struct mw_config *cfg,
+                         uint64_t now_ms);
+
+/* The lowest zone watermark free memory is below: MW_WMARK_MIN, _LOW or
+ * _HIGH, else MW_WMARK_NONE (also when the watermarks are unknown). */
+int mw_state_wmark(const struct mw_mem_state *st);
+
+/* Starts thrashing bookkeeping with the configured limit. */
+void mw_thrash_init(struct mw_thrash *t, const struct mw_config *cfg);
+
+/* The decision for one sample: lmkd's new strategy (reasons in lmkd's
+ * order of precedence) or the minfree levels. Updates T (thrashing
+ * windows, reclaim counters). D is always filled. */
+void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st,
+                      struct mw_thrash *t, struct mw_decision *d);
+
+/* Tells the policy a kill was made for decision D: the next sample checks
+ * whether it helped, and a thrashing kill cuts the limit by the decay. */
+void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t,
+                      const struct mw_decision *d);
+
+/* After a kill the counters lag behind the exit (a memory cgroup's swap
+ * charges take ~100 ms to drop; measured with tests/live/live_daemon_scope.sh):
+ * true once NOW shows the victim's memory back, i.e. available memory or
+ * free swap grew by half of what the victim held (RSS, swap; kB) since
+ * BEFORE, the state the kill was decided on. Until then, or until the
+ * settle time passes, the daemon does not kill again. */
+bool mw_policy_kill_visible(const struct mw_mem_state *before, const struct mw_mem_state *now,
+                            uint64_t victim_rss_kb, uint64_t victim_swap_kb);
+
+/* How long to sleep before the next sample when no event comes: the
+ * calm period (cfg->poll_interval_ms) far from the limit, down to
+ * MW_POLL_MIN_MS near it. */
+uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_state *st);
+
+#endif

@@ -1,0 +1,49 @@
+/* snapshot: copy every file memwarden reads from a root into a directory
+ * with the same relative paths, so `memwarden --root DIR ...` reproduces
+ * the picture elsewhere (a field device's state, or a test fixture). */
+#ifndef MW_SNAPSHOT_H
+#define MW_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/util.h"
+
+struct mw_snapshot_opts {
+    bool processes;    /* also /proc/PID/{stat,status,statm,cmdline,...} */
+    bool smaps;        /* also the full /proc/PID/smaps (large) */
+    const char *scope; /* a cgroup directory to capture too, or NULL */
+};
+
+struct mw_snapshot_result {
+    unsigned files, processes, skipped; /* skipped: unreadable or vanished */
+};
+
+/* The system-wide files a snapshot takes (NULL-terminated), relative to the
+ * root. Globs are not used: zram devices and processes are listed apart. */
+extern const char *const mw_snapshot_system_files[];
+
+/* Copies into the directory DIR_FD (which should be empty) every file of
+ * SRC the options ask for, creating subdirectories, and writes
+ * memwarden-snapshot.json (version, capture time, hostname, kernel release,
+ * page size, counts). A file that cannot be read is skipped and counted;
+ * failing to write is an error. Returns 0 or -errno. */
+int mw_snapshot_take(const struct mw_root *src, int dir_fd, const struct mw_snapshot_opts *opts,
+                     struct mw_snapshot_result *out);
+
+/* What memwarden-snapshot.json says about a capture. */
+struct mw_snapshot_meta {
+    double time;        /* epoch seconds of the capture; 0 unknown */
+    char hostname[128]; /* "" unknown */
+    uint64_t page_size; /* bytes; 0 unknown */
+};
+
+/* Parses the text of memwarden-snapshot.json. Fields it lacks stay unknown
+ * (0 / ""). Returns 0. */
+int mw_snapshot_meta_parse_buf(struct mw_snapshot_meta *out, const char *buf);
+
+/* Reads ROOT/memwarden-snapshot.json. Returns 0 or -errno (-ENOENT: not a
+ * memwarden capture, or the live system); OUT is untouched on failure. */
+int mw_snapshot_meta_read(const struct mw_root *root, struct mw_snapshot_meta *out);
+
+#endif

@@ -1,0 +1,338 @@
+#include "proc/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* File PATH/NAME under the root, into a malloc'ed string. */
+static char *join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *s = malloc(a + b + 2);
+    if (!s)
+        return NULL;
+    memcpy(s, dir, a);
+    s[a] = '/';
+    memcpy(s + a + 1, name, b + 1);
+    return s;
+}
+
+static int read_in(const struct mw_root *root, const char *dir, const char *name, char **buf)
+{
+    char *p = join(dir, name);
+    if (!p)
+        return -ENOMEM;
+    int rc = mw_read_file(root, p, buf, NULL);
+    free(p);
+    return rc;
+}
+
+static int u64_in(const struct mw_root *root, const char *dir, const char *name, uint64_t *v)
+{
+    char *p = join(dir, name);
+    if (!p)
+        return -ENOMEM;
+    int rc = mw_read_u64(root, p, v);
+    free(p);
+    return rc;
+}
+
+static const struct {
+    const char *v2, *v1;
+    size_t off;
+} stat_keys[] = {
+    {"anon", "rss", offsetof(struct mw_cg_stat, anon)},
+    {"file", "cache", offsetof(struct mw_cg_stat, file)},
+    {"shmem", "shmem", offsetof(struct mw_cg_stat, shmem)},
+    {"file_mapped", "mapped_file", offsetof(struct mw_cg_stat, file_mapped)},
+    {"file_dirty", "dirty", offsetof(struct mw_cg_stat, file_dirty)},
+    {"file_writeback", "writeback", offsetof(struct mw_cg_stat, file_writeback)},
+    {"active_anon", "active_anon", offsetof(struct mw_cg_stat, active_anon)},
+    {"inactive_anon", "inactive_anon", offsetof(struct mw_cg_stat, inactive_anon)},
+    {"active_file", "active_file", offsetof(struct mw_cg_stat, active_file)},
+    {"inactive_file", "inactive_file", offsetof(struct mw_cg_stat, inactive_file)},
+    {"unevictable", "unevictable", offsetof(struct mw_cg_stat, unevictable)},
+    {"slab_reclaimable", NULL, offsetof(struct mw_cg_stat, slab_reclaimable)},
+    {"slab_unreclaimable", NULL, offsetof(struct mw_cg_stat, slab_unreclaimable)},
+    {"kernel_stack", NULL, offsetof(struct mw_cg_stat, kernel_stack)},
+    {"pagetables", NULL, offsetof(struct mw_cg_stat, pagetables)},
+    {"sock", NULL, offsetof(struct mw_cg_stat, sock)},
+    /* v1 prints it too (5.9+); lmkd's thrashing measure in scope mode */
+    {"workingset_refault_file", "workingset_refault_file",
+     offsetof(struct mw_cg_stat, workingset_refault_file)},
+    {"workingset_refault", NULL, offsetof(struct mw_cg_stat, workingset_refault_file)},
+    {"pgmajfault", "pgmajfault", offsetof(struct mw_cg_stat, pgmajfault)},
+    {"pgscan", NULL, offsetof(struct mw_cg_stat, pgscan)},
+    {"pgsteal", NULL, offsetof(struct mw_cg_stat, pgsteal)},
+    {NULL, "swap", offsetof(struct mw_cg_stat, swap)},
+};
+
+/*
+ * memory.stat (v2):   anon 1048576        (v1):  cache 4096
+ *                     file 20480                 rss 1048576
+ *                                                total_rss 1048576  (hierarchical)
+ */
+int mw_cg_stat_parse_buf(struct mw_cg_stat *out, const char *buf, int version, int *bad_line)
+{
+    struct mw_cg_stat s, total;
+    memset(&s, 0, sizeof(s));
+    memset(&total, 0, sizeof(total));
+    bool any = false, any_total = false;
+    int line = 0;
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
+        line++;
+        const char *sp = memchr(p, ' ', len);
+        if (len > 0 && !sp) {
+            if (bad_line)
+                *bad_line = line;
+            return -EINVAL;
+        }
+        if (sp) {
+            const char *name = p;
+            size_t nlen = (size_t)(sp - p);
+            struct mw_cg_stat *dst = &s;
+            if (version == 1 && nlen > 6 && memcmp(name, "total_", 6) == 0) {
+                name += 6;
+                nlen -= 6;
+                dst = &total;
+            }
+            for (size_t i = 0; i < MW_ARRAY_SIZE(stat_keys); i++) {
+                const char *k = version == 1 ? stat_keys[i].v1 : stat_keys[i].v2;
+                if (!k || strlen(k) != nlen || memcmp(k, name, nlen) != 0)
+                    continue;
+                const char *q = sp;
+                uint64_t v;
+                if (mw_scan_u64(&q, &v) < 0) {
+                    if (bad_line)
+                        *bad_line = line;
+                    return -EINVAL;
+                }
+                *(uint64_t *)((char *)dst + stat_keys[i].off) = v;
+                if (dst == &total)
+                    any_total = true;
+                else
+                    any = true;
+                break;
+            }
+        }
+    }
+    if (!any && !any_total)
+        return -ENODATA;
+    *out = any_total ? total : s;
+    return 0;
+}
+
+/*
+ * memory.events (v2):        memory.oom_control (v1):
+ *   low 0                      oom_kill_disable 0
+ *   high 0                     under_oom 0
+ *   max 12                     oom_kill 3
+ *   oom 1
+ *   oom_kill 1
+ */
+int mw_cg_events_parse_buf(struct mw_cgroup_mem *mem, const char *buf)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } keys[] = {
+        {"low", offsetof(struct mw_cgroup_mem, ev_low)},
+        {"high", offsetof(struct mw_cgroup_mem, ev_high)},
+        {"max", offsetof(struct mw_cgroup_mem, ev_max)},
+        {"oom", offsetof(struct mw_cgroup_mem, ev_oom)},
+        {"oom_kill", offsetof(struct mw_cgroup_mem, ev_oom_kill)},
+    };
+    const char *p = buf;
+    while (*p) {
+        char name[32];
+        unsigned long long v;
+        int n = 0;
+        if (sscanf(p, "%31s %llu%n", name, &v, &n) != 2)
+            return -EINVAL;
+        if (strcmp(name, "oom_kill_disable") == 0)
+            mem->oom_kill_disable = v != 0;
+        else if (strcmp(name, "under_oom") == 0)
+            mem->under_oom = v != 0;
+        for (size_t i = 0; i < MW_ARRAY_SIZE(keys); i++)
+            if (strcmp(name, keys[i].name) == 0)
+                *(uint64_t *)((char *)mem + keys[i].off) = (uint64_t)v;
+        p += n;
+        while (*p == '\n' || *p == ' ')
+            p++;
+    }
+    return 0;
+}
+
+int mw_cgroup_version(const struct mw_root *root, const char *path)
+{
+    char *p = join(path, "memory.current");
+    if (!p)
+        return -ENOMEM;
+    int r2 = faccessat(root->fd, mw_rel(p), F_OK, 0);
+    free(p);
+    if (r2 == 0)
+        return 2;
+    p = join(path, "memory.usage_in_bytes");
+    if (!p)
+        return -ENOMEM;
+    int r1 = faccessat(root->fd, mw_rel(p), F_OK, 0);
+    free(p);
+    if (r1 == 0)
+        return 1;
+    /* Tell "no such directory" from "a directory without memory files". */
+    if (faccessat(root->fd, mw_rel(path), F_OK, 0) != 0)
+        return -errno;
+    return -ENOENT;
+}
+
+int mw_cgroup_mem_read(const struct mw_root *root, const char *path, struct mw_cgroup_mem *out)
+{
+    struct mw_cgroup_mem m;
+    memset(&m, 0, sizeof(m));
+    int v = mw_cgroup_version(root, path);
+    if (v < 0)
+        return v;
+    m.version = v;
+    m.high = m.swap_limit = MW_CG_UNLIMITED;
+    int rc;
+    char *buf;
+    if (v == 2) {
+        if ((rc = u64_in(root, path, "memory.current", &m.usage)) < 0)
+            return rc;
+        if ((rc = u64_in(root, path, "memory.max", &m.limit)) < 0)
+            return rc;
+        u64_in(root, path, "memory.high", &m.high);
+        u64_in(root, path, "memory.swap.max", &m.swap_limit);
+        u64_in(root, path, "memory.swap.current", &m.swap_usage);
+        if (read_in(root, path, "memory.events", &buf) == 0) {
+            mw_cg_events_parse_buf(&m, buf);
+            free(buf);
+        }
+        if (read_in(root, path, "memory.pressure", &buf) == 0) {
+            m.have_psi = mw_psi_parse_buf(&m.psi, buf, NULL) == 0;
+            free(buf);
+        }
+    } else {
+        if ((rc = u64_in(root, path, "memory.usage_in_bytes", &m.usage)) < 0)
+            return rc;
+        if ((rc = u64_in(root, path, "memory.limit_in_bytes", &m.limit)) < 0)
+            return rc;
+        /* v1 reports "no limit" as PAGE_COUNTER_MAX pages, about 2^63. */
+        if (m.limit >= (1ull << 62))
+            m.limit = MW_CG_UNLIMITED;
+        uint64_t memsw_limit, memsw_usage;
+        if (u64_in(root, path, "memory.memsw.limit_in_bytes", &memsw_limit) == 0 &&
+            memsw_limit < (1ull << 62) && memsw_limit >= m.limit)
+            m.swap_limit = memsw_limit - m.limit;
+        if (u64_in(root, path, "memory.memsw.usage_in_bytes", &memsw_usage) == 0 &&
+            memsw_usage >= m.usage)
+            m.swap_usage = memsw_usage - m.usage;
+        u64_in(root, path, "memory.failcnt", &m.ev_max);
+        if (read_in(root, path, "memory.oom_control", &buf) == 0) {
+            mw_cg_events_parse_buf(&m, buf);
+            free(buf);
+        }
+    }
+    if (read_in(root, path, "memory.stat", &buf) == 0) {
+        m.have_stat = mw_cg_stat_parse_buf(&m.stat, buf, v, NULL) == 0;
+        free(buf);
+    }
+    *out = m;
+    return 0;
+}
+
+int mw_cgroup_pids(const struct mw_root *root, const char *path, int **pids)
+{
+    char *buf;
+    int rc = read_in(root, path, "cgroup.procs", &buf);
+    if (rc < 0)
+        return rc;
+    size_t cap = 16, n = 0;
+    int *a = malloc(cap * sizeof(*a));
+    if (!a) {
+        free(buf);
+        return -ENOMEM;
+    }
+    const char *p = buf;
+    uint64_t v;
+    while (mw_scan_u64(&p, &v) == 0) {
+        if (n == cap) {
+            int *na = realloc(a, cap * 2 * sizeof(*a));
+            if (!na) {
+                free(a);
+                free(buf);
+                return -ENOMEM;
+            }
+            a = na;
+            cap *= 2;
+        }
+        a[n++] = (int)v;
+        while (*p == '\n')
+            p++;
+    }
+    free(buf);
+    *pids = a;
+    return (int)n;
+}
+
+/*
+ * /proc/PID/cgroup:
+ *   12:memory:/user.slice      (v1: id:controllers:path)
+ *   0::/user.slice/session-1   (v2)
+ */
+int mw_proc_cgroup_parse_buf(const char *buf, bool prefer_v1_memory, char *out, size_t cap)
+{
+    const char *v1 = NULL, *v2 = NULL;
+    size_t v1len = 0, v2len = 0;
+    const char *cur = buf, *p;
+    size_t len;
+    while (mw_next_line(&cur, &p, &len)) {
+        const char *c1 = memchr(p, ':', len);
+        const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - p)) : NULL;
+        if (c2) {
+            size_t clen = (size_t)(c2 - c1 - 1);
+            const char *path = c2 + 1;
+            size_t plen = len - (size_t)(path - p);
+            if (clen == 0 && c1 - p == 1 && *p == '0') {
+                v2 = path;
+                v2len = plen;
+            } else {
+                /* The controller list is comma separated: "cpu,cpuacct". */
+                const char *c = c1 + 1;
+                while (c < c2) {
+                    const char *comma = memchr(c, ',', (size_t)(c2 - c));
+                    const char *end = comma ? comma : c2;
+                    if (end - c == 6 && memcmp(c, "memory", 6) == 0) {
+                        v1 = path;
+                        v1len = plen;
+                    }
+                    c = end + 1;
+                }
+            }
+        }
+    }
+    const char *pick = (prefer_v1_memory && v1) || !v2 ? v1 : v2;
+    size_t plen = pick == v1 ? v1len : v2len;
+    if (!pick)
+        return -ENODATA;
+    if (plen + 1 > cap)
+        return -ENAMETOOLONG;
+    memcpy(out, pick, plen);
+    out[plen] = '\0';
+    return 0;
+}
+
+uint64_t mw_cgroup_reclaimable(const struct mw_cgroup_mem *mem)
+{
+    const struct mw_cg_stat *s = &mem->stat;
+    uint64_t file = s->active_file + s->inactive_file;
+    uint64_t busy = s->file_dirty + s->file_writeback;
+    uint64_t r = file > busy ? file - busy : 0;
+    return r + s->slab_reclaimable;
+}

@@ -1,0 +1,78 @@
+/* cgroup: a memory cgroup's files, v1 (memory.usage_in_bytes, ...) and v2
+ * (memory.current, ...), read into one struct so a cgroup can be shown and
+ * guarded as if it were a machine. Paths are filesystem paths of the cgroup
+ * directory (e.g. /sys/fs/cgroup/memory/app or /sys/fs/cgroup/unified/app),
+ * resolved under the root. */
+#ifndef MW_CGROUP_H
+#define MW_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proc/psi.h"
+#include "base/util.h"
+
+#define MW_CG_UNLIMITED UINT64_MAX
+
+/* memory.stat, the fields memwarden uses, in bytes. v1 names in brackets:
+ * anon [rss], file [cache], shmem [shmem], file_mapped [mapped_file],
+ * active_file, inactive_file, active_anon, inactive_anon, unevictable,
+ * slab_reclaimable / slab_unreclaimable (v2 only), workingset_refault_file
+ * (v2, and v1 since 5.9), pgmajfault. v1's total_* (hierarchical) values are
+ * preferred when present. */
+struct mw_cg_stat {
+    uint64_t anon, file, shmem, file_mapped, file_dirty, file_writeback;
+    uint64_t active_anon, inactive_anon, active_file, inactive_file, unevictable;
+    uint64_t slab_reclaimable, slab_unreclaimable, kernel_stack, pagetables, sock;
+    uint64_t workingset_refault_file, pgmajfault, pgscan, pgsteal;
+    uint64_t swap; /* v1 total_swap; v2 from memory.swap.current */
+};
+
+struct mw_cgroup_mem {
+    int version;         /* 1 or 2 */
+    uint64_t usage;      /* bytes */
+    uint64_t limit;      /* bytes, MW_CG_UNLIMITED when none */
+    uint64_t high;       /* v2 memory.high, else MW_CG_UNLIMITED */
+    uint64_t swap_limit; /* v2 memory.swap.max / v1 memsw limit - limit; unlimited if none */
+    uint64_t swap_usage;
+    struct mw_cg_stat stat;
+    bool have_stat;
+    /* v2 memory.events / v1 memory.oom_control + failcnt */
+    uint64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill;
+    bool oom_kill_disable, under_oom; /* v1 */
+    struct mw_psi psi;                /* v2 memory.pressure */
+    bool have_psi;
+};
+
+/* Parses memory.stat text ("name value" lines) of either version into OUT.
+ * Returns 0, -EINVAL on a malformed line (*bad_line), -ENODATA when empty. */
+int mw_cg_stat_parse_buf(struct mw_cg_stat *out, const char *buf, int version, int *bad_line);
+
+/* Parses v2 memory.events or v1 memory.oom_control text into MEM's event
+ * fields. Returns 0 or -EINVAL. */
+int mw_cg_events_parse_buf(struct mw_cgroup_mem *mem, const char *buf);
+
+/* Which version the cgroup directory PATH is: 2 when memory.current exists,
+ * 1 when memory.usage_in_bytes does. Returns 1 or 2, or -ENOENT (not a
+ * memory cgroup) / -errno. */
+int mw_cgroup_version(const struct mw_root *root, const char *path);
+
+/* Reads every memory file of the cgroup at PATH. Usage and limit are
+ * required; the others are filled when readable. Returns 0 or -errno. */
+int mw_cgroup_mem_read(const struct mw_root *root, const char *path, struct mw_cgroup_mem *out);
+
+/* Reads cgroup.procs of PATH into a malloc'ed array of PIDs.
+ * Returns the count (>= 0) or -errno. */
+int mw_cgroup_pids(const struct mw_root *root, const char *path, int **pids);
+
+/* From the text of /proc/PID/cgroup, the cgroup's path: the v2 line
+ * ("0::/path") when PREFER_V1_MEMORY is false or no v1 memory line exists,
+ * else the v1 memory controller's line ("7:memory:/path"). Copies into OUT
+ * (capacity CAP). Returns 0, -ENODATA when neither is present, -ENAMETOOLONG. */
+int mw_proc_cgroup_parse_buf(const char *buf, bool prefer_v1_memory, char *out, size_t cap);
+
+/* Reclaimable memory in the cgroup in bytes: inactive + active file minus
+ * dirty/writeback, plus reclaimable slab (v2). */
+uint64_t mw_cgroup_reclaimable(const struct mw_cgroup_mem *mem);
+
+#endif

@@ -1,0 +1,51 @@
+/* zoneinfo: per-zone free pages and watermarks from /proc/zoneinfo. */
+#ifndef MW_ZONEINFO_H
+#define MW_ZONEINFO_H
+
+#include <stdint.h>
+
+#include "base/util.h"
+
+#define MW_MAX_ZONES 32
+
+struct mw_zone {
+    int node;
+    char name[16];
+    uint64_t free, min, low, high, managed, present; /* pages */
+    uint64_t protection_max;                         /* largest lowmem_reserve entry, pages */
+};
+
+struct mw_zoneinfo {
+    int nr_zones;
+    struct mw_zone zones[MW_MAX_ZONES];
+    /* Sums over the zones with managed pages, in pages. */
+    uint64_t free, min, low, high, managed;
+    /* lmkd's zone_watermarks: high watermark plus the largest protection,
+     * summed over populated zones (what kswapd wants free to stop). */
+    uint64_t high_plus_protection;
+};
+
+/* Parses the text of /proc/zoneinfo:
+ *   Node 0, zone   Normal
+ *     pages free     3840
+ *           min      66
+ *           low      82
+ *           high     98
+ *           spanned  4095
+ *           present  3998
+ *           managed  3840
+ *           protection: (0, 2633, 23761, 23761, 23761)
+ * Returns 0, -EINVAL on a malformed zone header or value (*bad_line gets
+ * its number), -ENODATA without zones. OUT is untouched on failure. */
+int mw_zoneinfo_parse_buf(struct mw_zoneinfo *out, const char *buf, int *bad_line);
+
+/* Reads ROOT/proc/zoneinfo. Returns 0 or -errno as above. */
+int mw_zoneinfo_read(const struct mw_root *root, struct mw_zoneinfo *out, int *bad_line);
+
+/* The kernel's default min_free_kbytes for LOWMEM_KB of low memory
+ * (mm/page_alloc.c: int_sqrt(lowmem_kbytes * 16), clamped to [128, 65536]
+ * before 5.7 raised the cap to 262144; we report the classic [128, 65536]
+ * from the lmkd seed and the kernel docs). */
+uint64_t mw_default_min_free_kbytes(uint64_t lowmem_kb);
+
+#endif

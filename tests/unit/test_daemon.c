@@ -1,0 +1,316 @@
+/* Daemon pieces that are not the policy: the kill log line and JSON
+ * history line, restart-loop detection, the state file, PSI trigger lines
+ * and the 2 s window fallback, alerts and their rate limit, hooks run with
+ * execve and a time limit, and the pidfd kill (on children of this test
+ * only, including a stale victim whose start time does not match). */
+#include "harness.h"
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lmk/config.h"
+#include "lmk/daemon.h"
+#include "lmk/history.h"
+#include "lmk/hooks.h"
+#include "lmk/kill.h"
+#include "lmk/policy.h"
+#include "lmk/pressure.h"
+#include "proc/procs.h"
+#include "lmk/victim.h"
+
+static struct mw_kill_record sample_record(void)
+{
+    struct mw_kill_record r;
+    memset(&r, 0, sizeof(r));
+    r.time_s = 1700000000;
+    r.pid = 4242;
+    r.uid = 1000;
+    r.adj = 900;
+    snprintf(r.prog, sizeof(r.prog), "evil prog=\"x\"");
+    snprintf(r.cmdline, sizeof(r.cmdline), "/bin/evil \"quoted\"\n\\");
+    r.rss_kb = 204800;
+    r.swap_kb = 51200;
+    r.reason = "low_mem_and_swap";
+    r.detail = "min watermark breached";
+    r.min_adj = 201;
+    r.free_kb = 1024;
+    r.avail_kb = 2048;
+    r.file_kb = 512;
+    r.swap_free_kb = 40000;
+    r.total_kb = 262144;
+    r.psi_some = 12.3;
+    r.psi_full = 3.1;
+    r.latency_ms = 12;
+    r.wait_ms = 4;
+    r.freed_kb = 250000;
+    r.exited = true;
+    return r;
+}
+
+static void test_kill_line(void)
+{
+    struct mw_kill_record r = sample_record();
+    char buf[1024];
+    mw_kill_format_line(buf, sizeof(buf), &r);
+    CHECK_STR(buf, "kill pid=4242 uid=1000 adj=900 prog=evil_prog_\"x\" rss=204800kB "
+                   "swap=51200kB reason=low_mem_and_swap min_adj=201 free=1024kB avail=2048kB "
+                   "file=512kB swapfree=40000kB psi_some=12.30 psi_full=3.10 latency_ms=12 "
+                   "wait_ms=4 freed=250000kB exited=yes reaped=no (min watermark breached)");
+    r.dry_run = true;
+    r.psi_some = -1;
+    mw_kill_format_line(buf, sizeof(buf), &r);
+    CHECK(strncmp(buf, "would-kill pid=4242 ", 20) == 0);
+    CHECK_CONTAINS(buf, "psi_some=- psi_full=-");
+    CHECK(strstr(buf, "freed=") == NULL);
+    /* truncation keeps a terminated string */
+    char small[40];
+    size_t n = mw_kill_format_line(small, sizeof(small), &r);
+    CHECK(n < sizeof(small));
+    CHECK_EQ_U64(strlen(small), n);
+}
+
+static void test_kill_json(void)
+{
+    struct mw_kill_record r = sample_record();
+    char buf[2048];
+    mw_kill_format_json(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, "\"prog\":\"evil prog=\\\"x\\\"\"");
+    CHECK_CONTAINS(buf, "\"cmdline\":\"/bin/evil \\\"quoted\\\"\\u000a\\\\\"");
+    CHECK_CONTAINS(buf, "\"rss\":209715200");
+    CHECK_CONTAINS(buf, "\"reason\":\"low_mem_and_swap\"");
+    CHECK_CONTAINS(buf, "\"latency\":0.012");
+    CHECK_CONTAINS(buf, "\"freed\":256000000");
+    CHECK(buf[0] == '{' && buf[strlen(buf) - 1] == '}');
+}
+
+static void test_loop_detection(void)
+{
+    struct mw_loop_tracker t;
+    memset(&t, 0, sizeof(t));
+    /* the seed's QQ: killed and restarted about every 80 ms */
+    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 1000, 900, 60000), 1);
+    CHECK_EQ_INT(mw_loop_note(&t, "other", 1050, 10, 60000), 1);
+    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 1080, 1028, 60000), 2);
+    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 1160, 1114, 60000), 3);
+    /* outside the window the old kills no longer count */
+    CHECK_EQ_INT(mw_loop_note(&t, "com.tencent.mobileqq", 70000, 69950, 60000), 1);
+    /* three processes of one name that lived side by side (started before
+     * the kills), or one killed twice: no restart loop */
+    memset(&t, 0, sizeof(t));
+    CHECK_EQ_INT(mw_loop_note(&t, "hog", 5000, 100, 60000), 1);
+    CHECK_EQ_INT(mw_loop_note(&t, "hog", 5200, 110, 60000), 1);
+    CHECK_EQ_INT(mw_loop_note(&t, "hog", 5400, 110, 60000), 1);
+    /* then it does restart: the chain grows again */
+    CHECK_EQ_INT(mw_loop_note(&t, "hog", 5600, 5450, 60000), 2);
+    CHECK_EQ_INT(mw_loop_note(&t, "hog", 5800, 5650, 60000), 3);
+}
+
+static void test_state_round_trip(void)
+{
+    struct mw_daemon_state s, back;
+    memset(&s, 0, sizeof(s));
+    s.pid = 77;
+    snprintf(s.source, sizeof(s.source),
+             "psi trigger /proc/pressure/memory some 140ms/2000ms (2 s window fallback)");
+    snprintf(s.strategy, sizeof(s.strategy), "psi");
+    snprintf(s.scope, sizeof(s.scope), "/sys/fs/cgroup/memory/app");
+    s.dry_run = true;
+    s.started = 100;
+    s.kills = 3;
+    s.wakeups_timer = 6;
+    s.wakeups_pressure = 2;
+    s.last_kill_time = 200;
+    snprintf(s.last_kill, sizeof(s.last_kill), "kill pid=5 prog=\"q\" reason=low_mem");
+    char buf[4096];
+    mw_daemon_state_format(buf, sizeof(buf), &s);
+    CHECK(mw_daemon_state_parse_buf(&back, buf) == 0);
+    CHECK_EQ_INT(back.pid, 77);
+    CHECK_STR(back.source, s.source);
+    CHECK_STR(back.scope, s.scope);
+    CHECK_STR(back.last_kill, s.last_kill);
+    CHECK(back.dry_run);
+    CHECK_EQ_U64(back.kills, 3);
+    CHECK_EQ_U64(back.wakeups_timer, 6);
+    CHECK_EQ_U64(back.wakeups_pressure, 2);
+    CHECK_EQ_U64(back.last_kill_time, 200);
+    CHECK(mw_daemon_state_parse_buf(&back, "garbage") == -EINVAL);
+    CHECK(mw_daemon_state_parse_buf(&back, "{\"pid\":0}") == -EINVAL);
+    CHECK(mw_daemon_state_parse_buf(&back, "") == -EINVAL);
+}
+
+static void test_psi_trigger_lines(void)
+{
+    char buf[64];
+    CHECK(mw_psi_trigger_format(buf, sizeof(buf), "some", 70, 1000) > 0);
+    CHECK_STR(buf, "some 70000 1000000");
+    /* EINVAL fallback: 70 ms per 1 s becomes 140 ms per 2 s */
+    CHECK_EQ_U64(mw_psi_scale_to_window(70, 1000, 2000), 140);
+    CHECK_EQ_U64(mw_psi_scale_to_window(700, 1000, 2000), 1400);
+    CHECK_EQ_U64(mw_psi_scale_to_window(200, 1000, 2000), 400);
+    CHECK_EQ_U64(mw_psi_scale_to_window(1, 3000, 2000), 1);
+}
+
+static void test_psi_live_fallback(void)
+{
+    /* The machine's own PSI: the daemon gets either the 1 s window (with
+     * CAP_SYS_RESOURCE) or the 2 s fallback, never nothing. */
+    struct mw_root r;
+    if (mw_root_open(&r, NULL) < 0 || access("/proc/pressure/memory", W_OK) != 0)
+        SKIP("no writable /proc/pressure/memory");
+    int ep = epoll_create1(0);
+    struct mw_pressure p;
+    mw_pressure_open(&p, r.fd, ep, "/proc/pressure/memory", NULL, 70, 700, 1000);
+    CHECK_EQ_INT(p.source, MW_SRC_PSI);
+    if (p.window_fallback) {
+        CHECK_EQ_U64(p.window_ms, 2000);
+        CHECK_EQ_U64(p.some_ms, 140);
+        CHECK_CONTAINS(p.desc, "2 s window fallback");
+    } else {
+        CHECK_EQ_U64(p.window_ms, 1000);
+    }
+    mw_pressure_close(&p);
+    /* a cgroup2 memory.pressure takes triggers the same way */
+    if (access("/sys/fs/cgroup/unified/memory.pressure", W_OK) == 0) {
+        mw_pressure_open(&p, r.fd, ep, "/sys/fs/cgroup/unified/memory.pressure", NULL, 70, 700,
+                         1000);
+        CHECK_EQ_INT(p.source, MW_SRC_PSI);
+        mw_pressure_close(&p);
+    }
+    /* without PSI: cgroup v1 vmpressure on the root memory cgroup */
+    if (access("/sys/fs/cgroup/memory/memory.pressure_level", R_OK) == 0) {
+        mw_pressure_open(&p, r.fd, ep, NULL, "/sys/fs/cgroup/memory", 70, 700, 1000);
+        CHECK_EQ_INT(p.source, MW_SRC_VMPRESSURE);
+        CHECK(p.vmp_medium_fd >= 0 && p.vmp_crit_fd >= 0);
+        mw_pressure_close(&p);
+    }
+    /* no PSI file and no vmpressure directory: polling */
+    mw_pressure_open(&p, r.fd, ep, "/nonexistent/memory.pressure", "/nonexistent", 70, 700, 1000);
+    CHECK_EQ_INT(p.source, MW_SRC_POLL);
+    CHECK_STR(p.desc, "polling (adaptive)");
+    mw_pressure_close(&p);
+    close(ep);
+    mw_root_close(&r);
+}
+
+static void test_alerts(void)
+{
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    cfg.alert_mem_used_pct = 85; /* the RK3588 guide's threshold */
+    cfg.alert_swap_used_pct = 50;
+    struct mw_mem_state st;
+    memset(&st, 0, sizeof(st));
+    st.total_kb = 1000000;
+    st.available_kb = 150001; /* 84.9 % used */
+    char msg[256];
+    CHECK_EQ_INT(mw_alert_check(&cfg, &st, msg, sizeof(msg)), 0);
+    st.available_kb = 150000; /* 85 % */
+    CHECK_EQ_INT(mw_alert_check(&cfg, &st, msg, sizeof(msg)), MW_ALERT_MEM_USED);
+    CHECK_STR(msg, "memory used 85% >= 85%");
+    st.swap_total_kb = 100;
+    st.swap_free_kb = 40;
+    CHECK_EQ_INT(mw_alert_check(&cfg, &st, msg, sizeof(msg)),
+                 MW_ALERT_MEM_USED | MW_ALERT_SWAP_USED);
+    uint64_t last = 0;
+    CHECK(mw_rate_allow(&last, 1000, 300000));
+    CHECK(!mw_rate_allow(&last, 2000, 300000));
+    CHECK(mw_rate_allow(&last, 301000, 300000));
+}
+
+static void test_hooks(void)
+{
+    struct mw_argv a;
+    memset(&a, 0, sizeof(a));
+    if (access("/bin/sh", X_OK) != 0)
+        SKIP("no /bin/sh");
+    a.n = 3;
+    snprintf(a.arg[0], sizeof(a.arg[0]), "/bin/sh");
+    snprintf(a.arg[1], sizeof(a.arg[1]), "-c");
+    snprintf(a.arg[2], sizeof(a.arg[2]), "exit $MW_CODE");
+    char env0[] = "MW_CODE=7";
+    char *envp[] = {env0, NULL};
+    CHECK_EQ_INT(mw_hook_run(&a, envp, 5000), 7);
+    snprintf(a.arg[2], sizeof(a.arg[2]), "sleep 5");
+    uint64_t t0 = mw_now_ms();
+    CHECK_EQ_INT(mw_hook_run(&a, envp, 100), -ETIMEDOUT);
+    CHECK(mw_now_ms() - t0 < 2000);
+    a.n = 1;
+    snprintf(a.arg[0], sizeof(a.arg[0]), "/nonexistent/hook");
+    CHECK_EQ_INT(mw_hook_run(&a, envp, 1000), 127);
+}
+
+/* A child that sleeps; its victim record as the scan would make it. */
+static pid_t child_victim(struct mw_victim *v)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    memset(v, 0, sizeof(*v));
+    v->pid = pid;
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    v->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct mw_proc_stat st;
+    if (v->stat_fd >= 0 && mw_pread_all(v->stat_fd, buf, sizeof(buf)) > 0 &&
+        mw_proc_stat_parse_buf(&st, buf) == 0)
+        v->starttime = st.starttime;
+    return pid;
+}
+
+static void test_pidfd_kill(void)
+{
+    if (mw_pidfd_open(getpid()) < 0 && errno == ENOSYS)
+        SKIP("no pidfd_open (kernel < 5.3)");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_victim v;
+    struct mw_kill_result r;
+    pid_t pid = child_victim(&v);
+    CHECK(v.stat_fd >= 0);
+    /* dry run: identified, not signalled */
+    CHECK_EQ_INT(mw_kill_victim(-1, &v, &cfg, true, &r), 0);
+    CHECK(!r.signalled);
+    CHECK(kill(pid, 0) == 0);
+    /* a stale record (another start time) is refused: PID reuse safety */
+    v.starttime++;
+    CHECK_EQ_INT(mw_kill_victim(-1, &v, &cfg, false, &r), -ESRCH);
+    CHECK(kill(pid, 0) == 0);
+    v.starttime--;
+    CHECK_EQ_INT(mw_kill_victim(-1, &v, &cfg, false, &r), 0);
+    CHECK(r.signalled);
+    CHECK(r.exited);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    /* once dead, its held stat descriptor no longer reads: refused */
+    CHECK(mw_kill_victim(-1, &v, &cfg, false, &r) < 0);
+    close(v.stat_fd);
+    /* SIGTERM first when configured: a child that exits on SIGTERM */
+    pid = child_victim(&v);
+    v.term_first = true;
+    cfg.term_grace_ms = 2000;
+    CHECK_EQ_INT(mw_kill_victim(-1, &v, &cfg, false, &r), 0);
+    CHECK(r.termed && r.exited);
+    CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    close(v.stat_fd);
+}
+
+int main(void)
+{
+    RUN(test_kill_line);
+    RUN(test_kill_json);
+    RUN(test_loop_detection);
+    RUN(test_state_round_trip);
+    RUN(test_psi_trigger_lines);
+    RUN(test_psi_live_fallback);
+    RUN(test_alerts);
+    RUN(test_hooks);
+    RUN(test_pidfd_kill);
+    return TESTS_DONE();
+}

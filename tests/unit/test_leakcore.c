@@ -1,0 +1,114 @@
+#include "cli/cli.h"
+#include "harness.h"
+#include "analysis/leakcore.h"
+#include "model/targets.h"
+
+#include <errno.h>
+
+static void test_rates(void)
+{
+    double r;
+    CHECK_EQ_INT(mw_parse_rate("100M", &r), 0);
+    CHECK_CLOSE(r, 100.0 * 1048576, 0.001);
+    CHECK_EQ_INT(mw_parse_rate("100M/h", &r), 0);
+    CHECK_CLOSE(r, 100.0 * 1048576, 0.001);
+    CHECK_EQ_INT(mw_parse_rate("2M/m", &r), 0);
+    CHECK_CLOSE(r, 120.0 * 1048576, 0.001);
+    CHECK_EQ_INT(mw_parse_rate("5M/s", &r), 0);
+    CHECK_CLOSE(r, 5.0 * 3600 * 1048576, 0.001);
+    CHECK_EQ_INT(mw_parse_rate("5M/fortnight", &r), -EINVAL);
+    CHECK_EQ_INT(mw_parse_rate("/h", &r), -EINVAL);
+    CHECK_EQ_INT(mw_parse_rate("fast", &r), -EINVAL);
+}
+
+static void test_process_series_where(void)
+{
+    struct mw_series s;
+    memset(&s, 0, sizeof(s));
+    s.pid = 42;
+    snprintf(s.comm, sizeof(s.comm), "app");
+    s.series_name = "rss";
+    for (int i = 0; i < 20; i++)
+        CHECK_EQ_INT(mw_series_push(&s, i * 0.2, 10e6 + i * 2e6), 0);
+    struct mw_root a, b;
+    CHECK_EQ_INT(mw_root_open(&a, MW_FIXTURES "/smaps-a"), 0);
+    CHECK_EQ_INT(mw_root_open(&b, MW_FIXTURES "/smaps-b"), 0);
+    CHECK_EQ_INT(mw_regions_read(&a, 42, &s.reg_first), 0);
+    CHECK_EQ_INT(mw_regions_read(&b, 42, &s.reg_last), 0);
+    s.have_regions = true;
+    s.headroom_bytes = 1ull << 30;
+    struct mw_trend_params p;
+    mw_trend_params_default(&p);
+    CHECK_EQ_INT(mw_series_analyze(&s, &p, NULL), 0);
+    CHECK_EQ_INT(s.trend.verdict, MW_VERDICT_LEAK);
+    char w[256];
+    mw_where_summary(&s, w, sizeof(w));
+    CHECK_STR(w, "all of it in [heap]"); /* 94 % of the growth */
+    CHECK(s.nwhere >= 3 && strcmp(s.where[0].kind, "heap") == 0);
+    /* 1 GiB at 10 MB/s */
+    CHECK_CLOSE(s.tte_s, 1073741824.0 / 10e6, 1);
+    mw_series_free(&s);
+    mw_root_close(&a);
+    mw_root_close(&b);
+}
+
+static void test_system_series_where(void)
+{
+    struct mw_series s;
+    memset(&s, 0, sizeof(s));
+    s.system = true;
+    s.series_name = "used";
+    double slab_v[10];
+    for (int i = 0; i < 10; i++) {
+        CHECK_EQ_INT(mw_series_push(&s, i * 60.0, 1e9), 0);
+        slab_v[i] = 100e6 + i * 10e6; /* 600 MB/h of slab */
+    }
+    s.first.sreclaimable = 50u << 20;
+    s.last.sreclaimable = 140u << 20;
+    struct mw_slab_cache ca[1] = {{.name = "dentry", .size_bytes = 10u << 20}};
+    struct mw_slab_cache cb[1] = {{.name = "dentry", .size_bytes = 100u << 20}};
+    s.slab_first.c = malloc(sizeof(ca));
+    s.slab_last.c = malloc(sizeof(cb));
+    memcpy(s.slab_first.c, ca, sizeof(ca));
+    memcpy(s.slab_last.c, cb, sizeof(cb));
+    s.slab_first.n = s.slab_last.n = 1;
+    s.have_slab = true;
+    struct mw_trend_params p;
+    mw_trend_params_default(&p);
+    CHECK_EQ_INT(mw_series_analyze(&s, &p, slab_v), 0);
+    CHECK_STR(s.series_name, "slab"); /* the worse of used and slab */
+    CHECK_EQ_INT(s.trend.verdict, MW_VERDICT_LEAK);
+    char w[256];
+    mw_where_summary(&s, w, sizeof(w));
+    CHECK_STR(w, "all of it in slab dentry"); /* meminfo lines do not compete */
+    mw_series_free(&s);
+}
+
+static void test_targets_and_headroom(void)
+{
+    struct mw_root r;
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/diff-b"), 0);
+    int *pids;
+    size_t n;
+    int given[] = {4242};
+    CHECK_EQ_INT(mw_targets_resolve(&r, given, 1, "nginx|python", &pids, &n), 0);
+    CHECK_EQ_U64(n, 3); /* 4242 as given, nginx by name, visioncore by its command line */
+    free(pids);
+    CHECK_EQ_INT(mw_targets_resolve(&r, NULL, 0, "(", &pids, &n), -EINVAL);
+    char cmd[64];
+    CHECK(mw_targets_cmdline(&r, 600, cmd, sizeof(cmd)) > 0);
+    CHECK_STR(cmd, "/opt/new-agent --daemon");
+    const char *src;
+    CHECK_EQ_U64(mw_process_headroom(&r, 100, 5000, 10000, &src), 5000);
+    CHECK_STR(src, "MemAvailable");
+    mw_root_close(&r);
+}
+
+int main(void)
+{
+    RUN(test_rates);
+    RUN(test_process_series_where);
+    RUN(test_system_series_where);
+    RUN(test_targets_and_headroom);
+    return TESTS_DONE();
+}

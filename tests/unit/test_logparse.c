@@ -1,0 +1,171 @@
+#include "cli/cli.h"
+#include "harness.h"
+#include "analysis/logparse.h"
+
+#include <errno.h>
+
+static void parse(const char *txt, const struct mw_log_opts *o, struct mw_log_series *s)
+{
+    memset(s, 0, sizeof(*s));
+    CHECK_EQ_INT(mw_log_parse_buf(txt, o, s), 0);
+}
+
+static void test_freeheap_lines(void)
+{
+    struct mw_log_opts o = {.interval_s = 2};
+    struct mw_log_series s;
+    /* the FAQ's log.info("Mem Free Size KB:", 1433 - collectgarbage("count")) in
+     * three spellings, a nil value and an unrelated line */
+    parse("[I]-[Mem Free Size KB:] 812.5\n"
+          "Mem Free Size KB: 800\n"
+          "I/user.Mem Free Size KB: nil\n"
+          "I/user.mqtt connected\n"
+          "\n"
+          "[2023-03-14 10:20:30.405] I/user.Mem Free Size KB: 790\n",
+          &o, &s);
+    CHECK_EQ_INT(s.format, MW_LOG_FREEHEAP);
+    CHECK_EQ_U64(s.n, 3);
+    CHECK_EQ_U64(s.skipped, 2);
+    CHECK_EQ_U64(s.bad_values, 1);
+    CHECK(!s.timestamps); /* not every sample has a time: index x interval */
+    if (s.n == 3) {
+        CHECK_CLOSE(s.p[0].bytes, 812.5 * 1024, 0.01);
+        CHECK_CLOSE(s.p[2].bytes, 790 * 1024, 0.01);
+        CHECK_CLOSE(s.p[2].t_s, 4, 0.01);
+        CHECK_EQ_U64(s.p[2].line, 6);
+    }
+    mw_log_series_free(&s);
+    /* unit in bytes, all stamped */
+    parse("2024-01-01 00:00:00 Mem Free Size B: 2048\n2024-01-01 00:00:10 Mem Free Size B: 1024\n",
+          &o, &s);
+    CHECK(s.timestamps);
+    CHECK_EQ_U64(s.n, 2);
+    if (s.n == 2) {
+        CHECK_CLOSE(s.p[1].t_s - s.p[0].t_s, 10, 0.01);
+        CHECK_CLOSE(s.p[1].bytes, 1024, 0.01);
+    }
+    mw_log_series_free(&s);
+}
+
+static void test_timestamps(void)
+{
+    double t;
+    bool day;
+    CHECK(mw_log_timestamp("2024-05-01 12:00:00.5 x", &t, &day));
+    CHECK(!day);
+    CHECK_CLOSE(t, 1714564800.5, 1e-9);
+    CHECK(mw_log_timestamp("[2024-05-01T12:00:00]", &t, &day));
+    CHECK(mw_log_timestamp("Wed May  1 12:00:00 UTC 2024", &t, &day));
+    CHECK_CLOSE(t, 1714564800, 1e-9);
+    CHECK(mw_log_timestamp("23:59:59.250 foo", &t, &day));
+    CHECK(day);
+    CHECK_CLOSE(t, 86399.25, 1e-9);
+    CHECK(!mw_log_timestamp("Mem: 1 2 3", &t, &day));
+    CHECK(!mw_log_timestamp("2024-13-01 00:00:00", &t, &day));
+    CHECK(!mw_log_timestamp("99:00:00", &t, &day));
+    CHECK(!mw_log_timestamp("", &t, &day));
+}
+
+static void test_free_formats(void)
+{
+    struct mw_log_opts o = {.interval_s = 60};
+    struct mw_log_series s;
+    parse("$ free -m\n"
+          "               total        used        free      shared  buff/cache   available\n"
+          "Mem:            3934         934        2100          12         900        3000\n"
+          "Swap:              0           0           0\n"
+          "Mem:            3934         934        2100          12         900        2990\n",
+          &o, &s);
+    CHECK_EQ_INT(s.format, MW_LOG_FREE);
+    CHECK(s.available);
+    CHECK_EQ_U64(s.n, 2);
+    CHECK_EQ_U64(s.skipped, 0);
+    if (s.n == 2) {
+        CHECK_CLOSE(s.p[0].bytes, 3000.0 * 1048576, 0.01);
+        CHECK_CLOSE(s.p[1].t_s, 60, 0.01);
+        CHECK_CLOSE(s.total_bytes, 3934.0 * 1048576, 0.01);
+    }
+    mw_log_series_free(&s);
+    /* free -h suffixes; default unit KiB otherwise */
+    parse("Mem:   15Gi  3.2Gi  8.5Gi  128Mi  3.8Gi  11Gi\nMem: 100 50 20 0 30 70\n", &o, &s);
+    CHECK_EQ_U64(s.n, 2);
+    if (s.n == 2) {
+        CHECK_CLOSE(s.p[0].bytes, 11.0 * 1073741824, 0.01);
+        CHECK_CLOSE(s.p[1].bytes, 70.0 * 1024, 0.01);
+    }
+    mw_log_series_free(&s);
+    /* without "available": the free column */
+    parse("  total used free shared buffers cached\nMem: 1000 900 100 0 50 300\n", &o, &s);
+    CHECK_EQ_U64(s.n, 1);
+    CHECK(!s.available);
+    if (s.n)
+        CHECK_CLOSE(s.p[0].bytes, 100.0 * 1024, 0.01);
+    mw_log_series_free(&s);
+}
+
+static void test_pattern_and_errors(void)
+{
+    struct mw_log_opts o = {.interval_s = 1, .pattern = "free=([0-9.]+[KMG]?)"};
+    struct mw_log_series s;
+    parse("a free=100\nb free=2K\nc nothing\nd free=x\n", &o, &s);
+    CHECK_EQ_U64(s.n, 2);
+    CHECK_EQ_U64(s.skipped, 2);
+    if (s.n == 2)
+        CHECK_CLOSE(s.p[1].bytes, 2048, 0.01);
+    mw_log_series_free(&s);
+    o.pattern = "free=[0-9]+"; /* no capture group */
+    CHECK_EQ_INT(mw_log_parse_buf("free=1\n", &o, &s), -EINVAL);
+    o.pattern = "free=([0-9]+";
+    CHECK_EQ_INT(mw_log_parse_buf("free=1\n", &o, &s), -EINVAL);
+    struct mw_log_opts a = {.interval_s = 1};
+    CHECK_EQ_INT(mw_log_parse_buf("nothing to see\n", &a, &s), -ENODATA);
+    CHECK_EQ_INT(mw_log_parse_buf("", &a, &s), -ENODATA);
+}
+
+static void test_verdicts(void)
+{
+    struct mw_log_series s = {0};
+    struct mw_log_point p[100];
+    s.p = p;
+    s.n = 100;
+    struct mw_log_analysis a;
+    /* steady decline from 1000 KB */
+    for (int i = 0; i < 100; i++)
+        p[i] = (struct mw_log_point){i * 2.0, (1000 - i * 3) * 1024.0, (unsigned)i + 1};
+    CHECK_EQ_INT(mw_log_analyze(&s, 200 * 1024, 0, &a), 0);
+    CHECK_EQ_INT(a.verdict, MW_LOG_DECLINE);
+    CHECK_CLOSE(a.slope_bytes_per_hour, -3 * 1024 * 1800.0, 1);
+    CHECK(!a.below_danger);
+    CHECK_CLOSE(a.time_to_danger_s, (703 - 200) * 1024 / (3 * 1024 / 2.0), 1);
+    /* low from the start */
+    for (int i = 0; i < 100; i++)
+        p[i].bytes = (300 + (i % 5)) * 1024.0;
+    CHECK_EQ_INT(mw_log_analyze(&s, 200 * 1024, 0, &a), 0);
+    CHECK_EQ_INT(a.verdict, MW_LOG_TOO_BIG);
+    /* a collector's sawtooth */
+    for (int i = 0; i < 100; i++)
+        p[i].bytes = (900 - (i % 10) * 30) * 1024.0;
+    CHECK_EQ_INT(mw_log_analyze(&s, 200 * 1024, 0, &a), 0);
+    CHECK_EQ_INT(a.verdict, MW_LOG_STABLE);
+    /* stable but it once dipped under the danger line */
+    for (int i = 0; i < 100; i++)
+        p[i].bytes = 900 * 1024.0;
+    p[50].bytes = 150 * 1024.0;
+    CHECK_EQ_INT(mw_log_analyze(&s, 200 * 1024, 0, &a), 0);
+    CHECK_EQ_INT(a.verdict, MW_LOG_STABLE);
+    CHECK(a.below_danger);
+    CHECK_EQ_U64(a.min_line, 51);
+    s.n = 1;
+    CHECK_EQ_INT(mw_log_analyze(&s, 200 * 1024, 0, &a), -EINVAL);
+    CHECK_STR(mw_log_verdict_name(MW_LOG_TOO_BIG), "too_big");
+}
+
+int main(void)
+{
+    RUN(test_freeheap_lines);
+    RUN(test_timestamps);
+    RUN(test_free_formats);
+    RUN(test_pattern_and_errors);
+    RUN(test_verdicts);
+    return TESTS_DONE();
+}

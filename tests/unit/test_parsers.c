@@ -1,0 +1,199 @@
+/* Tests for the small system-file parsers: vmstat, psi, zoneinfo, swaps,
+ * zram, vmtune. */
+#include <errno.h>
+
+#include "harness.h"
+#include "proc/psi.h"
+#include "proc/swaps.h"
+#include "proc/vmstat.h"
+#include "proc/vmtune.h"
+#include "proc/zoneinfo.h"
+#include "proc/zram.h"
+
+static struct mw_root fixture(const char *dir)
+{
+    struct mw_root r = {.fd = -1};
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", MW_FIXTURES, dir);
+    CHECK_EQ_INT(mw_root_open(&r, path), 0);
+    return r;
+}
+
+static void test_vmstat(void)
+{
+    struct mw_root r = fixture("host-24g");
+    struct mw_vmstat v;
+    CHECK_EQ_INT(mw_vmstat_read(&r, &v, NULL), 0);
+    CHECK(v.nr_free_pages > 0);
+    mw_root_close(&r);
+
+    CHECK_EQ_INT(
+        mw_vmstat_parse_buf(&v,
+                            "pgscan_kswapd 10\npgscan_direct 5\npgscan_direct_throttle 99\n"
+                            "allocstall_normal 2\nallocstall_movable 3\n"
+                            "workingset_refault 77\n",
+                            NULL),
+        0);
+    CHECK_EQ_U64(v.pgscan_kswapd, 10);
+    CHECK_EQ_U64(v.pgscan_direct, 5); /* the throttle counter is not a scan */
+    CHECK_EQ_U64(v.allocstall, 5);
+    CHECK_EQ_U64(v.workingset_refault_file, 77); /* pre-4.20 name */
+    int bad = 0;
+    CHECK_EQ_INT(mw_vmstat_parse_buf(&v, "nr_free_pages 1\noom_kill x\n", &bad), -EINVAL);
+    CHECK_EQ_INT(bad, 2);
+    CHECK_EQ_INT(mw_vmstat_parse_buf(&v, "", NULL), -ENODATA);
+}
+
+static void test_psi(void)
+{
+    struct mw_psi p;
+    CHECK_EQ_INT(mw_psi_parse_buf(&p,
+                                  "some avg10=1.50 avg60=0.25 avg300=0.00 total=123456\n"
+                                  "full avg10=0.10 avg60=0.00 avg300=0.00 total=99\n",
+                                  NULL),
+                 0);
+    CHECK_CLOSE(p.some.avg10, 1.5, 0.01);
+    CHECK_EQ_U64(p.some.total_us, 123456);
+    CHECK(p.have_full);
+    CHECK_EQ_U64(p.full.total_us, 99);
+    /* cpu pressure on kernels before 5.13: no full line. */
+    CHECK_EQ_INT(mw_psi_parse_buf(&p, "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", NULL), 0);
+    CHECK(!p.have_full);
+    int bad = 0;
+    struct mw_root r = fixture("hostile-malformed");
+    CHECK_EQ_INT(mw_psi_read(&r, "/proc/pressure/memory", &p, &bad), -EINVAL);
+    CHECK_EQ_INT(bad, 1);
+    CHECK_EQ_INT(mw_psi_read(&r, "/proc/pressure/io", &p, &bad), -ENOENT);
+    mw_root_close(&r);
+    CHECK_EQ_INT(mw_psi_parse_buf(&p, "some avg10=250.00 avg60=0 avg300=0 total=0\n", &bad),
+                 -EINVAL);
+    CHECK_EQ_INT(mw_psi_parse_buf(&p, "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", &bad),
+                 -ENODATA);
+    CHECK_EQ_INT(mw_psi_parse_buf(&p, "some avg10=1.00 avg60=0.00\n", &bad), -EINVAL);
+}
+
+static void test_zoneinfo(void)
+{
+    struct mw_root r = fixture("host-24g");
+    struct mw_zoneinfo z;
+    CHECK_EQ_INT(mw_zoneinfo_read(&r, &z, NULL), 0);
+    mw_root_close(&r);
+    CHECK_EQ_INT(z.nr_zones, 5);
+    CHECK_STR(z.zones[0].name, "DMA");
+    CHECK_EQ_U64(z.zones[0].min, 33);
+    CHECK_EQ_U64(z.zones[0].low, 41);
+    CHECK_EQ_U64(z.zones[0].high, 49);
+    /* Empty zones (managed 0) do not count in the sums. */
+    CHECK(z.min == z.zones[0].min + z.zones[1].min + z.zones[2].min);
+    CHECK(z.high_plus_protection >= z.high);
+
+    const char *text = "Node 0, zone   Normal\n"
+                       "  pages free     1000\n"
+                       "        min      100\n"
+                       "        low      125\n"
+                       "        high     150\n"
+                       "        spanned  4096\n"
+                       "        present  4096\n"
+                       "        managed  4000\n"
+                       "        protection: (0, 0, 512, 512)\n";
+    CHECK_EQ_INT(mw_zoneinfo_parse_buf(&z, text, NULL), 0);
+    CHECK_EQ_U64(z.free, 1000);
+    CHECK_EQ_U64(z.high_plus_protection, 150 + 512);
+    int bad = 0;
+    CHECK_EQ_INT(mw_zoneinfo_parse_buf(&z, "Node x, zone Normal\n", &bad), -EINVAL);
+    CHECK_EQ_INT(bad, 1);
+    CHECK_EQ_INT(mw_zoneinfo_parse_buf(&z, "Node 0, zone Normal\n        min      abc\n", &bad),
+                 -EINVAL);
+    CHECK_EQ_INT(bad, 2);
+    CHECK_EQ_INT(mw_zoneinfo_parse_buf(&z, "", &bad), -ENODATA);
+}
+
+/* min_free_kbytes = 4*sqrt(lowmem kB), clamped to [128, 65536] (lmkd seed). */
+static void test_default_min_free(void)
+{
+    CHECK_EQ_U64(mw_default_min_free_kbytes(1024), 128);         /* 4*32 = 128 */
+    CHECK_EQ_U64(mw_default_min_free_kbytes(493184), 2809);      /* 480 MB board */
+    CHECK_EQ_U64(mw_default_min_free_kbytes(4194304), 8192);     /* 4 GiB */
+    CHECK_EQ_U64(mw_default_min_free_kbytes(24684084), 19873);   /* this machine */
+    CHECK_EQ_U64(mw_default_min_free_kbytes(1ull << 40), 65536); /* clamped */
+    CHECK_EQ_U64(mw_default_min_free_kbytes(0), 128);
+}
+
+static void test_swaps(void)
+{
+    struct mw_swaps s;
+    CHECK_EQ_INT(mw_swaps_parse_buf(&s,
+                                    "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+                                    "/dev/zram0                              partition\t262140\t\t"
+                                    "1024\t\t100\n"
+                                    "/swap\\040file                           file\t\t1048572\t\t0"
+                                    "\t\t-2\n",
+                                    NULL),
+                 0);
+    CHECK_EQ_INT(s.count, 2);
+    CHECK_STR(s.dev[0].name, "/dev/zram0");
+    CHECK_EQ_U64(s.dev[0].size_kb, 262140);
+    CHECK_EQ_INT(s.dev[1].priority, -2);
+    struct mw_root r = fixture("hostile-malformed");
+    int bad = 0;
+    CHECK_EQ_INT(mw_swaps_read(&r, &s, &bad), -EINVAL);
+    CHECK_EQ_INT(bad, 2);
+    mw_root_close(&r);
+    CHECK_EQ_INT(mw_swaps_parse_buf(&s, "garbage\n", &bad), -EINVAL);
+    r = fixture("host-24g");
+    CHECK_EQ_INT(mw_swaps_read(&r, &s, NULL), 0);
+    CHECK_EQ_INT(s.count, 0);
+    mw_root_close(&r);
+}
+
+static void test_zram(void)
+{
+    struct mw_zram_dev d;
+    memset(&d, 0, sizeof(d));
+    CHECK_EQ_INT(mw_zram_mm_stat_parse_buf(
+                     &d, "104857600 26214400 27262976        0 27262976     1200        0      "
+                         "  3        0\n"),
+                 0);
+    CHECK_EQ_U64(d.orig_data_size, 104857600);
+    CHECK_EQ_U64(d.mem_used_total, 27262976);
+    CHECK_EQ_U64(d.huge_pages, 3);
+    CHECK_CLOSE(mw_zram_ratio(&d), 4.0, 0.01);
+    CHECK_EQ_INT(mw_zram_mm_stat_parse_buf(&d, "1 2 3\n"), -EINVAL);
+    char alg[32];
+    CHECK_EQ_INT(mw_zram_algorithm_parse_buf(alg, sizeof alg, "lzo [lzo-rle] lz4 zstd\n"), 0);
+    CHECK_STR(alg, "lzo-rle");
+    CHECK_EQ_INT(mw_zram_algorithm_parse_buf(alg, sizeof alg, "lzo lz4\n"), -EINVAL);
+    struct mw_root r = fixture("host-24g");
+    struct mw_zram z;
+    CHECK_EQ_INT(mw_zram_read(&r, &z), 1);
+    CHECK_EQ_INT(z.dev[0].index, 0);
+    CHECK_STR(z.dev[0].algorithm, "lzo-rle");
+    CHECK_EQ_U64(z.dev[0].disksize, 0);
+    mw_root_close(&r);
+    r = fixture("seed-480m-slab");
+    CHECK_EQ_INT(mw_zram_read(&r, &z), -ENOENT);
+    mw_root_close(&r);
+}
+
+static void test_vmtune(void)
+{
+    struct mw_root r = fixture("host-24g");
+    struct mw_vmtune t;
+    CHECK(mw_vmtune_read(&r, &t) >= 10);
+    CHECK(t.have[VM_SWAPPINESS]);
+    CHECK_EQ_INT(t.value[VM_SWAPPINESS], 60);
+    CHECK(!t.have[VM_EXTRA_FREE_KBYTES]);
+    mw_root_close(&r);
+}
+
+int main(void)
+{
+    RUN(test_vmstat);
+    RUN(test_psi);
+    RUN(test_zoneinfo);
+    RUN(test_default_min_free);
+    RUN(test_swaps);
+    RUN(test_zram);
+    RUN(test_vmtune);
+    return TESTS_DONE();
+}

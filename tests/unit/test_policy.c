@@ -1,0 +1,673 @@
+/* Policy tests: for every kill reason, a snapshot that triggers it and one
+ * just short of it. The base snapshot is this machine's real meminfo,
+ * vmstat, zoneinfo and PSI (tests/fixtures/daemon-host), parsed as the
+ * daemon parses them; each test then moves the numbers that matter to the
+ * edge of a rule. The scope tests start from a real v1 memory cgroup
+ * captured near its 64 MiB limit (tests/fixtures/daemon-scope-v1). */
+#include "harness.h"
+#include "cli/cli.h"
+
+#include "proc/cgroup.h"
+#include "lmk/config.h"
+#include "proc/meminfo.h"
+#include "lmk/policy.h"
+#include "proc/psi.h"
+#include "proc/vmstat.h"
+#include "proc/zoneinfo.h"
+
+static struct mw_meminfo host_mi;
+static struct mw_vmstat host_vs;
+static struct mw_zoneinfo host_zi;
+static struct mw_psi host_psi;
+static int loaded = -1;
+
+static int load_host(void)
+{
+    if (loaded >= 0)
+        return loaded;
+    struct mw_root r;
+    loaded = 0;
+    if (mw_root_open(&r, MW_FIXTURES "/daemon-host") < 0)
+        return 0;
+    loaded = mw_meminfo_read(&r, &host_mi, NULL) == 0 && mw_vmstat_read(&r, &host_vs, NULL) == 0 &&
+             mw_zoneinfo_read(&r, &host_zi, NULL) == 0 &&
+             mw_psi_read(&r, "/proc/pressure/memory", &host_psi, NULL) == 0;
+    mw_root_close(&r);
+    return loaded;
+}
+
+/* The real snapshot as a state at time NOW_MS. */
+static void base(struct mw_mem_state *st, uint64_t now_ms)
+{
+    mw_state_from_system(st, &host_mi, &host_vs, &host_zi, &host_psi, now_ms);
+}
+
+/* Runs a first (baseline) sample and then ST through the policy. */
+static void decide2(const struct mw_config *cfg, struct mw_mem_state *first,
+                    struct mw_mem_state *st, struct mw_thrash *t, struct mw_decision *d)
+{
+    mw_thrash_init(t, cfg);
+    mw_policy_decide(cfg, first, t, d);
+    mw_policy_decide(cfg, st, t, d);
+}
+
+static void test_real_snapshot_is_calm(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    base(&a, 1000);
+    base(&b, 1500);
+    CHECK(a.wmark_min_kb > 0 && a.wmark_min_kb < a.wmark_low_kb &&
+          a.wmark_low_kb < a.wmark_high_kb);
+    CHECK_EQ_INT(mw_state_wmark(&a), MW_WMARK_NONE);
+    struct mw_thrash t;
+    struct mw_decision d;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    CHECK_EQ_INT(d.reason, MW_REASON_NONE);
+    /* calm: sleep the full period */
+    CHECK_EQ_U64(mw_policy_interval_ms(&cfg, &b), cfg.poll_interval_ms);
+}
+
+/* Free memory between min and low; swap configured (1 GiB). */
+static void low_mem_with_swap(struct mw_mem_state *st, uint64_t now, uint64_t swap_free_kb)
+{
+    base(st, now);
+    st->free_kb = st->wmark_min_kb + 1; /* below low, above min */
+    st->swap_total_kb = 1048576;
+    st->swap_free_kb = swap_free_kb;
+}
+
+static void test_low_mem_and_swap(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    uint64_t thr = 1048576 * 20 / 100; /* swap_free_low_percentage 20 */
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    low_mem_with_swap(&a, 1000, thr - 1);
+    low_mem_with_swap(&b, 1100, thr - 1);
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
+    CHECK_EQ_INT(d.min_adj, 201); /* above min: perceptible spared */
+    CHECK_CONTAINS(d.detail, "low watermark breached");
+    /* below the min watermark: down to the critical adj */
+    b.free_kb = b.wmark_min_kb - 1;
+    mw_policy_decide(&cfg, &b, &t, &d);
+    CHECK_EQ_INT(d.min_adj, 0);
+    /* just short: swap free exactly at the threshold */
+    low_mem_with_swap(&a, 1000, thr);
+    low_mem_with_swap(&b, 1100, thr);
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    /* just short: swap low but free memory at the high watermark */
+    low_mem_with_swap(&a, 1000, thr - 1);
+    low_mem_with_swap(&b, 1100, thr - 1);
+    b.free_kb = b.wmark_low_kb;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+}
+
+/* Thrashing of exactly PCT percent (file LRU 999 pages, so +1 = 1000). */
+static void thrash_pair(struct mw_mem_state *a, struct mw_mem_state *b, uint64_t refault_pct10)
+{
+    a->file_lru_pages = 999;
+    b->file_lru_pages = 999;
+    b->refault_file = a->refault_file + refault_pct10; /* pages; 1000 pages = 100 % */
+    /* tasks really stall: PSI full at the thrashing_psi_full default */
+    a->have_psi = b->have_psi = true;
+    a->psi_full_avg10 = b->psi_full_avg10 = 20.0;
+}
+
+static void test_low_swap_and_thrashing(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.swap_total_kb = 1048576;
+    a.swap_free_kb = 1000; /* swap low, memory plentiful */
+    b = a;
+    b.now_ms = 1500;
+    thrash_pair(&a, &b, 1010); /* 101 % > 100 */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_swap_and_thrashing");
+    CHECK_EQ_INT(d.thrashing_pct, 101);
+    CHECK_EQ_INT(d.min_adj, 201);
+    thrash_pair(&a, &b, 1009); /* 100 %: not above the limit */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    CHECK_EQ_INT(d.thrashing_pct, 100);
+}
+
+static void test_low_mem_and_swap_util(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    cfg.swap_util_max_pct = 50;
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.free_kb = a.wmark_low_kb - 1; /* below low */
+    a.swap_total_kb = 4000000;
+    a.swap_free_kb = 3000000; /* 1000000 used: not low */
+    a.anon_kb = 999999;       /* util = 1000000 / 1999999 = 50.0 % -> 50 */
+    b = a;
+    b.now_ms = 1100;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);                 /* just short: 50 % is not above 50 % */
+    a.anon_kb = b.anon_kb = 900000; /* 52 % */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap_util");
+}
+
+static void test_low_mem_and_thrashing_and_decay(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.free_kb = a.wmark_low_kb - 1; /* just below low */
+    b = a;
+    b.now_ms = 1400;
+    thrash_pair(&a, &b, 1010);
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_thrashing");
+    CHECK(d.cut_thrashing_limit);
+    CHECK_EQ_INT(d.min_adj, 201);
+    /* the kill cuts the limit by the decay: 100 -> 90 */
+    mw_policy_killed(&cfg, &t, &d);
+    CHECK_EQ_INT(t.limit_pct, 90);
+    CHECK(t.kill_pending_check);
+    /* just short: free at the low watermark */
+    b.free_kb = b.wmark_low_kb;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    /* heavy thrashing (>= twice the limit) lets foreground die */
+    b.free_kb = b.wmark_low_kb - 1;
+    thrash_pair(&a, &b, 2000);
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK_EQ_INT(d.min_adj, 0);
+}
+
+static void test_direct_reclaim_and_thrashing(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    b = a; /* memory plentiful */
+    b.now_ms = 1300;
+    thrash_pair(&a, &b, 1500);
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill); /* just short: no direct reclaim seen */
+    b.pgscan_direct = a.pgscan_direct + 32;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "direct_reclaim_and_thrashing");
+    CHECK(d.direct_reclaim);
+}
+
+/* A reader streaming a file larger than RAM refaults all the time but
+ * stalls nobody: thrashing with PSI full under thrashing_psi_full (20 %)
+ * kills nothing, at 20 % it does. */
+static void test_thrashing_without_stalls(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    b = a;
+    b.now_ms = 1300;
+    thrash_pair(&a, &b, 1500);
+    b.pgscan_direct = a.pgscan_direct + 32;
+    a.psi_full_avg10 = b.psi_full_avg10 = 19.9;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    CHECK_EQ_INT(d.thrashing_pct, 150);
+    a.psi_full_avg10 = b.psi_full_avg10 = 20.0;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "direct_reclaim_and_thrashing");
+}
+
+/* Free memory above every watermark (kswapd keeps it there) but
+ * MemAvailable under 10 % and swap low: memory is short all the same. */
+static void test_low_mem_and_swap_by_available(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.free_kb = a.wmark_high_kb + 1000;
+    a.swap_total_kb = 262144;
+    a.swap_free_kb = 262144 / 5 - 1;  /* just under 20 % */
+    a.available_kb = a.total_kb / 10; /* exactly 10 %: not under */
+    b = a;
+    b.now_ms = 1100;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    a.available_kb = b.available_kb = a.total_kb / 10 - 1;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
+    CHECK_EQ_INT(d.min_adj, 201);
+    CHECK_CONTAINS(d.detail, "available");
+    a.swap_free_kb = b.swap_free_kb = 262144 / 5 + 1; /* swap not low */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+}
+
+static void test_critical_stall(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    b = a;
+    b.now_ms = 1200;
+    b.free_kb = b.wmark_low_kb - 1; /* short of memory, but no other rule fires */
+    b.file_kb = b.wmark_high_kb * 10;
+    b.swap_total_kb = 0;
+    cfg.lowmem_min_adj = 1001; /* lmkd's plain low_mem off: the stall decides */
+    b.events = MW_EV_PARTIAL_STALL;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill || d.runaway_only); /* a partial stall is not enough (but for a runaway) */
+    b.events = MW_EV_COMPLETE_STALL;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "critical_stall");
+    CHECK_EQ_INT(d.min_adj, 0); /* a complete stall allows kills down to adj 0 */
+    /* just short: the same stall with free memory at the high watermark
+     * (a stall at some cgroup's own limit, not the machine's) */
+    b.free_kb = b.wmark_low_kb;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+}
+
+static void test_pressure_after_kill(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.swap_total_kb = 0;
+    b = a;
+    b.now_ms = 1100;
+    b.free_kb = b.wmark_min_kb - 1;
+    b.file_kb = b.wmark_high_kb * 10; /* plenty of cache, no pressure event: not low_mem */
+    b.shmem_kb = 0;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    struct mw_decision killed = {.kill = true, .reason = MW_REASON_LOW_MEM};
+    mw_policy_killed(&cfg, &t, &killed);
+    mw_policy_decide(&cfg, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "pressure_after_kill");
+    /* just short: the kill helped, free is back at the min watermark */
+    mw_policy_killed(&cfg, &t, &killed);
+    b.free_kb = b.wmark_min_kb;
+    mw_policy_decide(&cfg, &b, &t, &d);
+    CHECK(!d.kill);
+}
+
+static void test_low_mem_without_swap(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.swap_total_kb = a.swap_free_kb = 0;
+    a.free_kb = a.wmark_min_kb - 1;
+    a.shmem_kb = 0;
+    a.file_kb = a.wmark_high_kb - 1; /* cache nearly gone */
+    b = a;
+    b.now_ms = 1100;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem");
+    CHECK_EQ_INT(d.min_adj, 0);
+    b.free_kb = b.wmark_low_kb - 1; /* between min and low: medium adj */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK_EQ_INT(d.min_adj, 800);
+    b.file_kb = b.wmark_high_kb; /* just short: cache left to reclaim */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+}
+
+static void test_low_mem_under_pressure(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.free_kb = a.wmark_low_kb - 1; /* below low, cache and swap plentiful */
+    a.file_kb = a.wmark_high_kb * 10;
+    a.swap_total_kb = 0;
+    b = a;
+    b.now_ms = 1100;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill); /* a calm sample: kswapd is at it, no stall */
+    b.events = MW_EV_PARTIAL_STALL;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem");
+    CHECK_EQ_INT(d.min_adj, 701);     /* cached processes only (lmkd DEF_LOWMEM_MIN_SCORE) */
+    b.events = MW_EV_PRESSURE_WINDOW; /* the samples after the event count too */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    b.free_kb = b.wmark_low_kb; /* just short: at the low watermark */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    cfg.lowmem_min_adj = 1001; /* off: only a runaway may die now */
+    b.free_kb = b.wmark_low_kb - 1;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && d.runaway_only);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_runaway");
+    cfg.runaway_fill_ms = 0;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+}
+
+/* Memory short, swap plentiful, no thrashing, someone stalls: a runaway
+ * (and only a runaway) may die. Each condition just short: no kill. */
+static void test_low_mem_and_runaway(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.free_kb = a.wmark_high_kb + 1000; /* watermarks fine */
+    a.swap_total_kb = a.swap_free_kb = 262144;
+    a.available_kb = a.total_kb / 10 - 1; /* under 10 % */
+    b = a;
+    b.now_ms = 1100;
+    b.events = MW_EV_PARTIAL_STALL;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK(d.runaway_only);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_runaway");
+    CHECK_EQ_INT(d.min_adj, 201);
+    CHECK_CONTAINS(d.detail, "under pressure");
+    b.events = 0; /* nobody waits: swap may take it */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    a.available_kb = b.available_kb = a.total_kb / 20 - 1; /* under half the line: no stall needed */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && d.runaway_only);
+    CHECK_CONTAINS(d.detail, "under half the available_low line");
+    a.available_kb = b.available_kb = a.total_kb / 20 + 1;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    /* the sampling reaches that line in time: 1 GiB/s from here */
+    b.available_kb = a.total_kb / 20 + 50 * 1024;
+    CHECK(mw_policy_interval_ms(&cfg, &b) <= 50);
+    a.available_kb = a.total_kb / 10 - 1;
+    b.events = MW_EV_PARTIAL_STALL;
+    a.available_kb = b.available_kb = a.total_kb / 10; /* exactly 10 % */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    /* swap low as well: lmkd's low_mem_and_swap, any victim */
+    a.available_kb = b.available_kb = a.total_kb / 10 - 1;
+    b.swap_free_kb = 262144 / 5 - 1;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && !d.runaway_only);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
+}
+
+static void test_minfree_levels(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    cfg.strategy = MW_STRATEGY_MINFREE;
+    int n;
+    CHECK(mw_minfree_parse("18432:0,23040:100,27648:200,32256:250,36864:900,46080:950", cfg.minfree,
+                           &n) == 6);
+    cfg.minfree_n = n;
+    struct mw_mem_state a;
+    struct mw_thrash t;
+    struct mw_decision d;
+    base(&a, 1000);
+    a.shmem_kb = a.unevictable_kb = 0;
+    a.free_kb = 36864 * 4 - 1;
+    a.file_kb = 36864 * 4 - 1;
+    mw_thrash_init(&t, &cfg);
+    mw_policy_decide(&cfg, &a, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "minfree");
+    CHECK_EQ_INT(d.min_adj, 900);
+    a.file_kb = 36864 * 4; /* just short: file at the 900 level, below 950's */
+    mw_policy_decide(&cfg, &a, &t, &d);
+    CHECK_EQ_INT(d.min_adj, 950);
+    a.free_kb = a.file_kb = 46080 * 4; /* above every level */
+    mw_policy_decide(&cfg, &a, &t, &d);
+    CHECK(!d.kill);
+    a.free_kb = 100; /* nearly nothing: adj 0 may die */
+    a.file_kb = 100;
+    mw_policy_decide(&cfg, &a, &t, &d);
+    CHECK_EQ_INT(d.min_adj, 0);
+}
+
+static void test_thrashing_window_decay(void)
+{
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state s;
+    memset(&s, 0, sizeof(s));
+    struct mw_thrash t;
+    struct mw_decision d;
+    mw_thrash_init(&t, &cfg);
+    s.file_lru_pages = 999;
+    s.now_ms = 0;
+    mw_policy_decide(&cfg, &s, &t, &d);
+    s.refault_file = 800; /* 80 % within the first window */
+    s.now_ms = 900;
+    mw_policy_decide(&cfg, &s, &t, &d);
+    CHECK_EQ_INT(d.thrashing_pct, 80);
+    /* one window passed: the 80 % carries over halved (below the limit) */
+    s.now_ms = 1100;
+    mw_policy_decide(&cfg, &s, &t, &d);
+    CHECK_EQ_INT(t.prev_growth_pct, 40);
+    /* three windows later without new refaults: the last window grew 0 */
+    s.now_ms = 4200;
+    mw_policy_decide(&cfg, &s, &t, &d);
+    CHECK_EQ_INT(t.prev_growth_pct, 0); /* the window itself had no growth */
+}
+
+static void test_low_ram_profile_thrashing(void)
+{
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    char err[200];
+    CHECK(mw_config_parse_buf(&cfg, "low_ram = true\n", err, sizeof(err)) == 0);
+    struct mw_mem_state a;
+    memset(&a, 0, sizeof(a));
+    a.file_lru_pages = 999;
+    a.wmark_min_kb = 100;
+    a.wmark_low_kb = 200;
+    a.wmark_high_kb = 300;
+    a.free_kb = 150;   /* below low */
+    a.file_kb = 10000; /* cache left: not the exhausted low_mem */
+    struct mw_mem_state b = a;
+    b.now_ms = 500;
+    b.refault_file = 310; /* 31 % > low-RAM limit 30 */
+    struct mw_thrash t;
+    struct mw_decision d;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_thrashing");
+    mw_policy_killed(&cfg, &t, &d);
+    CHECK_EQ_INT(t.limit_pct, 15); /* decay 50 % */
+    b.refault_file = 300;          /* 30 %: just short */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+}
+
+static int load_scope(struct mw_cgroup_mem *cg)
+{
+    struct mw_root r;
+    if (mw_root_open(&r, MW_FIXTURES "/daemon-scope-v1") < 0)
+        return 0;
+    int ok = mw_cgroup_mem_read(&r, "/sys/fs/cgroup/memory/app", cg) == 0;
+    mw_root_close(&r);
+    return ok;
+}
+
+static void test_scope_v1_snapshot(void)
+{
+    struct mw_cgroup_mem cg;
+    if (!load_scope(&cg))
+        SKIP("fixture daemon-scope-v1 unreadable");
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_meminfo host = host_mi;
+    host.kb[MI_SWAP_TOTAL] = host.kb[MI_SWAP_FREE] = 0; /* captured without swap */
+    struct mw_mem_state a, b;
+    mw_state_from_scope(&a, &cg, &host, &cfg, 1000);
+    CHECK(a.is_scope);
+    CHECK_EQ_U64(a.total_kb, 65536);
+    CHECK_EQ_U64(a.free_kb, (67108864 - 61341696) / 1024); /* headroom, no file cache */
+    CHECK_EQ_U64(a.wmark_high_kb, 65536 * 4 / 100);
+    CHECK_EQ_INT(mw_state_wmark(&a), MW_WMARK_NONE); /* 5632 kB > high 2621 kB */
+    struct mw_thrash t;
+    struct mw_decision d;
+    b = a;
+    b.now_ms = 1100;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill); /* just short */
+    /* 4 MiB more charged: below the low mark, no swap, no cache: low_mem */
+    cg.usage += 4 << 20;
+    mw_state_from_scope(&b, &cg, &host, &cfg, 1200);
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem");
+    /* near the limit the daemon samples fast */
+    CHECK(mw_policy_interval_ms(&cfg, &b) <= 20);
+}
+
+static void test_scope_swap_allowance(void)
+{
+    struct mw_cgroup_mem cg;
+    if (!load_scope(&cg))
+        SKIP("fixture daemon-scope-v1 unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_meminfo host;
+    memset(&host, 0, sizeof(host));
+    host.kb[MI_MEM_TOTAL] = 24000000;
+    host.kb[MI_SWAP_TOTAL] = 524288;
+    host.kb[MI_SWAP_FREE] = 500000;
+    cg.swap_limit = 256 << 20; /* memsw - limit */
+    cg.stat.swap = 200 << 20;
+    cg.have_stat = true;
+    struct mw_mem_state s;
+    mw_state_from_scope(&s, &cg, &host, &cfg, 0);
+    CHECK_EQ_U64(s.swap_total_kb, 262144);
+    CHECK_EQ_U64(s.swap_free_kb, 262144 - 204800);
+    host.kb[MI_SWAP_FREE] = 1000; /* the host's swap is the tighter bound */
+    mw_state_from_scope(&s, &cg, &host, &cfg, 0);
+    CHECK_EQ_U64(s.swap_free_kb, 1000);
+}
+
+static void test_kill_visible(void)
+{
+    struct mw_mem_state before, now;
+    memset(&before, 0, sizeof(before));
+    before.available_kb = 100;
+    before.swap_free_kb = 50000;
+    now = before;
+    /* the seed-like case from the live test: 197 MB RSS, 210 MB swap */
+    CHECK(!mw_policy_kill_visible(&before, &now, 197000, 210000));
+    now.available_kb = 100 + 98500; /* memory back, swap not yet */
+    CHECK(!mw_policy_kill_visible(&before, &now, 197000, 210000));
+    now.swap_free_kb = 50000 + 105000;
+    CHECK(mw_policy_kill_visible(&before, &now, 197000, 210000));
+    now.swap_free_kb = 50000 + 104999; /* just short */
+    CHECK(!mw_policy_kill_visible(&before, &now, 197000, 210000));
+    /* a victim without swap: memory alone */
+    now = before;
+    now.available_kb += 1000;
+    CHECK(mw_policy_kill_visible(&before, &now, 2000, 0));
+    CHECK(!mw_policy_kill_visible(&before, &now, 2002, 0));
+}
+
+int main(void)
+{
+    RUN(test_real_snapshot_is_calm);
+    RUN(test_low_mem_and_swap);
+    RUN(test_low_swap_and_thrashing);
+    RUN(test_low_mem_and_swap_util);
+    RUN(test_low_mem_and_thrashing_and_decay);
+    RUN(test_direct_reclaim_and_thrashing);
+    RUN(test_thrashing_without_stalls);
+    RUN(test_low_mem_and_swap_by_available);
+    RUN(test_critical_stall);
+    RUN(test_pressure_after_kill);
+    RUN(test_low_mem_without_swap);
+    RUN(test_low_mem_under_pressure);
+    RUN(test_low_mem_and_runaway);
+    RUN(test_minfree_levels);
+    RUN(test_thrashing_window_decay);
+    RUN(test_low_ram_profile_thrashing);
+    RUN(test_scope_v1_snapshot);
+    RUN(test_scope_swap_allowance);
+    RUN(test_kill_visible);
+    return TESTS_DONE();
+}

@@ -1,0 +1,80 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "model/snapshot.h"
+
+/* A snapshot of a captured tree holds the same bytes, and a snapshot of the
+ * snapshot again: what --root reads is exactly what was captured. */
+static void test_snapshot_of_fixture(void)
+{
+    char tmpl[] = "/tmp/mw-snap-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    CHECK(dir != NULL);
+    if (!dir)
+        return;
+    struct mw_root src, dst;
+    CHECK_EQ_INT(mw_root_open(&src, MW_FIXTURES "/host-24g"), 0);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    struct mw_snapshot_opts o = {.processes = true};
+    struct mw_snapshot_result res;
+    CHECK_EQ_INT(mw_snapshot_take(&src, fd, &o, &res), 0);
+    close(fd);
+    CHECK_EQ_U64(res.processes, 1);
+    CHECK(res.files > 20);
+    CHECK_EQ_INT(mw_root_open(&dst, dir), 0);
+    const char *files[] = {"/proc/meminfo", "/proc/zoneinfo", "/proc/pressure/memory",
+                           "/sys/block/zram0/mm_stat", "/etc/passwd"};
+    for (size_t i = 0; i < MW_ARRAY_SIZE(files); i++) {
+        char *a = NULL, *b = NULL;
+        size_t la = 0, lb = 0;
+        CHECK_EQ_INT(mw_read_file(&src, files[i], &a, &la), 0);
+        CHECK_EQ_INT(mw_read_file(&dst, files[i], &b, &lb), 0);
+        CHECK(a && b && la == lb && memcmp(a, b, la) == 0);
+        free(a);
+        free(b);
+    }
+    char *meta = NULL;
+    CHECK_EQ_INT(mw_read_file(&dst, "/memwarden-snapshot.json", &meta, NULL), 0);
+    CHECK_CONTAINS(meta, "\"page_size\": ");
+    free(meta);
+    mw_root_close(&src);
+    mw_root_close(&dst);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+static void test_meta_parse(void)
+{
+    struct mw_snapshot_meta m;
+    CHECK_EQ_INT(mw_snapshot_meta_parse_buf(&m, "{\n  \"version\": 1,\n  \"time\": 1795314052,\n"
+                                                "  \"hostname\": \"board\",\n"
+                                                "  \"page_size\": 16384,\n}\n"),
+                 0);
+    CHECK_CLOSE(m.time, 1795314052.0, 0.0001);
+    CHECK_STR(m.hostname, "board");
+    CHECK_EQ_U64(m.page_size, 16384);
+    /* garbage and out-of-range values stay unknown */
+    CHECK_EQ_INT(mw_snapshot_meta_parse_buf(&m, "{\"page_size\": 3}"), 0);
+    CHECK_EQ_U64(m.page_size, 0);
+    CHECK_STR(m.hostname, "");
+    struct mw_root r;
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/host-24g"), 0);
+    CHECK_EQ_INT(mw_snapshot_meta_read(&r, &m), 0);
+    CHECK_STR(m.hostname, "vm");
+    CHECK_EQ_U64(m.page_size, 4096);
+    mw_root_close(&r);
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/seed-480m-slab"), 0);
+    CHECK_EQ_INT(mw_snapshot_meta_read(&r, &m), -ENOENT);
+    mw_root_close(&r);
+}
+
+int main(void)
+{
+    RUN(test_snapshot_of_fixture);
+    RUN(test_meta_parse);
+    return TESTS_DONE();
+}

@@ -1,0 +1,197 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "base/json.h"
+#include "base/util.h"
+
+static void test_parse_size(void)
+{
+    uint64_t b;
+    CHECK_EQ_INT(mw_parse_size("4096", &b), 0);
+    CHECK_EQ_U64(b, 4096);
+    CHECK_EQ_INT(mw_parse_size("256K", &b), 0);
+    CHECK_EQ_U64(b, 256 * 1024);
+    CHECK_EQ_INT(mw_parse_size("512M", &b), 0);
+    CHECK_EQ_U64(b, 512ull << 20);
+    CHECK_EQ_INT(mw_parse_size("4G", &b), 0);
+    CHECK_EQ_U64(b, 4ull << 30);
+    CHECK_EQ_INT(mw_parse_size("200KB", &b), 0);
+    CHECK_EQ_U64(b, 200 * 1024);
+    CHECK_EQ_INT(mw_parse_size("1.5GiB", &b), 0);
+    CHECK_EQ_U64(b, 3ull << 29);
+    CHECK_EQ_INT(mw_parse_size("", &b), -EINVAL);
+    CHECK_EQ_INT(mw_parse_size("-1M", &b), -EINVAL);
+    CHECK_EQ_INT(mw_parse_size("12Q", &b), -EINVAL);
+    CHECK_EQ_INT(mw_parse_size("M", &b), -EINVAL);
+    CHECK_EQ_INT(mw_parse_size("99999999999T", &b), -ERANGE);
+}
+
+static void test_parse_duration(void)
+{
+    uint64_t ms;
+    CHECK_EQ_INT(mw_parse_duration_ms("30", &ms), 0);
+    CHECK_EQ_U64(ms, 30000);
+    CHECK_EQ_INT(mw_parse_duration_ms("30s", &ms), 0);
+    CHECK_EQ_U64(ms, 30000);
+    CHECK_EQ_INT(mw_parse_duration_ms("5m", &ms), 0);
+    CHECK_EQ_U64(ms, 300000);
+    CHECK_EQ_INT(mw_parse_duration_ms("24h", &ms), 0);
+    CHECK_EQ_U64(ms, 86400000);
+    CHECK_EQ_INT(mw_parse_duration_ms("250ms", &ms), 0);
+    CHECK_EQ_U64(ms, 250);
+    CHECK_EQ_INT(mw_parse_duration_ms("0.5s", &ms), 0);
+    CHECK_EQ_U64(ms, 500);
+    CHECK_EQ_INT(mw_parse_duration_ms("5x", &ms), -EINVAL);
+    CHECK_EQ_INT(mw_parse_duration_ms("s", &ms), -EINVAL);
+}
+
+static void test_fmt_size(void)
+{
+    char b[32];
+    CHECK_STR(mw_fmt_size(b, sizeof b, 0), "0 B");
+    CHECK_STR(mw_fmt_size(b, sizeof b, 1023), "1023 B");
+    CHECK_STR(mw_fmt_size(b, sizeof b, 1024), "1.0 KiB");
+    CHECK_STR(mw_fmt_size(b, sizeof b, 3984588800ull), "3.7 GiB");
+    CHECK_STR(mw_fmt_size(b, sizeof b, 512ull << 20), "512 MiB");
+    CHECK_STR(mw_fmt_size_delta(b, sizeof b, -(int64_t)(38ll << 20)), "-38.0 MiB");
+    CHECK_STR(mw_fmt_size_delta(b, sizeof b, 2048), "+2.0 KiB");
+}
+
+static void test_scan_u64(void)
+{
+    const char *p = "  18446744073709551615 x";
+    uint64_t v;
+    CHECK_EQ_INT(mw_scan_u64(&p, &v), 0);
+    CHECK_EQ_U64(v, UINT64_MAX);
+    CHECK_STR(p, " x");
+    p = "18446744073709551616";
+    CHECK_EQ_INT(mw_scan_u64(&p, &v), -ERANGE);
+    p = "abc";
+    CHECK_EQ_INT(mw_scan_u64(&p, &v), -EINVAL);
+}
+
+/* Joins the lines mw_next_line gives as "[line]" for comparison. */
+static void lines_of(const char *buf, char *out, size_t cap)
+{
+    const char *c = buf, *l;
+    size_t n, used = 0;
+    out[0] = '\0';
+    while (mw_next_line(&c, &l, &n))
+        used += (size_t)snprintf(out + used, cap - used, "[%.*s]", (int)n, l);
+}
+
+static void test_next_line(void)
+{
+    char s[64];
+    lines_of("", s, sizeof(s));
+    CHECK_STR(s, "");
+    lines_of("a\n\nb", s, sizeof(s));
+    CHECK_STR(s, "[a][][b]");
+    lines_of("a\nb\n", s, sizeof(s));
+    CHECK_STR(s, "[a][b]");
+    lines_of("\n", s, sizeof(s));
+    CHECK_STR(s, "[]");
+    const char *c = "", *l = "untouched";
+    size_t n = 7;
+    CHECK(!mw_next_line(&c, &l, &n));
+    CHECK_STR(l, "untouched");
+    CHECK_EQ_U64(n, 7);
+}
+
+static void test_root_reads(void)
+{
+    struct mw_root r;
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/host-24g"), 0);
+    char *buf = NULL;
+    size_t len = 0;
+    /* Leading slashes resolve under the root, never at the real "/". */
+    CHECK_EQ_INT(mw_read_file(&r, "/proc/meminfo", &buf, &len), 0);
+    CHECK(len > 100);
+    CHECK(strncmp(buf, "MemTotal:", 9) == 0);
+    free(buf);
+    uint64_t v = 0;
+    CHECK_EQ_INT(mw_read_u64(&r, "/proc/sys/vm/swappiness", &v), 0);
+    CHECK_EQ_U64(v, 60);
+    CHECK_EQ_INT(mw_read_file(&r, "/proc/nonexistent", &buf, &len), -ENOENT);
+    CHECK(!mw_root_is_live(&r));
+    mw_root_close(&r);
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/no-such-dir"), -ENOENT);
+}
+
+static void test_pread_all(void)
+{
+    int fd = open(MW_FIXTURES "/host-24g/proc/sys/vm/swappiness", O_RDONLY);
+    CHECK(fd >= 0);
+    char small[2], big[64];
+    CHECK_EQ_INT(mw_pread_all(fd, small, sizeof small), -EFBIG);
+    CHECK_EQ_INT(mw_pread_all(fd, big, sizeof big), 3);
+    CHECK_STR(big, "60\n");
+    close(fd);
+}
+
+/* mw_read_fd: growth from nothing, the MAX cut and its flag, EOF. */
+static void test_read_fd(void)
+{
+    const char *path = MW_FIXTURES "/host-24g/proc/sys/vm/swappiness"; /* "60\n" */
+    char *buf = NULL;
+    size_t cap = 0;
+    bool cut = true;
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0);
+    CHECK_EQ_INT(mw_read_fd(fd, &buf, &cap, 1024, false, &cut), 3);
+    CHECK_STR(buf, "60\n");
+    CHECK(!cut);
+    CHECK(cap >= 4);
+    close(fd);
+    fd = open(path, O_RDONLY);
+    CHECK_EQ_INT(mw_read_fd(fd, &buf, &cap, 2, false, &cut), 2);
+    CHECK_STR(buf, "60");
+    CHECK(cut);
+    close(fd);
+    fd = open(path, O_RDONLY);
+    CHECK_EQ_INT(mw_read_fd(fd, &buf, &cap, 3, false, &cut), 3);
+    CHECK(!cut); /* exactly MAX bytes: not cut */
+    close(fd);
+    free(buf);
+}
+
+static void test_json(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    struct mw_json j;
+    mw_json_init(&j, f, false);
+    mw_json_object_begin(&j, NULL);
+    mw_json_u64(&j, "a", 1);
+    mw_json_str(&j, "s", "q\"\\\n\x01");
+    mw_json_array_begin(&j, "l");
+    mw_json_double(&j, NULL, 2.5);
+    mw_json_fixed(&j, NULL, 3.0, 2);
+    mw_json_i64(&j, NULL, -4);
+    mw_json_array_end(&j);
+    mw_json_object_begin(&j, "e");
+    mw_json_object_end(&j);
+    mw_json_double(&j, "nan", 0.0 / 0.0);
+    mw_json_object_end(&j);
+    fclose(f);
+    CHECK_STR(buf,
+              "{\"a\":1,\"s\":\"q\\\"\\\\\\n\\u0001\",\"l\":[2.5,3,-4],\"e\":{},\"nan\":null}");
+    free(buf);
+}
+
+int main(void)
+{
+    RUN(test_parse_size);
+    RUN(test_parse_duration);
+    RUN(test_fmt_size);
+    RUN(test_scan_u64);
+    RUN(test_next_line);
+    RUN(test_root_reads);
+    RUN(test_pread_all);
+    RUN(test_read_fd);
+    RUN(test_json);
+    return TESTS_DONE();
+}
