@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "cli/cli.h"
 #include "base/json.h"
 #include "model/proctable.h"
@@ -233,7 +234,7 @@ static int prio_show(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int np
             printf("%7d %5s %-18s %5s %-8s ", p->pid, mw_proc_adj_cell(p, adj, sizeof(adj)),
                    mw_proc_class_cell(p), mw_proc_score_cell(p, score, sizeof(score)),
                    mw_proc_user_cell(p, &users, 8, ub, sizeof(ub)));
-            mw_put_clean(p->cmdline, strlen(p->cmdline), isatty(STDOUT_FILENO) ? 0 : 200);
+            mw_text_put(stdout, p->cmdline, strlen(p->cmdline), isatty(STDOUT_FILENO) ? 0 : 200);
             putchar('\n');
         }
     }
@@ -319,7 +320,7 @@ static void report(const struct prio_opts *o, const struct prio_change *ch, size
         if (ch[i].rule)
             printf(" [rule line %d]", ch[i].rule->line);
         fputs("  ", stdout);
-        mw_put_clean(ch[i].p->cmdline, strlen(ch[i].p->cmdline), 80);
+        mw_text_put(stdout, ch[i].p->cmdline, strlen(ch[i].p->cmdline), 80);
         putchar('\n');
     }
     if (skipped_pid1)

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "cli/cli.h"
 #include "base/json.h"
 #include "model/proctable.h"
@@ -95,21 +96,21 @@ static void put_cgroup(const char *s, size_t width, bool wide)
 {
     size_t n = strlen(s);
     if (wide || n <= width) {
-        mw_put_clean(s, n, 0);
+        mw_text_put(stdout, s, n, 0);
     } else {
         const char *last = strrchr(s, '/');
         last = last ? last + 1 : s;
         size_t ll = strlen(last);
         if (ll + 3 <= width) {
             fputs("../", stdout);
-            mw_put_clean(last, ll, 0);
+            mw_text_put(stdout, last, ll, 0);
             n = ll + 3;
         } else {
             const char *t = s + n - (width - 2);
             while (((unsigned char)*t & 0xc0) == 0x80)
                 t++;
             fputs("..", stdout);
-            mw_put_clean(t, strlen(t), 0);
+            mw_text_put(stdout, t, strlen(t), 0);
             n = 2 + strlen(t);
         }
     }
@@ -293,7 +294,7 @@ static void print_procs(const struct mw_top_view *v, const struct mw_users *user
                score);
         put_cgroup((p->flags & MW_PROC_NO_CGROUP) ? "?" : p->cgroup, cgw, wide);
         putchar(' ');
-        mw_put_clean(p->cmdline, strlen(p->cmdline), wide ? 0 : cmdw);
+        mw_text_put(stdout, p->cmdline, strlen(p->cmdline), wide ? 0 : cmdw);
         putchar('\n');
     }
     char t[4][40];
@@ -345,7 +346,7 @@ static void print_groups(const struct mw_top_view *v, size_t limit, bool wide)
             put_cgroup(g->name, namew, wide);
         else {
             size_t l = strlen(g->name);
-            mw_put_clean(g->name, l, wide ? 0 : namew);
+            mw_text_put(stdout, g->name, l, wide ? 0 : namew);
             for (; l < namew; l++)
                 putchar(' ');
         }

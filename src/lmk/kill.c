@@ -188,7 +188,8 @@ int mw_kill_victim(int root_fd, const struct mw_victim *v, const struct mw_confi
         if (group_fds[i] < 0)
             continue;
         uint64_t spent = mw_now_ms() - t0;
-        mw_pidfd_wait(group_fds[i], spent < cfg->kill_timeout_ms ? cfg->kill_timeout_ms - spent : 0);
+        mw_pidfd_wait(group_fds[i],
+                      spent < cfg->kill_timeout_ms ? cfg->kill_timeout_ms - spent : 0);
         close(group_fds[i]);
     }
     r->wait_ms = mw_now_ms() - t0;

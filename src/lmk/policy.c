@@ -401,7 +401,8 @@ uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_
     /* Runaways are looked for once available memory is under half the
      * available_low line: reach that line in time too. */
     uint64_t line = avail_line_kb(cfg, st) / 2;
-    if (cfg->runaway_fill_ms > 0 && st->available_kb > line && (st->available_kb - line) / 1024 < ms)
+    if (cfg->runaway_fill_ms > 0 && st->available_kb > line &&
+        (st->available_kb - line) / 1024 < ms)
         ms = (st->available_kb - line) / 1024;
     if (ms < MW_POLL_MIN_MS)
         ms = MW_POLL_MIN_MS;

@@ -81,7 +81,7 @@ struct mw_decision {
     int64_t thrashing_pct;
     bool direct_reclaim, swap_low, cut_thrashing_limit;
     bool runaway_only; /* kill a runaway (see victim.h) or nobody */
-    char detail[160]; /* the numbers behind the reason, for the log */
+    char detail[160];  /* the numbers behind the reason, for the log */
 };
 
 /* Name of a reason as logged ("low_mem_and_swap"). */

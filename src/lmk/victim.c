@@ -369,8 +369,7 @@ static int choose_runaway(struct mw_scan_ws *ws, const struct mw_config *cfg,
         if (ws->adj[i] < floor)
             continue;
         struct mw_victim v;
-        if (detail(ws, cfg, c->pen, c->now_ms, ws->pid[i], ws->adj[i], &v) < 0 ||
-            v.eff_adj < floor)
+        if (detail(ws, cfg, c->pen, c->now_ms, ws->pid[i], ws->adj[i], &v) < 0 || v.eff_adj < floor)
             continue;
         read_status(ws, &v);
         struct rcand *r = &rc[m++];

@@ -45,9 +45,9 @@ struct mw_victim {
     char cgroup[256];   /* the matching cgroup path when kill_cgroup */
     /* Set when chosen as a runaway (else all zero). */
     bool runaway;
-    uint64_t unit_kb;        /* RSS + swap of the whole unit */
-    uint64_t growth_kb_s;    /* its average growth since it started */
-    int group_n;             /* the other members, killed with it */
+    uint64_t unit_kb;     /* RSS + swap of the whole unit */
+    uint64_t growth_kb_s; /* its average growth since it started */
+    int group_n;          /* the other members, killed with it */
     int group_pid[MW_VICTIM_GROUP];
     uint64_t group_start[MW_VICTIM_GROUP]; /* their starttime, checked before the signal */
 };

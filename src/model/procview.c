@@ -62,16 +62,3 @@ void mw_proc_json_oom(struct mw_json *j, const struct mw_proc *p)
     else
         mw_json_i64(j, "oom_score", p->oom_score);
 }
-
-void mw_put_clean(const char *s, size_t n, size_t max)
-{
-    if (max && n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-            n--;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        putchar(c < 0x20 || c == 0x7f ? '?' : c);
-    }
-}

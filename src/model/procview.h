@@ -34,9 +34,4 @@ const char *mw_proc_user_cell(const struct mw_proc *p, const struct mw_users *us
  * (JSON null for what was not readable). */
 void mw_proc_json_oom(struct mw_json *j, const struct mw_proc *p);
 
-/* Prints the first N bytes of S to stdout, at most MAX (0: no limit; a cut
- * moves back to the start of a UTF-8 character), control characters
- * (< 0x20, 0x7f) as '?' so a hostile command line cannot move the cursor. */
-void mw_put_clean(const char *s, size_t n, size_t max);
-
 #endif

@@ -29,9 +29,9 @@
 
 #include "progs.h"
 
-#define HB_BUCKET_US 100       /* histogram resolution: 0.1 ms */
-#define HB_BUCKETS 20000       /* 0..2 s in 0.1 ms steps; longer goes in the last */
-#define HB_STALL_LOG 64        /* stalls kept individually (the longest win) */
+#define HB_BUCKET_US 100   /* histogram resolution: 0.1 ms */
+#define HB_BUCKETS   20000 /* 0..2 s in 0.1 ms steps; longer goes in the last */
+#define HB_STALL_LOG 64    /* stalls kept individually (the longest win) */
 
 struct hb_stall {
     double at_s; /* seconds since start */
@@ -116,8 +116,8 @@ static void hb_print(FILE *f, const struct hb_stats *s, const char *name, uint64
     fputs("]}\n", f);
 }
 
-static void hb_write_out(const char *path, const struct hb_stats *s, const char *name,
-                         uint64_t ws, uint64_t stall_ms, double elapsed_s, int final)
+static void hb_write_out(const char *path, const struct hb_stats *s, const char *name, uint64_t ws,
+                         uint64_t stall_ms, double elapsed_s, int final)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
@@ -137,25 +137,48 @@ int main(int argc, char **argv)
     int have_adj = 0;
     const char *name = "heartbeat", *out = NULL;
     static const struct option lo[] = {
-        {"ws", required_argument, NULL, 'w'},       {"period", required_argument, NULL, 'p'},
-        {"stall", required_argument, NULL, 's'},    {"duration", required_argument, NULL, 'd'},
-        {"adj", required_argument, NULL, 'a'},      {"name", required_argument, NULL, 'n'},
-        {"out", required_argument, NULL, 'o'},      {"help", no_argument, NULL, 'h'},
+        {"ws", required_argument, NULL, 'w'},
+        {"period", required_argument, NULL, 'p'},
+        {"stall", required_argument, NULL, 's'},
+        {"duration", required_argument, NULL, 'd'},
+        {"adj", required_argument, NULL, 'a'},
+        {"name", required_argument, NULL, 'n'},
+        {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 'w': bad = prog_parse_size(optarg, &ws); break;
-        case 'p': bad = prog_parse_ms(optarg, &period_ms); break;
-        case 's': bad = prog_parse_ms(optarg, &stall_ms); break;
-        case 'd': bad = prog_parse_ms(optarg, &duration_ms); break;
-        case 'a': bad = prog_parse_long(optarg, -1000, 1000, &adj); have_adj = 1; break;
-        case 'n': name = optarg; break;
-        case 'o': out = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'w':
+            bad = prog_parse_size(optarg, &ws);
+            break;
+        case 'p':
+            bad = prog_parse_ms(optarg, &period_ms);
+            break;
+        case 's':
+            bad = prog_parse_ms(optarg, &stall_ms);
+            break;
+        case 'd':
+            bad = prog_parse_ms(optarg, &duration_ms);
+            break;
+        case 'a':
+            bad = prog_parse_long(optarg, -1000, 1000, &adj);
+            have_adj = 1;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
         if (bad || (c == 'p' && period_ms == 0)) {
             fprintf(stderr, "heartbeat: bad value '%s'\n", optarg);

@@ -34,7 +34,7 @@
 
 #include "progs.h"
 
-#define HOG_CHUNK (1024ULL * 1024ULL) /* one mmap per MiB: small steps, cheap pacing */
+#define HOG_CHUNK     (1024ULL * 1024ULL) /* one mmap per MiB: small steps, cheap pacing */
 #define HOG_MAX_PROCS 4096
 
 struct hog_opts {
@@ -226,26 +226,47 @@ int main(int argc, char **argv)
 {
     struct hog_opts o = {.name = "hog"};
     static const struct option lo[] = {
-        {"rate", required_argument, NULL, 'r'},   {"max", required_argument, NULL, 'm'},
-        {"adj", required_argument, NULL, 'a'},    {"name", required_argument, NULL, 'n'},
-        {"exit", no_argument, NULL, 'x'},         {"retouch", required_argument, NULL, 't'},
+        {"rate", required_argument, NULL, 'r'},     {"max", required_argument, NULL, 'm'},
+        {"adj", required_argument, NULL, 'a'},      {"name", required_argument, NULL, 'n'},
+        {"exit", no_argument, NULL, 'x'},           {"retouch", required_argument, NULL, 't'},
         {"duration", required_argument, NULL, 'd'}, {"procs", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 'r': bad = prog_parse_rate(optarg, &o.rate_bps); break;
-        case 'm': bad = prog_parse_size(optarg, &o.max_bytes); break;
-        case 'a': bad = prog_parse_long(optarg, -1000, 1000, &o.adj); o.have_adj = 1; break;
-        case 'n': o.name = optarg; break;
-        case 'x': o.exit_at_max = true; break;
-        case 't': bad = prog_parse_ms(optarg, &o.retouch_ms); break;
-        case 'd': bad = prog_parse_ms(optarg, &o.duration_ms); break;
-        case 'p': bad = prog_parse_long(optarg, 1, HOG_MAX_PROCS, &o.procs); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'r':
+            bad = prog_parse_rate(optarg, &o.rate_bps);
+            break;
+        case 'm':
+            bad = prog_parse_size(optarg, &o.max_bytes);
+            break;
+        case 'a':
+            bad = prog_parse_long(optarg, -1000, 1000, &o.adj);
+            o.have_adj = 1;
+            break;
+        case 'n':
+            o.name = optarg;
+            break;
+        case 'x':
+            o.exit_at_max = true;
+            break;
+        case 't':
+            bad = prog_parse_ms(optarg, &o.retouch_ms);
+            break;
+        case 'd':
+            bad = prog_parse_ms(optarg, &o.duration_ms);
+            break;
+        case 'p':
+            bad = prog_parse_long(optarg, 1, HOG_MAX_PROCS, &o.procs);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
         if (bad) {
             fprintf(stderr, "hog: bad value '%s'\n", optarg);

@@ -40,25 +40,48 @@ int main(int argc, char **argv)
     int have_adj = 0;
     const char *name = "leaker";
     static const struct option lo[] = {
-        {"rate", required_argument, NULL, 'r'},     {"start", required_argument, NULL, 's'},
-        {"max", required_argument, NULL, 'm'},      {"block", required_argument, NULL, 'b'},
-        {"adj", required_argument, NULL, 'a'},      {"name", required_argument, NULL, 'n'},
-        {"duration", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {"rate", required_argument, NULL, 'r'},
+        {"start", required_argument, NULL, 's'},
+        {"max", required_argument, NULL, 'm'},
+        {"block", required_argument, NULL, 'b'},
+        {"adj", required_argument, NULL, 'a'},
+        {"name", required_argument, NULL, 'n'},
+        {"duration", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 'r': bad = prog_parse_rate(optarg, &rate); break;
-        case 's': bad = prog_parse_size(optarg, &start); break;
-        case 'm': bad = prog_parse_size(optarg, &max); break;
-        case 'b': bad = prog_parse_size(optarg, &block); break;
-        case 'a': bad = prog_parse_long(optarg, -1000, 1000, &adj); have_adj = 1; break;
-        case 'n': name = optarg; break;
-        case 'd': bad = prog_parse_ms(optarg, &duration_ms); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'r':
+            bad = prog_parse_rate(optarg, &rate);
+            break;
+        case 's':
+            bad = prog_parse_size(optarg, &start);
+            break;
+        case 'm':
+            bad = prog_parse_size(optarg, &max);
+            break;
+        case 'b':
+            bad = prog_parse_size(optarg, &block);
+            break;
+        case 'a':
+            bad = prog_parse_long(optarg, -1000, 1000, &adj);
+            have_adj = 1;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'd':
+            bad = prog_parse_ms(optarg, &duration_ms);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
         if (bad || (c == 'r' && rate == 0) || (c == 'b' && block < 64)) {
             fprintf(stderr, "leaker: bad value '%s'\n", optarg);

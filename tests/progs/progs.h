@@ -35,10 +35,23 @@ static inline int prog_parse_size(const char *s, uint64_t *out)
         return -EINVAL;
     uint64_t mult = 1;
     switch (*end) {
-    case 'k': case 'K': mult = 1024ULL; end++; break;
-    case 'm': case 'M': mult = PROG_MIB; end++; break;
-    case 'g': case 'G': mult = 1024ULL * PROG_MIB; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+        mult = 1024ULL;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        mult = PROG_MIB;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        mult = 1024ULL * PROG_MIB;
+        end++;
+        break;
+    default:
+        break;
     }
     if (mult > 1 && *end == 'i')
         end++;

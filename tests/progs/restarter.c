@@ -55,22 +55,40 @@ int main(int argc, char **argv)
     int have_adj = 0;
     const char *name = "restarter";
     static const struct option lo[] = {
-        {"adj", required_argument, NULL, 'a'},      {"name", required_argument, NULL, 'n'},
-        {"delay", required_argument, NULL, 'D'},    {"max-restarts", required_argument, NULL, 'm'},
-        {"duration", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {"adj", required_argument, NULL, 'a'},
+        {"name", required_argument, NULL, 'n'},
+        {"delay", required_argument, NULL, 'D'},
+        {"max-restarts", required_argument, NULL, 'm'},
+        {"duration", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 'a': bad = prog_parse_long(optarg, -1000, 1000, &adj); have_adj = 1; break;
-        case 'n': name = optarg; break;
-        case 'D': bad = prog_parse_ms(optarg, &delay_ms); break;
-        case 'm': bad = prog_parse_long(optarg, 0, 1000000, &max_restarts); break;
-        case 'd': bad = prog_parse_ms(optarg, &duration_ms); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'a':
+            bad = prog_parse_long(optarg, -1000, 1000, &adj);
+            have_adj = 1;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'D':
+            bad = prog_parse_ms(optarg, &delay_ms);
+            break;
+        case 'm':
+            bad = prog_parse_long(optarg, 0, 1000000, &max_restarts);
+            break;
+        case 'd':
+            bad = prog_parse_ms(optarg, &duration_ms);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
         if (bad) {
             fprintf(stderr, "restarter: bad value '%s'\n", optarg);

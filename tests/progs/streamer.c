@@ -41,22 +41,40 @@ int main(int argc, char **argv)
     int have_adj = 0;
     const char *name = "streamer";
     static const struct option lo[] = {
-        {"bs", required_argument, NULL, 'b'},   {"passes", required_argument, NULL, 'p'},
-        {"duration", required_argument, NULL, 'd'}, {"adj", required_argument, NULL, 'a'},
-        {"name", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
+        {"bs", required_argument, NULL, 'b'},
+        {"passes", required_argument, NULL, 'p'},
+        {"duration", required_argument, NULL, 'd'},
+        {"adj", required_argument, NULL, 'a'},
+        {"name", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 'b': bad = prog_parse_size(optarg, &bs); break;
-        case 'p': bad = prog_parse_long(optarg, 0, 1000000, &passes); break;
-        case 'd': bad = prog_parse_ms(optarg, &duration_ms); break;
-        case 'a': bad = prog_parse_long(optarg, -1000, 1000, &adj); have_adj = 1; break;
-        case 'n': name = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'b':
+            bad = prog_parse_size(optarg, &bs);
+            break;
+        case 'p':
+            bad = prog_parse_long(optarg, 0, 1000000, &passes);
+            break;
+        case 'd':
+            bad = prog_parse_ms(optarg, &duration_ms);
+            break;
+        case 'a':
+            bad = prog_parse_long(optarg, -1000, 1000, &adj);
+            have_adj = 1;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
         if (bad || (c == 'b' && (bs == 0 || bs > 64 * PROG_MIB))) {
             fprintf(stderr, "streamer: bad value '%s'\n", optarg);

@@ -445,7 +445,8 @@ static void test_low_mem_and_runaway(void)
     b.events = 0; /* nobody waits: swap may take it */
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill);
-    a.available_kb = b.available_kb = a.total_kb / 20 - 1; /* under half the line: no stall needed */
+    a.available_kb = b.available_kb =
+        a.total_kb / 20 - 1; /* under half the line: no stall needed */
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill && d.runaway_only);
     CHECK_CONTAINS(d.detail, "under half the available_low line");

@@ -211,13 +211,13 @@ static void test_runaway_floor(void)
     /* the young heartbeat (48 MiB in 5 s) sits at 0: never a runaway */
     cfg.runaway_min_adj = -999;
     char err[200];
-    CHECK(mw_config_parse_buf(&cfg, "protect = *culprit*\nprotect = hog\nprotect = *leaker\n",
-                              err, sizeof(err)) == 0);
+    CHECK(mw_config_parse_buf(&cfg, "protect = *culprit*\nprotect = hog\nprotect = *leaker\n", err,
+                              sizeof(err)) == 0);
     CHECK_EQ_INT(choose_runaway(&cfg, 0, true, &v), 1);
     CHECK_EQ_INT(v.pid, 500); /* ... unless the floor is lowered to it */
     mw_config_defaults(&cfg);
-    CHECK(mw_config_parse_buf(&cfg, "protect = *culprit*\nprotect = hog\nprotect = *leaker\n",
-                              err, sizeof(err)) == 0);
+    CHECK(mw_config_parse_buf(&cfg, "protect = *culprit*\nprotect = hog\nprotect = *leaker\n", err,
+                              sizeof(err)) == 0);
     /* runaway only: no runaway above the floor means nobody */
     CHECK_EQ_INT(choose_runaway(&cfg, 0, true, &v), 0);
     /* a decision's min_adj above the culprit: no runaway, lmkd's order */
