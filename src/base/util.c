@@ -320,3 +320,17 @@ uint64_t mw_now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
+
+bool mw_sleep_until_ms(uint64_t when_ms, const volatile sig_atomic_t *stop)
+{
+    for (;;) {
+        if (stop && *stop)
+            return false;
+        uint64_t now = mw_now_ms();
+        if (now >= when_ms)
+            return true;
+        uint64_t d = when_ms - now;
+        struct timespec ts = {(time_t)(d / 1000), (long)(d % 1000) * 1000000L};
+        nanosleep(&ts, NULL); /* EINTR: look at STOP, then sleep the rest */
+    }
+}

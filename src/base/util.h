@@ -5,6 +5,7 @@
 #define MW_UTIL_H
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,5 +98,18 @@ double mw_pct(uint64_t part, uint64_t whole);
 
 /* Monotonic clock in milliseconds. */
 uint64_t mw_now_ms(void);
+
+/* A - B, or 0 when B > A (a counter that went backwards, a usage above
+ * its limit): the one saturating subtraction of the tree. */
+static inline uint64_t mw_sub0(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : 0;
+}
+
+/* Sleeps until the monotonic clock (mw_now_ms) reaches WHEN_MS. A signal
+ * that interrupts the sleep resumes it, unless STOP is not NULL and *STOP
+ * became non-zero (a handler asked the caller to finish). Returns true
+ * when the time was reached, false when *STOP ended the sleep. */
+bool mw_sleep_until_ms(uint64_t when_ms, const volatile sig_atomic_t *stop);
 
 #endif

@@ -102,16 +102,6 @@ static struct mw_series *add_series(struct mw_series **v, size_t *n)
     return &p[(*n)++];
 }
 
-static void sleep_until_ms(uint64_t when)
-{
-    uint64_t now = mw_now_ms();
-    if (when <= now)
-        return;
-    uint64_t d = when - now;
-    struct timespec ts = {(time_t)(d / 1000), (long)(d % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void slab_sizes(const struct mw_slab_set *from, struct mw_slab_set *to)
 {
     mw_slab_set_free(to);
@@ -161,7 +151,7 @@ static int live(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out,
         uint64_t due = t0 + k * o->interval_ms;
         if (due - t0 > o->duration_ms)
             break;
-        sleep_until_ms(due);
+        mw_sleep_until_ms(due, NULL);
         /* slab caches and shared memory are compared first vs last only */
         bool ends = k == 0 || due + o->interval_ms - t0 > o->duration_ms;
         double now = mw_sample_now_s();

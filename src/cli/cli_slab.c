@@ -65,13 +65,6 @@ static const char *source_name(const struct mw_slab_set *s)
     return s->source == MW_SLAB_SYSFS ? "/sys/kernel/slab" : "/proc/slabinfo";
 }
 
-static void sleep_ms(uint64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 int cli_slab(struct mw_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -154,7 +147,7 @@ int cli_slab(struct mw_ctx *ctx, int argc, char **argv)
         }
         if (interval_ms) {
             uint64_t t0 = mw_now_ms();
-            sleep_ms(interval_ms);
+            mw_sleep_until_ms(mw_now_ms() + (interval_ms), NULL);
             rc = mw_slab_read(&ctx->root, &b);
             span_s = (double)(mw_now_ms() - t0) / 1000.0;
             if (rc < 0) {

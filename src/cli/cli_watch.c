@@ -114,19 +114,6 @@ static void clock_str(char *buf, size_t cap, double t)
     strftime(buf, cap, "%H:%M:%S", &tm);
 }
 
-static void sleep_until_ms(uint64_t when)
-{
-    while (!stop) {
-        uint64_t now = mw_now_ms();
-        if (when <= now)
-            return;
-        uint64_t d = when - now;
-        struct timespec ts = {(time_t)(d / 1000), (long)(d % 1000) * 1000000L};
-        if (nanosleep(&ts, NULL) == 0)
-            return;
-    }
-}
-
 int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -254,7 +241,7 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
         uint64_t due = t0 + k * interval_ms;
         if ((count && k >= count) || (duration_ms && due - t0 > duration_ms))
             break;
-        sleep_until_ms(due);
+        mw_sleep_until_ms(due, &stop);
         if (stop)
             break;
         double now = mw_sample_now_s();

@@ -112,8 +112,7 @@ int mw_hook_run(const struct mw_argv *a, char *const envp[], uint64_t timeout_ms
         while (mw_now_ms() - t0 < timeout_ms) {
             if (waitpid(pid, &status, WNOHANG) == pid)
                 return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            struct timespec ts = {0, 5 * 1000 * 1000};
-            nanosleep(&ts, NULL);
+            mw_sleep_until_ms(mw_now_ms() + 5, NULL);
         }
     }
     if (rc != 1) {

@@ -29,11 +29,6 @@ const char *mw_reason_name(enum mw_reason r)
     return reason_names[r];
 }
 
-static uint64_t sub0(uint64_t a, uint64_t b)
-{
-    return a > b ? a - b : 0;
-}
-
 void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
                           const struct mw_vmstat *vs, const struct mw_zoneinfo *zi,
                           const struct mw_psi *psi, uint64_t now_ms)
@@ -43,7 +38,7 @@ void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
     st->total_kb = mi->kb[MI_MEM_TOTAL];
     /* lmkd subtracts free CMA: movable-only pages cannot serve most
      * allocations. */
-    st->free_kb = sub0(mi->kb[MI_MEM_FREE], mi->kb[MI_CMA_FREE]);
+    st->free_kb = mw_sub0(mi->kb[MI_MEM_FREE], mi->kb[MI_CMA_FREE]);
     st->available_kb = mi->have[MI_MEM_AVAILABLE] ? mi->kb[MI_MEM_AVAILABLE] : st->free_kb;
     st->file_kb = mi->kb[MI_ACTIVE_FILE] + mi->kb[MI_INACTIVE_FILE];
     st->anon_kb = mi->kb[MI_ACTIVE_ANON] + mi->kb[MI_INACTIVE_ANON];
@@ -88,9 +83,9 @@ void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg
     /* A memory cgroup has no kswapd keeping a free reserve: it fills to its
      * limit and reclaims there. Its "free" is therefore the headroom plus
      * the file cache reclaim can take without I/O (clean file pages). */
-    uint64_t clean_file = sub0(file, s->file_dirty + s->file_writeback);
-    st->free_kb = (sub0(limit, cg->usage) + clean_file) / 1024;
-    st->available_kb = (sub0(limit, cg->usage) + mw_cgroup_reclaimable(cg)) / 1024;
+    uint64_t clean_file = mw_sub0(file, s->file_dirty + s->file_writeback);
+    st->free_kb = (mw_sub0(limit, cg->usage) + clean_file) / 1024;
+    st->available_kb = (mw_sub0(limit, cg->usage) + mw_cgroup_reclaimable(cg)) / 1024;
     st->file_kb = file / 1024;
     st->anon_kb = (s->active_anon + s->inactive_anon) / 1024;
     st->shmem_kb = s->shmem / 1024;
@@ -101,7 +96,7 @@ void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg
     if (cg->swap_limit != MW_CG_UNLIMITED && cg->swap_limit / 1024 < swap_total)
         swap_total = cg->swap_limit / 1024;
     uint64_t swap_used = (cg->have_stat && s->swap ? s->swap : cg->swap_usage) / 1024;
-    uint64_t swap_free = sub0(swap_total, swap_used);
+    uint64_t swap_free = mw_sub0(swap_total, swap_used);
     if (swap_free > host_swap_free)
         swap_free = host_swap_free;
     st->swap_total_kb = swap_total;
@@ -191,7 +186,7 @@ static uint64_t avail_line_kb(const struct mw_config *cfg, const struct mw_mem_s
 
 static int swap_util_pct(const struct mw_mem_state *st)
 {
-    uint64_t used = sub0(st->swap_total_kb, st->swap_free_kb);
+    uint64_t used = mw_sub0(st->swap_total_kb, st->swap_free_kb);
     uint64_t swappable = used + st->anon_kb;
     return swappable ? (int)(used * 100 / swappable) : 0;
 }
@@ -202,10 +197,10 @@ static void decide_minfree(const struct mw_config *cfg, const struct mw_mem_stat
     /* lmkd's use_minfree_levels: other_free and other_file both below a
      * level's threshold allow kills at that level's adj. other_file is
      * the page cache that is not shmem or unevictable. */
-    uint64_t other_file = sub0(sub0(st->file_kb, st->shmem_kb), st->unevictable_kb);
+    uint64_t other_file = mw_sub0(mw_sub0(st->file_kb, st->shmem_kb), st->unevictable_kb);
     if (st->is_scope)
-        other_file = sub0(st->file_kb, st->shmem_kb);
-    uint64_t other_free = st->is_scope ? sub0(st->free_kb, other_file) : st->free_kb;
+        other_file = mw_sub0(st->file_kb, st->shmem_kb);
+    uint64_t other_free = st->is_scope ? mw_sub0(st->free_kb, other_file) : st->free_kb;
     for (int i = 0; i < cfg->minfree_n; i++) {
         uint64_t minfree = cfg->minfree[i].free_kb;
         if (other_free < minfree && other_file < minfree) {
@@ -325,7 +320,7 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
         uint64_t cache_bar =
             cfg->filecache_min_kb > st->wmark_high_kb ? cfg->filecache_min_kb : st->wmark_high_kb;
         bool exhausted =
-            (st->swap_total_kb == 0 || swap_low) && sub0(st->file_kb, st->shmem_kb) < cache_bar;
+            (st->swap_total_kb == 0 || swap_low) && mw_sub0(st->file_kb, st->shmem_kb) < cache_bar;
         if (exhausted) {
             d->reason = MW_REASON_LOW_MEM;
             d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : cfg->medium_adj;
@@ -394,9 +389,9 @@ uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_
      * The headroom is what may still be allocated before a kill is due
      * (memory above the min watermark, plus swap above its low mark);
      * assume it is eaten at 1 GiB/s (about 1 kB per microsecond). */
-    uint64_t mem_head = sub0(st->available_kb, st->wmark_min_kb);
+    uint64_t mem_head = mw_sub0(st->available_kb, st->wmark_min_kb);
     uint64_t swap_low_kb = st->swap_total_kb * (uint64_t)cfg->swap_free_low_pct / 100;
-    uint64_t swap_head = sub0(st->swap_free_kb, swap_low_kb);
+    uint64_t swap_head = mw_sub0(st->swap_free_kb, swap_low_kb);
     uint64_t ms = (mem_head + swap_head) / 1024;
     /* Runaways are looked for once available memory is under half the
      * available_low line: reach that line in time too. */

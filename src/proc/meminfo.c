@@ -119,13 +119,6 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
-/* Subtraction that stops at zero: meminfo fields are sampled one by one
- * and need not add up exactly. */
-static uint64_t sub0(uint64_t a, uint64_t b)
-{
-    return a > b ? a - b : 0;
-}
-
 void mw_free_compute(const struct mw_meminfo *mi, uint64_t low_wmark_kb, struct mw_free *out)
 {
     const uint64_t *kb = mi->kb;
@@ -156,7 +149,7 @@ void mw_free_compute(const struct mw_meminfo *mi, uint64_t low_wmark_kb, struct 
     f.available = avail_kb * 1024;
     /* procps-ng 4: used = total - available; when that underflows it falls
      * back to total - free. */
-    f.used = f.total >= f.available ? f.total - f.available : sub0(f.total, f.free);
+    f.used = f.total >= f.available ? f.total - f.available : mw_sub0(f.total, f.free);
     f.swap_total = kb[MI_SWAP_TOTAL] * 1024;
     f.swap_free = min_u64(kb[MI_SWAP_FREE], kb[MI_SWAP_TOTAL]) * 1024;
     f.swap_used = f.swap_total - f.swap_free;
@@ -177,8 +170,8 @@ void mw_cache_split_compute(const struct mw_meminfo *mi, struct mw_cache_split *
     s.slab_unreclaimable = kb[MI_SUNRECLAIM] * 1024;
     s.kernel_stack = kb[MI_KERNEL_STACK] * 1024;
     s.page_tables = (kb[MI_PAGE_TABLES] + kb[MI_SEC_PAGE_TABLES]) * 1024;
-    s.reclaimable_total = sub0(s.file_reclaimable + s.slab_reclaimable,
-                               min_u64(s.dirty_writeback, s.file_reclaimable));
+    s.reclaimable_total = mw_sub0(s.file_reclaimable + s.slab_reclaimable,
+                                  min_u64(s.dirty_writeback, s.file_reclaimable));
     s.unreclaimable_total = s.shmem + s.slab_unreclaimable + s.kernel_stack + s.page_tables;
     *out = s;
 }
@@ -191,8 +184,8 @@ void mw_dumpsys_compute(const struct mw_meminfo *mi, const struct mw_pss_totals 
     memset(&d, 0, sizeof(d));
     uint64_t total = kb[MI_MEM_TOTAL] * 1024;
     uint64_t free_b = kb[MI_MEM_FREE] * 1024;
-    d.cached_kernel =
-        sub0((kb[MI_BUFFERS] + kb[MI_SRECLAIMABLE] + kb[MI_CACHED]) * 1024, kb[MI_MAPPED] * 1024);
+    d.cached_kernel = mw_sub0((kb[MI_BUFFERS] + kb[MI_SRECLAIMABLE] + kb[MI_CACHED]) * 1024,
+                              kb[MI_MAPPED] * 1024);
     d.kernel = (kb[MI_SHMEM] + kb[MI_SUNRECLAIM] + kb[MI_VMALLOC_USED] + kb[MI_PAGE_TABLES] +
                 kb[MI_KERNEL_STACK]) *
                1024;
@@ -200,8 +193,8 @@ void mw_dumpsys_compute(const struct mw_meminfo *mi, const struct mw_pss_totals 
     if (pss) {
         d.have_pss = true;
         d.free_ram = pss->cached_pss + d.cached_kernel + free_b;
-        d.used_ram = sub0(pss->pss, pss->cached_pss) + d.kernel;
-        d.lost_ram = (int64_t)total - (int64_t)sub0(pss->pss, pss->swap_pss) - (int64_t)free_b -
+        d.used_ram = mw_sub0(pss->pss, pss->cached_pss) + d.kernel;
+        d.lost_ram = (int64_t)total - (int64_t)mw_sub0(pss->pss, pss->swap_pss) - (int64_t)free_b -
                      (int64_t)d.cached_kernel - (int64_t)d.kernel - (int64_t)zram_used_bytes;
     } else {
         d.free_ram = d.cached_kernel + free_b;

@@ -182,6 +182,19 @@ static void test_json(void)
     free(buf);
 }
 
+static void test_sub0_and_sleep(void)
+{
+    CHECK_EQ_U64(mw_sub0(5, 3), 2);
+    CHECK_EQ_U64(mw_sub0(3, 5), 0);
+    uint64_t t0 = mw_now_ms();
+    CHECK(mw_sleep_until_ms(t0 + 20, NULL));
+    CHECK(mw_now_ms() >= t0 + 20);
+    volatile sig_atomic_t stop = 1;
+    t0 = mw_now_ms();
+    CHECK(!mw_sleep_until_ms(t0 + 5000, &stop)); /* a stop request ends it at once */
+    CHECK(mw_now_ms() < t0 + 1000);
+}
+
 int main(void)
 {
     RUN(test_parse_size);
@@ -193,5 +206,6 @@ int main(void)
     RUN(test_pread_all);
     RUN(test_read_fd);
     RUN(test_json);
+    RUN(test_sub0_and_sleep);
     return TESTS_DONE();
 }
