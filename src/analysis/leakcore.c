@@ -255,12 +255,12 @@ static void note(const struct mw_series *s, char *buf, size_t cap)
         break;
     case MW_SHAPE_SAWTOOTH:
         snprintf(buf, cap, "sawtooth: grows and falls back (%u times)%s", t->drops,
-                 t->verdict == MW_VERDICT_STABLE ? ", like a garbage-collected heap"
-                                                 : ", but its floor keeps rising");
+                 t->verdict == MW_TREND_STABLE ? ", like a garbage-collected heap"
+                                               : ", but its floor keeps rising");
         break;
     case MW_SHAPE_NOISY:
         snprintf(buf, cap, "grows but fell back once%s",
-                 t->verdict == MW_VERDICT_STABLE ? "" : "; its floor keeps rising");
+                 t->verdict == MW_TREND_STABLE ? "" : "; its floor keeps rising");
         break;
     case MW_SHAPE_DECLINING:
         snprintf(buf, cap, "shrinking: %s", mw_fmt_size_delta(a, sizeof(a), (int64_t)t->net_bytes));
@@ -271,7 +271,7 @@ static void note(const struct mw_series *s, char *buf, size_t cap)
         break;
     case MW_SHAPE_GROWING:
         snprintf(buf, cap, "growing, never falls back%s",
-                 t->verdict == MW_VERDICT_STABLE ? " (below the warning rate)" : "");
+                 t->verdict == MW_TREND_STABLE ? " (below the warning rate)" : "");
         break;
     }
 }
@@ -284,7 +284,7 @@ void mw_series_print(FILE *f, const struct mw_series *s)
         snprintf(name, sizeof(name), "system (%s)", s->series_name);
     else
         snprintf(name, sizeof(name), "PID %d %s (%s)", s->pid, s->comm, s->series_name);
-    if (t->verdict == MW_VERDICT_UNKNOWN) {
+    if (t->verdict == MW_TREND_UNKNOWN) {
         fprintf(f, "%s: unknown: %zu sample%s, not enough to tell%s\n", name, s->n,
                 s->n == 1 ? "" : "s", s->exited ? " (the process exited)" : "");
         return;
@@ -292,7 +292,7 @@ void mw_series_print(FILE *f, const struct mw_series *s)
     rate_str(r, sizeof(r), t->slope_bytes_per_hour);
     mw_where_summary(s, w, sizeof(w));
     note(s, n, sizeof(n));
-    if (t->verdict == MW_VERDICT_STABLE)
+    if (t->verdict == MW_TREND_STABLE)
         fprintf(f, "%s: stable: %s\n", name, n);
     else
         fprintf(f, "%s: %s: %s%s%s\n", name, mw_trend_verdict_name(t->verdict), r, w[0] ? ", " : "",
@@ -300,14 +300,14 @@ void mw_series_print(FILE *f, const struct mw_series *s)
     fprintf(f, "  %s -> %s over %.1f s (%zu samples)%s%s\n",
             mw_fmt_size(a, sizeof(a), (uint64_t)t->first_bytes),
             mw_fmt_size(b, sizeof(b), (uint64_t)t->last_bytes), t->window_s, s->n,
-            t->verdict == MW_VERDICT_STABLE ? "" : ", ", t->verdict == MW_VERDICT_STABLE ? "" : n);
-    if (t->verdict == MW_VERDICT_STABLE && w[0])
+            t->verdict == MW_TREND_STABLE ? "" : ", ", t->verdict == MW_TREND_STABLE ? "" : n);
+    if (t->verdict == MW_TREND_STABLE && w[0])
         fprintf(f, "  changed: %s\n", w);
     if (s->exited)
         fprintf(f, "  the process exited after %.1f s\n", s->exited_at_s);
     for (size_t c = 0; c < MW_ARRAY_SIZE(s->comp); c++) {
         const struct mw_component *k = &s->comp[c];
-        if (!k->have || k->trend.verdict < MW_VERDICT_WARNING)
+        if (!k->have || k->trend.verdict < MW_TREND_WARNING)
             continue;
         rate_str(r, sizeof(r), k->trend.slope_bytes_per_hour);
         fprintf(f, "  kernel: %s %s: %s (%s)\n", k->name, mw_trend_verdict_name(k->trend.verdict),
@@ -321,7 +321,7 @@ void mw_series_print(FILE *f, const struct mw_series *s)
                 mw_fmt_size(a, sizeof(a), s->shm_last.sysv_orphan_bytes),
                 s->shm_last.devshm_orphans, s->shm_last.devshm_orphans == 1 ? "" : "s",
                 mw_fmt_size(b, sizeof(b), s->shm_last.devshm_orphan_bytes));
-    if (t->verdict != MW_VERDICT_STABLE && s->tte_s >= 0) {
+    if (t->verdict != MW_TREND_STABLE && s->tte_s >= 0) {
         double h = s->tte_s / 3600.0;
         if (h >= 48)
             fprintf(f, "  at this rate %s (%s) runs out in %.1f days\n", s->headroom_source,
@@ -364,7 +364,7 @@ void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *
         mw_json_fixed(j, "step_at_s", t->step_at_s, 3);
     }
     note(s, n, sizeof(n));
-    mw_json_str(j, "note", t->verdict == MW_VERDICT_UNKNOWN ? "not enough samples" : n);
+    mw_json_str(j, "note", t->verdict == MW_TREND_UNKNOWN ? "not enough samples" : n);
     mw_where_summary(s, w, sizeof(w));
     mw_json_str(j, "where_summary", w);
     mw_json_array_begin(j, "where");

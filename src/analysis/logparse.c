@@ -619,7 +619,7 @@ int mw_log_analyze(const struct mw_log_series *s, double danger_bytes, double ba
     r.slope_bytes_per_hour = rc == 0 ? -tr.slope_bytes_per_hour : 0;
     if (start <= 2 * danger_bytes || start < 0.10 * whole)
         r.verdict = MW_LOG_TOO_BIG;
-    else if (rc == 0 && tr.verdict >= MW_VERDICT_WARNING)
+    else if (rc == 0 && tr.verdict >= MW_TREND_WARNING)
         r.verdict = MW_LOG_DECLINE;
     else
         r.verdict = rc == 0 ? MW_LOG_STABLE : MW_LOG_UNKNOWN;

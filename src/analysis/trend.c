@@ -202,7 +202,7 @@ int mw_trend_classify(const double *t_s, const double *v, size_t n, const struct
             double tol = 0.25 * best > r.band_bytes ? 0.25 * best : r.band_bytes;
             if (hi - lo <= tol) {
                 r.shape = MW_SHAPE_STEP;
-                r.verdict = MW_VERDICT_STABLE;
+                r.verdict = MW_TREND_STABLE;
                 r.step_bytes = best;
                 r.step_at_s = t_s[bi] - t_s[0];
                 /* what it does after the step is what counts */
@@ -229,32 +229,32 @@ int mw_trend_classify(const double *t_s, const double *v, size_t n, const struct
         else
             r.slope_bytes_per_hour = 0;
         if (floor_growth <= r.band_bytes)
-            r.verdict = MW_VERDICT_STABLE;
+            r.verdict = MW_TREND_STABLE;
         else if (r.slope_bytes_per_hour >= p->leak_bytes_per_hour)
-            r.verdict = MW_VERDICT_LEAK;
+            r.verdict = MW_TREND_LEAK;
         else if (r.slope_bytes_per_hour >= p->warn_bytes_per_hour)
-            r.verdict = MW_VERDICT_WARNING;
+            r.verdict = MW_TREND_WARNING;
         else
-            r.verdict = MW_VERDICT_STABLE;
+            r.verdict = MW_TREND_STABLE;
         goto out;
     }
     if (r.net_bytes < -r.band_bytes) {
         r.shape = MW_SHAPE_DECLINING;
-        r.verdict = MW_VERDICT_STABLE;
+        r.verdict = MW_TREND_STABLE;
         goto out;
     }
     if (r.net_bytes <= r.band_bytes) {
         r.shape = MW_SHAPE_FLAT;
-        r.verdict = MW_VERDICT_STABLE;
+        r.verdict = MW_TREND_STABLE;
         goto out;
     }
     r.shape = MW_SHAPE_GROWING;
     if (r.slope_bytes_per_hour >= p->leak_bytes_per_hour)
-        r.verdict = MW_VERDICT_LEAK;
+        r.verdict = MW_TREND_LEAK;
     else if (r.slope_bytes_per_hour >= p->warn_bytes_per_hour)
-        r.verdict = MW_VERDICT_WARNING;
+        r.verdict = MW_TREND_WARNING;
     else
-        r.verdict = MW_VERDICT_STABLE;
+        r.verdict = MW_TREND_STABLE;
 out:
     free(scratch);
     free(floor_env);
@@ -273,11 +273,11 @@ double mw_trend_time_to_exhaustion_s(double headroom_bytes, double slope_bytes_p
 const char *mw_trend_verdict_name(enum mw_trend_verdict v)
 {
     switch (v) {
-    case MW_VERDICT_STABLE:
+    case MW_TREND_STABLE:
         return "stable";
-    case MW_VERDICT_WARNING:
+    case MW_TREND_WARNING:
         return "warning";
-    case MW_VERDICT_LEAK:
+    case MW_TREND_LEAK:
         return "leak";
     default:
         return "unknown";

@@ -34,10 +34,10 @@ struct mw_trend_params {
 void mw_trend_params_default(struct mw_trend_params *p);
 
 enum mw_trend_verdict {
-    MW_VERDICT_UNKNOWN = 0, /* fewer than 3 samples or no time span */
-    MW_VERDICT_STABLE,
-    MW_VERDICT_WARNING,
-    MW_VERDICT_LEAK,
+    MW_TREND_UNKNOWN = 0, /* fewer than 3 samples or no time span */
+    MW_TREND_STABLE,
+    MW_TREND_WARNING,
+    MW_TREND_LEAK,
 };
 
 enum mw_trend_shape {

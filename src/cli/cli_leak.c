@@ -570,7 +570,7 @@ int cli_leak(struct mw_ctx *ctx, int argc, char **argv)
                 printf("(skipped %u line%s of %s that were not samples)\n", bad,
                        bad == 1 ? "" : "s", o.from);
         }
-        ret = v[worst].trend.verdict >= MW_VERDICT_WARNING ? MW_EXIT_FOUND : MW_EXIT_OK;
+        ret = v[worst].trend.verdict >= MW_TREND_WARNING ? MW_EXIT_FOUND : MW_EXIT_OK;
     }
     for (size_t i = 0; i < n; i++)
         mw_series_free(&v[i]);

@@ -40,7 +40,7 @@ static void test_process_series_where(void)
     struct mw_trend_params p;
     mw_trend_params_default(&p);
     CHECK_EQ_INT(mw_series_analyze(&s, &p, NULL), 0);
-    CHECK_EQ_INT(s.trend.verdict, MW_VERDICT_LEAK);
+    CHECK_EQ_INT(s.trend.verdict, MW_TREND_LEAK);
     char w[256];
     mw_where_summary(&s, w, sizeof(w));
     CHECK_STR(w, "all of it in [heap]"); /* 94 % of the growth */
@@ -77,7 +77,7 @@ static void test_system_series_where(void)
     mw_trend_params_default(&p);
     CHECK_EQ_INT(mw_series_analyze(&s, &p, slab_v), 0);
     CHECK_STR(s.series_name, "slab"); /* the worse of used and slab */
-    CHECK_EQ_INT(s.trend.verdict, MW_VERDICT_LEAK);
+    CHECK_EQ_INT(s.trend.verdict, MW_TREND_LEAK);
     char w[256];
     mw_where_summary(&s, w, sizeof(w));
     CHECK_STR(w, "all of it in slab dentry"); /* meminfo lines do not compete */

@@ -88,37 +88,37 @@ static void test_short_windows(void)
 {
     struct mw_trend tr;
     classify(20, 0.2, leak_fast, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_LEAK);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_LEAK);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_GROWING);
     CHECK_CLOSE(tr.slope_bytes_per_hour, 5 * MB * 3600, 1);
     CHECK(!tr.falls_back);
 
     classify(20, 0.2, flat_noise, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_FLAT);
 
     classify(40, 0.2, sawtooth, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_SAWTOOTH);
     CHECK(tr.drops >= 2);
     CHECK(tr.falls_back);
 
     classify(40, 0.2, sawtooth_leaky, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_LEAK);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_LEAK);
     CHECK_CLOSE(tr.slope_bytes_per_hour, 10 * MB * 3600, 25);
 
     classify(20, 0.2, step_flat, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_STEP);
     CHECK_CLOSE(tr.step_bytes, 30 * MB, 1);
     CHECK_CLOSE(tr.step_at_s, 0.8, 1);
 
     classify(16, 0.2, step_straddling, &tr);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_STEP);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
 
     classify(20, 0.2, declining, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_DECLINING);
 }
 
@@ -127,20 +127,20 @@ static void test_hour_scale(void)
     struct mw_trend tr;
     /* 150 MB/h watched for 2 h, a sample a minute: warning, not a leak */
     classify(121, 60, slow_hourly, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_WARNING);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_WARNING);
     CHECK_CLOSE(tr.slope_bytes_per_hour, 150 * MB, 1);
     CHECK_CLOSE(tr.band_bytes, 50 * MB, 0.1);
     /* 60 MB/h for 2 h: 120 MB of growth but under the warning rate */
     classify(121, 60, moderate_hourly, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_GROWING);
     /* 400 MB/h: fast and never falls back */
     classify(121, 60, fast_hourly, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_LEAK);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_LEAK);
     /* 150 MB/h watched for 10 min: the band shrinks to 1/6 (8.3 MB), the
      * 25 MB of growth is outside it */
     classify(11, 60, slow_hourly, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_WARNING);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_WARNING);
     CHECK_CLOSE(tr.band_bytes, 50 * MB / 6, 1);
 }
 
@@ -153,9 +153,9 @@ static void test_fixed_band_and_edges(void)
     struct mw_trend tr;
     fill(20, 0.2, leak_fast); /* 19 MB of growth inside a fixed 100 MB band */
     CHECK_EQ_INT(mw_trend_classify(T, V, 20, &p, &tr), 0);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
     CHECK(mw_trend_classify(T, V, 2, &p, &tr) < 0);
-    CHECK_EQ_INT(tr.verdict, MW_VERDICT_UNKNOWN);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_UNKNOWN);
     for (int i = 0; i < 5; i++)
         T[i] = 7; /* no time span */
     CHECK(mw_trend_classify(T, V, 5, &p, &tr) < 0);
@@ -166,7 +166,7 @@ static void test_exhaustion(void)
     CHECK_CLOSE(mw_trend_time_to_exhaustion_s(100 * MB, 50 * MB), 7200, 0.01);
     CHECK(mw_trend_time_to_exhaustion_s(100 * MB, 0) < 0);
     CHECK(mw_trend_time_to_exhaustion_s(100 * MB, -5) < 0);
-    CHECK_STR(mw_trend_verdict_name(MW_VERDICT_LEAK), "leak");
+    CHECK_STR(mw_trend_verdict_name(MW_TREND_LEAK), "leak");
     CHECK_STR(mw_trend_shape_name(MW_SHAPE_SAWTOOTH), "sawtooth");
 }
 
