@@ -71,6 +71,197 @@ static double median_range(const double *v, size_t from, size_t to, double *scra
     return mw_trend_median(scratch, to - from);
 }
 
+/* Leak, warning or stable for a slope, against P's rates. */
+static enum mw_trend_verdict rate_verdict(double slope_bytes_per_hour,
+                                          const struct mw_trend_params *p)
+{
+    if (slope_bytes_per_hour >= p->leak_bytes_per_hour)
+        return MW_TREND_LEAK;
+    if (slope_bytes_per_hour >= p->warn_bytes_per_hour)
+        return MW_TREND_WARNING;
+    return MW_TREND_STABLE;
+}
+
+/* First, last, least and most value, and the largest fall from an earlier
+ * peak. */
+static void measure_extent(const double *v, size_t n, struct mw_trend *r)
+{
+    r->first_bytes = v[0];
+    r->last_bytes = v[n - 1];
+    r->min_bytes = r->max_bytes = v[0];
+    double peak = v[0];
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < r->min_bytes)
+            r->min_bytes = v[i];
+        if (v[i] > r->max_bytes)
+            r->max_bytes = v[i];
+        if (v[i] > peak)
+            peak = v[i];
+        if (peak - v[i] > r->max_drawdown_bytes)
+            r->max_drawdown_bytes = peak - v[i];
+    }
+}
+
+/* The band: +-50 MB is what the guide allows over an hour; a shorter
+ * window gets a proportional share so a short run can still tell. */
+static double scaled_band(const struct mw_trend_params *p, double window_s)
+{
+    double band = p->band_bytes;
+    if (p->band_fixed)
+        return band;
+    double share = window_s / MW_TREND_BAND_WINDOW_S;
+    if (share < 1)
+        band *= share;
+    return band < (double)MW_TREND_BAND_FLOOR ? (double)MW_TREND_BAND_FLOOR : band;
+}
+
+/* Teeth: falls of DROP_SHARE of the range from the peak since the last
+ * tooth. Sets R->drops; returns where the last fall bottomed out (0 when
+ * there was none). */
+static size_t count_teeth(const double *v, size_t n, struct mw_trend *r)
+{
+    double range = r->max_bytes - r->min_bytes;
+    size_t last_trough = 0;
+    if (!(range > r->band_bytes))
+        return 0;
+    /* BASE: the lowest point before the current peak PK; a tooth needs
+     * a rise from BASE and a fall from PK, each of DROP_SHARE of the
+     * range (a plain decline has no rise and is no tooth). */
+    double pk = v[0], base = v[0];
+    bool falling = false;
+    double thr = DROP_SHARE * range;
+    if (thr < r->band_bytes / 2)
+        thr = r->band_bytes / 2;
+    for (size_t i = 1; i < n; i++) {
+        if (falling) {
+            if (v[i] <= v[last_trough]) {
+                last_trough = i;
+                continue;
+            }
+            falling = false;
+            pk = base = v[last_trough];
+        }
+        if (v[i] > pk)
+            pk = v[i];
+        if (pk - v[i] >= thr && pk - base >= thr) {
+            r->drops++;
+            falling = true;
+            last_trough = i;
+        } else if (v[i] < base) {
+            base = pk = v[i];
+        }
+    }
+    return last_trough;
+}
+
+/* The biggest rise of V within SPAN samples: its size, and where it starts
+ * (*FROM) and ends (*TO). Returns 0 or -ENOMEM. */
+static int biggest_rise(const double *v, size_t n, size_t span, double *best, size_t *from,
+                        size_t *to)
+{
+    /* best rise v[j] - min(v[j-span..j-1]): a sliding-window minimum
+     * (monotonic deque of indices) keeps this O(n) for long records */
+    size_t *dq = malloc(n * sizeof(*dq));
+    if (!dq)
+        return -ENOMEM;
+    size_t head = 0, tailq = 0;
+    *best = 0;
+    *from = *to = 0;
+    for (size_t j = 1; j < n; j++) {
+        /* admit j-1; keep the latest of equal minima (the shortest rise) */
+        while (tailq > head && v[dq[tailq - 1]] >= v[j - 1])
+            tailq--;
+        dq[tailq++] = j - 1;
+        while (dq[head] + span < j)
+            head++;
+        if (v[j] - v[dq[head]] > *best) {
+            *best = v[j] - v[dq[head]];
+            *from = dq[head];
+            *to = j;
+        }
+    }
+    free(dq);
+    return 0;
+}
+
+/* A step: the biggest rise within a tenth of the samples carries most of
+ * the net growth, and what follows stays flat. Fills R's step fields, shape
+ * and verdict and returns 1 when it is one, 0 when not, -ENOMEM. */
+static int judge_step(const double *t_s, const double *v, size_t n, struct mw_trend *r)
+{
+    /* two intervals at least: a step that straddles a sample is still one */
+    size_t span = n / 10 > 2 ? n / 10 : 2;
+    double best;
+    size_t bi, bj;
+    int rc = biggest_rise(v, n, span, &best, &bi, &bj);
+    if (rc < 0)
+        return rc;
+    size_t tail = n - bj;
+    if (best < STEP_SHARE * r->net_bytes || (double)tail < STEP_TAIL_SHARE * (double)n)
+        return 0;
+    double lo = v[bj], hi = v[bj];
+    for (size_t i = bj; i < n; i++) {
+        if (v[i] < lo)
+            lo = v[i];
+        if (v[i] > hi)
+            hi = v[i];
+    }
+    double tol = 0.25 * best > r->band_bytes ? 0.25 * best : r->band_bytes;
+    if (hi - lo > tol)
+        return 0;
+    r->shape = MW_SHAPE_STEP;
+    r->verdict = MW_TREND_STABLE;
+    r->step_bytes = best;
+    r->step_at_s = t_s[bi] - t_s[0];
+    /* what it does after the step is what counts */
+    double tail_slope;
+    if (tail >= 2 && mw_trend_theil_sen(t_s + bj, v + bj, tail, &tail_slope) == 0)
+        r->slope_bytes_per_hour = tail_slope * 3600.0;
+    return 1;
+}
+
+/* A series that falls back (a sawtooth, or noise with one fall): the floor
+ * decides. Returns 0 or -ENOMEM. */
+static int judge_floor(const double *t_s, const double *v, size_t n, size_t last_trough,
+                       const struct mw_trend_params *p, struct mw_trend *r)
+{
+    /* The floor: the least the series ever comes back down to from here
+     * on. A garbage-collected heap has a flat floor; a leak under a
+     * collector raises it. */
+    double *floor_env = malloc(n * sizeof(*floor_env));
+    if (!floor_env)
+        return -ENOMEM;
+    floor_env[n - 1] = v[n - 1];
+    for (size_t i = n - 1; i-- > 0;)
+        floor_env[i] = v[i] < floor_env[i + 1] ? v[i] : floor_env[i + 1];
+    r->shape = r->drops >= 2 ? MW_SHAPE_SAWTOOTH : MW_SHAPE_NOISY;
+    double floor_growth = floor_env[last_trough] - floor_env[0];
+    double fs = 0;
+    if (last_trough >= 2 && mw_trend_theil_sen(t_s, floor_env, last_trough + 1, &fs) == 0)
+        r->slope_bytes_per_hour = fs * 3600.0;
+    else
+        r->slope_bytes_per_hour = 0;
+    free(floor_env);
+    r->verdict =
+        floor_growth <= r->band_bytes ? MW_TREND_STABLE : rate_verdict(r->slope_bytes_per_hour, p);
+    return 0;
+}
+
+/* A series that never falls back: flat, declining or growing. */
+static void judge_monotone(const struct mw_trend_params *p, struct mw_trend *r)
+{
+    if (r->net_bytes < -r->band_bytes) {
+        r->shape = MW_SHAPE_DECLINING;
+        r->verdict = MW_TREND_STABLE;
+    } else if (r->net_bytes <= r->band_bytes) {
+        r->shape = MW_SHAPE_FLAT;
+        r->verdict = MW_TREND_STABLE;
+    } else {
+        r->shape = MW_SHAPE_GROWING;
+        r->verdict = rate_verdict(r->slope_bytes_per_hour, p);
+    }
+}
+
 int mw_trend_classify(const double *t_s, const double *v, size_t n, const struct mw_trend_params *p,
                       struct mw_trend *out)
 {
@@ -82,185 +273,37 @@ int mw_trend_classify(const double *t_s, const double *v, size_t n, const struct
         return -EINVAL;
     }
     r.window_s = t_s[n - 1] - t_s[0];
-    r.first_bytes = v[0];
-    r.last_bytes = v[n - 1];
-    r.min_bytes = r.max_bytes = v[0];
-    double peak = v[0];
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] < r.min_bytes)
-            r.min_bytes = v[i];
-        if (v[i] > r.max_bytes)
-            r.max_bytes = v[i];
-        if (v[i] > peak)
-            peak = v[i];
-        if (peak - v[i] > r.max_drawdown_bytes)
-            r.max_drawdown_bytes = peak - v[i];
-    }
+    measure_extent(v, n, &r);
     if (n < 3 || !(r.window_s > 0)) {
         *out = r;
         return -EINVAL;
     }
     double *scratch = malloc(n * sizeof(*scratch));
-    double *floor_env = malloc(n * sizeof(*floor_env));
-    int rc = 0;
-    if (!scratch || !floor_env) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    /* The band: +-50 MB is what the guide allows over an hour; a shorter
-     * window gets a proportional share so a short run can still tell. */
-    r.band_bytes = p->band_bytes;
-    if (!p->band_fixed) {
-        double share = r.window_s / MW_TREND_BAND_WINDOW_S;
-        if (share < 1)
-            r.band_bytes *= share;
-        if (r.band_bytes < (double)MW_TREND_BAND_FLOOR)
-            r.band_bytes = (double)MW_TREND_BAND_FLOOR;
-    }
+    if (!scratch)
+        return -ENOMEM;
+    r.band_bytes = scaled_band(p, r.window_s);
     size_t k = n / 5 ? n / 5 : 1;
     r.net_bytes = median_range(v, n - k, n, scratch) - median_range(v, 0, k, scratch);
+    free(scratch);
     double ts;
-    rc = mw_trend_theil_sen(t_s, v, n, &ts);
+    int rc = mw_trend_theil_sen(t_s, v, n, &ts);
     if (rc < 0)
-        goto out;
+        return rc;
     r.raw_slope_bytes_per_hour = ts * 3600.0;
     r.slope_bytes_per_hour = r.raw_slope_bytes_per_hour;
-    double range = r.max_bytes - r.min_bytes;
-
-    /* Teeth: falls of DROP_SHARE of the range from the peak since the last
-     * tooth; LAST_TROUGH is where the last fall bottomed out. */
-    size_t last_trough = 0;
-    if (range > r.band_bytes) {
-        /* BASE: the lowest point before the current peak PK; a tooth needs
-         * a rise from BASE and a fall from PK, each of DROP_SHARE of the
-         * range (a plain decline has no rise and is no tooth). */
-        double pk = v[0], base = v[0];
-        bool falling = false;
-        double thr = DROP_SHARE * range;
-        if (thr < r.band_bytes / 2)
-            thr = r.band_bytes / 2;
-        for (size_t i = 1; i < n; i++) {
-            if (falling) {
-                if (v[i] <= v[last_trough]) {
-                    last_trough = i;
-                    continue;
-                }
-                falling = false;
-                pk = base = v[last_trough];
-            }
-            if (v[i] > pk)
-                pk = v[i];
-            if (pk - v[i] >= thr && pk - base >= thr) {
-                r.drops++;
-                falling = true;
-                last_trough = i;
-            } else if (v[i] < base) {
-                base = pk = v[i];
-            }
-        }
-    }
+    size_t last_trough = count_teeth(v, n, &r);
     r.falls_back = r.drops > 0;
 
-    /* A step: the biggest rise within a tenth of the samples carries most
-     * of the net growth, and what follows stays flat. */
-    if (r.net_bytes > r.band_bytes && !r.falls_back) {
-        /* two intervals at least: a step that straddles a sample is still one */
-        size_t span = n / 10 > 2 ? n / 10 : 2;
-        /* best rise v[j] - min(v[j-span..j-1]): a sliding-window minimum
-         * (monotonic deque of indices) keeps this O(n) for long records */
-        size_t *dq = malloc(n * sizeof(*dq));
-        if (!dq) {
-            rc = -ENOMEM;
-            goto out;
-        }
-        size_t head = 0, tailq = 0;
-        double best = 0;
-        size_t bi = 0, bj = 0;
-        for (size_t j = 1; j < n; j++) {
-            /* admit j-1; keep the latest of equal minima (the shortest rise) */
-            while (tailq > head && v[dq[tailq - 1]] >= v[j - 1])
-                tailq--;
-            dq[tailq++] = j - 1;
-            while (dq[head] + span < j)
-                head++;
-            if (v[j] - v[dq[head]] > best) {
-                best = v[j] - v[dq[head]];
-                bi = dq[head];
-                bj = j;
-            }
-        }
-        free(dq);
-        size_t tail = n - bj;
-        if (best >= STEP_SHARE * r.net_bytes && (double)tail >= STEP_TAIL_SHARE * (double)n) {
-            double lo = v[bj], hi = v[bj];
-            for (size_t i = bj; i < n; i++) {
-                if (v[i] < lo)
-                    lo = v[i];
-                if (v[i] > hi)
-                    hi = v[i];
-            }
-            double tol = 0.25 * best > r.band_bytes ? 0.25 * best : r.band_bytes;
-            if (hi - lo <= tol) {
-                r.shape = MW_SHAPE_STEP;
-                r.verdict = MW_TREND_STABLE;
-                r.step_bytes = best;
-                r.step_at_s = t_s[bi] - t_s[0];
-                /* what it does after the step is what counts */
-                double tail_slope;
-                if (tail >= 2 && mw_trend_theil_sen(t_s + bj, v + bj, tail, &tail_slope) == 0)
-                    r.slope_bytes_per_hour = tail_slope * 3600.0;
-                goto out;
-            }
-        }
-    }
-
-    if (r.falls_back) {
-        /* The floor: the least the series ever comes back down to from
-         * here on. A garbage-collected heap has a flat floor; a leak under
-         * a collector raises it. */
-        floor_env[n - 1] = v[n - 1];
-        for (size_t i = n - 1; i-- > 0;)
-            floor_env[i] = v[i] < floor_env[i + 1] ? v[i] : floor_env[i + 1];
-        r.shape = r.drops >= 2 ? MW_SHAPE_SAWTOOTH : MW_SHAPE_NOISY;
-        double floor_growth = floor_env[last_trough] - floor_env[0];
-        double fs = 0;
-        if (last_trough >= 2 && mw_trend_theil_sen(t_s, floor_env, last_trough + 1, &fs) == 0)
-            r.slope_bytes_per_hour = fs * 3600.0;
-        else
-            r.slope_bytes_per_hour = 0;
-        if (floor_growth <= r.band_bytes)
-            r.verdict = MW_TREND_STABLE;
-        else if (r.slope_bytes_per_hour >= p->leak_bytes_per_hour)
-            r.verdict = MW_TREND_LEAK;
-        else if (r.slope_bytes_per_hour >= p->warn_bytes_per_hour)
-            r.verdict = MW_TREND_WARNING;
-        else
-            r.verdict = MW_TREND_STABLE;
-        goto out;
-    }
-    if (r.net_bytes < -r.band_bytes) {
-        r.shape = MW_SHAPE_DECLINING;
-        r.verdict = MW_TREND_STABLE;
-        goto out;
-    }
-    if (r.net_bytes <= r.band_bytes) {
-        r.shape = MW_SHAPE_FLAT;
-        r.verdict = MW_TREND_STABLE;
-        goto out;
-    }
-    r.shape = MW_SHAPE_GROWING;
-    if (r.slope_bytes_per_hour >= p->leak_bytes_per_hour)
-        r.verdict = MW_TREND_LEAK;
-    else if (r.slope_bytes_per_hour >= p->warn_bytes_per_hour)
-        r.verdict = MW_TREND_WARNING;
-    else
-        r.verdict = MW_TREND_STABLE;
-out:
-    free(scratch);
-    free(floor_env);
-    if (rc == 0)
-        *out = r;
-    return rc;
+    if (r.net_bytes > r.band_bytes && !r.falls_back)
+        rc = judge_step(t_s, v, n, &r);
+    if (rc == 0 && r.falls_back)
+        rc = judge_floor(t_s, v, n, last_trough, p, &r);
+    else if (rc == 0)
+        judge_monotone(p, &r);
+    if (rc < 0)
+        return rc;
+    *out = r;
+    return 0;
 }
 
 double mw_trend_time_to_exhaustion_s(double headroom_bytes, double slope_bytes_per_hour)
