@@ -86,21 +86,70 @@ struct leak_opts {
     bool json;
 };
 
+/* What a watch or a record gathered: the series, and for the system the
+ * slab total at each of its samples. */
+struct leak_run {
+    struct mw_series *v;
+    size_t n;
+    double *slab_v;
+    size_t nslab_v;
+    unsigned bad_lines; /* record lines that were not samples */
+    size_t worst;       /* the series whose verdict the exit status follows */
+};
+
+static void leak_run_free(struct leak_run *run)
+{
+    for (size_t i = 0; i < run->n; i++)
+        mw_series_free(&run->v[i]);
+    free(run->v);
+    free(run->slab_v);
+    memset(run, 0, sizeof(*run));
+}
+
 static const char *metric_name(enum mw_metric m)
 {
     return m == MW_METRIC_PSS ? "pss" : m == MW_METRIC_USS ? "uss" : "rss";
 }
 
-static struct mw_series *add_series(struct mw_series **v, size_t *n)
+/* A new empty series at the end of RUN, or NULL when out of memory. */
+static struct mw_series *add_series(struct leak_run *run)
 {
-    struct mw_series *p = realloc(*v, (*n + 1) * sizeof(*p));
+    struct mw_series *p = realloc(run->v, (run->n + 1) * sizeof(*p));
     if (!p)
         return NULL;
-    *v = p;
-    memset(&p[*n], 0, sizeof(p[*n]));
-    p[*n].tte_s = -1;
-    return &p[(*n)++];
+    run->v = p;
+    memset(&p[run->n], 0, sizeof(p[run->n]));
+    p[run->n].tte_s = -1;
+    return &p[run->n++];
 }
+
+static int push_slab(struct leak_run *run, double bytes)
+{
+    double *p = realloc(run->slab_v, (run->nslab_v + 1) * sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    run->slab_v = p;
+    run->slab_v[run->nslab_v++] = bytes;
+    return 0;
+}
+
+/* Appends SMP to S (the first sample also becomes S->first). */
+static int push_sample(struct mw_series *s, const struct mw_sample *smp, enum mw_metric metric)
+{
+    if (s->n == 0) {
+        s->first = *smp;
+        s->first.slab_bytes = NULL;
+    }
+    s->last = *smp;
+    s->last.slab_bytes = NULL;
+    double val = s->system ? (double)smp->mem_used : mw_metric_value(smp, metric);
+    if (mw_series_push(s, smp->t_s - s->first.t_s, val) < 0 ||
+        (s->system && mw_series_keep(s, smp) < 0))
+        return -ENOMEM;
+    return 0;
+}
+
+/* ---- live: sample the targets every interval ---- */
 
 static void slab_sizes(const struct mw_slab_set *from, struct mw_slab_set *to)
 {
@@ -112,127 +161,118 @@ static void slab_sizes(const struct mw_slab_set *from, struct mw_slab_set *to)
     }
 }
 
-static int live(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out, size_t *nout,
-                double **slab_v)
+/* One series per PID to watch (given or matched), and one for the system. */
+static int live_targets(struct mw_ctx *ctx, const struct leak_opts *o, struct leak_run *run)
 {
-    struct mw_series *v = NULL;
-    size_t n = 0;
     int *pids = NULL;
     size_t npids = 0;
     int rc = mw_targets_resolve(&ctx->root, o->pids, o->npids, o->match, &pids, &npids);
     if (rc < 0)
         return rc;
-    for (size_t i = 0; i < npids; i++) {
-        struct mw_series *s = add_series(&v, &n);
+    for (size_t i = 0; i < npids && rc == 0; i++) {
+        struct mw_series *s = add_series(run);
         if (!s) {
             rc = -ENOMEM;
-            goto out;
+            break;
         }
         s->pid = pids[i];
         s->series_name = metric_name(o->metric);
     }
-    if (o->system) {
-        struct mw_series *s = add_series(&v, &n);
-        if (!s) {
-            rc = -ENOMEM;
-            goto out;
-        }
+    free(pids);
+    if (rc == 0 && o->system) {
+        struct mw_series *s = add_series(run);
+        if (!s)
+            return -ENOMEM;
         s->system = true;
         s->series_name = "used";
     }
-    if (n == 0) {
-        rc = -ESRCH;
-        goto out;
+    return rc < 0 ? rc : run->n == 0 ? -ESRCH : 0;
+}
+
+/* Samples the system into *SMP; at the first and last sample (ENDS) also
+ * its slab caches and shared memory. Returns 0, 1 (no sample this time)
+ * or -ENOMEM. */
+static int live_system(struct mw_ctx *ctx, struct mw_series *s, bool ends, double now,
+                       struct leak_run *run, struct mw_sample *smp)
+{
+    if (mw_sample_system(&ctx->root, now, smp) < 0)
+        return 1;
+    struct mw_slab_set slab;
+    if (ends && mw_slab_read(&ctx->root, &slab) == 0) {
+        slab_sizes(&slab, s->n == 0 ? &s->slab_first : &s->slab_last);
+        s->have_slab = true;
+        mw_slab_set_free(&slab);
     }
-    double *sv = NULL;
-    size_t nsv = 0;
-    uint64_t t0 = mw_now_ms();
-    for (uint64_t k = 0;; k++) {
-        uint64_t due = t0 + k * o->interval_ms;
-        if (due - t0 > o->duration_ms)
-            break;
-        mw_sleep_until_ms(due, NULL);
-        /* slab caches and shared memory are compared first vs last only */
-        bool ends = k == 0 || due + o->interval_ms - t0 > o->duration_ms;
-        double now = mw_sample_now_s();
-        for (size_t i = 0; i < n; i++) {
-            struct mw_series *s = &v[i];
-            struct mw_sample smp;
-            if (s->system) {
-                if (mw_sample_system(&ctx->root, now, &smp) < 0)
-                    continue;
-                struct mw_slab_set slab;
-                if (ends && mw_slab_read(&ctx->root, &slab) == 0) {
-                    slab_sizes(&slab, s->n == 0 ? &s->slab_first : &s->slab_last);
-                    s->have_slab = true;
-                    mw_slab_set_free(&slab);
-                }
-                struct mw_shm_report sh;
-                if (ends && mw_shm_scan(&ctx->root, &sh) == 0) {
-                    struct mw_shm_report *dst = s->n == 0 ? &s->shm_first : &s->shm_last;
-                    mw_shm_report_free(dst);
-                    *dst = sh;
-                    s->have_shm = true;
-                }
-                double *nsvp = realloc(sv, (nsv + 1) * sizeof(*sv));
-                if (!nsvp) {
-                    rc = -ENOMEM;
-                    free(sv);
-                    goto out;
-                }
-                sv = nsvp;
-                sv[nsv++] = (double)smp.slab;
-            } else {
-                if (s->exited)
-                    continue;
-                int e = mw_sample_process(&ctx->root, s->pid, now, &smp);
-                if (e < 0) {
-                    if (s->n) {
-                        s->exited = true;
-                        s->exited_at_s = now - s->first.t_s;
-                    }
-                    continue;
-                }
-                if (s->n == 0) {
-                    s->starttime = smp.starttime;
-                    snprintf(s->comm, sizeof(s->comm), "%s", smp.comm);
-                    s->have_regions = mw_regions_read(&ctx->root, s->pid, &s->reg_first) == 0;
-                } else if (smp.starttime != s->starttime) {
-                    s->exited = true; /* the PID was reused */
-                    s->exited_at_s = now - s->first.t_s;
-                    continue;
-                }
-            }
-            if (s->n == 0)
-                s->first = smp;
-            s->last = smp;
-            double val = s->system ? (double)smp.mem_used : mw_metric_value(&smp, o->metric);
-            if (mw_series_push(s, now - s->first.t_s, val) < 0 ||
-                (s->system && mw_series_keep(s, &smp) < 0)) {
-                rc = -ENOMEM;
-                free(sv);
-                goto out;
-            }
+    struct mw_shm_report sh;
+    if (ends && mw_shm_scan(&ctx->root, &sh) == 0) {
+        struct mw_shm_report *dst = s->n == 0 ? &s->shm_first : &s->shm_last;
+        mw_shm_report_free(dst);
+        *dst = sh;
+        s->have_shm = true;
+    }
+    return push_slab(run, (double)smp->slab);
+}
+
+/* Samples process S into *SMP. Returns 0, or 1 when there is nothing to
+ * sample (it exited, or its PID now names another process). */
+static int live_process(struct mw_ctx *ctx, struct mw_series *s, double now, struct mw_sample *smp)
+{
+    if (s->exited)
+        return 1;
+    if (mw_sample_process(&ctx->root, s->pid, now, smp) < 0) {
+        if (s->n) {
+            s->exited = true;
+            s->exited_at_s = now - s->first.t_s;
         }
+        return 1;
     }
-    /* a PID that was never there: say so, keep the others */
+    if (s->n == 0) {
+        s->starttime = smp->starttime;
+        snprintf(s->comm, sizeof(s->comm), "%s", smp->comm);
+        s->have_regions = mw_regions_read(&ctx->root, s->pid, &s->reg_first) == 0;
+    } else if (smp->starttime != s->starttime) {
+        s->exited = true; /* the PID was reused */
+        s->exited_at_s = now - s->first.t_s;
+        return 1;
+    }
+    return 0;
+}
+
+/* One round: every series sampled at NOW. Returns 0 or -ENOMEM. */
+static int live_round(struct mw_ctx *ctx, const struct leak_opts *o, struct leak_run *run,
+                      bool ends, double now)
+{
+    for (size_t i = 0; i < run->n; i++) {
+        struct mw_series *s = &run->v[i];
+        struct mw_sample smp;
+        int rc =
+            s->system ? live_system(ctx, s, ends, now, run, &smp) : live_process(ctx, s, now, &smp);
+        if (rc == 0)
+            rc = push_sample(s, &smp, o->metric);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* After the watch: a PID that was never there is said and dropped; the
+ * others get their smaps at the end and their headroom. */
+static int live_finish(struct mw_ctx *ctx, struct leak_run *run)
+{
     size_t kept = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!v[i].system && v[i].n == 0) {
-            mw_err("leak: PID %d: no such process", v[i].pid);
-            mw_series_free(&v[i]);
+    for (size_t i = 0; i < run->n; i++) {
+        if (!run->v[i].system && run->v[i].n == 0) {
+            mw_err("leak: PID %d: no such process", run->v[i].pid);
+            mw_series_free(&run->v[i]);
             continue;
         }
-        v[kept++] = v[i];
+        run->v[kept++] = run->v[i];
     }
-    n = kept;
-    if (n == 0) {
-        free(sv);
-        rc = -ESRCH;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct mw_series *s = &v[i];
+    run->n = kept;
+    if (run->n == 0)
+        return -ESRCH;
+    for (size_t i = 0; i < run->n; i++) {
+        struct mw_series *s = &run->v[i];
         if (s->system)
             s->have_slab = s->have_slab && s->slab_last.c;
         if (s->system || !s->have_regions)
@@ -244,141 +284,216 @@ static int live(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out,
         s->headroom_bytes = mw_process_headroom(&ctx->root, s->pid, s->last.mem_available,
                                                 s->last.mem_total, &s->headroom_source);
     }
-    *slab_v = sv;
-out:
-    free(pids);
-    if (rc < 0) {
-        for (size_t i = 0; i < n; i++)
-            mw_series_free(&v[i]);
-        free(v);
-        return rc;
-    }
-    *out = v;
-    *nout = n;
     return 0;
 }
 
-static int from_record(struct mw_ctx *ctx, struct leak_opts *o, struct mw_series **out,
-                       size_t *nout, double **slab_v, unsigned *bad)
+static int live(struct mw_ctx *ctx, const struct leak_opts *o, struct leak_run *run)
 {
-    (void)ctx;
-    struct mw_record rec = {0};
-    int rc = mw_record_read(o->from, &rec);
-    if (rc < 0) {
-        mw_record_free(&rec);
+    int rc = live_targets(ctx, o, run);
+    if (rc < 0)
         return rc;
+    uint64_t t0 = mw_now_ms();
+    for (uint64_t k = 0;; k++) {
+        uint64_t due = t0 + k * o->interval_ms;
+        if (due - t0 > o->duration_ms)
+            break;
+        mw_sleep_until_ms(due, NULL);
+        /* slab caches and shared memory are compared first vs last only */
+        bool ends = k == 0 || due + o->interval_ms - t0 > o->duration_ms;
+        rc = live_round(ctx, o, run, ends, mw_sample_now_s());
+        if (rc < 0)
+            return rc;
     }
-    *bad = rec.bad_lines;
-    regex_t re;
-    bool have_re = false;
-    if (o->match) {
-        if (regcomp(&re, o->match, REG_EXTENDED | REG_NOSUB) != 0) {
-            mw_record_free(&rec);
-            return -EINVAL;
-        }
-        have_re = true;
+    return live_finish(ctx, run);
+}
+
+/* ---- from a record ---- */
+
+/* Whether process sample SMP is one the options ask for. */
+static bool record_wants(const struct leak_opts *o, const regex_t *re, const struct mw_sample *smp)
+{
+    if (!o->npids && !o->match && !o->system)
+        return true;
+    for (size_t k = 0; k < o->npids; k++)
+        if (o->pids[k] == smp->pid)
+            return true;
+    return re && regexec(re, smp->comm, 0, NULL, 0) == 0;
+}
+
+/* The series SMP belongs to, added when new; NULL when out of memory. */
+static struct mw_series *record_series(const struct leak_opts *o, struct leak_run *run,
+                                       const struct mw_sample *smp)
+{
+    bool sys = smp->kind == MW_SAMPLE_SYSTEM;
+    for (size_t k = 0; k < run->n; k++) {
+        struct mw_series *s = &run->v[k];
+        if (sys ? s->system
+                : !s->system && s->pid == smp->pid && s->starttime == smp->starttime && !s->exited)
+            return s;
     }
-    bool any_filter = o->npids || o->match || o->system;
-    struct mw_series *v = NULL;
-    size_t n = 0;
-    double *sv = NULL;
-    size_t nsv = 0;
-    const struct mw_sample *sys_first = NULL, *sys_last = NULL;
-    for (size_t i = 0; i < rec.n && rc == 0; i++) {
-        const struct mw_sample *smp = &rec.s[i];
-        struct mw_series *s = NULL;
-        if (smp->kind == MW_SAMPLE_SYSTEM) {
-            if (any_filter && !o->system)
-                continue;
-            for (size_t k = 0; k < n && !s; k++)
-                if (v[k].system)
-                    s = &v[k];
-            if (!s) {
-                if (!(s = add_series(&v, &n))) {
-                    rc = -ENOMEM;
-                    break;
-                }
-                s->system = true;
-                s->series_name = "used";
-            }
-            if (!sys_first)
-                sys_first = smp;
-            sys_last = smp;
-            double *p = realloc(sv, (nsv + 1) * sizeof(*sv));
-            if (!p) {
-                rc = -ENOMEM;
+    struct mw_series *s = add_series(run);
+    if (!s)
+        return NULL;
+    s->system = sys;
+    s->series_name = sys ? "used" : metric_name(o->metric);
+    if (!sys) {
+        s->pid = smp->pid;
+        s->starttime = smp->starttime;
+        snprintf(s->comm, sizeof(s->comm), "%s", smp->comm);
+    }
+    return s;
+}
+
+/* Takes one record sample into RUN. Returns 0 or -ENOMEM. */
+static int record_take(const struct leak_opts *o, const regex_t *re, struct leak_run *run,
+                       const struct mw_sample *smp)
+{
+    if (smp->kind == MW_SAMPLE_SYSTEM) {
+        if ((o->npids || o->match) && !o->system)
+            return 0;
+    } else if (!record_wants(o, re, smp)) {
+        return 0;
+    }
+    if (smp->kind == MW_SAMPLE_GONE) {
+        for (size_t k = 0; k < run->n; k++) {
+            struct mw_series *s = &run->v[k];
+            if (!s->system && s->pid == smp->pid && s->starttime == smp->starttime && !s->exited) {
+                s->exited = true;
+                s->exited_at_s = smp->t_s - s->first.t_s;
                 break;
             }
-            sv = p;
-            sv[nsv++] = (double)smp->slab;
-        } else {
-            bool want = !any_filter;
-            for (size_t k = 0; k < o->npids; k++)
-                want = want || o->pids[k] == smp->pid;
-            if (have_re && regexec(&re, smp->comm, 0, NULL, 0) == 0)
-                want = true;
-            if (!want)
-                continue;
-            for (size_t k = 0; k < n && !s; k++)
-                if (!v[k].system && v[k].pid == smp->pid && v[k].starttime == smp->starttime &&
-                    !v[k].exited)
-                    s = &v[k];
-            if (smp->kind == MW_SAMPLE_GONE) {
-                if (s) {
-                    s->exited = true;
-                    s->exited_at_s = smp->t_s - s->first.t_s;
-                }
-                continue;
-            }
-            if (!s) {
-                if (!(s = add_series(&v, &n))) {
-                    rc = -ENOMEM;
-                    break;
-                }
-                s->pid = smp->pid;
-                s->starttime = smp->starttime;
-                snprintf(s->comm, sizeof(s->comm), "%s", smp->comm);
-                s->series_name = metric_name(o->metric);
-            }
         }
-        if (s->n == 0) {
-            s->first = *smp;
-            s->first.slab_bytes = NULL;
-        }
-        s->last = *smp;
-        s->last.slab_bytes = NULL;
-        double val = s->system ? (double)smp->mem_used : mw_metric_value(smp, o->metric);
-        if (mw_series_push(s, smp->t_s - s->first.t_s, val) < 0 ||
-            (s->system && mw_series_keep(s, smp) < 0))
-            rc = -ENOMEM;
+        return 0;
     }
-    for (size_t k = 0; k < n && rc == 0; k++) {
-        struct mw_series *s = &v[k];
+    struct mw_series *s = record_series(o, run, smp);
+    if (!s || (smp->kind == MW_SAMPLE_SYSTEM && push_slab(run, (double)smp->slab) < 0))
+        return -ENOMEM;
+    return push_sample(s, smp, o->metric);
+}
+
+/* Headroom from the record's MemAvailable; the system's slab caches at its
+ * first and last sample. */
+static void record_finish(const struct mw_record *rec, struct leak_run *run)
+{
+    const struct mw_sample *first = NULL, *last = NULL;
+    for (size_t i = 0; i < rec->n; i++)
+        if (rec->s[i].kind == MW_SAMPLE_SYSTEM) {
+            if (!first)
+                first = &rec->s[i];
+            last = &rec->s[i];
+        }
+    for (size_t k = 0; k < run->n; k++) {
+        struct mw_series *s = &run->v[k];
         s->headroom_bytes = s->last.mem_available;
         s->headroom_source = "MemAvailable";
-        if (s->system && sys_first && sys_first->nslab && sys_last->nslab) {
-            mw_sample_slab_set(&rec, sys_first, &s->slab_first);
-            mw_sample_slab_set(&rec, sys_last, &s->slab_last);
+        if (s->system && first && first->nslab && last->nslab) {
+            mw_sample_slab_set(rec, first, &s->slab_first);
+            mw_sample_slab_set(rec, last, &s->slab_last);
             s->have_slab = s->slab_first.c && s->slab_last.c;
         }
     }
+}
+
+static int from_record(const struct leak_opts *o, struct leak_run *run)
+{
+    struct mw_record rec = {0};
+    regex_t re;
+    bool have_re = false;
+    int rc = mw_record_read(o->from, &rec);
+    if (rc < 0)
+        goto out;
+    run->bad_lines = rec.bad_lines;
+    if (o->match) {
+        if (regcomp(&re, o->match, REG_EXTENDED | REG_NOSUB) != 0) {
+            rc = -EINVAL;
+            goto out;
+        }
+        have_re = true;
+    }
+    for (size_t i = 0; i < rec.n && rc == 0; i++)
+        rc = record_take(o, have_re ? &re : NULL, run, &rec.s[i]);
+    if (rc == 0)
+        record_finish(&rec, run);
+out:
     if (have_re)
         regfree(&re);
     mw_record_free(&rec);
-    if (rc < 0) {
-        for (size_t i = 0; i < n; i++)
-            mw_series_free(&v[i]);
-        free(v);
-        free(sv);
-        return rc;
-    }
-    *out = v;
-    *nout = n;
-    *slab_v = sv;
-    return 0;
+    return rc;
 }
 
-int cli_leak(struct mw_ctx *ctx, int argc, char **argv)
+/* ---- options ---- */
+
+/* Applies option C with argument ARG. Returns -1 to go on, or the exit
+ * status to end with. */
+static int leak_option(int c, const char *arg, struct leak_opts *o)
+{
+    unsigned long ul;
+    uint64_t u;
+    switch (c) {
+    case 'p': {
+        if (mw_opt_uint("--pid", arg, 1, 0x7fffffff, &ul) < 0)
+            return MW_EXIT_USAGE;
+        int *p = realloc(o->pids, (o->npids + 1) * sizeof(*p));
+        if (!p)
+            return MW_EXIT_FAIL;
+        o->pids = p;
+        o->pids[o->npids++] = (int)ul;
+        return -1;
+    }
+    case 'm':
+        o->match = arg;
+        return -1;
+    case 's':
+        o->system = true;
+        return -1;
+    case 'd':
+        return mw_opt_duration_ms("--duration", arg, &o->duration_ms) < 0 ? MW_EXIT_USAGE : -1;
+    case 'i':
+        if (mw_opt_duration_ms("--interval", arg, &o->interval_ms) < 0)
+            return MW_EXIT_USAGE;
+        if (o->interval_ms == 0)
+            return mw_usage_error("leak", "--interval must be more than 0");
+        return -1;
+    case 'f':
+        o->from = arg;
+        return -1;
+    case 'M':
+        if (strcmp(arg, "rss") == 0)
+            o->metric = MW_METRIC_RSS;
+        else if (strcmp(arg, "pss") == 0)
+            o->metric = MW_METRIC_PSS;
+        else if (strcmp(arg, "uss") == 0)
+            o->metric = MW_METRIC_USS;
+        else
+            return mw_usage_error("leak", "--metric: '%s' is not rss, pss or uss", arg);
+        return -1;
+    case 'W':
+    case 'L':
+        if (mw_parse_rate(arg, c == 'W' ? &o->params.warn_bytes_per_hour
+                                        : &o->params.leak_bytes_per_hour) < 0)
+            return mw_usage_error("leak", "%s: '%s' is not a rate (100M, 100M/h, 5M/s)",
+                                  c == 'W' ? "--warn-rate" : "--leak-rate", arg);
+        return -1;
+    case 'B':
+        if (mw_opt_size("--band", arg, &u) < 0)
+            return MW_EXIT_USAGE;
+        o->params.band_bytes = (double)u;
+        o->params.band_fixed = true;
+        return -1;
+    case 'j':
+        o->json = true;
+        return -1;
+    case 'h':
+        leak_usage(stdout);
+        return MW_EXIT_OK;
+    default:
+        return mw_usage_error("leak", "unknown option");
+    }
+}
+
+/* Parses the command line into O. Returns -1 to go on, or the exit status
+ * to end with. */
+static int leak_options(int argc, char **argv, struct leak_opts *o)
 {
     static const struct option opts[] = {
         {"pid", required_argument, NULL, 'p'},
@@ -395,188 +510,130 @@ int cli_leak(struct mw_ctx *ctx, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    struct leak_opts o;
-    memset(&o, 0, sizeof(o));
-    o.duration_ms = 5 * 60 * 1000;
-    o.interval_ms = 5000;
-    mw_trend_params_default(&o.params);
-    int c, ret = MW_EXIT_USAGE;
-    unsigned long ul;
-    uint64_t u;
+    o->duration_ms = 5 * 60 * 1000;
+    o->interval_ms = 5000;
+    mw_trend_params_default(&o->params);
+    int c, ret;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:m:sd:i:f:jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p': {
-            if (mw_opt_uint("--pid", optarg, 1, 0x7fffffff, &ul) < 0)
-                goto out;
-            int *p = realloc(o.pids, (o.npids + 1) * sizeof(*p));
-            if (!p) {
-                ret = MW_EXIT_FAIL;
-                goto out;
-            }
-            o.pids = p;
-            o.pids[o.npids++] = (int)ul;
-            break;
-        }
-        case 'm':
-            o.match = optarg;
-            break;
-        case 's':
-            o.system = true;
-            break;
-        case 'd':
-            if (mw_opt_duration_ms("--duration", optarg, &o.duration_ms) < 0)
-                goto out;
-            break;
-        case 'i':
-            if (mw_opt_duration_ms("--interval", optarg, &o.interval_ms) < 0)
-                goto out;
-            if (o.interval_ms == 0) {
-                ret = mw_usage_error("leak", "--interval must be more than 0");
-                goto out;
-            }
-            break;
-        case 'f':
-            o.from = optarg;
-            break;
-        case 'M':
-            if (strcmp(optarg, "rss") == 0)
-                o.metric = MW_METRIC_RSS;
-            else if (strcmp(optarg, "pss") == 0)
-                o.metric = MW_METRIC_PSS;
-            else if (strcmp(optarg, "uss") == 0)
-                o.metric = MW_METRIC_USS;
-            else {
-                ret = mw_usage_error("leak", "--metric: '%s' is not rss, pss or uss", optarg);
-                goto out;
-            }
-            break;
-        case 'W':
-        case 'L':
-            if (mw_parse_rate(optarg, c == 'W' ? &o.params.warn_bytes_per_hour
-                                               : &o.params.leak_bytes_per_hour) < 0) {
-                ret = mw_usage_error("leak", "%s: '%s' is not a rate (100M, 100M/h, 5M/s)",
-                                     c == 'W' ? "--warn-rate" : "--leak-rate", optarg);
-                goto out;
-            }
-            break;
-        case 'B':
-            if (mw_opt_size("--band", optarg, &u) < 0)
-                goto out;
-            o.params.band_bytes = (double)u;
-            o.params.band_fixed = true;
-            break;
-        case 'j':
-            o.json = true;
-            break;
-        case 'h':
-            leak_usage(stdout);
-            ret = MW_EXIT_OK;
-            goto out;
-        default:
-            ret = mw_usage_error("leak", "unknown option");
-            goto out;
-        }
-    }
-    if (optind < argc) {
-        ret = mw_usage_error("leak", "unexpected argument '%s'", argv[optind]);
-        goto out;
-    }
-    if (!o.from && !o.npids && !o.match && !o.system) {
-        ret = mw_usage_error("leak", "say what to watch: -p PID, --match REGEX, --system or "
-                                     "--from FILE");
-        goto out;
-    }
-    if (o.params.leak_bytes_per_hour < o.params.warn_bytes_per_hour)
-        o.params.leak_bytes_per_hour = o.params.warn_bytes_per_hour;
-    struct mw_series *v = NULL;
-    size_t n = 0;
-    double *slab_v = NULL;
-    unsigned bad = 0;
-    int rc = o.from ? from_record(ctx, &o, &v, &n, &slab_v, &bad) : live(ctx, &o, &v, &n, &slab_v);
+    while ((c = getopt_long(argc, argv, "p:m:sd:i:f:jh", opts, NULL)) != -1)
+        if ((ret = leak_option(c, optarg, o)) >= 0)
+            return ret;
+    if (optind < argc)
+        return mw_usage_error("leak", "unexpected argument '%s'", argv[optind]);
+    if (!o->from && !o->npids && !o->match && !o->system)
+        return mw_usage_error("leak", "say what to watch: -p PID, --match REGEX, --system or "
+                                      "--from FILE");
+    if (o->params.leak_bytes_per_hour < o->params.warn_bytes_per_hour)
+        o->params.leak_bytes_per_hour = o->params.warn_bytes_per_hour;
+    return -1;
+}
+
+/* ---- gather and render ---- */
+
+/* Watches or reads, then classifies every series. Returns -1 to go on to
+ * the output, or the exit status to end with (the error said). */
+static int leak_gather(struct mw_ctx *ctx, const struct leak_opts *o, struct leak_run *run)
+{
+    int rc = o->from ? from_record(o, run) : live(ctx, o, run);
     if (rc < 0) {
         if (rc == -ESRCH)
-            mw_err("leak: no process to watch%s%s", o.match ? " matches " : "",
-                   o.match ? o.match : "");
-        else if (rc == -EINVAL && o.match)
-            mw_err("leak: --match '%s' is not a valid regular expression", o.match);
+            mw_err("leak: no process to watch%s%s", o->match ? " matches " : "",
+                   o->match ? o->match : "");
+        else if (rc == -EINVAL && o->match)
+            mw_err("leak: --match '%s' is not a valid regular expression", o->match);
         else
-            mw_err("leak: %s: %s", o.from ? o.from : "sampling", strerror(-rc));
-        ret = rc == -EINVAL ? MW_EXIT_USAGE : MW_EXIT_FAIL;
-        goto out;
+            mw_err("leak: %s: %s", o->from ? o->from : "sampling", strerror(-rc));
+        return rc == -EINVAL ? MW_EXIT_USAGE : MW_EXIT_FAIL;
     }
-    if (n == 0) {
-        mw_err("leak: %s holds no matching sample%s", o.from ? o.from : "the watch",
-               bad ? " (only lines that are not memwarden samples)" : "");
-        free(slab_v);
-        ret = MW_EXIT_FAIL;
-        goto out;
+    if (run->n == 0) {
+        mw_err("leak: %s holds no matching sample%s", o->from ? o->from : "the watch",
+               run->bad_lines ? " (only lines that are not memwarden samples)" : "");
+        return MW_EXIT_FAIL;
     }
-    size_t worst = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i].system)
-            v[i].headroom_bytes = v[i].last.mem_available, v[i].headroom_source = "MemAvailable";
-        if (mw_series_analyze(&v[i], &o.params, v[i].system ? slab_v : NULL) < 0) {
+    for (size_t i = 0; i < run->n; i++) {
+        struct mw_series *s = &run->v[i];
+        const struct mw_series *w = &run->v[run->worst];
+        if (s->system) {
+            s->headroom_bytes = s->last.mem_available;
+            s->headroom_source = "MemAvailable";
+        }
+        if (mw_series_analyze(s, &o->params, s->system ? run->slab_v : NULL) < 0) {
             mw_err("leak: out of memory");
-            ret = MW_EXIT_FAIL;
-            break;
+            return MW_EXIT_FAIL;
         }
-        if (v[i].trend.verdict > v[worst].trend.verdict ||
-            (v[i].trend.verdict == v[worst].trend.verdict &&
-             v[i].trend.slope_bytes_per_hour > v[worst].trend.slope_bytes_per_hour))
-            worst = i;
+        if (s->trend.verdict > w->trend.verdict ||
+            (s->trend.verdict == w->trend.verdict &&
+             s->trend.slope_bytes_per_hour > w->trend.slope_bytes_per_hour))
+            run->worst = i;
     }
-    if (ret != MW_EXIT_FAIL) {
-        if (o.json) {
-            struct mw_json j;
-            mw_json_init(&j, stdout, true);
-            mw_json_object_begin(&j, NULL);
-            const struct mw_series *w = &v[worst];
-            mw_json_str(&j, "verdict", mw_trend_verdict_name(w->trend.verdict));
-            mw_json_fixed(&j, "slope_bytes_per_hour", w->trend.slope_bytes_per_hour, 0);
-            char ws[256];
-            mw_where_summary(w, ws, sizeof(ws));
-            mw_json_str(&j, "where_summary", ws);
-            mw_json_array_begin(&j, "where");
-            for (size_t i = 0; i < w->nwhere; i++) {
-                mw_json_object_begin(&j, NULL);
-                mw_json_str(&j, "label", w->where[i].label);
-                mw_json_str(&j, "kind", w->where[i].kind);
-                mw_json_i64(&j, "delta_bytes", w->where[i].delta_bytes);
-                mw_json_object_end(&j);
-            }
-            mw_json_array_end(&j);
-            mw_json_u64(&j, "sample_count", w->n);
-            mw_json_array_begin(&j, "samples");
-            for (size_t i = 0; i < w->n; i++) {
-                mw_json_object_begin(&j, NULL);
-                mw_json_fixed(&j, "t", w->t[i], 3);
-                mw_json_fixed(&j, "bytes", w->v[i], 0);
-                mw_json_object_end(&j);
-            }
-            mw_json_array_end(&j);
-            if (o.from)
-                mw_json_u64(&j, "skipped_lines", bad);
-            mw_json_array_begin(&j, "targets");
-            for (size_t i = 0; i < n; i++)
-                mw_series_json(&j, NULL, &v[i]);
-            mw_json_array_end(&j);
-            mw_json_object_end(&j);
-            mw_json_finish(&j);
-        } else {
-            for (size_t i = 0; i < n; i++)
-                mw_series_print(stdout, &v[i]);
-            if (bad)
-                printf("(skipped %u line%s of %s that were not samples)\n", bad,
-                       bad == 1 ? "" : "s", o.from);
-        }
-        ret = v[worst].trend.verdict >= MW_TREND_WARNING ? MW_EXIT_FOUND : MW_EXIT_OK;
+    return -1;
+}
+
+static void render_json(const struct leak_opts *o, const struct leak_run *run)
+{
+    struct mw_json j;
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    const struct mw_series *w = &run->v[run->worst];
+    mw_json_str(&j, "verdict", mw_trend_verdict_name(w->trend.verdict));
+    mw_json_fixed(&j, "slope_bytes_per_hour", w->trend.slope_bytes_per_hour, 0);
+    char ws[256];
+    mw_where_summary(w, ws, sizeof(ws));
+    mw_json_str(&j, "where_summary", ws);
+    mw_json_array_begin(&j, "where");
+    for (size_t i = 0; i < w->nwhere; i++) {
+        mw_json_object_begin(&j, NULL);
+        mw_json_str(&j, "label", w->where[i].label);
+        mw_json_str(&j, "kind", w->where[i].kind);
+        mw_json_i64(&j, "delta_bytes", w->where[i].delta_bytes);
+        mw_json_object_end(&j);
     }
-    for (size_t i = 0; i < n; i++)
-        mw_series_free(&v[i]);
-    free(v);
-    free(slab_v);
-out:
+    mw_json_array_end(&j);
+    mw_json_u64(&j, "sample_count", w->n);
+    mw_json_array_begin(&j, "samples");
+    for (size_t i = 0; i < w->n; i++) {
+        mw_json_object_begin(&j, NULL);
+        mw_json_fixed(&j, "t", w->t[i], 3);
+        mw_json_fixed(&j, "bytes", w->v[i], 0);
+        mw_json_object_end(&j);
+    }
+    mw_json_array_end(&j);
+    if (o->from)
+        mw_json_u64(&j, "skipped_lines", run->bad_lines);
+    mw_json_array_begin(&j, "targets");
+    for (size_t i = 0; i < run->n; i++)
+        mw_series_json(&j, NULL, &run->v[i]);
+    mw_json_array_end(&j);
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+}
+
+static void render_text(const struct leak_opts *o, const struct leak_run *run)
+{
+    for (size_t i = 0; i < run->n; i++)
+        mw_series_print(stdout, &run->v[i]);
+    if (run->bad_lines)
+        printf("(skipped %u line%s of %s that were not samples)\n", run->bad_lines,
+               run->bad_lines == 1 ? "" : "s", o->from);
+}
+
+int cli_leak(struct mw_ctx *ctx, int argc, char **argv)
+{
+    struct leak_opts o;
+    struct leak_run run;
+    memset(&o, 0, sizeof(o));
+    memset(&run, 0, sizeof(run));
+    int ret = leak_options(argc, argv, &o);
+    if (ret < 0)
+        ret = leak_gather(ctx, &o, &run);
+    if (ret < 0) {
+        if (o.json)
+            render_json(&o, &run);
+        else
+            render_text(&o, &run);
+        ret = run.v[run.worst].trend.verdict >= MW_TREND_WARNING ? MW_EXIT_FOUND : MW_EXIT_OK;
+    }
+    leak_run_free(&run);
     free(o.pids);
     return ret;
 }
