@@ -220,8 +220,35 @@ static int judge_step(const double *t_s, const double *v, size_t n, struct mw_tr
     return 1;
 }
 
+/* The most the series rises between two consecutive samples: how much
+ * it can grow within one sampling interval. */
+static double largest_step_rise(const double *v, size_t n)
+{
+    double most = 0;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] - v[i - 1] > most)
+            most = v[i] - v[i - 1];
+    return most;
+}
+
 /* A series that falls back (a sawtooth, or noise with one fall): the floor
- * decides. Returns 0 or -ENOMEM. */
+ * decides. Returns 0 or -ENOMEM.
+ *
+ * Why the floor needs more than "it rose" (issue 16): a trough is only
+ * sampled somewhere in the first interval after the collection, so its
+ * height is known to within one sampling step of growth (the heap grows
+ * between the collection and the next sample). When the period does not
+ * divide the interval, each trough lands at another point of that first
+ * interval; over a few cycles the troughs can climb by up to that step
+ * although the real floor never moves (aliasing: a 60 MB heap with a 4 s
+ * period sampled every 1.74 s read as a leak of +3 GB/h at one phase and
+ * as stable at another). That error is bounded by the step however many
+ * cycles are watched, while a real rise adds up cycle after cycle. So the
+ * floor counts as rising only beyond band + one step (the largest rise
+ * between two samples: the trough's uncertainty, conservative for a heap
+ * that grows fastest right after a collection). Once it does, its rate is
+ * the fitted floor slope; when it does not, the slope said is at most the
+ * rise beyond that step over the time to the last trough. */
 static int judge_floor(const double *t_s, const double *v, size_t n, size_t last_trough,
                        const struct mw_trend_params *p, struct mw_trend *r)
 {
@@ -242,8 +269,18 @@ static int judge_floor(const double *t_s, const double *v, size_t n, size_t last
     else
         r->slope_bytes_per_hour = 0;
     free(floor_env);
-    r->verdict =
-        floor_growth <= r->band_bytes ? MW_TREND_STABLE : rate_verdict(r->slope_bytes_per_hour, p);
+    r->floor_uncertainty_bytes = largest_step_rise(v, n);
+    double beyond = floor_growth - r->floor_uncertainty_bytes;
+    if (beyond > r->band_bytes) {
+        r->verdict = rate_verdict(r->slope_bytes_per_hour, p);
+        return 0;
+    }
+    /* no evidence: the slope is at most what rose beyond the step */
+    double span_s = t_s[last_trough] - t_s[0];
+    double evidenced = beyond > 0 && span_s > 0 ? beyond / span_s * 3600.0 : 0;
+    if (evidenced < r->slope_bytes_per_hour)
+        r->slope_bytes_per_hour = evidenced;
+    r->verdict = MW_TREND_STABLE;
     return 0;
 }
 

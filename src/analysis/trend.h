@@ -63,6 +63,9 @@ struct mw_trend {
     unsigned drops;               /* falls of >= 40 % of the range (sawtooth teeth) */
     bool falls_back;              /* the series went back toward its earlier level */
     double step_bytes, step_at_s; /* the step, for MW_SHAPE_STEP */
+    /* what a trough's height is known to within (one sampling step of
+     * growth): a rising floor counts only beyond it and the band */
+    double floor_uncertainty_bytes;
 };
 
 /* Median of N doubles (the array is reordered). 0 when N is 0. */

@@ -161,6 +161,119 @@ static void test_fixed_band_and_edges(void)
     CHECK(mw_trend_classify(T, V, 5, &p, &tr) < 0);
 }
 
+/* A garbage-collected heap: FLOOR + AMP_BYTES grown linearly over PERIOD_S
+ * (or, CONCAVE, fast first: most of a cycle's allocation right after the
+ * collection), then collected back to the floor, which itself rises at
+ * FLOOR_PH bytes an hour. Sampled every INTERVAL_S from PHASE_S on. */
+struct gc_heap {
+    double period_s, amp_bytes, interval_s, phase_s, floor_ph;
+    bool concave;
+};
+
+static double gc_value(const struct gc_heap *g, double t)
+{
+    double x = t / g->period_s - floor(t / g->period_s); /* 0..1 into the cycle */
+    double grown = g->concave ? sqrt(x) : x;
+    return 200 * MB + g->floor_ph * t / 3600.0 + g->amp_bytes * grown;
+}
+
+static double AT[8192], AV[8192];
+
+static enum mw_trend_verdict gc_verdict(const struct gc_heap *g, double window_s,
+                                        const struct mw_trend_params *p, struct mw_trend *tr)
+{
+    size_t n = (size_t)(window_s / g->interval_s) + 1;
+    if (n > sizeof(AT) / sizeof(AT[0]))
+        n = sizeof(AT) / sizeof(AT[0]);
+    for (size_t i = 0; i < n; i++) {
+        AT[i] = (double)i * g->interval_s;
+        AV[i] = gc_value(g, g->phase_s + AT[i]);
+    }
+    CHECK_EQ_INT(mw_trend_classify(AT, AV, n, p, tr), 0);
+    return tr->verdict;
+}
+
+/* Issue 16: a sawtooth whose period does not divide the sampling interval.
+ * Each trough is sampled a little later (or earlier) in its cycle than
+ * the last, so the troughs seem to rise although the floor never moves.
+ * Whatever the ratio and the phase, that is no leak (nor a warning).
+ * Set MW_TREND_TABLE=1 to print the table. */
+static void test_sawtooth_aliasing(void)
+{
+    static const double ratios[] = {2.3, 3.7, 5.5, 7.9, 12.4};
+    static const double phases[] = {0.0, 0.2, 0.45, 0.7, 0.95}; /* of one interval */
+    static const double windows[] = {15, 60, 300};              /* seconds */
+    struct mw_trend_params p;
+    mw_trend_params_default(&p);
+    bool table = getenv("MW_TREND_TABLE") != NULL;
+    if (table)
+        printf("# aliasing: 60 MB sawtooth, 4 s period, flat floor (want: not leak/warning)\n"
+               "# %-6s %-5s %-8s %-6s %-9s %-8s %s\n",
+               "ratio", "phase", "window", "shape", "verdict", "drops", "floor slope");
+    for (int concave = 0; concave < 2; concave++)
+        for (size_t r = 0; r < sizeof(ratios) / sizeof(ratios[0]); r++)
+            for (size_t ph = 0; ph < sizeof(phases) / sizeof(phases[0]); ph++)
+                for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
+                    struct gc_heap g = {
+                        .period_s = 4, .amp_bytes = 60 * MB, .concave = concave != 0};
+                    g.interval_s = g.period_s / ratios[r];
+                    g.phase_s = phases[ph] * g.interval_s;
+                    struct mw_trend tr;
+                    enum mw_trend_verdict v = gc_verdict(&g, windows[w], &p, &tr);
+                    if (v != MW_TREND_STABLE)
+                        fprintf(stderr, "  aliased %s ratio %.1f phase %.2f window %.0f s: %s\n",
+                                concave ? "concave" : "linear", ratios[r], phases[ph], windows[w],
+                                mw_trend_verdict_name(v));
+                    CHECK_EQ_INT(v, MW_TREND_STABLE);
+                    if (table)
+                        printf("# %-6.1f %-5.2f %-8.0f %-6s %-9s %-8u %+.0f MB/h%s\n", ratios[r],
+                               phases[ph], windows[w], mw_trend_shape_name(tr.shape),
+                               mw_trend_verdict_name(v), tr.drops, tr.slope_bytes_per_hour / MB,
+                               concave ? " (concave)" : "");
+                }
+}
+
+/* ...and a floor that truly rises under the same sawtooth is still caught,
+ * at every ratio and phase: 400 MB/h (above the 300 MB/h leak rate)
+ * watched for 10 min (67 MB, against a trough uncertainty of at most
+ * 60 MB / 2.3 = 26 MB), and a slow 20 MB/h floor watched for 6 h with a
+ * 15 MB/h leak rate (120 MB of rise; a 2 min collector period). */
+static void test_sawtooth_rising_floor(void)
+{
+    static const double ratios[] = {2.3, 3.7, 5.5, 7.9, 12.4};
+    static const double phases[] = {0.0, 0.2, 0.45, 0.7, 0.95};
+    struct mw_trend_params p, slow;
+    mw_trend_params_default(&p);
+    mw_trend_params_default(&slow);
+    slow.warn_bytes_per_hour = 10 * MB;
+    slow.leak_bytes_per_hour = 15 * MB;
+    bool table = getenv("MW_TREND_TABLE") != NULL;
+    if (table)
+        printf("# rising floor under the sawtooth (want: leak)\n"
+               "# %-6s %-5s %-14s %-9s %s\n",
+               "ratio", "phase", "case", "verdict", "floor slope");
+    for (size_t r = 0; r < sizeof(ratios) / sizeof(ratios[0]); r++)
+        for (size_t ph = 0; ph < sizeof(phases) / sizeof(phases[0]); ph++) {
+            struct gc_heap fast = {.period_s = 4, .amp_bytes = 60 * MB, .floor_ph = 400 * MB};
+            fast.interval_s = fast.period_s / ratios[r];
+            fast.phase_s = phases[ph] * fast.interval_s;
+            struct gc_heap slowg = {.period_s = 120, .amp_bytes = 60 * MB, .floor_ph = 20 * MB};
+            slowg.interval_s = slowg.period_s / ratios[r];
+            slowg.phase_s = phases[ph] * slowg.interval_s;
+            struct mw_trend a, b;
+            CHECK_EQ_INT(gc_verdict(&fast, 600, &p, &a), MW_TREND_LEAK);
+            CHECK_EQ_INT(gc_verdict(&slowg, 6 * 3600, &slow, &b), MW_TREND_LEAK);
+            CHECK(b.slope_bytes_per_hour < 25 * MB); /* no more than what is there */
+            if (table) {
+                printf("# %-6.1f %-5.2f %-14s %-9s %+.0f MB/h\n", ratios[r], phases[ph],
+                       "400MB/h 10min", mw_trend_verdict_name(a.verdict),
+                       a.slope_bytes_per_hour / MB);
+                printf("# %-6.1f %-5.2f %-14s %-9s %+.0f MB/h\n", ratios[r], phases[ph],
+                       "20MB/h 6h", mw_trend_verdict_name(b.verdict), b.slope_bytes_per_hour / MB);
+            }
+        }
+}
+
 static void test_exhaustion(void)
 {
     CHECK_CLOSE(mw_trend_time_to_exhaustion_s(100 * MB, 50 * MB), 7200, 0.01);
@@ -176,6 +289,8 @@ int main(void)
     RUN(test_short_windows);
     RUN(test_hour_scale);
     RUN(test_fixed_band_and_edges);
+    RUN(test_sawtooth_aliasing);
+    RUN(test_sawtooth_rising_floor);
     RUN(test_exhaustion);
     return TESTS_DONE();
 }
