@@ -6,7 +6,156 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "proc/cgroup.h"
+
+static const char *const part_names[MW_PART_COUNT] = {
+    [MW_PART_ANON] = "anon",
+    [MW_PART_FILE] = "page cache",
+    [MW_PART_SHMEM] = "shmem",
+    [MW_PART_USER_OTHER] = "user and other",
+    [MW_PART_SLAB_RECL] = "slab reclaimable",
+    [MW_PART_SLAB_UNRECL] = "slab unreclaimable",
+    [MW_PART_PAGE_TABLES] = "page tables",
+    [MW_PART_KERNEL_STACK] = "kernel stacks",
+    [MW_PART_PERCPU] = "percpu",
+    [MW_PART_HUGETLB] = "hugetlb",
+    [MW_PART_ZRAM] = "zram",
+    [MW_PART_OTHER] = "other kernel",
+};
+
+const char *mw_part_name(enum mw_part p)
+{
+    return (size_t)p < MW_PART_COUNT ? part_names[p] : "?";
+}
+
+bool mw_part_is_user(enum mw_part p)
+{
+    return p == MW_PART_ANON || p == MW_PART_FILE || p == MW_PART_SHMEM || p == MW_PART_USER_OTHER;
+}
+
+static void part_set(struct mw_memparts *m, enum mw_part p, int64_t bytes)
+{
+    m->bytes[p] = bytes;
+    m->have[p] = true;
+}
+
+void mw_memparts_from_meminfo(const struct mw_meminfo *mi, uint64_t zram_bytes,
+                              struct mw_memparts *out)
+{
+    struct mw_memparts m;
+    memset(&m, 0, sizeof(m));
+#define MI(f) ((int64_t)mw_meminfo_bytes(mi, f))
+    int64_t used = MI(MI_MEM_TOTAL) - MI(MI_MEM_FREE);
+    /* Cached includes Shmem (tmpfs pages are page cache that cannot be
+     * dropped): count it once, as shmem */
+    int64_t file = MI(MI_BUFFERS) + MI(MI_CACHED) - MI(MI_SHMEM);
+    int64_t hugetlb = mi->have[MI_HUGETLB]
+                          ? MI(MI_HUGETLB)
+                          : (int64_t)mi->kb[MI_HUGEPAGES_TOTAL] * MI(MI_HUGEPAGESIZE);
+    part_set(&m, MW_PART_ANON, MI(MI_ANON_PAGES));
+    part_set(&m, MW_PART_FILE, file > 0 ? file : 0);
+    part_set(&m, MW_PART_SHMEM, MI(MI_SHMEM));
+    part_set(&m, MW_PART_SLAB_RECL, MI(MI_SRECLAIMABLE));
+    part_set(&m, MW_PART_SLAB_UNRECL, MI(MI_SUNRECLAIM));
+    part_set(&m, MW_PART_PAGE_TABLES, MI(MI_PAGE_TABLES) + MI(MI_SEC_PAGE_TABLES));
+    part_set(&m, MW_PART_KERNEL_STACK, MI(MI_KERNEL_STACK));
+    part_set(&m, MW_PART_PERCPU, MI(MI_PERCPU));
+    part_set(&m, MW_PART_HUGETLB, hugetlb);
+    part_set(&m, MW_PART_ZRAM, (int64_t)zram_bytes);
+#undef MI
+    int64_t known = 0;
+    for (size_t p = 0; p < MW_PART_COUNT; p++)
+        known += m.bytes[p];
+    part_set(&m, MW_PART_OTHER, used - known);
+    *out = m;
+}
+
+void mw_memparts_from_sample(const struct mw_sample *s, struct mw_memparts *out)
+{
+    struct mw_memparts m;
+    memset(&m, 0, sizeof(m));
+    part_set(&m, MW_PART_SHMEM, (int64_t)s->shmem);
+    part_set(&m, MW_PART_SLAB_RECL, (int64_t)s->sreclaimable);
+    part_set(&m, MW_PART_SLAB_UNRECL, (int64_t)s->sunreclaim);
+    part_set(&m, MW_PART_PAGE_TABLES, (int64_t)s->page_tables);
+    part_set(&m, MW_PART_KERNEL_STACK, (int64_t)s->kernel_stack);
+    int64_t known = 0;
+    for (size_t p = 0; p < MW_PART_COUNT; p++)
+        known += m.bytes[p];
+    part_set(&m, MW_PART_USER_OTHER, (int64_t)s->mem_used - known);
+    *out = m;
+}
+
+int mw_procmem_add(struct mw_procmem_set *set, const struct mw_procmem *m)
+{
+    if (set->n == set->cap) {
+        size_t nc = set->cap ? set->cap * 2 : 64;
+        struct mw_procmem *p = realloc(set->p, nc * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        set->p = p;
+        set->cap = nc;
+    }
+    set->p[set->n++] = *m;
+    return 0;
+}
+
+int mw_procmem_put(struct mw_procmem_set *set, const struct mw_procmem *m)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (set->p[i].pid == m->pid && strcmp(set->p[i].comm, m->comm) == 0) {
+            set->p[i] = *m;
+            return 0;
+        }
+    return mw_procmem_add(set, m);
+}
+
+void mw_procmem_free(struct mw_procmem_set *set)
+{
+    free(set->p);
+    memset(set, 0, sizeof(*set));
+}
+
+static const struct mw_procmem *procmem_find(const struct mw_procmem_set *set, int pid,
+                                             const char *comm)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (set->p[i].pid == pid && strcmp(set->p[i].comm, comm) == 0)
+            return &set->p[i];
+    return NULL;
+}
+
+size_t mw_procmem_growers(const struct mw_procmem_set *first, const struct mw_procmem_set *last,
+                          struct mw_grower *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < last->n; i++) {
+        const struct mw_procmem *b = &last->p[i];
+        const struct mw_procmem *a = procmem_find(first, b->pid, b->comm);
+        int64_t d = (int64_t)b->rss_bytes - (a ? (int64_t)a->rss_bytes : 0);
+        if (d <= 0)
+            continue;
+        /* insertion into OUT, largest first, keeping MAX */
+        size_t at = n;
+        while (at > 0 && out[at - 1].delta_bytes < d)
+            at--;
+        if (at >= max)
+            continue;
+        size_t move = n < max ? n - at : n - at - 1;
+        memmove(&out[at + 1], &out[at], move * sizeof(*out));
+        struct mw_grower *g = &out[at];
+        g->pid = b->pid;
+        mw_text_clean(g->comm, sizeof(g->comm), b->comm, strlen(b->comm));
+        g->delta_bytes = d;
+        g->last_bytes = b->rss_bytes;
+        g->pss_delta_bytes =
+            a && a->pss_bytes && b->pss_bytes ? (int64_t)b->pss_bytes - (int64_t)a->pss_bytes : 0;
+        if (n < max)
+            n++;
+    }
+    return n;
+}
 
 int mw_series_push(struct mw_series *s, double t_s, double v)
 {
@@ -113,6 +262,26 @@ static int64_t d64(uint64_t b, uint64_t a)
     return (int64_t)b - (int64_t)a;
 }
 
+/* The system's parts of used memory and the processes that grew most. */
+static int where_add_parts(struct mw_series *s, size_t *cap)
+{
+    int rc = 0;
+    for (size_t p = 0; p < MW_PART_COUNT && rc == 0; p++) {
+        if (!s->parts_first.have[p] || !s->parts_last.have[p])
+            continue;
+        int64_t d = s->parts_last.bytes[p] - s->parts_first.bytes[p];
+        if (d)
+            rc = where_add(s, cap, part_names[p], "memory", d);
+    }
+    s->ngrowers = mw_procmem_growers(&s->procs_first, &s->procs_last, s->growers, MW_LEAK_GROWERS);
+    for (size_t i = 0; i < s->ngrowers && rc == 0; i++) {
+        char l[128];
+        snprintf(l, sizeof(l), "PID %d %s", s->growers[i].pid, s->growers[i].comm);
+        rc = where_add(s, cap, l, "process", s->growers[i].delta_bytes);
+    }
+    return rc;
+}
+
 static int build_where(struct mw_series *s)
 {
     size_t cap = 0;
@@ -166,6 +335,8 @@ static int build_where(struct mw_series *s)
             if (ds && rc == 0)
                 rc = where_add(s, &cap, "SysV shm", "shm", ds);
         }
+        if (s->have_parts && rc == 0)
+            rc = where_add_parts(s, &cap);
     }
     if (s->nwhere)
         qsort(s->where, s->nwhere, sizeof(*s->where), cmp_where);
@@ -195,46 +366,111 @@ int mw_series_analyze(struct mw_series *s, const struct mw_trend_params *p, cons
     return 0;
 }
 
+static bool is_kind(const struct mw_where *w, const char *kind)
+{
+    return strcmp(w->kind, kind) == 0;
+}
+
+/* "all of it in TOP" / "most of it in TOP (70%)" / "in A +3 MiB, B +1 MiB"
+ * over the items of S that USE says (TOTAL: their positive sum). Returns
+ * the length written. */
+static size_t share_phrase(const struct mw_series *s, bool (*use)(const struct mw_where *),
+                           int64_t total, char *buf, size_t cap)
+{
+    const struct mw_where *top = NULL;
+    for (size_t i = 0; i < s->nwhere && !top; i++)
+        if (use(&s->where[i]))
+            top = &s->where[i];
+    if (!top || total <= 0 || top->delta_bytes <= 0)
+        return 0;
+    double share = (double)top->delta_bytes / (double)total;
+    if (share >= 0.9)
+        return (size_t)snprintf(buf, cap, "all of it in %s", top->label);
+    if (share >= 0.5)
+        return (size_t)snprintf(buf, cap, "most of it in %s (%.0f%%)", top->label, share * 100);
+    char d[32];
+    size_t off = (size_t)snprintf(buf, cap, "in");
+    int shown = 0;
+    for (size_t i = 0; i < s->nwhere && shown < 3 && off < cap; i++) {
+        const struct mw_where *w = &s->where[i];
+        if (w->delta_bytes <= 0 || !use(w))
+            continue;
+        off += (size_t)snprintf(buf + off, cap - off, "%s %s %s", shown ? "," : "", w->label,
+                                mw_fmt_size_delta(d, sizeof(d), w->delta_bytes));
+        shown++;
+    }
+    return off;
+}
+
+static bool use_detail(const struct mw_where *w)
+{
+    /* regions, slab caches, shared memory */
+    return !is_kind(w, "meminfo") && !is_kind(w, "memory") && !is_kind(w, "process");
+}
+
+static bool use_meminfo(const struct mw_where *w)
+{
+    return is_kind(w, "meminfo");
+}
+
+static bool use_memory(const struct mw_where *w)
+{
+    return is_kind(w, "memory");
+}
+
+static int64_t positive_sum(const struct mw_series *s, bool (*use)(const struct mw_where *))
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < s->nwhere; i++)
+        if (s->where[i].delta_bytes > 0 && use(&s->where[i]))
+            total += s->where[i].delta_bytes;
+    return total;
+}
+
+/* The system over all of used memory (issue 16: the shares were taken over
+ * the kernel's parts only, so a process leaking 400 MiB read as "most of
+ * it in slab task_struct", 96 KiB). The part that grew most leads; slab
+ * goes on to its caches, user memory to the processes that grew. Returns
+ * false to leave it to the finer items. */
+static bool system_summary(const struct mw_series *s, char *buf, size_t cap)
+{
+    int64_t total = positive_sum(s, use_memory);
+    const struct mw_where *top = NULL;
+    for (size_t i = 0; i < s->nwhere && !top; i++)
+        if (use_memory(&s->where[i]))
+            top = &s->where[i];
+    if (total <= 0 || !top || top->delta_bytes <= 0 || strcmp(s->series_name, "slab") == 0)
+        return false; /* a verdict on the slab total is explained by its caches */
+    enum mw_part part = MW_PART_OTHER;
+    for (size_t p = 0; p < MW_PART_COUNT; p++)
+        if (strcmp(top->label, part_names[p]) == 0)
+            part = (enum mw_part)p;
+    if ((part == MW_PART_SLAB_RECL || part == MW_PART_SLAB_UNRECL) &&
+        positive_sum(s, use_detail) > 0)
+        return false; /* the caches say it better */
+    size_t off = share_phrase(s, use_memory, total, buf, cap);
+    if (!mw_part_is_user(part))
+        return off > 0;
+    char d[32];
+    for (size_t i = 0; i < s->ngrowers && i < 3 && off < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, "%sPID %d %s %s", i ? ", " : ": ",
+                                s->growers[i].pid, s->growers[i].comm,
+                                mw_fmt_size_delta(d, sizeof(d), s->growers[i].delta_bytes));
+    return true;
+}
+
 void mw_where_summary(const struct mw_series *s, char *buf, size_t cap)
 {
     buf[0] = '\0';
+    if (s->system && s->have_parts && system_summary(s, buf, cap))
+        return;
     /* the system's meminfo lines overlap its slab caches: rank the caches
      * and shared memory only, meminfo only when nothing finer grew */
-    int64_t total = 0;
-    for (size_t i = 0; i < s->nwhere; i++)
-        if (s->where[i].delta_bytes > 0 && strcmp(s->where[i].kind, "meminfo") != 0)
-            total += s->where[i].delta_bytes;
-    bool use_mi = total == 0;
-    if (use_mi)
-        for (size_t i = 0; i < s->nwhere; i++)
-            if (s->where[i].delta_bytes > 0)
-                total += s->where[i].delta_bytes;
-    if (total <= 0)
-        return;
-    const struct mw_where *top = NULL;
-    for (size_t i = 0; i < s->nwhere && !top; i++)
-        if (use_mi || strcmp(s->where[i].kind, "meminfo") != 0)
-            top = &s->where[i];
-    if (!top)
-        return;
-    double share = (double)top->delta_bytes / (double)total;
-    char d[32];
-    if (share >= 0.9) {
-        snprintf(buf, cap, "all of it in %s", top->label);
-    } else if (share >= 0.5) {
-        snprintf(buf, cap, "most of it in %s (%.0f%%)", top->label, share * 100);
-    } else {
-        size_t off = (size_t)snprintf(buf, cap, "in");
-        int shown = 0;
-        for (size_t i = 0; i < s->nwhere && shown < 3 && off < cap; i++) {
-            const struct mw_where *w = &s->where[i];
-            if (w->delta_bytes <= 0 || (!use_mi && strcmp(w->kind, "meminfo") == 0))
-                continue;
-            off += (size_t)snprintf(buf + off, cap - off, "%s %s %s", shown ? "," : "", w->label,
-                                    mw_fmt_size_delta(d, sizeof(d), w->delta_bytes));
-            shown++;
-        }
-    }
+    int64_t total = positive_sum(s, use_detail);
+    if (total > 0)
+        share_phrase(s, use_detail, total, buf, cap);
+    else
+        share_phrase(s, use_meminfo, positive_sum(s, use_meminfo), buf, cap);
 }
 
 static void rate_str(char *buf, size_t cap, double bytes_per_hour)
@@ -399,6 +635,21 @@ void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *
         }
         mw_json_array_end(j);
     }
+    if (s->system && s->have_parts) {
+        mw_json_array_begin(j, "growers");
+        for (size_t i = 0; i < s->ngrowers; i++) {
+            const struct mw_grower *g = &s->growers[i];
+            mw_json_object_begin(j, NULL);
+            mw_json_i64(j, "pid", g->pid);
+            mw_json_str(j, "comm", g->comm);
+            mw_json_i64(j, "rss_delta_bytes", g->delta_bytes);
+            mw_json_u64(j, "rss_bytes", g->last_bytes);
+            if (g->pss_delta_bytes)
+                mw_json_i64(j, "pss_delta_bytes", g->pss_delta_bytes);
+            mw_json_object_end(j);
+        }
+        mw_json_array_end(j);
+    }
     if (s->system && s->have_shm) {
         mw_json_u64(j, "sysv_orphans", s->shm_last.sysv_orphans);
         mw_json_u64(j, "sysv_orphan_bytes", s->shm_last.sysv_orphan_bytes);
@@ -488,5 +739,7 @@ void mw_series_free(struct mw_series *s)
     mw_slab_set_free(&s->slab_last);
     mw_shm_report_free(&s->shm_first);
     mw_shm_report_free(&s->shm_last);
+    mw_procmem_free(&s->procs_first);
+    mw_procmem_free(&s->procs_last);
     memset(s, 0, sizeof(*s));
 }

@@ -12,7 +12,9 @@
 
 #include "cli/cli.h"
 #include "analysis/leakcore.h"
+#include "model/proctable.h"
 #include "proc/procs.h"
+#include "proc/zram.h"
 #include "model/targets.h"
 
 static void leak_usage(FILE *f)
@@ -42,7 +44,11 @@ static void leak_usage(FILE *f)
         "               keeps rising under a sawtooth)\n"
         "    For a process, /proc/PID/smaps at the start and the end says where it grew:\n"
         "    [heap], anon mmap, [stack], file-backed mappings, shared memory (/SYSV...,\n"
-        "    /dev/shm), named mappings ([anon:NAME]). With --system the kernel is\n"
+        "    /dev/shm), named mappings ([anon:NAME]). With --system all of used memory\n"
+        "    (MemTotal - MemFree) is accounted at the start and the end: anon, page\n"
+        "    cache, shmem, slab, page tables, kernel stacks, percpu, hugetlb, zram and\n"
+        "    the rest; the share of each is over all of it, and when processes' memory\n"
+        "    grew the processes whose RSS grew most are named. The kernel is also\n"
         "    watched: used memory and the slab total, each slab cache, SUnreclaim,\n"
         "    Shmem, PageTables, /dev/shm and SysV segments: each of SUnreclaim,\n"
         "    SReclaimable, Shmem, PageTables and KernelStack gets its own trend, and the\n"
@@ -93,8 +99,9 @@ struct leak_run {
     size_t n;
     double *slab_v;
     size_t nslab_v;
-    unsigned bad_lines; /* record lines that were not samples */
-    size_t worst;       /* the series whose verdict the exit status follows */
+    unsigned bad_lines;                            /* record lines that were not samples */
+    struct mw_procmem_set procs_first, procs_last; /* a record's processes */
+    size_t worst; /* the series whose verdict the exit status follows */
 };
 
 static void leak_run_free(struct leak_run *run)
@@ -103,6 +110,8 @@ static void leak_run_free(struct leak_run *run)
         mw_series_free(&run->v[i]);
     free(run->v);
     free(run->slab_v);
+    mw_procmem_free(&run->procs_first);
+    mw_procmem_free(&run->procs_last);
     memset(run, 0, sizeof(*run));
 }
 
@@ -189,27 +198,66 @@ static int live_targets(struct mw_ctx *ctx, const struct leak_opts *o, struct le
     return rc < 0 ? rc : run->n == 0 ? -ESRCH : 0;
 }
 
-/* Samples the system into *SMP; at the first and last sample (ENDS) also
- * its slab caches and shared memory. Returns 0, 1 (no sample this time)
- * or -ENOMEM. */
-static int live_system(struct mw_ctx *ctx, struct mw_series *s, bool ends, double now,
-                       struct leak_run *run, struct mw_sample *smp)
+/* Every process's memory now, into SET. */
+static int scan_procs(struct mw_ctx *ctx, struct mw_procmem_set *set)
 {
-    if (mw_sample_system(&ctx->root, now, smp) < 0)
-        return 1;
+    struct mw_proctable t;
+    int rc = mw_proctable_open(&t, &ctx->root, MW_PT_MEM);
+    if (rc == 0)
+        rc = mw_proctable_scan(&t);
+    for (size_t i = 0; rc >= 0 && i < t.n; i++) {
+        const struct mw_proc *p = &t.procs[i];
+        struct mw_procmem m = {.pid = p->pid,
+                               .rss_bytes = p->rss_bytes,
+                               .pss_bytes = p->flags & MW_PROC_MEM_EST ? 0 : p->pss_bytes};
+        snprintf(m.comm, sizeof(m.comm), "%s", p->comm);
+        rc = mw_procmem_add(set, &m);
+    }
+    mw_proctable_close(&t);
+    return rc < 0 ? rc : 0;
+}
+
+/* What the system is compared on first vs last only: its slab caches,
+ * shared memory, the parts of used memory and every process's memory. */
+static void live_snapshot(struct mw_ctx *ctx, struct mw_series *s, bool first)
+{
     struct mw_slab_set slab;
-    if (ends && mw_slab_read(&ctx->root, &slab) == 0) {
-        slab_sizes(&slab, s->n == 0 ? &s->slab_first : &s->slab_last);
+    if (mw_slab_read(&ctx->root, &slab) == 0) {
+        slab_sizes(&slab, first ? &s->slab_first : &s->slab_last);
         s->have_slab = true;
         mw_slab_set_free(&slab);
     }
     struct mw_shm_report sh;
-    if (ends && mw_shm_scan(&ctx->root, &sh) == 0) {
-        struct mw_shm_report *dst = s->n == 0 ? &s->shm_first : &s->shm_last;
+    if (mw_shm_scan(&ctx->root, &sh) == 0) {
+        struct mw_shm_report *dst = first ? &s->shm_first : &s->shm_last;
         mw_shm_report_free(dst);
         *dst = sh;
         s->have_shm = true;
     }
+    struct mw_meminfo mi;
+    struct mw_zram z;
+    uint64_t zram_bytes = 0;
+    if (mw_zram_read(&ctx->root, &z) > 0)
+        for (int i = 0; i < z.count; i++)
+            zram_bytes += z.dev[i].have_mm_stat ? z.dev[i].mem_used_total : 0;
+    if (mw_meminfo_read(&ctx->root, &mi, NULL) == 0) {
+        mw_memparts_from_meminfo(&mi, zram_bytes, first ? &s->parts_first : &s->parts_last);
+        s->have_parts = first || s->have_parts;
+    } else {
+        s->have_parts = false;
+    }
+    struct mw_procmem_set *ps = first ? &s->procs_first : &s->procs_last;
+    mw_procmem_free(ps);
+    if (scan_procs(ctx, ps) < 0)
+        mw_procmem_free(ps);
+}
+
+/* Samples the system into *SMP. Returns 0, 1 (no sample this time) or
+ * -ENOMEM. */
+static int live_system(struct mw_ctx *ctx, double now, struct leak_run *run, struct mw_sample *smp)
+{
+    if (mw_sample_system(&ctx->root, now, smp) < 0)
+        return 1;
     return push_slab(run, (double)smp->slab);
 }
 
@@ -240,13 +288,12 @@ static int live_process(struct mw_ctx *ctx, struct mw_series *s, double now, str
 
 /* One round: every series sampled at NOW. Returns 0 or -ENOMEM. */
 static int live_round(struct mw_ctx *ctx, const struct leak_opts *o, struct leak_run *run,
-                      bool ends, double now)
+                      double now)
 {
     for (size_t i = 0; i < run->n; i++) {
         struct mw_series *s = &run->v[i];
         struct mw_sample smp;
-        int rc =
-            s->system ? live_system(ctx, s, ends, now, run, &smp) : live_process(ctx, s, now, &smp);
+        int rc = s->system ? live_system(ctx, now, run, &smp) : live_process(ctx, s, now, &smp);
         if (rc == 0)
             rc = push_sample(s, &smp, o->metric);
         if (rc < 0)
@@ -287,23 +334,32 @@ static int live_finish(struct mw_ctx *ctx, struct leak_run *run)
     return 0;
 }
 
+/* Takes the system's first or last snapshot. */
+static void live_snapshots(struct mw_ctx *ctx, struct leak_run *run, bool first)
+{
+    for (size_t i = 0; i < run->n; i++)
+        if (run->v[i].system)
+            live_snapshot(ctx, &run->v[i], first);
+}
+
 static int live(struct mw_ctx *ctx, const struct leak_opts *o, struct leak_run *run)
 {
     int rc = live_targets(ctx, o, run);
     if (rc < 0)
         return rc;
     uint64_t t0 = mw_now_ms();
+    /* slab caches, shared memory and processes are compared first vs last */
+    live_snapshots(ctx, run, true);
     for (uint64_t k = 0;; k++) {
         uint64_t due = t0 + k * o->interval_ms;
         if (due - t0 > o->duration_ms)
             break;
         mw_sleep_until_ms(due, NULL);
-        /* slab caches and shared memory are compared first vs last only */
-        bool ends = k == 0 || due + o->interval_ms - t0 > o->duration_ms;
-        rc = live_round(ctx, o, run, ends, mw_sample_now_s());
+        rc = live_round(ctx, o, run, mw_sample_now_s());
         if (rc < 0)
             return rc;
     }
+    live_snapshots(ctx, run, false);
     return live_finish(ctx, run);
 }
 
@@ -344,10 +400,27 @@ static struct mw_series *record_series(const struct leak_opts *o, struct leak_ru
     return s;
 }
 
+/* Every process sample of a record, wanted or not, for the system's
+ * growers: the first and the latest memory of each process. */
+static int record_procs(struct leak_run *run, const struct mw_sample *smp)
+{
+    struct mw_procmem m = {
+        .pid = smp->pid, .rss_bytes = smp->rss, .pss_bytes = smp->have_pss ? smp->pss : 0};
+    snprintf(m.comm, sizeof(m.comm), "%s", smp->comm);
+    for (size_t i = 0; i < run->procs_first.n; i++)
+        if (run->procs_first.p[i].pid == m.pid && strcmp(run->procs_first.p[i].comm, m.comm) == 0)
+            return mw_procmem_put(&run->procs_last, &m);
+    if (mw_procmem_add(&run->procs_first, &m) < 0)
+        return -ENOMEM;
+    return mw_procmem_put(&run->procs_last, &m);
+}
+
 /* Takes one record sample into RUN. Returns 0 or -ENOMEM. */
 static int record_take(const struct leak_opts *o, const regex_t *re, struct leak_run *run,
                        const struct mw_sample *smp)
 {
+    if (smp->kind == MW_SAMPLE_PROCESS && record_procs(run, smp) < 0)
+        return -ENOMEM;
     if (smp->kind == MW_SAMPLE_SYSTEM) {
         if ((o->npids || o->match) && !o->system)
             return 0;
@@ -386,10 +459,21 @@ static void record_finish(const struct mw_record *rec, struct leak_run *run)
         struct mw_series *s = &run->v[k];
         s->headroom_bytes = s->last.mem_available;
         s->headroom_source = "MemAvailable";
+        if (s->system && first) {
+            mw_memparts_from_sample(first, &s->parts_first);
+            mw_memparts_from_sample(last, &s->parts_last);
+            s->have_parts = true;
+        }
         if (s->system && first && first->nslab && last->nslab) {
             mw_sample_slab_set(rec, first, &s->slab_first);
             mw_sample_slab_set(rec, last, &s->slab_last);
             s->have_slab = s->slab_first.c && s->slab_last.c;
+        }
+        if (s->system) { /* the record's processes move to the system series */
+            s->procs_first = run->procs_first;
+            s->procs_last = run->procs_last;
+            memset(&run->procs_first, 0, sizeof(run->procs_first));
+            memset(&run->procs_last, 0, sizeof(run->procs_last));
         }
     }
 }

@@ -116,3 +116,18 @@ if [ $rc = 0 ] && grep -q "^.*| $wpid .*exited after" "$tmp/watch.out" &&
 else
     fail watch_exit_note "rc=$rc" "$(cat "$tmp/watch.out")"
 fi
+
+# leak --system over all of used memory (issue 16): a process growing its
+# heap 40 MiB/s is named among the growers, and anon memory grew; other
+# processes on the machine may grow too, so it need not be first
+"$PROG" --pattern heap --rate 41943040 --cap 104857600 --seconds 8 >"$tmp/sys.pid" &
+pids="$pids $!"
+sleep 0.2
+spid=$(cat "$tmp/sys.pid")
+"$MW_BIN" leak --system --interval 300ms --duration 2s --json >"$tmp/sys.json" 2>"$tmp/sys.err"
+anon=$(grep -A2 '"label": "anon",' "$tmp/sys.json" | grep -m1 delta_bytes | sed 's/.*: //; s/,//')
+if grep -q "\"pid\": $spid," "$tmp/sys.json" && [ "${anon:-0}" -ge 31457280 ]; then
+    ok leak_system_names_user_grower
+else
+    fail leak_system_names_user_grower "pid $spid anon=${anon:-none}" "$(grep -A40 growers "$tmp/sys.json" | head -40)"
+fi
