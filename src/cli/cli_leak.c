@@ -3,6 +3,7 @@
  * leaking — and where it grows. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/progress.h"
 #include "analysis/leakcore.h"
 #include "model/proctable.h"
 #include "proc/procs.h"
@@ -342,23 +344,63 @@ static void live_snapshots(struct mw_ctx *ctx, struct leak_run *run, bool first)
             live_snapshot(ctx, &run->v[i], first);
 }
 
+/* The progress line's figure: the first series' slope so far. */
+static void progress_detail(const struct leak_run *run, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    const struct mw_series *s = run->n ? &run->v[0] : NULL;
+    double slope;
+    if (!s || s->n < 2 || mw_trend_theil_sen(s->t, s->v, s->n, &slope) < 0)
+        return;
+    char d[32];
+    double ph = slope * 3600.0;
+    ph = ph > 9.2e18 ? 9.2e18 : ph < -9.2e18 ? -9.2e18 : ph;
+    snprintf(buf, cap, "%s %s/h", s->series_name, mw_fmt_size_delta(d, sizeof(d), (int64_t)ph));
+}
+
+static unsigned long samples_taken(const struct leak_run *run)
+{
+    unsigned long most = 0;
+    for (size_t i = 0; i < run->n; i++)
+        most = run->v[i].n > most ? run->v[i].n : most;
+    return most;
+}
+
+/* Samples every interval for the duration, or until SIGINT or SIGTERM:
+ * then the verdict is on what was collected. A progress line on stderr
+ * while it is a terminal. */
 static int live(struct mw_ctx *ctx, const struct leak_opts *o, struct leak_run *run)
 {
     int rc = live_targets(ctx, o, run);
     if (rc < 0)
         return rc;
-    uint64_t t0 = mw_now_ms();
+    struct mw_progress pg;
+    mw_stop_install();
+    mw_progress_init(&pg, o->duration_ms);
+    uint64_t t0 = pg.start_ms;
     /* slab caches, shared memory and processes are compared first vs last */
     live_snapshots(ctx, run, true);
     for (uint64_t k = 0;; k++) {
         uint64_t due = t0 + k * o->interval_ms;
-        if (due - t0 > o->duration_ms)
+        if (due - t0 > o->duration_ms || !mw_sleep_or_stop(due))
             break;
-        mw_sleep_until_ms(due, NULL);
         rc = live_round(ctx, o, run, mw_sample_now_s());
         if (rc < 0)
-            return rc;
+            break;
+        if (pg.tty) {
+            char detail[64];
+            progress_detail(run, detail, sizeof(detail));
+            mw_progress_show(&pg, samples_taken(run), detail[0] ? detail : NULL);
+        }
     }
+    mw_progress_clear(&pg);
+    if (rc < 0)
+        return rc;
+    if (mw_stop_signal)
+        mw_err("leak: %s after %.1f s: the verdict is on the %lu sample%s taken",
+               mw_stop_signal == SIGINT ? "interrupted" : "stopped",
+               (double)(mw_now_ms() - t0) / 1000.0, samples_taken(run),
+               samples_taken(run) == 1 ? "" : "s");
     live_snapshots(ctx, run, false);
     return live_finish(ctx, run);
 }

@@ -131,3 +131,27 @@ if grep -q "\"pid\": $spid," "$tmp/sys.json" && [ "${anon:-0}" -ge 31457280 ]; t
 else
     fail leak_system_names_user_grower "pid $spid anon=${anon:-none}" "$(grep -A40 growers "$tmp/sys.json" | head -40)"
 fi
+
+# a long watch ended early (issue 16, Long runs): SIGINT or SIGTERM after
+# ~2 s of a 10 min watch gives the verdict on what was collected, with the
+# verdict's exit status (3: the heap grows), and says it was cut short
+"$PROG" --pattern heap --rate 5242880 --cap 41943040 --seconds 20 >"$tmp/long.pid" &
+pids="$pids $!"
+sleep 0.2
+for sig in INT TERM; do
+    "$MW_BIN" leak -p "$(cat "$tmp/long.pid")" --interval 200ms --duration 10m \
+        >"$tmp/long.$sig.out" 2>"$tmp/long.$sig.err" &
+    lpid=$!
+    sleep 2
+    kill -"$sig" "$lpid"
+    n=0 # a watch that ignores the signal would run 10 min: give it 10 s
+    while kill -0 "$lpid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+    kill -KILL "$lpid" 2>/dev/null
+    wait "$lpid"; rc=$?
+    if [ $rc = 3 ] && grep -q "(rss): leak: " "$tmp/long.$sig.out" &&
+        grep -q "the verdict is on the [0-9]* samples taken" "$tmp/long.$sig.err"; then
+        ok "leak_sig${sig}_ends_with_verdict"
+    else
+        fail "leak_sig${sig}_ends_with_verdict" "rc=$rc" "$(cat "$tmp/long.$sig.out" "$tmp/long.$sig.err")"
+    fi
+done
