@@ -103,7 +103,8 @@ struct leak_run {
     size_t nslab_v;
     unsigned bad_lines;                            /* record lines that were not samples */
     struct mw_procmem_set procs_first, procs_last; /* a record's processes */
-    size_t worst; /* the series whose verdict the exit status follows */
+    bool records_read; /* --from: the record was read (errors after it are the options') */
+    size_t worst;      /* the series whose verdict the exit status follows */
 };
 
 static void leak_run_free(struct leak_run *run)
@@ -528,6 +529,7 @@ static int from_record(const struct leak_opts *o, struct leak_run *run)
     int rc = mw_record_read(o->from, &rec);
     if (rc < 0)
         goto out;
+    run->records_read = true;
     run->bad_lines = rec.bad_lines;
     if (o->match) {
         if (regcomp(&re, o->match, REG_EXTENDED | REG_NOSUB) != 0) {
@@ -665,11 +667,17 @@ static int leak_gather(struct mw_ctx *ctx, const struct leak_opts *o, struct lea
         if (rc == -ESRCH)
             mw_err("leak: no process to watch%s%s", o->match ? " matches " : "",
                    o->match ? o->match : "");
+        else if (rc == -EINVAL && o->from && !run->records_read)
+            mw_err("leak: %s: not a regular file (a record is a file 'memwarden watch "
+                   "--record' writes)",
+                   o->from);
+        else if (rc == -EMSGSIZE && o->from)
+            mw_err("leak: %s: a line longer than 1 MiB: not a memwarden record", o->from);
         else if (rc == -EINVAL && o->match)
             mw_err("leak: --match '%s' is not a valid regular expression", o->match);
         else
             mw_err("leak: %s: %s", o->from ? o->from : "sampling", strerror(-rc));
-        return rc == -EINVAL ? MW_EXIT_USAGE : MW_EXIT_FAIL;
+        return rc == -EINVAL && !(o->from && !run->records_read) ? MW_EXIT_USAGE : MW_EXIT_FAIL;
     }
     if (run->n == 0) {
         mw_err("leak: %s holds no matching sample%s", o->from ? o->from : "the watch",

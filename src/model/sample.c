@@ -561,20 +561,60 @@ int mw_record_parse_buf(struct mw_record *rec, const char *buf)
     return 0;
 }
 
+/* Opens PATH for reading if it is a regular file: without blocking (a
+ * FIFO's open would wait for a writer) and checked before any read.
+ * Returns the stream or NULL with errno set (EINVAL: not a regular file). */
+static FILE *open_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    int e = fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
+    FILE *f = e ? NULL : fdopen(fd, "r");
+    if (!f) {
+        e = e ? e : errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
+}
+
+/* Reads one line of F into LINE (capacity MW_RECORD_LINE_MAX + 1) without
+ * its newline; NUL bytes are kept. Returns the length, -1 at the end of
+ * the file, -EMSGSIZE when the line is longer than the cap. */
+static long read_line(FILE *f, char *line)
+{
+    size_t n = 0;
+    int c;
+    while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+        if (n == MW_RECORD_LINE_MAX)
+            return -EMSGSIZE;
+        line[n++] = (char)c;
+    }
+    if (c == EOF && n == 0)
+        return -1;
+    line[n] = '\0';
+    return (long)n;
+}
+
 /* Streams one file line by line (a record may be far larger than the
- * /proc-sized reads of mw_read_file). */
+ * /proc-sized reads of mw_read_file), each line bounded. */
 static int read_stream(const char *path, struct mw_record *rec)
 {
-    FILE *f = fopen(path, "re");
+    FILE *f = open_regular(path);
     if (!f)
         return -errno;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int rc = 0;
-    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+    char *line = malloc(MW_RECORD_LINE_MAX + 1);
+    long n;
+    int rc = line ? 0 : -ENOMEM;
+    while (rc == 0 && (n = read_line(f, line)) != -1) {
+        if (n < 0) {
+            rc = (int)n;
+            break;
+        }
         size_t l = (size_t)n;
-        while (l && (line[l - 1] == '\n' || line[l - 1] == '\r' || line[l - 1] == ' '))
+        while (l && (line[l - 1] == '\r' || line[l - 1] == ' '))
             l--;
         const char *q = line;
         while (l && (*q == ' ' || *q == '\t')) {
@@ -611,10 +651,10 @@ int mw_record_read(const char *path, struct mw_record *rec)
         k = i;
     }
     int rc = 0;
-    for (unsigned i = k; i >= 1 && rc != -ENOMEM; i--) {
+    for (unsigned i = k; i >= 1 && rc == 0; i--) {
         snprintf(rot, len, "%s.%u", path, i);
         rc = read_stream(rot, rec);
-        if (rc != -ENOMEM)
+        if (rc == -ENOENT)
             rc = 0; /* a rotated file that vanished meanwhile is no failure */
     }
     if (rc == 0)

@@ -85,8 +85,16 @@ int mw_record_parse_line(struct mw_record *rec, const char *line, size_t len);
  * are not samples are counted in REC->bad_lines. Returns 0 or -ENOMEM. */
 int mw_record_parse_buf(struct mw_record *rec, const char *buf);
 
+/* Longest line a record may hold: a sample with every slab cache is a
+ * few KiB; a longer line is not a memwarden record (and reading on would
+ * let /dev/zero-like input take all memory). */
+#define MW_RECORD_LINE_MAX (1u << 20)
+
 /* Reads PATH and its rotated predecessors (PATH.K ... PATH.1, oldest
- * first, then PATH) into REC. Returns 0 or -errno (of PATH itself). */
+ * first, then PATH) into REC. Regular files only: a FIFO, a device or a
+ * directory is -EINVAL (opened without blocking, never read). A line over
+ * MW_RECORD_LINE_MAX bytes is -EMSGSIZE. Returns 0 or -errno (of PATH, or
+ * of a rotated file that exists but cannot be read). */
 int mw_record_read(const char *path, struct mw_record *rec);
 
 /* Index of the cache NAME in REC->slab_names, or -1. */

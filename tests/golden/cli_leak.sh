@@ -52,3 +52,15 @@ golden leak_from_record_sunreclaim "$G/leak-from-sunreclaim.txt" 3 \
 golden leak_from_record_sunreclaim_json "$G/leak-from-sunreclaim.json" 3 \
     "$MW_BIN" leak --from "$FIX/records/sunreclaim-1h.jsonl" --system --json
 check leak_kernel_component_named grep -q '"name": "SUnreclaim",' "$G/leak-from-sunreclaim.json"
+
+# --from reads regular files only, with bounded lines (issue 17): /dev/zero
+# grew to 2 GB, a FIFO hung for ever; a line over the cap (1 MiB) is refused
+# (1 GiB of address space: /dev/zero must not need it)
+(ulimit -v 1048576 2>/dev/null; exec timeout 10 "$MW_BIN" leak --from /dev/zero) >"$tmp/o" 2>&1; rc=$?
+check leak_from_dev_zero_refused sh -c "test $rc = 1 && grep -q 'not a regular file' '$tmp/o'"
+mkfifo "$tmp/fifo"
+timeout 10 "$MW_BIN" leak --from "$tmp/fifo" >"$tmp/o" 2>&1; rc=$?
+check leak_from_fifo_refused sh -c "test $rc = 1 && grep -q 'not a regular file' '$tmp/o'"
+{ head -1 "$FIX/records/visioncore-2h.jsonl"; head -c 1100000 /dev/zero | tr '\0' 'x'; echo; } >"$tmp/long.jsonl"
+timeout 10 "$MW_BIN" leak --from "$tmp/long.jsonl" >"$tmp/o" 2>&1; rc=$?
+check leak_from_overlong_line_refused sh -c "test $rc = 1 && grep -q 'longer than 1 MiB' '$tmp/o'"
