@@ -22,7 +22,7 @@ PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/progs/%)
 FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/progs/*.c tests/progs/*.h)
 
-.PHONY: all run test check bench static aarch64 install format clean help layers
+.PHONY: all run test check bench static aarch64 install format clean help layers lint
 
 all: memwarden
 
@@ -36,6 +36,7 @@ help:
 	@echo "make aarch64    static aarch64 binary: ./memwarden-aarch64"
 	@echo "make install    install to \$$DESTDIR\$$PREFIX"
 	@echo "make format     clang-format every source file"
+	@echo "make lint       clang-format clean, functions <= 120 lines, make layers"
 	@echo "make layers     check that includes only run down the layers (base proc model analysis lmk cli)"
 
 memwarden: $(OBJ)
@@ -56,6 +57,13 @@ $(BUILD)/progs/%: tests/progs/%.c | $(BUILD)
 
 layers:
 	@sh tools/layers.sh
+
+# The tree's shape, checked: clang-format clean, no function over 120 lines
+# (tables exempt), includes only down the layers.
+lint: layers
+	@clang-format --dry-run -Werror $(FORMAT_SRC)
+	@sh tools/funclen.sh 120
+	@echo "lint: ok (clang-format, functions <= 120 lines, layers)"
 
 run: memwarden
 	./memwarden status

@@ -1,6 +1,10 @@
 /* util: the explicit root every path is read through, whole-file reads,
  * stepping through lines and directories, and the one vocabulary of sizes
- * and durations shared by every command. */
+ * and durations shared by every command.
+ *
+ * Units, one rule for the whole tree: a name without a unit suffix holds
+ * bytes; otherwise the suffix says it — _kb (KiB), _pages, _ms, _s, _pct
+ * (percent, 0..100). JSON output carries bytes and seconds. */
 #ifndef MW_UTIL_H
 #define MW_UTIL_H
 
