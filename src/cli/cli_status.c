@@ -136,30 +136,24 @@ static int read_pss_totals(const struct mw_root *root, bool live, struct mw_pss_
     return n;
 }
 
-/* A cgroup seen as a machine: its limit is the total (the machine's RAM
- * when it has none), the file cache it could drop counts as available. */
-static void scope_free(const struct mw_cgroup_mem *cg, const struct mw_free *sys,
+/* The `free` view of a cgroup seen as a machine (mw_cgroup_machine has
+ * the formula). */
+static void scope_free(const struct mw_cgroup_mem *cg, const struct mw_meminfo *host,
                        struct mw_free *out)
 {
+    struct mw_cg_machine m;
+    mw_cgroup_machine(cg, host, &m);
     struct mw_free f;
     memset(&f, 0, sizeof(f));
-    f.total = cg->limit != MW_CG_UNLIMITED && cg->limit < sys->total ? cg->limit : sys->total;
-    uint64_t usage = cg->usage < f.total ? cg->usage : f.total;
-    f.free = f.total - usage;
-    f.cache = cg->stat.file + cg->stat.slab_reclaimable;
-    f.buff_cache = f.cache;
-    f.shared = cg->stat.shmem;
-    uint64_t reclaim = mw_cgroup_reclaimable(cg);
-    f.available = f.free + (reclaim < usage ? reclaim : usage);
-    f.used = f.total - f.available;
-    if (cg->swap_limit != MW_CG_UNLIMITED) {
-        f.swap_total = cg->swap_limit;
-        f.swap_used = cg->swap_usage < f.swap_total ? cg->swap_usage : f.swap_total;
-    } else {
-        f.swap_total = sys->swap_total;
-        f.swap_used = cg->swap_usage < sys->swap_total ? cg->swap_usage : sys->swap_total;
-    }
-    f.swap_free = f.swap_total - f.swap_used;
+    f.total = m.total;
+    f.used = m.used;
+    f.free = m.headroom;
+    f.shared = m.shared;
+    f.cache = f.buff_cache = m.cache;
+    f.available = m.available;
+    f.swap_total = m.swap_total;
+    f.swap_used = m.swap_used;
+    f.swap_free = m.swap_free;
     *out = f;
 }
 
@@ -239,8 +233,7 @@ static int gather(struct mw_ctx *ctx, struct status *st)
                 mw_err("--scope %s: %s", st->scope, strerror(-rc));
             return MW_EXIT_FAIL;
         }
-        struct mw_free sys = st->fr;
-        scope_free(&st->cg, &sys, &st->fr);
+        scope_free(&st->cg, &st->mi, &st->fr);
         if (st->cg.have_psi) {
             st->psi[0] = st->cg.psi;
             st->have_psi[0] = st->scope_psi = true;
@@ -688,8 +681,11 @@ static void status_usage(FILE *f)
           "\n"
           "OPTIONS\n"
           "    --scope CGROUP  show one cgroup (v1 or v2 directory, e.g.\n"
-          "                    /sys/fs/cgroup/memory/app) as a machine: its limit is the\n"
-          "                    total, its reclaimable file cache counts as available\n"
+          "                    /sys/fs/cgroup/memory/app) as a machine: its limit (at\n"
+          "                    most the host's RAM) is the total, its reclaimable file\n"
+          "                    cache counts as available, its swap is bounded by its\n"
+          "                    swap limit and the host's swap (the daemon's --scope\n"
+          "                    sees the same machine)\n"
           "    --state FILE    the daemon's state file (default /run/memwarden/state.json):\n"
           "                    whether it runs, its pressure source, its kills\n"
           "    --json          machine-readable output (bytes, seconds); the members\n"

@@ -93,12 +93,12 @@ void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
                           const struct mw_vmstat *vs, const struct mw_zoneinfo *zi,
                           const struct mw_psi *psi, uint64_t now_ms);
 
-/* Builds the state of a memory cgroup treated as a machine: its limit is
- * the total, headroom plus clean file cache is "free", watermarks are
- * cfg->scope_*_percent of the limit, swap is the smaller of the cgroup's
- * swap allowance and the host's free swap, failcnt stands for direct
- * reclaim. HOST (may be NULL) gives the swap totals and the total when
- * the cgroup has no limit. */
+/* Builds the state of a memory cgroup treated as a machine, its sizes
+ * from mw_cgroup_machine (proc/cgroup.h: total = min(limit, host RAM),
+ * swap bounded by the cgroup's swap limit and the host's swap): "free" is
+ * the headroom plus clean file cache, watermarks are cfg->scope_*_percent
+ * of the total, failcnt / "max" events stand for direct reclaim. HOST, the
+ * host's /proc/meminfo, is required. */
 void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg,
                          const struct mw_meminfo *host, const struct mw_config *cfg,
                          uint64_t now_ms);

@@ -21,6 +21,10 @@ done
 golden status-cgroup-v1.txt "$MW_BIN" --root "$FIX/cgroup-v1" status --scope /sys/fs/cgroup/memory/app
 golden status-cgroup-v2.json "$MW_BIN" --root "$FIX/cgroup-v2" status --json \
     --scope /sys/fs/cgroup/system.slice/app.service
+# memory.max 64 GiB on a 23.5 GiB host, memory.swap.max 2 GiB: the total is
+# the host's RAM (tests/unit/test_policy.c checks the daemon sees the same).
+golden status-cgroup-v2-above-ram.txt "$MW_BIN" --root "$FIX/cgroup-v2-above-ram" status \
+    --scope /sys/fs/cgroup/system.slice/app.service
 
 # The verdicts the seeds' devices should get.
 v=$("$MW_BIN" --root "$FIX/seed-5g6-lowswap" status --json | grep '"level"')

@@ -4,6 +4,8 @@
  * daemon parses them; each test then moves the numbers that matter to the
  * edge of a rule. The scope tests start from a real v1 memory cgroup
  * captured near its 64 MiB limit (tests/fixtures/daemon-scope-v1). */
+#include <unistd.h>
+
 #include "harness.h"
 #include "cli/cli.h"
 
@@ -627,6 +629,69 @@ static void test_scope_swap_allowance(void)
     CHECK_EQ_U64(s.swap_free_kb, 1000);
 }
 
+/* `memwarden --root FIX status --json --scope CG` run in-process; returns
+ * memory.total from its output, or 0. */
+static uint64_t status_scope_total(const char *fix, const char *cg)
+{
+    struct mw_ctx ctx = {.root = {.fd = -1}, .prog = "memwarden"};
+    if (mw_root_open(&ctx.root, fix) < 0)
+        return 0;
+    FILE *out = tmpfile();
+    int saved = dup(1);
+    if (!out || saved < 0) {
+        mw_root_close(&ctx.root);
+        return 0;
+    }
+    fflush(stdout);
+    dup2(fileno(out), 1);
+    char *argv[] = {"status", "--json", "--scope", (char *)cg, "--state", "/nonexistent", NULL};
+    int rc = cli_status(&ctx, 6, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    mw_root_close(&ctx.root);
+    char buf[16384];
+    rewind(out);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, out);
+    fclose(out);
+    buf[n] = '\0';
+    const char *mem = strstr(buf, "\"memory\": {");
+    const char *tot = mem ? strstr(mem, "\"total\": ") : NULL;
+    if (rc != 0 || !tot)
+        return 0;
+    return strtoull(tot + 9, NULL, 10);
+}
+
+/* One cgroup, a v2 memory.max of 64 GiB on a 23.5 GiB host: status --scope
+ * and the daemon's scope state see the same machine, the host's RAM, and
+ * the daemon's watermarks are percentages of that, not of 64 GiB. */
+static void test_scope_above_ram_status_and_daemon_agree(void)
+{
+    const char *fix = MW_FIXTURES "/cgroup-v2-above-ram";
+    const char *path = "/sys/fs/cgroup/system.slice/app.service";
+    struct mw_root r;
+    struct mw_cgroup_mem cg;
+    struct mw_meminfo host;
+    if (mw_root_open(&r, fix) < 0)
+        SKIP("fixture cgroup-v2-above-ram unreadable");
+    int rc = mw_cgroup_mem_read(&r, path, &cg);
+    if (rc == 0)
+        rc = mw_meminfo_read(&r, &host, NULL);
+    mw_root_close(&r);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_U64(cg.limit, 64ull << 30);
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state st;
+    mw_state_from_scope(&st, &cg, &host, &cfg, 0);
+    CHECK_EQ_U64(st.total_kb, 24684084);
+    CHECK_EQ_U64(status_scope_total(fix, path), st.total_kb * 1024);
+    uint64_t high_kb = 24684084 * (uint64_t)cfg.scope_high_pct / 100;
+    CHECK_EQ_U64(st.wmark_high_kb, high_kb);
+    CHECK_EQ_U64(st.swap_total_kb, 2097152); /* memory.swap.max 2 GiB */
+    CHECK_EQ_U64(st.swap_free_kb, 1572864);
+}
+
 static void test_kill_visible(void)
 {
     struct mw_mem_state before, now;
@@ -669,6 +734,7 @@ int main(void)
     RUN(test_low_ram_profile_thrashing);
     RUN(test_scope_v1_snapshot);
     RUN(test_scope_swap_allowance);
+    RUN(test_scope_above_ram_status_and_daemon_agree);
     RUN(test_kill_visible);
     return TESTS_DONE();
 }
