@@ -17,7 +17,6 @@
 #include "proc/meminfo.h"
 #include "model/proctable.h"
 #include "proc/psi.h"
-#include "model/snapshot.h"
 #include "proc/swaps.h"
 #include "model/verdict.h"
 #include "proc/vmstat.h"
@@ -85,18 +84,6 @@ static void describe(char *buf, size_t cap, const char *file, int rc, int bad_li
         snprintf(buf, cap, "%s: not supported by this kernel", file);
     else
         snprintf(buf, cap, "%s: %s", file, strerror(-rc));
-}
-
-/* Page size of the system the root shows: this machine's when live, else
- * what the capture recorded (memwarden-snapshot.json), else 4096. */
-static uint64_t root_page_size(const struct mw_root *root)
-{
-    if (mw_root_is_live(root))
-        return (uint64_t)sysconf(_SC_PAGESIZE);
-    struct mw_snapshot_meta meta;
-    if (mw_snapshot_meta_read(root, &meta) == 0 && meta.page_size)
-        return meta.page_size;
-    return 4096;
 }
 
 /* Sums PSS over every process (and the PSS of those at adj >= 900, the
@@ -169,7 +156,7 @@ static int gather(struct mw_ctx *ctx, struct status *st)
         mw_err("%s", why);
         return MW_EXIT_FAIL;
     }
-    st->page_size = root_page_size(root);
+    st->page_size = root->page_size;
 
     bad = 0;
     rc = mw_zoneinfo_read(root, &st->zi, &bad);

@@ -284,7 +284,7 @@ static int sample_scope(struct daemon *d, struct mw_mem_state *st, uint64_t now)
     struct mw_meminfo host;
     if ((rc = read_host_meminfo(d, &host)) < 0)
         return rc;
-    mw_state_from_scope(st, &cg, &host, &d->cfg, now);
+    mw_state_from_scope(st, &cg, &host, &d->cfg, d->root->page_size, now);
     return 0;
 }
 
@@ -307,7 +307,7 @@ static int sample_system(struct daemon *d, struct mw_mem_state *st, uint64_t now
     bool have_psi = d->psi_fd >= 0 && mw_pread_all(d->psi_fd, psi_buf, sizeof(psi_buf)) >= 0 &&
                     mw_psi_parse_buf(&psi, psi_buf, NULL) == 0;
     mw_state_from_system(st, &mi, have_vs ? &vs : NULL, d->have_zi ? &d->zi : NULL,
-                         have_psi ? &psi : NULL, now);
+                         have_psi ? &psi : NULL, d->root->page_size, now);
     return 0;
 }
 

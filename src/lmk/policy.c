@@ -31,10 +31,12 @@ const char *mw_reason_name(enum mw_reason r)
 
 void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
                           const struct mw_vmstat *vs, const struct mw_zoneinfo *zi,
-                          const struct mw_psi *psi, uint64_t now_ms)
+                          const struct mw_psi *psi, uint64_t page_size, uint64_t now_ms)
 {
     memset(st, 0, sizeof(*st));
     st->now_ms = now_ms;
+    st->page_size = page_size;
+    uint64_t page_kb = page_size / 1024;
     st->total_kb = mi->kb[MI_MEM_TOTAL];
     /* lmkd subtracts free CMA: movable-only pages cannot serve most
      * allocations. */
@@ -47,10 +49,11 @@ void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
     st->swap_total_kb = mi->kb[MI_SWAP_TOTAL];
     st->swap_free_kb = mi->kb[MI_SWAP_FREE];
     if (zi && zi->nr_zones > 0) {
-        st->wmark_min_kb = zi->min * 4;
-        st->wmark_low_kb = zi->low * 4;
+        st->wmark_min_kb = zi->min * page_kb;
+        st->wmark_low_kb = zi->low * page_kb;
         /* lmkd's zone_watermarks: high plus the largest lowmem reserve */
-        st->wmark_high_kb = (zi->high_plus_protection ? zi->high_plus_protection : zi->high) * 4;
+        st->wmark_high_kb =
+            (zi->high_plus_protection ? zi->high_plus_protection : zi->high) * page_kb;
     }
     if (vs) {
         st->refault_file = vs->workingset_refault_file;
@@ -58,7 +61,7 @@ void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
         st->pgscan_kswapd = vs->pgscan_kswapd;
         st->file_lru_pages = vs->nr_active_file + vs->nr_inactive_file;
     } else {
-        st->file_lru_pages = st->file_kb / 4;
+        st->file_lru_pages = page_kb ? st->file_kb / page_kb : 0;
     }
     if (psi) {
         st->psi_some_avg10 = psi->some.avg10;
@@ -69,10 +72,11 @@ void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
 
 void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg,
                          const struct mw_meminfo *host, const struct mw_config *cfg,
-                         uint64_t now_ms)
+                         uint64_t page_size, uint64_t now_ms)
 {
     memset(st, 0, sizeof(*st));
     st->now_ms = now_ms;
+    st->page_size = page_size;
     st->is_scope = true;
     struct mw_cg_machine m;
     mw_cgroup_machine(cg, host, &m);
@@ -98,7 +102,7 @@ void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg
      * the cgroup's failcnt (v1) / "max" events (v2) are its direct reclaim. */
     st->pgscan_direct = cg->ev_max;
     st->pgscan_kswapd = 0;
-    st->file_lru_pages = file / 4096;
+    st->file_lru_pages = page_size ? file / page_size : 0;
     if (cg->have_psi) {
         st->psi_some_avg10 = cg->psi.some.avg10;
         st->psi_full_avg10 = cg->psi.full.avg10;

@@ -40,8 +40,7 @@ int mw_proctable_open(struct mw_proctable *t, const struct mw_root *root, unsign
     t->proc_fd = openat(root->fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (t->proc_fd < 0)
         return -errno;
-    long ps = sysconf(_SC_PAGESIZE);
-    t->page_size = ps > 0 ? ps : 4096;
+    t->page_size = root->page_size;
     t->scratch_cap = PT_SMALL_MAX;
     t->scratch = malloc(t->scratch_cap);
     if (!t->scratch)
@@ -156,8 +155,8 @@ int mw_proc_mem_from_smaps(struct mw_proc *p, const char *buf)
  * Returns 0, or 1 when the process went away. */
 /* The page size of the machine the files come from: status's VmRSS (kB)
  * over statm's resident pages, rounded to a power of two, so a tree
- * captured on a 16K- or 64K-page board reads right anywhere. Falls back to
- * this machine's page size. */
+ * captured on a 16K- or 64K-page board reads right even without a
+ * recorded page size. Falls back to the root's page size (struct mw_root). */
 static uint64_t pt_page_size(const struct mw_proctable *t, const struct mw_proc_status *ps,
                              uint64_t resident)
 {
@@ -167,7 +166,7 @@ static uint64_t pt_page_size(const struct mw_proctable *t, const struct mw_proc_
             if (ratio >= pg - pg / 4 && ratio <= pg + pg / 2)
                 return pg;
     }
-    return (uint64_t)t->page_size;
+    return t->page_size;
 }
 
 static int pt_read_mem(struct mw_proctable *t, int dfd, struct mw_proc *p,
