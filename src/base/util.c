@@ -22,6 +22,14 @@ int mw_root_open(struct mw_root *out, const char *path)
         return -errno;
     out->fd = fd;
     out->path = p;
+    /* A capture without a recorded page size is read as 4 KiB, the page of
+     * x86 and of most arm64 kernels, whatever this machine uses. */
+    out->page_size = 4096;
+    if (mw_root_is_live(out)) {
+        long ps = sysconf(_SC_PAGESIZE);
+        if (ps > 0)
+            out->page_size = (uint64_t)ps;
+    }
     return 0;
 }
 

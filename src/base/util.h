@@ -17,13 +17,24 @@
 #define MW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The directory that stands for "/" (the live system, or a captured tree).
- * Every reader opens its files with openat(root->fd, relative path). */
+ * Every reader opens its files with openat(root->fd, relative path).
+ *
+ * The page size is a property of the machine the root shows, not of the
+ * one memwarden runs on (arm64 kernels use 4, 16 or 64 KiB pages): it is
+ * read once, when the root is opened, and carried here. Every conversion
+ * of a page count (zoneinfo watermarks, statm, slabinfo, the file LRU)
+ * uses root->page_size, or a page_size parameter its caller filled from it
+ * (the pure parsers and the policy take it as a value). */
 struct mw_root {
-    int fd;           /* O_PATH|O_DIRECTORY descriptor of the root */
-    const char *path; /* as given by the user, for messages */
+    int fd;             /* O_PATH|O_DIRECTORY descriptor of the root */
+    const char *path;   /* as given by the user, for messages */
+    uint64_t page_size; /* bytes per page: sysconf for the live "/"; for a
+                         * capture 4096 until mw_snapshot_root_page_size
+                         * (model/snapshot.h) reads what it recorded */
 };
 
-/* Opens PATH (NULL means "/") as a root. Returns 0 or -errno. */
+/* Opens PATH (NULL means "/") as a root and sets its page_size (see
+ * struct mw_root). Returns 0 or -errno. */
 int mw_root_open(struct mw_root *out, const char *path);
 
 /* Closes the root's descriptor; safe on a root that failed to open. */

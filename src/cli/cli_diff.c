@@ -272,6 +272,8 @@ int cli_diff(struct mw_ctx *ctx, int argc, char **argv)
         mw_err("diff: %s: %s", ra.fd < 0 ? pa : pb, strerror(-rc));
         goto out;
     }
+    mw_snapshot_root_page_size(&ra);
+    mw_snapshot_root_page_size(&rb);
     if ((rc = mw_meminfo_read(&ra, &ma, NULL)) < 0 || (rc = mw_meminfo_read(&rb, &mb, NULL)) < 0) {
         mw_err("diff: cannot read proc/meminfo in %s: %s", rc == 0 ? pb : pa, strerror(-rc));
         goto out;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "model/snapshot.h"
 
 #ifndef MW_VERSION
 #define MW_VERSION "unknown"
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
         mw_err("--root %s: %s", root, strerror(-rc));
         return MW_EXIT_FAIL;
     }
+    mw_snapshot_root_page_size(&ctx.root);
     /* getopt prefixes its messages with argv[0]: make it "memwarden CMD". */
     char name[64];
     snprintf(name, sizeof(name), "memwarden %s", cmd->name);

@@ -76,7 +76,7 @@ struct mw_config {
     struct mw_minfree_level minfree[MW_CFG_MAX_MINFREE]; /* ascending free_kb */
     uint64_t poll_interval_ms;                           /* calm sampling period */
     uint64_t watchdog_ms;                                /* a cycle longer than this is "stuck" */
-    int scope_min_pct, scope_low_pct, scope_high_pct;    /* scope watermarks, % of limit */
+    int scope_min_pct, scope_low_pct, scope_high_pct;    /* scope watermarks, % of total */
 
     /* [victims] */
     struct mw_patterns protect, prefer, avoid, term_first, kill_cgroup;

@@ -260,18 +260,12 @@ static int sample_scope(struct daemon *d, struct mw_mem_state *st, uint64_t now)
     if ((rc = read_u64_fd(d->cg_usage_fd, &cg.usage)) < 0 ||
         (rc = read_u64_fd(d->cg_limit_fd, &cg.limit)) < 0)
         return rc;
-    if (cg.limit >= (1ull << 62))
-        cg.limit = MW_CG_UNLIMITED;
     uint64_t sw_use = 0, sw_lim = MW_CG_UNLIMITED;
     bool have_sw_use = read_u64_fd(d->cg_swap_usage_fd, &sw_use) == 0;
     bool have_sw_lim = read_u64_fd(d->cg_swap_limit_fd, &sw_lim) == 0;
     if (d->scope_version == 1) {
         /* v1 counts memory+swap together in memsw */
-        if (have_sw_lim && sw_lim < (1ull << 62) && cg.limit != MW_CG_UNLIMITED &&
-            sw_lim >= cg.limit)
-            cg.swap_limit = sw_lim - cg.limit;
-        if (have_sw_use && sw_use >= cg.usage)
-            cg.swap_usage = sw_use - cg.usage;
+        mw_cg_v1_memsw(&cg, have_sw_lim ? sw_lim : MW_CG_UNLIMITED, have_sw_use ? sw_use : 0);
         read_u64_fd(d->cg_failcnt_fd, &cg.ev_max);
     } else {
         if (have_sw_lim)
@@ -286,9 +280,11 @@ static int sample_scope(struct daemon *d, struct mw_mem_state *st, uint64_t now)
         cg.have_stat = mw_cg_stat_parse_buf(&cg.stat, cg_stat_buf, cg.version, NULL) == 0;
     if (d->cg_psi_fd >= 0 && mw_pread_all(d->cg_psi_fd, psi_buf, sizeof(psi_buf)) >= 0)
         cg.have_psi = mw_psi_parse_buf(&cg.psi, psi_buf, NULL) == 0;
+    /* the host's RAM and swap bound the cgroup's (mw_cgroup_machine) */
     struct mw_meminfo host;
-    bool have_host = read_host_meminfo(d, &host) == 0;
-    mw_state_from_scope(st, &cg, have_host ? &host : NULL, &d->cfg, now);
+    if ((rc = read_host_meminfo(d, &host)) < 0)
+        return rc;
+    mw_state_from_scope(st, &cg, &host, &d->cfg, d->root->page_size, now);
     return 0;
 }
 
@@ -311,7 +307,7 @@ static int sample_system(struct daemon *d, struct mw_mem_state *st, uint64_t now
     bool have_psi = d->psi_fd >= 0 && mw_pread_all(d->psi_fd, psi_buf, sizeof(psi_buf)) >= 0 &&
                     mw_psi_parse_buf(&psi, psi_buf, NULL) == 0;
     mw_state_from_system(st, &mi, have_vs ? &vs : NULL, d->have_zi ? &d->zi : NULL,
-                         have_psi ? &psi : NULL, now);
+                         have_psi ? &psi : NULL, d->root->page_size, now);
     return 0;
 }
 

@@ -81,8 +81,7 @@ int mw_sample_process(const struct mw_root *root, int pid, double t_s, struct mw
     snprintf(s.comm, sizeof(s.comm), "%s", st.comm);
     s.cpu_ticks = st.utime + st.stime;
     s.vms = st.vsize;
-    long ps = sysconf(_SC_PAGESIZE);
-    uint64_t page = ps > 0 ? (uint64_t)ps : 4096;
+    uint64_t page = root->page_size;
     struct mw_proc_statm sm;
     if (read_pid_file(root, pid, "statm", &buf) == 0 && mw_proc_statm_parse_buf(&sm, buf) == 0) {
         s.rss = sm.resident * page;

@@ -219,7 +219,7 @@ static int write_meta(const struct mw_root *src, int dir_fd, const struct mw_sna
     mw_json_str(&j, "hostname", live ? u.nodename : "");
     mw_json_str(&j, "kernel", live ? u.release : "");
     mw_json_str(&j, "machine", live ? u.machine : "");
-    mw_json_u64(&j, "page_size", (uint64_t)sysconf(_SC_PAGESIZE));
+    mw_json_u64(&j, "page_size", src->page_size);
     mw_json_u64(&j, "files", res->files);
     mw_json_u64(&j, "processes", res->processes);
     mw_json_u64(&j, "skipped", res->skipped);
@@ -299,4 +299,11 @@ int mw_snapshot_meta_read(const struct mw_root *root, struct mw_snapshot_meta *o
     rc = mw_snapshot_meta_parse_buf(out, buf);
     free(buf);
     return rc;
+}
+
+void mw_snapshot_root_page_size(struct mw_root *root)
+{
+    struct mw_snapshot_meta meta;
+    if (!mw_root_is_live(root) && mw_snapshot_meta_read(root, &meta) == 0 && meta.page_size)
+        root->page_size = meta.page_size;
 }

@@ -46,4 +46,10 @@ int mw_snapshot_meta_parse_buf(struct mw_snapshot_meta *out, const char *buf);
  * memwarden capture, or the live system); OUT is untouched on failure. */
 int mw_snapshot_meta_read(const struct mw_root *root, struct mw_snapshot_meta *out);
 
+/* Completes ROOT's page size (struct mw_root) for a capture: the page_size
+ * its memwarden-snapshot.json recorded, read with mw_snapshot_meta_read.
+ * A live root, or a capture that did not record it, keeps what
+ * mw_root_open set. Call once, right after mw_root_open. */
+void mw_snapshot_root_page_size(struct mw_root *root);
+
 #endif

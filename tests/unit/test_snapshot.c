@@ -72,9 +72,30 @@ static void test_meta_parse(void)
     mw_root_close(&r);
 }
 
+/* The page size is read once, when the root is opened: sysconf for the
+ * live "/", the capture's record, else 4096. */
+static void test_root_page_size(void)
+{
+    struct mw_root r;
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/arm64-64k"), 0);
+    CHECK_EQ_U64(r.page_size, 4096); /* until the record is read */
+    mw_snapshot_root_page_size(&r);
+    CHECK_EQ_U64(r.page_size, 65536);
+    mw_root_close(&r);
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/vm-512m"), 0); /* no record */
+    mw_snapshot_root_page_size(&r);
+    CHECK_EQ_U64(r.page_size, 4096);
+    mw_root_close(&r);
+    CHECK_EQ_INT(mw_root_open(&r, "/"), 0);
+    mw_snapshot_root_page_size(&r);
+    CHECK_EQ_U64(r.page_size, (uint64_t)sysconf(_SC_PAGESIZE));
+    mw_root_close(&r);
+}
+
 int main(void)
 {
     RUN(test_snapshot_of_fixture);
     RUN(test_meta_parse);
+    RUN(test_root_page_size);
     return TESTS_DONE();
 }
