@@ -16,6 +16,7 @@
 #include "model/proctable.h"
 #include "proc/procs.h"
 #include "model/procview.h"
+#include "model/procmatch.h"
 #include "model/rules.h"
 #include "proc/users.h"
 
@@ -46,9 +47,20 @@ static void prio_usage(FILE *f)
             "      # pattern (regex on the command line)  ->  class or number\n"
             "      ^/usr/bin/camera-daemon                ->  foreground\n"
             "      indexer|thumbnailer                    =   cached\n"
-            "    and prints what it changed. The daemon applies the same file to new\n"
-            "    processes; this is how a plain Linux board gets the process classes\n"
-            "    that Android's ActivityManager gives lmkd.\n"
+            "    and prints what it changed; this is how a plain Linux board gets the\n"
+            "    process classes that Android's ActivityManager gives lmkd.\n"
+            "\n"
+            "    A regex is a NAME MATCH: any user can give a process any command line\n"
+            "    (exec -a \"/usr/sbin/sshd -D\" ...), so a name-match rule may hand its\n"
+            "    value to someone else's process; apply warns when such a rule lowers a\n"
+            "    value below 0. A TRUSTED MATCH names the program and its owner,\n"
+            "    KEY:VALUE words that must all hold: exe:GLOB (/proc/PID/exe), uid:N\n"
+            "    (real and effective uid), unit:NAME (a systemd system unit's cgroup),\n"
+            "    cgroup:GLOB, name:REGEX (the command line, no blanks):\n"
+            "      exe:/usr/sbin/sshd uid:0               ->  native\n"
+            "      unit:postgresql.service                ->  system\n"
+            "    One with uid:, unit: or cgroup: cannot be forged by another user.\n"
+            "    --match is always a name match: check the list with --dry-run.\n"
             "\n"
             "    Every target is checked first (it exists, is not a kernel thread or\n"
             "    zombie, is not PID 1 without --force); if a write then fails, the\n"
@@ -473,6 +485,21 @@ out:
     return rc;
 }
 
+/* A rule that lowers a value below 0 by a name match hands that value to
+ * any process that names itself so: say it once per rule. */
+static void warn_forgeable_rules(const char *path, const struct mw_rules *rules)
+{
+    for (size_t i = 0; i < rules->n; i++) {
+        const struct mw_rule *r = &rules->v[i];
+        if (r->adj >= 0 || mw_match_spec_trusted(&r->spec))
+            continue;
+        mw_err("warning: %s:%d: '%s' gives %d by %s, which any user's process can match "
+               "(exec -a); name the program and its owner: 'exe:/usr/sbin/sshd uid:0 -> %d'",
+               path, r->line, r->pattern, r->adj,
+               r->spec.qualified ? "exe: or name: alone" : "a name match", r->adj);
+    }
+}
+
 static int prio_apply(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npos)
 {
     if (npos != 1)
@@ -513,12 +540,17 @@ static int prio_apply(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int n
         mw_err("out of memory");
         goto out;
     }
+    warn_forgeable_rules(pos[0], &rules);
     int self = live ? (int)getpid() : 0;
+    unsigned need = mw_rules_needs(&rules);
     for (size_t i = 0; i < t.n; i++) {
         const struct mw_proc *p = &t.procs[i];
         if (!eligible(p, self))
             continue;
-        const struct mw_rule *r = mw_rules_match(&rules, p->cmdline);
+        struct mw_match_facts facts = {.tried = 0};
+        if (need)
+            mw_match_facts_read(t.proc_fd, p->pid, need, &facts);
+        const struct mw_rule *r = mw_rules_match(&rules, p->cmdline, &facts);
         if (!r)
             continue;
         if (p->oom_score_adj == r->adj) {
