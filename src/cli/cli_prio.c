@@ -193,9 +193,10 @@ static int prio_show(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int np
     struct mw_proctable t;
     unsigned what = MW_PT_ADJ | MW_PT_SCORE | MW_PT_CMDLINE |
                     (o->all || npos ? MW_PT_KTHREADS | MW_PT_ZOMBIES : 0);
+    char why[200];
     if (o->match) {
-        if ((e = regcomp(&re, o->match, REG_EXTENDED | REG_NOSUB)) != 0)
-            return mw_usage_error("prio", "--match '%s': not a valid regex", o->match);
+        if (mw_regcomp_bounded(&re, o->match, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0)
+            return mw_usage_error("prio", "--match '%.80s': %s", o->match, why);
         have_re = true;
     }
     mw_users_read(&ctx->root, &users);
@@ -403,8 +404,9 @@ static int prio_set(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npo
         goto out;
     }
     if (o->match) {
-        if (regcomp(&re, o->match, REG_EXTENDED | REG_NOSUB) != 0) {
-            rc = mw_usage_error("prio", "--match '%s': not a valid regex", o->match);
+        char why[200];
+        if (mw_regcomp_bounded(&re, o->match, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0) {
+            rc = mw_usage_error("prio", "--match '%.80s': %s", o->match, why);
             goto out;
         }
         have_re = true;

@@ -190,3 +190,137 @@ int mw_match_facts_read(int proc_fd, int pid, unsigned need, struct mw_match_fac
     }
     return 0;
 }
+
+/* ---- bounded regular expressions --------------------------------------- */
+
+/* Adds A * B to *SUM, saturating above MW_REGEX_MAX_SIZE. */
+static size_t sat_mul(size_t a, size_t b)
+{
+    return a && b > (MW_REGEX_MAX_SIZE + 1) / a ? MW_REGEX_MAX_SIZE + 1 : a * b;
+}
+
+/* Parses "{n}", "{n,}", "{n,m}" or "{,m}" (glibc reads it as {0,m}) at P
+ * (P[0] == '{'). Sets *COPIES to the copies regcomp makes (m, or n + 1 for
+ * "{n,}") and *LARGEST to the larger number; returns the length, or 0
+ * when it is not a bound (then regcomp refuses it or reads a literal). */
+static size_t parse_bound(const char *p, unsigned long *copies, unsigned long *largest)
+{
+    const char *q = p + 1;
+    char *end;
+    unsigned long n = 0, m;
+    bool digits = false;
+    if (*q >= '0' && *q <= '9') {
+        n = strtoul(q, &end, 10);
+        q = end;
+        digits = true;
+    }
+    m = n;
+    if (*q == ',') {
+        q++;
+        if (*q >= '0' && *q <= '9') {
+            m = strtoul(q, &end, 10);
+            q = end;
+            digits = true;
+        } else {
+            m = n + 1;
+        }
+    }
+    if (*q != '}' || !digits)
+        return 0;
+    *largest = n > m ? n : m;
+    *copies = m ? m : 1;
+    return (size_t)(q + 1 - p);
+}
+
+/* The length of the bracket expression at P (P[0] == '['), to its ']'. */
+static size_t bracket_len(const char *p)
+{
+    size_t i = 1;
+    if (p[i] == '^')
+        i++;
+    if (p[i] == ']')
+        i++;
+    for (; p[i] && p[i] != ']'; i++)
+        if (p[i] == '[' && (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) {
+            const char *e = strstr(p + i + 2, (char[]){p[i + 1], ']', '\0'});
+            if (!e)
+                return strlen(p);
+            i = (size_t)(e - p) + 1;
+        }
+    return p[i] ? i + 1 : i;
+}
+
+int mw_regex_check(const char *pattern, char *err, size_t cap)
+{
+    size_t len = strlen(pattern);
+    if (len > MW_REGEX_MAX_LEN)
+        return fail(err, cap, "%s: longer than 256 bytes", "pattern");
+    size_t acc[MW_REGEX_MAX_DEPTH + 1] = {0};  /* atoms so far in each open group */
+    size_t last[MW_REGEX_MAX_DEPTH + 1] = {0}; /* atoms of the last piece */
+    int d = 0;
+    for (size_t i = 0; i < len;) {
+        char c = pattern[i];
+        if (c == '(') {
+            if (++d > MW_REGEX_MAX_DEPTH)
+                return fail(err, cap, "%s: parentheses nested deeper than 16", "pattern");
+            acc[d] = last[d] = 0;
+            i++;
+        } else if (c == ')' && d > 0) {
+            size_t g = acc[d--] + 1;
+            acc[d] += g;
+            last[d] = g;
+            i++;
+        } else if (c == '{') {
+            unsigned long copies, largest;
+            size_t n = parse_bound(pattern + i, &copies, &largest);
+            if (n == 0) { /* a literal '{' */
+                acc[d] += 1;
+                last[d] = 1;
+                i++;
+                continue;
+            }
+            if (largest > MW_REGEX_MAX_REPEAT)
+                return fail(err, cap, "%s: a repeat {n,m} above 255", "pattern");
+            size_t grown = sat_mul(last[d], copies);
+            acc[d] = acc[d] - last[d] + grown;
+            last[d] = grown;
+            i += n;
+        } else if (c == '*' || c == '+' || c == '?' || c == '|' || c == '^' || c == '$') {
+            acc[d] += 1;
+            i++;
+        } else {
+            if (c == '\\' && pattern[i + 1] >= '1' && pattern[i + 1] <= '9')
+                return fail(err, cap,
+                            "%s: back-references (\\1 ...) are not allowed: "
+                            "matching them can take exponential time",
+                            "pattern");
+            size_t n = c == '[' ? bracket_len(pattern + i) : c == '\\' && i + 1 < len ? 2 : 1;
+            acc[d] += 1;
+            last[d] = 1;
+            i += n;
+        }
+        if (acc[d] > MW_REGEX_MAX_SIZE)
+            return fail(err, cap,
+                        "%s: too large once its repeats are unrolled (at most 512 atoms: "
+                        "use fewer or smaller {n,m})",
+                        "pattern");
+    }
+    return 0;
+}
+
+int mw_regcomp_bounded(regex_t *re, const char *pattern, int flags, char *err, size_t cap)
+{
+    int rc = mw_regex_check(pattern, err, cap);
+    if (rc < 0)
+        return rc;
+    int e = regcomp(re, pattern, flags);
+    if (e != 0) {
+        if (err && cap) {
+            char msg[128];
+            regerror(e, re, msg, sizeof(msg));
+            snprintf(err, cap, "%s", msg);
+        }
+        return -EINVAL;
+    }
+    return 0;
+}

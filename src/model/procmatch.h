@@ -1,6 +1,6 @@
 /* procmatch: the one matcher of "which processes does this pattern name",
  * shared by the daemon's protect / prefer / avoid / term_first lists and
- * by prio's rules.
+ * by prio's rules, and the bounds on a regular expression from the user.
  *
  * A pattern is either a NAME MATCH, the old form: the whole text matched
  * against the command line and the process name. Any user can give a
@@ -24,6 +24,7 @@
 #ifndef MW_PROCMATCH_H
 #define MW_PROCMATCH_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -85,5 +86,26 @@ bool mw_match_qualifiers(const struct mw_match_spec *s, const struct mw_match_fa
  * (PID/status) and the cgroup (PID/cgroup). A fact that cannot be read
  * stays absent. Zero F before the first call for a process. Returns 0. */
 int mw_match_facts_read(int proc_fd, int pid, unsigned need, struct mw_match_facts *f);
+
+/* Limits on a regular expression from the user (--match, a rules file):
+ * glibc's regcomp unrolls bounded repeats, so a short pattern with nested
+ * or large ones takes gigabytes ("((a{1,100}){1,100}){1,100}": 900 MB
+ * and still growing when a 1 GB limit stopped it). The size estimate is
+ * the number of atoms after unrolling every {n,m}. Measured with glibc
+ * 2.36: at the limit regcomp takes under 8 MB and 5 ms, and regexec of a
+ * worst case ("(a{0,22}){0,22}b") on a 4000-byte command line ~0.2 s;
+ * at 2048 atoms that match took 10 s. */
+#define MW_REGEX_MAX_LEN    256 /* bytes */
+#define MW_REGEX_MAX_DEPTH  16  /* nested parentheses */
+#define MW_REGEX_MAX_REPEAT 255 /* largest n or m in {n,m} (RE_DUP_MAX is 32767) */
+#define MW_REGEX_MAX_SIZE   512 /* atoms after unrolling the repeats */
+
+/* Checks PATTERN against those limits without compiling it. Returns 0 or
+ * -EINVAL with a reason in ERR (CAP bytes; may be NULL). Pure. */
+int mw_regex_check(const char *pattern, char *err, size_t cap);
+
+/* mw_regex_check, then regcomp(RE, PATTERN, FLAGS). Returns 0, or -EINVAL
+ * with a reason in ERR (RE is then not to be freed). */
+int mw_regcomp_bounded(regex_t *re, const char *pattern, int flags, char *err, size_t cap);
 
 #endif

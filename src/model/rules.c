@@ -120,11 +120,9 @@ int mw_rules_parse_buf(struct mw_rules *out, const char *buf, int *bad_line, cha
             goto fail;
         }
         r->have_re = r->spec.name[0] != '\0';
-        int e = r->have_re ? regcomp(&r->re, r->spec.name, REG_EXTENDED | REG_NOSUB) : 0;
-        if (e != 0) {
-            char msg[128];
-            regerror(e, &r->re, msg, sizeof(msg));
-            snprintf(err, cap, "bad pattern '%s': %s", r->spec.name, msg);
+        if (r->have_re && mw_regcomp_bounded(&r->re, r->spec.name, REG_EXTENDED | REG_NOSUB, why,
+                                             sizeof(why)) < 0) {
+            snprintf(err, cap, "bad pattern '%.80s': %s", r->spec.name, why);
             free(r->pattern);
             rc = -EINVAL;
             goto fail;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/procmatch.h"
 #include "proc/procs.h"
 
 long mw_targets_cmdline(const struct mw_root *root, int pid, char *buf, size_t cap)
@@ -43,7 +44,7 @@ int mw_targets_resolve(const struct mw_root *root, const int *pids, size_t npids
         v[n++] = pids[i];
     if (match) {
         regex_t re;
-        if (regcomp(&re, match, REG_EXTENDED | REG_NOSUB) != 0) {
+        if (mw_regcomp_bounded(&re, match, REG_EXTENDED | REG_NOSUB, NULL, 0) < 0) {
             free(v);
             return -EINVAL;
         }

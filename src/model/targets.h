@@ -10,8 +10,8 @@
 /* Resolves the targets: the NPIDS PIDS as given, plus (when MATCH is not
  * NULL) every user process under ROOT/proc whose comm or command line
  * (arguments joined by spaces) matches the extended regex MATCH, except
- * the calling process. *OUT is malloc'd. Returns 0, -EINVAL (bad regex)
- * or -ENOMEM. */
+ * the calling process. *OUT is malloc'd. Returns 0, -EINVAL (a bad regex,
+ * or one past procmatch.h's bounds: mw_regex_check says why) or -ENOMEM. */
 int mw_targets_resolve(const struct mw_root *root, const int *pids, size_t npids, const char *match,
                        int **out, size_t *nout);
 

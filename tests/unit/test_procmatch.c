@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -130,10 +133,81 @@ static void test_facts_from_fixture(void)
     close(proc_fd);
 }
 
+/* Hostile patterns are refused before regcomp, quickly and without a big
+ * allocation (the child runs under a 64 MiB address-space allowance over
+ * what it already has: glibc took 900 MB for the second one). */
+static void test_regex_bounds(void)
+{
+    static const char *const hostile[] = {
+        "((a{1,1000}){1,1000}){1,1000}",
+        "((a{1,100}){1,100}){1,100}",
+        "(((a{1,20}){1,20}){1,20}){1,20}",
+        "a{1,10}{1,10}{1,10}{1,10}",
+        "(.{0,255}){0,255}",
+        "x{32767}",
+        "((a{,255}){,255}){,255}",             /* glibc reads {,m} as {0,m}: 800 MB */
+        "(((((((((((((((((a)))))))))))))))))", /* 17 deep */
+        "(a*)*\\1",
+    };
+    static const char *const fine[] = {
+        "^/usr/bin/camera-daemon( |$)",
+        "([0-9]{1,3}\\.){3}[0-9]{1,3}",
+        "indexer|thumbnailer",
+        "python3 .*backup\\.py$",
+        "[[:alpha:]]{2,8}[]{}]",
+        "a{,5}b",
+        "(.{0,255}){0,2}",
+    };
+    char err[200];
+    for (size_t i = 0; i < MW_ARRAY_SIZE(fine); i++) {
+        regex_t re;
+        int rc = mw_regcomp_bounded(&re, fine[i], REG_EXTENDED | REG_NOSUB, err, sizeof(err));
+        CHECK_EQ_INT(rc, 0);
+        if (rc == 0)
+            regfree(&re);
+    }
+    char longp[300];
+    memset(longp, 'a', sizeof(longp) - 1);
+    longp[sizeof(longp) - 1] = '\0';
+    CHECK_EQ_INT(mw_regex_check(longp, err, sizeof(err)), -EINVAL);
+    CHECK_CONTAINS(err, "256 bytes");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        struct rlimit rl = {.rlim_cur = (rlim_t)(256u << 20), .rlim_max = RLIM_INFINITY};
+        setrlimit(RLIMIT_AS, &rl);
+        uint64_t t0 = mw_now_ms();
+        int bad = 0;
+        for (size_t i = 0; i < MW_ARRAY_SIZE(hostile); i++) {
+            regex_t re;
+            char e2[200] = "";
+            if (mw_regcomp_bounded(&re, hostile[i], REG_EXTENDED | REG_NOSUB, e2, sizeof(e2)) !=
+                    -EINVAL ||
+                !e2[0])
+                bad++;
+        }
+        _exit(bad == 0 && mw_now_ms() - t0 < 100 ? 0 : 1);
+    }
+    int st = -1;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* a rules file with one is refused with the reason and its line */
+    struct mw_rules r = {0};
+    int line = 0;
+    CHECK_EQ_INT(mw_rules_parse_buf(&r, "ok -> cached\n((a{1,100}){1,100}){1,100} -> native\n",
+                                    &line, err, sizeof(err)),
+                 -EINVAL);
+    CHECK_EQ_INT(line, 2);
+    CHECK_CONTAINS(err, "too large");
+}
+
 int main(void)
 {
     RUN(test_parse);
     RUN(test_qualifiers);
     RUN(test_facts_from_fixture);
+    RUN(test_regex_bounds);
     return TESTS_DONE();
 }
