@@ -18,6 +18,7 @@
 #include "model/procview.h"
 #include "model/procmatch.h"
 #include "model/rules.h"
+#include "model/targets.h"
 #include "proc/users.h"
 
 static void prio_usage(FILE *f)
@@ -64,7 +65,10 @@ static void prio_usage(FILE *f)
             "\n"
             "    Every target is checked first (it exists, is not a kernel thread or\n"
             "    zombie, is not PID 1 without --force); if a write then fails, the\n"
-            "    values already written are put back. Lowering a value below 0 (or\n"
+            "    values already written are put back. Each target's start time is\n"
+            "    recorded when it is chosen and checked again right before its write\n"
+            "    (and before a value is put back): a PID that another process took\n"
+            "    meanwhile is skipped with a message. Lowering a value below 0 (or\n"
             "    below the floor a privileged process set) needs CAP_SYS_RESOURCE.\n"
             "    Writing works only on the live system, not under --root (--dry-run\n"
             "    does).\n"
@@ -90,6 +94,7 @@ static void prio_usage(FILE *f)
 
 struct prio_change {
     const struct mw_proc *p;
+    uint64_t starttime; /* when chosen (UINT64_MAX: unknown, never written) */
     int old_adj, new_adj;
     const struct mw_rule *rule; /* apply: the rule that matched */
     int result;                 /* 0 written (or would be), -errno */
@@ -265,19 +270,30 @@ out:
     return rc;
 }
 
-/* Writes every change through mw_proc_adj_apply (all or nothing). A
- * process that exited meanwhile is not a failure when TOLERATE_GONE
- * (targets found by pattern). Returns 0 or the failing -errno. */
+/* Start time of P when it was chosen: the write checks it again, so a
+ * PID that a new process took meanwhile is skipped, not changed. */
+static uint64_t chosen_start(const struct mw_root *root, const struct mw_proc *p)
+{
+    uint64_t t;
+    return mw_targets_starttime(root, p->pid, &t) == 0 ? t : UINT64_MAX;
+}
+
+/* Writes every change through mw_targets_adj_apply (all or nothing, each
+ * pinned to the process chosen). A process that exited meanwhile is not a
+ * failure when TOLERATE_GONE (targets found by pattern). Returns 0 or the
+ * failing -errno. */
 static int write_changes(const struct mw_root *root, struct prio_change *ch, size_t n,
                          bool tolerate_gone, size_t *failed_at)
 {
-    struct mw_adj_change *c = calloc(n ? n : 1, sizeof(*c));
+    struct mw_adj_target *c = calloc(n ? n : 1, sizeof(*c));
     if (!c)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++)
-        c[i] = (struct mw_adj_change){
-            .pid = ch[i].p->pid, .old_adj = ch[i].old_adj, .new_adj = ch[i].new_adj};
-    int e = mw_proc_adj_apply(root, c, n, tolerate_gone, failed_at);
+        c[i] = (struct mw_adj_target){.pid = ch[i].p->pid,
+                                      .starttime = ch[i].starttime,
+                                      .old_adj = ch[i].old_adj,
+                                      .new_adj = ch[i].new_adj};
+    int e = mw_targets_adj_apply(root, c, n, tolerate_gone, failed_at);
     for (size_t i = 0; i < n; i++)
         ch[i].result = c[i].result;
     free(c);
@@ -308,10 +324,11 @@ static void report(const struct prio_opts *o, const struct prio_change *ch, size
             mw_json_str(&j, "cmdline", ch[i].p->cmdline);
             if (!o->dry_run)
                 mw_json_str(&j, "result",
-                            failed && i == failed_at ? strerror(-failed)
-                            : failed                 ? "rolled back"
-                            : ch[i].result == 0      ? "ok"
-                                                     : "exited");
+                            failed && i == failed_at  ? strerror(-failed)
+                            : failed                  ? "rolled back"
+                            : ch[i].result == 0       ? "ok"
+                            : ch[i].result == -ESTALE ? "replaced"
+                                                      : "exited");
             mw_json_object_end(&j);
         }
         mw_json_array_end(&j);
@@ -324,6 +341,12 @@ static void report(const struct prio_opts *o, const struct prio_change *ch, size
     }
     const char *verb = o->dry_run ? "would set" : failed ? "not set" : "set";
     for (size_t i = 0; i < n; i++) {
+        if (!o->dry_run && !failed && ch[i].result == -ESTALE) {
+            printf("%7d not changed: another process has this PID now (its start time "
+                   "changed since it was chosen)\n",
+                   ch[i].p->pid);
+            continue;
+        }
         if (!o->dry_run && !failed && ch[i].result != 0) {
             printf("%7d exited before it was changed\n", ch[i].p->pid);
             continue;
@@ -468,7 +491,10 @@ static int prio_set(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npo
             unchanged++;
             continue;
         }
-        ch[nch++] = (struct prio_change){.p = p, .old_adj = p->oom_score_adj, .new_adj = adj};
+        ch[nch++] = (struct prio_change){.p = p,
+                                         .starttime = chosen_start(&ctx->root, p),
+                                         .old_adj = p->oom_score_adj,
+                                         .new_adj = adj};
     next:;
     }
     if (have_re && matched == 0) {
@@ -563,8 +589,11 @@ static int prio_apply(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int n
             snprintf(pid1, sizeof(pid1), "%s matches rule line %d", p->comm, r->line);
             continue;
         }
-        ch[nch++] =
-            (struct prio_change){.p = p, .old_adj = p->oom_score_adj, .new_adj = r->adj, .rule = r};
+        ch[nch++] = (struct prio_change){.p = p,
+                                         .starttime = chosen_start(&ctx->root, p),
+                                         .old_adj = p->oom_score_adj,
+                                         .new_adj = r->adj,
+                                         .rule = r};
     }
     size_t failed_at = 0;
     e = o->dry_run ? 0 : write_changes(&ctx->root, ch, nch, true, &failed_at);
