@@ -8,6 +8,7 @@
 #include "lmk/config.h"
 #include "lmk/daemon.h"
 #include "lmk/policy.h"
+#include "model/procmatch.h"
 
 static void daemon_usage(FILE *f)
 {
@@ -44,6 +45,15 @@ static void daemon_usage(FILE *f)
             "    configuration; an invalid one is rejected and the old one stays.\n"
             "    It runs SCHED_FIFO at priority 1 as lmkd does (realtime = false: no),\n"
             "    falling back to nice -20; it locks itself in memory (mlockall).\n"
+            "    protect / avoid / prefer / term_first patterns come in two forms. A\n"
+            "    NAME MATCH (\"*sshd*\") is a glob on the command line or name: any user\n"
+            "    can give a process any command line (exec -a), so it can be forged and\n"
+            "    a name match in protect or avoid draws a warning. A TRUSTED MATCH\n"
+            "    names the program and its owner, KEY:VALUE words that must all hold:\n"
+            "    exe:GLOB (/proc/PID/exe), uid:N (real and effective uid), unit:NAME (a\n"
+            "    systemd system unit), cgroup:GLOB, name:GLOB; e.g.\n"
+            "    \"protect = exe:/usr/sbin/sshd uid:0\". One with uid:, unit: or cgroup:\n"
+            "    cannot be forged by another user; exe: alone can (anyone may run sshd).\n"
             "    The configuration file is described in contrib/memwarden.conf; lmkd's\n"
             "    property names (ro.lmk.*, ro.config.low_ram, sys.lmk.minfree_levels) are\n"
             "    accepted as aliases.\n"
@@ -78,6 +88,27 @@ static void daemon_usage(FILE *f)
             "    memwarden daemon --choose-once --json\n");
 }
 
+/* Says which protect / avoid patterns another user could forge
+ * (procmatch.h): a process named so is spared, someone else dies. */
+static void warn_forgeable(const struct mw_config *cfg)
+{
+    const struct mw_patterns *lists[] = {&cfg->protect, &cfg->avoid};
+    const char *names[] = {"protect", "avoid"};
+    for (size_t l = 0; l < MW_ARRAY_SIZE(lists); l++)
+        for (int i = 0; i < lists[l]->n; i++) {
+            struct mw_match_spec s;
+            if (mw_match_spec_parse(&s, lists[l]->pat[i], NULL, 0) < 0 || mw_match_spec_trusted(&s))
+                continue;
+            fprintf(stderr,
+                    "memwarden daemon: warning: %s = %s: %s; use a trusted match such as "
+                    "'exe:/usr/sbin/sshd uid:0' or 'unit:ssh.service'\n",
+                    names[l], lists[l]->pat[i],
+                    s.qualified ? "without uid:, unit: or cgroup: any user running that "
+                                  "program matches"
+                                : "a name match, which any user's process can forge (exec -a)");
+        }
+}
+
 static int check_config(const char *path)
 {
     struct mw_config cfg;
@@ -87,6 +118,7 @@ static int check_config(const char *path)
         fprintf(stderr, "memwarden daemon: %s\n", err);
         return MW_EXIT_FOUND;
     }
+    warn_forgeable(&cfg);
     printf("%s: ok (strategy %s%s, psi some %llums full %llums, thrashing_limit %d%% decay "
            "%d%%, swap_free_low %d%%, kill_timeout %llums, %d protect / %d prefer / %d avoid "
            "patterns)\n",
@@ -180,6 +212,7 @@ int cli_daemon(struct mw_ctx *ctx, int argc, char **argv)
             mw_err("daemon: %s", err);
             return MW_EXIT_FAIL;
         }
+        warn_forgeable(&cfg);
     }
     if (low_ram) {
         cfg.low_ram = true;

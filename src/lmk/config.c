@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "model/procmatch.h"
 
 enum key_type {
     T_BOOL,
@@ -474,6 +475,12 @@ static int set_value(struct mw_config *cfg, const struct key *k, const char *v, 
         if (p->n == MW_CFG_MAX_PATTERNS || strlen(v) >= MW_CFG_PATTERN_LEN) {
             seterr(err, errcap, line, "%s: at most %d patterns of %d characters", k->name,
                    MW_CFG_MAX_PATTERNS, MW_CFG_PATTERN_LEN - 1);
+            return -EINVAL;
+        }
+        struct mw_match_spec spec; /* kill_cgroup is a plain glob on a cgroup path */
+        char why[200];
+        if (k->off != OFF(kill_cgroup) && mw_match_spec_parse(&spec, v, why, sizeof(why)) < 0) {
+            seterr(err, errcap, line, "%s: %s", k->name, why);
             return -EINVAL;
         }
         snprintf(p->pat[p->n++], MW_CFG_PATTERN_LEN, "%s", v);

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "model/procmatch.h"
 #include "proc/cgroup.h"
 #include "proc/procs.h"
 #include "base/util.h"
@@ -199,6 +200,27 @@ static void read_cmdline(struct mw_scan_ws *ws, struct mw_victim *v)
     v->have_cmdline = true;
 }
 
+/* True when a pattern of the list P names V: a name match on its command
+ * line or name, or a qualified one (procmatch.h) whose exe / uid / cgroup
+ * hold, read into F on first need. A pattern the config loader would
+ * refuse never matches. */
+static bool list_names(struct mw_scan_ws *ws, const struct mw_patterns *p,
+                       const struct mw_victim *v, struct mw_match_facts *f)
+{
+    for (int i = 0; i < p->n; i++) {
+        struct mw_match_spec s;
+        if (mw_match_spec_parse(&s, p->pat[i], NULL, 0) < 0 ||
+            !mw_match_name_glob(&s, v->cmdline, v->comm))
+            continue;
+        unsigned need = mw_match_spec_needs(&s);
+        if (need)
+            mw_match_facts_read(ws->proc_fd, v->pid, need, f);
+        if (mw_match_qualifiers(&s, f))
+            return true;
+    }
+    return false;
+}
+
 /* Fills the details of one candidate. Returns 0, or -1 when it is not
  * killable (gone, kernel thread, zombie, protected). */
 static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
@@ -231,11 +253,12 @@ static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
     /* An empty command line (a process that cleared its argv, or one
      * being exec'ed) is no reason to spare it: kernel threads and zombies
      * were excluded above by their flags and state. */
-    if (mw_patterns_match(&cfg->protect, v->cmdline, v->comm))
+    struct mw_match_facts facts = {.tried = 0};
+    if (list_names(ws, &cfg->protect, v, &facts))
         return -1;
-    if (mw_patterns_match(&cfg->prefer, v->cmdline, v->comm))
+    if (list_names(ws, &cfg->prefer, v, &facts))
         v->eff_adj += cfg->pattern_adj_shift;
-    if (mw_patterns_match(&cfg->avoid, v->cmdline, v->comm))
+    if (list_names(ws, &cfg->avoid, v, &facts))
         v->eff_adj -= cfg->pattern_adj_shift;
     if (pen) {
         for (int i = 0; i < pen->n; i++) {
@@ -280,7 +303,8 @@ static void finish(struct mw_scan_ws *ws, const struct mw_config *cfg, struct mw
     if (!v->have_cmdline)
         read_cmdline(ws, v);
     read_status(ws, v);
-    v->term_first = mw_patterns_match(&cfg->term_first, v->cmdline, v->comm);
+    struct mw_match_facts facts = {.tried = 0};
+    v->term_first = list_names(ws, &cfg->term_first, v, &facts);
     if (cfg->kill_cgroup.n > 0 &&
         read_pid_file(ws->proc_fd, v->pid, "cgroup", buf, sizeof(buf)) >= 0) {
         /* the v2 path (cgroup.kill) first, then the v1 memory one */
