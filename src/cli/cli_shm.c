@@ -32,6 +32,11 @@ static void shm_usage(FILE *f)
                "    --remove-orphans shows what it would remove; with --yes it removes them\n"
                "    (IPC_RMID, unlink) and prints each removal. --shmid and --path limit it to\n"
                "    the orphans named. Removal works on the live system only, not on --root.\n"
+               "    It acts through the /dev/shm directory it scanned, never through a\n"
+               "    symlink, and only on the very file it looked at (same inode and owner).\n"
+               "    A file is an orphan only when every process could be inspected: without\n"
+               "    root (or where a process refuses even root), a file with no visible\n"
+               "    holder may still be in use, and it is left in place with the reason.\n"
                "\n"
                "OPTIONS\n"
                "        --remove-orphans remove orphans (a dry run without --yes)\n"
@@ -66,6 +71,7 @@ struct shm_view {
     struct mw_users users;
     const char *rp;        /* root prefix for messages: "" for the live "/" */
     const char *root_path; /* as given */
+    char unseen[160];      /* why holders may be hidden ("" when every process was seen) */
 };
 
 static void shm_opts_free(struct shm_opts *o)
@@ -145,6 +151,14 @@ static int shm_gather(const struct mw_root *root, struct shm_view *v)
         return MW_EXIT_FAIL;
     }
     mw_users_read(root, &v->users);
+    unsigned n = v->rep.unreadable_procs;
+    if (n && v->rep.unreadable_pid)
+        snprintf(v->unseen, sizeof(v->unseen),
+                 "%u process%s could not be inspected (pid %d%s: reading another process's fds "
+                 "and maps needs root, or ptrace access)",
+                 n, n == 1 ? "" : "es", v->rep.unreadable_pid, n == 1 ? "" : " first");
+    else if (n)
+        snprintf(v->unseen, sizeof(v->unseen), "the process list could not be read");
     return -1;
 }
 
@@ -208,12 +222,26 @@ static void remove_segments(const struct shm_view *v, const struct shm_opts *o, 
     }
 }
 
+/* A file with no visible holder while some processes could not be
+ * inspected: "can't see a holder" is not "no holder", so it stays. */
+static void keep_unknown(const struct shm_view *v, const struct mw_shm_file *f, struct shm_tally *t)
+{
+    printf("left %s in place: %s, so it may be in use\n", f->path, v->unseen);
+    t->left++;
+}
+
 static void remove_files(const struct shm_view *v, const struct shm_opts *o, struct shm_tally *t)
 {
     char u[64], s1[32];
     for (size_t i = 0; i < v->rep.nfile; i++) {
         const struct mw_shm_file *f = &v->rep.file[i];
-        if (!f->orphan || !wanted_path(f->path, o) || (o->nids && !o->npaths))
+        if (!wanted_path(f->path, o) || (o->nids && !o->npaths))
+            continue;
+        if (!f->orphan && f->users == 0 && !f->holders_known) {
+            keep_unknown(v, f, t);
+            continue;
+        }
+        if (!f->orphan)
             continue;
         if (!o->yes) {
             printf("would remove %s (%s, owner %s, no process has it open or mapped)\n", f->path,
@@ -222,10 +250,15 @@ static void remove_files(const struct shm_view *v, const struct shm_opts *o, str
             t->left++;
             continue;
         }
-        int r = mw_shm_remove_file(f->path);
+        int r = mw_shm_remove_file(&v->rep, f);
         if (r == 0) {
             printf("removed %s (%s)\n", f->path, mw_fmt_size(s1, sizeof(s1), f->alloc_bytes));
             t->done++;
+        } else if (r == -ESTALE || r == -ELOOP || r == -ENOTDIR) {
+            mw_err("shm: %s: changed since the scan (not the file or directory looked at), "
+                   "left in place",
+                   f->path);
+            t->left++;
         } else {
             mw_err("shm: %s: %s", f->path, strerror(-r));
             t->failed++;
@@ -280,6 +313,7 @@ static void json_file(struct mw_json *j, const struct shm_view *v, const struct 
     mw_json_u64(j, "uid", f->uid);
     mw_json_str(j, "owner", mw_users_fmt(&v->users, f->uid, u, sizeof(u)));
     mw_json_u64(j, "users", f->users);
+    mw_json_bool(j, "holders_known", f->holders_known);
     mw_json_bool(j, "orphan", f->orphan);
     mw_json_object_end(j);
 }
@@ -306,6 +340,9 @@ static void print_json(const struct shm_view *v)
     mw_json_u64(&j, "bytes", rep->devshm_bytes);
     mw_json_u64(&j, "orphans", rep->devshm_orphans);
     mw_json_u64(&j, "orphan_bytes", rep->devshm_orphan_bytes);
+    mw_json_u64(&j, "unreadable_processes", rep->unreadable_procs);
+    mw_json_u64(&j, "unknown_holders", rep->devshm_unknown);
+    mw_json_u64(&j, "skipped_names", rep->skipped_names);
     mw_json_array_begin(&j, "files");
     for (size_t i = 0; i < rep->nfile; i++)
         json_file(&j, v, &rep->file[i]);
@@ -366,11 +403,22 @@ static void print_text_devshm(const struct shm_view *v)
                mw_fmt_size(s2, sizeof(s2), rep->devshm_orphan_bytes),
                rep->devshm_orphans == 1 ? "it" : "them");
     printf("\n");
+    if (rep->devshm_unknown)
+        printf("  (%s: %zu file%s with no visible holder may be in use)\n", v->unseen,
+               rep->devshm_unknown, rep->devshm_unknown == 1 ? "" : "s");
+    if (rep->skipped_names)
+        printf("  (skipped %u name%s too long to hold)\n", rep->skipped_names,
+               rep->skipped_names == 1 ? "" : "s");
     for (size_t i = 0; i < rep->nfile; i++) {
         const struct mw_shm_file *f = &rep->file[i];
-        printf("  %-40s %10s %-10s users %-3u%s\n", f->path,
+        char n[16];
+        if (f->users == 0 && !f->holders_known)
+            snprintf(n, sizeof(n), "?");
+        else
+            snprintf(n, sizeof(n), "%u", f->users);
+        printf("  %-40s %10s %-10s users %-3s%s\n", f->path,
                mw_fmt_size(s1, sizeof(s1), f->alloc_bytes),
-               mw_users_fmt(&v->users, f->uid, u, sizeof(u)), f->users, f->orphan ? " ORPHAN" : "");
+               mw_users_fmt(&v->users, f->uid, u, sizeof(u)), n, f->orphan ? " ORPHAN" : "");
     }
 }
 
