@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "base/json.h"
+#include "base/text.h"
 #include "proc/shm.h"
 #include "proc/users.h"
 
@@ -168,6 +169,35 @@ static void shm_view_free(struct shm_view *v)
     mw_users_free(&v->users);
 }
 
+/* ---- text: names from other people, cleaned (base/text.h) ---- */
+
+/* S cleaned for a terminal into BUF (CAP bytes): control characters,
+ * escapes and invalid UTF-8 become '?'. Returns BUF. */
+static const char *clean(char *buf, size_t cap, const char *s)
+{
+    mw_text_clean(buf, cap, s, strlen(s));
+    return buf;
+}
+
+/* The owner of UID by name (or number), cleaned. */
+static const char *owner_txt(const struct shm_view *v, uid_t uid, char *buf, size_t cap)
+{
+    char raw[64];
+    return clean(buf, cap, mw_users_fmt(&v->users, uid, raw, sizeof(raw)));
+}
+
+/* Prints S cleaned, padded with spaces to WIDTH characters. */
+static void put_cell(const char *s, size_t width)
+{
+    char buf[MW_SHM_PATH_CAP];
+    size_t n = mw_text_clean(buf, sizeof(buf), s, strlen(s)), chars = 0;
+    for (size_t i = 0; i < n; i++)
+        chars += ((unsigned char)buf[i] & 0xc0) != 0x80; /* not a continuation byte */
+    fputs(buf, stdout);
+    for (; chars < width; chars++)
+        putchar(' ');
+}
+
 /* ---- removal ---- */
 
 static bool wanted_id(int id, const struct shm_opts *o)
@@ -202,17 +232,17 @@ static void remove_segments(const struct shm_view *v, const struct shm_opts *o, 
         if (!g->orphan || !wanted_id(g->shmid, o) || (o->npaths && !o->nids))
             continue;
         if (!o->yes) {
-            printf("would remove SysV segment shmid %d (key 0x%08lx, %s, owner %s, "
+            printf("would remove SysV segment shmid %d (key 0x%08lx, size %s, owner %s, "
                    "creator %d gone)\n",
                    g->shmid, (unsigned long)g->key & 0xffffffffUL,
-                   mw_fmt_size(s1, sizeof(s1), g->size_bytes),
-                   mw_users_fmt(&v->users, g->uid, u, sizeof(u)), g->cpid);
+                   mw_fmt_size(s1, sizeof(s1), g->size_bytes), owner_txt(v, g->uid, u, sizeof(u)),
+                   g->cpid);
             t->left++;
             continue;
         }
         int r = mw_shm_remove_sysv(g->shmid);
         if (r == 0) {
-            printf("removed SysV segment shmid %d (%s)\n", g->shmid,
+            printf("removed SysV segment shmid %d (size %s)\n", g->shmid,
                    mw_fmt_size(s1, sizeof(s1), g->size_bytes));
             t->done++;
         } else {
@@ -226,13 +256,15 @@ static void remove_segments(const struct shm_view *v, const struct shm_opts *o, 
  * inspected: "can't see a holder" is not "no holder", so it stays. */
 static void keep_unknown(const struct shm_view *v, const struct mw_shm_file *f, struct shm_tally *t)
 {
-    printf("left %s in place: %s, so it may be in use\n", f->path, v->unseen);
+    char cp[MW_SHM_PATH_CAP];
+    printf("left %s in place: %s, so it may be in use\n", clean(cp, sizeof(cp), f->path),
+           v->unseen);
     t->left++;
 }
 
 static void remove_files(const struct shm_view *v, const struct shm_opts *o, struct shm_tally *t)
 {
-    char u[64], s1[32];
+    char u[64], s1[32], cp[MW_SHM_PATH_CAP];
     for (size_t i = 0; i < v->rep.nfile; i++) {
         const struct mw_shm_file *f = &v->rep.file[i];
         if (!wanted_path(f->path, o) || (o->nids && !o->npaths))
@@ -244,23 +276,24 @@ static void remove_files(const struct shm_view *v, const struct shm_opts *o, str
         if (!f->orphan)
             continue;
         if (!o->yes) {
-            printf("would remove %s (%s, owner %s, no process has it open or mapped)\n", f->path,
-                   mw_fmt_size(s1, sizeof(s1), f->alloc_bytes),
-                   mw_users_fmt(&v->users, f->uid, u, sizeof(u)));
+            printf("would remove %s (%s allocated, owner %s, no process has it open or mapped)\n",
+                   clean(cp, sizeof(cp), f->path), mw_fmt_size(s1, sizeof(s1), f->alloc_bytes),
+                   owner_txt(v, f->uid, u, sizeof(u)));
             t->left++;
             continue;
         }
         int r = mw_shm_remove_file(&v->rep, f);
         if (r == 0) {
-            printf("removed %s (%s)\n", f->path, mw_fmt_size(s1, sizeof(s1), f->alloc_bytes));
+            printf("removed %s (%s allocated)\n", clean(cp, sizeof(cp), f->path),
+                   mw_fmt_size(s1, sizeof(s1), f->alloc_bytes));
             t->done++;
         } else if (r == -ESTALE || r == -ELOOP || r == -ENOTDIR) {
             mw_err("shm: %s: changed since the scan (not the file or directory looked at), "
                    "left in place",
-                   f->path);
+                   clean(cp, sizeof(cp), f->path));
             t->left++;
         } else {
-            mw_err("shm: %s: %s", f->path, strerror(-r));
+            mw_err("shm: %s: %s", clean(cp, sizeof(cp), f->path), strerror(-r));
             t->failed++;
         }
     }
@@ -329,6 +362,16 @@ static void print_json(const struct shm_view *v)
     mw_json_u64(&j, "bytes", rep->sysv_bytes);
     mw_json_u64(&j, "orphans", rep->sysv_orphans);
     mw_json_u64(&j, "orphan_bytes", rep->sysv_orphan_bytes);
+    mw_json_u64(&j, "size_bytes", rep->sysv_size_bytes);
+    if (rep->sysv_rss_known) {
+        mw_json_u64(&j, "rss_bytes", rep->sysv_rss_bytes);
+        mw_json_u64(&j, "swap_bytes", rep->sysv_swap_bytes);
+    }
+    mw_json_u64(&j, "orphan_size_bytes", rep->sysv_orphan_size_bytes);
+    if (rep->sysv_rss_known) {
+        mw_json_u64(&j, "orphan_rss_bytes", rep->sysv_orphan_rss_bytes);
+        mw_json_u64(&j, "orphan_swap_bytes", rep->sysv_orphan_swap_bytes);
+    }
     mw_json_u64(&j, "skipped_lines", rep->bad_lines);
     mw_json_array_begin(&j, "segments");
     for (size_t i = 0; i < rep->nseg; i++)
@@ -352,20 +395,35 @@ static void print_json(const struct shm_view *v)
     mw_json_finish(&j);
 }
 
+/* " size A, resident B, swapped C" (or only the size on kernels before 4.5). */
+static void print_sizes(uint64_t size, uint64_t rss, uint64_t swap, bool rss_known)
+{
+    char a[32], b[32], c[32];
+    printf("size %s", mw_fmt_size(a, sizeof(a), size));
+    if (rss_known)
+        printf(", resident %s, swapped %s", mw_fmt_size(b, sizeof(b), rss),
+               mw_fmt_size(c, sizeof(c), swap));
+    else
+        printf(" (this kernel reports no resident and swapped figures)");
+    printf("\n");
+}
+
 static void print_text_sysv(const struct shm_view *v)
 {
     const struct mw_shm_report *rep = &v->rep;
-    char u[64], s1[32], s2[32];
+    char u[64], s1[32];
     if (!rep->have_sysv) {
         printf("SysV shared memory: %s/proc/sysvipc/shm not readable\n", v->rp);
         return;
     }
-    printf("SysV shared memory: %zu segment%s, %s", rep->nseg, rep->nseg == 1 ? "" : "s",
-           mw_fmt_size(s1, sizeof(s1), rep->sysv_bytes));
-    if (rep->sysv_orphans)
-        printf(" (%zu orphan%s: %s)", rep->sysv_orphans, rep->sysv_orphans == 1 ? "" : "s",
-               mw_fmt_size(s2, sizeof(s2), rep->sysv_orphan_bytes));
-    printf("\n");
+    printf("SysV shared memory: %zu segment%s, ", rep->nseg, rep->nseg == 1 ? "" : "s");
+    print_sizes(rep->sysv_size_bytes, rep->sysv_rss_bytes, rep->sysv_swap_bytes,
+                rep->sysv_rss_known);
+    if (rep->sysv_orphans) {
+        printf("  orphans: %zu segment%s, ", rep->sysv_orphans, rep->sysv_orphans == 1 ? "" : "s");
+        print_sizes(rep->sysv_orphan_size_bytes, rep->sysv_orphan_rss_bytes,
+                    rep->sysv_orphan_swap_bytes, rep->sysv_rss_known);
+    }
     if (rep->nseg)
         printf("  %-10s %-10s %10s %10s %10s %6s %-10s %-16s\n", "shmid", "key", "size", "resident",
                "swapped", "nattch", "owner", "creator");
@@ -377,10 +435,11 @@ static void print_text_sysv(const struct shm_view *v)
             mw_fmt_size(r1, sizeof(r1), g->rss_bytes);
             mw_fmt_size(r2, sizeof(r2), g->swap_bytes);
         }
-        printf("  %-10d 0x%08lx %10s %10s %10s %6llu %-10s %-16s%s\n", g->shmid,
+        printf("  %-10d 0x%08lx %10s %10s %10s %6llu ", g->shmid,
                (unsigned long)g->key & 0xffffffffUL, mw_fmt_size(s1, sizeof(s1), g->size_bytes), r1,
-               r2, (unsigned long long)g->nattch, mw_users_fmt(&v->users, g->uid, u, sizeof(u)), cr,
-               g->orphan ? " ORPHAN" : "");
+               r2, (unsigned long long)g->nattch);
+        put_cell(mw_users_fmt(&v->users, g->uid, u, sizeof(u)), 10);
+        printf(" %-16s%s\n", cr, g->orphan ? " ORPHAN" : "");
     }
     if (rep->bad_lines)
         printf("  (skipped %u line%s that did not parse)\n", rep->bad_lines,
@@ -390,35 +449,36 @@ static void print_text_sysv(const struct shm_view *v)
 static void print_text_devshm(const struct shm_view *v)
 {
     const struct mw_shm_report *rep = &v->rep;
-    char u[64], s1[32], s2[32];
+    char u[64], s1[32];
     if (!rep->have_devshm) {
         printf("/dev/shm: not present under %s\n", v->root_path);
         return;
     }
-    printf("/dev/shm: %zu file%s, %s", rep->nfile, rep->nfile == 1 ? "" : "s",
+    printf("/dev/shm: %zu file%s, %s allocated\n", rep->nfile, rep->nfile == 1 ? "" : "s",
            mw_fmt_size(s1, sizeof(s1), rep->devshm_bytes));
     if (rep->devshm_orphans)
-        printf(" (%zu orphan%s: %s, no process has %s open or mapped)", rep->devshm_orphans,
-               rep->devshm_orphans == 1 ? "" : "s",
-               mw_fmt_size(s2, sizeof(s2), rep->devshm_orphan_bytes),
+        printf("  orphans: %zu file%s, %s allocated (no process has %s open or mapped)\n",
+               rep->devshm_orphans, rep->devshm_orphans == 1 ? "" : "s",
+               mw_fmt_size(s1, sizeof(s1), rep->devshm_orphan_bytes),
                rep->devshm_orphans == 1 ? "it" : "them");
-    printf("\n");
     if (rep->devshm_unknown)
-        printf("  (%s: %zu file%s with no visible holder may be in use)\n", v->unseen,
-               rep->devshm_unknown, rep->devshm_unknown == 1 ? "" : "s");
+        printf("  unknown: %zu file%s with no visible holder may be in use: %s\n",
+               rep->devshm_unknown, rep->devshm_unknown == 1 ? "" : "s", v->unseen);
     if (rep->skipped_names)
         printf("  (skipped %u name%s too long to hold)\n", rep->skipped_names,
                rep->skipped_names == 1 ? "" : "s");
+    if (rep->nfile)
+        printf("  %-40s %10s %-10s %s\n", "file", "allocated", "owner", "users");
     for (size_t i = 0; i < rep->nfile; i++) {
         const struct mw_shm_file *f = &rep->file[i];
-        char n[16];
+        printf("  ");
+        put_cell(f->path, 40);
+        printf(" %10s ", mw_fmt_size(s1, sizeof(s1), f->alloc_bytes));
+        put_cell(mw_users_fmt(&v->users, f->uid, u, sizeof(u)), 10);
         if (f->users == 0 && !f->holders_known)
-            snprintf(n, sizeof(n), "?");
+            printf(" ?    \n");
         else
-            snprintf(n, sizeof(n), "%u", f->users);
-        printf("  %-40s %10s %-10s users %-3s%s\n", f->path,
-               mw_fmt_size(s1, sizeof(s1), f->alloc_bytes),
-               mw_users_fmt(&v->users, f->uid, u, sizeof(u)), n, f->orphan ? " ORPHAN" : "");
+            printf(" %-5u%s\n", f->users, f->orphan ? " ORPHAN" : "");
     }
 }
 

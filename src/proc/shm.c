@@ -365,15 +365,23 @@ int mw_shm_scan(const struct mw_root *root, struct mw_shm_report *out)
             return rc;
         r.have_sysv = rc == 0;
     }
+    r.sysv_rss_known = true;
     for (size_t i = 0; i < r.nseg; i++) {
         struct mw_sysv_seg *s = &r.seg[i];
         s->creator_alive = pid_alive(root, s->cpid);
         s->orphan = s->nattch == 0 && !s->creator_alive;
         uint64_t b = s->have_rss ? s->rss_bytes + s->swap_bytes : s->size_bytes;
         r.sysv_bytes += b;
+        r.sysv_size_bytes += s->size_bytes;
+        r.sysv_rss_bytes += s->rss_bytes;
+        r.sysv_swap_bytes += s->swap_bytes;
+        r.sysv_rss_known = r.sysv_rss_known && s->have_rss;
         if (s->orphan) {
             r.sysv_orphans++;
             r.sysv_orphan_bytes += b;
+            r.sysv_orphan_size_bytes += s->size_bytes;
+            r.sysv_orphan_rss_bytes += s->rss_bytes;
+            r.sysv_orphan_swap_bytes += s->swap_bytes;
         }
     }
     int wrc = walk_devshm(root, &r);

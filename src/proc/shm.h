@@ -64,7 +64,13 @@ struct mw_shm_report {
     unsigned skipped_names;    /* entries whose name could not be held (not listed) */
     unsigned unreadable_procs; /* processes whose fds or maps could not be read */
     int unreadable_pid;        /* the first of them (0: none, or no process list) */
-    uint64_t sysv_bytes, sysv_orphan_bytes;     /* RSS when known, else size */
+    uint64_t sysv_bytes, sysv_orphan_bytes; /* resident + swapped when known, else size */
+    /* The three figures of ipcs/the kernel, over all segments and over the
+     * orphans: size (what was asked for), resident and swapped (kernel >=
+     * 4.5; sysv_rss_known false when a segment lacked them). */
+    uint64_t sysv_size_bytes, sysv_rss_bytes, sysv_swap_bytes;
+    uint64_t sysv_orphan_size_bytes, sysv_orphan_rss_bytes, sysv_orphan_swap_bytes;
+    bool sysv_rss_known;
     uint64_t devshm_bytes, devshm_orphan_bytes; /* allocated */
     size_t sysv_orphans, devshm_orphans;
     size_t devshm_unknown; /* files with no visible holder while some process was unreadable */

@@ -83,6 +83,11 @@ expect "shm --help" 0 "EXAMPLES" "$R" shm --help
 expect "shm removal refused on a capture" 1 "live system only" "$R" shm --remove-orphans --yes
 expect "shm unparsable sysv, no dev/shm" 1 "neither" "$FIX/shm-bad" shm
 grep -q . "$T/out" && fail "shm error goes to stderr only" "$(cat "$T/out")"
+# Names are cleaned in text (base/text.h): no ESC, BEL or other control byte
+# reaches the terminal, whatever the file and user names hold.
+for g in shm-hostile.txt shm-hostile-remove-dry.txt shm-hostile-remove-dry-one.txt; do
+    check "shm text clean $g" sh -c "! LC_ALL=C grep -q '[[:cntrl:]]' '$G/$g'"
+done
 check "shm symlink and fifo not listed" sh -c "! grep -q -e '/link' -e '/fifo' '$G/shm-hostile.txt'"
 
 if command -v python3 >/dev/null 2>&1; then
