@@ -92,16 +92,38 @@ long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, 
     return (long)n;
 }
 
-int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len)
+int mw_open_regular_at(int dirfd, const char *path, int flags)
 {
-    int fd = openat(root->fd, mw_rel(path), O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading waits for a writer (for ever,
+     * in a captured tree); non-blocking, the open returns and fstat refuses
+     * it. A regular file ignores the flag. */
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | flags);
     if (fd < 0)
         return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+    }
+    return fd;
+}
+
+int mw_read_file_at(int dirfd, const char *path, int flags, size_t max, char **buf, size_t *len)
+{
+    if (max == 0 || max >= MW_READ_MAX)
+        max = MW_READ_MAX - 1;
+    int fd = mw_open_regular_at(dirfd, path, flags);
+    if (fd < 0)
+        return fd;
     char *b = NULL;
     size_t cap = 0;
     bool cut;
-    /* The buffer stops at MW_READ_MAX bytes, the content one short. */
-    long n = mw_read_fd(fd, &b, &cap, MW_READ_MAX - 1, false, &cut);
+    long n = mw_read_fd(fd, &b, &cap, max, false, &cut);
     close(fd);
     if (n >= 0 && cut)
         n = -EFBIG;
@@ -113,6 +135,11 @@ int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_
     if (len)
         *len = (size_t)n;
     return 0;
+}
+
+int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len)
+{
+    return mw_read_file_at(root->fd, mw_rel(path), 0, 0, buf, len);
 }
 
 int mw_opendir_at(int dirfd, const char *path, int flags, DIR **out)

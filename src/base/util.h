@@ -44,9 +44,27 @@ const char *mw_rel(const char *path);
  * the caller to free also on failure. */
 long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, bool *cut);
 
+/* Opens PATH under DIRFD (AT_FDCWD: the working directory) for reading,
+ * non-blocking so a FIFO cannot hang the open, with FLAGS added (e.g.
+ * O_NOFOLLOW), and keeps it only when it is a regular file (files in /proc
+ * and /sys are). Returns the descriptor (close-on-exec) or -errno:
+ * -EISDIR for a directory, -EINVAL for any other file that is not
+ * regular (a FIFO, a device, a socket). */
+int mw_open_regular_at(int dirfd, const char *path, int flags);
+
+/* Reads the whole regular file PATH under DIRFD (opened as by
+ * mw_open_regular_at, FLAGS added) into a NUL-terminated buffer the caller
+ * frees. At most MAX bytes (0, or MAX above 64 MiB: 64 MiB - 1); a longer
+ * file gives -EFBIG. *len (may be NULL) gets the byte count. Returns 0 or
+ * -errno (as mw_open_regular_at, or the read's); *buf is untouched on
+ * failure. */
+int mw_read_file_at(int dirfd, const char *path, int flags, size_t max, char **buf, size_t *len);
+
 /* Reads the whole file at PATH under ROOT into a NUL-terminated buffer the
- * caller frees. *len (may be NULL) gets the byte count. Returns 0 or -errno
- * (-EFBIG past 64 MiB); *buf is untouched on failure. */
+ * caller frees (mw_read_file_at on the root: regular files only, symlinks
+ * followed). *len (may be NULL) gets the byte count. Returns 0 or -errno
+ * (-EFBIG past 64 MiB, -EISDIR, -EINVAL when not a regular file); *buf is
+ * untouched on failure. */
 int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len);
 
 /* Opens the directory PATH under DIRFD (a root's fd, or any directory;

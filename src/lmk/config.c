@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -669,29 +670,42 @@ int mw_config_parse_buf(struct mw_config *cfg, const char *buf, char *err, size_
     return 0;
 }
 
+/* A config is a small text file; a larger one is a mistake. */
+#define MW_CFG_MAX_BYTES (256 * 1024 - 1)
+
 int mw_config_load(struct mw_config *cfg, const char *path, char *err, size_t errcap)
 {
     /* Opened as given (relative to the working directory): a config file
-     * belongs to the daemon, not to the observed root. */
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errcap, "%s: %s", path, strerror(e));
-        return -e;
+     * belongs to the daemon, not to the observed root. Anything but a whole
+     * regular text file is an error, never "no settings": on SIGHUP an
+     * empty read would drop protect patterns and hooks. */
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = mw_read_file_at(AT_FDCWD, path, 0, MW_CFG_MAX_BYTES, &buf, &n);
+    if (rc == -EISDIR)
+        snprintf(err, errcap, "%s: is a directory, not a config file", path);
+    else if (rc == -EINVAL)
+        snprintf(err, errcap, "%s: not a regular file (a FIFO, a device or a socket)", path);
+    else if (rc == -EFBIG)
+        snprintf(err, errcap, "%s: larger than %d bytes", path, MW_CFG_MAX_BYTES);
+    else if (rc < 0)
+        snprintf(err, errcap, "%s: %s", path, strerror(-rc));
+    if (rc < 0)
+        return rc;
+    const char *nul = memchr(buf, '\0', n);
+    if (nul) {
+        int line = 1;
+        for (const char *p = buf; p < nul; p++)
+            line += *p == '\n';
+        snprintf(err, errcap, "%s: line %d: a NUL byte (a config file is text)", path, line);
+        free(buf);
+        return -EINVAL;
     }
-    static char buf[256 * 1024];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    bool big = n == sizeof(buf) - 1 && fgetc(f) != EOF;
-    fclose(f);
-    if (big) {
-        snprintf(err, errcap, "%s: larger than %zu bytes", path, sizeof(buf) - 1);
-        return -EFBIG;
-    }
-    buf[n] = '\0';
     char e2[256] = "";
-    int rc = mw_config_parse_buf(cfg, buf, e2, sizeof(e2));
+    rc = mw_config_parse_buf(cfg, buf, e2, sizeof(e2));
     if (rc < 0)
         snprintf(err, errcap, "%s: %s", path, e2);
+    free(buf);
     return rc;
 }
 

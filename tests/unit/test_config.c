@@ -6,6 +6,12 @@
 
 #include "lmk/config.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 static int parse(struct mw_config *c, const char *text, char *err, size_t cap)
 {
     mw_config_defaults(c);
@@ -202,6 +208,64 @@ static void test_example_config_loads(void)
     CHECK(rc == 0);
 }
 
+/* Loads PATH into a config whose protect list is set, so "silently became
+ * the defaults" shows as rc 0 or an emptied list. Returns the rc. */
+static int load_over_protect(const char *path, char *err, size_t cap)
+{
+    struct mw_config c;
+    mw_config_defaults(&c);
+    CHECK(mw_config_parse_buf(&c, "protect = *sshd*\n", err, cap) == 0);
+    err[0] = '\0';
+    return mw_config_load(&c, path, err, cap);
+}
+
+/* A NUL byte, a directory and a read error were each taken as an empty
+ * file: the defaults, which on SIGHUP dropped protect patterns and hooks. */
+static void test_load_rejects_nul_dir_read_error(void)
+{
+    char dir[] = "/tmp/mw-test-config-XXXXXX", path[64], err[320];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    snprintf(path, sizeof(path), "%s/nul.conf", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fwrite("protect = *sshd*\n\0\nhistory_file = /x\n", 1, 38, f);
+        fclose(f);
+    }
+    CHECK(load_over_protect(path, err, sizeof(err)) == -EINVAL);
+    CHECK_CONTAINS(err, "nul.conf: line 2: a NUL byte");
+    CHECK(load_over_protect(dir, err, sizeof(err)) == -EISDIR);
+    CHECK_CONTAINS(err, "is a directory, not a config file");
+    /* /proc/self/mem is a regular file whose read at offset 0 fails (EIO) */
+    CHECK(load_over_protect("/proc/self/mem", err, sizeof(err)) < 0);
+    CHECK_CONTAINS(err, "/proc/self/mem: ");
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A FIFO given as the config hung the loader (and --check-config) for
+ * ever: it is refused at once. Run in a child that an alarm ends. */
+static void test_load_refuses_fifo(void)
+{
+    char dir[] = "/tmp/mw-test-config-XXXXXX", path[64], err[320];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    snprintf(path, sizeof(path), "%s/fifo.conf", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(5);
+        int rc = load_over_protect(path, err, sizeof(err));
+        _exit(rc == -EINVAL && strstr(err, "not a regular file") ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     RUN(test_defaults_are_lmkds);
@@ -211,5 +275,7 @@ int main(void)
     RUN(test_bad_values_name_their_line);
     RUN(test_minfree_parse);
     RUN(test_example_config_loads);
+    RUN(test_load_rejects_nul_dir_read_error);
+    RUN(test_load_refuses_fifo);
     return TESTS_DONE();
 }
