@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,19 +242,59 @@ out:
     return rc;
 }
 
-/* Splits "12.5M" into a non-negative number and a suffix. */
+/* Length of the decimal number at S: digits, optionally '.' and more
+ * digits; 0 when S does not start with one. */
+static size_t decimal_len(const char *s)
+{
+    size_t n = 0;
+    while (isdigit((unsigned char)s[n]))
+        n++;
+    if (n == 0 || s[n] != '.')
+        return n;
+    size_t f = n + 1;
+    while (isdigit((unsigned char)s[f]))
+        f++;
+    return f > n + 1 ? f : 0; /* "1." is not a number */
+}
+
+/* The number in S[0..LEN) (checked by decimal_len). strtod reads a copy,
+ * so it never sees what follows (an exponent, hex). */
+static int decimal_value(const char *s, size_t len, double *out)
+{
+    char tmp[64];
+    if (len >= sizeof(tmp))
+        return -ERANGE;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    errno = 0;
+    double v = strtod(tmp, NULL);
+    if (errno != 0 || !isfinite(v))
+        return -ERANGE;
+    *out = v;
+    return 0;
+}
+
+int mw_parse_decimal(const char *s, double *out)
+{
+    size_t len = s ? decimal_len(s) : 0;
+    if (len == 0 || s[len] != '\0')
+        return -EINVAL;
+    return decimal_value(s, len, out);
+}
+
+/* Splits "12.5M" into a non-negative decimal number and a suffix (after
+ * blanks). */
 static int split_number(const char *s, double *num, const char **suffix)
 {
-    char *end;
-    if (!s || !isdigit((unsigned char)*s))
+    size_t len = s ? decimal_len(s) : 0;
+    if (len == 0)
         return -EINVAL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno != 0 || end == s || v < 0)
-        return -EINVAL;
+    int rc = decimal_value(s, len, num);
+    if (rc < 0)
+        return rc;
+    const char *end = s + len;
     while (*end == ' ')
         end++;
-    *num = v;
     *suffix = end;
     return 0;
 }

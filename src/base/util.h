@@ -83,6 +83,11 @@ long mw_pread_all(int fd, char *buf, size_t cap);
  * UINT64_MAX). Returns 0 or -errno (-EINVAL when it is not a number). */
 int mw_read_u64(const struct mw_root *root, const char *path, uint64_t *out);
 
+/* Parses a non-negative decimal number: digits, optionally a '.' and more
+ * digits ("20", "12.5"). No sign, exponent, hex, nan, inf or anything
+ * after it. Returns 0 or -EINVAL / -ERANGE (too many digits). */
+int mw_parse_decimal(const char *s, double *out);
+
 /* Parses a size: a plain number is bytes; suffixes K, M, G, T (also KB,
  * KiB, ...) are binary multiples. Returns 0 or -EINVAL / -ERANGE. */
 int mw_parse_size(const char *s, uint64_t *bytes);

@@ -333,13 +333,17 @@ static int parse_bool(const char *v, bool *out)
 }
 
 /* A duration for a key named *_ms: a plain number is milliseconds, a unit
- * (500ms, 2s, 5m) is honoured. */
+ * (500ms, 2s, 5m) is honoured. A bare fraction ("50.0") is refused: it
+ * read as seconds, 1000 times the milliseconds the key's name promises. */
 static int parse_ms(const char *v, uint64_t *out)
 {
-    if (all_digits(v, strlen(v))) {
+    size_t n = strlen(v);
+    if (all_digits(v, n)) {
         const char *q = v;
         return mw_scan_u64(&q, out);
     }
+    if (n > 0 && (isdigit((unsigned char)v[n - 1]) || v[n - 1] == '.'))
+        return -EINVAL;
     return mw_parse_duration_ms(v, out);
 }
 
@@ -474,10 +478,8 @@ static int set_int(const struct setctx *c)
 
 static int set_double(const struct setctx *c)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(c->v, &end);
-    if (errno || end == c->v || *end || d < (double)c->k->lo || d > (double)c->k->hi)
+    double d;
+    if (mw_parse_decimal(c->v, &d) < 0 || d < (double)c->k->lo || d > (double)c->k->hi)
         return refuse(c, "%s: '%s' is not a number from %ld to %ld", c->k->name, c->v, c->k->lo,
                       c->k->hi);
     *(double *)c->f = d;

@@ -173,6 +173,38 @@ static void test_bad_values_name_their_line(void)
     CHECK(parse(&c, "thrashing_limit = 99999999999999999999999\n", err, sizeof(err)) == -EINVAL);
 }
 
+/* kill_timeout_ms = 50.0 was 50 s (a bare fraction fell to the seconds
+ * parser), nan passed every range check, hex passed as a size. */
+static void test_number_quirks_refused(void)
+{
+    struct mw_config c;
+    char err[256];
+    const char *bad[] = {
+        "kill_timeout_ms = 50.0\n",          "kill_timeout_ms = 0x10\n",
+        "poll_interval_ms = 1e3\n",          "thrashing_psi_full = nan\n",
+        "thrashing_psi_full = inf\n",        "thrashing_psi_full = 0x10\n",
+        "alert_psi_some_avg10 = 1e1\n",      "alert_psi_some_avg10 = NAN\n",
+        "filecache_min = 0x100000\n",        "alert_available = 1e6\n",
+        "minfree_levels = 0x10M:0\n",        "loop_window_ms = 5m garbage\n",
+        "kill_timeout_ms = 50ms trailing\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (parse(&c, bad[i], err, sizeof(err)) != -EINVAL)
+            fprintf(stderr, "  accepted: %s", bad[i]);
+        CHECK_EQ_INT(parse(&c, bad[i], err, sizeof(err)), -EINVAL);
+    }
+    /* the vocabulary that stays */
+    CHECK(parse(&c,
+                "kill_timeout_ms = 50\nloop_window_ms = 5m\nterm_grace_ms = 1.5s\n"
+                "thrashing_psi_full = 12.5\nfilecache_min = 1.5G\n",
+                err, sizeof(err)) == 0);
+    CHECK_EQ_U64(c.kill_timeout_ms, 50);
+    CHECK_EQ_U64(c.loop_window_ms, 300000);
+    CHECK_EQ_U64(c.term_grace_ms, 1500);
+    CHECK_CLOSE(c.thrashing_psi_full, 12.5, 0.001);
+    CHECK_EQ_U64(c.filecache_min_kb, 1572864);
+}
+
 static void test_minfree_parse(void)
 {
     struct mw_minfree_level l[MW_CFG_MAX_MINFREE];
@@ -273,6 +305,7 @@ int main(void)
     RUN(test_low_ram_profile);
     RUN(test_sections_patterns_hooks);
     RUN(test_bad_values_name_their_line);
+    RUN(test_number_quirks_refused);
     RUN(test_minfree_parse);
     RUN(test_example_config_loads);
     RUN(test_load_rejects_nul_dir_read_error);

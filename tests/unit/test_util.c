@@ -47,6 +47,40 @@ static void test_parse_duration(void)
     CHECK_EQ_INT(mw_parse_duration_ms("s", &ms), -EINVAL);
 }
 
+/* One vocabulary: decimal digits, at most one '.', a known unit. Hex
+ * (strtod read "0x10" as 16), exponents, nan, inf and trailing garbage
+ * were accepted before. */
+static void test_size_duration_strict(void)
+{
+    uint64_t v;
+    const char *bad[] = {"0x10", "0x10M", "0X1p4", "1e3", "1E3K",       "1.5.2M", "1.M", ".5M",
+                         "+5",   "5 M x", "nan",   "inf", "4G garbage", "12,5M",  "\t5"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (mw_parse_size(bad[i], &v) != -EINVAL)
+            fprintf(stderr, "  size '%s' accepted\n", bad[i]);
+        CHECK_EQ_INT(mw_parse_size(bad[i], &v), -EINVAL);
+    }
+    const char *badd[] = {"0x10", "0x10s", "1e2s", "1e2", "nan", "infs", "5m garbage", "1..5s"};
+    for (size_t i = 0; i < sizeof(badd) / sizeof(badd[0]); i++) {
+        if (mw_parse_duration_ms(badd[i], &v) != -EINVAL)
+            fprintf(stderr, "  duration '%s' accepted\n", badd[i]);
+        CHECK_EQ_INT(mw_parse_duration_ms(badd[i], &v), -EINVAL);
+    }
+    CHECK_EQ_INT(mw_parse_size("0", &v), 0);
+    CHECK_EQ_U64(v, 0);
+    CHECK_EQ_INT(mw_parse_size("0010K", &v), 0); /* leading zeros are decimal */
+    CHECK_EQ_U64(v, 10240);
+    CHECK_EQ_INT(mw_parse_size("18446744073709551616", &v), -ERANGE);
+    double d;
+    CHECK_EQ_INT(mw_parse_decimal("12.5", &d), 0);
+    CHECK_CLOSE(d, 12.5, 0.001);
+    CHECK_EQ_INT(mw_parse_decimal("20", &d), 0);
+    CHECK_CLOSE(d, 20, 0.001);
+    const char *badf[] = {"nan", "inf", "0x10", "1e1", "-1", "12.5%", "", "1."};
+    for (size_t i = 0; i < sizeof(badf) / sizeof(badf[0]); i++)
+        CHECK_EQ_INT(mw_parse_decimal(badf[i], &d), -EINVAL);
+}
+
 static void test_fmt_size(void)
 {
     char b[32];
@@ -199,6 +233,7 @@ int main(void)
 {
     RUN(test_parse_size);
     RUN(test_parse_duration);
+    RUN(test_size_duration_strict);
     RUN(test_fmt_size);
     RUN(test_scan_u64);
     RUN(test_next_line);
