@@ -143,6 +143,86 @@ int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_
     return mw_read_file_at(root->fd, mw_rel(path), 0, 0, buf, len);
 }
 
+/* The number in S[0..LEN) (all digits). Returns 0 or -ERANGE. */
+static int digits_value(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Passes the whole numbers in BUF[0..*HAVE) to FN; a number that touches
+ * the end stays (moved to the front, *HAVE its length) unless EOF. Returns
+ * 0 to go on, 1 when FN stopped, or -errno. */
+static int each_u64_chunk(char *buf, size_t *have, bool eof, int (*fn)(uint64_t, void *), void *ctx,
+                          long *count)
+{
+    size_t i = 0, n = *have;
+    for (;;) {
+        while (i < n && isspace((unsigned char)buf[i]))
+            i++;
+        size_t j = i;
+        while (j < n && isdigit((unsigned char)buf[j]))
+            j++;
+        if (i == n || (j == n && !eof)) { /* keep the maybe-cut number */
+            memmove(buf, buf + i, n - i);
+            *have = n - i;
+            return 0;
+        }
+        if (j == i || (j < n && !isspace((unsigned char)buf[j])))
+            return -EBADMSG;
+        uint64_t v;
+        if (digits_value(buf + i, j - i, &v) < 0)
+            return -ERANGE;
+        (*count)++;
+        if (fn(v, ctx))
+            return 1;
+        i = j;
+    }
+}
+
+long mw_each_u64_at(int dirfd, const char *path, int flags, int (*fn)(uint64_t v, void *ctx),
+                    void *ctx)
+{
+    int fd = mw_open_regular_at(dirfd, path, flags);
+    if (fd < 0)
+        return fd;
+    char buf[4096];
+    size_t have = 0, total = 0;
+    long count = 0;
+    int rc = 0;
+    while (rc == 0) {
+        if (have == sizeof(buf)) { /* one "number" fills the buffer */
+            rc = -ERANGE;
+            break;
+        }
+        ssize_t r = read(fd, buf + have, sizeof(buf) - have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = -errno;
+            break;
+        }
+        total += (size_t)r;
+        if (total >= MW_READ_MAX) {
+            rc = -EFBIG;
+            break;
+        }
+        have += (size_t)r;
+        rc = each_u64_chunk(buf, &have, r == 0, fn, ctx, &count);
+        if (r == 0)
+            break;
+    }
+    close(fd);
+    return rc < 0 ? rc : count;
+}
+
 int mw_opendir_at(int dirfd, const char *path, int flags, DIR **out)
 {
     int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);

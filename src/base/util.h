@@ -67,6 +67,19 @@ int mw_read_file_at(int dirfd, const char *path, int flags, size_t max, char **b
  * untouched on failure. */
 int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len);
 
+/* Calls FN(V, CTX) for each unsigned decimal number in the regular file
+ * PATH under DIRFD (opened as by mw_open_regular_at, FLAGS added; numbers
+ * separated by blanks or newlines, as in cgroup.procs), reading the file
+ * to its end in chunks of a fixed buffer: no allocation (safe on the
+ * daemon's kill path), no size limit below 64 MiB. A number cut by a
+ * chunk's end is joined with the next chunk: a part of a number is never
+ * passed. FN returns non-zero to stop early. Returns how many numbers FN
+ * got, or -errno: as mw_open_regular_at or read, -EBADMSG at anything
+ * but a number (the numbers before it were passed), -ERANGE for a number
+ * above UINT64_MAX, -EFBIG past 64 MiB. */
+long mw_each_u64_at(int dirfd, const char *path, int flags, int (*fn)(uint64_t v, void *ctx),
+                    void *ctx);
+
 /* Opens the directory PATH under DIRFD (a root's fd, or any directory;
  * "." gives a new stream of DIRFD itself, with its own read position) for
  * readdir. FLAGS adds open flags (e.g. O_NOFOLLOW). *out gets a stream the

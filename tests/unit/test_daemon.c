@@ -301,6 +301,60 @@ static void test_pidfd_kill(void)
     close(v.stat_fd);
 }
 
+/* The v1 whole-cgroup kill read cgroup.procs into 16 KiB (not NUL
+ * terminated when cut) and sent SIGKILL to the cut PID's head. Here a
+ * member's PID, zero-padded so that its head is 0 (which no code kills),
+ * straddles byte 16383: it must be read whole and killed. (Run before the
+ * fix only inside `unshare --pid --fork`: the unterminated buffer read
+ * stack bytes as digits.) */
+static void test_v1_cgroup_kill_reads_all(void)
+{
+    if (mw_pidfd_open(getpid()) < 0 && errno == ENOSYS)
+        SKIP("no pidfd_open (kernel < 5.3)");
+    char dir[] = "/tmp/mw-test-cgkill-XXXXXX", path[128];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    snprintf(path, sizeof(path), "%s/sys/fs/cgroup/memory/t", dir);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s", path);
+    CHECK(system(cmd) == 0);
+    struct mw_victim v;
+    pid_t victim = child_victim(&v);
+    pid_t member = fork();
+    if (member == 0) {
+        pause();
+        _exit(0);
+    }
+    strcat(path, "/cgroup.procs");
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < 8180; i++) /* 16360 bytes of PID 0 */
+        fputs("0\n", f);
+    fprintf(f, "%040d\n", (int)member); /* bytes 16360..16399 */
+    for (int i = 0; i < 8000; i++)
+        fputs("0\n", f);
+    fclose(f);
+    v.kill_cgroup = v.cgroup_v1 = true;
+    snprintf(v.cgroup, sizeof(v.cgroup), "/t");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    int root_fd = open(dir, O_PATH | O_DIRECTORY);
+    struct mw_kill_result r;
+    CHECK_EQ_INT(mw_kill_victim(root_fd, &v, &cfg, false, &r), 0);
+    CHECK_EQ_INT(r.cgroup_members, 1);
+    CHECK(r.cgroup_killed);
+    int status = 0;
+    CHECK(waitpid(victim, &status, 0) == victim);
+    /* the member: killed by the cgroup kill, or (failing) ended here */
+    if (r.cgroup_members != 1)
+        kill(member, SIGKILL);
+    CHECK(waitpid(member, &status, 0) == member && WIFSIGNALED(status) &&
+          WTERMSIG(status) == SIGKILL);
+    close(v.stat_fd);
+    close(root_fd);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     RUN(test_kill_line);
@@ -312,5 +366,6 @@ int main(void)
     RUN(test_alerts);
     RUN(test_hooks);
     RUN(test_pidfd_kill);
+    RUN(test_v1_cgroup_kill_reads_all);
     return TESTS_DONE();
 }

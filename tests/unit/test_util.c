@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -191,6 +192,66 @@ static void test_read_fd(void)
     free(buf);
 }
 
+static int sum_u64(uint64_t v, void *ctx)
+{
+    uint64_t *acc = ctx;
+    acc[0]++;
+    acc[1] += v;
+    acc[2] = v;
+    return acc[3] && acc[0] == acc[3];
+}
+
+/* mw_each_u64_at: numbers of every width straddle the chunk boundaries of
+ * a file over 64 KiB; none is passed in parts. Garbage, FIFOs and
+ * directories are errors, and a FIFO does not block. */
+static void test_each_u64(void)
+{
+    char dir[] = "/tmp/mw-test-util-XXXXXX", path[80];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    snprintf(path, sizeof(path), "%s/procs", dir);
+    FILE *f = fopen(path, "w");
+    uint64_t want_n = 0, want_sum = 0, last = 0;
+    for (uint64_t i = 0; i < 20000; i++) {
+        uint64_t v = (i * 2654435761u) % (1u << (i % 31)); /* 1 to 10 digits */
+        fprintf(f, "%llu\n", (unsigned long long)v);
+        want_n++;
+        want_sum += v;
+        last = v;
+    }
+    fprintf(f, "40051234"); /* the last one without a newline */
+    want_n++;
+    want_sum += 40051234;
+    long size = ftell(f);
+    fclose(f);
+    CHECK(size > 64 * 1024);
+    uint64_t acc[4] = {0, 0, 0, 0};
+    CHECK_EQ_INT(mw_each_u64_at(dfd, "procs", O_NOFOLLOW, sum_u64, acc), (long)want_n);
+    CHECK_EQ_U64(acc[0], want_n);
+    CHECK_EQ_U64(acc[1], want_sum);
+    CHECK_EQ_U64(acc[2], 40051234);
+    (void)last;
+    uint64_t stop[4] = {0, 0, 0, 3}; /* FN stops after three */
+    CHECK_EQ_INT(mw_each_u64_at(dfd, "procs", 0, sum_u64, stop), 3);
+    f = fopen(path, "w");
+    fprintf(f, "12\n34x\n56\n");
+    fclose(f);
+    uint64_t bad[4] = {0, 0, 0, 0};
+    CHECK_EQ_INT(mw_each_u64_at(dfd, "procs", 0, sum_u64, bad), -EBADMSG);
+    CHECK_EQ_U64(bad[0], 1);
+    CHECK_EQ_INT(mw_each_u64_at(dfd, ".", 0, sum_u64, bad), -EISDIR);
+    CHECK(mkfifoat(dfd, "fifo", 0600) == 0);
+    CHECK_EQ_INT(mw_each_u64_at(dfd, "fifo", 0, sum_u64, bad), -EINVAL);
+    CHECK(symlinkat("procs", dfd, "link") == 0);
+    CHECK_EQ_INT(mw_each_u64_at(dfd, "link", O_NOFOLLOW, sum_u64, bad), -ELOOP);
+    unlinkat(dfd, "link", 0);
+    unlinkat(dfd, "fifo", 0);
+    unlinkat(dfd, "procs", 0);
+    close(dfd);
+    rmdir(dir);
+}
+
 static void test_json(void)
 {
     char *buf = NULL;
@@ -240,6 +301,7 @@ int main(void)
     RUN(test_root_reads);
     RUN(test_pread_all);
     RUN(test_read_fd);
+    RUN(test_each_u64);
     RUN(test_json);
     RUN(test_sub0_and_sleep);
     return TESTS_DONE();
