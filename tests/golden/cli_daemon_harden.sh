@@ -44,3 +44,13 @@ awk 'BEGIN { for (i = 0; i < 8191; i++) print 1000000; print 12; print 40051234;
 timeout 20 "$MW_BIN" --root "$R" daemon --choose-once --scope /sys/fs/cgroup/memory/app >"$T/out" 2>&1
 check $T0.scope_procs_straddle grep -q "^victim pid=40051234 " "$T/out"
 check $T0.scope_procs_all_read grep -q '^scanned 10193 processes' "$T/out"
+
+# A FIFO in a captured tree hung `status` for ever; now it is an error.
+F="$T/fifo-root"
+mkdir -p "$F"
+cp -r "$FIX/daemon-procs/." "$F/"
+rm "$F/proc/meminfo"
+mkfifo "$F/proc/meminfo"
+timeout 10 "$MW_BIN" --root "$F" status >"$T/out" 2>&1
+st=$?
+check $T0.root_fifo_status_no_hang [ $st -ne 124 -a $st -ne 0 ]

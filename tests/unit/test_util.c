@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -155,6 +156,39 @@ static void test_root_reads(void)
     CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/no-such-dir"), -ENOENT);
 }
 
+/* A FIFO in a captured tree hung every whole-file reader for ever (open
+ * waits for a writer): regular files only, refused at once. Run in a
+ * child that an alarm ends. */
+static void test_root_reads_refuse_fifo_and_dirs(void)
+{
+    char dir[] = "/tmp/mw-test-root-XXXXXX", path[96];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    snprintf(path, sizeof(path), "%s/proc", dir);
+    CHECK(mkdir(path, 0700) == 0);
+    snprintf(path, sizeof(path), "%s/proc/meminfo", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(5);
+        struct mw_root r;
+        char *buf = NULL;
+        uint64_t v;
+        int bad = mw_root_open(&r, dir) != 0;
+        bad |= mw_read_file(&r, "/proc/meminfo", &buf, NULL) != -EINVAL;
+        bad |= mw_read_u64(&r, "/proc/meminfo", &v) != -EINVAL;
+        bad |= mw_read_file(&r, "/proc", &buf, NULL) != -EISDIR;
+        _exit(bad);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/proc", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 static void test_pread_all(void)
 {
     int fd = open(MW_FIXTURES "/host-24g/proc/sys/vm/swappiness", O_RDONLY);
@@ -299,6 +333,7 @@ int main(void)
     RUN(test_scan_u64);
     RUN(test_next_line);
     RUN(test_root_reads);
+    RUN(test_root_reads_refuse_fifo_and_dirs);
     RUN(test_pread_all);
     RUN(test_read_fd);
     RUN(test_each_u64);
