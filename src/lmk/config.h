@@ -134,8 +134,11 @@ int mw_minfree_parse(const char *s, struct mw_minfree_level *out, int *n);
 void mw_config_apply_low_ram(struct mw_config *cfg);
 
 /* Reads and parses the file at PATH (absolute, not root-relative: a config
- * belongs to the daemon, not to the observed system). Returns 0 or -errno;
- * ERR explains. */
+ * belongs to the daemon, not to the observed system). Only a regular text
+ * file of at most 256 KiB is read: a directory (-EISDIR), a FIFO or device
+ * (-EINVAL, refused without waiting), a NUL byte (-EINVAL), a read error
+ * or a larger file (-EFBIG) are errors, never an empty config. Returns 0
+ * or -errno; ERR explains ("PATH: ..."). */
 int mw_config_load(struct mw_config *cfg, const char *path, char *err, size_t errcap);
 
 /* True when NAME (a command line or a program name) matches a pattern. */

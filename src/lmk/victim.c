@@ -82,35 +82,44 @@ static int read_adj(int proc_fd, int pid, int *adj)
     return mw_proc_adj_parse_buf(adj, buf);
 }
 
+/* One member PID of a scoped cgroup: a candidate unless it is init, the
+ * daemon, gone, or below MIN_ADJ. */
+struct member_ctx {
+    struct mw_scan_ws *ws;
+    int min_adj;
+    size_t *n;
+};
+
+static int add_member(uint64_t v, void *arg)
+{
+    struct member_ctx *m = arg;
+    struct mw_scan_ws *ws = m->ws;
+    if (*m->n >= ws->cap)
+        return 1;
+    ws->scanned++;
+    int adj;
+    if (v <= 1 || v > INT_MAX || (int)v == ws->self_pid || read_adj(ws->proc_fd, (int)v, &adj) < 0)
+        return 0;
+    if (adj < m->min_adj || adj == -1000)
+        return 0;
+    ws->pid[*m->n] = (int)v;
+    ws->adj[*m->n] = adj;
+    (*m->n)++;
+    return 0;
+}
+
 /* Adds the members of the cgroup at DIR_FD and, down to MAX_CG_DEPTH, of
- * its descendants (v1's cgroup.procs lists direct members only). */
+ * its descendants (v1's cgroup.procs lists direct members only).
+ * cgroup.procs is read to its end in chunks (a cgroup of 10,000 tasks
+ * writes 80 KiB); a number cut by a chunk is never taken for a PID. */
 #define MAX_CG_DEPTH 8
 static int collect_cgroup(struct mw_scan_ws *ws, int dir_fd, int depth, int min_adj, size_t *n)
 {
-    static char buf[64 * 1024];
     static char dbuf[MAX_CG_DEPTH][4096];
-    int fd = openat(dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return depth == 0 ? -errno : 0; /* a child may vanish meanwhile */
-    long len = mw_pread_all(fd, buf, sizeof(buf));
-    close(fd);
-    if (len < 0 && len != -EFBIG)
-        return depth == 0 ? (int)len : 0;
-    const char *p = buf;
-    uint64_t v;
-    while (*n < ws->cap && mw_scan_u64(&p, &v) == 0) {
-        while (*p == '\n')
-            p++;
-        int pid = (int)v, adj;
-        ws->scanned++;
-        if (pid <= 1 || pid == ws->self_pid || read_adj(ws->proc_fd, pid, &adj) < 0)
-            continue;
-        if (adj < min_adj || adj == -1000)
-            continue;
-        ws->pid[*n] = pid;
-        ws->adj[*n] = adj;
-        (*n)++;
-    }
+    struct member_ctx m = {ws, min_adj, n};
+    long rc = mw_each_u64_at(dir_fd, "cgroup.procs", O_NOFOLLOW, add_member, &m);
+    if (rc < 0 && rc != -EBADMSG)        /* EBADMSG: the PIDs before the garbage count */
+        return depth == 0 ? (int)rc : 0; /* a child may vanish meanwhile */
     if (depth + 1 >= MAX_CG_DEPTH || lseek(dir_fd, 0, SEEK_SET) < 0)
         return 0;
     for (;;) {

@@ -244,6 +244,95 @@ static void test_hooks(void)
     CHECK_EQ_INT(mw_hook_run(&a, envp, 1000), 127);
 }
 
+/* Runs "/bin/sh -c SCRIPT" as a hook with ENVP; returns its status. */
+static int sh_hook(const char *script, char *const envp[], uint64_t timeout_ms)
+{
+    struct mw_argv a;
+    memset(&a, 0, sizeof(a));
+    a.n = 3;
+    snprintf(a.arg[0], sizeof(a.arg[0]), "/bin/sh");
+    snprintf(a.arg[1], sizeof(a.arg[1]), "-c");
+    snprintf(a.arg[2], sizeof(a.arg[2]), "%s", script);
+    return mw_hook_run(&a, envp, timeout_ms);
+}
+
+/* A hook starts clean: no signal the daemon ignores or blocks, no
+ * descriptor but 0-2, its own process group (killed whole on timeout), and
+ * environment values cleaned of control bytes (MW_PROG is a process name
+ * anyone can choose). */
+static void test_hooks_start_clean(void)
+{
+    if (access("/bin/sh", X_OK) != 0)
+        SKIP("no /bin/sh");
+    char dir[] = "/tmp/mw-test-hook-XXXXXX", script[256], file[96];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    char env0[] = "PATH=/usr/bin:/bin";
+    char env1[] = "MW_PROG=ev\x1b[31mil\n\x9b";
+    char *envp[] = {env0, env1, NULL};
+    /* signals: SIGPIPE ignored and SIGUSR1 blocked in the daemon */
+    struct sigaction old_pipe, ign = {.sa_handler = SIG_IGN};
+    sigaction(SIGPIPE, &ign, &old_pipe);
+    sigset_t usr1, old_mask;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, &old_mask);
+    CHECK_EQ_INT(sh_hook("grep -q '^SigIgn:[[:space:]]*0*$' /proc/self/status && "
+                         "grep -q '^SigBlk:[[:space:]]*0*$' /proc/self/status",
+                         envp, 5000),
+                 0);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    /* a descriptor the daemon inherited (no close-on-exec) */
+    int fd = open("/dev/null", O_RDONLY);
+    CHECK(dup2(fd, 57) == 57);
+    CHECK_EQ_INT(sh_hook("[ ! -e /proc/$$/fd/57 ]", envp, 5000), 0);
+    close(57);
+    close(fd);
+    /* the environment */
+    snprintf(file, sizeof(file), "%s/prog", dir);
+    snprintf(script, sizeof(script), "printf %%s \"$MW_PROG\" > %s", file);
+    CHECK_EQ_INT(sh_hook(script, envp, 5000), 0);
+    char buf[64] = "";
+    FILE *f = fopen(file, "r");
+    if (f) {
+        buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+        fclose(f);
+    }
+    CHECK_STR(buf, "ev?[31mil??");
+    /* a timed-out hook's child dies with it */
+    snprintf(file, sizeof(file), "%s/pid", dir);
+    snprintf(script, sizeof(script), "sleep 30 & echo $! > %s; wait", file);
+    CHECK_EQ_INT(sh_hook(script, envp, 300), -ETIMEDOUT);
+    int child = 0;
+    f = fopen(file, "r");
+    if (f) {
+        if (fscanf(f, "%d", &child) != 1)
+            child = 0;
+        fclose(f);
+    }
+    CHECK(child > 1);
+    bool alive = false;
+    for (int i = 0; i < 50 && child > 1; i++) { /* until init reaps it */
+        char path[64], st[256] = "";
+        snprintf(path, sizeof(path), "/proc/%d/stat", child);
+        int sfd = open(path, O_RDONLY);
+        alive = sfd >= 0 && read(sfd, st, sizeof(st) - 1) > 0 && strstr(st, "(sleep) S");
+        if (sfd >= 0)
+            close(sfd);
+        if (!alive)
+            break;
+        usleep(20000);
+    }
+    CHECK(!alive);
+    if (alive)
+        kill(child, SIGKILL); /* the sleep this test started */
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/prog", dir);
+    unlink(file);
+    rmdir(dir);
+}
+
 /* A child that sleeps; its victim record as the scan would make it. */
 static pid_t child_victim(struct mw_victim *v)
 {
@@ -301,6 +390,60 @@ static void test_pidfd_kill(void)
     close(v.stat_fd);
 }
 
+/* The v1 whole-cgroup kill read cgroup.procs into 16 KiB (not NUL
+ * terminated when cut) and sent SIGKILL to the cut PID's head. Here a
+ * member's PID, zero-padded so that its head is 0 (which no code kills),
+ * straddles byte 16383: it must be read whole and killed. (Run before the
+ * fix only inside `unshare --pid --fork`: the unterminated buffer read
+ * stack bytes as digits.) */
+static void test_v1_cgroup_kill_reads_all(void)
+{
+    if (mw_pidfd_open(getpid()) < 0 && errno == ENOSYS)
+        SKIP("no pidfd_open (kernel < 5.3)");
+    char dir[] = "/tmp/mw-test-cgkill-XXXXXX", path[128];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    snprintf(path, sizeof(path), "%s/sys/fs/cgroup/memory/t", dir);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s", path);
+    CHECK(system(cmd) == 0);
+    struct mw_victim v;
+    pid_t victim = child_victim(&v);
+    pid_t member = fork();
+    if (member == 0) {
+        pause();
+        _exit(0);
+    }
+    strcat(path, "/cgroup.procs");
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < 8180; i++) /* 16360 bytes of PID 0 */
+        fputs("0\n", f);
+    fprintf(f, "%040d\n", (int)member); /* bytes 16360..16399 */
+    for (int i = 0; i < 8000; i++)
+        fputs("0\n", f);
+    fclose(f);
+    v.kill_cgroup = v.cgroup_v1 = true;
+    snprintf(v.cgroup, sizeof(v.cgroup), "/t");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    int root_fd = open(dir, O_PATH | O_DIRECTORY);
+    struct mw_kill_result r;
+    CHECK_EQ_INT(mw_kill_victim(root_fd, &v, &cfg, false, &r), 0);
+    CHECK_EQ_INT(r.cgroup_members, 1);
+    CHECK(r.cgroup_killed);
+    int status = 0;
+    CHECK(waitpid(victim, &status, 0) == victim);
+    /* the member: killed by the cgroup kill, or (failing) ended here */
+    if (r.cgroup_members != 1)
+        kill(member, SIGKILL);
+    CHECK(waitpid(member, &status, 0) == member && WIFSIGNALED(status) &&
+          WTERMSIG(status) == SIGKILL);
+    close(v.stat_fd);
+    close(root_fd);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     RUN(test_kill_line);
@@ -311,6 +454,8 @@ int main(void)
     RUN(test_psi_live_fallback);
     RUN(test_alerts);
     RUN(test_hooks);
+    RUN(test_hooks_start_clean);
     RUN(test_pidfd_kill);
+    RUN(test_v1_cgroup_kill_reads_all);
     return TESTS_DONE();
 }
