@@ -6,10 +6,21 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#if __has_include(<linux/openat2.h>)
 #include <linux/openat2.h>
+#else /* musl-gcc has no kernel headers: the uapi struct of Linux 5.6 */
+struct open_how {
+    uint64_t flags;
+    uint64_t mode;
+    uint64_t resolve;
+};
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_IN_ROOT       0x10
+#endif
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -200,7 +211,7 @@ static int open_source(const struct mw_root *src, bool live, const char *path)
         if (fd < 0)
             return -errno;
     } else {
-        struct open_how how = {.flags = (__u64)(unsigned)flags,
+        struct open_how how = {.flags = (uint64_t)(unsigned)flags,
                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
         fd = (int)syscall(SYS_openat2, src->fd, rel, &how, sizeof(how));
         if (fd < 0 && errno == ENOSYS)
