@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "proc/cgroup.h"
 #include "lmk/history.h"
 #include "lmk/hooks.h"
@@ -75,94 +76,80 @@ static void dlog(int prio, const char *fmt, ...)
 
 size_t mw_daemon_state_format(char *buf, size_t cap, const struct mw_daemon_state *s)
 {
-    char src[400], scope[520], last[1100];
-    mw_json_escape(src, sizeof(src), s->source);
-    mw_json_escape(scope, sizeof(scope), s->scope);
-    mw_json_escape(last, sizeof(last), s->last_kill);
-    int n = snprintf(buf, cap,
-                     "{\"pid\":%d,\"source\":\"%s\",\"strategy\":\"%s\",\"scope\":\"%s\","
-                     "\"dry_run\":%s,\"started\":%llu,\"updated\":%llu,\"kills\":%llu,"
-                     "\"wakeups_timer\":%llu,\"wakeups_pressure\":%llu,"
-                     "\"last_kill_time\":%llu,\"last_kill\":\"%s\"}\n",
-                     s->pid, src, s->strategy, scope, s->dry_run ? "true" : "false",
-                     (unsigned long long)s->started, (unsigned long long)s->updated,
-                     (unsigned long long)s->kills, (unsigned long long)s->wakeups_timer,
-                     (unsigned long long)s->wakeups_pressure, (unsigned long long)s->last_kill_time,
-                     last);
-    if (n < 0)
+    struct mw_json j;
+    mw_json_init_buf(&j, buf, cap, false);
+    mw_json_object_begin(&j, NULL);
+    mw_json_i64(&j, "pid", s->pid);
+    mw_json_str(&j, "source", s->source);
+    mw_json_str(&j, "strategy", s->strategy);
+    mw_json_str(&j, "scope", s->scope);
+    mw_json_bool(&j, "dry_run", s->dry_run);
+    mw_json_u64(&j, "started", s->started);
+    mw_json_u64(&j, "updated", s->updated);
+    mw_json_u64(&j, "kills", s->kills);
+    mw_json_u64(&j, "wakeups_timer", s->wakeups_timer);
+    mw_json_u64(&j, "wakeups_pressure", s->wakeups_pressure);
+    mw_json_u64(&j, "last_kill_time", s->last_kill_time);
+    mw_json_str(&j, "last_kill", s->last_kill);
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+    if (mw_json_truncated(&j)) {
+        if (cap > 0)
+            buf[0] = '\0';
         return 0;
-    return (size_t)n < cap ? (size_t)n : cap - 1;
-}
-
-/* Finds "key": in a flat JSON object; returns the value's start or NULL. */
-static const char *json_find(const char *buf, const char *key)
-{
-    char pat[64];
-    snprintf(pat, sizeof(pat), "\"%s\":", key);
-    const char *p = strstr(buf, pat);
-    return p ? p + strlen(pat) : NULL;
-}
-
-static void json_get_str(const char *buf, const char *key, char *out, size_t cap)
-{
-    const char *p = json_find(buf, key);
-    out[0] = '\0';
-    if (!p || *p != '"')
-        return;
-    p++;
-    size_t n = 0;
-    while (*p && *p != '"' && n + 1 < cap) {
-        if (*p == '\\' && p[1]) {
-            p++;
-            char c = *p;
-            if (c == 'u' && strlen(p) >= 5) {
-                unsigned v = 0;
-                sscanf(p + 1, "%4x", &v);
-                out[n++] = v < 0x80 ? (char)v : '?';
-                p += 5;
-                continue;
-            }
-            out[n++] = c == 'n' ? '\n' : c == 't' ? '\t' : c;
-            p++;
-            continue;
-        }
-        out[n++] = *p++;
     }
-    out[n] = '\0';
+    return mw_json_buf_len(&j);
 }
 
-static uint64_t json_get_u64(const char *buf, const char *key, bool *found)
+/* One member of the state object into S; unknown keys are skipped. */
+static void state_member(struct mw_daemon_state *s, const struct mw_json_val *k,
+                         const struct mw_json_val *v)
 {
-    const char *p = json_find(buf, key);
-    uint64_t v = 0;
-    if (found)
-        *found = p && mw_scan_u64(&p, &v) == 0;
-    else if (p)
-        mw_scan_u64(&p, &v);
-    return v;
+    static const struct {
+        const char *key;
+        size_t off, cap; /* cap 0: a counter */
+    } f[] = {
+        {"source", offsetof(struct mw_daemon_state, source), sizeof(s->source)},
+        {"strategy", offsetof(struct mw_daemon_state, strategy), sizeof(s->strategy)},
+        {"scope", offsetof(struct mw_daemon_state, scope), sizeof(s->scope)},
+        {"last_kill", offsetof(struct mw_daemon_state, last_kill), sizeof(s->last_kill)},
+        {"started", offsetof(struct mw_daemon_state, started), 0},
+        {"updated", offsetof(struct mw_daemon_state, updated), 0},
+        {"kills", offsetof(struct mw_daemon_state, kills), 0},
+        {"wakeups_timer", offsetof(struct mw_daemon_state, wakeups_timer), 0},
+        {"wakeups_pressure", offsetof(struct mw_daemon_state, wakeups_pressure), 0},
+        {"last_kill_time", offsetof(struct mw_daemon_state, last_kill_time), 0},
+    };
+    if (mw_json_key_is(k, "dry_run")) {
+        mw_json_get_bool(v, &s->dry_run);
+        return;
+    }
+    for (size_t i = 0; i < MW_ARRAY_SIZE(f); i++) {
+        if (!mw_json_key_is(k, f[i].key))
+            continue;
+        char *field = (char *)s + f[i].off;
+        if (f[i].cap)
+            mw_json_get_str(v, field, f[i].cap);
+        else
+            mw_json_get_u64(v, (uint64_t *)(void *)field);
+    }
 }
 
 int mw_daemon_state_parse_buf(struct mw_daemon_state *out, const char *buf)
 {
     struct mw_daemon_state s;
+    struct mw_json_val obj, k, v;
+    struct mw_json_iter it;
+    uint64_t pid = 0;
     memset(&s, 0, sizeof(s));
-    bool have_pid;
-    uint64_t pid = json_get_u64(buf, "pid", &have_pid);
-    if (!have_pid || pid == 0 || pid > INT_MAX)
+    if (mw_json_parse(buf, strlen(buf), &obj) < 0 || obj.type != MW_JSON_OBJECT ||
+        mw_json_find(&obj, "pid", &v) < 0 || mw_json_get_u64(&v, &pid) < 0 || pid == 0 ||
+        pid > INT_MAX)
         return -EINVAL;
     s.pid = (int)pid;
-    json_get_str(buf, "source", s.source, sizeof(s.source));
-    json_get_str(buf, "strategy", s.strategy, sizeof(s.strategy));
-    json_get_str(buf, "scope", s.scope, sizeof(s.scope));
-    const char *d = json_find(buf, "dry_run");
-    s.dry_run = d && strncmp(d, "true", 4) == 0;
-    s.started = json_get_u64(buf, "started", NULL);
-    s.updated = json_get_u64(buf, "updated", NULL);
-    s.kills = json_get_u64(buf, "kills", NULL);
-    s.wakeups_timer = json_get_u64(buf, "wakeups_timer", NULL);
-    s.wakeups_pressure = json_get_u64(buf, "wakeups_pressure", NULL);
-    s.last_kill_time = json_get_u64(buf, "last_kill_time", NULL);
-    json_get_str(buf, "last_kill", s.last_kill, sizeof(s.last_kill));
+    mw_json_iter_init(&it, &obj);
+    while (mw_json_iter_next(&it, &k, &v) > 0)
+        state_member(&s, &k, &v);
     *out = s;
     return 0;
 }
@@ -327,10 +314,12 @@ static void state_write(struct daemon *d)
 {
     if (!d->state_path[0])
         return;
-    static char buf[4096];
+    static char buf[MW_STATE_JSON_MAX];
     static char tmp[MW_CFG_PATH_LEN + 8];
     d->state.updated = (uint64_t)time(NULL);
     size_t len = mw_daemon_state_format(buf, sizeof(buf), &d->state);
+    if (len == 0)
+        return; /* cannot happen: MW_STATE_JSON_MAX holds the longest state */
     snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -510,7 +499,11 @@ static void report_kill(struct daemon *d, const struct mw_kill_record *rec, int 
     mw_kill_format_line(line, cap, rec);
     dlog(priority, "%s", line);
     if (d->history_fd >= 0) {
-        size_t n = mw_kill_format_json(json, sizeof(json), rec);
+        size_t n = mw_kill_format_json(json, sizeof(json) - 1, rec);
+        if (n == 0) {
+            dlog(LOG_WARNING, "history: the record of pid %d does not fit, not written", rec->pid);
+            return;
+        }
         json[n++] = '\n';
         ssize_t w = write(d->history_fd, json, n);
         (void)w;
@@ -1047,27 +1040,38 @@ int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opt
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     if (rc > 0)
         close(v.stat_fd);
-    char prog[160] = "", cmd[600] = "";
-    if (rc > 0) {
-        mw_json_escape(prog, sizeof(prog), v.comm);
-        mw_json_escape(cmd, sizeof(cmd), v.cmdline);
-    }
     if (json) {
-        printf("{\"scanned\":%u,\"detailed\":%u,\"choose_time\":%.6f,", d.ws.scanned, d.ws.detailed,
-               ms / 1000.0);
-        if (rc > 0)
-            printf("\"victim\":{\"pid\":%d,\"uid\":%u,\"adj\":%d,\"effective_adj\":%d,"
-                   "\"prog\":\"%s\",\"cmdline\":\"%s\",\"rss\":%llu,\"swap\":%llu,",
-                   v.pid, (unsigned)v.uid, v.adj, v.eff_adj, prog, cmd,
-                   (unsigned long long)v.rss_kb * 1024, (unsigned long long)v.swap_kb * 1024);
-        if (rc > 0 && v.runaway)
-            printf("\"runaway\":{\"footprint\":%llu,\"growth\":%llu,\"group\":%d}}}\n",
-                   (unsigned long long)v.unit_kb * 1024, (unsigned long long)v.growth_kb_s * 1024,
-                   v.group_n);
-        else if (rc > 0)
-            printf("\"runaway\":null}}\n");
-        else
-            printf("\"victim\":null}\n");
+        struct mw_json j;
+        mw_json_init(&j, stdout, false);
+        mw_json_object_begin(&j, NULL);
+        mw_json_u64(&j, "scanned", d.ws.scanned);
+        mw_json_u64(&j, "detailed", d.ws.detailed);
+        mw_json_fixed(&j, "choose_time", ms / 1000.0, 6);
+        if (rc > 0) {
+            mw_json_object_begin(&j, "victim");
+            mw_json_i64(&j, "pid", v.pid);
+            mw_json_u64(&j, "uid", v.uid);
+            mw_json_i64(&j, "adj", v.adj);
+            mw_json_i64(&j, "effective_adj", v.eff_adj);
+            mw_json_str(&j, "prog", v.comm);
+            mw_json_str(&j, "cmdline", v.cmdline);
+            mw_json_u64(&j, "rss", v.rss_kb * 1024);
+            mw_json_u64(&j, "swap", v.swap_kb * 1024);
+            if (v.runaway) {
+                mw_json_object_begin(&j, "runaway");
+                mw_json_u64(&j, "footprint", v.unit_kb * 1024);
+                mw_json_u64(&j, "growth", v.growth_kb_s * 1024);
+                mw_json_i64(&j, "group", v.group_n);
+                mw_json_object_end(&j);
+            } else {
+                mw_json_null(&j, "runaway");
+            }
+            mw_json_object_end(&j);
+        } else {
+            mw_json_null(&j, "victim");
+        }
+        mw_json_object_end(&j);
+        mw_json_finish(&j);
     } else {
         if (rc > 0)
             printf("victim pid=%d uid=%u adj=%d effective_adj=%d prog=%s rss=%llukB "

@@ -57,7 +57,13 @@ int mw_daemon_state_parse_buf(struct mw_daemon_state *out, const char *buf);
  * question (kill(pid, 0) or /proc/PID). */
 int mw_daemon_state_read(const struct mw_root *root, const char *path, struct mw_daemon_state *out);
 
-/* Writes S as the state file's JSON into BUF. Returns the length. */
+/* A buffer of this size holds the state of any S (every string escaped to
+ * six bytes a byte at worst). */
+#define MW_STATE_JSON_MAX 8192
+
+/* Writes S as the state file's JSON (one line, with its newline) into BUF,
+ * without allocating. Returns the length, or 0 (BUF "") when it does not
+ * fit in CAP. */
 size_t mw_daemon_state_format(char *buf, size_t cap, const struct mw_daemon_state *s);
 
 #endif

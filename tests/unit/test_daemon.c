@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "lmk/config.h"
 #include "lmk/daemon.h"
 #include "lmk/history.h"
@@ -80,12 +81,32 @@ static void test_kill_json(void)
     char buf[2048];
     mw_kill_format_json(buf, sizeof(buf), &r);
     CHECK_CONTAINS(buf, "\"prog\":\"evil prog=\\\"x\\\"\"");
-    CHECK_CONTAINS(buf, "\"cmdline\":\"/bin/evil \\\"quoted\\\"\\u000a\\\\\"");
+    CHECK_CONTAINS(buf, "\"cmdline\":\"/bin/evil \\\"quoted\\\"\\n\\\\\"");
     CHECK_CONTAINS(buf, "\"rss\":209715200");
     CHECK_CONTAINS(buf, "\"reason\":\"low_mem_and_swap\"");
     CHECK_CONTAINS(buf, "\"latency\":0.012");
     CHECK_CONTAINS(buf, "\"freed\":256000000");
+    CHECK_CONTAINS(buf, "\"psi_some_avg10\":12.3,");
     CHECK(buf[0] == '{' && buf[strlen(buf) - 1] == '}');
+    /* bytes that are not UTF-8 become \ufffd: the history is valid JSON */
+    snprintf(r.prog, sizeof(r.prog), "bad\xff\xfe");
+    snprintf(r.cmdline, sizeof(r.cmdline), "x\xc3(\x1b[31m");
+    mw_kill_format_json(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, "\"prog\":\"bad\\ufffd\\ufffd\"");
+    CHECK_CONTAINS(buf, "\"cmdline\":\"x\\ufffd(\\u001b[31m\"");
+    struct mw_json_val v;
+    CHECK_EQ_INT(mw_json_parse(buf, strlen(buf), &v), 0);
+    /* the longest record fits in 4096 bytes; a cut one is never written */
+    memset(r.prog, 0x01, sizeof(r.prog) - 1);
+    memset(r.cmdline, 0x01, sizeof(r.cmdline) - 1);
+    r.runaway = true;
+    char big[4096];
+    size_t n = mw_kill_format_json(big, sizeof(big), &r);
+    CHECK(n > 0 && n < sizeof(big));
+    CHECK_EQ_INT(mw_json_parse(big, n, &v), 0);
+    char small[300];
+    CHECK_EQ_U64(mw_kill_format_json(small, sizeof(small), &r), 0);
+    CHECK_STR(small, "");
 }
 
 static void test_loop_detection(void)
@@ -141,6 +162,27 @@ static void test_state_round_trip(void)
     CHECK(mw_daemon_state_parse_buf(&back, "garbage") == -EINVAL);
     CHECK(mw_daemon_state_parse_buf(&back, "{\"pid\":0}") == -EINVAL);
     CHECK(mw_daemon_state_parse_buf(&back, "") == -EINVAL);
+    /* keys are keys, not text that looks like one; a cut file is refused */
+    CHECK(mw_daemon_state_parse_buf(&back, "{\"scope\":\"\\\"pid\\\":9\",\"pid\":12}") == 0);
+    CHECK_EQ_INT(back.pid, 12);
+    CHECK_STR(back.scope, "\"pid\":9");
+    CHECK(mw_daemon_state_parse_buf(&back, "{\"x\":{\"pid\":9}}") == -EINVAL);
+    CHECK(mw_daemon_state_parse_buf(&back, "{\"pid\":12,\"kills\":3") == -EINVAL);
+    CHECK(mw_daemon_state_parse_buf(&back, "{\"pid\":99999999999999999999}") == -EINVAL);
+    /* the longest state, every byte needing an escape, fits; it reads back
+     * as valid UTF-8 (0xff as U+FFFD) */
+    memset(s.source, 0x01, sizeof(s.source) - 1);
+    memset(s.scope, 0xff, sizeof(s.scope) - 1);
+    memset(s.last_kill, '"', sizeof(s.last_kill) - 1);
+    static char big[MW_STATE_JSON_MAX];
+    size_t n = mw_daemon_state_format(big, sizeof(big), &s);
+    CHECK(n > 0 && big[n - 1] == '\n');
+    CHECK(mw_daemon_state_parse_buf(&back, big) == 0);
+    CHECK_STR(back.source, s.source);
+    CHECK_STR(back.last_kill, s.last_kill);
+    CHECK(strncmp(back.scope, "\xef\xbf\xbd\xef\xbf\xbd", 6) == 0);
+    CHECK_EQ_U64(mw_daemon_state_format(buf, 100, &s), 0);
+    CHECK_STR(buf, "");
 }
 
 static void test_psi_trigger_lines(void)
