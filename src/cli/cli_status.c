@@ -12,7 +12,7 @@
 
 #include "proc/cgroup.h"
 #include "cli/cli.h"
-#include "lmk/daemon.h"
+#include "lmk/state.h"
 #include "base/json.h"
 #include "proc/meminfo.h"
 #include "model/proctable.h"
