@@ -467,6 +467,8 @@ static void print_text(const struct status *st)
         printf("  pressure source: %s\n", dm->source);
         printf("  kills: %" PRIu64 "%s%s\n", dm->kills, dm->last_kill[0] ? "; last: " : "",
                dm->last_kill);
+        if (dm->warning[0])
+            printf("  WARNING: %s\n", dm->warning);
     }
 
     printf("\nVerdict: %s\n", st->verdict.text);
@@ -640,6 +642,8 @@ static void print_json(const struct status *st, bool live)
         mw_json_bool(&j, "dry_run", st->daemon.dry_run);
         mw_json_u64(&j, "kills", st->daemon.kills);
         mw_json_str(&j, "last_kill", st->daemon.last_kill);
+        if (st->daemon.warning[0])
+            mw_json_str(&j, "warning", st->daemon.warning);
     } else {
         mw_json_bool(&j, "running", false);
         mw_json_str(&j, "unavailable", st->daemon_err);

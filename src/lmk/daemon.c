@@ -52,6 +52,9 @@ struct daemon {
     struct mw_zoneinfo zi;
     bool have_zi;
     uint64_t zi_read_ms;
+    struct mw_zoneinfo_src zsrc; /* zoneinfo_fd with a buffer sized to the file */
+    uint64_t zi_said_ms;
+    bool zi_stale; /* the last re-read failed: state.warning says so */
     struct mw_thrash thrash;
     struct mw_scan_ws ws;
     struct mw_pressure pr;
@@ -176,9 +179,35 @@ static int sample_system(struct daemon *d, struct mw_mem_state *st, uint64_t now
     return 0;
 }
 
+/* Re-reads the watermarks every ZONEINFO_REFRESH_MS through the buffer
+ * sized at setup (zoneinfo_setup). Runs before sample_system, so that its
+ * own refresh never finds the watermarks due. A zoneinfo grown past the
+ * buffer keeps the watermarks read before, and says so. */
+static void zoneinfo_refresh(struct daemon *d, uint64_t now)
+{
+    if (d->zoneinfo_fd < 0 || now - d->zi_read_ms < ZONEINFO_REFRESH_MS)
+        return;
+    d->zi_read_ms = now;
+    int rc = mw_zoneinfo_src_read(&d->zsrc, &d->zi);
+    if (rc == 0 && d->zi_stale) {
+        d->state.warning[0] = '\0';
+        d->zi_stale = false;
+    }
+    d->zi_stale |= rc < 0;
+    if (rc < 0 && mw_rate_allow(&d->zi_said_ms, now, 3600 * 1000)) {
+        snprintf(d->state.warning, sizeof(d->state.warning),
+                 "/proc/zoneinfo re-read failed (%s; over %zu bytes?): watermarks of %llu s ago "
+                 "in use",
+                 strerror(-rc), d->zsrc.cap, (unsigned long long)(ZONEINFO_REFRESH_MS / 1000));
+        mw_dlog(LOG_CRIT, "%s", d->state.warning);
+    }
+}
+
 static int sample(struct daemon *d, struct mw_mem_state *st)
 {
     uint64_t now = mw_now_ms();
+    if (!d->o->scope)
+        zoneinfo_refresh(d, now);
     return d->o->scope ? sample_scope(d, st, now) : sample_system(d, st, now);
 }
 
@@ -534,6 +563,29 @@ static void daemon_close(struct daemon *d)
             close(fds[i]);
     mw_pressure_close(&d->pr);
     mw_scan_ws_free(&d->ws);
+    mw_zoneinfo_src_free(&d->zsrc);
+}
+
+/* Reads /proc/zoneinfo whole once, with a buffer that grows to fit (it
+ * passes 64 KiB at about 120 CPUs), and keeps that size plus a margin for
+ * the re-reads. When it cannot be read whole, the watermark reasons cannot
+ * fire: that is said loudly, in the log and the state file, and the file
+ * is not read again. */
+static void zoneinfo_setup(struct daemon *d)
+{
+    long n = mw_zoneinfo_src_init(&d->zsrc, d->zoneinfo_fd, &d->zi);
+    if (n >= 0) {
+        d->have_zi = true;
+        d->zi_read_ms = mw_now_ms();
+        return;
+    }
+    snprintf(d->state.warning, sizeof(d->state.warning),
+             "/proc/zoneinfo cannot be read whole (%s): watermarks unknown, the watermark "
+             "reasons cannot fire",
+             strerror((int)-n));
+    mw_dlog(LOG_CRIT, "%s", d->state.warning);
+    close(d->zoneinfo_fd);
+    d->zoneinfo_fd = -1;
 }
 
 static int daemon_setup(struct daemon *d, bool for_choice)
@@ -544,6 +596,8 @@ static int daemon_setup(struct daemon *d, bool for_choice)
         return -errno;
     d->vmstat_fd = open_rel(root, "proc", "vmstat", O_RDONLY);
     d->zoneinfo_fd = open_rel(root, "proc", "zoneinfo", O_RDONLY);
+    if (d->zoneinfo_fd >= 0 && !d->o->scope)
+        zoneinfo_setup(d);
     d->psi_fd = open_rel(root, "proc", "pressure/memory", O_RDONLY);
     if (d->o->scope) {
         int rc = open_scope(d, d->o->scope);

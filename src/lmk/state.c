@@ -24,6 +24,8 @@ size_t mw_daemon_state_format(char *buf, size_t cap, const struct mw_daemon_stat
     mw_json_u64(&j, "wakeups_pressure", s->wakeups_pressure);
     mw_json_u64(&j, "last_kill_time", s->last_kill_time);
     mw_json_str(&j, "last_kill", s->last_kill);
+    if (s->warning[0])
+        mw_json_str(&j, "warning", s->warning);
     mw_json_object_end(&j);
     mw_json_finish(&j);
     if (mw_json_truncated(&j)) {
@@ -46,6 +48,7 @@ static void state_member(struct mw_daemon_state *s, const struct mw_json_val *k,
         {"strategy", offsetof(struct mw_daemon_state, strategy), sizeof(s->strategy)},
         {"scope", offsetof(struct mw_daemon_state, scope), sizeof(s->scope)},
         {"last_kill", offsetof(struct mw_daemon_state, last_kill), sizeof(s->last_kill)},
+        {"warning", offsetof(struct mw_daemon_state, warning), sizeof(s->warning)},
         {"started", offsetof(struct mw_daemon_state, started), 0},
         {"updated", offsetof(struct mw_daemon_state, updated), 0},
         {"kills", offsetof(struct mw_daemon_state, kills), 0},

@@ -24,6 +24,7 @@ struct mw_daemon_state {
     uint64_t wakeups_pressure; /* PSI trigger / vmpressure events */
     uint64_t last_kill_time;   /* 0: none yet */
     char last_kill[512];       /* the last kill's log line */
+    char warning[192];         /* "" or what the daemon cannot see (and so cannot act on) */
 };
 
 /* A buffer of this size holds the state of any S (every string escaped to

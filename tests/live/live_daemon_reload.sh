@@ -53,3 +53,37 @@ sleep 3
 if kill -0 $pid 2>/dev/null; then ok $T.watchdog_unsupervised_keeps_running; else fail $T.watchdog_unsupervised_keeps_running; fi
 kill $pid 2>/dev/null; wait $pid; pid=
 check $T.watchdog_unsupervised_reported grep -q 'watchdog: a cycle is stuck' "$TMP/wlog2"
+
+# /proc/zoneinfo over 64 KiB (256 CPUs' pagesets; about 120 CPUs on a 6.x
+# kernel already pass it): in a private mount namespace a generated copy is
+# bind-mounted over /proc/zoneinfo. The daemon must start with the real
+# watermarks, not 0/0/0 (the fixed 64 KiB buffer read nothing). A zoneinfo
+# it cannot read whole (over 16 MiB) is said loudly, in the log and the
+# state file. Dry run; nothing outside the namespace sees the mount.
+# zoneinfo_daemon FILE LOG STATE: runs the daemon on FILE for a second.
+zoneinfo_daemon() {
+    unshare -m sh -c 'mount --bind "$1" /proc/zoneinfo && exec "$2" daemon --foreground --dry-run --state-file "$3"' \
+        sh "$1" "$MW_BIN" "$3" 2>"$2" &
+    pid=$!
+    n=0; while ! grep -q 'started:' "$2" && kill -0 $pid 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+    [ -e "$3" ] && cp "$3" "$3.seen"
+    kill $pid 2>/dev/null; wait $pid; pid=
+}
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null; then
+    awk '{print} /^  pagesets$/ {for (c = 0; c < 256; c++) printf "    cpu: %d\n              count:    0\n              high:     0\n              batch:    1\n  vm stats threshold: 4\n", c}' \
+        /proc/zoneinfo >"$TMP/zoneinfo"
+    check $T.zoneinfo_over_64k [ "$(wc -c <"$TMP/zoneinfo")" -gt 65536 ]
+    zoneinfo_daemon "$TMP/zoneinfo" "$TMP/zlog" "$TMP/z.json"
+    if grep -q 'started:.*watermarks min/low/high [1-9][0-9]*/[1-9][0-9]*/[1-9][0-9]* kB' "$TMP/zlog"; then
+        ok $T.zoneinfo_large_watermarks
+    else
+        fail $T.zoneinfo_large_watermarks "$(grep started: "$TMP/zlog")"
+    fi
+    check $T.zoneinfo_large_no_warning sh -c '! grep -q warning "$1"' sh "$TMP/z.json.seen"
+    head -c $((17 << 20)) /dev/zero | tr '\0' ' ' >"$TMP/zhuge"
+    zoneinfo_daemon "$TMP/zhuge" "$TMP/zlog2" "$TMP/z2.json"
+    check $T.zoneinfo_unreadable_logged grep -q '<2>/proc/zoneinfo cannot be read whole (File too large)' "$TMP/zlog2"
+    check $T.zoneinfo_unreadable_in_state grep -q '"warning":"/proc/zoneinfo cannot be read whole' "$TMP/z2.json.seen"
+else
+    skip $T.zoneinfo_large "needs root and unshare -m"
+fi
