@@ -213,42 +213,53 @@ static int sample(struct daemon *d, struct mw_mem_state *st)
 
 /* ---- state, history, hooks ------------------------------------------- */
 
+/* Rewrites the state file (atomically, never through a symlink: state.h);
+ * a failure is said once per path. */
 static void state_write(struct daemon *d)
 {
+    static char said_for[MW_CFG_PATH_LEN];
     if (!d->state_path[0])
         return;
-    static char buf[MW_STATE_JSON_MAX];
-    static char tmp[MW_CFG_PATH_LEN + 8];
     d->state.updated = (uint64_t)time(NULL);
-    size_t len = mw_daemon_state_format(buf, sizeof(buf), &d->state);
-    if (len == 0)
-        return; /* cannot happen: MW_STATE_JSON_MAX holds the longest state */
-    snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        /* /run/memwarden may not exist yet */
-        char dir[MW_CFG_PATH_LEN];
-        snprintf(dir, sizeof(dir), "%s", d->state_path);
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-            *slash = '\0';
-            mkdir(dir, 0755);
-            fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        }
+    int rc = mw_daemon_state_write(d->state_path, &d->state);
+    if (rc < 0 && strcmp(said_for, d->state_path) != 0) {
+        mw_dlog(LOG_WARNING, "state file %s: %s", d->state_path, strerror(-rc));
+        snprintf(said_for, sizeof(said_for), "%s", d->state_path);
     }
-    if (fd < 0) {
-        static bool said;
-        if (!said)
-            mw_dlog(LOG_WARNING, "state file %s: %s", d->state_path, strerror(errno));
-        said = true;
-        return;
+}
+
+/* Why the history file could not be opened, in words. */
+static const char *history_err(int rc)
+{
+    return rc == -ELOOP    ? "it is a symbolic link (refused)"
+           : rc == -EINVAL ? "not a regular file (refused)"
+                           : strerror(-rc);
+}
+
+/* The history and state paths from the options (which win) or CFG; opens
+ * the history file (history.h: 0600, no symlink). At start a failure is
+ * fatal; on SIGHUP (RELOAD) the old file stays in use. Returns 0 or
+ * -errno, logged naming the file. */
+static int open_outputs(struct daemon *d, const struct mw_config *cfg, bool reload)
+{
+    const char *hist = d->o->history ? d->o->history : cfg->history_file;
+    const char *state = d->o->state_file ? d->o->state_file : cfg->state_file;
+    int fd = -1;
+    if (hist[0] && (fd = mw_history_open(hist)) < 0) {
+        mw_dlog(LOG_ERR, "cannot open the history file %s: %s%s", hist, history_err(fd),
+                reload && d->history_fd >= 0 ? "; still writing the one open before" : "");
+        return fd;
     }
-    ssize_t w = write(fd, buf, len);
-    close(fd);
-    if (w == (ssize_t)len)
-        rename(tmp, d->state_path);
-    else
-        unlink(tmp);
+    if (d->history_fd >= 0)
+        close(d->history_fd); /* reopened: logrotate moved it, or the config names another */
+    d->history_fd = fd;
+    snprintf(d->history_path, sizeof(d->history_path), "%s", hist);
+    if (strcmp(state, d->state_path) != 0) {
+        if (d->state_path[0])
+            unlink(d->state_path);
+        snprintf(d->state_path, sizeof(d->state_path), "%s", state);
+    }
+    return 0;
 }
 
 /* Environment of a hook: static storage, filled per call. */
@@ -588,7 +599,7 @@ static void zoneinfo_setup(struct daemon *d)
     d->zoneinfo_fd = -1;
 }
 
-static int daemon_setup(struct daemon *d, bool for_choice)
+static int daemon_setup(struct daemon *d)
 {
     const struct mw_root *root = d->root;
     d->meminfo_fd = open_rel(root, "proc", "meminfo", O_RDONLY);
@@ -610,17 +621,6 @@ static int daemon_setup(struct daemon *d, bool for_choice)
     int rc = mw_scan_ws_init(&d->ws, root->fd, d->o->scope ? d->cg_dir_fd : -1, cap);
     if (rc < 0)
         return rc;
-    if (for_choice)
-        return 0;
-    const char *hist = d->o->history ? d->o->history : d->cfg.history_file;
-    snprintf(d->history_path, sizeof(d->history_path), "%s", hist);
-    if (d->history_path[0]) {
-        d->history_fd = open(d->history_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-        if (d->history_fd < 0)
-            return -errno;
-    }
-    snprintf(d->state_path, sizeof(d->state_path), "%s",
-             d->o->state_file ? d->o->state_file : d->cfg.state_file);
     return 0;
 }
 
@@ -657,7 +657,8 @@ static void setup_pressure(struct daemon *d)
 static void reload(struct daemon *d)
 {
     if (!d->o->config_path) {
-        mw_dlog(LOG_NOTICE, "SIGHUP: no --config file; nothing to reload");
+        open_outputs(d, &d->cfg, true);
+        mw_dlog(LOG_NOTICE, "SIGHUP: history file reopened; no --config file to reload");
         return;
     }
     static struct mw_config next;
@@ -667,6 +668,7 @@ static void reload(struct daemon *d)
         mw_dlog(LOG_ERR, "reload rejected, the old configuration stays in force: %s", err);
         return;
     }
+    open_outputs(d, &next, true); /* reopens the history (logrotate) */
     bool psi_changed = next.psi_partial_stall_ms != d->cfg.psi_partial_stall_ms ||
                        next.psi_complete_stall_ms != d->cfg.psi_complete_stall_ms ||
                        next.psi_window_ms != d->cfg.psi_window_ms;
@@ -850,7 +852,7 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
         mw_dlog(LOG_ERR, "cannot go to the background: %s", strerror(-rc));
         return 1;
     }
-    rc = daemon_setup(&d, false);
+    rc = daemon_setup(&d);
     if (rc < 0) {
         mw_dlog(LOG_ERR, "setup failed%s%s: %s%s", o->scope ? " for scope " : "",
                 o->scope ? o->scope : "", strerror(-rc),
@@ -862,7 +864,7 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
     }
     struct mw_mem_state st;
     int exit_code = 1;
-    if (setup_events(&d) < 0 || start(&d, &st) < 0)
+    if (open_outputs(&d, &d.cfg, false) < 0 || setup_events(&d) < 0 || start(&d, &st) < 0)
         goto out;
     while ((rc = step(&d, &st)) > 0)
         ;
@@ -884,7 +886,7 @@ int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opt
     d.root = root;
     d.o = o;
     d.cfg = *cfg;
-    int rc = daemon_setup(&d, true);
+    int rc = daemon_setup(&d);
     if (rc < 0) {
         fprintf(stderr, "memwarden daemon: %s%s: %s\n", o->scope ? "scope " : "",
                 o->scope ? o->scope : "/proc", strerror(-rc));

@@ -20,9 +20,12 @@ struct mw_daemon_opts {
     bool foreground;
 };
 
-/* Runs the daemon until SIGTERM/SIGINT (SIGHUP reloads the config, SIGUSR1
- * rewrites the state file with the current counters). CFG is the parsed configuration
- * (reloaded from opts->config_path on SIGHUP). Returns an exit code. */
+/* Runs the daemon until SIGTERM/SIGINT (SIGHUP reloads the config and
+ * reopens the history file, SIGUSR1 rewrites the state file with the
+ * current counters). CFG is the parsed configuration (reloaded from
+ * opts->config_path on SIGHUP; its history_file and state_file apply unless
+ * O overrides them). Every failure of setup is logged, naming what failed,
+ * and returns 1. Returns an exit code. */
 int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o,
                   struct mw_config *cfg);
 

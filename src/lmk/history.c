@@ -1,8 +1,12 @@
 #include "lmk/history.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/json.h"
 
@@ -127,6 +131,29 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
         return 0;
     }
     return mw_json_buf_len(&j);
+}
+
+int mw_history_open(const char *path)
+{
+    /* O_NONBLOCK: a FIFO planted at PATH must not hang the open */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) < 0)
+        rc = -errno;
+    else if (!S_ISREG(st.st_mode))
+        rc = -EINVAL;
+    else if ((st.st_mode & 0007) && fchmod(fd, st.st_mode & 0770) < 0)
+        rc = -errno;
+    else if (fcntl(fd, F_SETFL, O_APPEND) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    return fd;
 }
 
 int mw_loop_note(struct mw_loop_tracker *t, const char *prog, uint64_t now_ms, uint64_t start_ms,

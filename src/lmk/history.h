@@ -51,6 +51,13 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
  * for every record whose DETAIL is under 200 bytes (the policy's are). */
 size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r);
 
+/* Opens the kill history file PATH for appending (JSON lines): created
+ * mode 0600 (it holds command lines); an existing file loses any access for
+ * "other" (a group the admin chose stays). A symlink at PATH is refused
+ * (O_NOFOLLOW: -ELOOP), so is anything but a regular file (-EINVAL; a FIFO
+ * would block the kill path). Returns the descriptor (O_CLOEXEC) or -errno. */
+int mw_history_open(const char *path);
+
 #define MW_LOOP_SLOTS 64
 struct mw_loop_tracker {
     int next;

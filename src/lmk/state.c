@@ -1,9 +1,13 @@
 #include "lmk/state.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/json.h"
 
@@ -88,6 +92,60 @@ int mw_daemon_state_parse_buf(struct mw_daemon_state *out, const char *buf)
         state_member(&s, &k, &v);
     *out = s;
     return 0;
+}
+
+/* Creates PATH.tmp (TMP) anew, mode 0644; -errno on failure. */
+static int create_tmp(const char *path, const char *tmp)
+{
+    if (unlink(tmp) < 0 && errno != ENOENT)
+        return -errno;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ENOENT) {
+        /* /run/memwarden may not exist yet */
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        }
+    }
+    if (fd < 0)
+        return -errno;
+    if (fchmod(fd, 0644) < 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return -e;
+    }
+    return fd;
+}
+
+int mw_daemon_state_write(const char *path, const struct mw_daemon_state *s)
+{
+    static char buf[MW_STATE_JSON_MAX];
+    char tmp[PATH_MAX];
+    size_t len = mw_daemon_state_format(buf, sizeof(buf), s);
+    if (len == 0)
+        return -EOVERFLOW; /* cannot happen: MW_STATE_JSON_MAX holds every state */
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+        return -ENAMETOOLONG;
+    int fd = create_tmp(path, tmp);
+    if (fd < 0)
+        return fd;
+    int rc = 0;
+    ssize_t w = write(fd, buf, len);
+    if (w != (ssize_t)len)
+        rc = w < 0 ? -errno : -EIO;
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = -errno;
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
 }
 
 int mw_daemon_state_read(const struct mw_root *root, const char *path, struct mw_daemon_state *out)

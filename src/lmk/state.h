@@ -41,6 +41,14 @@ size_t mw_daemon_state_format(char *buf, size_t cap, const struct mw_daemon_stat
  * members are ignored. OUT is untouched on failure. */
 int mw_daemon_state_parse_buf(struct mw_daemon_state *out, const char *buf);
 
+/* Writes S to PATH atomically: PATH.tmp is created anew (a file or symlink
+ * left there is removed first, never followed: O_CREAT | O_EXCL |
+ * O_NOFOLLOW), given mode 0644 whatever the umask, written and renamed over
+ * PATH (rename replaces a symlink planted at PATH, it does not follow it).
+ * The parent directory is created (0755) when missing. No allocation.
+ * Returns 0 or -errno (PATH.tmp removed on failure). */
+int mw_daemon_state_write(const char *path, const struct mw_daemon_state *s);
+
 /* Reads and parses PATH under ROOT. Returns 0 or -errno (-ENOENT: no
  * daemon has written one). Whether the daemon still runs is the caller's
  * question (kill(pid, 0) or /proc/PID). */

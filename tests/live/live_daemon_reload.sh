@@ -62,6 +62,7 @@ check $T.watchdog_unsupervised_reported grep -q 'watchdog: a cycle is stuck' "$T
 # state file. Dry run; nothing outside the namespace sees the mount.
 # zoneinfo_daemon FILE LOG STATE: runs the daemon on FILE for a second.
 zoneinfo_daemon() {
+    : >"$2"
     unshare -m sh -c 'mount --bind "$1" /proc/zoneinfo && exec "$2" daemon --foreground --dry-run --state-file "$3"' \
         sh "$1" "$MW_BIN" "$3" 2>"$2" &
     pid=$!
@@ -87,3 +88,49 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 && unshare -m true
 else
     skip $T.zoneinfo_large "needs root and unshare -m"
 fi
+
+# The history and state files (dry run): a symlink planted at the history
+# path is refused with a message naming the history file, so is a history
+# in a missing directory (it used to blame the scope); the history is
+# created 0600 (it holds command lines); a symlink planted at the state
+# file's PATH.tmp is not written through. SIGHUP reopens the history file
+# (logrotate) and takes history_file / state_file from the reloaded config.
+# start_daemon LOG ARGS...: starts it, waits for "started:" or its exit.
+start_daemon() {
+    log=$1; shift
+    : >"$log"
+    "$MW_BIN" daemon --foreground --dry-run "$@" 2>"$log" &
+    pid=$!
+    n=0; while ! grep -q 'started:' "$log" && kill -0 $pid 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+}
+stop_daemon() { kill $pid 2>/dev/null; wait $pid; st=$?; pid=; }
+printf 'precious\n' >"$TMP/victim"
+ln -s "$TMP/victim" "$TMP/hist.link"
+start_daemon "$TMP/hl.log" --history "$TMP/hist.link" --state-file "$TMP/hl.json"
+stop_daemon
+check $T.history_symlink_refused grep -q "cannot open the history file $TMP/hist.link: it is a symbolic link" "$TMP/hl.log"
+check $T.history_symlink_exit_1 [ "$st" -eq 1 ]
+start_daemon "$TMP/hd.log" --history "$TMP/no-such-dir/h.jsonl" --state-file "$TMP/hd.json"
+stop_daemon
+check $T.history_error_names_file grep -q "cannot open the history file $TMP/no-such-dir/h.jsonl: No such file" "$TMP/hd.log"
+ln -s "$TMP/victim" "$TMP/s.json.tmp"
+start_daemon "$TMP/hm.log" --history "$TMP/h.jsonl" --state-file "$TMP/s.json"
+check $T.history_mode_0600 [ "$(stat -c %a "$TMP/h.jsonl")" = 600 ]
+check $T.state_mode_0644 [ "$(stat -c %a "$TMP/s.json")" = 644 ]
+check $T.state_tmp_symlink_not_followed [ "$(cat "$TMP/victim")" = precious ]
+stop_daemon
+printf '[killer]\nhistory_file = %s\nstate_file = %s\n' "$TMP/h1.jsonl" "$TMP/st1.json" >"$TMP/o.conf"
+start_daemon "$TMP/ho.log" --config "$TMP/o.conf"
+check $T.config_history_created [ -f "$TMP/h1.jsonl" ]
+mv "$TMP/h1.jsonl" "$TMP/h1.jsonl.1"
+kill -HUP $pid
+n=0; while [ ! -e "$TMP/h1.jsonl" ] && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
+check $T.sighup_reopens_history [ -f "$TMP/h1.jsonl" ]
+printf '[killer]\nhistory_file = %s\nstate_file = %s\n' "$TMP/h2.jsonl" "$TMP/st2.json" >"$TMP/o.conf"
+kill -HUP $pid
+n=0; while [ ! -e "$TMP/st2.json" ] && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
+check $T.sighup_takes_history_file [ -f "$TMP/h2.jsonl" ]
+check $T.sighup_takes_state_file [ -f "$TMP/st2.json" ]
+check $T.sighup_old_state_removed [ ! -e "$TMP/st1.json" ]
+stop_daemon
+check $T.outputs_clean_exit [ "$st" -eq 0 ]
