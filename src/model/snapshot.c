@@ -423,24 +423,19 @@ int mw_snapshot_take(const struct mw_root *src, int dir_fd, const struct mw_snap
 int mw_snapshot_meta_parse_buf(struct mw_snapshot_meta *out, const char *buf)
 {
     struct mw_snapshot_meta m;
+    struct mw_json_val obj, v;
+    uint64_t u;
     memset(&m, 0, sizeof(m));
-    const char *p = strstr(buf, "\"time\"");
-    if (p && (p = strchr(p, ':')))
-        m.time = strtod(p + 1, NULL);
-    p = strstr(buf, "\"hostname\"");
-    if (p && (p = strchr(p, ':')) && (p = strchr(p, '"'))) {
-        const char *e = strchr(p + 1, '"');
-        if (e && (size_t)(e - p - 1) < sizeof(m.hostname)) {
-            memcpy(m.hostname, p + 1, (size_t)(e - p - 1));
-            m.hostname[e - p - 1] = '\0';
-        }
-    }
-    p = strstr(buf, "\"page_size\":");
-    uint64_t v;
-    if (p) {
-        p += 12;
-        if (mw_scan_u64(&p, &v) == 0 && v >= 4096 && v <= 65536)
-            m.page_size = v;
+    if (mw_json_parse(buf, strlen(buf), &obj) == 0 && obj.type == MW_JSON_OBJECT) {
+        if (mw_json_find(&obj, "time", &v) == 0 && mw_json_get_double(&v, &m.time) == 0 &&
+            !(m.time >= 0))
+            m.time = 0;
+        if (mw_json_find(&obj, "hostname", &v) == 0 &&
+            mw_json_get_str(&v, m.hostname, sizeof(m.hostname)) >= (long)sizeof(m.hostname))
+            m.hostname[0] = '\0'; /* cut: not the name */
+        if (mw_json_find(&obj, "page_size", &v) == 0 && mw_json_get_u64(&v, &u) == 0 && u >= 4096 &&
+            u <= 65536)
+            m.page_size = u;
     }
     *out = m;
     return 0;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "proc/psi.h"
@@ -108,6 +109,84 @@ static void test_zoneinfo(void)
                  -EINVAL);
     CHECK_EQ_INT(bad, 2);
     CHECK_EQ_INT(mw_zoneinfo_parse_buf(&z, "", &bad), -ENODATA);
+}
+
+/* The host-24g zoneinfo with NCPU pageset blocks in every populated zone,
+ * as a machine with NCPU CPUs shows it. Returns a buffer to free. */
+static char *zoneinfo_with_cpus(int ncpu, size_t *len)
+{
+    char *src = NULL, *out = NULL;
+    size_t srclen = 0;
+    struct mw_root r = fixture("host-24g");
+    CHECK_EQ_INT(mw_read_file(&r, "/proc/zoneinfo", &src, &srclen), 0);
+    mw_root_close(&r);
+    FILE *f = open_memstream(&out, len);
+    for (const char *p = src; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p + 1) : strlen(p);
+        fwrite(p, 1, n, f);
+        if (strncmp(p, "  pagesets\n", 11) == 0) {
+            for (int c = 0; c < ncpu; c++)
+                fprintf(f,
+                        "    cpu: %d\n              count:    0\n              high:     0\n"
+                        "              batch:    1\n              high_min: 20\n"
+                        "              high_max: 240\n  vm stats threshold: 4\n",
+                        c);
+            while ((p = strchr(p + 1, '\n')) && p[1] == ' ' && p[2] == ' ' && p[3] == ' ')
+                ; /* the fixture's own cpu blocks: replaced */
+            p = p ? p + 1 : NULL;
+            continue;
+        }
+        p += n;
+    }
+    fclose(f);
+    free(src);
+    return out;
+}
+
+/* A zoneinfo over 64 KiB (~120 CPUs on a 6.x kernel): the daemon's fixed
+ * 64 KiB buffer could not hold it, so it ran with watermarks 0/0/0. The
+ * source sized at setup reads it whole, and says when it grew past it. */
+static void test_zoneinfo_large(void)
+{
+    size_t len = 0;
+    char *text = zoneinfo_with_cpus(256, &len);
+    CHECK(len > 65536);
+    struct mw_zoneinfo want, got, again;
+    CHECK_EQ_INT(mw_zoneinfo_parse_buf(&want, text, NULL), 0);
+    CHECK(want.min > 0 && want.low > want.min && want.high > want.low);
+    char path[] = "/tmp/mw-zoneinfo-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    CHECK(write(fd, text, len) == (ssize_t)len);
+    /* what the daemon did before: one 64 KiB buffer, and nothing read */
+    static char old[65536];
+    CHECK_EQ_INT(mw_pread_all(fd, old, sizeof(old)), -EFBIG);
+    struct mw_zoneinfo_src zs = {0};
+    memset(&got, 0, sizeof(got));
+    CHECK_EQ_INT(mw_zoneinfo_src_init(&zs, fd, &got), (long)len);
+    CHECK(zs.cap >= len + len / 2);
+    CHECK_EQ_U64(got.min, want.min);
+    CHECK_EQ_U64(got.low, want.low);
+    CHECK_EQ_U64(got.high, want.high);
+    CHECK_EQ_INT(mw_zoneinfo_src_read(&zs, &again), 0);
+    CHECK_EQ_U64(again.high_plus_protection, want.high_plus_protection);
+    /* grown past the buffer (CPUs hot-plugged): refused whole, OUT kept */
+    free(text);
+    text = zoneinfo_with_cpus(1024, &len);
+    CHECK(len > zs.cap);
+    CHECK(pwrite(fd, text, len, 0) == (ssize_t)len);
+    again.min = 12345;
+    CHECK_EQ_INT(mw_zoneinfo_src_read(&zs, &again), -EFBIG);
+    CHECK_EQ_U64(again.min, 12345);
+    mw_zoneinfo_src_free(&zs);
+    /* over the limit: no source */
+    CHECK(ftruncate(fd, (off_t)MW_ZONEINFO_MAX + 1) == 0);
+    CHECK_EQ_INT(mw_zoneinfo_src_init(&zs, fd, &got), -EFBIG);
+    CHECK(zs.buf == NULL);
+    close(fd);
+    unlink(path);
+    free(text);
 }
 
 /* min_free_kbytes = 4*sqrt(lowmem kB), clamped to [128, 65536] (lmkd seed). */
@@ -241,6 +320,7 @@ int main(void)
     RUN(test_vmstat);
     RUN(test_psi);
     RUN(test_zoneinfo);
+    RUN(test_zoneinfo_large);
     RUN(test_default_min_free);
     RUN(test_swaps);
     RUN(test_swaps_linear);
