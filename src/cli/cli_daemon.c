@@ -8,7 +8,6 @@
 #include "lmk/config.h"
 #include "lmk/daemon.h"
 #include "lmk/policy.h"
-#include "model/procmatch.h"
 
 static void daemon_usage(FILE *f)
 {
@@ -95,21 +94,12 @@ static void daemon_usage(FILE *f)
  * (procmatch.h): a process named so is spared, someone else dies. */
 static void warn_forgeable(const struct mw_config *cfg)
 {
-    const struct mw_patterns *lists[] = {&cfg->protect, &cfg->avoid};
-    const char *names[] = {"protect", "avoid"};
-    for (size_t l = 0; l < MW_ARRAY_SIZE(lists); l++)
-        for (int i = 0; i < lists[l]->n; i++) {
-            struct mw_match_spec s;
-            if (mw_match_spec_parse(&s, lists[l]->pat[i], NULL, 0) < 0 || mw_match_spec_trusted(&s))
-                continue;
-            fprintf(stderr,
-                    "memwarden daemon: warning: %s = %s: %s; use a trusted match such as "
-                    "'exe:/usr/sbin/sshd uid:0' or 'unit:ssh.service'\n",
-                    names[l], lists[l]->pat[i],
-                    s.qualified ? "without uid:, unit: or cgroup: any user running that "
-                                  "program matches"
-                                : "a name match, which any user's process can forge (exec -a)");
-        }
+    const char *list, *pat, *why;
+    for (int c = 0; mw_config_next_forgeable(cfg, &c, &list, &pat, &why);)
+        fprintf(stderr,
+                "memwarden daemon: warning: %s = %s: %s; use a trusted match such as "
+                "'exe:/usr/sbin/sshd uid:0' or 'unit:ssh.service'\n",
+                list, pat, why);
 }
 
 static int check_config(const char *path)

@@ -726,3 +726,25 @@ bool mw_patterns_match(const struct mw_patterns *p, const char *cmdline, const c
     }
     return false;
 }
+
+bool mw_config_next_forgeable(const struct mw_config *cfg, int *cursor, const char **list,
+                              const char **pat, const char **why)
+{
+    const struct mw_patterns *lists[] = {&cfg->protect, &cfg->avoid};
+    static const char *const names[] = {"protect", "avoid"};
+    for (; *cursor < 2 * MW_CFG_MAX_PATTERNS; (*cursor)++) {
+        int l = *cursor / MW_CFG_MAX_PATTERNS, i = *cursor % MW_CFG_MAX_PATTERNS;
+        if (i >= lists[l]->n)
+            continue;
+        struct mw_match_spec s;
+        if (mw_match_spec_parse(&s, lists[l]->pat[i], NULL, 0) < 0 || mw_match_spec_trusted(&s))
+            continue;
+        *list = names[l];
+        *pat = lists[l]->pat[i];
+        *why = s.qualified ? "without uid:, unit: or cgroup: any user running that program matches"
+                           : "a name match, which any user's process can forge (exec -a)";
+        (*cursor)++;
+        return true;
+    }
+    return false;
+}

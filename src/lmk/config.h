@@ -144,4 +144,13 @@ int mw_config_load(struct mw_config *cfg, const char *path, char *err, size_t er
 /* True when NAME (a command line or a program name) matches a pattern. */
 bool mw_patterns_match(const struct mw_patterns *p, const char *cmdline, const char *comm);
 
+/* Steps through the protect and avoid patterns of CFG that another user's
+ * process could match (a name match, or a program path without uid:, unit:
+ * or cgroup:). *CURSOR starts at 0. Returns true and sets *LIST ("protect"
+ * or "avoid"), *PAT and *WHY (a sentence) for the next one; false at the
+ * end. The daemon logs them at start and on reload; --check-config prints
+ * them. */
+bool mw_config_next_forgeable(const struct mw_config *cfg, int *cursor, const char **list,
+                              const char **pat, const char **why);
+
 #endif

@@ -79,7 +79,7 @@ struct daemon {
 
 /* Static buffers for the files read every sample: the sample and the kill
  * path never allocate. */
-static char meminfo_buf[8192], vmstat_buf[16384], zoneinfo_buf[65536], psi_buf[512];
+static char meminfo_buf[8192], vmstat_buf[16384], psi_buf[512];
 static char cg_stat_buf[8192], cg_small_buf[256], cg_events_buf[512];
 
 static int open_rel(const struct mw_root *root, const char *dir, const char *name, int flags)
@@ -88,7 +88,10 @@ static int open_rel(const struct mw_root *root, const char *dir, const char *nam
     while (*dir == '/')
         dir++;
     snprintf(path, sizeof(path), "%s%s%s", dir, *dir && *name ? "/" : "", name);
-    return openat(root->fd, path, flags | O_CLOEXEC);
+    if (flags & O_DIRECTORY)
+        return openat(root->fd, path, flags | O_CLOEXEC);
+    /* files: regular only, never a FIFO that would hang the daemon */
+    return mw_open_regular_at(root->fd, path, flags & ~O_ACCMODE);
 }
 
 static int read_u64_fd(int fd, uint64_t *v)
@@ -161,12 +164,6 @@ static int sample_system(struct daemon *d, struct mw_mem_state *st, uint64_t now
     struct mw_vmstat vs;
     bool have_vs = mw_pread_all(d->vmstat_fd, vmstat_buf, sizeof(vmstat_buf)) >= 0 &&
                    mw_vmstat_parse_buf(&vs, vmstat_buf, NULL) == 0;
-    if (d->zoneinfo_fd >= 0 && (!d->have_zi || now - d->zi_read_ms >= ZONEINFO_REFRESH_MS)) {
-        if (mw_pread_all(d->zoneinfo_fd, zoneinfo_buf, sizeof(zoneinfo_buf)) >= 0 &&
-            mw_zoneinfo_parse_buf(&d->zi, zoneinfo_buf, NULL) == 0)
-            d->have_zi = true;
-        d->zi_read_ms = now;
-    }
     struct mw_psi psi;
     bool have_psi = d->psi_fd >= 0 && mw_pread_all(d->psi_fd, psi_buf, sizeof(psi_buf)) >= 0 &&
                     mw_psi_parse_buf(&psi, psi_buf, NULL) == 0;
@@ -176,15 +173,17 @@ static int sample_system(struct daemon *d, struct mw_mem_state *st, uint64_t now
 }
 
 /* Re-reads the watermarks every ZONEINFO_REFRESH_MS through the buffer
- * sized at setup (zoneinfo_setup). Runs before sample_system, so that its
- * own refresh never finds the watermarks due. A zoneinfo grown past the
- * buffer keeps the watermarks read before, and says so. */
+ * sized at setup (zoneinfo_setup), before sample_system uses them. A
+ * zoneinfo grown past the buffer keeps the watermarks read before, and
+ * says so. */
 static void zoneinfo_refresh(struct daemon *d, uint64_t now)
 {
     if (d->zoneinfo_fd < 0 || now - d->zi_read_ms < ZONEINFO_REFRESH_MS)
         return;
     d->zi_read_ms = now;
     int rc = mw_zoneinfo_src_read(&d->zsrc, &d->zi);
+    if (rc == 0)
+        d->have_zi = true;
     if (rc == 0 && d->zi_stale) {
         d->state.warning[0] = '\0';
         d->zi_stale = false;
@@ -677,6 +676,10 @@ static void reload(struct daemon *d)
         setup_pressure(d);
     }
     mw_dlog(LOG_NOTICE, "configuration reloaded from %s", d->o->config_path);
+    const char *list, *pat, *why;
+    for (int c = 0; mw_config_next_forgeable(&d->cfg, &c, &list, &pat, &why);)
+        mw_dlog(LOG_WARNING, "%s = %s: %s; a trusted match names uid:, unit: or cgroup:", list, pat,
+                why);
     state_write(d);
 }
 
