@@ -1,0 +1,39 @@
+#!/bin/sh
+# Golden outputs of `memwarden watch --count 2` on a captured tree (the
+# clock column and the JSON "t" are the only things that change run to
+# run; they are masked), its record, and its usage errors.
+# MW_UPDATE_GOLDEN=1 rewrites the goldens.
+. tests/lib.sh
+G=tests/golden/watch
+scratch
+
+# norm CMD...: runs CMD, masks the time of day and the "t" field, keeps
+# CMD's exit status.
+norm() {
+    "$@" >"$T/raw"; _n_rc=$?
+    sed -e 's/^[0-9][0-9]:[0-9][0-9]:[0-9][0-9] /HH:MM:SS /' \
+        -e 's/"t":[0-9.]*/"t":T/' "$T/raw"
+    return $_n_rc
+}
+H="$FIX/host-24g"
+golden_run "golden watch-system.txt" "$G/system.txt" 0 norm "$MW_BIN" --root "$H" watch --count 2 -i 10ms
+golden_run "golden watch-system.json" "$G/system.json" 0 norm "$MW_BIN" --root "$H" watch --count 2 -i 10ms --json
+golden_run "golden watch-pid.txt" "$G/pid.txt" 0 norm "$MW_BIN" --root "$H" watch -p 3599 --count 2 -i 10ms
+golden_run "golden watch-pid.json" "$G/pid.json" 0 norm "$MW_BIN" --root "$H" watch -p 3599 --count 2 -i 10ms --json
+golden_run "golden watch-pid-gone-system.txt" "$G/pid-gone-system.txt" 0 \
+    norm "$MW_BIN" --root "$H" watch -p 3599 -p 999999 --system --count 2 -i 10ms
+"$MW_BIN" --root "$H" watch -p 3599 --system --count 2 -i 10ms --record "$T/rec" >/dev/null 2>&1
+st=$?
+check "watch --record exits 0" [ $st -eq 0 ]
+golden_run "golden watch-record.jsonl" "$G/record.jsonl" 0 norm cat "$T/rec"
+
+"$MW_BIN" --root "$H" watch -p 999999 --count 1 -i 10ms >/dev/null 2>&1
+check "watch of a missing process exits 1" [ $? -eq 1 ]
+"$MW_BIN" watch --interval 0 >/dev/null 2>&1
+check "watch --interval 0 exits 2" [ $? -eq 2 ]
+"$MW_BIN" watch --match '(' >/dev/null 2>&1
+check "watch --match with a bad regex exits 2" [ $? -eq 2 ]
+"$MW_BIN" watch extra >/dev/null 2>&1
+check "watch stray argument exits 2" [ $? -eq 2 ]
+"$MW_BIN" watch --help | grep -q "EXIT STATUS"
+check "watch --help has exit codes" [ $? -eq 0 ]
