@@ -37,3 +37,7 @@ check "watch --match with a bad regex exits 2" [ $? -eq 2 ]
 check "watch stray argument exits 2" [ $? -eq 2 ]
 "$MW_BIN" watch --help | grep -q "EXIT STATUS"
 check "watch --help has exit codes" [ $? -eq 0 ]
+"$MW_BIN" --root "$H" watch --count 3 -i 10ms --record /nonexistent/dir/rec >"$T/o" 2>"$T/e"
+st=$?
+check "watch --record to an unwritable path exits 1 after one row" \
+    sh -c "[ $st -eq 1 ] && [ \$(grep -c '^[0-9]' '$T/o') -eq 1 ] && grep -q 'cannot write' '$T/e'"
