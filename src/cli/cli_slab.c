@@ -13,6 +13,7 @@
 #include "model/sample.h"
 #include "proc/slab.h"
 #include "base/text.h"
+#include "cli/progress.h"
 
 /* A cache "grows" when it gained at least this much... */
 #define GROW_MIN_BYTES (1u << 20)
@@ -37,6 +38,9 @@ static void slab_usage(FILE *f)
                "    (the lmkd seed's ageing test: open, write, close all day); raising\n"
                "    vm.vfs_cache_pressure makes reclaim prefer them; 'echo 2 >\n"
                "    /proc/sys/vm/drop_caches' frees them once, as a one-off, not a fix.\n"
+               "    On a terminal --interval shows a progress line on stderr; Ctrl-C or\n"
+               "    SIGTERM ends the wait early and the growth is shown over the time\n"
+               "    waited (marked as ended early).\n"
                "\n"
                "OPTIONS\n"
                "    -n, --top N          caches to list (default 15)\n"
@@ -46,7 +50,8 @@ static void slab_usage(FILE *f)
                "    -h, --help           this text\n"
                "\n"
                "EXIT STATUS\n"
-               "    0 done, 1 no slab data readable, 2 usage error.\n"
+               "    0 done (also when Ctrl-C ends --interval early), 1 no slab data\n"
+               "    readable, 2 usage error.\n"
                "\n"
                "EXAMPLES\n"
                "    memwarden slab\n"
@@ -85,6 +90,8 @@ struct slab_view {
     uint64_t sreclaimable, sunreclaim;
     struct mw_slab_delta *d; /* growth, sorted by |change| */
     size_t nd;
+    int stopped_by;   /* --interval cut short by this signal, 0 if not */
+    double planned_s; /* the --interval asked for */
 };
 
 static void slab_view_free(struct slab_view *v)
@@ -163,10 +170,49 @@ static int gather_record(const char *from, struct slab_view *v)
     return v->a.c && v->b.c ? 0 : -1;
 }
 
+/* Slab now (meminfo) against START, for the progress line. */
+static void slab_so_far(const struct mw_root *root, uint64_t start, char *buf, size_t cap)
+{
+    struct mw_meminfo mi;
+    char d[32];
+    if (mw_meminfo_read(root, &mi, NULL) < 0) {
+        buf[0] = 0;
+        return;
+    }
+    uint64_t now = mw_meminfo_bytes(&mi, MI_SLAB);
+    snprintf(buf, cap, "Slab %s so far",
+             mw_fmt_size_delta(d, sizeof(d), (int64_t)now - (int64_t)start));
+}
+
+/* Waits INTERVAL_MS, or until SIGINT/SIGTERM, with a progress line on a
+ * terminal (Slab's change so far). Returns the stop signal, 0 if none. */
+static int wait_interval(const struct mw_root *root, uint64_t interval_ms)
+{
+    struct mw_progress p;
+    struct mw_meminfo mi;
+    uint64_t start = mw_meminfo_read(root, &mi, NULL) == 0 ? mw_meminfo_bytes(&mi, MI_SLAB) : 0;
+    char detail[64] = "";
+    mw_progress_init(&p, interval_ms);
+    mw_progress_show(&p, 1, NULL);
+    uint64_t due = p.start_ms + interval_ms;
+    while (mw_progress_sleep(&p, due < mw_now_ms() + 5000 ? due : mw_now_ms() + 5000, 1,
+                             detail[0] ? detail : NULL)) {
+        if (mw_now_ms() >= due)
+            break;
+        if (p.tty && start)
+            slab_so_far(root, start, detail, sizeof(detail));
+    }
+    mw_progress_clear(&p);
+    return mw_stop_signal;
+}
+
 /* One sample of the live tree into V->a, and with INTERVAL_MS a second
- * one into V->b. Returns 0 or -1 (said on stderr). */
+ * one into V->b (sooner when SIGINT or SIGTERM ends the wait: the growth
+ * is then over the time waited). Returns 0 or -1 (said on stderr). */
 static int gather_live(const struct mw_root *root, uint64_t interval_ms, struct slab_view *v)
 {
+    if (interval_ms)
+        mw_stop_install();
     int rc = mw_slab_read(root, &v->a);
     if (rc < 0) {
         mw_err("slab: cannot read %s/proc/slabinfo nor /sys/kernel/slab: %s%s",
@@ -177,7 +223,8 @@ static int gather_live(const struct mw_root *root, uint64_t interval_ms, struct 
     if (!interval_ms)
         return 0;
     uint64_t t0 = mw_now_ms();
-    mw_sleep_until_ms(mw_now_ms() + (interval_ms), NULL);
+    v->planned_s = (double)interval_ms / 1000.0;
+    v->stopped_by = wait_interval(root, interval_ms);
     rc = mw_slab_read(root, &v->b);
     v->span_s = (double)(mw_now_ms() - t0) / 1000.0;
     if (rc < 0) {
@@ -250,6 +297,11 @@ static void render_json(const struct slab_opts *o, const struct slab_view *v)
     mw_json_array_end(&j);
     if (v->growth) {
         mw_json_fixed(&j, "span_s", v->span_s, 3);
+        if (v->stopped_by) {
+            mw_json_bool(&j, "ended_early", true);
+            mw_json_str(&j, "ended_by", mw_stop_name(v->stopped_by));
+            mw_json_fixed(&j, "planned_s", v->planned_s, 3);
+        }
         mw_json_array_begin(&j, "growth");
         for (size_t i = 0; i < v->nd && i < o->top; i++) {
             const struct mw_slab_delta *d = &v->d[i];
@@ -308,8 +360,10 @@ static void render_sizes_text(const struct slab_opts *o, const struct slab_view 
 static void render_growth_text(const struct slab_opts *o, const struct slab_view *v)
 {
     char s1[32], s2[32], s3[32];
-    printf("Growth over %.1f s:\n\n%-28s %10s %10s %11s %14s\n", v->span_s, "cache", "before",
-           "after", "change", "per hour");
+    printf("Growth over %.1f s", v->span_s);
+    if (v->stopped_by)
+        printf(" (ended early by %s; %.1f s planned)", mw_stop_name(v->stopped_by), v->planned_s);
+    printf(":\n\n%-28s %10s %10s %11s %14s\n", "cache", "before", "after", "change", "per hour");
     for (size_t i = 0; i < v->nd && i < o->top; i++) {
         const struct mw_slab_delta *d = &v->d[i];
         char r[40] = "-";

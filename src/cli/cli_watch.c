@@ -54,9 +54,15 @@ static void watch_usage(FILE *f)
                "        --json           print samples as JSON lines instead of the table\n"
                "    -h, --help           this text\n"
                "\n"
+               "    On a terminal, a run with --duration or --count (or whose rows go to a\n"
+               "    file) shows a progress line on stderr: elapsed / planned, samples, and\n"
+               "    the system's used memory (or the first process's RSS) with its slope.\n"
+               "    Ctrl-C or SIGTERM ends the watch early: every sample taken is already\n"
+               "    in the record, and a summary line on stderr says how many.\n"
+               "\n"
                "EXIT STATUS\n"
-               "    0 done, 1 nothing could be sampled or the record could not be written,\n"
-               "    2 usage error.\n"
+               "    0 done (also when ended by Ctrl-C or SIGTERM), 1 nothing could be sampled\n"
+               "    or the record could not be written, 2 usage error.\n"
                "\n"
                "EXAMPLES\n"
                "    memwarden watch -p $(pgrep -f 'python.*main') -i 5\n"
@@ -145,8 +151,18 @@ struct watch_run {
     struct mw_sample sys_prev;
     bool have_sys_prev;
     long clk;
-    unsigned long samples; /* samples taken (processes and system) */
+    unsigned long samples;  /* samples taken (processes and system) */
+    unsigned long recorded; /* of them, appended to the record */
     int ret;
+    struct mw_progress prog; /* the line on stderr (a terminal only) */
+    bool progress;           /* draw it: a planned run, or rows go elsewhere */
+    /* The progress line's figure: system used memory, else the first
+     * process's RSS, at its first sample and now. */
+    int fig_pid; /* 0: the system */
+    bool have_fig;
+    double fig_t0_s;
+    uint64_t fig_v0;
+    char detail[96];
 };
 
 /* One row, gathered before it is shown: a process or system sample, or a
@@ -244,6 +260,8 @@ static void record(struct watch_run *r, const struct mw_sample *s, const struct 
     if (!o->record)
         return;
     int rc = mw_record_append(o->record, o->max_size, (unsigned)o->keep, s, slab);
+    if (rc == 0)
+        r->recorded++;
     if (rc < 0) {
         mw_err("watch: cannot write %s: %s", o->record, strerror(-rc));
         r->ret = MW_EXIT_FAIL; /* ends the watch after this round */
@@ -319,6 +337,27 @@ static void render_system(const struct watch_run *r, const struct watch_row *w)
     printf("%.1f%%\n", mw_pct(s->mem_used, s->mem_total));
 }
 
+/* Feeds the progress line's figure with V (bytes) of PID (0: system) at
+ * T_S: "used 1.2 GiB, +30.0 MiB/h since the start". */
+static void figure(struct watch_run *r, int pid, const char *what, uint64_t v, double t_s)
+{
+    if (!r->progress || pid != r->fig_pid)
+        return;
+    if (!r->have_fig) {
+        r->have_fig = true;
+        r->fig_t0_s = t_s;
+        r->fig_v0 = v;
+    }
+    char a[32], b[32], rate[40] = "";
+    double span_s = t_s - r->fig_t0_s;
+    if (span_s > 0) {
+        double ph = ((double)v - (double)r->fig_v0) / span_s * 3600;
+        ph = ph > 9e18 ? 9e18 : ph < -9e18 ? -9e18 : ph;
+        snprintf(rate, sizeof(rate), ", %s/h", mw_fmt_size_delta(b, sizeof(b), (int64_t)ph));
+    }
+    snprintf(r->detail, sizeof(r->detail), "%s %s%s", what, mw_fmt_size(a, sizeof(a), v), rate);
+}
+
 /* Samples process X at NOW: shows and records the row. Returns true while
  * the process is alive. */
 static bool watch_target(struct watch_run *r, struct target *x, double now, const char *ts)
@@ -346,6 +385,7 @@ static bool watch_target(struct watch_run *r, struct target *x, double now, cons
     }
     w.prev = x->started ? &x->prev : NULL;
     render_process(r, &w);
+    figure(r, x->pid, "RSS", w.s.rss, now);
     record(r, &w.s, NULL);
     if (!x->started) {
         x->started = true;
@@ -371,6 +411,7 @@ static bool watch_system(struct watch_run *r, double now, const char *ts)
     w.have_slab = (r->o->record || r->o->json) && mw_slab_read(r->root, &w.slab) == 0;
     w.prev = r->have_sys_prev ? &r->sys_prev : NULL;
     render_system(r, &w);
+    figure(r, 0, "used", w.s.mem_used, now);
     record(r, &w.s, w.have_slab ? &w.slab : NULL);
     if (w.have_slab)
         mw_slab_set_free(&w.slab);
@@ -384,13 +425,24 @@ static bool watch_system(struct watch_run *r, double now, const char *ts)
 static void watch_loop(struct watch_run *r)
 {
     const struct watch_opts *o = r->o;
-    uint64_t t0 = mw_now_ms();
+    uint64_t planned_ms = o->duration_ms ? o->duration_ms
+                          : o->count > 1 ? (o->count - 1) * o->interval_ms
+                                         : 0;
+    mw_progress_init(&r->prog, planned_ms);
+    /* An open-ended watch on a terminal shows its rows: no line needed. */
+    r->progress = r->prog.tty && (planned_ms || !isatty(STDOUT_FILENO));
+    r->fig_pid = o->system || !r->nt ? 0 : r->t[0].pid;
+    uint64_t t0 = r->prog.start_ms;
     for (unsigned long k = 0; !mw_stop_signal && r->ret == MW_EXIT_OK; k++) {
         uint64_t due = t0 + k * o->interval_ms;
         if ((o->count && k >= o->count) || (o->duration_ms && due - t0 > o->duration_ms))
             break;
-        if (!mw_sleep_or_stop(due))
+        bool on_time = r->progress ? mw_progress_sleep(&r->prog, due, r->samples,
+                                                       r->detail[0] ? r->detail : NULL)
+                                   : mw_sleep_or_stop(due);
+        if (!on_time)
             break;
+        mw_progress_clear(&r->prog);
         double now = mw_sample_now_s();
         char ts[16];
         clock_str(ts, sizeof(ts), now);
@@ -405,9 +457,26 @@ static void watch_loop(struct watch_run *r)
         }
         fflush(stdout);
         r->samples += alive;
+        if (r->progress)
+            mw_progress_show(&r->prog, r->samples, r->detail[0] ? r->detail : NULL);
         if (!alive)
             break;
     }
+}
+
+/* After a stop signal, on stderr (stdout may be JSON lines): how long it
+ * ran, what it sampled and what the record holds, so an early end is
+ * never a silent one. */
+static void watch_summary(const struct watch_run *r)
+{
+    double ran_s = (double)(mw_now_ms() - r->prog.start_ms) / 1000.0;
+    fprintf(stderr, "watch: ended by %s after %.1f s: %lu sample%s", mw_stop_name(mw_stop_signal),
+            ran_s, r->samples, r->samples == 1 ? "" : "s");
+    if (r->o->record) {
+        fprintf(stderr, ", %lu recorded in ", r->recorded);
+        mw_text_put(stderr, r->o->record, strlen(r->o->record), 0);
+    }
+    fputc('\n', stderr);
 }
 
 int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
@@ -445,6 +514,9 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
     if (!o.json)
         header_text(&r);
     watch_loop(&r);
+    mw_progress_clear(&r.prog);
+    if (mw_stop_signal)
+        watch_summary(&r);
     ret = r.ret;
     if (!r.samples && ret == MW_EXIT_OK && !mw_stop_signal)
         ret = MW_EXIT_FAIL; /* nothing could be sampled */
