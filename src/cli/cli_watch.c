@@ -14,6 +14,7 @@
 #include "base/json.h"
 #include "model/sample.h"
 #include "proc/slab.h"
+#include "base/charset.h"
 #include "base/text.h"
 #include "cli/progress.h"
 #include "model/targets.h"
@@ -32,9 +33,10 @@ static void watch_usage(FILE *f)
                "DESCRIPTION\n"
                "    For each process: RSS, PSS, VMS, shared, CPU %%, the system's used %%\n"
                "    (MemTotal - MemAvailable) and buff/cache; sizes carry the change since\n"
-               "    the last line (an arrow and the amount). Without -p/--match it watches the\n"
-               "    system: used, available, buff/cache, Slab, SUnreclaim, Shmem. A process\n"
-               "    that exits ends its column with a note; the watch goes on for the others.\n"
+               "    the last line (an arrow and the amount; + and - unless the locale is\n"
+               "    UTF-8). Without -p/--match it watches the system: used, available,\n"
+               "    buff/cache, Slab, SUnreclaim, Shmem. A process that exits ends its\n"
+               "    column with a note; the watch goes on for the others.\n"
                "    buff/cache growing is not a leak: reclaim takes it back; 'available' is\n"
                "    what counts.\n"
                "    --record appends every sample as one JSON line (system samples include\n"
@@ -70,7 +72,18 @@ static void watch_usage(FILE *f)
                "    memwarden leak --from /var/log/mem.jsonl --system\n");
 }
 
-/* "256.3 MiB" or "258.4 MiB ↑2.1 MiB" */
+/* The change marks: arrows where the locale is UTF-8, else ASCII. */
+static const char *mark_up = "+", *mark_down = "-";
+
+static void marks_init(void)
+{
+    bool utf8 = mw_charset_utf8();
+    mark_up = utf8 ? "\xe2\x86\x91" : "+";   /* ↑ */
+    mark_down = utf8 ? "\xe2\x86\x93" : "-"; /* ↓ */
+}
+
+/* "256.3 MiB", or with a change "258.4 MiB ↑2.1 MiB" (UTF-8 locale) or
+ * "258.4 MiB +2.1 MiB" (any other). */
 static char *with_delta(char *buf, size_t cap, uint64_t cur, uint64_t prev, bool have_prev)
 {
     char a[32], b[32];
@@ -79,7 +92,7 @@ static char *with_delta(char *buf, size_t cap, uint64_t cur, uint64_t prev, bool
         snprintf(buf, cap, "%s", a);
     } else {
         uint64_t d = cur > prev ? cur - prev : prev - cur;
-        snprintf(buf, cap, "%s %s%s", a, cur > prev ? "\xe2\x86\x91" : "\xe2\x86\x93",
+        snprintf(buf, cap, "%s %s%s", a, cur > prev ? mark_up : mark_down,
                  mw_fmt_size(b, sizeof(b), d));
     }
     return buf;
@@ -510,6 +523,7 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < nres; i++)
         r.t[i].pid = resolved[i];
     r.clk = sysconf(_SC_CLK_TCK);
+    marks_init();
     mw_stop_install();
     if (!o.json)
         header_text(&r);

@@ -27,6 +27,23 @@ st=$?
 check "watch --record exits 0" [ $st -eq 0 ]
 golden_run "golden watch-record.jsonl" "$G/record.jsonl" 0 norm cat "$T/rec"
 
+# The change marks: a copy of host-24g whose meminfo changes between the
+# two samples (at 1 s of 2 s) shows "+"/"-" in the C locale and arrows in a
+# UTF-8 one; the C locale's table is ASCII only.
+cp -r "$H" "$T/h"
+for loc in C C.UTF-8; do
+    LC_ALL=$loc LC_CTYPE= LANG= "$MW_BIN" --root "$T/h" watch --count 2 -i 2s >"$T/change-$loc" 2>&1 &
+    PIDS="$PIDS $!"
+done
+sleep 1
+sed -e 's/^MemAvailable: .*/MemAvailable:   24235184 kB/' -e 's/^Slab: .*/Slab:             241316 kB/' \
+    -e 's/^SUnreclaim: .*/SUnreclaim:        43124 kB/' "$H/proc/meminfo" >"$T/h/proc/meminfo.new"
+mv "$T/h/proc/meminfo.new" "$T/h/proc/meminfo"
+wait
+golden_run "golden watch-change-ascii.txt" "$G/change-ascii.txt" 0 norm cat "$T/change-C"
+golden_run "golden watch-change-utf8.txt" "$G/change-utf8.txt" 0 norm cat "$T/change-C.UTF-8"
+check "watch in the C locale prints ASCII only" sh -c "! LC_ALL=C grep -q '[^ -~]' '$T/change-C'"
+
 "$MW_BIN" --root "$H" watch -p 999999 --count 1 -i 10ms >/dev/null 2>&1
 check "watch of a missing process exits 1" [ $? -eq 1 ]
 "$MW_BIN" watch --interval 0 >/dev/null 2>&1
