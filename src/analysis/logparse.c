@@ -336,52 +336,186 @@ static int parse_record(const char *buf, struct mw_log_series *out)
     return rc;
 }
 
-int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log_series *out)
-{
-    enum mw_log_format f = o->pattern ? MW_LOG_PATTERN : o->format;
-    if (f == MW_LOG_AUTO)
-        f = detect(buf);
-    if (f == MW_LOG_AUTO)
-        return -ENODATA;
-    double interval = o->interval_s > 0 ? o->interval_s : 2.0;
+/* The parser's state across lines. */
+struct lp {
+    const struct mw_log_opts *o;
+    enum mw_log_format f;
+    double interval;
     struct acc a;
-    memset(&a, 0, sizeof(a));
-    a.all_stamped = true;
-    a.s.format = f;
-    int rc = 0;
     regex_t re;
-    bool have_re = false;
-    if (f == MW_LOG_RECORD) {
-        rc = parse_record(buf, &a.s);
-        if (rc < 0) {
-            free(a.s.p);
-            return rc;
-        }
-        *out = a.s;
+    bool have_re;
+    uint64_t free_unit;      /* free(1): bytes per number without a suffix */
+    int avail_col, free_col; /* free(1): from the last header line */
+    bool old_format;         /* free(1): procps before 3.3.10 (buffers column) */
+};
+
+/* "Mem Free Size KB: 812": true when LINE held the label (a sample, or a
+ * bad value counted). */
+static int line_freeheap(struct lp *st, const char *line, unsigned lineno, bool *used)
+{
+    const char *lab = strcasestr(line, "Mem Free Size");
+    if (!lab)
+        return 0;
+    const char *q = lab + 13;
+    while (*q == ' ')
+        q++;
+    size_t ul;
+    uint64_t unit = unit_at(q, &ul);
+    if (!unit) {
+        unit = 1024; /* the FAQ's line is in KB */
+        ul = 0;
+    }
+    if (st->o->unit_bytes)
+        unit = st->o->unit_bytes;
+    q += ul;
+    while (*q == ':' || *q == ']' || *q == ' ' || *q == '=' || *q == '\t' || *q == ',' || *q == '"')
+        q++;
+    char *e;
+    double v = strtod(q, &e);
+    if (e == q || !(v >= 0) || v != v) {
+        st->a.s.bad_values++;
         return 0;
     }
-    if (f == MW_LOG_PATTERN) {
-        if (!o->pattern || regcomp(&re, o->pattern, REG_EXTENDED) != 0)
-            return -EINVAL;
-        have_re = true;
-        if (re.re_nsub < 1) {
-            regfree(&re);
-            return -EINVAL;
-        }
+    *used = true;
+    return add(&st->a, v * (double)unit, lineno, line, st->interval);
+}
+
+/* free(1)'s header: which column holds "available" / "free". */
+static void free_header(struct lp *st, const char *line)
+{
+    int col = 0;
+    st->avail_col = st->free_col = -1;
+    st->old_format = false;
+    for (const char *tok = line; *tok;) {
+        while (*tok == ' ' || *tok == '\t')
+            tok++;
+        if (!*tok)
+            break;
+        const char *te = tok;
+        while (*te && *te != ' ' && *te != '\t')
+            te++;
+        size_t tl = (size_t)(te - tok);
+        if (tl == 9 && strncmp(tok, "available", 9) == 0)
+            st->avail_col = col;
+        if (tl == 4 && strncmp(tok, "free", 4) == 0)
+            st->free_col = col;
+        if (tl == 7 && strncmp(tok, "buffers", 7) == 0)
+            st->old_format = true;
+        col++;
+        tok = te;
     }
-    uint64_t free_unit = o->unit_bytes ? o->unit_bytes : 1024;
-    int avail_col = -1, free_col = -1; /* from the last header line */
-    bool old_format = false;
+}
+
+/* Old procps' "-/+ buffers/cache:  used  free": the free column here is
+ * what is available; it replaces the last Mem: sample. */
+static void free_buffers_line(struct lp *st, const char *r)
+{
+    double v[2];
+    int k = 0;
+    while (k < 2) {
+        while (*r == ' ')
+            r++;
+        if (!value_at(&r, st->free_unit, &v[k]))
+            break;
+        k++;
+    }
+    if (k == 2 && st->a.s.n && st->old_format) {
+        st->a.s.p[st->a.s.n - 1].bytes = v[1];
+        st->a.s.available = true;
+    }
+}
+
+/* "Mem:  total used free shared buff/cache available": one sample. */
+static int free_mem_line(struct lp *st, const char *line, unsigned lineno, bool *used)
+{
+    const char *r = strstr(line, "Mem:") + 4;
+    double v[8];
+    int k = 0;
+    while (k < 8) {
+        while (*r == ' ' || *r == '\t')
+            r++;
+        if (!*r || !value_at(&r, st->free_unit, &v[k]))
+            break;
+        k++;
+    }
+    while (*r == ' ' || *r == '\t')
+        r++;
+    /* the Mem: line's numbers follow the header's columns */
+    int ci = st->avail_col >= 0  ? st->avail_col
+             : st->free_col >= 0 ? st->free_col
+                                 : (k >= 6 && !st->old_format ? 5 : 2);
+    if (k < 3 || ci >= k || *r) {
+        st->a.s.bad_values++;
+        return 0;
+    }
+    *used = true;
+    st->a.s.total_bytes = v[0];
+    st->a.s.available = st->avail_col >= 0 || (st->avail_col < 0 && st->free_col < 0 && k >= 6);
+    return add(&st->a, v[ci], lineno, line, st->interval);
+}
+
+static int line_free(struct lp *st, const char *line, unsigned lineno, bool *used)
+{
+    const char *q = line;
+    while (*q == ' ' || *q == '\t')
+        q++;
+    double t;
+    bool day;
+    uint64_t cu = free_cmd_unit(line);
+    *used = true;
+    if (strstr(line, "total") && (strstr(line, "used") || strstr(line, "free"))) {
+        free_header(st, line);
+    } else if (cu) {
+        if (!st->o->unit_bytes)
+            st->free_unit = cu;
+    } else if (strncmp(q, "Swap:", 5) == 0 || strncmp(q, "Total:", 6) == 0 ||
+               strncmp(q, "Low:", 4) == 0 || strncmp(q, "High:", 5) == 0) {
+        /* structure */
+    } else if (strncmp(q, "-/+ buffers/cache:", 18) == 0) {
+        free_buffers_line(st, q + 18);
+    } else if (strstr(line, "Mem:")) {
+        *used = false;
+        return free_mem_line(st, line, lineno, used);
+    } else if (mw_log_timestamp(line, &t, &day)) {
+        /* a `date` line before the next free output */
+        st->a.pending_t = t;
+        st->a.have_pending = true;
+        st->a.day_only = day;
+    } else {
+        *used = false;
+    }
+    return 0;
+}
+
+static int line_pattern(struct lp *st, const char *line, unsigned lineno, bool *used)
+{
+    regmatch_t m[2];
+    if (regexec(&st->re, line, 2, m, 0) != 0 || m[1].rm_so < 0)
+        return 0;
+    char num[64];
+    int nl = (int)(m[1].rm_eo - m[1].rm_so);
+    snprintf(num, sizeof(num), "%.*s", nl < 63 ? nl : 63, line + m[1].rm_so);
+    const char *r = num;
+    double v;
+    if (!value_at(&r, st->o->unit_bytes ? st->o->unit_bytes : 1, &v) || *r) {
+        st->a.s.bad_values++;
+        return 0;
+    }
+    *used = true;
+    return add(&st->a, v, lineno, line, st->interval);
+}
+
+static int parse_lines(struct lp *st, const char *buf)
+{
     unsigned lineno = 0;
     const char *c = buf, *p;
     size_t len;
+    int rc = 0;
     while (rc == 0 && mw_next_line(&c, &p, &len)) {
         lineno++;
         char *line = malloc(len + 1);
-        if (!line) {
-            rc = -ENOMEM;
-            break;
-        }
+        if (!line)
+            return -ENOMEM;
         memcpy(line, p, len);
         line[len] = '\0';
         if (len && line[len - 1] == '\r')
@@ -391,154 +525,64 @@ int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log
             continue;
         }
         bool used = false;
-        if (f == MW_LOG_FREEHEAP) {
-            char *lab = strcasestr(line, "Mem Free Size");
-            if (lab) {
-                const char *q = lab + 13;
-                while (*q == ' ')
-                    q++;
-                size_t ul;
-                uint64_t unit = unit_at(q, &ul);
-                if (!unit) {
-                    unit = 1024; /* the FAQ's line is in KB */
-                    ul = 0;
-                }
-                if (o->unit_bytes)
-                    unit = o->unit_bytes;
-                q += ul;
-                while (*q == ':' || *q == ']' || *q == ' ' || *q == '=' || *q == '\t' ||
-                       *q == ',' || *q == '"')
-                    q++;
-                char *e;
-                double v = strtod(q, &e);
-                if (e != q && v >= 0 && v == v) {
-                    rc = add(&a, v * (double)unit, lineno, line, interval);
-                    used = true;
-                } else {
-                    a.s.bad_values++;
-                }
-            }
-        } else if (f == MW_LOG_FREE) {
-            const char *q = line;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            double t;
-            bool day;
-            uint64_t cu = free_cmd_unit(line);
-            if (strstr(line, "total") && (strstr(line, "used") || strstr(line, "free"))) {
-                /* header: find the columns */
-                int col = 0;
-                avail_col = free_col = -1;
-                old_format = false;
-                for (char *tok = line; *tok;) {
-                    while (*tok == ' ' || *tok == '\t')
-                        tok++;
-                    if (!*tok)
-                        break;
-                    char *te = tok;
-                    while (*te && *te != ' ' && *te != '\t')
-                        te++;
-                    size_t tl = (size_t)(te - tok);
-                    if (tl == 9 && strncmp(tok, "available", 9) == 0)
-                        avail_col = col;
-                    if (tl == 4 && strncmp(tok, "free", 4) == 0)
-                        free_col = col;
-                    if (tl == 7 && strncmp(tok, "buffers", 7) == 0)
-                        old_format = true;
-                    col++;
-                    tok = te;
-                }
-                used = true;
-            } else if (cu) {
-                if (!o->unit_bytes)
-                    free_unit = cu;
-                used = true;
-            } else if (strncmp(q, "Swap:", 5) == 0 || strncmp(q, "Total:", 6) == 0 ||
-                       strncmp(q, "Low:", 4) == 0 || strncmp(q, "High:", 5) == 0) {
-                used = true;
-            } else if (strncmp(q, "-/+ buffers/cache:", 18) == 0) {
-                /* old procps: the free column here is what is available */
-                const char *r = q + 18;
-                double v[2];
-                int k = 0;
-                while (k < 2) {
-                    while (*r == ' ')
-                        r++;
-                    if (!value_at(&r, free_unit, &v[k]))
-                        break;
-                    k++;
-                }
-                if (k == 2 && a.s.n && old_format) {
-                    a.s.p[a.s.n - 1].bytes = v[1];
-                    a.s.available = true;
-                }
-                used = true;
-            } else if (strstr(line, "Mem:")) {
-                const char *r = strstr(line, "Mem:") + 4;
-                double v[8];
-                int k = 0;
-                while (k < 8) {
-                    while (*r == ' ' || *r == '\t')
-                        r++;
-                    if (!*r || !value_at(&r, free_unit, &v[k]))
-                        break;
-                    k++;
-                }
-                while (*r == ' ' || *r == '\t')
-                    r++;
-                /* the Mem: line's numbers follow the header's columns */
-                int ci = avail_col >= 0  ? avail_col
-                         : free_col >= 0 ? free_col
-                                         : (k >= 6 && !old_format ? 5 : 2);
-                if (k >= 3 && ci < k && !*r) {
-                    rc = add(&a, v[ci], lineno, line, interval);
-                    a.s.total_bytes = v[0];
-                    a.s.available = avail_col >= 0 || (avail_col < 0 && free_col < 0 && k >= 6);
-                    used = true;
-                } else {
-                    a.s.bad_values++;
-                }
-            } else if (mw_log_timestamp(line, &t, &day)) {
-                /* a `date` line before the next free output */
-                a.pending_t = t;
-                a.have_pending = true;
-                a.day_only = day;
-                used = true;
-            }
-        } else if (f == MW_LOG_PATTERN) {
-            regmatch_t m[2];
-            if (regexec(&re, line, 2, m, 0) == 0 && m[1].rm_so >= 0) {
-                char num[64];
-                int nl = (int)(m[1].rm_eo - m[1].rm_so);
-                snprintf(num, sizeof(num), "%.*s", nl < 63 ? nl : 63, line + m[1].rm_so);
-                const char *r = num;
-                double v;
-                if (value_at(&r, o->unit_bytes ? o->unit_bytes : 1, &v) && !*r) {
-                    rc = add(&a, v, lineno, line, interval);
-                    used = true;
-                } else {
-                    a.s.bad_values++;
-                }
-            }
-        }
+        if (st->f == MW_LOG_FREEHEAP)
+            rc = line_freeheap(st, line, lineno, &used);
+        else if (st->f == MW_LOG_FREE)
+            rc = line_free(st, line, lineno, &used);
+        else if (st->f == MW_LOG_PATTERN)
+            rc = line_pattern(st, line, lineno, &used);
         if (!used)
-            a.s.skipped++;
+            st->a.s.skipped++;
         free(line);
     }
-    if (have_re)
-        regfree(&re);
+    return rc;
+}
+
+int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log_series *out)
+{
+    struct lp st;
+    memset(&st, 0, sizeof(st));
+    st.o = o;
+    st.f = o->pattern ? MW_LOG_PATTERN : o->format;
+    if (st.f == MW_LOG_AUTO)
+        st.f = detect(buf);
+    if (st.f == MW_LOG_AUTO)
+        return -ENODATA;
+    st.interval = o->interval_s > 0 ? o->interval_s : 2.0;
+    st.a.all_stamped = true;
+    st.a.s.format = st.f;
+    st.free_unit = o->unit_bytes ? o->unit_bytes : 1024;
+    st.avail_col = st.free_col = -1;
+    int rc;
+    if (st.f == MW_LOG_RECORD) {
+        rc = parse_record(buf, &st.a.s);
+        goto out;
+    }
+    if (st.f == MW_LOG_PATTERN) {
+        if (!o->pattern || regcomp(&st.re, o->pattern, REG_EXTENDED) != 0)
+            return -EINVAL;
+        st.have_re = true;
+        if (st.re.re_nsub < 1) {
+            regfree(&st.re);
+            return -EINVAL;
+        }
+    }
+    rc = parse_lines(&st, buf);
+    if (st.have_re)
+        regfree(&st.re);
+    if (rc == 0 && (!st.a.all_stamped || st.a.s.n == 0)) {
+        for (size_t i = 0; i < st.a.s.n; i++)
+            st.a.s.p[i].t_s = (double)i * st.interval;
+        st.a.s.timestamps = false;
+    } else if (rc == 0) {
+        st.a.s.timestamps = true;
+    }
+out:
     if (rc < 0) {
-        free(a.s.p);
+        free(st.a.s.p);
         return rc;
     }
-    if (!a.all_stamped || a.s.n == 0) {
-        for (size_t i = 0; i < a.s.n; i++)
-            a.s.p[i].t_s = (double)i * interval;
-        a.s.timestamps = false;
-    } else {
-        a.s.timestamps = true;
-    }
-    *out = a.s;
+    *out = st.a.s;
     return 0;
 }
 
