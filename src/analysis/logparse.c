@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,8 +127,10 @@ bool mw_log_timestamp(const char *s, double *t_s, bool *day_only)
         }
         return false;
     }
-    /* date(1): "Wed May  1 12:00:00 UTC 2024" */
-    if (isalpha((unsigned char)p[0]) && p[3] == ' ') {
+    /* date(1): "Wed May  1 12:00:00 UTC 2024" (each byte checked before
+     * the next is read: the line may end anywhere) */
+    if (isalpha((unsigned char)p[0]) && isalpha((unsigned char)p[1]) &&
+        isalpha((unsigned char)p[2]) && p[3] == ' ') {
         const char *q = p + 4;
         unsigned mo = 0;
         for (unsigned i = 0; i < 12; i++)
@@ -186,13 +189,52 @@ static uint64_t unit_at(const char *p, size_t *len)
     return mw_parse_size(u, &b) == 0 ? b : 0;
 }
 
+/* A plain decimal at P: digits[.digits][e[+-]digits] — never strtod's
+ * "inf", "nan" or hex. *END after it. False when P holds none. */
+static bool num_at(const char *p, double *v, const char **end)
+{
+    const char *q = p;
+    while (isdigit((unsigned char)*q))
+        q++;
+    if (*q == '.' && isdigit((unsigned char)q[1]))
+        for (q++; isdigit((unsigned char)*q); q++)
+            ;
+    if (q == p)
+        return false;
+    if ((*q == 'e' || *q == 'E') &&
+        (isdigit((unsigned char)q[1]) ||
+         ((q[1] == '+' || q[1] == '-') && isdigit((unsigned char)q[2])))) {
+        for (q += 2; isdigit((unsigned char)*q); q++)
+            ;
+    }
+    char num[64];
+    if ((size_t)(q - p) >= sizeof(num))
+        return false;
+    memcpy(num, p, (size_t)(q - p));
+    num[q - p] = '\0';
+    *v = strtod(num, NULL);
+    *end = q;
+    return true;
+}
+
+/* V numbers of UNIT bytes as bytes, when that is an amount of memory a
+ * machine can have (finite, at most MW_LOG_MAX_BYTES): 1e300 or a number
+ * times a suffix that overflows is a bad value, never cast further on. */
+static bool bytes_ok(double v, double unit, double *out)
+{
+    double b = v * unit;
+    if (!isfinite(b) || b < 0 || b > MW_LOG_MAX_BYTES)
+        return false;
+    *out = b;
+    return true;
+}
+
 /* A number with an optional binary suffix (free -h: "3.2Gi", "128Mi", "500M"). */
 static bool value_at(const char **pp, uint64_t unit, double *out)
 {
-    const char *p = *pp;
-    char *e;
-    double v = strtod(p, &e);
-    if (e == p || v < 0 || v != v)
+    const char *p = *pp, *e;
+    double v;
+    if (!num_at(p, &v, &e))
         return false;
     const char *q = e;
     if (isalpha((unsigned char)*q)) {
@@ -211,13 +253,11 @@ static bool value_at(const char **pp, uint64_t unit, double *out)
                 return false;
             }
         }
-        *out = v * (double)u;
         *pp = q + n;
-        return true;
+        return bytes_ok(v, (double)u, out);
     }
-    *out = v * (double)unit;
     *pp = e;
-    return true;
+    return bytes_ok(v, (double)unit, out);
 }
 
 struct acc {
@@ -370,14 +410,15 @@ static int line_freeheap(struct lp *st, const char *line, unsigned lineno, bool 
     q += ul;
     while (*q == ':' || *q == ']' || *q == ' ' || *q == '=' || *q == '\t' || *q == ',' || *q == '"')
         q++;
-    char *e;
-    double v = strtod(q, &e);
-    if (e == q || !(v >= 0) || v != v) {
+    const char *e;
+    double v, b;
+    if (!num_at(q, &v, &e) || isalnum((unsigned char)*e) || *e == '.' ||
+        !bytes_ok(v, (double)unit, &b)) {
         st->a.s.bad_values++;
         return 0;
     }
     *used = true;
-    return add(&st->a, v * (double)unit, lineno, line, st->interval);
+    return add(&st->a, b, lineno, line, st->interval);
 }
 
 /* free(1)'s header: which column holds "available" / "free". */

@@ -18,6 +18,10 @@ enum mw_log_format {
     MW_LOG_PATTERN,  /* --pattern REGEX, one capture group */
 };
 
+/* The largest sample taken for an amount of memory: 2^60 bytes (1 EiB),
+ * beyond any machine; a bigger number in a log is a bad value. */
+#define MW_LOG_MAX_BYTES 1152921504606846976.0
+
 struct mw_log_opts {
     enum mw_log_format format;
     double interval_s;   /* time between samples when the log has no times (> 0) */

@@ -92,11 +92,33 @@ long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, 
     return (long)n;
 }
 
-int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len)
+int mw_open_regular_at(int dirfd, const char *path, int flags)
 {
-    int fd = openat(root->fd, mw_rel(path), O_RDONLY | O_CLOEXEC);
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags);
     if (fd < 0)
         return -errno;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) < 0)
+        rc = -errno;
+    else if (S_ISDIR(st.st_mode))
+        rc = -EISDIR;
+    else if (!S_ISREG(st.st_mode))
+        rc = -EBADFD;
+    else if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len)
+{
+    int fd = mw_open_regular_at(root->fd, mw_rel(path), 0);
+    if (fd < 0)
+        return fd;
     char *b = NULL;
     size_t cap = 0;
     bool cut;

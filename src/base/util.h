@@ -44,9 +44,18 @@ const char *mw_rel(const char *path);
  * the caller to free also on failure. */
 long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, bool *cut);
 
-/* Reads the whole file at PATH under ROOT into a NUL-terminated buffer the
- * caller frees. *len (may be NULL) gets the byte count. Returns 0 or -errno
- * (-EFBIG past 64 MiB); *buf is untouched on failure. */
+/* Opens PATH under DIRFD (a root's fd, or AT_FDCWD) for reading, without
+ * blocking (a FIFO would wait for a writer for ever), and only when it is a
+ * regular file. FLAGS adds open flags (e.g. O_NOFOLLOW). Returns the fd
+ * (close-on-exec, blocking again) or -errno: -EISDIR for a directory,
+ * -EBADFD for any other file that is not regular (FIFO, device, socket),
+ * as systemd's fd_verify_regular says it. */
+int mw_open_regular_at(int dirfd, const char *path, int flags);
+
+/* Reads the whole regular file at PATH under ROOT (mw_open_regular_at) into
+ * a NUL-terminated buffer the caller frees. *len (may be NULL) gets the byte
+ * count. Returns 0 or -errno (-EFBIG past 64 MiB, -EBADFD not a regular
+ * file); *buf is untouched on failure. */
 int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len);
 
 /* Opens the directory PATH under DIRFD (a root's fd, or any directory;

@@ -3,6 +3,7 @@
  * any log with --pattern) — too big from the start, a steady decline (a
  * leak), or stable; the minimum against a danger line; time to run out. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,50 +72,57 @@ static void analyze_usage(FILE *f)
         "    memwarden analyze app.log --pattern 'heap_free=([0-9]+)' --unit B --interval 10s\n");
 }
 
-static int read_all(const char *path, char **out)
+/* The most analyze reads of a log (a day of a 2-s serial log is ~4 MB). */
+#define LOG_MAX_BYTES (256u << 20)
+
+/* Reads the log at PATH ("-": stdin) whole, at most LOG_MAX_BYTES: a
+ * regular file (a FIFO or a device would block or never end), or stdin as
+ * it is. Returns the byte count or -errno (-EBADFD / -EISDIR: not a
+ * regular file, -EFBIG: too big); *OUT (NUL-terminated) only on success. */
+static long read_all(const char *path, char **out)
 {
-    if (strcmp(path, "-") == 0) {
-        size_t cap = 65536, n = 0;
-        char *b = malloc(cap);
-        if (!b)
-            return -ENOMEM;
-        for (;;) {
-            if (n + 1 >= cap) {
-                if (cap >= (256u << 20)) {
-                    free(b);
-                    return -EFBIG;
-                }
-                char *x = realloc(b, cap * 2);
-                if (!x) {
-                    free(b);
-                    return -ENOMEM;
-                }
-                b = x;
-                cap *= 2;
-            }
-            ssize_t r = read(0, b + n, cap - n - 1);
-            if (r < 0) {
-                if (errno == EINTR)
-                    continue;
-                int e = -errno;
-                free(b);
-                return e;
-            }
-            if (r == 0)
-                break;
-            n += (size_t)r;
-        }
-        b[n] = '\0';
-        *out = b;
-        return 0;
+    bool in = strcmp(path, "-") == 0, cut = false;
+    int fd = in ? 0 : mw_open_regular_at(AT_FDCWD, path, 0);
+    if (fd < 0)
+        return fd;
+    char *b = NULL;
+    size_t cap = 0;
+    long n = mw_read_fd(fd, &b, &cap, LOG_MAX_BYTES, false, &cut);
+    if (!in)
+        close(fd);
+    if (n >= 0 && cut)
+        n = -EFBIG;
+    if (n < 0) {
+        free(b);
+        return n;
     }
-    struct mw_root r;
-    int rc = mw_root_open(&r, path[0] == '/' ? "/" : ".");
-    if (rc < 0)
-        return rc;
-    rc = mw_read_file(&r, path, out, NULL);
-    mw_root_close(&r);
-    return rc;
+    *out = b;
+    return n;
+}
+
+static const char *read_error(long rc)
+{
+    if (rc == -EBADFD || rc == -EISDIR)
+        return "not a regular file (a FIFO, device or directory would block or never end)";
+    if (rc == -EFBIG)
+        return "larger than 256 MiB; give its tail (tail -c 100M FILE | memwarden analyze -)";
+    return strerror((int)-rc);
+}
+
+/* A figure for printing as an integer: doubles past the range of the type
+ * (or NaN) are clamped, never converted (that is undefined behaviour). */
+static uint64_t to_u64(double v)
+{
+    return !(v > 0) ? 0 : v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
+}
+
+static int64_t to_i64(double v)
+{
+    if (v != v)
+        return 0;
+    return v >= 9223372036854775807.0    ? INT64_MAX
+           : v <= -9223372036854775807.0 ? -INT64_MAX
+                                         : (int64_t)v;
 }
 
 static void fmt_duration(char *buf, size_t cap, double s)
@@ -161,11 +169,12 @@ struct analyze {
 static int gather(const struct analyze_opts *o, struct analyze *r)
 {
     char *buf = NULL;
-    int rc = read_all(o->path, &buf);
-    if (rc < 0) {
-        mw_err("analyze: %s: %s", o->path, strerror(-rc));
+    long n = read_all(o->path, &buf);
+    if (n < 0) {
+        mw_err("analyze: %s: %s", o->path, read_error(n));
         return MW_EXIT_FAIL;
     }
+    int rc;
     rc = mw_log_parse_buf(buf, &o->log, &r->s);
     free(buf);
     if (rc == -EINVAL)
@@ -242,12 +251,12 @@ static void print_verdict(const struct analyze *r, const char *what)
     case MW_LOG_TOO_BIG:
         printf("Verdict: too_big: %s memory is low from the start (%s): the program itself "
                "is too big for the device; trim it\n",
-               what, mw_fmt_size(s1, sizeof(s1), (uint64_t)r->a.first_bytes));
+               what, mw_fmt_size(s1, sizeof(s1), to_u64(r->a.first_bytes)));
         break;
     case MW_LOG_DECLINE:
         printf("Verdict: decline: %s memory falls steadily (%s/h) and does not come back: a "
                "leak; find it in the log, or by turning parts of the program off\n",
-               what, mw_fmt_size_delta(s1, sizeof(s1), (int64_t)r->a.slope_bytes_per_hour));
+               what, mw_fmt_size_delta(s1, sizeof(s1), to_i64(r->a.slope_bytes_per_hour)));
         break;
     default:
         printf("Verdict: stable: %s memory holds (%s)\n", what, r->a.shape);
@@ -268,10 +277,10 @@ static void print_text(const struct analyze_opts *o, const struct analyze *r)
     printf("\n");
     print_verdict(r, what);
     printf("  %s: %s at the start, %s at the end, %s at most, minimum %s", what,
-           mw_fmt_size(s1, sizeof(s1), (uint64_t)a->first_bytes),
-           mw_fmt_size(s2, sizeof(s2), (uint64_t)a->last_bytes),
-           mw_fmt_size(s3, sizeof(s3), (uint64_t)a->max_bytes),
-           mw_fmt_size(s4, sizeof(s4), (uint64_t)a->min_bytes));
+           mw_fmt_size(s1, sizeof(s1), to_u64(a->first_bytes)),
+           mw_fmt_size(s2, sizeof(s2), to_u64(a->last_bytes)),
+           mw_fmt_size(s3, sizeof(s3), to_u64(a->max_bytes)),
+           mw_fmt_size(s4, sizeof(s4), to_u64(a->min_bytes)));
     if (a->min_line)
         printf(" (line %u)", a->min_line);
     printf("\n");

@@ -197,6 +197,10 @@ static int64_t sub(uint64_t b, uint64_t a)
     return b >= a ? (int64_t)(b - a) : -(int64_t)(a - b);
 }
 
+/* 10000-01-01 00:00:00 UTC: the first time strftime's %Y would not show
+ * in four digits. */
+#define MAX_TIME_S 253402300800.0
+
 /* "time" (epoch seconds) and "hostname" from memwarden-snapshot.json. */
 static void snapshot_meta(const struct mw_root *root, double *t, char *host, size_t cap)
 {
@@ -205,19 +209,20 @@ static void snapshot_meta(const struct mw_root *root, double *t, char *host, siz
     host[0] = '\0';
     if (mw_snapshot_meta_read(root, &meta) < 0)
         return;
-    *t = meta.time;
+    /* a time a clock can show (1970 .. 9999): 1e300 or inf in the file
+     * would overflow time_t (undefined behaviour); such a time is unknown */
+    if (meta.time > 0 && meta.time < MAX_TIME_S)
+        *t = meta.time;
     if (strlen(meta.hostname) < cap)
         snprintf(host, cap, "%s", meta.hostname);
 }
 
 static void describe(char *buf, size_t cap, const char *path, double t, const char *host)
 {
-    if (t > 0) {
-        time_t s = (time_t)t;
-        struct tm tm;
-        char ts[32];
-        gmtime_r(&s, &tm);
-        strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S UTC", &tm);
+    time_t s = t > 0 && t < MAX_TIME_S ? (time_t)t : 0;
+    struct tm tm;
+    char ts[32];
+    if (s > 0 && gmtime_r(&s, &tm) && strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S UTC", &tm)) {
         snprintf(buf, cap, "%s (%s%s%s)", path, host, host[0] ? ", " : "", ts);
     } else {
         snprintf(buf, cap, "%s", path);
@@ -344,7 +349,8 @@ static int gather(const struct diff_opts *o, struct diff *d)
     }
     if ((rc = mw_meminfo_read(&d->ra, &ma, NULL)) < 0 ||
         (rc = mw_meminfo_read(&d->rb, &mb, NULL)) < 0) {
-        mw_err("diff: cannot read proc/meminfo in %s: %s", rc == 0 ? o->pb : o->pa, strerror(-rc));
+        mw_err("diff: cannot read proc/meminfo in %s: %s", rc == 0 ? o->pb : o->pa,
+               rc == -EBADFD ? "not a regular file" : strerror(-rc));
         return MW_EXIT_FAIL;
     }
     snapshot_meta(&d->ra, &d->ta, d->ha, sizeof(d->ha));

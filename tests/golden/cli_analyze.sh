@@ -47,3 +47,17 @@ printf 'Mem Free Size KB: 5\n' >"$tmp/one.log"
 "$MW_BIN" analyze "$tmp/one.log" >/dev/null 2>&1; r5=$?
 "$MW_BIN" analyze $L/luat-stable.log --unit parsecs >/dev/null 2>&1; r6=$?
 check analyze_errors test "$r1$r2$r3$r4$r5$r6" = 221112
+
+# issue 17: short lines after a sample (a heap over-read under ASan), numbers
+# no memory can hold (float-to-integer UB), a FIFO or a device as the log
+printf 'Mem: 1 2 3\na\n' >"$tmp/overread.log"
+"$MW_BIN" analyze "$tmp/overread.log" >/dev/null 2>"$tmp/err"; rc=$?
+check analyze_short_line_overread test "$rc" = 1
+printf 'Mem Free Size KB: %s\n' 900 1e300 inf nan 880 1e30 860 >"$tmp/huge.log"
+"$MW_BIN" analyze "$tmp/huge.log" --json >"$tmp/j" 2>"$tmp/err"; rc=$?
+check analyze_huge_values_skipped test "$rc/$(member "$tmp/j" samples)/$(member "$tmp/j" skipped_lines)" = "0/3/4"
+mkfifo "$tmp/fifo"
+timeout 10 "$MW_BIN" analyze "$tmp/fifo" >/dev/null 2>"$tmp/err"; rc=$?
+check analyze_fifo_refused sh -c "test $rc = 1 && grep -q 'not a regular file' '$tmp/err'"
+timeout 10 "$MW_BIN" analyze /dev/zero >/dev/null 2>"$tmp/err"; rc=$?
+check analyze_device_refused sh -c "test $rc = 1 && grep -q 'not a regular file' '$tmp/err'"

@@ -160,6 +160,84 @@ static void test_verdicts(void)
     CHECK_STR(mw_log_verdict_name(MW_LOG_TOO_BIG), "too_big");
 }
 
+/* Each text in a heap block of exactly its size: ASan sees any read past
+ * the NUL (issue 17: mw_log_timestamp read p[3] of "a"). */
+static char *exact(const char *txt)
+{
+    size_t n = strlen(txt) + 1;
+    char *b = malloc(n);
+    if (b)
+        memcpy(b, txt, n);
+    return b;
+}
+
+static void test_short_lines_no_overread(void)
+{
+    static const char *const shorts[] = {"a",
+                                         "ab",
+                                         "abc",
+                                         "Wed",
+                                         "Wed ",
+                                         "Wed May",
+                                         "Wed May  1",
+                                         "2024",
+                                         "2024-",
+                                         "2024-05-0",
+                                         "2024-05-01 1",
+                                         "12:0",
+                                         "[",
+                                         " ",
+                                         "1",
+                                         "12:00:00.",
+                                         "Wed May  1 12:00:00 "};
+    for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++) {
+        char *b = exact(shorts[i]);
+        double t;
+        bool day;
+        if (b)
+            (void)mw_log_timestamp(b, &t, &day);
+        free(b);
+    }
+    struct mw_log_opts o = {.interval_s = 1};
+    struct mw_log_series s;
+    char *b = exact("Mem: 1 2 3\na\n");
+    if (b) {
+        parse(b, &o, &s);
+        CHECK_EQ_U64(s.n, 1);
+        mw_log_series_free(&s);
+    }
+    free(b);
+    b = exact("Mem Free Size");
+    if (b) {
+        parse(b, &o, &s);
+        CHECK_EQ_U64(s.n, 0);
+        mw_log_series_free(&s);
+    }
+    free(b);
+}
+
+/* 1e300, inf and nan are not amounts of memory: bad values, skipped, never
+ * cast to an integer (UB) further on. */
+static void test_huge_and_nonfinite_values(void)
+{
+    struct mw_log_opts o = {.interval_s = 1};
+    struct mw_log_series s;
+    parse("Mem Free Size KB: 1e300\nMem Free Size KB: inf\nMem Free Size KB: nan\n"
+          "Mem Free Size KB: -inf\nMem Free Size KB: 0x10\nMem Free Size KB: 1e16\n"
+          "Mem Free Size KB: 800\nMem Free Size KB: 790\n",
+          &o, &s);
+    CHECK_EQ_U64(s.n, 2);
+    CHECK_EQ_U64(s.bad_values, 6);
+    mw_log_series_free(&s);
+    parse("Mem: 1e300Gi 1Gi 1Gi 0 1Gi 1Gi\nMem: inf 1 1 0 1 1\nMem: 100 50 20 0 30 70\n", &o, &s);
+    CHECK_EQ_U64(s.n, 1);
+    mw_log_series_free(&s);
+    o.pattern = "free=([^ ]+)";
+    parse("free=1e300\nfree=infinity\nfree=NAN\nfree=12\n", &o, &s);
+    CHECK_EQ_U64(s.n, 1);
+    mw_log_series_free(&s);
+}
+
 int main(void)
 {
     RUN(test_freeheap_lines);
@@ -167,5 +245,7 @@ int main(void)
     RUN(test_free_formats);
     RUN(test_pattern_and_errors);
     RUN(test_verdicts);
+    RUN(test_short_lines_no_overread);
+    RUN(test_huge_and_nonfinite_values);
     return TESTS_DONE();
 }
