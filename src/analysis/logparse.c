@@ -56,6 +56,7 @@ static int push(struct mw_log_series *s, double t, double bytes, unsigned line)
     s->p[s->n].t_s = t;
     s->p[s->n].bytes = bytes;
     s->p[s->n].line = line;
+    s->p[s->n].raw = false;
     s->n++;
     return 0;
 }
@@ -229,14 +230,17 @@ static bool bytes_ok(double v, double unit, double *out)
     return true;
 }
 
-/* A number with an optional binary suffix (free -h: "3.2Gi", "128Mi", "500M"). */
-static bool value_at(const char **pp, uint64_t unit, double *out)
+/* A number with an optional binary suffix (free -h: "3.2Gi", "128Mi", "500M").
+ * *SFX (may be NULL) tells whether it had one (else it counts in UNIT). */
+static bool value_at(const char **pp, uint64_t unit, double *out, bool *sfx)
 {
     const char *p = *pp, *e;
     double v;
     if (!num_at(p, &v, &e))
         return false;
     const char *q = e;
+    if (sfx)
+        *sfx = isalpha((unsigned char)*q);
     if (isalpha((unsigned char)*q)) {
         size_t n;
         uint64_t u = unit_at(q, &n);
@@ -384,7 +388,9 @@ struct lp {
     struct acc a;
     regex_t re;
     bool have_re;
-    uint64_t free_unit;      /* free(1): bytes per number without a suffix */
+    uint64_t free_unit;      /* free(1): bytes per number without a suffix; 0 unknown */
+    double raw_total;        /* free(1): largest Mem: total read without a unit */
+    bool total_raw;          /* free(1): total_bytes is such a number */
     int avail_col, free_col; /* free(1): from the last header line */
     bool old_format;         /* free(1): procps before 3.3.10 (buffers column) */
 };
@@ -452,16 +458,18 @@ static void free_header(struct lp *st, const char *line)
 static void free_buffers_line(struct lp *st, const char *r)
 {
     double v[2];
+    bool sfx = false;
     int k = 0;
     while (k < 2) {
         while (*r == ' ')
             r++;
-        if (!value_at(&r, st->free_unit, &v[k]))
+        if (!value_at(&r, st->free_unit ? st->free_unit : 1, &v[k], &sfx))
             break;
         k++;
     }
     if (k == 2 && st->a.s.n && st->old_format) {
         st->a.s.p[st->a.s.n - 1].bytes = v[1];
+        st->a.s.p[st->a.s.n - 1].raw = !st->free_unit && !sfx;
         st->a.s.available = true;
     }
 }
@@ -471,11 +479,12 @@ static int free_mem_line(struct lp *st, const char *line, unsigned lineno, bool 
 {
     const char *r = strstr(line, "Mem:") + 4;
     double v[8];
+    bool sfx[8];
     int k = 0;
     while (k < 8) {
         while (*r == ' ' || *r == '\t')
             r++;
-        if (!*r || !value_at(&r, st->free_unit, &v[k]))
+        if (!*r || !value_at(&r, st->free_unit ? st->free_unit : 1, &v[k], &sfx[k]))
             break;
         k++;
     }
@@ -490,9 +499,17 @@ static int free_mem_line(struct lp *st, const char *line, unsigned lineno, bool 
         return 0;
     }
     *used = true;
+    /* without a unit yet (no --unit, no free command line, no suffix) the
+     * numbers stay as written; the unit is inferred from the total after */
     st->a.s.total_bytes = v[0];
+    st->total_raw = !st->free_unit && !sfx[0];
+    if (st->total_raw && v[0] > st->raw_total)
+        st->raw_total = v[0];
     st->a.s.available = st->avail_col >= 0 || (st->avail_col < 0 && st->free_col < 0 && k >= 6);
-    return add(&st->a, v[ci], lineno, line, st->interval);
+    int rc = add(&st->a, v[ci], lineno, line, st->interval);
+    if (rc == 0)
+        st->a.s.p[st->a.s.n - 1].raw = !st->free_unit && !sfx[ci];
+    return rc;
 }
 
 static int line_free(struct lp *st, const char *line, unsigned lineno, bool *used)
@@ -507,8 +524,10 @@ static int line_free(struct lp *st, const char *line, unsigned lineno, bool *use
     if (strstr(line, "total") && (strstr(line, "used") || strstr(line, "free"))) {
         free_header(st, line);
     } else if (cu) {
-        if (!st->o->unit_bytes)
+        if (!st->o->unit_bytes) {
             st->free_unit = cu;
+            st->a.s.unit_from = MW_LOG_UNIT_LOG;
+        }
     } else if (strncmp(q, "Swap:", 5) == 0 || strncmp(q, "Total:", 6) == 0 ||
                strncmp(q, "Low:", 4) == 0 || strncmp(q, "High:", 5) == 0) {
         /* structure */
@@ -538,7 +557,7 @@ static int line_pattern(struct lp *st, const char *line, unsigned lineno, bool *
     snprintf(num, sizeof(num), "%.*s", nl < 63 ? nl : 63, line + m[1].rm_so);
     const char *r = num;
     double v;
-    if (!value_at(&r, st->o->unit_bytes ? st->o->unit_bytes : 1, &v) || *r) {
+    if (!value_at(&r, st->o->unit_bytes ? st->o->unit_bytes : 1, &v, NULL) || *r) {
         st->a.s.bad_values++;
         return 0;
     }
@@ -579,6 +598,85 @@ static int parse_lines(struct lp *st, const char *buf)
     return rc;
 }
 
+/* Units inferred from a Mem: total: the reading nearest a typical machine
+ * (8 GiB, on a log scale) among those a machine running free(1) can have
+ * (16 MiB .. 64 TiB), when it is nearer by more than a factor of 4 (2 in
+ * log2) than the next; else ambiguous. Why: free(1) prints a machine's
+ * MemTotal, and the units are 1024 apart, so a total is rarely plausible in
+ * two of them. 24000 is 23.4 GiB as MiB, 23.4 MiB as KiB (a machine running
+ * free with 23 MiB is rare: MiB); 4028916 is 3.8 GiB as KiB, 3.8 TiB as MiB
+ * (KiB). The tie zone is a lower reading of 128..512 MiB (a small board in
+ * KiB, or a 128..512 GiB server in MiB): there the caller must say.
+ * A 32 MiB router's busybox free (28000 KiB) reads as MiB: the output says
+ * what was assumed and what the other reading would be. */
+int mw_log_guess_unit(double total, uint64_t *unit, uint64_t *alt)
+{
+    /* free -b is taken only for 4 GiB and up (a 500000000 total is a 477 GiB
+     * server's plain free far more often than a 477 MiB board's free -b),
+     * free -g from 1 GiB (it rounds down: 0 says nothing) */
+    static const struct {
+        uint64_t unit;
+        double min_bytes;
+    } units[] = {
+        {1, 4.0 * 1073741824},
+        {1ull << 10, MW_LOG_MIN_RAM_BYTES},
+        {1ull << 20, MW_LOG_MIN_RAM_BYTES},
+        {1ull << 30, 1073741824.0},
+    };
+    double best_d = 1e9, next_d = 1e9;
+    uint64_t best = 0, next = 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        double r = total * (double)units[i].unit;
+        if (!(r >= units[i].min_bytes && r <= MW_LOG_MAX_RAM_BYTES))
+            continue;
+        double d = fabs(log2(r) - log2(MW_LOG_TYPICAL_RAM_BYTES));
+        if (d < best_d) {
+            next_d = best_d;
+            next = best;
+            best_d = d;
+            best = units[i].unit;
+        } else if (d < next_d) {
+            next_d = d;
+            next = units[i].unit;
+        }
+    }
+    if (!best)
+        return -ERANGE;
+    *unit = best;
+    *alt = next;
+    return next && next_d - best_d <= 2 ? -EAGAIN : 0;
+}
+
+/* After a free(1) log: numbers read without a unit get the inferred one. */
+static void free_units(struct lp *st)
+{
+    struct mw_log_series *s = &st->a.s;
+    bool any_raw = st->total_raw;
+    for (size_t i = 0; i < s->n; i++)
+        any_raw = any_raw || s->p[i].raw;
+    if (st->free_unit && s->unit_from == MW_LOG_UNIT_LOG)
+        s->unit_bytes = st->free_unit;
+    if (!any_raw) {
+        if (!st->free_unit && s->n)
+            s->unit_from = MW_LOG_UNIT_SUFFIX;
+        return;
+    }
+    s->unit_total = st->raw_total;
+    int rc = mw_log_guess_unit(st->raw_total, &s->unit_bytes, &s->unit_alt);
+    if (rc < 0) {
+        s->unit_from = MW_LOG_UNIT_UNKNOWN;
+        if (rc == -ERANGE)
+            s->unit_bytes = s->unit_alt = 0;
+        return;
+    }
+    s->unit_from = MW_LOG_UNIT_INFERRED;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->p[i].raw)
+            s->p[i].bytes *= (double)s->unit_bytes;
+    if (st->total_raw)
+        s->total_bytes *= (double)s->unit_bytes;
+}
+
 int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log_series *out)
 {
     struct lp st;
@@ -592,7 +690,11 @@ int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log
     st.interval = o->interval_s > 0 ? o->interval_s : 2.0;
     st.a.all_stamped = true;
     st.a.s.format = st.f;
-    st.free_unit = o->unit_bytes ? o->unit_bytes : 1024;
+    st.free_unit = o->unit_bytes;
+    st.a.s.unit_bytes = o->unit_bytes ? o->unit_bytes : st.f == MW_LOG_FREEHEAP ? 1024 : 1;
+    st.a.s.unit_from = o->unit_bytes             ? MW_LOG_UNIT_OPTION
+                       : st.f == MW_LOG_FREEHEAP ? MW_LOG_UNIT_LOG
+                                                 : MW_LOG_UNIT_DEFAULT;
     st.avail_col = st.free_col = -1;
     int rc;
     if (st.f == MW_LOG_RECORD) {
@@ -611,6 +713,8 @@ int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log
     rc = parse_lines(&st, buf);
     if (st.have_re)
         regfree(&st.re);
+    if (st.f == MW_LOG_FREE)
+        free_units(&st);
     if (rc == 0 && (!st.a.all_stamped || st.a.s.n == 0)) {
         for (size_t i = 0; i < st.a.s.n; i++)
             st.a.s.p[i].t_s = (double)i * st.interval;

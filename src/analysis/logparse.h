@@ -33,7 +33,25 @@ struct mw_log_point {
     double t_s;    /* seconds: from a timestamp, or index * interval */
     double bytes;  /* free (or available) memory */
     unsigned line; /* 1-based line number */
+    bool raw;      /* free(1): read without a unit; bytes once it was inferred */
 };
+
+/* Where the unit of the numbers came from. */
+enum mw_log_unit_from {
+    MW_LOG_UNIT_DEFAULT = 0, /* the format's own (pattern: bytes; record: bytes) */
+    MW_LOG_UNIT_OPTION,      /* --unit */
+    MW_LOG_UNIT_LOG,         /* said in the log: "KB:" label, a "free -m" command line */
+    MW_LOG_UNIT_SUFFIX,      /* every number carried its own (free -h) */
+    MW_LOG_UNIT_INFERRED,    /* free(1): from the Mem: total (mw_log_guess_unit) */
+    MW_LOG_UNIT_UNKNOWN,     /* free(1): the total fits no unit, or two: the caller must say */
+};
+
+/* free(1)'s machine sizes for guessing a unit: the smallest and largest
+ * RAM a machine running free(1) has (a busybox board; the x86-64 4-level
+ * paging limit), and the typical one the guess is nearest to. */
+#define MW_LOG_MIN_RAM_BYTES     (16.0 * 1048576)
+#define MW_LOG_MAX_RAM_BYTES     (64.0 * 1099511627776)
+#define MW_LOG_TYPICAL_RAM_BYTES (8.0 * 1073741824)
 
 struct mw_log_series {
     struct mw_log_point *p; /* malloc'd */
@@ -44,6 +62,10 @@ struct mw_log_series {
     double total_bytes;  /* total memory when the log says (free's total), else 0 */
     unsigned skipped;    /* non-blank lines that held no sample and were not structure */
     unsigned bad_values; /* sample lines whose number did not parse (also in skipped) */
+    uint64_t unit_bytes; /* bytes per number without a suffix (the guess when UNKNOWN; 0 none) */
+    enum mw_log_unit_from unit_from;
+    uint64_t unit_alt; /* INFERRED: the runner-up unit (0 none); UNKNOWN: the other reading */
+    double unit_total; /* INFERRED / UNKNOWN: the Mem: total as written */
 };
 
 /* Parses BUF per O. Returns 0, -EINVAL (bad regex; or no capture group),
@@ -52,6 +74,14 @@ struct mw_log_series {
 int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log_series *out);
 
 void mw_log_series_free(struct mw_log_series *s);
+
+/* The unit of free(1) numbers whose Mem: line says TOTAL without a unit:
+ * of B, KiB, MiB and GiB, the one that makes TOTAL the RAM of a plausible
+ * machine (MW_LOG_MIN..MAX_RAM_BYTES; B only from 4 GiB, GiB from 1 GiB) nearest
+ * MW_LOG_TYPICAL_RAM_BYTES on a log scale. Returns 0 (*UNIT the choice, *ALT the runner-up or 0),
+ * -EAGAIN when the runner-up is within a factor of 4 as near (*UNIT and
+ * *ALT the two readings), -ERANGE when no unit is plausible (untouched). */
+int mw_log_guess_unit(double total, uint64_t *unit, uint64_t *alt);
 
 /* Parses a timestamp at the start of S (after blanks and one '['):
  * "2024-05-01 12:00:00[.123]", "2024-05-01T12:00:00", date(1)'s

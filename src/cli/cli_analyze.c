@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +36,13 @@ static void analyze_usage(FILE *f)
         "                heap every 2 s, as the Luat FAQ suggests; any prefix, optional\n"
         "                timestamps)\n"
         "      free      repeated 'free -k' / 'free -m' / 'free -h' output: the Mem: line,\n"
-        "                'available' when the header has it, else 'free'; units from a\n"
-        "                'free -m' line in the log or --unit (default KiB); 'date' lines\n"
-        "                before each output give the times\n"
+        "                'available' when the header has it, else 'free'; 'date' lines\n"
+        "                before each output give the times. Units: --unit, else a\n"
+        "                'free -m' line in the log, else free -h's suffixes, else\n"
+        "                inferred from the Mem: total (B, KiB, MiB or GiB: the reading\n"
+        "                that makes it a machine's RAM nearest 8 GiB, by more than a\n"
+        "                factor of 4 over the next; 24000 is MiB, 4028916 KiB). The\n"
+        "                unit used is printed; when two fit, analyze asks for --unit\n"
         "      record    'memwarden watch --record' JSON lines (MemAvailable)\n"
         "      pattern   any log: --pattern REGEX with one capture group holding the\n"
         "                number, --unit its unit (default bytes; a suffix like 812K wins)\n"
@@ -55,7 +60,7 @@ static void analyze_usage(FILE *f)
         "OPTIONS\n"
         "        --format F       force a format (default: detected)\n"
         "    -e, --pattern REGEX  extended regex; capture group 1 is the value\n"
-        "    -u, --unit UNIT      unit of the numbers (B, K, KB, M, MB, ...)\n"
+        "    -u, --unit UNIT      unit of the numbers without one (B, K, KB, M, MB, G ...)\n"
         "    -i, --interval D     time between samples without timestamps (default 2s)\n"
         "        --danger SIZE    danger line (default 200K)\n"
         "        --band SIZE      changes within this are noise (default 5 %% of the max)\n"
@@ -64,7 +69,8 @@ static void analyze_usage(FILE *f)
         "\n"
         "EXIT STATUS\n"
         "    0 stable and above the danger line, 3 too_big, decline or under the danger\n"
-        "    line, 1 unreadable or no samples, 2 usage error.\n"
+        "    line, 1 unreadable, not a regular file, no samples or units unknown (give\n"
+        "    --unit), 2 usage error.\n"
         "\n"
         "EXAMPLES\n"
         "    memwarden analyze serial.log --danger 200K\n"
@@ -164,6 +170,47 @@ struct analyze {
     struct mw_log_analysis a;
 };
 
+/* "KiB" for 1024 and the other powers; else "N-byte units". */
+static const char *unit_name(char *buf, size_t cap, uint64_t u)
+{
+    static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    for (unsigned i = 0; i < 5; i++)
+        if (u == 1ull << (10 * i))
+            return names[i];
+    snprintf(buf, cap, "%" PRIu64 "-byte units", u);
+    return buf;
+}
+
+static const char *unit_from_name(enum mw_log_unit_from f)
+{
+    static const char *const names[] = {"default", "option",   "log",
+                                        "suffix",  "inferred", "unknown"};
+    return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "unknown";
+}
+
+/* free(1) numbers without a unit the log or --unit gives, and a total that
+ * fits no unit or two: say so, never guess. */
+static int refuse_unit(const struct analyze_opts *o, const struct mw_log_series *s)
+{
+    char u1[32], u2[32], b1[32], b2[32];
+    if (!s->unit_bytes) {
+        mw_err("analyze: %s: cannot tell the unit of free's numbers: a Mem: total of %.0f is "
+               "no machine's RAM in B, KiB, MiB or GiB; give --unit (e.g. --unit K)",
+               o->path, s->unit_total);
+        return MW_EXIT_FAIL;
+    }
+    uint64_t lo = s->unit_bytes < s->unit_alt ? s->unit_bytes : s->unit_alt;
+    uint64_t hi = s->unit_bytes < s->unit_alt ? s->unit_alt : s->unit_bytes;
+    mw_err("analyze: %s: cannot tell the unit of free's numbers: a Mem: total of %.0f is %s as "
+           "%s or %s as %s; give --unit %.1s or --unit %.1s",
+           o->path, s->unit_total, mw_fmt_size(b1, sizeof(b1), to_u64(s->unit_total * (double)lo)),
+           unit_name(u1, sizeof(u1), lo),
+           mw_fmt_size(b2, sizeof(b2), to_u64(s->unit_total * (double)hi)),
+           unit_name(u2, sizeof(u2), hi), unit_name(u1, sizeof(u1), lo),
+           unit_name(u2, sizeof(u2), hi));
+    return MW_EXIT_FAIL;
+}
+
 /* Reads and judges the log. Returns MW_EXIT_OK, or an exit code after
  * saying why (then R holds nothing to free). */
 static int gather(const struct analyze_opts *o, struct analyze *r)
@@ -192,6 +239,11 @@ static int gather(const struct analyze_opts *o, struct analyze *r)
         mw_err("analyze: %s: %s", o->path, strerror(-rc));
         return MW_EXIT_FAIL;
     }
+    if (r->s.unit_from == MW_LOG_UNIT_UNKNOWN) {
+        rc = refuse_unit(o, &r->s);
+        mw_log_series_free(&r->s);
+        return rc;
+    }
     rc = mw_log_analyze(&r->s, (double)o->danger, (double)o->band, &r->a);
     if (rc < 0) {
         mw_err("analyze: %s: %zu sample%s found (%u line%s skipped): not enough to judge", o->path,
@@ -200,6 +252,35 @@ static int gather(const struct analyze_opts *o, struct analyze *r)
         return MW_EXIT_FAIL;
     }
     return MW_EXIT_OK;
+}
+
+/* free(1) logs: the unit the numbers were read in, and why. */
+static void print_unit(const struct mw_log_series *s)
+{
+    char u1[32], u2[32], b1[32], b2[32];
+    switch (s->unit_from) {
+    case MW_LOG_UNIT_OPTION:
+        printf("  numbers in %s (--unit)\n", unit_name(u1, sizeof(u1), s->unit_bytes));
+        break;
+    case MW_LOG_UNIT_LOG:
+        printf("  numbers in %s (the free command line in the log)\n",
+               unit_name(u1, sizeof(u1), s->unit_bytes));
+        break;
+    case MW_LOG_UNIT_SUFFIX:
+        printf("  numbers with their own units (free -h)\n");
+        break;
+    case MW_LOG_UNIT_INFERRED:
+        printf("  numbers in %s, inferred: a Mem: total of %.0f is %s of RAM",
+               unit_name(u1, sizeof(u1), s->unit_bytes), s->unit_total,
+               mw_fmt_size(b1, sizeof(b1), to_u64(s->unit_total * (double)s->unit_bytes)));
+        if (s->unit_alt)
+            printf(" (as %s it would be %s)", unit_name(u2, sizeof(u2), s->unit_alt),
+                   mw_fmt_size(b2, sizeof(b2), to_u64(s->unit_total * (double)s->unit_alt)));
+        printf("; --unit overrides\n");
+        break;
+    default:
+        break;
+    }
 }
 
 static void print_json(const struct analyze_opts *o, const struct analyze *r)
@@ -214,6 +295,11 @@ static void print_json(const struct analyze_opts *o, const struct analyze *r)
     mw_json_str(&j, "value", s->available ? "available" : "free");
     mw_json_u64(&j, "samples", s->n);
     mw_json_u64(&j, "skipped_lines", s->skipped);
+    if (s->unit_bytes)
+        mw_json_u64(&j, "unit_bytes", s->unit_bytes);
+    else
+        mw_json_null(&j, "unit_bytes");
+    mw_json_str(&j, "unit_from", unit_from_name(s->unit_from));
     mw_json_bool(&j, "timestamps", s->timestamps);
     if (!s->timestamps)
         mw_json_fixed(&j, "interval_s", o->log.interval_s, 3);
@@ -275,6 +361,8 @@ static void print_text(const struct analyze_opts *o, const struct analyze *r)
     if (s->skipped)
         printf("; skipped %u line%s that held no sample", s->skipped, s->skipped == 1 ? "" : "s");
     printf("\n");
+    if (s->format == MW_LOG_FREE)
+        print_unit(s);
     print_verdict(r, what);
     printf("  %s: %s at the start, %s at the end, %s at most, minimum %s", what,
            mw_fmt_size(s1, sizeof(s1), to_u64(a->first_bytes)),

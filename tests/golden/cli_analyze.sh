@@ -61,3 +61,15 @@ timeout 10 "$MW_BIN" analyze "$tmp/fifo" >/dev/null 2>"$tmp/err"; rc=$?
 check analyze_fifo_refused sh -c "test $rc = 1 && grep -q 'not a regular file' '$tmp/err'"
 timeout 10 "$MW_BIN" analyze /dev/zero >/dev/null 2>"$tmp/err"; rc=$?
 check analyze_device_refused sh -c "test $rc = 1 && grep -q 'not a regular file' '$tmp/err'"
+
+# issue 16: `date; free -m` from a cron job, no "free -m" text in the log:
+# MiB from the totals (24000 is 23.4 GiB), said in the output; a total that
+# fits two units is refused with the two readings, --unit settles it
+golden free_m_cron 0 $L/free-m-cron.log
+"$MW_BIN" analyze $L/free-m-cron.log --json >"$tmp/j"
+check analyze_free_m_inferred test "$(member "$tmp/j" total_bytes)/$(member "$tmp/j" unit_from)" = "25165824000/inferred"
+printf 'Mem: 480 100 200 0 180 300\nMem: 480 100 200 0 180 290\nMem: 480 100 200 0 180 280\n' >"$tmp/amb.log"
+"$MW_BIN" analyze "$tmp/amb.log" >"$tmp/out" 2>"$tmp/err"; rc=$?
+check analyze_unit_ambiguous_refused sh -c "test $rc = 1 && grep -q 'cannot tell the unit' '$tmp/err' && grep -q -- '--unit M or --unit G' '$tmp/err' && ! test -s '$tmp/out'"
+"$MW_BIN" analyze "$tmp/amb.log" --unit M --json >"$tmp/j"; rc=$?
+check analyze_unit_option test "$(member "$tmp/j" unit_bytes)/$(member "$tmp/j" unit_from)/$(member "$tmp/j" total_bytes)" = "1048576/option/503316480"
