@@ -11,6 +11,7 @@
 
 #include "model/sample.h"
 #include "analysis/trend.h"
+#include "base/text.h"
 #include "base/util.h"
 
 const char *mw_log_format_name(enum mw_log_format f)
@@ -677,7 +678,70 @@ static void free_units(struct lp *st)
         s->total_bytes *= (double)s->unit_bytes;
 }
 
-int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log_series *out)
+/* Whether the character at P (N bytes left) is text: valid UTF-8 and not a
+ * control (tab aside), DEL or C1 character. *LEN gets its length (1 for a
+ * byte that is not text). */
+static bool text_at(const char *p, size_t n, size_t *len)
+{
+    if (n >= 2 && p[0] == '\x1b' && p[1] == '[') {
+        /* a terminal's CSI sequence (ESC [ params intermediates final) is
+         * noise as a whole: "\x1b[31m" leaves no "[31m" behind */
+        size_t k = 2;
+        while (k < n && p[k] >= 0x20 && p[k] <= 0x3f)
+            k++;
+        *len = k < n && p[k] >= 0x40 && p[k] <= 0x7e ? k + 1 : k;
+        return false;
+    }
+    unsigned cp = 0;
+    size_t k = mw_utf8_seq((const unsigned char *)p, n, &cp);
+    *len = k ? k : 1;
+    return k && (cp >= 0x20 || cp == '\t') && !(cp >= 0x7f && cp < 0xa0);
+}
+
+/* Serial logs carry line noise: a copy of BUF (LEN bytes) that holds text
+ * only, line for line (line numbers stay). A line with bytes that are not
+ * text (NUL, controls, invalid UTF-8, a terminal escape) keeps what follows
+ * the last of them — the noise came first, then the line (as a carriage
+ * return shows it); lines over MW_LOG_MAX_LINE bytes become empty. A
+ * trailing \r (\r\n) goes. Counts go to S. Returns NULL without memory. */
+static char *text_copy(const char *buf, size_t len, struct mw_log_series *s)
+{
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl ? nl : end) - p), k;
+        if (n && p[n - 1] == '\r')
+            n--;
+        if (n > MW_LOG_MAX_LINE) {
+            s->long_lines++;
+            s->skipped++;
+            n = 0;
+        }
+        const char *start = p;
+        for (size_t i = 0; i < n; i += k)
+            if (!text_at(p + i, n - i, &k))
+                start = p + i + k;
+        size_t tn = (size_t)(p + n - start);
+        if (start != p) {
+            s->garbled_lines++;
+            if (is_blank(start, start + tn))
+                s->skipped++;
+        }
+        memcpy(out + o, start, tn);
+        o += tn;
+        if (nl)
+            out[o++] = '\n';
+        p = nl ? nl + 1 : end;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int parse_text(const char *buf, const struct mw_log_opts *o, struct mw_log_series *out)
 {
     struct lp st;
     memset(&st, 0, sizeof(st));
@@ -699,7 +763,7 @@ int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log
     int rc;
     if (st.f == MW_LOG_RECORD) {
         rc = parse_record(buf, &st.a.s);
-        goto out;
+        goto done;
     }
     if (st.f == MW_LOG_PATTERN) {
         if (!o->pattern || regcomp(&st.re, o->pattern, REG_EXTENDED) != 0)
@@ -722,13 +786,31 @@ int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log
     } else if (rc == 0) {
         st.a.s.timestamps = true;
     }
-out:
+done:
     if (rc < 0) {
         free(st.a.s.p);
         return rc;
     }
     *out = st.a.s;
     return 0;
+}
+
+int mw_log_parse_buf(const char *buf, size_t len, const struct mw_log_opts *o,
+                     struct mw_log_series *out)
+{
+    struct mw_log_series noise;
+    memset(&noise, 0, sizeof(noise));
+    char *text = text_copy(buf, len, &noise);
+    if (!text)
+        return -ENOMEM;
+    int rc = parse_text(text, o, out);
+    free(text);
+    if (rc == 0) {
+        out->skipped += noise.skipped;
+        out->garbled_lines = noise.garbled_lines;
+        out->long_lines = noise.long_lines;
+    }
+    return rc;
 }
 
 static int cmp_d(const void *x, const void *y)

@@ -57,21 +57,32 @@ struct mw_log_series {
     struct mw_log_point *p; /* malloc'd */
     size_t n, cap;
     enum mw_log_format format;
-    bool timestamps;     /* times came from the log */
-    bool available;      /* the values are "available" (free(1) with that column, records) */
-    double total_bytes;  /* total memory when the log says (free's total), else 0 */
-    unsigned skipped;    /* non-blank lines that held no sample and were not structure */
-    unsigned bad_values; /* sample lines whose number did not parse (also in skipped) */
-    uint64_t unit_bytes; /* bytes per number without a suffix (the guess when UNKNOWN; 0 none) */
+    bool timestamps;        /* times came from the log */
+    bool available;         /* the values are "available" (free(1) with that column, records) */
+    double total_bytes;     /* total memory when the log says (free's total), else 0 */
+    unsigned skipped;       /* non-blank lines that held no sample and were not structure */
+    unsigned bad_values;    /* sample lines whose number did not parse (also in skipped) */
+    unsigned garbled_lines; /* lines with bytes that are not text (NUL, controls, bad UTF-8) */
+    unsigned long_lines;    /* lines over MW_LOG_MAX_LINE bytes (also in skipped) */
+    uint64_t unit_bytes;    /* bytes per number without a suffix (the guess when UNKNOWN; 0 none) */
     enum mw_log_unit_from unit_from;
     uint64_t unit_alt; /* INFERRED: the runner-up unit (0 none); UNKNOWN: the other reading */
     double unit_total; /* INFERRED / UNKNOWN: the Mem: total as written */
 };
 
-/* Parses BUF per O. Returns 0, -EINVAL (bad regex; or no capture group),
- * -ENODATA (format not recognised in AUTO mode) or -ENOMEM. OUT is
- * untouched on failure; free it with mw_log_series_free. */
-int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log_series *out);
+/* The longest line read; longer ones are skipped and counted (a sample
+ * line is under 200 bytes; 4 KiB leaves room for any prefix). */
+#define MW_LOG_MAX_LINE 4096
+
+/* Parses BUF (LEN bytes: any bytes, NULs included) per O. Bytes that are
+ * not text (NUL, controls, invalid UTF-8) are line noise: a line keeps what
+ * follows its last such byte, and is counted in garbled_lines (in skipped
+ * too when nothing is left); lines over MW_LOG_MAX_LINE are skipped and
+ * counted; neither ends the input. Returns 0, -EINVAL (bad regex; or no
+ * capture group), -ENODATA (format not recognised in AUTO mode) or
+ * -ENOMEM. OUT is untouched on failure; free it with mw_log_series_free. */
+int mw_log_parse_buf(const char *buf, size_t len, const struct mw_log_opts *o,
+                     struct mw_log_series *out);
 
 void mw_log_series_free(struct mw_log_series *s);
 

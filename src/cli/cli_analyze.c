@@ -222,7 +222,7 @@ static int gather(const struct analyze_opts *o, struct analyze *r)
         return MW_EXIT_FAIL;
     }
     int rc;
-    rc = mw_log_parse_buf(buf, &o->log, &r->s);
+    rc = mw_log_parse_buf(buf, (size_t)n, &o->log, &r->s);
     free(buf);
     if (rc == -EINVAL)
         return mw_usage_error("analyze",
@@ -295,6 +295,8 @@ static void print_json(const struct analyze_opts *o, const struct analyze *r)
     mw_json_str(&j, "value", s->available ? "available" : "free");
     mw_json_u64(&j, "samples", s->n);
     mw_json_u64(&j, "skipped_lines", s->skipped);
+    mw_json_u64(&j, "garbled_lines", s->garbled_lines);
+    mw_json_u64(&j, "long_lines", s->long_lines);
     if (s->unit_bytes)
         mw_json_u64(&j, "unit_bytes", s->unit_bytes);
     else
@@ -360,6 +362,12 @@ static void print_text(const struct analyze_opts *o, const struct analyze *r)
            s->timestamps ? "times from the log" : "no timestamps: one every --interval");
     if (s->skipped)
         printf("; skipped %u line%s that held no sample", s->skipped, s->skipped == 1 ? "" : "s");
+    if (s->garbled_lines)
+        printf("; %u line%s with NULs, control or invalid bytes (read after the last)",
+               s->garbled_lines, s->garbled_lines == 1 ? "" : "s");
+    if (s->long_lines)
+        printf("; %u line%s over %u bytes skipped", s->long_lines, s->long_lines == 1 ? "" : "s",
+               MW_LOG_MAX_LINE);
     printf("\n");
     if (s->format == MW_LOG_FREE)
         print_unit(s);

@@ -73,3 +73,16 @@ printf 'Mem: 480 100 200 0 180 300\nMem: 480 100 200 0 180 290\nMem: 480 100 200
 check analyze_unit_ambiguous_refused sh -c "test $rc = 1 && grep -q 'cannot tell the unit' '$tmp/err' && grep -q -- '--unit M or --unit G' '$tmp/err' && ! test -s '$tmp/out'"
 "$MW_BIN" analyze "$tmp/amb.log" --unit M --json >"$tmp/j"; rc=$?
 check analyze_unit_option test "$(member "$tmp/j" unit_bytes)/$(member "$tmp/j" unit_from)/$(member "$tmp/j" total_bytes)" = "1048576/option/503316480"
+
+# issue 16: a serial log with line noise: NULs, binary garbage, invalid
+# UTF-8, \r\n, a 10 KB line, noise before a sample on its line; every one
+# of the 200 samples is read, the noise lines are skipped and counted
+golden luat_noise 0 $L/luat-noise.log
+"$MW_BIN" analyze $L/luat-noise.log --json >"$tmp/j"
+check analyze_noise_all_samples test "$(member "$tmp/j" samples)/$(member "$tmp/j" skipped_lines)/$(member "$tmp/j" garbled_lines)/$(member "$tmp/j" long_lines)" = "200/5/6/1"
+printf 'Mem Free Size KB: 900\n\000\000\000\nMem Free Size KB: 890\nMem Free Size KB: 880\n' >"$tmp/nul.log"
+"$MW_BIN" analyze "$tmp/nul.log" --json >"$tmp/j"
+check analyze_nul_not_end test "$(member "$tmp/j" samples)" = 3
+printf '\000\000 noise\nMem Free Size KB: 900\nMem Free Size KB: 890\n' >"$tmp/nul1.log"
+"$MW_BIN" analyze "$tmp/nul1.log" --json >"$tmp/j"
+check analyze_nul_first_line test "$(member "$tmp/j" samples)" = 2

@@ -7,7 +7,7 @@
 static void parse(const char *txt, const struct mw_log_opts *o, struct mw_log_series *s)
 {
     memset(s, 0, sizeof(*s));
-    CHECK_EQ_INT(mw_log_parse_buf(txt, o, s), 0);
+    CHECK_EQ_INT(mw_log_parse_buf(txt, strlen(txt), o, s), 0);
 }
 
 static void test_freeheap_lines(void)
@@ -114,12 +114,13 @@ static void test_pattern_and_errors(void)
         CHECK_CLOSE(s.p[1].bytes, 2048, 0.01);
     mw_log_series_free(&s);
     o.pattern = "free=[0-9]+"; /* no capture group */
-    CHECK_EQ_INT(mw_log_parse_buf("free=1\n", &o, &s), -EINVAL);
+    CHECK_EQ_INT(mw_log_parse_buf("free=1\n", strlen("free=1\n"), &o, &s), -EINVAL);
     o.pattern = "free=([0-9]+";
-    CHECK_EQ_INT(mw_log_parse_buf("free=1\n", &o, &s), -EINVAL);
+    CHECK_EQ_INT(mw_log_parse_buf("free=1\n", strlen("free=1\n"), &o, &s), -EINVAL);
     struct mw_log_opts a = {.interval_s = 1};
-    CHECK_EQ_INT(mw_log_parse_buf("nothing to see\n", &a, &s), -ENODATA);
-    CHECK_EQ_INT(mw_log_parse_buf("", &a, &s), -ENODATA);
+    CHECK_EQ_INT(mw_log_parse_buf("nothing to see\n", strlen("nothing to see\n"), &a, &s),
+                 -ENODATA);
+    CHECK_EQ_INT(mw_log_parse_buf("", strlen(""), &a, &s), -ENODATA);
 }
 
 static void test_verdicts(void)
@@ -309,6 +310,45 @@ static void test_free_m_without_command_line(void)
     mw_log_series_free(&s);
 }
 
+/* issue 16: analyze stopped at the first NUL (51 of 200 samples). NULs,
+ * controls and invalid UTF-8 are noise: the line keeps what follows them. */
+static void test_noise_is_not_the_end(void)
+{
+    static const char log[] = "Mem Free Size KB: 900\n"
+                              "\0\0\0\0\n"
+                              "Mem Free Size KB: 890\r\n"
+                              "\xff\xfe\x01Mem Free Size KB: 880\n"
+                              "Mem Free Size KB: 12\0003\n"
+                              "\xc3\x28 bad \xed\xa0\x80\n"
+                              "Mem Free Size KB: 870";
+    struct mw_log_opts o = {.interval_s = 1};
+    struct mw_log_series s;
+    memset(&s, 0, sizeof(s));
+    CHECK_EQ_INT(mw_log_parse_buf(log, sizeof(log) - 1, &o, &s), 0);
+    CHECK_EQ_U64(s.n, 4);
+    CHECK_EQ_U64(s.garbled_lines, 4);
+    CHECK_EQ_U64(s.skipped, 3); /* the NULs, the number cut by a NUL, the bad UTF-8 */
+    if (s.n == 4) {
+        CHECK_CLOSE(s.p[2].bytes, 880 * 1024.0, 0.5);
+        CHECK_EQ_U64(s.p[2].line, 4);
+        CHECK_EQ_U64(s.p[3].line, 7);
+    }
+    mw_log_series_free(&s);
+    /* a line past MW_LOG_MAX_LINE is skipped, the next one read */
+    size_t big = MW_LOG_MAX_LINE + 100;
+    char *b = malloc(big + 64);
+    if (b) {
+        memset(b, 'A', big);
+        int n = snprintf(b + big, 64, "\nMem Free Size KB: 5\nMem Free Size KB: 4\n");
+        memset(&s, 0, sizeof(s));
+        CHECK_EQ_INT(mw_log_parse_buf(b, big + (size_t)n, &o, &s), 0);
+        CHECK_EQ_U64(s.n, 2);
+        CHECK_EQ_U64(s.long_lines, 1);
+        mw_log_series_free(&s);
+        free(b);
+    }
+}
+
 int main(void)
 {
     RUN(test_freeheap_lines);
@@ -319,6 +359,7 @@ int main(void)
     RUN(test_short_lines_no_overread);
     RUN(test_huge_and_nonfinite_values);
     RUN(test_guess_unit);
+    RUN(test_noise_is_not_the_end);
     RUN(test_free_m_without_command_line);
     return TESTS_DONE();
 }
