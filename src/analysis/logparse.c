@@ -850,6 +850,7 @@ int mw_log_analyze(const struct mw_log_series *s, double danger_bytes, double ba
     r.last_bytes = s->p[s->n - 1].bytes;
     r.window_s = t[s->n - 1];
     r.below_danger = r.min_bytes <= danger_bytes;
+    r.under_danger_now = r.last_bytes <= danger_bytes;
     /* the level right after boot: median of the first tenth (1..5 samples) */
     size_t k = s->n / 10;
     if (k < 1)

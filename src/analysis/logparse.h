@@ -113,8 +113,9 @@ struct mw_log_analysis {
     double min_bytes, min_at_s;
     unsigned min_line;
     bool below_danger;           /* the minimum is at or under the danger line */
+    bool under_danger_now;       /* the last sample is at or under it (time_to_danger_s 0) */
     double slope_bytes_per_hour; /* of free memory (negative: declining) */
-    double time_to_danger_s;     /* at the slope, from the last sample; -1 never */
+    double time_to_danger_s;     /* at the slope, from the last sample; -1 never; 0 already */
     double time_to_zero_s;
     double window_s;
     const char *shape; /* trend shape name */

@@ -318,6 +318,7 @@ static void print_json(const struct analyze_opts *o, const struct analyze *r)
         mw_json_u64(&j, "min_line", a->min_line);
     mw_json_u64(&j, "danger_bytes", o->danger);
     mw_json_bool(&j, "below_danger", a->below_danger);
+    mw_json_bool(&j, "under_danger_now", a->under_danger_now);
     if (s->total_bytes > 0)
         mw_json_fixed(&j, "total_bytes", s->total_bytes, 0);
     if (a->time_to_danger_s >= 0)
@@ -384,7 +385,12 @@ static void print_text(const struct analyze_opts *o, const struct analyze *r)
            a->below_danger ? "REACHED: at or under it, free memory is effectively zero "
                              "(fragmentation)"
                            : "not reached");
-    if (a->time_to_danger_s >= 0) {
+    if (a->time_to_danger_s >= 0 && a->under_danger_now) {
+        fmt_duration(d2, sizeof(d2), a->time_to_zero_s);
+        printf("  it is already under the danger line (%s at the end); at this rate it reaches "
+               "zero in %s\n",
+               mw_fmt_size(s1, sizeof(s1), to_u64(a->last_bytes)), d2);
+    } else if (a->time_to_danger_s >= 0) {
         fmt_duration(d1, sizeof(d1), a->time_to_danger_s);
         fmt_duration(d2, sizeof(d2), a->time_to_zero_s);
         printf("  at this rate it reaches the danger line in %s and zero in %s\n", d1, d2);

@@ -86,3 +86,11 @@ check analyze_nul_not_end test "$(member "$tmp/j" samples)" = 3
 printf '\000\000 noise\nMem Free Size KB: 900\nMem Free Size KB: 890\n' >"$tmp/nul1.log"
 "$MW_BIN" analyze "$tmp/nul1.log" --json >"$tmp/j"
 check analyze_nul_first_line test "$(member "$tmp/j" samples)" = 2
+
+# issue 16: a decline that already ended under the danger line: "already
+# under it", never "reaches the danger line in 0 s"
+golden luat_below 3 $L/luat-below.log
+"$MW_BIN" analyze $L/luat-below.log >"$tmp/out"
+check analyze_already_below sh -c "grep -q 'already under the danger line' '$tmp/out' && ! grep -q 'danger line in 0 s' '$tmp/out'"
+"$MW_BIN" analyze $L/luat-below.log --json >"$tmp/j"
+check analyze_already_below_json test "$(member "$tmp/j" under_danger_now)/$(member "$tmp/j" time_to_danger_s)" = "true/0"

@@ -138,6 +138,11 @@ static void test_verdicts(void)
     CHECK_CLOSE(a.slope_bytes_per_hour, -3 * 1024 * 1800.0, 1);
     CHECK(!a.below_danger);
     CHECK_CLOSE(a.time_to_danger_s, (703 - 200) * 1024 / (3 * 1024 / 2.0), 1);
+    CHECK(!a.under_danger_now);
+    /* the same decline ending under the danger line: already there */
+    CHECK_EQ_INT(mw_log_analyze(&s, 800 * 1024, 0, &a), 0);
+    CHECK(a.under_danger_now);
+    CHECK_CLOSE(a.time_to_danger_s, 0, 1e-9);
     /* low from the start */
     for (int i = 0; i < 100; i++)
         p[i].bytes = (300 + (i % 5)) * 1024.0;
