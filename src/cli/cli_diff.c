@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "base/text.h"
 #include "base/json.h"
 #include "proc/meminfo.h"
 #include "proc/procs.h"
@@ -217,8 +218,26 @@ static void snapshot_meta(const struct mw_root *root, double *t, char *host, siz
         snprintf(host, cap, "%s", meta.hostname);
 }
 
-static void describe(char *buf, size_t cap, const char *path, double t, const char *host)
+/* S (text from a snapshot: a process or cache name) cleaned of what a
+ * terminal would act on (base/text.h), cut at WIDTH characters and padded
+ * to WIDTH, as printf's "%-W.Ws" does for ASCII. */
+static void put_col(const char *s, size_t width)
 {
+    char buf[256];
+    size_t n = mw_text_clean(buf, sizeof(buf), s, strlen(s)), chars = 0, i = 0;
+    for (; i < n && chars < width; chars++)
+        for (i++; i < n && ((unsigned char)buf[i] & 0xc0) == 0x80; i++)
+            ;
+    fwrite(buf, 1, i, stdout);
+    for (; chars < width; chars++)
+        putchar(' ');
+}
+
+static void describe(char *buf, size_t cap, const char *path_raw, double t, const char *host_raw)
+{
+    char path[256], host[128];
+    mw_text_clean(path, sizeof(path), path_raw, strlen(path_raw));
+    mw_text_clean(host, sizeof(host), host_raw, strlen(host_raw));
     time_t s = t > 0 && t < MAX_TIME_S ? (time_t)t : 0;
     struct tm tm;
     char ts[32];
@@ -442,7 +461,9 @@ static void print_text_procs(const struct diff_opts *o, const struct diff *d)
         int64_t sign = x->delta_rss ? x->delta_rss : x->delta_pss;
         const char *label =
             x->kind == P_SAME ? (sign >= 0 ? "grew" : "shrank") : pchange_name(x->kind);
-        printf("  %-9s %-16.16s %-14s %10s -> %10s  %11s RSS", label, p->comm, pids,
+        printf("  %-9s ", label);
+        put_col(p->comm, 16);
+        printf(" %-14s %10s -> %10s  %11s RSS", pids,
                mw_fmt_size(s1, sizeof(s1), x->a ? x->a->rss : 0),
                mw_fmt_size(s2, sizeof(s2), x->b ? x->b->rss : 0),
                mw_fmt_size_delta(s3, sizeof(s3), x->delta_rss));
@@ -454,7 +475,7 @@ static void print_text_procs(const struct diff_opts *o, const struct diff *d)
 
 static void print_text(const struct diff_opts *o, const struct diff *d)
 {
-    char s1[32], s2[32], s3[32], da[300], db[300];
+    char s1[32], s2[32], s3[32], da[440], db[440];
     describe(da, sizeof(da), o->pa, d->ta, d->ha);
     describe(db, sizeof(db), o->pb, d->tb, d->hb);
     printf("diff: %s\n   -> %s", da, db);
@@ -485,8 +506,9 @@ static void print_text(const struct diff_opts *o, const struct diff *d)
         if (!d->sd[i].delta_bytes)
             continue;
         shown++;
-        printf("  %-28.28s %10s -> %10s  %11s\n", d->sd[i].name,
-               mw_fmt_size(s1, sizeof(s1), d->sd[i].before_bytes),
+        printf("  ");
+        put_col(d->sd[i].name, 28);
+        printf(" %10s -> %10s  %11s\n", mw_fmt_size(s1, sizeof(s1), d->sd[i].before_bytes),
                mw_fmt_size(s2, sizeof(s2), d->sd[i].after_bytes),
                mw_fmt_size_delta(s3, sizeof(s3), d->sd[i].delta_bytes));
     }

@@ -47,3 +47,13 @@ check diff_fifo_files_skipped test "$rc" = 0
 rm -f "$tmp/b/proc/meminfo" && mkfifo "$tmp/b/proc/meminfo"
 timeout 10 "$MW_BIN" diff "$tmp/a" "$tmp/b" >/dev/null 2>"$tmp/err"; rc=$?
 check diff_fifo_meminfo_refused sh -c "test $rc = 1 && grep -q 'not a regular file' '$tmp/err'"
+
+# issue 17 / house rule: text from the snapshots (host name, process names,
+# slab cache names) goes through the text sanitiser: no terminal escapes
+ESC=$(printf '\033') BEL=$(printf '\007')
+cp -R $A "$tmp/ea" && cp -R $B "$tmp/eb"
+sed "s/\"hostname\": \"[^\"]*\"/\"hostname\": \"evil${ESC}]0;pwned${BEL}${ESC}[2Jhost\"/" $B/memwarden-snapshot.json >"$tmp/eb/memwarden-snapshot.json"
+sed "s/^700 (evil) Z 1 2 3)/700 (${ESC}[31mred)/" $B/proc/700/stat >"$tmp/eb/proc/700/stat"
+sed "s/^dentry /den${ESC}[1mtry /" $B/proc/slabinfo >"$tmp/eb/proc/slabinfo"
+"$MW_BIN" diff "$tmp/ea" "$tmp/eb" >"$tmp/out" 2>&1; rc=$?
+check diff_text_sanitised sh -c "test $rc = 0 && ! grep -q '$ESC' '$tmp/out' && ! grep -q '$BEL' '$tmp/out' && grep -q 'evil?]0;pwned??\[2Jhost' '$tmp/out' && grep -q '?\[31mred ' '$tmp/out' && grep -q 'den?\[1mtry ' '$tmp/out'"
