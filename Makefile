@@ -73,8 +73,8 @@ test: memwarden $(TEST_BIN) $(PROG_BIN)
 	@MW_BIN=$(CURDIR)/memwarden MW_BUILD=$(CURDIR)/$(BUILD) sh tests/run.sh
 
 check:
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-		LDFLAGS="-fsanitize=address,undefined" memwarden-san-tests
+	$(MAKE) BUILD=build-san CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined,float-cast-overflow" \
+		LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" memwarden-san-tests
 	@MW_BIN=$(CURDIR)/build-san/memwarden MW_BUILD=$(CURDIR)/build-san MW_SANITIZED=1 \
 		ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh
 

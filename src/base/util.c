@@ -117,7 +117,7 @@ int mw_open_regular_at(int dirfd, const char *path, int flags)
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
     }
     return fd;
 }

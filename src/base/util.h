@@ -63,7 +63,7 @@ long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, 
  * non-blocking so a FIFO cannot hang the open, with FLAGS added (e.g.
  * O_NOFOLLOW), and keeps it only when it is a regular file (files in /proc
  * and /sys are). Returns the descriptor (close-on-exec) or -errno:
- * -EISDIR for a directory, -EINVAL for any other file that is not
+ * -EISDIR for a directory, -EBADFD for any other file that is not
  * regular (a FIFO, a device, a socket). */
 int mw_open_regular_at(int dirfd, const char *path, int flags);
 
@@ -78,7 +78,7 @@ int mw_read_file_at(int dirfd, const char *path, int flags, size_t max, char **b
 /* Reads the whole file at PATH under ROOT into a NUL-terminated buffer the
  * caller frees (mw_read_file_at on the root: regular files only, symlinks
  * followed). *len (may be NULL) gets the byte count. Returns 0 or -errno
- * (-EFBIG past 64 MiB, -EISDIR, -EINVAL when not a regular file); *buf is
+ * (-EFBIG past 64 MiB, -EISDIR, -EBADFD when not a regular file); *buf is
  * untouched on failure. */
 int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len);
 

@@ -691,7 +691,7 @@ int mw_config_load(struct mw_config *cfg, const char *path, char *err, size_t er
     int rc = mw_read_file_at(AT_FDCWD, path, 0, MW_CFG_MAX_BYTES, &buf, &n);
     if (rc == -EISDIR)
         snprintf(err, errcap, "%s: is a directory, not a config file", path);
-    else if (rc == -EINVAL)
+    else if (rc == -EBADFD)
         snprintf(err, errcap, "%s: not a regular file (a FIFO, a device or a socket)", path);
     else if (rc == -EFBIG)
         snprintf(err, errcap, "%s: larger than %d bytes", path, MW_CFG_MAX_BYTES);

@@ -227,7 +227,7 @@ static void state_write(struct daemon *d)
 static const char *history_err(int rc)
 {
     return rc == -ELOOP    ? "it is a symbolic link (refused)"
-           : rc == -EINVAL ? "not a regular file (refused)"
+           : rc == -EINVAL || rc == -EBADFD ? "not a regular file (refused)"
                            : strerror(-rc);
 }
 

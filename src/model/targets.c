@@ -15,9 +15,9 @@ long mw_targets_cmdline(const struct mw_root *root, int pid, char *buf, size_t c
 {
     char path[64];
     snprintf(path, sizeof(path), "proc/%d/cmdline", pid);
-    int fd = openat(root->fd, path, O_RDONLY | O_CLOEXEC);
+    int fd = mw_open_regular_at(root->fd, path, 0);
     if (fd < 0)
-        return -errno;
+        return fd;
     long n = mw_pread_all(fd, buf, cap);
     close(fd);
     if (n == -EFBIG)

@@ -276,7 +276,7 @@ static void test_each_u64(void)
     CHECK_EQ_U64(bad[0], 1);
     CHECK_EQ_INT(mw_each_u64_at(dfd, ".", 0, sum_u64, bad), -EISDIR);
     CHECK(mkfifoat(dfd, "fifo", 0600) == 0);
-    CHECK_EQ_INT(mw_each_u64_at(dfd, "fifo", 0, sum_u64, bad), -EINVAL);
+    CHECK_EQ_INT(mw_each_u64_at(dfd, "fifo", 0, sum_u64, bad), -EBADFD);
     CHECK(symlinkat("procs", dfd, "link") == 0);
     CHECK_EQ_INT(mw_each_u64_at(dfd, "link", O_NOFOLLOW, sum_u64, bad), -ELOOP);
     unlinkat(dfd, "link", 0);
