@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "model/sample.h"
 #include "analysis/trend.h"
+#include "base/text.h"
 #include "base/util.h"
 
 const char *mw_log_format_name(enum mw_log_format f)
@@ -55,6 +57,7 @@ static int push(struct mw_log_series *s, double t, double bytes, unsigned line)
     s->p[s->n].t_s = t;
     s->p[s->n].bytes = bytes;
     s->p[s->n].line = line;
+    s->p[s->n].raw = false;
     s->n++;
     return 0;
 }
@@ -126,8 +129,10 @@ bool mw_log_timestamp(const char *s, double *t_s, bool *day_only)
         }
         return false;
     }
-    /* date(1): "Wed May  1 12:00:00 UTC 2024" */
-    if (isalpha((unsigned char)p[0]) && p[3] == ' ') {
+    /* date(1): "Wed May  1 12:00:00 UTC 2024" (each byte checked before
+     * the next is read: the line may end anywhere) */
+    if (isalpha((unsigned char)p[0]) && isalpha((unsigned char)p[1]) &&
+        isalpha((unsigned char)p[2]) && p[3] == ' ') {
         const char *q = p + 4;
         unsigned mo = 0;
         for (unsigned i = 0; i < 12; i++)
@@ -186,15 +191,57 @@ static uint64_t unit_at(const char *p, size_t *len)
     return mw_parse_size(u, &b) == 0 ? b : 0;
 }
 
-/* A number with an optional binary suffix (free -h: "3.2Gi", "128Mi", "500M"). */
-static bool value_at(const char **pp, uint64_t unit, double *out)
+/* A plain decimal at P: digits[.digits][e[+-]digits] — never strtod's
+ * "inf", "nan" or hex. *END after it. False when P holds none. */
+static bool num_at(const char *p, double *v, const char **end)
 {
-    const char *p = *pp;
-    char *e;
-    double v = strtod(p, &e);
-    if (e == p || v < 0 || v != v)
+    const char *q = p;
+    while (isdigit((unsigned char)*q))
+        q++;
+    if (*q == '.' && isdigit((unsigned char)q[1]))
+        for (q++; isdigit((unsigned char)*q); q++)
+            ;
+    if (q == p)
+        return false;
+    if ((*q == 'e' || *q == 'E') &&
+        (isdigit((unsigned char)q[1]) ||
+         ((q[1] == '+' || q[1] == '-') && isdigit((unsigned char)q[2])))) {
+        for (q += 2; isdigit((unsigned char)*q); q++)
+            ;
+    }
+    char num[64];
+    if ((size_t)(q - p) >= sizeof(num))
+        return false;
+    memcpy(num, p, (size_t)(q - p));
+    num[q - p] = '\0';
+    *v = strtod(num, NULL);
+    *end = q;
+    return true;
+}
+
+/* V numbers of UNIT bytes as bytes, when that is an amount of memory a
+ * machine can have (finite, at most MW_LOG_MAX_BYTES): 1e300 or a number
+ * times a suffix that overflows is a bad value, never cast further on. */
+static bool bytes_ok(double v, double unit, double *out)
+{
+    double b = v * unit;
+    if (!isfinite(b) || b < 0 || b > MW_LOG_MAX_BYTES)
+        return false;
+    *out = b;
+    return true;
+}
+
+/* A number with an optional binary suffix (free -h: "3.2Gi", "128Mi", "500M").
+ * *SFX (may be NULL) tells whether it had one (else it counts in UNIT). */
+static bool value_at(const char **pp, uint64_t unit, double *out, bool *sfx)
+{
+    const char *p = *pp, *e;
+    double v;
+    if (!num_at(p, &v, &e))
         return false;
     const char *q = e;
+    if (sfx)
+        *sfx = isalpha((unsigned char)*q);
     if (isalpha((unsigned char)*q)) {
         size_t n;
         uint64_t u = unit_at(q, &n);
@@ -211,13 +258,11 @@ static bool value_at(const char **pp, uint64_t unit, double *out)
                 return false;
             }
         }
-        *out = v * (double)u;
         *pp = q + n;
-        return true;
+        return bytes_ok(v, (double)u, out);
     }
-    *out = v * (double)unit;
     *pp = e;
-    return true;
+    return bytes_ok(v, (double)unit, out);
 }
 
 struct acc {
@@ -336,52 +381,202 @@ static int parse_record(const char *buf, struct mw_log_series *out)
     return rc;
 }
 
-int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log_series *out)
-{
-    enum mw_log_format f = o->pattern ? MW_LOG_PATTERN : o->format;
-    if (f == MW_LOG_AUTO)
-        f = detect(buf);
-    if (f == MW_LOG_AUTO)
-        return -ENODATA;
-    double interval = o->interval_s > 0 ? o->interval_s : 2.0;
+/* The parser's state across lines. */
+struct lp {
+    const struct mw_log_opts *o;
+    enum mw_log_format f;
+    double interval;
     struct acc a;
-    memset(&a, 0, sizeof(a));
-    a.all_stamped = true;
-    a.s.format = f;
-    int rc = 0;
     regex_t re;
-    bool have_re = false;
-    if (f == MW_LOG_RECORD) {
-        rc = parse_record(buf, &a.s);
-        if (rc < 0) {
-            free(a.s.p);
-            return rc;
-        }
-        *out = a.s;
+    bool have_re;
+    uint64_t free_unit;      /* free(1): bytes per number without a suffix; 0 unknown */
+    double raw_total;        /* free(1): largest Mem: total read without a unit */
+    bool total_raw;          /* free(1): total_bytes is such a number */
+    int avail_col, free_col; /* free(1): from the last header line */
+    bool old_format;         /* free(1): procps before 3.3.10 (buffers column) */
+};
+
+/* "Mem Free Size KB: 812": true when LINE held the label (a sample, or a
+ * bad value counted). */
+static int line_freeheap(struct lp *st, const char *line, unsigned lineno, bool *used)
+{
+    const char *lab = strcasestr(line, "Mem Free Size");
+    if (!lab)
+        return 0;
+    const char *q = lab + 13;
+    while (*q == ' ')
+        q++;
+    size_t ul;
+    uint64_t unit = unit_at(q, &ul);
+    if (!unit) {
+        unit = 1024; /* the FAQ's line is in KB */
+        ul = 0;
+    }
+    if (st->o->unit_bytes)
+        unit = st->o->unit_bytes;
+    q += ul;
+    while (*q == ':' || *q == ']' || *q == ' ' || *q == '=' || *q == '\t' || *q == ',' || *q == '"')
+        q++;
+    const char *e;
+    double v, b;
+    if (!num_at(q, &v, &e) || isalnum((unsigned char)*e) || *e == '.' ||
+        !bytes_ok(v, (double)unit, &b)) {
+        st->a.s.bad_values++;
         return 0;
     }
-    if (f == MW_LOG_PATTERN) {
-        if (!o->pattern || regcomp(&re, o->pattern, REG_EXTENDED) != 0)
-            return -EINVAL;
-        have_re = true;
-        if (re.re_nsub < 1) {
-            regfree(&re);
-            return -EINVAL;
-        }
+    *used = true;
+    return add(&st->a, b, lineno, line, st->interval);
+}
+
+/* free(1)'s header: which column holds "available" / "free". */
+static void free_header(struct lp *st, const char *line)
+{
+    int col = 0;
+    st->avail_col = st->free_col = -1;
+    st->old_format = false;
+    for (const char *tok = line; *tok;) {
+        while (*tok == ' ' || *tok == '\t')
+            tok++;
+        if (!*tok)
+            break;
+        const char *te = tok;
+        while (*te && *te != ' ' && *te != '\t')
+            te++;
+        size_t tl = (size_t)(te - tok);
+        if (tl == 9 && strncmp(tok, "available", 9) == 0)
+            st->avail_col = col;
+        if (tl == 4 && strncmp(tok, "free", 4) == 0)
+            st->free_col = col;
+        if (tl == 7 && strncmp(tok, "buffers", 7) == 0)
+            st->old_format = true;
+        col++;
+        tok = te;
     }
-    uint64_t free_unit = o->unit_bytes ? o->unit_bytes : 1024;
-    int avail_col = -1, free_col = -1; /* from the last header line */
-    bool old_format = false;
+}
+
+/* Old procps' "-/+ buffers/cache:  used  free": the free column here is
+ * what is available; it replaces the last Mem: sample. */
+static void free_buffers_line(struct lp *st, const char *r)
+{
+    double v[2];
+    bool sfx = false;
+    int k = 0;
+    while (k < 2) {
+        while (*r == ' ')
+            r++;
+        if (!value_at(&r, st->free_unit ? st->free_unit : 1, &v[k], &sfx))
+            break;
+        k++;
+    }
+    if (k == 2 && st->a.s.n && st->old_format) {
+        st->a.s.p[st->a.s.n - 1].bytes = v[1];
+        st->a.s.p[st->a.s.n - 1].raw = !st->free_unit && !sfx;
+        st->a.s.available = true;
+    }
+}
+
+/* "Mem:  total used free shared buff/cache available": one sample. */
+static int free_mem_line(struct lp *st, const char *line, unsigned lineno, bool *used)
+{
+    const char *r = strstr(line, "Mem:") + 4;
+    double v[8];
+    bool sfx[8];
+    int k = 0;
+    while (k < 8) {
+        while (*r == ' ' || *r == '\t')
+            r++;
+        if (!*r || !value_at(&r, st->free_unit ? st->free_unit : 1, &v[k], &sfx[k]))
+            break;
+        k++;
+    }
+    while (*r == ' ' || *r == '\t')
+        r++;
+    /* the Mem: line's numbers follow the header's columns */
+    int ci = st->avail_col >= 0  ? st->avail_col
+             : st->free_col >= 0 ? st->free_col
+                                 : (k >= 6 && !st->old_format ? 5 : 2);
+    if (k < 3 || ci >= k || *r) {
+        st->a.s.bad_values++;
+        return 0;
+    }
+    *used = true;
+    /* without a unit yet (no --unit, no free command line, no suffix) the
+     * numbers stay as written; the unit is inferred from the total after */
+    st->a.s.total_bytes = v[0];
+    st->total_raw = !st->free_unit && !sfx[0];
+    if (st->total_raw && v[0] > st->raw_total)
+        st->raw_total = v[0];
+    st->a.s.available = st->avail_col >= 0 || (st->avail_col < 0 && st->free_col < 0 && k >= 6);
+    int rc = add(&st->a, v[ci], lineno, line, st->interval);
+    if (rc == 0)
+        st->a.s.p[st->a.s.n - 1].raw = !st->free_unit && !sfx[ci];
+    return rc;
+}
+
+static int line_free(struct lp *st, const char *line, unsigned lineno, bool *used)
+{
+    const char *q = line;
+    while (*q == ' ' || *q == '\t')
+        q++;
+    double t;
+    bool day;
+    uint64_t cu = free_cmd_unit(line);
+    *used = true;
+    if (strstr(line, "total") && (strstr(line, "used") || strstr(line, "free"))) {
+        free_header(st, line);
+    } else if (cu) {
+        if (!st->o->unit_bytes) {
+            st->free_unit = cu;
+            st->a.s.unit_from = MW_LOG_UNIT_LOG;
+        }
+    } else if (strncmp(q, "Swap:", 5) == 0 || strncmp(q, "Total:", 6) == 0 ||
+               strncmp(q, "Low:", 4) == 0 || strncmp(q, "High:", 5) == 0) {
+        /* structure */
+    } else if (strncmp(q, "-/+ buffers/cache:", 18) == 0) {
+        free_buffers_line(st, q + 18);
+    } else if (strstr(line, "Mem:")) {
+        *used = false;
+        return free_mem_line(st, line, lineno, used);
+    } else if (mw_log_timestamp(line, &t, &day)) {
+        /* a `date` line before the next free output */
+        st->a.pending_t = t;
+        st->a.have_pending = true;
+        st->a.day_only = day;
+    } else {
+        *used = false;
+    }
+    return 0;
+}
+
+static int line_pattern(struct lp *st, const char *line, unsigned lineno, bool *used)
+{
+    regmatch_t m[2];
+    if (regexec(&st->re, line, 2, m, 0) != 0 || m[1].rm_so < 0)
+        return 0;
+    char num[64];
+    int nl = (int)(m[1].rm_eo - m[1].rm_so);
+    snprintf(num, sizeof(num), "%.*s", nl < 63 ? nl : 63, line + m[1].rm_so);
+    const char *r = num;
+    double v;
+    if (!value_at(&r, st->o->unit_bytes ? st->o->unit_bytes : 1, &v, NULL) || *r) {
+        st->a.s.bad_values++;
+        return 0;
+    }
+    *used = true;
+    return add(&st->a, v, lineno, line, st->interval);
+}
+
+static int parse_lines(struct lp *st, const char *buf)
+{
     unsigned lineno = 0;
     const char *c = buf, *p;
     size_t len;
+    int rc = 0;
     while (rc == 0 && mw_next_line(&c, &p, &len)) {
         lineno++;
         char *line = malloc(len + 1);
-        if (!line) {
-            rc = -ENOMEM;
-            break;
-        }
+        if (!line)
+            return -ENOMEM;
         memcpy(line, p, len);
         line[len] = '\0';
         if (len && line[len - 1] == '\r')
@@ -391,155 +586,231 @@ int mw_log_parse_buf(const char *buf, const struct mw_log_opts *o, struct mw_log
             continue;
         }
         bool used = false;
-        if (f == MW_LOG_FREEHEAP) {
-            char *lab = strcasestr(line, "Mem Free Size");
-            if (lab) {
-                const char *q = lab + 13;
-                while (*q == ' ')
-                    q++;
-                size_t ul;
-                uint64_t unit = unit_at(q, &ul);
-                if (!unit) {
-                    unit = 1024; /* the FAQ's line is in KB */
-                    ul = 0;
-                }
-                if (o->unit_bytes)
-                    unit = o->unit_bytes;
-                q += ul;
-                while (*q == ':' || *q == ']' || *q == ' ' || *q == '=' || *q == '\t' ||
-                       *q == ',' || *q == '"')
-                    q++;
-                char *e;
-                double v = strtod(q, &e);
-                if (e != q && v >= 0 && v == v) {
-                    rc = add(&a, v * (double)unit, lineno, line, interval);
-                    used = true;
-                } else {
-                    a.s.bad_values++;
-                }
-            }
-        } else if (f == MW_LOG_FREE) {
-            const char *q = line;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            double t;
-            bool day;
-            uint64_t cu = free_cmd_unit(line);
-            if (strstr(line, "total") && (strstr(line, "used") || strstr(line, "free"))) {
-                /* header: find the columns */
-                int col = 0;
-                avail_col = free_col = -1;
-                old_format = false;
-                for (char *tok = line; *tok;) {
-                    while (*tok == ' ' || *tok == '\t')
-                        tok++;
-                    if (!*tok)
-                        break;
-                    char *te = tok;
-                    while (*te && *te != ' ' && *te != '\t')
-                        te++;
-                    size_t tl = (size_t)(te - tok);
-                    if (tl == 9 && strncmp(tok, "available", 9) == 0)
-                        avail_col = col;
-                    if (tl == 4 && strncmp(tok, "free", 4) == 0)
-                        free_col = col;
-                    if (tl == 7 && strncmp(tok, "buffers", 7) == 0)
-                        old_format = true;
-                    col++;
-                    tok = te;
-                }
-                used = true;
-            } else if (cu) {
-                if (!o->unit_bytes)
-                    free_unit = cu;
-                used = true;
-            } else if (strncmp(q, "Swap:", 5) == 0 || strncmp(q, "Total:", 6) == 0 ||
-                       strncmp(q, "Low:", 4) == 0 || strncmp(q, "High:", 5) == 0) {
-                used = true;
-            } else if (strncmp(q, "-/+ buffers/cache:", 18) == 0) {
-                /* old procps: the free column here is what is available */
-                const char *r = q + 18;
-                double v[2];
-                int k = 0;
-                while (k < 2) {
-                    while (*r == ' ')
-                        r++;
-                    if (!value_at(&r, free_unit, &v[k]))
-                        break;
-                    k++;
-                }
-                if (k == 2 && a.s.n && old_format) {
-                    a.s.p[a.s.n - 1].bytes = v[1];
-                    a.s.available = true;
-                }
-                used = true;
-            } else if (strstr(line, "Mem:")) {
-                const char *r = strstr(line, "Mem:") + 4;
-                double v[8];
-                int k = 0;
-                while (k < 8) {
-                    while (*r == ' ' || *r == '\t')
-                        r++;
-                    if (!*r || !value_at(&r, free_unit, &v[k]))
-                        break;
-                    k++;
-                }
-                while (*r == ' ' || *r == '\t')
-                    r++;
-                /* the Mem: line's numbers follow the header's columns */
-                int ci = avail_col >= 0  ? avail_col
-                         : free_col >= 0 ? free_col
-                                         : (k >= 6 && !old_format ? 5 : 2);
-                if (k >= 3 && ci < k && !*r) {
-                    rc = add(&a, v[ci], lineno, line, interval);
-                    a.s.total_bytes = v[0];
-                    a.s.available = avail_col >= 0 || (avail_col < 0 && free_col < 0 && k >= 6);
-                    used = true;
-                } else {
-                    a.s.bad_values++;
-                }
-            } else if (mw_log_timestamp(line, &t, &day)) {
-                /* a `date` line before the next free output */
-                a.pending_t = t;
-                a.have_pending = true;
-                a.day_only = day;
-                used = true;
-            }
-        } else if (f == MW_LOG_PATTERN) {
-            regmatch_t m[2];
-            if (regexec(&re, line, 2, m, 0) == 0 && m[1].rm_so >= 0) {
-                char num[64];
-                int nl = (int)(m[1].rm_eo - m[1].rm_so);
-                snprintf(num, sizeof(num), "%.*s", nl < 63 ? nl : 63, line + m[1].rm_so);
-                const char *r = num;
-                double v;
-                if (value_at(&r, o->unit_bytes ? o->unit_bytes : 1, &v) && !*r) {
-                    rc = add(&a, v, lineno, line, interval);
-                    used = true;
-                } else {
-                    a.s.bad_values++;
-                }
-            }
-        }
+        if (st->f == MW_LOG_FREEHEAP)
+            rc = line_freeheap(st, line, lineno, &used);
+        else if (st->f == MW_LOG_FREE)
+            rc = line_free(st, line, lineno, &used);
+        else if (st->f == MW_LOG_PATTERN)
+            rc = line_pattern(st, line, lineno, &used);
         if (!used)
-            a.s.skipped++;
+            st->a.s.skipped++;
         free(line);
     }
-    if (have_re)
-        regfree(&re);
+    return rc;
+}
+
+/* Units inferred from a Mem: total: the reading nearest a typical machine
+ * (8 GiB, on a log scale) among those a machine running free(1) can have
+ * (16 MiB .. 64 TiB), when it is nearer by more than a factor of 4 (2 in
+ * log2) than the next; else ambiguous. Why: free(1) prints a machine's
+ * MemTotal, and the units are 1024 apart, so a total is rarely plausible in
+ * two of them. 24000 is 23.4 GiB as MiB, 23.4 MiB as KiB (a machine running
+ * free with 23 MiB is rare: MiB); 4028916 is 3.8 GiB as KiB, 3.8 TiB as MiB
+ * (KiB). The tie zone is a lower reading of 128..512 MiB (a small board in
+ * KiB, or a 128..512 GiB server in MiB): there the caller must say.
+ * A 32 MiB router's busybox free (28000 KiB) reads as MiB: the output says
+ * what was assumed and what the other reading would be. */
+int mw_log_guess_unit(double total, uint64_t *unit, uint64_t *alt)
+{
+    /* free -b is taken only for 4 GiB and up (a 500000000 total is a 477 GiB
+     * server's plain free far more often than a 477 MiB board's free -b),
+     * free -g from 1 GiB (it rounds down: 0 says nothing) */
+    static const struct {
+        uint64_t unit;
+        double min_bytes;
+    } units[] = {
+        {1, 4.0 * 1073741824},
+        {1ull << 10, MW_LOG_MIN_RAM_BYTES},
+        {1ull << 20, MW_LOG_MIN_RAM_BYTES},
+        {1ull << 30, 1073741824.0},
+    };
+    double best_d = 1e9, next_d = 1e9;
+    uint64_t best = 0, next = 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        double r = total * (double)units[i].unit;
+        if (!(r >= units[i].min_bytes && r <= MW_LOG_MAX_RAM_BYTES))
+            continue;
+        double d = fabs(log2(r) - log2(MW_LOG_TYPICAL_RAM_BYTES));
+        if (d < best_d) {
+            next_d = best_d;
+            next = best;
+            best_d = d;
+            best = units[i].unit;
+        } else if (d < next_d) {
+            next_d = d;
+            next = units[i].unit;
+        }
+    }
+    if (!best)
+        return -ERANGE;
+    *unit = best;
+    *alt = next;
+    return next && next_d - best_d <= 2 ? -EAGAIN : 0;
+}
+
+/* After a free(1) log: numbers read without a unit get the inferred one. */
+static void free_units(struct lp *st)
+{
+    struct mw_log_series *s = &st->a.s;
+    bool any_raw = st->total_raw;
+    for (size_t i = 0; i < s->n; i++)
+        any_raw = any_raw || s->p[i].raw;
+    if (st->free_unit && s->unit_from == MW_LOG_UNIT_LOG)
+        s->unit_bytes = st->free_unit;
+    if (!any_raw) {
+        if (!st->free_unit && s->n)
+            s->unit_from = MW_LOG_UNIT_SUFFIX;
+        return;
+    }
+    s->unit_total = st->raw_total;
+    int rc = mw_log_guess_unit(st->raw_total, &s->unit_bytes, &s->unit_alt);
     if (rc < 0) {
-        free(a.s.p);
+        s->unit_from = MW_LOG_UNIT_UNKNOWN;
+        if (rc == -ERANGE)
+            s->unit_bytes = s->unit_alt = 0;
+        return;
+    }
+    s->unit_from = MW_LOG_UNIT_INFERRED;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->p[i].raw)
+            s->p[i].bytes *= (double)s->unit_bytes;
+    if (st->total_raw)
+        s->total_bytes *= (double)s->unit_bytes;
+}
+
+/* Whether the character at P (N bytes left) is text: valid UTF-8 and not a
+ * control (tab aside), DEL or C1 character. *LEN gets its length (1 for a
+ * byte that is not text). */
+static bool text_at(const char *p, size_t n, size_t *len)
+{
+    if (n >= 2 && p[0] == '\x1b' && p[1] == '[') {
+        /* a terminal's CSI sequence (ESC [ params intermediates final) is
+         * noise as a whole: "\x1b[31m" leaves no "[31m" behind */
+        size_t k = 2;
+        while (k < n && p[k] >= 0x20 && p[k] <= 0x3f)
+            k++;
+        *len = k < n && p[k] >= 0x40 && p[k] <= 0x7e ? k + 1 : k;
+        return false;
+    }
+    unsigned cp = 0;
+    size_t k = mw_utf8_seq((const unsigned char *)p, n, &cp);
+    *len = k ? k : 1;
+    return k && (cp >= 0x20 || cp == '\t') && !(cp >= 0x7f && cp < 0xa0);
+}
+
+/* Serial logs carry line noise: a copy of BUF (LEN bytes) that holds text
+ * only, line for line (line numbers stay). A line with bytes that are not
+ * text (NUL, controls, invalid UTF-8, a terminal escape) keeps what follows
+ * the last of them — the noise came first, then the line (as a carriage
+ * return shows it); lines over MW_LOG_MAX_LINE bytes become empty. A
+ * trailing \r (\r\n) goes. Counts go to S. Returns NULL without memory. */
+static char *text_copy(const char *buf, size_t len, struct mw_log_series *s)
+{
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl ? nl : end) - p), k;
+        if (n && p[n - 1] == '\r')
+            n--;
+        if (n > MW_LOG_MAX_LINE) {
+            s->long_lines++;
+            s->skipped++;
+            n = 0;
+        }
+        const char *start = p;
+        for (size_t i = 0; i < n; i += k)
+            if (!text_at(p + i, n - i, &k))
+                start = p + i + k;
+        size_t tn = (size_t)(p + n - start);
+        if (start != p) {
+            s->garbled_lines++;
+            if (is_blank(start, start + tn))
+                s->skipped++;
+        }
+        memcpy(out + o, start, tn);
+        o += tn;
+        if (nl)
+            out[o++] = '\n';
+        p = nl ? nl + 1 : end;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int parse_text(const char *buf, const struct mw_log_opts *o, struct mw_log_series *out)
+{
+    struct lp st;
+    memset(&st, 0, sizeof(st));
+    st.o = o;
+    st.f = o->pattern ? MW_LOG_PATTERN : o->format;
+    if (st.f == MW_LOG_AUTO)
+        st.f = detect(buf);
+    if (st.f == MW_LOG_AUTO)
+        return -ENODATA;
+    st.interval = o->interval_s > 0 ? o->interval_s : 2.0;
+    st.a.all_stamped = true;
+    st.a.s.format = st.f;
+    st.free_unit = o->unit_bytes;
+    st.a.s.unit_bytes = o->unit_bytes ? o->unit_bytes : st.f == MW_LOG_FREEHEAP ? 1024 : 1;
+    st.a.s.unit_from = o->unit_bytes             ? MW_LOG_UNIT_OPTION
+                       : st.f == MW_LOG_FREEHEAP ? MW_LOG_UNIT_LOG
+                                                 : MW_LOG_UNIT_DEFAULT;
+    st.avail_col = st.free_col = -1;
+    int rc;
+    if (st.f == MW_LOG_RECORD) {
+        rc = parse_record(buf, &st.a.s);
+        goto done;
+    }
+    if (st.f == MW_LOG_PATTERN) {
+        if (!o->pattern || regcomp(&st.re, o->pattern, REG_EXTENDED) != 0)
+            return -EINVAL;
+        st.have_re = true;
+        if (st.re.re_nsub < 1) {
+            regfree(&st.re);
+            return -EINVAL;
+        }
+    }
+    rc = parse_lines(&st, buf);
+    if (st.have_re)
+        regfree(&st.re);
+    if (st.f == MW_LOG_FREE)
+        free_units(&st);
+    if (rc == 0 && (!st.a.all_stamped || st.a.s.n == 0)) {
+        for (size_t i = 0; i < st.a.s.n; i++)
+            st.a.s.p[i].t_s = (double)i * st.interval;
+        st.a.s.timestamps = false;
+    } else if (rc == 0) {
+        st.a.s.timestamps = true;
+    }
+done:
+    if (rc < 0) {
+        free(st.a.s.p);
         return rc;
     }
-    if (!a.all_stamped || a.s.n == 0) {
-        for (size_t i = 0; i < a.s.n; i++)
-            a.s.p[i].t_s = (double)i * interval;
-        a.s.timestamps = false;
-    } else {
-        a.s.timestamps = true;
-    }
-    *out = a.s;
+    *out = st.a.s;
     return 0;
+}
+
+int mw_log_parse_buf(const char *buf, size_t len, const struct mw_log_opts *o,
+                     struct mw_log_series *out)
+{
+    struct mw_log_series noise;
+    memset(&noise, 0, sizeof(noise));
+    char *text = text_copy(buf, len, &noise);
+    if (!text)
+        return -ENOMEM;
+    int rc = parse_text(text, o, out);
+    free(text);
+    if (rc == 0) {
+        out->skipped += noise.skipped;
+        out->garbled_lines = noise.garbled_lines;
+        out->long_lines = noise.long_lines;
+    }
+    return rc;
 }
 
 static int cmp_d(const void *x, const void *y)
@@ -579,6 +850,7 @@ int mw_log_analyze(const struct mw_log_series *s, double danger_bytes, double ba
     r.last_bytes = s->p[s->n - 1].bytes;
     r.window_s = t[s->n - 1];
     r.below_danger = r.min_bytes <= danger_bytes;
+    r.under_danger_now = r.last_bytes <= danger_bytes;
     /* the level right after boot: median of the first tenth (1..5 samples) */
     size_t k = s->n / 10;
     if (k < 1)

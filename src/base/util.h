@@ -1,6 +1,10 @@
 /* util: the explicit root every path is read through, whole-file reads,
  * stepping through lines and directories, and the one vocabulary of sizes
- * and durations shared by every command. */
+ * and durations shared by every command.
+ *
+ * Units, one rule for the whole tree: a name without a unit suffix holds
+ * bytes; otherwise the suffix says it — _kb (KiB), _pages, _ms, _s, _pct
+ * (percent, 0..100). JSON output carries bytes and seconds. */
 #ifndef MW_UTIL_H
 #define MW_UTIL_H
 
@@ -13,13 +17,24 @@
 #define MW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The directory that stands for "/" (the live system, or a captured tree).
- * Every reader opens its files with openat(root->fd, relative path). */
+ * Every reader opens its files with openat(root->fd, relative path).
+ *
+ * The page size is a property of the machine the root shows, not of the
+ * one memwarden runs on (arm64 kernels use 4, 16 or 64 KiB pages): it is
+ * read once, when the root is opened, and carried here. Every conversion
+ * of a page count (zoneinfo watermarks, statm, slabinfo, the file LRU)
+ * uses root->page_size, or a page_size parameter its caller filled from it
+ * (the pure parsers and the policy take it as a value). */
 struct mw_root {
-    int fd;           /* O_PATH|O_DIRECTORY descriptor of the root */
-    const char *path; /* as given by the user, for messages */
+    int fd;             /* O_PATH|O_DIRECTORY descriptor of the root */
+    const char *path;   /* as given by the user, for messages */
+    uint64_t page_size; /* bytes per page: sysconf for the live "/"; for a
+                         * capture 4096 until mw_snapshot_root_page_size
+                         * (model/snapshot.h) reads what it recorded */
 };
 
-/* Opens PATH (NULL means "/") as a root. Returns 0 or -errno. */
+/* Opens PATH (NULL means "/") as a root and sets its page_size (see
+ * struct mw_root). Returns 0 or -errno. */
 int mw_root_open(struct mw_root *out, const char *path);
 
 /* Closes the root's descriptor; safe on a root that failed to open. */
@@ -44,10 +59,41 @@ const char *mw_rel(const char *path);
  * the caller to free also on failure. */
 long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, bool *cut);
 
+/* Opens PATH under DIRFD (AT_FDCWD: the working directory) for reading,
+ * non-blocking so a FIFO cannot hang the open, with FLAGS added (e.g.
+ * O_NOFOLLOW), and keeps it only when it is a regular file (files in /proc
+ * and /sys are). Returns the descriptor (close-on-exec) or -errno:
+ * -EISDIR for a directory, -EBADFD for any other file that is not
+ * regular (a FIFO, a device, a socket). */
+int mw_open_regular_at(int dirfd, const char *path, int flags);
+
+/* Reads the whole regular file PATH under DIRFD (opened as by
+ * mw_open_regular_at, FLAGS added) into a NUL-terminated buffer the caller
+ * frees. At most MAX bytes (0, or MAX above 64 MiB: 64 MiB - 1); a longer
+ * file gives -EFBIG. *len (may be NULL) gets the byte count. Returns 0 or
+ * -errno (as mw_open_regular_at, or the read's); *buf is untouched on
+ * failure. */
+int mw_read_file_at(int dirfd, const char *path, int flags, size_t max, char **buf, size_t *len);
+
 /* Reads the whole file at PATH under ROOT into a NUL-terminated buffer the
- * caller frees. *len (may be NULL) gets the byte count. Returns 0 or -errno
- * (-EFBIG past 64 MiB); *buf is untouched on failure. */
+ * caller frees (mw_read_file_at on the root: regular files only, symlinks
+ * followed). *len (may be NULL) gets the byte count. Returns 0 or -errno
+ * (-EFBIG past 64 MiB, -EISDIR, -EBADFD when not a regular file); *buf is
+ * untouched on failure. */
 int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len);
+
+/* Calls FN(V, CTX) for each unsigned decimal number in the regular file
+ * PATH under DIRFD (opened as by mw_open_regular_at, FLAGS added; numbers
+ * separated by blanks or newlines, as in cgroup.procs), reading the file
+ * to its end in chunks of a fixed buffer: no allocation (safe on the
+ * daemon's kill path), no size limit below 64 MiB. A number cut by a
+ * chunk's end is joined with the next chunk: a part of a number is never
+ * passed. FN returns non-zero to stop early. Returns how many numbers FN
+ * got, or -errno: as mw_open_regular_at or read, -EBADMSG at anything
+ * but a number (the numbers before it were passed), -ERANGE for a number
+ * above UINT64_MAX, -EFBIG past 64 MiB. */
+long mw_each_u64_at(int dirfd, const char *path, int flags, int (*fn)(uint64_t v, void *ctx),
+                    void *ctx);
 
 /* Opens the directory PATH under DIRFD (a root's fd, or any directory;
  * "." gives a new stream of DIRFD itself, with its own read position) for
@@ -64,6 +110,11 @@ long mw_pread_all(int fd, char *buf, size_t cap);
 /* Reads a file holding one unsigned number (or "max", which gives
  * UINT64_MAX). Returns 0 or -errno (-EINVAL when it is not a number). */
 int mw_read_u64(const struct mw_root *root, const char *path, uint64_t *out);
+
+/* Parses a non-negative decimal number: digits, optionally a '.' and more
+ * digits ("20", "12.5"). No sign, exponent, hex, nan, inf or anything
+ * after it. Returns 0 or -EINVAL / -ERANGE (too many digits). */
+int mw_parse_decimal(const char *s, double *out);
 
 /* Parses a size: a plain number is bytes; suffixes K, M, G, T (also KB,
  * KiB, ...) are binary multiples. Returns 0 or -EINVAL / -ERANGE. */

@@ -3,7 +3,9 @@
  * any log with --pattern) — too big from the start, a steady decline (a
  * leak), or stable; the minimum against a danger line; time to run out. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +36,13 @@ static void analyze_usage(FILE *f)
         "                heap every 2 s, as the Luat FAQ suggests; any prefix, optional\n"
         "                timestamps)\n"
         "      free      repeated 'free -k' / 'free -m' / 'free -h' output: the Mem: line,\n"
-        "                'available' when the header has it, else 'free'; units from a\n"
-        "                'free -m' line in the log or --unit (default KiB); 'date' lines\n"
-        "                before each output give the times\n"
+        "                'available' when the header has it, else 'free'; 'date' lines\n"
+        "                before each output give the times. Units: --unit, else a\n"
+        "                'free -m' line in the log, else free -h's suffixes, else\n"
+        "                inferred from the Mem: total (B, KiB, MiB or GiB: the reading\n"
+        "                that makes it a machine's RAM nearest 8 GiB, by more than a\n"
+        "                factor of 4 over the next; 24000 is MiB, 4028916 KiB). The\n"
+        "                unit used is printed; when two fit, analyze asks for --unit\n"
         "      record    'memwarden watch --record' JSON lines (MemAvailable)\n"
         "      pattern   any log: --pattern REGEX with one capture group holding the\n"
         "                number, --unit its unit (default bytes; a suffix like 812K wins)\n"
@@ -54,7 +60,7 @@ static void analyze_usage(FILE *f)
         "OPTIONS\n"
         "        --format F       force a format (default: detected)\n"
         "    -e, --pattern REGEX  extended regex; capture group 1 is the value\n"
-        "    -u, --unit UNIT      unit of the numbers (B, K, KB, M, MB, ...)\n"
+        "    -u, --unit UNIT      unit of the numbers without one (B, K, KB, M, MB, G ...)\n"
         "    -i, --interval D     time between samples without timestamps (default 2s)\n"
         "        --danger SIZE    danger line (default 200K)\n"
         "        --band SIZE      changes within this are noise (default 5 %% of the max)\n"
@@ -63,7 +69,8 @@ static void analyze_usage(FILE *f)
         "\n"
         "EXIT STATUS\n"
         "    0 stable and above the danger line, 3 too_big, decline or under the danger\n"
-        "    line, 1 unreadable or no samples, 2 usage error.\n"
+        "    line, 1 unreadable, not a regular file, no samples or units unknown (give\n"
+        "    --unit), 2 usage error.\n"
         "\n"
         "EXAMPLES\n"
         "    memwarden analyze serial.log --danger 200K\n"
@@ -71,50 +78,57 @@ static void analyze_usage(FILE *f)
         "    memwarden analyze app.log --pattern 'heap_free=([0-9]+)' --unit B --interval 10s\n");
 }
 
-static int read_all(const char *path, char **out)
+/* The most analyze reads of a log (a day of a 2-s serial log is ~4 MB). */
+#define LOG_MAX_BYTES (256u << 20)
+
+/* Reads the log at PATH ("-": stdin) whole, at most LOG_MAX_BYTES: a
+ * regular file (a FIFO or a device would block or never end), or stdin as
+ * it is. Returns the byte count or -errno (-EBADFD / -EISDIR: not a
+ * regular file, -EFBIG: too big); *OUT (NUL-terminated) only on success. */
+static long read_all(const char *path, char **out)
 {
-    if (strcmp(path, "-") == 0) {
-        size_t cap = 65536, n = 0;
-        char *b = malloc(cap);
-        if (!b)
-            return -ENOMEM;
-        for (;;) {
-            if (n + 1 >= cap) {
-                if (cap >= (256u << 20)) {
-                    free(b);
-                    return -EFBIG;
-                }
-                char *x = realloc(b, cap * 2);
-                if (!x) {
-                    free(b);
-                    return -ENOMEM;
-                }
-                b = x;
-                cap *= 2;
-            }
-            ssize_t r = read(0, b + n, cap - n - 1);
-            if (r < 0) {
-                if (errno == EINTR)
-                    continue;
-                int e = -errno;
-                free(b);
-                return e;
-            }
-            if (r == 0)
-                break;
-            n += (size_t)r;
-        }
-        b[n] = '\0';
-        *out = b;
-        return 0;
+    bool in = strcmp(path, "-") == 0, cut = false;
+    int fd = in ? 0 : mw_open_regular_at(AT_FDCWD, path, 0);
+    if (fd < 0)
+        return fd;
+    char *b = NULL;
+    size_t cap = 0;
+    long n = mw_read_fd(fd, &b, &cap, LOG_MAX_BYTES, false, &cut);
+    if (!in)
+        close(fd);
+    if (n >= 0 && cut)
+        n = -EFBIG;
+    if (n < 0) {
+        free(b);
+        return n;
     }
-    struct mw_root r;
-    int rc = mw_root_open(&r, path[0] == '/' ? "/" : ".");
-    if (rc < 0)
-        return rc;
-    rc = mw_read_file(&r, path, out, NULL);
-    mw_root_close(&r);
-    return rc;
+    *out = b;
+    return n;
+}
+
+static const char *read_error(long rc)
+{
+    if (rc == -EBADFD || rc == -EISDIR)
+        return "not a regular file (a FIFO, device or directory would block or never end)";
+    if (rc == -EFBIG)
+        return "larger than 256 MiB; give its tail (tail -c 100M FILE | memwarden analyze -)";
+    return strerror((int)-rc);
+}
+
+/* A figure for printing as an integer: doubles past the range of the type
+ * (or NaN) are clamped, never converted (that is undefined behaviour). */
+static uint64_t to_u64(double v)
+{
+    return !(v > 0) ? 0 : v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
+}
+
+static int64_t to_i64(double v)
+{
+    if (v != v)
+        return 0;
+    return v >= 9223372036854775807.0    ? INT64_MAX
+           : v <= -9223372036854775807.0 ? -INT64_MAX
+                                         : (int64_t)v;
 }
 
 static void fmt_duration(char *buf, size_t cap, double s)
@@ -143,9 +157,273 @@ static const char *format_desc(enum mw_log_format f)
     }
 }
 
-int cli_analyze(struct mw_ctx *ctx, int argc, char **argv)
+struct analyze_opts {
+    struct mw_log_opts log;
+    uint64_t danger, band; /* bytes; band 0: the default */
+    bool json;
+    const char *path; /* FILE or "-" */
+};
+
+/* What analyze shows, gathered once; text and JSON render from it. */
+struct analyze {
+    struct mw_log_series s;
+    struct mw_log_analysis a;
+};
+
+/* "KiB" for 1024 and the other powers; else "N-byte units". */
+static const char *unit_name(char *buf, size_t cap, uint64_t u)
 {
-    (void)ctx;
+    static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    for (unsigned i = 0; i < 5; i++)
+        if (u == 1ull << (10 * i))
+            return names[i];
+    snprintf(buf, cap, "%" PRIu64 "-byte units", u);
+    return buf;
+}
+
+static const char *unit_from_name(enum mw_log_unit_from f)
+{
+    static const char *const names[] = {"default", "option",   "log",
+                                        "suffix",  "inferred", "unknown"};
+    return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "unknown";
+}
+
+/* free(1) numbers without a unit the log or --unit gives, and a total that
+ * fits no unit or two: say so, never guess. */
+static int refuse_unit(const struct analyze_opts *o, const struct mw_log_series *s)
+{
+    char u1[32], u2[32], b1[32], b2[32];
+    if (!s->unit_bytes) {
+        mw_err("analyze: %s: cannot tell the unit of free's numbers: a Mem: total of %.0f is "
+               "no machine's RAM in B, KiB, MiB or GiB; give --unit (e.g. --unit K)",
+               o->path, s->unit_total);
+        return MW_EXIT_FAIL;
+    }
+    uint64_t lo = s->unit_bytes < s->unit_alt ? s->unit_bytes : s->unit_alt;
+    uint64_t hi = s->unit_bytes < s->unit_alt ? s->unit_alt : s->unit_bytes;
+    mw_err("analyze: %s: cannot tell the unit of free's numbers: a Mem: total of %.0f is %s as "
+           "%s or %s as %s; give --unit %.1s or --unit %.1s",
+           o->path, s->unit_total, mw_fmt_size(b1, sizeof(b1), to_u64(s->unit_total * (double)lo)),
+           unit_name(u1, sizeof(u1), lo),
+           mw_fmt_size(b2, sizeof(b2), to_u64(s->unit_total * (double)hi)),
+           unit_name(u2, sizeof(u2), hi), unit_name(u1, sizeof(u1), lo),
+           unit_name(u2, sizeof(u2), hi));
+    return MW_EXIT_FAIL;
+}
+
+/* Reads and judges the log. Returns MW_EXIT_OK, or an exit code after
+ * saying why (then R holds nothing to free). */
+static int gather(const struct analyze_opts *o, struct analyze *r)
+{
+    char *buf = NULL;
+    long n = read_all(o->path, &buf);
+    if (n < 0) {
+        mw_err("analyze: %s: %s", o->path, read_error(n));
+        return MW_EXIT_FAIL;
+    }
+    int rc;
+    rc = mw_log_parse_buf(buf, (size_t)n, &o->log, &r->s);
+    free(buf);
+    if (rc == -EINVAL)
+        return mw_usage_error("analyze",
+                              "--pattern '%s' is not an extended regex with a capture "
+                              "group",
+                              o->log.pattern);
+    if (rc == -ENODATA) {
+        mw_err("analyze: %s: no known format (Mem Free Size lines, free output, memwarden "
+               "records); use --pattern REGEX",
+               o->path);
+        return MW_EXIT_FAIL;
+    }
+    if (rc < 0) {
+        mw_err("analyze: %s: %s", o->path, strerror(-rc));
+        return MW_EXIT_FAIL;
+    }
+    if (r->s.unit_from == MW_LOG_UNIT_UNKNOWN) {
+        rc = refuse_unit(o, &r->s);
+        mw_log_series_free(&r->s);
+        return rc;
+    }
+    rc = mw_log_analyze(&r->s, (double)o->danger, (double)o->band, &r->a);
+    if (rc < 0) {
+        mw_err("analyze: %s: %zu sample%s found (%u line%s skipped): not enough to judge", o->path,
+               r->s.n, r->s.n == 1 ? "" : "s", r->s.skipped, r->s.skipped == 1 ? "" : "s");
+        mw_log_series_free(&r->s);
+        return MW_EXIT_FAIL;
+    }
+    return MW_EXIT_OK;
+}
+
+/* free(1) logs: the unit the numbers were read in, and why. */
+static void print_unit(const struct mw_log_series *s)
+{
+    char u1[32], u2[32], b1[32], b2[32];
+    switch (s->unit_from) {
+    case MW_LOG_UNIT_OPTION:
+        printf("  numbers in %s (--unit)\n", unit_name(u1, sizeof(u1), s->unit_bytes));
+        break;
+    case MW_LOG_UNIT_LOG:
+        printf("  numbers in %s (the free command line in the log)\n",
+               unit_name(u1, sizeof(u1), s->unit_bytes));
+        break;
+    case MW_LOG_UNIT_SUFFIX:
+        printf("  numbers with their own units (free -h)\n");
+        break;
+    case MW_LOG_UNIT_INFERRED:
+        printf("  numbers in %s, inferred: a Mem: total of %.0f is %s of RAM",
+               unit_name(u1, sizeof(u1), s->unit_bytes), s->unit_total,
+               mw_fmt_size(b1, sizeof(b1), to_u64(s->unit_total * (double)s->unit_bytes)));
+        if (s->unit_alt)
+            printf(" (as %s it would be %s)", unit_name(u2, sizeof(u2), s->unit_alt),
+                   mw_fmt_size(b2, sizeof(b2), to_u64(s->unit_total * (double)s->unit_alt)));
+        printf("; --unit overrides\n");
+        break;
+    default:
+        break;
+    }
+}
+
+static void print_json(const struct analyze_opts *o, const struct analyze *r)
+{
+    const struct mw_log_series *s = &r->s;
+    const struct mw_log_analysis *a = &r->a;
+    struct mw_json j;
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_str(&j, "file", o->path);
+    mw_json_str(&j, "format", mw_log_format_name(s->format));
+    mw_json_str(&j, "value", s->available ? "available" : "free");
+    mw_json_u64(&j, "samples", s->n);
+    mw_json_u64(&j, "skipped_lines", s->skipped);
+    mw_json_u64(&j, "garbled_lines", s->garbled_lines);
+    mw_json_u64(&j, "long_lines", s->long_lines);
+    if (s->unit_bytes)
+        mw_json_u64(&j, "unit_bytes", s->unit_bytes);
+    else
+        mw_json_null(&j, "unit_bytes");
+    mw_json_str(&j, "unit_from", unit_from_name(s->unit_from));
+    mw_json_bool(&j, "timestamps", s->timestamps);
+    if (!s->timestamps)
+        mw_json_fixed(&j, "interval_s", o->log.interval_s, 3);
+    mw_json_fixed(&j, "window_s", a->window_s, 3);
+    mw_json_str(&j, "verdict", mw_log_verdict_name(a->verdict));
+    mw_json_str(&j, "shape", a->shape);
+    mw_json_fixed(&j, "slope_bytes_per_hour", a->slope_bytes_per_hour, 0);
+    mw_json_fixed(&j, "first_bytes", a->first_bytes, 0);
+    mw_json_fixed(&j, "last_bytes", a->last_bytes, 0);
+    mw_json_fixed(&j, "max_bytes", a->max_bytes, 0);
+    mw_json_fixed(&j, "min_bytes", a->min_bytes, 0);
+    mw_json_fixed(&j, "min_at_s", a->min_at_s, 3);
+    if (a->min_line)
+        mw_json_u64(&j, "min_line", a->min_line);
+    mw_json_u64(&j, "danger_bytes", o->danger);
+    mw_json_bool(&j, "below_danger", a->below_danger);
+    mw_json_bool(&j, "under_danger_now", a->under_danger_now);
+    if (s->total_bytes > 0)
+        mw_json_fixed(&j, "total_bytes", s->total_bytes, 0);
+    if (a->time_to_danger_s >= 0)
+        mw_json_fixed(&j, "time_to_danger_s", a->time_to_danger_s, 0);
+    else
+        mw_json_null(&j, "time_to_danger_s");
+    if (a->time_to_zero_s >= 0)
+        mw_json_fixed(&j, "time_to_exhaustion_s", a->time_to_zero_s, 0);
+    else
+        mw_json_null(&j, "time_to_exhaustion_s");
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+}
+
+static void print_verdict(const struct analyze *r, const char *what)
+{
+    char s1[32];
+    switch (r->a.verdict) {
+    case MW_LOG_TOO_BIG:
+        printf("Verdict: too_big: %s memory is low from the start (%s): the program itself "
+               "is too big for the device; trim it\n",
+               what, mw_fmt_size(s1, sizeof(s1), to_u64(r->a.first_bytes)));
+        break;
+    case MW_LOG_DECLINE:
+        printf("Verdict: decline: %s memory falls steadily (%s/h) and does not come back: a "
+               "leak; find it in the log, or by turning parts of the program off\n",
+               what, mw_fmt_size_delta(s1, sizeof(s1), to_i64(r->a.slope_bytes_per_hour)));
+        break;
+    default:
+        printf("Verdict: stable: %s memory holds (%s)\n", what, r->a.shape);
+    }
+}
+
+static void print_text(const struct analyze_opts *o, const struct analyze *r)
+{
+    const struct mw_log_series *s = &r->s;
+    const struct mw_log_analysis *a = &r->a;
+    const char *what = s->available ? "available" : "free";
+    char s1[32], s2[32], s3[32], s4[32], d1[32], d2[32];
+    fmt_duration(d1, sizeof(d1), a->window_s);
+    printf("%s: %s, %zu samples over %s (%s)", o->path, format_desc(s->format), s->n, d1,
+           s->timestamps ? "times from the log" : "no timestamps: one every --interval");
+    if (s->skipped)
+        printf("; skipped %u line%s that held no sample", s->skipped, s->skipped == 1 ? "" : "s");
+    if (s->garbled_lines)
+        printf("; %u line%s with NULs, control or invalid bytes (read after the last)",
+               s->garbled_lines, s->garbled_lines == 1 ? "" : "s");
+    if (s->long_lines)
+        printf("; %u line%s over %u bytes skipped", s->long_lines, s->long_lines == 1 ? "" : "s",
+               MW_LOG_MAX_LINE);
+    printf("\n");
+    if (s->format == MW_LOG_FREE)
+        print_unit(s);
+    print_verdict(r, what);
+    printf("  %s: %s at the start, %s at the end, %s at most, minimum %s", what,
+           mw_fmt_size(s1, sizeof(s1), to_u64(a->first_bytes)),
+           mw_fmt_size(s2, sizeof(s2), to_u64(a->last_bytes)),
+           mw_fmt_size(s3, sizeof(s3), to_u64(a->max_bytes)),
+           mw_fmt_size(s4, sizeof(s4), to_u64(a->min_bytes)));
+    if (a->min_line)
+        printf(" (line %u)", a->min_line);
+    printf("\n");
+    printf("  danger line %s: %s\n", mw_fmt_size(s1, sizeof(s1), o->danger),
+           a->below_danger ? "REACHED: at or under it, free memory is effectively zero "
+                             "(fragmentation)"
+                           : "not reached");
+    if (a->time_to_danger_s >= 0 && a->under_danger_now) {
+        fmt_duration(d2, sizeof(d2), a->time_to_zero_s);
+        printf("  it is already under the danger line (%s at the end); at this rate it reaches "
+               "zero in %s\n",
+               mw_fmt_size(s1, sizeof(s1), to_u64(a->last_bytes)), d2);
+    } else if (a->time_to_danger_s >= 0) {
+        fmt_duration(d1, sizeof(d1), a->time_to_danger_s);
+        fmt_duration(d2, sizeof(d2), a->time_to_zero_s);
+        printf("  at this rate it reaches the danger line in %s and zero in %s\n", d1, d2);
+    }
+}
+
+/* --unit: "K", "KB", "MiB", "4096" ... Returns 0 or -EINVAL. */
+static int parse_unit(const char *arg, uint64_t *out)
+{
+    char buf[32];
+    uint64_t u;
+    snprintf(buf, sizeof(buf), "%s%s", arg[0] >= '0' && arg[0] <= '9' ? "" : "1", arg);
+    if (mw_parse_size(buf, &u) < 0 || u == 0)
+        return -EINVAL;
+    *out = u;
+    return 0;
+}
+
+static int parse_format(const char *arg, enum mw_log_format *out)
+{
+    static const enum mw_log_format all[] = {MW_LOG_AUTO, MW_LOG_FREEHEAP, MW_LOG_FREE,
+                                             MW_LOG_RECORD};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(arg, mw_log_format_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    return -EINVAL;
+}
+
+/* Returns 0 with O filled, -1 after --help, or an exit code to return. */
+static int parse_opts(int argc, char **argv, struct analyze_opts *o)
+{
     static const struct option opts[] = {
         {"format", required_argument, NULL, 'F'},
         {"pattern", required_argument, NULL, 'e'},
@@ -157,62 +435,47 @@ int cli_analyze(struct mw_ctx *ctx, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    struct mw_log_opts o = {.format = MW_LOG_AUTO, .interval_s = 2.0};
-    uint64_t danger = DANGER_DEFAULT_BYTES, band = 0, ms, u;
-    bool json = false;
+    uint64_t ms;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "e:u:i:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'F':
-            if (strcmp(optarg, "auto") == 0)
-                o.format = MW_LOG_AUTO;
-            else if (strcmp(optarg, "freeheap") == 0)
-                o.format = MW_LOG_FREEHEAP;
-            else if (strcmp(optarg, "free") == 0)
-                o.format = MW_LOG_FREE;
-            else if (strcmp(optarg, "record") == 0)
-                o.format = MW_LOG_RECORD;
-            else
+            if (parse_format(optarg, &o->log.format) < 0)
                 return mw_usage_error("analyze",
                                       "--format: '%s' is not auto, freeheap, free "
                                       "or record",
                                       optarg);
             break;
         case 'e':
-            o.pattern = optarg;
+            o->log.pattern = optarg;
             break;
-        case 'u': {
-            char buf[32];
-            snprintf(buf, sizeof(buf), "%s%s", optarg[0] >= '0' && optarg[0] <= '9' ? "" : "1",
-                     optarg);
-            if (mw_parse_size(buf, &u) < 0 || u == 0)
+        case 'u':
+            if (parse_unit(optarg, &o->log.unit_bytes) < 0)
                 return mw_usage_error("analyze", "--unit: '%s' is not a unit (B, K, KB, M, ...)",
                                       optarg);
-            o.unit_bytes = u;
             break;
-        }
         case 'i':
             if (mw_opt_duration_ms("--interval", optarg, &ms) < 0)
                 return MW_EXIT_USAGE;
             if (!ms)
                 return mw_usage_error("analyze", "--interval must be more than 0");
-            o.interval_s = (double)ms / 1000.0;
+            o->log.interval_s = (double)ms / 1000.0;
             break;
         case 'D':
-            if (mw_opt_size("--danger", optarg, &danger) < 0)
+            if (mw_opt_size("--danger", optarg, &o->danger) < 0)
                 return MW_EXIT_USAGE;
             break;
         case 'B':
-            if (mw_opt_size("--band", optarg, &band) < 0)
+            if (mw_opt_size("--band", optarg, &o->band) < 0)
                 return MW_EXIT_USAGE;
             break;
         case 'j':
-            json = true;
+            o->json = true;
             break;
         case 'h':
             analyze_usage(stdout);
-            return MW_EXIT_OK;
+            return -1;
         default:
             return mw_usage_error("analyze", "unknown option");
         }
@@ -220,120 +483,32 @@ int cli_analyze(struct mw_ctx *ctx, int argc, char **argv)
     if (optind + 1 != argc)
         return mw_usage_error("analyze", optind >= argc ? "which log? give a FILE (or - for stdin)"
                                                         : "one log at a time");
-    const char *path = argv[optind];
-    char *buf = NULL;
-    int rc = read_all(path, &buf);
-    if (rc < 0) {
-        mw_err("analyze: %s: %s", path, strerror(-rc));
-        return MW_EXIT_FAIL;
-    }
-    struct mw_log_series s;
-    rc = mw_log_parse_buf(buf, &o, &s);
-    free(buf);
-    if (rc == -EINVAL)
-        return mw_usage_error("analyze",
-                              "--pattern '%s' is not an extended regex with a capture "
-                              "group",
-                              o.pattern);
-    if (rc == -ENODATA) {
-        mw_err("analyze: %s: no known format (Mem Free Size lines, free output, memwarden "
-               "records); use --pattern REGEX",
-               path);
-        return MW_EXIT_FAIL;
-    }
-    if (rc < 0) {
-        mw_err("analyze: %s: %s", path, strerror(-rc));
-        return MW_EXIT_FAIL;
-    }
-    struct mw_log_analysis a;
-    rc = mw_log_analyze(&s, (double)danger, (double)band, &a);
-    if (rc < 0) {
-        mw_err("analyze: %s: %zu sample%s found (%u line%s skipped): not enough to judge", path,
-               s.n, s.n == 1 ? "" : "s", s.skipped, s.skipped == 1 ? "" : "s");
-        mw_log_series_free(&s);
-        return MW_EXIT_FAIL;
-    }
-    const char *what = s.available ? "available" : "free";
-    char s1[32], s2[32], s3[32], s4[32], d1[32], d2[32];
-    if (json) {
-        struct mw_json j;
-        mw_json_init(&j, stdout, true);
-        mw_json_object_begin(&j, NULL);
-        mw_json_str(&j, "file", path);
-        mw_json_str(&j, "format", mw_log_format_name(s.format));
-        mw_json_str(&j, "value", what);
-        mw_json_u64(&j, "samples", s.n);
-        mw_json_u64(&j, "skipped_lines", s.skipped);
-        mw_json_bool(&j, "timestamps", s.timestamps);
-        if (!s.timestamps)
-            mw_json_fixed(&j, "interval_s", o.interval_s, 3);
-        mw_json_fixed(&j, "window_s", a.window_s, 3);
-        mw_json_str(&j, "verdict", mw_log_verdict_name(a.verdict));
-        mw_json_str(&j, "shape", a.shape);
-        mw_json_fixed(&j, "slope_bytes_per_hour", a.slope_bytes_per_hour, 0);
-        mw_json_fixed(&j, "first_bytes", a.first_bytes, 0);
-        mw_json_fixed(&j, "last_bytes", a.last_bytes, 0);
-        mw_json_fixed(&j, "max_bytes", a.max_bytes, 0);
-        mw_json_fixed(&j, "min_bytes", a.min_bytes, 0);
-        mw_json_fixed(&j, "min_at_s", a.min_at_s, 3);
-        if (a.min_line)
-            mw_json_u64(&j, "min_line", a.min_line);
-        mw_json_u64(&j, "danger_bytes", danger);
-        mw_json_bool(&j, "below_danger", a.below_danger);
-        if (s.total_bytes > 0)
-            mw_json_fixed(&j, "total_bytes", s.total_bytes, 0);
-        if (a.time_to_danger_s >= 0)
-            mw_json_fixed(&j, "time_to_danger_s", a.time_to_danger_s, 0);
-        else
-            mw_json_null(&j, "time_to_danger_s");
-        if (a.time_to_zero_s >= 0)
-            mw_json_fixed(&j, "time_to_exhaustion_s", a.time_to_zero_s, 0);
-        else
-            mw_json_null(&j, "time_to_exhaustion_s");
-        mw_json_object_end(&j);
-        mw_json_finish(&j);
-    } else {
-        fmt_duration(d1, sizeof(d1), a.window_s);
-        printf("%s: %s, %zu samples over %s (%s)", path, format_desc(s.format), s.n, d1,
-               s.timestamps ? "times from the log" : "no timestamps: one every --interval");
-        if (s.skipped)
-            printf("; skipped %u line%s that held no sample", s.skipped, s.skipped == 1 ? "" : "s");
-        printf("\n");
-        switch (a.verdict) {
-        case MW_LOG_TOO_BIG:
-            printf("Verdict: too_big: %s memory is low from the start (%s): the program itself "
-                   "is too big for the device; trim it\n",
-                   what, mw_fmt_size(s1, sizeof(s1), (uint64_t)a.first_bytes));
-            break;
-        case MW_LOG_DECLINE:
-            printf("Verdict: decline: %s memory falls steadily (%s/h) and does not come back: a "
-                   "leak; find it in the log, or by turning parts of the program off\n",
-                   what, mw_fmt_size_delta(s1, sizeof(s1), (int64_t)a.slope_bytes_per_hour));
-            break;
-        default:
-            printf("Verdict: stable: %s memory holds (%s)\n", what, a.shape);
-        }
-        printf("  %s: %s at the start, %s at the end, %s at most, minimum %s", what,
-               mw_fmt_size(s1, sizeof(s1), (uint64_t)a.first_bytes),
-               mw_fmt_size(s2, sizeof(s2), (uint64_t)a.last_bytes),
-               mw_fmt_size(s3, sizeof(s3), (uint64_t)a.max_bytes),
-               mw_fmt_size(s4, sizeof(s4), (uint64_t)a.min_bytes));
-        if (a.min_line)
-            printf(" (line %u)", a.min_line);
-        printf("\n");
-        printf("  danger line %s: %s\n", mw_fmt_size(s1, sizeof(s1), danger),
-               a.below_danger ? "REACHED: at or under it, free memory is effectively zero "
-                                "(fragmentation)"
-                              : "not reached");
-        if (a.time_to_danger_s >= 0) {
-            fmt_duration(d1, sizeof(d1), a.time_to_danger_s);
-            fmt_duration(d2, sizeof(d2), a.time_to_zero_s);
-            printf("  at this rate it reaches the danger line in %s and zero in %s\n", d1, d2);
-        }
-    }
-    int ret = (a.verdict == MW_LOG_TOO_BIG || a.verdict == MW_LOG_DECLINE || a.below_danger)
-                  ? MW_EXIT_FOUND
-                  : MW_EXIT_OK;
-    mw_log_series_free(&s);
-    return ret;
+    o->path = argv[optind];
+    return 0;
+}
+
+int cli_analyze(struct mw_ctx *ctx, int argc, char **argv)
+{
+    (void)ctx;
+    struct analyze_opts o = {
+        .log = {.format = MW_LOG_AUTO, .interval_s = 2.0},
+        .danger = DANGER_DEFAULT_BYTES,
+    };
+    int rc = parse_opts(argc, argv, &o);
+    if (rc != 0)
+        return rc < 0 ? MW_EXIT_OK : rc;
+    struct analyze r;
+    rc = gather(&o, &r);
+    if (rc != MW_EXIT_OK)
+        return rc;
+    if (o.json)
+        print_json(&o, &r);
+    else
+        print_text(&o, &r);
+    const struct mw_log_analysis *a = &r.a;
+    rc = (a->verdict == MW_LOG_TOO_BIG || a->verdict == MW_LOG_DECLINE || a->below_danger)
+             ? MW_EXIT_FOUND
+             : MW_EXIT_OK;
+    mw_log_series_free(&r.s);
+    return rc;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "base/text.h"
 #include "base/json.h"
 #include "proc/meminfo.h"
 #include "proc/procs.h"
@@ -197,6 +198,10 @@ static int64_t sub(uint64_t b, uint64_t a)
     return b >= a ? (int64_t)(b - a) : -(int64_t)(a - b);
 }
 
+/* 10000-01-01 00:00:00 UTC: the first time strftime's %Y would not show
+ * in four digits. */
+#define MAX_TIME_S 253402300800.0
+
 /* "time" (epoch seconds) and "hostname" from memwarden-snapshot.json. */
 static void snapshot_meta(const struct mw_root *root, double *t, char *host, size_t cap)
 {
@@ -205,217 +210,279 @@ static void snapshot_meta(const struct mw_root *root, double *t, char *host, siz
     host[0] = '\0';
     if (mw_snapshot_meta_read(root, &meta) < 0)
         return;
-    *t = meta.time;
+    /* a time a clock can show (1970 .. 9999): 1e300 or inf in the file
+     * would overflow time_t (undefined behaviour); such a time is unknown */
+    if (meta.time > 0 && meta.time < MAX_TIME_S)
+        *t = meta.time;
     if (strlen(meta.hostname) < cap)
         snprintf(host, cap, "%s", meta.hostname);
 }
 
-static void describe(char *buf, size_t cap, const char *path, double t, const char *host)
+/* S (text from a snapshot: a process or cache name) cleaned of what a
+ * terminal would act on (base/text.h), cut at WIDTH characters and padded
+ * to WIDTH, as printf's "%-W.Ws" does for ASCII. */
+static void put_col(const char *s, size_t width)
 {
-    if (t > 0) {
-        time_t s = (time_t)t;
-        struct tm tm;
-        char ts[32];
-        gmtime_r(&s, &tm);
-        strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S UTC", &tm);
+    char buf[256];
+    size_t n = mw_text_clean(buf, sizeof(buf), s, strlen(s)), chars = 0, i = 0;
+    for (; i < n && chars < width; chars++)
+        for (i++; i < n && ((unsigned char)buf[i] & 0xc0) == 0x80; i++)
+            ;
+    fwrite(buf, 1, i, stdout);
+    for (; chars < width; chars++)
+        putchar(' ');
+}
+
+static void describe(char *buf, size_t cap, const char *path_raw, double t, const char *host_raw)
+{
+    char path[256], host[128];
+    mw_text_clean(path, sizeof(path), path_raw, strlen(path_raw));
+    mw_text_clean(host, sizeof(host), host_raw, strlen(host_raw));
+    time_t s = t > 0 && t < MAX_TIME_S ? (time_t)t : 0;
+    struct tm tm;
+    char ts[32];
+    if (s > 0 && gmtime_r(&s, &tm) && strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S UTC", &tm)) {
         snprintf(buf, cap, "%s (%s%s%s)", path, host, host[0] ? ", " : "", ts);
     } else {
         snprintf(buf, cap, "%s", path);
     }
 }
 
-int cli_diff(struct mw_ctx *ctx, int argc, char **argv)
-{
-    (void)ctx;
-    static const struct option opts[] = {
-        {"top", required_argument, NULL, 'n'},
-        {"all", no_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    unsigned long top = 15;
-    bool json = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:ajh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            if (mw_opt_uint("--top", optarg, 1, 1000000, &top) < 0)
-                return MW_EXIT_USAGE;
-            break;
-        case 'a':
-            top = (unsigned long)-1;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'h':
-            diff_usage(stdout);
-            return MW_EXIT_OK;
-        default:
-            return mw_usage_error("diff", "unknown option");
-        }
-    }
-    if (argc - optind != 2)
-        return mw_usage_error("diff", "give two snapshots: A B");
-    const char *pa = argv[optind], *pb = argv[optind + 1];
-    struct mw_root ra = {.fd = -1}, rb = {.fd = -1};
-    struct mw_meminfo ma, mb;
-    struct procs xa = {0}, xb = {0};
-    struct mw_slab_set sa = {0}, sb = {0};
-    struct mw_slab_delta *sd = NULL;
-    struct pdelta *pd = NULL;
-    size_t nsd = 0, npd = 0;
-    int ret = MW_EXIT_FAIL, rc;
-    if ((rc = mw_root_open(&ra, pa)) < 0 || (rc = mw_root_open(&rb, pb)) < 0) {
-        mw_err("diff: %s: %s", ra.fd < 0 ? pa : pb, strerror(-rc));
-        goto out;
-    }
-    if ((rc = mw_meminfo_read(&ra, &ma, NULL)) < 0 || (rc = mw_meminfo_read(&rb, &mb, NULL)) < 0) {
-        mw_err("diff: cannot read proc/meminfo in %s: %s", rc == 0 ? pb : pa, strerror(-rc));
-        goto out;
-    }
-    double ta, tb;
-    char ha[128], hb[128], da[300], db[300];
-    snapshot_meta(&ra, &ta, ha, sizeof(ha));
-    snapshot_meta(&rb, &tb, hb, sizeof(hb));
-    describe(da, sizeof(da), pa, ta, ha);
-    describe(db, sizeof(db), pb, tb, hb);
-    if (read_procs(&ra, &xa) < 0 || read_procs(&rb, &xb) < 0)
-        goto out;
-    bool have_slab = mw_slab_read(&ra, &sa) == 0 && mw_slab_read(&rb, &sb) == 0;
-    if (have_slab && mw_slab_diff(&sa, &sb, &sd, &nsd) < 0)
-        goto out;
+struct diff_opts {
+    unsigned long top; /* entries per list */
+    bool json;
+    const char *pa, *pb; /* the two snapshot paths */
+};
 
-    /* system: meminfo fields, then the free(1) view */
+/* Everything diff shows, gathered once; text and JSON render from it. */
+struct diff {
+    struct mw_root ra, rb;
+    double ta, tb;         /* snapshot times (epoch s), 0 when unknown */
+    char ha[128], hb[128]; /* snapshot host names, "" when unknown */
     struct sysdelta sys[MI_FIELD_COUNT + 3];
-    size_t nsys = 0;
+    size_t nsys;
+    struct procs xa, xb;
+    struct pdelta *pd;
+    size_t npd;
+    struct mw_slab_set sa, sb;
+    struct mw_slab_delta *sd;
+    size_t nsd, nslab_changed;
+    bool have_slab;
+};
+
+static void diff_free(struct diff *d)
+{
+    free(d->pd);
+    free(d->sd);
+    free(d->xa.p);
+    free(d->xb.p);
+    mw_slab_set_free(&d->sa);
+    mw_slab_set_free(&d->sb);
+    mw_root_close(&d->ra);
+    mw_root_close(&d->rb);
+}
+
+/* System: meminfo fields that changed, then the free(1) view. */
+static void gather_system(struct diff *d, const struct mw_meminfo *ma, const struct mw_meminfo *mb)
+{
     for (int f = 0; f < MI_FIELD_COUNT; f++) {
-        if (!ma.have[f] || !mb.have[f] || f == MI_HUGEPAGES_TOTAL)
+        if (!ma->have[f] || !mb->have[f] || f == MI_HUGEPAGES_TOTAL)
             continue;
-        uint64_t a = mw_meminfo_bytes(&ma, (enum mw_mi_field)f),
-                 b = mw_meminfo_bytes(&mb, (enum mw_mi_field)f);
+        uint64_t a = mw_meminfo_bytes(ma, (enum mw_mi_field)f),
+                 b = mw_meminfo_bytes(mb, (enum mw_mi_field)f);
         if (a != b)
-            sys[nsys++] = (struct sysdelta){mw_meminfo_name((enum mw_mi_field)f), a, b, sub(b, a)};
+            d->sys[d->nsys++] =
+                (struct sysdelta){mw_meminfo_name((enum mw_mi_field)f), a, b, sub(b, a)};
     }
     struct mw_free fa, fb;
-    mw_free_compute(&ma, 0, &fa);
-    mw_free_compute(&mb, 0, &fb);
+    mw_free_compute(ma, 0, &fa);
+    mw_free_compute(mb, 0, &fb);
     if (fa.used != fb.used)
-        sys[nsys++] = (struct sysdelta){"used (free)", fa.used, fb.used, sub(fb.used, fa.used)};
+        d->sys[d->nsys++] =
+            (struct sysdelta){"used (free)", fa.used, fb.used, sub(fb.used, fa.used)};
     if (fa.buff_cache != fb.buff_cache)
-        sys[nsys++] = (struct sysdelta){"buff/cache (free)", fa.buff_cache, fb.buff_cache,
-                                        sub(fb.buff_cache, fa.buff_cache)};
-    qsort(sys, nsys, sizeof(*sys), cmp_sys);
+        d->sys[d->nsys++] = (struct sysdelta){"buff/cache (free)", fa.buff_cache, fb.buff_cache,
+                                              sub(fb.buff_cache, fa.buff_cache)};
+    qsort(d->sys, d->nsys, sizeof(*d->sys), cmp_sys);
+}
 
-    /* processes: PID + start time, then program name, then new/gone */
-    pd = calloc(xa.n + xb.n + 1, sizeof(*pd));
+/* Processes: PID + start time, then program name, then new/gone; the
+ * unchanged ones left out, the rest sorted by RSS change. */
+static int gather_procs(struct diff *d)
+{
+    struct procs *xa = &d->xa, *xb = &d->xb;
+    struct pdelta *pd = calloc(xa->n + xb->n + 1, sizeof(*pd));
+    size_t npd = 0;
     if (!pd)
-        goto out;
-    for (size_t i = 0; i < xb.n; i++)
-        for (size_t k = 0; k < xa.n; k++)
-            if (!xa.p[k].matched && xa.p[k].pid == xb.p[i].pid &&
-                xa.p[k].starttime == xb.p[i].starttime) {
-                xa.p[k].matched = xb.p[i].matched = true;
-                pd[npd++] = (struct pdelta){P_SAME, &xa.p[k], &xb.p[i], 0, 0, false};
+        return -ENOMEM;
+    for (size_t i = 0; i < xb->n; i++)
+        for (size_t k = 0; k < xa->n; k++)
+            if (!xa->p[k].matched && xa->p[k].pid == xb->p[i].pid &&
+                xa->p[k].starttime == xb->p[i].starttime) {
+                xa->p[k].matched = xb->p[i].matched = true;
+                pd[npd++] = (struct pdelta){P_SAME, &xa->p[k], &xb->p[i], 0, 0, false};
                 break;
             }
-    for (size_t i = 0; i < xb.n; i++) {
-        if (xb.p[i].matched)
+    for (size_t i = 0; i < xb->n; i++) {
+        if (xb->p[i].matched)
             continue;
-        for (size_t k = 0; k < xa.n; k++)
-            if (!xa.p[k].matched && strcmp(xa.p[k].prog, xb.p[i].prog) == 0) {
-                xa.p[k].matched = xb.p[i].matched = true;
-                pd[npd++] = (struct pdelta){P_RESTARTED, &xa.p[k], &xb.p[i], 0, 0, false};
+        for (size_t k = 0; k < xa->n; k++)
+            if (!xa->p[k].matched && strcmp(xa->p[k].prog, xb->p[i].prog) == 0) {
+                xa->p[k].matched = xb->p[i].matched = true;
+                pd[npd++] = (struct pdelta){P_RESTARTED, &xa->p[k], &xb->p[i], 0, 0, false};
                 break;
             }
     }
-    for (size_t i = 0; i < xb.n; i++)
-        if (!xb.p[i].matched)
-            pd[npd++] = (struct pdelta){P_NEW, NULL, &xb.p[i], 0, 0, false};
-    for (size_t k = 0; k < xa.n; k++)
-        if (!xa.p[k].matched)
-            pd[npd++] = (struct pdelta){P_GONE, &xa.p[k], NULL, 0, 0, false};
+    for (size_t i = 0; i < xb->n; i++)
+        if (!xb->p[i].matched)
+            pd[npd++] = (struct pdelta){P_NEW, NULL, &xb->p[i], 0, 0, false};
+    for (size_t k = 0; k < xa->n; k++)
+        if (!xa->p[k].matched)
+            pd[npd++] = (struct pdelta){P_GONE, &xa->p[k], NULL, 0, 0, false};
     size_t keep = 0;
     for (size_t i = 0; i < npd; i++) {
-        struct pdelta *d = &pd[i];
-        uint64_t ra_ = d->a ? d->a->rss : 0, rb_ = d->b ? d->b->rss : 0;
-        d->delta_rss = sub(rb_, ra_);
-        d->have_pss = (!d->a || d->a->have_pss) && (!d->b || d->b->have_pss);
-        if (d->have_pss)
-            d->delta_pss = sub(d->b ? d->b->pss : 0, d->a ? d->a->pss : 0);
-        if (d->kind == P_SAME && d->delta_rss == 0 && d->delta_pss == 0)
+        struct pdelta *x = &pd[i];
+        x->delta_rss = sub(x->b ? x->b->rss : 0, x->a ? x->a->rss : 0);
+        x->have_pss = (!x->a || x->a->have_pss) && (!x->b || x->b->have_pss);
+        if (x->have_pss)
+            x->delta_pss = sub(x->b ? x->b->pss : 0, x->a ? x->a->pss : 0);
+        if (x->kind == P_SAME && x->delta_rss == 0 && x->delta_pss == 0)
             continue;
-        pd[keep++] = *d;
+        pd[keep++] = *x;
     }
-    npd = keep;
-    qsort(pd, npd, sizeof(*pd), cmp_pdelta);
-    size_t nslab_changed = 0;
-    for (size_t i = 0; i < nsd; i++)
-        nslab_changed += sd[i].delta_bytes != 0;
+    qsort(pd, keep, sizeof(*pd), cmp_pdelta);
+    d->pd = pd;
+    d->npd = keep;
+    return 0;
+}
 
-    char s1[32], s2[32], s3[32], s4[32];
-    if (json) {
-        struct mw_json j;
-        mw_json_init(&j, stdout, true);
-        mw_json_object_begin(&j, NULL);
-        mw_json_str(&j, "a", pa);
-        mw_json_str(&j, "b", pb);
-        if (ta > 0 && tb > 0)
-            mw_json_fixed(&j, "span_s", tb - ta, 0);
-        mw_json_array_begin(&j, "system");
-        for (size_t i = 0; i < nsys && i < top; i++) {
-            mw_json_object_begin(&j, NULL);
-            mw_json_str(&j, "field", sys[i].name);
-            mw_json_u64(&j, "before_bytes", sys[i].before);
-            mw_json_u64(&j, "after_bytes", sys[i].after);
-            mw_json_i64(&j, "delta_bytes", sys[i].delta);
-            mw_json_object_end(&j);
-        }
-        mw_json_array_end(&j);
-        mw_json_array_begin(&j, "processes");
-        for (size_t i = 0; i < npd && i < top; i++) {
-            const struct pdelta *d = &pd[i];
-            const struct proc *p = d->b ? d->b : d->a;
-            mw_json_object_begin(&j, NULL);
-            mw_json_str(&j, "change", pchange_name(d->kind));
-            mw_json_str(&j, "comm", p->comm);
-            mw_json_str(&j, "program", p->prog);
-            if (d->a)
-                mw_json_i64(&j, "pid_a", d->a->pid);
-            if (d->b)
-                mw_json_i64(&j, "pid_b", d->b->pid);
-            mw_json_u64(&j, "rss_before_bytes", d->a ? d->a->rss : 0);
-            mw_json_u64(&j, "rss_after_bytes", d->b ? d->b->rss : 0);
-            mw_json_i64(&j, "delta_rss_bytes", d->delta_rss);
-            if (d->have_pss)
-                mw_json_i64(&j, "delta_pss_bytes", d->delta_pss);
-            mw_json_object_end(&j);
-        }
-        mw_json_array_end(&j);
-        mw_json_array_begin(&j, "slab");
-        for (size_t i = 0, shown = 0; i < nsd && shown < top; i++) {
-            if (!sd[i].delta_bytes)
-                continue;
-            shown++;
-            mw_json_object_begin(&j, NULL);
-            mw_json_str(&j, "cache", sd[i].name);
-            mw_json_u64(&j, "before_bytes", sd[i].before_bytes);
-            mw_json_u64(&j, "after_bytes", sd[i].after_bytes);
-            mw_json_i64(&j, "delta_bytes", sd[i].delta_bytes);
-            mw_json_i64(&j, "delta_objs", sd[i].delta_objs);
-            mw_json_object_end(&j);
-        }
-        mw_json_array_end(&j);
-        mw_json_object_end(&j);
-        mw_json_finish(&j);
-        ret = MW_EXIT_OK;
-        goto out;
+/* Reads both snapshots and compares them. Returns MW_EXIT_OK or
+ * MW_EXIT_FAIL (after saying why); D is freed by the caller either way. */
+static int gather(const struct diff_opts *o, struct diff *d)
+{
+    struct mw_meminfo ma, mb;
+    int rc;
+    if ((rc = mw_root_open(&d->ra, o->pa)) < 0 || (rc = mw_root_open(&d->rb, o->pb)) < 0) {
+        mw_err("diff: %s: %s", d->ra.fd < 0 ? o->pa : o->pb, strerror(-rc));
+        return MW_EXIT_FAIL;
     }
+    mw_snapshot_root_page_size(&d->ra);
+    mw_snapshot_root_page_size(&d->rb);
+    if ((rc = mw_meminfo_read(&d->ra, &ma, NULL)) < 0 ||
+        (rc = mw_meminfo_read(&d->rb, &mb, NULL)) < 0) {
+        mw_err("diff: cannot read proc/meminfo in %s: %s", rc == 0 ? o->pb : o->pa,
+               rc == -EBADFD ? "not a regular file" : strerror(-rc));
+        return MW_EXIT_FAIL;
+    }
+    snapshot_meta(&d->ra, &d->ta, d->ha, sizeof(d->ha));
+    snapshot_meta(&d->rb, &d->tb, d->hb, sizeof(d->hb));
+    if (read_procs(&d->ra, &d->xa) < 0 || read_procs(&d->rb, &d->xb) < 0)
+        return MW_EXIT_FAIL;
+    d->have_slab = mw_slab_read(&d->ra, &d->sa) == 0 && mw_slab_read(&d->rb, &d->sb) == 0;
+    if (d->have_slab && mw_slab_diff(&d->sa, &d->sb, &d->sd, &d->nsd) < 0)
+        return MW_EXIT_FAIL;
+    gather_system(d, &ma, &mb);
+    if (gather_procs(d) < 0)
+        return MW_EXIT_FAIL;
+    for (size_t i = 0; i < d->nsd; i++)
+        d->nslab_changed += d->sd[i].delta_bytes != 0;
+    return MW_EXIT_OK;
+}
+
+static void print_json(const struct diff_opts *o, const struct diff *d)
+{
+    struct mw_json j;
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_str(&j, "a", o->pa);
+    mw_json_str(&j, "b", o->pb);
+    if (d->ta > 0 && d->tb > 0)
+        mw_json_fixed(&j, "span_s", d->tb - d->ta, 0);
+    mw_json_array_begin(&j, "system");
+    for (size_t i = 0; i < d->nsys && i < o->top; i++) {
+        mw_json_object_begin(&j, NULL);
+        mw_json_str(&j, "field", d->sys[i].name);
+        mw_json_u64(&j, "before_bytes", d->sys[i].before);
+        mw_json_u64(&j, "after_bytes", d->sys[i].after);
+        mw_json_i64(&j, "delta_bytes", d->sys[i].delta);
+        mw_json_object_end(&j);
+    }
+    mw_json_array_end(&j);
+    mw_json_array_begin(&j, "processes");
+    for (size_t i = 0; i < d->npd && i < o->top; i++) {
+        const struct pdelta *x = &d->pd[i];
+        const struct proc *p = x->b ? x->b : x->a;
+        mw_json_object_begin(&j, NULL);
+        mw_json_str(&j, "change", pchange_name(x->kind));
+        mw_json_str(&j, "comm", p->comm);
+        mw_json_str(&j, "program", p->prog);
+        if (x->a)
+            mw_json_i64(&j, "pid_a", x->a->pid);
+        if (x->b)
+            mw_json_i64(&j, "pid_b", x->b->pid);
+        mw_json_u64(&j, "rss_before_bytes", x->a ? x->a->rss : 0);
+        mw_json_u64(&j, "rss_after_bytes", x->b ? x->b->rss : 0);
+        mw_json_i64(&j, "delta_rss_bytes", x->delta_rss);
+        if (x->have_pss)
+            mw_json_i64(&j, "delta_pss_bytes", x->delta_pss);
+        mw_json_object_end(&j);
+    }
+    mw_json_array_end(&j);
+    mw_json_array_begin(&j, "slab");
+    for (size_t i = 0, shown = 0; i < d->nsd && shown < o->top; i++) {
+        if (!d->sd[i].delta_bytes)
+            continue;
+        shown++;
+        mw_json_object_begin(&j, NULL);
+        mw_json_str(&j, "cache", d->sd[i].name);
+        mw_json_u64(&j, "before_bytes", d->sd[i].before_bytes);
+        mw_json_u64(&j, "after_bytes", d->sd[i].after_bytes);
+        mw_json_i64(&j, "delta_bytes", d->sd[i].delta_bytes);
+        mw_json_i64(&j, "delta_objs", d->sd[i].delta_objs);
+        mw_json_object_end(&j);
+    }
+    mw_json_array_end(&j);
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+}
+
+static void print_text_procs(const struct diff_opts *o, const struct diff *d)
+{
+    char s1[32], s2[32], s3[32], s4[32];
+    printf("\nProcesses (matched by PID and start time, then by program), by RSS change:\n");
+    if (!d->npd)
+        printf("  no change%s\n", d->xa.n + d->xb.n ? "" : " (no process files in the snapshots)");
+    for (size_t i = 0; i < d->npd && i < o->top; i++) {
+        const struct pdelta *x = &d->pd[i];
+        const struct proc *p = x->b ? x->b : x->a;
+        char pids[48];
+        if (x->kind == P_RESTARTED)
+            snprintf(pids, sizeof(pids), "%d -> %d", x->a->pid, x->b->pid);
+        else
+            snprintf(pids, sizeof(pids), "%d", p->pid);
+        int64_t sign = x->delta_rss ? x->delta_rss : x->delta_pss;
+        const char *label =
+            x->kind == P_SAME ? (sign >= 0 ? "grew" : "shrank") : pchange_name(x->kind);
+        printf("  %-9s ", label);
+        put_col(p->comm, 16);
+        printf(" %-14s %10s -> %10s  %11s RSS", pids,
+               mw_fmt_size(s1, sizeof(s1), x->a ? x->a->rss : 0),
+               mw_fmt_size(s2, sizeof(s2), x->b ? x->b->rss : 0),
+               mw_fmt_size_delta(s3, sizeof(s3), x->delta_rss));
+        if (x->have_pss && x->delta_pss)
+            printf(", %s PSS", mw_fmt_size_delta(s4, sizeof(s4), x->delta_pss));
+        printf("\n");
+    }
+}
+
+static void print_text(const struct diff_opts *o, const struct diff *d)
+{
+    char s1[32], s2[32], s3[32], da[440], db[440];
+    describe(da, sizeof(da), o->pa, d->ta, d->ha);
+    describe(db, sizeof(db), o->pb, d->tb, d->hb);
     printf("diff: %s\n   -> %s", da, db);
-    if (ta > 0 && tb > 0) {
-        double sp = tb - ta;
+    if (d->ta > 0 && d->tb > 0) {
+        double sp = d->tb - d->ta;
         if (sp >= 3600)
             printf(", %.1f h later", sp / 3600);
         else if (sp >= 120)
@@ -424,58 +491,90 @@ int cli_diff(struct mw_ctx *ctx, int argc, char **argv)
             printf(", %.0f s later", sp);
     }
     printf("\n\nSystem (/proc/meminfo), biggest changes first:\n");
-    if (!nsys)
+    if (!d->nsys)
         printf("  no change\n");
-    for (size_t i = 0; i < nsys && i < top; i++)
-        printf("  %-20s %10s -> %10s  %11s\n", sys[i].name,
-               mw_fmt_size(s1, sizeof(s1), sys[i].before),
-               mw_fmt_size(s2, sizeof(s2), sys[i].after),
-               mw_fmt_size_delta(s3, sizeof(s3), sys[i].delta));
-    printf("\nProcesses (matched by PID and start time, then by program), by RSS change:\n");
-    if (!npd)
-        printf("  no change%s\n", xa.n + xb.n ? "" : " (no process files in the snapshots)");
-    for (size_t i = 0; i < npd && i < top; i++) {
-        const struct pdelta *d = &pd[i];
-        const struct proc *p = d->b ? d->b : d->a;
-        char pids[48];
-        if (d->kind == P_RESTARTED)
-            snprintf(pids, sizeof(pids), "%d -> %d", d->a->pid, d->b->pid);
-        else
-            snprintf(pids, sizeof(pids), "%d", p->pid);
-        int64_t sign = d->delta_rss ? d->delta_rss : d->delta_pss;
-        const char *label =
-            d->kind == P_SAME ? (sign >= 0 ? "grew" : "shrank") : pchange_name(d->kind);
-        printf("  %-9s %-16.16s %-14s %10s -> %10s  %11s RSS", label, p->comm, pids,
-               mw_fmt_size(s1, sizeof(s1), d->a ? d->a->rss : 0),
-               mw_fmt_size(s2, sizeof(s2), d->b ? d->b->rss : 0),
-               mw_fmt_size_delta(s3, sizeof(s3), d->delta_rss));
-        if (d->have_pss && d->delta_pss)
-            printf(", %s PSS", mw_fmt_size_delta(s4, sizeof(s4), d->delta_pss));
-        printf("\n");
-    }
+    for (size_t i = 0; i < d->nsys && i < o->top; i++)
+        printf("  %-20s %10s -> %10s  %11s\n", d->sys[i].name,
+               mw_fmt_size(s1, sizeof(s1), d->sys[i].before),
+               mw_fmt_size(s2, sizeof(s2), d->sys[i].after),
+               mw_fmt_size_delta(s3, sizeof(s3), d->sys[i].delta));
+    print_text_procs(o, d);
     printf("\nSlab caches, by change:\n");
-    if (!have_slab)
+    if (!d->have_slab)
         printf("  not compared (proc/slabinfo missing in a snapshot)\n");
-    else if (!nslab_changed)
+    else if (!d->nslab_changed)
         printf("  no change\n");
-    for (size_t i = 0, shown = 0; i < nsd && shown < top; i++) {
-        if (!sd[i].delta_bytes)
+    for (size_t i = 0, shown = 0; i < d->nsd && shown < o->top; i++) {
+        if (!d->sd[i].delta_bytes)
             continue;
         shown++;
-        printf("  %-28.28s %10s -> %10s  %11s\n", sd[i].name,
-               mw_fmt_size(s1, sizeof(s1), sd[i].before_bytes),
-               mw_fmt_size(s2, sizeof(s2), sd[i].after_bytes),
-               mw_fmt_size_delta(s3, sizeof(s3), sd[i].delta_bytes));
+        printf("  ");
+        put_col(d->sd[i].name, 28);
+        printf(" %10s -> %10s  %11s\n", mw_fmt_size(s1, sizeof(s1), d->sd[i].before_bytes),
+               mw_fmt_size(s2, sizeof(s2), d->sd[i].after_bytes),
+               mw_fmt_size_delta(s3, sizeof(s3), d->sd[i].delta_bytes));
     }
-    ret = MW_EXIT_OK;
-out:
-    free(pd);
-    free(sd);
-    free(xa.p);
-    free(xb.p);
-    mw_slab_set_free(&sa);
-    mw_slab_set_free(&sb);
-    mw_root_close(&ra);
-    mw_root_close(&rb);
-    return ret;
+}
+
+/* Returns 0 with O filled, or an exit code (> 0) to return at once. */
+static int parse_opts(int argc, char **argv, struct diff_opts *o)
+{
+    static const struct option opts[] = {
+        {"top", required_argument, NULL, 'n'},
+        {"all", no_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "n:ajh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (mw_opt_uint("--top", optarg, 1, 1000000, &o->top) < 0)
+                return MW_EXIT_USAGE;
+            break;
+        case 'a':
+            o->top = (unsigned long)-1;
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 'h':
+            diff_usage(stdout);
+            return -1;
+        default:
+            return mw_usage_error("diff", "unknown option");
+        }
+    }
+    if (argc - optind != 2)
+        return mw_usage_error("diff", "give two snapshots: A B");
+    o->pa = argv[optind];
+    o->pb = argv[optind + 1];
+    return 0;
+}
+
+int cli_diff(struct mw_ctx *ctx, int argc, char **argv)
+{
+    (void)ctx;
+    struct diff_opts o = {.top = 15};
+    int rc = parse_opts(argc, argv, &o);
+    if (rc != 0)
+        return rc < 0 ? MW_EXIT_OK : rc;
+    struct diff *d = calloc(1, sizeof(*d));
+    if (!d) {
+        mw_err("diff: %s", strerror(ENOMEM));
+        return MW_EXIT_FAIL;
+    }
+    d->ra.fd = d->rb.fd = -1;
+    rc = gather(&o, d);
+    if (rc == MW_EXIT_OK) {
+        if (o.json)
+            print_json(&o, d);
+        else
+            print_text(&o, d);
+    }
+    diff_free(d);
+    free(d);
+    return rc;
 }

@@ -11,13 +11,13 @@
 #include <unistd.h>
 
 #include "proc/cgroup.h"
+#include "base/text.h"
 #include "cli/cli.h"
-#include "lmk/daemon.h"
+#include "lmk/state.h"
 #include "base/json.h"
 #include "proc/meminfo.h"
 #include "model/proctable.h"
 #include "proc/psi.h"
-#include "model/snapshot.h"
 #include "proc/swaps.h"
 #include "model/verdict.h"
 #include "proc/vmstat.h"
@@ -87,18 +87,6 @@ static void describe(char *buf, size_t cap, const char *file, int rc, int bad_li
         snprintf(buf, cap, "%s: %s", file, strerror(-rc));
 }
 
-/* Page size of the system the root shows: this machine's when live, else
- * what the capture recorded (memwarden-snapshot.json), else 4096. */
-static uint64_t root_page_size(const struct mw_root *root)
-{
-    if (mw_root_is_live(root))
-        return (uint64_t)sysconf(_SC_PAGESIZE);
-    struct mw_snapshot_meta meta;
-    if (mw_snapshot_meta_read(root, &meta) == 0 && meta.page_size)
-        return meta.page_size;
-    return 4096;
-}
-
 /* Sums PSS over every process (and the PSS of those at adj >= 900, the
  * "cached" ones) for the dumpsys view, from the process table `top` uses.
  * Only measured PSS counts (smaps_rollup or smaps): statm estimates would
@@ -136,31 +124,122 @@ static int read_pss_totals(const struct mw_root *root, bool live, struct mw_pss_
     return n;
 }
 
-/* A cgroup seen as a machine: its limit is the total (the machine's RAM
- * when it has none), the file cache it could drop counts as available. */
-static void scope_free(const struct mw_cgroup_mem *cg, const struct mw_free *sys,
+/* The `free` view of a cgroup seen as a machine (mw_cgroup_machine has
+ * the formula). */
+static void scope_free(const struct mw_cgroup_mem *cg, const struct mw_meminfo *host,
                        struct mw_free *out)
 {
+    struct mw_cg_machine m;
+    mw_cgroup_machine(cg, host, &m);
     struct mw_free f;
     memset(&f, 0, sizeof(f));
-    f.total = cg->limit != MW_CG_UNLIMITED && cg->limit < sys->total ? cg->limit : sys->total;
-    uint64_t usage = cg->usage < f.total ? cg->usage : f.total;
-    f.free = f.total - usage;
-    f.cache = cg->stat.file + cg->stat.slab_reclaimable;
-    f.buff_cache = f.cache;
-    f.shared = cg->stat.shmem;
-    uint64_t reclaim = mw_cgroup_reclaimable(cg);
-    f.available = f.free + (reclaim < usage ? reclaim : usage);
-    f.used = f.total - f.available;
-    if (cg->swap_limit != MW_CG_UNLIMITED) {
-        f.swap_total = cg->swap_limit;
-        f.swap_used = cg->swap_usage < f.swap_total ? cg->swap_usage : f.swap_total;
-    } else {
-        f.swap_total = sys->swap_total;
-        f.swap_used = cg->swap_usage < sys->swap_total ? cg->swap_usage : sys->swap_total;
-    }
-    f.swap_free = f.swap_total - f.swap_used;
+    f.total = m.total;
+    f.used = m.used;
+    f.free = m.headroom;
+    f.shared = m.shared;
+    f.cache = f.buff_cache = m.cache;
+    f.available = m.available;
+    f.swap_total = m.swap_total;
+    f.swap_used = m.swap_used;
+    f.swap_free = m.swap_free;
     *out = f;
+}
+
+/* Swap devices and zram. */
+static void gather_devices(const struct mw_root *root, struct status *st)
+{
+    int bad = 0;
+    int rc = mw_swaps_read(root, &st->sw, &bad);
+    st->have_sw = rc == 0;
+    if (rc < 0)
+        describe(st->sw_err, REASON_LEN, "/proc/swaps", rc, bad, st->live);
+
+    rc = mw_zram_read(root, &st->zr);
+    if (rc < 0)
+        describe(st->zr_err, REASON_LEN, "/sys/block", rc, 0, st->live);
+    for (int i = 0; i < st->zr.count; i++)
+        st->zram_used += st->zr.dev[i].mem_used_total;
+}
+
+/* PSI of memory, io and cpu, each with its reason when unreadable. */
+static void gather_psi(const struct mw_root *root, struct status *st)
+{
+    for (int i = 0; i < 3; i++) {
+        char path[40];
+        snprintf(path, sizeof(path), "/proc/pressure/%s", psi_names[i]);
+        int bad = 0;
+        int rc = mw_psi_read(root, path, &st->psi[i], &bad);
+        st->have_psi[i] = rc == 0;
+        if (rc == -ENOENT && st->live)
+            snprintf(st->psi_err[i], REASON_LEN, "%s: not present (kernel without CONFIG_PSI)",
+                     path);
+        else if (rc == -EOPNOTSUPP)
+            snprintf(st->psi_err[i], REASON_LEN, "%s: PSI is disabled (boot with psi=1)", path);
+        else if (rc < 0)
+            describe(st->psi_err[i], REASON_LEN, path, rc, bad, st->live);
+    }
+}
+
+/* --scope: the cgroup's files, and the machine it is seen as (its free
+ * view replaces the host's; its PSI the host's memory PSI). Returns 0, or
+ * -errno after saying why. */
+static int gather_scope(const struct mw_root *root, struct status *st)
+{
+    int rc = mw_cgroup_mem_read(root, st->scope, &st->cg);
+    if (rc < 0) {
+        if (rc == -ENOENT)
+            mw_err("--scope %s: not a memory cgroup (no memory.current or "
+                   "memory.usage_in_bytes)",
+                   st->scope);
+        else
+            mw_err("--scope %s: %s", st->scope, strerror(-rc));
+        return rc;
+    }
+    scope_free(&st->cg, &st->mi, &st->fr);
+    if (st->cg.have_psi) {
+        st->psi[0] = st->cg.psi;
+        st->have_psi[0] = st->scope_psi = true;
+    }
+    return 0;
+}
+
+/* The daemon's state file, and whether its process still runs. */
+static void gather_daemon(const struct mw_root *root, struct status *st)
+{
+    int rc = mw_daemon_state_read(root, st->state_path, &st->daemon);
+    st->have_daemon = rc == 0;
+    if (rc == 0) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/stat", st->daemon.pid);
+        char *buf;
+        st->daemon_running = mw_read_file(root, path, &buf, NULL) == 0;
+        if (st->daemon_running)
+            free(buf);
+    } else if (rc == -ENOENT) {
+        snprintf(st->daemon_err, REASON_LEN, "not running (no state file %s)", st->state_path);
+    } else {
+        describe(st->daemon_err, REASON_LEN, st->state_path, rc, 0, st->live);
+    }
+}
+
+/* The verdict from what was gathered (the cgroup's numbers with --scope). */
+static void status_verdict(struct status *st)
+{
+    struct mw_verdict_input in = {
+        .total = st->fr.total,
+        .available = st->fr.available,
+        .free = st->fr.free,
+        .reclaimable = st->scope ? mw_cgroup_reclaimable(&st->cg) : st->cs.reclaimable_total,
+        .swap_total = st->fr.swap_total,
+        .swap_free = st->fr.swap_free,
+        .slab = st->scope ? 0 : mw_meminfo_bytes(&st->mi, MI_SLAB),
+        .slab_unreclaimable = st->scope ? 0 : mw_meminfo_bytes(&st->mi, MI_SUNRECLAIM),
+        .low_wmark = st->scope || !st->have_zi ? 0 : st->zi.low * st->page_size,
+        .have_psi = st->have_psi[0],
+        .psi_some_avg10 = st->psi[0].some.avg10,
+        .psi_full_avg10 = st->psi[0].have_full ? st->psi[0].full.avg10 : 0,
+    };
+    mw_verdict_compute(&in, &st->verdict);
 }
 
 static int gather(struct mw_ctx *ctx, struct status *st)
@@ -175,7 +254,7 @@ static int gather(struct mw_ctx *ctx, struct status *st)
         mw_err("%s", why);
         return MW_EXIT_FAIL;
     }
-    st->page_size = root_page_size(root);
+    st->page_size = root->page_size;
 
     bad = 0;
     rc = mw_zoneinfo_read(root, &st->zi, &bad);
@@ -193,32 +272,8 @@ static int gather(struct mw_ctx *ctx, struct status *st)
     mw_free_compute(&st->mi, low_kb, &st->fr);
     mw_cache_split_compute(&st->mi, &st->cs);
 
-    bad = 0;
-    rc = mw_swaps_read(root, &st->sw, &bad);
-    st->have_sw = rc == 0;
-    if (rc < 0)
-        describe(st->sw_err, REASON_LEN, "/proc/swaps", rc, bad, st->live);
-
-    rc = mw_zram_read(root, &st->zr);
-    if (rc < 0)
-        describe(st->zr_err, REASON_LEN, "/sys/block", rc, 0, st->live);
-    for (int i = 0; i < st->zr.count; i++)
-        st->zram_used += st->zr.dev[i].mem_used_total;
-
-    for (int i = 0; i < 3; i++) {
-        char path[40];
-        snprintf(path, sizeof(path), "/proc/pressure/%s", psi_names[i]);
-        bad = 0;
-        rc = mw_psi_read(root, path, &st->psi[i], &bad);
-        st->have_psi[i] = rc == 0;
-        if (rc == -ENOENT && st->live)
-            snprintf(st->psi_err[i], REASON_LEN, "%s: not present (kernel without CONFIG_PSI)",
-                     path);
-        else if (rc == -EOPNOTSUPP)
-            snprintf(st->psi_err[i], REASON_LEN, "%s: PSI is disabled (boot with psi=1)", path);
-        else if (rc < 0)
-            describe(st->psi_err[i], REASON_LEN, path, rc, bad, st->live);
-    }
+    gather_devices(root, st);
+    gather_psi(root, st);
 
     rc = read_pss_totals(root, st->live, &st->pss);
     st->have_pss = rc > 0;
@@ -228,55 +283,11 @@ static int gather(struct mw_ctx *ctx, struct status *st)
         snprintf(st->pss_err, REASON_LEN, "no process smaps_rollup in this tree");
     mw_dumpsys_compute(&st->mi, st->have_pss ? &st->pss : NULL, st->zram_used, &st->ds);
 
-    if (st->scope) {
-        rc = mw_cgroup_mem_read(root, st->scope, &st->cg);
-        if (rc < 0) {
-            if (rc == -ENOENT)
-                mw_err("--scope %s: not a memory cgroup (no memory.current or "
-                       "memory.usage_in_bytes)",
-                       st->scope);
-            else
-                mw_err("--scope %s: %s", st->scope, strerror(-rc));
-            return MW_EXIT_FAIL;
-        }
-        struct mw_free sys = st->fr;
-        scope_free(&st->cg, &sys, &st->fr);
-        if (st->cg.have_psi) {
-            st->psi[0] = st->cg.psi;
-            st->have_psi[0] = st->scope_psi = true;
-        }
-    }
+    if (st->scope && gather_scope(root, st) < 0)
+        return MW_EXIT_FAIL;
 
-    rc = mw_daemon_state_read(root, st->state_path, &st->daemon);
-    st->have_daemon = rc == 0;
-    if (rc == 0) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/stat", st->daemon.pid);
-        char *buf;
-        st->daemon_running = mw_read_file(root, path, &buf, NULL) == 0;
-        if (st->daemon_running)
-            free(buf);
-    } else if (rc == -ENOENT) {
-        snprintf(st->daemon_err, REASON_LEN, "not running (no state file %s)", st->state_path);
-    } else {
-        describe(st->daemon_err, REASON_LEN, st->state_path, rc, 0, st->live);
-    }
-
-    struct mw_verdict_input in = {
-        .total = st->fr.total,
-        .available = st->fr.available,
-        .free = st->fr.free,
-        .reclaimable = st->scope ? mw_cgroup_reclaimable(&st->cg) : st->cs.reclaimable_total,
-        .swap_total = st->fr.swap_total,
-        .swap_free = st->fr.swap_free,
-        .slab = st->scope ? 0 : mw_meminfo_bytes(&st->mi, MI_SLAB),
-        .slab_unreclaimable = st->scope ? 0 : mw_meminfo_bytes(&st->mi, MI_SUNRECLAIM),
-        .low_wmark = st->scope || !st->have_zi ? 0 : st->zi.low * st->page_size,
-        .have_psi = st->have_psi[0],
-        .psi_some_avg10 = st->psi[0].some.avg10,
-        .psi_full_avg10 = st->psi[0].have_full ? st->psi[0].full.avg10 : 0,
-    };
-    mw_verdict_compute(&in, &st->verdict);
+    gather_daemon(root, st);
+    status_verdict(st);
     return MW_EXIT_OK;
 }
 
@@ -307,7 +318,8 @@ static const char *kgroup(char *buf, int64_t bytes)
     return buf;
 }
 
-static void print_text(const struct status *st)
+/* The free(1) table: the machine's, or the cgroup's seen as a machine. */
+static void text_memory(const struct status *st)
 {
     char a[32], b[32], c[32], d[32], e[32], f[32];
     const struct mw_free *fr = &st->fr;
@@ -322,61 +334,75 @@ static void print_text(const struct status *st)
            sz(c, fr->swap_free));
     if (fr->available_estimated)
         printf("(this kernel has no MemAvailable: available is estimated as the kernel does)\n");
+}
 
-    if (st->scope) {
-        const struct mw_cgroup_mem *cg = &st->cg;
-        printf("\nusage %s of limit %s", sz(a, cg->usage),
-               cg->limit == MW_CG_UNLIMITED ? "none" : sz(b, cg->limit));
-        if (cg->version == 2 && cg->high != MW_CG_UNLIMITED)
-            printf(", high %s", sz(c, cg->high));
-        printf("; anon %s, file %s (%s reclaimable), shmem %s\n", sz(d, cg->stat.anon),
-               sz(e, cg->stat.file), sz(f, mw_cgroup_reclaimable(cg)), sz(a, cg->stat.shmem));
-        if (cg->version == 2)
-            printf("events: max %" PRIu64 ", oom %" PRIu64 ", oom_kill %" PRIu64 "\n", cg->ev_max,
-                   cg->ev_oom, cg->ev_oom_kill);
-        else
-            printf("events: failcnt %" PRIu64 ", oom_kill %" PRIu64 "%s%s\n", cg->ev_max,
-                   cg->ev_oom_kill, cg->under_oom ? ", UNDER OOM" : "",
-                   cg->oom_kill_disable ? ", oom killer disabled" : "");
+/* The cgroup's own numbers (--scope). */
+static void text_scope(const struct status *st)
+{
+    char a[32], b[32], c[32], d[32], e[32], f[32];
+    const struct mw_cgroup_mem *cg = &st->cg;
+    printf("\nusage %s of limit %s", sz(a, cg->usage),
+           cg->limit == MW_CG_UNLIMITED ? "none" : sz(b, cg->limit));
+    if (cg->version == 2 && cg->high != MW_CG_UNLIMITED)
+        printf(", high %s", sz(c, cg->high));
+    printf("; anon %s, file %s (%s reclaimable), shmem %s\n", sz(d, cg->stat.anon),
+           sz(e, cg->stat.file), sz(f, mw_cgroup_reclaimable(cg)), sz(a, cg->stat.shmem));
+    if (cg->version == 2)
+        printf("events: max %" PRIu64 ", oom %" PRIu64 ", oom_kill %" PRIu64 "\n", cg->ev_max,
+               cg->ev_oom, cg->ev_oom_kill);
+    else
+        printf("events: failcnt %" PRIu64 ", oom_kill %" PRIu64 "%s%s\n", cg->ev_max,
+               cg->ev_oom_kill, cg->under_oom ? ", UNDER OOM" : "",
+               cg->oom_kill_disable ? ", oom killer disabled" : "");
+}
+
+/* Where buff/cache goes, and the Android (dumpsys) view. */
+static void text_host(const struct status *st)
+{
+    char a[32], b[32], c[32], d[32], e[32], f[32];
+    const struct mw_free *fr = &st->fr;
+    const struct mw_cache_split *cs = &st->cs;
+    printf("\nbuff/cache %s: %s reclaimable (file pages %s, slab %s), %s is not "
+           "(shmem/tmpfs %s)\n",
+           sz(a, fr->buff_cache), sz(b, cs->reclaimable_total), sz(c, cs->file_reclaimable),
+           sz(d, cs->slab_reclaimable), sz(e, cs->shmem), sz(f, cs->shmem));
+    printf("kernel, not reclaimable: slab %s, stacks %s, page tables %s\n",
+           sz(a, cs->slab_unreclaimable), sz(b, cs->kernel_stack), sz(c, cs->page_tables));
+    if (cs->dirty_writeback)
+        printf("dirty or under writeback: %s (reclaimable once written)\n",
+               sz(a, cs->dirty_writeback));
+
+    const struct mw_dumpsys *ds = &st->ds;
+    char k1[32], k2[32], k3[32], k4[32];
+    printf("\nAndroid view (dumpsys meminfo)\n");
+    printf("  Total RAM: %s (status %s)\n", kgroup(k1, (int64_t)ds->total_ram),
+           st->verdict.level == MW_LEVEL_OK ? "normal" : mw_level_name(st->verdict.level));
+    if (ds->have_pss) {
+        printf("  Free RAM: %s (%s cached pss + %s cached kernel + %s free)\n",
+               kgroup(k1, (int64_t)ds->free_ram), kgroup(k2, (int64_t)st->pss.cached_pss),
+               kgroup(k3, (int64_t)ds->cached_kernel),
+               kgroup(k4, (int64_t)mw_meminfo_bytes(&st->mi, MI_MEM_FREE)));
+        printf("  Used RAM: %s (%s used pss + %s kernel)\n", kgroup(k1, (int64_t)ds->used_ram),
+               kgroup(k2, (int64_t)(st->pss.pss - st->pss.cached_pss)),
+               kgroup(k3, (int64_t)ds->kernel));
+        printf("  Lost RAM: %s\n", kgroup(k1, ds->lost_ram));
     } else {
-        const struct mw_cache_split *cs = &st->cs;
-        printf("\nbuff/cache %s: %s reclaimable (file pages %s, slab %s), %s is not "
-               "(shmem/tmpfs %s)\n",
-               sz(a, fr->buff_cache), sz(b, cs->reclaimable_total), sz(c, cs->file_reclaimable),
-               sz(d, cs->slab_reclaimable), sz(e, cs->shmem), sz(f, cs->shmem));
-        printf("kernel, not reclaimable: slab %s, stacks %s, page tables %s\n",
-               sz(a, cs->slab_unreclaimable), sz(b, cs->kernel_stack), sz(c, cs->page_tables));
-        if (cs->dirty_writeback)
-            printf("dirty or under writeback: %s (reclaimable once written)\n",
-                   sz(a, cs->dirty_writeback));
-
-        const struct mw_dumpsys *ds = &st->ds;
-        char k1[32], k2[32], k3[32], k4[32];
-        printf("\nAndroid view (dumpsys meminfo)\n");
-        printf("  Total RAM: %s (status %s)\n", kgroup(k1, (int64_t)ds->total_ram),
-               st->verdict.level == MW_LEVEL_OK ? "normal" : mw_level_name(st->verdict.level));
-        if (ds->have_pss) {
-            printf("  Free RAM: %s (%s cached pss + %s cached kernel + %s free)\n",
-                   kgroup(k1, (int64_t)ds->free_ram), kgroup(k2, (int64_t)st->pss.cached_pss),
-                   kgroup(k3, (int64_t)ds->cached_kernel),
-                   kgroup(k4, (int64_t)mw_meminfo_bytes(&st->mi, MI_MEM_FREE)));
-            printf("  Used RAM: %s (%s used pss + %s kernel)\n", kgroup(k1, (int64_t)ds->used_ram),
-                   kgroup(k2, (int64_t)(st->pss.pss - st->pss.cached_pss)),
-                   kgroup(k3, (int64_t)ds->kernel));
-            printf("  Lost RAM: %s\n", kgroup(k1, ds->lost_ram));
-        } else {
-            printf("  Free RAM: %s (%s cached kernel + %s free)\n",
-                   kgroup(k1, (int64_t)ds->free_ram), kgroup(k2, (int64_t)ds->cached_kernel),
-                   kgroup(k3, (int64_t)mw_meminfo_bytes(&st->mi, MI_MEM_FREE)));
-            printf("  Used RAM: %s (anon + mapped + kernel; %s)\n",
-                   kgroup(k1, (int64_t)ds->used_ram), st->pss_err);
-            printf("  Lost RAM: unavailable: %s\n", st->pss_err);
-        }
-        printf("  ZRAM: %s physical used for %s in swap (%s total swap)\n",
-               kgroup(k1, (int64_t)st->zram_used), kgroup(k2, (int64_t)fr->swap_used),
-               kgroup(k3, (int64_t)fr->swap_total));
+        printf("  Free RAM: %s (%s cached kernel + %s free)\n", kgroup(k1, (int64_t)ds->free_ram),
+               kgroup(k2, (int64_t)ds->cached_kernel),
+               kgroup(k3, (int64_t)mw_meminfo_bytes(&st->mi, MI_MEM_FREE)));
+        printf("  Used RAM: %s (anon + mapped + kernel; %s)\n", kgroup(k1, (int64_t)ds->used_ram),
+               st->pss_err);
+        printf("  Lost RAM: unavailable: %s\n", st->pss_err);
     }
+    printf("  ZRAM: %s physical used for %s in swap (%s total swap)\n",
+           kgroup(k1, (int64_t)st->zram_used), kgroup(k2, (int64_t)fr->swap_used),
+           kgroup(k3, (int64_t)fr->swap_total));
+}
 
+/* Swap devices and zram. */
+static void text_devices(const struct status *st)
+{
+    char a[32], b[32], c[32], d[32];
     printf("\nSwap devices\n");
     if (!st->have_sw)
         printf("  unavailable: %s\n", st->sw_err);
@@ -406,7 +432,10 @@ static void print_text(const struct status *st)
         else
             printf(", empty\n");
     }
+}
 
+static void text_psi(const struct status *st)
+{
     printf("\nPressure (PSI, %% of time stalled)    avg10  avg60 avg300\n");
     for (int i = 0; i < 3; i++) {
         const char *label = i == 0 && st->scope_psi ? "memory (cgroup)" : psi_names[i];
@@ -421,57 +450,87 @@ static void print_text(const struct status *st)
             printf("  %-15s full %18.2f %6.2f %6.2f\n", "", p->full.avg10, p->full.avg60,
                    p->full.avg300);
     }
+}
 
-    if (!st->scope) {
-        printf("\nWatermarks (summed over zones)\n");
-        if (!st->have_zi) {
-            printf("  unavailable: %s\n", st->zi_err);
-        } else {
-            uint64_t ps = st->page_size;
-            printf("  min %s, low %s, high %s; free in zones %s\n", sz(a, st->zi.min * ps),
-                   sz(b, st->zi.low * ps), sz(c, st->zi.high * ps), sz(d, st->zi.free * ps));
-            printf("  lmkd seed relation: low = min*5/4 = %s, high = min*3/2 = %s\n",
-                   sz(a, st->zi.min * ps * 5 / 4), sz(b, st->zi.min * ps * 3 / 2));
-        }
-        if (st->vm.have[VM_MIN_FREE_KBYTES]) {
-            uint64_t lowmem_kb = st->mi.kb[MI_MEM_TOTAL];
-            uint64_t def = mw_default_min_free_kbytes(lowmem_kb);
-            int64_t cur = st->vm.value[VM_MIN_FREE_KBYTES];
-            printf("  min_free_kbytes %" PRId64 " (kernel default for this RAM: %" PRIu64
-                   " = 4*sqrt(%" PRIu64 " kB), clamped to 128..65536)\n",
-                   cur, def, lowmem_kb);
-            if (cur > (int64_t)def * 11 / 10)
-                printf("  raised above the default: by a sysctl, or by khugepaged when transparent "
-                       "hugepages are enabled\n");
-        }
-        printf("vm:");
-        int shown = 0;
-        for (int k = 0; k < VM_KNOB_COUNT; k++) {
-            if (!st->vm.have[k] || k == VM_MIN_FREE_KBYTES)
-                continue;
-            printf("%s %s=%" PRId64, shown++ ? "," : "", mw_vm_knob_name((enum mw_vm_knob)k),
-                   st->vm.value[k]);
-        }
-        printf("%s\n", shown ? "" : " unavailable: /proc/sys/vm not readable");
+/* Zone watermarks, min_free_kbytes and the vm knobs (the machine only). */
+static void text_tuning(const struct status *st)
+{
+    char a[32], b[32], c[32], d[32];
+    printf("\nWatermarks (summed over zones)\n");
+    if (!st->have_zi) {
+        printf("  unavailable: %s\n", st->zi_err);
+    } else {
+        uint64_t ps = st->page_size;
+        printf("  min %s, low %s, high %s; free in zones %s\n", sz(a, st->zi.min * ps),
+               sz(b, st->zi.low * ps), sz(c, st->zi.high * ps), sz(d, st->zi.free * ps));
+        printf("  lmkd seed relation: low = min*5/4 = %s, high = min*3/2 = %s\n",
+               sz(a, st->zi.min * ps * 5 / 4), sz(b, st->zi.min * ps * 3 / 2));
     }
+    if (st->vm.have[VM_MIN_FREE_KBYTES]) {
+        uint64_t lowmem_kb = st->mi.kb[MI_MEM_TOTAL];
+        uint64_t def = mw_default_min_free_kbytes(lowmem_kb);
+        int64_t cur = st->vm.value[VM_MIN_FREE_KBYTES];
+        printf("  min_free_kbytes %" PRId64 " (kernel default for this RAM: %" PRIu64
+               " = 4*sqrt(%" PRIu64 " kB), clamped to 128..65536)\n",
+               cur, def, lowmem_kb);
+        if (cur > (int64_t)def * 11 / 10)
+            printf("  raised above the default: by a sysctl, or by khugepaged when transparent "
+                   "hugepages are enabled\n");
+    }
+    printf("vm:");
+    int shown = 0;
+    for (int k = 0; k < VM_KNOB_COUNT; k++) {
+        if (!st->vm.have[k] || k == VM_MIN_FREE_KBYTES)
+            continue;
+        printf("%s %s=%" PRId64, shown++ ? "," : "", mw_vm_knob_name((enum mw_vm_knob)k),
+               st->vm.value[k]);
+    }
+    printf("%s\n", shown ? "" : " unavailable: /proc/sys/vm not readable");
+}
 
+/* The daemon and the verdict. */
+static void text_guardian(const struct status *st)
+{
     printf("\nGuardian (memwarden daemon)\n");
     if (!st->have_daemon) {
         printf("  %s\n", st->daemon_err);
     } else {
+        /* The state file is the daemon's, but its strings carry process
+         * names: shown through the one sanitiser. */
         const struct mw_daemon_state *dm = &st->daemon;
+        char strategy[sizeof(dm->strategy)], scope[sizeof(dm->scope)];
+        char source[sizeof(dm->source)], last[sizeof(dm->last_kill)], warn[sizeof(dm->warning)];
+        mw_text_clean(strategy, sizeof(strategy), dm->strategy, strlen(dm->strategy));
+        mw_text_clean(scope, sizeof(scope), dm->scope, strlen(dm->scope));
+        mw_text_clean(source, sizeof(source), dm->source, strlen(dm->source));
+        mw_text_clean(last, sizeof(last), dm->last_kill, strlen(dm->last_kill));
+        mw_text_clean(warn, sizeof(warn), dm->warning, strlen(dm->warning));
         printf("  %s (pid %d)%s, %s strategy, watching %s\n",
                st->daemon_running ? "running" : "NOT running, state left", dm->pid,
-               dm->dry_run ? ", dry run" : "", dm->strategy,
-               dm->scope[0] ? dm->scope : "the machine");
-        printf("  pressure source: %s\n", dm->source);
-        printf("  kills: %" PRIu64 "%s%s\n", dm->kills, dm->last_kill[0] ? "; last: " : "",
-               dm->last_kill);
+               dm->dry_run ? ", dry run" : "", strategy, scope[0] ? scope : "the machine");
+        printf("  pressure source: %s\n", source);
+        printf("  kills: %" PRIu64 "%s%s\n", dm->kills, last[0] ? "; last: " : "", last);
+        if (warn[0])
+            printf("  WARNING: %s\n", warn);
     }
 
     printf("\nVerdict: %s\n", st->verdict.text);
     for (int i = 0; i < st->verdict.nr_notes; i++)
         printf("Note: %s\n", st->verdict.notes[i]);
+}
+
+static void print_text(const struct status *st)
+{
+    text_memory(st);
+    if (st->scope)
+        text_scope(st);
+    else
+        text_host(st);
+    text_devices(st);
+    text_psi(st);
+    if (!st->scope)
+        text_tuning(st);
+    text_guardian(st);
 }
 
 /* ---- JSON ------------------------------------------------------------ */
@@ -486,174 +545,206 @@ static void json_psi_line(struct mw_json *j, const char *key, const struct mw_ps
     mw_json_object_end(j);
 }
 
+static void json_scope(struct mw_json *j, const struct status *st)
+{
+    mw_json_object_begin(j, "scope");
+    mw_json_str(j, "path", st->scope);
+    mw_json_u64(j, "version", (uint64_t)st->cg.version);
+    mw_json_u64(j, "usage", st->cg.usage);
+    if (st->cg.limit == MW_CG_UNLIMITED)
+        mw_json_null(j, "limit");
+    else
+        mw_json_u64(j, "limit", st->cg.limit);
+    mw_json_u64(j, "anon", st->cg.stat.anon);
+    mw_json_u64(j, "file", st->cg.stat.file);
+    mw_json_u64(j, "reclaimable", mw_cgroup_reclaimable(&st->cg));
+    mw_json_u64(j, "oom_kill", st->cg.ev_oom_kill);
+    mw_json_u64(j, "max_events", st->cg.ev_max);
+    mw_json_object_end(j);
+}
+
+/* memory{} and swap{}: the free(1) view. */
+static void json_memory(struct mw_json *j, const struct status *st)
+{
+    const struct mw_free *fr = &st->fr;
+    mw_json_object_begin(j, "memory");
+    mw_json_u64(j, "total", fr->total);
+    mw_json_u64(j, "used", fr->used);
+    mw_json_u64(j, "free", fr->free);
+    mw_json_u64(j, "shared", fr->shared);
+    mw_json_u64(j, "buff_cache", fr->buff_cache);
+    mw_json_u64(j, "available", fr->available);
+    mw_json_bool(j, "available_estimated", fr->available_estimated);
+    mw_json_object_end(j);
+    mw_json_object_begin(j, "swap");
+    mw_json_u64(j, "total", fr->swap_total);
+    mw_json_u64(j, "used", fr->swap_used);
+    mw_json_u64(j, "free", fr->swap_free);
+    mw_json_object_end(j);
+}
+
+/* cache{} and dumpsys{} (the machine only). */
+static void json_host(struct mw_json *j, const struct status *st)
+{
+    const struct mw_cache_split *cs = &st->cs;
+    mw_json_object_begin(j, "cache");
+    mw_json_u64(j, "reclaimable", cs->reclaimable_total);
+    mw_json_u64(j, "file", cs->file_reclaimable);
+    mw_json_u64(j, "slab_reclaimable", cs->slab_reclaimable);
+    mw_json_u64(j, "dirty_writeback", cs->dirty_writeback);
+    mw_json_u64(j, "unreclaimable", cs->unreclaimable_total);
+    mw_json_u64(j, "shmem", cs->shmem);
+    mw_json_u64(j, "slab_unreclaimable", cs->slab_unreclaimable);
+    mw_json_u64(j, "kernel_stack", cs->kernel_stack);
+    mw_json_u64(j, "page_tables", cs->page_tables);
+    mw_json_object_end(j);
+
+    const struct mw_dumpsys *ds = &st->ds;
+    mw_json_object_begin(j, "dumpsys");
+    mw_json_u64(j, "total_ram", ds->total_ram);
+    mw_json_u64(j, "free_ram", ds->free_ram);
+    mw_json_u64(j, "used_ram", ds->used_ram);
+    if (ds->have_pss) {
+        mw_json_i64(j, "lost_ram", ds->lost_ram);
+        mw_json_u64(j, "pss", st->pss.pss);
+        mw_json_u64(j, "cached_pss", st->pss.cached_pss);
+    } else {
+        mw_json_null(j, "lost_ram");
+        mw_json_str(j, "unavailable", st->pss_err);
+    }
+    mw_json_u64(j, "cached_kernel", ds->cached_kernel);
+    mw_json_u64(j, "kernel", ds->kernel);
+    mw_json_u64(j, "zram_physical", st->zram_used);
+    mw_json_object_end(j);
+}
+
+static void json_devices(struct mw_json *j, const struct status *st)
+{
+    mw_json_array_begin(j, "swap_devices");
+    for (int i = 0; i < st->sw.count; i++) {
+        const struct mw_swap_dev *s = &st->sw.dev[i];
+        mw_json_object_begin(j, NULL);
+        mw_json_str(j, "name", s->name);
+        mw_json_str(j, "type", s->type);
+        mw_json_u64(j, "size", s->size_kb * 1024);
+        mw_json_u64(j, "used", s->used_kb * 1024);
+        mw_json_i64(j, "priority", s->priority);
+        mw_json_object_end(j);
+    }
+    mw_json_array_end(j);
+    if (!st->have_sw)
+        mw_json_str(j, "swap_devices_unavailable", st->sw_err);
+
+    mw_json_array_begin(j, "zram");
+    for (int i = 0; i < st->zr.count; i++) {
+        const struct mw_zram_dev *z = &st->zr.dev[i];
+        mw_json_object_begin(j, NULL);
+        mw_json_u64(j, "index", (uint64_t)z->index);
+        mw_json_str(j, "algorithm", z->algorithm);
+        mw_json_u64(j, "disksize", z->disksize);
+        mw_json_u64(j, "orig_data_size", z->orig_data_size);
+        mw_json_u64(j, "compr_data_size", z->compr_data_size);
+        mw_json_u64(j, "mem_used_total", z->mem_used_total);
+        mw_json_fixed(j, "ratio", mw_zram_ratio(z), 2);
+        mw_json_object_end(j);
+    }
+    mw_json_array_end(j);
+}
+
+static void json_psi(struct mw_json *j, const struct status *st)
+{
+    mw_json_object_begin(j, "psi");
+    for (int i = 0; i < 3; i++) {
+        if (!st->have_psi[i]) {
+            mw_json_object_begin(j, psi_names[i]);
+            mw_json_str(j, "unavailable", st->psi_err[i]);
+            mw_json_object_end(j);
+            continue;
+        }
+        mw_json_object_begin(j, psi_names[i]);
+        if (i == 0 && st->scope_psi)
+            mw_json_str(j, "source", "cgroup");
+        json_psi_line(j, "some", &st->psi[i].some);
+        if (st->psi[i].have_full)
+            json_psi_line(j, "full", &st->psi[i].full);
+        mw_json_object_end(j);
+    }
+    mw_json_object_end(j);
+}
+
+/* watermarks{} and vm{} (the machine only). */
+static void json_tuning(struct mw_json *j, const struct status *st)
+{
+    mw_json_object_begin(j, "watermarks");
+    if (st->have_zi) {
+        uint64_t ps = st->page_size;
+        mw_json_u64(j, "min", st->zi.min * ps);
+        mw_json_u64(j, "low", st->zi.low * ps);
+        mw_json_u64(j, "high", st->zi.high * ps);
+        mw_json_u64(j, "free", st->zi.free * ps);
+        mw_json_u64(j, "page_size", ps);
+    } else {
+        mw_json_str(j, "unavailable", st->zi_err);
+    }
+    if (st->vm.have[VM_MIN_FREE_KBYTES]) {
+        mw_json_u64(j, "min_free", (uint64_t)st->vm.value[VM_MIN_FREE_KBYTES] * 1024);
+        mw_json_u64(j, "min_free_default",
+                    mw_default_min_free_kbytes(st->mi.kb[MI_MEM_TOTAL]) * 1024);
+    }
+    mw_json_object_end(j);
+    mw_json_object_begin(j, "vm");
+    for (int k = 0; k < VM_KNOB_COUNT; k++)
+        if (st->vm.have[k])
+            mw_json_i64(j, mw_vm_knob_name((enum mw_vm_knob)k), st->vm.value[k]);
+    mw_json_object_end(j);
+}
+
+/* daemon{} and verdict{}. */
+static void json_guardian(struct mw_json *j, const struct status *st)
+{
+    mw_json_object_begin(j, "daemon");
+    if (st->have_daemon) {
+        mw_json_bool(j, "running", st->daemon_running);
+        mw_json_i64(j, "pid", st->daemon.pid);
+        mw_json_str(j, "source", st->daemon.source);
+        mw_json_str(j, "strategy", st->daemon.strategy);
+        mw_json_str(j, "scope", st->daemon.scope);
+        mw_json_bool(j, "dry_run", st->daemon.dry_run);
+        mw_json_u64(j, "kills", st->daemon.kills);
+        mw_json_str(j, "last_kill", st->daemon.last_kill);
+        if (st->daemon.warning[0])
+            mw_json_str(j, "warning", st->daemon.warning);
+    } else {
+        mw_json_bool(j, "running", false);
+        mw_json_str(j, "unavailable", st->daemon_err);
+    }
+    mw_json_object_end(j);
+    mw_json_object_begin(j, "verdict");
+    mw_json_str(j, "level", mw_level_name(st->verdict.level));
+    mw_json_str(j, "text", st->verdict.text);
+    mw_json_array_begin(j, "notes");
+    for (int i = 0; i < st->verdict.nr_notes; i++)
+        mw_json_str(j, NULL, st->verdict.notes[i]);
+    mw_json_array_end(j);
+    mw_json_object_end(j);
+}
+
 static void print_json(const struct status *st, bool live)
 {
     struct mw_json j;
-    const struct mw_free *fr = &st->fr;
     mw_json_init(&j, stdout, true);
     mw_json_object_begin(&j, NULL);
     mw_json_str(&j, "source", live ? "live" : "captured");
-    if (st->scope) {
-        mw_json_object_begin(&j, "scope");
-        mw_json_str(&j, "path", st->scope);
-        mw_json_u64(&j, "version", (uint64_t)st->cg.version);
-        mw_json_u64(&j, "usage", st->cg.usage);
-        if (st->cg.limit == MW_CG_UNLIMITED)
-            mw_json_null(&j, "limit");
-        else
-            mw_json_u64(&j, "limit", st->cg.limit);
-        mw_json_u64(&j, "anon", st->cg.stat.anon);
-        mw_json_u64(&j, "file", st->cg.stat.file);
-        mw_json_u64(&j, "reclaimable", mw_cgroup_reclaimable(&st->cg));
-        mw_json_u64(&j, "oom_kill", st->cg.ev_oom_kill);
-        mw_json_u64(&j, "max_events", st->cg.ev_max);
-        mw_json_object_end(&j);
-    }
-    mw_json_object_begin(&j, "memory");
-    mw_json_u64(&j, "total", fr->total);
-    mw_json_u64(&j, "used", fr->used);
-    mw_json_u64(&j, "free", fr->free);
-    mw_json_u64(&j, "shared", fr->shared);
-    mw_json_u64(&j, "buff_cache", fr->buff_cache);
-    mw_json_u64(&j, "available", fr->available);
-    mw_json_bool(&j, "available_estimated", fr->available_estimated);
-    mw_json_object_end(&j);
-    mw_json_object_begin(&j, "swap");
-    mw_json_u64(&j, "total", fr->swap_total);
-    mw_json_u64(&j, "used", fr->swap_used);
-    mw_json_u64(&j, "free", fr->swap_free);
-    mw_json_object_end(&j);
-
-    if (!st->scope) {
-        const struct mw_cache_split *cs = &st->cs;
-        mw_json_object_begin(&j, "cache");
-        mw_json_u64(&j, "reclaimable", cs->reclaimable_total);
-        mw_json_u64(&j, "file", cs->file_reclaimable);
-        mw_json_u64(&j, "slab_reclaimable", cs->slab_reclaimable);
-        mw_json_u64(&j, "dirty_writeback", cs->dirty_writeback);
-        mw_json_u64(&j, "unreclaimable", cs->unreclaimable_total);
-        mw_json_u64(&j, "shmem", cs->shmem);
-        mw_json_u64(&j, "slab_unreclaimable", cs->slab_unreclaimable);
-        mw_json_u64(&j, "kernel_stack", cs->kernel_stack);
-        mw_json_u64(&j, "page_tables", cs->page_tables);
-        mw_json_object_end(&j);
-
-        const struct mw_dumpsys *ds = &st->ds;
-        mw_json_object_begin(&j, "dumpsys");
-        mw_json_u64(&j, "total_ram", ds->total_ram);
-        mw_json_u64(&j, "free_ram", ds->free_ram);
-        mw_json_u64(&j, "used_ram", ds->used_ram);
-        if (ds->have_pss) {
-            mw_json_i64(&j, "lost_ram", ds->lost_ram);
-            mw_json_u64(&j, "pss", st->pss.pss);
-            mw_json_u64(&j, "cached_pss", st->pss.cached_pss);
-        } else {
-            mw_json_null(&j, "lost_ram");
-            mw_json_str(&j, "unavailable", st->pss_err);
-        }
-        mw_json_u64(&j, "cached_kernel", ds->cached_kernel);
-        mw_json_u64(&j, "kernel", ds->kernel);
-        mw_json_u64(&j, "zram_physical", st->zram_used);
-        mw_json_object_end(&j);
-    }
-
-    mw_json_array_begin(&j, "swap_devices");
-    for (int i = 0; i < st->sw.count; i++) {
-        const struct mw_swap_dev *s = &st->sw.dev[i];
-        mw_json_object_begin(&j, NULL);
-        mw_json_str(&j, "name", s->name);
-        mw_json_str(&j, "type", s->type);
-        mw_json_u64(&j, "size", s->size_kb * 1024);
-        mw_json_u64(&j, "used", s->used_kb * 1024);
-        mw_json_i64(&j, "priority", s->priority);
-        mw_json_object_end(&j);
-    }
-    mw_json_array_end(&j);
-    if (!st->have_sw)
-        mw_json_str(&j, "swap_devices_unavailable", st->sw_err);
-
-    mw_json_array_begin(&j, "zram");
-    for (int i = 0; i < st->zr.count; i++) {
-        const struct mw_zram_dev *z = &st->zr.dev[i];
-        mw_json_object_begin(&j, NULL);
-        mw_json_u64(&j, "index", (uint64_t)z->index);
-        mw_json_str(&j, "algorithm", z->algorithm);
-        mw_json_u64(&j, "disksize", z->disksize);
-        mw_json_u64(&j, "orig_data_size", z->orig_data_size);
-        mw_json_u64(&j, "compr_data_size", z->compr_data_size);
-        mw_json_u64(&j, "mem_used_total", z->mem_used_total);
-        mw_json_fixed(&j, "ratio", mw_zram_ratio(z), 2);
-        mw_json_object_end(&j);
-    }
-    mw_json_array_end(&j);
-
-    mw_json_object_begin(&j, "psi");
-    for (int i = 0; i < 3; i++) {
-        if (!st->have_psi[i]) {
-            mw_json_object_begin(&j, psi_names[i]);
-            mw_json_str(&j, "unavailable", st->psi_err[i]);
-            mw_json_object_end(&j);
-            continue;
-        }
-        mw_json_object_begin(&j, psi_names[i]);
-        if (i == 0 && st->scope_psi)
-            mw_json_str(&j, "source", "cgroup");
-        json_psi_line(&j, "some", &st->psi[i].some);
-        if (st->psi[i].have_full)
-            json_psi_line(&j, "full", &st->psi[i].full);
-        mw_json_object_end(&j);
-    }
-    mw_json_object_end(&j);
-
-    if (!st->scope) {
-        mw_json_object_begin(&j, "watermarks");
-        if (st->have_zi) {
-            uint64_t ps = st->page_size;
-            mw_json_u64(&j, "min", st->zi.min * ps);
-            mw_json_u64(&j, "low", st->zi.low * ps);
-            mw_json_u64(&j, "high", st->zi.high * ps);
-            mw_json_u64(&j, "free", st->zi.free * ps);
-            mw_json_u64(&j, "page_size", ps);
-        } else {
-            mw_json_str(&j, "unavailable", st->zi_err);
-        }
-        if (st->vm.have[VM_MIN_FREE_KBYTES]) {
-            mw_json_u64(&j, "min_free", (uint64_t)st->vm.value[VM_MIN_FREE_KBYTES] * 1024);
-            mw_json_u64(&j, "min_free_default",
-                        mw_default_min_free_kbytes(st->mi.kb[MI_MEM_TOTAL]) * 1024);
-        }
-        mw_json_object_end(&j);
-        mw_json_object_begin(&j, "vm");
-        for (int k = 0; k < VM_KNOB_COUNT; k++)
-            if (st->vm.have[k])
-                mw_json_i64(&j, mw_vm_knob_name((enum mw_vm_knob)k), st->vm.value[k]);
-        mw_json_object_end(&j);
-    }
-
-    mw_json_object_begin(&j, "daemon");
-    if (st->have_daemon) {
-        mw_json_bool(&j, "running", st->daemon_running);
-        mw_json_i64(&j, "pid", st->daemon.pid);
-        mw_json_str(&j, "source", st->daemon.source);
-        mw_json_str(&j, "strategy", st->daemon.strategy);
-        mw_json_str(&j, "scope", st->daemon.scope);
-        mw_json_bool(&j, "dry_run", st->daemon.dry_run);
-        mw_json_u64(&j, "kills", st->daemon.kills);
-        mw_json_str(&j, "last_kill", st->daemon.last_kill);
-    } else {
-        mw_json_bool(&j, "running", false);
-        mw_json_str(&j, "unavailable", st->daemon_err);
-    }
-    mw_json_object_end(&j);
-
-    mw_json_object_begin(&j, "verdict");
-    mw_json_str(&j, "level", mw_level_name(st->verdict.level));
-    mw_json_str(&j, "text", st->verdict.text);
-    mw_json_array_begin(&j, "notes");
-    for (int i = 0; i < st->verdict.nr_notes; i++)
-        mw_json_str(&j, NULL, st->verdict.notes[i]);
-    mw_json_array_end(&j);
-    mw_json_object_end(&j);
+    if (st->scope)
+        json_scope(&j, st);
+    json_memory(&j, st);
+    if (!st->scope)
+        json_host(&j, st);
+    json_devices(&j, st);
+    json_psi(&j, st);
+    if (!st->scope)
+        json_tuning(&j, st);
+    json_guardian(&j, st);
     mw_json_object_end(&j);
     mw_json_finish(&j);
 }
@@ -688,8 +779,11 @@ static void status_usage(FILE *f)
           "\n"
           "OPTIONS\n"
           "    --scope CGROUP  show one cgroup (v1 or v2 directory, e.g.\n"
-          "                    /sys/fs/cgroup/memory/app) as a machine: its limit is the\n"
-          "                    total, its reclaimable file cache counts as available\n"
+          "                    /sys/fs/cgroup/memory/app) as a machine: its limit (at\n"
+          "                    most the host's RAM) is the total, its reclaimable file\n"
+          "                    cache counts as available, its swap is bounded by its\n"
+          "                    swap limit and the host's swap (the daemon's --scope\n"
+          "                    sees the same machine)\n"
           "    --state FILE    the daemon's state file (default /run/memwarden/state.json):\n"
           "                    whether it runs, its pressure source, its kills\n"
           "    --json          machine-readable output (bytes, seconds); the members\n"

@@ -387,7 +387,17 @@ static void print_groups(const struct mw_top_view *v, size_t limit, bool wide)
         printf("~ swap includes Swap/VmSwap where SwapPss was missing\n");
 }
 
-int cli_top(struct mw_ctx *ctx, int argc, char **argv)
+/* What the command line asked for. */
+struct top_opts {
+    struct mw_top_filter flt;
+    const char *user, *match;
+    bool json, wide, all;
+    unsigned long limit;
+};
+
+/* Parses the options into O. Returns -1 to go on, else the exit code
+ * (--help printed, or a usage error said). */
+static int top_options(int argc, char **argv, struct top_opts *o)
 {
     static const struct option opts[] = {
         {"sort", required_argument, NULL, 's'},
@@ -402,45 +412,41 @@ int cli_top(struct mw_ctx *ctx, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    struct mw_top_filter flt = {.sort = MW_TOP_SORT_PSS};
-    const char *user = NULL, *match = NULL;
-    bool json = false, wide = false, all = false;
-    unsigned long limit = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:b:u:c:m:n:awjh", opts, NULL)) != -1) {
         switch (c) {
         case 's':
-            if (mw_top_sort_parse(optarg, &flt.sort) < 0)
+            if (mw_top_sort_parse(optarg, &o->flt.sort) < 0)
                 return mw_usage_error("top", "--sort: '%s' is not one of pss uss rss swap adj pid",
                                       optarg);
             break;
         case 'b':
-            if (mw_top_by_parse(optarg, &flt.by) < 0)
+            if (mw_top_by_parse(optarg, &o->flt.by) < 0)
                 return mw_usage_error("top", "--by: '%s' is not one of program cgroup class",
                                       optarg);
             break;
         case 'u':
-            user = optarg;
+            o->user = optarg;
             break;
         case 'c':
-            flt.cgroup_prefix = optarg;
+            o->flt.cgroup_prefix = optarg;
             break;
         case 'm':
-            match = optarg;
+            o->match = optarg;
             break;
         case 'n':
-            if (mw_opt_uint("-n", optarg, 1, 10000000, &limit) < 0)
+            if (mw_opt_uint("-n", optarg, 1, 10000000, &o->limit) < 0)
                 return MW_EXIT_USAGE;
             break;
         case 'a':
-            all = true;
+            o->all = true;
             break;
         case 'w':
-            wide = true;
+            o->wide = true;
             break;
         case 'j':
-            json = true;
+            o->json = true;
             break;
         case 'h':
             top_usage(stdout);
@@ -451,61 +457,88 @@ int cli_top(struct mw_ctx *ctx, int argc, char **argv)
     }
     if (optind < argc)
         return mw_usage_error("top", "unexpected argument '%s'", argv[optind]);
+    return -1;
+}
 
-    int rc = MW_EXIT_FAIL, e;
+/* Everything `top` shows, gathered before anything is printed. */
+struct top {
     regex_t re;
-    bool have_re = false;
-    struct mw_users users = {0};
-    struct mw_proctable t;
-    struct mw_top_view view = {0};
-    if (match) {
-        e = regcomp(&re, match, REG_EXTENDED | REG_NOSUB);
+    bool have_re, have_table;
+    struct mw_users users;
+    struct mw_proctable table;
+    struct mw_top_view view;
+};
+
+/* Compiles --match, reads the users and the process table, and builds the
+ * view O asks for into G (free it with top_free, also on failure).
+ * Returns MW_EXIT_OK, or the exit code after saying why. */
+static int top_gather(struct mw_ctx *ctx, struct top_opts *o, struct top *g)
+{
+    int e;
+    if (o->match) {
+        e = regcomp(&g->re, o->match, REG_EXTENDED | REG_NOSUB);
         if (e != 0) {
             char msg[128];
-            regerror(e, &re, msg, sizeof(msg));
-            return mw_usage_error("top", "--match '%s': %s", match, msg);
+            regerror(e, &g->re, msg, sizeof(msg));
+            return mw_usage_error("top", "--match '%s': %s", o->match, msg);
         }
-        have_re = true;
-        flt.match = &re;
+        g->have_re = true;
+        o->flt.match = &g->re;
         if (mw_root_is_live(&ctx->root))
-            flt.exclude_pid = (int)getpid();
+            o->flt.exclude_pid = (int)getpid();
     }
-    if ((e = mw_users_read(&ctx->root, &users)) < 0) {
+    if ((e = mw_users_read(&ctx->root, &g->users)) < 0) {
         mw_err("%s/etc/passwd: %s", ctx->root.path, strerror(-e));
-        goto out_users;
+        return MW_EXIT_FAIL;
     }
-    if (user) {
+    if (o->user) {
         uid_t uid;
-        if (mw_users_lookup(&users, user, &uid) < 0) {
-            rc = mw_usage_error("top", "--user: no user '%s' in %s/etc/passwd", user,
-                                strcmp(ctx->root.path, "/") ? ctx->root.path : "");
-            goto out_users;
-        }
-        flt.have_uid = true;
-        flt.uid = uid;
+        if (mw_users_lookup(&g->users, o->user, &uid) < 0)
+            return mw_usage_error("top", "--user: no user '%s' in %s/etc/passwd", o->user,
+                                  strcmp(ctx->root.path, "/") ? ctx->root.path : "");
+        o->flt.have_uid = true;
+        o->flt.uid = uid;
     }
-    unsigned what = MW_PT_ALL_FIELDS | (all ? MW_PT_KTHREADS | MW_PT_ZOMBIES : 0);
-    if ((e = mw_proctable_open(&t, &ctx->root, what)) < 0 || (e = mw_proctable_scan(&t)) < 0) {
+    unsigned what = MW_PT_ALL_FIELDS | (o->all ? MW_PT_KTHREADS | MW_PT_ZOMBIES : 0);
+    g->have_table = true;
+    if ((e = mw_proctable_open(&g->table, &ctx->root, what)) < 0 ||
+        (e = mw_proctable_scan(&g->table)) < 0) {
         mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
-        goto out;
+        return MW_EXIT_FAIL;
     }
-    if ((e = mw_top_view_build(&view, &t, &flt)) < 0) {
+    if ((e = mw_top_view_build(&g->view, &g->table, &o->flt)) < 0) {
         mw_err("top: %s", strerror(-e));
-        goto out;
+        return MW_EXIT_FAIL;
     }
-    if (json)
-        print_json(&view, &users, limit);
-    else if (flt.by == MW_TOP_BY_NONE)
-        print_procs(&view, &users, limit, wide);
-    else
-        print_groups(&view, limit, wide);
-    rc = MW_EXIT_OK;
-out:
-    mw_top_view_free(&view);
-    mw_proctable_close(&t);
-out_users:
-    mw_users_free(&users);
-    if (have_re)
-        regfree(&re);
+    return MW_EXIT_OK;
+}
+
+static void top_free(struct top *g)
+{
+    mw_top_view_free(&g->view);
+    if (g->have_table)
+        mw_proctable_close(&g->table);
+    mw_users_free(&g->users);
+    if (g->have_re)
+        regfree(&g->re);
+}
+
+int cli_top(struct mw_ctx *ctx, int argc, char **argv)
+{
+    struct top_opts o = {.flt = {.sort = MW_TOP_SORT_PSS}};
+    int rc = top_options(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    struct top g = {0};
+    rc = top_gather(ctx, &o, &g);
+    if (rc == MW_EXIT_OK) {
+        if (o.json)
+            print_json(&g.view, &g.users, o.limit);
+        else if (o.flt.by == MW_TOP_BY_NONE)
+            print_procs(&g.view, &g.users, o.limit, o.wide);
+        else
+            print_groups(&g.view, o.limit, o.wide);
+    }
+    top_free(&g);
     return rc;
 }

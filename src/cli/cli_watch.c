@@ -14,6 +14,9 @@
 #include "base/json.h"
 #include "model/sample.h"
 #include "proc/slab.h"
+#include "base/charset.h"
+#include "base/text.h"
+#include "cli/progress.h"
 #include "model/targets.h"
 
 static void watch_usage(FILE *f)
@@ -30,9 +33,10 @@ static void watch_usage(FILE *f)
                "DESCRIPTION\n"
                "    For each process: RSS, PSS, VMS, shared, CPU %%, the system's used %%\n"
                "    (MemTotal - MemAvailable) and buff/cache; sizes carry the change since\n"
-               "    the last line (an arrow and the amount). Without -p/--match it watches the\n"
-               "    system: used, available, buff/cache, Slab, SUnreclaim, Shmem. A process\n"
-               "    that exits ends its column with a note; the watch goes on for the others.\n"
+               "    the last line (an arrow and the amount; + and - unless the locale is\n"
+               "    UTF-8). Without -p/--match it watches the system: used, available,\n"
+               "    buff/cache, Slab, SUnreclaim, Shmem. A process that exits ends its\n"
+               "    column with a note; the watch goes on for the others.\n"
                "    buff/cache growing is not a leak: reclaim takes it back; 'available' is\n"
                "    what counts.\n"
                "    --record appends every sample as one JSON line (system samples include\n"
@@ -52,9 +56,15 @@ static void watch_usage(FILE *f)
                "        --json           print samples as JSON lines instead of the table\n"
                "    -h, --help           this text\n"
                "\n"
+               "    On a terminal, a run with --duration or --count (or whose rows go to a\n"
+               "    file) shows a progress line on stderr: elapsed / planned, samples, and\n"
+               "    the system's used memory (or the first process's RSS) with its slope.\n"
+               "    Ctrl-C or SIGTERM ends the watch early: every sample taken is already\n"
+               "    in the record, and a summary line on stderr says how many.\n"
+               "\n"
                "EXIT STATUS\n"
-               "    0 done, 1 nothing could be sampled or the record could not be written,\n"
-               "    2 usage error.\n"
+               "    0 done (also when ended by Ctrl-C or SIGTERM), 1 nothing could be sampled\n"
+               "    or the record could not be written, 2 usage error.\n"
                "\n"
                "EXAMPLES\n"
                "    memwarden watch -p $(pgrep -f 'python.*main') -i 5\n"
@@ -62,23 +72,18 @@ static void watch_usage(FILE *f)
                "    memwarden leak --from /var/log/mem.jsonl --system\n");
 }
 
-static volatile sig_atomic_t stop;
+/* The change marks: arrows where the locale is UTF-8, else ASCII. */
+static const char *mark_up = "+", *mark_down = "-";
 
-static void on_signal(int sig)
+static void marks_init(void)
 {
-    (void)sig;
-    stop = 1;
+    bool utf8 = mw_charset_utf8();
+    mark_up = utf8 ? "\xe2\x86\x91" : "+";   /* ↑ */
+    mark_down = utf8 ? "\xe2\x86\x93" : "-"; /* ↓ */
 }
 
-struct target {
-    int pid;
-    uint64_t starttime;
-    bool started, gone;
-    struct mw_sample prev;
-    double t0;
-};
-
-/* "256.3 MiB" or "258.4 MiB ↑2.1 MiB" */
+/* "256.3 MiB", or with a change "258.4 MiB ↑2.1 MiB" (UTF-8 locale) or
+ * "258.4 MiB +2.1 MiB" (any other). */
 static char *with_delta(char *buf, size_t cap, uint64_t cur, uint64_t prev, bool have_prev)
 {
     char a[32], b[32];
@@ -87,7 +92,7 @@ static char *with_delta(char *buf, size_t cap, uint64_t cur, uint64_t prev, bool
         snprintf(buf, cap, "%s", a);
     } else {
         uint64_t d = cur > prev ? cur - prev : prev - cur;
-        snprintf(buf, cap, "%s %s%s", a, cur > prev ? "\xe2\x86\x91" : "\xe2\x86\x93",
+        snprintf(buf, cap, "%s %s%s", a, cur > prev ? mark_up : mark_down,
                  mw_fmt_size(b, sizeof(b), d));
     }
     return buf;
@@ -106,6 +111,25 @@ static void cell(const char *s, int width, const char *sep)
     fputs(sep, stdout);
 }
 
+/* A process name, cleaned (base/text.h), cut to WIDTH characters and
+ * padded to WIDTH columns. */
+static void name_cell(const char *name, int width)
+{
+    char buf[64];
+    size_t n = mw_text_clean(buf, sizeof(buf), name, strlen(name));
+    int cols = 0;
+    size_t i = 0;
+    for (; i < n; i++) {
+        bool lead = ((unsigned char)buf[i] & 0xc0) != 0x80;
+        if (lead && cols == width)
+            break;
+        cols += lead;
+    }
+    fwrite(buf, 1, i, stdout);
+    for (; cols < width; cols++)
+        putchar(' ');
+}
+
 static void clock_str(char *buf, size_t cap, double t)
 {
     time_t s = (time_t)t;
@@ -114,7 +138,61 @@ static void clock_str(char *buf, size_t cap, double t)
     strftime(buf, cap, "%H:%M:%S", &tm);
 }
 
-int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
+struct watch_opts {
+    int *pids; /* -p, malloc'd */
+    size_t npids;
+    const char *match, *record;
+    bool system, json, help;
+    uint64_t interval_ms, duration_ms, max_size;
+    unsigned long count, keep;
+};
+
+struct target {
+    int pid;
+    uint64_t starttime;
+    bool started, gone;
+    struct mw_sample prev;
+    double t0;
+};
+
+/* The run: what was resolved, the previous samples, and the counts. */
+struct watch_run {
+    const struct watch_opts *o;
+    const struct mw_root *root;
+    struct target *t; /* the watched processes */
+    size_t nt;
+    struct mw_sample sys_prev;
+    bool have_sys_prev;
+    long clk;
+    unsigned long samples;  /* samples taken (processes and system) */
+    unsigned long recorded; /* of them, appended to the record */
+    int ret;
+    struct mw_progress prog; /* the line on stderr (a terminal only) */
+    bool progress;           /* draw it: a planned run, or rows go elsewhere */
+    /* The progress line's figure: system used memory, else the first
+     * process's RSS, at its first sample and now. */
+    int fig_pid; /* 0: the system */
+    bool have_fig;
+    double fig_t0_s;
+    uint64_t fig_v0;
+    char detail[96];
+};
+
+/* One row, gathered before it is shown: a process or system sample, or a
+ * process that is gone (or never was: ERR). */
+struct watch_row {
+    char ts[16]; /* time of day */
+    struct mw_sample s;
+    const struct mw_sample *prev; /* NULL: first sample, no change shown */
+    const struct target *x;       /* process rows */
+    struct mw_slab_set slab;
+    bool have_slab;
+    int err; /* gone rows that never started: why */
+};
+
+/* Parses the command line into O. Returns MW_EXIT_OK to go on (O->help
+ * set: the usage was printed), MW_EXIT_USAGE or MW_EXIT_FAIL. */
+static int watch_options(int argc, char **argv, struct watch_opts *o)
 {
     static const struct option opts[] = {
         {"pid", required_argument, NULL, 'p'},      {"match", required_argument, NULL, 'm'},
@@ -124,236 +202,341 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
         {"keep", required_argument, NULL, 'K'},     {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},           {0},
     };
-    int *pids = NULL, *resolved = NULL;
-    size_t npids = 0, nres = 0;
-    const char *match = NULL, *record = NULL;
-    bool system = false, json = false;
-    uint64_t interval_ms = 5000, duration_ms = 0, max_size = 10u << 20;
-    unsigned long count = 0, keep = 3, ul;
-    struct target *t = NULL;
-    int c, ret = MW_EXIT_USAGE;
+    unsigned long ul;
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:m:si:d:n:r:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'p': {
             if (mw_opt_uint("--pid", optarg, 1, 0x7fffffff, &ul) < 0)
-                goto out;
-            int *p = realloc(pids, (npids + 1) * sizeof(*p));
-            if (!p) {
-                ret = MW_EXIT_FAIL;
-                goto out;
-            }
-            pids = p;
-            pids[npids++] = (int)ul;
+                return MW_EXIT_USAGE;
+            int *p = realloc(o->pids, (o->npids + 1) * sizeof(*p));
+            if (!p)
+                return MW_EXIT_FAIL;
+            o->pids = p;
+            o->pids[o->npids++] = (int)ul;
             break;
         }
         case 'm':
-            match = optarg;
+            o->match = optarg;
             break;
         case 's':
-            system = true;
+            o->system = true;
             break;
         case 'i':
-            if (mw_opt_duration_ms("--interval", optarg, &interval_ms) < 0)
-                goto out;
-            if (!interval_ms) {
-                ret = mw_usage_error("watch", "--interval must be more than 0");
-                goto out;
-            }
+            if (mw_opt_duration_ms("--interval", optarg, &o->interval_ms) < 0)
+                return MW_EXIT_USAGE;
+            if (!o->interval_ms)
+                return mw_usage_error("watch", "--interval must be more than 0");
             break;
         case 'd':
-            if (mw_opt_duration_ms("--duration", optarg, &duration_ms) < 0)
-                goto out;
+            if (mw_opt_duration_ms("--duration", optarg, &o->duration_ms) < 0)
+                return MW_EXIT_USAGE;
             break;
         case 'n':
-            if (mw_opt_uint("--count", optarg, 1, 1000000000, &count) < 0)
-                goto out;
+            if (mw_opt_uint("--count", optarg, 1, 1000000000, &o->count) < 0)
+                return MW_EXIT_USAGE;
             break;
         case 'r':
-            record = optarg;
+            o->record = optarg;
             break;
         case 'S':
-            if (mw_opt_size("--max-size", optarg, &max_size) < 0)
-                goto out;
+            if (mw_opt_size("--max-size", optarg, &o->max_size) < 0)
+                return MW_EXIT_USAGE;
             break;
         case 'K':
-            if (mw_opt_uint("--keep", optarg, 1, 99, &keep) < 0)
-                goto out;
+            if (mw_opt_uint("--keep", optarg, 1, 99, &o->keep) < 0)
+                return MW_EXIT_USAGE;
             break;
         case 'j':
-            json = true;
+            o->json = true;
             break;
         case 'h':
             watch_usage(stdout);
-            ret = MW_EXIT_OK;
-            goto out;
+            o->help = true;
+            return MW_EXIT_OK;
         default:
-            ret = mw_usage_error("watch", "unknown option");
-            goto out;
+            return mw_usage_error("watch", "unknown option");
         }
     }
-    if (optind < argc) {
-        ret = mw_usage_error("watch", "unexpected argument '%s'", argv[optind]);
-        goto out;
-    }
-    if (!npids && !match)
-        system = true;
-    int rc = mw_targets_resolve(&ctx->root, pids, npids, match, &resolved, &nres);
+    if (optind < argc)
+        return mw_usage_error("watch", "unexpected argument '%s'", argv[optind]);
+    if (!o->npids && !o->match)
+        o->system = true;
+    return MW_EXIT_OK;
+}
+
+/* Appends S (and SLAB) to the record, if any; a failure ends the watch. */
+static void record(struct watch_run *r, const struct mw_sample *s, const struct mw_slab_set *slab)
+{
+    const struct watch_opts *o = r->o;
+    if (!o->record)
+        return;
+    int rc = mw_record_append(o->record, o->max_size, (unsigned)o->keep, s, slab);
+    if (rc == 0)
+        r->recorded++;
     if (rc < 0) {
-        if (rc == -EINVAL)
-            ret = mw_usage_error("watch", "--match '%s' is not a valid regular expression", match);
-        else
-            ret = MW_EXIT_FAIL;
-        goto out;
+        mw_err("watch: cannot write %s: %s", o->record, strerror(-rc));
+        r->ret = MW_EXIT_FAIL; /* ends the watch after this round */
     }
-    if (!nres && !system) {
-        mw_err("watch: no process matches %s", match);
-        ret = MW_EXIT_FAIL;
-        goto out;
-    }
-    t = calloc(nres ? nres : 1, sizeof(*t));
-    if (!t) {
-        ret = MW_EXIT_FAIL;
-        goto out;
-    }
-    for (size_t i = 0; i < nres; i++)
-        t[i].pid = resolved[i];
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    long clk = sysconf(_SC_CLK_TCK);
-    struct mw_sample sys_prev;
-    memset(&sys_prev, 0, sizeof(sys_prev));
-    bool have_sys_prev = false;
-    uint64_t t0 = mw_now_ms();
-    size_t sampled = 0;
-    ret = MW_EXIT_OK;
-    if (!json && nres)
+}
+
+static void header_text(const struct watch_run *r)
+{
+    if (r->nt)
         printf("%-8s | %-7s %-15s | %-20s | %-20s | %-10s | %-10s | %5s | %9s | %s\n", "time",
                "PID", "name", "RSS", "PSS", "VMS", "shared", "CPU%", "sys used%", "buff/cache");
-    if (!json && system)
+    if (r->o->system)
         printf("%-8s | %s%-20s | %-20s | %-20s | %-18s | %-18s | %-18s | %s\n", "time",
-               nres ? "system | " : "", "used", "available", "buff/cache", "Slab", "SUnreclaim",
+               r->nt ? "system | " : "", "used", "available", "buff/cache", "Slab", "SUnreclaim",
                "Shmem", "used%");
-    for (unsigned long k = 0; !stop; k++) {
-        uint64_t due = t0 + k * interval_ms;
-        if ((count && k >= count) || (duration_ms && due - t0 > duration_ms))
+}
+
+static void render_gone(const struct watch_run *r, const struct watch_row *w)
+{
+    const struct target *x = w->x;
+    if (r->o->json) {
+        mw_sample_write_json(stdout, &w->s, NULL);
+    } else if (x->started) {
+        printf("%-8s | %-7d ", w->ts, x->pid);
+        name_cell(x->prev.comm, 15);
+        printf(" | exited after %.1f s of watching\n", w->s.t_s - x->t0);
+    } else {
+        printf("%-8s | %-7d %-15s | no such process (%s)\n", w->ts, x->pid, "-", strerror(-w->err));
+    }
+}
+
+static void render_process(const struct watch_run *r, const struct watch_row *w)
+{
+    if (r->o->json) {
+        mw_sample_write_json(stdout, &w->s, NULL);
+        return;
+    }
+    const struct mw_sample *s = &w->s, *p = w->prev;
+    char a[48], b[48], c[48], d[48], e[48];
+    bool hp = p != NULL;
+    double cpu = hp ? mw_sample_cpu_pct(p, s, r->clk) : 0;
+    printf("%-8s | %-7d ", w->ts, s->pid);
+    name_cell(s->comm, 15);
+    printf(" | ");
+    cell(with_delta(a, sizeof(a), s->rss, hp ? p->rss : 0, hp), 20, " | ");
+    cell(s->have_pss ? with_delta(b, sizeof(b), s->pss, hp ? p->pss : 0, hp) : "-", 20, " | ");
+    cell(mw_fmt_size(c, sizeof(c), s->vms), 10, " | ");
+    cell(mw_fmt_size(d, sizeof(d), s->shared), 10, " | ");
+    printf("%5.1f | %8.1f%% | ", cpu, mw_pct(s->mem_used, s->mem_total));
+    cell(with_delta(e, sizeof(e), s->buff_cache, hp ? p->buff_cache : 0, hp), 0, "\n");
+}
+
+static void render_system(const struct watch_run *r, const struct watch_row *w)
+{
+    if (r->o->json) {
+        mw_sample_write_json(stdout, &w->s, w->have_slab ? &w->slab : NULL);
+        return;
+    }
+    const struct mw_sample *s = &w->s, *p = w->prev;
+    static const struct mw_sample zero;
+    bool hp = p != NULL;
+    if (!hp)
+        p = &zero;
+    char a[48], b[48], c[48], d[48], e[48], f[48];
+    /* with processes too, system rows say so */
+    printf("%-8s | %s", w->ts, r->nt ? "system | " : "");
+    cell(with_delta(a, sizeof(a), s->mem_used, p->mem_used, hp), 20, " | ");
+    cell(with_delta(b, sizeof(b), s->mem_available, p->mem_available, hp), 20, " | ");
+    cell(with_delta(c, sizeof(c), s->buff_cache, p->buff_cache, hp), 20, " | ");
+    cell(with_delta(d, sizeof(d), s->slab, p->slab, hp), 18, " | ");
+    cell(with_delta(e, sizeof(e), s->sunreclaim, p->sunreclaim, hp), 18, " | ");
+    cell(with_delta(f, sizeof(f), s->shmem, p->shmem, hp), 18, " | ");
+    printf("%.1f%%\n", mw_pct(s->mem_used, s->mem_total));
+}
+
+/* Feeds the progress line's figure with V (bytes) of PID (0: system) at
+ * T_S: "used 1.2 GiB, +30.0 MiB/h since the start". */
+static void figure(struct watch_run *r, int pid, const char *what, uint64_t v, double t_s)
+{
+    if (!r->progress || pid != r->fig_pid)
+        return;
+    if (!r->have_fig) {
+        r->have_fig = true;
+        r->fig_t0_s = t_s;
+        r->fig_v0 = v;
+    }
+    char a[32], b[32], rate[40] = "";
+    double span_s = t_s - r->fig_t0_s;
+    if (span_s > 0) {
+        double ph = ((double)v - (double)r->fig_v0) / span_s * 3600;
+        ph = ph > 9e18 ? 9e18 : ph < -9e18 ? -9e18 : ph;
+        snprintf(rate, sizeof(rate), ", %s/h", mw_fmt_size_delta(b, sizeof(b), (int64_t)ph));
+    }
+    snprintf(r->detail, sizeof(r->detail), "%s %s%s", what, mw_fmt_size(a, sizeof(a), v), rate);
+}
+
+/* Samples process X at NOW: shows and records the row. Returns true while
+ * the process is alive. */
+static bool watch_target(struct watch_run *r, struct target *x, double now, const char *ts)
+{
+    struct watch_row w = {.x = x};
+    snprintf(w.ts, sizeof(w.ts), "%s", ts);
+    int rc = mw_sample_process(r->root, x->pid, now, &w.s);
+    if (rc == 0 && x->started && w.s.starttime != x->starttime)
+        rc = -ESRCH; /* PID reused by another program */
+    if (rc < 0) {
+        x->gone = true;
+        memset(&w.s, 0, sizeof(w.s));
+        w.s.t_s = now;
+        w.s.kind = MW_SAMPLE_GONE;
+        w.s.pid = x->pid;
+        w.err = rc;
+        if (x->started) {
+            w.s.starttime = x->starttime;
+            snprintf(w.s.comm, sizeof(w.s.comm), "%s", x->prev.comm);
+        }
+        render_gone(r, &w);
+        if (x->started)
+            record(r, &w.s, NULL);
+        return false;
+    }
+    w.prev = x->started ? &x->prev : NULL;
+    render_process(r, &w);
+    figure(r, x->pid, "RSS", w.s.rss, now);
+    record(r, &w.s, NULL);
+    if (!x->started) {
+        x->started = true;
+        x->starttime = w.s.starttime;
+        x->t0 = now;
+    }
+    x->prev = w.s;
+    return true;
+}
+
+/* Samples the system at NOW: shows and records the row. Returns false
+ * when meminfo cannot be read (said on stderr). */
+static bool watch_system(struct watch_run *r, double now, const char *ts)
+{
+    struct watch_row w = {0};
+    snprintf(w.ts, sizeof(w.ts), "%s", ts);
+    if (mw_sample_system(r->root, now, &w.s) < 0) {
+        mw_err("watch: cannot read %s/proc/meminfo",
+               strcmp(r->root->path, "/") ? r->root->path : "");
+        r->ret = MW_EXIT_FAIL;
+        return false;
+    }
+    w.have_slab = (r->o->record || r->o->json) && mw_slab_read(r->root, &w.slab) == 0;
+    w.prev = r->have_sys_prev ? &r->sys_prev : NULL;
+    render_system(r, &w);
+    figure(r, 0, "used", w.s.mem_used, now);
+    record(r, &w.s, w.have_slab ? &w.slab : NULL);
+    if (w.have_slab)
+        mw_slab_set_free(&w.slab);
+    r->sys_prev = w.s;
+    r->have_sys_prev = true;
+    return true;
+}
+
+/* Samples every interval until the count or duration is reached, every
+ * process is gone, or a stop signal arrives. */
+static void watch_loop(struct watch_run *r)
+{
+    const struct watch_opts *o = r->o;
+    uint64_t planned_ms = o->duration_ms ? o->duration_ms
+                          : o->count > 1 ? (o->count - 1) * o->interval_ms
+                                         : 0;
+    mw_progress_init(&r->prog, planned_ms);
+    /* An open-ended watch on a terminal shows its rows: no line needed. */
+    r->progress = r->prog.tty && (planned_ms || !isatty(STDOUT_FILENO));
+    r->fig_pid = o->system || !r->nt ? 0 : r->t[0].pid;
+    uint64_t t0 = r->prog.start_ms;
+    for (unsigned long k = 0; !mw_stop_signal && r->ret == MW_EXIT_OK; k++) {
+        uint64_t due = t0 + k * o->interval_ms;
+        if ((o->count && k >= o->count) || (o->duration_ms && due - t0 > o->duration_ms))
             break;
-        mw_sleep_until_ms(due, &stop);
-        if (stop)
+        bool on_time = r->progress ? mw_progress_sleep(&r->prog, due, r->samples,
+                                                       r->detail[0] ? r->detail : NULL)
+                                   : mw_sleep_or_stop(due);
+        if (!on_time)
             break;
+        mw_progress_clear(&r->prog);
         double now = mw_sample_now_s();
-        char ts[16], a[48], b[48], cc[48], d[48], e[48], f[48];
+        char ts[16];
         clock_str(ts, sizeof(ts), now);
         size_t alive = 0;
-        for (size_t i = 0; i < nres; i++) {
-            struct target *x = &t[i];
-            if (x->gone)
-                continue;
-            struct mw_sample s;
-            int r = mw_sample_process(&ctx->root, x->pid, now, &s);
-            if (r == 0 && x->started && s.starttime != x->starttime)
-                r = -ESRCH; /* PID reused by another program */
-            if (r < 0) {
-                x->gone = true;
-                struct mw_sample g;
-                memset(&g, 0, sizeof(g));
-                g.t_s = now;
-                g.kind = MW_SAMPLE_GONE;
-                g.pid = x->pid;
-                if (x->started) {
-                    g.starttime = x->starttime;
-                    snprintf(g.comm, sizeof(g.comm), "%s", x->prev.comm);
-                }
-                if (json)
-                    mw_sample_write_json(stdout, &g, NULL);
-                else if (x->started)
-                    printf("%-8s | %-7d %-15.15s | exited after %.1f s of watching\n", ts, x->pid,
-                           x->prev.comm, now - x->t0);
-                else
-                    printf("%-8s | %-7d %-15s | no such process (%s)\n", ts, x->pid, "-",
-                           strerror(-r));
-                if (record && x->started &&
-                    mw_record_append(record, max_size, (unsigned)keep, &g, NULL) < 0)
-                    ret = MW_EXIT_FAIL;
-                continue;
-            }
-            alive++;
-            if (json) {
-                mw_sample_write_json(stdout, &s, NULL);
-            } else {
-                double cpu = x->started ? mw_sample_cpu_pct(&x->prev, &s, clk) : 0;
-                printf("%-8s | %-7d %-15.15s | ", ts, x->pid, s.comm);
-                cell(with_delta(a, sizeof(a), s.rss, x->prev.rss, x->started), 20, " | ");
-                cell(s.have_pss ? with_delta(b, sizeof(b), s.pss, x->prev.pss, x->started) : "-",
-                     20, " | ");
-                cell(mw_fmt_size(cc, sizeof(cc), s.vms), 10, " | ");
-                cell(mw_fmt_size(d, sizeof(d), s.shared), 10, " | ");
-                printf("%5.1f | %8.1f%% | ", cpu, mw_pct(s.mem_used, s.mem_total));
-                cell(with_delta(e, sizeof(e), s.buff_cache, x->prev.buff_cache, x->started), 0,
-                     "\n");
-            }
-            if (record && mw_record_append(record, max_size, (unsigned)keep, &s, NULL) < 0) {
-                mw_err("watch: cannot write %s: %s", record, strerror(errno));
-                ret = MW_EXIT_FAIL;
-                stop = 1;
-            }
-            if (!x->started) {
-                x->started = true;
-                x->starttime = s.starttime;
-                x->t0 = now;
-            }
-            x->prev = s;
-        }
-        if (system) {
-            struct mw_sample s;
-            if (mw_sample_system(&ctx->root, now, &s) < 0) {
-                mw_err("watch: cannot read %s/proc/meminfo",
-                       strcmp(ctx->root.path, "/") ? ctx->root.path : "");
-                ret = MW_EXIT_FAIL;
+        for (size_t i = 0; i < r->nt; i++)
+            if (!r->t[i].gone)
+                alive += watch_target(r, &r->t[i], now, ts);
+        if (o->system) {
+            if (!watch_system(r, now, ts))
                 break;
-            }
-            struct mw_slab_set slab;
-            bool have_slab = (record || json) && mw_slab_read(&ctx->root, &slab) == 0;
-            if (json) {
-                mw_sample_write_json(stdout, &s, have_slab ? &slab : NULL);
-            } else {
-                bool hp = have_sys_prev;
-                /* with processes too, system rows say so */
-                printf("%-8s | %s", ts, nres ? "system | " : "");
-                cell(with_delta(a, sizeof(a), s.mem_used, sys_prev.mem_used, hp), 20, " | ");
-                cell(with_delta(b, sizeof(b), s.mem_available, sys_prev.mem_available, hp), 20,
-                     " | ");
-                cell(with_delta(cc, sizeof(cc), s.buff_cache, sys_prev.buff_cache, hp), 20, " | ");
-                cell(with_delta(d, sizeof(d), s.slab, sys_prev.slab, hp), 18, " | ");
-                cell(with_delta(e, sizeof(e), s.sunreclaim, sys_prev.sunreclaim, hp), 18, " | ");
-                cell(with_delta(f, sizeof(f), s.shmem, sys_prev.shmem, hp), 18, " | ");
-                printf("%.1f%%\n", mw_pct(s.mem_used, s.mem_total));
-            }
-            if (record && mw_record_append(record, max_size, (unsigned)keep, &s,
-                                           have_slab ? &slab : NULL) < 0) {
-                mw_err("watch: cannot write %s: %s", record, strerror(errno));
-                ret = MW_EXIT_FAIL;
-                stop = 1;
-            }
-            if (have_slab)
-                mw_slab_set_free(&slab);
-            sys_prev = s;
-            have_sys_prev = true;
             alive++;
         }
         fflush(stdout);
-        sampled += alive;
+        r->samples += alive;
+        if (r->progress)
+            mw_progress_show(&r->prog, r->samples, r->detail[0] ? r->detail : NULL);
         if (!alive)
             break;
     }
-    if (!sampled && ret == MW_EXIT_OK && !stop)
+}
+
+/* After a stop signal, on stderr (stdout may be JSON lines): how long it
+ * ran, what it sampled and what the record holds, so an early end is
+ * never a silent one. */
+static void watch_summary(const struct watch_run *r)
+{
+    double ran_s = (double)(mw_now_ms() - r->prog.start_ms) / 1000.0;
+    fprintf(stderr, "watch: ended by %s after %.1f s: %lu sample%s", mw_stop_name(mw_stop_signal),
+            ran_s, r->samples, r->samples == 1 ? "" : "s");
+    if (r->o->record) {
+        fprintf(stderr, ", %lu recorded in ", r->recorded);
+        mw_text_put(stderr, r->o->record, strlen(r->o->record), 0);
+    }
+    fputc('\n', stderr);
+}
+
+int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
+{
+    struct watch_opts o = {.interval_ms = 5000, .max_size = 10u << 20, .keep = 3};
+    struct watch_run r = {.o = &o, .root = &ctx->root};
+    int *resolved = NULL;
+    size_t nres = 0;
+    int ret = watch_options(argc, argv, &o);
+    if (ret != MW_EXIT_OK || o.help)
+        goto out;
+    int rc = mw_targets_resolve(&ctx->root, o.pids, o.npids, o.match, &resolved, &nres);
+    if (rc < 0) {
+        ret =
+            rc == -EINVAL
+                ? mw_usage_error("watch", "--match '%s' is not a valid regular expression", o.match)
+                : MW_EXIT_FAIL;
+        goto out;
+    }
+    if (!nres && !o.system) {
+        mw_err("watch: no process matches %s", o.match);
+        ret = MW_EXIT_FAIL;
+        goto out;
+    }
+    r.t = calloc(nres ? nres : 1, sizeof(*r.t));
+    if (!r.t) {
+        ret = MW_EXIT_FAIL;
+        goto out;
+    }
+    r.nt = nres;
+    for (size_t i = 0; i < nres; i++)
+        r.t[i].pid = resolved[i];
+    r.clk = sysconf(_SC_CLK_TCK);
+    marks_init();
+    mw_stop_install();
+    if (!o.json)
+        header_text(&r);
+    watch_loop(&r);
+    mw_progress_clear(&r.prog);
+    if (mw_stop_signal)
+        watch_summary(&r);
+    ret = r.ret;
+    if (!r.samples && ret == MW_EXIT_OK && !mw_stop_signal)
         ret = MW_EXIT_FAIL; /* nothing could be sampled */
 out:
-    free(pids);
+    free(o.pids);
     free(resolved);
-    free(t);
+    free(r.t);
     return ret;
 }

@@ -69,3 +69,28 @@ void mw_progress_clear(struct mw_progress *p)
     }
     p->drawn = false;
 }
+
+/* How often the line is redrawn while sleeping. */
+#define PROGRESS_TICK_MS 1000u
+
+bool mw_progress_sleep(struct mw_progress *p, uint64_t when_ms, unsigned long samples,
+                       const char *detail)
+{
+    if (!p->tty)
+        return mw_sleep_or_stop(when_ms);
+    for (;;) {
+        uint64_t now = mw_now_ms();
+        if (now >= when_ms)
+            return !mw_stop_signal;
+        uint64_t next = when_ms - now > PROGRESS_TICK_MS ? now + PROGRESS_TICK_MS : when_ms;
+        if (!mw_sleep_or_stop(next))
+            return false;
+        if (next < when_ms)
+            mw_progress_show(p, samples, detail);
+    }
+}
+
+const char *mw_stop_name(int sig)
+{
+    return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}

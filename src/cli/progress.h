@@ -41,4 +41,15 @@ void mw_progress_show(struct mw_progress *p, unsigned long samples, const char *
 /* Erases the line, so normal output starts on a clean row. */
 void mw_progress_clear(struct mw_progress *p);
 
+/* Sleeps like mw_sleep_or_stop until WHEN_MS, redrawing the line (as
+ * mw_progress_show with SAMPLES and DETAIL) once a second, so the clock
+ * moves during a long interval. Returns true when the time was reached,
+ * false when a stop signal arrived. */
+bool mw_progress_sleep(struct mw_progress *p, uint64_t when_ms, unsigned long samples,
+                       const char *detail);
+
+/* The name of a stop signal for messages: "SIGINT", "SIGTERM" or
+ * "a signal". */
+const char *mw_stop_name(int sig);
+
 #endif

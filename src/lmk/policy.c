@@ -31,10 +31,12 @@ const char *mw_reason_name(enum mw_reason r)
 
 void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
                           const struct mw_vmstat *vs, const struct mw_zoneinfo *zi,
-                          const struct mw_psi *psi, uint64_t now_ms)
+                          const struct mw_psi *psi, uint64_t page_size, uint64_t now_ms)
 {
     memset(st, 0, sizeof(*st));
     st->now_ms = now_ms;
+    st->page_size = page_size;
+    uint64_t page_kb = page_size / 1024;
     st->total_kb = mi->kb[MI_MEM_TOTAL];
     /* lmkd subtracts free CMA: movable-only pages cannot serve most
      * allocations. */
@@ -47,10 +49,11 @@ void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
     st->swap_total_kb = mi->kb[MI_SWAP_TOTAL];
     st->swap_free_kb = mi->kb[MI_SWAP_FREE];
     if (zi && zi->nr_zones > 0) {
-        st->wmark_min_kb = zi->min * 4;
-        st->wmark_low_kb = zi->low * 4;
+        st->wmark_min_kb = zi->min * page_kb;
+        st->wmark_low_kb = zi->low * page_kb;
         /* lmkd's zone_watermarks: high plus the largest lowmem reserve */
-        st->wmark_high_kb = (zi->high_plus_protection ? zi->high_plus_protection : zi->high) * 4;
+        st->wmark_high_kb =
+            (zi->high_plus_protection ? zi->high_plus_protection : zi->high) * page_kb;
     }
     if (vs) {
         st->refault_file = vs->workingset_refault_file;
@@ -58,7 +61,7 @@ void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
         st->pgscan_kswapd = vs->pgscan_kswapd;
         st->file_lru_pages = vs->nr_active_file + vs->nr_inactive_file;
     } else {
-        st->file_lru_pages = st->file_kb / 4;
+        st->file_lru_pages = page_kb ? st->file_kb / page_kb : 0;
     }
     if (psi) {
         st->psi_some_avg10 = psi->some.avg10;
@@ -69,38 +72,28 @@ void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
 
 void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg,
                          const struct mw_meminfo *host, const struct mw_config *cfg,
-                         uint64_t now_ms)
+                         uint64_t page_size, uint64_t now_ms)
 {
     memset(st, 0, sizeof(*st));
     st->now_ms = now_ms;
+    st->page_size = page_size;
     st->is_scope = true;
-    uint64_t limit = cg->limit;
-    if (limit == MW_CG_UNLIMITED && host)
-        limit = host->kb[MI_MEM_TOTAL] * 1024;
+    struct mw_cg_machine m;
+    mw_cgroup_machine(cg, host, &m);
     const struct mw_cg_stat *s = &cg->stat;
     uint64_t file = s->active_file + s->inactive_file;
-    st->total_kb = limit / 1024;
+    st->total_kb = m.total / 1024;
     /* A memory cgroup has no kswapd keeping a free reserve: it fills to its
      * limit and reclaims there. Its "free" is therefore the headroom plus
      * the file cache reclaim can take without I/O (clean file pages). */
-    uint64_t clean_file = mw_sub0(file, s->file_dirty + s->file_writeback);
-    st->free_kb = (mw_sub0(limit, cg->usage) + clean_file) / 1024;
-    st->available_kb = (mw_sub0(limit, cg->usage) + mw_cgroup_reclaimable(cg)) / 1024;
+    st->free_kb = (m.headroom + m.clean_file) / 1024;
+    st->available_kb = m.available / 1024;
     st->file_kb = file / 1024;
     st->anon_kb = (s->active_anon + s->inactive_anon) / 1024;
     st->shmem_kb = s->shmem / 1024;
     st->unevictable_kb = s->unevictable / 1024;
-    uint64_t host_swap_total = host ? host->kb[MI_SWAP_TOTAL] : 0;
-    uint64_t host_swap_free = host ? host->kb[MI_SWAP_FREE] : 0;
-    uint64_t swap_total = host_swap_total;
-    if (cg->swap_limit != MW_CG_UNLIMITED && cg->swap_limit / 1024 < swap_total)
-        swap_total = cg->swap_limit / 1024;
-    uint64_t swap_used = (cg->have_stat && s->swap ? s->swap : cg->swap_usage) / 1024;
-    uint64_t swap_free = mw_sub0(swap_total, swap_used);
-    if (swap_free > host_swap_free)
-        swap_free = host_swap_free;
-    st->swap_total_kb = swap_total;
-    st->swap_free_kb = swap_free;
+    st->swap_total_kb = m.swap_total / 1024;
+    st->swap_free_kb = m.swap_free / 1024;
     st->wmark_min_kb = st->total_kb * (uint64_t)cfg->scope_min_pct / 100;
     st->wmark_low_kb = st->total_kb * (uint64_t)cfg->scope_low_pct / 100;
     st->wmark_high_kb = st->total_kb * (uint64_t)cfg->scope_high_pct / 100;
@@ -109,7 +102,7 @@ void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg
      * the cgroup's failcnt (v1) / "max" events (v2) are its direct reclaim. */
     st->pgscan_direct = cg->ev_max;
     st->pgscan_kswapd = 0;
-    st->file_lru_pages = file / 4096;
+    st->file_lru_pages = page_size ? file / page_size : 0;
     if (cg->have_psi) {
         st->psi_some_avg10 = cg->psi.some.avg10;
         st->psi_full_avg10 = cg->psi.full.avg10;

@@ -12,6 +12,7 @@
 
 #include "proc/cgroup.h"
 #include "lmk/config.h"
+#include "lmk/pressure.h" /* MW_EV_*: what woke the daemon */
 #include "proc/meminfo.h"
 #include "proc/psi.h"
 #include "proc/vmstat.h"
@@ -21,18 +22,12 @@
  * every 10 ms after a PSI event: PSI_POLL_PERIOD_SHORT_MS). */
 #define MW_POLL_MIN_MS 10
 
-/* What woke the daemon for this sample. */
-enum {
-    MW_EV_PARTIAL_STALL = 1,  /* PSI "some" trigger (or vmpressure medium) */
-    MW_EV_COMPLETE_STALL = 2, /* PSI "full" trigger (or vmpressure critical) */
-    MW_EV_TIMER = 4,
-    MW_EV_PRESSURE_WINDOW = 8, /* within one window after such an event, or no event source */
-};
-
 /* The memory state one decision looks at; sizes in kB, counters as the
  * kernel counts them (pages/events since boot). */
 struct mw_mem_state {
-    uint64_t now_ms; /* monotonic */
+    uint64_t now_ms;    /* monotonic */
+    uint64_t page_size; /* bytes per page of the machine (root->page_size):
+                         * the builders below turned page counts with it */
     uint64_t total_kb, free_kb, available_kb, file_kb, anon_kb, shmem_kb, unevictable_kb;
     uint64_t swap_total_kb, swap_free_kb;
     uint64_t wmark_min_kb, wmark_low_kb, wmark_high_kb; /* 0: unknown */
@@ -88,20 +83,22 @@ struct mw_decision {
 const char *mw_reason_name(enum mw_reason r);
 
 /* Builds the state of the whole machine. VS, ZI and PSI may be NULL
- * (unknown watermarks never count as breached). */
+ * (unknown watermarks never count as breached). PAGE_SIZE (bytes, the
+ * root's: struct mw_root) converts zoneinfo's page counts. */
 void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
                           const struct mw_vmstat *vs, const struct mw_zoneinfo *zi,
-                          const struct mw_psi *psi, uint64_t now_ms);
+                          const struct mw_psi *psi, uint64_t page_size, uint64_t now_ms);
 
-/* Builds the state of a memory cgroup treated as a machine: its limit is
- * the total, headroom plus clean file cache is "free", watermarks are
- * cfg->scope_*_percent of the limit, swap is the smaller of the cgroup's
- * swap allowance and the host's free swap, failcnt stands for direct
- * reclaim. HOST (may be NULL) gives the swap totals and the total when
- * the cgroup has no limit. */
+/* Builds the state of a memory cgroup treated as a machine, its sizes
+ * from mw_cgroup_machine (proc/cgroup.h: total = min(limit, host RAM),
+ * swap bounded by the cgroup's swap limit and the host's swap): "free" is
+ * the headroom plus clean file cache, watermarks are cfg->scope_*_percent
+ * of the total, failcnt / "max" events stand for direct reclaim. HOST, the
+ * host's /proc/meminfo, is required. PAGE_SIZE (bytes, the root's) counts
+ * the file LRU in pages. */
 void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg,
                          const struct mw_meminfo *host, const struct mw_config *cfg,
-                         uint64_t now_ms);
+                         uint64_t page_size, uint64_t now_ms);
 
 /* The lowest zone watermark free memory is below: MW_WMARK_MIN, _LOW or
  * _HIGH, else MW_WMARK_NONE (also when the watermarks are unknown). */

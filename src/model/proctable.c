@@ -40,8 +40,7 @@ int mw_proctable_open(struct mw_proctable *t, const struct mw_root *root, unsign
     t->proc_fd = openat(root->fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (t->proc_fd < 0)
         return -errno;
-    long ps = sysconf(_SC_PAGESIZE);
-    t->page_size = ps > 0 ? ps : 4096;
+    t->page_size = root->page_size;
     t->scratch_cap = PT_SMALL_MAX;
     t->scratch = malloc(t->scratch_cap);
     if (!t->scratch)
@@ -156,8 +155,8 @@ int mw_proc_mem_from_smaps(struct mw_proc *p, const char *buf)
  * Returns 0, or 1 when the process went away. */
 /* The page size of the machine the files come from: status's VmRSS (kB)
  * over statm's resident pages, rounded to a power of two, so a tree
- * captured on a 16K- or 64K-page board reads right anywhere. Falls back to
- * this machine's page size. */
+ * captured on a 16K- or 64K-page board reads right even without a
+ * recorded page size. Falls back to the root's page size (struct mw_root). */
 static uint64_t pt_page_size(const struct mw_proctable *t, const struct mw_proc_status *ps,
                              uint64_t resident)
 {
@@ -167,7 +166,7 @@ static uint64_t pt_page_size(const struct mw_proctable *t, const struct mw_proc_
             if (ratio >= pg - pg / 4 && ratio <= pg + pg / 2)
                 return pg;
     }
-    return (uint64_t)t->page_size;
+    return t->page_size;
 }
 
 static int pt_read_mem(struct mw_proctable *t, int dfd, struct mw_proc *p,
@@ -361,6 +360,85 @@ static void pt_cg_index(struct mw_proctable *t)
     t->cgidx_n = 0; /* not trusted: read /proc/PID/cgroup per process */
 }
 
+/* oom_score_adj and oom_score, as T->what asks. Returns 0, or 1 when the
+ * process went away. */
+static int pt_read_scores(struct mw_proctable *t, int dfd, struct mw_proc *p)
+{
+    long n;
+    if (t->what & MW_PT_ADJ) {
+        n = pt_read(t, dfd, "oom_score_adj", 64, NULL);
+        if (n < 0 && pt_gone(dfd, n))
+            return 1;
+        if (n < 0 || mw_proc_adj_parse_buf(&p->oom_score_adj, t->scratch) < 0)
+            p->flags |= MW_PROC_NO_ADJ;
+    }
+    if (t->what & MW_PT_SCORE) {
+        n = pt_read(t, dfd, "oom_score", 64, NULL);
+        if (n < 0 && pt_gone(dfd, n))
+            return 1;
+        const char *q = t->scratch;
+        uint64_t v;
+        if (n < 0 || mw_scan_u64(&q, &v) < 0 || v > 100000)
+            p->flags |= MW_PROC_NO_SCORE;
+        else
+            p->oom_score = (long)v;
+    }
+    return 0;
+}
+
+/* The process's cgroup path: from the index of cgroup.procs files when it
+ * is there, else /proc/PID/cgroup. Returns 0, 1 when the process went
+ * away, or -ENOMEM. */
+static int pt_read_cgroup(struct mw_proctable *t, int dfd, struct mw_proc *p)
+{
+    const struct mw_pt_cgent *ce = pt_cgidx_find(t, p->pid);
+    if (ce) {
+        p->cgroup = ce->path;
+        return 0;
+    }
+    long n = pt_read(t, dfd, "cgroup", PT_SMALL_MAX, NULL);
+    if (n < 0 && pt_gone(dfd, n))
+        return 1;
+    char cg[4096];
+    /* On a hybrid host (v1 memory controller + v2 for the rest) the v1
+     * memory line says where the memory is charged; on pure v2 the only
+     * line is "0::/path". */
+    if (n >= 0 && mw_proc_cgroup_parse_buf(t->scratch, true, cg, sizeof(cg)) == 0) {
+        p->cgroup = pt_strdup(t, cg, strlen(cg));
+        if (!p->cgroup)
+            return -ENOMEM;
+    } else {
+        p->flags |= MW_PROC_NO_CGROUP;
+    }
+    return 0;
+}
+
+/* The command line, its words joined by spaces ("[comm]" when empty, as ps
+ * shows kernel threads and zombies). Returns 0, 1 when the process went
+ * away, or -ENOMEM. */
+static int pt_read_cmdline(struct mw_proctable *t, int dfd, struct mw_proc *p)
+{
+    bool cut = false;
+    long n = pt_read(t, dfd, "cmdline", MW_PT_CMDLINE_MAX, &cut);
+    if (n < 0 && pt_gone(dfd, n))
+        return 1;
+    /* argv[0] ends at the first NUL, before the join hides it. */
+    p->argv0_len = n > 0 ? strnlen(t->scratch, (size_t)n) : 0;
+    size_t len = n > 0 ? mw_proc_cmdline_join(t->scratch, (size_t)n) : 0;
+    if (p->argv0_len > len)
+        p->argv0_len = len;
+    if (n < 0)
+        p->flags |= MW_PROC_NO_CMDLINE;
+    if (cut)
+        p->flags |= MW_PROC_CMDLINE_CUT;
+    if (len == 0) {
+        len = (size_t)snprintf(t->scratch, t->scratch_cap, "[%s]", p->comm);
+        p->argv0_len = 0;
+    }
+    p->cmdline = pt_strdup(t, t->scratch, len);
+    return p->cmdline ? 0 : -ENOMEM;
+}
+
 int mw_proctable_add(struct mw_proctable *t, int pid)
 {
     char name[16];
@@ -408,78 +486,20 @@ int mw_proctable_add(struct mw_proctable *t, int pid)
     if ((kthread && !(t->what & MW_PT_KTHREADS)) || (zombie && !(t->what & MW_PT_ZOMBIES)))
         goto out;
 
-    if ((t->what & MW_PT_MEM) && !kthread && !zombie &&
-        pt_read_mem(t, dfd, &p, have_status ? &ps : NULL))
-        goto out;
-
-    if (t->what & MW_PT_ADJ) {
-        n = pt_read(t, dfd, "oom_score_adj", 64, NULL);
-        if (n < 0 && pt_gone(dfd, n))
-            goto out;
-        if (n < 0 || mw_proc_adj_parse_buf(&p.oom_score_adj, t->scratch) < 0)
-            p.flags |= MW_PROC_NO_ADJ;
-    }
-    if (t->what & MW_PT_SCORE) {
-        n = pt_read(t, dfd, "oom_score", 64, NULL);
-        if (n < 0 && pt_gone(dfd, n))
-            goto out;
-        const char *q = t->scratch;
-        uint64_t v;
-        if (n < 0 || mw_scan_u64(&q, &v) < 0 || v > 100000)
-            p.flags |= MW_PROC_NO_SCORE;
-        else
-            p.oom_score = (long)v;
-    }
-    if (t->what & MW_PT_CGROUP) {
-        const struct mw_pt_cgent *ce = pt_cgidx_find(t, pid);
-        if (ce) {
-            p.cgroup = ce->path;
-            goto cgroup_done;
-        }
-        n = pt_read(t, dfd, "cgroup", PT_SMALL_MAX, NULL);
-        if (n < 0 && pt_gone(dfd, n))
-            goto out;
-        char cg[4096];
-        /* On a hybrid host (v1 memory controller + v2 for the rest) the v1
-         * memory line says where the memory is charged; on pure v2 the only
-         * line is "0::/path". */
-        if (n >= 0 && mw_proc_cgroup_parse_buf(t->scratch, true, cg, sizeof(cg)) == 0) {
-            p.cgroup = pt_strdup(t, cg, strlen(cg));
-            if (!p.cgroup) {
-                rc = -ENOMEM;
-                goto out;
-            }
-        } else {
-            p.flags |= MW_PROC_NO_CGROUP;
-        }
-    }
-cgroup_done:
-    if (t->what & MW_PT_CMDLINE) {
-        bool cut = false;
-        n = pt_read(t, dfd, "cmdline", MW_PT_CMDLINE_MAX, &cut);
-        if (n < 0 && pt_gone(dfd, n))
-            goto out;
-        /* argv[0] ends at the first NUL, before the join hides it. */
-        p.argv0_len = n > 0 ? strnlen(t->scratch, (size_t)n) : 0;
-        size_t len = n > 0 ? mw_proc_cmdline_join(t->scratch, (size_t)n) : 0;
-        if (p.argv0_len > len)
-            p.argv0_len = len;
-        if (n < 0)
-            p.flags |= MW_PROC_NO_CMDLINE;
-        if (cut)
-            p.flags |= MW_PROC_CMDLINE_CUT;
-        if (len == 0) { /* kernel threads, zombies: "[comm]" like ps */
-            len = (size_t)snprintf(t->scratch, t->scratch_cap, "[%s]", p.comm);
-            p.argv0_len = 0;
-        }
-        p.cmdline = pt_strdup(t, t->scratch, len);
-        if (!p.cmdline) {
-            rc = -ENOMEM;
-            goto out;
-        }
-    }
-    if (pt_grow(t) < 0) {
-        rc = -ENOMEM;
+    /* each reader: 0 read, 1 the process went away, < 0 an error */
+    int r = 0;
+    if ((t->what & MW_PT_MEM) && !kthread && !zombie)
+        r = pt_read_mem(t, dfd, &p, have_status ? &ps : NULL);
+    if (r == 0)
+        r = pt_read_scores(t, dfd, &p);
+    if (r == 0 && (t->what & MW_PT_CGROUP))
+        r = pt_read_cgroup(t, dfd, &p);
+    if (r == 0 && (t->what & MW_PT_CMDLINE))
+        r = pt_read_cmdline(t, dfd, &p);
+    if (r == 0 && pt_grow(t) < 0)
+        r = -ENOMEM;
+    if (r != 0) {
+        rc = r < 0 ? r : 0;
         goto out;
     }
     t->procs[t->n++] = p;

@@ -68,9 +68,9 @@ struct mw_pt_cgent; /* pid -> cgroup path, from a walk of cgroup.procs files */
 struct mw_proctable {
     struct mw_proc *procs; /* in /proc order until the caller sorts */
     size_t n, cap;
-    unsigned what;  /* MW_PT_* */
-    int proc_fd;    /* ROOT/proc */
-    long page_size; /* bytes, for statm */
+    unsigned what;      /* MW_PT_* */
+    int proc_fd;        /* ROOT/proc */
+    uint64_t page_size; /* bytes, for statm: the root's (struct mw_root) */
     struct mw_pt_chunk *chunks;
     char *scratch; /* per-file read buffer, reused for every process */
     size_t scratch_cap;

@@ -223,16 +223,10 @@ int mw_cgroup_mem_read(const struct mw_root *root, const char *path, struct mw_c
             return rc;
         if ((rc = u64_in(root, path, "memory.limit_in_bytes", &m.limit)) < 0)
             return rc;
-        /* v1 reports "no limit" as PAGE_COUNTER_MAX pages, about 2^63. */
-        if (m.limit >= (1ull << 62))
-            m.limit = MW_CG_UNLIMITED;
-        uint64_t memsw_limit, memsw_usage;
-        if (u64_in(root, path, "memory.memsw.limit_in_bytes", &memsw_limit) == 0 &&
-            memsw_limit < (1ull << 62) && memsw_limit >= m.limit)
-            m.swap_limit = memsw_limit - m.limit;
-        if (u64_in(root, path, "memory.memsw.usage_in_bytes", &memsw_usage) == 0 &&
-            memsw_usage >= m.usage)
-            m.swap_usage = memsw_usage - m.usage;
+        uint64_t memsw_limit = MW_CG_UNLIMITED, memsw_usage = 0;
+        u64_in(root, path, "memory.memsw.limit_in_bytes", &memsw_limit);
+        u64_in(root, path, "memory.memsw.usage_in_bytes", &memsw_usage);
+        mw_cg_v1_memsw(&m, memsw_limit, memsw_usage);
         u64_in(root, path, "memory.failcnt", &m.ev_max);
         if (read_in(root, path, "memory.oom_control", &buf) == 0) {
             mw_cg_events_parse_buf(&m, buf);
@@ -335,4 +329,49 @@ uint64_t mw_cgroup_reclaimable(const struct mw_cgroup_mem *mem)
     uint64_t busy = s->file_dirty + s->file_writeback;
     uint64_t r = file > busy ? file - busy : 0;
     return r + s->slab_reclaimable;
+}
+
+/* v1 reports "no limit" as PAGE_COUNTER_MAX pages, about 2^63. */
+#define V1_NO_LIMIT (1ull << 62)
+
+void mw_cg_v1_memsw(struct mw_cgroup_mem *mem, uint64_t memsw_limit, uint64_t memsw_usage)
+{
+    if (mem->limit >= V1_NO_LIMIT)
+        mem->limit = MW_CG_UNLIMITED;
+    if (mem->limit != MW_CG_UNLIMITED && memsw_limit < V1_NO_LIMIT && memsw_limit >= mem->limit)
+        mem->swap_limit = memsw_limit - mem->limit;
+    if (memsw_usage >= mem->usage)
+        mem->swap_usage = memsw_usage - mem->usage;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+void mw_cgroup_machine(const struct mw_cgroup_mem *cg, const struct mw_meminfo *host,
+                       struct mw_cg_machine *out)
+{
+    const struct mw_cg_stat *s = &cg->stat;
+    struct mw_cg_machine m;
+    memset(&m, 0, sizeof(m));
+    uint64_t ram = host->kb[MI_MEM_TOTAL] * 1024;
+    m.total = cg->limit == MW_CG_UNLIMITED ? ram : min_u64(cg->limit, ram);
+    uint64_t usage = min_u64(cg->usage, m.total);
+    m.headroom = m.total - usage;
+    m.reclaimable = min_u64(mw_cgroup_reclaimable(cg), usage);
+    m.available = m.headroom + m.reclaimable;
+    m.used = m.total - m.available;
+    m.clean_file = mw_sub0(s->active_file + s->inactive_file, s->file_dirty + s->file_writeback);
+    m.cache = s->file + s->slab_reclaimable;
+    m.shared = s->shmem;
+    uint64_t host_swap = host->kb[MI_SWAP_TOTAL] * 1024;
+    m.swap_total =
+        cg->swap_limit == MW_CG_UNLIMITED ? host_swap : min_u64(cg->swap_limit, host_swap);
+    /* v1's memory.stat total_swap and memsw.usage - usage count the same
+     * pages; the larger one is the safe one (memsw may be unreadable). */
+    uint64_t swap_used = cg->swap_usage > s->swap ? cg->swap_usage : s->swap;
+    m.swap_used = min_u64(swap_used, m.swap_total);
+    m.swap_free = min_u64(m.swap_total - m.swap_used, host->kb[MI_SWAP_FREE] * 1024);
+    *out = m;
 }

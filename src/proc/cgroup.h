@@ -9,8 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "proc/psi.h"
 #include "base/util.h"
+#include "proc/meminfo.h"
+#include "proc/psi.h"
 
 #define MW_CG_UNLIMITED UINT64_MAX
 
@@ -74,5 +75,43 @@ int mw_proc_cgroup_parse_buf(const char *buf, bool prefer_v1_memory, char *out, 
 /* Reclaimable memory in the cgroup in bytes: inactive + active file minus
  * dirty/writeback, plus reclaimable slab (v2). */
 uint64_t mw_cgroup_reclaimable(const struct mw_cgroup_mem *mem);
+
+/* v1 has no swap files of its own: memory.memsw.* count memory and swap
+ * together. Turns MEM's raw v1 limit and the memsw values into the
+ * version-neutral fields:
+ *   limit      = MW_CG_UNLIMITED when v1's "none" (PAGE_COUNTER_MAX pages,
+ *                about 2^63: anything >= 2^62)
+ *   swap_limit = memsw.limit - limit  (left as is when either has no limit
+ *                or memsw.limit < limit)
+ *   swap_usage = memsw.usage - usage  (left as is when memsw.usage < usage)
+ * Pass MW_CG_UNLIMITED / 0 for a memsw file that could not be read (the
+ * kernel was booted without swap accounting). MEM->usage must be set. */
+void mw_cg_v1_memsw(struct mw_cgroup_mem *mem, uint64_t memsw_limit, uint64_t memsw_usage);
+
+/* A memory cgroup seen as a machine: what `status --scope` shows and what
+ * the daemon's scope mode decides on (mw_state_from_scope). Bytes. */
+struct mw_cg_machine {
+    uint64_t total;       /* min(limit, host MemTotal); MemTotal when no limit */
+    uint64_t headroom;    /* total - min(usage, total): "free" */
+    uint64_t reclaimable; /* min(mw_cgroup_reclaimable, usage) */
+    uint64_t available;   /* headroom + reclaimable */
+    uint64_t used;        /* total - available */
+    uint64_t clean_file;  /* file LRU (active + inactive) - dirty - writeback */
+    uint64_t cache;       /* file + reclaimable slab: free(1)'s buff/cache */
+    uint64_t shared;      /* shmem */
+    uint64_t swap_total;  /* min(swap limit, host SwapTotal); SwapTotal when no limit */
+    uint64_t swap_used;   /* min(max(swap usage, memory.stat swap), swap_total) */
+    uint64_t swap_free;   /* min(swap_total - swap_used, host SwapFree) */
+};
+
+/* The one formula for "a cgroup as a machine", pure: from CG (either
+ * version, as mw_cgroup_mem_read or the daemon fills it) and the host's
+ * parsed /proc/meminfo HOST, fills OUT as the fields above say. A limit
+ * above the host's RAM (a v2 memory.max of 64 GiB on a 24 GiB host) is
+ * bounded by the RAM, so the machine is never larger than the one it runs
+ * on; swap is bounded by both the cgroup's swap limit and the host's swap
+ * (a cgroup cannot swap to a device that is full). */
+void mw_cgroup_machine(const struct mw_cgroup_mem *cg, const struct mw_meminfo *host,
+                       struct mw_cg_machine *out);
 
 #endif

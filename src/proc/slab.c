@@ -79,12 +79,12 @@ int mw_slab_parse_buf(struct mw_slab_set *out, const char *buf, uint64_t page_si
 {
     struct mw_slab_set s = {0};
     size_t cap = 0;
+    if (!page_size)
+        return -EINVAL;
     if (strncmp(buf, "slabinfo - version: ", 20) != 0)
         return -ENODATA;
     if (buf[20] != '2')
         return -ENOTSUP;
-    if (!page_size)
-        page_size = 4096;
     const char *cur = buf, *p;
     size_t len;
     mw_next_line(&cur, &p, &len); /* the version line */
@@ -126,8 +126,9 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int mw_slab_read_sysfs(const struct mw_root *root, struct mw_slab_set *out, uint64_t page_size)
+int mw_slab_read_sysfs(const struct mw_root *root, struct mw_slab_set *out)
 {
+    uint64_t page_size = root->page_size;
     DIR *d;
     int rc = mw_opendir_at(root->fd, "sys/kernel/slab", 0, &d);
     if (rc < 0)
@@ -163,8 +164,6 @@ int mw_slab_read_sysfs(const struct mw_root *root, struct mw_slab_set *out, uint
         rc = -ENOMEM;
         goto out;
     }
-    if (!page_size)
-        page_size = 4096;
     for (size_t i = 0; i < nn; i++) {
         /* merged caches: several names link to one ":t-0000192"-style dir */
         char tgt[256];
@@ -234,19 +233,17 @@ out:
 
 int mw_slab_read(const struct mw_root *root, struct mw_slab_set *out)
 {
-    long ps = sysconf(_SC_PAGESIZE);
-    uint64_t page_size = ps > 0 ? (uint64_t)ps : 4096;
     char *buf = NULL;
     int rc = mw_read_file(root, "/proc/slabinfo", &buf, NULL);
     if (rc == 0) {
-        rc = mw_slab_parse_buf(out, buf, page_size);
+        rc = mw_slab_parse_buf(out, buf, root->page_size);
         free(buf);
         if (rc == 0)
             return 0;
     }
     if (rc != -EACCES && rc != -EPERM && rc != -ENOENT && rc != -ENODATA)
         return rc;
-    return mw_slab_read_sysfs(root, out, page_size);
+    return mw_slab_read_sysfs(root, out);
 }
 
 void mw_slab_set_free(struct mw_slab_set *s)

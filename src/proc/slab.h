@@ -31,18 +31,20 @@ struct mw_slab_set {
 
 /* Parses the text of /proc/slabinfo. The first line must be
  * "slabinfo - version: 2.x"; "#" lines are skipped; a malformed cache line
- * is skipped and counted in OUT->bad_lines. PAGE_SIZE (bytes) sizes the
- * slabs. Returns 0, -ENODATA (no version header), -ENOTSUP (version 1.x)
- * or -ENOMEM; OUT untouched on failure. Free with mw_slab_set_free. */
+ * is skipped and counted in OUT->bad_lines. PAGE_SIZE (bytes, the root's:
+ * struct mw_root) sizes the slabs. Returns 0, -EINVAL (PAGE_SIZE 0),
+ * -ENODATA (no version header), -ENOTSUP (version 1.x) or -ENOMEM; OUT
+ * untouched on failure. Free with mw_slab_set_free. */
 int mw_slab_parse_buf(struct mw_slab_set *out, const char *buf, uint64_t page_size);
 
 /* Reads ROOT/sys/kernel/slab/<cache>/{objects,total_objects,object_size,
- * slab_size,objs_per_slab,slabs,order,reclaim_account}. Merged aliases
+ * slab_size,objs_per_slab,slabs,order,reclaim_account}; slabs are sized
+ * with root->page_size. Merged aliases
  * (symlinks to the same ":xxx" cache) are counted once, under the first
  * name in directory order (sorted). Returns 0 or -errno (-ENOENT when the
  * directory is absent, -EACCES when its files are root-only as on recent
  * kernels, -ENODATA when it holds no readable cache). */
-int mw_slab_read_sysfs(const struct mw_root *root, struct mw_slab_set *out, uint64_t page_size);
+int mw_slab_read_sysfs(const struct mw_root *root, struct mw_slab_set *out);
 
 /* Reads ROOT/proc/slabinfo, falling back to /sys/kernel/slab when the
  * file cannot be read (EACCES/EPERM/ENOENT). Returns 0 or -errno of the

@@ -30,3 +30,30 @@ check diff_live_roots test $rc = 0
 "$MW_BIN" diff $A "$tmp/none" >/dev/null 2>&1; r2=$?
 "$MW_BIN" diff $A tests/fixtures/slab-live >/dev/null 2>&1; r3=$?
 check diff_errors test "$r1$r2$r3" = 211
+
+# issue 17: a snapshot time no clock can show (float-to-integer UB before),
+# FIFOs where diff reads files (it hung on them)
+cp -R $A "$tmp/a" && cp -R $B "$tmp/b"
+sed 's/"time": [0-9]*/"time": 1e300/' $A/memwarden-snapshot.json >"$tmp/a/memwarden-snapshot.json"
+sed 's/"time": [0-9]*/"time": 1e19/' $B/memwarden-snapshot.json >"$tmp/b/memwarden-snapshot.json"
+"$MW_BIN" diff "$tmp/a" "$tmp/b" >"$tmp/out" 2>&1; rc=$?
+check diff_huge_time test "$rc/$(grep -c UTC "$tmp/out")" = "0/0"
+"$MW_BIN" diff "$tmp/a" "$tmp/b" --json >"$tmp/out" 2>&1; rc=$?
+check diff_huge_time_json sh -c "test $rc = 0 && ! grep -q span_s '$tmp/out'"
+rm -f "$tmp/b/memwarden-snapshot.json" "$tmp/b/proc/100/cmdline" "$tmp/b/proc/100/status"
+mkfifo "$tmp/b/memwarden-snapshot.json" "$tmp/b/proc/100/cmdline" "$tmp/b/proc/100/status"
+timeout 10 "$MW_BIN" diff "$tmp/a" "$tmp/b" >/dev/null 2>&1; rc=$?
+check diff_fifo_files_skipped test "$rc" = 0
+rm -f "$tmp/b/proc/meminfo" && mkfifo "$tmp/b/proc/meminfo"
+timeout 10 "$MW_BIN" diff "$tmp/a" "$tmp/b" >/dev/null 2>"$tmp/err"; rc=$?
+check diff_fifo_meminfo_refused sh -c "test $rc = 1 && grep -q 'not a regular file' '$tmp/err'"
+
+# issue 17 / house rule: text from the snapshots (host name, process names,
+# slab cache names) goes through the text sanitiser: no terminal escapes
+ESC=$(printf '\033') BEL=$(printf '\007')
+cp -R $A "$tmp/ea" && cp -R $B "$tmp/eb"
+sed "s/\"hostname\": \"[^\"]*\"/\"hostname\": \"evil${ESC}]0;pwned${BEL}${ESC}[2Jhost\"/" $B/memwarden-snapshot.json >"$tmp/eb/memwarden-snapshot.json"
+sed "s/^700 (evil) Z 1 2 3)/700 (${ESC}[31mred)/" $B/proc/700/stat >"$tmp/eb/proc/700/stat"
+sed "s/^dentry /den${ESC}[1mtry /" $B/proc/slabinfo >"$tmp/eb/proc/slabinfo"
+"$MW_BIN" diff "$tmp/ea" "$tmp/eb" >"$tmp/out" 2>&1; rc=$?
+check diff_text_sanitised sh -c "test $rc = 0 && ! grep -q '$ESC' '$tmp/out' && ! grep -q '$BEL' '$tmp/out' && grep -q 'evil?]0;pwned??\[2Jhost' '$tmp/out' && grep -q '?\[31mred ' '$tmp/out' && grep -q 'den?\[1mtry ' '$tmp/out'"

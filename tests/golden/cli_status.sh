@@ -13,7 +13,7 @@ golden() { # NAME CMD...: compare CMD's stdout with $G/NAME
     else fail "golden $name" "$(printf '%s\n' "$out" | diff "$G/$name" - | head -20)"; fi
 }
 
-for fx in host-24g seed-5g6-lowswap seed-480m-slab old-kernel-3.10 vm-512m; do
+for fx in host-24g seed-5g6-lowswap seed-480m-slab old-kernel-3.10 vm-512m arm64-64k; do
     [ -d "$FIX/$fx" ] || { skip "golden status-$fx" "fixture $fx not captured yet"; continue; }
     golden "status-$fx.txt" "$MW_BIN" --root "$FIX/$fx" status
     golden "status-$fx.json" "$MW_BIN" --root "$FIX/$fx" status --json
@@ -21,6 +21,20 @@ done
 golden status-cgroup-v1.txt "$MW_BIN" --root "$FIX/cgroup-v1" status --scope /sys/fs/cgroup/memory/app
 golden status-cgroup-v2.json "$MW_BIN" --root "$FIX/cgroup-v2" status --json \
     --scope /sys/fs/cgroup/system.slice/app.service
+# memory.max 64 GiB on a 23.5 GiB host, memory.swap.max 2 GiB: the total is
+# the host's RAM (tests/unit/test_policy.c checks the daemon sees the same).
+golden status-cgroup-v2-above-ram.txt "$MW_BIN" --root "$FIX/cgroup-v2-above-ram" status \
+    --scope /sys/fs/cgroup/system.slice/app.service
+
+# arm64-64k is vm-512m on a 64 KiB-page kernel (its zoneinfo counts 1/16 as
+# many pages; memwarden-snapshot.json says 65536): the same watermarks in
+# bytes as vm-512m, and 16x what the same tree gives read as 4 KiB pages.
+wm_min() { "$MW_BIN" --root "$1" status --json | sed -n '/"watermarks"/,/}/s/.*"min": \([0-9]*\).*/\1/p'; }
+t64=$(mktemp -d); cp -r "$FIX/arm64-64k/." "$t64"; rm -f "$t64/memwarden-snapshot.json"
+m64=$(wm_min "$FIX/arm64-64k"); m4=$(wm_min "$t64"); rm -rf "$t64"
+if [ "${m4:-0}" -gt 0 ] && [ "${m64:-0}" -eq $((${m4:-0} * 16)) ]; then
+    ok "64 KiB pages: watermarks 16x a 4 KiB reading ($m64 vs $m4)"
+else fail "64 KiB pages: watermarks 16x a 4 KiB reading" "$m64 vs $m4"; fi
 
 # The verdicts the seeds' devices should get.
 v=$("$MW_BIN" --root "$FIX/seed-5g6-lowswap" status --json | grep '"level"')

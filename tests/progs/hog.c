@@ -2,7 +2,8 @@
  * or up to a size, then holds it. The "runaway process" of the VM test bed.
  *
  *   hog [--rate 50M/s] [--max SIZE] [--adj N] [--name NAME] [--exit]
- *       [--retouch MS] [--duration D] [--procs N]
+ *       [--retouch MS] [--duration D] [--procs N] [--start SIZE]
+ *       [--delay D] [--file PATH]
  *
  * --rate      bytes per second ("50M/s"); "max" or 0 = as fast as possible
  *             (default max).
@@ -16,10 +17,18 @@
  *             its workers and prints one JSON line: how many reached --max,
  *             how many died (and by which signal), and "settled_s", the time
  *             until every worker had either reached --max or died.
+ * --start     allocate SIZE at once, then grow at --rate (a leak that
+ *             starts from a working set).
+ * --delay     sleep D before growing (a process that is old when it starts
+ *             to grow).
+ * --file      write the memory into PATH (PATH.N for storm worker N), e.g. on
+ *             a tmpfs: memory that no process owns once the writer is gone.
+ * --file-index N  use PATH.N (one of several single hogs sharing a PATH).
  *
  * Pages are filled half random / half pattern so zram compresses them ~2:1.
  * Run it only inside the test VM or with tiny sizes: it does what it says. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -47,6 +56,10 @@ struct hog_opts {
     long procs; /* 0 = single process */
     bool exit_at_max;
     const char *name;
+    uint64_t start_bytes; /* allocated at once before pacing */
+    uint64_t delay_ms;    /* before growing */
+    const char *file;     /* NULL: anonymous memory */
+    long file_index;      /* -1: none; else the file is FILE.N */
 };
 
 static volatile sig_atomic_t hog_stop;
@@ -60,7 +73,8 @@ static void hog_on_signal(int sig)
 static void usage(FILE *f)
 {
     fputs("Usage: hog [--rate 50M/s] [--max SIZE] [--adj N] [--name NAME] [--exit]\n"
-          "           [--retouch MS] [--duration D] [--procs N]\n"
+          "           [--retouch MS] [--duration D] [--procs N] [--start SIZE]\n"
+          "           [--delay D] [--file PATH [--file-index N]]\n"
           "Allocates and touches memory at RATE up to SIZE (or without bound), then\n"
           "holds it. --procs N starts N such workers at once (fork storm) and prints\n"
           "a JSON summary at exit. Test-VM tool: do not run it big on a real host.\n",
@@ -77,8 +91,25 @@ static int hog_run(const struct hog_opts *o, int ready_fd, int index)
     uint64_t seed = (uint64_t)getpid() * (uint64_t)0x9e3779b97f4a7c15ULL + 1;
     uint64_t t0 = prog_now_ns(), allocated = 0;
     bool reached = false;
+    int file_fd = -1;
     if (!chunks)
         return 1;
+    if (o->file) {
+        char path[4096];
+        if (ready_fd >= 0 || o->file_index >= 0)
+            snprintf(path, sizeof(path), "%s.%ld", o->file,
+                     ready_fd >= 0 ? (long)index : o->file_index);
+        else
+            snprintf(path, sizeof(path), "%s", o->file);
+        file_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (file_fd < 0) {
+            fprintf(stderr, "hog: %s: %s\n", path, strerror(errno));
+            return 1;
+        }
+    }
+    if (o->delay_ms)
+        prog_sleep_until(prog_now_ns() + o->delay_ms * 1000000ULL);
+    t0 = prog_now_ns();
     while (!hog_stop) {
         uint64_t now = prog_now_ns();
         if (o->duration_ms && now - t0 >= o->duration_ms * 1000000ULL)
@@ -104,12 +135,24 @@ static int hog_run(const struct hog_opts *o, int ready_fd, int index)
                         chunks[c][off]++;
             continue;
         }
-        if (o->rate_bps) {
-            uint64_t due = t0 + (uint64_t)((double)allocated / (double)o->rate_bps * 1e9);
+        if (o->rate_bps && allocated >= o->start_bytes) {
+            uint64_t paced = allocated - o->start_bytes;
+            uint64_t due = t0 + (uint64_t)((double)paced / (double)o->rate_bps * 1e9);
             if (due > now) {
                 prog_sleep_until(due);
                 continue;
             }
+        }
+        if (file_fd >= 0) { /* the memory goes to the file (tmpfs: shmem) */
+            static unsigned char buf[HOG_CHUNK];
+            for (size_t off = 0; off < HOG_CHUNK; off += page)
+                prog_fill_page(buf + off, page, &seed);
+            if (write(file_fd, buf, HOG_CHUNK) != (ssize_t)HOG_CHUNK) {
+                prog_sleep_until(prog_now_ns() + 100000000ULL); /* full: wait */
+                continue;
+            }
+            allocated += HOG_CHUNK;
+            continue;
         }
         if (n == cap) {
             unsigned char **nc = realloc(chunks, cap * 2 * sizeof(*chunks));
@@ -224,12 +267,14 @@ static int hog_storm(const struct hog_opts *o)
 
 int main(int argc, char **argv)
 {
-    struct hog_opts o = {.name = "hog"};
+    struct hog_opts o = {.name = "hog", .file_index = -1};
     static const struct option lo[] = {
         {"rate", required_argument, NULL, 'r'},     {"max", required_argument, NULL, 'm'},
         {"adj", required_argument, NULL, 'a'},      {"name", required_argument, NULL, 'n'},
         {"exit", no_argument, NULL, 'x'},           {"retouch", required_argument, NULL, 't'},
         {"duration", required_argument, NULL, 'd'}, {"procs", required_argument, NULL, 'p'},
+        {"start", required_argument, NULL, 's'},    {"delay", required_argument, NULL, 'D'},
+        {"file", required_argument, NULL, 'f'},     {"file-index", required_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     int c;
@@ -260,6 +305,18 @@ int main(int argc, char **argv)
             break;
         case 'p':
             bad = prog_parse_long(optarg, 1, HOG_MAX_PROCS, &o.procs);
+            break;
+        case 's':
+            bad = prog_parse_size(optarg, &o.start_bytes);
+            break;
+        case 'D':
+            bad = prog_parse_ms(optarg, &o.delay_ms);
+            break;
+        case 'f':
+            o.file = optarg;
+            break;
+        case 'I':
+            bad = prog_parse_long(optarg, 0, HOG_MAX_PROCS, &o.file_index);
             break;
         case 'h':
             usage(stdout);

@@ -81,11 +81,152 @@ static void test_proc_cgroup(void)
     CHECK_EQ_INT(mw_proc_cgroup_parse_buf("0::/a/very/long/path\n", false, out, 8), -ENAMETOOLONG);
 }
 
+/* A host of 23.5 GiB RAM (24684084 kB, the cgroup-v2 fixture's) with SWAP_KB
+ * of swap, SWAP_FREE_KB of it free. */
+static void host_of(struct mw_meminfo *mi, uint64_t swap_kb, uint64_t swap_free_kb)
+{
+    memset(mi, 0, sizeof(*mi));
+    mi->kb[MI_MEM_TOTAL] = 24684084;
+    mi->kb[MI_SWAP_TOTAL] = swap_kb;
+    mi->kb[MI_SWAP_FREE] = swap_free_kb;
+}
+
+/* A cgroup using 1 GiB, 200 MiB of it clean file cache. */
+static void cg_of(struct mw_cgroup_mem *cg, int version, uint64_t limit)
+{
+    memset(cg, 0, sizeof(*cg));
+    cg->version = version;
+    cg->usage = 1ull << 30;
+    cg->limit = limit;
+    cg->high = cg->swap_limit = MW_CG_UNLIMITED;
+    cg->stat.inactive_file = cg->stat.file = 200ull << 20;
+    cg->have_stat = true;
+}
+
+static void test_machine_limit_above_ram(void)
+{
+    struct mw_meminfo host;
+    struct mw_cgroup_mem cg;
+    struct mw_cg_machine m;
+    host_of(&host, 0, 0);
+    cg_of(&cg, 2, 64ull << 30); /* memory.max 64 GiB on a 23.5 GiB host */
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.total, 24684084ull * 1024);
+    CHECK_EQ_U64(m.headroom, 24684084ull * 1024 - (1ull << 30));
+    CHECK_EQ_U64(m.reclaimable, 200ull << 20);
+    CHECK_EQ_U64(m.available, m.headroom + (200ull << 20));
+    CHECK_EQ_U64(m.used, (1ull << 30) - (200ull << 20));
+    CHECK_EQ_U64(m.swap_total, 0);
+    /* a limit below RAM is the total */
+    cg_of(&cg, 2, 2ull << 30);
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.total, 2ull << 30);
+    CHECK_EQ_U64(m.headroom, 1ull << 30);
+    /* usage above the limit (v1 allows it briefly): no headroom, no wrap */
+    cg.usage = 3ull << 30;
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.headroom, 0);
+    CHECK_EQ_U64(m.available, 200ull << 20);
+}
+
+static void test_machine_limit_max(void)
+{
+    struct mw_meminfo host;
+    struct mw_cgroup_mem cg;
+    struct mw_cg_machine m;
+    host_of(&host, 4194304, 4194304);
+    cg_of(&cg, 2, MW_CG_UNLIMITED); /* memory.max "max" */
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.total, 24684084ull * 1024);
+    CHECK_EQ_U64(m.swap_total, 4194304ull * 1024); /* no swap limit: the host's */
+    /* v1's "none": PAGE_COUNTER_MAX pages */
+    cg_of(&cg, 1, 9223372036854771712ull);
+    mw_cg_v1_memsw(&cg, 9223372036854771712ull, cg.usage);
+    CHECK_EQ_U64(cg.limit, MW_CG_UNLIMITED);
+    CHECK_EQ_U64(cg.swap_limit, MW_CG_UNLIMITED);
+    CHECK_EQ_U64(cg.swap_usage, 0);
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.total, 24684084ull * 1024);
+}
+
+static void test_machine_swap_limit_v1(void)
+{
+    struct mw_meminfo host;
+    struct mw_cgroup_mem cg;
+    struct mw_cg_machine m;
+    host_of(&host, 4194304, 4194304); /* 4 GiB swap, all free */
+    cg_of(&cg, 1, 2ull << 30);
+    /* memsw.limit 2.5 GiB = 512 MiB of swap; memsw.usage = usage + 100 MiB */
+    mw_cg_v1_memsw(&cg, (2ull << 30) + (512ull << 20), (1ull << 30) + (100ull << 20));
+    CHECK_EQ_U64(cg.swap_limit, 512ull << 20);
+    CHECK_EQ_U64(cg.swap_usage, 100ull << 20);
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.swap_total, 512ull << 20);
+    CHECK_EQ_U64(m.swap_used, 100ull << 20);
+    CHECK_EQ_U64(m.swap_free, 412ull << 20);
+    /* memory.stat's total_swap counts the same pages; memsw unreadable */
+    cg_of(&cg, 1, 2ull << 30);
+    mw_cg_v1_memsw(&cg, MW_CG_UNLIMITED, 0);
+    CHECK_EQ_U64(cg.swap_limit, MW_CG_UNLIMITED);
+    cg.stat.swap = 300ull << 20;
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.swap_total, 4ull << 30);
+    CHECK_EQ_U64(m.swap_used, 300ull << 20);
+    /* memsw below the memory limit (a broken setting): no swap limit read */
+    cg_of(&cg, 1, 2ull << 30);
+    mw_cg_v1_memsw(&cg, 1ull << 30, 0);
+    CHECK_EQ_U64(cg.swap_limit, MW_CG_UNLIMITED);
+}
+
+static void test_machine_swap_limit_v2(void)
+{
+    struct mw_meminfo host;
+    struct mw_cgroup_mem cg;
+    struct mw_cg_machine m;
+    host_of(&host, 8388604, 6291452);
+    cg_of(&cg, 2, 2ull << 30);
+    cg.swap_limit = 2ull << 30; /* memory.swap.max */
+    cg.swap_usage = 512ull << 20;
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.swap_total, 2ull << 30);
+    CHECK_EQ_U64(m.swap_used, 512ull << 20);
+    CHECK_EQ_U64(m.swap_free, 1536ull << 20);
+    /* the host's free swap is the tighter bound */
+    host.kb[MI_SWAP_FREE] = 1024;
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.swap_free, 1024 * 1024);
+    /* a swap limit above the host's swap: the host's */
+    cg.swap_limit = 64ull << 30;
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.swap_total, 8388604ull * 1024);
+    /* memory.swap.max 0: no swap at all */
+    cg.swap_limit = 0;
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.swap_total, 0);
+    CHECK_EQ_U64(m.swap_free, 0);
+    /* the files as read: the cgroup-v2-above-ram capture */
+    struct mw_root r;
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/cgroup-v2-above-ram"), 0);
+    CHECK_EQ_INT(mw_cgroup_mem_read(&r, "/sys/fs/cgroup/system.slice/app.service", &cg), 0);
+    CHECK_EQ_INT(mw_meminfo_read(&r, &host, NULL), 0);
+    mw_root_close(&r);
+    CHECK_EQ_U64(cg.limit, 64ull << 30);
+    mw_cgroup_machine(&cg, &host, &m);
+    CHECK_EQ_U64(m.total, 24684084ull * 1024);
+    CHECK_EQ_U64(m.swap_total, 2ull << 30);
+    CHECK_EQ_U64(m.swap_used, 512ull << 20);
+    CHECK_EQ_U64(m.swap_free, 1536ull << 20);
+}
+
 int main(void)
 {
     RUN(test_v1_capture);
     RUN(test_v2);
     RUN(test_stat_parse);
     RUN(test_proc_cgroup);
+    RUN(test_machine_limit_above_ram);
+    RUN(test_machine_limit_max);
+    RUN(test_machine_swap_limit_v1);
+    RUN(test_machine_swap_limit_v2);
     return TESTS_DONE();
 }

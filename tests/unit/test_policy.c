@@ -4,6 +4,8 @@
  * daemon parses them; each test then moves the numbers that matter to the
  * edge of a rule. The scope tests start from a real v1 memory cgroup
  * captured near its 64 MiB limit (tests/fixtures/daemon-scope-v1). */
+#include <unistd.h>
+
 #include "harness.h"
 #include "cli/cli.h"
 
@@ -11,6 +13,7 @@
 #include "lmk/config.h"
 #include "proc/meminfo.h"
 #include "lmk/policy.h"
+#include "model/snapshot.h"
 #include "proc/psi.h"
 #include "proc/vmstat.h"
 #include "proc/zoneinfo.h"
@@ -39,7 +42,7 @@ static int load_host(void)
 /* The real snapshot as a state at time NOW_MS. */
 static void base(struct mw_mem_state *st, uint64_t now_ms)
 {
-    mw_state_from_system(st, &host_mi, &host_vs, &host_zi, &host_psi, now_ms);
+    mw_state_from_system(st, &host_mi, &host_vs, &host_zi, &host_psi, 4096, now_ms);
 }
 
 /* Runs a first (baseline) sample and then ST through the policy. */
@@ -581,7 +584,7 @@ static void test_scope_v1_snapshot(void)
     struct mw_meminfo host = host_mi;
     host.kb[MI_SWAP_TOTAL] = host.kb[MI_SWAP_FREE] = 0; /* captured without swap */
     struct mw_mem_state a, b;
-    mw_state_from_scope(&a, &cg, &host, &cfg, 1000);
+    mw_state_from_scope(&a, &cg, &host, &cfg, 4096, 1000);
     CHECK(a.is_scope);
     CHECK_EQ_U64(a.total_kb, 65536);
     CHECK_EQ_U64(a.free_kb, (67108864 - 61341696) / 1024); /* headroom, no file cache */
@@ -595,7 +598,7 @@ static void test_scope_v1_snapshot(void)
     CHECK(!d.kill); /* just short */
     /* 4 MiB more charged: below the low mark, no swap, no cache: low_mem */
     cg.usage += 4 << 20;
-    mw_state_from_scope(&b, &cg, &host, &cfg, 1200);
+    mw_state_from_scope(&b, &cg, &host, &cfg, 4096, 1200);
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill);
     CHECK_STR(mw_reason_name(d.reason), "low_mem");
@@ -619,12 +622,115 @@ static void test_scope_swap_allowance(void)
     cg.stat.swap = 200 << 20;
     cg.have_stat = true;
     struct mw_mem_state s;
-    mw_state_from_scope(&s, &cg, &host, &cfg, 0);
+    mw_state_from_scope(&s, &cg, &host, &cfg, 4096, 0);
     CHECK_EQ_U64(s.swap_total_kb, 262144);
     CHECK_EQ_U64(s.swap_free_kb, 262144 - 204800);
     host.kb[MI_SWAP_FREE] = 1000; /* the host's swap is the tighter bound */
-    mw_state_from_scope(&s, &cg, &host, &cfg, 0);
+    mw_state_from_scope(&s, &cg, &host, &cfg, 4096, 0);
     CHECK_EQ_U64(s.swap_free_kb, 1000);
+}
+
+/* A 64 KiB-page kernel (arm64): zoneinfo's watermarks are pages of 64 KiB.
+ * The state uses the page size carried from the capture, 16x what a
+ * 4 KiB constant gives; the scope state counts its file LRU in them too. */
+static void test_page_size_64k(void)
+{
+    struct mw_root r;
+    struct mw_meminfo mi;
+    struct mw_zoneinfo zi;
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/arm64-64k"), 0);
+    mw_snapshot_root_page_size(&r);
+    CHECK_EQ_U64(r.page_size, 65536);
+    CHECK_EQ_INT(mw_meminfo_read(&r, &mi, NULL), 0);
+    CHECK_EQ_INT(mw_zoneinfo_read(&r, &zi, NULL), 0);
+    struct mw_mem_state s64, s4;
+    mw_state_from_system(&s64, &mi, NULL, &zi, NULL, r.page_size, 0);
+    mw_state_from_system(&s4, &mi, NULL, &zi, NULL, 4096, 0);
+    mw_root_close(&r);
+    CHECK_EQ_U64(s64.page_size, 65536);
+    CHECK(s4.wmark_min_kb > 0);
+    CHECK_EQ_U64(s64.wmark_min_kb, s4.wmark_min_kb * 16);
+    CHECK_EQ_U64(s64.wmark_low_kb, s4.wmark_low_kb * 16);
+    CHECK_EQ_U64(s64.wmark_high_kb, s4.wmark_high_kb * 16);
+    CHECK_EQ_U64(s64.wmark_min_kb, zi.min * 64);
+    /* the same machine as vm-512m (4 KiB pages): the same watermarks */
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/vm-512m"), 0);
+    CHECK_EQ_INT(mw_zoneinfo_read(&r, &zi, NULL), 0);
+    mw_root_close(&r);
+    CHECK_CLOSE(s64.wmark_min_kb, zi.min * 4, 2);
+    /* without vmstat the file LRU is counted in the carried pages */
+    CHECK_EQ_U64(s64.file_lru_pages, s64.file_kb / 64);
+    struct mw_cgroup_mem cg;
+    memset(&cg, 0, sizeof(cg));
+    cg.limit = cg.swap_limit = MW_CG_UNLIMITED;
+    cg.stat.inactive_file = 64ull << 20;
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    mw_state_from_scope(&s64, &cg, &mi, &cfg, 65536, 0);
+    CHECK_EQ_U64(s64.file_lru_pages, 1024);
+}
+
+/* `memwarden --root FIX status --json --scope CG` run in-process; returns
+ * memory.total from its output, or 0. */
+static uint64_t status_scope_total(const char *fix, const char *cg)
+{
+    struct mw_ctx ctx = {.root = {.fd = -1}, .prog = "memwarden"};
+    if (mw_root_open(&ctx.root, fix) < 0)
+        return 0;
+    FILE *out = tmpfile();
+    int saved = dup(1);
+    if (!out || saved < 0) {
+        mw_root_close(&ctx.root);
+        return 0;
+    }
+    fflush(stdout);
+    dup2(fileno(out), 1);
+    char *argv[] = {"status", "--json", "--scope", (char *)cg, "--state", "/nonexistent", NULL};
+    int rc = cli_status(&ctx, 6, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    mw_root_close(&ctx.root);
+    char buf[16384];
+    rewind(out);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, out);
+    fclose(out);
+    buf[n] = '\0';
+    const char *mem = strstr(buf, "\"memory\": {");
+    const char *tot = mem ? strstr(mem, "\"total\": ") : NULL;
+    if (rc != 0 || !tot)
+        return 0;
+    return strtoull(tot + 9, NULL, 10);
+}
+
+/* One cgroup, a v2 memory.max of 64 GiB on a 23.5 GiB host: status --scope
+ * and the daemon's scope state see the same machine, the host's RAM, and
+ * the daemon's watermarks are percentages of that, not of 64 GiB. */
+static void test_scope_above_ram_status_and_daemon_agree(void)
+{
+    const char *fix = MW_FIXTURES "/cgroup-v2-above-ram";
+    const char *path = "/sys/fs/cgroup/system.slice/app.service";
+    struct mw_root r;
+    struct mw_cgroup_mem cg;
+    struct mw_meminfo host;
+    if (mw_root_open(&r, fix) < 0)
+        SKIP("fixture cgroup-v2-above-ram unreadable");
+    int rc = mw_cgroup_mem_read(&r, path, &cg);
+    if (rc == 0)
+        rc = mw_meminfo_read(&r, &host, NULL);
+    mw_root_close(&r);
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_U64(cg.limit, 64ull << 30);
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state st;
+    mw_state_from_scope(&st, &cg, &host, &cfg, 4096, 0);
+    CHECK_EQ_U64(st.total_kb, 24684084);
+    CHECK_EQ_U64(status_scope_total(fix, path), st.total_kb * 1024);
+    uint64_t high_kb = 24684084 * (uint64_t)cfg.scope_high_pct / 100;
+    CHECK_EQ_U64(st.wmark_high_kb, high_kb);
+    CHECK_EQ_U64(st.swap_total_kb, 2097152); /* memory.swap.max 2 GiB */
+    CHECK_EQ_U64(st.swap_free_kb, 1572864);
 }
 
 static void test_kill_visible(void)
@@ -669,6 +775,8 @@ int main(void)
     RUN(test_low_ram_profile_thrashing);
     RUN(test_scope_v1_snapshot);
     RUN(test_scope_swap_allowance);
+    RUN(test_scope_above_ram_status_and_daemon_agree);
     RUN(test_kill_visible);
+    RUN(test_page_size_64k);
     return TESTS_DONE();
 }

@@ -69,6 +69,25 @@ static void test_live_fixture(void)
     mw_root_close(&r);
 }
 
+/* Slabs are sized with the root's page size, never a constant. */
+static void test_page_size(void)
+{
+    struct mw_root r;
+    struct mw_slab_set a, b;
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/slab-live"), 0);
+    r.page_size = 4096;
+    CHECK_EQ_INT(mw_slab_read(&r, &a), 0);
+    r.page_size = 65536;
+    CHECK_EQ_INT(mw_slab_read(&r, &b), 0);
+    CHECK(a.n > 0 && a.n == b.n);
+    CHECK(mw_slab_total_bytes(&a) > 0);
+    CHECK_EQ_U64(mw_slab_total_bytes(&b), mw_slab_total_bytes(&a) * 16);
+    mw_slab_set_free(&a);
+    mw_slab_set_free(&b);
+    mw_root_close(&r);
+    CHECK_EQ_INT(mw_slab_parse_buf(&a, "slabinfo - version: 2.1\n", 0), -EINVAL);
+}
+
 static void test_hostile_fixture(void)
 {
     struct mw_root r;
@@ -162,6 +181,7 @@ int main(void)
     RUN(test_parse_seed);
     RUN(test_bad_headers);
     RUN(test_live_fixture);
+    RUN(test_page_size);
     RUN(test_hostile_fixture);
     RUN(test_sysfs_fallback);
     RUN(test_diff_and_advice);

@@ -18,8 +18,10 @@ import argparse
 import datetime
 import io
 import json
+import math
 import os
 import platform
+import random
 import re
 import shutil
 import struct
@@ -125,7 +127,59 @@ def has_pvh_note(elf):
     return False
 
 
-def boot(args, scenario, guardian, rundir, deadline=None):
+# ---------------------------------------------------------------- generated draws
+
+# What the guest can hold beyond the background apps, roughly: ~260 MiB of
+# RAM left plus 256 MiB of zram at ~2:1. A culprit starts at
+# GEN_CAPACITY_MB - rate x GEN_EXHAUST_S, so even a 2 MB/s leak runs the
+# machine out within about GEN_EXHAUST_S seconds.
+GEN_CAPACITY_MB = 360
+GEN_EXHAUST_S = 35
+GEN_DEADLINE_S = {"anon": 60, "tmpfs": 60, "file": 30}
+
+
+def gen_draws(seed, n):
+    """N scenario draws from SEED (issue 15): culprit adj, growth rate,
+    age, parent, process count, memory kind, background adj style."""
+    rng = random.Random(seed)
+    draws = []
+    for i in range(n):
+        kind = rng.choices(["anon", "tmpfs", "file"], [0.7, 0.15, 0.15])[0]
+        d = {"id": f"g{i + 1:02d}", "kind": kind,
+             "adj": rng.choice([0, 200, 500, 900]),
+             "rate": round(math.exp(rng.uniform(math.log(2), math.log(100)))),
+             "age": rng.choice(["young", "old"]),
+             "parent": rng.choice(["init", "shell", "multi"]),
+             "n": 1 if rng.random() < 0.4 else rng.randint(2, 60),
+             "bg": rng.choice(["android", "flat"])}
+        if kind == "anon":
+            d["start"] = max(0, GEN_CAPACITY_MB - d["rate"] * GEN_EXHAUST_S)
+        elif kind == "tmpfs":
+            d["max"] = rng.randint(250, 350)
+            d["start"] = max(0, d["max"] - d["rate"] * 30)
+        else:
+            d.update(n=1, start=0, parent="shell")
+        draws.append(d)
+    return draws
+
+
+def gen_arg(d):
+    """The draw as the guest's mw.gen= value (sizes in bytes)."""
+    mib = 1 << 20
+    kv = [("adj", d["adj"]), ("rate", d["rate"] * mib), ("start", d.get("start", 0) * mib),
+          ("n", d["n"]), ("parent", d["parent"]), ("age", d["age"]), ("kind", d["kind"]),
+          ("max", d.get("max", 0) * mib), ("bg", d["bg"])]
+    return ",".join(f"{k}:{v}" for k, v in kv)
+
+
+def gen_desc(d):
+    s = f"{d['kind']} adj {d['adj']} {d['rate']} MB/s x{d['n']} {d['parent']} {d['age']} bg {d['bg']}"
+    if d["kind"] == "tmpfs":
+        s += f" ({d['max']} MiB)"
+    return s
+
+
+def boot(args, scenario, guardian, rundir, deadline=None, gen=None):
     """Boots one guest; returns (serial text, results tar bytes or None, wall seconds, rc)."""
     os.makedirs(rundir, exist_ok=True)
     res_img = os.path.join(rundir, "results.img")
@@ -142,6 +196,8 @@ def boot(args, scenario, guardian, rundir, deadline=None):
               f"mw.scenario={scenario} mw.guardian={guardian}")
     if deadline:
         append += f" mw.deadline={deadline}"
+    if gen:
+        append += f" mw.gen={gen}"
     limit = (deadline or SCENARIOS.get(scenario, ("", 60))[1]) * 2 + BOOT_MARGIN_S
     cmd = ["timeout", "--kill-after=10", str(limit),
            "qemu-system-x86_64", "-accel", "tcg", "-m", str(MEM_MB), "-smp", str(CPUS),
@@ -402,6 +458,123 @@ def run_one(args, scenario, guardian, have_daemon):
     return r
 
 
+def gen_figures(d, guardian, out, summary):
+    """figures() for a generated draw: a wrong kill is any victim that is not
+    a culprit (or the storm's parent); the culprit is gone when every culprit
+    process had died (anon draws only)."""
+    r = figures("gen", guardian, out, summary)
+    r["scenario"] = d["id"]
+    wrong = [v for v in r["victims"] if v["name"] not in ("culprit", "storm-parent")]
+    r["wrong_kills"] = len(wrong)
+    r["wrong_victims"] = wrong
+    gone = read(out, "culprit.gone").strip()
+    t0 = float(summary.get("t0") or 0)
+    r["culprit_gone_s"] = round(float(gone) - t0, 1) if gone and d["kind"] == "anon" else None
+    return r
+
+
+def run_gen(args, d, guardian, have_daemon):
+    rundir = os.path.join(args.work, "gen", f"{d['id']}--{guardian}")
+    if guardian.startswith("memwarden") and not have_daemon:
+        return {"scenario": d["id"], "guardian": guardian, "status": "not available"}
+    log(f"{d['id']} ({gen_desc(d)}) x {guardian}: booting")
+    serial, tar, wall, rc = boot(args, "gen", guardian, rundir, GEN_DEADLINE_S[d["kind"]], gen_arg(d))
+    summary = result_block(serial)
+    if summary is None or tar is None:
+        why = "timeout" if rc in (124, 137) else f"no result (qemu rc {rc})"
+        log(f"{d['id']} x {guardian}: {why}; see {rundir}/serial.log")
+        return {"scenario": d["id"], "guardian": guardian, "status": why, "wall_s": round(wall, 1)}
+    extract(tar, os.path.join(rundir, "out"))
+    r = gen_figures(d, guardian, os.path.join(rundir, "out"), summary)
+    r["wall_s"] = round(wall, 1)
+    log(f"{d['id']} x {guardian}: {wall:.0f} s; kernel kills {r.get('kernel_oom_kills')}, "
+        f"guardian kills {r.get('guardian_kills')}, wrong {r.get('wrong_kills')}, "
+        f"gone {r.get('culprit_gone_s')}, PSI full {r.get('psi_full_s')}")
+    return r
+
+
+def gen_judge(d, runs):
+    """One draw's verdict for the memwarden guardian against earlyoom and the
+    bare kernel (issue 15's bar). Returns a list of misses (empty: met)."""
+    mw, eo, no = runs.get("memwarden"), runs.get("earlyoom"), runs.get("none")
+    if not mw or mw.get("status") != "ok":
+        return [f"memwarden run {mw.get('status') if mw else 'missing'}"]
+    miss = []
+    if mw["kernel_oom_kills"]:
+        miss.append(f"{mw['kernel_oom_kills']} kernel OOM kills")
+    if eo and eo.get("status") == "ok":
+        g_mw, g_eo = mw.get("culprit_gone_s"), eo.get("culprit_gone_s")
+        if d["kind"] == "anon" and g_eo is not None and (g_mw is None or g_mw > g_eo + 1.0):
+            miss.append(f"culprit gone {g_mw} s vs earlyoom {g_eo} s")
+        f_mw, f_eo = mw.get("psi_full_s") or 0, eo.get("psi_full_s") or 0
+        if f_mw > f_eo * 1.1 + 0.5:
+            miss.append(f"PSI full {f_mw} s vs earlyoom {f_eo} s")
+    spared = set()
+    for other in (eo, no):
+        if other and other.get("status") == "ok":
+            spared |= {v["name"] for v in other["victims"]} | {"culprit", "storm-parent"}
+    extra = [v for v in mw["victims"] if v["by"] != "kernel" and v["name"] not in spared]
+    if extra:
+        shorter = eo and eo.get("status") == "ok" and (mw.get("hb_max_stall_ms") or 0) < (eo.get("hb_max_stall_ms") or 0)
+        miss.append(f"killed {', '.join(sorted({v['name'] for v in extra}))} that both others left alive"
+                    + (" (stall shorter than earlyoom's)" if shorter else ""))
+    return miss
+
+
+def gen_markdown(draws, results):
+    head = ("| draw | scenario | none: kernel kills | earlyoom: kernel / own kills, gone s, PSI full s, max stall ms "
+            "| memwarden: kernel / own kills (wrong), gone s, PSI full s, max stall ms | bar |")
+    out = [head, "|" + "---|" * (head.count("|") - 1)]
+
+    def g(r, own=True):
+        if not r or r.get("status") != "ok":
+            return f"n/a ({r.get('status') if r else 'not run'})"
+        kills = f"{r['kernel_oom_kills']} / {r['guardian_kills']}" if own else f"{r['kernel_oom_kills']}"
+        if own and r.get("wrong_kills"):
+            kills += f" ({r['wrong_kills']} wrong)"
+        return (f"{kills}, {cell(r.get('culprit_gone_s'))}, {cell(r.get('psi_full_s'))}, "
+                f"{cell(r.get('hb_max_stall_ms'))}")
+    met = 0
+    for d in draws:
+        runs = results[d["id"]]
+        miss = gen_judge(d, runs)
+        met += not miss
+        no = runs.get("none")
+        none_cell = cell(no.get("kernel_oom_kills")) if no and no.get("status") == "ok" else "n/a"
+        out.append(f"| {d['id']} | {gen_desc(d)} | {none_cell} | {g(runs.get('earlyoom'))} | "
+                   f"{g(runs.get('memwarden'))} | {'met' if not miss else '; '.join(miss)} |")
+    mw_koom = sum(1 for d in draws if (results[d["id"]].get("memwarden") or {}).get("kernel_oom_kills"))
+    out.append("")
+    out.append(f"{met} of {len(draws)} draws meet the bar; draws with kernel OOM kills under memwarden: {mw_koom}.")
+    return "\n".join(out) + "\n"
+
+
+def gen_matrix(args, have_daemon):
+    draws = gen_draws(args.seed, args.gen)
+    if args.draws:
+        keep = set(args.draws.split(","))
+        draws = [d for d in draws if d["id"] in keep]
+    guards = [g for g in args.guardians.split(",") if g]
+    started = datetime.datetime.now(datetime.timezone.utc)
+    t = time.monotonic()
+    results = {}
+    for d in draws:
+        results[d["id"]] = {g: run_gen(args, d, g, have_daemon) for g in guards}
+    md = gen_markdown(draws, results)
+    meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "seed": args.seed, "argv": sys.argv[1:],
+            "total_s": round(time.monotonic() - t, 1)}
+    print(md, end="")
+    print(f"\n{meta['date']}, seed {args.seed}; {meta['total_s']:.0f} s in total.")
+    if args.md:
+        with open(args.md, "w") as f:
+            f.write(md)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "draws": draws, "results": results}, f, indent=1)
+            f.write("\n")
+    return 0
+
+
 def capture(args):
     rundir = os.path.join(args.work, "runs", "capture")
     serial, tar, wall, rc = boot(args, "capture", "none", rundir, None)
@@ -468,6 +641,10 @@ def main():
     ap.add_argument("--json", help="write the JSON results here")
     ap.add_argument("--capture", metavar="DIR", help="boot once and copy the /proc+/sys capture to DIR")
     ap.add_argument("--smoke", action="store_true", help="CI-sized run with ok/FAIL/skip lines")
+    ap.add_argument("--gen", type=int, metavar="N",
+                    help="run N generated draws instead of the named scenarios (issue 15's matrix)")
+    ap.add_argument("--seed", type=int, default=15, help="seed of the generated draws (default 15)")
+    ap.add_argument("--draws", help="with --gen: only these draw ids (g01,g07)")
     args = ap.parse_args()
     # A bare name would be looked up in $PATH by subprocess: make it a path.
     args.memwarden = os.path.abspath(args.memwarden)
@@ -484,6 +661,10 @@ def main():
     if args.smoke:
         smoke(args, have_daemon)
         return 0
+    if args.gen:
+        if args.guardians == ",".join(GUARDIANS):
+            args.guardians = "none,earlyoom,memwarden"
+        return gen_matrix(args, have_daemon)
     scen = [s for s in args.scenarios.split(",") if s]
     guards = [g for g in args.guardians.split(",") if g]
     for s in scen:

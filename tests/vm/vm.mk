@@ -5,6 +5,8 @@
 #   make vm-deps        install what the bed needs (apt-get; the one command)
 #   make vm-initramfs   build build/vm/initramfs.cpio
 #   make bench-vm       every scenario x guardian; markdown table + JSON
+#   make bench-vm-gen   30 generated draws x {none, earlyoom, memwarden} (issue 15;
+#                       GEN=N SEED=S to change; ~1.5 h on 2 CPUs)
 #   make vm-smoke       the CI-sized form (also run by `make test` when possible)
 #   make vm-capture     regenerate tests/fixtures/vm-512m from a guest
 
@@ -16,10 +18,10 @@ VM_PROG_BIN := $(VM_PROGS:%=$(VM_OUT)/progs/%)
 VM_DEPS     := qemu-system-x86 linux-image-amd64 busybox-static musl-tools earlyoom cpio file python3
 VM_BENCH    = python3 tests/vm/bench.py --kernel $(VM_KERNEL) --initramfs $(VM_OUT)/initramfs.cpio --work $(VM_OUT)
 
-.PHONY: vm-deps vm-progs vm-initramfs bench-vm vm-smoke vm-capture vm-help
+.PHONY: vm-deps vm-progs vm-initramfs bench-vm bench-vm-gen vm-smoke vm-capture vm-help
 
 vm-help:
-	@sed -n '2,12p' tests/vm/vm.mk | sed 's/^# \{0,1\}//'
+	@sed -n '2,14p' tests/vm/vm.mk | sed 's/^# \{0,1\}//'
 
 vm-deps:
 	apt-get update
@@ -38,6 +40,11 @@ vm-initramfs: static vm-progs
 
 bench-vm: vm-initramfs
 	$(VM_BENCH) --md $(VM_OUT)/bench.md --json $(VM_OUT)/bench.json
+
+GEN  ?= 30
+SEED ?= 15
+bench-vm-gen: vm-initramfs
+	$(VM_BENCH) --gen $(GEN) --seed $(SEED) --md $(VM_OUT)/gen.md --json $(VM_OUT)/gen.json
 
 vm-smoke:
 	MW_BUILD=$(CURDIR)/$(BUILD) sh tests/live/live_vm_smoke.sh
