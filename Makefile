@@ -20,7 +20,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/progs/%)
-FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/progs/*.c tests/progs/*.h)
+FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/progs/*.c tests/progs/*.h tests/fuzz/*.c tests/fuzz/*.h)
 
 .PHONY: all run test check bench static aarch64 install format clean help layers lint man
 
@@ -36,6 +36,7 @@ help:
 	@echo "make aarch64    static aarch64 binary: ./memwarden-aarch64"
 	@echo "make install    install the binary and memwarden(8) to \$$DESTDIR\$$PREFIX"
 	@echo "make man        build/memwarden.8 from the help texts"
+	@echo "make fuzz       a libFuzzer harness per parser, FUZZ_S seconds each (clang)"
 	@echo "make format     clang-format every source file"
 	@echo "make lint       clang-format clean, functions <= 120 lines, make layers"
 	@echo "make layers     check that includes only run down the layers (base proc model analysis lmk cli)"
@@ -52,6 +53,10 @@ $(BUILD):
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/harness.h | $(BUILD)
 	$(CC) $(CPPFLAGS) -DMW_FIXTURES='"$(CURDIR)/tests/fixtures"' $(MWCFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
+
+# The fuzzing corpus replayed through the parsers of tests/fuzz/targets.c.
+$(BUILD)/tests/test_fuzz_replay: tests/unit/test_fuzz_replay.c tests/fuzz/targets.c tests/fuzz/targets.h $(LIB_OBJ) tests/unit/harness.h | $(BUILD)
+	$(CC) $(CPPFLAGS) -DMW_FUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus"' $(MWCFLAGS) -Itests/unit -o $@ $< tests/fuzz/targets.c $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/progs/%: tests/progs/%.c | $(BUILD)
 	$(CC) $(CPPFLAGS) $(MWCFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
@@ -97,6 +102,14 @@ aarch64:
 build-static/memwarden build-aarch64/memwarden: $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Fuzzing (clang + libFuzzer): FUZZ_S seconds per parser; see tools/fuzz.sh.
+FUZZ_S ?= 60
+fuzz:
+	FUZZ_S=$(FUZZ_S) sh tools/fuzz.sh
+
+.PHONY: fuzz-lib-objs
+fuzz-lib-objs: $(LIB_OBJ)
+
 # memwarden(8), generated from the help texts so it cannot drift from them.
 $(BUILD)/memwarden.8: memwarden tools/mkman.sh | $(BUILD)
 	sh tools/mkman.sh ./memwarden > $@
@@ -111,7 +124,7 @@ format:
 	clang-format -i $(FORMAT_SRC)
 
 clean:
-	rm -rf build build-san build-static build-aarch64 memwarden memwarden-static memwarden-aarch64 tests/out
+	rm -rf build build-san build-static build-aarch64 build-fuzz memwarden memwarden-static memwarden-aarch64 tests/out
 
 -include $(OBJ:.o=.d)
 include tests/vm/vm.mk

@@ -1,6 +1,7 @@
 #include "base/text.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 size_t mw_utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
 {
@@ -74,7 +75,8 @@ size_t mw_text_clean(char *out, size_t cap, const char *s, size_t n)
     return o;
 }
 
-void mw_text_put(FILE *f, const char *s, size_t n, size_t max)
+/* mw_text_put, returning the characters written. */
+static size_t text_put(FILE *f, const char *s, size_t n, size_t max)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t chars = 0;
@@ -87,4 +89,16 @@ void mw_text_put(FILE *f, const char *s, size_t n, size_t max)
             fputc('?', f);
         i += len;
     }
+    return chars;
+}
+
+void mw_text_put(FILE *f, const char *s, size_t n, size_t max)
+{
+    text_put(f, s, n, max);
+}
+
+void mw_text_put_cell(FILE *f, const char *s, size_t width, bool cut)
+{
+    for (size_t chars = text_put(f, s, strlen(s), cut ? width : 0); chars < width; chars++)
+        fputc(' ', f);
 }

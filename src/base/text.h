@@ -7,6 +7,7 @@
 #ifndef MW_TEXT_H
 #define MW_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -25,5 +26,10 @@ size_t mw_text_clean(char *out, size_t cap, const char *s, size_t n);
 /* Writes S (N bytes) cleaned to F. MAX > 0 caps the number of characters
  * written (a character is a valid sequence or one replaced byte); 0: no cap. */
 void mw_text_put(FILE *f, const char *s, size_t n, size_t max);
+
+/* Writes S cleaned to F as one table cell of WIDTH characters: cut to WIDTH
+ * when CUT (never inside a character), then padded with spaces to WIDTH
+ * (columns are counted in characters, not bytes, so UTF-8 names line up). */
+void mw_text_put_cell(FILE *f, const char *s, size_t width, bool cut);
 
 #endif

@@ -140,6 +140,17 @@ char *mw_fmt_size_delta(char *buf, size_t cap, int64_t bytes);
  *   while (mw_next_line(&c, &l, &n)) ...                                  */
 bool mw_next_line(const char **cursor, const char **line, size_t *len);
 
+/* One record of getdents64(2), for the loops that must not allocate (the
+ * daemon's scan, a hook's child closing its fds): the kernel's
+ * linux_dirent64, which libc does not declare. */
+struct mw_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
 /* Parses an unsigned decimal at *p, skipping leading blanks, advancing *p.
  * Returns 0 or -EINVAL (no digits) / -ERANGE. */
 int mw_scan_u64(const char **p, uint64_t *out);

@@ -186,18 +186,6 @@ static const char *owner_txt(const struct shm_view *v, uid_t uid, char *buf, siz
     return clean(buf, cap, mw_users_fmt(&v->users, uid, raw, sizeof(raw)));
 }
 
-/* Prints S cleaned, padded with spaces to WIDTH characters. */
-static void put_cell(const char *s, size_t width)
-{
-    char buf[MW_SHM_PATH_CAP];
-    size_t n = mw_text_clean(buf, sizeof(buf), s, strlen(s)), chars = 0;
-    for (size_t i = 0; i < n; i++)
-        chars += ((unsigned char)buf[i] & 0xc0) != 0x80; /* not a continuation byte */
-    fputs(buf, stdout);
-    for (; chars < width; chars++)
-        putchar(' ');
-}
-
 /* ---- removal ---- */
 
 static bool wanted_id(int id, const struct shm_opts *o)
@@ -438,7 +426,7 @@ static void print_text_sysv(const struct shm_view *v)
         printf("  %-10d 0x%08lx %10s %10s %10s %6llu ", g->shmid,
                (unsigned long)g->key & 0xffffffffUL, mw_fmt_size(s1, sizeof(s1), g->size_bytes), r1,
                r2, (unsigned long long)g->nattch);
-        put_cell(mw_users_fmt(&v->users, g->uid, u, sizeof(u)), 10);
+        mw_text_put_cell(stdout, mw_users_fmt(&v->users, g->uid, u, sizeof(u)), 10, false);
         printf(" %-16s%s\n", cr, g->orphan ? " ORPHAN" : "");
     }
     if (rep->bad_lines)
@@ -472,9 +460,9 @@ static void print_text_devshm(const struct shm_view *v)
     for (size_t i = 0; i < rep->nfile; i++) {
         const struct mw_shm_file *f = &rep->file[i];
         printf("  ");
-        put_cell(f->path, 40);
+        mw_text_put_cell(stdout, f->path, 40, false);
         printf(" %10s ", mw_fmt_size(s1, sizeof(s1), f->alloc_bytes));
-        put_cell(mw_users_fmt(&v->users, f->uid, u, sizeof(u)), 10);
+        mw_text_put_cell(stdout, mw_users_fmt(&v->users, f->uid, u, sizeof(u)), 10, false);
         if (f->users == 0 && !f->holders_known)
             printf(" ?    \n");
         else

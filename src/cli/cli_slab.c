@@ -325,32 +325,13 @@ static void render_json(const struct slab_opts *o, const struct slab_view *v)
     mw_json_finish(&j);
 }
 
-/* A cache name, cleaned (base/text.h), cut to WIDTH characters and padded
- * to WIDTH columns. */
-static void put_name(const char *name, int width)
-{
-    char buf[256];
-    size_t n = mw_text_clean(buf, sizeof(buf), name, strlen(name));
-    int cols = 0;
-    size_t i = 0;
-    for (; i < n; i++) {
-        bool lead = ((unsigned char)buf[i] & 0xc0) != 0x80;
-        if (lead && cols == width)
-            break;
-        cols += lead;
-    }
-    fwrite(buf, 1, i, stdout);
-    for (; cols < width; cols++)
-        putchar(' ');
-}
-
 static void render_sizes_text(const struct slab_opts *o, const struct slab_view *v)
 {
     char s1[32];
     printf("\n%-28s %10s %12s %10s %8s\n", "cache", "size", "objects", "obj size", "use %");
     for (size_t i = 0; i < v->cur->n && i < o->top; i++) {
         const struct mw_slab_cache *x = &v->cur->c[i];
-        put_name(x->name, 28);
+        mw_text_put_cell(stdout, x->name, 28, true);
         printf(" %10s %12llu %10llu %7.0f%%\n", mw_fmt_size(s1, sizeof(s1), x->size_bytes),
                (unsigned long long)x->num_objs, (unsigned long long)x->objsize_bytes,
                mw_pct(x->active_objs, x->num_objs));
@@ -369,7 +350,7 @@ static void render_growth_text(const struct slab_opts *o, const struct slab_view
         char r[40] = "-";
         if (v->span_s > 0)
             mw_fmt_size_delta(r, sizeof(r), per_hour(d->delta_bytes, v->span_s));
-        put_name(d->name, 28);
+        mw_text_put_cell(stdout, d->name, 28, true);
         printf(" %10s %10s %11s %14s\n", mw_fmt_size(s1, sizeof(s1), d->before_bytes),
                mw_fmt_size(s2, sizeof(s2), d->after_bytes),
                mw_fmt_size_delta(s3, sizeof(s3), d->delta_bytes), r);

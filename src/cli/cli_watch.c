@@ -111,25 +111,6 @@ static void cell(const char *s, int width, const char *sep)
     fputs(sep, stdout);
 }
 
-/* A process name, cleaned (base/text.h), cut to WIDTH characters and
- * padded to WIDTH columns. */
-static void name_cell(const char *name, int width)
-{
-    char buf[64];
-    size_t n = mw_text_clean(buf, sizeof(buf), name, strlen(name));
-    int cols = 0;
-    size_t i = 0;
-    for (; i < n; i++) {
-        bool lead = ((unsigned char)buf[i] & 0xc0) != 0x80;
-        if (lead && cols == width)
-            break;
-        cols += lead;
-    }
-    fwrite(buf, 1, i, stdout);
-    for (; cols < width; cols++)
-        putchar(' ');
-}
-
 static void clock_str(char *buf, size_t cap, double t)
 {
     time_t s = (time_t)t;
@@ -299,7 +280,7 @@ static void render_gone(const struct watch_run *r, const struct watch_row *w)
         mw_sample_write_json(stdout, &w->s, NULL);
     } else if (x->started) {
         printf("%-8s | %-7d ", w->ts, x->pid);
-        name_cell(x->prev.comm, 15);
+        mw_text_put_cell(stdout, x->prev.comm, 15, true);
         printf(" | exited after %.1f s of watching\n", w->s.t_s - x->t0);
     } else {
         printf("%-8s | %-7d %-15s | no such process (%s)\n", w->ts, x->pid, "-", strerror(-w->err));
@@ -317,7 +298,7 @@ static void render_process(const struct watch_run *r, const struct watch_row *w)
     bool hp = p != NULL;
     double cpu = hp ? mw_sample_cpu_pct(p, s, r->clk) : 0;
     printf("%-8s | %-7d ", w->ts, s->pid);
-    name_cell(s->comm, 15);
+    mw_text_put_cell(stdout, s->comm, 15, true);
     printf(" | ");
     cell(with_delta(a, sizeof(a), s->rss, hp ? p->rss : 0, hp), 20, " | ");
     cell(s->have_pss ? with_delta(b, sizeof(b), s->pss, hp ? p->pss : 0, hp) : "-", 20, " | ");

@@ -105,13 +105,7 @@ static void close_from_3(void)
         long got;
         while ((got = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
             for (long off = 0; off < got;) {
-                struct linux_dirent64 {
-                    uint64_t d_ino;
-                    int64_t d_off;
-                    unsigned short d_reclen;
-                    unsigned char d_type;
-                    char d_name[];
-                } *d = (void *)(buf + off);
+                struct mw_dirent64 *d = (void *)(buf + off);
                 off += d->d_reclen;
                 int fd = atoi(d->d_name);
                 if (fd > 2 && fd != dfd && close(fd) == 0)

@@ -52,7 +52,8 @@ check diff_fifo_meminfo_refused sh -c "test $rc = 1 && grep -q 'not a regular fi
 # slab cache names) goes through the text sanitiser: no terminal escapes
 ESC=$(printf '\033') BEL=$(printf '\007')
 cp -R $A "$tmp/ea" && cp -R $B "$tmp/eb"
-sed "s/\"hostname\": \"[^\"]*\"/\"hostname\": \"evil${ESC}]0;pwned${BEL}${ESC}[2Jhost\"/" $B/memwarden-snapshot.json >"$tmp/eb/memwarden-snapshot.json"
+# (in the JSON as \u escapes: a raw control byte makes the file invalid JSON)
+sed 's/"hostname": "[^"]*"/"hostname": "evil\\u001b]0;pwned\\u0007\\u001b[2Jhost"/' $B/memwarden-snapshot.json >"$tmp/eb/memwarden-snapshot.json"
 sed "s/^700 (evil) Z 1 2 3)/700 (${ESC}[31mred)/" $B/proc/700/stat >"$tmp/eb/proc/700/stat"
 sed "s/^dentry /den${ESC}[1mtry /" $B/proc/slabinfo >"$tmp/eb/proc/slabinfo"
 "$MW_BIN" diff "$tmp/ea" "$tmp/eb" >"$tmp/out" 2>&1; rc=$?

@@ -1,0 +1,244 @@
+#include "targets.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/logparse.h"
+#include "analysis/smapsdiff.h"
+#include "base/json.h"
+#include "base/util.h"
+#include "lmk/config.h"
+#include "lmk/state.h"
+#include "model/procmatch.h"
+#include "model/rules.h"
+#include "model/sample.h"
+#include "model/snapshot.h"
+#include "proc/cgroup.h"
+#include "proc/meminfo.h"
+#include "proc/procs.h"
+#include "proc/psi.h"
+#include "proc/shm.h"
+#include "proc/slab.h"
+#include "proc/swaps.h"
+#include "proc/users.h"
+#include "proc/vmstat.h"
+#include "proc/zoneinfo.h"
+#include "proc/zram.h"
+
+static void f_meminfo(const char *b, size_t n)
+{
+    struct mw_meminfo m;
+    int bad;
+    (void)n;
+    mw_meminfo_parse_buf(&m, b, &bad);
+}
+
+static void f_vmstat(const char *b, size_t n)
+{
+    struct mw_vmstat v;
+    int bad;
+    (void)n;
+    mw_vmstat_parse_buf(&v, b, &bad);
+}
+
+static void f_zoneinfo(const char *b, size_t n)
+{
+    struct mw_zoneinfo z;
+    int bad;
+    (void)n;
+    mw_zoneinfo_parse_buf(&z, b, &bad);
+}
+
+static void f_psi(const char *b, size_t n)
+{
+    struct mw_psi p;
+    int bad;
+    (void)n;
+    mw_psi_parse_buf(&p, b, &bad);
+}
+
+static void f_swaps(const char *b, size_t n)
+{
+    struct mw_swaps s;
+    int bad;
+    (void)n;
+    mw_swaps_parse_buf(&s, b, &bad);
+}
+
+static void f_zram(const char *b, size_t n)
+{
+    struct mw_zram_dev d;
+    char alg[64];
+    (void)n;
+    memset(&d, 0, sizeof(d));
+    mw_zram_mm_stat_parse_buf(&d, b);
+    mw_zram_algorithm_parse_buf(alg, sizeof(alg), b);
+}
+
+static void f_slab(const char *b, size_t n)
+{
+    struct mw_slab_set s;
+    (void)n;
+    if (mw_slab_parse_buf(&s, b, 4096) == 0)
+        mw_slab_set_free(&s);
+}
+
+static void f_sysv_shm(const char *b, size_t n)
+{
+    struct mw_sysv_seg *seg = NULL;
+    size_t k = 0;
+    unsigned bad = 0;
+    (void)n;
+    if (mw_sysv_shm_parse_buf(&seg, &k, &bad, b) == 0)
+        free(seg);
+}
+
+static void f_cgroup(const char *b, size_t n)
+{
+    struct mw_cg_stat st;
+    struct mw_cgroup_mem m;
+    char out[256];
+    int bad;
+    (void)n;
+    mw_cg_stat_parse_buf(&st, b, 1, &bad);
+    mw_cg_stat_parse_buf(&st, b, 2, &bad);
+    memset(&m, 0, sizeof(m));
+    mw_cg_events_parse_buf(&m, b);
+    mw_proc_cgroup_parse_buf(b, true, out, sizeof(out));
+    mw_proc_cgroup_parse_buf(b, false, out, sizeof(out));
+}
+
+static void f_procs(const char *b, size_t n)
+{
+    struct mw_proc_stat st;
+    struct mw_proc_status ss;
+    struct mw_proc_statm sm;
+    struct mw_proc_smaps sp;
+    int adj;
+    (void)n;
+    mw_proc_stat_parse_buf(&st, b);
+    mw_proc_status_parse_buf(&ss, b);
+    mw_proc_statm_parse_buf(&sm, b);
+    mw_proc_smaps_parse_buf(&sp, b);
+    mw_proc_adj_parse_buf(&adj, b);
+}
+
+static void f_users(const char *b, size_t n)
+{
+    struct mw_users u;
+    (void)n;
+    if (mw_users_parse_buf(&u, b) == 0)
+        mw_users_free(&u);
+}
+
+static void f_smaps_regions(const char *b, size_t n)
+{
+    struct mw_regions r;
+    (void)n;
+    if (mw_regions_parse_buf(&r, b) == 0)
+        mw_regions_free(&r);
+}
+
+static void f_config(const char *b, size_t n)
+{
+    static struct mw_config cfg;
+    char err[320];
+    (void)n;
+    mw_config_defaults(&cfg);
+    mw_config_parse_buf(&cfg, b, err, sizeof(err));
+}
+
+static void f_rules(const char *b, size_t n)
+{
+    struct mw_rules r;
+    int bad;
+    char err[256];
+    (void)n;
+    if (mw_rules_parse_buf(&r, b, &bad, err, sizeof(err)) == 0)
+        mw_rules_free(&r);
+}
+
+static void f_procmatch(const char *b, size_t n)
+{
+    struct mw_match_spec s;
+    char err[200];
+    (void)n;
+    mw_match_spec_parse(&s, b, err, sizeof(err));
+}
+
+static void f_logparse(const char *b, size_t n)
+{
+    static const enum mw_log_format formats[] = {MW_LOG_AUTO, MW_LOG_FREEHEAP, MW_LOG_FREE,
+                                                 MW_LOG_RECORD};
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        struct mw_log_opts o = {.format = formats[i], .interval_s = 2};
+        struct mw_log_series s;
+        memset(&s, 0, sizeof(s));
+        if (mw_log_parse_buf(b, n, &o, &s) == 0)
+            mw_log_series_free(&s);
+    }
+}
+
+static void f_record(const char *b, size_t n)
+{
+    struct mw_record r;
+    memset(&r, 0, sizeof(r));
+    mw_record_parse_line(&r, b, n);
+    mw_record_free(&r);
+    memset(&r, 0, sizeof(r));
+    mw_record_parse_buf(&r, b);
+    mw_record_free(&r);
+}
+
+static void f_state(const char *b, size_t n)
+{
+    struct mw_daemon_state s;
+    struct mw_snapshot_meta m;
+    (void)n;
+    mw_daemon_state_parse_buf(&s, b);
+    mw_snapshot_meta_parse_buf(&m, b);
+}
+
+static void f_json(const char *b, size_t n)
+{
+    struct mw_json_val v;
+    mw_json_parse(b, n, &v);
+}
+
+static void f_size_duration(const char *b, size_t n)
+{
+    uint64_t u;
+    double d;
+    struct mw_minfree_level lv[16];
+    int k;
+    (void)n;
+    mw_parse_size(b, &u);
+    mw_parse_duration_ms(b, &u);
+    mw_parse_decimal(b, &d);
+    mw_minfree_parse(b, lv, &k);
+}
+
+const struct fuzz_target fuzz_targets[] = {
+    {"meminfo", f_meminfo, "*/proc/meminfo"},
+    {"vmstat", f_vmstat, "*/proc/vmstat"},
+    {"zoneinfo", f_zoneinfo, "*/proc/zoneinfo"},
+    {"psi", f_psi, "*/proc/pressure/*"},
+    {"swaps", f_swaps, "*/proc/swaps"},
+    {"zram", f_zram, "*/sys/block/zram*/*"},
+    {"slab", f_slab, "*/proc/slabinfo"},
+    {"sysv_shm", f_sysv_shm, "*/proc/sysvipc/shm"},
+    {"cgroup", f_cgroup, "cgroup-*/sys/fs/cgroup/*/*/memory.stat"},
+    {"procs", f_procs, "daemon-procs/proc/*/stat*"},
+    {"users", f_users, "*/etc/passwd"},
+    {"smaps_regions", f_smaps_regions, "*/proc/*/smaps"},
+    {"config", f_config, "../../contrib/*.conf"},
+    {"rules", f_rules, "../../contrib/*.rules"},
+    {"procmatch", f_procmatch, ""},
+    {"logparse", f_logparse, "logs/*"},
+    {"record", f_record, "records/*"},
+    {"state", f_state, "*/memwarden-snapshot.json"},
+    {"json", f_json, "*/memwarden-snapshot.json"},
+    {"size_duration", f_size_duration, ""},
+};
+const size_t fuzz_target_count = sizeof(fuzz_targets) / sizeof(fuzz_targets[0]);
