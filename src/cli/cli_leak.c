@@ -103,8 +103,7 @@ struct leak_run {
     size_t nslab_v;
     unsigned bad_lines;                            /* record lines that were not samples */
     struct mw_procmem_set procs_first, procs_last; /* a record's processes */
-    bool records_read; /* --from: the record was read (errors after it are the options') */
-    size_t worst;      /* the series whose verdict the exit status follows */
+    size_t worst; /* the series whose verdict the exit status follows */
 };
 
 static void leak_run_free(struct leak_run *run)
@@ -529,7 +528,6 @@ static int from_record(const struct leak_opts *o, struct leak_run *run)
     int rc = mw_record_read(o->from, &rec);
     if (rc < 0)
         goto out;
-    run->records_read = true;
     run->bad_lines = rec.bad_lines;
     if (o->match) {
         if (regcomp(&re, o->match, REG_EXTENDED | REG_NOSUB) != 0) {
@@ -667,7 +665,7 @@ static int leak_gather(struct mw_ctx *ctx, const struct leak_opts *o, struct lea
         if (rc == -ESRCH)
             mw_err("leak: no process to watch%s%s", o->match ? " matches " : "",
                    o->match ? o->match : "");
-        else if (rc == -EINVAL && o->from && !run->records_read)
+        else if ((rc == -EBADFD || rc == -EISDIR) && o->from)
             mw_err("leak: %s: not a regular file (a record is a file 'memwarden watch "
                    "--record' writes)",
                    o->from);
@@ -677,7 +675,7 @@ static int leak_gather(struct mw_ctx *ctx, const struct leak_opts *o, struct lea
             mw_err("leak: --match '%s' is not a valid regular expression", o->match);
         else
             mw_err("leak: %s: %s", o->from ? o->from : "sampling", strerror(-rc));
-        return rc == -EINVAL && !(o->from && !run->records_read) ? MW_EXIT_USAGE : MW_EXIT_FAIL;
+        return rc == -EINVAL ? MW_EXIT_USAGE : MW_EXIT_FAIL;
     }
     if (run->n == 0) {
         mw_err("leak: %s holds no matching sample%s", o->from ? o->from : "the watch",

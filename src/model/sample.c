@@ -486,19 +486,19 @@ int mw_record_parse_buf(struct mw_record *rec, const char *buf)
     return 0;
 }
 
-/* Opens PATH for reading if it is a regular file: without blocking (a
- * FIFO's open would wait for a writer) and checked before any read.
- * Returns the stream or NULL with errno set (EINVAL: not a regular file). */
+/* Opens PATH for reading if it is a regular file (mw_open_regular_at: a
+ * FIFO cannot hang the open). Returns the stream or NULL with errno set
+ * (EBADFD or EISDIR: not a regular file). */
 static FILE *open_regular(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
+    int fd = mw_open_regular_at(AT_FDCWD, path, O_NOCTTY);
+    if (fd < 0) {
+        errno = -fd;
         return NULL;
-    struct stat st;
-    int e = fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
-    FILE *f = e ? NULL : fdopen(fd, "r");
+    }
+    FILE *f = fdopen(fd, "r");
     if (!f) {
-        e = e ? e : errno;
+        int e = errno;
         close(fd);
         errno = e;
     }

@@ -91,8 +91,8 @@ int mw_record_parse_buf(struct mw_record *rec, const char *buf);
 #define MW_RECORD_LINE_MAX (1u << 20)
 
 /* Reads PATH and its rotated predecessors (PATH.K ... PATH.1, oldest
- * first, then PATH) into REC. Regular files only: a FIFO, a device or a
- * directory is -EINVAL (opened without blocking, never read). A line over
+ * first, then PATH) into REC. Regular files only: a FIFO or a device is
+ * -EBADFD, a directory -EISDIR (opened without blocking, never read). A line over
  * MW_RECORD_LINE_MAX bytes is -EMSGSIZE. Returns 0 or -errno (of PATH, or
  * of a rotated file that exists but cannot be read). */
 int mw_record_read(const char *path, struct mw_record *rec);
