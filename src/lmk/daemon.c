@@ -226,9 +226,9 @@ static void state_write(struct daemon *d)
 /* Why the history file could not be opened, in words. */
 static const char *history_err(int rc)
 {
-    return rc == -ELOOP    ? "it is a symbolic link (refused)"
+    return rc == -ELOOP                     ? "it is a symbolic link (refused)"
            : rc == -EINVAL || rc == -EBADFD ? "not a regular file (refused)"
-                           : strerror(-rc);
+                                            : strerror(-rc);
 }
 
 /* The history and state paths from the options (which win) or CFG; opens
