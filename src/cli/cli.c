@@ -59,3 +59,16 @@ int mw_opt_uint(const char *opt, const char *arg, unsigned long lo, unsigned lon
     *out = v;
     return 0;
 }
+
+int mw_opt_pid_append(const char *arg, int **pids, size_t *n)
+{
+    unsigned long ul;
+    if (mw_opt_uint("--pid", arg, 1, 0x7fffffff, &ul) < 0)
+        return MW_EXIT_USAGE;
+    int *p = realloc(*pids, (*n + 1) * sizeof(*p));
+    if (!p)
+        return MW_EXIT_FAIL;
+    *pids = p;
+    p[(*n)++] = (int)ul;
+    return 0;
+}

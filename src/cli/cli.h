@@ -38,6 +38,10 @@ int mw_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(
  * -EINVAL; 0 on success. OPT names the option for the message. */
 int mw_opt_size(const char *opt, const char *arg, uint64_t *out);
 int mw_opt_duration_ms(const char *opt, const char *arg, uint64_t *out);
+/* "-p PID" given once more: parses ARG (1 .. 2^31-1) and appends it to
+ * *PIDS (*N of them, realloc'd). Returns 0, MW_EXIT_USAGE after saying
+ * why, or MW_EXIT_FAIL when out of memory. */
+int mw_opt_pid_append(const char *arg, int **pids, size_t *n);
 int mw_opt_uint(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
                 unsigned long *out);
 

@@ -553,18 +553,11 @@ out:
  * status to end with. */
 static int leak_option(int c, const char *arg, struct leak_opts *o)
 {
-    unsigned long ul;
     uint64_t u;
     switch (c) {
     case 'p': {
-        if (mw_opt_uint("--pid", arg, 1, 0x7fffffff, &ul) < 0)
-            return MW_EXIT_USAGE;
-        int *p = realloc(o->pids, (o->npids + 1) * sizeof(*p));
-        if (!p)
-            return MW_EXIT_FAIL;
-        o->pids = p;
-        o->pids[o->npids++] = (int)ul;
-        return -1;
+        int rc = mw_opt_pid_append(arg, &o->pids, &o->npids);
+        return rc ? rc : -1;
     }
     case 'm':
         o->match = arg;

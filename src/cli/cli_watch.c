@@ -183,19 +183,14 @@ static int watch_options(int argc, char **argv, struct watch_opts *o)
         {"keep", required_argument, NULL, 'K'},     {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},           {0},
     };
-    unsigned long ul;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:m:si:d:n:r:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'p': {
-            if (mw_opt_uint("--pid", optarg, 1, 0x7fffffff, &ul) < 0)
-                return MW_EXIT_USAGE;
-            int *p = realloc(o->pids, (o->npids + 1) * sizeof(*p));
-            if (!p)
-                return MW_EXIT_FAIL;
-            o->pids = p;
-            o->pids[o->npids++] = (int)ul;
+            int rc = mw_opt_pid_append(optarg, &o->pids, &o->npids);
+            if (rc)
+                return rc;
             break;
         }
         case 'm':
