@@ -19,6 +19,7 @@ enum key_type {
     T_STRATEGY,
     T_NEWSTRAT,
     T_LOOP,
+    T_ADJMODE,
     T_PATTERNS,
     T_ARGV,
     T_PATH,
@@ -90,6 +91,7 @@ static const struct key keys[] = {
     {"runaway_fill_time", T_MS, OFF(runaway_fill_ms), 0, 86400000, 49},
     {"runaway_min_adj", T_INT, OFF(runaway_min_adj), -999, 1001, 50},
     {"realtime", T_BOOL, OFF(realtime), 0, 0, 51},
+    {"adj_mode", T_ADJMODE, OFF(adj_mode), 0, 0, 52},
     {"ro.lmk.lowmem_min_oom_score", T_INT, OFF(lowmem_min_adj), -999, 1001, 46},
     {"state_file", T_PATH, OFF(state_file), 0, 0, 43},
     {"history_file", T_PATH, OFF(history_file), 0, 0, 44},
@@ -358,6 +360,21 @@ static int parse_argv(const char *v, struct mw_argv *out)
     return 0;
 }
 
+/* adj_mode = auto | android | flat (see config.h). */
+static int parse_adj_mode(struct mw_config *cfg, const char *v, char *err, size_t errcap, int line)
+{
+    static const char *const names[] = {
+        [MW_ADJ_AUTO] = "auto", [MW_ADJ_ANDROID] = "android", [MW_ADJ_FLAT] = "flat"};
+    for (size_t i = 0; i < MW_ARRAY_SIZE(names); i++) {
+        if (strcmp(v, names[i]) == 0) {
+            cfg->adj_mode = (enum mw_adj_mode)i;
+            return 0;
+        }
+    }
+    seterr(err, errcap, line, "adj_mode: '%s' is not auto, android or flat", v);
+    return -EINVAL;
+}
+
 static int set_value(struct mw_config *cfg, const struct key *k, const char *v, char *err,
                      size_t errcap, int line)
 {
@@ -400,6 +417,8 @@ static int set_value(struct mw_config *cfg, const struct key *k, const char *v, 
         if (b)
             cfg->strategy = MW_STRATEGY_PSI;
         return 0;
+    case T_ADJMODE:
+        return parse_adj_mode(cfg, v, err, errcap, line);
     case T_LOOP:
         if (strcmp(v, "none") == 0)
             cfg->loop_action = MW_LOOP_NONE;
