@@ -22,7 +22,7 @@ PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/progs/%)
 FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/progs/*.c tests/progs/*.h)
 
-.PHONY: all run test check bench static aarch64 install format clean help layers lint
+.PHONY: all run test check bench static aarch64 install format clean help layers lint man
 
 all: memwarden
 
@@ -34,7 +34,8 @@ help:
 	@echo "make bench      benchmarks (timings are never pass/fail)"
 	@echo "make static     static binary with musl-gcc: ./memwarden-static"
 	@echo "make aarch64    static aarch64 binary: ./memwarden-aarch64"
-	@echo "make install    install to \$$DESTDIR\$$PREFIX"
+	@echo "make install    install the binary and memwarden(8) to \$$DESTDIR\$$PREFIX"
+	@echo "make man        build/memwarden.8 from the help texts"
 	@echo "make format     clang-format every source file"
 	@echo "make lint       clang-format clean, functions <= 120 lines, make layers"
 	@echo "make layers     check that includes only run down the layers (base proc model analysis lmk cli)"
@@ -96,8 +97,15 @@ aarch64:
 build-static/memwarden build-aarch64/memwarden: $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-install: memwarden
+# memwarden(8), generated from the help texts so it cannot drift from them.
+$(BUILD)/memwarden.8: memwarden tools/mkman.sh | $(BUILD)
+	sh tools/mkman.sh ./memwarden > $@
+
+man: $(BUILD)/memwarden.8
+
+install: memwarden $(BUILD)/memwarden.8
 	install -D -m 0755 memwarden $(DESTDIR)$(PREFIX)/bin/memwarden
+	install -D -m 0644 $(BUILD)/memwarden.8 $(DESTDIR)$(PREFIX)/share/man/man8/memwarden.8
 
 format:
 	clang-format -i $(FORMAT_SRC)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,16 +101,38 @@ long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, 
     return (long)n;
 }
 
-int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len)
+int mw_open_regular_at(int dirfd, const char *path, int flags)
 {
-    int fd = openat(root->fd, mw_rel(path), O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading waits for a writer (for ever,
+     * in a captured tree); non-blocking, the open returns and fstat refuses
+     * it. A regular file ignores the flag. */
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | flags);
     if (fd < 0)
         return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+    }
+    return fd;
+}
+
+int mw_read_file_at(int dirfd, const char *path, int flags, size_t max, char **buf, size_t *len)
+{
+    if (max == 0 || max >= MW_READ_MAX)
+        max = MW_READ_MAX - 1;
+    int fd = mw_open_regular_at(dirfd, path, flags);
+    if (fd < 0)
+        return fd;
     char *b = NULL;
     size_t cap = 0;
     bool cut;
-    /* The buffer stops at MW_READ_MAX bytes, the content one short. */
-    long n = mw_read_fd(fd, &b, &cap, MW_READ_MAX - 1, false, &cut);
+    long n = mw_read_fd(fd, &b, &cap, max, false, &cut);
     close(fd);
     if (n >= 0 && cut)
         n = -EFBIG;
@@ -121,6 +144,91 @@ int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_
     if (len)
         *len = (size_t)n;
     return 0;
+}
+
+int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len)
+{
+    return mw_read_file_at(root->fd, mw_rel(path), 0, 0, buf, len);
+}
+
+/* The number in S[0..LEN) (all digits). Returns 0 or -ERANGE. */
+static int digits_value(const char *s, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Passes the whole numbers in BUF[0..*HAVE) to FN; a number that touches
+ * the end stays (moved to the front, *HAVE its length) unless EOF. Returns
+ * 0 to go on, 1 when FN stopped, or -errno. */
+static int each_u64_chunk(char *buf, size_t *have, bool eof, int (*fn)(uint64_t, void *), void *ctx,
+                          long *count)
+{
+    size_t i = 0, n = *have;
+    for (;;) {
+        while (i < n && isspace((unsigned char)buf[i]))
+            i++;
+        size_t j = i;
+        while (j < n && isdigit((unsigned char)buf[j]))
+            j++;
+        if (i == n || (j == n && !eof)) { /* keep the maybe-cut number */
+            memmove(buf, buf + i, n - i);
+            *have = n - i;
+            return 0;
+        }
+        if (j == i || (j < n && !isspace((unsigned char)buf[j])))
+            return -EBADMSG;
+        uint64_t v;
+        if (digits_value(buf + i, j - i, &v) < 0)
+            return -ERANGE;
+        (*count)++;
+        if (fn(v, ctx))
+            return 1;
+        i = j;
+    }
+}
+
+long mw_each_u64_at(int dirfd, const char *path, int flags, int (*fn)(uint64_t v, void *ctx),
+                    void *ctx)
+{
+    int fd = mw_open_regular_at(dirfd, path, flags);
+    if (fd < 0)
+        return fd;
+    char buf[4096];
+    size_t have = 0, total = 0;
+    long count = 0;
+    int rc = 0;
+    while (rc == 0) {
+        if (have == sizeof(buf)) { /* one "number" fills the buffer */
+            rc = -ERANGE;
+            break;
+        }
+        ssize_t r = read(fd, buf + have, sizeof(buf) - have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = -errno;
+            break;
+        }
+        total += (size_t)r;
+        if (total >= MW_READ_MAX) {
+            rc = -EFBIG;
+            break;
+        }
+        have += (size_t)r;
+        rc = each_u64_chunk(buf, &have, r == 0, fn, ctx, &count);
+        if (r == 0)
+            break;
+    }
+    close(fd);
+    return rc < 0 ? rc : count;
 }
 
 int mw_opendir_at(int dirfd, const char *path, int flags, DIR **out)
@@ -222,19 +330,59 @@ out:
     return rc;
 }
 
-/* Splits "12.5M" into a non-negative number and a suffix. */
+/* Length of the decimal number at S: digits, optionally '.' and more
+ * digits; 0 when S does not start with one. */
+static size_t decimal_len(const char *s)
+{
+    size_t n = 0;
+    while (isdigit((unsigned char)s[n]))
+        n++;
+    if (n == 0 || s[n] != '.')
+        return n;
+    size_t f = n + 1;
+    while (isdigit((unsigned char)s[f]))
+        f++;
+    return f > n + 1 ? f : 0; /* "1." is not a number */
+}
+
+/* The number in S[0..LEN) (checked by decimal_len). strtod reads a copy,
+ * so it never sees what follows (an exponent, hex). */
+static int decimal_value(const char *s, size_t len, double *out)
+{
+    char tmp[64];
+    if (len >= sizeof(tmp))
+        return -ERANGE;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    errno = 0;
+    double v = strtod(tmp, NULL);
+    if (errno != 0 || !isfinite(v))
+        return -ERANGE;
+    *out = v;
+    return 0;
+}
+
+int mw_parse_decimal(const char *s, double *out)
+{
+    size_t len = s ? decimal_len(s) : 0;
+    if (len == 0 || s[len] != '\0')
+        return -EINVAL;
+    return decimal_value(s, len, out);
+}
+
+/* Splits "12.5M" into a non-negative decimal number and a suffix (after
+ * blanks). */
 static int split_number(const char *s, double *num, const char **suffix)
 {
-    char *end;
-    if (!s || !isdigit((unsigned char)*s))
+    size_t len = s ? decimal_len(s) : 0;
+    if (len == 0)
         return -EINVAL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno != 0 || end == s || v < 0)
-        return -EINVAL;
+    int rc = decimal_value(s, len, num);
+    if (rc < 0)
+        return rc;
+    const char *end = s + len;
     while (*end == ' ')
         end++;
-    *num = v;
     *suffix = end;
     return 0;
 }

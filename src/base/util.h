@@ -59,10 +59,41 @@ const char *mw_rel(const char *path);
  * the caller to free also on failure. */
 long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, bool *cut);
 
+/* Opens PATH under DIRFD (AT_FDCWD: the working directory) for reading,
+ * non-blocking so a FIFO cannot hang the open, with FLAGS added (e.g.
+ * O_NOFOLLOW), and keeps it only when it is a regular file (files in /proc
+ * and /sys are). Returns the descriptor (close-on-exec) or -errno:
+ * -EISDIR for a directory, -EINVAL for any other file that is not
+ * regular (a FIFO, a device, a socket). */
+int mw_open_regular_at(int dirfd, const char *path, int flags);
+
+/* Reads the whole regular file PATH under DIRFD (opened as by
+ * mw_open_regular_at, FLAGS added) into a NUL-terminated buffer the caller
+ * frees. At most MAX bytes (0, or MAX above 64 MiB: 64 MiB - 1); a longer
+ * file gives -EFBIG. *len (may be NULL) gets the byte count. Returns 0 or
+ * -errno (as mw_open_regular_at, or the read's); *buf is untouched on
+ * failure. */
+int mw_read_file_at(int dirfd, const char *path, int flags, size_t max, char **buf, size_t *len);
+
 /* Reads the whole file at PATH under ROOT into a NUL-terminated buffer the
- * caller frees. *len (may be NULL) gets the byte count. Returns 0 or -errno
- * (-EFBIG past 64 MiB); *buf is untouched on failure. */
+ * caller frees (mw_read_file_at on the root: regular files only, symlinks
+ * followed). *len (may be NULL) gets the byte count. Returns 0 or -errno
+ * (-EFBIG past 64 MiB, -EISDIR, -EINVAL when not a regular file); *buf is
+ * untouched on failure. */
 int mw_read_file(const struct mw_root *root, const char *path, char **buf, size_t *len);
+
+/* Calls FN(V, CTX) for each unsigned decimal number in the regular file
+ * PATH under DIRFD (opened as by mw_open_regular_at, FLAGS added; numbers
+ * separated by blanks or newlines, as in cgroup.procs), reading the file
+ * to its end in chunks of a fixed buffer: no allocation (safe on the
+ * daemon's kill path), no size limit below 64 MiB. A number cut by a
+ * chunk's end is joined with the next chunk: a part of a number is never
+ * passed. FN returns non-zero to stop early. Returns how many numbers FN
+ * got, or -errno: as mw_open_regular_at or read, -EBADMSG at anything
+ * but a number (the numbers before it were passed), -ERANGE for a number
+ * above UINT64_MAX, -EFBIG past 64 MiB. */
+long mw_each_u64_at(int dirfd, const char *path, int flags, int (*fn)(uint64_t v, void *ctx),
+                    void *ctx);
 
 /* Opens the directory PATH under DIRFD (a root's fd, or any directory;
  * "." gives a new stream of DIRFD itself, with its own read position) for
@@ -79,6 +110,11 @@ long mw_pread_all(int fd, char *buf, size_t cap);
 /* Reads a file holding one unsigned number (or "max", which gives
  * UINT64_MAX). Returns 0 or -errno (-EINVAL when it is not a number). */
 int mw_read_u64(const struct mw_root *root, const char *path, uint64_t *out);
+
+/* Parses a non-negative decimal number: digits, optionally a '.' and more
+ * digits ("20", "12.5"). No sign, exponent, hex, nan, inf or anything
+ * after it. Returns 0 or -EINVAL / -ERANGE (too many digits). */
+int mw_parse_decimal(const char *s, double *out);
 
 /* Parses a size: a plain number is bytes; suffixes K, M, G, T (also KB,
  * KiB, ...) are binary multiples. Returns 0 or -EINVAL / -ERANGE. */

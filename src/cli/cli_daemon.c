@@ -41,9 +41,21 @@ static void daemon_usage(FILE *f)
             "      [runaway=yes unit=NkB growth=NkB/s [group=KILLED/CHOSEN]] (details)\n"
             "    (\"would-kill\" in a dry run). Logs go to stderr with journald priority\n"
             "    prefixes (<3>) with --foreground, to syslog otherwise. SIGHUP reloads the\n"
-            "    configuration; an invalid one is rejected and the old one stays.\n"
+            "    configuration (history_file and state_file too; an invalid one is\n"
+            "    rejected and the old one stays) and reopens the history file, for\n"
+            "    logrotate. The history file is created mode 0600 (it holds command\n"
+            "    lines); a symbolic link at its path or the state file's is refused.\n"
             "    It runs SCHED_FIFO at priority 1 as lmkd does (realtime = false: no),\n"
             "    falling back to nice -20; it locks itself in memory (mlockall).\n"
+            "    protect / avoid / prefer / term_first patterns come in two forms. A\n"
+            "    NAME MATCH (\"*sshd*\") is a glob on the command line or name: any user\n"
+            "    can give a process any command line (exec -a), so it can be forged and\n"
+            "    a name match in protect or avoid draws a warning. A TRUSTED MATCH\n"
+            "    names the program and its owner, KEY:VALUE words that must all hold:\n"
+            "    exe:GLOB (/proc/PID/exe), uid:N (real and effective uid), unit:NAME (a\n"
+            "    systemd system unit), cgroup:GLOB, name:GLOB; e.g.\n"
+            "    \"protect = exe:/usr/sbin/sshd uid:0\". One with uid:, unit: or cgroup:\n"
+            "    cannot be forged by another user; exe: alone can (anyone may run sshd).\n"
             "    The configuration file is described in contrib/memwarden.conf; lmkd's\n"
             "    property names (ro.lmk.*, ro.config.low_ram, sys.lmk.minfree_levels) are\n"
             "    accepted as aliases.\n"
@@ -78,6 +90,18 @@ static void daemon_usage(FILE *f)
             "    memwarden daemon --choose-once --json\n");
 }
 
+/* Says which protect / avoid patterns another user could forge
+ * (procmatch.h): a process named so is spared, someone else dies. */
+static void warn_forgeable(const struct mw_config *cfg)
+{
+    const char *list, *pat, *why;
+    for (int c = 0; mw_config_next_forgeable(cfg, &c, &list, &pat, &why);)
+        fprintf(stderr,
+                "memwarden daemon: warning: %s = %s: %s; use a trusted match such as "
+                "'exe:/usr/sbin/sshd uid:0' or 'unit:ssh.service'\n",
+                list, pat, why);
+}
+
 static int check_config(const char *path)
 {
     struct mw_config cfg;
@@ -87,6 +111,7 @@ static int check_config(const char *path)
         fprintf(stderr, "memwarden daemon: %s\n", err);
         return MW_EXIT_FOUND;
     }
+    warn_forgeable(&cfg);
     printf("%s: ok (strategy %s%s, psi some %llums full %llums, thrashing_limit %d%% decay "
            "%d%%, swap_free_low %d%%, kill_timeout %llums, %d protect / %d prefer / %d avoid "
            "patterns)\n",
@@ -180,6 +205,7 @@ int cli_daemon(struct mw_ctx *ctx, int argc, char **argv)
             mw_err("daemon: %s", err);
             return MW_EXIT_FAIL;
         }
+        warn_forgeable(&cfg);
     }
     if (low_ram) {
         cfg.low_ram = true;

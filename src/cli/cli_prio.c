@@ -16,7 +16,9 @@
 #include "model/proctable.h"
 #include "proc/procs.h"
 #include "model/procview.h"
+#include "model/procmatch.h"
 #include "model/rules.h"
+#include "model/targets.h"
 #include "proc/users.h"
 
 static void prio_usage(FILE *f)
@@ -46,13 +48,27 @@ static void prio_usage(FILE *f)
             "      # pattern (regex on the command line)  ->  class or number\n"
             "      ^/usr/bin/camera-daemon                ->  foreground\n"
             "      indexer|thumbnailer                    =   cached\n"
-            "    and prints what it changed. The daemon applies the same file to new\n"
-            "    processes; this is how a plain Linux board gets the process classes\n"
-            "    that Android's ActivityManager gives lmkd.\n"
+            "    and prints what it changed; this is how a plain Linux board gets the\n"
+            "    process classes that Android's ActivityManager gives lmkd.\n"
+            "\n"
+            "    A regex is a NAME MATCH: any user can give a process any command line\n"
+            "    (exec -a \"/usr/sbin/sshd -D\" ...), so a name-match rule may hand its\n"
+            "    value to someone else's process; apply warns when such a rule lowers a\n"
+            "    value below 0. A TRUSTED MATCH names the program and its owner,\n"
+            "    KEY:VALUE words that must all hold: exe:GLOB (/proc/PID/exe), uid:N\n"
+            "    (real and effective uid), unit:NAME (a systemd system unit's cgroup),\n"
+            "    cgroup:GLOB, name:REGEX (the command line, no blanks):\n"
+            "      exe:/usr/sbin/sshd uid:0               ->  native\n"
+            "      unit:postgresql.service                ->  system\n"
+            "    One with uid:, unit: or cgroup: cannot be forged by another user.\n"
+            "    --match is always a name match: check the list with --dry-run.\n"
             "\n"
             "    Every target is checked first (it exists, is not a kernel thread or\n"
             "    zombie, is not PID 1 without --force); if a write then fails, the\n"
-            "    values already written are put back. Lowering a value below 0 (or\n"
+            "    values already written are put back. Each target's start time is\n"
+            "    recorded when it is chosen and checked again right before its write\n"
+            "    (and before a value is put back): a PID that another process took\n"
+            "    meanwhile is skipped with a message. Lowering a value below 0 (or\n"
             "    below the floor a privileged process set) needs CAP_SYS_RESOURCE.\n"
             "    Writing works only on the live system, not under --root (--dry-run\n"
             "    does).\n"
@@ -78,6 +94,7 @@ static void prio_usage(FILE *f)
 
 struct prio_change {
     const struct mw_proc *p;
+    uint64_t starttime; /* when chosen (UINT64_MAX: unknown, never written) */
     int old_adj, new_adj;
     const struct mw_rule *rule; /* apply: the rule that matched */
     int result;                 /* 0 written (or would be), -errno */
@@ -181,9 +198,10 @@ static int prio_show(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int np
     struct mw_proctable t;
     unsigned what = MW_PT_ADJ | MW_PT_SCORE | MW_PT_CMDLINE |
                     (o->all || npos ? MW_PT_KTHREADS | MW_PT_ZOMBIES : 0);
+    char why[200];
     if (o->match) {
-        if ((e = regcomp(&re, o->match, REG_EXTENDED | REG_NOSUB)) != 0)
-            return mw_usage_error("prio", "--match '%s': not a valid regex", o->match);
+        if (mw_regcomp_bounded(&re, o->match, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0)
+            return mw_usage_error("prio", "--match '%.80s': %s", o->match, why);
         have_re = true;
     }
     mw_users_read(&ctx->root, &users);
@@ -252,19 +270,30 @@ out:
     return rc;
 }
 
-/* Writes every change through mw_proc_adj_apply (all or nothing). A
- * process that exited meanwhile is not a failure when TOLERATE_GONE
- * (targets found by pattern). Returns 0 or the failing -errno. */
+/* Start time of P when it was chosen: the write checks it again, so a
+ * PID that a new process took meanwhile is skipped, not changed. */
+static uint64_t chosen_start(const struct mw_root *root, const struct mw_proc *p)
+{
+    uint64_t t;
+    return mw_targets_starttime(root, p->pid, &t) == 0 ? t : UINT64_MAX;
+}
+
+/* Writes every change through mw_targets_adj_apply (all or nothing, each
+ * pinned to the process chosen). A process that exited meanwhile is not a
+ * failure when TOLERATE_GONE (targets found by pattern). Returns 0 or the
+ * failing -errno. */
 static int write_changes(const struct mw_root *root, struct prio_change *ch, size_t n,
                          bool tolerate_gone, size_t *failed_at)
 {
-    struct mw_adj_change *c = calloc(n ? n : 1, sizeof(*c));
+    struct mw_adj_target *c = calloc(n ? n : 1, sizeof(*c));
     if (!c)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++)
-        c[i] = (struct mw_adj_change){
-            .pid = ch[i].p->pid, .old_adj = ch[i].old_adj, .new_adj = ch[i].new_adj};
-    int e = mw_proc_adj_apply(root, c, n, tolerate_gone, failed_at);
+        c[i] = (struct mw_adj_target){.pid = ch[i].p->pid,
+                                      .starttime = ch[i].starttime,
+                                      .old_adj = ch[i].old_adj,
+                                      .new_adj = ch[i].new_adj};
+    int e = mw_targets_adj_apply(root, c, n, tolerate_gone, failed_at);
     for (size_t i = 0; i < n; i++)
         ch[i].result = c[i].result;
     free(c);
@@ -295,10 +324,11 @@ static void report(const struct prio_opts *o, const struct prio_change *ch, size
             mw_json_str(&j, "cmdline", ch[i].p->cmdline);
             if (!o->dry_run)
                 mw_json_str(&j, "result",
-                            failed && i == failed_at ? strerror(-failed)
-                            : failed                 ? "rolled back"
-                            : ch[i].result == 0      ? "ok"
-                                                     : "exited");
+                            failed && i == failed_at  ? strerror(-failed)
+                            : failed                  ? "rolled back"
+                            : ch[i].result == 0       ? "ok"
+                            : ch[i].result == -ESTALE ? "replaced"
+                                                      : "exited");
             mw_json_object_end(&j);
         }
         mw_json_array_end(&j);
@@ -311,6 +341,12 @@ static void report(const struct prio_opts *o, const struct prio_change *ch, size
     }
     const char *verb = o->dry_run ? "would set" : failed ? "not set" : "set";
     for (size_t i = 0; i < n; i++) {
+        if (!o->dry_run && !failed && ch[i].result == -ESTALE) {
+            printf("%7d not changed: another process has this PID now (its start time "
+                   "changed since it was chosen)\n",
+                   ch[i].p->pid);
+            continue;
+        }
         if (!o->dry_run && !failed && ch[i].result != 0) {
             printf("%7d exited before it was changed\n", ch[i].p->pid);
             continue;
@@ -391,8 +427,9 @@ static int prio_set(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npo
         goto out;
     }
     if (o->match) {
-        if (regcomp(&re, o->match, REG_EXTENDED | REG_NOSUB) != 0) {
-            rc = mw_usage_error("prio", "--match '%s': not a valid regex", o->match);
+        char why[200];
+        if (mw_regcomp_bounded(&re, o->match, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0) {
+            rc = mw_usage_error("prio", "--match '%.80s': %s", o->match, why);
             goto out;
         }
         have_re = true;
@@ -454,7 +491,10 @@ static int prio_set(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npo
             unchanged++;
             continue;
         }
-        ch[nch++] = (struct prio_change){.p = p, .old_adj = p->oom_score_adj, .new_adj = adj};
+        ch[nch++] = (struct prio_change){.p = p,
+                                         .starttime = chosen_start(&ctx->root, p),
+                                         .old_adj = p->oom_score_adj,
+                                         .new_adj = adj};
     next:;
     }
     if (have_re && matched == 0) {
@@ -471,6 +511,21 @@ out:
     if (have_re)
         regfree(&re);
     return rc;
+}
+
+/* A rule that lowers a value below 0 by a name match hands that value to
+ * any process that names itself so: say it once per rule. */
+static void warn_forgeable_rules(const char *path, const struct mw_rules *rules)
+{
+    for (size_t i = 0; i < rules->n; i++) {
+        const struct mw_rule *r = &rules->v[i];
+        if (r->adj >= 0 || mw_match_spec_trusted(&r->spec))
+            continue;
+        mw_err("warning: %s:%d: '%s' gives %d by %s, which any user's process can match "
+               "(exec -a); name the program and its owner: 'exe:/usr/sbin/sshd uid:0 -> %d'",
+               path, r->line, r->pattern, r->adj,
+               r->spec.qualified ? "exe: or name: alone" : "a name match", r->adj);
+    }
 }
 
 static int prio_apply(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npos)
@@ -513,12 +568,17 @@ static int prio_apply(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int n
         mw_err("out of memory");
         goto out;
     }
+    warn_forgeable_rules(pos[0], &rules);
     int self = live ? (int)getpid() : 0;
+    unsigned need = mw_rules_needs(&rules);
     for (size_t i = 0; i < t.n; i++) {
         const struct mw_proc *p = &t.procs[i];
         if (!eligible(p, self))
             continue;
-        const struct mw_rule *r = mw_rules_match(&rules, p->cmdline);
+        struct mw_match_facts facts = {.tried = 0};
+        if (need)
+            mw_match_facts_read(t.proc_fd, p->pid, need, &facts);
+        const struct mw_rule *r = mw_rules_match(&rules, p->cmdline, &facts);
         if (!r)
             continue;
         if (p->oom_score_adj == r->adj) {
@@ -529,8 +589,11 @@ static int prio_apply(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int n
             snprintf(pid1, sizeof(pid1), "%s matches rule line %d", p->comm, r->line);
             continue;
         }
-        ch[nch++] =
-            (struct prio_change){.p = p, .old_adj = p->oom_score_adj, .new_adj = r->adj, .rule = r};
+        ch[nch++] = (struct prio_change){.p = p,
+                                         .starttime = chosen_start(&ctx->root, p),
+                                         .old_adj = p->oom_score_adj,
+                                         .new_adj = r->adj,
+                                         .rule = r};
     }
     size_t failed_at = 0;
     e = o->dry_run ? 0 : write_changes(&ctx->root, ch, nch, true, &failed_at);

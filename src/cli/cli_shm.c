@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "base/json.h"
+#include "base/text.h"
 #include "proc/shm.h"
 #include "proc/users.h"
 
@@ -32,6 +33,11 @@ static void shm_usage(FILE *f)
                "    --remove-orphans shows what it would remove; with --yes it removes them\n"
                "    (IPC_RMID, unlink) and prints each removal. --shmid and --path limit it to\n"
                "    the orphans named. Removal works on the live system only, not on --root.\n"
+               "    It acts through the /dev/shm directory it scanned, never through a\n"
+               "    symlink, and only on the very file it looked at (same inode and owner).\n"
+               "    A file is an orphan only when every process could be inspected: without\n"
+               "    root (or where a process refuses even root), a file with no visible\n"
+               "    holder may still be in use, and it is left in place with the reason.\n"
                "\n"
                "OPTIONS\n"
                "        --remove-orphans remove orphans (a dry run without --yes)\n"
@@ -51,27 +57,33 @@ static void shm_usage(FILE *f)
                "    memwarden shm --remove-orphans --yes --shmid 32768\n");
 }
 
-static bool wanted_id(int id, const int *ids, size_t n)
+/* What the command line asked for. */
+struct shm_opts {
+    bool remove, yes, json;
+    int *ids; /* --shmid, repeatable */
+    size_t nids;
+    const char **paths; /* --path, repeatable (argv strings) */
+    size_t npaths;
+};
+
+/* Everything shown, gathered once: text, JSON and the removal plan read it. */
+struct shm_view {
+    struct mw_shm_report rep;
+    struct mw_users users;
+    const char *rp;        /* root prefix for messages: "" for the live "/" */
+    const char *root_path; /* as given */
+    char unseen[160];      /* why holders may be hidden ("" when every process was seen) */
+};
+
+static void shm_opts_free(struct shm_opts *o)
 {
-    if (!n)
-        return true;
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] == id)
-            return true;
-    return false;
+    free(o->ids);
+    free(o->paths);
 }
 
-static bool wanted_path(const char *p, char **paths, size_t n)
-{
-    if (!n)
-        return true;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(paths[i], p) == 0)
-            return true;
-    return false;
-}
-
-int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
+/* Parses ARGV into *O. Returns -1 to go on, else the exit code to end with
+ * (--help printed, or a usage error reported). */
+static int shm_parse_opts(int argc, char **argv, struct shm_opts *o)
 {
     static const struct option opts[] = {
         {"remove-orphans", no_argument, NULL, 'R'},
@@ -82,246 +94,431 @@ int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    bool remove = false, yes = false, json = false;
-    int *ids = NULL;
-    char **paths = NULL;
-    size_t nids = 0, npaths = 0;
     unsigned long ul;
-    int c, ret = MW_EXIT_USAGE;
-    struct mw_users users = {0};
-    struct mw_shm_report rep;
-    memset(&rep, 0, sizeof(rep));
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
         switch (c) {
         case 'R':
-            remove = true;
+            o->remove = true;
             break;
         case 'y':
-            yes = true;
+            o->yes = true;
             break;
         case 'I': {
             if (mw_opt_uint("--shmid", optarg, 0, 0x7fffffff, &ul) < 0)
-                goto out;
-            int *p = realloc(ids, (nids + 1) * sizeof(*p));
+                return MW_EXIT_USAGE;
+            int *p = realloc(o->ids, (o->nids + 1) * sizeof(*p));
             if (!p)
-                goto out;
-            ids = p;
-            ids[nids++] = (int)ul;
+                return MW_EXIT_USAGE;
+            o->ids = p;
+            o->ids[o->nids++] = (int)ul;
             break;
         }
         case 'P': {
-            char **p = realloc(paths, (npaths + 1) * sizeof(*p));
+            const char **p = realloc(o->paths, (o->npaths + 1) * sizeof(*p));
             if (!p)
-                goto out;
-            paths = p;
-            paths[npaths++] = optarg;
+                return MW_EXIT_USAGE;
+            o->paths = p;
+            o->paths[o->npaths++] = optarg;
             break;
         }
         case 'j':
-            json = true;
+            o->json = true;
             break;
         case 'h':
             shm_usage(stdout);
-            ret = MW_EXIT_OK;
-            goto out;
+            return MW_EXIT_OK;
         default:
-            ret = mw_usage_error("shm", "unknown option");
-            goto out;
+            return mw_usage_error("shm", "unknown option");
         }
     }
-    if (optind < argc) {
-        ret = mw_usage_error("shm", "unexpected argument '%s'", argv[optind]);
-        goto out;
+    if (optind < argc)
+        return mw_usage_error("shm", "unexpected argument '%s'", argv[optind]);
+    if ((o->yes || o->nids || o->npaths) && !o->remove)
+        return mw_usage_error("shm", "--yes, --shmid and --path go with --remove-orphans");
+    return -1;
+}
+
+/* Scans the root into *V. Returns -1 to go on, else the exit code. */
+static int shm_gather(const struct mw_root *root, struct shm_view *v)
+{
+    v->root_path = root->path;
+    v->rp = strcmp(root->path, "/") ? root->path : "";
+    if (mw_shm_scan(root, &v->rep) < 0)
+        return MW_EXIT_FAIL;
+    if (!v->rep.have_sysv && !v->rep.have_devshm) {
+        mw_err("shm: neither %s/proc/sysvipc/shm nor %s/dev/shm is readable", v->rp, v->rp);
+        return MW_EXIT_FAIL;
     }
-    if ((yes || nids || npaths) && !remove) {
-        ret = mw_usage_error("shm", "--yes, --shmid and --path go with --remove-orphans");
-        goto out;
+    mw_users_read(root, &v->users);
+    unsigned n = v->rep.unreadable_procs;
+    if (n && v->rep.unreadable_pid)
+        snprintf(v->unseen, sizeof(v->unseen),
+                 "%u process%s could not be inspected (pid %d%s: reading another process's fds "
+                 "and maps needs root, or ptrace access)",
+                 n, n == 1 ? "" : "es", v->rep.unreadable_pid, n == 1 ? "" : " first");
+    else if (n)
+        snprintf(v->unseen, sizeof(v->unseen), "the process list could not be read");
+    return -1;
+}
+
+static void shm_view_free(struct shm_view *v)
+{
+    mw_shm_report_free(&v->rep);
+    mw_users_free(&v->users);
+}
+
+/* ---- text: names from other people, cleaned (base/text.h) ---- */
+
+/* S cleaned for a terminal into BUF (CAP bytes): control characters,
+ * escapes and invalid UTF-8 become '?'. Returns BUF. */
+static const char *clean(char *buf, size_t cap, const char *s)
+{
+    mw_text_clean(buf, cap, s, strlen(s));
+    return buf;
+}
+
+/* The owner of UID by name (or number), cleaned. */
+static const char *owner_txt(const struct shm_view *v, uid_t uid, char *buf, size_t cap)
+{
+    char raw[64];
+    return clean(buf, cap, mw_users_fmt(&v->users, uid, raw, sizeof(raw)));
+}
+
+/* Prints S cleaned, padded with spaces to WIDTH characters. */
+static void put_cell(const char *s, size_t width)
+{
+    char buf[MW_SHM_PATH_CAP];
+    size_t n = mw_text_clean(buf, sizeof(buf), s, strlen(s)), chars = 0;
+    for (size_t i = 0; i < n; i++)
+        chars += ((unsigned char)buf[i] & 0xc0) != 0x80; /* not a continuation byte */
+    fputs(buf, stdout);
+    for (; chars < width; chars++)
+        putchar(' ');
+}
+
+/* ---- removal ---- */
+
+static bool wanted_id(int id, const struct shm_opts *o)
+{
+    if (!o->nids)
+        return true;
+    for (size_t i = 0; i < o->nids; i++)
+        if (o->ids[i] == id)
+            return true;
+    return false;
+}
+
+static bool wanted_path(const char *p, const struct shm_opts *o)
+{
+    if (!o->npaths)
+        return true;
+    for (size_t i = 0; i < o->npaths; i++)
+        if (strcmp(o->paths[i], p) == 0)
+            return true;
+    return false;
+}
+
+struct shm_tally {
+    unsigned done, failed, left;
+};
+
+static void remove_segments(const struct shm_view *v, const struct shm_opts *o, struct shm_tally *t)
+{
+    char u[64], s1[32];
+    for (size_t i = 0; i < v->rep.nseg; i++) {
+        const struct mw_sysv_seg *g = &v->rep.seg[i];
+        if (!g->orphan || !wanted_id(g->shmid, o) || (o->npaths && !o->nids))
+            continue;
+        if (!o->yes) {
+            printf("would remove SysV segment shmid %d (key 0x%08lx, size %s, owner %s, "
+                   "creator %d gone)\n",
+                   g->shmid, (unsigned long)g->key & 0xffffffffUL,
+                   mw_fmt_size(s1, sizeof(s1), g->size_bytes), owner_txt(v, g->uid, u, sizeof(u)),
+                   g->cpid);
+            t->left++;
+            continue;
+        }
+        int r = mw_shm_remove_sysv(g->shmid);
+        if (r == 0) {
+            printf("removed SysV segment shmid %d (size %s)\n", g->shmid,
+                   mw_fmt_size(s1, sizeof(s1), g->size_bytes));
+            t->done++;
+        } else {
+            mw_err("shm: shmid %d: %s", g->shmid, strerror(-r));
+            t->failed++;
+        }
     }
-    if (remove && yes && !mw_root_is_live(&ctx->root)) {
+}
+
+/* A file with no visible holder while some processes could not be
+ * inspected: "can't see a holder" is not "no holder", so it stays. */
+static void keep_unknown(const struct shm_view *v, const struct mw_shm_file *f, struct shm_tally *t)
+{
+    char cp[MW_SHM_PATH_CAP];
+    printf("left %s in place: %s, so it may be in use\n", clean(cp, sizeof(cp), f->path),
+           v->unseen);
+    t->left++;
+}
+
+static void remove_files(const struct shm_view *v, const struct shm_opts *o, struct shm_tally *t)
+{
+    char u[64], s1[32], cp[MW_SHM_PATH_CAP];
+    for (size_t i = 0; i < v->rep.nfile; i++) {
+        const struct mw_shm_file *f = &v->rep.file[i];
+        if (!wanted_path(f->path, o) || (o->nids && !o->npaths))
+            continue;
+        if (!f->orphan && f->users == 0 && !f->holders_known) {
+            keep_unknown(v, f, t);
+            continue;
+        }
+        if (!f->orphan)
+            continue;
+        if (!o->yes) {
+            printf("would remove %s (%s allocated, owner %s, no process has it open or mapped)\n",
+                   clean(cp, sizeof(cp), f->path), mw_fmt_size(s1, sizeof(s1), f->alloc_bytes),
+                   owner_txt(v, f->uid, u, sizeof(u)));
+            t->left++;
+            continue;
+        }
+        int r = mw_shm_remove_file(&v->rep, f);
+        if (r == 0) {
+            printf("removed %s (%s allocated)\n", clean(cp, sizeof(cp), f->path),
+                   mw_fmt_size(s1, sizeof(s1), f->alloc_bytes));
+            t->done++;
+        } else if (r == -ESTALE || r == -ELOOP || r == -ENOTDIR) {
+            mw_err("shm: %s: changed since the scan (not the file or directory looked at), "
+                   "left in place",
+                   clean(cp, sizeof(cp), f->path));
+            t->left++;
+        } else {
+            mw_err("shm: %s: %s", clean(cp, sizeof(cp), f->path), strerror(-r));
+            t->failed++;
+        }
+    }
+}
+
+/* Removes (or with no --yes, lists) the orphans asked for; the exit code. */
+static int shm_remove(const struct shm_view *v, const struct shm_opts *o)
+{
+    struct shm_tally t = {0};
+    remove_segments(v, o, &t);
+    remove_files(v, o, &t);
+    if (!o->yes && t.left)
+        printf("%u orphan%s; run again with --yes to remove %s\n", t.left, t.left == 1 ? "" : "s",
+               t.left == 1 ? "it" : "them");
+    else if (!o->yes || (!t.done && !t.failed))
+        printf("no orphans to remove\n");
+    return t.failed ? MW_EXIT_FAIL : t.left ? MW_EXIT_FOUND : MW_EXIT_OK;
+}
+
+/* ---- render ---- */
+
+static void json_segment(struct mw_json *j, const struct shm_view *v, const struct mw_sysv_seg *g)
+{
+    char u[64];
+    mw_json_object_begin(j, NULL);
+    mw_json_i64(j, "shmid", g->shmid);
+    mw_json_i64(j, "key", g->key);
+    mw_json_u64(j, "size_bytes", g->size_bytes);
+    if (g->have_rss) {
+        mw_json_u64(j, "rss_bytes", g->rss_bytes);
+        mw_json_u64(j, "swap_bytes", g->swap_bytes);
+    }
+    mw_json_u64(j, "nattch", g->nattch);
+    mw_json_u64(j, "uid", g->uid);
+    mw_json_str(j, "owner", mw_users_fmt(&v->users, g->uid, u, sizeof(u)));
+    mw_json_i64(j, "creator_pid", g->cpid);
+    mw_json_bool(j, "creator_alive", g->creator_alive);
+    mw_json_i64(j, "last_pid", g->lpid);
+    mw_json_bool(j, "orphan", g->orphan);
+    mw_json_object_end(j);
+}
+
+static void json_file(struct mw_json *j, const struct shm_view *v, const struct mw_shm_file *f)
+{
+    char u[64];
+    mw_json_object_begin(j, NULL);
+    mw_json_str(j, "path", f->path);
+    mw_json_u64(j, "size_bytes", f->size_bytes);
+    mw_json_u64(j, "alloc_bytes", f->alloc_bytes);
+    mw_json_u64(j, "uid", f->uid);
+    mw_json_str(j, "owner", mw_users_fmt(&v->users, f->uid, u, sizeof(u)));
+    mw_json_u64(j, "users", f->users);
+    mw_json_bool(j, "holders_known", f->holders_known);
+    mw_json_bool(j, "orphan", f->orphan);
+    mw_json_object_end(j);
+}
+
+static void print_json(const struct shm_view *v)
+{
+    const struct mw_shm_report *rep = &v->rep;
+    struct mw_json j;
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_object_begin(&j, "sysv");
+    mw_json_bool(&j, "readable", rep->have_sysv);
+    mw_json_u64(&j, "bytes", rep->sysv_bytes);
+    mw_json_u64(&j, "orphans", rep->sysv_orphans);
+    mw_json_u64(&j, "orphan_bytes", rep->sysv_orphan_bytes);
+    mw_json_u64(&j, "size_bytes", rep->sysv_size_bytes);
+    if (rep->sysv_rss_known) {
+        mw_json_u64(&j, "rss_bytes", rep->sysv_rss_bytes);
+        mw_json_u64(&j, "swap_bytes", rep->sysv_swap_bytes);
+    }
+    mw_json_u64(&j, "orphan_size_bytes", rep->sysv_orphan_size_bytes);
+    if (rep->sysv_rss_known) {
+        mw_json_u64(&j, "orphan_rss_bytes", rep->sysv_orphan_rss_bytes);
+        mw_json_u64(&j, "orphan_swap_bytes", rep->sysv_orphan_swap_bytes);
+    }
+    mw_json_u64(&j, "skipped_lines", rep->bad_lines);
+    mw_json_array_begin(&j, "segments");
+    for (size_t i = 0; i < rep->nseg; i++)
+        json_segment(&j, v, &rep->seg[i]);
+    mw_json_array_end(&j);
+    mw_json_object_end(&j);
+    mw_json_object_begin(&j, "dev_shm");
+    mw_json_bool(&j, "readable", rep->have_devshm);
+    mw_json_u64(&j, "bytes", rep->devshm_bytes);
+    mw_json_u64(&j, "orphans", rep->devshm_orphans);
+    mw_json_u64(&j, "orphan_bytes", rep->devshm_orphan_bytes);
+    mw_json_u64(&j, "unreadable_processes", rep->unreadable_procs);
+    mw_json_u64(&j, "unknown_holders", rep->devshm_unknown);
+    mw_json_u64(&j, "skipped_names", rep->skipped_names);
+    mw_json_array_begin(&j, "files");
+    for (size_t i = 0; i < rep->nfile; i++)
+        json_file(&j, v, &rep->file[i]);
+    mw_json_array_end(&j);
+    mw_json_object_end(&j);
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+}
+
+/* " size A, resident B, swapped C" (or only the size on kernels before 4.5). */
+static void print_sizes(uint64_t size, uint64_t rss, uint64_t swap, bool rss_known)
+{
+    char a[32], b[32], c[32];
+    printf("size %s", mw_fmt_size(a, sizeof(a), size));
+    if (rss_known)
+        printf(", resident %s, swapped %s", mw_fmt_size(b, sizeof(b), rss),
+               mw_fmt_size(c, sizeof(c), swap));
+    else
+        printf(" (this kernel reports no resident and swapped figures)");
+    printf("\n");
+}
+
+static void print_text_sysv(const struct shm_view *v)
+{
+    const struct mw_shm_report *rep = &v->rep;
+    char u[64], s1[32];
+    if (!rep->have_sysv) {
+        printf("SysV shared memory: %s/proc/sysvipc/shm not readable\n", v->rp);
+        return;
+    }
+    printf("SysV shared memory: %zu segment%s, ", rep->nseg, rep->nseg == 1 ? "" : "s");
+    print_sizes(rep->sysv_size_bytes, rep->sysv_rss_bytes, rep->sysv_swap_bytes,
+                rep->sysv_rss_known);
+    if (rep->sysv_orphans) {
+        printf("  orphans: %zu segment%s, ", rep->sysv_orphans, rep->sysv_orphans == 1 ? "" : "s");
+        print_sizes(rep->sysv_orphan_size_bytes, rep->sysv_orphan_rss_bytes,
+                    rep->sysv_orphan_swap_bytes, rep->sysv_rss_known);
+    }
+    if (rep->nseg)
+        printf("  %-10s %-10s %10s %10s %10s %6s %-10s %-16s\n", "shmid", "key", "size", "resident",
+               "swapped", "nattch", "owner", "creator");
+    for (size_t i = 0; i < rep->nseg; i++) {
+        const struct mw_sysv_seg *g = &rep->seg[i];
+        char cr[32], r1[32] = "-", r2[32] = "-";
+        snprintf(cr, sizeof(cr), "%d%s", g->cpid, g->creator_alive ? "" : " (gone)");
+        if (g->have_rss) {
+            mw_fmt_size(r1, sizeof(r1), g->rss_bytes);
+            mw_fmt_size(r2, sizeof(r2), g->swap_bytes);
+        }
+        printf("  %-10d 0x%08lx %10s %10s %10s %6llu ", g->shmid,
+               (unsigned long)g->key & 0xffffffffUL, mw_fmt_size(s1, sizeof(s1), g->size_bytes), r1,
+               r2, (unsigned long long)g->nattch);
+        put_cell(mw_users_fmt(&v->users, g->uid, u, sizeof(u)), 10);
+        printf(" %-16s%s\n", cr, g->orphan ? " ORPHAN" : "");
+    }
+    if (rep->bad_lines)
+        printf("  (skipped %u line%s that did not parse)\n", rep->bad_lines,
+               rep->bad_lines == 1 ? "" : "s");
+}
+
+static void print_text_devshm(const struct shm_view *v)
+{
+    const struct mw_shm_report *rep = &v->rep;
+    char u[64], s1[32];
+    if (!rep->have_devshm) {
+        printf("/dev/shm: not present under %s\n", v->root_path);
+        return;
+    }
+    printf("/dev/shm: %zu file%s, %s allocated\n", rep->nfile, rep->nfile == 1 ? "" : "s",
+           mw_fmt_size(s1, sizeof(s1), rep->devshm_bytes));
+    if (rep->devshm_orphans)
+        printf("  orphans: %zu file%s, %s allocated (no process has %s open or mapped)\n",
+               rep->devshm_orphans, rep->devshm_orphans == 1 ? "" : "s",
+               mw_fmt_size(s1, sizeof(s1), rep->devshm_orphan_bytes),
+               rep->devshm_orphans == 1 ? "it" : "them");
+    if (rep->devshm_unknown)
+        printf("  unknown: %zu file%s with no visible holder may be in use: %s\n",
+               rep->devshm_unknown, rep->devshm_unknown == 1 ? "" : "s", v->unseen);
+    if (rep->skipped_names)
+        printf("  (skipped %u name%s too long to hold)\n", rep->skipped_names,
+               rep->skipped_names == 1 ? "" : "s");
+    if (rep->nfile)
+        printf("  %-40s %10s %-10s %s\n", "file", "allocated", "owner", "users");
+    for (size_t i = 0; i < rep->nfile; i++) {
+        const struct mw_shm_file *f = &rep->file[i];
+        printf("  ");
+        put_cell(f->path, 40);
+        printf(" %10s ", mw_fmt_size(s1, sizeof(s1), f->alloc_bytes));
+        put_cell(mw_users_fmt(&v->users, f->uid, u, sizeof(u)), 10);
+        if (f->users == 0 && !f->holders_known)
+            printf(" ?    \n");
+        else
+            printf(" %-5u%s\n", f->users, f->orphan ? " ORPHAN" : "");
+    }
+}
+
+static void print_text(const struct shm_view *v)
+{
+    print_text_sysv(v);
+    print_text_devshm(v);
+    if (v->rep.sysv_orphans + v->rep.devshm_orphans)
+        printf("Orphans hold memory until removed: 'memwarden shm --remove-orphans' shows "
+               "what it would remove.\n");
+}
+
+int cli_shm(struct mw_ctx *ctx, int argc, char **argv)
+{
+    struct shm_opts o = {0};
+    struct shm_view v;
+    memset(&v, 0, sizeof(v));
+    int ret = shm_parse_opts(argc, argv, &o);
+    if (ret >= 0)
+        goto out;
+    if (o.remove && o.yes && !mw_root_is_live(&ctx->root)) {
         mw_err("shm: --remove-orphans acts on the live system only, not on --root %s",
                ctx->root.path);
         ret = MW_EXIT_FAIL;
         goto out;
     }
-    const char *rp = strcmp(ctx->root.path, "/") ? ctx->root.path : ""; /* prefix for messages */
-    if (mw_shm_scan(&ctx->root, &rep) < 0) {
-        ret = MW_EXIT_FAIL;
+    ret = shm_gather(&ctx->root, &v);
+    if (ret >= 0)
         goto out;
-    }
-    if (!rep.have_sysv && !rep.have_devshm) {
-        mw_err("shm: neither %s/proc/sysvipc/shm nor %s/dev/shm is readable", rp, rp);
-        ret = MW_EXIT_FAIL;
-        goto out;
-    }
-    mw_users_read(&ctx->root, &users);
-    ret = MW_EXIT_OK;
-    char u[64], s1[32], s2[32];
-    if (remove) {
-        unsigned done = 0, failed = 0, left = 0;
-        for (size_t i = 0; i < rep.nseg; i++) {
-            const struct mw_sysv_seg *g = &rep.seg[i];
-            if (!g->orphan || !wanted_id(g->shmid, ids, nids) || (npaths && !nids))
-                continue;
-            if (!yes) {
-                printf("would remove SysV segment shmid %d (key 0x%08lx, %s, owner %s, "
-                       "creator %d gone)\n",
-                       g->shmid, (unsigned long)g->key & 0xffffffffUL,
-                       mw_fmt_size(s1, sizeof(s1), g->size_bytes),
-                       mw_users_fmt(&users, g->uid, u, sizeof(u)), g->cpid);
-                left++;
-                continue;
-            }
-            int r = mw_shm_remove_sysv(g->shmid);
-            if (r == 0) {
-                printf("removed SysV segment shmid %d (%s)\n", g->shmid,
-                       mw_fmt_size(s1, sizeof(s1), g->size_bytes));
-                done++;
-            } else {
-                mw_err("shm: shmid %d: %s", g->shmid, strerror(-r));
-                failed++;
-            }
-        }
-        for (size_t i = 0; i < rep.nfile; i++) {
-            const struct mw_shm_file *f = &rep.file[i];
-            if (!f->orphan || !wanted_path(f->path, paths, npaths) || (nids && !npaths))
-                continue;
-            if (!yes) {
-                printf("would remove %s (%s, owner %s, no process has it open or mapped)\n",
-                       f->path, mw_fmt_size(s1, sizeof(s1), f->alloc_bytes),
-                       mw_users_fmt(&users, f->uid, u, sizeof(u)));
-                left++;
-                continue;
-            }
-            int r = mw_shm_remove_file(f->path);
-            if (r == 0) {
-                printf("removed %s (%s)\n", f->path, mw_fmt_size(s1, sizeof(s1), f->alloc_bytes));
-                done++;
-            } else {
-                mw_err("shm: %s: %s", f->path, strerror(-r));
-                failed++;
-            }
-        }
-        if (!yes && left)
-            printf("%u orphan%s; run again with --yes to remove %s\n", left, left == 1 ? "" : "s",
-                   left == 1 ? "it" : "them");
-        else if (!yes || (!done && !failed))
-            printf("no orphans to remove\n");
-        ret = failed ? MW_EXIT_FAIL : left ? MW_EXIT_FOUND : MW_EXIT_OK;
-        goto out;
-    }
-    if (json) {
-        struct mw_json j;
-        mw_json_init(&j, stdout, true);
-        mw_json_object_begin(&j, NULL);
-        mw_json_object_begin(&j, "sysv");
-        mw_json_bool(&j, "readable", rep.have_sysv);
-        mw_json_u64(&j, "bytes", rep.sysv_bytes);
-        mw_json_u64(&j, "orphans", rep.sysv_orphans);
-        mw_json_u64(&j, "orphan_bytes", rep.sysv_orphan_bytes);
-        mw_json_u64(&j, "skipped_lines", rep.bad_lines);
-        mw_json_array_begin(&j, "segments");
-        for (size_t i = 0; i < rep.nseg; i++) {
-            const struct mw_sysv_seg *g = &rep.seg[i];
-            mw_json_object_begin(&j, NULL);
-            mw_json_i64(&j, "shmid", g->shmid);
-            mw_json_i64(&j, "key", g->key);
-            mw_json_u64(&j, "size_bytes", g->size_bytes);
-            if (g->have_rss) {
-                mw_json_u64(&j, "rss_bytes", g->rss_bytes);
-                mw_json_u64(&j, "swap_bytes", g->swap_bytes);
-            }
-            mw_json_u64(&j, "nattch", g->nattch);
-            mw_json_u64(&j, "uid", g->uid);
-            mw_json_str(&j, "owner", mw_users_fmt(&users, g->uid, u, sizeof(u)));
-            mw_json_i64(&j, "creator_pid", g->cpid);
-            mw_json_bool(&j, "creator_alive", g->creator_alive);
-            mw_json_i64(&j, "last_pid", g->lpid);
-            mw_json_bool(&j, "orphan", g->orphan);
-            mw_json_object_end(&j);
-        }
-        mw_json_array_end(&j);
-        mw_json_object_end(&j);
-        mw_json_object_begin(&j, "dev_shm");
-        mw_json_bool(&j, "readable", rep.have_devshm);
-        mw_json_u64(&j, "bytes", rep.devshm_bytes);
-        mw_json_u64(&j, "orphans", rep.devshm_orphans);
-        mw_json_u64(&j, "orphan_bytes", rep.devshm_orphan_bytes);
-        mw_json_array_begin(&j, "files");
-        for (size_t i = 0; i < rep.nfile; i++) {
-            const struct mw_shm_file *f = &rep.file[i];
-            mw_json_object_begin(&j, NULL);
-            mw_json_str(&j, "path", f->path);
-            mw_json_u64(&j, "size_bytes", f->size_bytes);
-            mw_json_u64(&j, "alloc_bytes", f->alloc_bytes);
-            mw_json_u64(&j, "uid", f->uid);
-            mw_json_str(&j, "owner", mw_users_fmt(&users, f->uid, u, sizeof(u)));
-            mw_json_u64(&j, "users", f->users);
-            mw_json_bool(&j, "orphan", f->orphan);
-            mw_json_object_end(&j);
-        }
-        mw_json_array_end(&j);
-        mw_json_object_end(&j);
-        mw_json_object_end(&j);
-        mw_json_finish(&j);
+    if (o.remove) {
+        ret = shm_remove(&v, &o);
     } else {
-        if (rep.have_sysv) {
-            printf("SysV shared memory: %zu segment%s, %s", rep.nseg, rep.nseg == 1 ? "" : "s",
-                   mw_fmt_size(s1, sizeof(s1), rep.sysv_bytes));
-            if (rep.sysv_orphans)
-                printf(" (%zu orphan%s: %s)", rep.sysv_orphans, rep.sysv_orphans == 1 ? "" : "s",
-                       mw_fmt_size(s2, sizeof(s2), rep.sysv_orphan_bytes));
-            printf("\n");
-            if (rep.nseg)
-                printf("  %-10s %-10s %10s %10s %10s %6s %-10s %-16s\n", "shmid", "key", "size",
-                       "resident", "swapped", "nattch", "owner", "creator");
-            for (size_t i = 0; i < rep.nseg; i++) {
-                const struct mw_sysv_seg *g = &rep.seg[i];
-                char cr[32], r1[32] = "-", r2[32] = "-";
-                snprintf(cr, sizeof(cr), "%d%s", g->cpid, g->creator_alive ? "" : " (gone)");
-                if (g->have_rss) {
-                    mw_fmt_size(r1, sizeof(r1), g->rss_bytes);
-                    mw_fmt_size(r2, sizeof(r2), g->swap_bytes);
-                }
-                printf("  %-10d 0x%08lx %10s %10s %10s %6llu %-10s %-16s%s\n", g->shmid,
-                       (unsigned long)g->key & 0xffffffffUL,
-                       mw_fmt_size(s1, sizeof(s1), g->size_bytes), r1, r2,
-                       (unsigned long long)g->nattch, mw_users_fmt(&users, g->uid, u, sizeof(u)),
-                       cr, g->orphan ? " ORPHAN" : "");
-            }
-            if (rep.bad_lines)
-                printf("  (skipped %u line%s that did not parse)\n", rep.bad_lines,
-                       rep.bad_lines == 1 ? "" : "s");
-        } else {
-            printf("SysV shared memory: %s/proc/sysvipc/shm not readable\n", rp);
-        }
-        if (rep.have_devshm) {
-            printf("/dev/shm: %zu file%s, %s", rep.nfile, rep.nfile == 1 ? "" : "s",
-                   mw_fmt_size(s1, sizeof(s1), rep.devshm_bytes));
-            if (rep.devshm_orphans)
-                printf(" (%zu orphan%s: %s, no process has %s open or mapped)", rep.devshm_orphans,
-                       rep.devshm_orphans == 1 ? "" : "s",
-                       mw_fmt_size(s2, sizeof(s2), rep.devshm_orphan_bytes),
-                       rep.devshm_orphans == 1 ? "it" : "them");
-            printf("\n");
-            for (size_t i = 0; i < rep.nfile; i++) {
-                const struct mw_shm_file *f = &rep.file[i];
-                printf("  %-40s %10s %-10s users %-3u%s\n", f->path,
-                       mw_fmt_size(s1, sizeof(s1), f->alloc_bytes),
-                       mw_users_fmt(&users, f->uid, u, sizeof(u)), f->users,
-                       f->orphan ? " ORPHAN" : "");
-            }
-        } else {
-            printf("/dev/shm: not present under %s\n", ctx->root.path);
-        }
-        if (rep.sysv_orphans + rep.devshm_orphans)
-            printf("Orphans hold memory until removed: 'memwarden shm --remove-orphans' shows "
-                   "what it would remove.\n");
+        if (o.json)
+            print_json(&v);
+        else
+            print_text(&v);
+        ret = MW_EXIT_OK;
     }
 out:
-    mw_shm_report_free(&rep);
-    mw_users_free(&users);
-    free(ids);
-    free(paths);
+    shm_view_free(&v);
+    shm_opts_free(&o);
     return ret;
 }

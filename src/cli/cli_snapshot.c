@@ -29,8 +29,12 @@ static void snapshot_usage(FILE *f)
           "    memwarden-snapshot.json (time, host, kernel, page size). Then\n"
           "    'memwarden --root OUTDIR status' (or top, slab, diff) shows that moment on\n"
           "    any machine. Files that cannot be read (permissions, a process that just\n"
-          "    exited) are skipped and counted. OUTDIR is created; it must not exist or\n"
-          "    be empty.\n"
+          "    exited) are skipped and counted. OUTDIR is created with mode 0700; an\n"
+          "    existing one must be empty, yours, not a symlink and writable by nobody\n"
+          "    else (a shared directory such as /tmp itself is refused: others could\n"
+          "    plant symlinks in it). Nothing is written through a symlink; per-process\n"
+          "    files (command lines, smaps) are written mode 0600. Under --root,\n"
+          "    symlinks in the captured tree do not lead out of it.\n"
           "\n"
           "OPTIONS\n"
           "    --no-procs      leave out the per-process files\n"
@@ -40,37 +44,58 @@ static void snapshot_usage(FILE *f)
           "    -h, --help      this text\n"
           "\n"
           "EXIT STATUS\n"
-          "    0 captured; 1 OUTDIR not empty or not writable; 2 usage.\n"
+          "    0 captured; 1 OUTDIR refused (not empty, not yours, writable by others)\n"
+          "    or not writable; 2 usage.\n"
           "\n"
           "EXAMPLES\n"
-          "    memwarden snapshot /tmp/before; sleep 3600; memwarden snapshot /tmp/after\n"
-          "    memwarden --root /tmp/before status\n",
+          "    memwarden snapshot ~/mw-before; sleep 3600; memwarden snapshot ~/mw-after\n"
+          "    memwarden --root ~/mw-before status\n",
           f);
 }
 
-/* Opens OUT as an empty directory, creating it if needed. */
-static int open_empty_dir(const char *out)
+/* Opens OUT as the capture's directory: created here with mode 0700 when
+ * it does not exist; an existing one must be empty, not a symlink, owned
+ * by the caller and writable by nobody else (in a directory others may
+ * write, they could plant symlinks while root writes the tree). Returns
+ * the descriptor, or -errno with WHY set to a reason for the message. */
+static int open_output_dir(const char *out, const char **why)
 {
-    if (mkdir(out, 0755) < 0 && errno != EEXIST)
+    *why = NULL;
+    if (mkdir(out, 0700) < 0 && errno != EEXIST)
         return -errno;
-    int fd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    int fd = open(out, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ELOOP || errno == ENOTDIR)
+            *why = "not a directory (or a symlink): give a directory of your own";
         return -errno;
-    DIR *d;
-    int rc = mw_opendir_at(fd, ".", 0, &d);
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) < 0) {
+        rc = -errno;
+    } else if (st.st_uid != geteuid()) {
+        *why = "owned by another user: give a directory of your own (or one that does not exist)";
+        rc = -EPERM;
+    } else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        *why = "writable by other users: give a directory only you can write (or one that "
+               "does not exist; it is created with mode 0700)";
+        rc = -EPERM;
+    } else {
+        DIR *d;
+        rc = mw_opendir_at(fd, ".", 0, &d);
+        if (rc == 0) {
+            struct dirent *de;
+            while ((de = readdir(d)) != NULL)
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                    rc = -ENOTEMPTY;
+            closedir(d);
+        }
+        if (rc == -ENOTEMPTY)
+            *why = "directory is not empty";
+    }
     if (rc < 0) {
         close(fd);
         return rc;
-    }
-    struct dirent *de;
-    int entries = 0;
-    while ((de = readdir(d)) != NULL)
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-            entries++;
-    closedir(d);
-    if (entries) {
-        close(fd);
-        return -ENOTEMPTY;
     }
     return fd;
 }
@@ -95,6 +120,11 @@ int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv)
             so.smaps = true;
             break;
         case 's':
+            if (!mw_snapshot_scope_ok(optarg))
+                return mw_usage_error("snapshot",
+                                      "--scope '%s': a cgroup directory without "
+                                      "'.' or '..' components",
+                                      optarg);
             so.scope = optarg;
             break;
         case 'j':
@@ -110,10 +140,10 @@ int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv)
     if (optind + 1 != argc)
         return mw_usage_error("snapshot", "needs one output directory");
     const char *out = argv[optind];
-    int fd = open_empty_dir(out);
+    const char *why;
+    int fd = open_output_dir(out, &why);
     if (fd < 0) {
-        mw_err("snapshot: %s: %s", out,
-               fd == -ENOTEMPTY ? "directory is not empty" : strerror(-fd));
+        mw_err("snapshot: %s: %s", out, why ? why : strerror(-fd));
         return MW_EXIT_FAIL;
     }
     struct mw_snapshot_result res;

@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #include "proc/cgroup.h"
+#include "base/text.h"
 #include "cli/cli.h"
-#include "lmk/daemon.h"
+#include "lmk/state.h"
 #include "base/json.h"
 #include "proc/meminfo.h"
 #include "model/proctable.h"
@@ -494,14 +495,23 @@ static void text_guardian(const struct status *st)
     if (!st->have_daemon) {
         printf("  %s\n", st->daemon_err);
     } else {
+        /* The state file is the daemon's, but its strings carry process
+         * names: shown through the one sanitiser. */
         const struct mw_daemon_state *dm = &st->daemon;
+        char strategy[sizeof(dm->strategy)], scope[sizeof(dm->scope)];
+        char source[sizeof(dm->source)], last[sizeof(dm->last_kill)], warn[sizeof(dm->warning)];
+        mw_text_clean(strategy, sizeof(strategy), dm->strategy, strlen(dm->strategy));
+        mw_text_clean(scope, sizeof(scope), dm->scope, strlen(dm->scope));
+        mw_text_clean(source, sizeof(source), dm->source, strlen(dm->source));
+        mw_text_clean(last, sizeof(last), dm->last_kill, strlen(dm->last_kill));
+        mw_text_clean(warn, sizeof(warn), dm->warning, strlen(dm->warning));
         printf("  %s (pid %d)%s, %s strategy, watching %s\n",
                st->daemon_running ? "running" : "NOT running, state left", dm->pid,
-               dm->dry_run ? ", dry run" : "", dm->strategy,
-               dm->scope[0] ? dm->scope : "the machine");
-        printf("  pressure source: %s\n", dm->source);
-        printf("  kills: %" PRIu64 "%s%s\n", dm->kills, dm->last_kill[0] ? "; last: " : "",
-               dm->last_kill);
+               dm->dry_run ? ", dry run" : "", strategy, scope[0] ? scope : "the machine");
+        printf("  pressure source: %s\n", source);
+        printf("  kills: %" PRIu64 "%s%s\n", dm->kills, last[0] ? "; last: " : "", last);
+        if (warn[0])
+            printf("  WARNING: %s\n", warn);
     }
 
     printf("\nVerdict: %s\n", st->verdict.text);
@@ -702,6 +712,8 @@ static void json_guardian(struct mw_json *j, const struct status *st)
         mw_json_bool(j, "dry_run", st->daemon.dry_run);
         mw_json_u64(j, "kills", st->daemon.kills);
         mw_json_str(j, "last_kill", st->daemon.last_kill);
+        if (st->daemon.warning[0])
+            mw_json_str(j, "warning", st->daemon.warning);
     } else {
         mw_json_bool(j, "running", false);
         mw_json_str(j, "unavailable", st->daemon_err);

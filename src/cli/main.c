@@ -30,6 +30,7 @@ static const struct mw_command commands[] = {
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: memwarden [--root DIR] COMMAND [OPTIONS]\n"
+               "       memwarden help [COMMAND]\n"
                "\n"
                "Keeps memory-starved Linux machines alive and explains their memory.\n"
                "\n"
@@ -38,7 +39,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n"
                "Global options:\n"
-               "  --root DIR   read /proc and /sys under DIR (a 'memwarden snapshot' capture)\n"
+               "  --root DIR   read /proc and /sys under DIR (a 'memwarden snapshot' capture);\n"
+               "               also accepted after the command\n"
                "  --help       this text; 'memwarden COMMAND --help' for a command\n"
                "  --version    print the version\n"
                "\n"
@@ -49,10 +51,51 @@ static void usage(FILE *f)
                "Exit status: 0 success, 1 failure, 2 usage error, 3 a check found a problem.\n");
 }
 
+static const struct mw_command *find_command(const char *name)
+{
+    for (size_t c = 0; c < MW_ARRAY_SIZE(commands); c++)
+        if (strcmp(name, commands[c].name) == 0)
+            return &commands[c];
+    return NULL;
+}
+
+/* Takes "--root DIR" / "--root=DIR" out of the command's own arguments
+ * (ARGV[1..*ARGC-1], up to a "--"), so `memwarden status --root DIR` works
+ * as `memwarden --root DIR status` does. Returns 0, or MW_EXIT_USAGE after
+ * saying why (no directory, or --root given twice). */
+static int take_root(int *argc, char **argv, const char **root)
+{
+    int out = 1;
+    for (int k = 1; k < *argc; k++) {
+        const char *a = argv[k], *dir = NULL;
+        if (strcmp(a, "--") == 0) {
+            while (k < *argc)
+                argv[out++] = argv[k++];
+            break;
+        }
+        if (strcmp(a, "--root") == 0) {
+            if (k + 1 >= *argc)
+                return mw_usage_error(NULL, "--root needs a directory");
+            dir = argv[++k];
+        } else if (strncmp(a, "--root=", 7) == 0) {
+            dir = a + 7;
+        } else {
+            argv[out++] = argv[k];
+            continue;
+        }
+        if (*root)
+            return mw_usage_error(NULL, "--root given twice ('%s' and '%s')", *root, dir);
+        *root = dir;
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *root = NULL;
-    int i = 1;
+    int i = 1, rc0;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--root") == 0) {
             if (i + 1 >= argc)
@@ -74,12 +117,27 @@ int main(int argc, char **argv)
         usage(stderr);
         return MW_EXIT_USAGE;
     }
-    const struct mw_command *cmd = NULL;
-    for (size_t c = 0; c < MW_ARRAY_SIZE(commands); c++)
-        if (strcmp(argv[i], commands[c].name) == 0)
-            cmd = &commands[c];
+    if (strcmp(argv[i], "help") == 0) { /* memwarden help [COMMAND] */
+        if (i + 1 >= argc) {
+            usage(stdout);
+            return MW_EXIT_OK;
+        }
+        const struct mw_command *h = find_command(argv[i + 1]);
+        if (!h)
+            return mw_usage_error(NULL, "help: unknown command '%s'", argv[i + 1]);
+        char hname[64], help[] = "--help";
+        snprintf(hname, sizeof(hname), "memwarden %s", h->name);
+        char *hargv[] = {hname, help, NULL};
+        struct mw_ctx hctx = {.root = {.fd = -1, .path = NULL}, .prog = argv[0]};
+        return h->fn(&hctx, 2, hargv);
+    }
+    const struct mw_command *cmd = find_command(argv[i]);
     if (!cmd)
         return mw_usage_error(NULL, "unknown command '%s'", argv[i]);
+    int cargc = argc - i;
+    rc0 = take_root(&cargc, argv + i, &root);
+    if (rc0 != 0)
+        return rc0;
 
     struct mw_ctx ctx = {.root = {.fd = -1, .path = NULL}, .prog = argv[0]};
     int rc = mw_root_open(&ctx.root, root);
@@ -92,7 +150,7 @@ int main(int argc, char **argv)
     char name[64];
     snprintf(name, sizeof(name), "memwarden %s", cmd->name);
     argv[i] = name;
-    rc = cmd->fn(&ctx, argc - i, argv + i);
+    rc = cmd->fn(&ctx, cargc, argv + i);
     mw_root_close(&ctx.root);
     return rc;
 }

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,14 +10,17 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "model/procmatch.h"
 
 enum key_type {
     T_BOOL,
     T_INT,
     T_MS,
-    T_KB,
+    T_KB,       /* a size (64M), stored in kB */
+    T_KB_PLAIN, /* a plain number of kB (lmkd's *_kb properties) */
     T_DOUBLE,
     T_STRATEGY,
+    T_USE_MINFREE,
     T_NEWSTRAT,
     T_LOOP,
     T_ADJMODE,
@@ -97,7 +101,7 @@ static const struct key keys[] = {
     {"history_file", T_PATH, OFF(history_file), 0, 0, 44},
     /* lmkd's property names (Android's init properties) as aliases */
     {"ro.config.low_ram", T_BOOL, OFF(low_ram), 0, 0, 1},
-    {"ro.lmk.use_minfree_levels", T_STRATEGY, OFF(strategy), 1, 0, 0},
+    {"ro.lmk.use_minfree_levels", T_USE_MINFREE, OFF(strategy), 0, 0, 0},
     {"ro.lmk.use_new_strategy", T_NEWSTRAT, OFF(strategy), 0, 0, 0},
     {"ro.lmk.psi_partial_stall_ms", T_MS, OFF(psi_partial_stall_ms), 1, 10000, ID_PARTIAL},
     {"ro.lmk.psi_complete_stall_ms", T_MS, OFF(psi_complete_stall_ms), 1, 10000, 3},
@@ -108,7 +112,7 @@ static const struct key keys[] = {
     {"ro.lmk.swap_util_max", T_INT, OFF(swap_util_max_pct), 0, 100, 9},
     {"ro.lmk.medium", T_INT, OFF(medium_adj), -999, 1001, 10},
     {"ro.lmk.critical", T_INT, OFF(critical_adj), -999, 1001, 11},
-    {"ro.lmk.filecache_min_kb", T_KB, OFF(filecache_min_kb), 1, 0, 12},
+    {"ro.lmk.filecache_min_kb", T_KB_PLAIN, OFF(filecache_min_kb), 0, 0, 12},
     {"ro.lmk.kill_heaviest_task", T_BOOL, OFF(kill_heaviest_task), 0, 0, 13},
     {"ro.lmk.kill_timeout_ms", T_MS, OFF(kill_timeout_ms), 0, 60000, 14},
     {"sys.lmk.minfree_levels", T_MINFREE, 0, 0, 0, 16},
@@ -292,18 +296,25 @@ int mw_minfree_parse(const char *s, struct mw_minfree_level *out, int *n)
     return count;
 }
 
-static void seterr(char *err, size_t cap, int line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void seterr(char *err, size_t cap, int line, const char *fmt, ...)
+static void vseterr(char *err, size_t cap, int line, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void vseterr(char *err, size_t cap, int line, const char *fmt, va_list ap)
 {
     if (!err || cap == 0)
         return;
     int n = snprintf(err, cap, "line %d: ", line);
     if (n < 0 || (size_t)n >= cap)
         return;
+    vsnprintf(err + n, cap - (size_t)n, fmt, ap);
+}
+
+static void seterr(char *err, size_t cap, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void seterr(char *err, size_t cap, int line, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err + n, cap - (size_t)n, fmt, ap);
+    vseterr(err, cap, line, fmt, ap);
     va_end(ap);
 }
 
@@ -325,13 +336,17 @@ static int parse_bool(const char *v, bool *out)
 }
 
 /* A duration for a key named *_ms: a plain number is milliseconds, a unit
- * (500ms, 2s, 5m) is honoured. */
+ * (500ms, 2s, 5m) is honoured. A bare fraction ("50.0") is refused: it
+ * read as seconds, 1000 times the milliseconds the key's name promises. */
 static int parse_ms(const char *v, uint64_t *out)
 {
-    if (all_digits(v, strlen(v))) {
+    size_t n = strlen(v);
+    if (all_digits(v, n)) {
         const char *q = v;
         return mw_scan_u64(&q, out);
     }
+    if (n > 0 && (isdigit((unsigned char)v[n - 1]) || v[n - 1] == '.'))
+        return -EINVAL;
     return mw_parse_duration_ms(v, out);
 }
 
@@ -360,182 +375,242 @@ static int parse_argv(const char *v, struct mw_argv *out)
     return 0;
 }
 
+/* What a value setter sees: the key, its value text, the field it sets,
+ * and where to explain a refusal. */
+struct setctx {
+    struct mw_config *cfg;
+    const struct key *k;
+    const char *v;
+    void *f; /* the field at k->off */
+    char *err;
+    size_t errcap;
+    int line;
+};
+
+/* Writes "line N: " + FMT into the context's error and returns -EINVAL. */
+static int refuse(const struct setctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int refuse(const struct setctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vseterr(c->err, c->errcap, c->line, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+static int set_ignored(const struct setctx *c)
+{
+    (void)c;
+    return 0;
+}
+
+/* A bool, or -EINVAL with the key's "not true or false" message. */
+static int want_bool(const struct setctx *c, bool *b)
+{
+    if (parse_bool(c->v, b) < 0)
+        return refuse(c, "%s: '%s' is not true or false", c->k->name, c->v);
+    return 0;
+}
+
+static int set_bool(const struct setctx *c)
+{
+    bool b;
+    int rc = want_bool(c, &b);
+    if (rc == 0)
+        *(bool *)c->f = b;
+    return rc;
+}
+
+static int set_strategy(const struct setctx *c)
+{
+    if (strcmp(c->v, "psi") == 0)
+        c->cfg->strategy = MW_STRATEGY_PSI;
+    else if (strcmp(c->v, "minfree") == 0)
+        c->cfg->strategy = MW_STRATEGY_MINFREE;
+    else
+        return refuse(c, "strategy: '%s' is not psi or minfree", c->v);
+    return 0;
+}
+
+/* ro.lmk.use_minfree_levels = bool */
+static int set_use_minfree(const struct setctx *c)
+{
+    bool b;
+    int rc = want_bool(c, &b);
+    if (rc == 0)
+        c->cfg->strategy = b ? MW_STRATEGY_MINFREE : MW_STRATEGY_PSI;
+    return rc;
+}
+
+/* ro.lmk.use_new_strategy = bool: true selects PSI, false changes nothing */
+static int set_new_strategy(const struct setctx *c)
+{
+    bool b;
+    int rc = want_bool(c, &b);
+    if (rc == 0 && b)
+        c->cfg->strategy = MW_STRATEGY_PSI;
+    return rc;
+}
+
+static int set_loop(const struct setctx *c)
+{
+    if (strcmp(c->v, "none") == 0)
+        c->cfg->loop_action = MW_LOOP_NONE;
+    else if (strcmp(c->v, "cooldown") == 0 || strcmp(c->v, "protect") == 0)
+        /* Protect, not cool-down: a program left alone while it still eats
+         * memory makes the killer pick the next, innocent process (the VM bed's
+         * restart loop cost the foreground app its life that way). */
+        c->cfg->loop_action = MW_LOOP_PROTECT;
+    else
+        return refuse(c, "loop_action: '%s' is not none, cooldown or protect", c->v);
+    return 0;
+}
+
+static int set_int(const struct setctx *c)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(c->v, &end, 10);
+    if (errno || end == c->v || *end || n < c->k->lo || n > c->k->hi)
+        return refuse(c, "%s: '%s' is not a whole number from %ld to %ld", c->k->name, c->v,
+                      c->k->lo, c->k->hi);
+    *(int *)c->f = (int)n;
+    return 0;
+}
+
+static int set_double(const struct setctx *c)
+{
+    double d;
+    if (mw_parse_decimal(c->v, &d) < 0 || d < (double)c->k->lo || d > (double)c->k->hi)
+        return refuse(c, "%s: '%s' is not a number from %ld to %ld", c->k->name, c->v, c->k->lo,
+                      c->k->hi);
+    *(double *)c->f = d;
+    return 0;
+}
+
+static int set_ms(const struct setctx *c)
+{
+    uint64_t u;
+    if (parse_ms(c->v, &u) < 0 || u < (uint64_t)c->k->lo || u > (uint64_t)c->k->hi)
+        return refuse(c,
+                      "%s: '%s' is not a duration from %ld ms to %ld ms (examples: 100, 500ms, 2s)",
+                      c->k->name, c->v, c->k->lo, c->k->hi);
+    *(uint64_t *)c->f = u;
+    return 0;
+}
+
 /* adj_mode = auto | android | flat (see config.h). */
-static int parse_adj_mode(struct mw_config *cfg, const char *v, char *err, size_t errcap, int line)
+static int set_adj_mode(const struct setctx *c)
 {
     static const char *const names[] = {
         [MW_ADJ_AUTO] = "auto", [MW_ADJ_ANDROID] = "android", [MW_ADJ_FLAT] = "flat"};
     for (size_t i = 0; i < MW_ARRAY_SIZE(names); i++) {
-        if (strcmp(v, names[i]) == 0) {
-            cfg->adj_mode = (enum mw_adj_mode)i;
+        if (strcmp(c->v, names[i]) == 0) {
+            c->cfg->adj_mode = (enum mw_adj_mode)i;
             return 0;
         }
     }
-    seterr(err, errcap, line, "adj_mode: '%s' is not auto, android or flat", v);
-    return -EINVAL;
+    return refuse(c, "adj_mode: '%s' is not auto, android or flat", c->v);
 }
+
+static int set_kb(const struct setctx *c)
+{
+    uint64_t u;
+    if (mw_parse_size(c->v, &u) < 0)
+        return refuse(c, "%s: '%s' is not a size (examples: 65536, 64M, 1G)", c->k->name, c->v);
+    *(uint64_t *)c->f = u / 1024;
+    return 0;
+}
+
+/* lmkd's *_kb properties are plain kB */
+static int set_kb_plain(const struct setctx *c)
+{
+    uint64_t u;
+    const char *q = c->v;
+    if (mw_scan_u64(&q, &u) < 0 || *q)
+        return refuse(c, "%s: '%s' is not a number of kB", c->k->name, c->v);
+    *(uint64_t *)c->f = u;
+    return 0;
+}
+
+static int set_patterns(const struct setctx *c)
+{
+    struct mw_patterns *p = c->f;
+    if (!*c->v) { /* "protect =" empties the list */
+        p->n = 0;
+        return 0;
+    }
+    if (p->n == MW_CFG_MAX_PATTERNS || strlen(c->v) >= MW_CFG_PATTERN_LEN)
+        return refuse(c, "%s: at most %d patterns of %d characters", c->k->name,
+                      MW_CFG_MAX_PATTERNS, MW_CFG_PATTERN_LEN - 1);
+    struct mw_match_spec spec; /* kill_cgroup is a plain glob on a cgroup path */
+    char why[200];
+    if (c->k->off != OFF(kill_cgroup) && mw_match_spec_parse(&spec, c->v, why, sizeof(why)) < 0)
+        return refuse(c, "%s: %s", c->k->name, why);
+    snprintf(p->pat[p->n++], MW_CFG_PATTERN_LEN, "%s", c->v);
+    return 0;
+}
+
+static int set_argv(const struct setctx *c)
+{
+    int rc = parse_argv(c->v, c->f);
+    if (rc == -E2BIG)
+        return refuse(c, "%s: at most %d arguments of %d characters", c->k->name, MW_CFG_MAX_ARGV,
+                      MW_CFG_ARG_LEN - 1);
+    if (rc < 0)
+        return refuse(c,
+                      "%s: '%s': the program must be an absolute path (it is run with execve, "
+                      "not through a shell)",
+                      c->k->name, c->v);
+    return 0;
+}
+
+static int set_path(const struct setctx *c)
+{
+    if (strlen(c->v) >= MW_CFG_PATH_LEN || (*c->v && *c->v != '/'))
+        return refuse(c, "%s: '%s' is not an absolute path (or too long)", c->k->name, c->v);
+    snprintf(c->f, MW_CFG_PATH_LEN, "%s", c->v);
+    return 0;
+}
+
+static int set_minfree(const struct setctx *c)
+{
+    int n = 0;
+    if (mw_minfree_parse(c->v, c->cfg->minfree, &n) < 0)
+        return refuse(c,
+                      "%s: '%s' is not a table of FREE:ADJ pairs (FREE in 4 KiB pages or with a "
+                      "unit, at most %d pairs; example: 18432:0,23040:100,36864:900)",
+                      c->k->name, c->v, MW_CFG_MAX_MINFREE);
+    c->cfg->minfree_n = n;
+    return 0;
+}
+
+/* One setter per value type: a new type is a function and a line here. */
+static int (*const setters[])(const struct setctx *) = {
+    [T_BOOL] = set_bool,
+    [T_INT] = set_int,
+    [T_MS] = set_ms,
+    [T_KB] = set_kb,
+    [T_KB_PLAIN] = set_kb_plain,
+    [T_DOUBLE] = set_double,
+    [T_STRATEGY] = set_strategy,
+    [T_USE_MINFREE] = set_use_minfree,
+    [T_NEWSTRAT] = set_new_strategy,
+    [T_LOOP] = set_loop,
+    [T_ADJMODE] = set_adj_mode,
+    [T_PATTERNS] = set_patterns,
+    [T_ARGV] = set_argv,
+    [T_PATH] = set_path,
+    [T_MINFREE] = set_minfree,
+    [T_IGNORED] = set_ignored,
+};
 
 static int set_value(struct mw_config *cfg, const struct key *k, const char *v, char *err,
                      size_t errcap, int line)
 {
-    void *f = (char *)cfg + k->off;
-    bool b;
-    uint64_t u;
-    switch (k->type) {
-    case T_IGNORED:
-        return 0;
-    case T_BOOL:
-        if (parse_bool(v, &b) < 0) {
-            seterr(err, errcap, line, "%s: '%s' is not true or false", k->name, v);
-            return -EINVAL;
-        }
-        *(bool *)f = b;
-        return 0;
-    case T_STRATEGY:
-        if (k->lo == 1) { /* ro.lmk.use_minfree_levels = bool */
-            if (parse_bool(v, &b) < 0) {
-                seterr(err, errcap, line, "%s: '%s' is not true or false", k->name, v);
-                return -EINVAL;
-            }
-            cfg->strategy = b ? MW_STRATEGY_MINFREE : MW_STRATEGY_PSI;
-            return 0;
-        }
-        if (strcmp(v, "psi") == 0)
-            cfg->strategy = MW_STRATEGY_PSI;
-        else if (strcmp(v, "minfree") == 0)
-            cfg->strategy = MW_STRATEGY_MINFREE;
-        else {
-            seterr(err, errcap, line, "strategy: '%s' is not psi or minfree", v);
-            return -EINVAL;
-        }
-        return 0;
-    case T_NEWSTRAT:
-        if (parse_bool(v, &b) < 0) {
-            seterr(err, errcap, line, "%s: '%s' is not true or false", k->name, v);
-            return -EINVAL;
-        }
-        if (b)
-            cfg->strategy = MW_STRATEGY_PSI;
-        return 0;
-    case T_ADJMODE:
-        return parse_adj_mode(cfg, v, err, errcap, line);
-    case T_LOOP:
-        if (strcmp(v, "none") == 0)
-            cfg->loop_action = MW_LOOP_NONE;
-        else if (strcmp(v, "cooldown") == 0)
-            /* Protect, not cool-down: a program left alone while it still eats
-             * memory makes the killer pick the next, innocent process (the VM bed's
-             * restart loop cost the foreground app its life that way). */
-            cfg->loop_action = MW_LOOP_PROTECT;
-        else if (strcmp(v, "protect") == 0)
-            cfg->loop_action = MW_LOOP_PROTECT;
-        else {
-            seterr(err, errcap, line, "loop_action: '%s' is not none, cooldown or protect", v);
-            return -EINVAL;
-        }
-        return 0;
-    case T_INT: {
-        char *end;
-        errno = 0;
-        long n = strtol(v, &end, 10);
-        if (errno || end == v || *end || n < k->lo || n > k->hi) {
-            seterr(err, errcap, line, "%s: '%s' is not a whole number from %ld to %ld", k->name, v,
-                   k->lo, k->hi);
-            return -EINVAL;
-        }
-        *(int *)f = (int)n;
-        return 0;
-    }
-    case T_DOUBLE: {
-        char *end;
-        errno = 0;
-        double d = strtod(v, &end);
-        if (errno || end == v || *end || d < (double)k->lo || d > (double)k->hi) {
-            seterr(err, errcap, line, "%s: '%s' is not a number from %ld to %ld", k->name, v, k->lo,
-                   k->hi);
-            return -EINVAL;
-        }
-        *(double *)f = d;
-        return 0;
-    }
-    case T_MS:
-        if (parse_ms(v, &u) < 0 || u < (uint64_t)k->lo || u > (uint64_t)k->hi) {
-            seterr(err, errcap, line,
-                   "%s: '%s' is not a duration from %ld ms to %ld ms (examples: 100, 500ms, 2s)",
-                   k->name, v, k->lo, k->hi);
-            return -EINVAL;
-        }
-        *(uint64_t *)f = u;
-        return 0;
-    case T_KB:
-        if (k->lo == 1) { /* lmkd's *_kb properties are plain kB */
-            const char *q = v;
-            if (mw_scan_u64(&q, &u) < 0 || *q) {
-                seterr(err, errcap, line, "%s: '%s' is not a number of kB", k->name, v);
-                return -EINVAL;
-            }
-            *(uint64_t *)f = u;
-            return 0;
-        }
-        if (mw_parse_size(v, &u) < 0) {
-            seterr(err, errcap, line, "%s: '%s' is not a size (examples: 65536, 64M, 1G)", k->name,
-                   v);
-            return -EINVAL;
-        }
-        *(uint64_t *)f = u / 1024;
-        return 0;
-    case T_PATTERNS: {
-        struct mw_patterns *p = f;
-        if (!*v) { /* "protect =" empties the list */
-            p->n = 0;
-            return 0;
-        }
-        if (p->n == MW_CFG_MAX_PATTERNS || strlen(v) >= MW_CFG_PATTERN_LEN) {
-            seterr(err, errcap, line, "%s: at most %d patterns of %d characters", k->name,
-                   MW_CFG_MAX_PATTERNS, MW_CFG_PATTERN_LEN - 1);
-            return -EINVAL;
-        }
-        snprintf(p->pat[p->n++], MW_CFG_PATTERN_LEN, "%s", v);
-        return 0;
-    }
-    case T_ARGV: {
-        int rc = parse_argv(v, f);
-        if (rc == -E2BIG) {
-            seterr(err, errcap, line, "%s: at most %d arguments of %d characters", k->name,
-                   MW_CFG_MAX_ARGV, MW_CFG_ARG_LEN - 1);
-            return -EINVAL;
-        }
-        if (rc < 0) {
-            seterr(err, errcap, line,
-                   "%s: '%s': the program must be an absolute path (it is run with execve, "
-                   "not through a shell)",
-                   k->name, v);
-            return -EINVAL;
-        }
-        return 0;
-    }
-    case T_PATH:
-        if (strlen(v) >= MW_CFG_PATH_LEN || (*v && *v != '/')) {
-            seterr(err, errcap, line, "%s: '%s' is not an absolute path (or too long)", k->name, v);
-            return -EINVAL;
-        }
-        snprintf(f, MW_CFG_PATH_LEN, "%s", v);
-        return 0;
-    case T_MINFREE: {
-        int n = 0;
-        int rc = mw_minfree_parse(v, cfg->minfree, &n);
-        if (rc < 0) {
-            seterr(err, errcap, line,
-                   "%s: '%s' is not a table of FREE:ADJ pairs (FREE in 4 KiB pages or with a "
-                   "unit, at most %d pairs; example: 18432:0,23040:100,36864:900)",
-                   k->name, v, MW_CFG_MAX_MINFREE);
-            return -EINVAL;
-        }
-        cfg->minfree_n = n;
-        return 0;
-    }
-    }
-    return -EINVAL;
+    struct setctx c = {cfg, k, v, (char *)cfg + k->off, err, errcap, line};
+    return setters[k->type](&c);
 }
 
 int mw_config_parse_buf(struct mw_config *cfg, const char *buf, char *err, size_t errcap)
@@ -619,29 +694,42 @@ int mw_config_parse_buf(struct mw_config *cfg, const char *buf, char *err, size_
     return 0;
 }
 
+/* A config is a small text file; a larger one is a mistake. */
+#define MW_CFG_MAX_BYTES (256 * 1024 - 1)
+
 int mw_config_load(struct mw_config *cfg, const char *path, char *err, size_t errcap)
 {
     /* Opened as given (relative to the working directory): a config file
-     * belongs to the daemon, not to the observed root. */
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errcap, "%s: %s", path, strerror(e));
-        return -e;
+     * belongs to the daemon, not to the observed root. Anything but a whole
+     * regular text file is an error, never "no settings": on SIGHUP an
+     * empty read would drop protect patterns and hooks. */
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = mw_read_file_at(AT_FDCWD, path, 0, MW_CFG_MAX_BYTES, &buf, &n);
+    if (rc == -EISDIR)
+        snprintf(err, errcap, "%s: is a directory, not a config file", path);
+    else if (rc == -EINVAL)
+        snprintf(err, errcap, "%s: not a regular file (a FIFO, a device or a socket)", path);
+    else if (rc == -EFBIG)
+        snprintf(err, errcap, "%s: larger than %d bytes", path, MW_CFG_MAX_BYTES);
+    else if (rc < 0)
+        snprintf(err, errcap, "%s: %s", path, strerror(-rc));
+    if (rc < 0)
+        return rc;
+    const char *nul = memchr(buf, '\0', n);
+    if (nul) {
+        int line = 1;
+        for (const char *p = buf; p < nul; p++)
+            line += *p == '\n';
+        snprintf(err, errcap, "%s: line %d: a NUL byte (a config file is text)", path, line);
+        free(buf);
+        return -EINVAL;
     }
-    static char buf[256 * 1024];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    bool big = n == sizeof(buf) - 1 && fgetc(f) != EOF;
-    fclose(f);
-    if (big) {
-        snprintf(err, errcap, "%s: larger than %zu bytes", path, sizeof(buf) - 1);
-        return -EFBIG;
-    }
-    buf[n] = '\0';
     char e2[256] = "";
-    int rc = mw_config_parse_buf(cfg, buf, e2, sizeof(e2));
+    rc = mw_config_parse_buf(cfg, buf, e2, sizeof(e2));
     if (rc < 0)
         snprintf(err, errcap, "%s: %s", path, e2);
+    free(buf);
     return rc;
 }
 
@@ -652,6 +740,28 @@ bool mw_patterns_match(const struct mw_patterns *p, const char *cmdline, const c
             return true;
         if (comm && *comm && fnmatch(p->pat[i], comm, 0) == 0)
             return true;
+    }
+    return false;
+}
+
+bool mw_config_next_forgeable(const struct mw_config *cfg, int *cursor, const char **list,
+                              const char **pat, const char **why)
+{
+    const struct mw_patterns *lists[] = {&cfg->protect, &cfg->avoid};
+    static const char *const names[] = {"protect", "avoid"};
+    for (; *cursor < 2 * MW_CFG_MAX_PATTERNS; (*cursor)++) {
+        int l = *cursor / MW_CFG_MAX_PATTERNS, i = *cursor % MW_CFG_MAX_PATTERNS;
+        if (i >= lists[l]->n)
+            continue;
+        struct mw_match_spec s;
+        if (mw_match_spec_parse(&s, lists[l]->pat[i], NULL, 0) < 0 || mw_match_spec_trusted(&s))
+            continue;
+        *list = names[l];
+        *pat = lists[l]->pat[i];
+        *why = s.qualified ? "without uid:, unit: or cgroup: any user running that program matches"
+                           : "a name match, which any user's process can forge (exec -a)";
+        (*cursor)++;
+        return true;
     }
     return false;
 }

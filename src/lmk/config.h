@@ -142,11 +142,23 @@ int mw_minfree_parse(const char *s, struct mw_minfree_level *out, int *n);
 void mw_config_apply_low_ram(struct mw_config *cfg);
 
 /* Reads and parses the file at PATH (absolute, not root-relative: a config
- * belongs to the daemon, not to the observed system). Returns 0 or -errno;
- * ERR explains. */
+ * belongs to the daemon, not to the observed system). Only a regular text
+ * file of at most 256 KiB is read: a directory (-EISDIR), a FIFO or device
+ * (-EINVAL, refused without waiting), a NUL byte (-EINVAL), a read error
+ * or a larger file (-EFBIG) are errors, never an empty config. Returns 0
+ * or -errno; ERR explains ("PATH: ..."). */
 int mw_config_load(struct mw_config *cfg, const char *path, char *err, size_t errcap);
 
 /* True when NAME (a command line or a program name) matches a pattern. */
 bool mw_patterns_match(const struct mw_patterns *p, const char *cmdline, const char *comm);
+
+/* Steps through the protect and avoid patterns of CFG that another user's
+ * process could match (a name match, or a program path without uid:, unit:
+ * or cgroup:). *CURSOR starts at 0. Returns true and sets *LIST ("protect"
+ * or "avoid"), *PAT and *WHY (a sentence) for the next one; false at the
+ * end. The daemon logs them at start and on reload; --check-config prints
+ * them. */
+bool mw_config_next_forgeable(const struct mw_config *cfg, int *cursor, const char **list,
+                              const char **pat, const char **why);
 
 #endif

@@ -3,28 +3,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "proc/cgroup.h"
 #include "lmk/history.h"
 #include "lmk/hooks.h"
 #include "lmk/kill.h"
+#include "lmk/state.h"
+#include "lmk/sysglue.h"
 #include "proc/meminfo.h"
 #include "lmk/policy.h"
 #include "lmk/pressure.h"
@@ -33,150 +30,12 @@
 #include "proc/vmstat.h"
 #include "proc/zoneinfo.h"
 
-#ifndef MCL_ONFAULT
-#define MCL_ONFAULT 4
-#endif
-
 #define TAG_SIGNAL          100
 #define MAX_KILLS_PER_CYCLE 8
 /* Watermarks change only with min_free_kbytes or memory hotplug. */
 #define ZONEINFO_REFRESH_MS 60000
 /* A dry run repeats its decision every sample: say it once a second. */
 #define DRY_RUN_REPEAT_MS 1000
-
-/* ---- logging ---------------------------------------------------------- */
-
-static bool log_to_stderr = true;
-
-/* One log line: "<prio>message" on stderr (journald reads the prefix), or
- * syslog. Formats into a static buffer: no allocation on the kill path. */
-static void dlog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void dlog(int prio, const char *fmt, ...)
-{
-    static char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int off = log_to_stderr ? snprintf(line, sizeof(line), "<%d>", prio) : 0;
-    int n = vsnprintf(line + off, sizeof(line) - (size_t)off - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    size_t len = strlen(line);
-    if (log_to_stderr) {
-        line[len++] = '\n';
-        ssize_t w = write(2, line, len);
-        (void)w;
-    } else {
-        syslog(prio, "%s", line);
-    }
-}
-
-/* ---- state file ------------------------------------------------------- */
-
-size_t mw_daemon_state_format(char *buf, size_t cap, const struct mw_daemon_state *s)
-{
-    char src[400], scope[520], last[1100];
-    mw_json_escape(src, sizeof(src), s->source);
-    mw_json_escape(scope, sizeof(scope), s->scope);
-    mw_json_escape(last, sizeof(last), s->last_kill);
-    int n = snprintf(buf, cap,
-                     "{\"pid\":%d,\"source\":\"%s\",\"strategy\":\"%s\",\"scope\":\"%s\","
-                     "\"dry_run\":%s,\"started\":%llu,\"updated\":%llu,\"kills\":%llu,"
-                     "\"wakeups_timer\":%llu,\"wakeups_pressure\":%llu,"
-                     "\"last_kill_time\":%llu,\"last_kill\":\"%s\"}\n",
-                     s->pid, src, s->strategy, scope, s->dry_run ? "true" : "false",
-                     (unsigned long long)s->started, (unsigned long long)s->updated,
-                     (unsigned long long)s->kills, (unsigned long long)s->wakeups_timer,
-                     (unsigned long long)s->wakeups_pressure, (unsigned long long)s->last_kill_time,
-                     last);
-    if (n < 0)
-        return 0;
-    return (size_t)n < cap ? (size_t)n : cap - 1;
-}
-
-/* Finds "key": in a flat JSON object; returns the value's start or NULL. */
-static const char *json_find(const char *buf, const char *key)
-{
-    char pat[64];
-    snprintf(pat, sizeof(pat), "\"%s\":", key);
-    const char *p = strstr(buf, pat);
-    return p ? p + strlen(pat) : NULL;
-}
-
-static void json_get_str(const char *buf, const char *key, char *out, size_t cap)
-{
-    const char *p = json_find(buf, key);
-    out[0] = '\0';
-    if (!p || *p != '"')
-        return;
-    p++;
-    size_t n = 0;
-    while (*p && *p != '"' && n + 1 < cap) {
-        if (*p == '\\' && p[1]) {
-            p++;
-            char c = *p;
-            if (c == 'u' && strlen(p) >= 5) {
-                unsigned v = 0;
-                sscanf(p + 1, "%4x", &v);
-                out[n++] = v < 0x80 ? (char)v : '?';
-                p += 5;
-                continue;
-            }
-            out[n++] = c == 'n' ? '\n' : c == 't' ? '\t' : c;
-            p++;
-            continue;
-        }
-        out[n++] = *p++;
-    }
-    out[n] = '\0';
-}
-
-static uint64_t json_get_u64(const char *buf, const char *key, bool *found)
-{
-    const char *p = json_find(buf, key);
-    uint64_t v = 0;
-    if (found)
-        *found = p && mw_scan_u64(&p, &v) == 0;
-    else if (p)
-        mw_scan_u64(&p, &v);
-    return v;
-}
-
-int mw_daemon_state_parse_buf(struct mw_daemon_state *out, const char *buf)
-{
-    struct mw_daemon_state s;
-    memset(&s, 0, sizeof(s));
-    bool have_pid;
-    uint64_t pid = json_get_u64(buf, "pid", &have_pid);
-    if (!have_pid || pid == 0 || pid > INT_MAX)
-        return -EINVAL;
-    s.pid = (int)pid;
-    json_get_str(buf, "source", s.source, sizeof(s.source));
-    json_get_str(buf, "strategy", s.strategy, sizeof(s.strategy));
-    json_get_str(buf, "scope", s.scope, sizeof(s.scope));
-    const char *d = json_find(buf, "dry_run");
-    s.dry_run = d && strncmp(d, "true", 4) == 0;
-    s.started = json_get_u64(buf, "started", NULL);
-    s.updated = json_get_u64(buf, "updated", NULL);
-    s.kills = json_get_u64(buf, "kills", NULL);
-    s.wakeups_timer = json_get_u64(buf, "wakeups_timer", NULL);
-    s.wakeups_pressure = json_get_u64(buf, "wakeups_pressure", NULL);
-    s.last_kill_time = json_get_u64(buf, "last_kill_time", NULL);
-    json_get_str(buf, "last_kill", s.last_kill, sizeof(s.last_kill));
-    *out = s;
-    return 0;
-}
-
-int mw_daemon_state_read(const struct mw_root *root, const char *path, struct mw_daemon_state *out)
-{
-    char *buf;
-    int rc = mw_read_file(root, path, &buf, NULL);
-    if (rc < 0)
-        return rc;
-    rc = mw_daemon_state_parse_buf(out, buf);
-    free(buf);
-    return rc;
-}
 
 /* ---- the daemon's world ----------------------------------------------- */
 
@@ -193,6 +52,9 @@ struct daemon {
     struct mw_zoneinfo zi;
     bool have_zi;
     uint64_t zi_read_ms;
+    struct mw_zoneinfo_src zsrc; /* zoneinfo_fd with a buffer sized to the file */
+    uint64_t zi_said_ms;
+    bool zi_stale; /* the last re-read failed: state.warning says so */
     struct mw_thrash thrash;
     struct mw_scan_ws ws;
     struct mw_pressure pr;
@@ -210,6 +72,8 @@ struct daemon {
     bool adj_flat;                       /* the adj layout (cfg->adj_mode, or as last detected) */
     uint64_t refresh_ms;                 /* last footprint refresh (mw_victim_refresh) */
     int chosen_pid[MW_VICTIM_GROUP + 1]; /* this cycle's victims, excluded from more choices */
+    uint64_t interval_ms;                /* the next wait when nothing happens */
+    uint64_t fast_until_ms;              /* after an event, sample often for one window */
     /* the last kill, until its effect shows (mw_policy_kill_visible) */
     bool settling;
     uint64_t settle_until_ms, settle_rss_kb, settle_swap_kb;
@@ -218,7 +82,7 @@ struct daemon {
 
 /* Static buffers for the files read every sample: the sample and the kill
  * path never allocate. */
-static char meminfo_buf[8192], vmstat_buf[16384], zoneinfo_buf[65536], psi_buf[512];
+static char meminfo_buf[8192], vmstat_buf[16384], psi_buf[512];
 static char cg_stat_buf[8192], cg_small_buf[256], cg_events_buf[512];
 
 static int open_rel(const struct mw_root *root, const char *dir, const char *name, int flags)
@@ -227,7 +91,10 @@ static int open_rel(const struct mw_root *root, const char *dir, const char *nam
     while (*dir == '/')
         dir++;
     snprintf(path, sizeof(path), "%s%s%s", dir, *dir && *name ? "/" : "", name);
-    return openat(root->fd, path, flags | O_CLOEXEC);
+    if (flags & O_DIRECTORY)
+        return openat(root->fd, path, flags | O_CLOEXEC);
+    /* files: regular only, never a FIFO that would hang the daemon */
+    return mw_open_regular_at(root->fd, path, flags & ~O_ACCMODE);
 }
 
 static int read_u64_fd(int fd, uint64_t *v)
@@ -300,12 +167,6 @@ static int sample_system(struct daemon *d, struct mw_mem_state *st, uint64_t now
     struct mw_vmstat vs;
     bool have_vs = mw_pread_all(d->vmstat_fd, vmstat_buf, sizeof(vmstat_buf)) >= 0 &&
                    mw_vmstat_parse_buf(&vs, vmstat_buf, NULL) == 0;
-    if (d->zoneinfo_fd >= 0 && (!d->have_zi || now - d->zi_read_ms >= ZONEINFO_REFRESH_MS)) {
-        if (mw_pread_all(d->zoneinfo_fd, zoneinfo_buf, sizeof(zoneinfo_buf)) >= 0 &&
-            mw_zoneinfo_parse_buf(&d->zi, zoneinfo_buf, NULL) == 0)
-            d->have_zi = true;
-        d->zi_read_ms = now;
-    }
     struct mw_psi psi;
     bool have_psi = d->psi_fd >= 0 && mw_pread_all(d->psi_fd, psi_buf, sizeof(psi_buf)) >= 0 &&
                     mw_psi_parse_buf(&psi, psi_buf, NULL) == 0;
@@ -314,48 +175,89 @@ static int sample_system(struct daemon *d, struct mw_mem_state *st, uint64_t now
     return 0;
 }
 
+/* Re-reads the watermarks every ZONEINFO_REFRESH_MS through the buffer
+ * sized at setup (zoneinfo_setup), before sample_system uses them. A
+ * zoneinfo grown past the buffer keeps the watermarks read before, and
+ * says so. */
+static void zoneinfo_refresh(struct daemon *d, uint64_t now)
+{
+    if (d->zoneinfo_fd < 0 || now - d->zi_read_ms < ZONEINFO_REFRESH_MS)
+        return;
+    d->zi_read_ms = now;
+    int rc = mw_zoneinfo_src_read(&d->zsrc, &d->zi);
+    if (rc == 0)
+        d->have_zi = true;
+    if (rc == 0 && d->zi_stale) {
+        d->state.warning[0] = '\0';
+        d->zi_stale = false;
+    }
+    d->zi_stale |= rc < 0;
+    if (rc < 0 && mw_rate_allow(&d->zi_said_ms, now, 3600 * 1000)) {
+        snprintf(d->state.warning, sizeof(d->state.warning),
+                 "/proc/zoneinfo re-read failed (%s; over %zu bytes?): watermarks of %llu s ago "
+                 "in use",
+                 strerror(-rc), d->zsrc.cap, (unsigned long long)(ZONEINFO_REFRESH_MS / 1000));
+        mw_dlog(LOG_CRIT, "%s", d->state.warning);
+    }
+}
+
 static int sample(struct daemon *d, struct mw_mem_state *st)
 {
     uint64_t now = mw_now_ms();
+    if (!d->o->scope)
+        zoneinfo_refresh(d, now);
     return d->o->scope ? sample_scope(d, st, now) : sample_system(d, st, now);
 }
 
 /* ---- state, history, hooks ------------------------------------------- */
 
+/* Rewrites the state file (atomically, never through a symlink: state.h);
+ * a failure is said once per path. */
 static void state_write(struct daemon *d)
 {
+    static char said_for[MW_CFG_PATH_LEN];
     if (!d->state_path[0])
         return;
-    static char buf[4096];
-    static char tmp[MW_CFG_PATH_LEN + 8];
     d->state.updated = (uint64_t)time(NULL);
-    size_t len = mw_daemon_state_format(buf, sizeof(buf), &d->state);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        /* /run/memwarden may not exist yet */
-        char dir[MW_CFG_PATH_LEN];
-        snprintf(dir, sizeof(dir), "%s", d->state_path);
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-            *slash = '\0';
-            mkdir(dir, 0755);
-            fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        }
+    int rc = mw_daemon_state_write(d->state_path, &d->state);
+    if (rc < 0 && strcmp(said_for, d->state_path) != 0) {
+        mw_dlog(LOG_WARNING, "state file %s: %s", d->state_path, strerror(-rc));
+        snprintf(said_for, sizeof(said_for), "%s", d->state_path);
     }
-    if (fd < 0) {
-        static bool said;
-        if (!said)
-            dlog(LOG_WARNING, "state file %s: %s", d->state_path, strerror(errno));
-        said = true;
-        return;
+}
+
+/* Why the history file could not be opened, in words. */
+static const char *history_err(int rc)
+{
+    return rc == -ELOOP    ? "it is a symbolic link (refused)"
+           : rc == -EINVAL ? "not a regular file (refused)"
+                           : strerror(-rc);
+}
+
+/* The history and state paths from the options (which win) or CFG; opens
+ * the history file (history.h: 0600, no symlink). At start a failure is
+ * fatal; on SIGHUP (RELOAD) the old file stays in use. Returns 0 or
+ * -errno, logged naming the file. */
+static int open_outputs(struct daemon *d, const struct mw_config *cfg, bool reload)
+{
+    const char *hist = d->o->history ? d->o->history : cfg->history_file;
+    const char *state = d->o->state_file ? d->o->state_file : cfg->state_file;
+    int fd = -1;
+    if (hist[0] && (fd = mw_history_open(hist)) < 0) {
+        mw_dlog(LOG_ERR, "cannot open the history file %s: %s%s", hist, history_err(fd),
+                reload && d->history_fd >= 0 ? "; still writing the one open before" : "");
+        return fd;
     }
-    ssize_t w = write(fd, buf, len);
-    close(fd);
-    if (w == (ssize_t)len)
-        rename(tmp, d->state_path);
-    else
-        unlink(tmp);
+    if (d->history_fd >= 0)
+        close(d->history_fd); /* reopened: logrotate moved it, or the config names another */
+    d->history_fd = fd;
+    snprintf(d->history_path, sizeof(d->history_path), "%s", hist);
+    if (strcmp(state, d->state_path) != 0) {
+        if (d->state_path[0])
+            unlink(d->state_path);
+        snprintf(d->state_path, sizeof(d->state_path), "%s", state);
+    }
+    return 0;
 }
 
 /* Environment of a hook: static storage, filled per call. */
@@ -379,12 +281,12 @@ static void run_hook(struct daemon *d, const struct mw_argv *a, const char *what
         return;
     int rc = mw_hook_run(a, hook_envp, d->cfg.hook_timeout_ms);
     if (rc == -ETIMEDOUT)
-        dlog(LOG_WARNING, "%s hook %s: killed after %llu ms", what, a->arg[0],
-             (unsigned long long)d->cfg.hook_timeout_ms);
+        mw_dlog(LOG_WARNING, "%s hook %s: killed after %llu ms", what, a->arg[0],
+                (unsigned long long)d->cfg.hook_timeout_ms);
     else if (rc < 0)
-        dlog(LOG_WARNING, "%s hook %s: %s", what, a->arg[0], strerror(-rc));
+        mw_dlog(LOG_WARNING, "%s hook %s: %s", what, a->arg[0], strerror(-rc));
     else if (rc != 0)
-        dlog(LOG_WARNING, "%s hook %s: exit status %d", what, a->arg[0], rc);
+        mw_dlog(LOG_WARNING, "%s hook %s: exit status %d", what, a->arg[0], rc);
 }
 
 static void kill_hook_env(const struct mw_victim *v, const char *event, const char *reason)
@@ -408,7 +310,7 @@ static void alerts(struct daemon *d, const struct mw_mem_state *st)
         if (!(bits & bit) ||
             !mw_rate_allow(&d->alert_last[k], st->now_ms, d->cfg.alert_interval_ms))
             continue;
-        dlog(LOG_WARNING, "alert %s: %s", mw_alert_name(bit), msg);
+        mw_dlog(LOG_WARNING, "alert %s: %s", mw_alert_name(bit), msg);
         hook_env_set(0, "MW_EVENT=alert");
         hook_env_set(1, "MW_ALERT=%s", mw_alert_name(bit));
         hook_env_set(2, "MW_MESSAGE=%s", msg);
@@ -435,11 +337,11 @@ static void loop_check(struct daemon *d, const struct mw_victim *v, uint64_t now
     const char *act = d->cfg.loop_action == MW_LOOP_COOLDOWN  ? "left alone"
                       : d->cfg.loop_action == MW_LOOP_PROTECT ? "protected"
                                                               : "still a candidate";
-    dlog(LOG_CRIT,
-         "KILL LOOP: %s killed %d times within %llu ms (it restarts after each kill); %s for "
-         "%llu ms",
-         v->comm, n, (unsigned long long)d->cfg.loop_window_ms, act,
-         (unsigned long long)d->cfg.loop_cooldown_ms);
+    mw_dlog(LOG_CRIT,
+            "KILL LOOP: %s killed %d times within %llu ms (it restarts after each kill); %s for "
+            "%llu ms",
+            v->comm, n, (unsigned long long)d->cfg.loop_window_ms, act,
+            (unsigned long long)d->cfg.loop_cooldown_ms);
     if (d->cfg.loop_action != MW_LOOP_NONE) {
         int slot = -1;
         for (int i = 0; i < d->pen.n; i++)
@@ -507,9 +409,14 @@ static void report_kill(struct daemon *d, const struct mw_kill_record *rec, int 
 {
     static char json[4096];
     mw_kill_format_line(line, cap, rec);
-    dlog(priority, "%s", line);
+    mw_dlog(priority, "%s", line);
     if (d->history_fd >= 0) {
-        size_t n = mw_kill_format_json(json, sizeof(json), rec);
+        size_t n = mw_kill_format_json(json, sizeof(json) - 1, rec);
+        if (n == 0) {
+            mw_dlog(LOG_WARNING, "history: the record of pid %d does not fit, not written",
+                    rec->pid);
+            return;
+        }
         json[n++] = '\n';
         ssize_t w = write(d->history_fd, json, n);
         (void)w;
@@ -523,9 +430,9 @@ static void note_layout(struct daemon *d)
     bool flat = d->cfg.adj_mode == MW_ADJ_FLAT ||
                 (d->cfg.adj_mode == MW_ADJ_AUTO && mw_scan_adj_flat(&d->ws));
     if (flat != d->adj_flat)
-        dlog(LOG_NOTICE, "adj layout: %s%s",
-             flat ? "flat (the kernel's oom_badness order)" : "android classes (lmkd's order)",
-             d->cfg.adj_mode == MW_ADJ_AUTO ? " (detected)" : " (adj_mode)");
+        mw_dlog(LOG_NOTICE, "adj layout: %s%s",
+                flat ? "flat (the kernel's oom_badness order)" : "android classes (lmkd's order)",
+                d->cfg.adj_mode == MW_ADJ_AUTO ? " (detected)" : " (adj_mode)");
     d->adj_flat = flat;
 }
 
@@ -577,8 +484,8 @@ static void cover_deficit(struct daemon *d, const struct mw_decision *dec, struc
         }
     }
     if (victims > 1)
-        dlog(LOG_NOTICE, "deficit %llukB: %d victims (%llukB) signalled together",
-             (unsigned long long)dec->deficit_kb, victims, (unsigned long long)covered);
+        mw_dlog(LOG_NOTICE, "deficit %llukB: %d victims (%llukB) signalled together",
+                (unsigned long long)dec->deficit_kb, victims, (unsigned long long)covered);
     ch->exclude = NULL;
     ch->exclude_n = 0;
 }
@@ -622,9 +529,9 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
         return false; /* no runaway: swap takes the pressure, nobody dies */
     if (rc <= 0) {
         if (mw_rate_allow(&d->no_victim_last_ms, st->now_ms, 10000))
-            dlog(LOG_WARNING, "%s (%s) but no process at adj >= %d may be killed%s%s",
-                 mw_reason_name(dec.reason), dec.detail, dec.min_adj, rc < 0 ? ": " : "",
-                 rc < 0 ? strerror(-rc) : "");
+            mw_dlog(LOG_WARNING, "%s (%s) but no process at adj >= %d may be killed%s%s",
+                    mw_reason_name(dec.reason), dec.detail, dec.min_adj, rc < 0 ? ": " : "",
+                    rc < 0 ? strerror(-rc) : "");
         return false;
     }
     struct mw_kill_record rec;
@@ -651,8 +558,8 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     rc = mw_kill_victim(d->root->fd, &v, &d->cfg, false, &kr);
     close(v.stat_fd);
     if (rc < 0) {
-        dlog(LOG_WARNING, "kill of pid %d (%s) failed: %s", v.pid, v.comm,
-             kr.gone_before ? "it exited first" : strerror(-rc));
+        mw_dlog(LOG_WARNING, "kill of pid %d (%s) failed: %s", v.pid, v.comm,
+                kr.gone_before ? "it exited first" : strerror(-rc));
         return kr.gone_before; /* gone: memory came back anyway, re-sample */
     }
     rec.latency_ms = t_sig - event_ms;
@@ -688,63 +595,6 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     }
     state_write(d);
     return true;
-}
-
-/* ---- watchdog ------------------------------------------------------------ */
-
-static volatile sig_atomic_t watchdog_strikes;
-/* Exiting for a restart only helps under a supervisor that restarts us
- * (systemd: NOTIFY_SOCKET set). Elsewhere a stuck cycle is only reported:
- * in the VM bed's fork storm a 5 s stall made an unsupervised daemon quit
- * exactly when it was needed. */
-static bool watchdog_may_exit;
-
-static void watchdog_fire(int sig)
-{
-    (void)sig;
-    static const char msg[] = "<2>memwarden: watchdog: a cycle is stuck (blocked in the kernel?)\n";
-    static const char bye[] = "<2>memwarden: watchdog: still stuck, exiting for a restart\n";
-    watchdog_strikes++;
-    if (watchdog_strikes >= 3 && watchdog_may_exit) {
-        ssize_t w = write(2, bye, sizeof(bye) - 1);
-        (void)w;
-        _exit(70);
-    }
-    ssize_t w = write(2, msg, sizeof(msg) - 1);
-    (void)w;
-}
-
-static void watchdog_arm(uint64_t ms)
-{
-    struct itimerval it = {{0, 0}, {0, 0}};
-    if (ms) {
-        it.it_value.tv_sec = (time_t)(ms / 1000);
-        it.it_value.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-        it.it_interval = it.it_value;
-    }
-    watchdog_strikes = 0;
-    setitimer(ITIMER_REAL, &it, NULL);
-}
-
-/* ---- readiness (sd_notify without libsystemd) --------------------------- */
-
-static void sd_notify_msg(const char *msg)
-{
-    const char *path = getenv("NOTIFY_SOCKET");
-    if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= 108)
-        return;
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    memcpy(sa.sun_path, path, strlen(path));
-    if (sa.sun_path[0] == '@')
-        sa.sun_path[0] = '\0'; /* abstract namespace */
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return;
-    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-    sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
-    close(fd);
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -798,9 +648,32 @@ static void daemon_close(struct daemon *d)
             close(fds[i]);
     mw_pressure_close(&d->pr);
     mw_scan_ws_free(&d->ws);
+    mw_zoneinfo_src_free(&d->zsrc);
 }
 
-static int daemon_setup(struct daemon *d, bool for_choice)
+/* Reads /proc/zoneinfo whole once, with a buffer that grows to fit (it
+ * passes 64 KiB at about 120 CPUs), and keeps that size plus a margin for
+ * the re-reads. When it cannot be read whole, the watermark reasons cannot
+ * fire: that is said loudly, in the log and the state file, and the file
+ * is not read again. */
+static void zoneinfo_setup(struct daemon *d)
+{
+    long n = mw_zoneinfo_src_init(&d->zsrc, d->zoneinfo_fd, &d->zi);
+    if (n >= 0) {
+        d->have_zi = true;
+        d->zi_read_ms = mw_now_ms();
+        return;
+    }
+    snprintf(d->state.warning, sizeof(d->state.warning),
+             "/proc/zoneinfo cannot be read whole (%s): watermarks unknown, the watermark "
+             "reasons cannot fire",
+             strerror((int)-n));
+    mw_dlog(LOG_CRIT, "%s", d->state.warning);
+    close(d->zoneinfo_fd);
+    d->zoneinfo_fd = -1;
+}
+
+static int daemon_setup(struct daemon *d)
 {
     const struct mw_root *root = d->root;
     d->meminfo_fd = open_rel(root, "proc", "meminfo", O_RDONLY);
@@ -808,6 +681,8 @@ static int daemon_setup(struct daemon *d, bool for_choice)
         return -errno;
     d->vmstat_fd = open_rel(root, "proc", "vmstat", O_RDONLY);
     d->zoneinfo_fd = open_rel(root, "proc", "zoneinfo", O_RDONLY);
+    if (d->zoneinfo_fd >= 0 && !d->o->scope)
+        zoneinfo_setup(d);
     d->psi_fd = open_rel(root, "proc", "pressure/memory", O_RDONLY);
     if (d->o->scope) {
         int rc = open_scope(d, d->o->scope);
@@ -820,17 +695,6 @@ static int daemon_setup(struct daemon *d, bool for_choice)
     int rc = mw_scan_ws_init(&d->ws, root, d->o->scope ? d->cg_dir_fd : -1, cap);
     if (rc < 0)
         return rc;
-    if (for_choice)
-        return 0;
-    const char *hist = d->o->history ? d->o->history : d->cfg.history_file;
-    snprintf(d->history_path, sizeof(d->history_path), "%s", hist);
-    if (d->history_path[0]) {
-        d->history_fd = open(d->history_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-        if (d->history_fd < 0)
-            return -errno;
-    }
-    snprintf(d->state_path, sizeof(d->state_path), "%s",
-             d->o->state_file ? d->o->state_file : d->cfg.state_file);
     return 0;
 }
 
@@ -852,98 +716,33 @@ static void setup_pressure(struct daemon *d)
     mw_pressure_open(&d->pr, d->root->fd, d->epfd, psi_path, vmp_dir, d->cfg.psi_partial_stall_ms,
                      d->cfg.psi_complete_stall_ms, d->cfg.psi_window_ms);
     if (d->pr.window_fallback)
-        dlog(LOG_NOTICE,
-             "psi: the kernel refused a %llu ms window (no CAP_SYS_RESOURCE: unprivileged "
-             "triggers need multiples of 2 s); using a 2 s window with thresholds scaled to "
-             "some %llu ms, full %llu ms",
-             (unsigned long long)d->cfg.psi_window_ms, (unsigned long long)d->pr.some_ms,
-             (unsigned long long)d->pr.full_ms);
+        mw_dlog(LOG_NOTICE,
+                "psi: the kernel refused a %llu ms window (no CAP_SYS_RESOURCE: unprivileged "
+                "triggers need multiples of 2 s); using a 2 s window with thresholds scaled to "
+                "some %llu ms, full %llu ms",
+                (unsigned long long)d->cfg.psi_window_ms, (unsigned long long)d->pr.some_ms,
+                (unsigned long long)d->pr.full_ms);
     else if (psi_path && d->pr.source != MW_SRC_PSI)
-        dlog(LOG_NOTICE, "psi triggers on %s unavailable (%s)", psi_path, strerror(-d->pr.psi_err));
+        mw_dlog(LOG_NOTICE, "psi triggers on %s unavailable (%s)", psi_path,
+                strerror(-d->pr.psi_err));
     snprintf(d->state.source, sizeof(d->state.source), "%s", d->pr.desc);
-}
-
-/* lmkd's way: SCHED_FIFO at the lowest real-time priority, so a machine
- * busy with the processes eating its memory still runs the killer at once.
- * SCHED_RESET_ON_FORK: hooks start as normal processes. The kernel's RT
- * throttling (sched_rt_runtime_us) keeps 5 % of every CPU for the rest
- * even if a cycle spun. Falls back to nice -20, then says so. */
-static void raise_priority(const struct mw_config *cfg)
-{
-    if (!cfg->realtime)
-        return;
-#ifndef SCHED_RESET_ON_FORK
-#define SCHED_RESET_ON_FORK 0x40000000
-#endif
-    struct sched_param sp = {.sched_priority = 1};
-    if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0)
-        return;
-    int e = errno;
-    if (setpriority(PRIO_PROCESS, 0, -20) == 0)
-        dlog(LOG_NOTICE, "SCHED_FIFO refused (%s): running at nice -20 instead", strerror(e));
-    else
-        dlog(LOG_WARNING,
-             "SCHED_FIFO refused (%s) and nice -20 too: a busy machine may delay kills "
-             "(needs CAP_SYS_NICE; realtime = false silences this)",
-             strerror(e));
-}
-
-static void protect_self(void)
-{
-    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, "-1000", 5) != 5)
-        dlog(LOG_WARNING,
-             "cannot set own oom_score_adj to -1000 (%s): the kernel's OOM killer may pick "
-             "memwarden (needs CAP_SYS_RESOURCE; systemd: OOMScoreAdjust=-1000)",
-             strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    /* Only what is touched gets locked (MCL_ONFAULT, 4.4+): the daemon's
-     * working set stays resident without pinning untouched buffers. */
-    if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0 &&
-        mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-        dlog(LOG_WARNING, "mlockall: %s (memwarden itself may be swapped out)", strerror(errno));
-}
-
-static int daemonize(void)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -errno;
-    if (pid > 0)
-        _exit(0);
-    setsid();
-    pid = fork();
-    if (pid < 0)
-        return -errno;
-    if (pid > 0)
-        _exit(0);
-    if (chdir("/") < 0)
-        return -errno;
-    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (fd >= 0) {
-        dup2(fd, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        if (fd > 2)
-            close(fd);
-    }
-    return 0;
 }
 
 static void reload(struct daemon *d)
 {
     if (!d->o->config_path) {
-        dlog(LOG_NOTICE, "SIGHUP: no --config file; nothing to reload");
+        open_outputs(d, &d->cfg, true);
+        mw_dlog(LOG_NOTICE, "SIGHUP: history file reopened; no --config file to reload");
         return;
     }
     static struct mw_config next;
     char err[320];
     mw_config_defaults(&next);
     if (mw_config_load(&next, d->o->config_path, err, sizeof(err)) < 0) {
-        dlog(LOG_ERR, "reload rejected, the old configuration stays in force: %s", err);
+        mw_dlog(LOG_ERR, "reload rejected, the old configuration stays in force: %s", err);
         return;
     }
+    open_outputs(d, &next, true); /* reopens the history (logrotate) */
     bool psi_changed = next.psi_partial_stall_ms != d->cfg.psi_partial_stall_ms ||
                        next.psi_complete_stall_ms != d->cfg.psi_complete_stall_ms ||
                        next.psi_window_ms != d->cfg.psi_window_ms;
@@ -955,8 +754,171 @@ static void reload(struct daemon *d)
         mw_pressure_close(&d->pr);
         setup_pressure(d);
     }
-    dlog(LOG_NOTICE, "configuration reloaded from %s", d->o->config_path);
+    mw_dlog(LOG_NOTICE, "configuration reloaded from %s", d->o->config_path);
+    const char *list, *pat, *why;
+    for (int c = 0; mw_config_next_forgeable(&d->cfg, &c, &list, &pat, &why);)
+        mw_dlog(LOG_WARNING, "%s = %s: %s; a trusted match names uid:, unit: or cgroup:", list, pat,
+                why);
     state_write(d);
+}
+
+/* Logs WHAT failed with errno's text and returns -errno. */
+static int sys_fail(const char *what)
+{
+    int e = errno;
+    mw_dlog(LOG_ERR, "%s: %s", what, strerror(e));
+    return -e;
+}
+
+/* The loop's own descriptors and signals: an epoll set holding a signalfd
+ * for SIGHUP, SIGTERM, SIGINT and SIGUSR1 (blocked for everything else),
+ * the watchdog's SIGALRM handler, and SIGPIPE ignored (a hook's closed pipe
+ * must not end the killer). Returns 0 or -errno, logged. */
+static int setup_events(struct daemon *d)
+{
+    sigset_t set;
+    if ((d->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        return sys_fail("epoll_create1");
+    if (sigemptyset(&set) < 0 || sigaddset(&set, SIGHUP) < 0 || sigaddset(&set, SIGTERM) < 0 ||
+        sigaddset(&set, SIGINT) < 0 || sigaddset(&set, SIGUSR1) < 0)
+        return sys_fail("sigaddset");
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return sys_fail("sigprocmask");
+    if ((d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+        return sys_fail("signalfd");
+    struct epoll_event sev = {.events = EPOLLIN, .data.u32 = TAG_SIGNAL};
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &sev) < 0)
+        return sys_fail("epoll_ctl(signalfd)");
+    int rc = mw_watchdog_install(getenv("NOTIFY_SOCKET") != NULL);
+    if (rc < 0) {
+        errno = -rc;
+        return sys_fail("sigaction(SIGALRM) for the watchdog");
+    }
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        return sys_fail("signal(SIGPIPE)");
+    return 0;
+}
+
+/* Everything between setup and the loop: the state, the event source,
+ * self-protection, the first sample and the "started" line, the state
+ * file, readiness. Returns 0 or -errno (logged). */
+static int start(struct daemon *d, struct mw_mem_state *st)
+{
+    const struct mw_daemon_opts *o = d->o;
+    d->state.pid = (int)getpid();
+    d->state.started = (uint64_t)time(NULL);
+    d->state.dry_run = o->dry_run;
+    snprintf(d->state.scope, sizeof(d->state.scope), "%s", o->scope ? o->scope : "");
+    snprintf(d->state.strategy, sizeof(d->state.strategy), "%s",
+             d->cfg.strategy == MW_STRATEGY_MINFREE ? "minfree" : "psi");
+    setup_pressure(d);
+    struct mw_choice layout = {.min_adj = 1001, .now_ms = mw_now_ms()};
+    mw_victim_refresh(&d->ws, &d->cfg, &layout); /* reads every adj: the layout */
+    d->adj_flat = !(d->cfg.adj_mode == MW_ADJ_FLAT ||
+                    (d->cfg.adj_mode == MW_ADJ_AUTO && mw_scan_adj_flat(&d->ws)));
+    note_layout(d); /* says it */
+    mw_protect_self();
+    if (d->cfg.realtime)
+        mw_raise_priority();
+    mw_thrash_init(&d->thrash, &d->cfg);
+    memset(st, 0, sizeof(*st));
+    int rc = sample(d, st);
+    if (rc < 0) {
+        mw_dlog(LOG_ERR, "cannot read the memory state: %s", strerror(-rc));
+        return rc;
+    }
+    mw_dlog(LOG_NOTICE,
+            "started: %s%s, strategy %s%s, event source: %s, total %llukB, watermarks "
+            "min/low/high %llu/%llu/%llu kB%s",
+            o->scope ? "scope " : "whole machine", o->scope ? o->scope : "", d->state.strategy,
+            d->cfg.low_ram ? " (low-RAM profile)" : "", d->pr.desc,
+            (unsigned long long)st->total_kb, (unsigned long long)st->wmark_min_kb,
+            (unsigned long long)st->wmark_low_kb, (unsigned long long)st->wmark_high_kb,
+            o->dry_run ? ", DRY RUN (kills nothing)" : "");
+    state_write(d);
+    rc = mw_sd_notify("READY=1");
+    if (rc < 0)
+        mw_dlog(LOG_WARNING, "sd_notify READY=1 to $NOTIFY_SOCKET: %s", strerror(-rc));
+    d->interval_ms = mw_policy_interval_ms(&d->cfg, st);
+    return 0;
+}
+
+/* Reads every pending signal: SIGHUP reloads, SIGUSR1 rewrites the state
+ * file, SIGTERM and SIGINT ask to stop. Returns true when asked to stop. */
+static bool take_signals(struct daemon *d)
+{
+    struct signalfd_siginfo si;
+    bool stop = false;
+    ssize_t r;
+    while ((r = read(d->sigfd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGHUP)
+            reload(d);
+        else if (si.ssi_signo == SIGUSR1)
+            state_write(d);
+        else
+            stop = true;
+    }
+    if (r < 0 && errno != EAGAIN && errno != EINTR)
+        sys_fail("read(signalfd)");
+    return stop;
+}
+
+/* Arms (MS > 0) or disarms the watchdog; says once if the timer fails. */
+static void watchdog(uint64_t ms)
+{
+    static bool said;
+    int rc = mw_watchdog_arm(ms);
+    if (rc < 0 && !said)
+        mw_dlog(LOG_WARNING, "watchdog timer (setitimer): %s; running without it", strerror(-rc));
+    said = said || rc < 0;
+}
+
+/* One turn of the loop: waits for an event or the sampling interval, then
+ * runs cycles until no kill is needed. Returns 1 to go on, 0 when asked to
+ * stop, -errno when the wait itself failed (logged). */
+static int step(struct daemon *d, struct mw_mem_state *st)
+{
+    uint64_t now = mw_now_ms();
+    uint64_t wait_ms = d->interval_ms;
+    if (d->fast_until_ms > now && wait_ms > 100)
+        wait_ms = 100;
+    struct epoll_event evs[8];
+    int n = epoll_wait(d->epfd, evs, 8, (int)wait_ms);
+    if (n < 0 && errno != EINTR)
+        return sys_fail("epoll_wait");
+    uint64_t event_ms = mw_now_ms();
+    unsigned events = n == 0 ? MW_EV_TIMER : 0;
+    bool stop = false;
+    for (int i = 0; i < n; i++) {
+        int tag = (int)evs[i].data.u32;
+        if (tag == TAG_SIGNAL)
+            stop |= take_signals(d);
+        else
+            events |= mw_pressure_ack(&d->pr, tag);
+    }
+    if (stop)
+        return 0;
+    if (events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL)) {
+        d->fast_until_ms = event_ms + (d->pr.window_ms ? d->pr.window_ms : 1000);
+        d->state.wakeups_pressure++;
+    } else if (events & MW_EV_TIMER) {
+        d->state.wakeups_timer++;
+    }
+    if (!events)
+        return 1;
+    if (d->fast_until_ms > event_ms || d->pr.source == MW_SRC_POLL)
+        events |= MW_EV_PRESSURE_WINDOW;
+    watchdog(d->cfg.watchdog_ms);
+    int kills = 0;
+    while (cycle(d, events, event_ms, st)) {
+        if (d->o->dry_run || d->cfg.one_kill_at_a_time || ++kills >= MAX_KILLS_PER_CYCLE)
+            break;
+        events = MW_EV_TIMER | (events & MW_EV_PRESSURE_WINDOW); /* re-check at once */
+        event_ms = mw_now_ms();
+    }
+    watchdog(0);
+    d->interval_ms = mw_policy_interval_ms(&d->cfg, st);
+    return 1;
 }
 
 int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, struct mw_config *cfg)
@@ -967,133 +929,33 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
     d.root = root;
     d.o = o;
     d.cfg = *cfg;
-    log_to_stderr = o->foreground;
-    if (!o->foreground) {
-        openlog("memwarden", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-        if (daemonize() < 0)
-            return 1;
+    mw_dlog_init(o->foreground);
+    int rc;
+    if (!o->foreground && (rc = mw_daemonize()) < 0) {
+        mw_dlog(LOG_ERR, "cannot go to the background: %s", strerror(-rc));
+        return 1;
     }
-    int rc = daemon_setup(&d, false);
+    rc = daemon_setup(&d);
     if (rc < 0) {
-        dlog(LOG_ERR, "setup failed%s%s: %s%s", o->scope ? " for scope " : "",
-             o->scope ? o->scope : "", strerror(-rc),
-             o->scope && rc == -ENOENT ? " (not a memory cgroup: neither memory.current nor "
-                                         "memory.usage_in_bytes)"
-                                       : "");
+        mw_dlog(LOG_ERR, "setup failed%s%s: %s%s", o->scope ? " for scope " : "",
+                o->scope ? o->scope : "", strerror(-rc),
+                o->scope && rc == -ENOENT ? " (not a memory cgroup: neither memory.current nor "
+                                            "memory.usage_in_bytes)"
+                                          : "");
         daemon_close(&d);
         return 1;
     }
-    d.epfd = epoll_create1(EPOLL_CLOEXEC);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGUSR1);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    d.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-    struct epoll_event sev = {.events = EPOLLIN, .data.u32 = TAG_SIGNAL};
-    epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.sigfd, &sev);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    watchdog_may_exit = getenv("NOTIFY_SOCKET") != NULL;
-    sa.sa_handler = watchdog_fire;
-    sigaction(SIGALRM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    d.state.pid = (int)getpid();
-    d.state.started = (uint64_t)time(NULL);
-    d.state.dry_run = o->dry_run;
-    snprintf(d.state.scope, sizeof(d.state.scope), "%s", o->scope ? o->scope : "");
-    snprintf(d.state.strategy, sizeof(d.state.strategy), "%s",
-             d.cfg.strategy == MW_STRATEGY_MINFREE ? "minfree" : "psi");
-    setup_pressure(&d);
-    struct mw_choice layout = {.min_adj = 1001, .now_ms = mw_now_ms()};
-    mw_victim_refresh(&d.ws, &d.cfg, &layout); /* reads every adj: the layout */
-    d.adj_flat = !(d.cfg.adj_mode == MW_ADJ_FLAT ||
-                   (d.cfg.adj_mode == MW_ADJ_AUTO && mw_scan_adj_flat(&d.ws)));
-    note_layout(&d); /* says it */
-    protect_self();
-    raise_priority(&d.cfg);
-    mw_thrash_init(&d.thrash, &d.cfg);
-
     struct mw_mem_state st;
-    memset(&st, 0, sizeof(st));
-    if (sample(&d, &st) < 0) {
-        dlog(LOG_ERR, "cannot read the memory state");
-        daemon_close(&d);
-        return 1;
-    }
-    dlog(LOG_NOTICE,
-         "started: %s%s, strategy %s%s, event source: %s, total %llukB, watermarks "
-         "min/low/high %llu/%llu/%llu kB%s",
-         o->scope ? "scope " : "whole machine", o->scope ? o->scope : "", d.state.strategy,
-         d.cfg.low_ram ? " (low-RAM profile)" : "", d.pr.desc, (unsigned long long)st.total_kb,
-         (unsigned long long)st.wmark_min_kb, (unsigned long long)st.wmark_low_kb,
-         (unsigned long long)st.wmark_high_kb, o->dry_run ? ", DRY RUN (kills nothing)" : "");
-    state_write(&d);
-    sd_notify_msg("READY=1");
-
-    uint64_t interval = mw_policy_interval_ms(&d.cfg, &st);
-    uint64_t fast_until = 0; /* after an event, sample often for one window */
-    int exit_code = 0;
-    for (;;) {
-        uint64_t now = mw_now_ms();
-        uint64_t wait_ms = interval;
-        if (fast_until > now && wait_ms > 100)
-            wait_ms = 100;
-        struct epoll_event evs[8];
-        int n = epoll_wait(d.epfd, evs, 8, (int)wait_ms);
-        if (n < 0 && errno != EINTR) {
-            dlog(LOG_ERR, "epoll_wait: %s", strerror(errno));
-            exit_code = 1;
-            break;
-        }
-        uint64_t event_ms = mw_now_ms();
-        unsigned events = n == 0 ? MW_EV_TIMER : 0;
-        bool stop = false;
-        for (int i = 0; i < n; i++) {
-            int tag = (int)evs[i].data.u32;
-            if (tag == TAG_SIGNAL) {
-                struct signalfd_siginfo si;
-                while (read(d.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-                    if (si.ssi_signo == SIGHUP)
-                        reload(&d);
-                    else if (si.ssi_signo == SIGUSR1)
-                        state_write(&d);
-                    else
-                        stop = true;
-                }
-                continue;
-            }
-            events |= mw_pressure_ack(&d.pr, tag);
-        }
-        if (stop)
-            break;
-        if (events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL)) {
-            fast_until = event_ms + (d.pr.window_ms ? d.pr.window_ms : 1000);
-            d.state.wakeups_pressure++;
-        } else if (events & MW_EV_TIMER) {
-            d.state.wakeups_timer++;
-        }
-        if (!events)
-            continue;
-        if (fast_until > event_ms || d.pr.source == MW_SRC_POLL)
-            events |= MW_EV_PRESSURE_WINDOW;
-        watchdog_arm(d.cfg.watchdog_ms);
-        int kills = 0;
-        while (cycle(&d, events, event_ms, &st)) {
-            if (o->dry_run || d.cfg.one_kill_at_a_time || ++kills >= MAX_KILLS_PER_CYCLE)
-                break;
-            events = MW_EV_TIMER | (events & MW_EV_PRESSURE_WINDOW); /* re-check at once */
-            event_ms = mw_now_ms();
-        }
-        watchdog_arm(0);
-        interval = mw_policy_interval_ms(&d.cfg, &st);
-    }
-    dlog(LOG_NOTICE, "stopping (%llu kills)", (unsigned long long)d.state.kills);
+    int exit_code = 1;
+    if (open_outputs(&d, &d.cfg, false) < 0 || setup_events(&d) < 0 || start(&d, &st) < 0)
+        goto out;
+    while ((rc = step(&d, &st)) > 0)
+        ;
+    exit_code = rc < 0 ? 1 : 0;
+    mw_dlog(LOG_NOTICE, "stopping (%llu kills)", (unsigned long long)d.state.kills);
     if (d.state_path[0])
         unlink(d.state_path);
+out:
     daemon_close(&d);
     return exit_code;
 }
@@ -1107,7 +969,7 @@ int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opt
     d.root = root;
     d.o = o;
     d.cfg = *cfg;
-    int rc = daemon_setup(&d, true);
+    int rc = daemon_setup(&d);
     if (rc < 0) {
         fprintf(stderr, "memwarden daemon: %s%s: %s\n", o->scope ? "scope " : "",
                 o->scope ? o->scope : "/proc", strerror(-rc));
@@ -1137,27 +999,38 @@ int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opt
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     if (rc > 0)
         close(v.stat_fd);
-    char prog[160] = "", cmd[600] = "";
-    if (rc > 0) {
-        mw_json_escape(prog, sizeof(prog), v.comm);
-        mw_json_escape(cmd, sizeof(cmd), v.cmdline);
-    }
     if (json) {
-        printf("{\"scanned\":%u,\"detailed\":%u,\"choose_time\":%.6f,", d.ws.scanned, d.ws.detailed,
-               ms / 1000.0);
-        if (rc > 0)
-            printf("\"victim\":{\"pid\":%d,\"uid\":%u,\"adj\":%d,\"effective_adj\":%d,"
-                   "\"prog\":\"%s\",\"cmdline\":\"%s\",\"rss\":%llu,\"swap\":%llu,",
-                   v.pid, (unsigned)v.uid, v.adj, v.eff_adj, prog, cmd,
-                   (unsigned long long)v.rss_kb * 1024, (unsigned long long)v.swap_kb * 1024);
-        if (rc > 0 && v.runaway)
-            printf("\"runaway\":{\"footprint\":%llu,\"growth\":%llu,\"group\":%d}}}\n",
-                   (unsigned long long)v.unit_kb * 1024, (unsigned long long)v.growth_kb_s * 1024,
-                   v.group_n);
-        else if (rc > 0)
-            printf("\"runaway\":null}}\n");
-        else
-            printf("\"victim\":null}\n");
+        struct mw_json j;
+        mw_json_init(&j, stdout, false);
+        mw_json_object_begin(&j, NULL);
+        mw_json_u64(&j, "scanned", d.ws.scanned);
+        mw_json_u64(&j, "detailed", d.ws.detailed);
+        mw_json_fixed(&j, "choose_time", ms / 1000.0, 6);
+        if (rc > 0) {
+            mw_json_object_begin(&j, "victim");
+            mw_json_i64(&j, "pid", v.pid);
+            mw_json_u64(&j, "uid", v.uid);
+            mw_json_i64(&j, "adj", v.adj);
+            mw_json_i64(&j, "effective_adj", v.eff_adj);
+            mw_json_str(&j, "prog", v.comm);
+            mw_json_str(&j, "cmdline", v.cmdline);
+            mw_json_u64(&j, "rss", v.rss_kb * 1024);
+            mw_json_u64(&j, "swap", v.swap_kb * 1024);
+            if (v.runaway) {
+                mw_json_object_begin(&j, "runaway");
+                mw_json_u64(&j, "footprint", v.unit_kb * 1024);
+                mw_json_u64(&j, "growth", v.growth_kb_s * 1024);
+                mw_json_i64(&j, "group", v.group_n);
+                mw_json_object_end(&j);
+            } else {
+                mw_json_null(&j, "runaway");
+            }
+            mw_json_object_end(&j);
+        } else {
+            mw_json_null(&j, "victim");
+        }
+        mw_json_object_end(&j);
+        mw_json_finish(&j);
     } else {
         if (rc > 0)
             printf("victim pid=%d uid=%u adj=%d effective_adj=%d prog=%s rss=%llukB "

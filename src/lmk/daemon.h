@@ -1,7 +1,7 @@
 /* daemon: the low-memory killer's main loop (events -> sample -> policy ->
  * victim -> kill -> log), its self-protection (mlockall, own
- * oom_score_adj, watchdog), readiness notification, and the state file
- * that `memwarden status` reads. */
+ * oom_score_adj, watchdog: sysglue.h), readiness notification, and the
+ * state file that `memwarden status` reads (state.h). */
 #ifndef MW_DAEMON_H
 #define MW_DAEMON_H
 
@@ -20,9 +20,12 @@ struct mw_daemon_opts {
     bool foreground;
 };
 
-/* Runs the daemon until SIGTERM/SIGINT (SIGHUP reloads the config, SIGUSR1
- * rewrites the state file with the current counters). CFG is the parsed configuration
- * (reloaded from opts->config_path on SIGHUP). Returns an exit code. */
+/* Runs the daemon until SIGTERM/SIGINT (SIGHUP reloads the config and
+ * reopens the history file, SIGUSR1 rewrites the state file with the
+ * current counters). CFG is the parsed configuration (reloaded from
+ * opts->config_path on SIGHUP; its history_file and state_file apply unless
+ * O overrides them). Every failure of setup is logged, naming what failed,
+ * and returns 1. Returns an exit code. */
 int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o,
                   struct mw_config *cfg);
 
@@ -31,33 +34,5 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o,
  * the candidates. Returns an exit code. */
 int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opts *o,
                           const struct mw_config *cfg, int min_adj, bool json);
-
-/* What a running daemon publishes in its state file (JSON object). */
-struct mw_daemon_state {
-    int pid;
-    char source[192];  /* event source in use */
-    char strategy[16]; /* "psi" or "minfree" */
-    char scope[256];   /* "" : the whole machine */
-    bool dry_run;
-    uint64_t started; /* wall clock seconds */
-    uint64_t updated;
-    uint64_t kills;
-    uint64_t wakeups_timer;    /* samples on the timer (calm: one per poll_interval_ms) */
-    uint64_t wakeups_pressure; /* PSI trigger / vmpressure events */
-    uint64_t last_kill_time;   /* 0: none yet */
-    char last_kill[512];       /* the last kill's log line */
-};
-
-/* Parses the state file's text. Returns 0, -EINVAL when it is not the
- * daemon's JSON object (no "pid"). OUT is untouched on failure. */
-int mw_daemon_state_parse_buf(struct mw_daemon_state *out, const char *buf);
-
-/* Reads and parses PATH under ROOT. Returns 0 or -errno (-ENOENT: no
- * daemon has written one). Whether the daemon still runs is the caller's
- * question (kill(pid, 0) or /proc/PID). */
-int mw_daemon_state_read(const struct mw_root *root, const char *path, struct mw_daemon_state *out);
-
-/* Writes S as the state file's JSON into BUF. Returns the length. */
-size_t mw_daemon_state_format(char *buf, size_t cap, const struct mw_daemon_state *s);
 
 #endif

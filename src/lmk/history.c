@@ -1,8 +1,14 @@
 #include "lmk/history.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/json.h"
 
 /* snprintf that appends and never overruns: *len stays < cap. */
 static void app(char *buf, size_t cap, size_t *len, const char *fmt, ...)
@@ -66,64 +72,88 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
     return len;
 }
 
-size_t mw_json_escape(char *buf, size_t cap, const char *s)
+/* The "state" member: the memory state that triggered the kill. */
+static void json_state(struct mw_json *j, const struct mw_kill_record *r)
 {
-    size_t n = 0;
-    if (cap == 0)
-        return 0;
-    for (; *s && n + 7 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            buf[n++] = '\\';
-            buf[n++] = (char)c;
-        } else if (c < 0x20 || c == 0x7f) {
-            n += (size_t)snprintf(buf + n, cap - n, "\\u%04x", c);
-        } else {
-            buf[n++] = (char)c;
-        }
+    mw_json_object_begin(j, "state");
+    mw_json_bool(j, "scope", r->scope);
+    mw_json_u64(j, "total", r->total_kb * 1024);
+    mw_json_u64(j, "free", r->free_kb * 1024);
+    mw_json_u64(j, "available", r->avail_kb * 1024);
+    mw_json_u64(j, "file", r->file_kb * 1024);
+    mw_json_u64(j, "swap_free", r->swap_free_kb * 1024);
+    if (r->psi_some >= 0) {
+        mw_json_fixed(j, "psi_some_avg10", r->psi_some, 2);
+        mw_json_fixed(j, "psi_full_avg10", r->psi_full, 2);
     }
-    buf[n] = '\0';
-    return n;
+    mw_json_object_end(j);
 }
 
 size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r)
 {
-    char prog[160], cmd[600], detail[400];
-    mw_json_escape(prog, sizeof(prog), r->prog);
-    mw_json_escape(cmd, sizeof(cmd), r->cmdline);
-    mw_json_escape(detail, sizeof(detail), r->detail ? r->detail : "");
-    size_t len = 0;
-    buf[0] = '\0';
-    app(buf, cap, &len,
-        "{\"time\":%llu,\"event\":\"%s\",\"pid\":%d,\"uid\":%u,\"adj\":%d,\"prog\":\"%s\","
-        "\"cmdline\":\"%s\",\"rss\":%llu,\"swap\":%llu,\"reason\":\"%s\",\"detail\":\"%s\","
-        "\"min_adj\":%d,",
-        (unsigned long long)r->time_s, r->dry_run ? "would_kill" : "kill", r->pid, (unsigned)r->uid,
-        r->adj, prog, cmd, (unsigned long long)r->rss_kb * 1024,
-        (unsigned long long)r->swap_kb * 1024, r->reason, detail, r->min_adj);
-    app(buf, cap, &len,
-        "\"state\":{\"scope\":%s,\"total\":%llu,\"free\":%llu,\"available\":%llu,\"file\":%llu,"
-        "\"swap_free\":%llu",
-        r->scope ? "true" : "false", (unsigned long long)r->total_kb * 1024,
-        (unsigned long long)r->free_kb * 1024, (unsigned long long)r->avail_kb * 1024,
-        (unsigned long long)r->file_kb * 1024, (unsigned long long)r->swap_free_kb * 1024);
-    if (r->psi_some >= 0)
-        app(buf, cap, &len, ",\"psi_some_avg10\":%.2f,\"psi_full_avg10\":%.2f", r->psi_some,
-            r->psi_full);
-    app(buf, cap, &len,
-        "},\"latency\":%.3f,\"wait\":%.3f,\"freed\":%lld,\"exited\":%s,\"reaped\":%s,"
-        "\"sigterm_first\":%s,\"cgroup_killed\":%s,",
-        (double)r->latency_ms / 1000.0, (double)r->wait_ms / 1000.0, (long long)r->freed_kb * 1024,
-        r->exited ? "true" : "false", r->reaped ? "true" : "false", r->termed ? "true" : "false",
-        r->cgroup_killed ? "true" : "false");
-    if (r->runaway)
-        app(buf, cap, &len,
-            "\"runaway\":{\"footprint\":%llu,\"growth\":%llu,\"group\":%d,\"group_killed\":%d}}",
-            (unsigned long long)r->unit_kb * 1024, (unsigned long long)r->growth_kb_s * 1024,
-            r->group_n, r->group_killed);
-    else
-        app(buf, cap, &len, "\"runaway\":null}");
-    return len;
+    struct mw_json j;
+    mw_json_init_buf(&j, buf, cap, false);
+    mw_json_object_begin(&j, NULL);
+    mw_json_u64(&j, "time", r->time_s);
+    mw_json_str(&j, "event", r->dry_run ? "would_kill" : "kill");
+    mw_json_i64(&j, "pid", r->pid);
+    mw_json_u64(&j, "uid", r->uid);
+    mw_json_i64(&j, "adj", r->adj);
+    mw_json_str(&j, "prog", r->prog);
+    mw_json_str(&j, "cmdline", r->cmdline);
+    mw_json_u64(&j, "rss", r->rss_kb * 1024);
+    mw_json_u64(&j, "swap", r->swap_kb * 1024);
+    mw_json_str(&j, "reason", r->reason);
+    mw_json_str(&j, "detail", r->detail ? r->detail : "");
+    mw_json_i64(&j, "min_adj", r->min_adj);
+    json_state(&j, r);
+    mw_json_fixed(&j, "latency", (double)r->latency_ms / 1000.0, 3);
+    mw_json_fixed(&j, "wait", (double)r->wait_ms / 1000.0, 3);
+    mw_json_i64(&j, "freed", r->freed_kb * 1024);
+    mw_json_bool(&j, "exited", r->exited);
+    mw_json_bool(&j, "reaped", r->reaped);
+    mw_json_bool(&j, "sigterm_first", r->termed);
+    mw_json_bool(&j, "cgroup_killed", r->cgroup_killed);
+    if (r->runaway) {
+        mw_json_object_begin(&j, "runaway");
+        mw_json_u64(&j, "footprint", r->unit_kb * 1024);
+        mw_json_u64(&j, "growth", r->growth_kb_s * 1024);
+        mw_json_i64(&j, "group", r->group_n);
+        mw_json_i64(&j, "group_killed", r->group_killed);
+        mw_json_object_end(&j);
+    } else {
+        mw_json_null(&j, "runaway");
+    }
+    mw_json_object_end(&j);
+    if (mw_json_truncated(&j)) {
+        if (cap > 0)
+            buf[0] = '\0';
+        return 0;
+    }
+    return mw_json_buf_len(&j);
+}
+
+int mw_history_open(const char *path)
+{
+    /* O_NONBLOCK: a FIFO planted at PATH must not hang the open */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) < 0)
+        rc = -errno;
+    else if (!S_ISREG(st.st_mode))
+        rc = -EINVAL;
+    else if ((st.st_mode & 0007) && fchmod(fd, st.st_mode & 0770) < 0)
+        rc = -errno;
+    else if (fcntl(fd, F_SETFL, O_APPEND) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    return fd;
 }
 
 int mw_loop_note(struct mw_loop_tracker *t, const char *prog, uint64_t now_ms, uint64_t start_ms,

@@ -44,11 +44,19 @@ struct mw_kill_record {
  * Returns the length (truncated to CAP-1). */
 size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r);
 
-/* The same as one JSON object (sizes in bytes, times in seconds). */
+/* The same as one JSON object, without newline (sizes in bytes, times in
+ * seconds; strings escaped by base/json.h's rule, so always valid UTF-8).
+ * Allocates nothing. Returns the length, or 0 (BUF "") when the object
+ * does not fit in CAP: a cut line would not be JSON. 4096 bytes suffice
+ * for every record whose DETAIL is under 200 bytes (the policy's are). */
 size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r);
 
-/* Escapes S as a JSON string body into BUF. Returns the length. */
-size_t mw_json_escape(char *buf, size_t cap, const char *s);
+/* Opens the kill history file PATH for appending (JSON lines): created
+ * mode 0600 (it holds command lines); an existing file loses any access for
+ * "other" (a group the admin chose stays). A symlink at PATH is refused
+ * (O_NOFOLLOW: -ELOOP), so is anything but a regular file (-EINVAL; a FIFO
+ * would block the kill path). Returns the descriptor (O_CLOEXEC) or -errno. */
+int mw_history_open(const char *path);
 
 #define MW_LOOP_SLOTS 64
 struct mw_loop_tracker {

@@ -34,9 +34,14 @@ const char *mw_alert_name(unsigned bit);
  * least INTERVAL_MS ago. */
 bool mw_rate_allow(uint64_t *last_ms, uint64_t now_ms, uint64_t interval_ms);
 
-/* Runs A with ENVP (NULL terminated "KEY=value" strings) and waits up to
- * TIMEOUT_MS, then SIGKILLs it. stdin is /dev/null. Returns the exit
- * status (>= 0), -ETIMEDOUT, or -errno. */
+/* Runs A with ENVP (NULL terminated "KEY=value" strings, at most 32, each
+ * passed cleaned as base/text.h cleans text: control bytes and invalid
+ * UTF-8 become '?') and waits up to TIMEOUT_MS, then SIGKILLs its process
+ * group (the hook and whatever it started). The hook starts in its own
+ * process group with default signal dispositions, an empty signal mask,
+ * stdin /dev/null, no descriptor above 2, nice 0 and oom_score_adj 0.
+ * Returns the exit status (>= 0; 128 + N when killed by signal N; 127
+ * when it could not be executed), -ETIMEDOUT, -E2BIG, or -errno. */
 int mw_hook_run(const struct mw_argv *a, char *const envp[], uint64_t timeout_ms);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,6 +69,15 @@ static bool same_process(int stat_fd, uint64_t starttime)
     return st.starttime == starttime && st.state != 'Z' && st.state != 'X';
 }
 
+/* SIGKILL to one member PID of a v1 memory cgroup (never init, never us). */
+static int kill_member(uint64_t pid, void *arg)
+{
+    struct mw_kill_result *r = arg;
+    if (pid > 1 && pid <= INT_MAX && (int)pid != (int)getpid() && kill((int)pid, SIGKILL) == 0)
+        r->cgroup_members++;
+    return 0;
+}
+
 /* v2: writes "1" to cgroup.kill; v1: SIGKILL to every member of the
  * memory cgroup. Opens files: a configured exception to the no-open rule. */
 static int kill_cgroup(int root_fd, const struct mw_victim *v, struct mw_kill_result *r)
@@ -89,24 +99,11 @@ static int kill_cgroup(int root_fd, const struct mw_victim *v, struct mw_kill_re
     if (!v->cgroup_v1)
         return -ENOENT;
     snprintf(path, sizeof(path), "sys/fs/cgroup/memory%s/cgroup.procs", v->cgroup);
-    int fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    char buf[16384];
-    long n = mw_pread_all(fd, buf, sizeof(buf));
-    close(fd);
-    if (n < 0 && n != -EFBIG)
-        return (int)n;
-    const char *p = buf;
-    uint64_t pid;
-    while (mw_scan_u64(&p, &pid) == 0) {
-        while (*p == '\n')
-            p++;
-        if (pid > 1 && (int)pid != (int)getpid() && kill((int)pid, SIGKILL) == 0)
-            r->cgroup_members++;
-    }
+    /* Read to the end in chunks: a PID cut by a buffer's end once got the
+     * SIGKILL meant for a member. */
+    long rc = mw_each_u64_at(root_fd, path, O_NOFOLLOW, kill_member, r);
     r->cgroup_killed = r->cgroup_members > 0;
-    return 0;
+    return rc < 0 && rc != -EBADMSG ? (int)rc : 0;
 }
 
 /* SIGKILLs the other members of a runaway group, each only if its PID

@@ -12,6 +12,7 @@
 
 #include "proc/cgroup.h"
 #include "lmk/config.h"
+#include "lmk/pressure.h" /* MW_EV_*: what woke the daemon */
 #include "proc/meminfo.h"
 #include "proc/psi.h"
 #include "proc/vmstat.h"
@@ -20,14 +21,6 @@
 /* Shortest sampling interval while memory is nearly gone (lmkd polls
  * every 10 ms after a PSI event: PSI_POLL_PERIOD_SHORT_MS). */
 #define MW_POLL_MIN_MS 10
-
-/* What woke the daemon for this sample. */
-enum {
-    MW_EV_PARTIAL_STALL = 1,  /* PSI "some" trigger (or vmpressure medium) */
-    MW_EV_COMPLETE_STALL = 2, /* PSI "full" trigger (or vmpressure critical) */
-    MW_EV_TIMER = 4,
-    MW_EV_PRESSURE_WINDOW = 8, /* within one window after such an event, or no event source */
-};
 
 /* The memory state one decision looks at; sizes in kB, counters as the
  * kernel counts them (pages/events since boot). */

@@ -8,7 +8,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "lmk/policy.h"
 #include "base/util.h"
 
 int mw_psi_trigger_format(char *buf, size_t cap, const char *kind, uint64_t stall_ms,

@@ -15,6 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What woke the daemon for this sample. */
+enum {
+    MW_EV_PARTIAL_STALL = 1,  /* PSI "some" trigger (or vmpressure medium) */
+    MW_EV_COMPLETE_STALL = 2, /* PSI "full" trigger (or vmpressure critical) */
+    MW_EV_TIMER = 4,
+    MW_EV_PRESSURE_WINDOW = 8, /* within one window after such an event, or no event source */
+};
+
 enum mw_source { MW_SRC_POLL, MW_SRC_PSI, MW_SRC_VMPRESSURE };
 
 /* epoll data tags of the registered descriptors */
@@ -48,7 +56,7 @@ void mw_pressure_open(struct mw_pressure *p, int root_fd, int epfd, const char *
                       const char *vmp_dir, uint64_t some_ms, uint64_t full_ms, uint64_t window_ms);
 
 /* Consumes the event of the descriptor tagged TAG; returns the
- * MW_EV_* flags it means (policy.h). */
+ * MW_EV_* flags it means. */
 unsigned mw_pressure_ack(struct mw_pressure *p, int tag);
 
 /* Closes every descriptor. */

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "model/procmatch.h"
 #include "proc/cgroup.h"
 #include "proc/procs.h"
 #include "base/util.h"
@@ -157,36 +158,47 @@ static bool excluded(const struct mw_choice *c, int pid)
     return false;
 }
 
+/* One member PID of a scoped cgroup: a candidate unless it is init, the
+ * daemon, gone, below the choice's min_adj, or excluded by it. */
+struct member_ctx {
+    struct mw_scan_ws *ws;
+    const struct mw_choice *c;
+    bool force;
+    size_t *n;
+};
+
+static int add_member(uint64_t v, void *arg)
+{
+    struct member_ctx *m = arg;
+    struct mw_scan_ws *ws = m->ws;
+    if (*m->n >= ws->cap)
+        return 1;
+    ws->scanned++;
+    int adj;
+    if (v <= 1 || v > INT_MAX || (int)v == ws->self_pid ||
+        get_adj(ws, (int)v, m->c->now_ms, m->force, &adj) < 0)
+        return 0;
+    if (adj < m->c->min_adj || adj == -1000 || excluded(m->c, (int)v))
+        return 0;
+    ws->pid[*m->n] = (int)v;
+    ws->adj[*m->n] = adj;
+    (*m->n)++;
+    return 0;
+}
+
 /* Adds the members of the cgroup at DIR_FD and, down to MAX_CG_DEPTH, of
- * its descendants (v1's cgroup.procs lists direct members only). */
+ * its descendants (v1's cgroup.procs lists direct members only).
+ * cgroup.procs is read to its end in chunks (a cgroup of 10,000 tasks
+ * writes 80 KiB); a number cut by a chunk is never taken for a PID. */
 #define MAX_CG_DEPTH 8
 static int collect_cgroup(struct mw_scan_ws *ws, int dir_fd, int depth, const struct mw_choice *c,
                           bool force, size_t *n)
 {
-    static char buf[64 * 1024];
     static char dbuf[MAX_CG_DEPTH][4096];
-    int fd = openat(dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return depth == 0 ? -errno : 0; /* a child may vanish meanwhile */
-    long len = mw_pread_all(fd, buf, sizeof(buf));
-    close(fd);
-    if (len < 0 && len != -EFBIG)
-        return depth == 0 ? (int)len : 0;
-    const char *p = buf;
-    uint64_t v;
-    while (*n < ws->cap && mw_scan_u64(&p, &v) == 0) {
-        while (*p == '\n')
-            p++;
-        int pid = (int)v, adj;
-        ws->scanned++;
-        if (pid <= 1 || pid == ws->self_pid || get_adj(ws, pid, c->now_ms, force, &adj) < 0)
-            continue;
-        if (adj < c->min_adj || adj == -1000 || excluded(c, pid))
-            continue;
-        ws->pid[*n] = pid;
-        ws->adj[*n] = adj;
-        (*n)++;
-    }
+    struct member_ctx m = {ws, c, force, n};
+    long rc = mw_each_u64_at(dir_fd, "cgroup.procs", O_NOFOLLOW, add_member, &m);
+    if (rc < 0 && rc != -EBADMSG)        /* EBADMSG: the PIDs before the garbage count */
+        return depth == 0 ? (int)rc : 0; /* a child may vanish meanwhile */
     if (depth + 1 >= MAX_CG_DEPTH || lseek(dir_fd, 0, SEEK_SET) < 0)
         return 0;
     for (;;) {
@@ -280,6 +292,27 @@ static void read_cmdline(struct mw_scan_ws *ws, struct mw_victim *v)
     v->have_cmdline = true;
 }
 
+/* True when a pattern of the list P names V: a name match on its command
+ * line or name, or a qualified one (procmatch.h) whose exe / uid / cgroup
+ * hold, read into F on first need. A pattern the config loader would
+ * refuse never matches. */
+static bool list_names(struct mw_scan_ws *ws, const struct mw_patterns *p,
+                       const struct mw_victim *v, struct mw_match_facts *f)
+{
+    for (int i = 0; i < p->n; i++) {
+        struct mw_match_spec s;
+        if (mw_match_spec_parse(&s, p->pat[i], NULL, 0) < 0 ||
+            !mw_match_name_glob(&s, v->cmdline, v->comm))
+            continue;
+        unsigned need = mw_match_spec_needs(&s);
+        if (need)
+            mw_match_facts_read(ws->proc_fd, v->pid, need, f);
+        if (mw_match_qualifiers(&s, f))
+            return true;
+    }
+    return false;
+}
+
 /* Fills the details of one candidate. Returns 0, or -1 when it is not
  * killable (gone, kernel thread, zombie, protected). */
 static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
@@ -312,11 +345,12 @@ static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
     /* An empty command line (a process that cleared its argv, or one
      * being exec'ed) is no reason to spare it: kernel threads and zombies
      * were excluded above by their flags and state. */
-    if (mw_patterns_match(&cfg->protect, v->cmdline, v->comm))
+    struct mw_match_facts facts = {.tried = 0};
+    if (list_names(ws, &cfg->protect, v, &facts))
         return -1;
-    if (mw_patterns_match(&cfg->prefer, v->cmdline, v->comm))
+    if (list_names(ws, &cfg->prefer, v, &facts))
         v->eff_adj += cfg->pattern_adj_shift;
-    if (mw_patterns_match(&cfg->avoid, v->cmdline, v->comm))
+    if (list_names(ws, &cfg->avoid, v, &facts))
         v->eff_adj -= cfg->pattern_adj_shift;
     if (pen) {
         for (int i = 0; i < pen->n; i++) {
@@ -362,7 +396,8 @@ static void finish(struct mw_scan_ws *ws, const struct mw_config *cfg, struct mw
     if (!v->have_cmdline)
         read_cmdline(ws, v);
     read_status(ws, v);
-    v->term_first = mw_patterns_match(&cfg->term_first, v->cmdline, v->comm);
+    struct mw_match_facts facts = {.tried = 0};
+    v->term_first = list_names(ws, &cfg->term_first, v, &facts);
     if (cfg->kill_cgroup.n > 0 &&
         read_pid_file(ws->proc_fd, v->pid, "cgroup", buf, sizeof(buf)) >= 0) {
         /* the v2 path (cgroup.kill) first, then the v1 memory one */

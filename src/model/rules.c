@@ -15,7 +15,8 @@
 static void rules_free_v(struct mw_rule *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        regfree(&v[i].re);
+        if (v[i].have_re)
+            regfree(&v[i].re);
         free(v[i].pattern);
     }
     free(v);
@@ -111,11 +112,17 @@ int mw_rules_parse_buf(struct mw_rules *out, const char *buf, int *bad_line, cha
             snprintf(err, cap, "out of memory");
             goto fail;
         }
-        int e = regcomp(&r->re, r->pattern, REG_EXTENDED | REG_NOSUB);
-        if (e != 0) {
-            char msg[128];
-            regerror(e, &r->re, msg, sizeof(msg));
-            snprintf(err, cap, "bad pattern '%s': %s", r->pattern, msg);
+        char why[200];
+        if (mw_match_spec_parse(&r->spec, r->pattern, why, sizeof(why)) < 0) {
+            snprintf(err, cap, "bad pattern: %s", why);
+            free(r->pattern);
+            rc = -EINVAL;
+            goto fail;
+        }
+        r->have_re = r->spec.name[0] != '\0';
+        if (r->have_re && mw_regcomp_bounded(&r->re, r->spec.name, REG_EXTENDED | REG_NOSUB, why,
+                                             sizeof(why)) < 0) {
+            snprintf(err, cap, "bad pattern '%.80s': %s", r->spec.name, why);
             free(r->pattern);
             rc = -EINVAL;
             goto fail;
@@ -181,11 +188,25 @@ out:
     return rc;
 }
 
-const struct mw_rule *mw_rules_match(const struct mw_rules *rules, const char *cmdline)
+unsigned mw_rules_needs(const struct mw_rules *rules)
 {
+    unsigned need = 0;
     for (size_t i = 0; i < rules->n; i++)
-        if (regexec(&rules->v[i].re, cmdline, 0, NULL, 0) == 0)
-            return &rules->v[i];
+        need |= mw_match_spec_needs(&rules->v[i].spec);
+    return need;
+}
+
+const struct mw_rule *mw_rules_match(const struct mw_rules *rules, const char *cmdline,
+                                     const struct mw_match_facts *facts)
+{
+    static const struct mw_match_facts none;
+    for (size_t i = 0; i < rules->n; i++) {
+        const struct mw_rule *r = &rules->v[i];
+        if (r->have_re && regexec(&r->re, cmdline, 0, NULL, 0) != 0)
+            continue;
+        if (mw_match_qualifiers(&r->spec, facts ? facts : &none))
+            return r;
+    }
     return NULL;
 }
 

@@ -314,108 +314,6 @@ void mw_sample_slab_set(const struct mw_record *rec, const struct mw_sample *s,
     }
 }
 
-/* A tiny reader for the flat JSON objects mw_sample_write_json writes:
- * string keys; values are numbers, strings or (for "slab_caches") an
- * object of numbers. Anything else makes the line "not a sample". */
-struct cursor {
-    const char *p, *end;
-};
-
-static void ws(struct cursor *c)
-{
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r'))
-        c->p++;
-}
-
-static bool eat(struct cursor *c, char ch)
-{
-    ws(c);
-    if (c->p < c->end && *c->p == ch) {
-        c->p++;
-        return true;
-    }
-    return false;
-}
-
-/* Reads a string into OUT (capacity CAP, truncated, NUL-terminated). */
-static bool str(struct cursor *c, char *out, size_t cap)
-{
-    ws(c);
-    if (c->p >= c->end || *c->p != '"')
-        return false;
-    c->p++;
-    size_t n = 0;
-    while (c->p < c->end && *c->p != '"') {
-        char ch = *c->p++;
-        if (ch == '\\') {
-            if (c->p >= c->end)
-                return false;
-            char e = *c->p++;
-            switch (e) {
-            case 'n':
-                ch = '\n';
-                break;
-            case 't':
-                ch = '\t';
-                break;
-            case 'r':
-                ch = '\r';
-                break;
-            case 'b':
-                ch = '\b';
-                break;
-            case 'f':
-                ch = '\f';
-                break;
-            case 'u': {
-                unsigned v = 0;
-                for (int i = 0; i < 4; i++) {
-                    if (c->p >= c->end)
-                        return false;
-                    char h = *c->p++;
-                    v <<= 4;
-                    if (h >= '0' && h <= '9')
-                        v |= (unsigned)(h - '0');
-                    else if (h >= 'a' && h <= 'f')
-                        v |= (unsigned)(h - 'a' + 10);
-                    else if (h >= 'A' && h <= 'F')
-                        v |= (unsigned)(h - 'A' + 10);
-                    else
-                        return false;
-                }
-                ch = v < 0x80 ? (char)v : '?';
-                break;
-            }
-            default:
-                ch = e;
-            }
-        }
-        if (n + 1 < cap)
-            out[n++] = ch;
-    }
-    if (c->p >= c->end)
-        return false;
-    c->p++;
-    if (cap)
-        out[n] = '\0';
-    return true;
-}
-
-static bool num(struct cursor *c, double *v)
-{
-    ws(c);
-    char tmp[64];
-    size_t n = 0;
-    while (c->p < c->end && n + 1 < sizeof(tmp) && strchr("0123456789+-.eE", *c->p))
-        tmp[n++] = *c->p++;
-    tmp[n] = '\0';
-    if (!n)
-        return false;
-    char *e;
-    *v = strtod(tmp, &e);
-    return *e == '\0';
-}
-
 static uint64_t to_u64(double v)
 {
     if (!(v > 0))
@@ -425,108 +323,136 @@ static uint64_t to_u64(double v)
     return (uint64_t)v;
 }
 
+/* A number member as a count: exact for integers, clamped to 0..UINT64_MAX
+ * for anything else (negative, fractional, 1e30). */
+static int num_u64(const struct mw_json_val *v, uint64_t *out)
+{
+    double d;
+    int rc = mw_json_get_u64(v, out);
+    if (rc == -EINVAL && (rc = mw_json_get_double(v, &d)) == 0)
+        *out = to_u64(d);
+    if (rc == -ERANGE) {
+        *out = v->p[0] == '-' ? 0 : UINT64_MAX;
+        rc = 0;
+    }
+    return rc;
+}
+
+static int set_slabs(struct mw_record *rec, struct mw_sample *s, const struct mw_json_val *obj)
+{
+    struct mw_json_iter it;
+    struct mw_json_val k, v;
+    int rc;
+    mw_json_iter_init(&it, obj);
+    while ((rc = mw_json_iter_next(&it, &k, &v)) > 0) {
+        char name[64];
+        uint64_t n;
+        if (mw_json_get_str(&k, name, sizeof(name)) < 0 || num_u64(&v, &n) < 0)
+            return -EINVAL;
+        if ((rc = set_slab(rec, s, name, strlen(name), n)) < 0)
+            return rc;
+    }
+    return rc;
+}
+
+/* One member KEY: VAL of a sample line into S. Returns 0, -EINVAL (a value
+ * the format does not have), or -ENOMEM. */
+static int set_member(struct mw_record *rec, struct mw_sample *s, const struct mw_json_val *key,
+                      const struct mw_json_val *val, bool *have_t, bool *have_kind)
+{
+    static const struct {
+        const char *k;
+        size_t off;
+    } f[] = {
+        {"rss", offsetof(struct mw_sample, rss)},
+        {"pss", offsetof(struct mw_sample, pss)},
+        {"uss", offsetof(struct mw_sample, uss)},
+        {"vms", offsetof(struct mw_sample, vms)},
+        {"shared", offsetof(struct mw_sample, shared)},
+        {"swap", offsetof(struct mw_sample, swap)},
+        {"cpu_ticks", offsetof(struct mw_sample, cpu_ticks)},
+        {"starttime", offsetof(struct mw_sample, starttime)},
+        {"mem_total", offsetof(struct mw_sample, mem_total)},
+        {"mem_available", offsetof(struct mw_sample, mem_available)},
+        {"mem_used", offsetof(struct mw_sample, mem_used)},
+        {"buff_cache", offsetof(struct mw_sample, buff_cache)},
+        {"shmem", offsetof(struct mw_sample, shmem)},
+        {"slab", offsetof(struct mw_sample, slab)},
+        {"sreclaimable", offsetof(struct mw_sample, sreclaimable)},
+        {"sunreclaim", offsetof(struct mw_sample, sunreclaim)},
+        {"page_tables", offsetof(struct mw_sample, page_tables)},
+        {"kernel_stack", offsetof(struct mw_sample, kernel_stack)},
+    };
+    char str[64];
+    switch (val->type) {
+    case MW_JSON_OBJECT:
+        return mw_json_key_is(key, "slab_caches") ? set_slabs(rec, s, val) : -EINVAL;
+    case MW_JSON_STRING:
+        mw_json_get_str(val, str, sizeof(str));
+        if (mw_json_key_is(key, "kind")) {
+            *have_kind = true;
+            if (strcmp(str, "process") == 0)
+                s->kind = MW_SAMPLE_PROCESS;
+            else if (strcmp(str, "system") == 0)
+                s->kind = MW_SAMPLE_SYSTEM;
+            else if (strcmp(str, "gone") == 0)
+                s->kind = MW_SAMPLE_GONE;
+            else
+                return -EINVAL;
+        } else if (mw_json_key_is(key, "comm")) {
+            snprintf(s->comm, sizeof(s->comm), "%s", str);
+        }
+        return 0;
+    case MW_JSON_NUMBER:
+        break;
+    default:
+        return -EINVAL;
+    }
+    double d;
+    uint64_t u;
+    if (mw_json_key_is(key, "t")) {
+        if (mw_json_get_double(val, &d) < 0)
+            return -EINVAL;
+        s->t_s = d;
+        *have_t = true;
+        return 0;
+    }
+    if (num_u64(val, &u) < 0)
+        return -EINVAL;
+    if (mw_json_key_is(key, "pid")) {
+        s->pid = u < 2147483647u && val->p[0] != '-' ? (int)u : 0;
+        return 0;
+    }
+    for (size_t i = 0; i < MW_ARRAY_SIZE(f); i++)
+        if (mw_json_key_is(key, f[i].k)) {
+            *(uint64_t *)(void *)((char *)s + f[i].off) = u;
+            if (f[i].off == offsetof(struct mw_sample, pss))
+                s->have_pss = true;
+        }
+    return 0;
+}
+
+/* A line is one JSON object as mw_sample_write_json writes it: numbers,
+ * strings and (for "slab_caches") an object of numbers; anything else
+ * makes the line "not a sample". */
 int mw_record_parse_line(struct mw_record *rec, const char *line, size_t len)
 {
-    struct cursor c = {line, line + len};
     struct mw_sample s;
-    memset(&s, 0, sizeof(s));
+    struct mw_json_val obj, k, v;
+    struct mw_json_iter it;
     bool have_t = false, have_kind = false;
-    int rc = -EINVAL;
-    if (!eat(&c, '{'))
+    int rc;
+    memset(&s, 0, sizeof(s));
+    if (mw_json_parse(line, len, &obj) < 0 || obj.type != MW_JSON_OBJECT)
         return -EINVAL;
-    if (eat(&c, '}'))
-        return -EINVAL;
-    do {
-        char key[64];
-        if (!str(&c, key, sizeof(key)) || !eat(&c, ':'))
+    mw_json_iter_init(&it, &obj);
+    while ((rc = mw_json_iter_next(&it, &k, &v)) > 0)
+        if ((rc = set_member(rec, &s, &k, &v, &have_t, &have_kind)) < 0)
             goto bad;
-        ws(&c);
-        if (c.p < c.end && *c.p == '{') {
-            if (strcmp(key, "slab_caches") != 0)
-                goto bad;
-            c.p++;
-            if (eat(&c, '}'))
-                continue;
-            do {
-                char name[64];
-                double v;
-                if (!str(&c, name, sizeof(name)) || !eat(&c, ':') || !num(&c, &v))
-                    goto bad;
-                int e = set_slab(rec, &s, name, strlen(name), to_u64(v));
-                if (e < 0) {
-                    rc = e;
-                    goto bad;
-                }
-            } while (eat(&c, ','));
-            if (!eat(&c, '}'))
-                goto bad;
-            continue;
-        }
-        if (c.p < c.end && *c.p == '"') {
-            char val[64];
-            if (!str(&c, val, sizeof(val)))
-                goto bad;
-            if (strcmp(key, "kind") == 0) {
-                have_kind = true;
-                if (strcmp(val, "process") == 0)
-                    s.kind = MW_SAMPLE_PROCESS;
-                else if (strcmp(val, "system") == 0)
-                    s.kind = MW_SAMPLE_SYSTEM;
-                else if (strcmp(val, "gone") == 0)
-                    s.kind = MW_SAMPLE_GONE;
-                else
-                    goto bad;
-            } else if (strcmp(key, "comm") == 0) {
-                snprintf(s.comm, sizeof(s.comm), "%s", val);
-            }
-            continue;
-        }
-        double v;
-        if (!num(&c, &v))
-            goto bad;
-        static const struct {
-            const char *k;
-            size_t off;
-        } f[] = {
-            {"rss", offsetof(struct mw_sample, rss)},
-            {"pss", offsetof(struct mw_sample, pss)},
-            {"uss", offsetof(struct mw_sample, uss)},
-            {"vms", offsetof(struct mw_sample, vms)},
-            {"shared", offsetof(struct mw_sample, shared)},
-            {"swap", offsetof(struct mw_sample, swap)},
-            {"cpu_ticks", offsetof(struct mw_sample, cpu_ticks)},
-            {"starttime", offsetof(struct mw_sample, starttime)},
-            {"mem_total", offsetof(struct mw_sample, mem_total)},
-            {"mem_available", offsetof(struct mw_sample, mem_available)},
-            {"mem_used", offsetof(struct mw_sample, mem_used)},
-            {"buff_cache", offsetof(struct mw_sample, buff_cache)},
-            {"shmem", offsetof(struct mw_sample, shmem)},
-            {"slab", offsetof(struct mw_sample, slab)},
-            {"sreclaimable", offsetof(struct mw_sample, sreclaimable)},
-            {"sunreclaim", offsetof(struct mw_sample, sunreclaim)},
-            {"page_tables", offsetof(struct mw_sample, page_tables)},
-            {"kernel_stack", offsetof(struct mw_sample, kernel_stack)},
-        };
-        if (strcmp(key, "t") == 0) {
-            s.t_s = v;
-            have_t = true;
-        } else if (strcmp(key, "pid") == 0) {
-            s.pid = v > 0 && v < 2147483647.0 ? (int)v : 0;
-        } else {
-            for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-                if (strcmp(key, f[i].k) == 0) {
-                    *(uint64_t *)(void *)((char *)&s + f[i].off) = to_u64(v);
-                    if (strcmp(key, "pss") == 0)
-                        s.have_pss = true;
-                }
-        }
-    } while (eat(&c, ','));
-    if (!eat(&c, '}'))
+    if (rc < 0)
         goto bad;
-    ws(&c);
-    if (c.p != c.end || !have_t || !have_kind)
-        goto bad;
-    if (s.kind != MW_SAMPLE_SYSTEM && s.pid <= 0)
+    rc = -EINVAL;
+    if (!have_t || !have_kind || (s.kind != MW_SAMPLE_SYSTEM && s.pid <= 0))
         goto bad;
     rc = push(rec, &s);
     if (rc == 0)

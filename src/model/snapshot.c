@@ -6,8 +6,21 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#else /* musl-gcc has no kernel headers: the uapi struct of Linux 5.6 */
+struct open_how {
+    uint64_t flags;
+    uint64_t mode;
+    uint64_t resolve;
+};
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_IN_ROOT       0x10
+#endif
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,33 +85,66 @@ static const char *const cgroup_files[] = {"memory.current",
                                            "cgroup.procs",
                                            NULL};
 
-/* Creates every directory of the relative PATH's parent under DIR_FD. */
-static int make_parents(int dir_fd, const char *path)
+/* Every file is created with O_CREAT | O_EXCL | O_NOFOLLOW and every
+ * directory opened with O_NOFOLLOW, each relative to the directory above
+ * it, so a symlink planted in the output tree (a racer swapping DIR/proc)
+ * makes the snapshot fail instead of writing elsewhere. */
+#define SNAP_DIR_MODE  0755
+#define SNAP_PROC_MODE 0600 /* per-process files: other users' command lines, maps */
+#define SNAP_FILE_MAX  (64u << 20)
+
+/* Opens the subdirectory NAME of DFD, creating it when missing, never
+ * through a symlink. Returns the descriptor or -errno. */
+static int subdir_at(int dfd, const char *name)
 {
+    if (mkdirat(dfd, name, SNAP_DIR_MODE) < 0 && errno != EEXIST)
+        return -errno;
+    int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+/* True when PATH (relative) has no empty, "." or ".." component. */
+static bool plain_path(const char *path)
+{
+    const char *p = path;
+    for (;;) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        if (!p[n])
+            return true;
+        p += n + 1;
+    }
+}
+
+/* Creates the file at the relative PATH under DIR_FD (its directories
+ * too) with MODE and writes BUF into it. Fails with -EEXIST when the file
+ * is there, -ELOOP/-ENOTDIR when a component is a symlink. */
+static int write_all(int dir_fd, const char *path, const char *buf, size_t len, mode_t mode)
+{
+    if (!plain_path(path))
+        return -EINVAL;
     char *p = strdup(path);
     if (!p)
         return -ENOMEM;
-    int rc = 0;
-    for (char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
+    int rc = 0, dfd = dir_fd, fd = -1;
+    char *name = p;
+    for (char *s; (s = strchr(name, '/')) != NULL; name = s + 1) {
         *s = '\0';
-        if (mkdirat(dir_fd, p, 0755) < 0 && errno != EEXIST) {
-            rc = -errno;
-            break;
+        int sub = subdir_at(dfd, name);
+        if (dfd != dir_fd)
+            close(dfd);
+        dfd = sub;
+        if (sub < 0) {
+            rc = sub;
+            goto out;
         }
-        *s = '/';
     }
-    free(p);
-    return rc;
-}
-
-static int write_all(int dir_fd, const char *path, const char *buf, size_t len)
-{
-    int rc = make_parents(dir_fd, path);
-    if (rc < 0)
-        return rc;
-    int fd = openat(dir_fd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
+    fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(fd, buf + off, len - off);
@@ -112,21 +158,113 @@ static int write_all(int dir_fd, const char *path, const char *buf, size_t len)
     }
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
+out:
+    if (dfd >= 0 && dfd != dir_fd)
+        close(dfd);
+    free(p);
     return rc;
+}
+
+/* Opens the relative PATH under DFD following no symlink in any
+ * component: the fallback of open_source before openat2 (Linux 5.6).
+ * Returns the descriptor or -errno. */
+static int open_nofollow_path(int dfd, const char *path, int flags)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -ENOMEM;
+    int cur = -1, rc;
+    char *name = p;
+    for (char *s; (s = strchr(name, '/')) != NULL; name = s + 1) {
+        *s = '\0';
+        int sub = openat(cur < 0 ? dfd : cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) {
+            rc = -errno;
+            goto out;
+        }
+        if (cur >= 0)
+            close(cur);
+        cur = sub;
+    }
+    rc = openat(cur < 0 ? dfd : cur, name, flags | O_NOFOLLOW);
+    if (rc < 0)
+        rc = -errno;
+out:
+    if (cur >= 0)
+        close(cur);
+    free(p);
+    return rc;
+}
+
+/* Opens PATH under SRC for reading. On the live "/" it is an ordinary
+ * open; in a captured tree (which anybody may have built) symlinks stay
+ * inside the tree: openat2's RESOLVE_IN_ROOT treats "/" and ".." as the
+ * tree's root, and a kernel without openat2 follows no symlink at all.
+ * Only regular files are read (a FIFO would hang us). Returns the
+ * descriptor or -errno. */
+static int open_source(const struct mw_root *src, bool live, const char *path)
+{
+    const char *rel = mw_rel(path);
+    int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, fd;
+    if (live) {
+        fd = openat(src->fd, rel, flags);
+        if (fd < 0)
+            return -errno;
+    } else {
+        struct open_how how = {.flags = (uint64_t)(unsigned)flags,
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        fd = (int)syscall(SYS_openat2, src->fd, rel, &how, sizeof(how));
+        if (fd < 0 && errno == ENOSYS)
+            fd = open_nofollow_path(src->fd, rel, flags);
+        else if (fd < 0)
+            fd = -errno;
+        if (fd < 0)
+            return fd;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    return fd;
+}
+
+/* The mode of a copy: per-process files (another user's command line,
+ * environment-bearing smaps) only for the owner of the capture; others
+ * keep their source's read bits (slabinfo stays 0400). */
+static mode_t copy_mode(const char *path, mode_t src_mode)
+{
+    const char *rel = mw_rel(path);
+    if (strncmp(rel, "proc/", 5) == 0 && rel[5] >= '0' && rel[5] <= '9')
+        return SNAP_PROC_MODE;
+    return (src_mode & 0444) | 0200;
 }
 
 /* Copies one file. Returns 1 copied, 0 skipped (unreadable), -errno when
  * writing failed. */
-static int copy_one(const struct mw_root *src, int dir_fd, const char *path,
+static int copy_one(const struct mw_root *src, bool live, int dir_fd, const char *path,
                     struct mw_snapshot_result *res)
 {
-    char *buf;
-    size_t len;
-    if (mw_read_file(src, path, &buf, &len) < 0) {
+    int fd = open_source(src, live, path);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        if (fd >= 0)
+            close(fd);
         res->skipped++;
         return 0;
     }
-    int rc = write_all(dir_fd, mw_rel(path), buf, len);
+    char *buf = NULL;
+    size_t cap = 0;
+    bool cut = false;
+    long n = mw_read_fd(fd, &buf, &cap, SNAP_FILE_MAX, false, &cut);
+    close(fd);
+    if (n < 0 || cut) {
+        free(buf);
+        res->skipped++;
+        return 0;
+    }
+    int rc =
+        write_all(dir_fd, mw_rel(path), buf ? buf : "", (size_t)n, copy_mode(path, st.st_mode));
     free(buf);
     if (rc < 0)
         return rc;
@@ -134,7 +272,8 @@ static int copy_one(const struct mw_root *src, int dir_fd, const char *path,
     return 1;
 }
 
-static int copy_zram(const struct mw_root *src, int dir_fd, struct mw_snapshot_result *res)
+static int copy_zram(const struct mw_root *src, bool live, int dir_fd,
+                     struct mw_snapshot_result *res)
 {
     DIR *d;
     if (mw_opendir_at(src->fd, "sys/block", 0, &d) < 0)
@@ -147,14 +286,14 @@ static int copy_zram(const struct mw_root *src, int dir_fd, struct mw_snapshot_r
         for (int i = 0; zram_files[i] && rc >= 0; i++) {
             char path[300];
             snprintf(path, sizeof(path), "sys/block/%s/%s", de->d_name, zram_files[i]);
-            rc = copy_one(src, dir_fd, path, res);
+            rc = copy_one(src, live, dir_fd, path, res);
         }
     }
     closedir(d);
     return rc < 0 ? rc : 0;
 }
 
-static int copy_processes(const struct mw_root *src, int dir_fd, bool smaps,
+static int copy_processes(const struct mw_root *src, bool live, int dir_fd, bool smaps,
                           struct mw_snapshot_result *res)
 {
     struct mw_pid_iter it;
@@ -166,24 +305,24 @@ static int copy_processes(const struct mw_root *src, int dir_fd, bool smaps,
         /* A process that exits while we copy loses its stat first or last;
          * keep it only when stat was read. */
         snprintf(path, sizeof(path), "proc/%d/stat", pid);
-        rc = copy_one(src, dir_fd, path, res);
+        rc = copy_one(src, live, dir_fd, path, res);
         if (rc <= 0)
             continue;
         res->processes++;
         for (int i = 1; proc_files[i] && rc >= 0; i++) {
             snprintf(path, sizeof(path), "proc/%d/%s", pid, proc_files[i]);
-            rc = copy_one(src, dir_fd, path, res);
+            rc = copy_one(src, live, dir_fd, path, res);
         }
         if (smaps && rc >= 0) {
             snprintf(path, sizeof(path), "proc/%d/smaps", pid);
-            rc = copy_one(src, dir_fd, path, res);
+            rc = copy_one(src, live, dir_fd, path, res);
         }
     }
     mw_pid_iter_close(&it);
     return rc < 0 ? rc : 0;
 }
 
-static int copy_scope(const struct mw_root *src, int dir_fd, const char *scope,
+static int copy_scope(const struct mw_root *src, bool live, int dir_fd, const char *scope,
                       struct mw_snapshot_result *res)
 {
     size_t n = strlen(scope);
@@ -194,7 +333,7 @@ static int copy_scope(const struct mw_root *src, int dir_fd, const char *scope,
         if (!path)
             return -ENOMEM;
         snprintf(path, n + m + 2, "%s/%s", scope, cgroup_files[i]);
-        rc = copy_one(src, dir_fd, path, res);
+        rc = copy_one(src, live, dir_fd, path, res);
         free(path);
     }
     return rc < 0 ? rc : 0;
@@ -229,24 +368,41 @@ static int write_meta(const struct mw_root *src, int dir_fd, const struct mw_sna
         free(buf);
         return -EIO;
     }
-    int rc = write_all(dir_fd, "memwarden-snapshot.json", buf, len);
+    int rc = write_all(dir_fd, "memwarden-snapshot.json", buf, len, 0644);
     free(buf);
     return rc;
+}
+
+bool mw_snapshot_scope_ok(const char *scope)
+{
+    const char *rel = mw_rel(scope);
+    size_t n = strlen(rel);
+    while (n > 0 && rel[n - 1] == '/')
+        n--;
+    if (n == 0 || n >= 4096)
+        return false;
+    char path[4096];
+    memcpy(path, rel, n);
+    path[n] = '\0';
+    return plain_path(path);
 }
 
 int mw_snapshot_take(const struct mw_root *src, int dir_fd, const struct mw_snapshot_opts *opts,
                      struct mw_snapshot_result *out)
 {
+    if (opts->scope && !mw_snapshot_scope_ok(opts->scope))
+        return -EINVAL;
     struct mw_snapshot_result res = {0};
+    bool live = mw_root_is_live(src);
     int rc = 0;
     for (int i = 0; mw_snapshot_system_files[i] && rc >= 0; i++)
-        rc = copy_one(src, dir_fd, mw_snapshot_system_files[i], &res);
+        rc = copy_one(src, live, dir_fd, mw_snapshot_system_files[i], &res);
     if (rc >= 0)
-        rc = copy_zram(src, dir_fd, &res);
+        rc = copy_zram(src, live, dir_fd, &res);
     if (rc >= 0 && opts->processes)
-        rc = copy_processes(src, dir_fd, opts->smaps, &res);
+        rc = copy_processes(src, live, dir_fd, opts->smaps, &res);
     if (rc >= 0 && opts->scope)
-        rc = copy_scope(src, dir_fd, opts->scope, &res);
+        rc = copy_scope(src, live, dir_fd, opts->scope, &res);
     if (rc >= 0)
         rc = write_meta(src, dir_fd, &res);
     if (rc < 0)
@@ -267,24 +423,19 @@ int mw_snapshot_take(const struct mw_root *src, int dir_fd, const struct mw_snap
 int mw_snapshot_meta_parse_buf(struct mw_snapshot_meta *out, const char *buf)
 {
     struct mw_snapshot_meta m;
+    struct mw_json_val obj, v;
+    uint64_t u;
     memset(&m, 0, sizeof(m));
-    const char *p = strstr(buf, "\"time\"");
-    if (p && (p = strchr(p, ':')))
-        m.time = strtod(p + 1, NULL);
-    p = strstr(buf, "\"hostname\"");
-    if (p && (p = strchr(p, ':')) && (p = strchr(p, '"'))) {
-        const char *e = strchr(p + 1, '"');
-        if (e && (size_t)(e - p - 1) < sizeof(m.hostname)) {
-            memcpy(m.hostname, p + 1, (size_t)(e - p - 1));
-            m.hostname[e - p - 1] = '\0';
-        }
-    }
-    p = strstr(buf, "\"page_size\":");
-    uint64_t v;
-    if (p) {
-        p += 12;
-        if (mw_scan_u64(&p, &v) == 0 && v >= 4096 && v <= 65536)
-            m.page_size = v;
+    if (mw_json_parse(buf, strlen(buf), &obj) == 0 && obj.type == MW_JSON_OBJECT) {
+        if (mw_json_find(&obj, "time", &v) == 0 && mw_json_get_double(&v, &m.time) == 0 &&
+            !(m.time >= 0))
+            m.time = 0;
+        if (mw_json_find(&obj, "hostname", &v) == 0 &&
+            mw_json_get_str(&v, m.hostname, sizeof(m.hostname)) >= (long)sizeof(m.hostname))
+            m.hostname[0] = '\0'; /* cut: not the name */
+        if (mw_json_find(&obj, "page_size", &v) == 0 && mw_json_get_u64(&v, &u) == 0 && u >= 4096 &&
+            u <= 65536)
+            m.page_size = u;
     }
     *out = m;
     return 0;

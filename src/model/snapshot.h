@@ -23,11 +23,23 @@ struct mw_snapshot_result {
  * root. Globs are not used: zram devices and processes are listed apart. */
 extern const char *const mw_snapshot_system_files[];
 
-/* Copies into the directory DIR_FD (which should be empty) every file of
- * SRC the options ask for, creating subdirectories, and writes
- * memwarden-snapshot.json (version, capture time, hostname, kernel release,
- * page size, counts). A file that cannot be read is skipped and counted;
- * failing to write is an error. Returns 0 or -errno. */
+/* True when SCOPE (a cgroup directory, absolute or root-relative) has no
+ * ".", ".." or empty component: its files are copied to the same path
+ * under the output directory, which must not lead out of it. */
+bool mw_snapshot_scope_ok(const char *scope);
+
+/* Copies into the directory DIR_FD (which should be empty, and writable
+ * only by its owner: see cli_snapshot) every file of SRC the options ask
+ * for, creating subdirectories, and writes memwarden-snapshot.json
+ * (version, capture time, hostname, kernel release, page size, counts).
+ * Nothing is written through a symlink: each directory is opened with
+ * O_NOFOLLOW and each file created with O_EXCL | O_NOFOLLOW relative to
+ * its parent, so a symlink planted in the tree fails the snapshot. In a
+ * captured SRC (not the live "/"), symlinks resolve inside SRC only, and
+ * only regular files are read. Per-process files are written 0600, the
+ * others with their source's read bits. A file that cannot be read is
+ * skipped and counted; failing to write is an error. Returns 0 or -errno
+ * (-EINVAL: a scope that fails mw_snapshot_scope_ok). */
 int mw_snapshot_take(const struct mw_root *src, int dir_fd, const struct mw_snapshot_opts *opts,
                      struct mw_snapshot_result *out);
 

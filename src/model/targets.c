@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/procmatch.h"
 #include "proc/procs.h"
 
 long mw_targets_cmdline(const struct mw_root *root, int pid, char *buf, size_t cap)
@@ -43,7 +44,7 @@ int mw_targets_resolve(const struct mw_root *root, const int *pids, size_t npids
         v[n++] = pids[i];
     if (match) {
         regex_t re;
-        if (regcomp(&re, match, REG_EXTENDED | REG_NOSUB) != 0) {
+        if (mw_regcomp_bounded(&re, match, REG_EXTENDED | REG_NOSUB, NULL, 0) < 0) {
             free(v);
             return -EINVAL;
         }
@@ -90,5 +91,88 @@ int mw_targets_resolve(const struct mw_root *root, const int *pids, size_t npids
     }
     *out = v;
     *nout = n;
+    return 0;
+}
+
+/* Start time of the process behind PID_FD (a descriptor of /proc/PID). */
+static int starttime_at(int pid_fd, uint64_t *out)
+{
+    char buf[1024];
+    int fd = openat(pid_fd, "stat", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    long n = mw_pread_all(fd, buf, sizeof(buf));
+    close(fd);
+    if (n < 0)
+        return (int)n;
+    struct mw_proc_stat st;
+    if (mw_proc_stat_parse_buf(&st, buf) < 0)
+        return -EINVAL;
+    *out = st.starttime;
+    return 0;
+}
+
+int mw_targets_starttime(const struct mw_root *root, int pid, uint64_t *out)
+{
+    char path[32];
+    snprintf(path, sizeof(path), "proc/%d", pid);
+    int dfd = openat(root->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    int rc = starttime_at(dfd, out);
+    close(dfd);
+    return rc;
+}
+
+/* Writes ADJ to PID's oom_score_adj if PID is still the process that
+ * started at STARTTIME. A descriptor of /proc/PID stays bound to that
+ * process: once it exits, files opened through it fail, even when a new
+ * process gets the PID, so the check and the write see the same process.
+ * Returns 0, -ESTALE (another process), or -errno. */
+static int write_checked(const struct mw_root *root, int pid, uint64_t starttime, int adj)
+{
+    if (pid <= 0 || adj < -1000 || adj > 1000)
+        return -EINVAL;
+    char path[32], v[16];
+    snprintf(path, sizeof(path), "proc/%d", pid);
+    int dfd = openat(root->fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    uint64_t now = 0;
+    int rc = starttime_at(dfd, &now);
+    if (rc == 0 && now != starttime)
+        rc = -ESTALE;
+    if (rc < 0)
+        goto out;
+    int fd = openat(dfd, "oom_score_adj", O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    int len = snprintf(v, sizeof(v), "%d\n", adj);
+    ssize_t w = write(fd, v, (size_t)len);
+    rc = w == len ? 0 : w < 0 ? -errno : -EIO;
+    close(fd);
+out:
+    close(dfd);
+    return rc;
+}
+
+int mw_targets_adj_apply(const struct mw_root *root, struct mw_adj_target *ch, size_t n,
+                         bool tolerate_gone, size_t *failed_at)
+{
+    for (size_t i = 0; i < n; i++)
+        ch[i].result = 1; /* not tried */
+    for (size_t i = 0; i < n; i++) {
+        int e = write_checked(root, ch[i].pid, ch[i].starttime, ch[i].new_adj);
+        ch[i].result = e;
+        if (e == 0 || e == -ESTALE || (tolerate_gone && (e == -ESRCH || e == -ENOENT)))
+            continue;
+        for (size_t k = i; k-- > 0;)
+            if (ch[k].result == 0)
+                write_checked(root, ch[k].pid, ch[k].starttime, ch[k].old_adj);
+        *failed_at = i;
+        return e;
+    }
     return 0;
 }

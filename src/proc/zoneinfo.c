@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Reads "key value" after leading blanks; returns 1 when KEY matched. */
 static int key_value(const char *p, const char *key, uint64_t *v, int *err)
@@ -125,6 +126,55 @@ int mw_zoneinfo_read(const struct mw_root *root, struct mw_zoneinfo *out, int *b
     rc = mw_zoneinfo_parse_buf(out, buf, bad_line);
     free(buf);
     return rc;
+}
+
+long mw_zoneinfo_src_init(struct mw_zoneinfo_src *s, int fd, struct mw_zoneinfo *out)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    bool cut = false;
+    struct mw_zoneinfo zi;
+    long n = lseek(fd, 0, SEEK_SET) < 0 ? -errno : 0;
+    if (n == 0)
+        n = mw_read_fd(fd, &buf, &cap, MW_ZONEINFO_MAX, false, &cut);
+    if (n >= 0 && cut)
+        n = -EFBIG;
+    if (n >= 0) {
+        int rc = mw_zoneinfo_parse_buf(&zi, buf, NULL);
+        if (rc < 0)
+            n = rc;
+    }
+    size_t want = (size_t)(n > 0 ? n : 0);
+    want += want / 2 > 16384 ? want / 2 : 16384;
+    char *nb = n >= 0 ? realloc(buf, want) : NULL;
+    if (n >= 0 && !nb)
+        n = -ENOMEM;
+    if (n < 0) {
+        free(buf);
+        return n;
+    }
+    s->fd = fd;
+    s->buf = nb;
+    s->cap = want;
+    *out = zi;
+    return n;
+}
+
+int mw_zoneinfo_src_read(struct mw_zoneinfo_src *s, struct mw_zoneinfo *out)
+{
+    if (!s->buf)
+        return -EBADF;
+    long n = mw_pread_all(s->fd, s->buf, s->cap);
+    if (n < 0)
+        return (int)n;
+    return mw_zoneinfo_parse_buf(out, s->buf, NULL);
+}
+
+void mw_zoneinfo_src_free(struct mw_zoneinfo_src *s)
+{
+    free(s->buf);
+    s->buf = NULL;
+    s->cap = 0;
 }
 
 uint64_t mw_default_min_free_kbytes(uint64_t lowmem_kb)

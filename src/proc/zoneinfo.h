@@ -42,6 +42,36 @@ int mw_zoneinfo_parse_buf(struct mw_zoneinfo *out, const char *buf, int *bad_lin
 /* Reads ROOT/proc/zoneinfo. Returns 0 or -errno as above. */
 int mw_zoneinfo_read(const struct mw_root *root, struct mw_zoneinfo *out, int *bad_line);
 
+/* /proc/zoneinfo kept open by the daemon: the descriptor (not owned) and a
+ * buffer sized once at setup, so that re-reads allocate nothing. Its size
+ * grows with CPUs (a pageset block per CPU and zone) and NUMA nodes: about
+ * 120 CPUs on a 6.x kernel already give more than 64 KiB. */
+struct mw_zoneinfo_src {
+    int fd;
+    char *buf;
+    size_t cap;
+};
+
+/* The largest zoneinfo mw_zoneinfo_src_init accepts (bytes). */
+#define MW_ZONEINFO_MAX (16u << 20)
+
+/* Reads FD (an open /proc/zoneinfo) once, whole, with a growing buffer, and
+ * parses it into OUT; keeps a buffer of the file's size plus a margin
+ * (half again, at least 16 KiB: CPUs and memory hot-plugged later) for
+ * mw_zoneinfo_src_read. Returns the file's size in bytes, or -errno:
+ * -EFBIG over MW_ZONEINFO_MAX, -ENOMEM, the parser's errors. On failure
+ * S holds no buffer and OUT is untouched. */
+long mw_zoneinfo_src_init(struct mw_zoneinfo_src *s, int fd, struct mw_zoneinfo *out);
+
+/* Re-reads and parses into OUT without allocating. Returns 0 or -errno:
+ * -EFBIG when the file grew past the buffer (nothing parsed: a cut
+ * zoneinfo gives wrong sums), the parser's errors. OUT untouched on
+ * failure. */
+int mw_zoneinfo_src_read(struct mw_zoneinfo_src *s, struct mw_zoneinfo *out);
+
+/* Frees the buffer (the descriptor is the caller's). */
+void mw_zoneinfo_src_free(struct mw_zoneinfo_src *s);
+
 /* The kernel's default min_free_kbytes for LOWMEM_KB of low memory
  * (mm/page_alloc.c: int_sqrt(lowmem_kbytes * 16), clamped to [128, 65536]
  * before 5.7 raised the cap to 262144; we report the classic [128, 65536]

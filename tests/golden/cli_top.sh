@@ -77,6 +77,22 @@ if command -v python3 >/dev/null 2>&1; then
     for j in top-procs-hostile.json top-procs-hostile-by-class.json prio-apply-procs-hostile.json; do
         check "valid json $j" python3 -m json.tool "$G/$j" >/dev/null
     done
+    # a process whose comm and cmdline hold bytes that are not UTF-8 (0xff,
+    # 0xfe) and an escape sequence: every --json output still parses, and
+    # the bad bytes read back as U+FFFD
+    BAD=$FIX/procs-badbytes
+    printf '.* -> cached\n' >"$T/all.rules"
+    for args in "top --json" "top --all --json" "top --by program --json" "prio --json" \
+        "prio apply $T/all.rules --dry-run --json"; do
+        # shellcheck disable=SC2086
+        "$MW_BIN" --root "$BAD" $args >"$T/bad.json" 2>"$T/bad.err"
+        check "utf-8 json: $args" python3 -c '
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+s = json.dumps(d, ensure_ascii=False)
+assert "bad\ufffdname" in s, s
+' "$T/bad.json"
+    done
 else
     skip "valid json" "no python3"
 fi

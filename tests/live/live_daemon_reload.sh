@@ -53,3 +53,84 @@ sleep 3
 if kill -0 $pid 2>/dev/null; then ok $T.watchdog_unsupervised_keeps_running; else fail $T.watchdog_unsupervised_keeps_running; fi
 kill $pid 2>/dev/null; wait $pid; pid=
 check $T.watchdog_unsupervised_reported grep -q 'watchdog: a cycle is stuck' "$TMP/wlog2"
+
+# /proc/zoneinfo over 64 KiB (256 CPUs' pagesets; about 120 CPUs on a 6.x
+# kernel already pass it): in a private mount namespace a generated copy is
+# bind-mounted over /proc/zoneinfo. The daemon must start with the real
+# watermarks, not 0/0/0 (the fixed 64 KiB buffer read nothing). A zoneinfo
+# it cannot read whole (over 16 MiB) is said loudly, in the log and the
+# state file. Dry run; nothing outside the namespace sees the mount.
+# zoneinfo_daemon FILE LOG STATE: runs the daemon on FILE for a second.
+zoneinfo_daemon() {
+    : >"$2"
+    unshare -m sh -c 'mount --bind "$1" /proc/zoneinfo && exec "$2" daemon --foreground --dry-run --state-file "$3"' \
+        sh "$1" "$MW_BIN" "$3" 2>"$2" &
+    pid=$!
+    n=0; while ! grep -q 'started:' "$2" && kill -0 $pid 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+    [ -e "$3" ] && cp "$3" "$3.seen"
+    kill $pid 2>/dev/null; wait $pid; pid=
+}
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null; then
+    awk '{print} /^  pagesets$/ {for (c = 0; c < 256; c++) printf "    cpu: %d\n              count:    0\n              high:     0\n              batch:    1\n  vm stats threshold: 4\n", c}' \
+        /proc/zoneinfo >"$TMP/zoneinfo"
+    check $T.zoneinfo_over_64k [ "$(wc -c <"$TMP/zoneinfo")" -gt 65536 ]
+    zoneinfo_daemon "$TMP/zoneinfo" "$TMP/zlog" "$TMP/z.json"
+    if grep -q 'started:.*watermarks min/low/high [1-9][0-9]*/[1-9][0-9]*/[1-9][0-9]* kB' "$TMP/zlog"; then
+        ok $T.zoneinfo_large_watermarks
+    else
+        fail $T.zoneinfo_large_watermarks "$(grep started: "$TMP/zlog")"
+    fi
+    check $T.zoneinfo_large_no_warning sh -c '! grep -q warning "$1"' sh "$TMP/z.json.seen"
+    head -c $((17 << 20)) /dev/zero | tr '\0' ' ' >"$TMP/zhuge"
+    zoneinfo_daemon "$TMP/zhuge" "$TMP/zlog2" "$TMP/z2.json"
+    check $T.zoneinfo_unreadable_logged grep -q '<2>/proc/zoneinfo cannot be read whole (File too large)' "$TMP/zlog2"
+    check $T.zoneinfo_unreadable_in_state grep -q '"warning":"/proc/zoneinfo cannot be read whole' "$TMP/z2.json.seen"
+else
+    skip $T.zoneinfo_large "needs root and unshare -m"
+fi
+
+# The history and state files (dry run): a symlink planted at the history
+# path is refused with a message naming the history file, so is a history
+# in a missing directory (it used to blame the scope); the history is
+# created 0600 (it holds command lines); a symlink planted at the state
+# file's PATH.tmp is not written through. SIGHUP reopens the history file
+# (logrotate) and takes history_file / state_file from the reloaded config.
+# start_daemon LOG ARGS...: starts it, waits for "started:" or its exit.
+start_daemon() {
+    log=$1; shift
+    : >"$log"
+    "$MW_BIN" daemon --foreground --dry-run "$@" 2>"$log" &
+    pid=$!
+    n=0; while ! grep -q 'started:' "$log" && kill -0 $pid 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+}
+stop_daemon() { kill $pid 2>/dev/null; wait $pid; st=$?; pid=; }
+printf 'precious\n' >"$TMP/victim"
+ln -s "$TMP/victim" "$TMP/hist.link"
+start_daemon "$TMP/hl.log" --history "$TMP/hist.link" --state-file "$TMP/hl.json"
+stop_daemon
+check $T.history_symlink_refused grep -q "cannot open the history file $TMP/hist.link: it is a symbolic link" "$TMP/hl.log"
+check $T.history_symlink_exit_1 [ "$st" -eq 1 ]
+start_daemon "$TMP/hd.log" --history "$TMP/no-such-dir/h.jsonl" --state-file "$TMP/hd.json"
+stop_daemon
+check $T.history_error_names_file grep -q "cannot open the history file $TMP/no-such-dir/h.jsonl: No such file" "$TMP/hd.log"
+ln -s "$TMP/victim" "$TMP/s.json.tmp"
+start_daemon "$TMP/hm.log" --history "$TMP/h.jsonl" --state-file "$TMP/s.json"
+check $T.history_mode_0600 [ "$(stat -c %a "$TMP/h.jsonl")" = 600 ]
+check $T.state_mode_0644 [ "$(stat -c %a "$TMP/s.json")" = 644 ]
+check $T.state_tmp_symlink_not_followed [ "$(cat "$TMP/victim")" = precious ]
+stop_daemon
+printf '[killer]\nhistory_file = %s\nstate_file = %s\n' "$TMP/h1.jsonl" "$TMP/st1.json" >"$TMP/o.conf"
+start_daemon "$TMP/ho.log" --config "$TMP/o.conf"
+check $T.config_history_created [ -f "$TMP/h1.jsonl" ]
+mv "$TMP/h1.jsonl" "$TMP/h1.jsonl.1"
+kill -HUP $pid
+n=0; while [ ! -e "$TMP/h1.jsonl" ] && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
+check $T.sighup_reopens_history [ -f "$TMP/h1.jsonl" ]
+printf '[killer]\nhistory_file = %s\nstate_file = %s\n' "$TMP/h2.jsonl" "$TMP/st2.json" >"$TMP/o.conf"
+kill -HUP $pid
+n=0; while [ ! -e "$TMP/st2.json" ] && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
+check $T.sighup_takes_history_file [ -f "$TMP/h2.jsonl" ]
+check $T.sighup_takes_state_file [ -f "$TMP/st2.json" ]
+check $T.sighup_old_state_removed [ ! -e "$TMP/st1.json" ]
+stop_daemon
+check $T.outputs_clean_exit [ "$st" -eq 0 ]

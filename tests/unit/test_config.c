@@ -6,6 +6,12 @@
 
 #include "lmk/config.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 static int parse(struct mw_config *c, const char *text, char *err, size_t cap)
 {
     mw_config_defaults(c);
@@ -167,6 +173,38 @@ static void test_bad_values_name_their_line(void)
     CHECK(parse(&c, "thrashing_limit = 99999999999999999999999\n", err, sizeof(err)) == -EINVAL);
 }
 
+/* kill_timeout_ms = 50.0 was 50 s (a bare fraction fell to the seconds
+ * parser), nan passed every range check, hex passed as a size. */
+static void test_number_quirks_refused(void)
+{
+    struct mw_config c;
+    char err[256];
+    const char *bad[] = {
+        "kill_timeout_ms = 50.0\n",          "kill_timeout_ms = 0x10\n",
+        "poll_interval_ms = 1e3\n",          "thrashing_psi_full = nan\n",
+        "thrashing_psi_full = inf\n",        "thrashing_psi_full = 0x10\n",
+        "alert_psi_some_avg10 = 1e1\n",      "alert_psi_some_avg10 = NAN\n",
+        "filecache_min = 0x100000\n",        "alert_available = 1e6\n",
+        "minfree_levels = 0x10M:0\n",        "loop_window_ms = 5m garbage\n",
+        "kill_timeout_ms = 50ms trailing\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (parse(&c, bad[i], err, sizeof(err)) != -EINVAL)
+            fprintf(stderr, "  accepted: %s", bad[i]);
+        CHECK_EQ_INT(parse(&c, bad[i], err, sizeof(err)), -EINVAL);
+    }
+    /* the vocabulary that stays */
+    CHECK(parse(&c,
+                "kill_timeout_ms = 50\nloop_window_ms = 5m\nterm_grace_ms = 1.5s\n"
+                "thrashing_psi_full = 12.5\nfilecache_min = 1.5G\n",
+                err, sizeof(err)) == 0);
+    CHECK_EQ_U64(c.kill_timeout_ms, 50);
+    CHECK_EQ_U64(c.loop_window_ms, 300000);
+    CHECK_EQ_U64(c.term_grace_ms, 1500);
+    CHECK_CLOSE(c.thrashing_psi_full, 12.5, 0.001);
+    CHECK_EQ_U64(c.filecache_min_kb, 1572864);
+}
+
 static void test_minfree_parse(void)
 {
     struct mw_minfree_level l[MW_CFG_MAX_MINFREE];
@@ -202,6 +240,64 @@ static void test_example_config_loads(void)
     CHECK(rc == 0);
 }
 
+/* Loads PATH into a config whose protect list is set, so "silently became
+ * the defaults" shows as rc 0 or an emptied list. Returns the rc. */
+static int load_over_protect(const char *path, char *err, size_t cap)
+{
+    struct mw_config c;
+    mw_config_defaults(&c);
+    CHECK(mw_config_parse_buf(&c, "protect = *sshd*\n", err, cap) == 0);
+    err[0] = '\0';
+    return mw_config_load(&c, path, err, cap);
+}
+
+/* A NUL byte, a directory and a read error were each taken as an empty
+ * file: the defaults, which on SIGHUP dropped protect patterns and hooks. */
+static void test_load_rejects_nul_dir_read_error(void)
+{
+    char dir[] = "/tmp/mw-test-config-XXXXXX", path[64], err[320];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    snprintf(path, sizeof(path), "%s/nul.conf", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fwrite("protect = *sshd*\n\0\nhistory_file = /x\n", 1, 38, f);
+        fclose(f);
+    }
+    CHECK(load_over_protect(path, err, sizeof(err)) == -EINVAL);
+    CHECK_CONTAINS(err, "nul.conf: line 2: a NUL byte");
+    CHECK(load_over_protect(dir, err, sizeof(err)) == -EISDIR);
+    CHECK_CONTAINS(err, "is a directory, not a config file");
+    /* /proc/self/mem is a regular file whose read at offset 0 fails (EIO) */
+    CHECK(load_over_protect("/proc/self/mem", err, sizeof(err)) < 0);
+    CHECK_CONTAINS(err, "/proc/self/mem: ");
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A FIFO given as the config hung the loader (and --check-config) for
+ * ever: it is refused at once. Run in a child that an alarm ends. */
+static void test_load_refuses_fifo(void)
+{
+    char dir[] = "/tmp/mw-test-config-XXXXXX", path[64], err[320];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    snprintf(path, sizeof(path), "%s/fifo.conf", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(5);
+        int rc = load_over_protect(path, err, sizeof(err));
+        _exit(rc == -EINVAL && strstr(err, "not a regular file") ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     RUN(test_defaults_are_lmkds);
@@ -209,7 +305,10 @@ int main(void)
     RUN(test_low_ram_profile);
     RUN(test_sections_patterns_hooks);
     RUN(test_bad_values_name_their_line);
+    RUN(test_number_quirks_refused);
     RUN(test_minfree_parse);
     RUN(test_example_config_loads);
+    RUN(test_load_rejects_nul_dir_read_error);
+    RUN(test_load_refuses_fifo);
     return TESTS_DONE();
 }

@@ -10,11 +10,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "lmk/config.h"
 #include "lmk/daemon.h"
+#include "lmk/state.h"
 #include "lmk/history.h"
 #include "lmk/hooks.h"
 #include "lmk/kill.h"
@@ -80,12 +83,32 @@ static void test_kill_json(void)
     char buf[2048];
     mw_kill_format_json(buf, sizeof(buf), &r);
     CHECK_CONTAINS(buf, "\"prog\":\"evil prog=\\\"x\\\"\"");
-    CHECK_CONTAINS(buf, "\"cmdline\":\"/bin/evil \\\"quoted\\\"\\u000a\\\\\"");
+    CHECK_CONTAINS(buf, "\"cmdline\":\"/bin/evil \\\"quoted\\\"\\n\\\\\"");
     CHECK_CONTAINS(buf, "\"rss\":209715200");
     CHECK_CONTAINS(buf, "\"reason\":\"low_mem_and_swap\"");
     CHECK_CONTAINS(buf, "\"latency\":0.012");
     CHECK_CONTAINS(buf, "\"freed\":256000000");
+    CHECK_CONTAINS(buf, "\"psi_some_avg10\":12.3,");
     CHECK(buf[0] == '{' && buf[strlen(buf) - 1] == '}');
+    /* bytes that are not UTF-8 become \ufffd: the history is valid JSON */
+    snprintf(r.prog, sizeof(r.prog), "bad\xff\xfe");
+    snprintf(r.cmdline, sizeof(r.cmdline), "x\xc3(\x1b[31m");
+    mw_kill_format_json(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, "\"prog\":\"bad\\ufffd\\ufffd\"");
+    CHECK_CONTAINS(buf, "\"cmdline\":\"x\\ufffd(\\u001b[31m\"");
+    struct mw_json_val v;
+    CHECK_EQ_INT(mw_json_parse(buf, strlen(buf), &v), 0);
+    /* the longest record fits in 4096 bytes; a cut one is never written */
+    memset(r.prog, 0x01, sizeof(r.prog) - 1);
+    memset(r.cmdline, 0x01, sizeof(r.cmdline) - 1);
+    r.runaway = true;
+    char big[4096];
+    size_t n = mw_kill_format_json(big, sizeof(big), &r);
+    CHECK(n > 0 && n < sizeof(big));
+    CHECK_EQ_INT(mw_json_parse(big, n, &v), 0);
+    char small[300];
+    CHECK_EQ_U64(mw_kill_format_json(small, sizeof(small), &r), 0);
+    CHECK_STR(small, "");
 }
 
 static void test_loop_detection(void)
@@ -141,6 +164,140 @@ static void test_state_round_trip(void)
     CHECK(mw_daemon_state_parse_buf(&back, "garbage") == -EINVAL);
     CHECK(mw_daemon_state_parse_buf(&back, "{\"pid\":0}") == -EINVAL);
     CHECK(mw_daemon_state_parse_buf(&back, "") == -EINVAL);
+    /* keys are keys, not text that looks like one; a cut file is refused */
+    CHECK(mw_daemon_state_parse_buf(&back, "{\"scope\":\"\\\"pid\\\":9\",\"pid\":12}") == 0);
+    CHECK_EQ_INT(back.pid, 12);
+    CHECK_STR(back.scope, "\"pid\":9");
+    CHECK(mw_daemon_state_parse_buf(&back, "{\"x\":{\"pid\":9}}") == -EINVAL);
+    CHECK(mw_daemon_state_parse_buf(&back, "{\"pid\":12,\"kills\":3") == -EINVAL);
+    CHECK(mw_daemon_state_parse_buf(&back, "{\"pid\":99999999999999999999}") == -EINVAL);
+    /* the longest state, every byte needing an escape, fits; it reads back
+     * as valid UTF-8 (0xff as U+FFFD) */
+    memset(s.source, 0x01, sizeof(s.source) - 1);
+    memset(s.scope, 0xff, sizeof(s.scope) - 1);
+    memset(s.last_kill, '"', sizeof(s.last_kill) - 1);
+    static char big[MW_STATE_JSON_MAX];
+    size_t n = mw_daemon_state_format(big, sizeof(big), &s);
+    CHECK(n > 0 && big[n - 1] == '\n');
+    CHECK(mw_daemon_state_parse_buf(&back, big) == 0);
+    CHECK_STR(back.source, s.source);
+    CHECK_STR(back.last_kill, s.last_kill);
+    CHECK(strncmp(back.scope, "\xef\xbf\xbd\xef\xbf\xbd", 6) == 0);
+    CHECK_EQ_U64(mw_daemon_state_format(buf, 100, &s), 0);
+    CHECK_STR(buf, "");
+}
+
+/* A scratch directory for the file tests; removed by rm_dir. */
+static void mk_dir(char *dir)
+{
+    strcpy(dir, "/tmp/mw-files-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+}
+
+static void rm_dir(const char *dir)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+static void put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static int mode_of(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+/* The history holds command lines: 0600, no symlink, no FIFO. */
+static void test_history_open(void)
+{
+    char dir[64], p[128], victim[128];
+    mk_dir(dir);
+    mode_t old = umask(0);
+    snprintf(p, sizeof(p), "%s/kills.jsonl", dir);
+    int fd = mw_history_open(p);
+    CHECK(fd >= 0);
+    CHECK_EQ_INT(mode_of(p), 0600);
+    CHECK(write(fd, "x\n", 2) == 2);
+    close(fd);
+    /* an old world-readable history loses "other", keeps its group */
+    CHECK_EQ_INT(chmod(p, 0644), 0);
+    fd = mw_history_open(p);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK_EQ_INT(mode_of(p), 0640);
+    /* a symlink planted at the path is refused; its target is untouched */
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    put(victim, "precious\n");
+    CHECK_EQ_INT(chmod(victim, 0644), 0);
+    snprintf(p, sizeof(p), "%s/link.jsonl", dir);
+    CHECK_EQ_INT(symlink(victim, p), 0);
+    CHECK_EQ_INT(mw_history_open(p), -ELOOP);
+    CHECK_EQ_INT(mode_of(victim), 0644);
+    /* a FIFO neither hangs nor is taken */
+    snprintf(p, sizeof(p), "%s/fifo", dir);
+    CHECK_EQ_INT(mkfifo(p, 0600), 0);
+    CHECK_EQ_INT(mw_history_open(p), -ENXIO); /* O_NONBLOCK, no reader */
+    int rd = open(p, O_RDONLY | O_NONBLOCK);
+    CHECK_EQ_INT(mw_history_open(p), -EINVAL); /* with a reader: not a regular file */
+    close(rd);
+    umask(old);
+    rm_dir(dir);
+}
+
+/* The state file: written whole through a fresh PATH.tmp, never through a
+ * planted symlink, mode 0644 whatever the umask. */
+static void test_state_write(void)
+{
+    char dir[64], p[128], tmp[140], victim[128];
+    mk_dir(dir);
+    struct mw_daemon_state s, back;
+    memset(&s, 0, sizeof(s));
+    s.pid = 42;
+    snprintf(s.source, sizeof(s.source), "polling");
+    mode_t old = umask(077);
+    snprintf(p, sizeof(p), "%s/run/state.json", dir); /* run/ does not exist yet */
+    CHECK_EQ_INT(mw_daemon_state_write(p, &s), 0);
+    CHECK_EQ_INT(mode_of(p), 0644);
+    struct mw_root r;
+    CHECK_EQ_INT(mw_root_open(&r, "/"), 0);
+    CHECK_EQ_INT(mw_daemon_state_read(&r, p, &back), 0);
+    CHECK_EQ_INT(back.pid, 42);
+    /* a symlink planted at PATH.tmp (the old code opened it O_TRUNC) */
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    put(victim, "precious\n");
+    snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+    CHECK_EQ_INT(symlink(victim, tmp), 0);
+    s.kills = 7;
+    CHECK_EQ_INT(mw_daemon_state_write(p, &s), 0);
+    char *text = NULL;
+    CHECK_EQ_INT(mw_read_file(&r, victim, &text, NULL), 0);
+    CHECK_STR(text, "precious\n");
+    free(text);
+    CHECK_EQ_INT(mw_daemon_state_read(&r, p, &back), 0);
+    CHECK_EQ_U64(back.kills, 7);
+    CHECK(access(tmp, F_OK) != 0);
+    /* a symlink planted at PATH is replaced, not followed */
+    CHECK_EQ_INT(unlink(p), 0);
+    CHECK_EQ_INT(symlink(victim, p), 0);
+    CHECK_EQ_INT(mw_daemon_state_write(p, &s), 0);
+    CHECK_EQ_INT(mw_read_file(&r, victim, &text, NULL), 0);
+    CHECK_STR(text, "precious\n");
+    free(text);
+    struct stat st;
+    CHECK(lstat(p, &st) == 0 && S_ISREG(st.st_mode));
+    mw_root_close(&r);
+    umask(old);
+    rm_dir(dir);
 }
 
 static void test_psi_trigger_lines(void)
@@ -244,6 +401,95 @@ static void test_hooks(void)
     CHECK_EQ_INT(mw_hook_run(&a, envp, 1000), 127);
 }
 
+/* Runs "/bin/sh -c SCRIPT" as a hook with ENVP; returns its status. */
+static int sh_hook(const char *script, char *const envp[], uint64_t timeout_ms)
+{
+    struct mw_argv a;
+    memset(&a, 0, sizeof(a));
+    a.n = 3;
+    snprintf(a.arg[0], sizeof(a.arg[0]), "/bin/sh");
+    snprintf(a.arg[1], sizeof(a.arg[1]), "-c");
+    snprintf(a.arg[2], sizeof(a.arg[2]), "%s", script);
+    return mw_hook_run(&a, envp, timeout_ms);
+}
+
+/* A hook starts clean: no signal the daemon ignores or blocks, no
+ * descriptor but 0-2, its own process group (killed whole on timeout), and
+ * environment values cleaned of control bytes (MW_PROG is a process name
+ * anyone can choose). */
+static void test_hooks_start_clean(void)
+{
+    if (access("/bin/sh", X_OK) != 0)
+        SKIP("no /bin/sh");
+    char dir[] = "/tmp/mw-test-hook-XXXXXX", script[256], file[96];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    char env0[] = "PATH=/usr/bin:/bin";
+    char env1[] = "MW_PROG=ev\x1b[31mil\n\x9b";
+    char *envp[] = {env0, env1, NULL};
+    /* signals: SIGPIPE ignored and SIGUSR1 blocked in the daemon */
+    struct sigaction old_pipe, ign = {.sa_handler = SIG_IGN};
+    sigaction(SIGPIPE, &ign, &old_pipe);
+    sigset_t usr1, old_mask;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, &old_mask);
+    CHECK_EQ_INT(sh_hook("grep -q '^SigIgn:[[:space:]]*0*$' /proc/self/status && "
+                         "grep -q '^SigBlk:[[:space:]]*0*$' /proc/self/status",
+                         envp, 5000),
+                 0);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    /* a descriptor the daemon inherited (no close-on-exec) */
+    int fd = open("/dev/null", O_RDONLY);
+    CHECK(dup2(fd, 57) == 57);
+    CHECK_EQ_INT(sh_hook("[ ! -e /proc/$$/fd/57 ]", envp, 5000), 0);
+    close(57);
+    close(fd);
+    /* the environment */
+    snprintf(file, sizeof(file), "%s/prog", dir);
+    snprintf(script, sizeof(script), "printf %%s \"$MW_PROG\" > %s", file);
+    CHECK_EQ_INT(sh_hook(script, envp, 5000), 0);
+    char buf[64] = "";
+    FILE *f = fopen(file, "r");
+    if (f) {
+        buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+        fclose(f);
+    }
+    CHECK_STR(buf, "ev?[31mil??");
+    /* a timed-out hook's child dies with it */
+    snprintf(file, sizeof(file), "%s/pid", dir);
+    snprintf(script, sizeof(script), "sleep 30 & echo $! > %s; wait", file);
+    CHECK_EQ_INT(sh_hook(script, envp, 300), -ETIMEDOUT);
+    int child = 0;
+    f = fopen(file, "r");
+    if (f) {
+        if (fscanf(f, "%d", &child) != 1)
+            child = 0;
+        fclose(f);
+    }
+    CHECK(child > 1);
+    bool alive = false;
+    for (int i = 0; i < 50 && child > 1; i++) { /* until init reaps it */
+        char path[64], st[256] = "";
+        snprintf(path, sizeof(path), "/proc/%d/stat", child);
+        int sfd = open(path, O_RDONLY);
+        alive = sfd >= 0 && read(sfd, st, sizeof(st) - 1) > 0 && strstr(st, "(sleep) S");
+        if (sfd >= 0)
+            close(sfd);
+        if (!alive)
+            break;
+        usleep(20000);
+    }
+    CHECK(!alive);
+    if (alive)
+        kill(child, SIGKILL); /* the sleep this test started */
+    unlink(file);
+    snprintf(file, sizeof(file), "%s/prog", dir);
+    unlink(file);
+    rmdir(dir);
+}
+
 /* A child that sleeps; its victim record as the scan would make it. */
 static pid_t child_victim(struct mw_victim *v)
 {
@@ -301,16 +547,74 @@ static void test_pidfd_kill(void)
     close(v.stat_fd);
 }
 
+/* The v1 whole-cgroup kill read cgroup.procs into 16 KiB (not NUL
+ * terminated when cut) and sent SIGKILL to the cut PID's head. Here a
+ * member's PID, zero-padded so that its head is 0 (which no code kills),
+ * straddles byte 16383: it must be read whole and killed. (Run before the
+ * fix only inside `unshare --pid --fork`: the unterminated buffer read
+ * stack bytes as digits.) */
+static void test_v1_cgroup_kill_reads_all(void)
+{
+    if (mw_pidfd_open(getpid()) < 0 && errno == ENOSYS)
+        SKIP("no pidfd_open (kernel < 5.3)");
+    char dir[] = "/tmp/mw-test-cgkill-XXXXXX", path[128];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    snprintf(path, sizeof(path), "%s/sys/fs/cgroup/memory/t", dir);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s", path);
+    CHECK(system(cmd) == 0);
+    struct mw_victim v;
+    pid_t victim = child_victim(&v);
+    pid_t member = fork();
+    if (member == 0) {
+        pause();
+        _exit(0);
+    }
+    strcat(path, "/cgroup.procs");
+    FILE *f = fopen(path, "w");
+    for (int i = 0; i < 8180; i++) /* 16360 bytes of PID 0 */
+        fputs("0\n", f);
+    fprintf(f, "%040d\n", (int)member); /* bytes 16360..16399 */
+    for (int i = 0; i < 8000; i++)
+        fputs("0\n", f);
+    fclose(f);
+    v.kill_cgroup = v.cgroup_v1 = true;
+    snprintf(v.cgroup, sizeof(v.cgroup), "/t");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    int root_fd = open(dir, O_PATH | O_DIRECTORY);
+    struct mw_kill_result r;
+    CHECK_EQ_INT(mw_kill_victim(root_fd, &v, &cfg, false, &r), 0);
+    CHECK_EQ_INT(r.cgroup_members, 1);
+    CHECK(r.cgroup_killed);
+    int status = 0;
+    CHECK(waitpid(victim, &status, 0) == victim);
+    /* the member: killed by the cgroup kill, or (failing) ended here */
+    if (r.cgroup_members != 1)
+        kill(member, SIGKILL);
+    CHECK(waitpid(member, &status, 0) == member && WIFSIGNALED(status) &&
+          WTERMSIG(status) == SIGKILL);
+    close(v.stat_fd);
+    close(root_fd);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     RUN(test_kill_line);
     RUN(test_kill_json);
     RUN(test_loop_detection);
     RUN(test_state_round_trip);
+    RUN(test_history_open);
+    RUN(test_state_write);
     RUN(test_psi_trigger_lines);
     RUN(test_psi_live_fallback);
     RUN(test_alerts);
     RUN(test_hooks);
+    RUN(test_hooks_start_clean);
     RUN(test_pidfd_kill);
+    RUN(test_v1_cgroup_kill_reads_all);
     return TESTS_DONE();
 }

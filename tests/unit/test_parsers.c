@@ -1,6 +1,9 @@
 /* Tests for the small system-file parsers: vmstat, psi, zoneinfo, swaps,
  * zram, vmtune. */
 #include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "proc/psi.h"
@@ -108,6 +111,84 @@ static void test_zoneinfo(void)
     CHECK_EQ_INT(mw_zoneinfo_parse_buf(&z, "", &bad), -ENODATA);
 }
 
+/* The host-24g zoneinfo with NCPU pageset blocks in every populated zone,
+ * as a machine with NCPU CPUs shows it. Returns a buffer to free. */
+static char *zoneinfo_with_cpus(int ncpu, size_t *len)
+{
+    char *src = NULL, *out = NULL;
+    size_t srclen = 0;
+    struct mw_root r = fixture("host-24g");
+    CHECK_EQ_INT(mw_read_file(&r, "/proc/zoneinfo", &src, &srclen), 0);
+    mw_root_close(&r);
+    FILE *f = open_memstream(&out, len);
+    for (const char *p = src; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p + 1) : strlen(p);
+        fwrite(p, 1, n, f);
+        if (strncmp(p, "  pagesets\n", 11) == 0) {
+            for (int c = 0; c < ncpu; c++)
+                fprintf(f,
+                        "    cpu: %d\n              count:    0\n              high:     0\n"
+                        "              batch:    1\n              high_min: 20\n"
+                        "              high_max: 240\n  vm stats threshold: 4\n",
+                        c);
+            while ((p = strchr(p + 1, '\n')) && p[1] == ' ' && p[2] == ' ' && p[3] == ' ')
+                ; /* the fixture's own cpu blocks: replaced */
+            p = p ? p + 1 : NULL;
+            continue;
+        }
+        p += n;
+    }
+    fclose(f);
+    free(src);
+    return out;
+}
+
+/* A zoneinfo over 64 KiB (~120 CPUs on a 6.x kernel): the daemon's fixed
+ * 64 KiB buffer could not hold it, so it ran with watermarks 0/0/0. The
+ * source sized at setup reads it whole, and says when it grew past it. */
+static void test_zoneinfo_large(void)
+{
+    size_t len = 0;
+    char *text = zoneinfo_with_cpus(256, &len);
+    CHECK(len > 65536);
+    struct mw_zoneinfo want, got, again;
+    CHECK_EQ_INT(mw_zoneinfo_parse_buf(&want, text, NULL), 0);
+    CHECK(want.min > 0 && want.low > want.min && want.high > want.low);
+    char path[] = "/tmp/mw-zoneinfo-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    CHECK(write(fd, text, len) == (ssize_t)len);
+    /* what the daemon did before: one 64 KiB buffer, and nothing read */
+    static char old[65536];
+    CHECK_EQ_INT(mw_pread_all(fd, old, sizeof(old)), -EFBIG);
+    struct mw_zoneinfo_src zs = {0};
+    memset(&got, 0, sizeof(got));
+    CHECK_EQ_INT(mw_zoneinfo_src_init(&zs, fd, &got), (long)len);
+    CHECK(zs.cap >= len + len / 2);
+    CHECK_EQ_U64(got.min, want.min);
+    CHECK_EQ_U64(got.low, want.low);
+    CHECK_EQ_U64(got.high, want.high);
+    CHECK_EQ_INT(mw_zoneinfo_src_read(&zs, &again), 0);
+    CHECK_EQ_U64(again.high_plus_protection, want.high_plus_protection);
+    /* grown past the buffer (CPUs hot-plugged): refused whole, OUT kept */
+    free(text);
+    text = zoneinfo_with_cpus(1024, &len);
+    CHECK(len > zs.cap);
+    CHECK(pwrite(fd, text, len, 0) == (ssize_t)len);
+    again.min = 12345;
+    CHECK_EQ_INT(mw_zoneinfo_src_read(&zs, &again), -EFBIG);
+    CHECK_EQ_U64(again.min, 12345);
+    mw_zoneinfo_src_free(&zs);
+    /* over the limit: no source */
+    CHECK(ftruncate(fd, (off_t)MW_ZONEINFO_MAX + 1) == 0);
+    CHECK_EQ_INT(mw_zoneinfo_src_init(&zs, fd, &got), -EFBIG);
+    CHECK(zs.buf == NULL);
+    close(fd);
+    unlink(path);
+    free(text);
+}
+
 /* min_free_kbytes = 4*sqrt(lowmem kB), clamped to [128, 65536] (lmkd seed). */
 static void test_default_min_free(void)
 {
@@ -144,6 +225,54 @@ static void test_swaps(void)
     CHECK_EQ_INT(mw_swaps_read(&r, &s, NULL), 0);
     CHECK_EQ_INT(s.count, 0);
     mw_root_close(&r);
+}
+
+/* A /proc/swaps of NLINES devices (a captured or hostile file). */
+static char *big_swaps(size_t nlines)
+{
+    const char *head = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
+    size_t cap = strlen(head) + nlines * 64 + 1, len = 0;
+    char *b = malloc(cap);
+    if (!b)
+        return NULL;
+    len += (size_t)snprintf(b, cap, "%s", head);
+    for (size_t i = 0; i < nlines; i++)
+        len += (size_t)snprintf(b + len, cap - len,
+                                "/swap/file%-8zu file\t\t1048572\t\t%zu\t\t-%zu\n", i, i, i % 10);
+    return b;
+}
+
+static double parse_ms_of(const char *buf, struct mw_swaps *s)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    int rc = mw_swaps_parse_buf(s, buf, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    CHECK_EQ_INT(rc, 0);
+    return (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+}
+
+/* sscanf over the rest of the buffer made the parse quadratic (glibc's
+ * sscanf measures the whole string first): an 8 MB file took 9.75 s. Line
+ * by line it is linear: 4x the input in < 8x the time, 8 MB in < 2 s. */
+static void test_swaps_linear(void)
+{
+    static struct mw_swaps s; /* 32 devices of 160 bytes: keep off the stack */
+    char *small = big_swaps(50000), *large = big_swaps(200000); /* ~2 MB, ~8 MB */
+    if (!small || !large)
+        SKIP("out of memory");
+    CHECK(strlen(large) > 7u << 20);
+    double t1 = parse_ms_of(small, &s), t4 = parse_ms_of(large, &s);
+    fprintf(stderr, "  swaps: %zu bytes in %.1f ms, %zu bytes in %.1f ms\n", strlen(small), t1,
+            strlen(large), t4);
+    CHECK(t4 < 2000);
+    CHECK(t4 < 8 * t1 + 20);
+    CHECK_EQ_INT(s.count, MW_MAX_SWAPS); /* the rest is checked, not kept */
+    CHECK_STR(s.dev[31].name, "/swap/file31");
+    CHECK_EQ_U64(s.dev[31].used_kb, 31);
+    CHECK_EQ_INT(s.dev[31].priority, -1);
+    free(small);
+    free(large);
 }
 
 static void test_zram(void)
@@ -191,8 +320,10 @@ int main(void)
     RUN(test_vmstat);
     RUN(test_psi);
     RUN(test_zoneinfo);
+    RUN(test_zoneinfo_large);
     RUN(test_default_min_free);
     RUN(test_swaps);
+    RUN(test_swaps_linear);
     RUN(test_zram);
     RUN(test_vmtune);
     return TESTS_DONE();

@@ -30,23 +30,23 @@ static void test_parse_and_match(void)
         CHECK_EQ_INT(r.v[4].adj, 800);
         CHECK_EQ_INT(r.v[6].adj, 1000);
     }
-    const struct mw_rule *m = mw_rules_match(&r, "/usr/bin/camera-daemon --profile hd");
+    const struct mw_rule *m = mw_rules_match(&r, "/usr/bin/camera-daemon --profile hd", NULL);
     CHECK(m && m->line == 3);
-    m = mw_rules_match(&r, "/usr/bin/camera-daemonX"); /* falls to the catch-all */
+    m = mw_rules_match(&r, "/usr/bin/camera-daemonX", NULL); /* falls to the catch-all */
     CHECK(m && m->adj == 1000);
-    m = mw_rules_match(&r, "/opt/indexer --mode=server"); /* first match wins */
+    m = mw_rules_match(&r, "/opt/indexer --mode=server", NULL); /* first match wins */
     CHECK(m && m->adj == 900);
-    m = mw_rules_match(&r, "db --mode=server");
+    m = mw_rules_match(&r, "db --mode=server", NULL);
     CHECK(m && m->adj == -500);
-    m = mw_rules_match(&r, "python3 /srv/backup.py");
+    m = mw_rules_match(&r, "python3 /srv/backup.py", NULL);
     CHECK(m && m->adj == 400);
     mw_rules_free(&r);
 
     CHECK_EQ_INT(mw_rules_parse_buf(&r, "only -> cached\n", &line, err, sizeof(err)), 1);
-    CHECK(mw_rules_match(&r, "nothing here") == NULL);
+    CHECK(mw_rules_match(&r, "nothing here", NULL) == NULL);
     mw_rules_free(&r);
     CHECK_EQ_INT(mw_rules_parse_buf(&r, "# nothing\n\n", &line, err, sizeof(err)), 0);
-    CHECK(mw_rules_match(&r, "x") == NULL);
+    CHECK(mw_rules_match(&r, "x", NULL) == NULL);
     mw_rules_free(&r);
 }
 

@@ -109,24 +109,30 @@ static void test_record_round_trip_and_rotation(void)
 static void test_hostile_lines(void)
 {
     struct mw_record rec = {0};
-    const char *txt = "{\"t\":1,\"kind\":\"system\",\"mem_available\":5}\n"
-                      "\n"
-                      "not json\n"
-                      "{\"t\":2,\"kind\":\"process\"}\n" /* no pid */
-                      "{\"kind\":\"system\"}\n"          /* no time */
-                      "{\"t\":3,\"kind\":\"system\",\"mem_available\":5} trailing\n"
-                      "{\"t\":4,\"kind\":\"system\",\"x\":{\"y\":1}}\n" /* unknown object */
-                      "{\"t\":5,\"kind\":\"system\",\"rss\":-5,\"mem_used\":1e30}\n" /* clamped */
-                      "{\"t\":6,\"kind\":\"process\",\"pid\":7,\"comm\":\"\\u0041\\u00e9\"}\n"
-                      "{\"t\":7,\"kind\":\"system\",\"slab_caches\":{\"a\":1,\"b\":}}\n"
-                      "{\"t\":8,\"kind\":\"gone\",\"pid\":7,\"starttime\":3,\"comm\":\"x\"}\n"
-                      "{\"t\":9,\"kind\":\"system\"";
+    const char *txt =
+        "{\"t\":1,\"kind\":\"system\",\"mem_available\":5}\n"
+        "\n"
+        "not json\n"
+        "{\"t\":2,\"kind\":\"process\"}\n" /* no pid */
+        "{\"kind\":\"system\"}\n"          /* no time */
+        "{\"t\":3,\"kind\":\"system\",\"mem_available\":5} trailing\n"
+        "{\"t\":4,\"kind\":\"system\",\"x\":{\"y\":1}}\n"              /* unknown object */
+        "{\"t\":5,\"kind\":\"system\",\"rss\":-5,\"mem_used\":1e30}\n" /* clamped */
+        "{\"t\":6,\"kind\":\"process\",\"pid\":7,\"comm\":\"\\u0041\\u00e9\"}\n"
+        "{\"t\":7,\"kind\":\"system\",\"slab_caches\":{\"a\":1,\"b\":}}\n"
+        "{\"t\":8,\"kind\":\"gone\",\"pid\":7,\"starttime\":3,\"comm\":\"x\"}\n"
+        "{\"t\":9,\"kind\":\"system\"\n"
+        "{\"t\":10,\"kind\":\"system\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]"
+        "]]]]]]]]]]]]]]]]]}\n"
+        "{\"t\":11,\"kind\":\"system\",\"rss\":99999999999999999999999}\n" /* clamped */
+        "{\"t\":12,\"kind\":\"process\",\"pid\":-3}";
     CHECK_EQ_INT(mw_record_parse_buf(&rec, txt), 0);
-    CHECK_EQ_U64(rec.n, 4);
-    CHECK_EQ_U64(rec.bad_lines, 7);
-    if (rec.n == 4) {
+    CHECK_EQ_U64(rec.n, 5);
+    CHECK_EQ_U64(rec.bad_lines, 9);
+    if (rec.n == 5) {
+        CHECK_EQ_U64(rec.s[4].rss, UINT64_MAX);
         CHECK_EQ_U64(rec.s[1].mem_used, UINT64_MAX);
-        CHECK_STR(rec.s[2].comm, "A?");
+        CHECK_STR(rec.s[2].comm, "A\xc3\xa9"); /* \u escapes decode to UTF-8 */
         CHECK_EQ_INT(rec.s[3].kind, MW_SAMPLE_GONE);
     }
     mw_record_free(&rec);

@@ -52,7 +52,7 @@ static void test_meta_parse(void)
     struct mw_snapshot_meta m;
     CHECK_EQ_INT(mw_snapshot_meta_parse_buf(&m, "{\n  \"version\": 1,\n  \"time\": 1795314052,\n"
                                                 "  \"hostname\": \"board\",\n"
-                                                "  \"page_size\": 16384,\n}\n"),
+                                                "  \"page_size\": 16384\n}\n"),
                  0);
     CHECK_CLOSE(m.time, 1795314052.0, 0.0001);
     CHECK_STR(m.hostname, "board");
@@ -61,6 +61,14 @@ static void test_meta_parse(void)
     CHECK_EQ_INT(mw_snapshot_meta_parse_buf(&m, "{\"page_size\": 3}"), 0);
     CHECK_EQ_U64(m.page_size, 0);
     CHECK_STR(m.hostname, "");
+    /* a key inside a string or a nested object is not the key */
+    CHECK_EQ_INT(mw_snapshot_meta_parse_buf(&m, "{\"hostname\": \"x\\\"page_size\\\": 8192\","
+                                                "\"n\": {\"page_size\": 16384}}"),
+                 0);
+    CHECK_EQ_U64(m.page_size, 0);
+    CHECK_STR(m.hostname, "x\"page_size\": 8192");
+    CHECK_EQ_INT(mw_snapshot_meta_parse_buf(&m, "{\"page_size\": 16384"), 0); /* cut */
+    CHECK_EQ_U64(m.page_size, 0);
     struct mw_root r;
     CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/host-24g"), 0);
     CHECK_EQ_INT(mw_snapshot_meta_read(&r, &m), 0);

@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -45,6 +47,40 @@ static void test_parse_duration(void)
     CHECK_EQ_U64(ms, 500);
     CHECK_EQ_INT(mw_parse_duration_ms("5x", &ms), -EINVAL);
     CHECK_EQ_INT(mw_parse_duration_ms("s", &ms), -EINVAL);
+}
+
+/* One vocabulary: decimal digits, at most one '.', a known unit. Hex
+ * (strtod read "0x10" as 16), exponents, nan, inf and trailing garbage
+ * were accepted before. */
+static void test_size_duration_strict(void)
+{
+    uint64_t v;
+    const char *bad[] = {"0x10", "0x10M", "0X1p4", "1e3", "1E3K",       "1.5.2M", "1.M", ".5M",
+                         "+5",   "5 M x", "nan",   "inf", "4G garbage", "12,5M",  "\t5"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (mw_parse_size(bad[i], &v) != -EINVAL)
+            fprintf(stderr, "  size '%s' accepted\n", bad[i]);
+        CHECK_EQ_INT(mw_parse_size(bad[i], &v), -EINVAL);
+    }
+    const char *badd[] = {"0x10", "0x10s", "1e2s", "1e2", "nan", "infs", "5m garbage", "1..5s"};
+    for (size_t i = 0; i < sizeof(badd) / sizeof(badd[0]); i++) {
+        if (mw_parse_duration_ms(badd[i], &v) != -EINVAL)
+            fprintf(stderr, "  duration '%s' accepted\n", badd[i]);
+        CHECK_EQ_INT(mw_parse_duration_ms(badd[i], &v), -EINVAL);
+    }
+    CHECK_EQ_INT(mw_parse_size("0", &v), 0);
+    CHECK_EQ_U64(v, 0);
+    CHECK_EQ_INT(mw_parse_size("0010K", &v), 0); /* leading zeros are decimal */
+    CHECK_EQ_U64(v, 10240);
+    CHECK_EQ_INT(mw_parse_size("18446744073709551616", &v), -ERANGE);
+    double d;
+    CHECK_EQ_INT(mw_parse_decimal("12.5", &d), 0);
+    CHECK_CLOSE(d, 12.5, 0.001);
+    CHECK_EQ_INT(mw_parse_decimal("20", &d), 0);
+    CHECK_CLOSE(d, 20, 0.001);
+    const char *badf[] = {"nan", "inf", "0x10", "1e1", "-1", "12.5%", "", "1."};
+    for (size_t i = 0; i < sizeof(badf) / sizeof(badf[0]); i++)
+        CHECK_EQ_INT(mw_parse_decimal(badf[i], &d), -EINVAL);
 }
 
 static void test_fmt_size(void)
@@ -120,6 +156,39 @@ static void test_root_reads(void)
     CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/no-such-dir"), -ENOENT);
 }
 
+/* A FIFO in a captured tree hung every whole-file reader for ever (open
+ * waits for a writer): regular files only, refused at once. Run in a
+ * child that an alarm ends. */
+static void test_root_reads_refuse_fifo_and_dirs(void)
+{
+    char dir[] = "/tmp/mw-test-root-XXXXXX", path[96];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    snprintf(path, sizeof(path), "%s/proc", dir);
+    CHECK(mkdir(path, 0700) == 0);
+    snprintf(path, sizeof(path), "%s/proc/meminfo", dir);
+    CHECK(mkfifo(path, 0600) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(5);
+        struct mw_root r;
+        char *buf = NULL;
+        uint64_t v;
+        int bad = mw_root_open(&r, dir) != 0;
+        bad |= mw_read_file(&r, "/proc/meminfo", &buf, NULL) != -EINVAL;
+        bad |= mw_read_u64(&r, "/proc/meminfo", &v) != -EINVAL;
+        bad |= mw_read_file(&r, "/proc", &buf, NULL) != -EISDIR;
+        _exit(bad);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/proc", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 static void test_pread_all(void)
 {
     int fd = open(MW_FIXTURES "/host-24g/proc/sys/vm/swappiness", O_RDONLY);
@@ -155,6 +224,66 @@ static void test_read_fd(void)
     CHECK(!cut); /* exactly MAX bytes: not cut */
     close(fd);
     free(buf);
+}
+
+static int sum_u64(uint64_t v, void *ctx)
+{
+    uint64_t *acc = ctx;
+    acc[0]++;
+    acc[1] += v;
+    acc[2] = v;
+    return acc[3] && acc[0] == acc[3];
+}
+
+/* mw_each_u64_at: numbers of every width straddle the chunk boundaries of
+ * a file over 64 KiB; none is passed in parts. Garbage, FIFOs and
+ * directories are errors, and a FIFO does not block. */
+static void test_each_u64(void)
+{
+    char dir[] = "/tmp/mw-test-util-XXXXXX", path[80];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    snprintf(path, sizeof(path), "%s/procs", dir);
+    FILE *f = fopen(path, "w");
+    uint64_t want_n = 0, want_sum = 0, last = 0;
+    for (uint64_t i = 0; i < 20000; i++) {
+        uint64_t v = (i * 2654435761u) % (1u << (i % 31)); /* 1 to 10 digits */
+        fprintf(f, "%llu\n", (unsigned long long)v);
+        want_n++;
+        want_sum += v;
+        last = v;
+    }
+    fprintf(f, "40051234"); /* the last one without a newline */
+    want_n++;
+    want_sum += 40051234;
+    long size = ftell(f);
+    fclose(f);
+    CHECK(size > 64 * 1024);
+    uint64_t acc[4] = {0, 0, 0, 0};
+    CHECK_EQ_INT(mw_each_u64_at(dfd, "procs", O_NOFOLLOW, sum_u64, acc), (long)want_n);
+    CHECK_EQ_U64(acc[0], want_n);
+    CHECK_EQ_U64(acc[1], want_sum);
+    CHECK_EQ_U64(acc[2], 40051234);
+    (void)last;
+    uint64_t stop[4] = {0, 0, 0, 3}; /* FN stops after three */
+    CHECK_EQ_INT(mw_each_u64_at(dfd, "procs", 0, sum_u64, stop), 3);
+    f = fopen(path, "w");
+    fprintf(f, "12\n34x\n56\n");
+    fclose(f);
+    uint64_t bad[4] = {0, 0, 0, 0};
+    CHECK_EQ_INT(mw_each_u64_at(dfd, "procs", 0, sum_u64, bad), -EBADMSG);
+    CHECK_EQ_U64(bad[0], 1);
+    CHECK_EQ_INT(mw_each_u64_at(dfd, ".", 0, sum_u64, bad), -EISDIR);
+    CHECK(mkfifoat(dfd, "fifo", 0600) == 0);
+    CHECK_EQ_INT(mw_each_u64_at(dfd, "fifo", 0, sum_u64, bad), -EINVAL);
+    CHECK(symlinkat("procs", dfd, "link") == 0);
+    CHECK_EQ_INT(mw_each_u64_at(dfd, "link", O_NOFOLLOW, sum_u64, bad), -ELOOP);
+    unlinkat(dfd, "link", 0);
+    unlinkat(dfd, "fifo", 0);
+    unlinkat(dfd, "procs", 0);
+    close(dfd);
+    rmdir(dir);
 }
 
 static void test_json(void)
@@ -199,12 +328,15 @@ int main(void)
 {
     RUN(test_parse_size);
     RUN(test_parse_duration);
+    RUN(test_size_duration_strict);
     RUN(test_fmt_size);
     RUN(test_scan_u64);
     RUN(test_next_line);
     RUN(test_root_reads);
+    RUN(test_root_reads_refuse_fifo_and_dirs);
     RUN(test_pread_all);
     RUN(test_read_fd);
+    RUN(test_each_u64);
     RUN(test_json);
     RUN(test_sub0_and_sleep);
     return TESTS_DONE();

@@ -1,0 +1,45 @@
+/* sysglue: the daemon's glue to the operating system — its log (journald
+ * prefix on stderr, or syslog), the watchdog timer, readiness notification
+ * (sd_notify without libsystemd), daemonizing, real-time priority, and
+ * self-protection (own oom_score_adj, mlockall). Nothing here decides
+ * anything; the daemon calls it. */
+#ifndef MW_SYSGLUE_H
+#define MW_SYSGLUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Where mw_dlog writes: TO_STDERR "<prio>message" lines on stderr (what
+ * journald reads under systemd), else syslog (openlog "memwarden"). */
+void mw_dlog_init(bool to_stderr);
+
+/* One log line at syslog priority PRIO. Formats into a static buffer: no
+ * allocation, safe on the kill path (not in a signal handler). */
+void mw_dlog(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Installs the SIGALRM watchdog: each expiry of mw_watchdog_arm's timer is
+ * a "strike" reported on stderr; with MAY_EXIT (a supervisor restarts us)
+ * the third strike exits with status 70. Returns 0 or -errno. */
+int mw_watchdog_install(bool may_exit);
+
+/* Arms the watchdog for MS milliseconds (repeating), 0 disarms it; resets
+ * the strikes. Returns 0 or -errno. */
+int mw_watchdog_arm(uint64_t ms);
+
+/* Sends MSG ("READY=1", ...) to $NOTIFY_SOCKET when set (path or @abstract).
+ * Returns 0 (also when there is no socket to tell) or -errno. */
+int mw_sd_notify(const char *msg);
+
+/* Forks twice into the background (new session, cwd /, stdio on
+ * /dev/null). Returns 0 in the daemon or -errno; the parents _exit(0). */
+int mw_daemonize(void);
+
+/* SCHED_FIFO at priority 1 with SCHED_RESET_ON_FORK (lmkd's way), falling
+ * back to nice -20; says on the log what it got. */
+void mw_raise_priority(void);
+
+/* Own oom_score_adj -1000 and mlockall (MCL_ONFAULT when the kernel has
+ * it); logs what it could not do. */
+void mw_protect_self(void);
+
+#endif

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Hostile --match and rules patterns: glibc's regcomp took 2.7 GB for a
+# short one. prio refuses them at once with the reason (run under a 1 GB
+# address-space limit, so a regression fails here instead of eating RAM).
+. tests/lib.sh
+T=cli_prio_regex
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+F="$FIX/protect-spoof"
+run() { (ulimit -v 1048576; "$MW_BIN" --root "$F" "$@") >"$TMP/out" 2>&1; }
+n=0
+for p in '((a{1,1000}){1,1000}){1,1000}' '((a{1,100}){1,100}){1,100}' '((a{,255}){,255}){,255}'; do
+    n=$((n + 1))
+    t0=$(date +%s%N)
+    run prio set 0 --match "$p" --dry-run; st=$?
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    check "$T.refused_within_500ms_$n" test "$st" -eq 2 -a "$ms" -lt 500
+    check "$T.says_why_$n" grep -q 'too large\|above 255' "$TMP/out"
+done
+run prio --match '((a{1,100}){1,100}){1,100}'
+check $T.show_refuses grep -q 'too large' "$TMP/out"
+printf 'exe:/usr/sbin/sshd uid:0 -> native\n((a{1,100}){1,100}){1,100} -> cached\n' >"$TMP/rules"
+run prio apply "$TMP/rules" --dry-run; st=$?
+check $T.rules_refused test "$st" -eq 2
+check $T.rules_says_line grep -q "rules:2: bad pattern.*too large" "$TMP/out"
+run prio set 100 --match 'sshd' --dry-run
+check $T.plain_pattern_works grep -q '5001 would set' "$TMP/out"
