@@ -69,6 +69,7 @@ struct daemon {
     uint64_t last_dry_ms;
     int last_dry_pid;
     uint64_t no_victim_last_ms;
+    uint64_t held_log_ms, held_state_ms; /* rate limits of the "held" notes */
     bool adj_flat;                       /* the adj layout (cfg->adj_mode, or as last detected) */
     uint64_t refresh_ms;                 /* last footprint refresh (mw_victim_refresh) */
     int chosen_pid[MW_VICTIM_GROUP + 1]; /* this cycle's victims, excluded from more choices */
@@ -490,6 +491,40 @@ static void cover_deficit(struct daemon *d, const struct mw_decision *dec, struc
     ch->exclude_n = 0;
 }
 
+/* Has the last kill's memory come back (or its settle time passed)? Tells
+ * the policy what it freed: memory and swap the shortage needed. */
+static bool settled(struct daemon *d, const struct mw_mem_state *st)
+{
+    bool visible =
+        mw_policy_kill_visible(&d->settle_before, st, d->settle_rss_kb, d->settle_swap_kb);
+    if (!visible && st->now_ms < d->settle_until_ms)
+        return false;
+    int64_t freed = (int64_t)st->available_kb - (int64_t)d->settle_before.available_kb +
+                    (int64_t)st->swap_free_kb - (int64_t)d->settle_before.swap_free_kb;
+    mw_policy_kill_freed(&d->thrash, freed, d->settle_rss_kb + d->settle_swap_kb);
+    d->settling = false;
+    return true;
+}
+
+/* Memory held where no kill reaches: said in the log (when it stops a
+ * kill, at most every 10 s) and in the state file while it lasts. */
+static void note_held(struct daemon *d, const struct mw_mem_state *st,
+                      const struct mw_decision *dec)
+{
+    if (dec->held && mw_rate_allow(&d->held_log_ms, st->now_ms, 10000))
+        mw_dlog(LOG_WARNING, "%s (%s) but no kill: %s", mw_reason_name(dec->reason), dec->detail,
+                dec->held_detail);
+    if (strcmp(d->state.held, dec->held_detail) == 0)
+        return;
+    /* the numbers move every sample: rewrite when it starts, ends, or
+     * every 10 s */
+    bool edge = !d->state.held[0] != !dec->held_detail[0];
+    if (!edge && !mw_rate_allow(&d->held_state_ms, st->now_ms, 10000))
+        return;
+    snprintf(d->state.held, sizeof(d->state.held), "%s", dec->held_detail);
+    state_write(d);
+}
+
 /* Returns true when a kill (or a dry-run choice) was made. */
 static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct mw_mem_state *st)
 {
@@ -498,16 +533,12 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
         return false;
     st->events = events;
     alerts(d, st);
-    if (d->settling) {
-        if (st->now_ms >= d->settle_until_ms ||
-            mw_policy_kill_visible(&d->settle_before, st, d->settle_rss_kb, d->settle_swap_kb))
-            d->settling = false;
-        else
-            return false; /* the last kill's memory is still on its way back */
-    }
+    if (d->settling && !settled(d, st))
+        return false; /* the last kill's memory is still on its way back */
     st->adj_flat = d->adj_flat;
     struct mw_decision dec;
     mw_policy_decide(&d->cfg, st, &d->thrash, &dec);
+    note_held(d, st, &dec);
     if (!dec.kill) {
         refresh_footprints(d, st);
         return false;

@@ -70,6 +70,13 @@ void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
         st->psi_full_avg10 = psi->full.avg10;
         st->have_psi = true;
     }
+    /* Mapped counts every mapped file page, shmem ones included: what
+     * Shmem has beyond it is surely mapped by nobody (a lower bound). */
+    st->held_shmem_kb = mw_sub0(mi->kb[MI_SHMEM], mi->kb[MI_MAPPED]);
+    st->held_slab_kb = mi->kb[MI_SUNRECLAIM];
+    st->held_hugetlb_kb = mi->have[MI_HUGETLB]
+                              ? mi->kb[MI_HUGETLB]
+                              : mi->kb[MI_HUGEPAGES_TOTAL] * mi->kb[MI_HUGEPAGESIZE];
 }
 
 void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg,
@@ -439,6 +446,40 @@ static uint64_t deficit_kb(const struct decide_ctx *c, const struct mw_mem_state
     return def;
 }
 
+/* Never kill in vain: when at least half of the used memory is held
+ * where no kill reaches (tmpfs nobody maps, kernel slab, hugepages), or
+ * the last two kills freed nothing, a kill is refused -- except at the
+ * last line, where the kernel's OOM killer would kill anyway. In the
+ * issue's VM run a 330 MB tmpfs file cost three cached apps their lives
+ * and the stall did not get shorter. */
+static void held_check(const struct mw_mem_state *st, const struct mw_thrash *t,
+                       struct mw_decision *d)
+{
+    uint64_t held = st->held_shmem_kb + st->held_slab_kb + st->held_hugetlb_kb;
+    uint64_t used = mw_sub0(st->total_kb, st->available_kb);
+    bool dominant = held > 0 && held * 2 >= used;
+    if (dominant || t->vain_kills >= 2)
+        snprintf(d->held_detail, sizeof(d->held_detail),
+                 "%llukB of %llukB used is held where no kill frees it (tmpfs/shmem unmapped "
+                 "%llukB, kernel slab %llukB, hugepages %llukB)%s",
+                 (unsigned long long)held, (unsigned long long)used,
+                 (unsigned long long)st->held_shmem_kb, (unsigned long long)st->held_slab_kb,
+                 (unsigned long long)st->held_hugetlb_kb,
+                 t->vain_kills >= 2 ? "; the last kills freed nothing" : "");
+    if (d->kill && !d->last_line && (dominant || t->vain_kills >= 2)) {
+        d->kill = false;
+        d->held = true;
+    }
+}
+
+void mw_policy_kill_freed(struct mw_thrash *t, int64_t freed_kb, uint64_t victim_kb)
+{
+    if (freed_kb * 4 < (int64_t)victim_kb)
+        t->vain_kills++;
+    else
+        t->vain_kills = 0;
+}
+
 void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st,
                       struct mw_thrash *t, struct mw_decision *d)
 {
@@ -465,6 +506,7 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
     d->deficit_kb = deficit_kb(&c, st);
     if (d->reason != MW_REASON_NONE)
         d->kill = true;
+    held_check(st, t, d);
 }
 
 void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t, const struct mw_decision *d)

@@ -42,6 +42,9 @@ struct mw_mem_state {
      * 0: victim.h, mw_adj_layout; or adj_mode = flat): lmkd's class floors
      * fall to 0 and the victim is chosen like the kernel's oom_badness. */
     bool adj_flat;
+    /* Memory no kill can free (kB): shmem/tmpfs no process maps (at least
+     * Shmem - Mapped), unreclaimable slab, the hugetlb pool. */
+    uint64_t held_shmem_kb, held_slab_kb, held_hugetlb_kb;
     unsigned events; /* MW_EV_* */
 };
 
@@ -71,6 +74,7 @@ struct mw_thrash {
     int limit_pct; /* current limit: cut by the decay after a thrashing kill */
     uint64_t last_pgscan_direct, last_pgscan_kswapd;
     bool kill_pending_check; /* the previous cycle killed: check it helped */
+    int vain_kills;          /* kills in a row that freed (almost) nothing */
 };
 
 struct mw_decision {
@@ -80,11 +84,13 @@ struct mw_decision {
     int wmark;   /* MW_WMARK_* */
     int64_t thrashing_pct;
     bool direct_reclaim, swap_low, cut_thrashing_limit;
-    bool runaway_only;    /* kill a runaway (see victim.h) or nobody */
-    bool runaway_any_adj; /* runaways at any adj >= min_adj, not only runaway_min_adj */
-    bool last_line;       /* memory and swap nearly gone: min_adj is at most 0 */
-    uint64_t deficit_kb;  /* to free for available (and free swap) to reach their lines */
-    char detail[160];     /* the numbers behind the reason, for the log */
+    bool runaway_only;     /* kill a runaway (see victim.h) or nobody */
+    bool runaway_any_adj;  /* runaways at any adj >= min_adj, not only runaway_min_adj */
+    bool last_line;        /* memory and swap nearly gone: min_adj is at most 0 */
+    uint64_t deficit_kb;   /* to free for available (and free swap) to reach their lines */
+    bool held;             /* a kill was due, but the memory is held where no kill reaches */
+    char held_detail[160]; /* what holds it, how much (also when no kill was due) */
+    char detail[160];      /* the numbers behind the reason, for the log */
 };
 
 /* Name of a reason as logged ("low_mem_and_swap"). */
@@ -132,6 +138,11 @@ bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state 
  * whether it helped, and a thrashing kill cuts the limit by the decay. */
 void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t,
                       const struct mw_decision *d);
+
+/* Tells the policy what a kill freed: FREED_KB (growth of available
+ * memory after it) against VICTIM_KB (what the victim held). A kill that
+ * freed less than a quarter of it freed nothing the shortage needed. */
+void mw_policy_kill_freed(struct mw_thrash *t, int64_t freed_kb, uint64_t victim_kb);
 
 /* After a kill the counters lag behind the exit (a memory cgroup's swap
  * charges take ~100 ms to drop; measured with tests/live/live_daemon_scope.sh):

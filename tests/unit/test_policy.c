@@ -871,6 +871,53 @@ static void test_flat_adj_floors(void)
     CHECK_EQ_INT(d.min_adj, 0);
 }
 
+/* Never kill in vain: a tmpfs file nobody maps holds the memory. */
+static void test_held_memory_no_kill(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    /* low_mem_and_swap above the min watermark, not yet the last line */
+    low_mem_with_swap(&a, 1000, 1048576 / 5 - 1);
+    low_mem_with_swap(&b, 1100, 1048576 / 5 - 1);
+    a.available_kb = b.available_kb = b.total_kb / 10 - 1;
+    uint64_t used = b.total_kb - b.available_kb;
+    b.held_shmem_kb = (used + 1) / 2 - 1000;
+    b.held_slab_kb = 1000; /* together: half of the used memory */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill && d.held);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
+    CHECK_CONTAINS(d.held_detail, "held where no kill frees it (tmpfs/shmem unmapped");
+    /* just short: 1 kB less held */
+    b.held_slab_kb = 999;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && !d.held);
+    /* at the last line the kill goes ahead (the kernel would kill anyway) */
+    b.held_slab_kb = 1000;
+    b.available_kb = b.total_kb / 20 - 1;
+    b.held_shmem_kb = b.total_kb;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && d.last_line && !d.held);
+    /* two kills in a row that freed nothing: no third */
+    low_mem_with_swap(&b, 1100, 1048576 / 5 - 1);
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    mw_policy_kill_freed(&t, 100, 1000); /* < a quarter */
+    mw_policy_decide(&cfg, &b, &t, &d);
+    CHECK(d.kill); /* just short: one vain kill */
+    mw_policy_kill_freed(&t, 249, 1000);
+    mw_policy_decide(&cfg, &b, &t, &d);
+    CHECK(!d.kill && d.held);
+    CHECK_CONTAINS(d.held_detail, "the last kills freed nothing");
+    mw_policy_kill_freed(&t, 250, 1000); /* a kill that helped resets it */
+    mw_policy_decide(&cfg, &b, &t, &d);
+    CHECK(d.kill);
+}
+
 int main(void)
 {
     RUN(test_real_snapshot_is_calm);
@@ -896,5 +943,6 @@ int main(void)
     RUN(test_page_size_64k);
     RUN(test_last_line);
     RUN(test_flat_adj_floors);
+    RUN(test_held_memory_no_kill);
     return TESTS_DONE();
 }
