@@ -455,12 +455,14 @@ static void refresh_footprints(struct daemon *d, const struct mw_mem_state *st)
 
 /* Until enough is freed: when DEC's deficit is larger than what V frees,
  * more victims of the same choice join V's group (signalled together,
- * before anyone is waited for). */
+ * before anyone is waited for) -- at the last line, or when V is a
+ * runaway (a storm's other units). lmkd's ordinary class kills stay one
+ * at a time: their next victim waits for this one's memory to show. */
 static void cover_deficit(struct daemon *d, const struct mw_decision *dec, struct mw_choice *ch,
                           struct mw_victim *v)
 {
     static struct mw_victim more;
-    if (d->cfg.one_kill_at_a_time)
+    if (d->cfg.one_kill_at_a_time || !(dec->last_line || v->runaway))
         return;
     uint64_t covered = v->runaway ? v->unit_kb : v->rss_kb + v->swap_kb;
     int victims = 1;

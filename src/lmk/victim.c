@@ -86,11 +86,20 @@ static int read_adj(int proc_fd, int pid, int *adj)
 
 /* ---- the footprint cache ------------------------------------------------ */
 
-void mw_victim_forget(struct mw_scan_ws *ws)
+/* Drops every entry (a full table: the cheapest way to lose the dead). */
+static void fp_wipe(struct mw_scan_ws *ws)
 {
     if (ws->fp)
         memset(ws->fp, 0, MW_FP_CACHE * sizeof(*ws->fp));
     ws->fp_used = 0;
+}
+
+void mw_victim_forget(struct mw_scan_ws *ws)
+{
+    for (size_t i = 0; ws->fp && i < MW_FP_CACHE; i++) {
+        ws->fp[i].adj_ms = 0;
+        ws->fp[i].detailed = false; /* the growth history (kb, prev_kb) stays */
+    }
 }
 
 /* The entry of PID, made when new (NULL without a cache). A table three
@@ -101,7 +110,7 @@ static struct mw_fp *fp_slot(struct mw_scan_ws *ws, int pid)
     if (!ws->fp)
         return NULL;
     if (ws->fp_used >= MW_FP_CACHE * 3 / 4)
-        mw_victim_forget(ws);
+        fp_wipe(ws);
     size_t i = ((size_t)pid * 2654435761u) & (MW_FP_CACHE - 1);
     while (ws->fp[i].pid != 0 && ws->fp[i].pid != pid)
         i = (i + 1) & (MW_FP_CACHE - 1);

@@ -140,8 +140,9 @@ void mw_scan_ws_free(struct mw_scan_ws *ws);
  * give many processes at 100-999 in several values. */
 bool mw_scan_adj_flat(const struct mw_scan_ws *ws);
 
-/* Forgets what the cache knows (after a kill: footprints moved, loop
- * penalties changed). */
+/* Marks every cache entry stale (after a kill: footprints moved, loop
+ * penalties changed): the next choice reads every process again. The
+ * footprint history stays, so growth rates survive the kill. */
 void mw_victim_forget(struct mw_scan_ws *ws);
 
 /* What the choice is asked for. */

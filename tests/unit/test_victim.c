@@ -467,9 +467,15 @@ static void test_two_sample_growth(void)
     CHECK_EQ_INT(v.pid, 500);
     CHECK(v.runaway && !v.burst);
     CHECK_EQ_U64(v.growth_kb_s, 40 * 1024);
+    /* a kill marks the cache stale; the growth history survives it */
+    mw_victim_forget(&ws);
+    c.now_ms = 1600;
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK_EQ_INT(v.pid, 500);
+    CHECK(ws.adj_read > 1); /* every adj read again */
     /* just short: 3.5 MiB more in the next 0.5 s (7 MiB/s: 64 s to fill) */
     proc(500, 1, "leaker", 0, 60 * 1024 + 3584, 0, 101, 1001);
-    c.now_ms = 2000;
+    c.now_ms = 2100; /* 0.5 s after the last sample */
     mw_victim_refresh(&ws, &cfg, &c);
     CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 0);
     mw_scan_ws_free(&ws);
