@@ -572,16 +572,20 @@ static bool best_unit(const struct mw_config *cfg, const struct mw_choice *c, lo
             *best = u;
             found = true;
         }
-        /* a burst from here: same adj, started within the span, growing */
+        /* a burst from here: same adj, each member started within the span
+         * of the member before it (a loop starting workers one by one),
+         * growing */
         size_t end = i + 1;
         if (burstable(&rc[i])) {
             struct unit b = u;
+            size_t last = i;
             for (size_t j = i + 1; j < m && rc[j].adj == rc[i].adj; j++) {
-                if (rc[j].start - rc[i].start > span)
+                if (rc[j].start - rc[last].start > span)
                     break;
                 end = j + 1;
                 if (!burstable(&rc[j]) || rc[j].eff_adj < floor)
                     continue;
+                last = j;
                 b.kb += rc[j].kb;
                 b.rate_kb_s += rc[j].have_rate ? rc[j].rate_kb_s : 0;
                 b.end = j + 1;

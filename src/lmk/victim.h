@@ -15,7 +15,8 @@
  *   an ssh login or a cron job.
  *
  * Runaways come before either order. A unit is one process, or a burst:
- * processes at the same adj started within MW_BURST_SPAN_S of each other,
+ * processes at the same adj, each started within MW_BURST_SPAN_S of the one
+ * before it (a loop that starts workers one by one is one burst),
  * whoever their parents are (PID 1 included), that are all growing (their
  * two-sample growth above zero; without a previous sample, younger than
  * MW_GROUP_AGE_S). It is a runaway when its footprint (RSS + swap + page
@@ -46,7 +47,7 @@
 #define MW_VICTIM_CMDLINE 256
 #define MW_VICTIM_GROUP   128   /* members of a group killed together */
 #define MW_GROUP_AGE_S    30    /* without growth samples, a burst's members are this young */
-#define MW_BURST_SPAN_S   5     /* a burst's members started within this of its first */
+#define MW_BURST_SPAN_S   5     /* a member started within this of the one before */
 #define MW_FP_FRESH_MS    1000  /* a cache entry younger than this is not read again */
 #define MW_FP_RATE_MIN_MS 250   /* the two samples of a growth rate are this far apart */
 #define MW_FP_CACHE       16384 /* processes the cache remembers (a power of 2) */

@@ -420,7 +420,26 @@ static void test_burst_without_common_parent(void)
     mw_root_close(&r);
     drop_tree();
 
-    /* just short: the same workers started 60 s apart are no burst */
+    /* workers started one by one, 1.3 s apart (12 s in all): one burst */
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    flat_machine(1000, 10, 12, 12 * 1024);
+    CHECK_EQ_INT(mw_root_open(&r, tree), 0);
+    CHECK_EQ_INT(mw_scan_ws_init(&ws, &r, -1, 64), 0);
+    c.now_ms = 1000;
+    mw_victim_refresh(&ws, &cfg, &c);
+    for (int i = 0; i < 10; i++)
+        proc(400 + i, i % 2 ? 1 : 350 + i, "worker", 0, 16 * 1024, 0, 32.5 - 12.0 * i / 9, 1000.5);
+    c.now_ms = 1500;
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK(v.burst);
+    CHECK_EQ_INT(v.group_n, 9);
+    mw_scan_ws_free(&ws);
+    mw_root_close(&r);
+    drop_tree();
+
+    /* just short: the same workers started 6.7 s apart are no burst */
     if (!new_tree(1000))
         SKIP("no scratch directory");
     flat_machine(1000, 10, 60, 12 * 1024);
