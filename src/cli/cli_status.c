@@ -500,6 +500,8 @@ static void text_guardian(const struct status *st)
         const struct mw_daemon_state *dm = &st->daemon;
         char strategy[sizeof(dm->strategy)], scope[sizeof(dm->scope)];
         char source[sizeof(dm->source)], last[sizeof(dm->last_kill)], warn[sizeof(dm->warning)];
+        char held[sizeof(dm->held)];
+        mw_text_clean(held, sizeof(held), dm->held, strlen(dm->held));
         mw_text_clean(strategy, sizeof(strategy), dm->strategy, strlen(dm->strategy));
         mw_text_clean(scope, sizeof(scope), dm->scope, strlen(dm->scope));
         mw_text_clean(source, sizeof(source), dm->source, strlen(dm->source));
@@ -512,6 +514,8 @@ static void text_guardian(const struct status *st)
         printf("  kills: %" PRIu64 "%s%s\n", dm->kills, last[0] ? "; last: " : "", last);
         if (warn[0])
             printf("  WARNING: %s\n", warn);
+        if (held[0])
+            printf("  HELD: %s\n", held);
     }
 
     printf("\nVerdict: %s\n", st->verdict.text);
@@ -714,6 +718,8 @@ static void json_guardian(struct mw_json *j, const struct status *st)
         mw_json_str(j, "last_kill", st->daemon.last_kill);
         if (st->daemon.warning[0])
             mw_json_str(j, "warning", st->daemon.warning);
+        if (st->daemon.held[0])
+            mw_json_str(j, "held", st->daemon.held);
     } else {
         mw_json_bool(j, "running", false);
         mw_json_str(j, "unavailable", st->daemon_err);

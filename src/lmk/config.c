@@ -23,6 +23,7 @@ enum key_type {
     T_USE_MINFREE,
     T_NEWSTRAT,
     T_LOOP,
+    T_ADJMODE,
     T_PATTERNS,
     T_ARGV,
     T_PATH,
@@ -94,6 +95,7 @@ static const struct key keys[] = {
     {"runaway_fill_time", T_MS, OFF(runaway_fill_ms), 0, 86400000, 49},
     {"runaway_min_adj", T_INT, OFF(runaway_min_adj), -999, 1001, 50},
     {"realtime", T_BOOL, OFF(realtime), 0, 0, 51},
+    {"adj_mode", T_ADJMODE, OFF(adj_mode), 0, 0, 52},
     {"ro.lmk.lowmem_min_oom_score", T_INT, OFF(lowmem_min_adj), -999, 1001, 46},
     {"state_file", T_PATH, OFF(state_file), 0, 0, 43},
     {"history_file", T_PATH, OFF(history_file), 0, 0, 44},
@@ -498,6 +500,20 @@ static int set_ms(const struct setctx *c)
     return 0;
 }
 
+/* adj_mode = auto | android | flat (see config.h). */
+static int set_adj_mode(const struct setctx *c)
+{
+    static const char *const names[] = {
+        [MW_ADJ_AUTO] = "auto", [MW_ADJ_ANDROID] = "android", [MW_ADJ_FLAT] = "flat"};
+    for (size_t i = 0; i < MW_ARRAY_SIZE(names); i++) {
+        if (strcmp(c->v, names[i]) == 0) {
+            c->cfg->adj_mode = (enum mw_adj_mode)i;
+            return 0;
+        }
+    }
+    return refuse(c, "adj_mode: '%s' is not auto, android or flat", c->v);
+}
+
 static int set_kb(const struct setctx *c)
 {
     uint64_t u;
@@ -582,6 +598,7 @@ static int (*const setters[])(const struct setctx *) = {
     [T_USE_MINFREE] = set_use_minfree,
     [T_NEWSTRAT] = set_new_strategy,
     [T_LOOP] = set_loop,
+    [T_ADJMODE] = set_adj_mode,
     [T_PATTERNS] = set_patterns,
     [T_ARGV] = set_argv,
     [T_PATH] = set_path,

@@ -29,6 +29,13 @@ enum mw_loop_action {
     MW_LOOP_PROTECT,  /* lower its effective adj by loop_protect_adj for the cool-down */
 };
 
+/* Whether oom_score_adj carries classes (victim.h, mw_adj_layout). */
+enum mw_adj_mode {
+    MW_ADJ_AUTO,    /* detect from the processes' adj values */
+    MW_ADJ_ANDROID, /* classes (cached 900+, service 500, ...): lmkd's floors and order */
+    MW_ADJ_FLAT,    /* most processes at 0: the kernel's oom_badness order, floors at 0 */
+};
+
 /* A list of shell glob patterns (fnmatch) matched against a process's full
  * command line (arguments joined by spaces) and, failing that, its name. */
 struct mw_patterns {
@@ -63,6 +70,7 @@ struct mw_config {
     int swap_util_max_pct;     /* 100 disables */
     uint64_t runaway_fill_ms;  /* growth that fills RAM within this is a runaway (0: off) */
     int runaway_min_adj;       /* runaways are looked for at this adj and above */
+    enum mw_adj_mode adj_mode; /* auto (default), android or flat */
     bool realtime;             /* run SCHED_FIFO (lmkd does), falling back to nice -20 */
     int medium_adj;            /* lowest adj killed under medium pressure (ro.lmk.medium) */
     int critical_adj;          /* lowest adj killed under critical pressure (ro.lmk.critical) */

@@ -69,8 +69,12 @@ struct daemon {
     uint64_t last_dry_ms;
     int last_dry_pid;
     uint64_t no_victim_last_ms;
-    uint64_t interval_ms;   /* the next wait when nothing happens */
-    uint64_t fast_until_ms; /* after an event, sample often for one window */
+    uint64_t held_log_ms, held_state_ms; /* rate limits of the "held" notes */
+    bool adj_flat;                       /* the adj layout (cfg->adj_mode, or as last detected) */
+    uint64_t refresh_ms;                 /* last footprint refresh (mw_victim_refresh) */
+    int chosen_pid[MW_VICTIM_GROUP + 1]; /* this cycle's victims, excluded from more choices */
+    uint64_t interval_ms;                /* the next wait when nothing happens */
+    uint64_t fast_until_ms;              /* after an event, sample often for one window */
     /* the last kill, until its effect shows (mw_policy_kill_visible) */
     bool settling;
     uint64_t settle_until_ms, settle_rss_kb, settle_swap_kb;
@@ -420,6 +424,109 @@ static void report_kill(struct daemon *d, const struct mw_kill_record *rec, int 
     }
 }
 
+/* The adj layout for the next decision: as configured, or detected by
+ * the last scan. */
+static void note_layout(struct daemon *d)
+{
+    bool flat = d->cfg.adj_mode == MW_ADJ_FLAT ||
+                (d->cfg.adj_mode == MW_ADJ_AUTO && mw_scan_adj_flat(&d->ws));
+    if (flat != d->adj_flat)
+        mw_dlog(LOG_NOTICE, "adj layout: %s%s",
+                flat ? "flat (the kernel's oom_badness order)" : "android classes (lmkd's order)",
+                d->cfg.adj_mode == MW_ADJ_AUTO ? " (detected)" : " (adj_mode)");
+    d->adj_flat = flat;
+}
+
+/* While memory runs short, the footprints of the candidates are sampled
+ * (at most once per MW_FP_RATE_MIN_MS), so the choice under pressure
+ * finds them fresh and has a two-sample growth rate. */
+static void refresh_footprints(struct daemon *d, const struct mw_mem_state *st)
+{
+    uint64_t line = st->total_kb * (uint64_t)d->cfg.available_low_pct / 100;
+    bool building =
+        st->available_kb < 2 * line || (st->events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL));
+    if (!building || st->now_ms - d->refresh_ms < MW_FP_RATE_MIN_MS)
+        return;
+    d->refresh_ms = st->now_ms;
+    struct mw_choice ch = {.min_adj = 0, .now_ms = st->now_ms, .pen = &d->pen};
+    mw_victim_refresh(&d->ws, &d->cfg, &ch);
+    note_layout(d);
+}
+
+/* Until enough is freed: when DEC's deficit is larger than what V frees,
+ * more victims of the same choice join V's group (signalled together,
+ * before anyone is waited for) -- at the last line, or when V is a
+ * runaway (a storm's other units). lmkd's ordinary class kills stay one
+ * at a time: their next victim waits for this one's memory to show. */
+static void cover_deficit(struct daemon *d, const struct mw_decision *dec, struct mw_choice *ch,
+                          struct mw_victim *v)
+{
+    static struct mw_victim more;
+    if (d->cfg.one_kill_at_a_time || !(dec->last_line || v->runaway))
+        return;
+    uint64_t covered = v->runaway ? v->unit_kb : v->rss_kb + v->swap_kb;
+    int victims = 1;
+    while (covered < dec->deficit_kb && victims < MAX_KILLS_PER_CYCLE &&
+           v->group_n < MW_VICTIM_GROUP) {
+        int n = 0;
+        d->chosen_pid[n++] = v->pid;
+        for (int i = 0; i < v->group_n; i++)
+            d->chosen_pid[n++] = v->group_pid[i];
+        ch->exclude = d->chosen_pid;
+        ch->exclude_n = n;
+        if (mw_victim_choose(&d->ws, &d->cfg, ch, &more) <= 0)
+            break;
+        close(more.stat_fd);
+        covered += more.runaway ? more.unit_kb : more.rss_kb + more.swap_kb;
+        victims++;
+        v->group_pid[v->group_n] = more.pid;
+        v->group_start[v->group_n++] = more.starttime;
+        for (int i = 0; i < more.group_n && v->group_n < MW_VICTIM_GROUP; i++) {
+            v->group_pid[v->group_n] = more.group_pid[i];
+            v->group_start[v->group_n++] = more.group_start[i];
+        }
+    }
+    if (victims > 1)
+        mw_dlog(LOG_NOTICE, "deficit %llukB: %d victims (%llukB) signalled together",
+                (unsigned long long)dec->deficit_kb, victims, (unsigned long long)covered);
+    ch->exclude = NULL;
+    ch->exclude_n = 0;
+}
+
+/* Has the last kill's memory come back (or its settle time passed)? Tells
+ * the policy what it freed: memory and swap the shortage needed. */
+static bool settled(struct daemon *d, const struct mw_mem_state *st)
+{
+    bool visible =
+        mw_policy_kill_visible(&d->settle_before, st, d->settle_rss_kb, d->settle_swap_kb);
+    if (!visible && st->now_ms < d->settle_until_ms)
+        return false;
+    int64_t freed = (int64_t)st->available_kb - (int64_t)d->settle_before.available_kb +
+                    (int64_t)st->swap_free_kb - (int64_t)d->settle_before.swap_free_kb;
+    mw_policy_kill_freed(&d->thrash, freed, d->settle_rss_kb + d->settle_swap_kb);
+    d->settling = false;
+    return true;
+}
+
+/* Memory held where no kill reaches: said in the log (when it stops a
+ * kill, at most every 10 s) and in the state file while it lasts. */
+static void note_held(struct daemon *d, const struct mw_mem_state *st,
+                      const struct mw_decision *dec)
+{
+    if (dec->held && mw_rate_allow(&d->held_log_ms, st->now_ms, 10000))
+        mw_dlog(LOG_WARNING, "%s (%s) but no kill: %s", mw_reason_name(dec->reason), dec->detail,
+                dec->held_detail);
+    if (strcmp(d->state.held, dec->held_detail) == 0)
+        return;
+    /* the numbers move every sample: rewrite when it starts, ends, or
+     * every 10 s */
+    bool edge = !d->state.held[0] != !dec->held_detail[0];
+    if (!edge && !mw_rate_allow(&d->held_state_ms, st->now_ms, 10000))
+        return;
+    snprintf(d->state.held, sizeof(d->state.held), "%s", dec->held_detail);
+    state_write(d);
+}
+
 /* Returns true when a kill (or a dry-run choice) was made. */
 static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct mw_mem_state *st)
 {
@@ -428,25 +535,29 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
         return false;
     st->events = events;
     alerts(d, st);
-    if (d->settling) {
-        if (st->now_ms >= d->settle_until_ms ||
-            mw_policy_kill_visible(&d->settle_before, st, d->settle_rss_kb, d->settle_swap_kb))
-            d->settling = false;
-        else
-            return false; /* the last kill's memory is still on its way back */
-    }
+    if (d->settling && !settled(d, st))
+        return false; /* the last kill's memory is still on its way back */
+    st->adj_flat = d->adj_flat;
     struct mw_decision dec;
     mw_policy_decide(&d->cfg, st, &d->thrash, &dec);
-    if (!dec.kill)
+    note_held(d, st, &dec);
+    if (!dec.kill) {
+        refresh_footprints(d, st);
         return false;
+    }
 
     static struct mw_victim v; /* static: 3 KiB, and the kill path allocates nothing */
     struct mw_choice ch = {.min_adj = dec.min_adj,
                            .runaway_only = dec.runaway_only,
+                           .runaway_any_adj = dec.runaway_any_adj,
+                           .flat = d->adj_flat,
                            .total_kb = st->total_kb,
                            .pen = &d->pen,
                            .now_ms = st->now_ms};
     int rc = mw_victim_choose(&d->ws, &d->cfg, &ch, &v);
+    note_layout(d);
+    if (rc > 0 && !d->o->dry_run)
+        cover_deficit(d, &dec, &ch, &v);
     if (rc == 0 && dec.runaway_only)
         return false; /* no runaway: swap takes the pressure, nobody dies */
     if (rc <= 0) {
@@ -492,6 +603,7 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     rec.cgroup_killed = kr.cgroup_killed;
     rec.group_killed = kr.group_killed;
     mw_policy_killed(&d->cfg, &d->thrash, &dec);
+    mw_victim_forget(&d->ws); /* footprints moved; penalties may change below */
     d->settling = d->cfg.kill_settle_ms > 0;
     d->settle_until_ms = t_sig + d->cfg.kill_settle_ms;
     d->settle_before = *st;
@@ -613,7 +725,7 @@ static int daemon_setup(struct daemon *d)
     /* Room for every PID the scan may meet; pages are touched (and so
      * locked and counted) only as far as the process count reaches. */
     size_t cap = d->o->scope ? 16384 : 4194304 / 8;
-    int rc = mw_scan_ws_init(&d->ws, root->fd, d->o->scope ? d->cg_dir_fd : -1, cap);
+    int rc = mw_scan_ws_init(&d->ws, root, d->o->scope ? d->cg_dir_fd : -1, cap);
     if (rc < 0)
         return rc;
     return 0;
@@ -733,6 +845,11 @@ static int start(struct daemon *d, struct mw_mem_state *st)
     snprintf(d->state.strategy, sizeof(d->state.strategy), "%s",
              d->cfg.strategy == MW_STRATEGY_MINFREE ? "minfree" : "psi");
     setup_pressure(d);
+    struct mw_choice layout = {.min_adj = 1001, .now_ms = mw_now_ms()};
+    mw_victim_refresh(&d->ws, &d->cfg, &layout); /* reads every adj: the layout */
+    d->adj_flat = !(d->cfg.adj_mode == MW_ADJ_FLAT ||
+                    (d->cfg.adj_mode == MW_ADJ_AUTO && mw_scan_adj_flat(&d->ws)));
+    note_layout(d); /* says it */
     mw_protect_self();
     if (d->cfg.realtime)
         mw_raise_priority();
@@ -897,9 +1014,19 @@ int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opt
     memset(&st, 0, sizeof(st));
     if (sample(&d, &st) < 0)
         st.total_kb = 0; /* no runaway pass without a total */
+    /* As the daemon does while pressure builds: sample the footprints
+     * first (timed apart), then the choice reads only what changed. */
     struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     struct mw_choice ch = {.min_adj = min_adj, .total_kb = st.total_kb, .now_ms = mw_now_ms()};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    mw_victim_refresh(&d.ws, &d.cfg, &ch);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double refresh_ms =
+        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    ch.flat =
+        d.cfg.adj_mode == MW_ADJ_FLAT || (d.cfg.adj_mode == MW_ADJ_AUTO && mw_scan_adj_flat(&d.ws));
+    ch.now_ms = mw_now_ms();
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = mw_victim_choose(&d.ws, &d.cfg, &ch, &v);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
@@ -953,6 +1080,9 @@ int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opt
         printf("scanned %u processes, read details of %u, in %.3f ms (dry run: nothing "
                "killed)\n",
                d.ws.scanned, d.ws.detailed, ms);
+        printf("adj layout %s; footprint cache sampled before the choice in %.3f ms (the "
+               "daemon does that while pressure builds)\n",
+               ch.flat ? "flat" : "android", refresh_ms);
     }
     daemon_close(&d);
     return rc < 0 ? 1 : 0;

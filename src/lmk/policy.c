@@ -1,5 +1,6 @@
 #include "lmk/policy.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ static const char *const reason_names[] = {
     [MW_REASON_LOW_MEM] = "low_mem",
     [MW_REASON_MINFREE] = "minfree",
     [MW_REASON_RUNAWAY] = "low_mem_and_runaway",
+    [MW_REASON_LAST_LINE] = "last_line",
 };
 
 const char *mw_reason_name(enum mw_reason r)
@@ -68,6 +70,13 @@ void mw_state_from_system(struct mw_mem_state *st, const struct mw_meminfo *mi,
         st->psi_full_avg10 = psi->full.avg10;
         st->have_psi = true;
     }
+    /* Mapped counts every mapped file page, shmem ones included: what
+     * Shmem has beyond it is surely mapped by nobody (a lower bound). */
+    st->held_shmem_kb = mw_sub0(mi->kb[MI_SHMEM], mi->kb[MI_MAPPED]);
+    st->held_slab_kb = mi->kb[MI_SUNRECLAIM];
+    st->held_hugetlb_kb = mi->have[MI_HUGETLB]
+                              ? mi->kb[MI_HUGETLB]
+                              : mi->kb[MI_HUGEPAGES_TOTAL] * mi->kb[MI_HUGEPAGESIZE];
 }
 
 void mw_state_from_scope(struct mw_mem_state *st, const struct mw_cgroup_mem *cg,
@@ -209,145 +218,295 @@ static void decide_minfree(const struct mw_config *cfg, const struct mw_mem_stat
     }
 }
 
+/* What one sample says, computed once for the reason ladder. */
+struct decide_ctx {
+    int wm;              /* MW_WMARK_* */
+    const char *wm_name; /* "min" or "low" */
+    bool low;            /* free below the low watermark */
+    bool short_mem;      /* low, or MemAvailable under the available_low line */
+    bool swap_low;
+    uint64_t swap_low_kb, avail_line_kb;
+    bool direct, after_kill, pressure;
+    int64_t thrashing;
+    bool thrashing_hurts;
+    int thrash_critical;
+    int soft_adj;   /* lmkd: above perceptible (thrashing_min_adj + 1) */
+    int medium_adj; /* cfg->medium_adj */
+};
+
+static void decide_ctx_fill(const struct mw_config *cfg, const struct mw_mem_state *st,
+                            struct mw_thrash *t, struct decide_ctx *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->wm = mw_state_wmark(st);
+    c->wm_name = c->wm == MW_WMARK_MIN ? "min" : "low";
+    c->direct = st->pgscan_direct != t->last_pgscan_direct;
+    t->last_pgscan_direct = st->pgscan_direct;
+    t->last_pgscan_kswapd = st->pgscan_kswapd;
+    c->thrashing = thrash_update(t, st, cfg);
+    c->swap_low_kb = st->swap_total_kb * (uint64_t)cfg->swap_free_low_pct / 100;
+    c->swap_low = st->swap_total_kb > 0 && st->swap_free_kb < c->swap_low_kb;
+    c->after_kill = t->kill_pending_check;
+    t->kill_pending_check = false;
+    c->thrash_critical = t->limit_pct * 2; /* lmkd ro.lmk.thrashing_limit_critical default */
+    /* A flat adj layout (st->adj_flat) has no classes to spare: the
+     * "above perceptible" and "medium" floors mean nothing there, and the
+     * kernel's oom_badness order (victim.h) decides instead. */
+    c->soft_adj = st->adj_flat ? 0 : cfg->thrashing_min_adj + 1;
+    c->medium_adj = st->adj_flat ? 0 : cfg->medium_adj;
+    /* lmkd's conditions say "wmark < WMARK_HIGH": free below the low
+     * watermark, where kswapd is already behind. */
+    c->low = c->wm < MW_WMARK_HIGH;
+    /* Low memory also when MemAvailable is under available_low_percentage
+     * of the total: see the default's comment in config.c. */
+    c->avail_line_kb = avail_line_kb(cfg, st);
+    c->short_mem = c->low || st->available_kb < c->avail_line_kb;
+    /* Thrashing counts only when tasks really stall (PSI full). */
+    bool stalled = !st->have_psi || cfg->thrashing_psi_full <= 0 ||
+                   st->psi_full_avg10 >= cfg->thrashing_psi_full;
+    c->thrashing_hurts = c->thrashing > t->limit_pct && stalled;
+    c->pressure =
+        (st->events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL | MW_EV_PRESSURE_WINDOW)) != 0;
+}
+
+static void set_reason(struct mw_decision *d, enum mw_reason r, int min_adj, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void set_reason(struct mw_decision *d, enum mw_reason r, int min_adj, const char *fmt, ...)
+{
+    va_list ap;
+    d->reason = r;
+    d->min_adj = min_adj;
+    va_start(ap, fmt);
+    vsnprintf(d->detail, sizeof(d->detail), fmt, ap);
+    va_end(ap);
+}
+
+/* lmkd's reasons that need a stall, swap or thrashing (first in its
+ * order). Returns true when one applies. */
+static bool ladder_stall_swap(const struct mw_config *cfg, const struct mw_mem_state *st,
+                              const struct decide_ctx *c, struct mw_decision *d)
+{
+    unsigned long long swap_free = st->swap_free_kb, swap_line = c->swap_low_kb;
+    if (c->after_kill && c->wm == MW_WMARK_MIN) {
+        /* a process eats memory faster than the kill freed it */
+        set_reason(d, MW_REASON_PRESSURE_AFTER_KILL, cfg->critical_adj,
+                   "min watermark still breached after a kill");
+    } else if ((st->events & MW_EV_COMPLETE_STALL) &&
+               (c->short_mem || c->swap_low || c->thrashing_hurts)) {
+        /* lmkd kills on a complete stall alone. Here the stall must come
+         * with a sign of memory shortage: /proc/pressure/memory also counts
+         * tasks stalled at their own cgroup's limit, and a machine-wide kill
+         * would punish a process that has nothing to do with that limit. */
+        set_reason(d, MW_REASON_CRITICAL_STALL, cfg->critical_adj,
+                   "complete stall above %llums per window: nothing runs",
+                   (unsigned long long)cfg->psi_complete_stall_ms);
+    } else if (c->swap_low && c->thrashing_hurts) {
+        /* lmkd: spare perceptible processes unless below the min
+         * watermark or thrashing at the critical level */
+        int adj = c->wm != MW_WMARK_MIN && c->thrashing < c->thrash_critical ? c->soft_adj
+                                                                             : cfg->critical_adj;
+        set_reason(d, MW_REASON_LOW_SWAP_AND_THRASHING, adj,
+                   "swap free %llukB < %llukB and thrashing %lld%%", swap_free, swap_line,
+                   (long long)c->thrashing);
+    } else if (c->swap_low && c->short_mem) {
+        int adj = c->wm == MW_WMARK_MIN ? cfg->critical_adj : c->soft_adj;
+        if (c->low)
+            set_reason(d, MW_REASON_LOW_MEM_AND_SWAP, adj,
+                       "%s watermark breached and swap free %llukB < %llukB", c->wm_name, swap_free,
+                       swap_line);
+        else
+            set_reason(d, MW_REASON_LOW_MEM_AND_SWAP, adj,
+                       "available %llukB < %d%% and swap free %llukB < %llukB",
+                       (unsigned long long)st->available_kb, cfg->available_low_pct, swap_free,
+                       swap_line);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* lmkd's reasons that need the low watermark breached (the rest of its
+ * order). Returns true when one applies. */
+static bool ladder_low(const struct mw_config *cfg, const struct mw_mem_state *st,
+                       const struct mw_thrash *t, const struct decide_ctx *c, struct mw_decision *d)
+{
+    bool crit = c->thrashing >= c->thrash_critical;
+    if (c->low && cfg->swap_util_max_pct < 100 && swap_util_pct(st) > cfg->swap_util_max_pct) {
+        set_reason(d, MW_REASON_LOW_MEM_AND_SWAP_UTIL,
+                   c->wm == MW_WMARK_MIN ? cfg->critical_adj : c->soft_adj,
+                   "%s watermark breached and swap utilization %d%% > %d%%", c->wm_name,
+                   swap_util_pct(st), cfg->swap_util_max_pct);
+    } else if (c->low && c->thrashing_hurts) {
+        set_reason(d, MW_REASON_LOW_MEM_AND_THRASHING, crit ? cfg->critical_adj : c->soft_adj,
+                   "%s watermark breached and thrashing %lld%% > %d%%", c->wm_name,
+                   (long long)c->thrashing, t->limit_pct);
+        d->cut_thrashing_limit = true;
+    } else if (c->direct && c->thrashing_hurts) {
+        set_reason(
+            d, MW_REASON_DIRECT_RECLAIM_AND_THRASHING, crit ? cfg->critical_adj : c->soft_adj,
+            "direct reclaim and thrashing %lld%% > %d%%", (long long)c->thrashing, t->limit_pct);
+        d->cut_thrashing_limit = true;
+    } else if (c->low) {
+        /* No swap to fall back on and no page cache left to drop: the
+         * next allocations fail -- anything but the critical few may go. */
+        uint64_t cache_bar =
+            cfg->filecache_min_kb > st->wmark_high_kb ? cfg->filecache_min_kb : st->wmark_high_kb;
+        bool exhausted = (st->swap_total_kb == 0 || c->swap_low) &&
+                         mw_sub0(st->file_kb, st->shmem_kb) < cache_bar;
+        if (exhausted) {
+            set_reason(d, MW_REASON_LOW_MEM,
+                       c->wm == MW_WMARK_MIN ? cfg->critical_adj : c->medium_adj,
+                       "%s watermark breached, file cache %llukB, no swap left", c->wm_name,
+                       (unsigned long long)st->file_kb);
+        } else if (c->pressure && cfg->lowmem_min_adj <= 1000 && !st->adj_flat) {
+            /* lmkd's LOW_MEM: under pressure with the low watermark
+             * breached, cached processes go first (adj > previous app).
+             * A flat layout has no cached class: nobody goes for this. */
+            set_reason(d, MW_REASON_LOW_MEM, cfg->lowmem_min_adj,
+                       "%s watermark breached under pressure", c->wm_name);
+        }
+    }
+    return d->reason != MW_REASON_NONE;
+}
+
+/* Swap is still there and nothing thrashes, but memory is short and
+ * someone waits for it (or it is half gone again): a process growing at
+ * a runaway rate would take the swap too within seconds. On the VM bed's
+ * small machine PSI stalls began only when free memory had reached the
+ * min watermark, and the kill then waited for the kernel's own
+ * allocations. Only a runaway may die for this (the victim chooser finds
+ * one or kills nobody). */
+static void decide_runaway(const struct mw_config *cfg, const struct mw_mem_state *st,
+                           const struct decide_ctx *c, struct mw_decision *d)
+{
+    /* Half the available_low line: short enough to act without a stall. */
+    bool avail_very_low = st->available_kb < c->avail_line_kb / 2;
+    if (!c->short_mem || !(c->pressure || avail_very_low) || cfg->runaway_fill_ms == 0)
+        return;
+    set_reason(d, MW_REASON_RUNAWAY, st->adj_flat ? 0 : cfg->runaway_min_adj,
+               "available %llukB%s%s", (unsigned long long)st->available_kb,
+               c->low ? ", below the low watermark" : "",
+               c->pressure ? " under pressure" : ", under half the available_low line");
+    d->runaway_only = true;
+    d->runaway_any_adj = st->adj_flat;
+}
+
+bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state *st)
+{
+    /* Memory: MemAvailable under half the available_low line (5 % of the
+     * total at the default 10 %: earlyoom's SIGKILL line is half its
+     * SIGTERM line); with that line off, under the high watermark. Free
+     * memory under the min watermark alone is not enough: with page cache
+     * to reclaim (MemAvailable high) the kernel still finds memory. */
+    uint64_t line = avail_line_kb(cfg, st) / 2;
+    bool mem_gone = st->available_kb < (line ? line : st->wmark_high_kb);
+    /* Swap: none, or under swap_free_low_percentage (20 %). With zram the
+     * last fifth cannot be used once RAM is gone (zram keeps its pages in
+     * RAM): the issue's VM log has the kernel's OOM killer firing at
+     * 52220 kB free of 262140 kB (19.9 %) and available 12508 kB (2.7 %). */
+    uint64_t swap_low_kb = st->swap_total_kb * (uint64_t)cfg->swap_free_low_pct / 100;
+    bool swap_gone = st->swap_total_kb == 0 || st->swap_free_kb < swap_low_kb;
+    return st->total_kb > 0 && mem_gone && swap_gone; /* no total: nothing known */
+}
+
+/* The last line: memory and swap nearly gone means the kernel's OOM
+ * killer is next, and it takes any process; the lowest killable adj falls
+ * to 0 whatever the reason said (never below 0: a negative adj is an
+ * owner's explicit wish, and -1000 is the kernel's own "never"). A runaway
+ * at any adj >= 0 then goes first. */
+static void apply_last_line(const struct mw_config *cfg, const struct mw_mem_state *st,
+                            struct mw_decision *d)
+{
+    if (!mw_policy_last_line(cfg, st))
+        return;
+    d->last_line = true;
+    if (d->reason == MW_REASON_NONE) {
+        set_reason(d, MW_REASON_LAST_LINE, 0,
+                   "available %llukB and swap free %llukB of %llukB: the kernel OOM killer is next",
+                   (unsigned long long)st->available_kb, (unsigned long long)st->swap_free_kb,
+                   (unsigned long long)st->swap_total_kb);
+    } else if (d->min_adj > 0) {
+        size_t n = strlen(d->detail);
+        snprintf(d->detail + n, sizeof(d->detail) - n, "; last line: adj %d -> 0", d->min_adj);
+        d->min_adj = 0;
+    }
+    if (d->min_adj > 0)
+        d->min_adj = 0;
+    d->runaway_only = false;
+    d->runaway_any_adj = true;
+}
+
+/* The memory a deficit asks for: back up to the available_low line, and
+ * the free swap back to its low line when that is crossed (kB). */
+static uint64_t deficit_kb(const struct decide_ctx *c, const struct mw_mem_state *st)
+{
+    uint64_t def = mw_sub0(c->avail_line_kb, st->available_kb);
+    if (c->swap_low)
+        def += mw_sub0(c->swap_low_kb, st->swap_free_kb);
+    return def;
+}
+
+/* Never kill in vain: when at least half of the used memory is held
+ * where no kill reaches (tmpfs nobody maps, kernel slab, hugepages), or
+ * the last two kills freed nothing, a kill is refused -- except at the
+ * last line, where the kernel's OOM killer would kill anyway. In the
+ * issue's VM run a 330 MB tmpfs file cost three cached apps their lives
+ * and the stall did not get shorter. */
+static void held_check(const struct mw_mem_state *st, const struct mw_thrash *t,
+                       struct mw_decision *d)
+{
+    uint64_t held = st->held_shmem_kb + st->held_slab_kb + st->held_hugetlb_kb;
+    uint64_t used = mw_sub0(st->total_kb, st->available_kb);
+    bool dominant = held > 0 && held * 2 >= used;
+    if (dominant || t->vain_kills >= 2)
+        snprintf(d->held_detail, sizeof(d->held_detail),
+                 "%llukB of %llukB used is held where no kill frees it (tmpfs/shmem unmapped "
+                 "%llukB, kernel slab %llukB, hugepages %llukB)%s",
+                 (unsigned long long)held, (unsigned long long)used,
+                 (unsigned long long)st->held_shmem_kb, (unsigned long long)st->held_slab_kb,
+                 (unsigned long long)st->held_hugetlb_kb,
+                 t->vain_kills >= 2 ? "; the last kills freed nothing" : "");
+    if (d->kill && !d->last_line && (dominant || t->vain_kills >= 2)) {
+        d->kill = false;
+        d->held = true;
+    }
+}
+
+void mw_policy_kill_freed(struct mw_thrash *t, int64_t freed_kb, uint64_t victim_kb)
+{
+    if (freed_kb * 4 < (int64_t)victim_kb)
+        t->vain_kills++;
+    else
+        t->vain_kills = 0;
+}
+
 void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st,
                       struct mw_thrash *t, struct mw_decision *d)
 {
     memset(d, 0, sizeof(*d));
     d->min_adj = 1001;
-    d->wmark = mw_state_wmark(st);
-
-    bool direct = st->pgscan_direct != t->last_pgscan_direct;
-    t->last_pgscan_direct = st->pgscan_direct;
-    t->last_pgscan_kswapd = st->pgscan_kswapd;
-    int64_t thrashing = thrash_update(t, st, cfg);
-    d->thrashing_pct = thrashing;
-    d->direct_reclaim = direct;
-    uint64_t swap_low_kb = st->swap_total_kb * (uint64_t)cfg->swap_free_low_pct / 100;
-    bool swap_low = st->swap_total_kb > 0 && st->swap_free_kb < swap_low_kb;
-    d->swap_low = swap_low;
-    bool after_kill = t->kill_pending_check;
-    t->kill_pending_check = false;
-
+    struct decide_ctx c;
+    decide_ctx_fill(cfg, st, t, &c);
+    d->wmark = c.wm;
+    d->thrashing_pct = c.thrashing;
+    d->direct_reclaim = c.direct;
+    d->swap_low = c.swap_low;
     if (cfg->strategy == MW_STRATEGY_MINFREE) {
         decide_minfree(cfg, st, d);
-        return;
+    } else if (!ladder_stall_swap(cfg, st, &c, d) && !ladder_low(cfg, st, t, &c, d)) {
+        decide_runaway(cfg, st, &c, d);
     }
-
-    int thrash_critical = t->limit_pct * 2; /* lmkd ro.lmk.thrashing_limit_critical default */
-    int soft_adj = cfg->thrashing_min_adj + 1;
-    int wm = d->wmark;
-    const char *wm_name = wm == MW_WMARK_MIN ? "min" : "low";
-
-    /* lmkd's conditions say "wmark < WMARK_HIGH": free below the low
-     * watermark, where kswapd is already behind. */
-    bool low = wm < MW_WMARK_HIGH;
-    /* Low memory also when MemAvailable is under available_low_percentage
-     * of the total: see the default's comment in config.c. */
-    uint64_t avail_line = avail_line_kb(cfg, st);
-    bool avail_low = st->available_kb < avail_line;
-    bool short_mem = low || avail_low;
-    /* Thrashing counts only when tasks really stall (PSI full). */
-    bool stalled = !st->have_psi || cfg->thrashing_psi_full <= 0 ||
-                   st->psi_full_avg10 >= cfg->thrashing_psi_full;
-    bool thrashing_hurts = thrashing > t->limit_pct && stalled;
-    bool pressure =
-        (st->events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL | MW_EV_PRESSURE_WINDOW)) != 0;
-
-    if (after_kill && wm == MW_WMARK_MIN) {
-        /* a process eats memory faster than the kill freed it */
-        d->reason = MW_REASON_PRESSURE_AFTER_KILL;
-        d->min_adj = cfg->critical_adj;
-        snprintf(d->detail, sizeof(d->detail), "min watermark still breached after a kill");
-    } else if ((st->events & MW_EV_COMPLETE_STALL) && (short_mem || swap_low || thrashing_hurts)) {
-        /* lmkd kills on a complete stall alone. Here the stall must come
-         * with a sign of memory shortage: /proc/pressure/memory also counts
-         * tasks stalled at their own cgroup's limit, and a machine-wide kill
-         * would punish a process that has nothing to do with that limit. */
-        d->reason = MW_REASON_CRITICAL_STALL;
-        d->min_adj = cfg->critical_adj;
-        snprintf(d->detail, sizeof(d->detail),
-                 "complete stall above %llums per window: nothing runs",
-                 (unsigned long long)cfg->psi_complete_stall_ms);
-    } else if (swap_low && thrashing_hurts) {
-        d->reason = MW_REASON_LOW_SWAP_AND_THRASHING;
-        /* lmkd: spare perceptible processes unless below the min
-         * watermark or thrashing at the critical level */
-        d->min_adj =
-            wm != MW_WMARK_MIN && thrashing < thrash_critical ? soft_adj : cfg->critical_adj;
-        snprintf(d->detail, sizeof(d->detail), "swap free %llukB < %llukB and thrashing %lld%%",
-                 (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb,
-                 (long long)thrashing);
-    } else if (swap_low && short_mem) {
-        d->reason = MW_REASON_LOW_MEM_AND_SWAP;
-        d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : soft_adj;
-        if (low)
-            snprintf(d->detail, sizeof(d->detail),
-                     "%s watermark breached and swap free %llukB < %llukB", wm_name,
-                     (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb);
-        else
-            snprintf(d->detail, sizeof(d->detail),
-                     "available %llukB < %d%% and swap free %llukB < %llukB",
-                     (unsigned long long)st->available_kb, cfg->available_low_pct,
-                     (unsigned long long)st->swap_free_kb, (unsigned long long)swap_low_kb);
-    } else if (low && cfg->swap_util_max_pct < 100 && swap_util_pct(st) > cfg->swap_util_max_pct) {
-        d->reason = MW_REASON_LOW_MEM_AND_SWAP_UTIL;
-        d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : soft_adj;
-        snprintf(d->detail, sizeof(d->detail),
-                 "%s watermark breached and swap utilization %d%% > %d%%", wm_name,
-                 swap_util_pct(st), cfg->swap_util_max_pct);
-    } else if (low && thrashing_hurts) {
-        d->reason = MW_REASON_LOW_MEM_AND_THRASHING;
-        d->min_adj = thrashing < thrash_critical ? soft_adj : cfg->critical_adj;
-        d->cut_thrashing_limit = true;
-        snprintf(d->detail, sizeof(d->detail), "%s watermark breached and thrashing %lld%% > %d%%",
-                 wm_name, (long long)thrashing, t->limit_pct);
-    } else if (direct && thrashing_hurts) {
-        d->reason = MW_REASON_DIRECT_RECLAIM_AND_THRASHING;
-        d->min_adj = thrashing < thrash_critical ? soft_adj : cfg->critical_adj;
-        d->cut_thrashing_limit = true;
-        snprintf(d->detail, sizeof(d->detail), "direct reclaim and thrashing %lld%% > %d%%",
-                 (long long)thrashing, t->limit_pct);
-    } else if (low) {
-        /* No swap to fall back on and no page cache left to drop: the
-         * next allocations fail -- anything but the critical few may go. */
-        uint64_t cache_bar =
-            cfg->filecache_min_kb > st->wmark_high_kb ? cfg->filecache_min_kb : st->wmark_high_kb;
-        bool exhausted =
-            (st->swap_total_kb == 0 || swap_low) && mw_sub0(st->file_kb, st->shmem_kb) < cache_bar;
-        if (exhausted) {
-            d->reason = MW_REASON_LOW_MEM;
-            d->min_adj = wm == MW_WMARK_MIN ? cfg->critical_adj : cfg->medium_adj;
-            snprintf(d->detail, sizeof(d->detail),
-                     "%s watermark breached, file cache %llukB, no swap left", wm_name,
-                     (unsigned long long)st->file_kb);
-        } else if (pressure && cfg->lowmem_min_adj <= 1000) {
-            /* lmkd's LOW_MEM: under pressure with the low watermark
-             * breached, cached processes go first (adj > previous app). */
-            d->reason = MW_REASON_LOW_MEM;
-            d->min_adj = cfg->lowmem_min_adj;
-            snprintf(d->detail, sizeof(d->detail), "%s watermark breached under pressure", wm_name);
-        }
+    if (cfg->strategy != MW_STRATEGY_MINFREE) {
+        /* flat: no classes (decide_ctx_fill); the minfree table is an
+         * explicit per-adj configuration and stays as written */
+        if (st->adj_flat && d->reason != MW_REASON_NONE && d->min_adj > 0)
+            d->min_adj = 0;
+        apply_last_line(cfg, st, d);
     }
-    /* Half the available_low line: short enough to act without a stall. */
-    bool avail_very_low = st->available_kb < avail_line / 2;
-    if (d->reason == MW_REASON_NONE && short_mem && (pressure || avail_very_low) &&
-        cfg->runaway_fill_ms > 0) {
-        /* Swap is still there and nothing thrashes, but memory is short and
-         * someone waits for it (or it is half gone again): a process growing
-         * at a runaway rate would take the swap too within seconds. On the
-         * VM bed's small machine PSI stalls began only when free memory had
-         * reached the min watermark, and the kill then waited for the
-         * kernel's own allocations. Only a runaway may die for this (the
-         * victim chooser finds one or kills nobody). */
-        d->reason = MW_REASON_RUNAWAY;
-        d->min_adj = cfg->runaway_min_adj;
-        d->runaway_only = true;
-        snprintf(d->detail, sizeof(d->detail), "available %llukB%s%s",
-                 (unsigned long long)st->available_kb, low ? ", below the low watermark" : "",
-                 pressure ? " under pressure" : ", under half the available_low line");
-    }
+    d->deficit_kb = deficit_kb(&c, st);
     if (d->reason != MW_REASON_NONE)
         d->kill = true;
+    held_check(st, t, d);
 }
 
 void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t, const struct mw_decision *d)

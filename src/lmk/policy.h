@@ -38,6 +38,13 @@ struct mw_mem_state {
     double psi_some_avg10, psi_full_avg10;
     bool have_psi;
     bool is_scope;
+    /* oom_score_adj carries no classes on this machine (most processes at
+     * 0: victim.h, mw_adj_layout; or adj_mode = flat): lmkd's class floors
+     * fall to 0 and the victim is chosen like the kernel's oom_badness. */
+    bool adj_flat;
+    /* Memory no kill can free (kB): shmem/tmpfs no process maps (at least
+     * Shmem - Mapped), unreclaimable slab, the hugetlb pool. */
+    uint64_t held_shmem_kb, held_slab_kb, held_hugetlb_kb;
     unsigned events; /* MW_EV_* */
 };
 
@@ -55,6 +62,7 @@ enum mw_reason {
     MW_REASON_LOW_MEM,
     MW_REASON_MINFREE,
     MW_REASON_RUNAWAY,
+    MW_REASON_LAST_LINE, /* memory and swap nearly gone (mw_policy_last_line) */
 };
 
 /* Thrashing bookkeeping that survives between samples (lmkd keeps these
@@ -66,6 +74,7 @@ struct mw_thrash {
     int limit_pct; /* current limit: cut by the decay after a thrashing kill */
     uint64_t last_pgscan_direct, last_pgscan_kswapd;
     bool kill_pending_check; /* the previous cycle killed: check it helped */
+    int vain_kills;          /* kills in a row that freed (almost) nothing */
 };
 
 struct mw_decision {
@@ -75,8 +84,13 @@ struct mw_decision {
     int wmark;   /* MW_WMARK_* */
     int64_t thrashing_pct;
     bool direct_reclaim, swap_low, cut_thrashing_limit;
-    bool runaway_only; /* kill a runaway (see victim.h) or nobody */
-    char detail[160];  /* the numbers behind the reason, for the log */
+    bool runaway_only;     /* kill a runaway (see victim.h) or nobody */
+    bool runaway_any_adj;  /* runaways at any adj >= min_adj, not only runaway_min_adj */
+    bool last_line;        /* memory and swap nearly gone: min_adj is at most 0 */
+    uint64_t deficit_kb;   /* to free for available (and free swap) to reach their lines */
+    bool held;             /* a kill was due, but the memory is held where no kill reaches */
+    char held_detail[160]; /* what holds it, how much (also when no kill was due) */
+    char detail[160];      /* the numbers behind the reason, for the log */
 };
 
 /* Name of a reason as logged ("low_mem_and_swap"). */
@@ -113,10 +127,22 @@ void mw_thrash_init(struct mw_thrash *t, const struct mw_config *cfg);
 void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st,
                       struct mw_thrash *t, struct mw_decision *d);
 
+/* True when memory and swap are both nearly gone (the kernel's OOM
+ * killer is next): MemAvailable under half the available_low line (or
+ * under the high watermark when that line is off), and no swap or free swap under
+ * swap_free_low_percentage. mw_policy_decide then kills down to adj 0
+ * whatever the reason (the "last line"), never below 0. */
+bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state *st);
+
 /* Tells the policy a kill was made for decision D: the next sample checks
  * whether it helped, and a thrashing kill cuts the limit by the decay. */
 void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t,
                       const struct mw_decision *d);
+
+/* Tells the policy what a kill freed: FREED_KB (growth of available
+ * memory after it) against VICTIM_KB (what the victim held). A kill that
+ * freed less than a quarter of it freed nothing the shortage needed. */
+void mw_policy_kill_freed(struct mw_thrash *t, int64_t freed_kb, uint64_t victim_kb);
 
 /* After a kill the counters lag behind the exit (a memory cgroup's swap
  * charges take ~100 ms to drop; measured with tests/live/live_daemon_scope.sh):

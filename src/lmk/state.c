@@ -30,6 +30,8 @@ size_t mw_daemon_state_format(char *buf, size_t cap, const struct mw_daemon_stat
     mw_json_str(&j, "last_kill", s->last_kill);
     if (s->warning[0])
         mw_json_str(&j, "warning", s->warning);
+    if (s->held[0])
+        mw_json_str(&j, "held", s->held);
     mw_json_object_end(&j);
     mw_json_finish(&j);
     if (mw_json_truncated(&j)) {
@@ -53,6 +55,7 @@ static void state_member(struct mw_daemon_state *s, const struct mw_json_val *k,
         {"scope", offsetof(struct mw_daemon_state, scope), sizeof(s->scope)},
         {"last_kill", offsetof(struct mw_daemon_state, last_kill), sizeof(s->last_kill)},
         {"warning", offsetof(struct mw_daemon_state, warning), sizeof(s->warning)},
+        {"held", offsetof(struct mw_daemon_state, held), sizeof(s->held)},
         {"started", offsetof(struct mw_daemon_state, started), 0},
         {"updated", offsetof(struct mw_daemon_state, updated), 0},
         {"kills", offsetof(struct mw_daemon_state, kills), 0},

@@ -23,27 +23,27 @@ struct linux_dirent64 {
     char d_name[];
 };
 
-int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_dir_fd, size_t cap)
+int mw_scan_ws_init(struct mw_scan_ws *ws, const struct mw_root *root, int scope_dir_fd, size_t cap)
 {
     memset(ws, 0, sizeof(*ws));
     ws->proc_fd = -1;
     ws->scope_dir_fd = scope_dir_fd;
     ws->pid = calloc(cap, sizeof(int));
     ws->adj = calloc(cap, sizeof(int));
-    if (!ws->pid || !ws->adj) {
+    ws->fp = calloc(MW_FP_CACHE, sizeof(*ws->fp));
+    if (!ws->pid || !ws->adj || !ws->fp) {
         mw_scan_ws_free(ws);
         return -ENOMEM;
     }
     ws->cap = cap;
-    ws->proc_fd = openat(root_fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ws->proc_fd = openat(root->fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (ws->proc_fd < 0) {
         int e = -errno;
         mw_scan_ws_free(ws);
         return e;
     }
     ws->self_pid = (int)getpid();
-    long page = sysconf(_SC_PAGESIZE);
-    ws->page_kb = page >= 1024 ? (unsigned)(page / 1024) : 4;
+    ws->page_kb = root->page_size >= 1024 ? (unsigned)(root->page_size / 1024) : 4;
     ws->hz = sysconf(_SC_CLK_TCK);
     if (ws->hz <= 0)
         ws->hz = 100;
@@ -54,7 +54,9 @@ void mw_scan_ws_free(struct mw_scan_ws *ws)
 {
     free(ws->pid);
     free(ws->adj);
+    free(ws->fp);
     ws->pid = ws->adj = NULL;
+    ws->fp = NULL;
     if (ws->proc_fd >= 0)
         close(ws->proc_fd);
     ws->proc_fd = -1;
@@ -82,11 +84,95 @@ static int read_adj(int proc_fd, int pid, int *adj)
     return mw_proc_adj_parse_buf(adj, buf);
 }
 
+/* ---- the footprint cache ------------------------------------------------ */
+
+/* Drops every entry (a full table: the cheapest way to lose the dead). */
+static void fp_wipe(struct mw_scan_ws *ws)
+{
+    if (ws->fp)
+        memset(ws->fp, 0, MW_FP_CACHE * sizeof(*ws->fp));
+    ws->fp_used = 0;
+}
+
+void mw_victim_forget(struct mw_scan_ws *ws)
+{
+    for (size_t i = 0; ws->fp && i < MW_FP_CACHE; i++) {
+        ws->fp[i].adj_ms = 0;
+        ws->fp[i].detailed = false; /* the growth history (kb, prev_kb) stays */
+    }
+}
+
+/* The entry of PID, made when new (NULL without a cache). A table three
+ * quarters full is wiped first: the cheapest way to drop the entries of
+ * processes that are gone. */
+static struct mw_fp *fp_slot(struct mw_scan_ws *ws, int pid)
+{
+    if (!ws->fp)
+        return NULL;
+    if (ws->fp_used >= MW_FP_CACHE * 3 / 4)
+        fp_wipe(ws);
+    size_t i = ((size_t)pid * 2654435761u) & (MW_FP_CACHE - 1);
+    while (ws->fp[i].pid != 0 && ws->fp[i].pid != pid)
+        i = (i + 1) & (MW_FP_CACHE - 1);
+    if (ws->fp[i].pid == 0) {
+        memset(&ws->fp[i], 0, sizeof(ws->fp[i]));
+        ws->fp[i].pid = pid;
+        ws->fp_used++;
+    }
+    return &ws->fp[i];
+}
+
+static bool fresh(uint64_t then_ms, uint64_t now_ms)
+{
+    return then_ms != 0 && now_ms >= then_ms && now_ms - then_ms < MW_FP_FRESH_MS;
+}
+
+/* The adj of PID: from the cache when read less than MW_FP_FRESH_MS ago
+ * (FORCE: always read), else from its file. Counts the layout. */
+static int get_adj(struct mw_scan_ws *ws, int pid, uint64_t now_ms, bool force, int *adj)
+{
+    struct mw_fp *e = fp_slot(ws, pid);
+    if (e && !force && fresh(e->adj_ms, now_ms)) {
+        *adj = e->adj;
+    } else {
+        ws->adj_read++;
+        if (read_adj(ws->proc_fd, pid, adj) < 0)
+            return -1;
+        if (e) {
+            if (e->adj != *adj)
+                e->detailed = false; /* eff_adj follows adj */
+            e->adj = *adj;
+            e->adj_ms = now_ms ? now_ms : 1;
+        }
+    }
+    if (*adj > 0) {
+        if (ws->pos_n++ == 0)
+            ws->pos_first = *adj;
+        else if (*adj != ws->pos_first)
+            ws->pos_two = true;
+    }
+    return 0;
+}
+
+bool mw_scan_adj_flat(const struct mw_scan_ws *ws)
+{
+    return ws->pos_n < 3 || !ws->pos_two;
+}
+
+static bool excluded(const struct mw_choice *c, int pid)
+{
+    for (int i = 0; i < c->exclude_n; i++)
+        if (c->exclude[i] == pid)
+            return true;
+    return false;
+}
+
 /* One member PID of a scoped cgroup: a candidate unless it is init, the
- * daemon, gone, or below MIN_ADJ. */
+ * daemon, gone, below the choice's min_adj, or excluded by it. */
 struct member_ctx {
     struct mw_scan_ws *ws;
-    int min_adj;
+    const struct mw_choice *c;
+    bool force;
     size_t *n;
 };
 
@@ -98,9 +184,10 @@ static int add_member(uint64_t v, void *arg)
         return 1;
     ws->scanned++;
     int adj;
-    if (v <= 1 || v > INT_MAX || (int)v == ws->self_pid || read_adj(ws->proc_fd, (int)v, &adj) < 0)
+    if (v <= 1 || v > INT_MAX || (int)v == ws->self_pid ||
+        get_adj(ws, (int)v, m->c->now_ms, m->force, &adj) < 0)
         return 0;
-    if (adj < m->min_adj || adj == -1000)
+    if (adj < m->c->min_adj || adj == -1000 || excluded(m->c, (int)v))
         return 0;
     ws->pid[*m->n] = (int)v;
     ws->adj[*m->n] = adj;
@@ -113,10 +200,11 @@ static int add_member(uint64_t v, void *arg)
  * cgroup.procs is read to its end in chunks (a cgroup of 10,000 tasks
  * writes 80 KiB); a number cut by a chunk is never taken for a PID. */
 #define MAX_CG_DEPTH 8
-static int collect_cgroup(struct mw_scan_ws *ws, int dir_fd, int depth, int min_adj, size_t *n)
+static int collect_cgroup(struct mw_scan_ws *ws, int dir_fd, int depth, const struct mw_choice *c,
+                          bool force, size_t *n)
 {
     static char dbuf[MAX_CG_DEPTH][4096];
-    struct member_ctx m = {ws, min_adj, n};
+    struct member_ctx m = {ws, c, force, n};
     long rc = mw_each_u64_at(dir_fd, "cgroup.procs", O_NOFOLLOW, add_member, &m);
     if (rc < 0 && rc != -EBADMSG)        /* EBADMSG: the PIDs before the garbage count */
         return depth == 0 ? (int)rc : 0; /* a child may vanish meanwhile */
@@ -134,19 +222,22 @@ static int collect_cgroup(struct mw_scan_ws *ws, int dir_fd, int depth, int min_
             int child = openat(dir_fd, d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (child < 0)
                 continue;
-            collect_cgroup(ws, child, depth + 1, min_adj, n);
+            collect_cgroup(ws, child, depth + 1, c, force, n);
             close(child);
         }
     }
     return 0;
 }
 
-/* Collects (pid, adj) of every candidate into the workspace. */
-static int collect(struct mw_scan_ws *ws, int min_adj, size_t *count)
+/* Collects (pid, adj) of every candidate of C into the workspace (FORCE:
+ * read every adj, none from the cache). */
+static int collect(struct mw_scan_ws *ws, const struct mw_choice *c, bool force, size_t *count)
 {
     size_t n = 0;
+    ws->pos_n = 0;
+    ws->pos_two = false;
     if (ws->scope_dir_fd >= 0) {
-        int rc = collect_cgroup(ws, ws->scope_dir_fd, 0, min_adj, &n);
+        int rc = collect_cgroup(ws, ws->scope_dir_fd, 0, c, force, &n);
         *count = n;
         return rc;
     }
@@ -172,9 +263,10 @@ static int collect(struct mw_scan_ws *ws, int min_adj, size_t *count)
                 continue;
             ws->scanned++;
             int adj;
-            if (pid <= 1 || pid == ws->self_pid || read_adj(ws->proc_fd, (int)pid, &adj) < 0)
+            if (pid <= 1 || pid == ws->self_pid ||
+                get_adj(ws, (int)pid, c->now_ms, force, &adj) < 0)
                 continue;
-            if (adj < min_adj || adj == -1000)
+            if (adj < c->min_adj || adj == -1000 || excluded(c, (int)pid))
                 continue;
             if (n == ws->cap)
                 break;
@@ -302,6 +394,7 @@ static void read_status(struct mw_scan_ws *ws, struct mw_victim *v)
         return;
     v->uid = s.uid;
     v->swap_kb = s.vm_swap_kb;
+    v->pte_kb = s.vm_pte_kb;
     if (s.have_rss)
         v->rss_kb = s.vm_rss_kb;
 }
@@ -336,40 +429,17 @@ static void finish(struct mw_scan_ws *ws, const struct mw_config *cfg, struct mw
     v->stat_fd = openat(ws->proc_fd, path, O_RDONLY | O_CLOEXEC);
 }
 
-/* ---- runaways ---------------------------------------------------------- */
+/* ---- runaways, bursts and the flat order -------------------------------- */
 
 #define RUNAWAY_MAX 4096 /* candidates the runaway pass looks at */
 
 struct rcand {
-    int pid, ppid, adj;
+    int pid, adj, eff_adj;
     uint64_t start, kb;
     double age_s;
-    char comm[64];
+    double rate_kb_s; /* growth: two-sample when have_rate, else average since start */
+    bool have_rate;
 };
-
-static int rcand_cmp(const void *pa, const void *pb)
-{
-    const struct rcand *a = pa, *b = pb;
-    if (a->ppid != b->ppid)
-        return a->ppid < b->ppid ? -1 : 1;
-    if (a->adj != b->adj)
-        return a->adj < b->adj ? -1 : 1;
-    int c = strcmp(a->comm, b->comm);
-    if (c)
-        return c;
-    return a->start < b->start ? -1 : a->start > b->start;
-}
-
-static bool young(const struct rcand *c)
-{
-    return c->ppid > 1 && c->age_s <= MW_GROUP_AGE_S;
-}
-
-static bool same_family(const struct rcand *a, const struct rcand *b)
-{
-    return young(a) && young(b) && a->ppid == b->ppid && a->adj == b->adj &&
-           strcmp(a->comm, b->comm) == 0;
-}
 
 /* Seconds since boot from ROOT/proc/uptime, or -1. */
 static double uptime_s(const struct mw_scan_ws *ws)
@@ -388,111 +458,256 @@ static double uptime_s(const struct mw_scan_ws *ws)
     return end == buf || up < 0 ? -1 : up;
 }
 
-/* Looks among the N collected candidates for the largest runaway unit at
- * FLOOR or above (see victim.h). Returns 1 with OUT filled, 0 if none. */
-static int choose_runaway(struct mw_scan_ws *ws, const struct mw_config *cfg,
-                          const struct mw_choice *c, int floor, size_t n, struct mw_victim *out)
+/* Reads PID's stat and status into its cache entry E: a new footprint
+ * sample (the previous one kept for the rate when at least
+ * MW_FP_RATE_MIN_MS older, or when the process is another one now). */
+static void fp_sample(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
+                      struct mw_fp *e, int adj)
 {
-    static struct rcand rc[RUNAWAY_MAX];
-    double up = uptime_s(ws);
-    if (up < 0)
-        return 0;
+    struct mw_victim v;
+    uint64_t now = c->now_ms ? c->now_ms : 1;
+    bool ok = detail(ws, cfg, c->pen, c->now_ms, e->pid, adj, &v) == 0;
+    if (ok)
+        read_status(ws, &v);
+    if (!ok || v.starttime != e->start) {
+        e->prev_ms = e->ms = 0; /* gone, or another process under this pid */
+        e->start = ok ? v.starttime : 0;
+    }
+    e->detailed = true;
+    e->killable = ok;
+    if (!ok)
+        return;
+    e->eff_adj = v.eff_adj;
+    e->ppid = v.ppid;
+    e->uid = v.uid;
+    uint64_t kb = v.rss_kb + v.swap_kb + v.pte_kb;
+    if (e->ms == 0 || now - e->ms >= MW_FP_RATE_MIN_MS) {
+        e->prev_kb = e->kb;
+        e->prev_ms = e->ms;
+    }
+    e->kb = kb;
+    e->ms = now;
+}
+
+/* The candidates at FLOOR or above as runaway candidates, from the cache
+ * when fresh, else sampled now. Returns their number. */
+static size_t gather(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
+                     int floor, size_t n, double up, struct rcand *rc)
+{
     size_t m = 0;
     for (size_t i = 0; i < n && m < RUNAWAY_MAX; i++) {
         if (ws->adj[i] < floor)
             continue;
-        struct mw_victim v;
-        if (detail(ws, cfg, c->pen, c->now_ms, ws->pid[i], ws->adj[i], &v) < 0 || v.eff_adj < floor)
+        struct mw_fp *e = fp_slot(ws, ws->pid[i]), tmp;
+        if (!e) {
+            memset(&tmp, 0, sizeof(tmp));
+            tmp.pid = ws->pid[i];
+            e = &tmp;
+        }
+        if (!e->detailed || !fresh(e->ms, c->now_ms))
+            fp_sample(ws, cfg, c, e, ws->adj[i]);
+        if (!e->killable || e->eff_adj < floor)
             continue;
-        read_status(ws, &v);
         struct rcand *r = &rc[m++];
-        r->pid = v.pid;
-        r->ppid = v.ppid;
-        r->adj = v.adj;
-        r->start = v.starttime;
-        r->kb = v.rss_kb + v.swap_kb;
-        r->age_s = up - (double)v.starttime / (double)ws->hz;
-        snprintf(r->comm, sizeof(r->comm), "%s", v.comm);
+        r->pid = e->pid;
+        r->adj = ws->adj[i];
+        r->eff_adj = e->eff_adj;
+        r->start = e->start;
+        r->kb = e->kb;
+        r->age_s = up - (double)e->start / (double)ws->hz;
+        r->have_rate = e->prev_ms != 0 && e->ms > e->prev_ms;
+        if (r->have_rate)
+            r->rate_kb_s = e->kb > e->prev_kb ? (double)(e->kb - e->prev_kb) * 1000.0 /
+                                                    (double)(e->ms - e->prev_ms)
+                                              : 0;
+        else
+            r->rate_kb_s = (double)e->kb / (r->age_s < 1 ? 1 : r->age_s);
     }
-    qsort(rc, m, sizeof(rc[0]), rcand_cmp);
-    uint64_t min_kb = c->total_kb / 16;
+    return m;
+}
+
+static int by_adj_start(const void *pa, const void *pb)
+{
+    const struct rcand *a = pa, *b = pb;
+    if (a->adj != b->adj)
+        return a->adj < b->adj ? -1 : 1;
+    return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* May C join a burst: growing between two samples, or (no samples yet)
+ * young enough for its average to mean a storm. */
+static bool burstable(const struct rcand *c)
+{
+    return c->have_rate ? c->rate_kb_s > 0 : c->age_s <= MW_GROUP_AGE_S;
+}
+
+struct unit {
+    size_t begin, end; /* rc[begin..end) after the sort; a single: end = begin + 1 */
+    uint64_t kb;
+    double rate_kb_s;
+};
+
+/* Is U a runaway: at least 1/16 of the total, growing fast enough to fill
+ * it within runaway_fill_ms. */
+static bool is_runaway(const struct mw_config *cfg, const struct mw_choice *c, const struct unit *u)
+{
     double fill_s = (double)cfg->runaway_fill_ms / 1000.0;
-    size_t best = 0, best_end = 0;
-    uint64_t best_kb = 0;
+    return u->kb >= c->total_kb / 16 && u->rate_kb_s * fill_s >= (double)c->total_kb;
+}
+
+/* The largest runaway unit among RC[0..M) (sorted by adj and start):
+ * single processes and bursts. Returns true with BEST filled. */
+static bool best_unit(const struct mw_config *cfg, const struct mw_choice *c, long hz, int floor,
+                      const struct rcand *rc, size_t m, struct unit *best)
+{
+    bool found = false;
+    uint64_t span = (uint64_t)MW_BURST_SPAN_S * (uint64_t)hz;
     for (size_t i = 0; i < m;) {
+        if (rc[i].eff_adj < floor) {
+            i++;
+            continue;
+        }
+        struct unit u = {i, i + 1, rc[i].kb, rc[i].rate_kb_s};
+        if (is_runaway(cfg, c, &u) && (!found || u.kb > best->kb)) {
+            *best = u;
+            found = true;
+        }
+        /* a burst from here: same adj, each member started within the span
+         * of the member before it (a loop starting workers one by one),
+         * growing */
         size_t end = i + 1;
-        uint64_t kb = rc[i].kb;
-        double age = rc[i].age_s;
-        while (end < m && same_family(&rc[i], &rc[end])) {
-            kb += rc[end].kb;
-            if (rc[end].age_s > age)
-                age = rc[end].age_s;
-            end++;
+        if (burstable(&rc[i])) {
+            struct unit b = u;
+            size_t last = i;
+            for (size_t j = i + 1; j < m && rc[j].adj == rc[i].adj; j++) {
+                if (rc[j].start - rc[last].start > span)
+                    break;
+                end = j + 1;
+                if (!burstable(&rc[j]) || rc[j].eff_adj < floor)
+                    continue;
+                last = j;
+                b.kb += rc[j].kb;
+                b.rate_kb_s += rc[j].have_rate ? rc[j].rate_kb_s : 0;
+                b.end = j + 1;
+            }
+            if (!rc[i].have_rate) /* averages: the burst's footprint over its oldest's age */
+                b.rate_kb_s = (double)b.kb / (rc[i].age_s < 1 ? 1 : rc[i].age_s);
+            if (b.end > i + 1 && is_runaway(cfg, c, &b) && (!found || b.kb > best->kb)) {
+                *best = b;
+                found = true;
+            }
         }
-        if (age < 1)
-            age = 1; /* a process of a few ms says nothing about a rate yet */
-        bool runaway = kb >= min_kb && (double)kb / age * fill_s >= (double)c->total_kb;
-        if (runaway && kb > best_kb) {
-            best = i;
-            best_end = end;
-            best_kb = kb;
-        }
-        i = end;
+        i = end > i + 1 ? end : i + 1;
     }
-    if (best_kb == 0)
-        return 0;
-    /* The largest member stands for the unit (its log line, its pidfd);
-     * the others are killed with it. */
-    size_t lead = best;
-    double age = 1;
-    for (size_t i = best; i < best_end; i++) {
-        if (rc[i].kb > rc[lead].kb)
+    return found;
+}
+
+/* Fills OUT for the unit U of RC: its largest member stands for it (the
+ * log line, the pidfd), the others are killed with it. Returns 1, or 0
+ * when that member is gone. */
+static int unit_victim(struct mw_scan_ws *ws, const struct mw_config *cfg,
+                       const struct mw_choice *c, int floor, const struct rcand *rc,
+                       const struct unit *u, struct mw_victim *out)
+{
+    size_t lead = u->begin;
+    for (size_t i = u->begin; i < u->end; i++)
+        if (rc[i].kb > rc[lead].kb && rc[i].eff_adj >= floor && burstable(&rc[i]))
             lead = i;
-        if (rc[i].age_s > age)
-            age = rc[i].age_s;
-    }
     if (detail(ws, cfg, c->pen, c->now_ms, rc[lead].pid, rc[lead].adj, out) < 0)
         return 0;
     finish(ws, cfg, out);
     if (out->stat_fd < 0)
         return 0;
     out->runaway = true;
-    out->unit_kb = best_kb;
-    out->growth_kb_s = (uint64_t)((double)best_kb / age);
-    for (size_t i = best; i < best_end && out->group_n < MW_VICTIM_GROUP; i++) {
-        if (i == lead)
+    out->unit_kb = u->kb;
+    out->growth_kb_s = (uint64_t)u->rate_kb_s;
+    for (size_t i = u->begin; i < u->end && out->group_n < MW_VICTIM_GROUP; i++) {
+        if (i == lead || !burstable(&rc[i]) || rc[i].eff_adj < floor)
             continue;
         out->group_pid[out->group_n] = rc[i].pid;
         out->group_start[out->group_n] = rc[i].start;
         out->group_n++;
     }
+    out->burst = out->group_n > 0;
     return 1;
 }
 
-int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
-                     struct mw_victim *out)
+/* The kernel's oom_badness over RC (kB): footprint plus eff_adj x total
+ * / 1000 (mm/oom_kill.c: points += adj * totalpages / 1000). */
+static int64_t badness(const struct mw_choice *c, const struct rcand *r)
 {
-    size_t n = 0;
-    ws->scanned = ws->detailed = 0;
-    int min_adj = c->min_adj;
-    const struct mw_penalties *pen = c->pen;
-    uint64_t now_ms = c->now_ms;
-    int rc = collect(ws, min_adj, &n);
-    if (rc < 0)
-        return rc;
-    if (cfg->runaway_fill_ms > 0 && c->total_kb > 0) {
-        int floor = min_adj > cfg->runaway_min_adj ? min_adj : cfg->runaway_min_adj;
-        if (choose_runaway(ws, cfg, c, floor, n, out) > 0)
+    return (int64_t)r->kb + (int64_t)r->eff_adj * (int64_t)(c->total_kb / 1000);
+}
+
+/* Flat order: the most points first; ties: the larger footprint, then
+ * the older process. Returns 1 with OUT filled, 0 if nobody. */
+static int choose_flat(struct mw_scan_ws *ws, const struct mw_config *cfg,
+                       const struct mw_choice *c, struct rcand *rc, size_t m, struct mw_victim *out)
+{
+    for (;;) {
+        size_t best = m;
+        for (size_t i = 0; i < m; i++) {
+            if (rc[i].pid == 0)
+                continue;
+            if (best == m || badness(c, &rc[i]) > badness(c, &rc[best]) ||
+                (badness(c, &rc[i]) == badness(c, &rc[best]) &&
+                 (rc[i].kb > rc[best].kb ||
+                  (rc[i].kb == rc[best].kb && rc[i].start < rc[best].start))))
+                best = i;
+        }
+        if (best == m)
+            return 0;
+        if (detail(ws, cfg, c->pen, c->now_ms, rc[best].pid, rc[best].adj, out) == 0) {
+            finish(ws, cfg, out);
+            if (out->stat_fd >= 0)
+                return 1;
+        }
+        rc[best].pid = 0; /* gone meanwhile: the next */
+    }
+}
+
+static struct rcand rcands[RUNAWAY_MAX];
+
+/* The runaway pass (and, flat, the badness order) over the N collected
+ * candidates. Returns 1 with OUT filled, 0 if none. */
+static int choose_detailed(struct mw_scan_ws *ws, const struct mw_config *cfg,
+                           const struct mw_choice *c, size_t n, struct mw_victim *out)
+{
+    double up = uptime_s(ws);
+    bool runaways = cfg->runaway_fill_ms > 0 && c->total_kb > 0 && up >= 0;
+    int floor = c->min_adj;
+    if (!c->runaway_any_adj && cfg->runaway_min_adj > floor)
+        floor = cfg->runaway_min_adj;
+    if (c->flat)
+        floor = c->min_adj; /* every candidate: the badness order needs them all */
+    if (!runaways && !c->flat)
+        return 0;
+    size_t m = gather(ws, cfg, c, floor, n, up < 0 ? 0 : up, rcands);
+    qsort(rcands, m, sizeof(rcands[0]), by_adj_start);
+    struct unit u = {0, 0, 0, 0};
+    int rfloor = c->runaway_any_adj ? c->min_adj : cfg->runaway_min_adj;
+    if (runaways) {
+        /* in flat mode the floor was lowered for the order: runaways keep theirs */
+        if (best_unit(cfg, c, ws->hz, rfloor, rcands, m, &u) &&
+            unit_victim(ws, cfg, c, rfloor, rcands, &u, out) > 0)
             return 1;
     }
-    if (c->runaway_only)
-        return 0;
+    if (c->flat && !c->runaway_only)
+        return choose_flat(ws, cfg, c, rcands, m, out);
+    return 0;
+}
+
+/* lmkd's order: the highest level first; within it the heaviest or the
+ * most recently started. Returns 1 with OUT filled, 0 if nobody. */
+static int choose_levels(struct mw_scan_ws *ws, const struct mw_config *cfg,
+                         const struct mw_choice *c, size_t n, struct mw_victim *out)
+{
     /* Without prefer/avoid patterns a level is one adj value; with them a
      * process up to two shifts below the top may still win. */
     int span = 0;
     if (cfg->prefer.n > 0 || cfg->avoid.n > 0)
         span = 2 * cfg->pattern_adj_shift;
-    if (pen && pen->n > 0)
+    if (c->pen && c->pen->n > 0)
         span += cfg->loop_protect_adj;
     int upper = INT_MAX; /* levels at or above this are done */
     for (;;) {
@@ -508,7 +723,7 @@ int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
         for (size_t i = 0; i < n; i++) {
             if (ws->adj[i] < low || ws->adj[i] >= upper)
                 continue;
-            if (detail(ws, cfg, pen, now_ms, ws->pid[i], ws->adj[i], &cand) < 0)
+            if (detail(ws, cfg, c->pen, c->now_ms, ws->pid[i], ws->adj[i], &cand) < 0)
                 continue;
             if (!found || better(cfg, &cand, &best)) {
                 best = cand;
@@ -524,4 +739,52 @@ int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
         }
         upper = low;
     }
+}
+
+/* The chosen victim's adj read again when the choice used the cache's:
+ * true when it still may die. */
+static bool adj_holds(struct mw_scan_ws *ws, const struct mw_choice *c, struct mw_victim *v)
+{
+    int adj;
+    if (get_adj(ws, v->pid, c->now_ms, true, &adj) < 0)
+        return false;
+    if (adj == v->adj)
+        return true;
+    return adj >= c->min_adj && adj != -1000 && (v->adj = adj, true);
+}
+
+int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
+                     struct mw_victim *out)
+{
+    for (int attempt = 0; attempt < 3; attempt++) {
+        size_t n = 0;
+        ws->scanned = ws->detailed = ws->adj_read = 0;
+        int rc = collect(ws, c, attempt > 0, &n);
+        if (rc < 0)
+            return rc;
+        rc = choose_detailed(ws, cfg, c, n, out);
+        if (rc == 0 && !c->runaway_only && !c->flat)
+            rc = choose_levels(ws, cfg, c, n, out);
+        if (rc <= 0)
+            return rc;
+        if (adj_holds(ws, c, out))
+            return 1;
+        close(out->stat_fd); /* its adj moved under the floor: choose again, reading all */
+    }
+    return 0;
+}
+
+int mw_victim_refresh(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c)
+{
+    size_t n = 0;
+    ws->scanned = ws->detailed = ws->adj_read = 0;
+    int rc = collect(ws, c, true, &n);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        struct mw_fp *e = fp_slot(ws, ws->pid[i]);
+        if (e)
+            fp_sample(ws, cfg, c, e, ws->adj[i]);
+    }
+    return (int)n;
 }

@@ -1,19 +1,39 @@
 /* victim: which process dies. Reads oom_score_adj of every candidate (one
  * small file each), then only for the highest level(s) the files the
  * choice needs (stat, cmdline), so the scan stays cheap with thousands of
- * processes. Highest adj first; within a level the heaviest
- * (kill_heaviest_task) or the most recently started; never PID 1, kernel
- * threads, the daemon itself, adj -1000, or a `protect` match; `prefer` /
- * `avoid` shift the effective adj by cfg->pattern_adj_shift.
+ * processes. Never PID 1, kernel threads, the daemon itself, adj -1000, or
+ * a `protect` match; `prefer` / `avoid` shift the effective adj by
+ * cfg->pattern_adj_shift.
  *
- * Runaways come before that order. A unit is one process, or a group of
- * young siblings (same parent other than PID 1, same name and adj, each
- * started within the last MW_GROUP_AGE_S seconds: a fork storm). It is a
- * runaway when its footprint (RSS + swap) is at least 1/16 of the total and
- * its average growth since it started (footprint / age of its oldest member)
- * would fill the total within cfg->runaway_fill_ms. Among the units at
- * cfg->runaway_min_adj or above (and at the decision's min_adj), the
- * largest runaway dies first, the whole group at once. */
+ * Two orders, by the adj layout (mw_scan_adj_flat, cfg->adj_mode):
+ * - android (adj carries classes): highest adj first; within a level the
+ *   heaviest (kill_heaviest_task) or the most recently started (lmkd);
+ * - flat (most processes at 0): the kernel's oom_badness, points = RSS +
+ *   swap + page tables + eff_adj x total / 1000 (total: RAM or the scope's
+ *   limit), the most points first; ties: the larger footprint, then the
+ *   older process. Never "the youngest in the level": on a server that is
+ *   an ssh login or a cron job.
+ *
+ * Runaways come before either order. A unit is one process, or a burst:
+ * processes at the same adj, each started within MW_BURST_SPAN_S of the one
+ * before it (a loop that starts workers one by one is one burst),
+ * whoever their parents are (PID 1 included), that are all growing (their
+ * two-sample growth above zero; without a previous sample, younger than
+ * MW_GROUP_AGE_S). It is a runaway when its footprint (RSS + swap + page
+ * tables) is at least 1/16 of the total and its growth would fill the
+ * total within cfg->runaway_fill_ms: the growth between the last two
+ * samples when the footprint cache has them (sharper than an average: a
+ * process that idled before it grew, or grew and stopped), else the
+ * average since its oldest member started. Among the units at
+ * cfg->runaway_min_adj or above (any adj >= min_adj with runaway_any_adj)
+ * the largest runaway dies first, the whole burst at once.
+ *
+ * The footprint cache (struct mw_fp in the workspace) remembers every
+ * process's adj, start, parent and footprint between scans. An entry read
+ * less than MW_FP_FRESH_MS ago is used as it is: the daemon refreshes the
+ * cache while pressure builds (mw_victim_refresh), so the choice under
+ * pressure reads only new processes and the chosen one (its adj read
+ * again before it is returned). */
 #ifndef MW_VICTIM_H
 #define MW_VICTIM_H
 
@@ -21,11 +41,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/util.h"
 #include "lmk/config.h"
 
 #define MW_VICTIM_CMDLINE 256
-#define MW_VICTIM_GROUP   128 /* members of a group killed together */
-#define MW_GROUP_AGE_S    30  /* siblings younger than this may form a group */
+#define MW_VICTIM_GROUP   128   /* members of a group killed together */
+#define MW_GROUP_AGE_S    30    /* without growth samples, a burst's members are this young */
+#define MW_BURST_SPAN_S   5     /* a member started within this of the one before */
+#define MW_FP_FRESH_MS    1000  /* a cache entry younger than this is not read again */
+#define MW_FP_RATE_MIN_MS 250   /* the two samples of a growth rate are this far apart */
+#define MW_FP_CACHE       16384 /* processes the cache remembers (a power of 2) */
 
 struct mw_victim {
     int pid;
@@ -37,6 +62,7 @@ struct mw_victim {
     char cmdline[MW_VICTIM_CMDLINE]; /* arguments joined by spaces, truncated */
     bool have_cmdline;
     uint64_t rss_kb, swap_kb;
+    uint64_t pte_kb;    /* page tables */
     uint64_t starttime; /* clock ticks after boot: identifies the process */
     int stat_fd;        /* /proc/PID/stat held open since the choice (-1: none) */
     bool term_first;    /* matches cfg->term_first */
@@ -45,8 +71,9 @@ struct mw_victim {
     char cgroup[256];   /* the matching cgroup path when kill_cgroup */
     /* Set when chosen as a runaway (else all zero). */
     bool runaway;
-    uint64_t unit_kb;     /* RSS + swap of the whole unit */
-    uint64_t growth_kb_s; /* its average growth since it started */
+    bool burst;           /* the unit is a burst (group_pid: the other members) */
+    uint64_t unit_kb;     /* RSS + swap + page tables of the whole unit */
+    uint64_t growth_kb_s; /* its growth: two-sample when known, else average since start */
     int group_n;          /* the other members, killed with it */
     int group_pid[MW_VICTIM_GROUP];
     uint64_t group_start[MW_VICTIM_GROUP]; /* their starttime, checked before the signal */
@@ -64,6 +91,19 @@ struct mw_penalties {
     struct mw_penalty p[MW_MAX_PENALTIES];
 };
 
+/* One process as the last scans saw it (see the footprint cache above). */
+struct mw_fp {
+    int pid; /* 0: free slot */
+    int adj, eff_adj, ppid;
+    bool detailed; /* stat/status read: the fields below are known */
+    bool killable; /* not a kernel thread, zombie, protected or left alone */
+    uid_t uid;
+    uint64_t start;       /* starttime (clock ticks after boot): identifies it */
+    uint64_t kb, prev_kb; /* footprint (kB) at the last two samples */
+    uint64_t ms, prev_ms; /* their times (the choice's now_ms clock), 0: none */
+    uint64_t adj_ms;      /* when adj was read */
+};
+
 /* Workspace of the scan, allocated once (the daemon locks it in memory). */
 struct mw_scan_ws {
     int *pid, *adj;
@@ -71,10 +111,16 @@ struct mw_scan_ws {
     int proc_fd;      /* O_DIRECTORY descriptor of ROOT/proc */
     int scope_dir_fd; /* directory of the scope cgroup, or -1: every process */
     int self_pid;
-    unsigned page_kb; /* /proc/PID/stat counts RSS in pages */
+    unsigned page_kb; /* /proc/PID/stat counts RSS in pages (the root's page size) */
     long hz;          /* clock ticks per second of starttime */
+    struct mw_fp *fp; /* the footprint cache, MW_FP_CACHE slots (open addressing) */
+    size_t fp_used;
     /* Statistics of the last scan. */
     unsigned scanned, detailed;
+    unsigned adj_read; /* oom_score_adj files read (the others came from the cache) */
+    unsigned pos_n;    /* processes above adj 0 ... */
+    int pos_first;     /* ... the first such adj ... */
+    bool pos_two;      /* ... and whether another value was seen */
 };
 
 /* Opens ROOT's proc directory and allocates room for CAP processes.
@@ -84,13 +130,30 @@ struct mw_scan_ws {
  * 0 keeps returning the PID list of its first read for as long as it is
  * read at least once a second (the kernel's cached "pidlist"). Returns 0
  * or -errno. */
-int mw_scan_ws_init(struct mw_scan_ws *ws, int root_fd, int scope_dir_fd, size_t cap);
+int mw_scan_ws_init(struct mw_scan_ws *ws, const struct mw_root *root, int scope_dir_fd,
+                    size_t cap);
 void mw_scan_ws_free(struct mw_scan_ws *ws);
+
+/* True when the last scan found the adj layout flat: fewer than 3
+ * processes above adj 0, or all of them at one value (a flat machine
+ * with one prio'd program, or a storm that inherited one adj). Kernel
+ * threads sit at 0, so they need not be told apart. Android's classes
+ * give many processes at 100-999 in several values. */
+bool mw_scan_adj_flat(const struct mw_scan_ws *ws);
+
+/* Marks every cache entry stale (after a kill: footprints moved, loop
+ * penalties changed): the next choice reads every process again. The
+ * footprint history stays, so growth rates survive the kill. */
+void mw_victim_forget(struct mw_scan_ws *ws);
 
 /* What the choice is asked for. */
 struct mw_choice {
-    int min_adj;       /* only processes at this adj or above */
-    bool runaway_only; /* a runaway or nobody */
+    int min_adj;          /* only processes at this adj or above */
+    bool runaway_only;    /* a runaway or nobody */
+    bool runaway_any_adj; /* runaways at any adj >= min_adj (flat, or the last line) */
+    bool flat;            /* the kernel's oom_badness order instead of lmkd's */
+    const int *exclude;   /* PIDs already chosen in this cycle (may be NULL) */
+    int exclude_n;
     uint64_t total_kb; /* the scale of a runaway (RAM, or the scope's limit); 0: no runaways */
     const struct mw_penalties *pen; /* loop penalties valid at now_ms (may be NULL) */
     uint64_t now_ms;
@@ -102,5 +165,12 @@ struct mw_choice {
  * failure. */
 int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
                      struct mw_victim *out);
+
+/* Samples every candidate at C->min_adj or above into the footprint cache
+ * (adj, and stat + status: footprint, start, parent), without choosing.
+ * The daemon calls it while pressure builds. Returns the number of
+ * candidates, or -errno. */
+int mw_victim_refresh(struct mw_scan_ws *ws, const struct mw_config *cfg,
+                      const struct mw_choice *c);
 
 #endif

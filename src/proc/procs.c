@@ -127,6 +127,8 @@ int mw_proc_status_parse_buf(struct mw_proc_status *out, const char *buf)
             s.rss_shmem_kb = v;
         else if (status_kb(p, "VmSwap", &v))
             s.vm_swap_kb = v;
+        else if (status_kb(p, "VmPTE", &v))
+            s.vm_pte_kb = v;
         else if (status_kb(p, "VmSize", &v))
             s.vm_size_kb = v;
         else if (status_kb(p, "VmHWM", &v))

@@ -36,8 +36,9 @@ struct mw_proc_status {
     uid_t euid; /* effective uid (what ps shows as USER); = uid when absent */
     uint64_t vm_rss_kb, rss_anon_kb, rss_file_kb, rss_shmem_kb, vm_swap_kb, vm_size_kb;
     uint64_t vm_hwm_kb;
-    bool have_rss; /* kernel threads have no Vm* lines */
-    bool kthread;  /* "Kthread: 1" (kernel 6.x); false when the line is absent */
+    uint64_t vm_pte_kb; /* page tables (VmPTE) */
+    bool have_rss;      /* kernel threads have no Vm* lines */
+    bool kthread;       /* "Kthread: 1" (kernel 6.x); false when the line is absent */
 };
 
 /* Parses the text of /proc/PID/status. Returns 0 or -EINVAL (no Uid line). */

@@ -161,6 +161,13 @@ static void test_state_round_trip(void)
     CHECK_EQ_U64(back.wakeups_timer, 6);
     CHECK_EQ_U64(back.wakeups_pressure, 2);
     CHECK_EQ_U64(back.last_kill_time, 200);
+    CHECK_STR(back.held, ""); /* absent when nothing is held */
+    CHECK(strstr(buf, "\"held\"") == NULL);
+    snprintf(s.held, sizeof(s.held), "340000kB of 420000kB used is held where no kill frees it");
+    mw_daemon_state_format(buf, sizeof(buf), &s);
+    CHECK(mw_daemon_state_parse_buf(&back, buf) == 0);
+    CHECK_STR(back.held, s.held);
+    s.held[0] = '\0';
     CHECK(mw_daemon_state_parse_buf(&back, "garbage") == -EINVAL);
     CHECK(mw_daemon_state_parse_buf(&back, "{\"pid\":0}") == -EINVAL);
     CHECK(mw_daemon_state_parse_buf(&back, "") == -EINVAL);

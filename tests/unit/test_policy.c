@@ -755,6 +755,169 @@ static void test_kill_visible(void)
     CHECK(!mw_policy_kill_visible(&before, &now, 2002, 0));
 }
 
+/* The VM guest of issue 15 (tests/fixtures/vm-512m: MemTotal 468144 kB,
+ * 256 MiB zram) at the moment its log said "low_mem_and_swap (available
+ * 12508kB < 10% and swap free 52220kB < 52428kB) but no process at adj >=
+ * 201 may be killed" and the kernel's OOM killer fired. */
+static int vm_state(struct mw_mem_state *st, uint64_t now_ms)
+{
+    struct mw_root r;
+    struct mw_meminfo mi;
+    struct mw_zoneinfo zi;
+    if (mw_root_open(&r, MW_FIXTURES "/vm-512m") < 0)
+        return 0;
+    int ok = mw_meminfo_read(&r, &mi, NULL) == 0 && mw_zoneinfo_read(&r, &zi, NULL) == 0;
+    mw_root_close(&r);
+    if (!ok)
+        return 0;
+    mw_state_from_system(st, &mi, NULL, &zi, NULL, 4096, now_ms);
+    st->available_kb = 12508;
+    st->free_kb = st->wmark_low_kb + 100; /* kswapd kept free above low */
+    st->swap_total_kb = 262140;
+    st->swap_free_kb = 52220;
+    return 1;
+}
+
+static void test_last_line(void)
+{
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    if (!vm_state(&a, 1000) || !vm_state(&b, 1100))
+        SKIP("fixture vm-512m unreadable");
+    CHECK_EQ_U64(a.total_kb, 468144);
+    CHECK(mw_policy_last_line(&cfg, &b));
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
+    CHECK_EQ_INT(d.min_adj, 0); /* was 201: nobody on a flat machine */
+    CHECK(d.last_line && d.runaway_any_adj && !d.runaway_only);
+    CHECK_CONTAINS(d.detail, "last line: adj 201 -> 0");
+    /* the deficit: back to 10 % available and 20 % free swap */
+    CHECK_EQ_U64(d.deficit_kb, (468144 / 10 - 12508) + (262140 / 5 - 52220));
+    /* just short: available at 5 % of the total -- lmkd's floor stays */
+    a.available_kb = b.available_kb = 468144 / 20;
+    CHECK(!mw_policy_last_line(&cfg, &b));
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && !d.last_line);
+    CHECK_EQ_INT(d.min_adj, 201);
+    /* just short: free swap at its 20 % line -- no reason, no last line */
+    vm_state(&a, 1000);
+    vm_state(&b, 1100);
+    a.swap_free_kb = b.swap_free_kb = 262140 / 5;
+    CHECK(!mw_policy_last_line(&cfg, &b));
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.last_line);
+    CHECK(d.min_adj > 0); /* a runaway above perceptible at most */
+    /* no swap at all counts as gone; a never-set reason becomes last_line */
+    vm_state(&a, 1000);
+    vm_state(&b, 1100);
+    a.swap_total_kb = b.swap_total_kb = a.swap_free_kb = b.swap_free_kb = 0;
+    b.free_kb = b.wmark_high_kb + 1; /* no watermark breached */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && d.last_line && !d.runaway_only); /* a runaway first, else anyone >= 0 */
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_runaway");
+    CHECK_EQ_INT(d.min_adj, 0);
+    cfg.runaway_fill_ms = 0;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    CHECK_STR(mw_reason_name(d.reason), "last_line");
+    CHECK_EQ_INT(d.min_adj, 0);
+    /* the minfree strategy is an explicit per-adj table: no last line */
+    cfg.strategy = MW_STRATEGY_MINFREE;
+    vm_state(&b, 1200);
+    mw_policy_decide(&cfg, &b, &t, &d);
+    CHECK(!d.last_line);
+}
+
+/* Flat adj (most processes at 0): lmkd's class floors mean nothing. */
+static void test_flat_adj_floors(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    /* low_mem_and_swap above the min watermark, not yet the last line */
+    low_mem_with_swap(&a, 1000, 1048576 / 5 - 1);
+    low_mem_with_swap(&b, 1100, 1048576 / 5 - 1);
+    b.available_kb = a.available_kb = b.total_kb / 2;
+    b.adj_flat = true;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && !d.last_line);
+    CHECK_EQ_INT(d.min_adj, 0);
+    b.adj_flat = false; /* just short: Android classes, perceptible spared */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK_EQ_INT(d.min_adj, 201);
+    /* lmkd's low_mem under pressure kills cached apps: a flat machine has
+     * none, so nobody goes for it */
+    low_mem_with_swap(&a, 1000, 1048576);
+    low_mem_with_swap(&b, 1100, 1048576);
+    b.file_kb = b.wmark_high_kb * 10;
+    b.shmem_kb = 0;
+    b.events = MW_EV_PARTIAL_STALL;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem");
+    CHECK_EQ_INT(d.min_adj, 701);
+    b.adj_flat = true;
+    b.available_kb = b.total_kb / 2; /* not short by MemAvailable: no runaway either */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_runaway");
+    CHECK(d.runaway_only && d.runaway_any_adj);
+    CHECK_EQ_INT(d.min_adj, 0);
+}
+
+/* Never kill in vain: a tmpfs file nobody maps holds the memory. */
+static void test_held_memory_no_kill(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    /* low_mem_and_swap above the min watermark, not yet the last line */
+    low_mem_with_swap(&a, 1000, 1048576 / 5 - 1);
+    low_mem_with_swap(&b, 1100, 1048576 / 5 - 1);
+    a.available_kb = b.available_kb = b.total_kb / 10 - 1;
+    uint64_t used = b.total_kb - b.available_kb;
+    b.held_shmem_kb = (used + 1) / 2 - 1000;
+    b.held_slab_kb = 1000; /* together: half of the used memory */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill && d.held);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
+    CHECK_CONTAINS(d.held_detail, "held where no kill frees it (tmpfs/shmem unmapped");
+    /* just short: 1 kB less held */
+    b.held_slab_kb = 999;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && !d.held);
+    /* at the last line the kill goes ahead (the kernel would kill anyway) */
+    b.held_slab_kb = 1000;
+    b.available_kb = b.total_kb / 20 - 1;
+    b.held_shmem_kb = b.total_kb;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && d.last_line && !d.held);
+    /* two kills in a row that freed nothing: no third */
+    low_mem_with_swap(&b, 1100, 1048576 / 5 - 1);
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill);
+    mw_policy_kill_freed(&t, 100, 1000); /* < a quarter */
+    mw_policy_decide(&cfg, &b, &t, &d);
+    CHECK(d.kill); /* just short: one vain kill */
+    mw_policy_kill_freed(&t, 249, 1000);
+    mw_policy_decide(&cfg, &b, &t, &d);
+    CHECK(!d.kill && d.held);
+    CHECK_CONTAINS(d.held_detail, "the last kills freed nothing");
+    mw_policy_kill_freed(&t, 250, 1000); /* a kill that helped resets it */
+    mw_policy_decide(&cfg, &b, &t, &d);
+    CHECK(d.kill);
+}
+
 int main(void)
 {
     RUN(test_real_snapshot_is_calm);
@@ -778,5 +941,8 @@ int main(void)
     RUN(test_scope_above_ram_status_and_daemon_agree);
     RUN(test_kill_visible);
     RUN(test_page_size_64k);
+    RUN(test_last_line);
+    RUN(test_flat_adj_floors);
+    RUN(test_held_memory_no_kill);
     return TESTS_DONE();
 }

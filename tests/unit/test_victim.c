@@ -19,7 +19,7 @@ static int choose_in(const char *tree, struct mw_config *cfg, const struct mw_ch
     if (mw_root_open(&r, path) < 0)
         return -100;
     struct mw_scan_ws ws;
-    int rc = mw_scan_ws_init(&ws, r.fd, -1, 64);
+    int rc = mw_scan_ws_init(&ws, &r, -1, 64);
     if (rc == 0) {
         rc = mw_victim_choose(&ws, cfg, c, v);
         if (rc > 0)
@@ -253,6 +253,255 @@ static void test_runaway_scale(void)
     CHECK_STR(v.comm, "hog"); /* the storm: 96 MiB/s */
 }
 
+/* ---- generated trees: bursts, two-sample growth, the flat order ------- */
+
+#include <sys/stat.h>
+
+static char tree[32];
+
+static void put(const char *rel, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", tree, rel);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* A process in the scratch tree: RSS and swap in kB, started AGE_S
+ * seconds before UPTIME_S. */
+static void proc(int pid, int ppid, const char *comm, int adj, uint64_t rss_kb, uint64_t swap_kb,
+                 double age_s, double uptime_s)
+{
+    char dir[96], rel[96], text[1024];
+    snprintf(dir, sizeof(dir), "%s/proc/%d", tree, pid);
+    mkdir(dir, 0755);
+    long hz = sysconf(_SC_CLK_TCK);
+    unsigned long long start = (unsigned long long)((uptime_s - age_s) * (double)hz);
+    long page_kb = sysconf(_SC_PAGESIZE) / 1024;
+    snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+    snprintf(text, sizeof(text),
+             "%d (%s) S %d %d %d 0 -1 4194560 120 0 0 0 5 3 0 0 20 0 1 0 %llu 1000 %llu "
+             "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+             pid, comm, ppid, pid, pid, start,
+             (unsigned long long)rss_kb / (unsigned long long)page_kb);
+    put(rel, text);
+    snprintf(rel, sizeof(rel), "proc/%d/status", pid);
+    snprintf(text, sizeof(text),
+             "Name:\t%s\nState:\tS (sleeping)\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nUid:\t0\t0\t0\t0\n"
+             "VmRSS:\t%llu kB\nVmPTE:\t0 kB\nVmSwap:\t%llu kB\n",
+             comm, pid, pid, ppid, (unsigned long long)rss_kb, (unsigned long long)swap_kb);
+    put(rel, text);
+    snprintf(rel, sizeof(rel), "proc/%d/oom_score_adj", pid);
+    snprintf(text, sizeof(text), "%d\n", adj);
+    put(rel, text);
+    snprintf(rel, sizeof(rel), "proc/%d/cmdline", pid);
+    put(rel, comm);
+}
+
+static int new_tree(double uptime_s)
+{
+    snprintf(tree, sizeof(tree), "/tmp/mw-victim-XXXXXX");
+    if (!mkdtemp(tree))
+        return 0;
+    char dir[96], text[64];
+    snprintf(dir, sizeof(dir), "%s/proc", tree);
+    mkdir(dir, 0755);
+    snprintf(text, sizeof(text), "%.2f 100.00\n", uptime_s);
+    put("proc/uptime", text);
+    return 1;
+}
+
+static void drop_tree(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tree);
+    if (system(cmd) != 0)
+        fprintf(stderr, "  cannot remove %s\n", tree);
+}
+
+#define GEN_TOTAL (448 * 1024) /* kB: the VM bed's machine */
+
+/* A flat machine (every process at 0): an old sshd, a big old database,
+ * a young cron job, and BURST workers (children of PID 1 and of different
+ * shells: no common parent) started within SPAN_S seconds, 20 to 20 +
+ * SPAN_S seconds ago, WORKER_KB each. */
+static void flat_machine(double up, int burst, double span_s, uint64_t worker_kb)
+{
+    proc(100, 1, "sshd", 0, 8 * 1024, 0, up - 5, up);
+    proc(200, 1, "postgres", 0, 96 * 1024, 16 * 1024, 900, up);
+    proc(300, 100, "cron-job", 0, 4 * 1024, 0, 2, up);
+    for (int i = 0; i < burst; i++)
+        proc(400 + i, i % 2 ? 1 : 350 + i, "worker", 0, worker_kb, 0,
+             20 + span_s - span_s * i / (burst > 1 ? burst - 1 : 1), up);
+}
+
+static int choose_tree(struct mw_scan_ws *ws, struct mw_config *cfg, const struct mw_choice *c,
+                       struct mw_victim *v)
+{
+    int rc = mw_victim_choose(ws, cfg, c, v);
+    if (rc > 0)
+        close(v->stat_fd);
+    return rc;
+}
+
+static void test_flat_badness_not_youngest(void)
+{
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    flat_machine(1000, 0, 0, 0);
+    struct mw_root r;
+    struct mw_scan_ws ws;
+    struct mw_config cfg;
+    struct mw_victim v;
+    mw_config_defaults(&cfg);
+    CHECK_EQ_INT(mw_root_open(&r, tree), 0);
+    CHECK_EQ_INT(mw_scan_ws_init(&ws, &r, -1, 64), 0);
+    struct mw_choice c = {.min_adj = 0, .total_kb = GEN_TOTAL, .now_ms = 1000, .flat = true};
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK(mw_scan_adj_flat(&ws));
+    CHECK_EQ_INT(v.pid, 200); /* the most points: 112 MiB */
+    CHECK(!v.runaway);
+    /* just short: lmkd's order on the same tree takes the youngest at 0 */
+    c.flat = false;
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK_EQ_INT(v.pid, 300);
+    /* adj weighs as in the kernel: 300 x 448 MiB / 1000 = 134 MiB > 112 MiB */
+    put("proc/100/oom_score_adj", "300\n");
+    c.flat = true;
+    c.now_ms = 5000; /* the cached adj is stale */
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK_EQ_INT(v.pid, 100);
+    put("proc/100/oom_score_adj", "200\n"); /* 89 MiB: just short */
+    c.now_ms = 9000;
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK_EQ_INT(v.pid, 200);
+    mw_scan_ws_free(&ws);
+    mw_root_close(&r);
+    drop_tree();
+}
+
+static void test_burst_without_common_parent(void)
+{
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    /* 10 workers x 12 MiB = 120 MiB in 23 s: 5 MiB/s fills 448 MiB in 86 s
+     * on average (no runaway); between two samples they grow 4 MiB each in
+     * 0.5 s: 80 MiB/s together */
+    flat_machine(1000, 10, 3, 12 * 1024);
+    struct mw_root r;
+    struct mw_scan_ws ws;
+    struct mw_config cfg;
+    struct mw_victim v;
+    mw_config_defaults(&cfg);
+    CHECK_EQ_INT(mw_root_open(&r, tree), 0);
+    CHECK_EQ_INT(mw_scan_ws_init(&ws, &r, -1, 64), 0);
+    struct mw_choice c = {.min_adj = 0,
+                          .total_kb = GEN_TOTAL,
+                          .now_ms = 1000,
+                          .runaway_only = true,
+                          .runaway_any_adj = true};
+    CHECK_EQ_INT(mw_victim_refresh(&ws, &cfg, &c), 13);
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 0); /* one sample: the average says no */
+    for (int i = 0; i < 10; i++)
+        proc(400 + i, i % 2 ? 1 : 350 + i, "worker", 0, 16 * 1024, 0, 23.5 - 3.0 * i / 9, 1000.5);
+    c.now_ms = 1500;
+    CHECK_EQ_INT(mw_victim_refresh(&ws, &cfg, &c), 13);
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK(v.runaway && v.burst);
+    CHECK_EQ_INT(v.group_n, 9); /* every worker, whoever its parent */
+    CHECK_EQ_U64(v.unit_kb, 160 * 1024);
+    CHECK_EQ_U64(v.growth_kb_s, 80 * 1024);
+    /* the choice under pressure read no adj but the victim's */
+    CHECK_EQ_INT(ws.adj_read, 1);
+    mw_scan_ws_free(&ws);
+    mw_root_close(&r);
+    drop_tree();
+
+    /* workers started one by one, 1.3 s apart (12 s in all): one burst */
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    flat_machine(1000, 10, 12, 12 * 1024);
+    CHECK_EQ_INT(mw_root_open(&r, tree), 0);
+    CHECK_EQ_INT(mw_scan_ws_init(&ws, &r, -1, 64), 0);
+    c.now_ms = 1000;
+    mw_victim_refresh(&ws, &cfg, &c);
+    for (int i = 0; i < 10; i++)
+        proc(400 + i, i % 2 ? 1 : 350 + i, "worker", 0, 16 * 1024, 0, 32.5 - 12.0 * i / 9, 1000.5);
+    c.now_ms = 1500;
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK(v.burst);
+    CHECK_EQ_INT(v.group_n, 9);
+    mw_scan_ws_free(&ws);
+    mw_root_close(&r);
+    drop_tree();
+
+    /* just short: the same workers started 6.7 s apart are no burst */
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    flat_machine(1000, 10, 60, 12 * 1024);
+    CHECK_EQ_INT(mw_root_open(&r, tree), 0);
+    CHECK_EQ_INT(mw_scan_ws_init(&ws, &r, -1, 64), 0);
+    c.now_ms = 1000;
+    mw_victim_refresh(&ws, &cfg, &c);
+    for (int i = 0; i < 10; i++)
+        proc(400 + i, i % 2 ? 1 : 350 + i, "worker", 0, 16 * 1024, 0, 80.5 - 60.0 * i / 9, 1000.5);
+    c.now_ms = 1500;
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 0);
+    mw_scan_ws_free(&ws);
+    mw_root_close(&r);
+    drop_tree();
+}
+
+/* A process that idled 100 s and now grows 40 MiB/s: its average since
+ * start says nothing, two samples say runaway. */
+static void test_two_sample_growth(void)
+{
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    flat_machine(1000, 0, 0, 0);
+    proc(500, 1, "leaker", 0, 40 * 1024, 0, 100, 1000);
+    struct mw_root r;
+    struct mw_scan_ws ws;
+    struct mw_config cfg;
+    struct mw_victim v;
+    mw_config_defaults(&cfg);
+    CHECK_EQ_INT(mw_root_open(&r, tree), 0);
+    CHECK_EQ_INT(mw_scan_ws_init(&ws, &r, -1, 64), 0);
+    struct mw_choice c = {.min_adj = 0,
+                          .total_kb = GEN_TOTAL,
+                          .now_ms = 1000,
+                          .runaway_only = true,
+                          .runaway_any_adj = true};
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 0);
+    proc(500, 1, "leaker", 0, 60 * 1024, 0, 100.5, 1000.5); /* +20 MiB in 0.5 s */
+    c.now_ms = 1500;
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK_EQ_INT(v.pid, 500);
+    CHECK(v.runaway && !v.burst);
+    CHECK_EQ_U64(v.growth_kb_s, 40 * 1024);
+    /* a kill marks the cache stale; the growth history survives it */
+    mw_victim_forget(&ws);
+    c.now_ms = 1600;
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK_EQ_INT(v.pid, 500);
+    CHECK(ws.adj_read > 1); /* every adj read again */
+    /* just short: 3.5 MiB more in the next 0.5 s (7 MiB/s: 64 s to fill) */
+    proc(500, 1, "leaker", 0, 60 * 1024 + 3584, 0, 101, 1001);
+    c.now_ms = 2100; /* 0.5 s after the last sample */
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 0);
+    mw_scan_ws_free(&ws);
+    mw_root_close(&r);
+    drop_tree();
+}
+
 int main(void)
 {
     RUN(test_youngest_at_highest_adj);
@@ -265,5 +514,8 @@ int main(void)
     RUN(test_runaway_group);
     RUN(test_runaway_floor);
     RUN(test_runaway_scale);
+    RUN(test_flat_badness_not_youngest);
+    RUN(test_burst_without_common_parent);
+    RUN(test_two_sample_growth);
     return TESTS_DONE();
 }
