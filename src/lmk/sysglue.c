@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/text.h"
+
 #ifndef MCL_ONFAULT
 #define MCL_ONFAULT 4
 #endif
@@ -38,14 +40,18 @@ void mw_dlog_init(bool to_stderr)
 
 void mw_dlog(int prio, const char *fmt, ...)
 {
-    static char line[2048];
+    /* Every line goes through the one sanitiser (base/text.h): process
+     * names and command lines are other people's bytes, and a name holding
+     * "\n<0>" would otherwise start an emergency-priority journal entry. */
+    static char raw[2048], line[2048];
     va_list ap;
     va_start(ap, fmt);
-    int off = log_to_stderr ? snprintf(line, sizeof(line), "<%d>", prio) : 0;
-    int n = vsnprintf(line + off, sizeof(line) - (size_t)off - 1, fmt, ap);
+    int n = vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
     if (n < 0)
         return;
+    int off = log_to_stderr ? snprintf(line, sizeof(line), "<%d>", prio) : 0;
+    mw_text_clean(line + off, sizeof(line) - (size_t)off - 1, raw, strlen(raw));
     size_t len = strlen(line);
     if (log_to_stderr) {
         line[len++] = '\n';

@@ -4,11 +4,13 @@
  * execve and a time limit, and the pidfd kill (on children of this test
  * only, including a stale victim whose start time does not match). */
 #include "harness.h"
+#include "lmk/sysglue.h"
 #include "cli/cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <syslog.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -610,8 +612,31 @@ static void test_v1_cgroup_kill_reads_all(void)
     CHECK(system(cmd) == 0);
 }
 
+/* Issue 17: a process name holding "\n<0>" must not start a second,
+ * emergency-priority line in the log; every log line is sanitised. */
+static void test_log_injection(void)
+{
+    char path[] = "/tmp/mw-dlog-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        SKIP("mkstemp failed");
+    int saved = dup(2);
+    dup2(fd, 2);
+    mw_dlog_init(true);
+    mw_dlog(LOG_CRIT, "KILL LOOP: %s killed %d times", "evil\n<0>root\x1b[2J\xff", 3);
+    dup2(saved, 2);
+    close(saved);
+    char buf[256] = "";
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    close(fd);
+    unlink(path);
+    CHECK(n > 0);
+    CHECK_STR(buf, "<2>KILL LOOP: evil?<0>root?[2J? killed 3 times\n");
+}
+
 int main(void)
 {
+    RUN(test_log_injection);
     RUN(test_kill_line);
     RUN(test_kill_json);
     RUN(test_loop_detection);
