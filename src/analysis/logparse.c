@@ -1,4 +1,5 @@
 #include "analysis/logparse.h"
+#include "model/procmatch.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -766,7 +767,7 @@ static int parse_text(const char *buf, const struct mw_log_opts *o, struct mw_lo
         goto done;
     }
     if (st.f == MW_LOG_PATTERN) {
-        if (!o->pattern || regcomp(&st.re, o->pattern, REG_EXTENDED) != 0)
+        if (!o->pattern || mw_regcomp_bounded(&st.re, o->pattern, REG_EXTENDED, NULL, 0) != 0)
             return -EINVAL;
         st.have_re = true;
         if (st.re.re_nsub < 1) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "model/procmatch.h"
 #include "cli/progress.h"
 #include "analysis/leakcore.h"
 #include "model/proctable.h"
@@ -530,7 +531,7 @@ static int from_record(const struct leak_opts *o, struct leak_run *run)
         goto out;
     run->bad_lines = rec.bad_lines;
     if (o->match) {
-        if (regcomp(&re, o->match, REG_EXTENDED | REG_NOSUB) != 0) {
+        if (mw_regcomp_bounded(&re, o->match, REG_EXTENDED | REG_NOSUB, NULL, 0) != 0) {
             rc = -EINVAL;
             goto out;
         }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/text.h"
+#include "model/procmatch.h"
 #include "cli/cli.h"
 #include "base/json.h"
 #include "model/proctable.h"
@@ -476,12 +477,9 @@ static int top_gather(struct mw_ctx *ctx, struct top_opts *o, struct top *g)
 {
     int e;
     if (o->match) {
-        e = regcomp(&g->re, o->match, REG_EXTENDED | REG_NOSUB);
-        if (e != 0) {
-            char msg[128];
-            regerror(e, &g->re, msg, sizeof(msg));
-            return mw_usage_error("top", "--match '%s': %s", o->match, msg);
-        }
+        char msg[160];
+        if (mw_regcomp_bounded(&g->re, o->match, REG_EXTENDED | REG_NOSUB, msg, sizeof(msg)) != 0)
+            return mw_usage_error("top", "--match '%.80s': %s", o->match, msg);
         g->have_re = true;
         o->flt.match = &g->re;
         if (mw_root_is_live(&ctx->root))
