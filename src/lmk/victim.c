@@ -439,6 +439,7 @@ struct rcand {
     double age_s;
     double rate_kb_s; /* growth: two-sample when have_rate, else average since start */
     bool have_rate;
+    bool grew; /* grown by 1/64 (at least 256 kB) since first sampled */
 };
 
 /* Seconds since boot from ROOT/proc/uptime, or -1. */
@@ -469,8 +470,9 @@ static void fp_sample(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
     bool ok = detail(ws, cfg, c->pen, c->now_ms, e->pid, adj, &v) == 0;
     if (ok)
         read_status(ws, &v);
-    if (!ok || v.starttime != e->start) {
-        e->prev_ms = e->ms = 0; /* gone, or another process under this pid */
+    if (!ok || v.starttime != e->start || e->ms == 0) {
+        e->prev_ms = e->ms = 0; /* new, gone, or another process under this pid */
+        e->first_kb = ok ? v.rss_kb + v.swap_kb + v.pte_kb : 0;
         e->start = ok ? v.starttime : 0;
     }
     e->detailed = true;
@@ -516,6 +518,8 @@ static size_t gather(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
         r->kb = e->kb;
         r->age_s = up - (double)e->start / (double)ws->hz;
         r->have_rate = e->prev_ms != 0 && e->ms > e->prev_ms;
+        uint64_t step = e->first_kb / 64 > 256 ? e->first_kb / 64 : 256;
+        r->grew = e->kb >= e->first_kb + step;
         if (r->have_rate)
             r->rate_kb_s = e->kb > e->prev_kb ? (double)(e->kb - e->prev_kb) * 1000.0 /
                                                     (double)(e->ms - e->prev_ms)
@@ -538,7 +542,7 @@ static int by_adj_start(const void *pa, const void *pb)
  * young enough for its average to mean a storm. */
 static bool burstable(const struct rcand *c)
 {
-    return c->have_rate ? c->rate_kb_s > 0 : c->age_s <= MW_GROUP_AGE_S;
+    return c->have_rate ? c->rate_kb_s > 0 || c->grew : c->age_s <= MW_GROUP_AGE_S;
 }
 
 struct unit {

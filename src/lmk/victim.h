@@ -18,8 +18,9 @@
  * processes at the same adj, each started within MW_BURST_SPAN_S of the one
  * before it (a loop that starts workers one by one is one burst),
  * whoever their parents are (PID 1 included), that are all growing (their
- * two-sample growth above zero; without a previous sample, younger than
- * MW_GROUP_AGE_S). It is a runaway when its footprint (RSS + swap + page
+ * two-sample growth above zero, or grown by 1/64 since first sampled: a
+ * slow member of a big storm grows in steps; without a previous sample,
+ * younger than MW_GROUP_AGE_S). It is a runaway when its footprint (RSS + swap + page
  * tables) is at least 1/16 of the total and its growth would fill the
  * total within cfg->runaway_fill_ms: the growth between the last two
  * samples when the footprint cache has them (sharper than an average: a
@@ -100,6 +101,7 @@ struct mw_fp {
     uid_t uid;
     uint64_t start;       /* starttime (clock ticks after boot): identifies it */
     uint64_t kb, prev_kb; /* footprint (kB) at the last two samples */
+    uint64_t first_kb;    /* ... and when first sampled */
     uint64_t ms, prev_ms; /* their times (the choice's now_ms clock), 0: none */
     uint64_t adj_ms;      /* when adj was read */
 };
