@@ -488,6 +488,7 @@ static void fp_sample(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
         e->prev_ms = e->ms;
     }
     e->kb = kb;
+    e->swap_kb = v.swap_kb;
     e->ms = now;
 }
 
@@ -778,6 +779,17 @@ int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
     return 0;
 }
 
+int64_t mw_victim_swap_kb(const struct mw_scan_ws *ws)
+{
+    if (!ws->fp || ws->refresh_ms == 0)
+        return -1;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < MW_FP_CACHE; i++)
+        if (ws->fp[i].pid && ws->fp[i].ms == ws->refresh_ms && ws->fp[i].killable)
+            sum += ws->fp[i].swap_kb;
+    return (int64_t)sum;
+}
+
 int mw_victim_refresh(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c)
 {
     size_t n = 0;
@@ -790,5 +802,6 @@ int mw_victim_refresh(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
         if (e)
             fp_sample(ws, cfg, c, e, ws->adj[i]);
     }
+    ws->refresh_ms = c->now_ms ? c->now_ms : 1;
     return (int)n;
 }
