@@ -89,7 +89,8 @@ struct mw_decision {
     int64_t thrashing_pct;
     bool direct_reclaim, swap_low, cut_thrashing_limit;
     bool runaway_only;     /* kill a runaway (see victim.h) or nobody */
-    bool runaway_any_adj;  /* runaways at any adj >= min_adj, not only runaway_min_adj */
+    bool runaway_any_adj;  /* runaways at any adj >= min_adj, not only runaway_min_adj
+                            * (flat, or min_adj <= 0: critical reasons, the last line) */
     bool last_line;        /* memory and swap nearly gone: min_adj is at most 0 */
     uint64_t deficit_kb;   /* to free for available (and free swap) to reach their lines */
     bool held;             /* a kill was due, but the memory is held where no kill reaches */

@@ -318,6 +318,7 @@ static void test_critical_stall(void)
     CHECK(d.kill);
     CHECK_STR(mw_reason_name(d.reason), "critical_stall");
     CHECK_EQ_INT(d.min_adj, 0); /* a complete stall allows kills down to adj 0 */
+    CHECK(d.runaway_any_adj);   /* ... and a runaway at 0 before idle cached apps */
     /* just short: the same stall with free memory at the high watermark
      * (a stall at some cgroup's own limit, not the machine's) */
     b.free_kb = b.wmark_low_kb;
@@ -801,7 +802,7 @@ static void test_last_line(void)
     a.available_kb = b.available_kb = 468144 / 20;
     CHECK(!mw_policy_last_line(&cfg, &b));
     decide2(&cfg, &a, &b, &t, &d);
-    CHECK(d.kill && !d.last_line);
+    CHECK(d.kill && !d.last_line && !d.runaway_any_adj);
     CHECK_EQ_INT(d.min_adj, 201);
     /* just short: free swap at its 20 % line -- no reason, no last line */
     vm_state(&a, 1000);
