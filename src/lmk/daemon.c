@@ -448,7 +448,8 @@ static void refresh_footprints(struct daemon *d, const struct mw_mem_state *st)
     if (!building || st->now_ms - d->refresh_ms < MW_FP_RATE_MIN_MS)
         return;
     d->refresh_ms = st->now_ms;
-    struct mw_choice ch = {.min_adj = 0, .now_ms = st->now_ms, .pen = &d->pen};
+    /* every process (-999): their swap tells what swap nobody holds */
+    struct mw_choice ch = {.min_adj = -999, .now_ms = st->now_ms, .pen = &d->pen};
     mw_victim_refresh(&d->ws, &d->cfg, &ch);
     note_layout(d);
 }
@@ -538,6 +539,8 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     if (d->settling && !settled(d, st))
         return false; /* the last kill's memory is still on its way back */
     st->adj_flat = d->adj_flat;
+    if (d->ws.refresh_ms && st->now_ms - d->ws.refresh_ms < 2000)
+        st->held_swap_kb = mw_state_unowned_swap_kb(st, mw_victim_swap_kb(&d->ws));
     struct mw_decision dec;
     mw_policy_decide(&d->cfg, st, &d->thrash, &dec);
     note_held(d, st, &dec);

@@ -455,21 +455,30 @@ static uint64_t deficit_kb(const struct decide_ctx *c, const struct mw_mem_state
 static void held_check(const struct mw_mem_state *st, const struct mw_thrash *t,
                        struct mw_decision *d)
 {
-    uint64_t held = st->held_shmem_kb + st->held_slab_kb + st->held_hugetlb_kb;
-    uint64_t used = mw_sub0(st->total_kb, st->available_kb);
+    uint64_t shmem = st->held_shmem_kb + st->held_swap_kb;
+    uint64_t held = shmem + st->held_slab_kb + st->held_hugetlb_kb;
+    /* used: RAM and swap, since swapped-out shmem is counted in held */
+    uint64_t used = mw_sub0(st->total_kb, st->available_kb) +
+                    (st->held_swap_kb ? mw_sub0(st->swap_total_kb, st->swap_free_kb) : 0);
     bool dominant = held > 0 && held * 2 >= used;
     if (dominant || t->vain_kills >= 2)
         snprintf(d->held_detail, sizeof(d->held_detail),
                  "%llukB of %llukB used is held where no kill frees it (tmpfs/shmem unmapped "
                  "%llukB, kernel slab %llukB, hugepages %llukB)%s",
-                 (unsigned long long)held, (unsigned long long)used,
-                 (unsigned long long)st->held_shmem_kb, (unsigned long long)st->held_slab_kb,
-                 (unsigned long long)st->held_hugetlb_kb,
+                 (unsigned long long)held, (unsigned long long)used, (unsigned long long)shmem,
+                 (unsigned long long)st->held_slab_kb, (unsigned long long)st->held_hugetlb_kb,
                  t->vain_kills >= 2 ? "; the last kills freed nothing" : "");
     if (d->kill && !d->last_line && (dominant || t->vain_kills >= 2)) {
         d->kill = false;
         d->held = true;
     }
+}
+
+uint64_t mw_state_unowned_swap_kb(const struct mw_mem_state *st, int64_t procs_swap_kb)
+{
+    if (procs_swap_kb < 0)
+        return 0;
+    return mw_sub0(mw_sub0(st->swap_total_kb, st->swap_free_kb), (uint64_t)procs_swap_kb);
 }
 
 void mw_policy_kill_freed(struct mw_thrash *t, int64_t freed_kb, uint64_t victim_kb)
@@ -506,6 +515,11 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
     d->deficit_kb = deficit_kb(&c, st);
     if (d->reason != MW_REASON_NONE)
         d->kill = true;
+    /* A decision that may kill at adj 0 kills a runaway there first: in
+     * the VM's g25 a foreground leaker (adj 0, 45 MB/s) outlived three
+     * idle cached apps that a complete stall killed one by one. */
+    if (d->kill && d->min_adj <= 0)
+        d->runaway_any_adj = true;
     held_check(st, t, d);
 }
 

@@ -45,6 +45,10 @@ struct mw_mem_state {
     /* Memory no kill can free (kB): shmem/tmpfs no process maps (at least
      * Shmem - Mapped), unreclaimable slab, the hugetlb pool. */
     uint64_t held_shmem_kb, held_slab_kb, held_hugetlb_kb;
+    /* Swap no process holds (swap used minus the processes' VmSwap, from
+     * the daemon's footprint sample; 0: unknown): swapped-out tmpfs/shmem
+     * leaves Shmem but is held all the same. */
+    uint64_t held_swap_kb;
     unsigned events; /* MW_EV_* */
 };
 
@@ -85,7 +89,8 @@ struct mw_decision {
     int64_t thrashing_pct;
     bool direct_reclaim, swap_low, cut_thrashing_limit;
     bool runaway_only;     /* kill a runaway (see victim.h) or nobody */
-    bool runaway_any_adj;  /* runaways at any adj >= min_adj, not only runaway_min_adj */
+    bool runaway_any_adj;  /* runaways at any adj >= min_adj, not only runaway_min_adj
+                            * (flat, or min_adj <= 0: critical reasons, the last line) */
     bool last_line;        /* memory and swap nearly gone: min_adj is at most 0 */
     uint64_t deficit_kb;   /* to free for available (and free swap) to reach their lines */
     bool held;             /* a kill was due, but the memory is held where no kill reaches */
@@ -138,6 +143,10 @@ bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state 
  * whether it helped, and a thrashing kill cuts the limit by the decay. */
 void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t,
                       const struct mw_decision *d);
+
+/* Swap no process holds: swap in use minus PROCS_SWAP_KB (the sum of
+ * every process's VmSwap), 0 when PROCS_SWAP_KB is unknown (-1). */
+uint64_t mw_state_unowned_swap_kb(const struct mw_mem_state *st, int64_t procs_swap_kb);
 
 /* Tells the policy what a kill freed: FREED_KB (growth of available
  * memory after it) against VICTIM_KB (what the victim held). A kill that

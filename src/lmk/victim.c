@@ -439,6 +439,7 @@ struct rcand {
     double age_s;
     double rate_kb_s; /* growth: two-sample when have_rate, else average since start */
     bool have_rate;
+    bool grew; /* grown by 1/64 (at least 256 kB) since first sampled */
 };
 
 /* Seconds since boot from ROOT/proc/uptime, or -1. */
@@ -469,8 +470,9 @@ static void fp_sample(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
     bool ok = detail(ws, cfg, c->pen, c->now_ms, e->pid, adj, &v) == 0;
     if (ok)
         read_status(ws, &v);
-    if (!ok || v.starttime != e->start) {
-        e->prev_ms = e->ms = 0; /* gone, or another process under this pid */
+    if (!ok || v.starttime != e->start || e->ms == 0) {
+        e->prev_ms = e->ms = 0; /* new, gone, or another process under this pid */
+        e->first_kb = ok ? v.rss_kb + v.swap_kb + v.pte_kb : 0;
         e->start = ok ? v.starttime : 0;
     }
     e->detailed = true;
@@ -486,6 +488,7 @@ static void fp_sample(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
         e->prev_ms = e->ms;
     }
     e->kb = kb;
+    e->swap_kb = v.swap_kb;
     e->ms = now;
 }
 
@@ -516,6 +519,8 @@ static size_t gather(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
         r->kb = e->kb;
         r->age_s = up - (double)e->start / (double)ws->hz;
         r->have_rate = e->prev_ms != 0 && e->ms > e->prev_ms;
+        uint64_t step = e->first_kb / 64 > 256 ? e->first_kb / 64 : 256;
+        r->grew = e->kb >= e->first_kb + step;
         if (r->have_rate)
             r->rate_kb_s = e->kb > e->prev_kb ? (double)(e->kb - e->prev_kb) * 1000.0 /
                                                     (double)(e->ms - e->prev_ms)
@@ -538,7 +543,7 @@ static int by_adj_start(const void *pa, const void *pb)
  * young enough for its average to mean a storm. */
 static bool burstable(const struct rcand *c)
 {
-    return c->have_rate ? c->rate_kb_s > 0 : c->age_s <= MW_GROUP_AGE_S;
+    return c->have_rate ? c->rate_kb_s > 0 || c->grew : c->age_s <= MW_GROUP_AGE_S;
 }
 
 struct unit {
@@ -774,6 +779,17 @@ int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
     return 0;
 }
 
+int64_t mw_victim_swap_kb(const struct mw_scan_ws *ws)
+{
+    if (!ws->fp || ws->refresh_ms == 0)
+        return -1;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < MW_FP_CACHE; i++)
+        if (ws->fp[i].pid && ws->fp[i].ms == ws->refresh_ms && ws->fp[i].killable)
+            sum += ws->fp[i].swap_kb;
+    return (int64_t)sum;
+}
+
 int mw_victim_refresh(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c)
 {
     size_t n = 0;
@@ -786,5 +802,6 @@ int mw_victim_refresh(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
         if (e)
             fp_sample(ws, cfg, c, e, ws->adj[i]);
     }
+    ws->refresh_ms = c->now_ms ? c->now_ms : 1;
     return (int)n;
 }

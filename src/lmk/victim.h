@@ -18,8 +18,9 @@
  * processes at the same adj, each started within MW_BURST_SPAN_S of the one
  * before it (a loop that starts workers one by one is one burst),
  * whoever their parents are (PID 1 included), that are all growing (their
- * two-sample growth above zero; without a previous sample, younger than
- * MW_GROUP_AGE_S). It is a runaway when its footprint (RSS + swap + page
+ * two-sample growth above zero, or grown by 1/64 since first sampled: a
+ * slow member of a big storm grows in steps; without a previous sample,
+ * younger than MW_GROUP_AGE_S). It is a runaway when its footprint (RSS + swap + page
  * tables) is at least 1/16 of the total and its growth would fill the
  * total within cfg->runaway_fill_ms: the growth between the last two
  * samples when the footprint cache has them (sharper than an average: a
@@ -100,6 +101,8 @@ struct mw_fp {
     uid_t uid;
     uint64_t start;       /* starttime (clock ticks after boot): identifies it */
     uint64_t kb, prev_kb; /* footprint (kB) at the last two samples */
+    uint64_t first_kb;    /* ... and when first sampled */
+    uint64_t swap_kb;     /* VmSwap at the last sample */
     uint64_t ms, prev_ms; /* their times (the choice's now_ms clock), 0: none */
     uint64_t adj_ms;      /* when adj was read */
 };
@@ -115,6 +118,7 @@ struct mw_scan_ws {
     long hz;          /* clock ticks per second of starttime */
     struct mw_fp *fp; /* the footprint cache, MW_FP_CACHE slots (open addressing) */
     size_t fp_used;
+    uint64_t refresh_ms; /* the last mw_victim_refresh (0: none) */
     /* Statistics of the last scan. */
     unsigned scanned, detailed;
     unsigned adj_read; /* oom_score_adj files read (the others came from the cache) */
@@ -140,6 +144,10 @@ void mw_scan_ws_free(struct mw_scan_ws *ws);
  * threads sit at 0, so they need not be told apart. Android's classes
  * give many processes at 100-999 in several values. */
 bool mw_scan_adj_flat(const struct mw_scan_ws *ws);
+
+/* The sum of VmSwap over the processes the last mw_victim_refresh
+ * sampled (those at its min_adj or above), or -1 when there was none. */
+int64_t mw_victim_swap_kb(const struct mw_scan_ws *ws);
 
 /* Marks every cache entry stale (after a kill: footprints moved, loop
  * penalties changed): the next choice reads every process again. The

@@ -318,6 +318,7 @@ static void test_critical_stall(void)
     CHECK(d.kill);
     CHECK_STR(mw_reason_name(d.reason), "critical_stall");
     CHECK_EQ_INT(d.min_adj, 0); /* a complete stall allows kills down to adj 0 */
+    CHECK(d.runaway_any_adj);   /* ... and a runaway at 0 before idle cached apps */
     /* just short: the same stall with free memory at the high watermark
      * (a stall at some cgroup's own limit, not the machine's) */
     b.free_kb = b.wmark_low_kb;
@@ -801,7 +802,7 @@ static void test_last_line(void)
     a.available_kb = b.available_kb = 468144 / 20;
     CHECK(!mw_policy_last_line(&cfg, &b));
     decide2(&cfg, &a, &b, &t, &d);
-    CHECK(d.kill && !d.last_line);
+    CHECK(d.kill && !d.last_line && !d.runaway_any_adj);
     CHECK_EQ_INT(d.min_adj, 201);
     /* just short: free swap at its 20 % line -- no reason, no last line */
     vm_state(&a, 1000);
@@ -902,6 +903,20 @@ static void test_held_memory_no_kill(void)
     b.held_shmem_kb = b.total_kb;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill && d.last_line && !d.held);
+    /* tmpfs swapped out leaves Shmem: swap nobody holds counts as held */
+    low_mem_with_swap(&b, 1100, 1048576 / 5 - 1);
+    b.available_kb = b.total_kb / 10 - 1;
+    b.held_shmem_kb = b.held_slab_kb = b.held_hugetlb_kb = 0;
+    uint64_t swap_used = 1048576 - b.swap_free_kb;
+    CHECK_EQ_U64(mw_state_unowned_swap_kb(&b, 1000), swap_used - 1000);
+    CHECK_EQ_U64(mw_state_unowned_swap_kb(&b, -1), 0); /* unknown */
+    b.held_swap_kb = (b.total_kb - b.available_kb + swap_used + 1) / 2;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill && d.held);
+    b.held_swap_kb -= 1; /* just short */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && !d.held);
+    b.held_swap_kb = 0;
     /* two kills in a row that freed nothing: no third */
     low_mem_with_swap(&b, 1100, 1048576 / 5 - 1);
     decide2(&cfg, &a, &b, &t, &d);

@@ -416,6 +416,29 @@ static void test_burst_without_common_parent(void)
     CHECK_EQ_U64(v.growth_kb_s, 80 * 1024);
     /* the choice under pressure read no adj but the victim's */
     CHECK_EQ_INT(ws.adj_read, 1);
+    /* two more samples: worker 403 paused (it grows in steps), still a
+     * member; an idle process started among them that never grew is none */
+    for (int i = 0; i < 10; i++)
+        proc(400 + i, i % 2 ? 1 : 350 + i, "worker", 0, (i == 3 ? 16 : 20) * 1024, 0,
+             24 - 3.0 * i / 9, 1001);
+    proc(420, 1, "idle", 0, 12 * 1024, 0, 22, 1001);
+    c.now_ms = 2000;
+    mw_victim_refresh(&ws, &cfg, &c);
+    proc(420, 1, "idle", 0, 12 * 1024, 0, 22.5, 1001.5);
+    for (int i = 0; i < 10; i++)
+        proc(400 + i, i % 2 ? 1 : 350 + i, "worker", 0, (i == 3 ? 16 : 24) * 1024, 0,
+             24.5 - 3.0 * i / 9, 1001.5);
+    c.now_ms = 2500;
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK(v.burst);
+    CHECK_EQ_INT(v.group_n, 9); /* worker 403 in, idle 420 out */
+    bool has403 = v.pid == 403, has420 = v.pid == 420;
+    for (int i = 0; i < v.group_n; i++) {
+        has403 |= v.group_pid[i] == 403;
+        has420 |= v.group_pid[i] == 420;
+    }
+    CHECK(has403 && !has420);
     mw_scan_ws_free(&ws);
     mw_root_close(&r);
     drop_tree();
