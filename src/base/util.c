@@ -101,6 +101,16 @@ long mw_read_fd(int fd, char **buf, size_t *cap, size_t max, bool short_is_eof, 
     return (long)n;
 }
 
+long mw_read_small_at(int dirfd, const char *path, char *buf, size_t cap)
+{
+    int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    long n = mw_pread_all(fd, buf, cap);
+    close(fd);
+    return n;
+}
+
 int mw_open_regular_at(int dirfd, const char *path, int flags)
 {
     /* O_NONBLOCK: opening a FIFO for reading waits for a writer (for ever,

@@ -107,6 +107,14 @@ int mw_opendir_at(int dirfd, const char *path, int flags, DIR **out);
  * Returns the byte count or -errno; -EFBIG when the file did not fit. */
 long mw_pread_all(int fd, char *buf, size_t cap);
 
+/* Reads the small file PATH under DIRFD into BUF (CAP bytes, always
+ * NUL-terminated), allocating nothing: the per-process and per-attribute
+ * reads of the daemon's scan and of the CLI. The open does not block, so a
+ * FIFO planted in a captured tree gives an error or an empty read, never a
+ * hang. Returns the byte count or -errno (-EFBIG when it did not fit, as
+ * mw_pread_all). */
+long mw_read_small_at(int dirfd, const char *path, char *buf, size_t cap);
+
 /* Reads a file holding one unsigned number (or "max", which gives
  * UINT64_MAX). Returns 0 or -errno (-EINVAL when it is not a number). */
 int mw_read_u64(const struct mw_root *root, const char *path, uint64_t *out);

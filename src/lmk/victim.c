@@ -62,24 +62,10 @@ void mw_scan_ws_free(struct mw_scan_ws *ws)
     ws->proc_fd = -1;
 }
 
-/* Reads ROOT/proc/PID/NAME into BUF (no allocation). Returns bytes or
- * -errno. */
-static long read_pid_file(int proc_fd, int pid, const char *name, char *buf, size_t cap)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "%d/%s", pid, name);
-    int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    long n = mw_pread_all(fd, buf, cap);
-    close(fd);
-    return n;
-}
-
 static int read_adj(int proc_fd, int pid, int *adj)
 {
     char buf[32];
-    if (read_pid_file(proc_fd, pid, "oom_score_adj", buf, sizeof(buf)) < 0)
+    if (mw_proc_read_pid_file(proc_fd, pid, "oom_score_adj", buf, sizeof(buf)) < 0)
         return -1;
     return mw_proc_adj_parse_buf(adj, buf);
 }
@@ -287,7 +273,7 @@ static bool needs_cmdline(const struct mw_config *cfg)
 /* V->cmdline: the arguments joined by spaces, truncated. */
 static void read_cmdline(struct mw_scan_ws *ws, struct mw_victim *v)
 {
-    long n = read_pid_file(ws->proc_fd, v->pid, "cmdline", v->cmdline, sizeof(v->cmdline));
+    long n = mw_proc_read_pid_file(ws->proc_fd, v->pid, "cmdline", v->cmdline, sizeof(v->cmdline));
     if (n == -EFBIG)
         n = (long)sizeof(v->cmdline) - 1;
     if (n < 0)
@@ -334,7 +320,7 @@ static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
     v->stat_fd = -1;
     v->pid = pid;
     v->adj = v->eff_adj = adj;
-    if (read_pid_file(ws->proc_fd, pid, "stat", buf, sizeof(buf)) < 0)
+    if (mw_proc_read_pid_file(ws->proc_fd, pid, "stat", buf, sizeof(buf)) < 0)
         return -1;
     struct mw_proc_stat st;
     if (mw_proc_stat_parse_buf(&st, buf) < 0)
@@ -389,7 +375,7 @@ static void read_status(struct mw_scan_ws *ws, struct mw_victim *v)
 {
     char buf[4096];
     struct mw_proc_status s;
-    if (read_pid_file(ws->proc_fd, v->pid, "status", buf, sizeof(buf)) < 0 ||
+    if (mw_proc_read_pid_file(ws->proc_fd, v->pid, "status", buf, sizeof(buf)) < 0 ||
         mw_proc_status_parse_buf(&s, buf) < 0)
         return;
     v->uid = s.uid;
@@ -408,7 +394,7 @@ static void finish(struct mw_scan_ws *ws, const struct mw_config *cfg, struct mw
     struct mw_match_facts facts = {.tried = 0};
     v->term_first = list_names(ws, &cfg->term_first, v, &facts);
     if (cfg->kill_cgroup.n > 0 &&
-        read_pid_file(ws->proc_fd, v->pid, "cgroup", buf, sizeof(buf)) >= 0) {
+        mw_proc_read_pid_file(ws->proc_fd, v->pid, "cgroup", buf, sizeof(buf)) >= 0) {
         /* the v2 path (cgroup.kill) first, then the v1 memory one */
         char v2[256] = "", v1[256] = "";
         mw_proc_cgroup_parse_buf(buf, false, v2, sizeof(v2));
@@ -446,14 +432,8 @@ struct rcand {
 static double uptime_s(const struct mw_scan_ws *ws)
 {
     char buf[128];
-    int fd = openat(ws->proc_fd, "uptime", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (mw_read_small_at(ws->proc_fd, "uptime", buf, sizeof(buf)) <= 0)
         return -1;
-    long n = mw_pread_all(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
     char *end;
     double up = strtod(buf, &end);
     return end == buf || up < 0 ? -1 : up;

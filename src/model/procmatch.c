@@ -138,19 +138,6 @@ bool mw_match_qualifiers(const struct mw_match_spec *s, const struct mw_match_fa
     return true;
 }
 
-/* Reads PROC_FD/PID/NAME into BUF (CAP bytes, NUL-terminated). */
-static long read_pid_file(int proc_fd, int pid, const char *name, char *buf, size_t cap)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "%d/%s", pid, name);
-    int fd = openat(proc_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    long n = mw_pread_all(fd, buf, cap);
-    close(fd);
-    return n;
-}
-
 static void read_exe(int proc_fd, int pid, struct mw_match_facts *f)
 {
     char path[64];
@@ -176,7 +163,7 @@ int mw_match_facts_read(int proc_fd, int pid, unsigned need, struct mw_match_fac
     char buf[8192];
     if (need & MW_MATCH_NEED_UID) {
         struct mw_proc_status st;
-        if (read_pid_file(proc_fd, pid, "status", buf, sizeof(buf)) >= 0 &&
+        if (mw_proc_read_pid_file(proc_fd, pid, "status", buf, sizeof(buf)) >= 0 &&
             mw_proc_status_parse_buf(&st, buf) == 0) {
             f->ruid = st.uid;
             f->euid = st.euid;
@@ -184,7 +171,7 @@ int mw_match_facts_read(int proc_fd, int pid, unsigned need, struct mw_match_fac
         }
     }
     if (need & MW_MATCH_NEED_CGROUP) {
-        if (read_pid_file(proc_fd, pid, "cgroup", buf, sizeof(buf)) >= 0 &&
+        if (mw_proc_read_pid_file(proc_fd, pid, "cgroup", buf, sizeof(buf)) >= 0 &&
             mw_proc_cgroup_parse_buf(buf, false, f->cgroup, sizeof(f->cgroup)) == 0)
             f->have_cgroup = true;
     }

@@ -98,11 +98,7 @@ int mw_targets_resolve(const struct mw_root *root, const int *pids, size_t npids
 static int starttime_at(int pid_fd, uint64_t *out)
 {
     char buf[1024];
-    int fd = openat(pid_fd, "stat", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    long n = mw_pread_all(fd, buf, sizeof(buf));
-    close(fd);
+    long n = mw_read_small_at(pid_fd, "stat", buf, sizeof(buf));
     if (n < 0)
         return (int)n;
     struct mw_proc_stat st;

@@ -348,3 +348,10 @@ int mw_proc_adj_apply(const struct mw_root *root, struct mw_adj_change *ch, size
     }
     return 0;
 }
+
+long mw_proc_read_pid_file(int proc_fd, int pid, const char *name, char *buf, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "%d/%s", pid, name);
+    return mw_read_small_at(proc_fd, path, buf, cap);
+}

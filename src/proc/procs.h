@@ -126,4 +126,8 @@ int mw_pid_iter_open(struct mw_pid_iter *it, const struct mw_root *root);
 int mw_pid_iter_next(struct mw_pid_iter *it, int *pid); /* 1 = got one */
 void mw_pid_iter_close(struct mw_pid_iter *it);
 
+/* Reads PROC_FD/PID/NAME (PROC_FD: a descriptor of ROOT/proc) into BUF
+ * with mw_read_small_at. Returns the byte count or -errno. */
+long mw_proc_read_pid_file(int proc_fd, int pid, const char *name, char *buf, size_t cap);
+
 #endif

@@ -110,11 +110,7 @@ int mw_slab_parse_buf(struct mw_slab_set *out, const char *buf, uint64_t page_si
 static int read_attr(int dirfd, const char *name, uint64_t *v)
 {
     char buf[128];
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    long n = mw_pread_all(fd, buf, sizeof(buf));
-    close(fd);
+    long n = mw_read_small_at(dirfd, name, buf, sizeof(buf));
     if (n < 0)
         return (int)n;
     const char *p = buf;
