@@ -11,6 +11,7 @@ markdown table (and writes the same as JSON).
              [--md FILE] [--json FILE]
     bench.py ... --capture DIR     # the tests/fixtures/vm-512m capture
     bench.py ... --smoke           # CI-sized: ok/FAIL/skip lines for tests/run.sh
+    bench.py ... --script FILE     # run a shell script as root in a fresh guest
 
 Only qemu runs the memory storms; nothing here allocates on the host.
 """
@@ -179,9 +180,17 @@ def gen_desc(d):
     return s
 
 
-def boot(args, scenario, guardian, rundir, deadline=None, gen=None):
+def boot(args, scenario, guardian, rundir, deadline=None, gen=None, script=None):
     """Boots one guest; returns (serial text, results tar bytes or None, wall seconds, rc)."""
     os.makedirs(rundir, exist_ok=True)
+    disks = []
+    if script is not None:
+        img = os.path.join(rundir, "script.img")
+        with open(img, "wb") as f:
+            f.write(b"MWSCRIPT %d\n" % len(script) + script)
+            f.truncate(((f.tell() + 4095) // 4096) * 4096)
+        disks = ["-drive", f"file={img},format=raw,if=none,id=script,readonly=on",
+                 "-device", "virtio-blk-pci,drive=script,serial=mwscript"]
     res_img = os.path.join(rundir, "results.img")
     with open(res_img, "wb") as f:
         f.truncate(32 << 20)
@@ -207,7 +216,7 @@ def boot(args, scenario, guardian, rundir, deadline=None, gen=None):
            "-drive", f"file={res_img},format=raw,if=none,id=res",
            "-device", "virtio-blk-pci,drive=res,serial=mwresults",
            "-drive", f"file={stream_img},format=raw,if=none,id=stream,readonly=on",
-           "-device", "virtio-blk-pci,drive=stream,serial=mwstream"]
+           "-device", "virtio-blk-pci,drive=stream,serial=mwstream"] + disks
     with open(os.path.join(rundir, "qemu.cmd"), "w") as f:
         f.write(" ".join(cmd) + "\n")
     t = time.monotonic()
@@ -626,6 +635,29 @@ def smoke(args, have_daemon):
               f"{r['hb_max_stall_ms']} ms, {time.monotonic() - t:.0f} s total)")
 
 
+def run_script(args):
+    """--script FILE: one fresh guest runs FILE as root (zram swap on, no
+    guardian, no background apps); prints its output, keeps what it left in
+    /out under WORK/runs/script-NAME/out, returns its exit status."""
+    with open(args.script, "rb") as f:
+        body = f.read()
+    name = os.path.splitext(os.path.basename(args.script))[0]
+    rundir = os.path.join(args.work, "runs", f"script-{name}")
+    deadline = args.deadline or 300
+    serial, tar, wall, rc = boot(args, "script", "none", rundir, deadline, script=body)
+    if tar is None:
+        log(f"no results from the guest (qemu rc {rc}; see {rundir}/serial.log)")
+        return 125
+    out = os.path.join(rundir, "out")
+    extract(tar, out)
+    sys.stdout.write(read(out, "script.out"))
+    log(f"{wall:.0f} s wall; artifacts in {out}")
+    try:
+        return int(read(out, "script.rc").strip())
+    except ValueError:
+        return 125
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernel", required=True)
@@ -645,6 +677,8 @@ def main():
                     help="run N generated draws instead of the named scenarios (issue 15's matrix)")
     ap.add_argument("--seed", type=int, default=15, help="seed of the generated draws (default 15)")
     ap.add_argument("--draws", help="with --gen: only these draw ids (g01,g07)")
+    ap.add_argument("--script", metavar="FILE",
+                    help="run FILE (sh) as root in a fresh guest; exit with its status")
     args = ap.parse_args()
     # A bare name would be looked up in $PATH by subprocess: make it a path.
     args.memwarden = os.path.abspath(args.memwarden)
@@ -658,6 +692,8 @@ def main():
     have_daemon = memwarden_has_daemon(args.memwarden)
     if args.capture:
         return capture(args)
+    if args.script:
+        return run_script(args)
     if args.smoke:
         smoke(args, have_daemon)
         return 0

@@ -9,6 +9,7 @@
 #                       GEN=N SEED=S to change; ~1.5 h on 2 CPUs)
 #   make vm-smoke       the CI-sized form (also run by `make test` when possible)
 #   make vm-capture     regenerate tests/fixtures/vm-512m from a guest
+#   make vm-script SCRIPT=F  run the shell script F as root in a fresh guest
 
 VM_OUT      ?= $(BUILD)/vm
 VM_KVER     ?= $(shell ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n1)
@@ -18,10 +19,10 @@ VM_PROG_BIN := $(VM_PROGS:%=$(VM_OUT)/progs/%)
 VM_DEPS     := qemu-system-x86 linux-image-amd64 busybox-static musl-tools earlyoom cpio file python3
 VM_BENCH    = python3 tests/vm/bench.py --kernel $(VM_KERNEL) --initramfs $(VM_OUT)/initramfs.cpio --work $(VM_OUT)
 
-.PHONY: vm-deps vm-progs vm-initramfs bench-vm bench-vm-gen vm-smoke vm-capture vm-help
+.PHONY: vm-deps vm-progs vm-initramfs bench-vm bench-vm-gen vm-smoke vm-capture vm-help vm-script
 
 vm-help:
-	@sed -n '2,14p' tests/vm/vm.mk | sed 's/^# \{0,1\}//'
+	@sed -n '2,15p' tests/vm/vm.mk | sed 's/^# \{0,1\}//'
 
 vm-deps:
 	apt-get update
@@ -51,3 +52,7 @@ vm-smoke:
 
 vm-capture: vm-initramfs
 	$(VM_BENCH) --capture tests/fixtures/vm-512m
+
+vm-script: vm-initramfs
+	@test -n "$(SCRIPT)" || { echo "usage: make vm-script SCRIPT=file.sh [VM_DEADLINE=S]"; exit 2; }
+	$(VM_BENCH) --script $(SCRIPT) $(if $(VM_DEADLINE),--deadline $(VM_DEADLINE))
