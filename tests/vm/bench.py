@@ -567,20 +567,25 @@ def gen_matrix(args, have_daemon):
     started = datetime.datetime.now(datetime.timezone.utc)
     t = time.monotonic()
     results = {}
-    for d in draws:
+
+    def save(done):
+        # Rewritten after every draw, so an interrupted matrix keeps its draws.
+        md = gen_markdown(done, results)
+        meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "seed": args.seed, "argv": sys.argv[1:],
+                "total_s": round(time.monotonic() - t, 1), "draws_done": len(done), "draws": len(draws)}
+        if args.md:
+            with open(args.md, "w") as f:
+                f.write(md)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"meta": meta, "draws": done, "results": results}, f, indent=1)
+                f.write("\n")
+        return md, meta
+    for i, d in enumerate(draws):
         results[d["id"]] = {g: run_gen(args, d, g, have_daemon) for g in guards}
-    md = gen_markdown(draws, results)
-    meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "seed": args.seed, "argv": sys.argv[1:],
-            "total_s": round(time.monotonic() - t, 1)}
+        md, meta = save(draws[:i + 1])
     print(md, end="")
     print(f"\n{meta['date']}, seed {args.seed}; {meta['total_s']:.0f} s in total.")
-    if args.md:
-        with open(args.md, "w") as f:
-            f.write(md)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"meta": meta, "draws": draws, "results": results}, f, indent=1)
-            f.write("\n")
     return 0
 
 
