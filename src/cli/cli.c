@@ -1,10 +1,13 @@
 /* cli: messages and option parsing shared by every subcommand. */
 #include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "cli/cli.h"
 
 void mw_err(const char *fmt, ...)
@@ -24,8 +27,27 @@ int mw_usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'memwarden %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+    fprintf(stderr, " (see 'memwarden %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
     return MW_EXIT_USAGE;
+}
+
+int mw_opt_error(const char *cmd, int c, char *const argv[])
+{
+    const char *tok = optind > 0 ? argv[optind - 1] : "";
+    bool is_long = tok && strncmp(tok, "--", 2) == 0;
+    char raw[48], name[64];
+    if (c == '?' && optopt && !(is_long && strchr(tok, '=')))
+        is_long = false; /* an unknown short option, maybe inside a cluster */
+    if (is_long)
+        snprintf(raw, sizeof(raw), "%.*s", (int)strcspn(tok, "="), tok);
+    else
+        snprintf(raw, sizeof(raw), "-%c", optopt > 32 && optopt < 127 ? optopt : '?');
+    mw_text_clean(name, sizeof(name), raw, strlen(raw));
+    if (c == ':')
+        return mw_usage_error(cmd, "option '%s' needs a value", name);
+    if (is_long && strchr(tok, '=') && optopt)
+        return mw_usage_error(cmd, "option '%s' takes no value", name);
+    return mw_usage_error(cmd, "unknown option '%s'", name);
 }
 
 int mw_opt_size(const char *opt, const char *arg, uint64_t *out)

@@ -34,6 +34,13 @@ void mw_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a usage error and a hint to see --help; returns MW_EXIT_USAGE. */
 int mw_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The one-line usage error for what getopt_long just returned as C ('?' an
+ * unknown option or an unwanted value, ':' a missing value: optstrings start
+ * with ':' and main sets opterr = 0 so getopt prints nothing itself), naming
+ * CMD and the option, e.g. "memwarden leak: unknown option '--bogus'".
+ * Reads optind/optopt and ARGV. Returns MW_EXIT_USAGE. */
+int mw_opt_error(const char *cmd, int c, char *const argv[]);
+
 /* Option value parsers that print a clear message on bad input and return
  * -EINVAL; 0 on success. OPT names the option for the message. */
 int mw_opt_size(const char *opt, const char *arg, uint64_t *out);

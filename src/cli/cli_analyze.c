@@ -438,7 +438,7 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
     uint64_t ms;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "e:u:i:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":e:u:i:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'F':
             if (parse_format(optarg, &o->log.format) < 0)
@@ -477,7 +477,7 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
             analyze_usage(stdout);
             return -1;
         default:
-            return mw_usage_error("analyze", "unknown option");
+            return mw_opt_error("analyze", c, argv);
         }
     }
     if (optind + 1 != argc)

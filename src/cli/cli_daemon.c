@@ -170,7 +170,7 @@ int cli_daemon(struct mw_ctx *ctx, int argc, char **argv)
     int min_adj = -999;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:s:nfH:S:LC:om:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:s:nfH:S:LC:om:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             o.config_path = optarg;
@@ -214,7 +214,7 @@ int cli_daemon(struct mw_ctx *ctx, int argc, char **argv)
             daemon_usage(stdout);
             return MW_EXIT_OK;
         default:
-            return mw_usage_error("daemon", "unknown option");
+            return mw_opt_error("daemon", c, argv);
         }
     }
     if (optind < argc)

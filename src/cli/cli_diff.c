@@ -528,7 +528,7 @@ static int parse_opts(int argc, char **argv, struct diff_opts *o)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "n:ajh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:ajh", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (mw_opt_uint("--top", optarg, 1, 1000000, &o->top) < 0)
@@ -544,7 +544,7 @@ static int parse_opts(int argc, char **argv, struct diff_opts *o)
             diff_usage(stdout);
             return -1;
         default:
-            return mw_usage_error("diff", "unknown option");
+            return mw_opt_error("diff", c, argv);
         }
     }
     if (argc - optind != 2)

@@ -607,7 +607,7 @@ static int leak_option(int c, const char *arg, struct leak_opts *o)
         leak_usage(stdout);
         return MW_EXIT_OK;
     default:
-        return mw_usage_error("leak", "unknown option");
+        return MW_EXIT_USAGE; /* '?' and ':' are told by the caller */
     }
 }
 
@@ -635,9 +635,12 @@ static int leak_options(int argc, char **argv, struct leak_opts *o)
     mw_trend_params_default(&o->params);
     int c, ret;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:m:sd:i:f:jh", opts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, ":p:m:sd:i:f:jh", opts, NULL)) != -1) {
+        if (c == '?' || c == ':')
+            return mw_opt_error("leak", c, argv);
         if ((ret = leak_option(c, optarg, o)) >= 0)
             return ret;
+    }
     if (optind < argc)
         return mw_usage_error("leak", "unexpected argument '%s'", argv[optind]);
     if (!o->from && !o->npids && !o->match && !o->system)

@@ -120,7 +120,7 @@ static int parse_opts(const char *sub, int argc, char **argv, struct prio_opts *
     optind = 1;
     /* "+": stop at the first non-option, so a negative VALUE or a PID list
      * is left alone; options come before or after them (second pass). */
-    while ((c = getopt_long(argc, argv, "+m:dfjah", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:m:dfjah", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             o->match = optarg;
@@ -141,7 +141,7 @@ static int parse_opts(const char *sub, int argc, char **argv, struct prio_opts *
             prio_usage(stdout);
             return 1;
         default:
-            return mw_usage_error(sub, "bad option");
+            return mw_opt_error(sub, c, argv);
         }
     }
     return 0;

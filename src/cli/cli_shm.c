@@ -97,7 +97,7 @@ static int shm_parse_opts(int argc, char **argv, struct shm_opts *o)
     unsigned long ul;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":yh", opts, NULL)) != -1) {
         switch (c) {
         case 'R':
             o->remove = true;
@@ -130,7 +130,7 @@ static int shm_parse_opts(int argc, char **argv, struct shm_opts *o)
             shm_usage(stdout);
             return MW_EXIT_OK;
         default:
-            return mw_usage_error("shm", "unknown option");
+            return mw_opt_error("shm", c, argv);
         }
     }
     if (optind < argc)

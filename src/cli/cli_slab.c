@@ -112,7 +112,7 @@ static int slab_options(int argc, char **argv, struct slab_opts *o)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "n:i:f:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:i:f:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (mw_opt_uint("--top", optarg, 1, 100000, &o->top) < 0)
@@ -133,7 +133,7 @@ static int slab_options(int argc, char **argv, struct slab_opts *o)
             o->help = true;
             return MW_EXIT_OK;
         default:
-            return mw_usage_error("slab", "unknown option");
+            return mw_opt_error("slab", c, argv);
         }
     }
     if (optind < argc)

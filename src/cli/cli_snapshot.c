@@ -111,7 +111,7 @@ int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv)
     bool json = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'P':
             so.processes = false;
@@ -134,7 +134,7 @@ int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv)
             snapshot_usage(stdout);
             return MW_EXIT_OK;
         default:
-            return mw_usage_error("snapshot", "unknown option");
+            return mw_opt_error("snapshot", c, argv);
         }
     }
     if (optind + 1 != argc)

@@ -826,7 +826,7 @@ int cli_status(struct mw_ctx *ctx, int argc, char **argv)
     int rc = MW_EXIT_OK;
     st->state_path = "/run/memwarden/state.json";
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = true;
@@ -841,7 +841,7 @@ int cli_status(struct mw_ctx *ctx, int argc, char **argv)
             status_usage(stdout);
             goto out;
         default:
-            rc = mw_usage_error("status", "unknown option");
+            rc = mw_opt_error("status", c, argv);
             goto out;
         }
     }

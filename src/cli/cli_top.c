@@ -415,7 +415,7 @@ static int top_options(int argc, char **argv, struct top_opts *o)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "s:b:u:c:m:n:awjh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:b:u:c:m:n:awjh", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if (mw_top_sort_parse(optarg, &o->flt.sort) < 0)
@@ -453,7 +453,7 @@ static int top_options(int argc, char **argv, struct top_opts *o)
             top_usage(stdout);
             return MW_EXIT_OK;
         default:
-            return mw_usage_error("top", "bad option");
+            return mw_opt_error("top", c, argv);
         }
     }
     if (optind < argc)

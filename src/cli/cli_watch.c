@@ -185,7 +185,7 @@ static int watch_options(int argc, char **argv, struct watch_opts *o)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:m:si:d:n:r:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:m:si:d:n:r:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'p': {
             int rc = mw_opt_pid_append(optarg, &o->pids, &o->npids);
@@ -232,7 +232,7 @@ static int watch_options(int argc, char **argv, struct watch_opts *o)
             o->help = true;
             return MW_EXIT_OK;
         default:
-            return mw_usage_error("watch", "unknown option");
+            return mw_opt_error("watch", c, argv);
         }
     }
     if (optind < argc)

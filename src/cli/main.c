@@ -1,6 +1,7 @@
 /* memwarden: one binary, many commands. main() parses the global options
  * (--root), then hands the rest of the command line to a subcommand. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +147,8 @@ int main(int argc, char **argv)
         return MW_EXIT_FAIL;
     }
     mw_snapshot_root_page_size(&ctx.root);
-    /* getopt prefixes its messages with argv[0]: make it "memwarden CMD". */
+    /* Commands report option errors themselves, in one line (mw_opt_error). */
+    opterr = 0;
     char name[64];
     snprintf(name, sizeof(name), "memwarden %s", cmd->name);
     argv[i] = name;
