@@ -53,26 +53,54 @@ wait_for() {
 alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 
 # ---- live tests that change the system: zram swap and v1 memory cgroups ----
-# zram_swap_on NAME SIZE: zram0 (unused) as swap of SIZE, lz4 when the
-# kernel has it. Sets ZRAM_ON=1 once zram0 is touched (zram_swap_off in the
-# cleanup undoes it). Prints "skip NAME: reason" and returns 1 when it cannot.
+# zram_swap_on NAME SIZE: makes sure the machine has a swap with SIZE free
+# for the test. An active swap with that much free is used as it is (Fedora
+# and many boards swap to zram already: a swap is a swap); else zram0 when
+# unused, else a new device from /sys/class/zram-control/hot_add, as swap of
+# SIZE (lz4 when the kernel has it). What it set up is recorded (ZRAM_DEV,
+# ZRAM_HOT) so zram_swap_off in the cleanup undoes exactly that. Prints
+# "skip NAME: reason" and returns 1 when none of these is possible.
 zram_swap_on() {
-    _zr=/sys/block/zram0
-    [ -f $_zr/disksize ] || { skip "$1" "no zram0"; return 1; }
-    [ "$(cat $_zr/disksize)" = 0 ] || { skip "$1" "zram0 is in use (disksize not 0)"; return 1; }
+    ZRAM_DEV= ZRAM_HOT=0
+    _zs_want=$(size_kb "$2")
+    _zs_free=$(awk 'NR > 1 { f += $3 - $4 } END { print f + 0 }' /proc/swaps)
+    if [ "$_zs_free" -ge "$_zs_want" ]; then
+        echo "note: using the swap that is there ($((_zs_free / 1024)) MiB free)" >&2
+        return 0
+    fi
     command -v mkswap >/dev/null && command -v swapon >/dev/null ||
         { skip "$1" "mkswap/swapon missing"; return 1; }
+    if [ -f /sys/block/zram0/disksize ] && [ "$(cat /sys/block/zram0/disksize)" = 0 ]; then
+        ZRAM_DEV=0
+    elif [ -w /sys/class/zram-control/hot_add ]; then
+        ZRAM_DEV=$(cat /sys/class/zram-control/hot_add 2>/dev/null) ||
+            { skip "$1" "zram-control/hot_add failed"; return 1; }
+        ZRAM_HOT=1
+    else
+        skip "$1" "no swap with $2 free, zram0 in use and no zram-control/hot_add"
+        return 1
+    fi
+    _zr=/sys/block/zram$ZRAM_DEV
     echo lz4 >$_zr/comp_algorithm 2>/dev/null
-    echo "$2" >$_zr/disksize || { skip "$1" "cannot size zram0"; return 1; }
-    ZRAM_ON=1
-    mkswap /dev/zram0 >/dev/null 2>&1 && swapon -p 100 /dev/zram0 ||
-        { skip "$1" "swapon /dev/zram0 failed"; return 1; }
+    echo "$2" >$_zr/disksize || { skip "$1" "cannot size zram$ZRAM_DEV"; return 1; }
+    mkswap /dev/zram$ZRAM_DEV >/dev/null 2>&1 && swapon -p 100 /dev/zram$ZRAM_DEV ||
+        { skip "$1" "swapon /dev/zram$ZRAM_DEV failed"; return 1; }
 }
 zram_swap_off() {
-    [ "${ZRAM_ON:-0}" = 1 ] || return 0
-    swapoff /dev/zram0 2>/dev/null
-    echo 1 >/sys/block/zram0/reset 2>/dev/null
-    ZRAM_ON=0
+    [ -n "${ZRAM_DEV:-}" ] || return 0
+    swapoff /dev/zram$ZRAM_DEV 2>/dev/null
+    echo 1 >/sys/block/zram$ZRAM_DEV/reset 2>/dev/null
+    [ "${ZRAM_HOT:-0}" = 1 ] && echo "$ZRAM_DEV" >/sys/class/zram-control/hot_remove 2>/dev/null
+    ZRAM_DEV= ZRAM_HOT=0
+}
+# size_kb SIZE: 256M, 1G, 4096K or plain bytes, in KiB.
+size_kb() {
+    case $1 in
+    *K) echo $((${1%K})) ;;
+    *M) echo $((${1%M} * 1024)) ;;
+    *G) echo $((${1%G} * 1024 * 1024)) ;;
+    *) echo $(($1 / 1024)) ;;
+    esac
 }
 # cg_v1_make NAME DIR LIMIT MEMSW: a v1 memory cgroup with these limits.
 cg_v1_make() {

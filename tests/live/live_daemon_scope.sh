@@ -9,7 +9,8 @@
 # kill the hog with a logged reason before the memcg OOM killer fires
 # (oom_kill unchanged) and leave the protected process alone; the dry run
 # must kill nothing (the test then ends the hog itself).
-# Changes the system (cgroup, zram0, swap) and restores it on any exit.
+# Changes the system (cgroup; a zram swap unless one with 512 MiB free is
+# there: tests/lib.sh zram_swap_on) and restores it on any exit.
 . tests/lib.sh
 BUILD=${MW_BUILD:-build}
 T=daemon_scope

@@ -11,7 +11,8 @@
 # storm signalled, every child gone within seconds, the memcg OOM killer
 # silent, the protected process and the storm's parent alive, and the
 # history line carrying "runaway":{..."group":N...}.
-# Changes the system (cgroup, zram0, swap) and restores it on any exit.
+# Changes the system (cgroup; a zram swap unless one with 512 MiB free is
+# there: tests/lib.sh zram_swap_on) and restores it on any exit.
 . tests/lib.sh
 BUILD=${MW_BUILD:-build}
 T=daemon_storm
