@@ -14,8 +14,8 @@
  * is normal; growing more than 100 MB an hour is a warning; fast growth
  * that never falls back is a leak. "Fast" is not given a number there; we
  * take three times the warning rate. */
-#define MW_TREND_BAND_BYTES    (50ull << 20)       /* +-50 MB, for a 1 h window */
-#define MW_TREND_WARN_BYTES_PH (100.0 * 1048576.0) /* 100 MB per hour */
+#define MW_TREND_BAND_BYTES    (50ull << 20)       /* +-50 MiB, for a 1 h window */
+#define MW_TREND_WARN_BYTES_PH (100.0 * 1048576.0) /* 100 MiB per hour */
 #define MW_TREND_LEAK_BYTES_PH (300.0 * 1048576.0) /* 3x the warning rate */
 #define MW_TREND_BAND_FLOOR    (1ull << 20)        /* scaled band never below 1 MiB */
 #define MW_TREND_BAND_WINDOW_S 3600.0              /* the band is stated for an hour */
