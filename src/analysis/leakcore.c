@@ -9,6 +9,15 @@
 #include "base/text.h"
 #include "proc/cgroup.h"
 
+/* A process name as text output may show it (base/text.h): anyone can
+ * name a process "\e]0;..." or give it bytes that are not UTF-8. OUT has
+ * 64 bytes. */
+static const char *comm_clean(char out[64], const char *comm)
+{
+    mw_text_clean(out, 64, comm, strlen(comm));
+    return out;
+}
+
 static const char *const part_names[MW_PART_COUNT] = {
     [MW_PART_ANON] = "anon",
     [MW_PART_FILE] = "page cache",
@@ -275,8 +284,8 @@ static int where_add_parts(struct mw_series *s, size_t *cap)
     }
     s->ngrowers = mw_procmem_growers(&s->procs_first, &s->procs_last, s->growers, MW_LEAK_GROWERS);
     for (size_t i = 0; i < s->ngrowers && rc == 0; i++) {
-        char l[128];
-        snprintf(l, sizeof(l), "PID %d %s", s->growers[i].pid, s->growers[i].comm);
+        char l[128], c[64];
+        snprintf(l, sizeof(l), "PID %d %s", s->growers[i].pid, comm_clean(c, s->growers[i].comm));
         rc = where_add(s, cap, l, "process", s->growers[i].delta_bytes);
     }
     return rc;
@@ -451,10 +460,10 @@ static bool system_summary(const struct mw_series *s, char *buf, size_t cap)
     size_t off = share_phrase(s, use_memory, total, buf, cap);
     if (!mw_part_is_user(part))
         return off > 0;
-    char d[32];
+    char d[32], c[64];
     for (size_t i = 0; i < s->ngrowers && i < 3 && off < cap; i++)
         off += (size_t)snprintf(buf + off, cap - off, "%sPID %d %s %s", i ? ", " : ": ",
-                                s->growers[i].pid, s->growers[i].comm,
+                                s->growers[i].pid, comm_clean(c, s->growers[i].comm),
                                 mw_fmt_size_delta(d, sizeof(d), s->growers[i].delta_bytes));
     return true;
 }
@@ -515,11 +524,12 @@ static void note(const struct mw_series *s, char *buf, size_t cap)
 void mw_series_print(FILE *f, const struct mw_series *s)
 {
     const struct mw_trend *t = &s->trend;
-    char name[128], r[48], w[256], n[160], a[32], b[32];
+    char name[128], r[48], w[256], n[160], a[32], b[32], cc[64];
     if (s->system)
         snprintf(name, sizeof(name), "system (%s)", s->series_name);
     else
-        snprintf(name, sizeof(name), "PID %d %s (%s)", s->pid, s->comm, s->series_name);
+        snprintf(name, sizeof(name), "PID %d %s (%s)", s->pid, comm_clean(cc, s->comm),
+                 s->series_name);
     if (t->verdict == MW_TREND_UNKNOWN) {
         fprintf(f, "%s: unknown: %zu sample%s, not enough to tell%s\n", name, s->n,
                 s->n == 1 ? "" : "s", s->exited ? " (the process exited)" : "");

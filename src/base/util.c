@@ -291,6 +291,19 @@ bool mw_next_line(const char **cursor, const char **line, size_t *len)
     return true;
 }
 
+bool mw_line_copy(char *dst, size_t cap, const char *line, size_t len)
+{
+    if (cap == 0)
+        return false;
+    if (len >= cap) {
+        dst[0] = '\0';
+        return false;
+    }
+    memcpy(dst, line, len);
+    dst[len] = '\0';
+    return true;
+}
+
 int mw_scan_u64(const char **p, uint64_t *out)
 {
     const char *s = *p;

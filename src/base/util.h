@@ -148,6 +148,14 @@ char *mw_fmt_size_delta(char *buf, size_t cap, int64_t bytes);
  *   while (mw_next_line(&c, &l, &n)) ...                                  */
 bool mw_next_line(const char **cursor, const char **line, size_t *len);
 
+/* Copies the line LINE (LEN bytes, as mw_next_line gives it) into DST (CAP
+ * bytes) NUL-terminated, so sscanf can read it: sscanf on a whole buffer
+ * measures the rest of the buffer on every call (quadratic on a long file)
+ * and lets a conversion run into the next line. Returns false, DST an empty
+ * string, when the line does not fit: no line a kernel file of that kind
+ * writes is that long, so the caller takes it as malformed. */
+bool mw_line_copy(char *dst, size_t cap, const char *line, size_t len);
+
 /* One record of getdents64(2), for the loops that must not allocate (the
  * daemon's scan, a hook's child closing its fds): the kernel's
  * linux_dirent64, which libc does not declare. */

@@ -1,6 +1,7 @@
 /* cli: messages and option parsing shared by every subcommand. */
 #include <errno.h>
 #include <getopt.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "base/text.h"
+#include "model/procmatch.h"
 #include "cli/cli.h"
 
 void mw_err(const char *fmt, ...)
@@ -48,6 +50,18 @@ int mw_opt_error(const char *cmd, int c, char *const argv[])
     if (is_long && strchr(tok, '=') && optopt)
         return mw_usage_error(cmd, "option '%s' takes no value", name);
     return mw_usage_error(cmd, "unknown option '%s'", name);
+}
+
+int mw_opt_match(const char *cmd, const char *pattern)
+{
+    regex_t re;
+    char why[160], shown[96];
+    if (mw_regcomp_bounded(&re, pattern, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) != 0) {
+        mw_text_clean(shown, sizeof(shown), pattern, strlen(pattern));
+        return mw_usage_error(cmd, "--match '%s': %s", shown, why);
+    }
+    regfree(&re);
+    return 0;
 }
 
 int mw_opt_size(const char *opt, const char *arg, uint64_t *out)

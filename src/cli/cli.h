@@ -41,6 +41,12 @@ int mw_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(
  * Reads optind/optopt and ARGV. Returns MW_EXIT_USAGE. */
 int mw_opt_error(const char *cmd, int c, char *const argv[]);
 
+/* Checks a --match PATTERN the way every matcher compiles it (extended,
+ * bounded: model/procmatch.h). Returns 0, or MW_EXIT_USAGE after a usage
+ * error that says why ("--match '(': Unmatched ( or \(", or the bound it
+ * passes). */
+int mw_opt_match(const char *cmd, const char *pattern);
+
 /* Option value parsers that print a clear message on bad input and return
  * -EINVAL; 0 on success. OPT names the option for the message. */
 int mw_opt_size(const char *opt, const char *arg, uint64_t *out);

@@ -643,6 +643,8 @@ static int leak_options(int argc, char **argv, struct leak_opts *o)
     }
     if (optind < argc)
         return mw_usage_error("leak", "unexpected argument '%s'", argv[optind]);
+    if (o->match && (ret = mw_opt_match("leak", o->match)) != 0)
+        return ret;
     if (!o->from && !o->npids && !o->match && !o->system)
         return mw_usage_error("leak", "say what to watch: -p PID, --match REGEX, --system or "
                                       "--from FILE");

@@ -477,9 +477,10 @@ static int top_gather(struct mw_ctx *ctx, struct top_opts *o, struct top *g)
 {
     int e;
     if (o->match) {
-        char msg[160];
-        if (mw_regcomp_bounded(&g->re, o->match, REG_EXTENDED | REG_NOSUB, msg, sizeof(msg)) != 0)
-            return mw_usage_error("top", "--match '%.80s': %s", o->match, msg);
+        if ((e = mw_opt_match("top", o->match)) != 0)
+            return e;
+        if (mw_regcomp_bounded(&g->re, o->match, REG_EXTENDED | REG_NOSUB, NULL, 0) != 0)
+            return MW_EXIT_FAIL; /* checked just above */
         g->have_re = true;
         o->flt.match = &g->re;
         if (mw_root_is_live(&ctx->root))

@@ -237,6 +237,8 @@ static int watch_options(int argc, char **argv, struct watch_opts *o)
     }
     if (optind < argc)
         return mw_usage_error("watch", "unexpected argument '%s'", argv[optind]);
+    if (o->match && mw_opt_match("watch", o->match) != 0)
+        return MW_EXIT_USAGE;
     if (!o->npids && !o->match)
         o->system = true;
     return MW_EXIT_OK;

@@ -148,12 +148,18 @@ int mw_cg_events_parse_buf(struct mw_cgroup_mem *mem, const char *buf)
         {"oom", offsetof(struct mw_cgroup_mem, ev_oom)},
         {"oom_kill", offsetof(struct mw_cgroup_mem, ev_oom_kill)},
     };
-    const char *p = buf;
-    while (*p) {
-        char name[32];
-        unsigned long long v;
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
+        char l[96], name[32];
+        uint64_t v;
         int n = 0;
-        if (sscanf(p, "%31s %llu%n", name, &v, &n) != 2)
+        if (len == 0)
+            continue;
+        if (!mw_line_copy(l, sizeof(l), p, len) || sscanf(l, "%31s%n", name, &n) != 1)
+            return -EINVAL;
+        const char *q = l + n;
+        if (mw_scan_u64(&q, &v) < 0 || q[strspn(q, " ")] != '\0')
             return -EINVAL;
         if (strcmp(name, "oom_kill_disable") == 0)
             mem->oom_kill_disable = v != 0;
@@ -162,9 +168,6 @@ int mw_cg_events_parse_buf(struct mw_cgroup_mem *mem, const char *buf)
         for (size_t i = 0; i < MW_ARRAY_SIZE(keys); i++)
             if (strcmp(name, keys[i].name) == 0)
                 *(uint64_t *)((char *)mem + keys[i].off) = (uint64_t)v;
-        p += n;
-        while (*p == '\n' || *p == ' ')
-            p++;
     }
     return 0;
 }

@@ -2,9 +2,17 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A PSI average: a percentage, finite (sscanf's %lf also takes "nan",
+ * "inf" and hex floats, and nan passes every < and > test). */
+static bool psi_pct(double v)
+{
+    return v >= 0.0 && v <= 100.0;
+}
 
 static int parse_line(struct mw_psi_line *out, const char *p)
 {
@@ -13,10 +21,9 @@ static int parse_line(struct mw_psi_line *out, const char *p)
     /* %n after the last conversion tells the line really had all four. */
     if (sscanf(p, " avg10=%lf avg60=%lf avg300=%lf total=%" SCNu64 "%n", &l.avg10, &l.avg60,
                &l.avg300, &l.total_us, &n) != 4 ||
-        n == 0)
+        n == 0 || p[(size_t)n + strspn(p + n, " ")] != '\0')
         return -EINVAL;
-    if (l.avg10 < 0 || l.avg60 < 0 || l.avg300 < 0 || l.avg10 > 100 || l.avg60 > 100 ||
-        l.avg300 > 100)
+    if (!psi_pct(l.avg10) || !psi_pct(l.avg60) || !psi_pct(l.avg300))
         return -EINVAL;
     *out = l;
     return 0;
@@ -28,17 +35,23 @@ int mw_psi_parse_buf(struct mw_psi *out, const char *buf, int *bad_line)
     memset(&psi, 0, sizeof(psi));
     bool have_some = false;
     int line = 0;
-    const char *p = buf;
-    while (*p) {
+    const char *c = buf, *p;
+    size_t len;
+    while (mw_next_line(&c, &p, &len)) {
         line++;
+        char l[128];
         int rc = 0;
-        if (strncmp(p, "some", 4) == 0) {
-            rc = parse_line(&psi.some, p + 4);
+        if (len == 0)
+            continue;
+        if (!mw_line_copy(l, sizeof(l), p, len)) {
+            rc = -EINVAL;
+        } else if (strncmp(l, "some ", 5) == 0) {
+            rc = parse_line(&psi.some, l + 4);
             have_some = rc == 0;
-        } else if (strncmp(p, "full", 4) == 0) {
-            rc = parse_line(&psi.full, p + 4);
+        } else if (strncmp(l, "full ", 5) == 0) {
+            rc = parse_line(&psi.full, l + 4);
             psi.have_full = rc == 0;
-        } else if (*p != '\n') {
+        } else {
             rc = -EINVAL;
         }
         if (rc < 0) {
@@ -46,10 +59,6 @@ int mw_psi_parse_buf(struct mw_psi *out, const char *buf, int *bad_line)
                 *bad_line = line;
             return rc;
         }
-        const char *eol = strchr(p, '\n');
-        if (!eol)
-            break;
-        p = eol + 1;
     }
     if (!have_some)
         return -ENODATA;

@@ -36,8 +36,9 @@ int mw_zoneinfo_parse_buf(struct mw_zoneinfo *out, const char *buf, int *bad_lin
         uint64_t v;
         if (strncmp(p, "Node ", 5) == 0) {
             int node;
-            char name[16];
-            if (sscanf(p, "Node %d, zone %15s", &node, name) != 2 || node < 0) {
+            char l[64], name[16];
+            if (!mw_line_copy(l, sizeof(l), p, len) ||
+                sscanf(l, "Node %d, zone %15s", &node, name) != 2 || node < 0) {
                 rc = -EINVAL;
                 goto bad;
             }

@@ -218,8 +218,26 @@ static void test_machine_swap_limit_v2(void)
     CHECK_EQ_U64(m.swap_free, 1536ull << 20);
 }
 
+/* memory.events / oom_control: one "name value" a line; a value on the
+ * next line or junk after it is malformed (sscanf on the whole buffer let
+ * "high\n2" through, issue 17). */
+static void test_events_parse(void)
+{
+    struct mw_cgroup_mem m = {0};
+    CHECK_EQ_INT(mw_cg_events_parse_buf(&m, "low 0\nhigh 5\nmax 7\noom 2\noom_kill 1\n"), 0);
+    CHECK_EQ_U64(m.ev_high, 5);
+    CHECK_EQ_U64(m.ev_oom_kill, 1);
+    CHECK_EQ_INT(mw_cg_events_parse_buf(&m, "oom_kill_disable 0\nunder_oom 1\noom_kill 3"), 0);
+    CHECK(m.under_oom);
+    CHECK_EQ_U64(m.ev_oom_kill, 3);
+    CHECK_EQ_INT(mw_cg_events_parse_buf(&m, "low 0\nhigh\n2\n"), -EINVAL);
+    CHECK_EQ_INT(mw_cg_events_parse_buf(&m, "low 0 junk\n"), -EINVAL);
+    CHECK_EQ_INT(mw_cg_events_parse_buf(&m, "low -1\n"), -EINVAL);
+}
+
 int main(void)
 {
+    RUN(test_events_parse);
     RUN(test_v1_capture);
     RUN(test_v2);
     RUN(test_stat_parse);

@@ -52,6 +52,33 @@ static void test_process_series_where(void)
     mw_root_close(&b);
 }
 
+/* The verdict line names the process: its comm is anyone's bytes and must
+ * not reach a terminal raw (issue 17). */
+static void test_series_print_cleans_comm(void)
+{
+    struct mw_series s;
+    memset(&s, 0, sizeof(s));
+    s.pid = 42;
+    snprintf(s.comm, sizeof(s.comm), "app\033]0;owned\a\xff");
+    s.series_name = "rss";
+    for (int i = 0; i < 20; i++)
+        CHECK_EQ_INT(mw_series_push(&s, i * 0.2, 10e6 + i * 2e6), 0);
+    struct mw_trend_params p;
+    mw_trend_params_default(&p);
+    CHECK_EQ_INT(mw_series_analyze(&s, &p, NULL), 0);
+    char *out = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&out, &n);
+    mw_series_print(f, &s);
+    fclose(f);
+    CHECK(strstr(out, "PID 42 app") != NULL);
+    CHECK(memchr(out, '\033', n) == NULL);
+    CHECK(memchr(out, '\a', n) == NULL);
+    CHECK(memchr(out, '\xff', n) == NULL);
+    free(out);
+    mw_series_free(&s);
+}
+
 static void test_system_series_where(void)
 {
     struct mw_series s;
@@ -209,6 +236,7 @@ int main(void)
 {
     RUN(test_rates);
     RUN(test_process_series_where);
+    RUN(test_series_print_cleans_comm);
     RUN(test_system_series_where);
     RUN(test_system_user_growth_named);
     RUN(test_system_kernel_part_named);

@@ -73,6 +73,13 @@ static void test_psi(void)
     CHECK_EQ_INT(mw_psi_parse_buf(&p, "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", &bad),
                  -ENODATA);
     CHECK_EQ_INT(mw_psi_parse_buf(&p, "some avg10=1.00 avg60=0.00\n", &bad), -EINVAL);
+    /* %lf takes nan/inf, and nan passes every < and > test (issue 17) */
+    CHECK_EQ_INT(mw_psi_parse_buf(&p, "some avg10=nan avg60=0 avg300=0 total=0\n", &bad), -EINVAL);
+    CHECK_EQ_INT(mw_psi_parse_buf(&p, "some avg10=0 avg60=inf avg300=0 total=0\n", &bad), -EINVAL);
+    CHECK_EQ_INT(mw_psi_parse_buf(&p, "some avg10=0 avg60=0 avg300=0x1p3 total=0\n", &bad), 0);
+    /* a conversion does not run into the next line; junk after total is bad */
+    CHECK_EQ_INT(mw_psi_parse_buf(&p, "some avg10=0 avg60=0 avg300=0\ntotal=0\n", &bad), -EINVAL);
+    CHECK_EQ_INT(mw_psi_parse_buf(&p, "some avg10=0 avg60=0 avg300=0 total=0 x\n", &bad), -EINVAL);
 }
 
 static void test_zoneinfo(void)
