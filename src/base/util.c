@@ -291,6 +291,13 @@ bool mw_next_line(const char **cursor, const char **line, size_t *len)
     return true;
 }
 
+const char *mw_strerror(int err)
+{
+    if (err == EBADFD)
+        return "not a regular file";
+    return strerror(err);
+}
+
 bool mw_line_copy(char *dst, size_t cap, const char *line, size_t len)
 {
     if (cap == 0)

@@ -148,6 +148,11 @@ char *mw_fmt_size_delta(char *buf, size_t cap, int64_t bytes);
  *   while (mw_next_line(&c, &l, &n)) ...                                  */
 bool mw_next_line(const char **cursor, const char **line, size_t *len);
 
+/* strerror for memwarden's own codes too: EBADFD is what the readers return
+ * for a path that is not a regular file (mw_open_regular_at), which libc
+ * calls "File descriptor in bad state". */
+const char *mw_strerror(int err);
+
 /* Copies the line LINE (LEN bytes, as mw_next_line gives it) into DST (CAP
  * bytes) NUL-terminated, so sscanf can read it: sscanf on a whole buffer
  * measures the rest of the buffer on every call (quadratic on a long file)

@@ -112,7 +112,7 @@ static const char *read_error(long rc)
         return "not a regular file (a FIFO, device or directory would block or never end)";
     if (rc == -EFBIG)
         return "larger than 256 MiB; give its tail (tail -c 100M FILE | memwarden analyze -)";
-    return strerror((int)-rc);
+    return mw_strerror((int)-rc);
 }
 
 /* A figure for printing as an integer: doubles past the range of the type
@@ -236,7 +236,7 @@ static int gather(const struct analyze_opts *o, struct analyze *r)
         return MW_EXIT_FAIL;
     }
     if (rc < 0) {
-        mw_err("analyze: %s: %s", o->path, strerror(-rc));
+        mw_err("analyze: %s: %s", o->path, mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     if (r->s.unit_from == MW_LOG_UNIT_UNKNOWN) {

@@ -363,7 +363,7 @@ static int gather(const struct diff_opts *o, struct diff *d)
     struct mw_meminfo ma, mb;
     int rc;
     if ((rc = mw_root_open(&d->ra, o->pa)) < 0 || (rc = mw_root_open(&d->rb, o->pb)) < 0) {
-        mw_err("diff: %s: %s", d->ra.fd < 0 ? o->pa : o->pb, strerror(-rc));
+        mw_err("diff: %s: %s", d->ra.fd < 0 ? o->pa : o->pb, mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     mw_snapshot_root_page_size(&d->ra);
@@ -371,7 +371,7 @@ static int gather(const struct diff_opts *o, struct diff *d)
     if ((rc = mw_meminfo_read(&d->ra, &ma, NULL)) < 0 ||
         (rc = mw_meminfo_read(&d->rb, &mb, NULL)) < 0) {
         mw_err("diff: cannot read proc/meminfo in %s: %s", rc == 0 ? o->pb : o->pa,
-               rc == -EBADFD ? "not a regular file" : strerror(-rc));
+               rc == -EBADFD ? "not a regular file" : mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     snapshot_meta(&d->ra, &d->ta, d->ha, sizeof(d->ha));
@@ -563,7 +563,7 @@ int cli_diff(struct mw_ctx *ctx, int argc, char **argv)
         return rc < 0 ? MW_EXIT_OK : rc;
     struct diff *d = calloc(1, sizeof(*d));
     if (!d) {
-        mw_err("diff: %s", strerror(ENOMEM));
+        mw_err("diff: %s", mw_strerror(ENOMEM));
         return MW_EXIT_FAIL;
     }
     d->ra.fd = d->rb.fd = -1;

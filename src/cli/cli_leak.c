@@ -673,7 +673,7 @@ static int leak_gather(struct mw_ctx *ctx, const struct leak_opts *o, struct lea
         else if (rc == -EINVAL && o->match)
             mw_err("leak: --match '%s' is not a valid regular expression", o->match);
         else
-            mw_err("leak: %s: %s", o->from ? o->from : "sampling", strerror(-rc));
+            mw_err("leak: %s: %s", o->from ? o->from : "sampling", mw_strerror(-rc));
         return rc == -EINVAL ? MW_EXIT_USAGE : MW_EXIT_FAIL;
     }
     if (run->n == 0) {

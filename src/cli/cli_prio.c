@@ -206,7 +206,7 @@ static int prio_show(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int np
     }
     mw_users_read(&ctx->root, &users);
     if ((e = mw_proctable_open(&t, &ctx->root, what)) < 0) {
-        mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
+        mw_err("%s/proc: %s", ctx->root.path, mw_strerror(-e));
         goto out;
     }
     for (int i = 0; i < npos; i++) {
@@ -221,7 +221,7 @@ static int prio_show(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int np
         }
     }
     if (npos == 0 && (e = mw_proctable_scan(&t)) < 0) {
-        mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
+        mw_err("%s/proc: %s", ctx->root.path, mw_strerror(-e));
         goto out;
     }
     int self = mw_root_is_live(&ctx->root) ? (int)getpid() : 0;
@@ -324,7 +324,7 @@ static void report(const struct prio_opts *o, const struct prio_change *ch, size
             mw_json_str(&j, "cmdline", ch[i].p->cmdline);
             if (!o->dry_run)
                 mw_json_str(&j, "result",
-                            failed && i == failed_at  ? strerror(-failed)
+                            failed && i == failed_at  ? mw_strerror(-failed)
                             : failed                  ? "rolled back"
                             : ch[i].result == 0       ? "ok"
                             : ch[i].result == -ESTALE ? "replaced"
@@ -374,12 +374,12 @@ static int explain_failure(const struct prio_change *c, int e)
         if (c->new_adj < c->old_adj)
             mw_err("PID %d: cannot lower oom_score_adj from %d to %d: %s (lowering below "
                    "the process's floor needs CAP_SYS_RESOURCE)",
-                   c->p->pid, c->old_adj, c->new_adj, strerror(-e));
+                   c->p->pid, c->old_adj, c->new_adj, mw_strerror(-e));
         else
             mw_err("PID %d: cannot write oom_score_adj: %s (another user's process needs root)",
-                   c->p->pid, strerror(-e));
+                   c->p->pid, mw_strerror(-e));
     } else {
-        mw_err("PID %d: cannot write oom_score_adj: %s", c->p->pid, strerror(-e));
+        mw_err("PID %d: cannot write oom_score_adj: %s", c->p->pid, mw_strerror(-e));
     }
     mw_err("nothing changed: the values already written were put back");
     return MW_EXIT_FAIL;
@@ -423,7 +423,7 @@ static int prio_set(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npo
     struct mw_proctable t;
     unsigned what = MW_PT_ADJ | MW_PT_CMDLINE | MW_PT_KTHREADS | MW_PT_ZOMBIES;
     if ((e = mw_proctable_open(&t, &ctx->root, what)) < 0) {
-        mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
+        mw_err("%s/proc: %s", ctx->root.path, mw_strerror(-e));
         goto out;
     }
     if (o->match) {
@@ -434,7 +434,7 @@ static int prio_set(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npo
         }
         have_re = true;
         if ((e = mw_proctable_scan(&t)) < 0) {
-            mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
+            mw_err("%s/proc: %s", ctx->root.path, mw_strerror(-e));
             goto out;
         }
     } else {
@@ -446,7 +446,7 @@ static int prio_set(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npo
                 goto out;
             }
             if ((e = mw_proctable_add(&t, (int)pid)) < 0) {
-                mw_err("%s", strerror(-e));
+                mw_err("%s", mw_strerror(-e));
                 goto out;
             }
             if (e == 0) {
@@ -560,7 +560,7 @@ static int prio_apply(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int n
     struct mw_proctable t;
     if ((e = mw_proctable_open(&t, &ctx->root, MW_PT_ADJ | MW_PT_CMDLINE)) < 0 ||
         (e = mw_proctable_scan(&t)) < 0) {
-        mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
+        mw_err("%s/proc: %s", ctx->root.path, mw_strerror(-e));
         goto out;
     }
     ch = calloc(t.n ? t.n : 1, sizeof(*ch));

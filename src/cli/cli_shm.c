@@ -234,7 +234,7 @@ static void remove_segments(const struct shm_view *v, const struct shm_opts *o, 
                    mw_fmt_size(s1, sizeof(s1), g->size_bytes));
             t->done++;
         } else {
-            mw_err("shm: shmid %d: %s", g->shmid, strerror(-r));
+            mw_err("shm: shmid %d: %s", g->shmid, mw_strerror(-r));
             t->failed++;
         }
     }
@@ -281,7 +281,7 @@ static void remove_files(const struct shm_view *v, const struct shm_opts *o, str
                    clean(cp, sizeof(cp), f->path));
             t->left++;
         } else {
-            mw_err("shm: %s: %s", clean(cp, sizeof(cp), f->path), strerror(-r));
+            mw_err("shm: %s: %s", clean(cp, sizeof(cp), f->path), mw_strerror(-r));
             t->failed++;
         }
     }

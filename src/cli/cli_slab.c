@@ -159,7 +159,7 @@ static int gather_record(const char *from, struct slab_view *v)
     v->bad = rec.bad_lines;
     if (rc < 0 || !first) {
         mw_err("slab: %s: %s", from,
-               rc < 0 ? strerror(-rc) : "no system sample with slab caches in it");
+               rc < 0 ? mw_strerror(-rc) : "no system sample with slab caches in it");
         mw_record_free(&rec);
         return -1;
     }
@@ -216,7 +216,7 @@ static int gather_live(const struct mw_root *root, uint64_t interval_ms, struct 
     int rc = mw_slab_read(root, &v->a);
     if (rc < 0) {
         mw_err("slab: cannot read %s/proc/slabinfo nor /sys/kernel/slab: %s%s",
-               strcmp(root->path, "/") ? root->path : "", strerror(-rc),
+               strcmp(root->path, "/") ? root->path : "", mw_strerror(-rc),
                rc == -EACCES || rc == -EPERM ? " (both are root-only here: run as root)" : "");
         return -1;
     }
@@ -228,7 +228,7 @@ static int gather_live(const struct mw_root *root, uint64_t interval_ms, struct 
     rc = mw_slab_read(root, &v->b);
     v->span_s = (double)(mw_now_ms() - t0) / 1000.0;
     if (rc < 0) {
-        mw_err("slab: second sample: %s", strerror(-rc));
+        mw_err("slab: second sample: %s", mw_strerror(-rc));
         return -1;
     }
     return 0;

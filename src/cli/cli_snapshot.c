@@ -143,14 +143,14 @@ int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv)
     const char *why;
     int fd = open_output_dir(out, &why);
     if (fd < 0) {
-        mw_err("snapshot: %s: %s", out, why ? why : strerror(-fd));
+        mw_err("snapshot: %s: %s", out, why ? why : mw_strerror(-fd));
         return MW_EXIT_FAIL;
     }
     struct mw_snapshot_result res;
     int rc = mw_snapshot_take(&ctx->root, fd, &so, &res);
     close(fd);
     if (rc < 0) {
-        mw_err("snapshot: writing into %s: %s", out, strerror(-rc));
+        mw_err("snapshot: writing into %s: %s", out, mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     if (json) {

@@ -84,7 +84,7 @@ static void describe(char *buf, size_t cap, const char *file, int rc, int bad_li
     else if (rc == -EOPNOTSUPP)
         snprintf(buf, cap, "%s: not supported by this kernel", file);
     else
-        snprintf(buf, cap, "%s: %s", file, strerror(-rc));
+        snprintf(buf, cap, "%s: %s", file, mw_strerror(-rc));
 }
 
 /* Sums PSS over every process (and the PSS of those at adj >= 900, the
@@ -192,7 +192,7 @@ static int gather_scope(const struct mw_root *root, struct status *st)
                    "memory.usage_in_bytes)",
                    st->scope);
         else
-            mw_err("--scope %s: %s", st->scope, strerror(-rc));
+            mw_err("--scope %s: %s", st->scope, mw_strerror(-rc));
         return rc;
     }
     scope_free(&st->cg, &st->mi, &st->fr);

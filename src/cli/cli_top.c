@@ -487,7 +487,7 @@ static int top_gather(struct mw_ctx *ctx, struct top_opts *o, struct top *g)
             o->flt.exclude_pid = (int)getpid();
     }
     if ((e = mw_users_read(&ctx->root, &g->users)) < 0) {
-        mw_err("%s/etc/passwd: %s", ctx->root.path, strerror(-e));
+        mw_err("%s/etc/passwd: %s", ctx->root.path, mw_strerror(-e));
         return MW_EXIT_FAIL;
     }
     if (o->user) {
@@ -502,11 +502,11 @@ static int top_gather(struct mw_ctx *ctx, struct top_opts *o, struct top *g)
     g->have_table = true;
     if ((e = mw_proctable_open(&g->table, &ctx->root, what)) < 0 ||
         (e = mw_proctable_scan(&g->table)) < 0) {
-        mw_err("%s/proc: %s", ctx->root.path, strerror(-e));
+        mw_err("%s/proc: %s", ctx->root.path, mw_strerror(-e));
         return MW_EXIT_FAIL;
     }
     if ((e = mw_top_view_build(&g->view, &g->table, &o->flt)) < 0) {
-        mw_err("top: %s", strerror(-e));
+        mw_err("top: %s", mw_strerror(-e));
         return MW_EXIT_FAIL;
     }
     return MW_EXIT_OK;

@@ -254,7 +254,7 @@ static void record(struct watch_run *r, const struct mw_sample *s, const struct 
     if (rc == 0)
         r->recorded++;
     if (rc < 0) {
-        mw_err("watch: cannot write %s: %s", o->record, strerror(-rc));
+        mw_err("watch: cannot write %s: %s", o->record, mw_strerror(-rc));
         r->ret = MW_EXIT_FAIL; /* ends the watch after this round */
     }
 }
@@ -280,7 +280,8 @@ static void render_gone(const struct watch_run *r, const struct watch_row *w)
         mw_text_put_cell(stdout, x->prev.comm, 15, true);
         printf(" | exited after %.1f s of watching\n", w->s.t_s - x->t0);
     } else {
-        printf("%-8s | %-7d %-15s | no such process (%s)\n", w->ts, x->pid, "-", strerror(-w->err));
+        printf("%-8s | %-7d %-15s | no such process (%s)\n", w->ts, x->pid, "-",
+               mw_strerror(-w->err));
     }
 }
 

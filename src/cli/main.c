@@ -143,7 +143,7 @@ int main(int argc, char **argv)
     struct mw_ctx ctx = {.root = {.fd = -1, .path = NULL}, .prog = argv[0]};
     int rc = mw_root_open(&ctx.root, root);
     if (rc < 0) {
-        mw_err("--root %s: %s", root, strerror(-rc));
+        mw_err("--root %s: %s", root, mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     mw_snapshot_root_page_size(&ctx.root);

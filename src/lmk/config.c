@@ -713,7 +713,7 @@ int mw_config_load(struct mw_config *cfg, const char *path, char *err, size_t er
     else if (rc == -EFBIG)
         snprintf(err, errcap, "%s: larger than %d bytes", path, MW_CFG_MAX_BYTES);
     else if (rc < 0)
-        snprintf(err, errcap, "%s: %s", path, strerror(-rc));
+        snprintf(err, errcap, "%s: %s", path, mw_strerror(-rc));
     if (rc < 0)
         return rc;
     const char *nul = memchr(buf, '\0', n);

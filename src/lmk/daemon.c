@@ -197,7 +197,7 @@ static void zoneinfo_refresh(struct daemon *d, uint64_t now)
         snprintf(d->state.warning, sizeof(d->state.warning),
                  "/proc/zoneinfo re-read failed (%s; over %zu bytes?): watermarks of %llu s ago "
                  "in use",
-                 strerror(-rc), d->zsrc.cap, (unsigned long long)(ZONEINFO_REFRESH_MS / 1000));
+                 mw_strerror(-rc), d->zsrc.cap, (unsigned long long)(ZONEINFO_REFRESH_MS / 1000));
         mw_dlog(LOG_CRIT, "%s", d->state.warning);
     }
 }
@@ -222,7 +222,7 @@ static void state_write(struct daemon *d)
     d->state.updated = (uint64_t)time(NULL);
     int rc = mw_daemon_state_write(d->state_path, &d->state);
     if (rc < 0 && strcmp(said_for, d->state_path) != 0) {
-        mw_dlog(LOG_WARNING, "state file %s: %s", d->state_path, strerror(-rc));
+        mw_dlog(LOG_WARNING, "state file %s: %s", d->state_path, mw_strerror(-rc));
         snprintf(said_for, sizeof(said_for), "%s", d->state_path);
     }
 }
@@ -232,7 +232,7 @@ static const char *history_err(int rc)
 {
     return rc == -ELOOP                     ? "it is a symbolic link (refused)"
            : rc == -EINVAL || rc == -EBADFD ? "not a regular file (refused)"
-                                            : strerror(-rc);
+                                            : mw_strerror(-rc);
 }
 
 /* The history and state paths from the options (which win) or CFG; opens
@@ -285,7 +285,7 @@ static void run_hook(struct daemon *d, const struct mw_argv *a, const char *what
         mw_dlog(LOG_WARNING, "%s hook %s: killed after %llu ms", what, a->arg[0],
                 (unsigned long long)d->cfg.hook_timeout_ms);
     else if (rc < 0)
-        mw_dlog(LOG_WARNING, "%s hook %s: %s", what, a->arg[0], strerror(-rc));
+        mw_dlog(LOG_WARNING, "%s hook %s: %s", what, a->arg[0], mw_strerror(-rc));
     else if (rc != 0)
         mw_dlog(LOG_WARNING, "%s hook %s: exit status %d", what, a->arg[0], rc);
 }
@@ -567,7 +567,7 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
         if (mw_rate_allow(&d->no_victim_last_ms, st->now_ms, 10000))
             mw_dlog(LOG_WARNING, "%s (%s) but no process at adj >= %d may be killed%s%s",
                     mw_reason_name(dec.reason), dec.detail, dec.min_adj, rc < 0 ? ": " : "",
-                    rc < 0 ? strerror(-rc) : "");
+                    rc < 0 ? mw_strerror(-rc) : "");
         return false;
     }
     struct mw_kill_record rec;
@@ -595,7 +595,7 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     close(v.stat_fd);
     if (rc < 0) {
         mw_dlog(LOG_WARNING, "kill of pid %d (%s) failed: %s", v.pid, v.comm,
-                kr.gone_before ? "it exited first" : strerror(-rc));
+                kr.gone_before ? "it exited first" : mw_strerror(-rc));
         return kr.gone_before; /* gone: memory came back anyway, re-sample */
     }
     rec.latency_ms = t_sig - event_ms;
@@ -703,7 +703,7 @@ static void zoneinfo_setup(struct daemon *d)
     snprintf(d->state.warning, sizeof(d->state.warning),
              "/proc/zoneinfo cannot be read whole (%s): watermarks unknown, the watermark "
              "reasons cannot fire",
-             strerror((int)-n));
+             mw_strerror((int)-n));
     mw_dlog(LOG_CRIT, "%s", d->state.warning);
     close(d->zoneinfo_fd);
     d->zoneinfo_fd = -1;
@@ -760,7 +760,7 @@ static void setup_pressure(struct daemon *d)
                 (unsigned long long)d->pr.full_ms);
     else if (psi_path && d->pr.source != MW_SRC_PSI)
         mw_dlog(LOG_NOTICE, "psi triggers on %s unavailable (%s)", psi_path,
-                strerror(-d->pr.psi_err));
+                mw_strerror(-d->pr.psi_err));
     snprintf(d->state.source, sizeof(d->state.source), "%s", d->pr.desc);
 }
 
@@ -802,7 +802,7 @@ static void reload(struct daemon *d)
 static int sys_fail(const char *what)
 {
     int e = errno;
-    mw_dlog(LOG_ERR, "%s: %s", what, strerror(e));
+    mw_dlog(LOG_ERR, "%s: %s", what, mw_strerror(e));
     return -e;
 }
 
@@ -860,7 +860,7 @@ static int start(struct daemon *d, struct mw_mem_state *st)
     memset(st, 0, sizeof(*st));
     int rc = sample(d, st);
     if (rc < 0) {
-        mw_dlog(LOG_ERR, "cannot read the memory state: %s", strerror(-rc));
+        mw_dlog(LOG_ERR, "cannot read the memory state: %s", mw_strerror(-rc));
         return rc;
     }
     mw_dlog(LOG_NOTICE,
@@ -874,7 +874,7 @@ static int start(struct daemon *d, struct mw_mem_state *st)
     state_write(d);
     rc = mw_sd_notify("READY=1");
     if (rc < 0)
-        mw_dlog(LOG_WARNING, "sd_notify READY=1 to $NOTIFY_SOCKET: %s", strerror(-rc));
+        mw_dlog(LOG_WARNING, "sd_notify READY=1 to $NOTIFY_SOCKET: %s", mw_strerror(-rc));
     d->interval_ms = mw_policy_interval_ms(&d->cfg, st);
     return 0;
 }
@@ -905,7 +905,8 @@ static void watchdog(uint64_t ms)
     static bool said;
     int rc = mw_watchdog_arm(ms);
     if (rc < 0 && !said)
-        mw_dlog(LOG_WARNING, "watchdog timer (setitimer): %s; running without it", strerror(-rc));
+        mw_dlog(LOG_WARNING, "watchdog timer (setitimer): %s; running without it",
+                mw_strerror(-rc));
     said = said || rc < 0;
 }
 
@@ -968,13 +969,13 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
     mw_dlog_init(o->foreground);
     int rc;
     if (!o->foreground && (rc = mw_daemonize()) < 0) {
-        mw_dlog(LOG_ERR, "cannot go to the background: %s", strerror(-rc));
+        mw_dlog(LOG_ERR, "cannot go to the background: %s", mw_strerror(-rc));
         return 1;
     }
     rc = daemon_setup(&d);
     if (rc < 0) {
         mw_dlog(LOG_ERR, "setup failed%s%s: %s%s", o->scope ? " for scope " : "",
-                o->scope ? o->scope : "", strerror(-rc),
+                o->scope ? o->scope : "", mw_strerror(-rc),
                 o->scope && rc == -ENOENT ? " (not a memory cgroup: neither memory.current nor "
                                             "memory.usage_in_bytes)"
                                           : "");
@@ -1008,7 +1009,7 @@ int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opt
     int rc = daemon_setup(&d);
     if (rc < 0) {
         fprintf(stderr, "memwarden daemon: %s%s: %s\n", o->scope ? "scope " : "",
-                o->scope ? o->scope : "/proc", strerror(-rc));
+                o->scope ? o->scope : "/proc", mw_strerror(-rc));
         daemon_close(&d);
         return 1;
     }

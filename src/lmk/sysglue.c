@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/text.h"
+#include "base/util.h"
 
 #ifndef MCL_ONFAULT
 #define MCL_ONFAULT 4
@@ -148,12 +149,12 @@ void mw_raise_priority(void)
         return;
     int e = errno;
     if (setpriority(PRIO_PROCESS, 0, -20) == 0)
-        mw_dlog(LOG_NOTICE, "SCHED_FIFO refused (%s): running at nice -20 instead", strerror(e));
+        mw_dlog(LOG_NOTICE, "SCHED_FIFO refused (%s): running at nice -20 instead", mw_strerror(e));
     else
         mw_dlog(LOG_WARNING,
                 "SCHED_FIFO refused (%s) and nice -20 too: a busy machine may delay kills "
                 "(needs CAP_SYS_NICE; realtime = false silences this)",
-                strerror(e));
+                mw_strerror(e));
 }
 
 void mw_protect_self(void)
@@ -163,14 +164,15 @@ void mw_protect_self(void)
         mw_dlog(LOG_WARNING,
                 "cannot set own oom_score_adj to -1000 (%s): the kernel's OOM killer may pick "
                 "memwarden (needs CAP_SYS_RESOURCE; systemd: OOMScoreAdjust=-1000)",
-                strerror(errno));
+                mw_strerror(errno));
     if (fd >= 0)
         close(fd);
     /* Only what is touched gets locked (MCL_ONFAULT, 4.4+): the daemon's
      * working set stays resident without pinning untouched buffers. */
     if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0 &&
         mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-        mw_dlog(LOG_WARNING, "mlockall: %s (memwarden itself may be swapped out)", strerror(errno));
+        mw_dlog(LOG_WARNING, "mlockall: %s (memwarden itself may be swapped out)",
+                mw_strerror(errno));
 }
 
 int mw_daemonize(void)

@@ -146,7 +146,7 @@ int mw_rules_load(struct mw_rules *out, const char *path, int *bad_line, char *e
     *bad_line = 0;
     if (fd < 0) {
         int e = errno;
-        snprintf(err, cap, "%s", strerror(e));
+        snprintf(err, cap, "%s", mw_strerror(e));
         return -e;
     }
     char *buf = malloc(RULES_FILE_MAX + 1);
@@ -163,7 +163,7 @@ int mw_rules_load(struct mw_rules *out, const char *path, int *bad_line, char *e
             continue;
         if (r < 0) {
             rc = -errno;
-            snprintf(err, cap, "%s", strerror(errno));
+            snprintf(err, cap, "%s", mw_strerror(errno));
             goto out;
         }
         if (r == 0)

@@ -54,3 +54,5 @@ mkfifo "$F/proc/meminfo"
 timeout 10 "$MW_BIN" --root "$F" status >"$T/out" 2>&1
 st=$?
 check $T0.root_fifo_status_no_hang [ $st -ne 124 -a $st -ne 0 ]
+# ... that says what is wrong with the file (not libc's "File descriptor in bad state")
+check $T0.root_fifo_status_says_why grep -q 'meminfo: not a regular file' "$T/out"
