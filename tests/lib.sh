@@ -116,3 +116,39 @@ cg_remove() {
     while [ -s "$1/cgroup.procs" ] && [ $_cr_i -lt 50 ]; do sleep 0.1; _cr_i=$((_cr_i + 1)); done
     rmdir "$1" 2>/dev/null || echo "warning: could not remove $1" >&2
 }
+# vm_check: sets VM_WHY to the reason the VM test bed (tests/vm) cannot run
+# here, empty when it can, and VM_KVER to the guest's kernel version.
+vm_check() {
+    VM_KVER=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n1)
+    VM_WHY=""
+    command -v qemu-system-x86_64 >/dev/null 2>&1 || VM_WHY="qemu-system-x86_64 not installed"
+    [ -z "$VM_WHY" ] && { [ -n "$VM_KVER" ] && [ -r "/boot/vmlinuz-$VM_KVER" ]; } ||
+        VM_WHY=${VM_WHY:-"no readable /boot/vmlinuz-* (linux-image-amd64)"}
+    [ -z "$VM_WHY" ] && ! [ -f "/lib/modules/$VM_KVER/modules.dep" ] && VM_WHY="no modules for kernel $VM_KVER"
+    [ -z "$VM_WHY" ] && ! command -v musl-gcc >/dev/null 2>&1 && VM_WHY="musl-gcc not installed (musl-tools)"
+    [ -z "$VM_WHY" ] && ! command -v python3 >/dev/null 2>&1 && VM_WHY="python3 not installed"
+    [ -z "$VM_WHY" ] && ! { file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; } &&
+        VM_WHY="busybox-static not installed"
+    [ -z "$VM_WHY" ] && [ -n "${MW_SANITIZED:-}" ] &&
+        VM_WHY="sanitizer run: the guest runs the static binary, covered by make test"
+    [ -z "$VM_WHY" ] || VM_WHY="$VM_WHY; 'make vm-deps' installs the VM test bed"
+}
+# vm_script NAME FILE [DEADLINE_S]: runs the shell script FILE as root in a
+# fresh guest (make vm-script; tests/vm/README.md) and prints what it
+# printed: a guest script says ok/FAIL/skip lines itself. Builds the
+# initramfs first. FAIL NAME when the guest gave no result. Call vm_check
+# first (and skip on VM_WHY).
+vm_script() {
+    _vs_b=${MW_BUILD:-build}
+    mkdir -p "$_vs_b/vm"
+    if ! make -s vm-initramfs BUILD="$_vs_b" VM_KVER="$VM_KVER" >"$_vs_b/vm/$1-build.log" 2>&1; then
+        fail "$1" "make vm-initramfs failed; see $_vs_b/vm/$1-build.log"
+        return 1
+    fi
+    python3 tests/vm/bench.py --kernel "/boot/vmlinuz-$VM_KVER" --initramfs "$_vs_b/vm/initramfs.cpio" \
+        --work "$_vs_b/vm" --memwarden "$(pwd)/memwarden-static" --script "$2" \
+        ${3:+--deadline "$3"} 2>"$_vs_b/vm/$1.log"
+    _vs_rc=$?
+    [ $_vs_rc -eq 125 ] && fail "$1" "no result from the guest; see $_vs_b/vm/$1.log"
+    return $_vs_rc
+}

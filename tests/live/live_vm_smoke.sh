@@ -6,17 +6,10 @@
 # ('make vm-deps' installs them) or memwarden has no daemon command yet.
 . tests/lib.sh
 B=${MW_BUILD:-build}
-kver=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n1)
-why=""
-command -v qemu-system-x86_64 >/dev/null 2>&1 || why="qemu-system-x86_64 not installed"
-[ -z "$why" ] && { [ -n "$kver" ] && [ -r "/boot/vmlinuz-$kver" ]; } || why=${why:-"no readable /boot/vmlinuz-* (linux-image-amd64)"}
-[ -z "$why" ] && ! [ -f "/lib/modules/$kver/modules.dep" ] && why="no modules for kernel $kver"
-[ -z "$why" ] && ! command -v musl-gcc >/dev/null 2>&1 && why="musl-gcc not installed (musl-tools)"
-[ -z "$why" ] && ! command -v python3 >/dev/null 2>&1 && why="python3 not installed"
-[ -z "$why" ] && ! { file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; } && why="busybox-static not installed"
-[ -z "$why" ] && [ -n "${MW_SANITIZED:-}" ] && why="sanitizer run: the guest runs the static binary, covered by make test"
-if [ -n "$why" ]; then
-    skip vm_smoke "$why; 'make vm-deps' installs the VM test bed"
+vm_check
+kver=$VM_KVER
+if [ -n "$VM_WHY" ]; then
+    skip vm_smoke "$VM_WHY"
     exit 0
 fi
 vm=$B/vm

@@ -89,7 +89,10 @@ if [ -n "$mw" ] && [ -x "$mw" ]; then
 fi
 for p in hog heartbeat leaker restarter streamer; do
     [ -x "$progdir/$p" ] || die "missing static test program $progdir/$p"
-    cp "$progdir/$p" "$root/bin/$p"
+done
+# every program built for the guest (vm.mk's VM_PROGS), not only the bench's
+for f in "$progdir"/*; do
+    [ -f "$f" ] && [ -x "$f" ] && cp "$f" "$root/bin/${f##*/}"
 done
 printf '# memwarden low-RAM profile for the VM test bed\nlow_ram = true\n' \
     > "$root/etc/memwarden-lowram.conf"

@@ -14,7 +14,7 @@
 VM_OUT      ?= $(BUILD)/vm
 VM_KVER     ?= $(shell ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n1)
 VM_KERNEL   ?= /boot/vmlinuz-$(VM_KVER)
-VM_PROGS    := hog heartbeat leaker restarter streamer
+VM_PROGS    := hog heartbeat leaker restarter streamer lt_hog lt_touch
 VM_PROG_BIN := $(VM_PROGS:%=$(VM_OUT)/progs/%)
 VM_DEPS     := qemu-system-x86 linux-image-amd64 busybox-static musl-tools earlyoom cpio file python3
 VM_BENCH    = python3 tests/vm/bench.py --kernel $(VM_KERNEL) --initramfs $(VM_OUT)/initramfs.cpio --work $(VM_OUT)
@@ -29,7 +29,7 @@ vm-deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(VM_DEPS)
 
 # The guest programs: the same sources as build/progs, static with musl.
-$(VM_OUT)/progs/%: tests/progs/%.c tests/progs/progs.h
+$(VM_OUT)/progs/%: tests/progs/%.c tests/progs/progs.h tests/progs/lt_common.h
 	@mkdir -p $(VM_OUT)/progs
 	musl-gcc -static $(CPPFLAGS) -std=gnu11 $(WARN) -Os -o $@ $<
 
