@@ -57,3 +57,31 @@ case "$st:$out" in
 1:*"No such file"*) ok "metrics --textfile on a missing directory fails clearly" ;;
 *) fail "metrics --textfile on a missing directory fails clearly" "rc=$st $out" ;;
 esac
+
+# The dashboard and the alert rules name only metrics memwarden writes: the
+# goldens' families, plus those only the daemon's metrics process adds.
+live_only="memwarden_kill_failures_total memwarden_kill_loops_total memwarden_alerts_total
+memwarden_daemon_cycle_seconds memwarden_leak_verdict memwarden_leak_slope_bytes_per_second
+memwarden_leak_window_seconds"
+known=$(cat "$G"/*.prom | sed -n 's/^# TYPE \([^ ]*\) .*/\1/p'; printf '%s\n' $live_only)
+unknown=""
+for n in $(grep -oh 'memwarden_[a-z_]*' contrib/grafana/memwarden.json contrib/prometheus/memwarden.rules.yml |
+    sed 's/_bucket$//; s/_sum$//; s/_count$//' | sort -u); do
+    echo "$known" | grep -qx "$n" || unknown="$unknown $n"
+done
+if [ -z "$unknown" ]; then ok "dashboard and rules name only memwarden's metrics"; else fail "dashboard and rules name only memwarden's metrics" "unknown:$unknown"; fi
+if command -v promtool >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+    # every dashboard query parses as PromQL: wrapped as recording rules for promtool
+    python3 - "$T/dash.rules.yml" <<'PY'
+import json, sys
+d = json.load(open("contrib/grafana/memwarden.json"))
+exprs = [t["expr"] for p in d["panels"] for t in p["targets"]]
+exprs += [a["expr"] for a in d["annotations"]["list"]]
+with open(sys.argv[1], "w") as f:
+    f.write("groups:\n  - name: dashboard\n    rules:\n")
+    for i, e in enumerate(exprs):
+        f.write("      - record: dashboard:q%d\n        expr: %s\n" % (i, json.dumps(e.replace("$instance", "x"))))
+PY
+    out=$(promtool check rules "$T/dash.rules.yml" 2>&1)
+    case $? in 0) ok "grafana dashboard queries parse (promtool)" ;; *) fail "grafana dashboard queries parse (promtool)" "$out" ;; esac
+fi
