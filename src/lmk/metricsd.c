@@ -256,6 +256,7 @@ struct mw_metrics_live *mw_metrics_live_new(void)
 #define MD_MAX_CLIENTS 32   /* more wait in the listen backlog */
 #define MD_REQ_MAX     4096 /* a scraper's request is a few hundred bytes */
 #define MD_CLIENT_MS   2000 /* a client has this long to ask and to be answered */
+#define MD_EVICT_MS    250  /* when full, one still asking after this makes room */
 #define MD_LEAK_POINTS 240  /* an hour of samples at the default 15 s */
 #define MD_LEAK_MIN_S  300  /* no leak verdict on less than 5 minutes */
 
@@ -496,8 +497,35 @@ static void md_write(struct md_client *c)
     }
 }
 
+/* With every slot taken, the client that has been sending its request
+ * longest (at least MD_EVICT_MS) makes room: slow clients cannot hold the
+ * scrapers off for their whole 2 s. Returns its slot or -1. */
+static int md_evict(struct md *md, uint64_t now)
+{
+    int old = -1;
+    for (int i = 0; i < MD_MAX_CLIENTS; i++) {
+        const struct md_client *c = &md->c[i];
+        if (c->fd >= 0 && !c->out && c->deadline_ms <= now + MD_CLIENT_MS - MD_EVICT_MS &&
+            (old < 0 || c->deadline_ms < md->c[old].deadline_ms))
+            old = i;
+    }
+    if (old >= 0)
+        md_close(&md->c[old]);
+    return old;
+}
+
+static bool md_full(const struct md *md)
+{
+    for (int i = 0; i < MD_MAX_CLIENTS; i++)
+        if (md->c[i].fd < 0)
+            return false;
+    return true;
+}
+
 static void md_accept(struct md *md, uint64_t now)
 {
+    if (md_full(md))
+        md_evict(md, now);
     for (int i = 0; i < MD_MAX_CLIENTS; i++) {
         if (md->c[i].fd >= 0)
             continue;
@@ -530,6 +558,15 @@ static int md_pollset(struct md *md, struct pollfd *p, int *map, uint64_t now, u
         p[n] = (struct pollfd){.fd = c->fd, .events = c->out ? POLLOUT : POLLIN};
         map[n++] = i;
         next = c->deadline_ms < next ? c->deadline_ms : next;
+    }
+    if (md->o->listen_fd >= 0 && !free_slot) {
+        /* full: listen again once the oldest request-sender may be evicted */
+        for (int i = 0; i < MD_MAX_CLIENTS; i++)
+            if (md->c[i].fd >= 0 && !md->c[i].out) {
+                uint64_t at = md->c[i].deadline_ms - (MD_CLIENT_MS - MD_EVICT_MS);
+                free_slot |= at <= now;
+                next = at > now && at < next ? at : next;
+            }
     }
     if (md->o->listen_fd >= 0 && free_slot) {
         p[n] = (struct pollfd){.fd = md->o->listen_fd, .events = POLLIN};
