@@ -144,7 +144,7 @@ static double num_or0(const struct mw_json_val *obj, const char *key)
 
 int mw_kill_parse_json(const char *line, size_t len, struct mw_kill_entry *out)
 {
-    struct mw_json_val obj, v, st;
+    struct mw_json_val obj, v, st = {0};
     struct mw_kill_entry e;
     char ev[16];
     memset(&e, 0, sizeof(e));
@@ -170,6 +170,10 @@ int mw_kill_parse_json(const char *line, size_t len, struct mw_kill_entry *out)
         e.total = (uint64_t)num_or0(&st, "total");
         e.available = (uint64_t)num_or0(&st, "available");
     }
+    e.psi_some = e.psi_full = -1;
+    if (mw_json_find(&st, "psi_some_avg10", &v) == 0 && mw_json_get_double(&v, &e.psi_some) == 0 &&
+        mw_json_find(&st, "psi_full_avg10", &v) == 0)
+        mw_json_get_double(&v, &e.psi_full);
     *out = e;
     return 0;
 }

@@ -65,6 +65,7 @@ struct mw_kill_entry {
     bool exited;
     uint64_t rss, swap;
     uint64_t total, available; /* the state that triggered it */
+    double psi_some, psi_full; /* avg10 percent then; < 0 unknown */
 };
 
 /* Parses one history line (LEN bytes, no NUL needed). Returns 0, or
