@@ -120,8 +120,10 @@ static void fmt_span(char *buf, size_t cap, double s)
     long v = lround(s);
     if (v < 120)
         snprintf(buf, cap, "%lds", v);
+    else if (v < 600 && v % 60)
+        snprintf(buf, cap, "%ldm%02lds", v / 60, v % 60);
     else if (v < 7200)
-        snprintf(buf, cap, "%ldm%s", v / 60, v % 60 ? "" : "");
+        snprintf(buf, cap, "%ldm", v / 60);
     else if (v < 172800)
         snprintf(buf, cap, "%ldh%02ldm", v / 3600, v / 60 % 60);
     else
@@ -171,7 +173,8 @@ static double nice_max(double v, bool pct)
     double base = 1;
     while (base * 1024 <= v)
         base *= 1024;
-    double m = v / base, steps[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+    double m = v / base, steps[] = {1,  1.5, 2,  3,   4,   6,   8,   12,  16,  24,  32,
+                                    48, 64,  96, 128, 192, 256, 384, 512, 768, 1024};
     for (size_t i = 0; i < MW_ARRAY_SIZE(steps); i++)
         if (m <= steps[i])
             return steps[i] * base;
