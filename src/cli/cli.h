@@ -69,6 +69,8 @@ int cli_analyze(struct mw_ctx *ctx, int argc, char **argv);
 int cli_diff(struct mw_ctx *ctx, int argc, char **argv);
 int cli_top(struct mw_ctx *ctx, int argc, char **argv);
 int cli_prio(struct mw_ctx *ctx, int argc, char **argv);
+int cli_report(struct mw_ctx *ctx, int argc, char **argv);
+int cli_metrics(struct mw_ctx *ctx, int argc, char **argv);
 int cli_daemon(struct mw_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -25,6 +25,8 @@ static const struct mw_command commands[] = {
     {"diff", cli_diff, "what grew and what shrank between two snapshots"},
     {"top", cli_top, "processes by PSS/USS/RSS/swap with oom_score_adj class and cgroup"},
     {"prio", cli_prio, "show and set oom_score_adj by class name; apply a rules file"},
+    {"report", cli_report, "one HTML page from records, kill histories, snapshots, logs"},
+    {"metrics", cli_metrics, "Prometheus metrics of memory and the daemon; --textfile DIR"},
     {"daemon", cli_daemon, "low-memory killer: acts before the OOM killer, least important first"},
 };
 

@@ -28,7 +28,8 @@ enum key_type {
     T_ARGV,
     T_PATH,
     T_MINFREE,
-    T_IGNORED
+    T_IGNORED,
+    T_LISTEN
 };
 
 struct key {
@@ -99,6 +100,9 @@ static const struct key keys[] = {
     {"ro.lmk.lowmem_min_oom_score", T_INT, OFF(lowmem_min_adj), -999, 1001, 46},
     {"state_file", T_PATH, OFF(state_file), 0, 0, 43},
     {"history_file", T_PATH, OFF(history_file), 0, 0, 44},
+    {"metrics_textfile", T_PATH, OFF(metrics_textfile), 0, 0, 53},
+    {"metrics_interval", T_MS, OFF(metrics_interval_ms), 1000, 86400000, 54},
+    {"metrics_listen", T_LISTEN, OFF(metrics_listen), 0, 0, 55},
     /* lmkd's property names (Android's init properties) as aliases */
     {"ro.config.low_ram", T_BOOL, OFF(low_ram), 0, 0, 1},
     {"ro.lmk.use_minfree_levels", T_USE_MINFREE, OFF(strategy), 0, 0, 0},
@@ -127,7 +131,8 @@ static const struct key keys[] = {
     {"ro.lmk.log_stats", T_IGNORED, 0, 0, 0, -1},
 };
 
-static const char *const sections[] = {"killer", "victims", "loops", "alerts", "hooks", "files"};
+static const char *const sections[] = {"killer", "victims", "loops",  "alerts",
+                                       "hooks",  "files",   "metrics"};
 
 void mw_config_defaults(struct mw_config *cfg)
 {
@@ -205,6 +210,7 @@ void mw_config_defaults(struct mw_config *cfg)
     cfg->alert_interval_ms = 300000;
     cfg->hook_timeout_ms = 5000;
     snprintf(cfg->state_file, sizeof(cfg->state_file), "/run/memwarden/state.json");
+    cfg->metrics_interval_ms = 15000; /* node_exporter's usual scrape interval */
 }
 
 void mw_config_apply_low_ram(struct mw_config *cfg)
@@ -574,6 +580,23 @@ static int set_path(const struct setctx *c)
     return 0;
 }
 
+/* "PORT", "HOST:PORT" or "[V6]:PORT" with a numeric port; the host is
+ * checked when the daemon binds it (lmk/metricsd.c). */
+static int set_listen(const struct setctx *c)
+{
+    const char *colon = strrchr(c->v, ':');
+    const char *port = colon ? colon + 1 : c->v;
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(port, &end, 10);
+    if (strlen(c->v) >= sizeof(c->cfg->metrics_listen) || !*port || *end || errno || n > 65535 ||
+        (colon && colon == c->v))
+        return refuse(c, "%s: '%s' is not PORT, HOST:PORT or [V6]:PORT (e.g. 127.0.0.1:9333)",
+                      c->k->name, c->v);
+    snprintf(c->f, sizeof(c->cfg->metrics_listen), "%s", c->v);
+    return 0;
+}
+
 static int set_minfree(const struct setctx *c)
 {
     int n = 0;
@@ -602,6 +625,7 @@ static int (*const setters[])(const struct setctx *) = {
     [T_PATTERNS] = set_patterns,
     [T_ARGV] = set_argv,
     [T_PATH] = set_path,
+    [T_LISTEN] = set_listen,
     [T_MINFREE] = set_minfree,
     [T_IGNORED] = set_ignored,
 };
@@ -648,7 +672,7 @@ int mw_config_parse_buf(struct mw_config *cfg, const char *buf, char *err, size_
             if (!known) {
                 seterr(err, errcap, line,
                        "unknown section [%s] (known: killer, victims, loops, alerts, hooks, "
-                       "files)",
+                       "files, metrics)",
                        s + 1);
                 return -EINVAL;
             }

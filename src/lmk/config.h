@@ -114,6 +114,11 @@ struct mw_config {
     char state_file[MW_CFG_PATH_LEN];
     char history_file[MW_CFG_PATH_LEN]; /* "" : no history */
 
+    /* [metrics] (lmk/metricsd.h; all off by default) */
+    char metrics_textfile[MW_CFG_PATH_LEN]; /* "" : none; else DIR for memwarden.prom */
+    uint64_t metrics_interval_ms;           /* textfile rewrite and leak sampling period */
+    char metrics_listen[64];                /* "" : no HTTP; "PORT", "HOST:PORT", "[V6]:PORT" */
+
     /* Which keys the file set (so low_ram only changes the defaults). */
     uint64_t set_mask;
 };

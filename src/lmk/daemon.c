@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "lmk/history.h"
 #include "lmk/hooks.h"
 #include "lmk/kill.h"
+#include "lmk/metricsd.h"
 #include "lmk/state.h"
 #include "lmk/sysglue.h"
 #include "proc/meminfo.h"
@@ -79,7 +81,19 @@ struct daemon {
     bool settling;
     uint64_t settle_until_ms, settle_rss_kb, settle_swap_kb;
     struct mw_mem_state settle_before;
+    /* the metrics process (lmk/metricsd.h) and the counters it shows */
+    struct mw_metrics_live *live;
+    pid_t metrics_pid;
+    struct mw_metricsd_opts mopts;
 };
+
+/* Counter updates for the metrics process: plain relaxed stores into the
+ * shared page, nothing to wait on. */
+static void live_add(struct daemon *d, uint64_t *counter)
+{
+    if (d->live)
+        __atomic_store_n(counter, *counter + 1, __ATOMIC_RELAXED);
+}
 
 /* Static buffers for the files read every sample: the sample and the kill
  * path never allocate. */
@@ -312,6 +326,8 @@ static void alerts(struct daemon *d, const struct mw_mem_state *st)
             !mw_rate_allow(&d->alert_last[k], st->now_ms, d->cfg.alert_interval_ms))
             continue;
         mw_dlog(LOG_WARNING, "alert %s: %s", mw_alert_name(bit), msg);
+        if (d->live)
+            live_add(d, &d->live->alerts);
         hook_env_set(0, "MW_EVENT=alert");
         hook_env_set(1, "MW_ALERT=%s", mw_alert_name(bit));
         hook_env_set(2, "MW_MESSAGE=%s", msg);
@@ -335,6 +351,8 @@ static void loop_check(struct daemon *d, const struct mw_victim *v, uint64_t now
     int n = mw_loop_note(&d->loops, v->comm, boot_ms, start_ms, d->cfg.loop_window_ms);
     if (n < d->cfg.loop_kills)
         return;
+    if (d->live)
+        live_add(d, &d->live->loops);
     const char *act = d->cfg.loop_action == MW_LOOP_COOLDOWN  ? "left alone"
                       : d->cfg.loop_action == MW_LOOP_PROTECT ? "protected"
                                                               : "still a candidate";
@@ -596,6 +614,8 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     if (rc < 0) {
         mw_dlog(LOG_WARNING, "kill of pid %d (%s) failed: %s", v.pid, v.comm,
                 kr.gone_before ? "it exited first" : mw_strerror(-rc));
+        if (d->live && !kr.gone_before)
+            live_add(d, &d->live->kill_failures);
         return kr.gone_before; /* gone: memory came back anyway, re-sample */
     }
     rec.latency_ms = t_sig - event_ms;
@@ -910,6 +930,85 @@ static void watchdog(uint64_t ms)
     said = said || rc < 0;
 }
 
+static uint64_t mw_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The counters of the state file, and the cycle's duration, into the page
+ * the metrics process reads. */
+static void live_publish(struct daemon *d, uint64_t cycle_us)
+{
+    struct mw_metrics_live *l = d->live;
+    if (!l)
+        return;
+    __atomic_store_n(&l->wakeups_timer, d->state.wakeups_timer, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->wakeups_pressure, d->state.wakeups_pressure, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->kills, d->state.kills, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->last_kill_time_s, d->state.last_kill_time, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->cycle_us, cycle_us, __ATOMIC_RELAXED);
+    if (cycle_us > l->cycle_max_us)
+        __atomic_store_n(&l->cycle_max_us, cycle_us, __ATOMIC_RELAXED);
+}
+
+/* Starts the metrics process when the configuration asks for one
+ * (metrics_textfile, metrics_listen). Its failures are said and the killer
+ * runs on without it: metrics never stop a kill. */
+static void metrics_start(struct daemon *d)
+{
+    const struct mw_config *c = &d->cfg;
+    if (!c->metrics_textfile[0] && !c->metrics_listen[0])
+        return;
+    char desc[96] = "";
+    int lfd = -1;
+    if (c->metrics_listen[0] &&
+        (lfd = mw_metrics_listen(c->metrics_listen, desc, sizeof(desc))) < 0) {
+        mw_dlog(LOG_ERR, "metrics_listen = %s: %s; no HTTP metrics", c->metrics_listen,
+                mw_strerror(-lfd));
+        lfd = -1;
+        if (!c->metrics_textfile[0])
+            return;
+    }
+    if (!(d->live = mw_metrics_live_new())) {
+        mw_dlog(LOG_ERR, "metrics: mmap: %s; no metrics", mw_strerror(errno));
+        goto fail;
+    }
+    d->mopts = (struct mw_metricsd_opts){.textfile_dir =
+                                             c->metrics_textfile[0] ? c->metrics_textfile : NULL,
+                                         .interval_ms = c->metrics_interval_ms,
+                                         .listen_fd = lfd,
+                                         .state_path = d->state_path,
+                                         .history_path = d->history_path};
+    live_publish(d, 0);
+    pid_t pid = mw_metricsd_start(d->root, &d->mopts, d->live);
+    if (pid < 0) {
+        mw_dlog(LOG_ERR, "metrics: fork: %s; no metrics", mw_strerror((int)-pid));
+        goto fail;
+    }
+    d->metrics_pid = pid;
+    mw_dlog(LOG_NOTICE, "metrics: process %d%s%s%s%s, every %llu ms", (int)pid,
+            lfd >= 0 ? ", serving http://" : "", lfd >= 0 ? desc : "", lfd >= 0 ? "/metrics" : "",
+            c->metrics_textfile[0] ? ", textfile in the directory named by metrics_textfile" : "",
+            (unsigned long long)c->metrics_interval_ms);
+    if (lfd >= 0)
+        close(lfd); /* the metrics process holds it */
+    return;
+fail:
+    if (lfd >= 0)
+        close(lfd);
+}
+
+static void metrics_stop(struct daemon *d)
+{
+    if (d->metrics_pid <= 0)
+        return;
+    kill(d->metrics_pid, SIGTERM);
+    waitpid(d->metrics_pid, NULL, 0);
+    d->metrics_pid = 0;
+}
+
 /* One turn of the loop: waits for an event or the sampling interval, then
  * runs cycles until no kill is needed. Returns 1 to go on, 0 when asked to
  * stop, -errno when the wait itself failed (logged). */
@@ -946,6 +1045,7 @@ static int step(struct daemon *d, struct mw_mem_state *st)
     if (d->fast_until_ms > event_ms || d->pr.source == MW_SRC_POLL)
         events |= MW_EV_PRESSURE_WINDOW;
     watchdog(d->cfg.watchdog_ms);
+    uint64_t t0_us = mw_now_us();
     int kills = 0;
     while (cycle(d, events, event_ms, st)) {
         if (d->o->dry_run || d->cfg.one_kill_at_a_time || ++kills >= MAX_KILLS_PER_CYCLE)
@@ -955,6 +1055,7 @@ static int step(struct daemon *d, struct mw_mem_state *st)
     }
     watchdog(0);
     d->interval_ms = mw_policy_interval_ms(&d->cfg, st);
+    live_publish(d, mw_now_us() - t0_us);
     return 1;
 }
 
@@ -986,6 +1087,7 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
     int exit_code = 1;
     if (open_outputs(&d, &d.cfg, false) < 0 || setup_events(&d) < 0 || start(&d, &st) < 0)
         goto out;
+    metrics_start(&d);
     while ((rc = step(&d, &st)) > 0)
         ;
     exit_code = rc < 0 ? 1 : 0;
@@ -993,6 +1095,7 @@ int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o, st
     if (d.state_path[0])
         unlink(d.state_path);
 out:
+    metrics_stop(&d);
     daemon_close(&d);
     return exit_code;
 }

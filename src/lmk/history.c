@@ -133,6 +133,51 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
     return mw_json_buf_len(&j);
 }
 
+static double num_or0(const struct mw_json_val *obj, const char *key)
+{
+    struct mw_json_val v;
+    double d = 0;
+    if (mw_json_find(obj, key, &v) == 0)
+        mw_json_get_double(&v, &d);
+    return d;
+}
+
+int mw_kill_parse_json(const char *line, size_t len, struct mw_kill_entry *out)
+{
+    struct mw_json_val obj, v, st = {0};
+    struct mw_kill_entry e;
+    char ev[16];
+    memset(&e, 0, sizeof(e));
+    if (mw_json_parse(line, len, &obj) < 0 || obj.type != MW_JSON_OBJECT ||
+        mw_json_find(&obj, "time", &v) < 0 || mw_json_get_double(&v, &e.time_s) < 0 ||
+        mw_json_find(&obj, "event", &v) < 0 || mw_json_get_str(&v, ev, sizeof(ev)) < 0 ||
+        mw_json_find(&obj, "reason", &v) < 0 || mw_json_get_str(&v, e.reason, sizeof(e.reason)) < 0)
+        return -EINVAL;
+    if (strcmp(ev, "kill") != 0 && strcmp(ev, "would_kill") != 0)
+        return -EINVAL;
+    e.dry_run = strcmp(ev, "would_kill") == 0;
+    if (mw_json_find(&obj, "prog", &v) == 0)
+        mw_json_get_str(&v, e.prog, sizeof(e.prog));
+    if (mw_json_find(&obj, "exited", &v) == 0)
+        mw_json_get_bool(&v, &e.exited);
+    e.pid = (int)num_or0(&obj, "pid");
+    e.latency_s = num_or0(&obj, "latency");
+    e.wait_s = num_or0(&obj, "wait");
+    e.freed = (int64_t)num_or0(&obj, "freed");
+    e.rss = (uint64_t)num_or0(&obj, "rss");
+    e.swap = (uint64_t)num_or0(&obj, "swap");
+    if (mw_json_find(&obj, "state", &st) == 0 && st.type == MW_JSON_OBJECT) {
+        e.total = (uint64_t)num_or0(&st, "total");
+        e.available = (uint64_t)num_or0(&st, "available");
+    }
+    e.psi_some = e.psi_full = -1;
+    if (mw_json_find(&st, "psi_some_avg10", &v) == 0 && mw_json_get_double(&v, &e.psi_some) == 0 &&
+        mw_json_find(&st, "psi_full_avg10", &v) == 0)
+        mw_json_get_double(&v, &e.psi_full);
+    *out = e;
+    return 0;
+}
+
 int mw_history_open(const char *path)
 {
     /* O_NONBLOCK: a FIFO planted at PATH must not hang the open */

@@ -51,6 +51,29 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
  * for every record whose DETAIL is under 200 bytes (the policy's are). */
 size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r);
 
+/* One kill history line read back (mw_kill_format_json's object): what
+ * `memwarden metrics` and `memwarden report` need of it. Sizes in bytes,
+ * times in seconds. */
+struct mw_kill_entry {
+    double time_s;
+    bool dry_run; /* "event":"would_kill" */
+    int pid;
+    char prog[64]; /* as decoded: valid UTF-8, still hostile (escape to show) */
+    char reason[48];
+    double latency_s, wait_s; /* event -> signal, signal -> exit */
+    int64_t freed;
+    bool exited;
+    uint64_t rss, swap;
+    uint64_t total, available; /* the state that triggered it */
+    double psi_some, psi_full; /* avg10 percent then; < 0 unknown */
+};
+
+/* Parses one history line (LEN bytes, no NUL needed). Returns 0, or
+ * -EINVAL when it is not a kill record (not JSON, or no "time", "event"
+ * and "reason"). Missing optional members read as 0. OUT untouched on
+ * failure. */
+int mw_kill_parse_json(const char *line, size_t len, struct mw_kill_entry *out);
+
 /* Opens the kill history file PATH for appending (JSON lines): created
  * mode 0600 (it holds command lines); an existing file loses any access for
  * "other" (a group the admin chose stays). A symlink at PATH is refused

@@ -1,0 +1,176 @@
+/* memwarden metrics: the Prometheus text exposition of the machine's memory
+ * and of the daemon (its state file and kill history), printed once or
+ * written for node_exporter's textfile collector. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lmk/config.h"
+#include "lmk/metricsd.h"
+#include "model/metrics.h"
+
+static void metrics_usage(FILE *f)
+{
+    fprintf(
+        f, "NAME\n"
+           "    memwarden metrics - Prometheus metrics of memory and of the daemon\n"
+           "\n"
+           "SYNOPSIS\n"
+           "    memwarden metrics [--textfile DIR] [--config FILE] [--state-file FILE]\n"
+           "                      [--history FILE]\n"
+           "\n"
+           "DESCRIPTION\n"
+           "    Prints the Prometheus text exposition (format 0.0.4) once. With --textfile\n"
+           "    it writes DIR/memwarden.prom instead, atomically (a temporary file in DIR,\n"
+           "    fsync, rename), for node_exporter's textfile collector; DIR must not be a\n"
+           "    symlink. The daemon can do both on its own (metrics_textfile,\n"
+           "    metrics_interval, metrics_listen: see 'memwarden daemon --help').\n"
+           "\n"
+           "    Names are node_exporter's under the memwarden_ prefix, in base units\n"
+           "    (bytes, seconds, ratios 0..1), counters ending in _total; no PID or\n"
+           "    command line is a label:\n"
+           "      memwarden_memory_<Field>_bytes       every /proc/meminfo field, named as\n"
+           "                                           node_memory_* (Active(file) ->\n"
+           "                                           Active_file; HugePages_Total a count)\n"
+           "      memwarden_swap_device_{size,used}_bytes{device,type}   /proc/swaps\n"
+           "      memwarden_zram_{disksize,orig_data,compr_data,mem_used,mem_limit}_bytes\n"
+           "                                           {device=\"zramN\"}\n"
+           "      memwarden_pressure_{memory,io,cpu}_waiting_seconds_total   PSI some total\n"
+           "      memwarden_pressure_{memory,io}_stalled_seconds_total       PSI full total\n"
+           "      memwarden_pressure_<res>_stall_ratio{kind=some|full,window=10s|60s|300s}\n"
+           "      memwarden_vmstat_<counter>_total     oom_kill, pgscan_kswapd, pgscan_direct,\n"
+           "                                           pgsteal_kswapd, pgsteal_direct,\n"
+           "                                           allocstall, pswpin, pswpout, pgmajfault,\n"
+           "                                           workingset_refault_{anon,file},\n"
+           "                                           compact_stall\n"
+           "    From the daemon's state file and kill history:\n"
+           "      memwarden_daemon_up, memwarden_daemon_info{source,strategy,scope,dry_run},\n"
+           "      memwarden_daemon_start_time_seconds, memwarden_daemon_wakeups_total{cause},\n"
+           "      memwarden_daemon_resident_memory_bytes, memwarden_last_kill_time_seconds,\n"
+           "      memwarden_kills_total{reason,result=exited|signalled|dry_run},\n"
+           "      memwarden_kill_freed_bytes_total,\n"
+           "      memwarden_kill_signal_latency_seconds (histogram: event -> signal),\n"
+           "      memwarden_kill_exit_latency_seconds (histogram: signal -> exit)\n"
+           "    Only from the daemon's own metrics process (it shares the counters):\n"
+           "      memwarden_kill_failures_total, memwarden_kill_loops_total,\n"
+           "      memwarden_alerts_total, memwarden_daemon_cycle_seconds{stat=last|max},\n"
+           "      memwarden_leak_verdict{object=slab|shmem} (0 stable, 1 warning, 2 leak),\n"
+           "      memwarden_leak_slope_bytes_per_second{object}, memwarden_leak_window_seconds\n"
+           "\n"
+           "OPTIONS\n"
+           "    -t, --textfile DIR    write DIR/memwarden.prom atomically instead of printing\n"
+           "    -c, --config FILE     take state_file and history_file from the daemon's config\n"
+           "    -s, --state-file FILE the daemon's state file (default /run/memwarden/state.json)\n"
+           "    -H, --history FILE    the daemon's kill history (JSON lines; default: none)\n"
+           "    -h, --help            this text\n"
+           "    Files are read under --root, so a snapshot directory works.\n"
+           "\n"
+           "EXIT STATUS\n"
+           "    0 written, 1 /proc/meminfo unreadable or the textfile not written, 2 usage.\n"
+           "\n"
+           "EXAMPLES\n"
+           "    memwarden metrics | promtool check metrics\n"
+           "    memwarden metrics --config /etc/memwarden.conf \\\n"
+           "        --textfile /var/lib/prometheus/node-exporter\n");
+}
+
+struct metrics_opts {
+    const char *textfile, *config, *state, *history;
+    bool help;
+};
+
+static int metrics_parse(int argc, char **argv, struct metrics_opts *o)
+{
+    static const struct option longopts[] = {{"textfile", required_argument, NULL, 't'},
+                                             {"config", required_argument, NULL, 'c'},
+                                             {"state-file", required_argument, NULL, 's'},
+                                             {"history", required_argument, NULL, 'H'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "t:c:s:H:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            o->textfile = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 's':
+            o->state = optarg;
+            break;
+        case 'H':
+            o->history = optarg;
+            break;
+        case 'h':
+            o->help = true;
+            return 0;
+        default:
+            return mw_usage_error("metrics", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return mw_usage_error("metrics", "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+/* Renders M into a malloc'd buffer (*TEXT, *LEN). Returns 0 or -ENOMEM. */
+static int render_buf(const struct mw_metrics *m, char **text, size_t *len)
+{
+    FILE *f = open_memstream(text, len);
+    if (!f)
+        return -ENOMEM;
+    mw_metrics_render(f, m);
+    return fclose(f) == 0 ? 0 : -ENOMEM;
+}
+
+int cli_metrics(struct mw_ctx *ctx, int argc, char **argv)
+{
+    struct metrics_opts o = {0};
+    int rc = metrics_parse(argc, argv, &o);
+    if (rc != 0 || o.help) {
+        if (o.help)
+            metrics_usage(stdout);
+        return rc;
+    }
+    static struct mw_config cfg;
+    char err[320];
+    mw_config_defaults(&cfg);
+    if (o.config && mw_config_load(&cfg, o.config, err, sizeof(err)) < 0) {
+        mw_err("%s", err);
+        return MW_EXIT_FAIL;
+    }
+    const char *state = o.state ? o.state : cfg.state_file;
+    const char *hist = o.history ? o.history : cfg.history_file;
+    static struct mw_metrics m;
+    static struct mw_metrics_history h;
+    if ((rc = mw_metrics_gather_sys(&ctx->root, &m.sys)) < 0) {
+        mw_err("cannot read /proc/meminfo: %s", mw_strerror(-rc));
+        return MW_EXIT_FAIL;
+    }
+    if (state[0])
+        mw_metrics_gather_daemon(&ctx->root, state, &m.d);
+    if (hist[0] && (rc = mw_metrics_history_update(&ctx->root, hist, &h, &m.d)) < 0 &&
+        rc != -ENOENT)
+        mw_err("kill history %s: %s (left out)", hist, mw_strerror(-rc));
+    if (!o.textfile) {
+        mw_metrics_render(stdout, &m);
+        return fflush(stdout) == 0 ? MW_EXIT_OK : MW_EXIT_FAIL;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    rc = render_buf(&m, &text, &len);
+    if (rc == 0)
+        rc = mw_metrics_textfile_write(o.textfile, text, len);
+    free(text);
+    if (rc < 0) {
+        mw_err("--textfile %s: %s%s", o.textfile, mw_strerror(-rc),
+               rc == -ELOOP || rc == -ENOTDIR ? " (not a directory, or a symlink: refused)" : "");
+        return MW_EXIT_FAIL;
+    }
+    return MW_EXIT_OK;
+}

@@ -1,0 +1,653 @@
+#include "lmk/metricsd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analysis/trend.h"
+#include "lmk/history.h"
+#include "lmk/state.h"
+
+/* ---- gathering ---------------------------------------------------------- */
+
+int mw_metrics_gather_sys(const struct mw_root *root, struct mw_metrics_sys *out)
+{
+    static const char *psi_path[3] = {"/proc/pressure/memory", "/proc/pressure/io",
+                                      "/proc/pressure/cpu"};
+    memset(out, 0, sizeof(*out));
+    int rc = mw_meminfo_read(root, &out->mi, NULL);
+    out->have_mi = rc == 0;
+    out->have_vm = mw_vmstat_read(root, &out->vm, NULL) == 0;
+    out->have_swaps = mw_swaps_read(root, &out->swaps, NULL) == 0;
+    if (mw_zram_read(root, &out->zram) < 0)
+        out->zram.count = 0;
+    for (int i = 0; i < 3; i++)
+        out->have_psi[i] = mw_psi_read(root, psi_path[i], &out->psi[i], NULL) == 0;
+    return rc;
+}
+
+/* Adds one history line to the sums in A. */
+static void history_line(struct mw_metrics_daemon *a, const char *line, size_t len)
+{
+    struct mw_kill_entry e;
+    if (mw_kill_parse_json(line, len, &e) < 0)
+        return;
+    const char *result = e.dry_run ? "dry_run" : e.exited ? "exited" : "signalled";
+    mw_metrics_count_kill(a, e.reason, result);
+    if (e.time_s > 0 && (uint64_t)e.time_s > a->history_last_kill_s && !e.dry_run)
+        a->history_last_kill_s = (uint64_t)e.time_s;
+    mw_metrics_hist_observe(&a->signal_latency, e.latency_s);
+    if (e.dry_run)
+        return;
+    if (e.exited)
+        mw_metrics_hist_observe(&a->exit_latency, e.wait_s);
+    if (e.freed > 0)
+        a->freed_bytes += (uint64_t)e.freed;
+}
+
+/* Reads from H->off to the end of FD into the sums, whole lines only. */
+static int history_read_from(int fd, struct mw_metrics_history *h)
+{
+    static char buf[65536];
+    size_t have = 0;
+    for (;;) {
+        ssize_t r = pread(fd, buf + have, sizeof(buf) - have, h->off + (off_t)have);
+        if (r < 0)
+            return errno == EINTR ? 0 : -errno;
+        if (r == 0)
+            return 0;
+        have += (size_t)r;
+        size_t start = 0;
+        for (char *nl; (nl = memchr(buf + start, '\n', have - start));) {
+            history_line(&h->agg, buf + start, (size_t)(nl - (buf + start)));
+            start = (size_t)(nl - buf) + 1;
+        }
+        if (start == 0 && have == sizeof(buf))
+            start = have; /* a line over 64 KiB is no kill record: skip it */
+        h->off += (off_t)start;
+        memmove(buf, buf + start, have - start);
+        have -= start;
+    }
+}
+
+int mw_metrics_history_update(const struct mw_root *root, const char *path,
+                              struct mw_metrics_history *h, struct mw_metrics_daemon *d)
+{
+    while (*path == '/')
+        path++;
+    int fd = mw_open_regular_at(root->fd, path, O_RDONLY);
+    if (fd < 0)
+        return fd;
+    struct stat st;
+    int rc = fstat(fd, &st) < 0 ? -errno : 0;
+    if (rc == 0) {
+        if (st.st_dev != h->dev || st.st_ino != h->ino || st.st_size < h->off) {
+            memset(h, 0, sizeof(*h)); /* rotated or truncated: start over */
+            h->dev = st.st_dev;
+            h->ino = st.st_ino;
+        }
+        rc = history_read_from(fd, h);
+    }
+    close(fd);
+    if (rc < 0)
+        return rc;
+    const struct mw_metrics_daemon *a = &h->agg;
+    d->have_history = true;
+    d->nkinds = a->nkinds;
+    memcpy(d->kinds, a->kinds, sizeof(d->kinds));
+    d->freed_bytes = a->freed_bytes;
+    d->history_last_kill_s = a->history_last_kill_s;
+    d->signal_latency = a->signal_latency;
+    d->exit_latency = a->exit_latency;
+    return 0;
+}
+
+/* VmRSS of PID under ROOT in bytes. Returns 0 or -errno. */
+static int pid_rss(const struct mw_root *root, int pid, uint64_t *out)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof(path), "proc/%d/status", pid);
+    long n = mw_read_small_at(root->fd, path, buf, sizeof(buf));
+    if (n < 0)
+        return (int)n;
+    const char *p = strstr(buf, "\nVmRSS:");
+    if (!p)
+        return -ENODATA; /* a zombie or a kernel thread */
+    p += 7;
+    uint64_t kb;
+    if (mw_scan_u64(&p, &kb) < 0)
+        return -EINVAL;
+    *out = kb * 1024;
+    return 0;
+}
+
+int mw_metrics_gather_daemon(const struct mw_root *root, const char *path,
+                             struct mw_metrics_daemon *d)
+{
+    struct mw_daemon_state s;
+    int rc = mw_daemon_state_read(root, path, &s);
+    if (rc < 0)
+        return rc;
+    d->have_state = true;
+    snprintf(d->source, sizeof(d->source), "%s", s.source);
+    snprintf(d->strategy, sizeof(d->strategy), "%s", s.strategy);
+    d->scoped = s.scope[0] != '\0';
+    d->dry_run = s.dry_run;
+    d->started_s = s.started;
+    d->last_kill_time_s = s.last_kill_time;
+    d->wakeups_timer = s.wakeups_timer;
+    d->wakeups_pressure = s.wakeups_pressure;
+    d->have_rss = pid_rss(root, s.pid, &d->rss) == 0;
+    d->up = d->have_rss;
+    return 0;
+}
+
+/* ---- the textfile ------------------------------------------------------- */
+
+int mw_metrics_textfile_write(const char *dir, const char *text, size_t len)
+{
+    char tmp[64];
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    snprintf(tmp, sizeof(tmp), ".memwarden.prom.%d.tmp", (int)getpid());
+    if (unlinkat(dfd, tmp, 0) < 0 && errno != ENOENT) {
+        int e = errno;
+        close(dfd);
+        return -e;
+    }
+    int rc = 0;
+    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    for (size_t done = 0; done < len && rc == 0;) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0 && errno != EINTR)
+            rc = -errno;
+        done += w > 0 ? (size_t)w : 0;
+    }
+    if (rc == 0 && fchmod(fd, 0644) < 0) /* whatever the umask: node_exporter reads it */
+        rc = -errno;
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && renameat(dfd, tmp, dfd, "memwarden.prom") < 0)
+        rc = -errno;
+    if (rc < 0)
+        unlinkat(dfd, tmp, 0);
+    else
+        fsync(dfd); /* the rename itself survives a crash */
+out:
+    close(dfd);
+    return rc;
+}
+
+/* ---- the listening socket ----------------------------------------------- */
+
+int mw_metrics_listen(const char *spec, char *desc, size_t cap)
+{
+    char host[128] = "127.0.0.1", port[16];
+    const char *colon = strrchr(spec, ':');
+    if (!colon) {
+        snprintf(port, sizeof(port), "%s", spec);
+    } else {
+        const char *h = spec, *he = colon;
+        if (*h == '[' && he > h && he[-1] == ']') {
+            h++;
+            he--;
+        }
+        if ((size_t)(he - h) >= sizeof(host) || he == h)
+            return -EINVAL;
+        memcpy(host, h, (size_t)(he - h));
+        host[he - h] = '\0';
+        snprintf(port, sizeof(port), "%s", colon + 1);
+    }
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+                             .ai_socktype = SOCK_STREAM},
+                    *ai;
+    if (!port[0] || getaddrinfo(host, port, &hints, &ai) != 0)
+        return -EINVAL;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), rc = 0;
+    int one = 1;
+    if (fd < 0)
+        rc = -errno;
+    else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+             bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0)
+        rc = -errno;
+    freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char h2[64] = "?", p2[16] = "?";
+    if (rc == 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        getnameinfo((struct sockaddr *)&ss, sl, h2, sizeof(h2), p2, sizeof(p2),
+                    NI_NUMERICHOST | NI_NUMERICSERV);
+    snprintf(desc, cap, strchr(h2, ':') ? "[%s]:%s" : "%s:%s", h2, p2);
+    if (rc < 0 && fd >= 0)
+        close(fd);
+    return rc < 0 ? rc : fd;
+}
+
+struct mw_metrics_live *mw_metrics_live_new(void)
+{
+    void *p = mmap(NULL, sizeof(struct mw_metrics_live), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---- the metrics process ------------------------------------------------ */
+
+#define MD_MAX_CLIENTS 32   /* more wait in the listen backlog */
+#define MD_REQ_MAX     4096 /* a scraper's request is a few hundred bytes */
+#define MD_CLIENT_MS   2000 /* a client has this long to ask and to be answered */
+#define MD_EVICT_MS    250  /* when full, one still asking after this makes room */
+#define MD_LEAK_POINTS 240  /* an hour of samples at the default 15 s */
+#define MD_LEAK_MIN_S  300  /* no leak verdict on less than 5 minutes */
+
+struct md_client {
+    int fd;
+    uint64_t deadline_ms;
+    size_t got;
+    char req[MD_REQ_MAX];
+    char *out; /* the response being sent (malloc'd) */
+    size_t out_len, out_off;
+};
+
+/* A series sampled on the metrics process's timer, for the leak verdict. */
+struct md_series {
+    size_t n;
+    double t[MD_LEAK_POINTS], v[MD_LEAK_POINTS];
+};
+
+struct md {
+    const struct mw_root *root;
+    const struct mw_metricsd_opts *o;
+    const struct mw_metrics_live *live;
+    pid_t parent;
+    struct md_client c[MD_MAX_CLIENTS];
+    struct mw_metrics_history hist;
+    struct md_series slab, shmem;
+    struct mw_metrics m;
+};
+
+static void series_add(struct md_series *s, double t, double v)
+{
+    if (s->n == MD_LEAK_POINTS) { /* drop the oldest */
+        memmove(s->t, s->t + 1, (MD_LEAK_POINTS - 1) * sizeof(double));
+        memmove(s->v, s->v + 1, (MD_LEAK_POINTS - 1) * sizeof(double));
+        s->n--;
+    }
+    s->t[s->n] = t;
+    s->v[s->n++] = v;
+}
+
+static void series_leak(struct mw_metrics *m, const char *object, const struct md_series *s)
+{
+    struct mw_trend_params p;
+    struct mw_trend tr;
+    mw_trend_params_default(&p);
+    /* a verdict on minutes of data says little: wait for MD_LEAK_MIN_S */
+    if (s->n < 8 || s->t[s->n - 1] - s->t[0] < MD_LEAK_MIN_S ||
+        mw_trend_classify(s->t, s->v, s->n, &p, &tr) < 0 || tr.verdict == MW_TREND_UNKNOWN ||
+        m->nleaks >= MW_METRICS_MAX_LEAKS)
+        return;
+    struct mw_metrics_leak *l = &m->leaks[m->nleaks++];
+    snprintf(l->object, sizeof(l->object), "%s", object);
+    l->verdict = (int)tr.verdict - 1;
+    l->slope_bytes_per_s = tr.slope_bytes_per_hour / 3600.0;
+    l->window_s = tr.window_s;
+}
+
+/* Everything a scrape shows, read now. */
+static void md_gather(struct md *md)
+{
+    struct mw_metrics *m = &md->m;
+    memset(m, 0, sizeof(*m));
+    mw_metrics_gather_sys(md->root, &m->sys);
+    struct mw_metrics_daemon *d = &m->d;
+    if (md->o->state_path && md->o->state_path[0])
+        mw_metrics_gather_daemon(md->root, md->o->state_path, d);
+    if (md->o->history_path && md->o->history_path[0])
+        mw_metrics_history_update(md->root, md->o->history_path, &md->hist, d);
+    const struct mw_metrics_live *l = md->live;
+    d->up = true; /* this process dies with the daemon */
+    d->have_live = true;
+    d->wakeups_timer = __atomic_load_n(&l->wakeups_timer, __ATOMIC_RELAXED);
+    d->wakeups_pressure = __atomic_load_n(&l->wakeups_pressure, __ATOMIC_RELAXED);
+    d->kill_failures = __atomic_load_n(&l->kill_failures, __ATOMIC_RELAXED);
+    d->loops = __atomic_load_n(&l->loops, __ATOMIC_RELAXED);
+    d->alerts = __atomic_load_n(&l->alerts, __ATOMIC_RELAXED);
+    d->cycle_s = (double)__atomic_load_n(&l->cycle_us, __ATOMIC_RELAXED) / 1e6;
+    d->cycle_max_s = (double)__atomic_load_n(&l->cycle_max_us, __ATOMIC_RELAXED) / 1e6;
+    uint64_t lk = __atomic_load_n(&l->last_kill_time_s, __ATOMIC_RELAXED);
+    if (lk > d->last_kill_time_s)
+        d->last_kill_time_s = lk;
+    if (!d->have_state)
+        d->have_rss = pid_rss(md->root, md->parent, &d->rss) == 0;
+    series_leak(m, "slab", &md->slab);
+    series_leak(m, "shmem", &md->shmem);
+}
+
+/* Renders the current metrics into a malloc'd buffer; NULL when out of memory. */
+static char *md_render(struct md *md, size_t *len)
+{
+    char *text = NULL;
+    md_gather(md);
+    FILE *f = open_memstream(&text, len);
+    if (!f)
+        return NULL;
+    mw_metrics_render(f, &md->m);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The timer: a leak sample, and the textfile when one is configured. */
+static void md_tick(struct md *md)
+{
+    struct mw_meminfo mi;
+    if (mw_meminfo_read(md->root, &mi, NULL) == 0) {
+        double t = (double)mw_now_ms() / 1000.0;
+        series_add(&md->slab, t, (double)mw_meminfo_bytes(&mi, MI_SLAB));
+        series_add(&md->shmem, t, (double)mw_meminfo_bytes(&mi, MI_SHMEM));
+    }
+    if (!md->o->textfile_dir)
+        return;
+    size_t len = 0;
+    char *text = md_render(md, &len);
+    if (text)
+        mw_metrics_textfile_write(md->o->textfile_dir, text, len);
+    free(text);
+}
+
+static void md_close(struct md_client *c)
+{
+    close(c->fd);
+    free(c->out);
+    memset(c, 0, sizeof(*c));
+    c->fd = -1;
+}
+
+/* Sets C's response: STATUS with BODY (malloc'd, taken) as CTYPE. */
+static void md_respond(struct md_client *c, const char *status, char *body, size_t blen,
+                       const char *ctype)
+{
+    char head[256];
+    int hl = snprintf(head, sizeof(head),
+                      "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+                      "Connection: close\r\n\r\n",
+                      status, ctype, blen, strncmp(status, "405", 3) == 0 ? "Allow: GET\r\n" : "");
+    c->out = malloc((size_t)hl + blen);
+    if (c->out) {
+        memcpy(c->out, head, (size_t)hl);
+        if (blen)
+            memcpy(c->out + hl, body, blen);
+        c->out_len = (size_t)hl + blen;
+    }
+    free(body);
+    c->out_off = 0;
+}
+
+static void md_error(struct md_client *c, const char *status)
+{
+    size_t n = strlen(status) + 1;
+    char *body = malloc(n + 1);
+    if (body)
+        snprintf(body, n + 1, "%s\n", status);
+    md_respond(c, status, body, body ? n : 0, "text/plain; charset=utf-8");
+}
+
+/* The request line of C (complete headers in c->req): only GET /metrics. */
+static void md_answer(struct md *md, struct md_client *c)
+{
+    char method[16], target[256], version[16];
+    char *eol = memchr(c->req, '\n', c->got);
+    size_t ll = (size_t)(eol - c->req);
+    if (ll > 0 && c->req[ll - 1] == '\r')
+        ll--;
+    char line[300];
+    if (ll >= sizeof(line)) {
+        md_error(c, "414 URI Too Long");
+        return;
+    }
+    memcpy(line, c->req, ll);
+    line[ll] = '\0';
+    for (size_t i = 0; i < ll; i++)
+        if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] == 0x7f) {
+            md_error(c, "400 Bad Request");
+            return;
+        }
+    char extra;
+    if (sscanf(line, "%15s %255s %15s %c", method, target, version, &extra) != 3 ||
+        strncmp(version, "HTTP/1.", 7) != 0 || target[0] != '/') {
+        md_error(c, "400 Bad Request");
+        return;
+    }
+    if (strcmp(method, "GET") != 0) {
+        md_error(c, "405 Method Not Allowed");
+        return;
+    }
+    if (strcmp(target, "/metrics") != 0 && strncmp(target, "/metrics?", 9) != 0) {
+        md_error(c, "404 Not Found");
+        return;
+    }
+    size_t len = 0;
+    char *text = md_render(md, &len);
+    if (!text) {
+        md_error(c, "500 Internal Server Error");
+        return;
+    }
+    md_respond(c, "200 OK", text, len, "text/plain; version=0.0.4; charset=utf-8");
+}
+
+/* Reads what C sent; answers once the headers are complete. */
+static void md_read(struct md *md, struct md_client *c)
+{
+    ssize_t r = recv(c->fd, c->req + c->got, sizeof(c->req) - 1 - c->got, MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r <= 0) {
+        md_close(c);
+        return;
+    }
+    c->got += (size_t)r;
+    c->req[c->got] = '\0';
+    if (memchr(c->req, '\0', c->got)) {
+        md_error(c, "400 Bad Request");
+        return;
+    }
+    if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+        md_answer(md, c);
+    else if (c->got >= sizeof(c->req) - 1)
+        md_error(c, "431 Request Header Fields Too Large");
+}
+
+static void md_write(struct md_client *c)
+{
+    ssize_t w =
+        send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (w <= 0) {
+        md_close(c);
+        return;
+    }
+    c->out_off += (size_t)w;
+    if (c->out_off == c->out_len) {
+        shutdown(c->fd, SHUT_WR);
+        md_close(c);
+    }
+}
+
+/* With every slot taken, the client that has been sending its request
+ * longest (at least MD_EVICT_MS) makes room: slow clients cannot hold the
+ * scrapers off for their whole 2 s. Returns its slot or -1. */
+static int md_evict(struct md *md, uint64_t now)
+{
+    int old = -1;
+    for (int i = 0; i < MD_MAX_CLIENTS; i++) {
+        const struct md_client *c = &md->c[i];
+        if (c->fd >= 0 && !c->out && c->deadline_ms <= now + MD_CLIENT_MS - MD_EVICT_MS &&
+            (old < 0 || c->deadline_ms < md->c[old].deadline_ms))
+            old = i;
+    }
+    if (old >= 0)
+        md_close(&md->c[old]);
+    return old;
+}
+
+static bool md_full(const struct md *md)
+{
+    for (int i = 0; i < MD_MAX_CLIENTS; i++)
+        if (md->c[i].fd < 0)
+            return false;
+    return true;
+}
+
+static void md_accept(struct md *md, uint64_t now)
+{
+    if (md_full(md))
+        md_evict(md, now);
+    for (int i = 0; i < MD_MAX_CLIENTS; i++) {
+        if (md->c[i].fd >= 0)
+            continue;
+        int fd = accept4(md->o->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        md->c[i].fd = fd;
+        md->c[i].deadline_ms = now + MD_CLIENT_MS;
+    }
+}
+
+/* The poll set: the listener while a slot is free, every client. Returns
+ * the count and the wait (ms) until the next deadline or tick. */
+static int md_pollset(struct md *md, struct pollfd *p, int *map, uint64_t now, uint64_t tick,
+                      int *wait)
+{
+    int n = 0, free_slot = 0;
+    uint64_t next = tick;
+    for (int i = 0; i < MD_MAX_CLIENTS; i++) {
+        struct md_client *c = &md->c[i];
+        if (c->fd < 0) {
+            free_slot = 1;
+            continue;
+        }
+        if (c->deadline_ms <= now) {
+            md_close(c); /* slow or stuck: its time is up */
+            free_slot = 1;
+            continue;
+        }
+        p[n] = (struct pollfd){.fd = c->fd, .events = c->out ? POLLOUT : POLLIN};
+        map[n++] = i;
+        next = c->deadline_ms < next ? c->deadline_ms : next;
+    }
+    if (md->o->listen_fd >= 0 && !free_slot) {
+        /* full: listen again once the oldest request-sender may be evicted */
+        for (int i = 0; i < MD_MAX_CLIENTS; i++)
+            if (md->c[i].fd >= 0 && !md->c[i].out) {
+                uint64_t at = md->c[i].deadline_ms - (MD_CLIENT_MS - MD_EVICT_MS);
+                free_slot |= at <= now;
+                next = at > now && at < next ? at : next;
+            }
+    }
+    if (md->o->listen_fd >= 0 && free_slot) {
+        p[n] = (struct pollfd){.fd = md->o->listen_fd, .events = POLLIN};
+        map[n++] = -1;
+    }
+    *wait = next > now ? (int)(next - now) : 0;
+    return n;
+}
+
+static void md_loop(struct md *md)
+{
+    struct pollfd p[MD_MAX_CLIENTS + 1];
+    int map[MD_MAX_CLIENTS + 1], wait;
+    uint64_t tick = mw_now_ms();
+    for (;;) {
+        if (getppid() != md->parent)
+            return; /* the daemon is gone (PR_SET_PDEATHSIG's race) */
+        uint64_t now = mw_now_ms();
+        if (now >= tick) {
+            md_tick(md);
+            tick = now + md->o->interval_ms;
+        }
+        int n = md_pollset(md, p, map, now, tick, &wait);
+        if (poll(p, (nfds_t)n, wait) < 0 && errno != EINTR)
+            return;
+        now = mw_now_ms();
+        for (int k = 0; k < n; k++) {
+            if (!p[k].revents)
+                continue;
+            if (map[k] < 0)
+                md_accept(md, now);
+            else if (md->c[map[k]].out)
+                md_write(&md->c[map[k]]);
+            else
+                md_read(md, &md->c[map[k]]);
+        }
+    }
+}
+
+/* The child's own footing: signals back to default, unblocked; no real-time
+ * class and a lower priority than the killer; killable; dies with it. */
+static void md_detach(pid_t parent)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGALRM, SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+        _exit(0);
+    struct sched_param sp = {0};
+    sched_setscheduler(0, SCHED_OTHER, &sp);
+    setpriority(PRIO_PROCESS, 0, 10);
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (write(fd, "0", 1) < 0) { /* best effort: the daemon's -1000 is not for us */
+        }
+        close(fd);
+    }
+    prctl(PR_SET_NAME, "memwarden-metr");
+}
+
+pid_t mw_metricsd_start(const struct mw_root *root, const struct mw_metricsd_opts *o,
+                        const struct mw_metrics_live *live)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid < 0 ? -errno : pid;
+    md_detach(parent);
+    static struct md md;
+    md.root = root;
+    md.o = o;
+    md.live = live;
+    md.parent = parent;
+    for (int i = 0; i < MD_MAX_CLIENTS; i++)
+        md.c[i].fd = -1;
+    md_loop(&md);
+    _exit(0);
+}

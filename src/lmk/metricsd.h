@@ -1,0 +1,89 @@
+/* metricsd: gathering memwarden's metrics (model/metrics.h) from the
+ * kernel files, the daemon's state file and its kill history; writing them
+ * for node_exporter's textfile collector; and the daemon's metrics process,
+ * which serves GET /metrics over HTTP and rewrites the textfile on its own
+ * timer, apart from the killer (its own process: no lock, no descriptor
+ * and no memory the kill path waits on). */
+#ifndef MW_METRICSD_H
+#define MW_METRICSD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/util.h"
+#include "model/metrics.h"
+
+/* Reads ROOT's meminfo, vmstat, swaps, zram and pressure files into OUT
+ * (each part flagged when read). Returns 0, or -errno when not even
+ * /proc/meminfo could be read (OUT then holds what could). */
+int mw_metrics_gather_sys(const struct mw_root *root, struct mw_metrics_sys *out);
+
+/* The kill history read so far: where the next read starts, and the sums. */
+struct mw_metrics_history {
+    off_t off;
+    dev_t dev;
+    ino_t ino;
+    struct mw_metrics_daemon agg; /* only the history fields are used */
+};
+
+/* Reads the lines of the kill history PATH (under ROOT) added since the
+ * last call into H (a file that shrank or was replaced starts over: the
+ * counters reset, as Prometheus expects of a restart), then copies the
+ * sums into D (have_history set). Lines that are not kill records are
+ * skipped. Returns 0 or -errno (-ENOENT: no history yet; D untouched). */
+int mw_metrics_history_update(const struct mw_root *root, const char *path,
+                              struct mw_metrics_history *h, struct mw_metrics_daemon *d);
+
+/* Reads the daemon's state file PATH under ROOT into D (have_state), and
+ * whether its PID runs with its VmRSS (up, have_rss: ROOT/proc/PID/status).
+ * Returns 0 or -errno (-ENOENT: no daemon has written one). */
+int mw_metrics_gather_daemon(const struct mw_root *root, const char *path,
+                             struct mw_metrics_daemon *d);
+
+/* Writes TEXT (LEN bytes) to DIR/memwarden.prom atomically: a temporary
+ * file created in DIR (O_EXCL | O_NOFOLLOW, mode 0644), written, fsync'd
+ * and renamed over memwarden.prom. DIR itself must not be a symlink
+ * (opened O_NOFOLLOW | O_DIRECTORY: -ELOOP / -ENOTDIR). Returns 0 or
+ * -errno (the temporary file removed on failure). */
+int mw_metrics_textfile_write(const char *dir, const char *text, size_t len);
+
+/* The killer's counters the metrics process shows, in memory shared
+ * with it (MAP_SHARED, created before the fork). The daemon stores with
+ * relaxed atomics and never waits on the reader; a reader may see one
+ * counter a cycle older than another, never a torn value. */
+struct mw_metrics_live {
+    uint64_t wakeups_timer, wakeups_pressure, kills, kill_failures, loops, alerts;
+    uint64_t cycle_us, cycle_max_us, last_kill_time_s;
+};
+
+/* What the metrics process does. */
+struct mw_metricsd_opts {
+    const char *textfile_dir;              /* NULL: no textfile */
+    uint64_t interval_ms;                  /* textfile rewrite and leak sampling period */
+    int listen_fd;                         /* bound, listening socket; -1: no HTTP */
+    const char *state_path, *history_path; /* "" or NULL: none */
+};
+
+/* Parses a listen address: "PORT", "HOST:PORT" or "[V6]:PORT" (numeric
+ * hosts only; a bare port means 127.0.0.1), binds and listens (non-blocking,
+ * close-on-exec). DESC (CAP bytes) gets "ADDR:PORT" as bound (the real
+ * port when 0 was asked). Returns the descriptor or -errno (-EINVAL: not
+ * an address). */
+int mw_metrics_listen(const char *spec, char *desc, size_t cap);
+
+/* Allocates the shared counters (MAP_SHARED | MAP_ANONYMOUS). Returns them
+ * or NULL (errno set). */
+struct mw_metrics_live *mw_metrics_live_new(void);
+
+/* Forks the metrics process: nice 10, SCHED_OTHER, oom_score_adj 0, dies
+ * with its parent (PR_SET_PDEATHSIG). It serves O->listen_fd (only
+ * `GET /metrics`: 404 for another path, 405 for another method, 400 for a
+ * malformed or over-4-KiB request; at most 2 s per client; at most 32
+ * clients at once) and rewrites the textfile every O->interval_ms. Returns
+ * the child's PID to the caller or -errno. */
+pid_t mw_metricsd_start(const struct mw_root *root, const struct mw_metricsd_opts *o,
+                        const struct mw_metrics_live *live);
+
+#endif

@@ -1,0 +1,370 @@
+#include "model/metrics.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "base/text.h"
+
+const double mw_metrics_buckets_s[MW_METRICS_NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
+                                                          0.25,  0.5,  1,     2.5,  5};
+
+void mw_metrics_hist_observe(struct mw_metrics_hist *h, double v_s)
+{
+    if (!(v_s >= 0)) /* NaN or negative: not an observation */
+        return;
+    for (int i = 0; i < MW_METRICS_NBUCKETS; i++)
+        if (v_s <= mw_metrics_buckets_s[i]) {
+            h->bucket[i]++;
+            break;
+        }
+    h->count++;
+    h->sum_s += v_s;
+}
+
+void mw_metrics_count_kill(struct mw_metrics_daemon *d, const char *reason, const char *result)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < d->nkinds; i++)
+            if (strcmp(d->kinds[i].reason, reason) == 0 &&
+                strcmp(d->kinds[i].result, result) == 0) {
+                d->kinds[i].n++;
+                return;
+            }
+        if (d->nkinds < MW_METRICS_MAX_KILL_KINDS - 1 ||
+            (d->nkinds == MW_METRICS_MAX_KILL_KINDS - 1 && strcmp(reason, "other") == 0)) {
+            int k = d->nkinds++;
+            snprintf(d->kinds[k].reason, sizeof(d->kinds[k].reason), "%s", reason);
+            snprintf(d->kinds[k].result, sizeof(d->kinds[k].result), "%s", result);
+            d->kinds[k].n = 1;
+            return;
+        }
+        reason = "other"; /* the last slot is kept for the overflow */
+    }
+}
+
+void mw_metrics_label(FILE *f, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = mw_utf8_seq((const unsigned char *)s + i, n - i, NULL);
+        if (k == 0) {
+            fputs("\xef\xbf\xbd", f); /* U+FFFD: the exposition must be UTF-8 */
+            i++;
+            continue;
+        }
+        if (s[i] == '\\' || s[i] == '"')
+            fputc('\\', f);
+        if (s[i] == '\n')
+            fputs("\\n", f);
+        else
+            fwrite(s + i, 1, k, f);
+        i += k;
+    }
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void num(FILE *f, double v)
+{
+    if (isnan(v))
+        fputs("NaN", f);
+    else if (v == floor(v) && fabs(v) < 1e15)
+        fprintf(f, "%.0f", v);
+    else
+        fprintf(f, "%.6g", v);
+}
+
+/* One sample: NAME{LABELS} V, LABELS already formatted (may be ""). */
+static void sample_u(FILE *f, const char *name, const char *labels, uint64_t v)
+{
+    fprintf(f, "%s%s %" PRIu64 "\n", name, labels, v);
+}
+
+static void sample_d(FILE *f, const char *name, const char *labels, double v)
+{
+    fprintf(f, "%s%s ", name, labels);
+    num(f, v);
+    fputc('\n', f);
+}
+
+/* A gauge with one sample and no labels. */
+static void gauge_u(FILE *f, const char *name, const char *help, uint64_t v)
+{
+    family(f, name, "gauge", help);
+    sample_u(f, name, "", v);
+}
+
+static void render_meminfo(FILE *f, const struct mw_meminfo *mi)
+{
+    for (int i = 0; i < MI_FIELD_COUNT; i++) {
+        if (!mi->have[i])
+            continue;
+        char name[96], help[128];
+        const char *src = mw_meminfo_name((enum mw_mi_field)i);
+        size_t o = (size_t)snprintf(name, sizeof(name), "memwarden_memory_");
+        /* snake_case, as promtool's lint wants: MemAvailable -> mem_available,
+         * Active(file) -> active_file, SReclaimable -> sreclaimable */
+        for (const char *p = src; *p && o < sizeof(name) - 8; p++) {
+            if (*p == ')')
+                continue;
+            if (isupper((unsigned char)*p) && p > src && islower((unsigned char)p[-1]))
+                name[o++] = '_';
+            name[o++] = *p == '(' ? '_' : (char)tolower((unsigned char)*p);
+        }
+        name[o] = '\0';
+        /* two names promtool's lint refuses ("_total" on a gauge, "sec"
+         * read as seconds) get a longer form */
+        bool count = i == MI_HUGEPAGES_TOTAL;
+        if (count)
+            o = (size_t)snprintf(name, sizeof(name), "memwarden_memory_huge_pages");
+        else if (i == MI_SEC_PAGE_TABLES)
+            o = (size_t)snprintf(name, sizeof(name), "memwarden_memory_secondary_page_tables");
+        if (!count)
+            snprintf(name + o, sizeof(name) - o, "_bytes");
+        snprintf(help, sizeof(help), "Memory information field %s%s.", src,
+                 count ? " (pages)" : " in bytes");
+        family(f, name, "gauge", help);
+        sample_u(f, name, "", count ? mi->kb[i] : mi->kb[i] * 1024);
+    }
+}
+
+static void render_swaps(FILE *f, const struct mw_swaps *sw)
+{
+    static const char *names[2] = {"memwarden_swap_device_size_bytes",
+                                   "memwarden_swap_device_used_bytes"};
+    static const char *helps[2] = {"Size of a swap device (/proc/swaps).",
+                                   "Used space of a swap device (/proc/swaps)."};
+    for (int k = 0; k < 2 && sw->count > 0; k++) {
+        family(f, names[k], "gauge", helps[k]);
+        for (int i = 0; i < sw->count; i++) {
+            fprintf(f, "%s{device=\"", names[k]);
+            mw_metrics_label(f, sw->dev[i].name);
+            fprintf(f, "\",type=\"");
+            mw_metrics_label(f, sw->dev[i].type);
+            fprintf(f, "\"} %" PRIu64 "\n",
+                    (k ? sw->dev[i].used_kb : sw->dev[i].size_kb) * (uint64_t)1024);
+        }
+    }
+}
+
+static void render_zram(FILE *f, const struct mw_zram *z)
+{
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } t[] = {
+        {"memwarden_zram_disksize_bytes", "Size of a zram device.",
+         offsetof(struct mw_zram_dev, disksize)},
+        {"memwarden_zram_orig_data_bytes", "Uncompressed data stored in a zram device.",
+         offsetof(struct mw_zram_dev, orig_data_size)},
+        {"memwarden_zram_compr_data_bytes", "Compressed size of the data in a zram device.",
+         offsetof(struct mw_zram_dev, compr_data_size)},
+        {"memwarden_zram_mem_used_bytes", "Memory a zram device uses (mm_stat mem_used_total).",
+         offsetof(struct mw_zram_dev, mem_used_total)},
+        {"memwarden_zram_mem_limit_bytes", "Memory limit of a zram device (0: none).",
+         offsetof(struct mw_zram_dev, mem_limit)},
+    };
+    if (z->count <= 0)
+        return;
+    for (size_t k = 0; k < MW_ARRAY_SIZE(t); k++) {
+        family(f, t[k].name, "gauge", t[k].help);
+        for (int i = 0; i < z->count; i++) {
+            const struct mw_zram_dev *d = &z->dev[i];
+            if (k > 0 && !d->have_mm_stat)
+                continue;
+            uint64_t v;
+            memcpy(&v, (const char *)d + t[k].off, sizeof(v));
+            fprintf(f, "%s{device=\"zram%d\"} %" PRIu64 "\n", t[k].name, d->index, v);
+        }
+    }
+}
+
+static void render_psi(FILE *f, const struct mw_metrics_sys *s)
+{
+    static const char *res[3] = {"memory", "io", "cpu"};
+    char name[96], lab[64];
+    for (int r = 0; r < 3; r++) {
+        if (!s->have_psi[r])
+            continue;
+        const struct mw_psi *p = &s->psi[r];
+        snprintf(name, sizeof(name), "memwarden_pressure_%s_waiting_seconds_total", res[r]);
+        family(f, name, "counter", "Time some tasks stalled on the resource (PSI some total).");
+        sample_d(f, name, "", (double)p->some.total_us / 1e6);
+        if (p->have_full) {
+            snprintf(name, sizeof(name), "memwarden_pressure_%s_stalled_seconds_total", res[r]);
+            family(f, name, "counter", "Time all non-idle tasks stalled (PSI full total).");
+            sample_d(f, name, "", (double)p->full.total_us / 1e6);
+        }
+        snprintf(name, sizeof(name), "memwarden_pressure_%s_stall_ratio", res[r]);
+        family(f, name, "gauge", "PSI average share of time stalled (avg10/60/300 as 0..1).");
+        for (int k = 0; k < (p->have_full ? 2 : 1); k++) {
+            const struct mw_psi_line *l = k ? &p->full : &p->some;
+            const char *kind = k ? "full" : "some";
+            snprintf(lab, sizeof(lab), "{kind=\"%s\",window=\"10s\"}", kind);
+            sample_d(f, name, lab, l->avg10 / 100);
+            snprintf(lab, sizeof(lab), "{kind=\"%s\",window=\"60s\"}", kind);
+            sample_d(f, name, lab, l->avg60 / 100);
+            snprintf(lab, sizeof(lab), "{kind=\"%s\",window=\"300s\"}", kind);
+            sample_d(f, name, lab, l->avg300 / 100);
+        }
+    }
+}
+
+static void render_vmstat(FILE *f, const struct mw_vmstat *v)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } t[] = {
+        {"oom_kill", offsetof(struct mw_vmstat, oom_kill)},
+        {"pgscan_kswapd", offsetof(struct mw_vmstat, pgscan_kswapd)},
+        {"pgscan_direct", offsetof(struct mw_vmstat, pgscan_direct)},
+        {"pgsteal_kswapd", offsetof(struct mw_vmstat, pgsteal_kswapd)},
+        {"pgsteal_direct", offsetof(struct mw_vmstat, pgsteal_direct)},
+        {"allocstall", offsetof(struct mw_vmstat, allocstall)},
+        {"pswpin", offsetof(struct mw_vmstat, pswpin)},
+        {"pswpout", offsetof(struct mw_vmstat, pswpout)},
+        {"pgmajfault", offsetof(struct mw_vmstat, pgmajfault)},
+        {"workingset_refault_anon", offsetof(struct mw_vmstat, workingset_refault_anon)},
+        {"workingset_refault_file", offsetof(struct mw_vmstat, workingset_refault_file)},
+        {"compact_stall", offsetof(struct mw_vmstat, compact_stall)},
+    };
+    char name[96], help[128];
+    for (size_t k = 0; k < MW_ARRAY_SIZE(t); k++) {
+        uint64_t x;
+        memcpy(&x, (const char *)v + t[k].off, sizeof(x));
+        snprintf(name, sizeof(name), "memwarden_vmstat_%s_total", t[k].name);
+        snprintf(help, sizeof(help), "/proc/vmstat %s%s.", t[k].name,
+                 k == 1 || k == 2 || k == 3 || k == 4 ? " (pages, all kinds summed)" : "");
+        family(f, name, "counter", help);
+        sample_u(f, name, "", x);
+    }
+}
+
+static void render_hist(FILE *f, const char *name, const char *help,
+                        const struct mw_metrics_hist *h)
+{
+    char n2[128], lab[48];
+    family(f, name, "histogram", help);
+    uint64_t cum = 0;
+    snprintf(n2, sizeof(n2), "%s_bucket", name);
+    for (int i = 0; i < MW_METRICS_NBUCKETS; i++) {
+        cum += h->bucket[i];
+        snprintf(lab, sizeof(lab), "{le=\"%g\"}", mw_metrics_buckets_s[i]);
+        sample_u(f, n2, lab, cum);
+    }
+    sample_u(f, n2, "{le=\"+Inf\"}", h->count);
+    snprintf(n2, sizeof(n2), "%s_sum", name);
+    sample_d(f, n2, "", h->sum_s);
+    snprintf(n2, sizeof(n2), "%s_count", name);
+    sample_u(f, n2, "", h->count);
+}
+
+static void render_kills(FILE *f, const struct mw_metrics_daemon *d)
+{
+    family(f, "memwarden_kills_total", "counter",
+           "Kills from the kill history, by reason and result (exited, signalled, dry_run).");
+    for (int i = 0; i < d->nkinds; i++) {
+        fputs("memwarden_kills_total{reason=\"", f);
+        mw_metrics_label(f, d->kinds[i].reason);
+        fputs("\",result=\"", f);
+        mw_metrics_label(f, d->kinds[i].result);
+        fprintf(f, "\"} %" PRIu64 "\n", d->kinds[i].n);
+    }
+    family(f, "memwarden_kill_freed_bytes_total", "counter",
+           "Memory the kills gave back (MemAvailable after minus before, summed).");
+    sample_u(f, "memwarden_kill_freed_bytes_total", "", d->freed_bytes);
+    render_hist(f, "memwarden_kill_signal_latency_seconds",
+                "From the pressure event (or sample) to the kill signal.", &d->signal_latency);
+    render_hist(f, "memwarden_kill_exit_latency_seconds",
+                "From the kill signal to the victim's exit.", &d->exit_latency);
+}
+
+static void render_daemon(FILE *f, const struct mw_metrics_daemon *d)
+{
+    gauge_u(f, "memwarden_daemon_up", "1 when the daemon's state file names a running process.",
+            d->up);
+    if (d->have_state) {
+        family(f, "memwarden_daemon_info", "gauge",
+               "The daemon's pressure source and strategy (value 1).");
+        fputs("memwarden_daemon_info{source=\"", f);
+        mw_metrics_label(f, d->source);
+        fputs("\",strategy=\"", f);
+        mw_metrics_label(f, d->strategy);
+        fprintf(f, "\",scope=\"%s\",dry_run=\"%s\"} 1\n", d->scoped ? "cgroup" : "machine",
+                d->dry_run ? "true" : "false");
+        gauge_u(f, "memwarden_daemon_start_time_seconds", "When the daemon started (Unix time).",
+                d->started_s);
+        family(f, "memwarden_daemon_wakeups_total", "counter",
+               "Samples taken, by cause (timer: calm polling; pressure: PSI/vmpressure events).");
+        sample_u(f, "memwarden_daemon_wakeups_total", "{cause=\"timer\"}", d->wakeups_timer);
+        sample_u(f, "memwarden_daemon_wakeups_total", "{cause=\"pressure\"}", d->wakeups_pressure);
+        uint64_t last = d->last_kill_time_s > d->history_last_kill_s ? d->last_kill_time_s
+                                                                     : d->history_last_kill_s;
+        gauge_u(f, "memwarden_last_kill_time_seconds", "When the last kill happened (0: none).",
+                last);
+    }
+    if (d->have_live) {
+        family(f, "memwarden_kill_failures_total", "counter", "Kill signals that failed.");
+        sample_u(f, "memwarden_kill_failures_total", "", d->kill_failures);
+        family(f, "memwarden_kill_loops_total", "counter",
+               "Kill-restart loops detected (a program killed loop_kills times in loop_window).");
+        sample_u(f, "memwarden_kill_loops_total", "", d->loops);
+        family(f, "memwarden_alerts_total", "counter", "Alert firings (the [alerts] section).");
+        sample_u(f, "memwarden_alerts_total", "", d->alerts);
+        family(f, "memwarden_daemon_cycle_seconds", "gauge",
+               "Duration of a wake-up's cycle (sample, decide, choose, kill): last and max.");
+        sample_d(f, "memwarden_daemon_cycle_seconds", "{stat=\"last\"}", d->cycle_s);
+        sample_d(f, "memwarden_daemon_cycle_seconds", "{stat=\"max\"}", d->cycle_max_s);
+    }
+    if (d->have_rss)
+        gauge_u(f, "memwarden_daemon_resident_memory_bytes", "The daemon's resident set (VmRSS).",
+                d->rss);
+    if (d->have_history)
+        render_kills(f, d);
+}
+
+static void render_leaks(FILE *f, const struct mw_metrics *m)
+{
+    if (m->nleaks <= 0)
+        return;
+    static const char *names[3] = {"memwarden_leak_verdict",
+                                   "memwarden_leak_slope_bytes_per_second",
+                                   "memwarden_leak_window_seconds"};
+    static const char *helps[3] = {
+        "Leak verdict of a series (0 stable, 1 warning, 2 leak), memwarden leak's rule.",
+        "Robust (Theil-Sen) slope of the series the verdict rests on.",
+        "Time span of the samples the verdict rests on."};
+    for (int k = 0; k < 3; k++) {
+        family(f, names[k], "gauge", helps[k]);
+        for (int i = 0; i < m->nleaks; i++) {
+            const struct mw_metrics_leak *l = &m->leaks[i];
+            fprintf(f, "%s{object=\"", names[k]);
+            mw_metrics_label(f, l->object);
+            fputs("\"} ", f);
+            num(f, k == 0 ? l->verdict : k == 1 ? l->slope_bytes_per_s : l->window_s);
+            fputc('\n', f);
+        }
+    }
+}
+
+void mw_metrics_render(FILE *f, const struct mw_metrics *m)
+{
+    const struct mw_metrics_sys *s = &m->sys;
+    if (s->have_mi)
+        render_meminfo(f, &s->mi);
+    if (s->have_swaps)
+        render_swaps(f, &s->swaps);
+    render_zram(f, &s->zram);
+    render_psi(f, s);
+    if (s->have_vm)
+        render_vmstat(f, &s->vm);
+    render_daemon(f, &m->d);
+    render_leaks(f, m);
+}
