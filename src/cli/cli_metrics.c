@@ -92,7 +92,7 @@ static int metrics_parse(int argc, char **argv, struct metrics_opts *o)
                                              {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:c:s:H:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":t:c:s:H:h", longopts, NULL)) != -1) {
         switch (c) {
         case 't':
             o->textfile = optarg;
@@ -110,7 +110,7 @@ static int metrics_parse(int argc, char **argv, struct metrics_opts *o)
             o->help = true;
             return 0;
         default:
-            return mw_usage_error("metrics", "unknown option");
+            return mw_opt_error("metrics", c, argv);
         }
     }
     if (optind < argc)

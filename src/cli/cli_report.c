@@ -86,7 +86,7 @@ static int report_parse(int argc, char **argv, struct report_opts *o)
                                              {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:t:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:t:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             o->out = optarg;
@@ -101,7 +101,7 @@ static int report_parse(int argc, char **argv, struct report_opts *o)
             o->help = true;
             return 0;
         default:
-            return mw_usage_error("report", "unknown option");
+            return mw_opt_error("report", c, argv);
         }
     }
     o->inputs = argv + optind;
