@@ -588,6 +588,19 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
                     rc < 0 ? mw_strerror(-rc) : "");
         return false;
     }
+    uint64_t frees_kb = v.runaway ? v.unit_kb : v.rss_kb + v.swap_kb;
+    if (!mw_policy_kill_helps(&dec, frees_kb, v.runaway)) {
+        if (mw_rate_allow(&d->no_victim_last_ms, st->now_ms, 10000))
+            mw_dlog(LOG_NOTICE,
+                    "%s (%s) but no kill: the best victim, pid %d (%s), holds %llukB, under "
+                    "1/%d of the %llukB deficit; killing it cannot end the shortage",
+                    mw_reason_name(dec.reason), dec.detail, v.pid, v.comm,
+                    (unsigned long long)frees_kb, MW_KILL_USEFUL_DIV,
+                    (unsigned long long)dec.deficit_kb);
+        close(v.stat_fd);
+        refresh_footprints(d, st);
+        return false;
+    }
     struct mw_kill_record rec;
     record_from(&rec, &v, &dec, st);
     if (d->o->dry_run) {

@@ -489,6 +489,13 @@ void mw_policy_kill_freed(struct mw_thrash *t, int64_t freed_kb, uint64_t victim
         t->vain_kills = 0;
 }
 
+bool mw_policy_kill_helps(const struct mw_decision *d, uint64_t victim_kb, bool runaway)
+{
+    if (d->last_line || runaway || d->deficit_kb == 0)
+        return true;
+    return victim_kb >= MW_KILL_USEFUL_KB || victim_kb * MW_KILL_USEFUL_DIV >= d->deficit_kb;
+}
+
 void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st,
                       struct mw_thrash *t, struct mw_decision *d)
 {

@@ -153,6 +153,19 @@ uint64_t mw_state_unowned_swap_kb(const struct mw_mem_state *st, int64_t procs_s
  * freed less than a quarter of it freed nothing the shortage needed. */
 void mw_policy_kill_freed(struct mw_thrash *t, int64_t freed_kb, uint64_t victim_kb);
 
+/* Can killing the chosen victim help? VICTIM_KB is what it frees (its
+ * footprint, or its group's for a runaway unit). False when the kill is
+ * bound to be in vain: not at the last line, not a runaway, and it frees
+ * under 1/MW_KILL_USEFUL_DIV of D's deficit and under MW_KILL_USEFUL_KB
+ * (the cap keeps lmkd's one-cached-app-at-a-time kills on big machines,
+ * where a 50 MiB app is 1/24 of a 1.2 GiB deficit; in the VM's g03 fifteen
+ * 1 MiB tmpfs writers were killed for a complete stall with a 40 MiB
+ * deficit, and the stall went on; earlyoom and the bare kernel killed
+ * nothing and the machine lived). Pure. */
+#define MW_KILL_USEFUL_DIV 16
+#define MW_KILL_USEFUL_KB  (16 * 1024)
+bool mw_policy_kill_helps(const struct mw_decision *d, uint64_t victim_kb, bool runaway);
+
 /* After a kill the counters lag behind the exit (a memory cgroup's swap
  * charges take ~100 ms to drop; measured with tests/live/live_daemon_scope.sh):
  * true once NOW shows the victim's memory back, i.e. available memory or

@@ -933,8 +933,35 @@ static void test_held_memory_no_kill(void)
     CHECK(d.kill);
 }
 
+/* g03: fifteen 1 MiB tmpfs writers, a complete stall, a 40 MiB deficit:
+ * killing one cannot help; a 24 MiB cached app can; the last line and a
+ * runaway (its unit) always may; no deficit, no refusal. Near misses on
+ * both sides of 1/16. */
+static void test_kill_helps(void)
+{
+    struct mw_decision d;
+    memset(&d, 0, sizeof(d));
+    d.deficit_kb = 40000;
+    CHECK(!mw_policy_kill_helps(&d, 1104, false));
+    CHECK(!mw_policy_kill_helps(&d, 2499, false));
+    CHECK(mw_policy_kill_helps(&d, 2500, false));
+    CHECK(mw_policy_kill_helps(&d, 24576, false));
+    CHECK(mw_policy_kill_helps(&d, 1104, true));
+    /* a big machine: 1.2 GiB short, a 50 MiB cached app may go, 15 MiB not */
+    d.deficit_kb = 1200 * 1024;
+    CHECK(mw_policy_kill_helps(&d, 50 * 1024, false));
+    CHECK(!mw_policy_kill_helps(&d, 15 * 1024, false));
+    d.deficit_kb = 40000;
+    d.last_line = true;
+    CHECK(mw_policy_kill_helps(&d, 1104, false));
+    d.last_line = false;
+    d.deficit_kb = 0;
+    CHECK(mw_policy_kill_helps(&d, 4, false));
+}
+
 int main(void)
 {
+    RUN(test_kill_helps);
     RUN(test_real_snapshot_is_calm);
     RUN(test_low_mem_and_swap);
     RUN(test_low_swap_and_thrashing);
