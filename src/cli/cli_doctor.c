@@ -236,8 +236,13 @@ static void gather_vmstat(const struct mw_root *root, const struct doctor_opts *
     in->direct_scan_pages = mw_sub0(b.pgscan_direct, a.pgscan_direct);
 }
 
-static int gather(const struct mw_root *root, const struct doctor_opts *o, struct mw_doc_in *in)
+int cli_doctor_gather(const struct mw_root *root, const char *state_path, const char *config_path,
+                      uint64_t sample_ms, struct mw_doc_in *in)
 {
+    const struct doctor_opts opts = {.sample_ms = sample_ms,
+                                     .state_path = state_path,
+                                     .config_path = config_path},
+                             *o = &opts;
     int rc = mw_meminfo_read(root, &in->mi, NULL);
     if (rc < 0) {
         mw_err("cannot read %s/proc/meminfo: %s", root->path ? root->path : "", strerror(-rc));
@@ -351,7 +356,7 @@ int cli_doctor(struct mw_ctx *ctx, int argc, char **argv)
         mw_err("out of memory");
         goto out;
     }
-    rc = gather(&ctx->root, &o, in);
+    rc = cli_doctor_gather(&ctx->root, o.state_path, o.config_path, o.sample_ms, in);
     if (rc != MW_EXIT_OK)
         goto out;
     mw_doctor_run(in, r);

@@ -25,6 +25,7 @@ static const struct mw_command commands[] = {
     {"top", cli_top, "processes by PSS/USS/RSS/swap with oom_score_adj class and cgroup"},
     {"prio", cli_prio, "show and set oom_score_adj by class name; apply a rules file"},
     {"daemon", cli_daemon, "low-memory killer: acts before the OOM killer, least important first"},
+    {"tune", cli_tune, "apply a profile's sysctls and zram swap, with backup and --revert"},
     {"doctor", cli_doctor, "check swap, zram and vm sysctls against the RAM size; the fixes"},
 };
 

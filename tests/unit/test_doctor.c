@@ -3,6 +3,7 @@
 #include "harness.h"
 #include "analysis/doctor.h"
 #include "analysis/tuning.h"
+#include "analysis/tuneplan.h"
 
 static const struct mw_doc_check *find(const struct mw_doc_report *r, const char *id)
 {
@@ -97,8 +98,43 @@ static void test_profiles(void)
     CHECK_EQ_U64(mw_profile_zram_size(mw_profile_get(MW_PROFILE_DESKTOP), 24000000), 4ull << 30);
 }
 
+static void test_tune_plan(void)
+{
+    struct mw_doc_in in;
+    struct mw_tune_plan p;
+    struct mw_tune_env env = {.have_hot_add = true, .algos = "lzo [lzo-rle]"};
+    const char *bad = NULL;
+    zram_machine(&in, 0);
+    in.have_swaps = false; /* no swap yet: the plan adds zram, so 180 fits */
+    in.swaps.count = 0;
+    CHECK_EQ_INT(mw_tune_plan_build(&in, &env, MW_PROFILE_SMALL, NULL, 0, &p, &bad), 0);
+    CHECK(p.zram.wanted && p.zram.hot_add && p.zram.device == 0);
+    CHECK_STR(p.zram.algo, "lzo-rle"); /* the kernel lacks lz4: its own */
+    CHECK_EQ_U64(p.zram.size, 228ull << 20);
+    CHECK_EQ_INT(p.n, 1);
+    CHECK_STR(p.it[0].new_val, "180");
+    /* --set overrides; zram=off keeps swappiness at <= 100 (no zram) */
+    char set1[] = "vm.swappiness=90", set2[] = "vm.nosuch=1";
+    char *sets[] = {set1};
+    env.zram_off = true;
+    CHECK_EQ_INT(mw_tune_plan_build(&in, &env, MW_PROFILE_SMALL, sets, 1, &p, &bad), 0);
+    CHECK(!p.zram.wanted);
+    CHECK_EQ_INT(p.n, 1);
+    CHECK_STR(p.it[0].new_val, "90");
+    sets[0] = set2;
+    CHECK(mw_tune_plan_build(&in, &env, MW_PROFILE_SMALL, sets, 1, &p, &bad) < 0);
+    CHECK_STR(bad, "vm.nosuch=1");
+    /* an active zram swap is kept */
+    zram_machine(&in, 0);
+    env.zram_off = false;
+    CHECK_EQ_INT(mw_tune_plan_build(&in, &env, MW_PROFILE_SMALL, NULL, 0, &p, &bad), 0);
+    CHECK(!p.zram.wanted);
+    CHECK_CONTAINS(p.zram.note, "already swap");
+}
+
 int main(void)
 {
+    RUN(test_tune_plan);
     RUN(test_swappiness_for_zram);
     RUN(test_swap_full_is_problem);
     RUN(test_min_free_and_missing);
