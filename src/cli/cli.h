@@ -68,5 +68,7 @@ int cli_prio(struct mw_ctx *ctx, int argc, char **argv);
 int cli_daemon(struct mw_ctx *ctx, int argc, char **argv);
 int cli_doctor(struct mw_ctx *ctx, int argc, char **argv);
 int cli_tune(struct mw_ctx *ctx, int argc, char **argv);
+int cli_zram(struct mw_ctx *ctx, int argc, char **argv);
+int cli_drop_caches(struct mw_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -26,6 +26,8 @@ static const struct mw_command commands[] = {
     {"prio", cli_prio, "show and set oom_score_adj by class name; apply a rules file"},
     {"daemon", cli_daemon, "low-memory killer: acts before the OOM killer, least important first"},
     {"tune", cli_tune, "apply a profile's sysctls and zram swap, with backup and --revert"},
+    {"zram", cli_zram, "zram swap devices: status, setup, off (refuses to reset one in use)"},
+    {"drop-caches", cli_drop_caches, "what drop_caches would free (rarely needed); --yes does it"},
     {"doctor", cli_doctor, "check swap, zram and vm sysctls against the RAM size; the fixes"},
 };
 

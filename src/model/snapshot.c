@@ -37,6 +37,7 @@ const char *const mw_snapshot_system_files[] = {
     "proc/pressure/io",
     "proc/pressure/cpu",
     "proc/swaps",
+    "proc/mounts",
     "proc/slabinfo",
     "proc/sysvipc/shm",
     "proc/loadavg",
