@@ -495,7 +495,7 @@ static void check_cgroups(const struct mw_doc_in *in, struct mw_doc_report *r)
 {
     struct mw_doc_check *c = add(r, "cgroups", "unlimited cgroups holding most of RAM", SRC_CG);
     if (!in->have_cgroups) {
-        na(c, "no cgroup v2 tree at /sys/fs/cgroup");
+        na(c, "no memory cgroup tree at /sys/fs/cgroup");
         return;
     }
     uint64_t ram = kb(in, MI_MEM_TOTAL) * 1024;

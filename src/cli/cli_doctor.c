@@ -1,6 +1,7 @@
 /* memwarden doctor: the memory settings of this machine (or a capture),
  * checked one line each, with the change that would fix each one. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -137,12 +138,21 @@ static void gather_procs(const struct mw_root *root, struct mw_doc_in *in)
     mw_pid_iter_close(&it);
 }
 
-/* The largest top-level v2 cgroup with neither memory.max nor memory.high. */
+/* The largest top-level memory cgroup with no memory.max / memory.high
+ * (v1: limit_in_bytes): cgroup2 at /sys/fs/cgroup, else the v1 memory
+ * hierarchy at /sys/fs/cgroup/memory. */
 static void gather_cgroups(const struct mw_root *root, struct mw_doc_in *in)
 {
-    DIR *d;
-    if (mw_cgroup_version(root, "/sys/fs/cgroup") != 2 ||
-        mw_opendir_at(root->fd, "sys/fs/cgroup", 0, &d) < 0)
+    static const char *const bases[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/memory"};
+    static const char *const marks[] = {"sys/fs/cgroup/cgroup.controllers",
+                                        "sys/fs/cgroup/memory/memory.usage_in_bytes"};
+    DIR *d = NULL;
+    int b = 0;
+    for (; b < 2; b++)
+        if (faccessat(root->fd, marks[b], F_OK, 0) == 0 &&
+            mw_opendir_at(root->fd, mw_rel(bases[b]), 0, &d) == 0)
+            break;
+    if (!d)
         return;
     in->have_cgroups = true;
     struct dirent *de;
@@ -151,7 +161,7 @@ static void gather_cgroups(const struct mw_root *root, struct mw_doc_in *in)
             continue;
         char path[320];
         struct mw_cgroup_mem m;
-        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", de->d_name);
+        snprintf(path, sizeof(path), "%s/%s", bases[b], de->d_name);
         if (mw_cgroup_mem_read(root, path, &m) < 0 || m.limit != MW_CG_UNLIMITED ||
             m.high != MW_CG_UNLIMITED || m.usage <= in->cg_usage)
             continue;
