@@ -28,6 +28,10 @@ static const struct mw_command commands[] = {
     {"report", cli_report, "one HTML page from records, kill histories, snapshots, logs"},
     {"metrics", cli_metrics, "Prometheus metrics of memory and the daemon; --textfile DIR"},
     {"daemon", cli_daemon, "low-memory killer: acts before the OOM killer, least important first"},
+    {"tune", cli_tune, "apply a profile's sysctls and zram swap, with backup and --revert"},
+    {"zram", cli_zram, "zram swap devices: status, setup, off (refuses to reset one in use)"},
+    {"drop-caches", cli_drop_caches, "what drop_caches would free (rarely needed); --yes does it"},
+    {"doctor", cli_doctor, "check swap, zram and vm sysctls against the RAM size; the fixes"},
 };
 
 static void usage(FILE *f)

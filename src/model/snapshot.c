@@ -37,6 +37,7 @@ const char *const mw_snapshot_system_files[] = {
     "proc/pressure/io",
     "proc/pressure/cpu",
     "proc/swaps",
+    "proc/mounts",
     "proc/slabinfo",
     "proc/sysvipc/shm",
     "proc/loadavg",
@@ -55,14 +56,19 @@ const char *const mw_snapshot_system_files[] = {
     "proc/sys/vm/extra_free_kbytes",
     "proc/sys/vm/panic_on_oom",
     "proc/sys/vm/oom_kill_allocating_task",
+    "proc/sys/vm/dirty_bytes",
+    "proc/sys/vm/dirty_background_bytes",
     "sys/kernel/mm/transparent_hugepage/enabled",
+    "sys/kernel/mm/transparent_hugepage/defrag",
+    "sys/kernel/mm/lru_gen/enabled",
+    "sys/kernel/mm/lru_gen/min_ttl_ms",
     "etc/passwd",
     "run/memwarden/state.json",
     NULL,
 };
 
-static const char *const zram_files[] = {"disksize", "comp_algorithm", "mm_stat",
-                                         "io_stat",  "bd_stat",        NULL};
+static const char *const zram_files[] = {"disksize", "comp_algorithm", "mm_stat",   "io_stat",
+                                         "bd_stat",  "backing_dev",    "mem_limit", NULL};
 static const char *const proc_files[] = {"stat",      "status",       "statm",
                                          "cmdline",   "smaps_rollup", "oom_score_adj",
                                          "oom_score", "cgroup",       NULL};

@@ -2,10 +2,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "proc/swaps.h"
 
 /*
  * mm_stat:
@@ -27,8 +30,24 @@ int mw_zram_mm_stat_parse_buf(struct mw_zram_dev *dev, const char *buf)
     dev->mem_limit = v[3];
     dev->mem_used_max = v[4];
     dev->same_pages = v[5];
+    dev->pages_compacted = v[6];
     dev->huge_pages = v[7];
     dev->have_mm_stat = true;
+    return 0;
+}
+
+/* bd_stat:        0        0        0 */
+int mw_zram_bd_stat_parse_buf(struct mw_zram_dev *dev, const char *buf)
+{
+    uint64_t v[3];
+    const char *p = buf;
+    for (int i = 0; i < 3; i++)
+        if (mw_scan_u64(&p, &v[i]) < 0)
+            return -EINVAL;
+    dev->bd_count = v[0];
+    dev->bd_reads = v[1];
+    dev->bd_writes = v[2];
+    dev->have_bd_stat = true;
     return 0;
 }
 
@@ -84,6 +103,17 @@ int mw_zram_read(const struct mw_root *root, struct mw_zram *out)
             mw_zram_mm_stat_parse_buf(dev, buf);
             free(buf);
         }
+        snprintf(path, sizeof(path), "/sys/block/zram%d/bd_stat", dev->index);
+        if (mw_read_file(root, path, &buf, NULL) == 0) {
+            mw_zram_bd_stat_parse_buf(dev, buf);
+            free(buf);
+        }
+        snprintf(path, sizeof(path), "/sys/block/zram%d/backing_dev", dev->index);
+        if (mw_read_file(root, path, &buf, NULL) == 0) {
+            snprintf(dev->backing_dev, sizeof(dev->backing_dev), "%.*s", (int)strcspn(buf, "\n"),
+                     buf);
+            free(buf);
+        }
     }
     closedir(d);
     qsort(z.dev, (size_t)z.count, sizeof(z.dev[0]), cmp_dev);
@@ -94,4 +124,34 @@ int mw_zram_read(const struct mw_root *root, struct mw_zram *out)
 double mw_zram_ratio(const struct mw_zram_dev *dev)
 {
     return dev->compr_data_size ? (double)dev->orig_data_size / (double)dev->compr_data_size : 0.0;
+}
+
+int mw_zram_user(const struct mw_root *root, int n, char *who, size_t cap)
+{
+    char dev[32], *buf;
+    struct mw_swaps sw;
+    snprintf(dev, sizeof(dev), "/dev/zram%d", n);
+    if (mw_swaps_read(root, &sw, NULL) == 0)
+        for (int i = 0; i < sw.count; i++) {
+            const char *name = sw.dev[i].name, *z = strstr(name, "/zram");
+            /* /dev/zram0, /dev/block/zram0 (Android) */
+            if (!z || strcmp(z + 1, dev + 5) != 0)
+                continue;
+            snprintf(who, cap, "swap %s, %.0f%% of %" PRIu64 " kB used", name,
+                     mw_pct(sw.dev[i].used_kb, sw.dev[i].size_kb), sw.dev[i].size_kb);
+            return 1;
+        }
+    if (mw_read_file(root, "/proc/mounts", &buf, NULL) < 0)
+        return 0;
+    const char *c = buf, *l;
+    size_t len, dl = strlen(dev);
+    int used = 0;
+    while (!used && mw_next_line(&c, &l, &len))
+        if (len > dl && strncmp(l, dev, dl) == 0 && l[dl] == ' ') {
+            size_t m = strcspn(l + dl + 1, " \n");
+            snprintf(who, cap, "mounted on %.*s", (int)(m < 128 ? m : 128), l + dl + 1);
+            used = 1;
+        }
+    free(buf);
+    return used;
 }

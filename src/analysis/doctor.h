@@ -1,0 +1,88 @@
+/* doctor: the system checks of `memwarden doctor` — readings in, one line
+ * per check out (what, value found, verdict, the change that fixes it, its
+ * source and reason), in the shape of redis's syscheck. Pure: the CLI reads
+ * the files (through the proc/ readers) and fills struct mw_doc_in. */
+#ifndef MW_DOCTOR_H
+#define MW_DOCTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analysis/tuning.h"
+#include "proc/meminfo.h"
+#include "proc/swaps.h"
+#include "proc/vmtune.h"
+#include "proc/zoneinfo.h"
+#include "proc/zram.h"
+
+enum mw_doc_verdict {
+    MW_DOC_OK,
+    MW_DOC_NA,      /* the kernel or the tree lacks what the check needs */
+    MW_DOC_ADVICE,  /* works, could be better */
+    MW_DOC_PROBLEM, /* will hurt under memory pressure */
+};
+
+/* What the checks read. A have_* false (or an empty string) makes the
+ * checks that need it "n/a" with the reason in the *_why fields. */
+struct mw_doc_in {
+    struct mw_meminfo mi; /* required */
+    struct mw_vmtune vm;
+    struct mw_zram zram;
+    struct mw_swaps swaps;
+    bool have_swaps;
+    struct mw_zoneinfo zi;
+    bool have_zi;
+    uint64_t page_size;
+    bool have_psi;
+    char psi_why[64];       /* why not: "no /proc/pressure/memory (kernel < 4.20 ...)" */
+    char thp[24];           /* transparent_hugepage/enabled selected value, "" absent */
+    int lru_gen;            /* lru_gen/enabled as a number, -1 absent */
+    int64_t min_ttl_ms;     /* lru_gen/min_ttl_ms, -1 absent */
+    bool have_procs;        /* ROOT/proc/PID readable */
+    char killers[160];      /* "memwarden[812] earlyoom[90]", "" none found */
+    bool have_daemon_state; /* memwarden's state file */
+    uint64_t daemon_kills;
+    bool daemon_dry_run, daemon_running;
+    char daemon_warning[192];
+    int big_unkillable;           /* processes at adj -1000 holding >= 5% of RAM */
+    char big_unkillable_name[80]; /* the largest of them, "name[pid]" */
+    uint64_t big_unkillable_rss;  /* its RSS, bytes */
+    bool have_vmstat;
+    uint64_t oom_kill; /* vmstat oom_kill since boot */
+    bool have_history;
+    uint64_t history_kills; /* lines in the daemon's kill history */
+    bool have_cgroups;
+    char cg_name[128];  /* the largest unlimited memory cgroup */
+    uint64_t cg_usage;  /* its usage, bytes */
+    uint64_t sample_ms; /* 0: no sample (a captured tree) */
+    uint64_t kswapd_scan_pages, kswapd_steal_pages, direct_scan_pages; /* over the sample */
+};
+
+#define MW_DOC_MAX 32
+
+struct mw_doc_check {
+    const char *id;   /* stable name for --json ("swappiness") */
+    const char *what; /* "vm.swappiness" */
+    char value[96];
+    enum mw_doc_verdict verdict;
+    char fix[160];      /* a command, "" when nothing to change */
+    const char *source; /* where the recommendation comes from */
+    char reason[256];
+};
+
+struct mw_doc_report {
+    enum mw_profile profile; /* the one chosen for this RAM */
+    int n;
+    struct mw_doc_check c[MW_DOC_MAX];
+};
+
+/* Runs every check on IN. Never fails: a missing reading gives n/a. */
+void mw_doctor_run(const struct mw_doc_in *in, struct mw_doc_report *out);
+
+/* "ok", "n/a", "advice", "problem". */
+const char *mw_doc_verdict_name(enum mw_doc_verdict v);
+
+/* The worst verdict: 0 all ok (or n/a), 1 advice, 2 a problem. */
+int mw_doctor_exit(const struct mw_doc_report *r);
+
+#endif

@@ -1,0 +1,143 @@
+#include <string.h>
+
+#include "harness.h"
+#include "analysis/doctor.h"
+#include "analysis/tuning.h"
+#include "analysis/tuneplan.h"
+
+static const struct mw_doc_check *find(const struct mw_doc_report *r, const char *id)
+{
+    for (int i = 0; i < r->n; i++)
+        if (strcmp(r->c[i].id, id) == 0)
+            return &r->c[i];
+    return NULL;
+}
+
+/* A 512 MiB machine with a zram swap: MemTotal, swap, the vm knobs. */
+static void zram_machine(struct mw_doc_in *in, uint64_t swap_used_kb)
+{
+    memset(in, 0, sizeof(*in));
+    in->mi.kb[MI_MEM_TOTAL] = 468144;
+    in->mi.kb[MI_SWAP_TOTAL] = 262140;
+    in->mi.kb[MI_SWAP_FREE] = 262140 - swap_used_kb;
+    in->mi.have[MI_MEM_TOTAL] = in->mi.have[MI_SWAP_TOTAL] = in->mi.have[MI_SWAP_FREE] = true;
+    in->have_swaps = true;
+    in->swaps.count = 1;
+    strcpy(in->swaps.dev[0].name, "/dev/zram0");
+    in->swaps.dev[0].size_kb = 262140;
+    in->vm.have[VM_SWAPPINESS] = in->vm.have[VM_PAGE_CLUSTER] = true;
+    in->vm.value[VM_SWAPPINESS] = 60;
+    in->vm.value[VM_PAGE_CLUSTER] = 0;
+    in->have_psi = true;
+    in->lru_gen = -1;
+    in->min_ttl_ms = -1;
+}
+
+static void test_swappiness_for_zram(void)
+{
+    struct mw_doc_in in;
+    struct mw_doc_report r;
+    zram_machine(&in, 1000);
+    mw_doctor_run(&in, &r);
+    CHECK_EQ_INT(r.profile, MW_PROFILE_SMALL);
+    const struct mw_doc_check *c = find(&r, "swappiness");
+    CHECK(c && c->verdict == MW_DOC_ADVICE);
+    CHECK_STR(c ? c->fix : NULL, "sysctl -w vm.swappiness=180");
+    CHECK(find(&r, "page_cluster")->verdict == MW_DOC_OK);
+    /* near miss: 100 is what vm.rst allows for zram, no advice */
+    in.vm.value[VM_SWAPPINESS] = 100;
+    mw_doctor_run(&in, &r);
+    CHECK(find(&r, "swappiness")->verdict == MW_DOC_OK);
+    /* disk swap at 180: advice the other way */
+    strcpy(in.swaps.dev[0].name, "/swapfile");
+    in.vm.value[VM_SWAPPINESS] = 180;
+    mw_doctor_run(&in, &r);
+    CHECK_STR(find(&r, "swappiness")->fix, "sysctl -w vm.swappiness=60");
+}
+
+static void test_swap_full_is_problem(void)
+{
+    struct mw_doc_in in;
+    struct mw_doc_report r;
+    zram_machine(&in, 262140 * 98 / 100);
+    mw_doctor_run(&in, &r);
+    CHECK(find(&r, "swap")->verdict == MW_DOC_PROBLEM);
+    CHECK_EQ_INT(mw_doctor_exit(&r), 2);
+    zram_machine(&in, 262140 * 89 / 100); /* near miss */
+    in.vm.value[VM_SWAPPINESS] = 180;
+    mw_doctor_run(&in, &r);
+    CHECK(find(&r, "swap")->verdict == MW_DOC_OK);
+    CHECK_EQ_INT(mw_doctor_exit(&r), 0);
+}
+
+static void test_min_free_and_missing(void)
+{
+    struct mw_doc_in in;
+    struct mw_doc_report r;
+    zram_machine(&in, 0);
+    in.vm.have[VM_MIN_FREE_KBYTES] = true;
+    in.vm.value[VM_MIN_FREE_KBYTES] = 836787; /* the lmkd seed's value, 5.6 GB */
+    in.mi.kb[MI_MEM_TOTAL] = 5630104;
+    mw_doctor_run(&in, &r);
+    CHECK(find(&r, "min_free_kbytes")->verdict == MW_DOC_ADVICE);
+    CHECK_CONTAINS(find(&r, "min_free_kbytes")->fix, "=9491");
+    CHECK(find(&r, "mglru")->verdict == MW_DOC_NA);
+    CHECK_CONTAINS(find(&r, "thp")->value, "n/a: ");
+}
+
+static void test_profiles(void)
+{
+    enum mw_profile p;
+    CHECK_EQ_INT(mw_profile_parse("embedded-4g", &p), 0);
+    CHECK_EQ_INT(p, MW_PROFILE_EMBEDDED_4G);
+    CHECK(mw_profile_parse("huge", &p) < 0);
+    CHECK_EQ_INT(mw_profile_for_ram(3986012), MW_PROFILE_EMBEDDED_4G);
+    CHECK_EQ_INT(mw_profile_for_ram(493184), MW_PROFILE_SMALL);
+    /* the RK3588 seed: 1 GiB on a 4 GB board; zram-generator: ram/2 capped at 4 GiB */
+    CHECK_EQ_U64(mw_profile_zram_size(mw_profile_get(MW_PROFILE_EMBEDDED_4G), 3986012), 1ull << 30);
+    CHECK_EQ_U64(mw_profile_zram_size(mw_profile_get(MW_PROFILE_DESKTOP), 24000000), 4ull << 30);
+}
+
+static void test_tune_plan(void)
+{
+    struct mw_doc_in in;
+    struct mw_tune_plan p;
+    struct mw_tune_env env = {.have_hot_add = true, .algos = "lzo [lzo-rle]"};
+    const char *bad = NULL;
+    zram_machine(&in, 0);
+    in.have_swaps = false; /* no swap yet: the plan adds zram, so 180 fits */
+    in.swaps.count = 0;
+    CHECK_EQ_INT(mw_tune_plan_build(&in, &env, MW_PROFILE_SMALL, NULL, 0, &p, &bad), 0);
+    CHECK(p.zram.wanted && p.zram.hot_add && p.zram.device == 0);
+    CHECK_STR(p.zram.algo, "lzo-rle"); /* the kernel lacks lz4: its own */
+    CHECK_EQ_U64(p.zram.size, 228ull << 20);
+    CHECK_EQ_INT(p.n, 1);
+    CHECK_STR(p.it[0].new_val, "180");
+    /* --set overrides; zram=off keeps swappiness at <= 100 (no zram) */
+    char set1[] = "vm.swappiness=90", set2[] = "vm.nosuch=1";
+    char *sets[] = {set1};
+    env.zram_off = true;
+    CHECK_EQ_INT(mw_tune_plan_build(&in, &env, MW_PROFILE_SMALL, sets, 1, &p, &bad), 0);
+    CHECK(!p.zram.wanted);
+    CHECK_EQ_INT(p.n, 1);
+    CHECK_STR(p.it[0].new_val, "90");
+    sets[0] = set2;
+    CHECK(mw_tune_plan_build(&in, &env, MW_PROFILE_SMALL, sets, 1, &p, &bad) < 0);
+    CHECK_STR(bad, "vm.nosuch=1");
+    /* an active zram swap is kept */
+    zram_machine(&in, 0);
+    env.zram_off = false;
+    CHECK_EQ_INT(mw_tune_plan_build(&in, &env, MW_PROFILE_SMALL, NULL, 0, &p, &bad), 0);
+    CHECK(!p.zram.wanted);
+    CHECK_CONTAINS(p.zram.note, "already swap");
+}
+
+int main(void)
+{
+    RUN(test_tune_plan);
+    RUN(test_swappiness_for_zram);
+    RUN(test_swap_full_is_problem);
+    RUN(test_min_free_and_missing);
+    RUN(test_profiles);
+    return TESTS_DONE();
+}
