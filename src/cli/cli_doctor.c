@@ -335,7 +335,7 @@ int cli_doctor(struct mw_ctx *ctx, int argc, char **argv)
     };
     struct doctor_opts o = {.sample_ms = 5000, .state_path = "/run/memwarden/state.json"};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if (mw_opt_duration_ms("--sample", optarg, &o.sample_ms) < 0)
@@ -354,7 +354,7 @@ int cli_doctor(struct mw_ctx *ctx, int argc, char **argv)
             doctor_usage(stdout);
             return MW_EXIT_OK;
         default:
-            return mw_usage_error("doctor", "unknown option");
+            return mw_opt_error("doctor", c, argv);
         }
     }
     if (optind < argc)

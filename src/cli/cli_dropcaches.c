@@ -120,7 +120,7 @@ int cli_drop_caches(struct mw_ctx *ctx, int argc, char **argv)
     unsigned long level = 3;
     bool yes = false;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (mw_opt_uint("--level", optarg, 1, 3, &level) < 0)
@@ -133,7 +133,7 @@ int cli_drop_caches(struct mw_ctx *ctx, int argc, char **argv)
             drop_usage(stdout);
             return MW_EXIT_OK;
         default:
-            return mw_usage_error("drop-caches", "unknown option");
+            return mw_opt_error("drop-caches", c, argv);
         }
     }
     if (optind < argc)

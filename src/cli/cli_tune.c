@@ -114,7 +114,7 @@ static int tune_options(int argc, char **argv, struct tune_opts *o)
         {"help", no_argument, NULL, 'h'},          {0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
             if (mw_profile_parse(optarg, &o->profile) < 0)
@@ -149,7 +149,7 @@ static int tune_options(int argc, char **argv, struct tune_opts *o)
             tune_usage(stdout);
             return MW_EXIT_OK;
         default:
-            return mw_usage_error("tune", "unknown option");
+            return mw_opt_error("tune", c, argv);
         }
     }
     if (optind < argc)

@@ -259,7 +259,7 @@ int cli_zram(struct mw_ctx *ctx, int argc, char **argv)
     struct zram_opts o = {.size = "50%", .algo = "lz4", .priority = 100, .device = -1};
     unsigned long v;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             o.size = optarg;
@@ -289,7 +289,7 @@ int cli_zram(struct mw_ctx *ctx, int argc, char **argv)
             zram_usage(stdout);
             return MW_EXIT_OK;
         default:
-            return mw_usage_error("zram", "unknown option");
+            return mw_opt_error("zram", c, argv);
         }
     }
     const char *sub = optind < argc ? argv[optind++] : "status";
