@@ -67,7 +67,7 @@ $(BUILD)/progs/%: tests/progs/%.c | $(BUILD)
 	$(CC) $(CPPFLAGS) $(MWCFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 # ---- libmwpool ----
-pool: $(POOL_LIBS)
+pool: $(POOL_LIBS) $(BUILD)/examples/camera
 
 $(BUILD)/lib/mwpool.o: lib/mwpool/mwpool.c lib/mwpool/mwpool.h | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -123,7 +123,7 @@ lint: layers
 run: memwarden
 	./memwarden status
 
-test: memwarden $(TEST_BIN) $(PROG_BIN)
+test: memwarden $(TEST_BIN) $(PROG_BIN) pool
 	@MW_BIN=$(CURDIR)/memwarden MW_BUILD=$(CURDIR)/$(BUILD) sh tests/run.sh
 
 check:
@@ -134,7 +134,7 @@ check:
 	$(MAKE) check-pool
 
 .PHONY: memwarden-san-tests
-memwarden-san-tests: $(OBJ) $(TEST_BIN) $(PROG_BIN)
+memwarden-san-tests: $(OBJ) $(TEST_BIN) $(PROG_BIN) $(BUILD)/examples/camera
 	$(CC) $(LDFLAGS) -o $(BUILD)/memwarden $(OBJ) $(LDLIBS)
 
 bench: memwarden $(PROG_BIN) pool
