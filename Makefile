@@ -96,6 +96,16 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/lib/libmwpool.a
 	@mkdir -p $(dir $@)
 	$(CC) $(POOL_CFLAGS) -D_GNU_SOURCE -Ilib/mwpool -o $@ $< $(BUILD)/lib/libmwpool.a $(LDFLAGS)
 
+# bench_pool against glibc malloc, and against musl's when musl-gcc exists
+MUSL_GCC := $(shell command -v musl-gcc 2>/dev/null)
+BENCH_POOL := $(BUILD)/bench/bench_pool $(if $(MUSL_GCC),$(BUILD)/bench/bench_pool_musl)
+$(BUILD)/bench/bench_pool: tests/bench/bench_pool.c $(BUILD)/lib/libmwpool.a
+	@mkdir -p $(dir $@)
+	$(CC) $(POOL_CFLAGS) -Ilib/mwpool -o $@ $< $(BUILD)/lib/libmwpool.a $(LDFLAGS)
+$(BUILD)/bench/bench_pool_musl: tests/bench/bench_pool.c lib/mwpool/mwpool.c lib/mwpool/mwpool.h
+	@mkdir -p $(dir $@)
+	musl-gcc -static -std=c11 -O2 -pthread -Ilib/mwpool -o $@ $< lib/mwpool/mwpool.c
+
 # Many threads getting and putting at random for POOL_STRESS_S seconds,
 # under ThreadSanitizer, against the release and the debug build.
 POOL_STRESS_S ?= 3
@@ -137,7 +147,7 @@ check:
 memwarden-san-tests: $(OBJ) $(TEST_BIN) $(PROG_BIN) $(BUILD)/examples/camera
 	$(CC) $(LDFLAGS) -o $(BUILD)/memwarden $(OBJ) $(LDLIBS)
 
-bench: memwarden $(PROG_BIN) pool
+bench: memwarden $(PROG_BIN) pool $(BENCH_POOL)
 	@MW_BIN=$(CURDIR)/memwarden MW_BUILD=$(CURDIR)/$(BUILD) sh tests/bench/run.sh
 
 static:
