@@ -20,17 +20,22 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_SRC := $(wildcard tests/progs/*.c)
 PROG_BIN := $(PROG_SRC:tests/progs/%.c=$(BUILD)/progs/%)
-FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/progs/*.c tests/progs/*.h tests/fuzz/*.c tests/fuzz/*.h)
+FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests/progs/*.c tests/progs/*.h tests/fuzz/*.c tests/fuzz/*.h lib/*/*.c lib/*/*.h examples/*.c tests/bench/*.c tests/pool/*.c)
+# libmwpool (lib/mwpool): C11, libc + pthreads, built static and shared.
+POOL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) -pthread
+POOL_LIBS   := $(BUILD)/lib/libmwpool.a $(BUILD)/lib/libmwpool.so
 
-.PHONY: all run test check bench static aarch64 install format clean help layers lint man
+.PHONY: all run test check check-pool bench static aarch64 install format clean help layers lint man pool
 
-all: memwarden
+all: memwarden pool
 
 help:
 	@echo "make            build ./memwarden"
 	@echo "make run        build, then run 'memwarden status'"
 	@echo "make test       unit, golden and live tests (ends with 'N passed, N failed')"
-	@echo "make check      the same tests built with ASan + UBSan"
+	@echo "make check      the same tests built with ASan + UBSan, then make check-pool"
+	@echo "make check-pool libmwpool's stress test under ThreadSanitizer (POOL_STRESS_S seconds)"
+	@echo "make pool       build/lib/libmwpool.a and .so (part of make)"
 	@echo "make bench      benchmarks (timings are never pass/fail)"
 	@echo "make static     static binary with musl-gcc: ./memwarden-static"
 	@echo "make aarch64    static aarch64 binary: ./memwarden-aarch64"
@@ -61,6 +66,60 @@ $(BUILD)/tests/test_fuzz_replay: tests/unit/test_fuzz_replay.c tests/fuzz/target
 $(BUILD)/progs/%: tests/progs/%.c | $(BUILD)
 	$(CC) $(CPPFLAGS) $(MWCFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
+# ---- libmwpool ----
+pool: $(POOL_LIBS) $(BUILD)/examples/camera
+
+$(BUILD)/lib/mwpool.o: lib/mwpool/mwpool.c lib/mwpool/mwpool.h | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(POOL_CFLAGS) -fPIC -c -o $@ $<
+
+# the debug build: every check, and who got each block
+$(BUILD)/lib/mwpool-debug.o: lib/mwpool/mwpool.c lib/mwpool/mwpool.h | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(POOL_CFLAGS) -DMWPOOL_DEBUG -DMWPOOL_TRACE_CALLER -c -o $@ $<
+
+$(BUILD)/lib/libmwpool.a: $(BUILD)/lib/mwpool.o
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/lib/libmwpool.so: $(BUILD)/lib/mwpool.o
+	$(CC) $(LDFLAGS) -shared -pthread -Wl,-soname,libmwpool.so.1 -o $@ $^
+
+$(BUILD)/lib/mwpool.pc: lib/mwpool/mwpool.pc.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(BUILD)/tests/test_mwpool: tests/unit/test_mwpool.c $(BUILD)/lib/mwpool-debug.o tests/unit/harness.h | $(BUILD)
+	$(CC) $(MWCFLAGS) -D_GNU_SOURCE -pthread -Ilib/mwpool -Itests/unit -o $@ $< $(BUILD)/lib/mwpool-debug.o $(LDFLAGS) -lm
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/lib/libmwpool.a
+	@mkdir -p $(dir $@)
+	$(CC) $(POOL_CFLAGS) -D_GNU_SOURCE -Ilib/mwpool -o $@ $< $(BUILD)/lib/libmwpool.a $(LDFLAGS)
+
+# bench_pool against glibc malloc, and against musl's when musl-gcc exists
+MUSL_GCC := $(shell command -v musl-gcc 2>/dev/null)
+BENCH_POOL := $(BUILD)/bench/bench_pool $(if $(MUSL_GCC),$(BUILD)/bench/bench_pool_musl)
+$(BUILD)/bench/bench_pool: tests/bench/bench_pool.c $(BUILD)/lib/libmwpool.a
+	@mkdir -p $(dir $@)
+	$(CC) $(POOL_CFLAGS) -Ilib/mwpool -o $@ $< $(BUILD)/lib/libmwpool.a $(LDFLAGS)
+$(BUILD)/bench/bench_pool_musl: tests/bench/bench_pool.c lib/mwpool/mwpool.c lib/mwpool/mwpool.h
+	@mkdir -p $(dir $@)
+	musl-gcc -static -std=c11 -O2 -pthread -Ilib/mwpool -o $@ $< lib/mwpool/mwpool.c
+
+# Many threads getting and putting at random for POOL_STRESS_S seconds,
+# under ThreadSanitizer, against the release and the debug build.
+POOL_STRESS_S ?= 3
+TSAN := -fsanitize=thread -O1 -g
+check-pool:
+	@mkdir -p build-tsan
+	$(CC) -std=c11 $(WARN) $(TSAN) -pthread -D_GNU_SOURCE -Ilib/mwpool -o build-tsan/stress_mwpool \
+		tests/pool/stress_mwpool.c lib/mwpool/mwpool.c
+	$(CC) -std=c11 $(WARN) $(TSAN) -pthread -D_GNU_SOURCE -DMWPOOL_DEBUG -Ilib/mwpool \
+		-o build-tsan/stress_mwpool_debug tests/pool/stress_mwpool.c lib/mwpool/mwpool.c
+	@mkdir -p build-tsan/pools
+	MWPOOL_DIR=build-tsan/pools TSAN_OPTIONS=halt_on_error=1 build-tsan/stress_mwpool $(POOL_STRESS_S)
+	MWPOOL_DIR=build-tsan/pools TSAN_OPTIONS=halt_on_error=1 build-tsan/stress_mwpool_debug $(POOL_STRESS_S)
+
 layers:
 	@sh tools/layers.sh
 
@@ -74,7 +133,7 @@ lint: layers
 run: memwarden
 	./memwarden status
 
-test: memwarden $(TEST_BIN) $(PROG_BIN)
+test: memwarden $(TEST_BIN) $(PROG_BIN) pool
 	@MW_BIN=$(CURDIR)/memwarden MW_BUILD=$(CURDIR)/$(BUILD) sh tests/run.sh
 
 check:
@@ -82,12 +141,13 @@ check:
 		LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" memwarden-san-tests
 	@MW_BIN=$(CURDIR)/build-san/memwarden MW_BUILD=$(CURDIR)/build-san MW_SANITIZED=1 \
 		ASAN_OPTIONS=detect_leaks=1 sh tests/run.sh
+	$(MAKE) check-pool
 
 .PHONY: memwarden-san-tests
-memwarden-san-tests: $(OBJ) $(TEST_BIN) $(PROG_BIN)
+memwarden-san-tests: $(OBJ) $(TEST_BIN) $(PROG_BIN) $(BUILD)/examples/camera
 	$(CC) $(LDFLAGS) -o $(BUILD)/memwarden $(OBJ) $(LDLIBS)
 
-bench: memwarden $(PROG_BIN)
+bench: memwarden $(PROG_BIN) pool $(BENCH_POOL)
 	@MW_BIN=$(CURDIR)/memwarden MW_BUILD=$(CURDIR)/$(BUILD) sh tests/bench/run.sh
 
 static:
@@ -116,15 +176,20 @@ $(BUILD)/memwarden.8: memwarden tools/mkman.sh | $(BUILD)
 
 man: $(BUILD)/memwarden.8
 
-install: memwarden $(BUILD)/memwarden.8
+install: memwarden $(BUILD)/memwarden.8 $(POOL_LIBS) $(BUILD)/lib/mwpool.pc
 	install -D -m 0755 memwarden $(DESTDIR)$(PREFIX)/bin/memwarden
 	install -D -m 0644 $(BUILD)/memwarden.8 $(DESTDIR)$(PREFIX)/share/man/man8/memwarden.8
+	install -D -m 0644 lib/mwpool/mwpool.h $(DESTDIR)$(PREFIX)/include/mwpool.h
+	install -D -m 0644 $(BUILD)/lib/libmwpool.a $(DESTDIR)$(PREFIX)/lib/libmwpool.a
+	install -D -m 0755 $(BUILD)/lib/libmwpool.so $(DESTDIR)$(PREFIX)/lib/libmwpool.so.1
+	ln -sf libmwpool.so.1 $(DESTDIR)$(PREFIX)/lib/libmwpool.so
+	install -D -m 0644 $(BUILD)/lib/mwpool.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/mwpool.pc
 
 format:
 	clang-format -i $(FORMAT_SRC)
 
 clean:
-	rm -rf build build-san build-static build-aarch64 build-fuzz memwarden memwarden-static memwarden-aarch64 tests/out
+	rm -rf build build-san build-tsan build-static build-aarch64 build-fuzz memwarden memwarden-static memwarden-aarch64 tests/out
 
 -include $(OBJ:.o=.d)
 include tests/vm/vm.mk

@@ -524,12 +524,13 @@ static void note(const struct mw_series *s, char *buf, size_t cap)
 void mw_series_print(FILE *f, const struct mw_series *s)
 {
     const struct mw_trend *t = &s->trend;
-    char name[128], r[48], w[256], n[160], a[32], b[32], cc[64];
+    char name[160], r[48], w[256], n[160], a[32], b[32], cc[64], pc[64];
     if (s->system)
         snprintf(name, sizeof(name), "system (%s)", s->series_name);
     else
-        snprintf(name, sizeof(name), "PID %d %s (%s)", s->pid, comm_clean(cc, s->comm),
-                 s->series_name);
+        snprintf(name, sizeof(name), "PID %d %s (%s%s%s)", s->pid, comm_clean(cc, s->comm),
+                 s->pool[0] ? "pool " : "", s->pool[0] ? comm_clean(pc, s->pool) : "",
+                 s->pool[0] ? ": blocks in use" : s->series_name);
     if (t->verdict == MW_TREND_UNKNOWN) {
         fprintf(f, "%s: unknown: %zu sample%s, not enough to tell%s\n", name, s->n,
                 s->n == 1 ? "" : "s", s->exited ? " (the process exited)" : "");
@@ -591,6 +592,8 @@ void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *
         mw_json_i64(j, "pid", s->pid);
         mw_json_str(j, "comm", s->comm);
     }
+    if (s->pool[0])
+        mw_json_str(j, "pool", s->pool);
     mw_json_str(j, "series", s->series_name);
     mw_json_str(j, "verdict", mw_trend_verdict_name(t->verdict));
     mw_json_str(j, "shape", mw_trend_shape_name(t->shape));

@@ -107,6 +107,9 @@ size_t mw_procmem_growers(const struct mw_procmem_set *first, const struct mw_pr
 struct mw_series {
     bool system;
     int pid;
+    /* a libmwpool pool of process PID (proc/mwpool.h): the series is its
+     * blocks in use x block size, headroom what its cap leaves */
+    char pool[32];
     uint64_t starttime;
     char comm[64];
     double *t, *v; /* seconds since the first sample, bytes */
@@ -129,7 +132,7 @@ struct mw_series {
     struct mw_procmem_set procs_first, procs_last;
     /* results */
     struct mw_trend trend;
-    const char *series_name; /* "rss", "pss", "uss", "used", "slab" */
+    const char *series_name; /* "rss", "pss", "uss", "used", "slab", "pool in use" */
     struct mw_where *where;
     size_t nwhere;
     struct mw_grower growers[MW_LEAK_GROWERS]; /* system: the processes that grew most */

@@ -16,6 +16,7 @@
 #include "cli/progress.h"
 #include "analysis/leakcore.h"
 #include "model/proctable.h"
+#include "proc/mwpool.h"
 #include "proc/procs.h"
 #include "proc/zram.h"
 #include "model/targets.h"
@@ -31,7 +32,7 @@ static void leak_usage(FILE *f)
         "    memwarden leak (-p PID | --match REGEX | --system) [--duration D] [--interval I]\n"
         "    memwarden leak --from FILE [-p PID | --match REGEX | --system]\n"
         "                   [--metric rss|pss|uss] [--warn-rate R] [--leak-rate R] [--band SIZE]\n"
-        "                   [--json]\n"
+        "                   [--pool-dir DIR] [--json]\n"
         "\n"
         "DESCRIPTION\n"
         "    Samples memory every INTERVAL for DURATION (or reads a 'memwarden watch\n"
@@ -59,6 +60,12 @@ static void leak_usage(FILE *f)
         "    measured rate is computed against MemAvailable, or against what the\n"
         "    process's memory cgroup limit leaves when that is less.\n"
         "\n"
+        "    A process that publishes libmwpool pools (/run/mwpool/PID/NAME, see 'top\n"
+        "    --pools') gets one more series per pool: its blocks in use times the\n"
+        "    block size, judged the same way, so a leak inside a pool (blocks taken\n"
+        "    and never put back) is reported while RSS stays flat; the time until\n"
+        "    the pool's cap runs out is given.\n"
+        "\n"
         "OPTIONS\n"
         "    -p, --pid PID        watch this process (repeatable)\n"
         "    -m, --match REGEX    watch processes whose name or command line matches\n"
@@ -70,6 +77,8 @@ static void leak_usage(FILE *f)
         "        --warn-rate R    warning rate, a size per hour (100M, 100M/h, 2M/m, 5M/s)\n"
         "        --leak-rate R    leak rate (default 300M/h)\n"
         "        --band SIZE      stable band, used as given (default 50M per hour, scaled)\n"
+        "        --pool-dir DIR   read published pools from DIR/PID/NAME (default\n"
+        "                         ROOT/run/mwpool; a program's MWPOOL_DIR)\n"
         "        --json           machine-readable output (bytes, seconds)\n"
         "    -h, --help           this text\n"
         "\n"
@@ -93,6 +102,7 @@ struct leak_opts {
     enum mw_metric metric;
     struct mw_trend_params params;
     bool json;
+    const char *pool_dir;
 };
 
 /* What a watch or a record gathered: the series, and for the system the
@@ -105,6 +115,7 @@ struct leak_run {
     unsigned bad_lines;                            /* record lines that were not samples */
     struct mw_procmem_set procs_first, procs_last; /* a record's processes */
     size_t worst; /* the series whose verdict the exit status follows */
+    int pool_fd;  /* the directory of published pools, -1 when none */
 };
 
 static void leak_run_free(struct leak_run *run)
@@ -115,7 +126,10 @@ static void leak_run_free(struct leak_run *run)
     free(run->slab_v);
     mw_procmem_free(&run->procs_first);
     mw_procmem_free(&run->procs_last);
+    if (run->pool_fd >= 0)
+        close(run->pool_fd);
     memset(run, 0, sizeof(*run));
+    run->pool_fd = -1;
 }
 
 static const char *metric_name(enum mw_metric m)
@@ -289,12 +303,63 @@ static int live_process(struct mw_ctx *ctx, struct mw_series *s, double now, str
     return 0;
 }
 
+/* The series of pool P, added when new; NULL when out of memory. */
+static struct mw_series *pool_series(struct leak_run *run, const struct mw_pool *p,
+                                     const char *comm, double now)
+{
+    for (size_t k = 0; k < run->n; k++)
+        if (run->v[k].pool[0] && run->v[k].pid == p->pid && strcmp(run->v[k].pool, p->name) == 0)
+            return &run->v[k];
+    struct mw_series *s = add_series(run);
+    if (!s)
+        return NULL;
+    s->pid = p->pid;
+    snprintf(s->comm, sizeof(s->comm), "%s", comm);
+    snprintf(s->pool, sizeof(s->pool), "%s", p->name);
+    s->series_name = "pool in use";
+    s->first.t_s = now;
+    return s;
+}
+
+/* The pools the watched processes publish, one series each: bytes in use
+ * (blocks in use x block size), and what the cap leaves as headroom.
+ * Returns 0 or -ENOMEM. */
+static int live_pools(struct leak_run *run, double now)
+{
+    size_t nproc = run->n; /* pool series are added behind */
+    for (size_t i = 0; i < nproc && run->pool_fd >= 0; i++) {
+        if (run->v[i].system || run->v[i].pool[0] || run->v[i].exited || run->v[i].n == 0)
+            continue;
+        struct mw_pool_set set = {0};
+        int pid = run->v[i].pid;
+        char comm[64];
+        snprintf(comm, sizeof(comm), "%s", run->v[i].comm);
+        if (mw_pool_read_pid(run->pool_fd, pid, &set) == -ENOMEM)
+            return -ENOMEM;
+        for (size_t k = 0; k < set.n; k++) {
+            const struct mw_pool *p = &set.p[k];
+            struct mw_series *s = pool_series(run, p, comm, now);
+            if (!s || mw_series_push(s, now - s->first.t_s,
+                                     (double)(p->blocks_in_use * p->block_size)) < 0) {
+                mw_pool_set_free(&set);
+                return -ENOMEM;
+            }
+            s->headroom_bytes = (p->max_blocks - p->blocks_in_use) * p->block_size;
+            s->headroom_source = "the pool's cap";
+        }
+        mw_pool_set_free(&set);
+    }
+    return 0;
+}
+
 /* One round: every series sampled at NOW. Returns 0 or -ENOMEM. */
 static int live_round(struct mw_ctx *ctx, const struct leak_opts *o, struct leak_run *run,
                       double now)
 {
     for (size_t i = 0; i < run->n; i++) {
         struct mw_series *s = &run->v[i];
+        if (s->pool[0])
+            continue; /* sampled by live_pools */
         struct mw_sample smp;
         int rc = s->system ? live_system(ctx, now, run, &smp) : live_process(ctx, s, now, &smp);
         if (rc == 0)
@@ -302,7 +367,7 @@ static int live_round(struct mw_ctx *ctx, const struct leak_opts *o, struct leak
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return live_pools(run, now);
 }
 
 /* After the watch: a PID that was never there is said and dropped; the
@@ -325,7 +390,7 @@ static int live_finish(struct mw_ctx *ctx, struct leak_run *run)
         struct mw_series *s = &run->v[i];
         if (s->system)
             s->have_slab = s->have_slab && s->slab_last.c;
-        if (s->system || !s->have_regions)
+        if (s->system || s->pool[0] || !s->have_regions)
             continue;
         if (s->exited || mw_regions_read(&ctx->root, s->pid, &s->reg_last) < 0) {
             s->have_regions = false;
@@ -375,6 +440,11 @@ static int live(struct mw_ctx *ctx, const struct leak_opts *o, struct leak_run *
     int rc = live_targets(ctx, o, run);
     if (rc < 0)
         return rc;
+    run->pool_fd = mw_pool_dir_open(&ctx->root, o->pool_dir);
+    if (run->pool_fd < 0 && o->pool_dir) {
+        mw_err("leak: --pool-dir %s: %s", o->pool_dir, strerror(-run->pool_fd));
+        return run->pool_fd;
+    }
     struct mw_progress pg;
     mw_stop_install();
     mw_progress_init(&pg, o->duration_ms);
@@ -603,6 +673,9 @@ static int leak_option(int c, const char *arg, struct leak_opts *o)
     case 'j':
         o->json = true;
         return -1;
+    case 'P':
+        o->pool_dir = arg;
+        return -1;
     case 'h':
         leak_usage(stdout);
         return MW_EXIT_OK;
@@ -627,6 +700,7 @@ static int leak_options(int argc, char **argv, struct leak_opts *o)
         {"leak-rate", required_argument, NULL, 'L'},
         {"band", required_argument, NULL, 'B'},
         {"json", no_argument, NULL, 'j'},
+        {"pool-dir", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -754,6 +828,7 @@ int cli_leak(struct mw_ctx *ctx, int argc, char **argv)
     struct leak_run run;
     memset(&o, 0, sizeof(o));
     memset(&run, 0, sizeof(run));
+    run.pool_fd = -1;
     int ret = leak_options(argc, argv, &o);
     if (ret < 0)
         ret = leak_gather(ctx, &o, &run);

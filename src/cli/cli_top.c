@@ -2,6 +2,7 @@
  * per process with its oom_score_adj class, cgroup and command line; sorted,
  * filtered, or summed by program, cgroup or class. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <regex.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "base/json.h"
 #include "model/proctable.h"
 #include "proc/procs.h"
+#include "proc/mwpool.h"
 #include "model/procview.h"
 #include "model/top.h"
 #include "proc/users.h"
@@ -29,6 +31,7 @@ static void top_usage(FILE *f)
                "    memwarden [--root DIR] top [--sort KEY] [--by GROUP] [--user USER]\n"
                "                               [--cgroup PREFIX] [--match REGEX] [-n N]\n"
                "                               [--all] [--wide] [--json]\n"
+               "    memwarden [--root DIR] top --pools [--pool-dir DIR] [-n N] [--json]\n"
                "\n"
                "DESCRIPTION\n"
                "    One row per process: PID, user, PSS (proportional set size: shared pages\n"
@@ -50,6 +53,14 @@ static void top_usage(FILE *f)
                "    own and are left out unless --all. A process that exits while it is\n"
                "    read is left out.\n"
                "\n"
+               "    With --pools: the memory pools of processes built with libmwpool\n"
+               "    (lib/mwpool) that publish their statistics under /run/mwpool/PID/NAME:\n"
+               "    one row per pool with PID, command, pool name, block size, blocks\n"
+               "    mapped (TOTAL), in use, the high water mark, the growth cap and failed\n"
+               "    gets. Blocks in use climbing while RSS stays flat is a leak inside the\n"
+               "    pool ('memwarden leak -p PID' judges it). Pages that are not valid, and\n"
+               "    pages of processes that no longer run, are skipped.\n"
+               "\n"
                "OPTIONS\n"
                "    --sort KEY       pss (default), uss, rss, swap, adj (highest first: the\n"
                "                     order a killer takes them) or pid\n"
@@ -66,7 +77,11 @@ static void top_usage(FILE *f)
                "    -w, --wide       do not cut the command line and cgroup to the\n"
                "                     terminal width (120 columns when not a terminal)\n"
                "    --json           JSON: {\"processes\": [...], \"total\": {...}}, sizes in\n"
-               "                     bytes; with --by: {\"by\", \"groups\": [...], \"total\"}\n"
+               "                     bytes; with --by: {\"by\", \"groups\": [...], \"total\"};\n"
+               "                     with --pools: {\"pools\": [...]}\n"
+               "    --pools          memory pools (libmwpool) per process, not processes\n"
+               "    --pool-dir DIR   read the pools from DIR/PID/NAME (default\n"
+               "                     ROOT/run/mwpool; a program's MWPOOL_DIR)\n"
                "    -h, --help       this text\n"
                "\n"
                "EXIT STATUS\n"
@@ -77,6 +92,7 @@ static void top_usage(FILE *f)
                "    memwarden top --by program\n"
                "    memwarden top --by class          # what each kill level would free\n"
                "    memwarden top --match 'python.*server' --sort swap\n"
+               "    memwarden top --pools\n"
                "    memwarden --root /tmp/capture top --json\n");
 }
 
@@ -391,8 +407,8 @@ static void print_groups(const struct mw_top_view *v, size_t limit, bool wide)
 /* What the command line asked for. */
 struct top_opts {
     struct mw_top_filter flt;
-    const char *user, *match;
-    bool json, wide, all;
+    const char *user, *match, *pool_dir;
+    bool json, wide, all, pools;
     unsigned long limit;
 };
 
@@ -410,6 +426,8 @@ static int top_options(int argc, char **argv, struct top_opts *o)
         {"all", no_argument, NULL, 'a'},
         {"wide", no_argument, NULL, 'w'},
         {"json", no_argument, NULL, 'j'},
+        {"pools", no_argument, NULL, 'P'},
+        {"pool-dir", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -417,6 +435,12 @@ static int top_options(int argc, char **argv, struct top_opts *o)
     optind = 1;
     while ((c = getopt_long(argc, argv, ":s:b:u:c:m:n:awjh", opts, NULL)) != -1) {
         switch (c) {
+        case 'P':
+            o->pools = true;
+            break;
+        case 'D':
+            o->pool_dir = optarg;
+            break;
         case 's':
             if (mw_top_sort_parse(optarg, &o->flt.sort) < 0)
                 return mw_usage_error("top", "--sort: '%s' is not one of pss uss rss swap adj pid",
@@ -522,12 +546,113 @@ static void top_free(struct top *g)
         regfree(&g->re);
 }
 
+/* ---- --pools ---- */
+
+/* One published pool with its process's command name. */
+struct pool_row {
+    const struct mw_pool *p;
+    char comm[64];
+};
+
+static void pools_json(const struct pool_row *r, size_t n)
+{
+    struct mw_json j;
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_array_begin(&j, "pools");
+    for (size_t i = 0; i < n; i++) {
+        const struct mw_pool *p = r[i].p;
+        mw_json_object_begin(&j, NULL);
+        mw_json_i64(&j, "pid", p->pid);
+        mw_json_str(&j, "comm", r[i].comm);
+        mw_json_str(&j, "pool", p->name);
+        mw_json_u64(&j, "block_size", p->block_size);
+        mw_json_u64(&j, "blocks_total", p->blocks_total);
+        mw_json_u64(&j, "blocks_in_use", p->blocks_in_use);
+        mw_json_u64(&j, "high_water", p->high_water);
+        mw_json_u64(&j, "max_blocks", p->max_blocks);
+        mw_json_u64(&j, "failed_gets", p->failed_gets);
+        mw_json_u64(&j, "waits", p->waits);
+        mw_json_u64(&j, "in_use_bytes", p->blocks_in_use * p->block_size);
+        mw_json_object_end(&j);
+    }
+    mw_json_array_end(&j);
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+}
+
+static void pools_text(const struct pool_row *r, size_t n, const char *where)
+{
+    if (n == 0) {
+        printf("no published pools in %s\n", where);
+        return;
+    }
+    printf("%7s  %-15s  %-16s %10s %8s %8s %8s %8s %8s\n", "PID", "COMMAND", "POOL", "BLOCK",
+           "TOTAL", "IN USE", "HIGH", "MAX", "FAILED");
+    for (size_t i = 0; i < n; i++) {
+        const struct mw_pool *p = r[i].p;
+        char b[32];
+        printf("%7d  ", p->pid);
+        mw_text_put_cell(stdout, r[i].comm, 15, true);
+        printf("  %-16s %10s %8llu %8llu %8llu %8llu %8llu\n", p->name,
+               mw_fmt_size(b, sizeof(b), p->block_size), (unsigned long long)p->blocks_total,
+               (unsigned long long)p->blocks_in_use, (unsigned long long)p->high_water,
+               (unsigned long long)p->max_blocks, (unsigned long long)p->failed_gets);
+    }
+}
+
+/* top --pools: every published pool, with its process's command. */
+static int top_pools(struct mw_ctx *ctx, const struct top_opts *o)
+{
+    struct mw_pool_set set = {0};
+    int fd = mw_pool_dir_open(&ctx->root, o->pool_dir);
+    int rc = fd < 0 ? fd : mw_pool_scan(fd, &set);
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0 && rc != -ENOENT) {
+        mw_err("top: %s: %s", o->pool_dir ? o->pool_dir : MW_POOL_DIR, strerror(-rc));
+        return MW_EXIT_FAIL;
+    }
+    struct pool_row *r = calloc(set.n ? set.n : 1, sizeof(*r));
+    if (!r) {
+        mw_pool_set_free(&set);
+        mw_err("top: out of memory");
+        return MW_EXIT_FAIL;
+    }
+    size_t n = 0;
+    int proc_fd = openat(ctx->root.fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (size_t i = 0; i < set.n && (!o->limit || n < o->limit); i++) {
+        char comm[64];
+        long k = proc_fd < 0
+                     ? -ENOENT
+                     : mw_proc_read_pid_file(proc_fd, set.p[i].pid, "comm", comm, sizeof(comm));
+        if (k == -ENOENT)
+            continue; /* the page of a process that exited without destroying its pool */
+        r[n].p = &set.p[i];
+        if (k > 0 && comm[k - 1] == '\n')
+            comm[--k] = '\0';
+        mw_text_clean(r[n].comm, sizeof(r[n].comm), k > 0 ? comm : "?", k > 0 ? (size_t)k : 1);
+        n++;
+    }
+    if (proc_fd >= 0)
+        close(proc_fd);
+    if (o->json)
+        pools_json(r, n);
+    else
+        pools_text(r, n, o->pool_dir ? o->pool_dir : MW_POOL_DIR);
+    free(r);
+    mw_pool_set_free(&set);
+    return MW_EXIT_OK;
+}
+
 int cli_top(struct mw_ctx *ctx, int argc, char **argv)
 {
     struct top_opts o = {.flt = {.sort = MW_TOP_SORT_PSS}};
     int rc = top_options(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    if (o.pools)
+        return top_pools(ctx, &o);
     struct top g = {0};
     rc = top_gather(ctx, &o, &g);
     if (rc == MW_EXIT_OK) {

@@ -16,6 +16,7 @@
 #include "model/snapshot.h"
 #include "proc/cgroup.h"
 #include "proc/meminfo.h"
+#include "proc/mwpool.h"
 #include "proc/procs.h"
 #include "proc/psi.h"
 #include "proc/shm.h"
@@ -219,6 +220,12 @@ static void f_size_duration(const char *b, size_t n)
     mw_minfree_parse(b, lv, &k);
 }
 
+static void f_mwpool(const char *b, size_t n)
+{
+    struct mw_pool p;
+    mw_pool_parse_buf(&p, b, n);
+}
+
 const struct fuzz_target fuzz_targets[] = {
     {"meminfo", f_meminfo, "*/proc/meminfo"},
     {"vmstat", f_vmstat, "*/proc/vmstat"},
@@ -240,5 +247,6 @@ const struct fuzz_target fuzz_targets[] = {
     {"state", f_state, "*/memwarden-snapshot.json"},
     {"json", f_json, "*/memwarden-snapshot.json"},
     {"size_duration", f_size_duration, ""},
+    {"mwpool", f_mwpool, ""},
 };
 const size_t fuzz_target_count = sizeof(fuzz_targets) / sizeof(fuzz_targets[0]);

@@ -23,6 +23,14 @@ golden top-procs-hostile-by-class.json top --by class --json
 golden top-procs-hostile-by-program.txt top --by program
 golden top-procs-hostile-by-cgroup.txt top --by cgroup --sort rss
 golden prio-procs-hostile.txt prio
+# top --pools on published libmwpool pages: a hostile name and comm are
+# cleaned; a page with in use above its total, a torn write, a bad magic, a
+# page naming another PID, a symlink and the page of a dead PID are skipped
+for f in txt json; do
+    j=; [ $f = json ] && j=--json
+    golden_run "golden top-pools-hostile.$f" "$G/top-pools-hostile.$f" 0 \
+        "$MW_BIN" --root "$FIX/pools-hostile" top --pools $j
+done
 golden prio-apply-procs-hostile.txt prio apply tests/fixtures/procs-hostile.rules --dry-run
 golden prio-apply-procs-hostile.json prio apply tests/fixtures/procs-hostile.rules --dry-run --json
 
