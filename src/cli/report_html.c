@@ -368,8 +368,15 @@ static void legend(FILE *f, const char *const *names, const int *colors, int n)
 
 static void section_memory(FILE *f, const struct rpt *r, double t0, double t1)
 {
-    if (r->used.n == 0 && r->nkills == 0)
+    if (r->used.n == 0) {
+        /* an axis without data would read 0 B..1 B: say it in words */
+        if (r->nkills)
+            fputs("<section><h2>Memory</h2>\n<p class=\"note\">No memory samples in the inputs: "
+                  "a kill history carries memory per kill (the table below); the kills are "
+                  "drawn on the pressure chart.</p>\n</section>\n",
+                  f);
         return;
+    }
     double top = 0;
     for (size_t i = 0; i < r->used.n; i++) {
         double s = r->used.v[i] + r->cache.v[i] + r->avail_rest.v[i];
@@ -386,19 +393,14 @@ static void section_memory(FILE *f, const struct rpt *r, double t0, double t1)
     int colors[] = {1, 2, 3};
     fputs("<section><h2>Memory</h2>\n", f);
     chart_begin(f, &c);
-    if (r->used.n)
-        stacked(f, &c, layers, names, colors, 3);
+    stacked(f, &c, layers, names, colors, 3);
     fit_line(f, &c, &r->used, &r->used_trend, 0, "used");
     kill_marks(f, &c, r);
     chart_end(f, &c);
     legend(f, names, colors, 3);
-    if (!r->used.n)
-        fputs("<p class=\"note\">No memory samples in the inputs: only the kills are drawn.</p>\n",
-              f);
-    else
-        fputs("<p class=\"note\">Swap is not in a watch record; the kill history's entries "
-              "carry it per kill (table below).</p>\n",
-              f);
+    fputs("<p class=\"note\">Swap is not in a watch record; the kill history's entries "
+          "carry it per kill (table below).</p>\n",
+          f);
     fputs("</section>\n", f);
 }
 
