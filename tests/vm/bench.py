@@ -207,6 +207,8 @@ def boot(args, scenario, guardian, rundir, deadline=None, gen=None, script=None)
         append += f" mw.deadline={deadline}"
     if gen:
         append += f" mw.gen={gen}"
+    if getattr(args, "tune", None):
+        append += f" mw.tune={args.tune}"
     limit = (deadline or SCENARIOS.get(scenario, ("", 60))[1]) * 2 + BOOT_MARGIN_S
     cmd = ["timeout", "--kill-after=10", str(limit),
            "qemu-system-x86_64", "-accel", "tcg", "-m", str(MEM_MB), "-smp", str(CPUS),
@@ -682,6 +684,8 @@ def main():
                     help="run N generated draws instead of the named scenarios (issue 15's matrix)")
     ap.add_argument("--seed", type=int, default=15, help="seed of the generated draws (default 15)")
     ap.add_argument("--draws", help="with --gen: only these draw ids (g01,g07)")
+    ap.add_argument("--tune", metavar="PROFILE",
+                    help="guests run 'memwarden tune --apply --profile PROFILE' before the scenario")
     ap.add_argument("--script", metavar="FILE",
                     help="run FILE (sh) as root in a fresh guest; exit with its status")
     args = ap.parse_args()
@@ -719,6 +723,7 @@ def main():
     rows = [run_one(args, s, g, have_daemon) for s in scen for g in guards]
     meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"),
             "command": "make bench-vm",
+            "tune": args.tune,
             "argv": sys.argv[1:],
             "host": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs",
             "guest": f"qemu -accel tcg, {MEM_MB} MiB, {CPUS} vCPUs, 256 MiB zram swap, "

@@ -10,6 +10,7 @@
 #   make vm-smoke       the CI-sized form (also run by `make test` when possible)
 #   make vm-capture     regenerate tests/fixtures/vm-512m from a guest
 #   make vm-script SCRIPT=F  run the shell script F as root in a fresh guest
+#   make bench-vm-tuned the scenarios x memwarden, untuned and tuned (profile small)
 
 VM_OUT      ?= $(BUILD)/vm
 VM_KVER     ?= $(shell ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n1)
@@ -19,10 +20,10 @@ VM_PROG_BIN := $(VM_PROGS:%=$(VM_OUT)/progs/%)
 VM_DEPS     := qemu-system-x86 linux-image-amd64 busybox-static musl-tools earlyoom cpio file python3
 VM_BENCH    = python3 tests/vm/bench.py --kernel $(VM_KERNEL) --initramfs $(VM_OUT)/initramfs.cpio --work $(VM_OUT)
 
-.PHONY: vm-deps vm-progs vm-initramfs bench-vm bench-vm-gen vm-smoke vm-capture vm-help vm-script
+.PHONY: vm-deps vm-progs vm-initramfs bench-vm bench-vm-gen vm-smoke vm-capture vm-help vm-script bench-vm-tuned
 
 vm-help:
-	@sed -n '2,15p' tests/vm/vm.mk | sed 's/^# \{0,1\}//'
+	@sed -n '2,13p' tests/vm/vm.mk | sed 's/^# \{0,1\}//'
 
 vm-deps:
 	apt-get update
@@ -56,3 +57,11 @@ vm-capture: vm-initramfs
 vm-script: vm-initramfs
 	@test -n "$(SCRIPT)" || { echo "usage: make vm-script SCRIPT=file.sh [VM_DEADLINE=S]"; exit 2; }
 	$(VM_BENCH) --script $(SCRIPT) $(if $(VM_DEADLINE),--deadline $(VM_DEADLINE))
+
+# issue 11: the scenarios with memwarden, in a guest tuned by
+# 'memwarden tune --apply --profile small' and in an untuned one
+bench-vm-tuned: vm-initramfs
+	$(VM_BENCH) --guardians memwarden --md $(VM_OUT)/untuned.md --json $(VM_OUT)/untuned.json
+	python3 tests/vm/bench.py --kernel $(VM_KERNEL) --initramfs $(VM_OUT)/initramfs.cpio \
+	    --work $(VM_OUT)-tuned --tune small --guardians memwarden \
+	    --md $(VM_OUT)/tuned.md --json $(VM_OUT)/tuned.json
