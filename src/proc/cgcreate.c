@@ -155,17 +155,19 @@ static void plan_add(struct mw_cg_write *w, size_t *n, const char *file, bool cp
 int mw_cg_plan(const struct mw_cg_spec *spec, int version, bool have_swap, bool have_cpu,
                struct mw_cg_write *w, size_t *n, bool *high_dropped)
 {
-    if (!spec->limit || spec->limit == MW_CG_UNLIMITED || (version != 1 && version != 2))
+    if (!spec->limit || (version != 1 && version != 2))
         return -EINVAL;
+    bool lim = spec->limit != MW_CG_UNLIMITED; /* soak without --limit: no memory limit */
     size_t k = 0;
     bool dropped = false;
     unsigned long long quota_us =
         (unsigned long long)spec->cpus_milli * MW_CG_CPU_PERIOD_US / 1000ull;
     if (version == 2) {
-        plan_add(w, &k, "memory.max", false, spec->limit);
+        if (lim)
+            plan_add(w, &k, "memory.max", false, spec->limit);
         if (spec->high != MW_CG_UNLIMITED)
             plan_add(w, &k, "memory.high", false, spec->high);
-        if (have_swap && spec->swap != MW_CG_UNLIMITED)
+        if (have_swap && spec->swap != MW_CG_UNLIMITED && lim)
             plan_add(w, &k, "memory.swap.max", false, spec->swap);
         if (have_cpu && spec->cpus_milli) {
             snprintf(w[k].file, sizeof(w[k].file), "cpu.max");
@@ -174,8 +176,9 @@ int mw_cg_plan(const struct mw_cg_spec *spec, int version, bool have_swap, bool 
             w[k++].cpu = false;
         }
     } else {
-        plan_add(w, &k, "memory.limit_in_bytes", false, spec->limit);
-        if (have_swap && spec->swap != MW_CG_UNLIMITED) {
+        if (lim)
+            plan_add(w, &k, "memory.limit_in_bytes", false, spec->limit);
+        if (have_swap && spec->swap != MW_CG_UNLIMITED && lim) {
             uint64_t sum = spec->limit + spec->swap;
             plan_add(w, &k, "memory.memsw.limit_in_bytes", false,
                      sum < spec->limit ? MW_CG_UNLIMITED : sum);
@@ -330,11 +333,11 @@ int mw_cg_create(const struct mw_root *root, const struct mw_cg_spec *spec, stru
                      w[i].cpu ? r->cpu_dir : r->dir, w[i].file, strerror(-rc));
     }
     if (rc < 0) {
-        mw_cg_destroy(root, r, 1000);
+        mw_cg_destroy(root, r, 1000, false);
         free(r);
         return rc;
     }
-    r->swap_enforced = have_swap && spec->swap != MW_CG_UNLIMITED;
+    r->swap_enforced = have_swap && spec->swap != MW_CG_UNLIMITED && spec->limit != MW_CG_UNLIMITED;
     r->cpu_limited = have_cpu && spec->cpus_milli;
     *out = *r;
     free(r);
@@ -352,7 +355,8 @@ int mw_cg_enter(const struct mw_root *root, const struct mw_cg_run *cg, int pid)
 }
 
 /* Kills what is left in DIR and removes it, by DEADLINE_MS. */
-static int destroy_dir(const struct mw_root *root, const char *dir, bool v2, uint64_t deadline_ms)
+static int destroy_dir(const struct mw_root *root, const char *dir, bool v2, bool keep_dir,
+                       uint64_t deadline_ms)
 {
     if (v2 && exists_in(root, dir, "cgroup.kill"))
         write_str(root, dir, "cgroup.kill", "1");
@@ -365,6 +369,8 @@ static int destroy_dir(const struct mw_root *root, const char *dir, bool v2, uin
             if (pids[i] > 0)
                 kill(pids[i], SIGKILL); /* ours: see mw_cg_destroy */
         free(pids);
+        if (n == 0 && keep_dir)
+            return 0;
         if (n <= 0 && unlinkat(root->fd, mw_rel(dir), AT_REMOVEDIR) == 0)
             return 0;
         int e = n > 0 ? EBUSY : errno;
@@ -376,12 +382,13 @@ static int destroy_dir(const struct mw_root *root, const char *dir, bool v2, uin
     }
 }
 
-int mw_cg_destroy(const struct mw_root *root, const struct mw_cg_run *cg, uint64_t timeout_ms)
+int mw_cg_destroy(const struct mw_root *root, const struct mw_cg_run *cg, uint64_t timeout_ms,
+                  bool keep_dir)
 {
     uint64_t deadline = mw_now_ms() + timeout_ms;
-    int rc = destroy_dir(root, cg->dir, cg->version == 2, deadline);
+    int rc = destroy_dir(root, cg->dir, cg->version == 2, keep_dir, deadline);
     if (cg->cpu_dir[0]) {
-        int rc2 = destroy_dir(root, cg->cpu_dir, false, deadline);
+        int rc2 = destroy_dir(root, cg->cpu_dir, false, keep_dir, deadline);
         rc = rc < 0 ? rc : rc2;
     }
     return rc;

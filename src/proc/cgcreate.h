@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "base/util.h"
+#include "proc/cgroup.h"
 
 #define MW_CG_NAME_MAX 64 /* bytes of a --name, NUL included */
 
@@ -71,7 +72,7 @@ struct mw_cg_write {
  * this order never puts memsw below the limit); memory.high has no v1
  * file and is left out (*HIGH_DROPPED). CPU quota: v2 cpu.max "Q P",
  * v1 cpu.cfs_period_us then cpu.cfs_quota_us. Writes *N (<= MW_CG_PLAN_MAX).
- * Returns 0 or -EINVAL (no limit, bad version). */
+ * Returns 0 or -EINVAL (a 0 limit, bad version). */
 int mw_cg_plan(const struct mw_cg_spec *spec, int version, bool have_swap, bool have_cpu,
                struct mw_cg_write *w, size_t *n, bool *high_dropped);
 
@@ -102,8 +103,10 @@ int mw_cg_enter(const struct mw_root *root, const struct mw_cg_run *cg, int pid)
  * is killed (v2 cgroup.kill when the kernel has it, else SIGKILL to each
  * listed PID): this is only right because the cgroup is ours, created
  * fresh, so everything in it descends from the command we started. Waits
- * up to TIMEOUT_MS for it to empty, then rmdir. Returns 0, -EBUSY (still
- * not empty) or -errno of rmdir. */
-int mw_cg_destroy(const struct mw_root *root, const struct mw_cg_run *cg, uint64_t timeout_ms);
+ * up to TIMEOUT_MS for it to empty, then rmdir (unless KEEP_DIR: --keep
+ * leaves the empty cgroup for inspection). Returns 0, -EBUSY (still not
+ * empty) or -errno of rmdir. */
+int mw_cg_destroy(const struct mw_root *root, const struct mw_cg_run *cg, uint64_t timeout_ms,
+                  bool keep_dir);
 
 #endif
