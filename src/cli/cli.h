@@ -58,5 +58,6 @@ int cli_top(struct mw_ctx *ctx, int argc, char **argv);
 int cli_prio(struct mw_ctx *ctx, int argc, char **argv);
 int cli_daemon(struct mw_ctx *ctx, int argc, char **argv);
 int cli_run(struct mw_ctx *ctx, int argc, char **argv);
+int cli_soak(struct mw_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -71,82 +71,6 @@ static void run_usage(FILE *f)
             "    memwarden run --limit 1G --daemon --json -- python3 main.py\n");
 }
 
-/* Parses the option C (argument ARG) into O. Returns -1 to go on, or the
- * exit status to end with. */
-static int run_option(int c, const char *arg, struct mw_runner_opts *o, bool *json)
-{
-    switch (c) {
-    case 'l':
-        if (mw_opt_size("--limit", arg, &o->spec.limit) < 0)
-            return MW_EXIT_USAGE;
-        if (!o->spec.limit)
-            return mw_usage_error(o->who, "--limit must be more than 0");
-        return -1;
-    case 'S':
-        if (strcmp(arg, "max") == 0)
-            o->spec.swap = MW_CG_UNLIMITED;
-        else if (mw_opt_size("--swap", arg, &o->spec.swap) < 0)
-            return MW_EXIT_USAGE;
-        return -1;
-    case 'H':
-        return mw_opt_size("--high", arg, &o->spec.high) < 0 ? MW_EXIT_USAGE : -1;
-    case 'c': {
-        double cpus;
-        if (mw_parse_decimal(arg, &cpus) < 0 || cpus <= 0 || cpus > 4096)
-            return mw_usage_error(o->who, "--cpus: '%s' is not a CPU count (e.g. 1, 1.5)", arg);
-        o->spec.cpus_milli = (unsigned)(cpus * 1000 + 0.5);
-        return -1;
-    }
-    case 'N':
-        if (!mw_cg_name_valid(arg))
-            return mw_usage_error(o->who, "--name: use 1-63 of A-Z a-z 0-9 . _ - (and no '..')");
-        snprintf(o->spec.name, sizeof(o->spec.name), "%s", arg);
-        return -1;
-    case 'k':
-        o->keep = true;
-        return -1;
-    case 'i':
-        if (mw_opt_duration_ms("--interval", arg, &o->interval_ms) < 0)
-            return MW_EXIT_USAGE;
-        return o->interval_ms ? -1 : mw_usage_error(o->who, "--interval must be more than 0");
-    case 'r':
-        o->record = arg;
-        return -1;
-    case 'D':
-        o->daemon = true;
-        return -1;
-    case 'j':
-        *json = true;
-        return -1;
-    default:
-        return mw_usage_error(o->who, "unknown option");
-    }
-}
-
-void mw_runner_opts_default(struct mw_runner_opts *o, const char *who)
-{
-    memset(o, 0, sizeof(*o));
-    o->who = who;
-    o->spec.limit = MW_CG_UNLIMITED;
-    o->spec.swap = 0;
-    o->spec.high = MW_CG_UNLIMITED;
-    o->interval_ms = 1000;
-}
-
-int mw_runner_opts_check(const struct mw_ctx *ctx, struct mw_runner_opts *o, int argc, char **argv)
-{
-    if (optind >= argc)
-        return mw_usage_error(o->who, "no command: put it after '--'");
-    o->argv = argv + optind;
-    if (!mw_root_is_live(&ctx->root)) {
-        mw_err("%s: runs commands on the live system only, not under --root", o->who);
-        return MW_EXIT_USAGE;
-    }
-    if (!o->spec.name[0])
-        snprintf(o->spec.name, sizeof(o->spec.name), "memwarden-%s-%d", o->who, (int)getpid());
-    return -1;
-}
-
 int cli_run(struct mw_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -168,7 +92,9 @@ int cli_run(struct mw_ctx *ctx, int argc, char **argv)
             run_usage(stdout);
             return MW_EXIT_OK;
         }
-        if ((ret = run_option(c, optarg, &o, &json)) >= 0)
+        if (c == 'j')
+            json = true;
+        else if ((ret = mw_runner_option(c, optarg, &o)) >= 0)
             return ret;
     }
     if (o.spec.limit == MW_CG_UNLIMITED)

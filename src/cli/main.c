@@ -25,6 +25,7 @@ static const struct mw_command commands[] = {
     {"top", cli_top, "processes by PSS/USS/RSS/swap with oom_score_adj class and cgroup"},
     {"prio", cli_prio, "show and set oom_score_adj by class name; apply a rules file"},
     {"run", cli_run, "run a command under a memory limit: peak, OOM kills, leak verdict"},
+    {"soak", cli_soak, "run a command for hours and judge it: alive, OOM, peaks, leak; JUnit"},
     {"daemon", cli_daemon, "low-memory killer: acts before the OOM killer, least important first"},
 };
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/text.h"
+#include "base/json.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "model/sample.h"
@@ -296,6 +298,11 @@ static void sample(struct runner *r, uint64_t now_ms)
     r->last_sample_ms = now_ms;
     if (push_used(r, now - r->t0_s, (double)m.used) < 0)
         mw_err("%s: out of memory keeping samples", r->o->who);
+    /* the verdict so far, for a progress line (final_read has the last word) */
+    struct mw_trend_params p;
+    mw_trend_params_default(&p);
+    res->have_trend = r->n >= MW_RUN_TREND_MIN_SAMPLES &&
+                      mw_trend_classify(r->t, r->used, r->n, &p, &res->trend) == 0;
     sample_procs(r, now);
 }
 
@@ -445,6 +452,7 @@ static void result_init(const struct mw_root *root, const struct mw_runner_opts 
                         struct mw_run_result *res)
 {
     memset(res, 0, sizeof(*res));
+    res->who = o->who;
     res->limit = o->spec.limit;
     res->swap_limit = o->spec.swap;
     res->high = o->spec.high;
@@ -514,6 +522,79 @@ int mw_runner_run(const struct mw_root *root, const struct mw_runner_opts *o,
     free(r.used);
     mw_series_free(&r.sys);
     return rc;
+}
+
+/* ---- options ---- */
+
+int mw_runner_option(int c, const char *arg, struct mw_runner_opts *o)
+{
+    switch (c) {
+    case 'l':
+        if (mw_opt_size("--limit", arg, &o->spec.limit) < 0)
+            return MW_EXIT_USAGE;
+        if (!o->spec.limit)
+            return mw_usage_error(o->who, "--limit must be more than 0");
+        return -1;
+    case 'S':
+        if (strcmp(arg, "max") == 0)
+            o->spec.swap = MW_CG_UNLIMITED;
+        else if (mw_opt_size("--swap", arg, &o->spec.swap) < 0)
+            return MW_EXIT_USAGE;
+        return -1;
+    case 'H':
+        return mw_opt_size("--high", arg, &o->spec.high) < 0 ? MW_EXIT_USAGE : -1;
+    case 'c': {
+        double cpus;
+        if (mw_parse_decimal(arg, &cpus) < 0 || cpus <= 0 || cpus > 4096)
+            return mw_usage_error(o->who, "--cpus: '%s' is not a CPU count (e.g. 1, 1.5)", arg);
+        o->spec.cpus_milli = (unsigned)(cpus * 1000 + 0.5);
+        return -1;
+    }
+    case 'N':
+        if (!mw_cg_name_valid(arg))
+            return mw_usage_error(o->who, "--name: use 1-63 of A-Z a-z 0-9 . _ - (and no '..')");
+        snprintf(o->spec.name, sizeof(o->spec.name), "%s", arg);
+        return -1;
+    case 'k':
+        o->keep = true;
+        return -1;
+    case 'i':
+        if (mw_opt_duration_ms("--interval", arg, &o->interval_ms) < 0)
+            return MW_EXIT_USAGE;
+        return o->interval_ms ? -1 : mw_usage_error(o->who, "--interval must be more than 0");
+    case 'r':
+        o->record = arg;
+        return -1;
+    case 'D':
+        o->daemon = true;
+        return -1;
+    default:
+        return mw_usage_error(o->who, "unknown option");
+    }
+}
+
+void mw_runner_opts_default(struct mw_runner_opts *o, const char *who)
+{
+    memset(o, 0, sizeof(*o));
+    o->who = who;
+    o->spec.limit = MW_CG_UNLIMITED;
+    o->spec.swap = 0;
+    o->spec.high = MW_CG_UNLIMITED;
+    o->interval_ms = 1000;
+}
+
+int mw_runner_opts_check(const struct mw_ctx *ctx, struct mw_runner_opts *o, int argc, char **argv)
+{
+    if (optind >= argc)
+        return mw_usage_error(o->who, "no command: put it after '--'");
+    o->argv = argv + optind;
+    if (!mw_root_is_live(&ctx->root)) {
+        mw_err("%s: runs commands on the live system only, not under --root", o->who);
+        return MW_EXIT_USAGE;
+    }
+    if (!o->spec.name[0])
+        snprintf(o->spec.name, sizeof(o->spec.name), "memwarden-%s-%d", o->who, (int)getpid());
+    return -1;
 }
 
 /* ---- the summary (pure: the result in, text or JSON out) ---- */
@@ -671,7 +752,7 @@ static void print_trend(FILE *f, const struct mw_run_result *res)
 void mw_run_print_text(FILE *f, const struct mw_run_result *res)
 {
     char buf[256], a[32];
-    fprintf(f, "memwarden run: ");
+    fprintf(f, "memwarden %s: ", res->who ? res->who : "run");
     mw_text_put(f, res->cmd, strlen(res->cmd), 200);
     fputc('\n', f);
     print_cgroup(f, res);

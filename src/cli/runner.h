@@ -61,7 +61,8 @@ struct mw_run_result {
     unsigned cpus_milli;
     uint64_t host_ram, host_swap;
     /* the command */
-    char cmd[256]; /* argv joined, for messages (raw: clean on output) */
+    const char *who; /* "run" or "soak" */
+    char cmd[256];   /* argv joined, for messages (raw: clean on output) */
     int pid;
     int exec_errno;      /* the command could not start: why (0 it did) */
     bool exec_in_cgroup; /* exec_errno is from entering the cgroup, not exec */
@@ -100,6 +101,22 @@ struct mw_run_result {
     bool daemon_ran;
     int cleanup_rc; /* mw_cg_destroy's */
 };
+
+/* The options `run` and `soak` share, for getopt_long's table (short
+ * names: l S H c N k i r D; 'i' and 'r' and 'l' have short forms). */
+#define MW_RUNNER_LONGOPTS                                                                         \
+    {"limit", required_argument, NULL, 'l'}, {"swap", required_argument, NULL, 'S'},               \
+        {"high", required_argument, NULL, 'H'}, {"cpus", required_argument, NULL, 'c'},            \
+        {"name", required_argument, NULL, 'N'}, {"keep", no_argument, NULL, 'k'},                  \
+        {"interval", required_argument, NULL, 'i'}, {"record", required_argument, NULL, 'r'},      \
+    {                                                                                              \
+        "daemon", no_argument, NULL, 'D'                                                           \
+    }
+
+/* Applies the shared option C (argument ARG) to O. Returns -1 when taken,
+ * or the exit status to end with (the message said): MW_EXIT_USAGE for a
+ * bad value or an option that is not one of them. */
+int mw_runner_option(int c, const char *arg, struct mw_runner_opts *o);
 
 /* Fills O with the defaults `run` and `soak` share: no limit yet, swap 0,
  * no memory.high, 1 s between samples; WHO names the command. */
