@@ -66,6 +66,8 @@ struct runner {
     uint64_t end_deadline_ms;
     int forwarded; /* signals forwarded so far */
     bool record_failed;
+    struct mw_sample main_last; /* the command's last process sample (for its GONE line) */
+    bool have_main;
 };
 
 static void join_argv(char *buf, size_t cap, char **argv)
@@ -242,6 +244,10 @@ static void sample_procs(struct runner *r, double now)
         rss += s.rss;
         pss += s.have_pss ? s.pss : s.rss;
         record(r, &s, NULL);
+        if (s.pid == res->pid) {
+            r->main_last = s;
+            r->have_main = true;
+        }
         struct mw_run_proc p = {.pid = s.pid, .rss = s.rss, .pss = s.have_pss ? s.pss : s.rss};
         snprintf(p.comm, sizeof(p.comm), "%s", s.comm);
         top_insert(res, &p);
@@ -304,6 +310,22 @@ static void sample(struct runner *r, uint64_t now_ms)
     res->have_trend = r->n >= MW_RUN_TREND_MIN_SAMPLES &&
                       mw_trend_classify(r->t, r->used, r->n, &p, &res->trend) == 0;
     sample_procs(r, now);
+}
+
+/* The record says the command exited, as watch does: `leak --from` then
+ * knows its series ended. */
+static void record_gone(struct runner *r)
+{
+    if (!r->have_main)
+        return;
+    struct mw_sample g;
+    memset(&g, 0, sizeof(g));
+    g.t_s = mw_sample_now_s();
+    g.kind = MW_SAMPLE_GONE;
+    g.pid = r->main_last.pid;
+    g.starttime = r->main_last.starttime;
+    snprintf(g.comm, sizeof(g.comm), "%s", r->main_last.comm);
+    record(r, &g, NULL);
 }
 
 /* ---- the loop ---- */
@@ -506,6 +528,7 @@ int mw_runner_run(const struct mw_root *root, const struct mw_runner_opts *o,
         rc = 0;
         loop(&r, &ru);
         final_read(&r, &ru);
+        record_gone(&r);
     }
     stop_helper(&r.daemon_pid, false);
     stop_helper(&r.load_pid, true);
