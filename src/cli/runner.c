@@ -81,7 +81,8 @@ static void join_argv(char *buf, size_t cap, char **argv)
 /* Starts ARGV in the cgroup: the child enters it, then execs; a CLOEXEC
  * pipe carries errno back when either fails. Returns the PID or -errno
  * (*IN_CG: the error is from entering the cgroup). */
-static int spawn(const struct mw_root *root, const struct mw_cg_run *cg, char **argv, bool *in_cg)
+static int spawn(const struct mw_root *root, const struct mw_cg_run *cg, char **argv,
+                 bool reset_adj, bool *in_cg)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -95,6 +96,12 @@ static int spawn(const struct mw_root *root, const struct mw_cg_run *cg, char **
     }
     if (pid == 0) {
         close(p[0]);
+        if (reset_adj) { /* raising one's own adj needs no privilege */
+            int fd = openat(root->fd, "proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+            if (fd >= 0 && write(fd, "0", 1) < 0)
+                _exit(125);
+            close(fd);
+        }
         int rc = mw_cg_enter(root, cg, (int)getpid());
         int msg[2] = {1, -rc};
         if (rc == 0) {
@@ -119,6 +126,20 @@ static int spawn(const struct mw_root *root, const struct mw_cg_run *cg, char **
         return -msg[1];
     }
     return (int)pid;
+}
+
+/* Whether we run at oom_score_adj -1000 (an init or a service that
+ * protects itself): a command inheriting it is one the OOM killer skips,
+ * and an OOM in its cgroup then loops forever (seen in the VM, whose init
+ * runs at -1000). */
+static bool unkillable(const struct mw_root *root)
+{
+    char buf[16];
+    long n = mw_read_small_at(root->fd, "proc/self/oom_score_adj", buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    return atoi(buf) == -1000;
 }
 
 /* Starts `memwarden daemon --scope DIR` beside the command. */
@@ -519,7 +540,13 @@ int mw_runner_run(const struct mw_root *root, const struct mw_runner_opts *o,
     r.t0_ms = mw_now_ms();
     r.t0_s = mw_sample_now_s();
     bool in_cg = false;
-    rc = spawn(root, &r.cg, o->argv, &in_cg);
+    res->adj_reset = unkillable(root);
+    if (res->adj_reset)
+        mw_err("%s: note: memwarden runs at oom_score_adj -1000, which the command would "
+               "inherit: the OOM killer could not kill it and an OOM in the cgroup would hang; "
+               "it runs at 0",
+               o->who);
+    rc = spawn(root, &r.cg, o->argv, res->adj_reset, &in_cg);
     if (rc < 0) {
         res->exec_errno = -rc;
         res->exec_in_cgroup = in_cg;
@@ -801,6 +828,8 @@ void mw_run_print_text(FILE *f, const struct mw_run_result *res)
     if (res->leftovers)
         fprintf(f, "  left over     %u process%s still in the cgroup, killed\n", res->leftovers,
                 res->leftovers == 1 ? "" : "es");
+    if (res->adj_reset)
+        fprintf(f, "  oom_score_adj 0 (memwarden's -1000 would have made it unkillable)\n");
     if (res->daemon_ran)
         fprintf(f, "  daemon        memwarden daemon --scope ran on the cgroup\n");
 }
@@ -876,4 +905,5 @@ void mw_run_json_members(struct mw_json *j, const struct mw_run_result *res)
     }
     mw_json_u64(j, "leftovers_killed", res->leftovers);
     mw_json_bool(j, "daemon", res->daemon_ran);
+    mw_json_bool(j, "oom_score_adj_reset", res->adj_reset);
 }

@@ -99,6 +99,7 @@ struct mw_run_result {
     struct mw_trend sys_sunreclaim, sys_shmem;
     bool have_sys;
     bool daemon_ran;
+    bool adj_reset; /* we ran at oom_score_adj -1000: the command got 0 */
     int cleanup_rc; /* mw_cg_destroy's */
 };
 

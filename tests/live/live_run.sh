@@ -132,7 +132,21 @@ if zram_swap_on run_swap 256M; then
     echo "run swap: --swap 0 exit $rc0 swap peak $sp0; --swap 128M exit $rc1 swap peak $sp1" >&2
 fi
 
-# 6. bad input: names that would leave the hierarchy, no command
+# 6. --daemon: memwarden's killer, scoped to the run's cgroup, runs beside
+# the command (a hog growing at 32 MiB/s toward twice the limit) and is
+# stopped after; whoever kills the hog (the daemon, or the kernel when it
+# is faster), the run ends 137 with the cgroup and the daemon gone
+"$MW_BIN" run --daemon --name $NAME-d --limit 128M -- "$HOG" --max 256M --rate 32M/s >/dev/null 2>"$TMP/d.err"
+rc=$?
+if [ $rc = 137 ] && grep -q "started: scope .*$NAME-d" "$TMP/d.err" && [ -z "$(cg_of $NAME-d)" ] &&
+    grep -q "daemon *memwarden daemon --scope ran" "$TMP/d.err"; then
+    ok run_daemon_scope
+else
+    fail run_daemon_scope "exit $rc" "$(cat "$TMP/d.err")"
+fi
+echo "run --daemon: $(grep -o 'kill pid=[0-9]* .* reason=[a-z_]*' "$TMP/d.err" | head -n1 || echo 'no daemon kill'); $(grep '^  OOM kill' "$TMP/d.err")" >&2
+
+# 7. bad input: names that would leave the hierarchy, no command
 "$MW_BIN" run --name ../x --limit 64M -- true 2>/dev/null; a=$?
 "$MW_BIN" run --limit 64M 2>/dev/null; b=$?
 "$MW_BIN" run -- true 2>/dev/null; c=$?
