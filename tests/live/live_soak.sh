@@ -6,7 +6,8 @@
 # with reason leak; one that dies after 3 s fails with reason exited. Each
 # JUnit file must parse (python3 xml.etree) with one <failure> per failed
 # criterion of the JSON report. Then Ctrl-C (SIGINT) ends a soak early with
-# a partial verdict and no cgroup left.
+# a partial verdict and no cgroup left. The steady leg runs a --load
+# command beside it, which must be gone at the end.
 . tests/lib.sh
 BUILD=${MW_BUILD:-build}
 T0=soak
@@ -24,13 +25,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 D=${MW_SOAK_S:-20}s
-soak() { # LEG CMD...
+soak() { # LEG CMD... (LOAD: a --load command)
     _leg=$1; shift
     "$MW_BIN" soak --name $NAME-$_leg --duration $D --interval 1s --limit 256M \
-        --junit "$TMP/$_leg.xml" --json -- "$@" >"$TMP/$_leg.json" 2>"$TMP/$_leg.err"
+        ${LOAD:+--load "$LOAD"} --junit "$TMP/$_leg.xml" --json -- "$@" >"$TMP/$_leg.json" 2>"$TMP/$_leg.err"
     echo $? >"$TMP/$_leg.rc"
 }
-soak steady "$BUILD/progs/hog" --max 16M --rate 64M/s &
+LOAD="sleep 300 & echo \$! > $TMP/load.pid; wait" soak steady "$BUILD/progs/hog" --max 16M --rate 64M/s &
 PIDS="$PIDS $!"
 soak leak "$BUILD/progs/leaker" --rate 2M/s --start 8M &
 PIDS="$PIDS $!"
@@ -77,6 +78,9 @@ check_leg steady 0 - -
 check_leg leak 1 leak leak
 check_leg dies 1 alive exited
 grep -q "^soak: .* samples" "$TMP/steady.err" && ok soak_log_lines || fail soak_log_lines "$(head -3 "$TMP/steady.err")"
+# the --load command (a shell and its background sleep) was stopped at the end
+lp=$(cat "$TMP/load.pid" 2>/dev/null)
+if [ -n "$lp" ] && ! alive "$lp"; then ok soak_load_stopped; else fail soak_load_stopped "load sleep pid '${lp}' still alive or never started"; fi
 
 # Ctrl-C: a partial verdict, the cgroup gone
 "$MW_BIN" soak --name $NAME-int --duration 1h --interval 1s -- sleep 3600 >"$TMP/int.out" 2>"$TMP/int.err" &

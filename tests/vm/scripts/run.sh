@@ -53,8 +53,9 @@ else
 fi
 echo "swap: --swap 0 rc $rc0 swap peak $sp0; --swap 128M rc $rc1 swap peak $sp1 ($(jget swap_peak_source $OUT/swap128.json))"
 
-# 4. memory.high is written and counted
-$MW run --limit 128M --high 32M --json -- hog --max 64M --exit > $OUT/high.json 2> $OUT/high.err; rc=$?
+# 4. memory.high is written and counted: 64 MiB over a 32 MiB high line
+# is throttled and pushed to swap (with --swap 0 it would stall there)
+$MW run --limit 128M --high 32M --swap 128M --json -- hog --max 64M --exit > $OUT/high.json 2> $OUT/high.err; rc=$?
 hi=$(jget high $OUT/high.json)
 # "high" appears twice (cgroup.high, events.high): take the events one
 hev=$(sed -n '/"events"/,/}/p' $OUT/high.json | sed -n 's/^ *"high": *\([0-9]*\),*$/\1/p')
