@@ -85,5 +85,7 @@ int cli_doctor(struct mw_ctx *ctx, int argc, char **argv);
 int cli_tune(struct mw_ctx *ctx, int argc, char **argv);
 int cli_zram(struct mw_ctx *ctx, int argc, char **argv);
 int cli_drop_caches(struct mw_ctx *ctx, int argc, char **argv);
+int cli_run(struct mw_ctx *ctx, int argc, char **argv);
+int cli_soak(struct mw_ctx *ctx, int argc, char **argv);
 
 #endif

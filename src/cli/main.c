@@ -27,6 +27,8 @@ static const struct mw_command commands[] = {
     {"prio", cli_prio, "show and set oom_score_adj by class name; apply a rules file"},
     {"report", cli_report, "one HTML page from records, kill histories, snapshots, logs"},
     {"metrics", cli_metrics, "Prometheus metrics of memory and the daemon; --textfile DIR"},
+    {"run", cli_run, "run a command under a memory limit: peak, OOM kills, leak verdict"},
+    {"soak", cli_soak, "run a command for hours and judge it: alive, OOM, peaks, leak; JUnit"},
     {"daemon", cli_daemon, "low-memory killer: acts before the OOM killer, least important first"},
     {"tune", cli_tune, "apply a profile's sysctls and zram swap, with backup and --revert"},
     {"zram", cli_zram, "zram swap devices: status, setup, off (refuses to reset one in use)"},

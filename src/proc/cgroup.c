@@ -65,6 +65,7 @@ static const struct {
     {"workingset_refault_file", "workingset_refault_file",
      offsetof(struct mw_cg_stat, workingset_refault_file)},
     {"workingset_refault", NULL, offsetof(struct mw_cg_stat, workingset_refault_file)},
+    {"pgfault", "pgfault", offsetof(struct mw_cg_stat, pgfault)},
     {"pgmajfault", "pgmajfault", offsetof(struct mw_cg_stat, pgmajfault)},
     {"pgscan", NULL, offsetof(struct mw_cg_stat, pgscan)},
     {"pgsteal", NULL, offsetof(struct mw_cg_stat, pgsteal)},

@@ -19,13 +19,13 @@
  * anon [rss], file [cache], shmem [shmem], file_mapped [mapped_file],
  * active_file, inactive_file, active_anon, inactive_anon, unevictable,
  * slab_reclaimable / slab_unreclaimable (v2 only), workingset_refault_file
- * (v2, and v1 since 5.9), pgmajfault. v1's total_* (hierarchical) values are
+ * (v2, and v1 since 5.9), pgfault, pgmajfault. v1's total_* (hierarchical) values are
  * preferred when present. */
 struct mw_cg_stat {
     uint64_t anon, file, shmem, file_mapped, file_dirty, file_writeback;
     uint64_t active_anon, inactive_anon, active_file, inactive_file, unevictable;
     uint64_t slab_reclaimable, slab_unreclaimable, kernel_stack, pagetables, sock;
-    uint64_t workingset_refault_file, pgmajfault, pgscan, pgsteal;
+    uint64_t workingset_refault_file, pgfault, pgmajfault, pgscan, pgsteal;
     uint64_t swap; /* v1 total_swap; v2 from memory.swap.current */
 };
 

@@ -1,0 +1,441 @@
+/* memwarden soak: run a command for hours (under a limit if given) and
+ * judge whether it survived sanely — the same runner as `run`, then the
+ * criteria of cli/soak.h, as text, JSON and JUnit XML. */
+#include "cli/soak.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "base/text.h"
+#include "cli/cli.h"
+#include "cli/progress.h"
+
+static void soak_usage(FILE *f)
+{
+    fprintf(f, "NAME\n"
+               "    memwarden soak - run a command for hours and judge whether it survived sanely\n"
+               "\n"
+               "SYNOPSIS\n"
+               "    memwarden soak [--duration D] [--interval I] [--limit SIZE [--swap SIZE]\n"
+               "                   [--high SIZE]] [--cpus N] [--max-rss SIZE] [--max-pss SIZE]\n"
+               "                   [--min-available SIZE] [--strict] [--junit FILE] [--json]\n"
+               "                   [--record FILE] [--load CMD] [--daemon] [--name NAME]\n"
+               "                   [--keep] -- CMD [ARGS...]\n"
+               "\n"
+               "DESCRIPTION\n"
+               "    Runs CMD the way 'memwarden run' does (a cgroup of its own, with the\n"
+               "    limit when --limit is given) for the duration, restarting nothing,\n"
+               "    samples every INTERVAL, then ends it (SIGTERM, SIGKILL 10 s later) and\n"
+               "    judges it on these criteria:\n"
+               "      alive          CMD was still running at the end ('exited' when not)\n"
+               "      no-oom-kill    the kernel OOM-killed nothing in the cgroup\n"
+               "      max-rss        the cgroup's processes' summed RSS stayed below --max-rss\n"
+               "      max-pss        ... and their PSS below --max-pss\n"
+               "      min-available  available memory (the cgroup's, and MemAvailable) never\n"
+               "                     fell below --min-available\n"
+               "      leak           the leak verdict of the cgroup's used memory is not\n"
+               "                     'leak' (with --strict, not 'warning' either)\n"
+               "      system         the system's SUnreclaim and Shmem do not grow (the\n"
+               "                     'leak --system' rule; the whole host, other programs\n"
+               "                     included)\n"
+               "    A criterion not asked for, or a run too short for a trend (10 samples),\n"
+               "    is skipped. On a terminal a progress line shows elapsed / total, the\n"
+               "    cgroup's used memory, the verdict so far and the next sample's time;\n"
+               "    otherwise each sample logs that line on stderr. Ctrl-C or SIGTERM ends\n"
+               "    the soak early with a partial verdict. --load runs CMD2 with /bin/sh -c\n"
+               "    beside it (e.g. clients that make the load), stopped at the end with\n"
+               "    its whole process group. The report goes to stdout.\n"
+               "\n"
+               "OPTIONS\n"
+               "    -d, --duration D       how long (default 24h)\n"
+               "    -i, --interval I       time between samples (default 5m)\n"
+               "    -l, --limit SIZE       run under this memory limit (see 'memwarden run';\n"
+               "                           --swap, --high, --cpus, --name, --keep, --daemon\n"
+               "                           as there)\n"
+               "        --max-rss SIZE     fail when the summed RSS went above SIZE\n"
+               "        --max-pss SIZE     fail when the summed PSS went above SIZE\n"
+               "        --min-available SIZE  fail when available memory fell below SIZE\n"
+               "        --strict           a leak warning fails too\n"
+               "        --junit FILE       write JUnit XML: a test case per criterion\n"
+               "        --json             the report as one JSON object\n"
+               "    -r, --record FILE      record the samples (for 'leak --from', 'analyze')\n"
+               "        --load CMD2        a load generator run beside it\n"
+               "    -h, --help             this text\n"
+               "\n"
+               "EXIT STATUS\n"
+               "    0 every criterion passed (or was skipped), 1 one failed (listed), or the\n"
+               "    cgroup could not be made, 2 usage error.\n"
+               "\n"
+               "EXAMPLES\n"
+               "    memwarden soak --duration 24h --limit 4G --junit soak.xml -- ./app\n"
+               "    memwarden soak -d 10m -i 10s --max-pss 300M --record app.jsonl -- ./app\n"
+               "    memwarden soak -d 1h --load './clients.sh 4' --strict -- ./server\n");
+}
+
+struct soak_opts {
+    struct mw_runner_opts run;
+    struct mw_soak_criteria crit;
+    const char *junit;
+    bool json;
+};
+
+/* The progress line (a terminal) or a log line per sample (otherwise). */
+struct soak_view {
+    struct mw_progress prog;
+    uint64_t interval_ms;
+    double last_sample_s;
+};
+
+static void soak_tick(void *ctx, const struct mw_run_result *res, bool sampled)
+{
+    struct soak_view *v = ctx;
+    char used[32], peak[32], detail[160], next[16] = "";
+    if (sampled)
+        v->last_sample_s = (double)time(NULL);
+    time_t nt = (time_t)(v->last_sample_s + (double)v->interval_ms / 1000.0);
+    struct tm tm;
+    if (localtime_r(&nt, &tm))
+        strftime(next, sizeof(next), "%H:%M:%S", &tm);
+    snprintf(detail, sizeof(detail), "used %s, peak %s, verdict %s, next sample %s",
+             mw_fmt_size(used, sizeof(used), res->last_used),
+             mw_fmt_size(peak, sizeof(peak), res->peak_sampled),
+             res->have_trend ? mw_trend_verdict_name(res->trend.verdict) : "not yet", next);
+    if (v->prog.tty) {
+        mw_progress_show(&v->prog, res->samples, detail);
+    } else if (sampled) {
+        fprintf(stderr, "soak: %.0f s of %.0f s, %lu samples, %s\n", res->wall_s,
+                (double)v->prog.total_ms / 1000.0, res->samples, detail);
+    }
+}
+
+static int soak_option(int c, const char *arg, struct soak_opts *o)
+{
+    switch (c) {
+    case 'd':
+        if (mw_opt_duration_ms("--duration", arg, &o->run.duration_ms) < 0)
+            return MW_EXIT_USAGE;
+        return o->run.duration_ms ? -1 : mw_usage_error("soak", "--duration must be more than 0");
+    case 'R':
+        return mw_opt_size("--max-rss", arg, &o->crit.max_rss) < 0 ? MW_EXIT_USAGE : -1;
+    case 'P':
+        return mw_opt_size("--max-pss", arg, &o->crit.max_pss) < 0 ? MW_EXIT_USAGE : -1;
+    case 'A':
+        return mw_opt_size("--min-available", arg, &o->crit.min_available) < 0 ? MW_EXIT_USAGE : -1;
+    case 's':
+        o->crit.strict = true;
+        return -1;
+    case 'J':
+        o->junit = arg;
+        return -1;
+    case 'j':
+        o->json = true;
+        return -1;
+    case 'L':
+        o->run.load = arg;
+        return -1;
+    default:
+        return mw_runner_option(c, arg, &o->run);
+    }
+}
+
+static const char *result_name(enum mw_crit_result r)
+{
+    return r == MW_CRIT_PASS ? "pass" : r == MW_CRIT_FAIL ? "fail" : "skipped";
+}
+
+static void soak_text(FILE *f, const struct mw_run_result *res, const struct mw_criterion *crit,
+                      size_t failed)
+{
+    mw_run_print_text(f, res);
+    fprintf(f, "\nsoak: %s%s\n", failed ? "FAIL" : "PASS",
+            res->stop_signal ? " (partial: ended early by a signal)" : "");
+    for (size_t i = 0; i < MW_SOAK_CRITERIA; i++) {
+        fprintf(f, "  %-7s %-14s ", result_name(crit[i].result), crit[i].name);
+        mw_text_put(f, crit[i].detail, strlen(crit[i].detail), 0);
+        fputc('\n', f);
+    }
+    if (failed) {
+        fprintf(f, "failed:");
+        for (size_t i = 0; i < MW_SOAK_CRITERIA; i++)
+            if (crit[i].result == MW_CRIT_FAIL)
+                fprintf(f, " %s", crit[i].name);
+        fputc('\n', f);
+    }
+}
+
+static void soak_json(const struct mw_run_result *res, const struct mw_criterion *crit,
+                      size_t failed)
+{
+    struct mw_json j;
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_str(&j, "result", failed ? "fail" : "pass");
+    mw_json_bool(&j, "partial", res->stop_signal != 0);
+    mw_json_array_begin(&j, "failed");
+    for (size_t i = 0; i < MW_SOAK_CRITERIA; i++)
+        if (crit[i].result == MW_CRIT_FAIL)
+            mw_json_str(&j, NULL, crit[i].name);
+    mw_json_array_end(&j);
+    mw_json_array_begin(&j, "criteria");
+    for (size_t i = 0; i < MW_SOAK_CRITERIA; i++) {
+        mw_json_object_begin(&j, NULL);
+        mw_json_str(&j, "name", crit[i].name);
+        mw_json_str(&j, "result", result_name(crit[i].result));
+        mw_json_str(&j, "detail", crit[i].detail);
+        mw_json_object_end(&j);
+    }
+    mw_json_array_end(&j);
+    mw_json_object_begin(&j, "run");
+    mw_run_json_members(&j, res);
+    mw_json_object_end(&j);
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+}
+
+static int write_junit(const char *path, const struct mw_run_result *res,
+                       const struct mw_criterion *crit)
+{
+    FILE *f = fopen(path, "we");
+    if (!f) {
+        mw_err("soak: cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    mw_soak_junit(f, res->cmd, crit, MW_SOAK_CRITERIA, res->wall_s);
+    if (fclose(f) != 0) {
+        mw_err("soak: cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cli_soak(struct mw_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        MW_RUNNER_LONGOPTS,
+        {"duration", required_argument, NULL, 'd'},
+        {"max-rss", required_argument, NULL, 'R'},
+        {"max-pss", required_argument, NULL, 'P'},
+        {"min-available", required_argument, NULL, 'A'},
+        {"strict", no_argument, NULL, 's'},
+        {"junit", required_argument, NULL, 'J'},
+        {"json", no_argument, NULL, 'j'},
+        {"load", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    struct soak_opts o = {0};
+    mw_runner_opts_default(&o.run, "soak");
+    o.run.interval_ms = 5 * 60 * 1000;
+    o.run.duration_ms = 24ull * 3600 * 1000;
+    int c, ret;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+d:i:l:r:h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            soak_usage(stdout);
+            return MW_EXIT_OK;
+        }
+        if ((ret = soak_option(c, optarg, &o)) >= 0)
+            return ret;
+    }
+    if ((ret = mw_runner_opts_check(ctx, &o.run, argc, argv)) >= 0)
+        return ret;
+    struct soak_view view = {.interval_ms = o.run.interval_ms};
+    mw_progress_init(&view.prog, o.run.duration_ms);
+    o.run.tick = soak_tick;
+    o.run.tick_ctx = &view;
+    struct mw_run_result *res = calloc(1, sizeof(*res));
+    if (!res)
+        return MW_EXIT_FAIL;
+    int rc = mw_runner_run(&ctx->root, &o.run, res);
+    mw_progress_clear(&view.prog);
+    if (rc < 0 && !res->exec_errno) {
+        free(res);
+        return MW_EXIT_FAIL;
+    }
+    struct mw_criterion crit[MW_SOAK_CRITERIA];
+    size_t failed = mw_soak_judge(res, &o.crit, crit);
+    fflush(stdout);
+    if (o.json)
+        soak_json(res, crit, failed);
+    else
+        soak_text(stdout, res, crit, failed);
+    ret = failed ? MW_EXIT_FAIL : MW_EXIT_OK;
+    if (o.junit && write_junit(o.junit, res, crit) < 0)
+        ret = MW_EXIT_FAIL;
+    free(res);
+    return ret;
+}
+
+/* ---- the criteria (pure) ---- */
+
+static void crit_set(struct mw_criterion *c, const char *name, enum mw_crit_result r,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void crit_set(struct mw_criterion *c, const char *name, enum mw_crit_result r,
+                     const char *fmt, ...)
+{
+    c->name = name;
+    c->result = r;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+    va_end(ap);
+}
+
+/* A size criterion: VALUE below LIMIT (0: not asked). */
+static void crit_size(struct mw_criterion *c, const char *name, const char *what, uint64_t value,
+                      uint64_t limit, bool below)
+{
+    char a[32], b[32];
+    mw_fmt_size(a, sizeof(a), value);
+    mw_fmt_size(b, sizeof(b), limit);
+    if (!limit)
+        crit_set(c, name, MW_CRIT_SKIP, "not asked (%s %s)", what, a);
+    else if (below ? value <= limit : value >= limit)
+        crit_set(c, name, MW_CRIT_PASS, "%s %s, %s %s", what, a, below ? "limit" : "floor", b);
+    else
+        crit_set(c, name, MW_CRIT_FAIL, "%s %s, %s %s", what, a,
+                 below ? "above the limit" : "below the floor", b);
+}
+
+/* A trend criterion: fails at leak (STRICT: at warning too). */
+static void crit_trend(struct mw_criterion *c, const char *name, const char *what,
+                       const struct mw_trend *t, bool strict)
+{
+    char d[32];
+    double ph = t->slope_bytes_per_hour;
+    ph = ph > 9e18 ? 9e18 : ph < -9e18 ? -9e18 : ph;
+    bool bad = t->verdict == MW_TREND_LEAK || (strict && t->verdict == MW_TREND_WARNING);
+    crit_set(c, name, bad ? MW_CRIT_FAIL : MW_CRIT_PASS, "%s: %s (%s, %s/h over %.0f s)", what,
+             mw_trend_verdict_name(t->verdict), mw_trend_shape_name(t->shape),
+             mw_fmt_size_delta(d, sizeof(d), (int64_t)ph), t->window_s);
+}
+
+static void crit_alive(const struct mw_run_result *res, struct mw_criterion *c)
+{
+    char end[160];
+    mw_run_end_text(res, end, sizeof(end));
+    if (res->exec_errno)
+        crit_set(c, "alive", MW_CRIT_FAIL, "exited: never ran (%s)", end);
+    else if (res->reaped && !res->ended_on_request)
+        crit_set(c, "alive", MW_CRIT_FAIL, "exited: %s after %.1f s", end, res->wall_s);
+    else
+        crit_set(c, "alive", MW_CRIT_PASS, "running until the %s (%.1f s)",
+                 res->ended_by_duration ? "end of the duration" : "soak was stopped", res->wall_s);
+}
+
+size_t mw_soak_judge(const struct mw_run_result *res, const struct mw_soak_criteria *cr,
+                     struct mw_criterion *out)
+{
+    crit_alive(res, &out[0]);
+    crit_set(&out[1], "no-oom-kill", res->ev_oom_kill ? MW_CRIT_FAIL : MW_CRIT_PASS,
+             "oom_kill %llu%s", (unsigned long long)res->ev_oom_kill,
+             res->main_oom_killed ? " (the main process itself)" : "");
+    crit_size(&out[2], "max-rss", "peak summed RSS", res->peak_rss_sum, cr->max_rss, true);
+    crit_size(&out[3], "max-pss", "peak summed PSS", res->peak_pss_sum, cr->max_pss, true);
+    crit_size(&out[4], "min-available", "lowest available", res->min_available, cr->min_available,
+              false);
+    if (res->have_trend)
+        crit_trend(&out[5], "leak", "the cgroup's used memory", &res->trend, cr->strict);
+    else
+        crit_set(&out[5], "leak", MW_CRIT_SKIP, "too short for a trend (%lu samples, %d needed)",
+                 res->samples, MW_RUN_TREND_MIN_SAMPLES);
+    if (!res->have_sys) {
+        crit_set(&out[6], "system", MW_CRIT_SKIP, "too short for a trend (%lu samples, %d needed)",
+                 res->samples, MW_RUN_TREND_MIN_SAMPLES);
+    } else {
+        /* the worse of the two speaks */
+        bool slab_worse = res->sys_sunreclaim.verdict >= res->sys_shmem.verdict;
+        crit_trend(&out[6], "system", slab_worse ? "SUnreclaim" : "Shmem",
+                   slab_worse ? &res->sys_sunreclaim : &res->sys_shmem, cr->strict);
+    }
+    size_t failed = 0;
+    for (size_t i = 0; i < MW_SOAK_CRITERIA; i++)
+        failed += out[i].result == MW_CRIT_FAIL;
+    return failed;
+}
+
+/* ---- JUnit XML ---- */
+
+void mw_xml_put(FILE *f, const char *s, size_t n)
+{
+    size_t cap = n * 4 + 1; /* mw_text_clean's worst case: \xNN per byte */
+    char *clean = malloc(cap);
+    if (!clean)
+        return;
+    size_t len = mw_text_clean(clean, cap, s, n);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)clean[i];
+        switch (ch) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&apos;", f);
+            break;
+        default:
+            /* XML 1.0 allows no control characters but tab, LF, CR */
+            fputc(ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' ? '?' : ch, f);
+        }
+    }
+    free(clean);
+}
+
+static void xml_str(FILE *f, const char *s)
+{
+    mw_xml_put(f, s, strlen(s));
+}
+
+void mw_soak_junit(FILE *f, const char *cmd, const struct mw_criterion *crit, size_t n,
+                   double time_s)
+{
+    size_t failed = 0, skipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        failed += crit[i].result == MW_CRIT_FAIL;
+        skipped += crit[i].result == MW_CRIT_SKIP;
+    }
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f, "<testsuites>\n  <testsuite name=\"memwarden soak: ");
+    xml_str(f, cmd);
+    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" errors=\"0\" time=\"%.3f\">\n", n,
+            failed, skipped, time_s);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "    <testcase classname=\"memwarden.soak\" name=\"");
+        xml_str(f, crit[i].name);
+        fprintf(f, "\" time=\"%.3f\">\n", time_s);
+        if (crit[i].result == MW_CRIT_FAIL) {
+            fprintf(f, "      <failure message=\"");
+            xml_str(f, crit[i].detail);
+            fprintf(f, "\" type=\"");
+            xml_str(f, crit[i].name);
+            fprintf(f, "\">");
+            xml_str(f, crit[i].detail);
+            fprintf(f, "</failure>\n");
+        } else if (crit[i].result == MW_CRIT_SKIP) {
+            fprintf(f, "      <skipped message=\"");
+            xml_str(f, crit[i].detail);
+            fprintf(f, "\"/>\n");
+        } else {
+            fprintf(f, "      <system-out>");
+            xml_str(f, crit[i].detail);
+            fprintf(f, "</system-out>\n");
+        }
+        fprintf(f, "    </testcase>\n");
+    }
+    fprintf(f, "  </testsuite>\n</testsuites>\n");
+}

@@ -1,0 +1,229 @@
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "cli/runner.h"
+#include "cli/soak.h"
+#include "harness.h"
+
+/* An OOM-killed run on v1: what the kernel and the samples said. */
+static void oom_result(struct mw_run_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->who = "run";
+    r->version = 1;
+    snprintf(r->dir, sizeof(r->dir), "/sys/fs/cgroup/memory/memwarden-run-1");
+    snprintf(r->cmd, sizeof(r->cmd), "hog --max 128M");
+    r->swap_enforced = true;
+    r->limit = 64ull << 20;
+    r->swap_limit = 0;
+    r->high = MW_CG_UNLIMITED;
+    r->host_ram = 24ull << 30;
+    r->pid = 42;
+    r->reaped = true;
+    r->wait_status = SIGKILL; /* as waitpid gives a SIGKILL death */
+    r->wall_s = 1.5;
+    r->peak = 64ull << 20;
+    r->peak_source = "max_usage_in_bytes";
+    r->peak_sampled = 60ull << 20;
+    r->swap_peak_source = "highest sample";
+    r->faults = 16387;
+    r->faults_source = "memory.stat";
+    r->ev_oom_kill = 1;
+    r->main_oom_killed = true;
+    r->above_alert_s = 1.0;
+    r->samples = 2;
+}
+
+static char *render(const struct mw_run_result *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    mw_run_print_text(f, r);
+    fclose(f);
+    return buf;
+}
+
+static void test_exit_status(void)
+{
+    struct mw_run_result r;
+    oom_result(&r);
+    CHECK_EQ_INT(mw_run_exit_status(&r), 137);
+    r.wait_status = 3 << 8; /* exited 3 */
+    CHECK_EQ_INT(mw_run_exit_status(&r), 3);
+    r.exec_errno = ENOENT;
+    CHECK_EQ_INT(mw_run_exit_status(&r), 127);
+    r.exec_errno = EACCES;
+    CHECK_EQ_INT(mw_run_exit_status(&r), 126);
+    r.exec_in_cgroup = true;
+    CHECK_EQ_INT(mw_run_exit_status(&r), 125);
+}
+
+static void test_text_oom(void)
+{
+    struct mw_run_result r;
+    oom_result(&r);
+    char *t = render(&r);
+    CHECK_CONTAINS(t, "memwarden run: hog --max 128M\n");
+    CHECK_CONTAINS(t, "the kernel's OOM killer took the main process -> exit 137");
+    CHECK_CONTAINS(t, "peak          64.0 MiB (max_usage_in_bytes; highest sample 60.0 MiB)");
+    CHECK_CONTAINS(t, "100.0% of the limit");
+    CHECK_CONTAINS(t, "swap 0 B (memsw.limit_in_bytes = limit + swap)");
+    CHECK_CONTAINS(t, "OOM kill      the main process itself");
+    CHECK_CONTAINS(t, "memory.stat: every process of the cgroup");
+    CHECK_CONTAINS(t, "too short to tell (2 samples, 10 needed)");
+    free(t);
+    /* killed by someone else: SIGKILL, but no OOM kill counted */
+    r.main_oom_killed = false;
+    r.ev_oom_kill = 0;
+    t = render(&r);
+    CHECK_CONTAINS(t, "killed by SIGKILL -> exit 137");
+    CHECK_CONTAINS(t, "OOM kill      none");
+    free(t);
+}
+
+static void test_text_swap_not_enforced_and_hostile(void)
+{
+    struct mw_run_result r;
+    oom_result(&r);
+    r.swap_enforced = false;
+    r.version = 2;
+    r.peak_source = "memory.peak";
+    r.have_ev_high = r.have_ev_oom = true;
+    r.ev_high = 7;
+    snprintf(r.cmd, sizeof(r.cmd), "evil \x1b]0;pwned\x07 --x");
+    r.ntop = 1;
+    r.top[0] = (struct mw_run_proc){.pid = 9, .pss = 1 << 20};
+    snprintf(r.top[0].comm, sizeof(r.top[0].comm), "a\x1b[2Jb");
+    char *t = render(&r);
+    CHECK_CONTAINS(t, "NOT enforced");
+    CHECK_CONTAINS(t, "events        high 7, max 0, oom 0, oom_kill 1");
+    CHECK(strchr(t, '\x1b') == NULL); /* no terminal escape gets through */
+    CHECK(strchr(t, '\x07') == NULL);
+    free(t);
+}
+
+static void test_json(void)
+{
+    struct mw_run_result r;
+    oom_result(&r);
+    char buf[4096];
+    struct mw_json j;
+    mw_json_init_buf(&j, buf, sizeof(buf), false);
+    mw_json_object_begin(&j, NULL);
+    mw_run_json_members(&j, &r);
+    mw_json_object_end(&j);
+    CHECK(!mw_json_truncated(&j));
+    buf[mw_json_buf_len(&j) < sizeof(buf) ? mw_json_buf_len(&j) : sizeof(buf) - 1] = '\0';
+    CHECK_CONTAINS(buf, "\"exit_status\":137");
+    CHECK_CONTAINS(buf, "\"main_oom_killed\":true");
+    CHECK_CONTAINS(buf, "\"high\":null"); /* v1: no memory.high, no high events */
+    CHECK_CONTAINS(buf, "\"failcnt\":0");
+    CHECK_CONTAINS(buf, "\"leak\":null");
+    struct mw_json_val v;
+    CHECK_EQ_INT(mw_json_parse(buf, strlen(buf), &v), 0);
+}
+
+static void steady_soak(struct mw_run_result *r)
+{
+    oom_result(r);
+    r->who = "soak";
+    r->wait_status = SIGTERM;
+    r->main_oom_killed = false;
+    r->ev_oom_kill = 0;
+    r->ended_on_request = r->ended_by_duration = true;
+    r->samples = 20;
+    r->have_trend = true;
+    r->trend.verdict = MW_TREND_STABLE;
+    r->have_sys = true;
+    r->sys_sunreclaim.verdict = MW_TREND_STABLE;
+    r->sys_shmem.verdict = MW_TREND_STABLE;
+    r->peak_rss_sum = 20ull << 20;
+    r->peak_pss_sum = 18ull << 20;
+    r->min_available = 40ull << 20;
+}
+
+static void test_judge(void)
+{
+    struct mw_run_result r;
+    struct mw_soak_criteria c = {0};
+    struct mw_criterion out[MW_SOAK_CRITERIA];
+    steady_soak(&r);
+    CHECK_EQ_INT(mw_soak_judge(&r, &c, out), 0);
+    CHECK_STR(out[0].name, "alive");
+    CHECK_EQ_INT(out[2].result, MW_CRIT_SKIP); /* --max-rss not asked */
+    /* a warning passes unless --strict */
+    r.trend.verdict = MW_TREND_WARNING;
+    CHECK_EQ_INT(mw_soak_judge(&r, &c, out), 0);
+    c.strict = true;
+    CHECK_EQ_INT(mw_soak_judge(&r, &c, out), 1);
+    CHECK_EQ_INT(out[5].result, MW_CRIT_FAIL);
+    /* limits: at the limit passes, above fails; available at the floor passes */
+    c.strict = false;
+    c.max_rss = 20ull << 20;
+    c.max_pss = 17ull << 20;
+    c.min_available = 40ull << 20;
+    CHECK_EQ_INT(mw_soak_judge(&r, &c, out), 1);
+    CHECK_EQ_INT(out[2].result, MW_CRIT_PASS);
+    CHECK_EQ_INT(out[3].result, MW_CRIT_FAIL);
+    CHECK_EQ_INT(out[4].result, MW_CRIT_PASS);
+    /* died on its own: alive fails with "exited"; an OOM kill fails too */
+    steady_soak(&r);
+    memset(&c, 0, sizeof(c));
+    r.ended_on_request = r.ended_by_duration = false;
+    r.wait_status = SIGKILL;
+    r.ev_oom_kill = 1;
+    r.main_oom_killed = true;
+    r.have_trend = r.have_sys = false;
+    CHECK_EQ_INT(mw_soak_judge(&r, &c, out), 2);
+    CHECK_EQ_INT(strncmp(out[0].detail, "exited", 6), 0);
+    CHECK_EQ_INT(out[1].result, MW_CRIT_FAIL);
+    CHECK_EQ_INT(out[5].result, MW_CRIT_SKIP);
+    /* the system's Shmem leaking fails "system" and names Shmem */
+    steady_soak(&r);
+    r.sys_shmem.verdict = MW_TREND_LEAK;
+    CHECK_EQ_INT(mw_soak_judge(&r, &c, out), 1);
+    CHECK_CONTAINS(out[6].detail, "Shmem");
+}
+
+static void test_junit_hostile(void)
+{
+    struct mw_criterion crit[2] = {
+        {.name = "alive", .result = MW_CRIT_FAIL},
+        {.name = "leak", .result = MW_CRIT_SKIP},
+    };
+    snprintf(crit[0].detail, sizeof(crit[0].detail),
+             "exited: \"]]></failure></testcase><x a='1'>&amp;\x01\x1b[31m\xff");
+    snprintf(crit[1].detail, sizeof(crit[1].detail), "<skipped/>");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    mw_soak_junit(f, "app \"--x=<y>\" & 'z'\n", crit, 2, 12.5);
+    fclose(f);
+    CHECK_CONTAINS(buf, "<testsuite name=\"memwarden soak: app &quot;--x=&lt;y&gt;&quot; &amp; "
+                        "&apos;z&apos;?\" tests=\"2\" failures=\"1\" skipped=\"1\"");
+    CHECK_CONTAINS(buf, "&lt;/failure&gt;&lt;/testcase&gt;&lt;x a=&apos;1&apos;&gt;&amp;amp;");
+    CHECK_CONTAINS(buf, "<skipped message=\"&lt;skipped/&gt;\"/>");
+    /* exactly one failure element; no raw control bytes; no invalid UTF-8 */
+    char *p = strstr(buf, "<failure ");
+    CHECK(p && !strstr(p + 1, "<failure "));
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+        CHECK(ch >= 0x20 || ch == '\n');
+        CHECK(ch < 0x80);
+    }
+    free(buf);
+}
+
+int main(void)
+{
+    RUN(test_exit_status);
+    RUN(test_text_oom);
+    RUN(test_text_swap_not_enforced_and_hostile);
+    RUN(test_json);
+    RUN(test_judge);
+    RUN(test_junit_hostile);
+    return TESTS_DONE();
+}
