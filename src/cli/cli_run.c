@@ -87,7 +87,9 @@ int cli_run(struct mw_ctx *ctx, int argc, char **argv)
     int c, ret;
     optind = 1;
     /* '+': options end at the command's name, so its own options stay its */
-    while ((c = getopt_long(argc, argv, "+l:i:r:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:l:i:r:jh", opts, NULL)) != -1) {
+        if (c == '?' || c == ':')
+            return mw_opt_error("run", c, argv);
         if (c == 'h') {
             run_usage(stdout);
             return MW_EXIT_OK;

@@ -235,7 +235,9 @@ int cli_soak(struct mw_ctx *ctx, int argc, char **argv)
     o.run.duration_ms = 24ull * 3600 * 1000;
     int c, ret;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+d:i:l:r:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:d:i:l:r:h", opts, NULL)) != -1) {
+        if (c == '?' || c == ':')
+            return mw_opt_error("soak", c, argv);
         if (c == 'h') {
             soak_usage(stdout);
             return MW_EXIT_OK;

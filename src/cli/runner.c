@@ -619,7 +619,7 @@ int mw_runner_option(int c, const char *arg, struct mw_runner_opts *o)
         o->daemon = true;
         return -1;
     default:
-        return mw_usage_error(o->who, "unknown option");
+        return mw_usage_error(o->who, "unknown option"); /* callers tell '?' and ':' first */
     }
 }
 
