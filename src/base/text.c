@@ -1,6 +1,7 @@
 #include "base/text.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t mw_utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
@@ -101,4 +102,34 @@ void mw_text_put_cell(FILE *f, const char *s, size_t width, bool cut)
 {
     for (size_t chars = text_put(f, s, strlen(s), cut ? width : 0); chars < width; chars++)
         fputc(' ', f);
+}
+
+void mw_text_put_markup(FILE *f, const char *s, size_t n)
+{
+    char *clean = malloc(n + 1); /* cleaning never lengthens: one '?' a bad byte */
+    if (!clean)
+        return;
+    size_t len = mw_text_clean(clean, n + 1, s, n);
+    for (size_t i = 0; i < len; i++) {
+        switch (clean[i]) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(clean[i], f);
+        }
+    }
+    free(clean);
 }

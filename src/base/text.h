@@ -32,4 +32,9 @@ void mw_text_put(FILE *f, const char *s, size_t n, size_t max);
  * (columns are counted in characters, not bytes, so UTF-8 names line up). */
 void mw_text_put_cell(FILE *f, const char *s, size_t width, bool cut);
 
+/* Writes S (N bytes) cleaned as above, then escaped for HTML and XML text
+ * and attribute values (& < > " ' as entities), to F: the one escaper of
+ * the report's page and the soak's JUnit file. */
+void mw_text_put_markup(FILE *f, const char *s, size_t n);
+
 #endif

@@ -365,42 +365,9 @@ size_t mw_soak_judge(const struct mw_run_result *res, const struct mw_soak_crite
 
 /* ---- JUnit XML ---- */
 
-void mw_xml_put(FILE *f, const char *s, size_t n)
-{
-    size_t cap = n * 4 + 1; /* mw_text_clean's worst case: \xNN per byte */
-    char *clean = malloc(cap);
-    if (!clean)
-        return;
-    size_t len = mw_text_clean(clean, cap, s, n);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)clean[i];
-        switch (ch) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&apos;", f);
-            break;
-        default:
-            /* XML 1.0 allows no control characters but tab, LF, CR */
-            fputc(ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' ? '?' : ch, f);
-        }
-    }
-    free(clean);
-}
-
 static void xml_str(FILE *f, const char *s)
 {
-    mw_xml_put(f, s, strlen(s));
+    mw_text_put_markup(f, s, strlen(s));
 }
 
 void mw_soak_junit(FILE *f, const char *cmd, const struct mw_criterion *crit, size_t n,

@@ -66,39 +66,9 @@ void rpt_trend_fit(const struct rpt_xy *s, struct rpt_trend *out)
     out->have = true;
 }
 
-void rpt_html_text(FILE *f, const char *s, size_t n)
-{
-    char *clean = malloc(n * 3 + 1);
-    if (!clean)
-        return;
-    size_t len = mw_text_clean(clean, n * 3 + 1, s, n);
-    for (size_t i = 0; i < len; i++) {
-        switch (clean[i]) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(clean[i], f);
-        }
-    }
-    free(clean);
-}
-
 static void esc(FILE *f, const char *s)
 {
-    rpt_html_text(f, s, strlen(s));
+    mw_text_put_markup(f, s, strlen(s));
 }
 
 /* "1.5 GiB", "300 MiB", "12 KiB", "512 B" (negative with a sign). */
@@ -763,7 +733,7 @@ static void summary(FILE *f, const struct rpt *r, double t0, double t1, bool hav
         for (const char *p = r->summary; *p;) { /* line by line: the newlines stay */
             const char *nl = strchr(p, '\n');
             size_t n = nl ? (size_t)(nl - p) : strlen(p);
-            rpt_html_text(f, p, n);
+            mw_text_put_markup(f, p, n);
             fputc('\n', f);
             p += n + (nl ? 1 : 0);
         }

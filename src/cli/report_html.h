@@ -97,8 +97,4 @@ struct rpt {
 /* Writes R as one HTML document to F. */
 void rpt_render_html(FILE *f, const struct rpt *r);
 
-/* Writes S (N bytes) to F cleaned (base/text.h: controls and bytes that
- * are not UTF-8 become '?') and HTML-escaped (& < > " '). */
-void rpt_html_text(FILE *f, const char *s, size_t n);
-
 #endif

@@ -37,11 +37,6 @@ struct mw_criterion {
 size_t mw_soak_judge(const struct mw_run_result *res, const struct mw_soak_criteria *c,
                      struct mw_criterion *out);
 
-/* Writes S (N bytes) to F for XML text or an attribute: &, <, >, ", '
- * escaped, other control bytes and invalid UTF-8 made visible first
- * (base/text), so any command line makes well-formed XML. */
-void mw_xml_put(FILE *f, const char *s, size_t n);
-
 /* JUnit XML: one <testsuite name="memwarden soak: CMD"> with a testcase
  * per criterion (classname "memwarden.soak"), a <failure> for each failed
  * one and <skipped/> for each skipped; TIME_S is the run's wall time. */

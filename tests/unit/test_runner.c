@@ -203,8 +203,8 @@ static void test_junit_hostile(void)
     mw_soak_junit(f, "app \"--x=<y>\" & 'z'\n", crit, 2, 12.5);
     fclose(f);
     CHECK_CONTAINS(buf, "<testsuite name=\"memwarden soak: app &quot;--x=&lt;y&gt;&quot; &amp; "
-                        "&apos;z&apos;?\" tests=\"2\" failures=\"1\" skipped=\"1\"");
-    CHECK_CONTAINS(buf, "&lt;/failure&gt;&lt;/testcase&gt;&lt;x a=&apos;1&apos;&gt;&amp;amp;");
+                        "&#39;z&#39;?\" tests=\"2\" failures=\"1\" skipped=\"1\"");
+    CHECK_CONTAINS(buf, "&lt;/failure&gt;&lt;/testcase&gt;&lt;x a=&#39;1&#39;&gt;&amp;amp;");
     CHECK_CONTAINS(buf, "<skipped message=\"&lt;skipped/&gt;\"/>");
     /* exactly one failure element; no raw control bytes; no invalid UTF-8 */
     char *p = strstr(buf, "<failure ");
