@@ -129,7 +129,7 @@ static void f_users(const char *b, size_t n)
 {
     struct mw_users u;
     (void)n;
-    if (mw_users_parse_buf(&u, b) == 0)
+    if (mw_users_parse_buf(&u, b) >= 0) /* the number of users */
         mw_users_free(&u);
 }
 
