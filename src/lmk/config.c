@@ -103,6 +103,8 @@ static const struct key keys[] = {
     {"metrics_textfile", T_PATH, OFF(metrics_textfile), 0, 0, 53},
     {"metrics_interval", T_MS, OFF(metrics_interval_ms), 1000, 86400000, 54},
     {"metrics_listen", T_LISTEN, OFF(metrics_listen), 0, 0, 55},
+    {"watch", T_PATTERNS, OFF(watch), 0, 0, 56},
+    {"metrics_leak_window", T_MS, OFF(metrics_leak_window_ms), 10000, 86400000, 57},
     /* lmkd's property names (Android's init properties) as aliases */
     {"ro.config.low_ram", T_BOOL, OFF(low_ram), 0, 0, 1},
     {"ro.lmk.use_minfree_levels", T_USE_MINFREE, OFF(strategy), 0, 0, 0},
@@ -211,6 +213,7 @@ void mw_config_defaults(struct mw_config *cfg)
     cfg->hook_timeout_ms = 5000;
     snprintf(cfg->state_file, sizeof(cfg->state_file), "/run/memwarden/state.json");
     cfg->metrics_interval_ms = 15000; /* node_exporter's usual scrape interval */
+    cfg->metrics_leak_window_ms = 300000;
 }
 
 void mw_config_apply_low_ram(struct mw_config *cfg)

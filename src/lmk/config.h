@@ -118,6 +118,8 @@ struct mw_config {
     char metrics_textfile[MW_CFG_PATH_LEN]; /* "" : none; else DIR for memwarden.prom */
     uint64_t metrics_interval_ms;           /* textfile rewrite and leak sampling period */
     char metrics_listen[64];                /* "" : no HTTP; "PORT", "HOST:PORT", "[V6]:PORT" */
+    struct mw_patterns watch; /* processes whose summed RSS gets a leak verdict in the metrics */
+    uint64_t metrics_leak_window_ms; /* no leak verdict on less data than this (default 5 min) */
 
     /* Which keys the file set (so low_ram only changes the defaults). */
     uint64_t set_mask;

@@ -993,7 +993,9 @@ static void metrics_start(struct daemon *d)
                                          .interval_ms = c->metrics_interval_ms,
                                          .listen_fd = lfd,
                                          .state_path = d->state_path,
-                                         .history_path = d->history_path};
+                                         .history_path = d->history_path,
+                                         .watch = &c->watch,
+                                         .leak_window_ms = c->metrics_leak_window_ms};
     live_publish(d, 0);
     pid_t pid = mw_metricsd_start(d->root, &d->mopts, d->live);
     if (pid < 0) {

@@ -21,6 +21,8 @@
 #include "analysis/trend.h"
 #include "lmk/history.h"
 #include "lmk/state.h"
+#include "model/procmatch.h"
+#include "model/proctable.h"
 
 /* ---- gathering ---------------------------------------------------------- */
 
@@ -258,7 +260,8 @@ struct mw_metrics_live *mw_metrics_live_new(void)
 #define MD_CLIENT_MS   2000 /* a client has this long to ask and to be answered */
 #define MD_EVICT_MS    250  /* when full, one still asking after this makes room */
 #define MD_LEAK_POINTS 240  /* an hour of samples at the default 15 s */
-#define MD_LEAK_MIN_S  300  /* no leak verdict on less than 5 minutes */
+#define MD_LEAK_MIN_S  300  /* no leak verdict on less than 5 minutes (metrics_leak_window) */
+#define MD_WATCH_MAX   (MW_METRICS_MAX_LEAKS - 2) /* slab and shmem take two */
 
 struct md_client {
     int fd;
@@ -283,6 +286,8 @@ struct md {
     struct md_client c[MD_MAX_CLIENTS];
     struct mw_metrics_history hist;
     struct md_series slab, shmem;
+    struct md_series watch[MD_WATCH_MAX]; /* one per pattern of o->watch */
+    int nwatch;
     struct mw_metrics m;
 };
 
@@ -297,13 +302,14 @@ static void series_add(struct md_series *s, double t, double v)
     s->v[s->n++] = v;
 }
 
-static void series_leak(struct mw_metrics *m, const char *object, const struct md_series *s)
+static void series_leak(struct mw_metrics *m, const char *object, const struct md_series *s,
+                        double min_s)
 {
     struct mw_trend_params p;
     struct mw_trend tr;
     mw_trend_params_default(&p);
     /* a verdict on minutes of data says little: wait for MD_LEAK_MIN_S */
-    if (s->n < 8 || s->t[s->n - 1] - s->t[0] < MD_LEAK_MIN_S ||
+    if (s->n < 8 || s->t[s->n - 1] - s->t[0] < min_s ||
         mw_trend_classify(s->t, s->v, s->n, &p, &tr) < 0 || tr.verdict == MW_TREND_UNKNOWN ||
         m->nleaks >= MW_METRICS_MAX_LEAKS)
         return;
@@ -340,8 +346,54 @@ static void md_gather(struct md *md)
         d->last_kill_time_s = lk;
     if (!d->have_state)
         d->have_rss = pid_rss(md->root, md->parent, &d->rss) == 0;
-    series_leak(m, "slab", &md->slab);
-    series_leak(m, "shmem", &md->shmem);
+    double min_s = md->o->leak_window_ms ? (double)md->o->leak_window_ms / 1000.0 : MD_LEAK_MIN_S;
+    series_leak(m, "slab", &md->slab, min_s);
+    series_leak(m, "shmem", &md->shmem, min_s);
+    for (int i = 0; i < md->nwatch; i++)
+        series_leak(m, md->o->watch->pat[i], &md->watch[i], min_s);
+}
+
+/* Does process P match the watch pattern SPEC? Name globs on the command
+ * line and comm; exe:/uid:/unit:/cgroup: read from /proc when asked. */
+static bool watch_match(const struct mw_proctable *t, const struct mw_proc *p,
+                        const struct mw_match_spec *spec)
+{
+    if (!mw_match_name_glob(spec, p->cmdline, p->comm))
+        return false;
+    unsigned need = mw_match_spec_needs(spec);
+    if (!need)
+        return true;
+    struct mw_match_facts f;
+    memset(&f, 0, sizeof(f));
+    mw_match_facts_read(t->proc_fd, p->pid, need, &f);
+    return mw_match_qualifiers(spec, &f);
+}
+
+/* One sample of each watched pattern: the summed RSS of the processes it
+ * matches (0 when none runs: a series that drops to 0 and stays is
+ * stable, not a leak). The label is the pattern as configured, never a
+ * PID or a command line (cardinality). */
+static void watch_sample(struct md *md, double t)
+{
+    if (md->nwatch == 0)
+        return;
+    struct mw_proctable pt;
+    if (mw_proctable_open(&pt, md->root, MW_PT_MEM | MW_PT_CMDLINE) < 0 ||
+        mw_proctable_scan(&pt) < 0) {
+        mw_proctable_close(&pt);
+        return;
+    }
+    for (int w = 0; w < md->nwatch; w++) {
+        struct mw_match_spec spec;
+        if (mw_match_spec_parse(&spec, md->o->watch->pat[w], NULL, 0) < 0)
+            continue;
+        double sum = 0;
+        for (size_t i = 0; i < pt.n; i++)
+            if (watch_match(&pt, &pt.procs[i], &spec))
+                sum += (double)pt.procs[i].rss_bytes;
+        series_add(&md->watch[w], t, sum);
+    }
+    mw_proctable_close(&pt);
 }
 
 /* Renders the current metrics into a malloc'd buffer; NULL when out of memory. */
@@ -368,6 +420,7 @@ static void md_tick(struct md *md)
         double t = (double)mw_now_ms() / 1000.0;
         series_add(&md->slab, t, (double)mw_meminfo_bytes(&mi, MI_SLAB));
         series_add(&md->shmem, t, (double)mw_meminfo_bytes(&mi, MI_SHMEM));
+        watch_sample(md, t);
     }
     if (!md->o->textfile_dir)
         return;
@@ -646,6 +699,7 @@ pid_t mw_metricsd_start(const struct mw_root *root, const struct mw_metricsd_opt
     md.o = o;
     md.live = live;
     md.parent = parent;
+    md.nwatch = o->watch ? (o->watch->n < MD_WATCH_MAX ? o->watch->n : MD_WATCH_MAX) : 0;
     for (int i = 0; i < MD_MAX_CLIENTS; i++)
         md.c[i].fd = -1;
     md_loop(&md);

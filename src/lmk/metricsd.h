@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "base/util.h"
+#include "lmk/config.h"
 #include "model/metrics.h"
 
 /* Reads ROOT's meminfo, vmstat, swaps, zram and pressure files into OUT
@@ -64,6 +65,8 @@ struct mw_metricsd_opts {
     uint64_t interval_ms;                  /* textfile rewrite and leak sampling period */
     int listen_fd;                         /* bound, listening socket; -1: no HTTP */
     const char *state_path, *history_path; /* "" or NULL: none */
+    const struct mw_patterns *watch;       /* the config's watch list; NULL: none */
+    uint64_t leak_window_ms;               /* no leak verdict on less data; 0: 5 min */
 };
 
 /* Parses a listen address: "PORT", "HOST:PORT" or "[V6]:PORT" (numeric
