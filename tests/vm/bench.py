@@ -132,7 +132,7 @@ def has_pvh_note(elf):
 
 # What the guest can hold beyond the background apps, roughly: ~260 MiB of
 # RAM left plus 256 MiB of zram at ~2:1. A culprit starts at
-# GEN_CAPACITY_MB - rate x GEN_EXHAUST_S, so even a 2 MB/s leak runs the
+# GEN_CAPACITY_MB - rate x GEN_EXHAUST_S, so even a 2 MiB/s leak runs the
 # machine out within about GEN_EXHAUST_S seconds.
 GEN_CAPACITY_MB = 360
 GEN_EXHAUST_S = 35
@@ -174,7 +174,7 @@ def gen_arg(d):
 
 
 def gen_desc(d):
-    s = f"{d['kind']} adj {d['adj']} {d['rate']} MB/s x{d['n']} {d['parent']} {d['age']} bg {d['bg']}"
+    s = f"{d['kind']} adj {d['adj']} {d['rate']} MiB/s x{d['n']} {d['parent']} {d['age']} bg {d['bg']}"
     if d["kind"] == "tmpfs":
         s += f" ({d['max']} MiB)"
     return s
