@@ -237,6 +237,11 @@ static size_t bracket_len(const char *p)
     return p[i] ? i + 1 : i;
 }
 
+/* The pattern's size after glibc unrolls its repeats, and its shape:
+ * {n,m} copies the piece it follows m times (n when m is open), '+'
+ * copies it once (a+ is aa*), and a repeat of a repeat ("a++", "a*{3}",
+ * which POSIX leaves undefined) is refused: glibc copies the whole
+ * repeated tree for each, so 35 '+' in a row took 2.2 GB ('make fuzz'). */
 int mw_regex_check(const char *pattern, char *err, size_t cap)
 {
     size_t len = strlen(pattern);
@@ -245,8 +250,17 @@ int mw_regex_check(const char *pattern, char *err, size_t cap)
     size_t acc[MW_REGEX_MAX_DEPTH + 1] = {0};  /* atoms so far in each open group */
     size_t last[MW_REGEX_MAX_DEPTH + 1] = {0}; /* atoms of the last piece */
     int d = 0;
+    bool quantified = false; /* the last thing read was a repeat */
     for (size_t i = 0; i < len;) {
         char c = pattern[i];
+        size_t bound_len = 0;
+        unsigned long copies = 1, largest = 0;
+        if (c == '{')
+            bound_len = parse_bound(pattern + i, &copies, &largest);
+        bool quant = c == '*' || c == '+' || c == '?' || bound_len > 0;
+        if (quant && quantified)
+            return fail(err, cap, "%s: a repeat of a repeat (a++, a*{2}): write one", "pattern");
+        quantified = quant;
         if (c == '(') {
             if (++d > MW_REGEX_MAX_DEPTH)
                 return fail(err, cap, "%s: parentheses nested deeper than 16", "pattern");
@@ -257,22 +271,14 @@ int mw_regex_check(const char *pattern, char *err, size_t cap)
             acc[d] += g;
             last[d] = g;
             i++;
-        } else if (c == '{') {
-            unsigned long copies, largest;
-            size_t n = parse_bound(pattern + i, &copies, &largest);
-            if (n == 0) { /* a literal '{' */
-                acc[d] += 1;
-                last[d] = 1;
-                i++;
-                continue;
-            }
+        } else if (quant && c != '*' && c != '?') {
             if (largest > MW_REGEX_MAX_REPEAT)
                 return fail(err, cap, "%s: a repeat {n,m} above 255", "pattern");
-            size_t grown = sat_mul(last[d], copies);
+            size_t grown = sat_mul(last[d], c == '+' ? 2 : copies);
             acc[d] = acc[d] - last[d] + grown;
             last[d] = grown;
-            i += n;
-        } else if (c == '*' || c == '+' || c == '?' || c == '|' || c == '^' || c == '$') {
+            i += c == '+' ? 1 : bound_len;
+        } else if (c == '*' || c == '?' || c == '|' || c == '^' || c == '$') {
             acc[d] += 1;
             i++;
         } else {

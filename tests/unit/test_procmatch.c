@@ -148,6 +148,10 @@ static void test_regex_bounds(void)
         "((a{,255}){,255}){,255}",             /* glibc reads {,m} as {0,m}: 800 MB */
         "(((((((((((((((((a)))))))))))))))))", /* 17 deep */
         "(a*)*\\1",
+        "u+++++++++++++++++++++++++++++++++++", /* 'make fuzz': 2.2 GB in regcomp */
+        "a**",
+        "a*{2}",
+        "(((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+", /* each '+' copies: 2^15 */
     };
     static const char *const fine[] = {
         "^/usr/bin/camera-daemon( |$)",
@@ -157,6 +161,8 @@ static void test_regex_bounds(void)
         "[[:alpha:]]{2,8}[]{}]",
         "a{,5}b",
         "(.{0,255}){0,2}",
+        "a+b+c*",
+        "(ab)+x?",
     };
     char err[200];
     for (size_t i = 0; i < MW_ARRAY_SIZE(fine); i++) {
