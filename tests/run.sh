@@ -34,7 +34,9 @@ for t in tests/golden/cli_*.sh tests/live/live_*.sh; do
     name=$(basename "$t" .sh)
     sh "$t" >"$out/$name.log" 2>"$out/$name.err"; st=$?
     tally "$name" "$out/$name.log" "$st"
-    grep -q '^FAIL ' "$out/$name.log" && sed 's/^/    /' "$out/$name.err" | head -40
+    # the reasons (fail() writes them to stderr), without the shell's
+    # "Killed" notes for the hogs a test ends, which once hid them
+    grep -q '^FAIL ' "$out/$name.log" && grep -v '^Killed$' "$out/$name.err" | sed 's/^/    /' | head -80
 done
 echo "$pass passed, $failn failed, $skipn skipped"
 [ "$failn" -eq 0 ]
