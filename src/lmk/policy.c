@@ -358,10 +358,15 @@ static bool ladder_low(const struct mw_config *cfg, const struct mw_mem_state *s
                        c->wm == MW_WMARK_MIN ? cfg->critical_adj : c->medium_adj,
                        "%s watermark breached, file cache %llukB, no swap left", c->wm_name,
                        (unsigned long long)st->file_kb);
-        } else if (c->pressure && cfg->lowmem_min_adj <= 1000 && !st->adj_flat) {
+        } else if (c->pressure && cfg->lowmem_min_adj <= 1000 && !st->adj_flat &&
+                   st->available_kb < 2 * st->total_kb * (uint64_t)cfg->available_low_pct / 100) {
             /* lmkd's LOW_MEM: under pressure with the low watermark
              * breached, cached processes go first (adj > previous app).
-             * A flat layout has no cached class: nobody goes for this. */
+             * A flat layout has no cached class: nobody goes for this.
+             * Only when memory is short too: with the zram recipe's
+             * watermark_scale_factor = 125 the low watermark sits high and
+             * a file stream keeps free pages at it -- the VM's s3 tuned
+             * guest lost a cached app with 47 % of RAM available. */
             set_reason(d, MW_REASON_LOW_MEM, cfg->lowmem_min_adj,
                        "%s watermark breached under pressure", c->wm_name);
         }

@@ -394,9 +394,10 @@ static void test_low_mem_under_pressure(void)
     struct mw_thrash t;
     struct mw_decision d;
     base(&a, 1000);
-    a.free_kb = a.wmark_low_kb - 1; /* below low, cache and swap plentiful */
+    a.free_kb = a.wmark_low_kb - 1; /* below low, cache plentiful */
     a.file_kb = a.wmark_high_kb * 10;
     a.swap_total_kb = 0;
+    a.available_kb = a.total_kb * 19 / 100; /* under twice the 10 % line */
     b = a;
     b.now_ms = 1100;
     decide2(&cfg, &a, &b, &t, &d);
@@ -405,7 +406,17 @@ static void test_low_mem_under_pressure(void)
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill);
     CHECK_STR(mw_reason_name(d.reason), "low_mem");
-    CHECK_EQ_INT(d.min_adj, 701);     /* cached processes only (lmkd DEF_LOWMEM_MIN_SCORE) */
+    CHECK_EQ_INT(d.min_adj, 701); /* cached processes only (lmkd DEF_LOWMEM_MIN_SCORE) */
+    /* just short: the VM's s3 in a guest tuned by the zram recipe
+     * (watermark_scale_factor 125): a file stream keeps free pages at the
+     * high low watermark with 47 % of RAM available -- nobody goes */
+    b.available_kb = b.total_kb * 20 / 100;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.reason != MW_REASON_LOW_MEM);
+    b.available_kb = b.total_kb * 47 / 100;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.reason != MW_REASON_LOW_MEM && (!d.kill || d.runaway_only)); /* a runaway only */
+    b.available_kb = b.total_kb * 19 / 100;
     b.events = MW_EV_PRESSURE_WINDOW; /* the samples after the event count too */
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill);
@@ -860,6 +871,7 @@ static void test_flat_adj_floors(void)
     low_mem_with_swap(&b, 1100, 1048576);
     b.file_kb = b.wmark_high_kb * 10;
     b.shmem_kb = 0;
+    b.available_kb = b.total_kb * 19 / 100;
     b.events = MW_EV_PARTIAL_STALL;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK_STR(mw_reason_name(d.reason), "low_mem");
