@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -221,26 +220,50 @@ int mw_metrics_listen(const char *spec, char *desc, size_t cap)
         host[he - h] = '\0';
         snprintf(port, sizeof(port), "%s", colon + 1);
     }
-    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
-                             .ai_socktype = SOCK_STREAM},
-                    *ai;
-    if (!port[0] || getaddrinfo(host, port, &hints, &ai) != 0)
+    /* numeric only, with inet_pton rather than getaddrinfo: a static glibc
+     * build would otherwise need glibc's NSS libraries at run time */
+    char *end;
+    errno = 0;
+    unsigned long pn = strtoul(port, &end, 10);
+    if (!port[0] || *end || errno || pn > 65535 || port[0] == '-' || port[0] == '+')
         return -EINVAL;
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), rc = 0;
+    struct sockaddr_storage sa;
+    memset(&sa, 0, sizeof(sa));
+    socklen_t salen;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&sa;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&sa;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)pn);
+        salen = sizeof(*v4);
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)pn);
+        salen = sizeof(*v6);
+    } else {
+        return -EINVAL;
+    }
+    int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), rc = 0;
     int one = 1;
     if (fd < 0)
         rc = -errno;
     else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-             bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0)
+             bind(fd, (struct sockaddr *)&sa, salen) < 0 || listen(fd, 128) < 0)
         rc = -errno;
-    freeaddrinfo(ai);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    char h2[64] = "?", p2[16] = "?";
-    if (rc == 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-        getnameinfo((struct sockaddr *)&ss, sl, h2, sizeof(h2), p2, sizeof(p2),
-                    NI_NUMERICHOST | NI_NUMERICSERV);
-    snprintf(desc, cap, strchr(h2, ':') ? "[%s]:%s" : "%s:%s", h2, p2);
+    char h2[INET6_ADDRSTRLEN] = "?";
+    unsigned port_bound = 0;
+    if (rc == 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET6) {
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, h2, sizeof(h2));
+            port_bound = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        } else {
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, h2, sizeof(h2));
+            port_bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        }
+    }
+    snprintf(desc, cap, strchr(h2, ':') ? "[%s]:%u" : "%s:%u", h2, port_bound);
     if (rc < 0 && fd >= 0)
         close(fd);
     return rc < 0 ? rc : fd;
