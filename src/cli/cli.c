@@ -82,6 +82,17 @@ int mw_opt_duration_ms(const char *opt, const char *arg, uint64_t *out)
     return 0;
 }
 
+int mw_opt_interval_ms(const char *cmd, const char *arg, uint64_t *out)
+{
+    uint64_t ms;
+    if (mw_opt_duration_ms("--interval", arg, &ms) < 0)
+        return MW_EXIT_USAGE;
+    if (ms == 0)
+        return mw_usage_error(cmd, "--interval must be more than 0");
+    *out = ms;
+    return 0;
+}
+
 int mw_opt_uint(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
                 unsigned long *out)
 {

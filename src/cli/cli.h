@@ -51,6 +51,11 @@ int mw_opt_match(const char *cmd, const char *pattern);
  * -EINVAL; 0 on success. OPT names the option for the message. */
 int mw_opt_size(const char *opt, const char *arg, uint64_t *out);
 int mw_opt_duration_ms(const char *opt, const char *arg, uint64_t *out);
+
+/* --interval of a sampling command: a duration above 0. Returns 0, or
+ * MW_EXIT_USAGE after saying why ("memwarden CMD: --interval must be more
+ * than 0"); *OUT untouched then. */
+int mw_opt_interval_ms(const char *cmd, const char *arg, uint64_t *out);
 /* "-p PID" given once more: parses ARG (1 .. 2^31-1) and appends it to
  * *PIDS (*N of them, realloc'd). Returns 0, MW_EXIT_USAGE after saying
  * why, or MW_EXIT_FAIL when out of memory. */

@@ -456,10 +456,8 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
                                       optarg);
             break;
         case 'i':
-            if (mw_opt_duration_ms("--interval", optarg, &ms) < 0)
+            if (mw_opt_interval_ms("analyze", optarg, &ms) != 0)
                 return MW_EXIT_USAGE;
-            if (!ms)
-                return mw_usage_error("analyze", "--interval must be more than 0");
             o->log.interval_s = (double)ms / 1000.0;
             break;
         case 'D':

@@ -639,11 +639,7 @@ static int leak_option(int c, const char *arg, struct leak_opts *o)
     case 'd':
         return mw_opt_duration_ms("--duration", arg, &o->duration_ms) < 0 ? MW_EXIT_USAGE : -1;
     case 'i':
-        if (mw_opt_duration_ms("--interval", arg, &o->interval_ms) < 0)
-            return MW_EXIT_USAGE;
-        if (o->interval_ms == 0)
-            return mw_usage_error("leak", "--interval must be more than 0");
-        return -1;
+        return mw_opt_interval_ms("leak", arg, &o->interval_ms) != 0 ? MW_EXIT_USAGE : -1;
     case 'f':
         o->from = arg;
         return -1;

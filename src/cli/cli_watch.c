@@ -200,10 +200,8 @@ static int watch_options(int argc, char **argv, struct watch_opts *o)
             o->system = true;
             break;
         case 'i':
-            if (mw_opt_duration_ms("--interval", optarg, &o->interval_ms) < 0)
+            if (mw_opt_interval_ms("watch", optarg, &o->interval_ms) != 0)
                 return MW_EXIT_USAGE;
-            if (!o->interval_ms)
-                return mw_usage_error("watch", "--interval must be more than 0");
             break;
         case 'd':
             if (mw_opt_duration_ms("--duration", optarg, &o->duration_ms) < 0)

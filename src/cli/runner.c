@@ -609,9 +609,7 @@ int mw_runner_option(int c, const char *arg, struct mw_runner_opts *o)
         o->keep = true;
         return -1;
     case 'i':
-        if (mw_opt_duration_ms("--interval", arg, &o->interval_ms) < 0)
-            return MW_EXIT_USAGE;
-        return o->interval_ms ? -1 : mw_usage_error(o->who, "--interval must be more than 0");
+        return mw_opt_interval_ms(o->who, arg, &o->interval_ms) != 0 ? MW_EXIT_USAGE : -1;
     case 'r':
         o->record = arg;
         return -1;
