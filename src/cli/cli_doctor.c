@@ -255,7 +255,7 @@ int cli_doctor_gather(const struct mw_root *root, const char *state_path, const 
                              *o = &opts;
     int rc = mw_meminfo_read(root, &in->mi, NULL);
     if (rc < 0) {
-        mw_err("cannot read %s/proc/meminfo: %s", root->path ? root->path : "", strerror(-rc));
+        mw_err("cannot read %s/proc/meminfo: %s", root->path ? root->path : "", mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     mw_vmtune_read(root, &in->vm);

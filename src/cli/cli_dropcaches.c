@@ -92,7 +92,7 @@ static int drop_now(const struct mw_root *root, int level)
     int rc = mw_knob_write_str(root, "/proc/sys/vm/drop_caches", lv);
     uint64_t ms = mw_now_ms() - t0;
     if (rc < 0) {
-        mw_err("write %s to /proc/sys/vm/drop_caches: %s", lv, strerror(-rc));
+        mw_err("write %s to /proc/sys/vm/drop_caches: %s", lv, mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     if (mw_meminfo_read(root, &after, NULL) < 0)
@@ -141,7 +141,7 @@ int cli_drop_caches(struct mw_ctx *ctx, int argc, char **argv)
     struct mw_meminfo mi;
     int rc = mw_meminfo_read(&ctx->root, &mi, NULL);
     if (rc < 0) {
-        mw_err("cannot read /proc/meminfo: %s", strerror(-rc));
+        mw_err("cannot read /proc/meminfo: %s", mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     print_estimate(&mi, (int)level);

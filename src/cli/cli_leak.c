@@ -442,7 +442,7 @@ static int live(struct mw_ctx *ctx, const struct leak_opts *o, struct leak_run *
         return rc;
     run->pool_fd = mw_pool_dir_open(&ctx->root, o->pool_dir);
     if (run->pool_fd < 0 && o->pool_dir) {
-        mw_err("leak: --pool-dir %s: %s", o->pool_dir, strerror(-run->pool_fd));
+        mw_err("leak: --pool-dir %s: %s", o->pool_dir, mw_strerror(-run->pool_fd));
         return run->pool_fd;
     }
     struct mw_progress pg;

@@ -203,12 +203,12 @@ static int write_junit(const char *path, const struct mw_run_result *res,
 {
     FILE *f = fopen(path, "we");
     if (!f) {
-        mw_err("soak: cannot write %s: %s", path, strerror(errno));
+        mw_err("soak: cannot write %s: %s", path, mw_strerror(errno));
         return -1;
     }
     mw_soak_junit(f, res->cmd, crit, MW_SOAK_CRITERIA, res->wall_s);
     if (fclose(f) != 0) {
-        mw_err("soak: cannot write %s: %s", path, strerror(errno));
+        mw_err("soak: cannot write %s: %s", path, mw_strerror(errno));
         return -1;
     }
     return 0;

@@ -610,7 +610,7 @@ static int top_pools(struct mw_ctx *ctx, const struct top_opts *o)
     if (fd >= 0)
         close(fd);
     if (rc < 0 && rc != -ENOENT) {
-        mw_err("top: %s: %s", o->pool_dir ? o->pool_dir : MW_POOL_DIR, strerror(-rc));
+        mw_err("top: %s: %s", o->pool_dir ? o->pool_dir : MW_POOL_DIR, mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     struct pool_row *r = calloc(set.n ? set.n : 1, sizeof(*r));

@@ -371,12 +371,12 @@ static int undo(const struct mw_root *root, const struct backup *b, int upto, bo
     char path[64];
     if (b->zram && zram_done) {
         if (live && b->swapon && (rc = mw_swapoff_zram(b->zdev)) < 0 && rc != -EINVAL) {
-            mw_err("swapoff /dev/zram%d: %s", b->zdev, strerror(-rc));
+            mw_err("swapoff /dev/zram%d: %s", b->zdev, mw_strerror(-rc));
             failed++;
         }
         snprintf(path, sizeof(path), "/sys/block/zram%d/reset", b->zdev);
         if (live && (rc = mw_knob_write_str(root, path, "1")) < 0) {
-            mw_err("reset zram%d: %s", b->zdev, strerror(-rc));
+            mw_err("reset zram%d: %s", b->zdev, mw_strerror(-rc));
             failed++;
         }
     }
@@ -385,14 +385,14 @@ static int undo(const struct mw_root *root, const struct backup *b, int upto, bo
         if (b->zram && zram_done && b->hot_add && under_zram_dev(it->path, b->zdev))
             continue; /* the device goes away below */
         if ((rc = restore_item(root, it, is_persist_path(it->path))) < 0) {
-            mw_err("restore /%s: %s", it->path, strerror(-rc));
+            mw_err("restore /%s: %s", it->path, mw_strerror(-rc));
             failed++;
         } else {
             printf("restored /%s\n", it->path);
         }
     }
     if (b->zram && zram_done && b->hot_add && (rc = mw_zram_hot_remove(root, b->zdev)) < 0) {
-        mw_err("zram-control/hot_remove %d: %s", b->zdev, strerror(-rc));
+        mw_err("zram-control/hot_remove %d: %s", b->zdev, mw_strerror(-rc));
         failed++;
     }
     return failed;
@@ -572,12 +572,12 @@ static int write_group(struct applying *a, const char *const *paths, const char 
     int rc;
     for (int i = 0; i < n; i++)
         if ((rc = backup_add(a->root, a->b, paths[i], create)) < 0) {
-            mw_err("cannot back up /%s: %s", mw_rel(paths[i]), strerror(-rc));
+            mw_err("cannot back up /%s: %s", mw_rel(paths[i]), mw_strerror(-rc));
             a->b->n = a->done;
             return rc;
         }
     if ((rc = backup_write(a->w, a->b)) < 0) {
-        mw_err("cannot write the backup %s: %s", a->w->path, strerror(-rc));
+        mw_err("cannot write the backup %s: %s", a->w->path, mw_strerror(-rc));
         a->b->n = a->done;
         return rc;
     }
@@ -587,7 +587,7 @@ static int write_group(struct applying *a, const char *const *paths, const char 
                                     strcmp(paths[i], PERSIST_INIT) ? 0644 : 0755)
                     : mw_knob_write_str(a->root, paths[i], values[i]);
         if (rc < 0) {
-            mw_err("write %s to /%s: %s", values[i], it->path, strerror(-rc));
+            mw_err("write %s to /%s: %s", values[i], it->path, mw_strerror(-rc));
             a->b->n = a->done; /* this one was not written */
             return rc;
         }
@@ -609,7 +609,7 @@ static int apply_zram(struct applying *a, const struct mw_tune_zram *z)
     if (z->hot_add) {
         a->zram_done = true;
         if ((n = mw_zram_hot_add(a->root)) < 0) {
-            mw_err("zram-control/hot_add: %s", strerror(-n));
+            mw_err("zram-control/hot_add: %s", mw_strerror(-n));
             b->hot_add = false;
             return n;
         }
@@ -629,7 +629,7 @@ static int apply_zram(struct applying *a, const struct mw_tune_zram *z)
     }
     if ((rc = mw_mkswap_zram(n, z->size, a->root->page_size)) < 0 ||
         (rc = mw_swapon_zram(n, z->priority)) < 0) {
-        mw_err("mkswap/swapon /dev/zram%d: %s", n, strerror(-rc));
+        mw_err("mkswap/swapon /dev/zram%d: %s", n, mw_strerror(-rc));
         return rc;
     }
     printf("swapon /dev/zram%d priority %d\n", n, z->priority);
@@ -695,7 +695,7 @@ static int tune_revert(struct mw_ctx *ctx, const struct tune_opts *o)
     int rc = backup_read(&w, b);
     if (rc < 0) {
         mw_err("cannot read the backup %s: %s", w.path,
-               rc == -ENOENT ? "none (nothing applied, or already reverted)" : strerror(-rc));
+               rc == -ENOENT ? "none (nothing applied, or already reverted)" : mw_strerror(-rc));
         free(b);
         return MW_EXIT_FAIL;
     }

@@ -131,7 +131,7 @@ static int free_device(const struct mw_root *root, const struct mw_zram_dev *v, 
             return MW_EXIT_FAIL;
         }
         if (mw_root_is_live(root) && (rc = mw_swapoff_zram(v->index)) < 0) {
-            mw_err("swapoff /dev/zram%d: %s", v->index, strerror(-rc));
+            mw_err("swapoff /dev/zram%d: %s", v->index, mw_strerror(-rc));
             return MW_EXIT_FAIL;
         }
         printf("swapoff /dev/zram%d (--force)\n", v->index);
@@ -140,7 +140,7 @@ static int free_device(const struct mw_root *root, const struct mw_zram_dev *v, 
         return MW_EXIT_OK;
     snprintf(path, sizeof(path), "/sys/block/zram%d/reset", v->index);
     if ((rc = mw_knob_write_str(root, path, "1")) < 0) {
-        mw_err("reset zram%d: %s", v->index, strerror(-rc));
+        mw_err("reset zram%d: %s", v->index, mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     printf("reset zram%d\n", v->index);
@@ -190,7 +190,7 @@ static int zram_setup(const struct mw_root *root, const struct zram_opts *o)
         int got = mw_zram_hot_add(root);
         if (got < 0) {
             mw_err("no zram%s device and zram-control/hot_add failed: %s (modprobe zram)",
-                   n >= 0 ? " such" : " free", strerror(-got));
+                   n >= 0 ? " such" : " free", mw_strerror(-got));
             return MW_EXIT_FAIL;
         }
         if (n >= 0 && got != n)
@@ -202,13 +202,13 @@ static int zram_setup(const struct mw_root *root, const struct zram_opts *o)
     char path[64], val[24];
     snprintf(path, sizeof(path), "/sys/block/zram%d/comp_algorithm", n);
     if ((rc = mw_knob_write_str(root, path, o->algo)) < 0) {
-        mw_err("zram%d: algorithm '%s' refused: %s (see %s)", n, o->algo, strerror(-rc), path);
+        mw_err("zram%d: algorithm '%s' refused: %s (see %s)", n, o->algo, mw_strerror(-rc), path);
         return MW_EXIT_FAIL;
     }
     snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", n);
     snprintf(val, sizeof(val), "%" PRIu64, size);
     if ((rc = mw_knob_write_str(root, path, val)) < 0) {
-        mw_err("zram%d: disksize %s refused: %s", n, val, strerror(-rc));
+        mw_err("zram%d: disksize %s refused: %s", n, val, mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     char a[32];
@@ -219,7 +219,7 @@ static int zram_setup(const struct mw_root *root, const struct zram_opts *o)
     }
     if ((rc = mw_mkswap_zram(n, size, root->page_size)) < 0 ||
         (rc = mw_swapon_zram(n, o->priority)) < 0) {
-        mw_err("mkswap/swapon /dev/zram%d: %s", n, strerror(-rc));
+        mw_err("mkswap/swapon /dev/zram%d: %s", n, mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     printf("swapon /dev/zram%d priority %d\n", n, o->priority);

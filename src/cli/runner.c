@@ -225,7 +225,8 @@ static void record(struct runner *r, const struct mw_sample *s, const struct mw_
         return;
     int rc = mw_record_append(r->o->record, 0, 1, s, slab);
     if (rc < 0) {
-        mw_err("%s: cannot write %s: %s (recording stops)", r->o->who, r->o->record, strerror(-rc));
+        mw_err("%s: cannot write %s: %s (recording stops)", r->o->who, r->o->record,
+               mw_strerror(-rc));
         r->record_failed = true;
     }
 }
@@ -533,10 +534,10 @@ int mw_runner_run(const struct mw_root *root, const struct mw_runner_opts *o,
     mw_run_warn_host(stderr, res);
     install_signals();
     if (o->daemon && start_daemon(&r) < 0)
-        mw_err("%s: cannot start the daemon: %s", o->who, strerror(errno));
+        mw_err("%s: cannot start the daemon: %s", o->who, mw_strerror(errno));
     res->daemon_ran = r.daemon_pid > 0;
     if (o->load && start_load(&r) < 0)
-        mw_err("%s: cannot start --load: %s", o->who, strerror(errno));
+        mw_err("%s: cannot start --load: %s", o->who, mw_strerror(errno));
     r.t0_ms = mw_now_ms();
     r.t0_s = mw_sample_now_s();
     bool in_cg = false;
@@ -565,7 +566,7 @@ int mw_runner_run(const struct mw_root *root, const struct mw_runner_opts *o,
     free(pids);
     res->cleanup_rc = mw_cg_destroy(root, &r.cg, 5000, o->keep);
     if (res->cleanup_rc < 0)
-        mw_err("%s: could not remove %s: %s", o->who, r.cg.dir, strerror(-res->cleanup_rc));
+        mw_err("%s: could not remove %s: %s", o->who, r.cg.dir, mw_strerror(-res->cleanup_rc));
     if (r.state_file[0])
         unlink(r.state_file);
     free(r.t);
@@ -683,7 +684,7 @@ const char *mw_run_end_text(const struct mw_run_result *res, char *buf, size_t c
     if (res->exec_errno)
         snprintf(buf, cap, "%s: %s",
                  res->exec_in_cgroup ? "could not enter the cgroup" : "could not run",
-                 strerror(res->exec_errno));
+                 mw_strerror(res->exec_errno));
     else if (!res->reaped)
         snprintf(buf, cap, "did not end");
     else if (WIFEXITED(st))

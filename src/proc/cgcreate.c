@@ -257,7 +257,7 @@ static int make_dir(const struct mw_root *root, const char *dir, char *why, size
     if (mkdirat(root->fd, mw_rel(dir), 0755) == 0)
         return 0;
     int e = errno;
-    snprintf(why, cap, "cannot create %s: %s%s", dir, strerror(e),
+    snprintf(why, cap, "cannot create %s: %s%s", dir, mw_strerror(e),
              e == EEXIST ? " (choose another --name)" : "");
     return -e;
 }
@@ -272,7 +272,7 @@ static int place(const struct mw_root *root, const struct mw_cg_spec *spec, stru
     if (rc == 0)
         rc = mw_read_file(root, "/proc/self/cgroup", &self, NULL);
     if (rc < 0) {
-        snprintf(why, cap, "cannot read /proc/self/mounts and cgroup: %s", strerror(-rc));
+        snprintf(why, cap, "cannot read /proc/self/mounts and cgroup: %s", mw_strerror(-rc));
         goto out;
     }
     mw_cg_mounts_parse_buf(mounts, &m);
@@ -330,7 +330,7 @@ int mw_cg_create(const struct mw_root *root, const struct mw_cg_spec *spec, stru
         rc = write_str(root, w[i].cpu ? r->cpu_dir : r->dir, w[i].file, w[i].value);
         if (rc < 0)
             snprintf(why, cap, "cannot write %s to %s/%s: %s", w[i].value,
-                     w[i].cpu ? r->cpu_dir : r->dir, w[i].file, strerror(-rc));
+                     w[i].cpu ? r->cpu_dir : r->dir, w[i].file, mw_strerror(-rc));
     }
     if (rc < 0) {
         mw_cg_destroy(root, r, 1000, false);
