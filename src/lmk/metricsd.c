@@ -309,7 +309,9 @@ struct md {
     struct md_client c[MD_MAX_CLIENTS];
     struct mw_metrics_history hist;
     struct md_series slab, shmem;
-    struct md_series watch[MD_WATCH_MAX]; /* one per pattern of o->watch */
+    struct md_series watch[MD_WATCH_MAX];          /* one per pattern of o->watch */
+    struct mw_match_spec watch_spec[MD_WATCH_MAX]; /* ... parsed once, at start */
+    const char *watch_name[MD_WATCH_MAX];          /* ... as configured: the label */
     int nwatch;
     struct mw_metrics m;
 };
@@ -373,7 +375,7 @@ static void md_gather(struct md *md)
     series_leak(m, "slab", &md->slab, min_s);
     series_leak(m, "shmem", &md->shmem, min_s);
     for (int i = 0; i < md->nwatch; i++)
-        series_leak(m, md->o->watch->pat[i], &md->watch[i], min_s);
+        series_leak(m, md->watch_name[i], &md->watch[i], min_s);
 }
 
 /* Does process P match the watch pattern SPEC? Name globs on the command
@@ -407,12 +409,9 @@ static void watch_sample(struct md *md, double t)
         return;
     }
     for (int w = 0; w < md->nwatch; w++) {
-        struct mw_match_spec spec;
-        if (mw_match_spec_parse(&spec, md->o->watch->pat[w], NULL, 0) < 0)
-            continue;
         double sum = 0;
         for (size_t i = 0; i < pt.n; i++)
-            if (watch_match(&pt, &pt.procs[i], &spec))
+            if (watch_match(&pt, &pt.procs[i], &md->watch_spec[w]))
                 sum += (double)pt.procs[i].rss_bytes;
         series_add(&md->watch[w], t, sum);
     }
@@ -722,7 +721,10 @@ pid_t mw_metricsd_start(const struct mw_root *root, const struct mw_metricsd_opt
     md.o = o;
     md.live = live;
     md.parent = parent;
-    md.nwatch = o->watch ? (o->watch->n < MD_WATCH_MAX ? o->watch->n : MD_WATCH_MAX) : 0;
+    /* the config loader has parsed every pattern once already: none fails */
+    for (int i = 0; o->watch && i < o->watch->n && md.nwatch < MD_WATCH_MAX; i++)
+        if (mw_match_spec_parse(&md.watch_spec[md.nwatch], o->watch->pat[i], NULL, 0) == 0)
+            md.watch_name[md.nwatch++] = o->watch->pat[i];
     for (int i = 0; i < MD_MAX_CLIENTS; i++)
         md.c[i].fd = -1;
     md_loop(&md);
