@@ -339,16 +339,22 @@ static void alerts(struct daemon *d, const struct mw_mem_state *st)
     }
 }
 
-static void loop_check(struct daemon *d, const struct mw_victim *v, uint64_t now)
+/* Ms since boot (CLOCK_BOOTTIME: the clock of /proc/PID/stat's start). */
+static uint64_t boot_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* V was signalled at SIG_BOOT_MS (ms since boot). */
+static void loop_check(struct daemon *d, const struct mw_victim *v, uint64_t now,
+                       uint64_t sig_boot_ms)
 {
     if (d->cfg.loop_kills <= 0)
         return;
-    /* Kill time and the victim's start, both in ms since boot. */
-    struct timespec ts;
-    clock_gettime(CLOCK_BOOTTIME, &ts);
-    uint64_t boot_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-    uint64_t start_ms = v->starttime * 1000u / (uint64_t)d->ws.hz;
-    int n = mw_loop_note(&d->loops, v->comm, boot_ms, start_ms, d->cfg.loop_window_ms);
+    int n = mw_loop_note(&d->loops, v->comm, sig_boot_ms, mw_loop_start_ms(v->starttime, d->ws.hz),
+                         d->cfg.loop_window_ms);
     if (n < d->cfg.loop_kills)
         return;
     if (d->live)
@@ -621,7 +627,7 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     }
     uint64_t avail_before = st->available_kb;
     struct mw_kill_result kr;
-    uint64_t t_sig = mw_now_ms();
+    uint64_t t_sig = mw_now_ms(), sig_boot_ms = boot_ms();
     rc = mw_kill_victim(d->root->fd, &v, &d->cfg, false, &kr);
     close(v.stat_fd);
     if (rc < 0) {
@@ -657,7 +663,7 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
                                                               : sizeof(d->state.last_kill) - 1;
     memcpy(d->state.last_kill, line, ll);
     d->state.last_kill[ll] = '\0';
-    loop_check(d, &v, st->now_ms);
+    loop_check(d, &v, st->now_ms, sig_boot_ms);
     if (d->cfg.post_kill_hook.n > 0) {
         kill_hook_env(&v, "post_kill", rec.reason);
         run_hook(d, &d->cfg.post_kill_hook, "post-kill");

@@ -201,6 +201,11 @@ int mw_history_open(const char *path)
     return fd;
 }
 
+uint64_t mw_loop_start_ms(uint64_t starttime_ticks, long hz)
+{
+    return hz > 0 ? (starttime_ticks + 1) * 1000u / (uint64_t)hz : 0;
+}
+
 int mw_loop_note(struct mw_loop_tracker *t, const char *prog, uint64_t now_ms, uint64_t start_ms,
                  uint64_t window_ms)
 {

@@ -91,12 +91,21 @@ struct mw_loop_tracker {
     } slot[MW_LOOP_SLOTS];
 };
 
-/* Notes a kill of PROG at NOW_MS of a process started at START_MS (the
- * same clock: ms since boot); returns the length of the kill-restart
+/* Notes a kill of PROG at NOW_MS (when the signal went: a restarter that
+ * starts the next copy as soon as the last one is reaped beats any time
+ * taken after it) of a process started at START_MS (the same clock: ms
+ * since boot); returns the length of the kill-restart
  * chain of PROG within WINDOW_MS, this kill included: the first kill plus
  * every later one whose victim started after the kill before it. Killing
  * several processes of one name that lived side by side (or one process
  * twice) is no loop and counts 1. */
+/* The latest a process whose /proc/PID/stat says STARTTIME_TICKS (clock
+ * ticks since boot, HZ a second) can have started, in ms since boot: the
+ * kernel truncates to a whole tick, so a process restarted within the tick
+ * of the kill would otherwise seem to have started before it. This is the
+ * START_MS mw_loop_note wants. Pure. */
+uint64_t mw_loop_start_ms(uint64_t starttime_ticks, long hz);
+
 int mw_loop_note(struct mw_loop_tracker *t, const char *prog, uint64_t now_ms, uint64_t start_ms,
                  uint64_t window_ms);
 

@@ -133,6 +133,21 @@ static void test_loop_detection(void)
     /* then it does restart: the chain grows again */
     CHECK_EQ_INT(mw_loop_note(&t, "hog", 5600, 5450, 60000), 2);
     CHECK_EQ_INT(mw_loop_note(&t, "hog", 5800, 5650, 60000), 3);
+    /* a restarter that starts the next copy at once: signalled at 7000 ms,
+     * the copy started at 7003 ms, which /proc/PID/stat gives as tick 700
+     * (HZ 100): its start is at most 7010 ms, a restart -- once the daemon
+     * took its kill time after waiting for the victim (7017 ms) and the
+     * start truncated to 7000 ms: live_daemon_scope's loop leg failed */
+    CHECK_EQ_U64(mw_loop_start_ms(700, 100), 7010);
+    CHECK_EQ_U64(mw_loop_start_ms(699, 1000), 700);
+    memset(&t, 0, sizeof(t));
+    CHECK_EQ_INT(mw_loop_note(&t, "lt_hog", 6900, mw_loop_start_ms(650, 100), 60000), 1);
+    CHECK_EQ_INT(mw_loop_note(&t, "lt_hog", 7000, mw_loop_start_ms(690, 100), 60000), 2);
+    CHECK_EQ_INT(mw_loop_note(&t, "lt_hog", 7100, mw_loop_start_ms(700, 100), 60000), 3);
+    /* just short: a copy that was running a full tick before the kill */
+    memset(&t, 0, sizeof(t));
+    CHECK_EQ_INT(mw_loop_note(&t, "lt_hog", 7000, 6000, 60000), 1);
+    CHECK_EQ_INT(mw_loop_note(&t, "lt_hog", 7100, mw_loop_start_ms(698, 100), 60000), 1);
 }
 
 static void test_state_round_trip(void)
