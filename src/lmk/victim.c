@@ -420,12 +420,15 @@ static void finish(struct mw_scan_ws *ws, const struct mw_config *cfg, struct mw
 #define RUNAWAY_MAX 4096 /* candidates the runaway pass looks at */
 
 struct rcand {
-    int pid, adj, eff_adj;
+    int pid, adj, eff_adj, ppid;
+    uid_t uid;
+    uint32_t comm_hash;
     uint64_t start, kb;
     double age_s;
     double rate_kb_s; /* growth: two-sample when have_rate, else average since start */
     bool have_rate;
-    bool grew; /* grown by 1/64 (at least 256 kB) since first sampled */
+    bool grew;   /* grown by 1/64 (at least 256 kB) since first sampled */
+    bool member; /* may join a burst (mark_members) */
 };
 
 /* Seconds since boot from ROOT/proc/uptime, or -1. */
@@ -437,6 +440,15 @@ static double uptime_s(const struct mw_scan_ws *ws)
     char *end;
     double up = strtod(buf, &end);
     return end == buf || up < 0 ? -1 : up;
+}
+
+/* FNV-1a of a process name. */
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
 }
 
 /* Reads PID's stat and status into its cache entry E: a new footprint
@@ -462,6 +474,7 @@ static void fp_sample(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
     e->eff_adj = v.eff_adj;
     e->ppid = v.ppid;
     e->uid = v.uid;
+    e->comm_hash = name_hash(v.comm);
     uint64_t kb = v.rss_kb + v.swap_kb + v.pte_kb;
     if (e->ms == 0 || now - e->ms >= MW_FP_RATE_MIN_MS) {
         e->prev_kb = e->kb;
@@ -495,6 +508,9 @@ static size_t gather(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
         r->pid = e->pid;
         r->adj = ws->adj[i];
         r->eff_adj = e->eff_adj;
+        r->ppid = e->ppid;
+        r->uid = e->uid;
+        r->comm_hash = e->comm_hash;
         r->start = e->start;
         r->kb = e->kb;
         r->age_s = up - (double)e->start / (double)ws->hz;
@@ -524,6 +540,41 @@ static int by_adj_start(const void *pa, const void *pb)
 static bool burstable(const struct rcand *c)
 {
     return c->have_rate ? c->rate_kb_s > 0 || c->grew : c->age_s <= MW_GROUP_AGE_S;
+}
+
+/* Marks the candidates that may join a burst: the burstable ones, and
+ * young siblings of a burstable one that stopped growing (same parent,
+ * uid and name: a storm's worker that reached its size before the first
+ * sample). One pass over a small hash set of the burstable ones' keys. */
+#define SIB_SLOTS (2 * RUNAWAY_MAX) /* a power of 2 */
+static uint64_t sib_key(const struct rcand *c)
+{
+    uint64_t k = ((uint64_t)(uint32_t)c->ppid << 32 | c->comm_hash) ^ ((uint64_t)c->uid * 0x9e3779b97f4a7c15u);
+    return k ? k : 1;
+}
+static void mark_members(struct rcand *rc, size_t m)
+{
+    static uint64_t set[SIB_SLOTS];
+    memset(set, 0, sizeof(set));
+    for (size_t i = 0; i < m; i++) {
+        rc[i].member = burstable(&rc[i]);
+        if (!rc[i].member)
+            continue;
+        uint64_t k = sib_key(&rc[i]);
+        size_t h = (size_t)(k * 0x9e3779b97f4a7c15u >> 40) & (SIB_SLOTS - 1);
+        while (set[h] && set[h] != k)
+            h = (h + 1) & (SIB_SLOTS - 1);
+        set[h] = k;
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (rc[i].member || rc[i].age_s > MW_GROUP_AGE_S)
+            continue;
+        uint64_t k = sib_key(&rc[i]);
+        size_t h = (size_t)(k * 0x9e3779b97f4a7c15u >> 40) & (SIB_SLOTS - 1);
+        while (set[h] && set[h] != k)
+            h = (h + 1) & (SIB_SLOTS - 1);
+        rc[i].member = set[h] == k;
+    }
 }
 
 struct unit {
@@ -561,14 +612,14 @@ static bool best_unit(const struct mw_config *cfg, const struct mw_choice *c, lo
          * of the member before it (a loop starting workers one by one),
          * growing */
         size_t end = i + 1;
-        if (burstable(&rc[i])) {
+        if (rc[i].member) {
             struct unit b = u;
             size_t last = i;
             for (size_t j = i + 1; j < m && rc[j].adj == rc[i].adj; j++) {
                 if (rc[j].start - rc[last].start > span)
                     break;
                 end = j + 1;
-                if (!burstable(&rc[j]) || rc[j].eff_adj < floor)
+                if (!rc[j].member || rc[j].eff_adj < floor)
                     continue;
                 last = j;
                 b.kb += rc[j].kb;
@@ -607,7 +658,7 @@ static int unit_victim(struct mw_scan_ws *ws, const struct mw_config *cfg,
     out->unit_kb = u->kb;
     out->growth_kb_s = (uint64_t)u->rate_kb_s;
     for (size_t i = u->begin; i < u->end && out->group_n < MW_VICTIM_GROUP; i++) {
-        if (i == lead || !burstable(&rc[i]) || rc[i].eff_adj < floor)
+        if (i == lead || !rc[i].member || rc[i].eff_adj < floor)
             continue;
         out->group_pid[out->group_n] = rc[i].pid;
         out->group_start[out->group_n] = rc[i].start;
@@ -669,6 +720,7 @@ static int choose_detailed(struct mw_scan_ws *ws, const struct mw_config *cfg,
         return 0;
     size_t m = gather(ws, cfg, c, floor, n, up < 0 ? 0 : up, rcands);
     qsort(rcands, m, sizeof(rcands[0]), by_adj_start);
+    mark_members(rcands, m);
     struct unit u = {0, 0, 0, 0};
     int rfloor = c->runaway_any_adj ? c->min_adj : cfg->runaway_min_adj;
     if (runaways) {

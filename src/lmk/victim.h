@@ -20,7 +20,11 @@
  * whoever their parents are (PID 1 included), that are all growing (their
  * two-sample growth above zero, or grown by 1/64 since first sampled: a
  * slow member of a big storm grows in steps; without a previous sample,
- * younger than MW_GROUP_AGE_S). It is a runaway when its footprint (RSS + swap + page
+ * younger than MW_GROUP_AGE_S). A member that stopped growing (a storm's
+ * worker that reached its size before the first sample) stays in when it
+ * is young (MW_GROUP_AGE_S) and a sibling of a growing candidate: same
+ * parent, uid and name; its footprint counts, its growth does not.
+ * It is a runaway when its footprint (RSS + swap + page
  * tables) is at least 1/16 of the total and its growth would fill the
  * total within cfg->runaway_fill_ms: the growth between the last two
  * samples when the footprint cache has them (sharper than an average: a
@@ -99,6 +103,7 @@ struct mw_fp {
     bool detailed; /* stat/status read: the fields below are known */
     bool killable; /* not a kernel thread, zombie, protected or left alone */
     uid_t uid;
+    uint32_t comm_hash;   /* of its name: siblings of a storm share it */
     uint64_t start;       /* starttime (clock ticks after boot): identifies it */
     uint64_t kb, prev_kb; /* footprint (kB) at the last two samples */
     uint64_t first_kb;    /* ... and when first sampled */

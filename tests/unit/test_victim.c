@@ -417,14 +417,21 @@ static void test_burst_without_common_parent(void)
     /* the choice under pressure read no adj but the victim's */
     CHECK_EQ_INT(ws.adj_read, 1);
     /* two more samples: worker 403 paused (it grows in steps), still a
-     * member; an idle process started among them that never grew is none */
+     * member; an idle process started among them that never grew is none;
+     * worker 421, a sibling of the odd workers (PID 1's "worker", same
+     * uid) that reached its size before it was first sampled, is one;
+     * just short: 422, the same but the child of another parent, is none */
     for (int i = 0; i < 10; i++)
         proc(400 + i, i % 2 ? 1 : 350 + i, "worker", 0, (i == 3 ? 16 : 20) * 1024, 0,
              24 - 3.0 * i / 9, 1001);
     proc(420, 1, "idle", 0, 12 * 1024, 0, 22, 1001);
+    proc(421, 1, "worker", 0, 30 * 1024, 0, 21, 1001);
+    proc(422, 77, "worker", 0, 30 * 1024, 0, 21, 1001);
     c.now_ms = 2000;
     mw_victim_refresh(&ws, &cfg, &c);
     proc(420, 1, "idle", 0, 12 * 1024, 0, 22.5, 1001.5);
+    proc(421, 1, "worker", 0, 30 * 1024, 0, 21.5, 1001.5);
+    proc(422, 77, "worker", 0, 30 * 1024, 0, 21.5, 1001.5);
     for (int i = 0; i < 10; i++)
         proc(400 + i, i % 2 ? 1 : 350 + i, "worker", 0, (i == 3 ? 16 : 24) * 1024, 0,
              24.5 - 3.0 * i / 9, 1001.5);
@@ -432,13 +439,15 @@ static void test_burst_without_common_parent(void)
     mw_victim_refresh(&ws, &cfg, &c);
     CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
     CHECK(v.burst);
-    CHECK_EQ_INT(v.group_n, 9); /* worker 403 in, idle 420 out */
-    bool has403 = v.pid == 403, has420 = v.pid == 420;
+    CHECK_EQ_INT(v.group_n, 10); /* worker 403 and 421 in, idle 420 out */
+    bool has403 = v.pid == 403, has420 = v.pid == 420, has421 = v.pid == 421, has422 = v.pid == 422;
     for (int i = 0; i < v.group_n; i++) {
         has403 |= v.group_pid[i] == 403;
         has420 |= v.group_pid[i] == 420;
+        has421 |= v.group_pid[i] == 421;
+        has422 |= v.group_pid[i] == 422;
     }
-    CHECK(has403 && !has420);
+    CHECK(has403 && !has420 && has421 && !has422);
     mw_scan_ws_free(&ws);
     mw_root_close(&r);
     drop_tree();
