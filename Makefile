@@ -124,11 +124,15 @@ layers:
 	@sh tools/layers.sh
 
 # The tree's shape, checked: clang-format clean, no function over 120 lines
-# (tables exempt), includes only down the layers.
+# (tables exempt), includes only down the layers, and no shell script
+# whose INT/TERM trap returns into the script (dash runs the handler and
+# goes on: a test that keeps looping after SIGTERM).
 lint: layers
 	@clang-format --dry-run -Werror $(FORMAT_SRC)
 	@sh tools/funclen.sh 120
-	@echo "lint: ok (clang-format, functions <= 120 lines, layers)"
+	@! grep -nE "^[[:space:]]*trap [^']*('[^']*')?[^']* (INT|TERM)" tests/*.sh tests/*/*.sh tests/*/*/*.sh tools/*.sh .ci/run \
+		| grep -v "trap '[^']*exit[^']*' " || { echo "lint: a trap on INT/TERM must exit"; exit 1; }
+	@echo "lint: ok (clang-format, functions <= 120 lines, layers, traps exit)"
 
 run: memwarden
 	./memwarden status

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.." || exit 1
 : "${MW_BUILD:=build}" "${MW_BIN:=$(pwd)/memwarden}"
 export MW_BIN MW_BUILD
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT INT TERM
+trap 'rm -rf "$out"' EXIT
+trap 'exit 1' INT TERM
 pass=0 failn=0 skipn=0
 tally() { # NAME LOGFILE STATUS
     p=$(grep -c '^ok ' "$2"); f=$(grep -c '^FAIL ' "$2"); s=$(grep -c '^skip ' "$2")

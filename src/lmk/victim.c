@@ -549,7 +549,8 @@ static bool burstable(const struct rcand *c)
 #define SIB_SLOTS (2 * RUNAWAY_MAX) /* a power of 2 */
 static uint64_t sib_key(const struct rcand *c)
 {
-    uint64_t k = ((uint64_t)(uint32_t)c->ppid << 32 | c->comm_hash) ^ ((uint64_t)c->uid * 0x9e3779b97f4a7c15u);
+    uint64_t k = ((uint64_t)(uint32_t)c->ppid << 32 | c->comm_hash) ^
+                 ((uint64_t)c->uid * 0x9e3779b97f4a7c15u);
     return k ? k : 1;
 }
 static void mark_members(struct rcand *rc, size_t m)

@@ -5,7 +5,8 @@
 BIN=${MW_BIN:-$(pwd)/memwarden}
 [ -x "$(pwd)/memwarden-static" ] && BIN=$(pwd)/memwarden-static
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT INT TERM
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 1' INT TERM
 now_ms() { date +%s%3N; }
 peak_kb() { # CMD...: peak RSS in kB (GNU time), or "?"
     if [ -x /usr/bin/time ]; then

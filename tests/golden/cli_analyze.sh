@@ -7,7 +7,8 @@
 G=tests/golden/analyze
 L=tests/fixtures/logs
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
 golden() { # NAME EXPECTED_RC ARGS...
     n=$1 want=$2; shift 2
     golden_run "analyze_$n" "$G/$n.out" "$want" "$MW_BIN" analyze "$@"

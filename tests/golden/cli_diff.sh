@@ -6,7 +6,8 @@
 . tests/lib.sh
 G=tests/golden/diff
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
 A=tests/fixtures/diff-a B=tests/fixtures/diff-b
 golden() { # NAME EXPECTED_RC ARGS...
     n=$1 want=$2; shift 2

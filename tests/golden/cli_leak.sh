@@ -4,7 +4,8 @@
 . tests/lib.sh
 G=tests/golden
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
 
 golden() { golden_run "$@"; } # NAME GOLDEN EXPECTED_RC CMD...
 golden leak_from_record_text "$G/leak-from-visioncore.txt" 3 \

@@ -6,7 +6,8 @@
 ROOT=$FIX/procs-hostile
 G=tests/golden
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT INT TERM
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM
 
 # golden NAME ARGS...: output of `memwarden --root ROOT ARGS` equals
 # tests/golden/NAME (COLUMNS must not matter when stdout is not a tty).

@@ -29,7 +29,8 @@ cleanup() {
     for p in $bg; do kill "$p" 2>/dev/null; done
     rm -rf "$dir" "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 # Enough files that their ~23 MB of negative dentries stand above what
 # others on the machine free meanwhile (a removed scratch tree: ~8 MB seen).

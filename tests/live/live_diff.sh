@@ -11,7 +11,8 @@ cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null
     rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 if ! "$MW_BIN" snapshot "$tmp/probe" >/dev/null 2>&1 || [ ! -f "$tmp/probe/proc/meminfo" ]; then
     skip live_diff "memwarden snapshot is not available in this tree"; exit 0
 fi

@@ -15,7 +15,8 @@ cleanup() {
     [ -n "$CG" ] && [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
     rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 for pat in heap mmap sawtooth flat step; do
     "$PROG" --pattern "$pat" --rate 5242880 --cap 41943040 --seconds 15 >"$tmp/$pat.pid" &

@@ -19,7 +19,8 @@ cleanup() {
     rm -f "$f1" "$f2"
     rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 dd if=/dev/zero of="$f1" bs=4096 count=16 2>/dev/null
 dd if=/dev/zero of="$f2" bs=4096 count=4 2>/dev/null
 sleep 30 <"$f2" &

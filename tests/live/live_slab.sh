@@ -4,7 +4,8 @@
 # or, where those files are root-only too (kernel 6.x here), says so.
 . tests/lib.sh
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
 if [ -r /proc/slabinfo ]; then
     "$MW_BIN" slab --json >"$tmp/j" 2>&1; rc=$?
     if [ $rc = 0 ] && grep -q '"source": "/proc/slabinfo"' "$tmp/j" && grep -q '"name": "dentry"' "$tmp/j"; then

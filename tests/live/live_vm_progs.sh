@@ -7,7 +7,8 @@ for p in hog heartbeat leaker restarter streamer; do
     if ! [ -x "$P/$p" ]; then fail "progs_$p" "missing $P/$p"; exit 0; fi
 done
 t=$(mktemp -d)
-trap 'rm -rf "$t"' EXIT INT TERM
+trap 'rm -rf "$t"' EXIT
+trap 'exit 1' INT TERM
 export MW_REGISTRY=$t/registry
 
 out=$("$P/hog" --max 4M --exit --name tiny 2>/dev/null)
