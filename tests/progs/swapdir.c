@@ -1,4 +1,4 @@
-/* swapdir: the racer of live_security_shm. Exchanges two names in one
+/* swapdir: the racer of live_security (the shm race). Exchanges two names in one
  * directory atomically (renameat2 RENAME_EXCHANGE), over and over: a real
  * directory and a symlink pointing outside, so that a program acting on a
  * path sees the directory at one moment and the symlink at the next.
