@@ -451,14 +451,41 @@ static uint64_t deficit_kb(const struct decide_ctx *c, const struct mw_mem_state
     return def;
 }
 
+/* The growth of used memory since a mark 10 to 20 s old (the newer one
+ * in the first 10 s), and how much of it went where no kill frees it.
+ * Rotates the marks. False when there is no mark yet or used did not
+ * grow. */
+static bool held_growth(const struct mw_mem_state *st, struct mw_thrash *t, uint64_t used,
+                        uint64_t held, uint64_t *d_used, uint64_t *d_held)
+{
+    struct mw_held_mark now = {st->now_ms ? st->now_ms : 1, used, held};
+    if (t->held_new.ms == 0 || now.ms < t->held_new.ms) {
+        t->held_old = (struct mw_held_mark){0, 0, 0};
+        t->held_new = now;
+        return false;
+    }
+    if (now.ms - t->held_new.ms >= MW_HELD_WINDOW_MS) {
+        t->held_old = t->held_new;
+        t->held_new = now;
+    }
+    const struct mw_held_mark *m = t->held_old.ms ? &t->held_old : &t->held_new;
+    if (used <= m->used_kb)
+        return false;
+    *d_used = used - m->used_kb;
+    *d_held = mw_sub0(held, m->held_kb);
+    return true;
+}
+
 /* Never kill in vain: when at least half of the used memory is held
  * where no kill reaches (tmpfs nobody maps, kernel slab, hugepages), or
- * the last two kills freed nothing, a kill is refused -- except at the
- * last line, where the kernel's OOM killer would kill anyway. In the
- * issue's VM run a 330 MB tmpfs file cost three cached apps their lives
- * and the stall did not get shorter. */
-static void held_check(const struct mw_mem_state *st, const struct mw_thrash *t,
-                       struct mw_decision *d)
+ * at least half of what used memory grew by lately went there (tmpfs
+ * being written: a kill only buys time until it fills again), or the
+ * last two kills freed nothing, a kill is refused -- except at the last
+ * line, where the kernel's OOM killer would kill anyway. In the issue's
+ * VM run a 330 MB tmpfs file cost three cached apps their lives and the
+ * stall did not get shorter; in the bed's g27 31 tmpfs writers cost two
+ * while half of the used memory was still the apps'. */
+static void held_check(const struct mw_mem_state *st, struct mw_thrash *t, struct mw_decision *d)
 {
     uint64_t shmem = st->held_shmem_kb + st->held_swap_kb;
     uint64_t held = shmem + st->held_slab_kb + st->held_hugetlb_kb;
@@ -466,14 +493,26 @@ static void held_check(const struct mw_mem_state *st, const struct mw_thrash *t,
     uint64_t used = mw_sub0(st->total_kb, st->available_kb) +
                     (st->held_swap_kb ? mw_sub0(st->swap_total_kb, st->swap_free_kb) : 0);
     bool dominant = held > 0 && held * 2 >= used;
-    if (dominant || t->vain_kills >= 2)
+    /* growth: RAM and swap always (what is counted must not change between marks) */
+    uint64_t used_all =
+        mw_sub0(st->total_kb, st->available_kb) + mw_sub0(st->swap_total_kb, st->swap_free_kb);
+    uint64_t d_used = 0, d_held = 0;
+    bool grew = held_growth(st, t, used_all, held, &d_used, &d_held) &&
+                d_used >= st->total_kb / 32 && d_held * 2 >= d_used;
+    char why[96] = "";
+    if (t->vain_kills >= 2)
+        snprintf(why, sizeof(why), "; the last kills freed nothing");
+    else if (grew && !dominant)
+        snprintf(why, sizeof(why), "; %llukB of the last %llukB of growth went there",
+                 (unsigned long long)d_held, (unsigned long long)d_used);
+    if (dominant || grew || t->vain_kills >= 2)
         snprintf(d->held_detail, sizeof(d->held_detail),
                  "%llukB of %llukB used is held where no kill frees it (tmpfs/shmem unmapped "
                  "%llukB, kernel slab %llukB, hugepages %llukB)%s",
                  (unsigned long long)held, (unsigned long long)used, (unsigned long long)shmem,
                  (unsigned long long)st->held_slab_kb, (unsigned long long)st->held_hugetlb_kb,
-                 t->vain_kills >= 2 ? "; the last kills freed nothing" : "");
-    if (d->kill && !d->last_line && (dominant || t->vain_kills >= 2)) {
+                 why);
+    if (d->kill && !d->last_line && (dominant || grew || t->vain_kills >= 2)) {
         d->kill = false;
         d->held = true;
     }

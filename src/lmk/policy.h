@@ -71,6 +71,11 @@ enum mw_reason {
 
 /* Thrashing bookkeeping that survives between samples (lmkd keeps these
  * as statics in mp_event_psi; here they are a value the caller owns). */
+/* Used and held memory at one sample (held: where no kill frees it). */
+struct mw_held_mark {
+    uint64_t ms, used_kb, held_kb; /* ms 0: none yet */
+};
+
 struct mw_thrash {
     bool started;
     uint64_t window_start_ms, window_refault, window_file_lru;
@@ -79,7 +84,11 @@ struct mw_thrash {
     uint64_t last_pgscan_direct, last_pgscan_kswapd;
     bool kill_pending_check; /* the previous cycle killed: check it helped */
     int vain_kills;          /* kills in a row that freed (almost) nothing */
+    /* marks MW_HELD_WINDOW_MS apart: what the memory grew into lately */
+    struct mw_held_mark held_old, held_new;
 };
+
+#define MW_HELD_WINDOW_MS 10000
 
 struct mw_decision {
     bool kill;
@@ -94,7 +103,7 @@ struct mw_decision {
     bool last_line;        /* memory and swap nearly gone: min_adj is at most 0 */
     uint64_t deficit_kb;   /* to free for available (and free swap) to reach their lines */
     bool held;             /* a kill was due, but the memory is held where no kill reaches */
-    char held_detail[160]; /* what holds it, how much (also when no kill was due) */
+    char held_detail[224]; /* what holds it, how much (also when no kill was due) */
     char detail[160];      /* the numbers behind the reason, for the log */
 };
 

@@ -25,7 +25,7 @@ struct mw_daemon_state {
     uint64_t last_kill_time;   /* 0: none yet */
     char last_kill[512];       /* the last kill's log line */
     char warning[192];         /* "" or what the daemon cannot see (and so cannot act on) */
-    char held[192];            /* "" or memory held where no kill frees it (what, how much) */
+    char held[224];            /* "" or memory held where no kill frees it (what, how much) */
 };
 
 /* A buffer of this size holds the state of any S (every string escaped to

@@ -945,6 +945,57 @@ static void test_held_memory_no_kill(void)
     CHECK(d.kill);
 }
 
+/* g27: tmpfs writers grow the used memory while most of it is still the
+ * apps': when at least half of the growth over the last 10-20 s went
+ * where no kill frees it, a kill is refused (it only buys time); growth
+ * of the apps' memory kills as before. Near misses on both sides. */
+static void test_held_growth_no_kill(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state a, b;
+    struct mw_thrash t;
+    struct mw_decision d;
+    low_mem_with_swap(&a, 1000, 1048576 / 5 - 1);
+    a.available_kb = a.total_kb / 4; /* no reason yet */
+    low_mem_with_swap(&b, 13000, 1048576 / 5 - 1);
+    b.available_kb = b.total_kb / 10 - 1; /* low_mem_and_swap */
+    uint64_t grown = a.available_kb - b.available_kb;
+    a.held_shmem_kb = 1000;
+    b.held_shmem_kb = 1000 + (grown + 1) / 2; /* half of the growth, well under half of used */
+    CHECK(b.held_shmem_kb * 2 < b.total_kb - b.available_kb);
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
+    CHECK(!d.kill && d.held);
+    CHECK_CONTAINS(d.held_detail, "of the last");
+    CHECK_CONTAINS(d.held_detail, "kB of growth went there");
+    /* just short: 1 kB less of the growth held */
+    b.held_shmem_kb -= 1;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && !d.held);
+    CHECK_STR(d.held_detail, "");
+    /* the marks rotate every 10 s: 25 s later the growth is measured from
+     * the mark at 13 s, and nothing grew since */
+    b.held_shmem_kb += 1;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill);
+    struct mw_mem_state c = b;
+    c.now_ms = 25000;
+    mw_policy_decide(&cfg, &c, &t, &d);
+    c.now_ms = 26000;
+    mw_policy_decide(&cfg, &c, &t, &d);
+    CHECK(d.kill && !d.held);
+    /* the last line goes ahead whatever the growth */
+    decide2(&cfg, &a, &b, &t, &d);
+    b.available_kb = b.total_kb / 40;
+    b.swap_free_kb = 1000;
+    b.held_shmem_kb = 1000 + (a.available_kb - b.available_kb);
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && d.last_line && !d.held);
+}
+
 /* g03: fifteen 1 MiB tmpfs writers, a complete stall, a 40 MiB deficit:
  * killing one cannot help; a 24 MiB cached app can; the last line and a
  * runaway (its unit) always may; no deficit, no refusal. Near misses on
@@ -998,5 +1049,6 @@ int main(void)
     RUN(test_last_line);
     RUN(test_flat_adj_floors);
     RUN(test_held_memory_no_kill);
+    RUN(test_held_growth_no_kill);
     return TESTS_DONE();
 }
