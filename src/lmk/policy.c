@@ -396,7 +396,7 @@ static void decide_runaway(const struct mw_config *cfg, const struct mw_mem_stat
     d->runaway_any_adj = st->adj_flat;
 }
 
-bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state *st)
+bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state *st, bool held)
 {
     /* Memory: MemAvailable under half the available_low line (5 % of the
      * total at the default 10 %: earlyoom's SIGKILL line is half its
@@ -410,6 +410,12 @@ bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state 
      * RAM): the issue's VM log has the kernel's OOM killer firing at
      * 52220 kB free of 262140 kB (19.9 %) and available 12508 kB (2.7 %). */
     uint64_t swap_low_kb = st->swap_total_kb * (uint64_t)cfg->swap_free_low_pct / 100;
+    /* ... but memory held in tmpfs goes on into swap to its end: in the
+     * bed's g12 and g23 (tmpfs writers, no guardian) the kernel's OOM
+     * killer fired at 0 kB of swap free, and a kill at a fifth free only
+     * made room for more tmpfs (g03: the heartbeat died in vain). */
+    if (held)
+        swap_low_kb /= 4;
     bool swap_gone = st->swap_total_kb == 0 || st->swap_free_kb < swap_low_kb;
     return st->total_kb > 0 && mem_gone && swap_gone; /* no total: nothing known */
 }
@@ -419,10 +425,10 @@ bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state 
  * to 0 whatever the reason said (never below 0: a negative adj is an
  * owner's explicit wish, and -1000 is the kernel's own "never"). A runaway
  * at any adj >= 0 then goes first. */
-static void apply_last_line(const struct mw_config *cfg, const struct mw_mem_state *st,
+static void apply_last_line(const struct mw_config *cfg, const struct mw_mem_state *st, bool held,
                             struct mw_decision *d)
 {
-    if (!mw_policy_last_line(cfg, st))
+    if (!mw_policy_last_line(cfg, st, held))
         return;
     d->last_line = true;
     if (d->reason == MW_REASON_NONE) {
@@ -476,43 +482,58 @@ static bool held_growth(const struct mw_mem_state *st, struct mw_thrash *t, uint
     return true;
 }
 
-/* Never kill in vain: when at least half of the used memory is held
- * where no kill reaches (tmpfs nobody maps, kernel slab, hugepages), or
- * at least half of what used memory grew by lately went there (tmpfs
- * being written: a kill only buys time until it fills again), or the
- * last two kills freed nothing, a kill is refused -- except at the last
- * line, where the kernel's OOM killer would kill anyway. In the issue's
- * VM run a 330 MB tmpfs file cost three cached apps their lives and the
- * stall did not get shorter; in the bed's g27 31 tmpfs writers cost two
- * while half of the used memory was still the apps'. */
-static void held_check(const struct mw_mem_state *st, struct mw_thrash *t, struct mw_decision *d)
+/* Memory held where no kill frees it (tmpfs nobody maps, kernel slab,
+ * hugepages), now and in the recent growth. */
+struct held {
+    uint64_t held, shmem, used; /* kB; used: RAM, and swap when shmem is swapped out */
+    uint64_t d_used, d_held;    /* the recent growth of RAM + swap use, and of held */
+    bool dominant;              /* at least half of used is held */
+    bool grew;                  /* at least half of the recent growth went there */
+};
+
+/* Fills H for ST (rotating T's marks: call once per sample). */
+static void held_eval(const struct mw_mem_state *st, struct mw_thrash *t, struct held *h)
 {
-    uint64_t shmem = st->held_shmem_kb + st->held_swap_kb;
-    uint64_t held = shmem + st->held_slab_kb + st->held_hugetlb_kb;
-    /* used: RAM and swap, since swapped-out shmem is counted in held */
-    uint64_t used = mw_sub0(st->total_kb, st->available_kb) +
-                    (st->held_swap_kb ? mw_sub0(st->swap_total_kb, st->swap_free_kb) : 0);
-    bool dominant = held > 0 && held * 2 >= used;
+    memset(h, 0, sizeof(*h));
+    h->shmem = st->held_shmem_kb + st->held_swap_kb;
+    h->held = h->shmem + st->held_slab_kb + st->held_hugetlb_kb;
+    h->used = mw_sub0(st->total_kb, st->available_kb) +
+              (st->held_swap_kb ? mw_sub0(st->swap_total_kb, st->swap_free_kb) : 0);
+    h->dominant = h->held > 0 && h->held * 2 >= h->used;
     /* growth: RAM and swap always (what is counted must not change between marks) */
     uint64_t used_all =
         mw_sub0(st->total_kb, st->available_kb) + mw_sub0(st->swap_total_kb, st->swap_free_kb);
-    uint64_t d_used = 0, d_held = 0;
-    bool grew = held_growth(st, t, used_all, held, &d_used, &d_held) &&
-                d_used >= st->total_kb / 32 && d_held * 2 >= d_used;
+    h->grew = held_growth(st, t, used_all, h->held, &h->d_used, &h->d_held) &&
+              h->d_used >= st->total_kb / 32 && h->d_held * 2 >= h->d_used;
+}
+
+/* Never kill in vain: when at least half of the used memory is held
+ * where no kill reaches, or at least half of what used memory grew by
+ * lately went there (tmpfs being written: a kill only buys time until it
+ * fills again), or the last two kills freed nothing, a kill is refused --
+ * except at the last line, where the kernel's OOM killer would kill
+ * anyway. In the issue's VM run a 330 MB tmpfs file cost three cached
+ * apps their lives and the stall did not get shorter; in the bed's g27 31
+ * tmpfs writers cost two while half of the used memory was still the
+ * apps'. */
+static void held_check(const struct held *h, const struct mw_mem_state *st,
+                       const struct mw_thrash *t, struct mw_decision *d)
+{
     char why[96] = "";
     if (t->vain_kills >= 2)
         snprintf(why, sizeof(why), "; the last kills freed nothing");
-    else if (grew && !dominant)
+    else if (h->grew && !h->dominant)
         snprintf(why, sizeof(why), "; %llukB of the last %llukB of growth went there",
-                 (unsigned long long)d_held, (unsigned long long)d_used);
-    if (dominant || grew || t->vain_kills >= 2)
+                 (unsigned long long)h->d_held, (unsigned long long)h->d_used);
+    bool refuse = h->dominant || h->grew || t->vain_kills >= 2;
+    if (refuse)
         snprintf(d->held_detail, sizeof(d->held_detail),
                  "%llukB of %llukB used is held where no kill frees it (tmpfs/shmem unmapped "
                  "%llukB, kernel slab %llukB, hugepages %llukB)%s",
-                 (unsigned long long)held, (unsigned long long)used, (unsigned long long)shmem,
-                 (unsigned long long)st->held_slab_kb, (unsigned long long)st->held_hugetlb_kb,
-                 why);
-    if (d->kill && !d->last_line && (dominant || grew || t->vain_kills >= 2)) {
+                 (unsigned long long)h->held, (unsigned long long)h->used,
+                 (unsigned long long)h->shmem, (unsigned long long)st->held_slab_kb,
+                 (unsigned long long)st->held_hugetlb_kb, why);
+    if (d->kill && !d->last_line && refuse) {
         d->kill = false;
         d->held = true;
     }
@@ -547,6 +568,8 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
     d->min_adj = 1001;
     struct decide_ctx c;
     decide_ctx_fill(cfg, st, t, &c);
+    struct held h;
+    held_eval(st, t, &h);
     d->wmark = c.wm;
     d->thrashing_pct = c.thrashing;
     d->direct_reclaim = c.direct;
@@ -561,7 +584,7 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
          * explicit per-adj configuration and stays as written */
         if (st->adj_flat && d->reason != MW_REASON_NONE && d->min_adj > 0)
             d->min_adj = 0;
-        apply_last_line(cfg, st, d);
+        apply_last_line(cfg, st, h.dominant || h.grew, d);
     }
     d->deficit_kb = deficit_kb(&c, st);
     if (d->reason != MW_REASON_NONE)
@@ -571,7 +594,7 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
      * idle cached apps that a complete stall killed one by one. */
     if (d->kill && d->min_adj <= 0)
         d->runaway_any_adj = true;
-    held_check(st, t, d);
+    held_check(&h, st, t, d);
 }
 
 void mw_policy_killed(const struct mw_config *cfg, struct mw_thrash *t, const struct mw_decision *d)

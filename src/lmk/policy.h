@@ -144,9 +144,10 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
 /* True when memory and swap are both nearly gone (the kernel's OOM
  * killer is next): MemAvailable under half the available_low line (or
  * under the high watermark when that line is off), and no swap or free swap under
- * swap_free_low_percentage. mw_policy_decide then kills down to adj 0
- * whatever the reason (the "last line"), never below 0. */
-bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state *st);
+ * swap_free_low_percentage -- a quarter of it when HELD (memory held in
+ * tmpfs, which goes on into swap to its end). mw_policy_decide then kills
+ * down to adj 0 whatever the reason (the "last line"), never below 0. */
+bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state *st, bool held);
 
 /* Tells the policy a kill was made for decision D: the next sample checks
  * whether it helped, and a thrashing kill cuts the limit by the decay. */

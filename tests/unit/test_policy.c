@@ -800,7 +800,7 @@ static void test_last_line(void)
     if (!vm_state(&a, 1000) || !vm_state(&b, 1100))
         SKIP("fixture vm-512m unreadable");
     CHECK_EQ_U64(a.total_kb, 468144);
-    CHECK(mw_policy_last_line(&cfg, &b));
+    CHECK(mw_policy_last_line(&cfg, &b, false));
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill);
     CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
@@ -811,7 +811,7 @@ static void test_last_line(void)
     CHECK_EQ_U64(d.deficit_kb, (468144 / 10 - 12508) + (262140 / 5 - 52220));
     /* just short: available at 5 % of the total -- lmkd's floor stays */
     a.available_kb = b.available_kb = 468144 / 20;
-    CHECK(!mw_policy_last_line(&cfg, &b));
+    CHECK(!mw_policy_last_line(&cfg, &b, false));
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill && !d.last_line && !d.runaway_any_adj);
     CHECK_EQ_INT(d.min_adj, 201);
@@ -819,7 +819,7 @@ static void test_last_line(void)
     vm_state(&a, 1000);
     vm_state(&b, 1100);
     a.swap_free_kb = b.swap_free_kb = 262140 / 5;
-    CHECK(!mw_policy_last_line(&cfg, &b));
+    CHECK(!mw_policy_last_line(&cfg, &b, false));
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.last_line);
     CHECK(d.min_adj > 0); /* a runaway above perceptible at most */
@@ -909,12 +909,22 @@ static void test_held_memory_no_kill(void)
     b.held_slab_kb = 999;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill && !d.held);
-    /* at the last line the kill goes ahead (the kernel would kill anyway) */
+    /* at the last line the kill goes ahead (the kernel would kill anyway);
+     * with the memory held in tmpfs that line is a quarter of the free
+     * swap line (tmpfs goes on into swap to its end: g12, g23, g03) */
     b.held_slab_kb = 1000;
     b.available_kb = b.total_kb / 20 - 1;
     b.held_shmem_kb = b.total_kb;
     decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill && !d.last_line && d.held); /* 20 % of swap free: not yet */
+    CHECK(mw_policy_last_line(&cfg, &b, false) && !mw_policy_last_line(&cfg, &b, true));
+    b.swap_free_kb = 1048576 / 5 / 4 - 1;
+    CHECK(mw_policy_last_line(&cfg, &b, true));
+    decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill && d.last_line && !d.held);
+    b.swap_free_kb = 1048576 / 5 / 4; /* just short */
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(!d.kill && !d.last_line && d.held);
     /* tmpfs swapped out leaves Shmem: swap nobody holds counts as held */
     low_mem_with_swap(&b, 1100, 1048576 / 5 - 1);
     b.available_kb = b.total_kb / 10 - 1;
