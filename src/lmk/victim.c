@@ -460,8 +460,12 @@ static void fp_sample(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
     struct mw_victim v;
     uint64_t now = c->now_ms ? c->now_ms : 1;
     bool ok = detail(ws, cfg, c->pen, c->now_ms, e->pid, adj, &v) == 0;
-    if (ok)
+    /* a protected process's swap is owned too (mw_victim_swap_kb) */
+    bool alive = ok || v.starttime != 0;
+    if (alive)
         read_status(ws, &v);
+    e->swap_kb = alive ? v.swap_kb : 0;
+    e->swap_ms = now;
     if (!ok || v.starttime != e->start || e->ms == 0) {
         e->prev_ms = e->ms = 0; /* new, gone, or another process under this pid */
         e->first_kb = ok ? v.rss_kb + v.swap_kb + v.pte_kb : 0;
@@ -481,7 +485,6 @@ static void fp_sample(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
         e->prev_ms = e->ms;
     }
     e->kb = kb;
-    e->swap_kb = v.swap_kb;
     e->ms = now;
 }
 
@@ -818,7 +821,7 @@ int64_t mw_victim_swap_kb(const struct mw_scan_ws *ws)
         return -1;
     uint64_t sum = 0;
     for (size_t i = 0; i < MW_FP_CACHE; i++)
-        if (ws->fp[i].pid && ws->fp[i].ms == ws->refresh_ms && ws->fp[i].killable)
+        if (ws->fp[i].pid && ws->fp[i].swap_ms == ws->refresh_ms)
             sum += ws->fp[i].swap_kb;
     return (int64_t)sum;
 }

@@ -107,7 +107,8 @@ struct mw_fp {
     uint64_t start;       /* starttime (clock ticks after boot): identifies it */
     uint64_t kb, prev_kb; /* footprint (kB) at the last two samples */
     uint64_t first_kb;    /* ... and when first sampled */
-    uint64_t swap_kb;     /* VmSwap at the last sample */
+    uint64_t swap_kb;     /* VmSwap at the last sample, protected processes too */
+    uint64_t swap_ms;     /* ... taken then (the choice's now_ms clock) */
     uint64_t ms, prev_ms; /* their times (the choice's now_ms clock), 0: none */
     uint64_t adj_ms;      /* when adj was read */
 };
@@ -151,7 +152,8 @@ void mw_scan_ws_free(struct mw_scan_ws *ws);
 bool mw_scan_adj_flat(const struct mw_scan_ws *ws);
 
 /* The sum of VmSwap over the processes the last mw_victim_refresh
- * sampled (those at its min_adj or above), or -1 when there was none. */
+ * sampled (those at its min_adj or above, protected ones too; adj -1000
+ * and PID 1 are not sampled), or -1 when there was none. */
 int64_t mw_victim_swap_kb(const struct mw_scan_ws *ws);
 
 /* Marks every cache entry stale (after a kill: footprints moved, loop

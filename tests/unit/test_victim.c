@@ -383,6 +383,32 @@ static void test_flat_badness_not_youngest(void)
     drop_tree();
 }
 
+/* The swap processes hold, for "swap nobody holds" (tmpfs swapped out):
+ * a protected process's swap is owned too; once it counted as nobody's,
+ * and a protected database in swap looked like tmpfs to the policy. */
+static void test_swap_owned_by_protected(void)
+{
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    proc(100, 1, "app", 0, 8 * 1024, 1000, 50, 1000);
+    proc(200, 1, "database", 0, 96 * 1024, 5000, 900, 1000);
+    struct mw_root r;
+    struct mw_scan_ws ws;
+    struct mw_config cfg;
+    char err[256];
+    mw_config_defaults(&cfg);
+    CHECK(mw_config_parse_buf(&cfg, "protect = database\n", err, sizeof(err)) == 0);
+    CHECK_EQ_INT(mw_root_open(&r, tree), 0);
+    CHECK_EQ_INT(mw_scan_ws_init(&ws, &r, -1, 64), 0);
+    CHECK_EQ_INT((int)mw_victim_swap_kb(&ws), -1); /* no refresh yet */
+    struct mw_choice c = {.min_adj = -999, .total_kb = GEN_TOTAL, .now_ms = 1000};
+    CHECK_EQ_INT(mw_victim_refresh(&ws, &cfg, &c), 2);
+    CHECK_EQ_INT((int)mw_victim_swap_kb(&ws), 6000);
+    mw_scan_ws_free(&ws);
+    mw_root_close(&r);
+    drop_tree();
+}
+
 static void test_burst_without_common_parent(void)
 {
     if (!new_tree(1000))
@@ -547,6 +573,7 @@ int main(void)
     RUN(test_runaway_floor);
     RUN(test_runaway_scale);
     RUN(test_flat_badness_not_youngest);
+    RUN(test_swap_owned_by_protected);
     RUN(test_burst_without_common_parent);
     RUN(test_two_sample_growth);
     return TESTS_DONE();
