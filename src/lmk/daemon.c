@@ -563,8 +563,10 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     if (d->settling && !settled(d, st))
         return false; /* the last kill's memory is still on its way back */
     st->adj_flat = d->adj_flat;
-    if (d->ws.refresh_ms && st->now_ms - d->ws.refresh_ms < 2000)
+    if (d->ws.refresh_ms && st->now_ms - d->ws.refresh_ms < 2000) {
         st->held_swap_kb = mw_state_unowned_swap_kb(st, mw_victim_swap_kb(&d->ws));
+        st->held_swap_known = true;
+    }
     struct mw_decision dec;
     mw_policy_decide(&d->cfg, st, &d->thrash, &dec);
     note_held(d, st, &dec);

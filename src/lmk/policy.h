@@ -47,8 +47,10 @@ struct mw_mem_state {
     uint64_t held_shmem_kb, held_slab_kb, held_hugetlb_kb;
     /* Swap no process holds (swap used minus the processes' VmSwap, from
      * the daemon's footprint sample; 0: unknown): swapped-out tmpfs/shmem
-     * leaves Shmem but is held all the same. */
+     * leaves Shmem but is held all the same. held_swap_known: that sample
+     * is fresh (else the held growth keeps its last verdict a while). */
     uint64_t held_swap_kb;
+    bool held_swap_known;
     unsigned events; /* MW_EV_* */
 };
 
@@ -86,9 +88,12 @@ struct mw_thrash {
     int vain_kills;          /* kills in a row that freed (almost) nothing */
     /* marks MW_HELD_WINDOW_MS apart: what the memory grew into lately */
     struct mw_held_mark held_old, held_new;
+    bool held_grew;        /* the last verdict measured with swap known ... */
+    uint64_t held_grew_ms; /* ... and when (kept MW_HELD_KEEP_MS while unknown) */
 };
 
 #define MW_HELD_WINDOW_MS 10000
+#define MW_HELD_KEEP_MS   5000
 
 struct mw_decision {
     bool kill;

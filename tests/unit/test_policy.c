@@ -972,6 +972,7 @@ static void test_held_growth_no_kill(void)
     a.available_kb = a.total_kb / 4; /* no reason yet */
     low_mem_with_swap(&b, 13000, 1048576 / 5 - 1);
     b.available_kb = b.total_kb / 10 - 1; /* low_mem_and_swap */
+    a.held_swap_known = b.held_swap_known = true;
     uint64_t grown = a.available_kb - b.available_kb;
     a.held_shmem_kb = 1000;
     b.held_shmem_kb = 1000 + (grown + 1) / 2; /* half of the growth, well under half of used */
@@ -981,6 +982,17 @@ static void test_held_growth_no_kill(void)
     CHECK(!d.kill && d.held);
     CHECK_CONTAINS(d.held_detail, "of the last");
     CHECK_CONTAINS(d.held_detail, "kB of growth went there");
+    /* a sample whose swap nobody holds is stale keeps that verdict 5 s
+     * (g03: swapped-out tmpfs looked freed and the heartbeat died) */
+    struct mw_mem_state u = b;
+    u.held_swap_known = false;
+    u.held_shmem_kb = 1000; /* the tmpfs went to swap */
+    u.now_ms = 18000;
+    mw_policy_decide(&cfg, &u, &t, &d);
+    CHECK(!d.kill && d.held);
+    u.now_ms = 18001; /* just short: past the 5 s */
+    mw_policy_decide(&cfg, &u, &t, &d);
+    CHECK(d.kill && !d.held);
     /* just short: 1 kB less of the growth held */
     b.held_shmem_kb -= 1;
     decide2(&cfg, &a, &b, &t, &d);
