@@ -595,7 +595,8 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
          * explicit per-adj configuration and stays as written */
         if (st->adj_flat && d->reason != MW_REASON_NONE && d->min_adj > 0)
             d->min_adj = 0;
-        apply_last_line(cfg, st, h.dominant || h.grew, d);
+        /* the deeper line is for tmpfs/shmem (swappable), not slab */
+        apply_last_line(cfg, st, (h.dominant || h.grew) && h.shmem * 2 >= h.held, d);
     }
     d->deficit_kb = deficit_kb(&c, st);
     if (d->reason != MW_REASON_NONE)

@@ -925,6 +925,11 @@ static void test_held_memory_no_kill(void)
     b.swap_free_kb = 1048576 / 5 / 4; /* just short */
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill && !d.last_line && d.held);
+    /* kernel slab is not swappable: held in slab, the line stays at 20 % */
+    b.held_slab_kb = b.held_shmem_kb + 1;
+    decide2(&cfg, &a, &b, &t, &d);
+    CHECK(d.kill && d.last_line && !d.held);
+    b.held_slab_kb = 1000;
     /* tmpfs swapped out leaves Shmem: swap nobody holds counts as held */
     low_mem_with_swap(&b, 1100, 1048576 / 5 - 1);
     b.available_kb = b.total_kb / 10 - 1;
