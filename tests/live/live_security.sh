@@ -5,7 +5,7 @@
 # (unshare -m -i -p, a /proc of its own) on fresh tmpfs mounts, so no real
 # file and no real SysV segment is ever at risk; the namespaces and their
 # mounts go when the test ends. The spoofed-name leg makes one memory
-# cgroup (v1) for its two sleepers and removes it on exit.
+# cgroup (v1) for its two processes and removes it on exit.
 #   shm --remove-orphans --yes:
 #   - cut path: a directory whose name is 112 characters beside a symlink
 #     named after its first 111 characters, pointing outside;
@@ -211,9 +211,10 @@ fifo_case fifo_record_refused 'not a regular file' "$MW_BIN" leak --from "$SW/fi
 fifo_case fifo_in_root_tree_refused 'meminfo' "$MW_BIN" --root "$SW/fifotree" status
 
 # ---- a spoofed name -----------------------------------------------------------
-# Two sleepers in a memory cgroup of this test: nobody's, exec'd as
-# "/usr/sbin/sshd -D", and root's, the heavier one. --choose-once only
-# names the victim (no signal is sent), confined by --scope to that cgroup.
+# Two processes in a memory cgroup of this test: nobody's 32 MiB, exec'd
+# as "/usr/sbin/sshd -D" (the heavier: it dies unless protected), and
+# root's 8 MiB. --choose-once only names the victim (no signal is sent),
+# confined by --scope to that cgroup.
 CGROOT=/sys/fs/cgroup/memory
 if [ -f $CGROOT/memory.limit_in_bytes ] && command -v setpriv >/dev/null &&
     command -v bash >/dev/null; then
