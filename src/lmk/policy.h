@@ -46,9 +46,10 @@ struct mw_mem_state {
      * Shmem - Mapped), unreclaimable slab, the hugetlb pool. */
     uint64_t held_shmem_kb, held_slab_kb, held_hugetlb_kb;
     /* Swap no process holds (swap used minus the processes' VmSwap, from
-     * the daemon's footprint sample; 0: unknown): swapped-out tmpfs/shmem
-     * leaves Shmem but is held all the same. held_swap_known: that sample
-     * is fresh (else the held growth keeps its last verdict a while). */
+     * the daemon's footprint sample): swapped-out tmpfs/shmem leaves Shmem
+     * but is held all the same. held_swap_known: that sample is fresh;
+     * without it held_swap_kb is 0 and the held growth keeps its last
+     * verdict a while. */
     uint64_t held_swap_kb;
     bool held_swap_known;
     unsigned events; /* MW_EV_* */

@@ -556,6 +556,16 @@ static uint64_t sib_key(const struct rcand *c)
                  ((uint64_t)c->uid * 0x9e3779b97f4a7c15u);
     return k ? k : 1;
 }
+
+/* The slot of key K in SET: where it is, or the empty one it would take. */
+static size_t sib_slot(const uint64_t *set, uint64_t k)
+{
+    size_t h = (size_t)(k * 0x9e3779b97f4a7c15u >> 40) & (SIB_SLOTS - 1);
+    while (set[h] && set[h] != k)
+        h = (h + 1) & (SIB_SLOTS - 1);
+    return h;
+}
+
 static void mark_members(struct rcand *rc, size_t m)
 {
     static uint64_t set[SIB_SLOTS];
@@ -565,19 +575,13 @@ static void mark_members(struct rcand *rc, size_t m)
         if (!rc[i].member)
             continue;
         uint64_t k = sib_key(&rc[i]);
-        size_t h = (size_t)(k * 0x9e3779b97f4a7c15u >> 40) & (SIB_SLOTS - 1);
-        while (set[h] && set[h] != k)
-            h = (h + 1) & (SIB_SLOTS - 1);
-        set[h] = k;
+        set[sib_slot(set, k)] = k;
     }
     for (size_t i = 0; i < m; i++) {
         if (rc[i].member || rc[i].age_s > MW_GROUP_AGE_S)
             continue;
         uint64_t k = sib_key(&rc[i]);
-        size_t h = (size_t)(k * 0x9e3779b97f4a7c15u >> 40) & (SIB_SLOTS - 1);
-        while (set[h] && set[h] != k)
-            h = (h + 1) & (SIB_SLOTS - 1);
-        rc[i].member = set[h] == k;
+        rc[i].member = set[sib_slot(set, k)] == k;
     }
 }
 
