@@ -294,22 +294,11 @@ static int read_snapshot(struct rpt *r, const char *path)
         s->have_psi = mw_psi_read(&root, "/proc/pressure/memory", &s->psi, NULL) == 0;
         struct mw_free fr;
         struct mw_cache_split cs;
+        struct mw_verdict_input in;
         struct mw_verdict v;
         mw_free_compute(&s->mi, 0, &fr);
         mw_cache_split_compute(&s->mi, &cs);
-        struct mw_verdict_input in = {
-            .total = fr.total,
-            .available = fr.available,
-            .free = fr.free,
-            .reclaimable = cs.reclaimable_total,
-            .swap_total = fr.swap_total,
-            .swap_free = fr.swap_free,
-            .slab = mw_meminfo_bytes(&s->mi, MI_SLAB),
-            .slab_unreclaimable = mw_meminfo_bytes(&s->mi, MI_SUNRECLAIM),
-            .have_psi = s->have_psi,
-            .psi_some_avg10 = s->psi.some.avg10,
-            .psi_full_avg10 = s->psi.have_full ? s->psi.full.avg10 : 0,
-        };
+        mw_verdict_input_machine(&s->mi, &fr, &cs, s->have_psi ? &s->psi : NULL, &in);
         mw_verdict_compute(&in, &v);
         snprintf(s->verdict, sizeof(s->verdict), "%s: %.200s", mw_level_name(v.level), v.text);
         snprintf(s->name, sizeof(s->name), "%s", path);

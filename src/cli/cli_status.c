@@ -225,20 +225,14 @@ static void gather_daemon(const struct mw_root *root, struct status *st)
 /* The verdict from what was gathered (the cgroup's numbers with --scope). */
 static void status_verdict(struct status *st)
 {
-    struct mw_verdict_input in = {
-        .total = st->fr.total,
-        .available = st->fr.available,
-        .free = st->fr.free,
-        .reclaimable = st->scope ? mw_cgroup_reclaimable(&st->cg) : st->cs.reclaimable_total,
-        .swap_total = st->fr.swap_total,
-        .swap_free = st->fr.swap_free,
-        .slab = st->scope ? 0 : mw_meminfo_bytes(&st->mi, MI_SLAB),
-        .slab_unreclaimable = st->scope ? 0 : mw_meminfo_bytes(&st->mi, MI_SUNRECLAIM),
-        .low_wmark = st->scope || !st->have_zi ? 0 : st->zi.low * st->page_size,
-        .have_psi = st->have_psi[0],
-        .psi_some_avg10 = st->psi[0].some.avg10,
-        .psi_full_avg10 = st->psi[0].have_full ? st->psi[0].full.avg10 : 0,
-    };
+    struct mw_verdict_input in;
+    mw_verdict_input_machine(&st->mi, &st->fr, &st->cs, st->have_psi[0] ? &st->psi[0] : NULL, &in);
+    if (st->scope) { /* the cgroup's: no slab of its own, no watermarks */
+        in.reclaimable = mw_cgroup_reclaimable(&st->cg);
+        in.slab = in.slab_unreclaimable = 0;
+    } else if (st->have_zi) {
+        in.low_wmark = st->zi.low * st->page_size;
+    }
     mw_verdict_compute(&in, &st->verdict);
 }
 

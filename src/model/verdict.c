@@ -88,3 +88,22 @@ void mw_verdict_compute(const struct mw_verdict_input *in, struct mw_verdict *ou
     }
     *out = v;
 }
+
+void mw_verdict_input_machine(const struct mw_meminfo *mi, const struct mw_free *fr,
+                              const struct mw_cache_split *cs, const struct mw_psi *psi,
+                              struct mw_verdict_input *in)
+{
+    *in = (struct mw_verdict_input){
+        .total = fr->total,
+        .available = fr->available,
+        .free = fr->free,
+        .reclaimable = cs->reclaimable_total,
+        .swap_total = fr->swap_total,
+        .swap_free = fr->swap_free,
+        .slab = mw_meminfo_bytes(mi, MI_SLAB),
+        .slab_unreclaimable = mw_meminfo_bytes(mi, MI_SUNRECLAIM),
+        .have_psi = psi != NULL,
+        .psi_some_avg10 = psi ? psi->some.avg10 : 0,
+        .psi_full_avg10 = psi && psi->have_full ? psi->full.avg10 : 0,
+    };
+}

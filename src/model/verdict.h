@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proc/meminfo.h"
+#include "proc/psi.h"
+
 enum mw_level { MW_LEVEL_OK, MW_LEVEL_MODERATE, MW_LEVEL_LOW, MW_LEVEL_CRITICAL };
 
 /* What the rule looks at; bytes, and PSI percentages over 10 s. */
@@ -43,6 +46,13 @@ struct mw_verdict {
  * Notes (not part of the level): slab above 5 % of RAM.
  */
 void mw_verdict_compute(const struct mw_verdict_input *in, struct mw_verdict *out);
+
+/* The machine's input: free(1)'s view FR and the cache split CS (both
+ * computed from MI), MI's slab, and PSI when not NULL (memory pressure);
+ * low_wmark 0 (unknown): the caller sets it when it has the zoneinfo. */
+void mw_verdict_input_machine(const struct mw_meminfo *mi, const struct mw_free *fr,
+                              const struct mw_cache_split *cs, const struct mw_psi *psi,
+                              struct mw_verdict_input *in);
 
 /* "ok", "moderate", "low", "critical". */
 const char *mw_level_name(enum mw_level level);

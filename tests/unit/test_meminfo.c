@@ -43,16 +43,8 @@ static void verdict_of(const char *dir, struct mw_verdict *v)
     struct mw_cache_split cs;
     mw_free_compute(&mi, 0, &f);
     mw_cache_split_compute(&mi, &cs);
-    struct mw_verdict_input in = {
-        .total = f.total,
-        .available = f.available,
-        .free = f.free,
-        .reclaimable = cs.reclaimable_total,
-        .swap_total = f.swap_total,
-        .swap_free = f.swap_free,
-        .slab = mw_meminfo_bytes(&mi, MI_SLAB),
-        .slab_unreclaimable = mw_meminfo_bytes(&mi, MI_SUNRECLAIM),
-    };
+    struct mw_verdict_input in;
+    mw_verdict_input_machine(&mi, &f, &cs, NULL, &in);
     mw_verdict_compute(&in, v);
 }
 
