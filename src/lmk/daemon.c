@@ -552,10 +552,125 @@ static void note_held(struct daemon *d, const struct mw_mem_state *st,
     state_write(d);
 }
 
-/* Returns true when a kill (or a dry-run choice) was made. */
-static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct mw_mem_state *st)
+/* What act() did with a decision to kill. */
+enum act { ACT_NONE, ACT_CHOSEN, ACT_KILLED };
+
+/* Signals V (chosen for DEC; REC is its record so far), waits for its
+ * memory, and logs, records and hooks the kill. */
+static enum act kill_chosen(struct daemon *d, const struct mw_decision *dec, struct mw_victim *v,
+                            struct mw_kill_record *rec, uint64_t event_ms, struct mw_mem_state *st)
 {
     static char line[2048];
+    if (d->cfg.pre_kill_hook.n > 0) {
+        kill_hook_env(v, "pre_kill", rec->reason);
+        run_hook(d, &d->cfg.pre_kill_hook, "pre-kill");
+    }
+    uint64_t avail_before = st->available_kb;
+    struct mw_kill_result kr;
+    uint64_t t_sig = mw_now_ms(), sig_boot_ms = boot_ms();
+    int rc = mw_kill_victim(d->root->fd, v, &d->cfg, false, &kr);
+    close(v->stat_fd);
+    if (rc < 0) {
+        mw_dlog(LOG_WARNING, "kill of pid %d (%s) failed: %s", v->pid, v->comm,
+                kr.gone_before ? "it exited first" : mw_strerror(-rc));
+        if (d->live && !kr.gone_before)
+            live_add(d, &d->live->kill_failures);
+        return kr.gone_before ? ACT_KILLED : ACT_NONE; /* gone: memory came back anyway */
+    }
+    rec->latency_ms = t_sig - event_ms;
+    rec->wait_ms = kr.wait_ms;
+    rec->exited = kr.exited;
+    rec->reaped = kr.released;
+    rec->termed = kr.termed;
+    rec->cgroup_killed = kr.cgroup_killed;
+    rec->group_killed = kr.group_killed;
+    mw_policy_killed(&d->cfg, &d->thrash, dec);
+    mw_victim_forget(&d->ws); /* footprints moved; penalties may change below */
+    d->settling = d->cfg.kill_settle_ms > 0;
+    d->settle_until_ms = t_sig + d->cfg.kill_settle_ms;
+    d->settle_before = *st;
+    d->settle_rss_kb = v->rss_kb;
+    d->settle_swap_kb = v->swap_kb;
+    struct mw_mem_state after;
+    if (sample(d, &after) == 0) {
+        rec->freed_kb = (int64_t)after.available_kb - (int64_t)avail_before;
+        *st = after;
+    }
+    report_kill(d, rec, LOG_ERR, line, sizeof(line));
+    d->state.kills++;
+    d->state.last_kill_time = rec->time_s;
+    size_t ll = strlen(line) < sizeof(d->state.last_kill) - 1 ? strlen(line)
+                                                              : sizeof(d->state.last_kill) - 1;
+    memcpy(d->state.last_kill, line, ll);
+    d->state.last_kill[ll] = '\0';
+    loop_check(d, v, st->now_ms, sig_boot_ms);
+    if (d->cfg.post_kill_hook.n > 0) {
+        kill_hook_env(v, "post_kill", rec->reason);
+        run_hook(d, &d->cfg.post_kill_hook, "post-kill");
+    }
+    state_write(d);
+    return ACT_KILLED;
+}
+
+/* Chooses a victim for DEC and kills it (or, with --dry-run, says so). */
+static enum act act(struct daemon *d, const struct mw_decision *dec, uint64_t event_ms,
+                    struct mw_mem_state *st)
+{
+    static char line[2048];
+    static struct mw_victim v; /* static: 3 KiB, and the kill path allocates nothing */
+    struct mw_choice ch = {.min_adj = dec->min_adj,
+                           .runaway_only = dec->runaway_only,
+                           .runaway_any_adj = dec->runaway_any_adj,
+                           .flat = d->adj_flat,
+                           .total_kb = st->total_kb,
+                           .pen = &d->pen,
+                           .now_ms = st->now_ms};
+    int rc = mw_victim_choose(&d->ws, &d->cfg, &ch, &v);
+    note_layout(d);
+    if (rc > 0 && !d->o->dry_run)
+        cover_deficit(d, dec, &ch, &v);
+    if (rc == 0 && dec->runaway_only)
+        return ACT_NONE; /* no runaway: swap takes the pressure, nobody dies */
+    if (rc <= 0) {
+        if (mw_rate_allow(&d->no_victim_last_ms, st->now_ms, 10000))
+            mw_dlog(LOG_WARNING, "%s (%s) but no process at adj >= %d may be killed%s%s",
+                    mw_reason_name(dec->reason), dec->detail, dec->min_adj, rc < 0 ? ": " : "",
+                    rc < 0 ? mw_strerror(-rc) : "");
+        return ACT_NONE;
+    }
+    uint64_t frees_kb = v.runaway ? v.unit_kb : v.rss_kb + v.swap_kb;
+    if (!mw_policy_kill_helps(dec, frees_kb, v.runaway)) {
+        if (mw_rate_allow(&d->no_victim_last_ms, st->now_ms, 10000))
+            mw_dlog(LOG_NOTICE,
+                    "%s (%s) but no kill: the best victim, pid %d (%s), holds %llukB, under "
+                    "1/%d of the %llukB deficit; killing it cannot end the shortage",
+                    mw_reason_name(dec->reason), dec->detail, v.pid, v.comm,
+                    (unsigned long long)frees_kb, MW_KILL_USEFUL_DIV,
+                    (unsigned long long)dec->deficit_kb);
+        close(v.stat_fd);
+        return ACT_NONE;
+    }
+    struct mw_kill_record rec;
+    record_from(&rec, &v, dec, st);
+    if (d->o->dry_run) {
+        bool repeat = v.pid == d->last_dry_pid && st->now_ms - d->last_dry_ms < DRY_RUN_REPEAT_MS;
+        close(v.stat_fd);
+        if (repeat)
+            return ACT_CHOSEN;
+        d->last_dry_pid = v.pid;
+        d->last_dry_ms = st->now_ms;
+        rec.dry_run = true;
+        rec.latency_ms = mw_now_ms() - event_ms;
+        report_kill(d, &rec, LOG_NOTICE, line, sizeof(line));
+        return ACT_CHOSEN;
+    }
+    return kill_chosen(d, dec, &v, &rec, event_ms, st);
+}
+
+/* One sample, one decision, and what follows it. Returns true when a
+ * kill (or a dry-run choice) was made. */
+static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct mw_mem_state *st)
+{
     if (sample(d, st) < 0)
         return false;
     st->events = events;
@@ -570,108 +685,16 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
     struct mw_decision dec;
     mw_policy_decide(&d->cfg, st, &d->thrash, &dec);
     note_held(d, st, &dec);
-    if (!dec.kill) {
+    enum act a = dec.kill ? act(d, &dec, event_ms, st) : ACT_NONE;
+    /* every sample that sent no signal keeps the footprints fresh, also
+     * when a kill was decided but nobody could or should be killed: in
+     * the bed's g10 a runaway-only decision that found no runaway left
+     * them stale for 16 s, so the swap nobody holds went unknown and the
+     * held verdict with it -- and a complete stall killed two cached apps
+     * while tmpfs grew */
+    if (a != ACT_KILLED)
         refresh_footprints(d, st);
-        return false;
-    }
-
-    static struct mw_victim v; /* static: 3 KiB, and the kill path allocates nothing */
-    struct mw_choice ch = {.min_adj = dec.min_adj,
-                           .runaway_only = dec.runaway_only,
-                           .runaway_any_adj = dec.runaway_any_adj,
-                           .flat = d->adj_flat,
-                           .total_kb = st->total_kb,
-                           .pen = &d->pen,
-                           .now_ms = st->now_ms};
-    int rc = mw_victim_choose(&d->ws, &d->cfg, &ch, &v);
-    note_layout(d);
-    if (rc > 0 && !d->o->dry_run)
-        cover_deficit(d, &dec, &ch, &v);
-    if (rc == 0 && dec.runaway_only)
-        return false; /* no runaway: swap takes the pressure, nobody dies */
-    if (rc <= 0) {
-        if (mw_rate_allow(&d->no_victim_last_ms, st->now_ms, 10000))
-            mw_dlog(LOG_WARNING, "%s (%s) but no process at adj >= %d may be killed%s%s",
-                    mw_reason_name(dec.reason), dec.detail, dec.min_adj, rc < 0 ? ": " : "",
-                    rc < 0 ? mw_strerror(-rc) : "");
-        return false;
-    }
-    uint64_t frees_kb = v.runaway ? v.unit_kb : v.rss_kb + v.swap_kb;
-    if (!mw_policy_kill_helps(&dec, frees_kb, v.runaway)) {
-        if (mw_rate_allow(&d->no_victim_last_ms, st->now_ms, 10000))
-            mw_dlog(LOG_NOTICE,
-                    "%s (%s) but no kill: the best victim, pid %d (%s), holds %llukB, under "
-                    "1/%d of the %llukB deficit; killing it cannot end the shortage",
-                    mw_reason_name(dec.reason), dec.detail, v.pid, v.comm,
-                    (unsigned long long)frees_kb, MW_KILL_USEFUL_DIV,
-                    (unsigned long long)dec.deficit_kb);
-        close(v.stat_fd);
-        refresh_footprints(d, st);
-        return false;
-    }
-    struct mw_kill_record rec;
-    record_from(&rec, &v, &dec, st);
-    if (d->o->dry_run) {
-        bool repeat = v.pid == d->last_dry_pid && st->now_ms - d->last_dry_ms < DRY_RUN_REPEAT_MS;
-        close(v.stat_fd);
-        if (repeat)
-            return true;
-        d->last_dry_pid = v.pid;
-        d->last_dry_ms = st->now_ms;
-        rec.dry_run = true;
-        rec.latency_ms = mw_now_ms() - event_ms;
-        report_kill(d, &rec, LOG_NOTICE, line, sizeof(line));
-        return true;
-    }
-    if (d->cfg.pre_kill_hook.n > 0) {
-        kill_hook_env(&v, "pre_kill", rec.reason);
-        run_hook(d, &d->cfg.pre_kill_hook, "pre-kill");
-    }
-    uint64_t avail_before = st->available_kb;
-    struct mw_kill_result kr;
-    uint64_t t_sig = mw_now_ms(), sig_boot_ms = boot_ms();
-    rc = mw_kill_victim(d->root->fd, &v, &d->cfg, false, &kr);
-    close(v.stat_fd);
-    if (rc < 0) {
-        mw_dlog(LOG_WARNING, "kill of pid %d (%s) failed: %s", v.pid, v.comm,
-                kr.gone_before ? "it exited first" : mw_strerror(-rc));
-        if (d->live && !kr.gone_before)
-            live_add(d, &d->live->kill_failures);
-        return kr.gone_before; /* gone: memory came back anyway, re-sample */
-    }
-    rec.latency_ms = t_sig - event_ms;
-    rec.wait_ms = kr.wait_ms;
-    rec.exited = kr.exited;
-    rec.reaped = kr.released;
-    rec.termed = kr.termed;
-    rec.cgroup_killed = kr.cgroup_killed;
-    rec.group_killed = kr.group_killed;
-    mw_policy_killed(&d->cfg, &d->thrash, &dec);
-    mw_victim_forget(&d->ws); /* footprints moved; penalties may change below */
-    d->settling = d->cfg.kill_settle_ms > 0;
-    d->settle_until_ms = t_sig + d->cfg.kill_settle_ms;
-    d->settle_before = *st;
-    d->settle_rss_kb = v.rss_kb;
-    d->settle_swap_kb = v.swap_kb;
-    struct mw_mem_state after;
-    if (sample(d, &after) == 0) {
-        rec.freed_kb = (int64_t)after.available_kb - (int64_t)avail_before;
-        *st = after;
-    }
-    report_kill(d, &rec, LOG_ERR, line, sizeof(line));
-    d->state.kills++;
-    d->state.last_kill_time = rec.time_s;
-    size_t ll = strlen(line) < sizeof(d->state.last_kill) - 1 ? strlen(line)
-                                                              : sizeof(d->state.last_kill) - 1;
-    memcpy(d->state.last_kill, line, ll);
-    d->state.last_kill[ll] = '\0';
-    loop_check(d, &v, st->now_ms, sig_boot_ms);
-    if (d->cfg.post_kill_hook.n > 0) {
-        kill_hook_env(&v, "post_kill", rec.reason);
-        run_hook(d, &d->cfg.post_kill_hook, "post-kill");
-    }
-    state_write(d);
-    return true;
+    return a != ACT_NONE;
 }
 
 /* ---- setup ------------------------------------------------------------- */
