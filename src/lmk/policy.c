@@ -457,10 +457,24 @@ static uint64_t deficit_kb(const struct decide_ctx *c, const struct mw_mem_state
     return def;
 }
 
-/* The growth of used memory since a mark 10 to 20 s old (the newer one
- * in the first 10 s), and how much of it went where no kill frees it.
- * Rotates the marks. False when there is no mark yet or used did not
- * grow. */
+/* Whether at least half of what used memory grew by since mark M (and
+ * at least 1/32 of TOTAL) went where no kill frees it; the growth in
+ * D_USED and D_HELD. */
+static bool grew_held_since(const struct mw_held_mark *m, uint64_t used, uint64_t held,
+                            uint64_t total, uint64_t *d_used, uint64_t *d_held)
+{
+    if (m->ms == 0 || used <= m->used_kb)
+        return false;
+    *d_used = used - m->used_kb;
+    *d_held = mw_sub0(held, m->held_kb);
+    return *d_used >= total / 32 && *d_held * 2 >= *d_used;
+}
+
+/* Whether the recent growth of used memory went mostly where no kill
+ * frees it: since the mark 10 to 20 s old, or since the newer one (0 to
+ * 10 s old) -- what started a while ago (the bed's g10: 180 MB of apps
+ * starting up, then tmpfs) must not hide what grows now. Rotates the
+ * marks. */
 static bool held_growth(const struct mw_mem_state *st, struct mw_thrash *t, uint64_t used,
                         uint64_t held, uint64_t *d_used, uint64_t *d_held)
 {
@@ -474,19 +488,15 @@ static bool held_growth(const struct mw_mem_state *st, struct mw_thrash *t, uint
         t->held_old = t->held_new;
         t->held_new = now;
     }
-    const struct mw_held_mark *m = t->held_old.ms ? &t->held_old : &t->held_new;
-    if (used <= m->used_kb)
-        return false;
-    *d_used = used - m->used_kb;
-    *d_held = mw_sub0(held, m->held_kb);
-    return true;
+    return grew_held_since(&t->held_old, used, held, st->total_kb, d_used, d_held) ||
+           grew_held_since(&t->held_new, used, held, st->total_kb, d_used, d_held);
 }
 
 /* Memory held where no kill frees it (tmpfs nobody maps, kernel slab,
  * hugepages), now and in the recent growth. */
 struct held {
-    uint64_t held, shmem, used; /* kB; used: RAM, and swap when shmem is swapped out */
-    uint64_t d_used, d_held;    /* the recent growth of RAM + swap use, and of held */
+    uint64_t held, shmem, used; /* kB; used: anon LRU + slab + hugepages (+ swap): held_eval */
+    uint64_t d_used, d_held;    /* the recent growth of used, and of held */
     bool dominant;              /* at least half of used is held */
     bool grew;                  /* at least half of the recent growth went there */
 };
@@ -495,25 +505,29 @@ struct held {
 static void held_eval(const struct mw_mem_state *st, struct mw_thrash *t, struct held *h)
 {
     memset(h, 0, sizeof(*h));
+    uint64_t swap_used = mw_sub0(st->swap_total_kb, st->swap_free_kb);
+    bool swap_known = swap_used == 0 || st->held_swap_known;
     h->shmem = st->held_shmem_kb + st->held_swap_kb;
     h->held = h->shmem + st->held_slab_kb + st->held_hugetlb_kb;
-    h->used = mw_sub0(st->total_kb, st->available_kb) +
-              (st->held_swap_kb ? mw_sub0(st->swap_total_kb, st->swap_free_kb) : 0);
+    /* used: what processes, tmpfs and the kernel hold, each page once at
+     * its own size -- the anon LRU (resident tmpfs is on it), slab,
+     * hugepages, and swap when the swap nobody holds is known (else RAM
+     * alone on both sides). Not RAM minus MemAvailable: that also counts
+     * zram's compressed copy of every page in swap, and in the bed's g03
+     * (tmpfs pushed into zram) made half of the growth look like the
+     * apps' while only tmpfs grew. */
+    h->used = st->anon_kb + st->held_slab_kb + st->held_hugetlb_kb + (swap_known ? swap_used : 0);
     h->dominant = h->held > 0 && h->held * 2 >= h->used;
-    /* growth: RAM and swap always (what is counted must not change between
-     * marks), so only from samples whose swap nobody holds is known: with
+    /* growth: only from samples whose swap nobody holds is known: with
      * swap in use and that sample stale, swapped-out tmpfs would look
      * freed and the verdict flip (the bed's g03 lost its heartbeat so) --
      * the last known verdict holds for MW_HELD_KEEP_MS instead */
-    uint64_t swap_used = mw_sub0(st->swap_total_kb, st->swap_free_kb);
-    if (swap_used > 0 && !st->held_swap_known) {
+    if (!swap_known) {
         h->grew = t->held_grew_ms && st->now_ms >= t->held_grew_ms &&
                   st->now_ms - t->held_grew_ms <= MW_HELD_KEEP_MS && t->held_grew;
         return;
     }
-    uint64_t used_all = mw_sub0(st->total_kb, st->available_kb) + swap_used;
-    h->grew = held_growth(st, t, used_all, h->held, &h->d_used, &h->d_held) &&
-              h->d_used >= st->total_kb / 32 && h->d_held * 2 >= h->d_used;
+    h->grew = held_growth(st, t, h->used, h->held, &h->d_used, &h->d_held);
     t->held_grew = h->grew;
     t->held_grew_ms = st->now_ms ? st->now_ms : 1;
 }

@@ -898,21 +898,24 @@ static void test_held_memory_no_kill(void)
     low_mem_with_swap(&a, 1000, 1048576 / 5 - 1);
     low_mem_with_swap(&b, 1100, 1048576 / 5 - 1);
     a.available_kb = b.available_kb = b.total_kb / 10 - 1;
-    uint64_t used = b.total_kb - b.available_kb;
-    b.held_shmem_kb = (used + 1) / 2 - 1000;
-    b.held_slab_kb = 1000; /* together: half of the used memory */
+    /* used: the anon LRU (tmpfs on it) + slab + hugepages, not RAM minus
+     * MemAvailable (zram's copies of swapped pages are not used twice) */
+    b.anon_kb = b.total_kb / 2;
+    b.held_slab_kb = 1000;
+    b.held_hugetlb_kb = 0;
+    uint64_t used = b.anon_kb + b.held_slab_kb;
+    b.held_shmem_kb = (used + 1) / 2 - 1000; /* with the slab: half of used */
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill && d.held);
     CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
     CHECK_CONTAINS(d.held_detail, "held where no kill frees it (tmpfs/shmem unmapped");
     /* just short: 1 kB less held */
-    b.held_slab_kb = 999;
+    b.held_shmem_kb -= 1;
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill && !d.held);
     /* at the last line the kill goes ahead (the kernel would kill anyway);
      * with the memory held in tmpfs that line is a quarter of the free
      * swap line (tmpfs goes on into swap to its end: g12, g23, g03) */
-    b.held_slab_kb = 1000;
     b.available_kb = b.total_kb / 20 - 1;
     b.held_shmem_kb = b.total_kb;
     decide2(&cfg, &a, &b, &t, &d);
@@ -937,7 +940,12 @@ static void test_held_memory_no_kill(void)
     uint64_t swap_used = 1048576 - b.swap_free_kb;
     CHECK_EQ_U64(mw_state_unowned_swap_kb(&b, 1000), swap_used - 1000);
     CHECK_EQ_U64(mw_state_unowned_swap_kb(&b, -1), 0); /* unknown */
-    b.held_swap_kb = (b.total_kb - b.available_kb + swap_used + 1) / 2;
+    b.held_swap_known = true; /* used counts the swap then */
+    /* g03: RAM - MemAvailable + swap would say under half is held (RAM
+     * also holds zram's compressed copy of that swap) */
+    b.anon_kb = b.total_kb / 4;
+    b.held_swap_kb = (b.anon_kb + swap_used + 1) / 2;
+    CHECK(b.held_swap_kb * 2 < b.total_kb - b.available_kb + swap_used);
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(!d.kill && d.held);
     b.held_swap_kb -= 1; /* just short */
@@ -979,9 +987,11 @@ static void test_held_growth_no_kill(void)
     b.available_kb = b.total_kb / 10 - 1; /* low_mem_and_swap */
     a.held_swap_known = b.held_swap_known = true;
     uint64_t grown = a.available_kb - b.available_kb;
+    a.anon_kb = a.total_kb / 2; /* the growth is on the anon LRU (tmpfs too) */
+    b.anon_kb = a.anon_kb + grown;
     a.held_shmem_kb = 1000;
     b.held_shmem_kb = 1000 + (grown + 1) / 2; /* half of the growth, well under half of used */
-    CHECK(b.held_shmem_kb * 2 < b.total_kb - b.available_kb);
+    CHECK(b.held_shmem_kb * 2 < b.anon_kb);
     decide2(&cfg, &a, &b, &t, &d);
     CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
     CHECK(!d.kill && d.held);
@@ -1018,9 +1028,56 @@ static void test_held_growth_no_kill(void)
     decide2(&cfg, &a, &b, &t, &d);
     b.available_kb = b.total_kb / 40;
     b.swap_free_kb = 1000;
+    b.anon_kb = a.anon_kb + (a.available_kb - b.available_kb);
     b.held_shmem_kb = 1000 + (a.available_kb - b.available_kb);
     decide2(&cfg, &a, &b, &t, &d);
     CHECK(d.kill && d.last_line && !d.held);
+}
+
+/* g10: 180 MB of apps started 15 s ago, then tmpfs grew: over the mark
+ * 10-20 s old under half of the growth is held (the apps'), over the
+ * newer one all of it -- refused; with the newer window's tmpfs 1 kB
+ * under half of its growth, the kill goes ahead. */
+static void test_held_growth_newer_window(void)
+{
+    if (!load_host())
+        SKIP("fixture daemon-host unreadable");
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_thrash t;
+    struct mw_decision d;
+    for (int shy = 0; shy <= 1; shy++) {
+        struct mw_mem_state m0, m1, now;
+        low_mem_with_swap(&m0, 1000, 1048576 / 5 - 1);
+        m0.held_swap_known = true;
+        m0.available_kb = m0.total_kb / 2;
+        m0.anon_kb = m0.total_kb / 4;
+        m0.held_shmem_kb = 1000;
+        m1 = m0; /* 11 s: the apps took a quarter of RAM */
+        m1.now_ms = 12000;
+        m1.available_kb = m0.available_kb - m0.total_kb / 4;
+        m1.anon_kb = m0.anon_kb + m0.total_kb / 4;
+        now = m1; /* 19 s: tmpfs took what was left, to low_mem_and_swap */
+        now.now_ms = 19000;
+        now.available_kb = now.total_kb / 10 - 1;
+        uint64_t newer = m1.available_kb - now.available_kb;
+        now.anon_kb = m1.anon_kb + newer;
+        now.held_shmem_kb = m1.held_shmem_kb + (newer + 1) / 2 - (uint64_t)shy;
+        uint64_t older = m0.available_kb - now.available_kb;
+        CHECK((now.held_shmem_kb - m0.held_shmem_kb) * 2 < older);
+        CHECK(now.held_shmem_kb * 2 < now.anon_kb); /* not half of used */
+        mw_thrash_init(&t, &cfg);
+        mw_policy_decide(&cfg, &m0, &t, &d);
+        mw_policy_decide(&cfg, &m1, &t, &d);
+        mw_policy_decide(&cfg, &now, &t, &d);
+        CHECK_STR(mw_reason_name(d.reason), "low_mem_and_swap");
+        if (!shy) {
+            CHECK(!d.kill && d.held);
+            CHECK_CONTAINS(d.held_detail, "of growth went there");
+        } else {
+            CHECK(d.kill && !d.held);
+        }
+    }
 }
 
 /* g03: fifteen 1 MiB tmpfs writers, a complete stall, a 40 MiB deficit:
@@ -1077,5 +1134,6 @@ int main(void)
     RUN(test_flat_adj_floors);
     RUN(test_held_memory_no_kill);
     RUN(test_held_growth_no_kill);
+    RUN(test_held_growth_newer_window);
     return TESTS_DONE();
 }
