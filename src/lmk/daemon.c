@@ -423,6 +423,7 @@ static void record_from(struct mw_kill_record *r, const struct mw_victim *v,
     r->unit_kb = v->unit_kb;
     r->growth_kb_s = v->growth_kb_s;
     r->group_n = v->group_n;
+    r->group_pid = v->group_pid;
 }
 
 /* Says what was done: REC's one-line form into LINE (kept by the caller
@@ -432,7 +433,7 @@ static void record_from(struct mw_kill_record *r, const struct mw_victim *v,
 static void report_kill(struct daemon *d, const struct mw_kill_record *rec, int priority,
                         char *line, size_t cap)
 {
-    static char json[4096];
+    static char json[8192]; /* 4096 + a group of 128 pids */
     mw_kill_format_line(line, cap, rec);
     mw_dlog(priority, "%s", line);
     if (d->history_fd >= 0) {

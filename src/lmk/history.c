@@ -61,11 +61,13 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
             (unsigned long long)r->wait_ms, (long long)r->freed_kb, r->exited ? "yes" : "no",
             r->reaped ? "yes" : "no", r->termed ? " sigterm_first=yes" : "",
             r->cgroup_killed ? " cgroup_killed=yes" : "");
-    if (r->runaway) {
+    if (r->runaway)
         app(buf, cap, &len, " runaway=yes unit=%llukB growth=%llukB/s",
             (unsigned long long)r->unit_kb, (unsigned long long)r->growth_kb_s);
-        if (r->group_n > 0)
-            app(buf, cap, &len, " group=%d/%d", r->group_killed, r->group_n);
+    if (r->group_n > 0) {
+        app(buf, cap, &len, " group=%d/%d", r->group_killed, r->group_n);
+        for (int i = 0; r->group_pid && i < r->group_n; i++)
+            app(buf, cap, &len, "%s%d", i ? "," : " pids=", r->group_pid[i]);
     }
     if (r->detail && *r->detail)
         app(buf, cap, &len, " (%s)", r->detail);
@@ -124,6 +126,10 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
     } else {
         mw_json_null(&j, "runaway");
     }
+    mw_json_array_begin(&j, "group_pids"); /* every victim signalled with it */
+    for (int i = 0; r->group_pid && i < r->group_n; i++)
+        mw_json_i64(&j, NULL, r->group_pid[i]);
+    mw_json_array_end(&j);
     mw_json_object_end(&j);
     if (mw_json_truncated(&j)) {
         if (cap > 0)

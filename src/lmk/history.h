@@ -32,7 +32,10 @@ struct mw_kill_record {
      * other members of its group (chosen, signalled). */
     bool runaway;
     uint64_t unit_kb, growth_kb_s;
+    /* the victims signalled with it: a runaway's group, or more victims
+     * when one did not cover the deficit (pids: group_n of them, or NULL) */
     int group_n, group_killed;
+    const int *group_pid;
 };
 
 /* The log line, one line without newline:
@@ -40,7 +43,8 @@ struct mw_kill_record {
  *   reason=low_mem_and_swap min_adj=201 free=1024kB avail=2048kB file=512kB
  *   swapfree=40000kB psi_some=12.30 psi_full=3.10 latency_ms=12 wait_ms=4
  *   freed=250000kB exited=yes reaped=yes (dry-run kills say "would-kill");
- *   a runaway adds runaway=yes unit=KBkB growth=KBkB/s [group=KILLED/CHOSEN].
+ *   a runaway adds runaway=yes unit=KBkB growth=KBkB/s; victims signalled
+ *   with it add group=KILLED/CHOSEN pids=P,P,...
  * Returns the length (truncated to CAP-1). */
 size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r);
 
@@ -48,7 +52,8 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
  * seconds; strings escaped by base/json.h's rule, so always valid UTF-8).
  * Allocates nothing. Returns the length, or 0 (BUF "") when the object
  * does not fit in CAP: a cut line would not be JSON. 4096 bytes suffice
- * for every record whose DETAIL is under 200 bytes (the policy's are). */
+ * for every record whose DETAIL is under 200 bytes (the policy's are),
+ * and 12 more for each pid of its group. */
 size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r);
 
 /* One kill history line read back (mw_kill_format_json's object): what

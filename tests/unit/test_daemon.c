@@ -72,6 +72,22 @@ static void test_kill_line(void)
     CHECK(strncmp(buf, "would-kill pid=4242 ", 20) == 0);
     CHECK_CONTAINS(buf, "psi_some=- psi_full=-");
     CHECK(strstr(buf, "freed=") == NULL);
+    /* victims signalled with it: how many, and which */
+    static const int pids[] = {4243, 4250};
+    r.dry_run = false;
+    r.group_n = 2;
+    r.group_killed = 1;
+    r.group_pid = pids;
+    mw_kill_format_line(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, " reaped=no group=1/2 pids=4243,4250 (min watermark breached)");
+    CHECK(strstr(buf, "runaway=") == NULL);
+    r.runaway = true;
+    r.unit_kb = 300;
+    mw_kill_format_line(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, " runaway=yes unit=300kB growth=0kB/s group=1/2 pids=4243,4250 (");
+    r.runaway = false;
+    r.group_n = 0;
+    r.dry_run = true;
     /* truncation keeps a terminated string */
     char small[40];
     size_t n = mw_kill_format_line(small, sizeof(small), &r);
@@ -100,6 +116,13 @@ static void test_kill_json(void)
     CHECK_CONTAINS(buf, "\"cmdline\":\"x\\ufffd(\\u001b[31m\"");
     struct mw_json_val v;
     CHECK_EQ_INT(mw_json_parse(buf, strlen(buf), &v), 0);
+    CHECK_CONTAINS(buf, "\"group_pids\":[]}");
+    static const int pids[] = {4243, 4250};
+    r.group_n = 2;
+    r.group_pid = pids;
+    mw_kill_format_json(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, "\"group_pids\":[4243,4250]}");
+    r.group_n = 0;
     /* the longest record fits in 4096 bytes; a cut one is never written */
     memset(r.prog, 0x01, sizeof(r.prog) - 1);
     memset(r.cmdline, 0x01, sizeof(r.cmdline) - 1);

@@ -297,8 +297,9 @@ def parse_kernel_kills(dmesg):
 
 def parse_guardian_kills(guardian, log_text, history_text):
     """earlyoom 1.7: 'sending SIGTERM to process 262 uid 0 "hog": badness 932, VmRSS 289 MiB'.
-    memwarden: one stderr line per kill containing 'kill' and 'pid=N', and a
-    JSON-lines history with a "pid" member (--history), both read."""
+    memwarden: one stderr line per kill containing 'kill' and 'pid=N' (and
+    'pids=P,P' for the victims signalled with it), and a JSON-lines history
+    with "pid" and "group_pids" members (--history), both read."""
     pids = []
     if guardian == "earlyoom":
         # A "sending" line followed by "kill failed: No such process" was a
@@ -309,10 +310,13 @@ def parse_guardian_kills(guardian, log_text, history_text):
             if m and not (i + 1 < len(lines) and lines[i + 1].startswith("kill failed")):
                 pids.append(int(m.group(1)))
     elif guardian.startswith("memwarden"):
+        # the victims signalled with it: "group=K/N pids=P,P" and "group_pids"
         for line in log_text.splitlines():
             m = re.search(r"\bpid=(\d+)", line)
             if m and re.search(r"kill", line, re.I) and not re.search(r"fail|dry", line, re.I):
                 pids.append(int(m.group(1)))
+                g = re.search(r" pids=([\d,]+)", line)
+                pids += [int(p) for p in g.group(1).split(",") if p] if g else []
         for line in history_text.splitlines():
             try:
                 rec = json.loads(line)
@@ -320,6 +324,7 @@ def parse_guardian_kills(guardian, log_text, history_text):
                 continue
             if isinstance(rec, dict) and isinstance(rec.get("pid"), int):
                 pids.append(rec["pid"])
+                pids += [p for p in rec.get("group_pids") or [] if isinstance(p, int)]
     seen, out = set(), []
     for p in pids:
         if p not in seen:
