@@ -396,9 +396,7 @@ static void decide_runaway(const struct mw_config *cfg, const struct mw_mem_stat
     d->runaway_any_adj = st->adj_flat;
 }
 
-/* The last line's two marks (kB): MemAvailable, and free swap. */
-static void last_line_marks(const struct mw_config *cfg, const struct mw_mem_state *st, bool held,
-                            uint64_t *mem_kb, uint64_t *swap_kb)
+bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state *st, bool held)
 {
     /* Memory: MemAvailable under half the available_low line (5 % of the
      * total at the default 10 %: earlyoom's SIGKILL line is half its
@@ -406,26 +404,19 @@ static void last_line_marks(const struct mw_config *cfg, const struct mw_mem_sta
      * memory under the min watermark alone is not enough: with page cache
      * to reclaim (MemAvailable high) the kernel still finds memory. */
     uint64_t line = avail_line_kb(cfg, st) / 2;
-    *mem_kb = line ? line : st->wmark_high_kb;
+    bool mem_gone = st->available_kb < (line ? line : st->wmark_high_kb);
     /* Swap: none, or under swap_free_low_percentage (20 %). With zram the
      * last fifth cannot be used once RAM is gone (zram keeps its pages in
      * RAM): the issue's VM log has the kernel's OOM killer firing at
      * 52220 kB free of 262140 kB (19.9 %) and available 12508 kB (2.7 %). */
-    *swap_kb = st->swap_total_kb * (uint64_t)cfg->swap_free_low_pct / 100;
+    uint64_t swap_low_kb = st->swap_total_kb * (uint64_t)cfg->swap_free_low_pct / 100;
     /* ... but memory held in tmpfs goes on into swap to its end: in the
      * bed's g12 and g23 (tmpfs writers, no guardian) the kernel's OOM
      * killer fired at 0 kB of swap free, and a kill at a fifth free only
      * made room for more tmpfs (g03: the heartbeat died in vain). */
     if (held)
-        *swap_kb /= 4;
-}
-
-bool mw_policy_last_line(const struct mw_config *cfg, const struct mw_mem_state *st, bool held)
-{
-    uint64_t mem_kb, swap_kb;
-    last_line_marks(cfg, st, held, &mem_kb, &swap_kb);
-    bool mem_gone = st->available_kb < mem_kb;
-    bool swap_gone = st->swap_total_kb == 0 || st->swap_free_kb < swap_kb;
+        swap_low_kb /= 4;
+    bool swap_gone = st->swap_total_kb == 0 || st->swap_free_kb < swap_low_kb;
     return st->total_kb > 0 && mem_gone && swap_gone; /* no total: nothing known */
 }
 
@@ -622,16 +613,6 @@ void mw_policy_decide(const struct mw_config *cfg, const struct mw_mem_state *st
         apply_last_line(cfg, st, (h.dominant || h.grew) && h.shmem * 2 >= h.held, d);
     }
     d->deficit_kb = deficit_kb(&c, st);
-    /* With the memory held, a kill at the last line only holds that line
-     * (tmpfs fills again what it frees): the deficit is back over the last
-     * line, not up to the lines above it. In the bed's g12, g23 and g27 the
-     * deficit to 10 % available and 20 % free swap took four processes at
-     * once where the kernel and earlyoom took one or two. */
-    if (d->last_line && (h.dominant || h.grew)) {
-        uint64_t mem_kb, swap_kb;
-        last_line_marks(cfg, st, h.shmem * 2 >= h.held, &mem_kb, &swap_kb);
-        d->deficit_kb = mw_sub0(mem_kb, st->available_kb) + mw_sub0(swap_kb, st->swap_free_kb);
-    }
     if (d->reason != MW_REASON_NONE)
         d->kill = true;
     /* A decision that may kill at adj 0 kills a runaway there first: in

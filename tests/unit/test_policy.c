@@ -1034,38 +1034,6 @@ static void test_held_growth_no_kill(void)
     CHECK(d.kill && d.last_line && !d.held);
 }
 
-/* g12, g23, g27: at the last line with the memory held in tmpfs, the
- * deficit is back over the last line (a kill there only holds it), not
- * to 10 % available and 20 % free swap; with nothing held, the full one. */
-static void test_held_last_line_deficit(void)
-{
-    if (!load_host())
-        SKIP("fixture daemon-host unreadable");
-    struct mw_config cfg;
-    mw_config_defaults(&cfg);
-    struct mw_thrash t;
-    struct mw_decision d;
-    struct mw_mem_state b;
-    low_mem_with_swap(&b, 1000, 1048576 * 20 / 100 / 4 - 1000);
-    b.available_kb = b.total_kb * 10 / 100 / 2 - 1000;
-    b.held_swap_known = true;
-    b.anon_kb = b.total_kb / 2;
-    b.held_shmem_kb = b.total_kb / 2;
-    b.held_swap_kb = 1048576 - b.swap_free_kb; /* all of the swap is tmpfs */
-    b.held_slab_kb = b.held_hugetlb_kb = 0;
-    mw_thrash_init(&t, &cfg);
-    mw_policy_decide(&cfg, &b, &t, &d);
-    CHECK(d.kill && d.last_line && !d.held);
-    CHECK_EQ_U64(d.deficit_kb, 2000);
-    /* just short of held: nothing held, the deficit up to the lines above */
-    b.held_shmem_kb = b.held_swap_kb = 0;
-    mw_thrash_init(&t, &cfg);
-    mw_policy_decide(&cfg, &b, &t, &d);
-    CHECK(d.kill && d.last_line && !d.held);
-    CHECK_EQ_U64(d.deficit_kb, b.total_kb * 10 / 100 - b.available_kb +
-                                   1048576 * 20 / 100 - b.swap_free_kb);
-}
-
 /* g10: 180 MB of apps started 15 s ago, then tmpfs grew: over the mark
  * 10-20 s old under half of the growth is held (the apps'), over the
  * newer one all of it -- refused; with the newer window's tmpfs 1 kB
@@ -1167,6 +1135,5 @@ int main(void)
     RUN(test_held_memory_no_kill);
     RUN(test_held_growth_no_kill);
     RUN(test_held_growth_newer_window);
-    RUN(test_held_last_line_deficit);
     return TESTS_DONE();
 }
