@@ -491,7 +491,9 @@ static void cover_deficit(struct daemon *d, const struct mw_decision *dec, struc
     if (d->cfg.one_kill_at_a_time || !(dec->last_line || v->runaway))
         return;
     uint64_t covered = v->runaway ? v->unit_kb : v->rss_kb + v->swap_kb;
-    int victims = 1;
+    int victims = 1, min_adj = ch->min_adj;
+    if (!v->runaway)
+        ch->min_adj = mw_policy_cover_floor(v->adj, ch->min_adj, ch->flat);
     while (covered < dec->deficit_kb && victims < MAX_KILLS_PER_CYCLE &&
            v->group_n < MW_VICTIM_GROUP) {
         int n = 0;
@@ -517,6 +519,7 @@ static void cover_deficit(struct daemon *d, const struct mw_decision *dec, struc
                 (unsigned long long)dec->deficit_kb, victims, (unsigned long long)covered);
     ch->exclude = NULL;
     ch->exclude_n = 0;
+    ch->min_adj = min_adj;
 }
 
 /* Has the last kill's memory come back (or its settle time passed)? Tells

@@ -579,6 +579,14 @@ void mw_policy_kill_freed(struct mw_thrash *t, int64_t freed_kb, uint64_t victim
         t->vain_kills = 0;
 }
 
+int mw_policy_cover_floor(int lead_adj, int min_adj, bool flat)
+{
+    if (flat)
+        return min_adj;
+    int floor = lead_adj >= MW_CACHED_ADJ ? MW_CACHED_ADJ : lead_adj;
+    return floor > min_adj ? floor : min_adj;
+}
+
 bool mw_policy_kill_helps(const struct mw_decision *d, uint64_t victim_kb, bool runaway)
 {
     if (d->last_line || runaway || d->deficit_kb == 0)

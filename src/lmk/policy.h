@@ -169,6 +169,18 @@ uint64_t mw_state_unowned_swap_kb(const struct mw_mem_state *st, int64_t procs_s
  * freed less than a quarter of it freed nothing the shortage needed. */
 void mw_policy_kill_freed(struct mw_thrash *t, int64_t freed_kb, uint64_t victim_kb);
 
+/* The lowest adj the more victims of one cycle may have (cover_deficit:
+ * "until enough is freed") after a lead victim at LEAD_ADJ that is not a
+ * runaway: its own class, never a more important one -- all cached apps
+ * (900+) for a cached lead, else the lead's adj or above. A deficit does
+ * not reach into the service class in the same cycle; the next decision
+ * looks again. In the bed's g23 the deficit to 10 % available and 20 %
+ * free swap took the three cached apps and the service (adj 500) at once
+ * where earlyoom took the three cached apps. MIN_ADJ: the decision's own
+ * floor; a flat layout has no classes (MIN_ADJ stays). */
+int mw_policy_cover_floor(int lead_adj, int min_adj, bool flat);
+#define MW_CACHED_ADJ 900 /* Android's CACHED_APP_MIN_ADJ */
+
 /* Can killing the chosen victim help? VICTIM_KB is what it frees (its
  * footprint, or its group's for a runaway unit). False when the kill is
  * bound to be in vain: not at the last line, not a runaway, and it frees

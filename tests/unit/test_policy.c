@@ -1034,6 +1034,20 @@ static void test_held_growth_no_kill(void)
     CHECK(d.kill && d.last_line && !d.held);
 }
 
+/* g23: more victims in one cycle come from the lead's class: all cached
+ * apps after a cached lead (the service at 500 not), the lead's adj or
+ * above otherwise; the decision's own floor when higher; no classes when
+ * flat. Near misses at 899/900. */
+static void test_cover_floor(void)
+{
+    CHECK_EQ_INT(mw_policy_cover_floor(960, 0, false), 900);
+    CHECK_EQ_INT(mw_policy_cover_floor(900, 0, false), 900);
+    CHECK_EQ_INT(mw_policy_cover_floor(899, 0, false), 899);
+    CHECK_EQ_INT(mw_policy_cover_floor(500, 0, false), 500);
+    CHECK_EQ_INT(mw_policy_cover_floor(500, 600, false), 600);
+    CHECK_EQ_INT(mw_policy_cover_floor(960, 0, true), 0);
+}
+
 /* g10: 180 MB of apps started 15 s ago, then tmpfs grew: over the mark
  * 10-20 s old under half of the growth is held (the apps'), over the
  * newer one all of it -- refused; with the newer window's tmpfs 1 kB
@@ -1135,5 +1149,6 @@ int main(void)
     RUN(test_held_memory_no_kill);
     RUN(test_held_growth_no_kill);
     RUN(test_held_growth_newer_window);
+    RUN(test_cover_floor);
     return TESTS_DONE();
 }
