@@ -940,7 +940,8 @@ static void test_held_memory_no_kill(void)
     uint64_t swap_used = 1048576 - b.swap_free_kb;
     CHECK_EQ_U64(mw_state_unowned_swap_kb(&b, 1000), swap_used - 1000);
     CHECK_EQ_U64(mw_state_unowned_swap_kb(&b, -1), 0); /* unknown */
-    b.held_swap_known = true; /* used counts the swap then */
+    /* used counts the swap when the swap nobody holds is known */
+    b.held_swap_known = true;
     /* g03: RAM - MemAvailable + swap would say under half is held (RAM
      * also holds zram's compressed copy of that swap) */
     b.anon_kb = b.total_kb / 4;
