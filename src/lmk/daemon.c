@@ -559,12 +559,15 @@ static void note_held(struct daemon *d, const struct mw_mem_state *st,
 /* What act() did with a decision to kill. */
 enum act { ACT_NONE, ACT_CHOSEN, ACT_KILLED };
 
+/* A kill's (or dry-run choice's) log line: static, the kill path
+ * allocates nothing; the state file keeps a copy. */
+static char kill_line[2048];
+
 /* Signals V (chosen for DEC; REC is its record so far), waits for its
  * memory, and logs, records and hooks the kill. */
 static enum act kill_chosen(struct daemon *d, const struct mw_decision *dec, struct mw_victim *v,
                             struct mw_kill_record *rec, uint64_t event_ms, struct mw_mem_state *st)
 {
-    static char line[2048];
     if (d->cfg.pre_kill_hook.n > 0) {
         kill_hook_env(v, "pre_kill", rec->reason);
         run_hook(d, &d->cfg.pre_kill_hook, "pre-kill");
@@ -600,12 +603,12 @@ static enum act kill_chosen(struct daemon *d, const struct mw_decision *dec, str
         rec->freed_kb = (int64_t)after.available_kb - (int64_t)avail_before;
         *st = after;
     }
-    report_kill(d, rec, LOG_ERR, line, sizeof(line));
+    report_kill(d, rec, LOG_ERR, kill_line, sizeof(kill_line));
     d->state.kills++;
     d->state.last_kill_time = rec->time_s;
-    size_t ll = strlen(line) < sizeof(d->state.last_kill) - 1 ? strlen(line)
-                                                              : sizeof(d->state.last_kill) - 1;
-    memcpy(d->state.last_kill, line, ll);
+    size_t ll = strlen(kill_line) < sizeof(d->state.last_kill) - 1 ? strlen(kill_line)
+                                                                   : sizeof(d->state.last_kill) - 1;
+    memcpy(d->state.last_kill, kill_line, ll);
     d->state.last_kill[ll] = '\0';
     loop_check(d, v, st->now_ms, sig_boot_ms);
     if (d->cfg.post_kill_hook.n > 0) {
@@ -620,7 +623,6 @@ static enum act kill_chosen(struct daemon *d, const struct mw_decision *dec, str
 static enum act act(struct daemon *d, const struct mw_decision *dec, uint64_t event_ms,
                     struct mw_mem_state *st)
 {
-    static char line[2048];
     static struct mw_victim v; /* static: 3 KiB, and the kill path allocates nothing */
     struct mw_choice ch = {.min_adj = dec->min_adj,
                            .runaway_only = dec->runaway_only,
@@ -665,7 +667,7 @@ static enum act act(struct daemon *d, const struct mw_decision *dec, uint64_t ev
         d->last_dry_ms = st->now_ms;
         rec.dry_run = true;
         rec.latency_ms = mw_now_ms() - event_ms;
-        report_kill(d, &rec, LOG_NOTICE, line, sizeof(line));
+        report_kill(d, &rec, LOG_NOTICE, kill_line, sizeof(kill_line));
         return ACT_CHOSEN;
     }
     return kill_chosen(d, dec, &v, &rec, event_ms, st);

@@ -8,6 +8,8 @@
 #define THRASHING_WINDOW_MS 1000
 /* lmkd: PERCEPTIBLE_APP_ADJ, the class "do not kill unless it is bad". */
 #define PERCEPTIBLE_ADJ 200
+/* lmkd: CACHED_APP_MIN_ADJ, the lowest adj of the cached class. */
+#define CACHED_ADJ 900
 
 static const char *const reason_names[] = {
     [MW_REASON_NONE] = "none",
@@ -583,7 +585,7 @@ int mw_policy_cover_floor(int lead_adj, int min_adj, bool flat)
 {
     if (flat)
         return min_adj;
-    int floor = lead_adj >= MW_CACHED_ADJ ? MW_CACHED_ADJ : lead_adj;
+    int floor = lead_adj >= CACHED_ADJ ? CACHED_ADJ : lead_adj;
     return floor > min_adj ? floor : min_adj;
 }
 

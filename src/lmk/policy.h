@@ -179,7 +179,6 @@ void mw_policy_kill_freed(struct mw_thrash *t, int64_t freed_kb, uint64_t victim
  * where earlyoom took the three cached apps. MIN_ADJ: the decision's own
  * floor; a flat layout has no classes (MIN_ADJ stays). */
 int mw_policy_cover_floor(int lead_adj, int min_adj, bool flat);
-#define MW_CACHED_ADJ 900 /* Android's CACHED_APP_MIN_ADJ */
 
 /* Can killing the chosen victim help? VICTIM_KB is what it frees (its
  * footprint, or its group's for a runaway unit). False when the kill is
