@@ -80,6 +80,7 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv);
 int cli_slab(struct mw_ctx *ctx, int argc, char **argv);
 int cli_shm(struct mw_ctx *ctx, int argc, char **argv);
 int cli_analyze(struct mw_ctx *ctx, int argc, char **argv);
+int cli_oom(struct mw_ctx *ctx, int argc, char **argv);
 int cli_diff(struct mw_ctx *ctx, int argc, char **argv);
 int cli_top(struct mw_ctx *ctx, int argc, char **argv);
 int cli_prio(struct mw_ctx *ctx, int argc, char **argv);

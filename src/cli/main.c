@@ -22,6 +22,7 @@ static const struct mw_command commands[] = {
     {"slab", cli_slab, "kernel slab caches: biggest, growing, and what to do"},
     {"shm", cli_shm, "SysV segments and /dev/shm files: owners, attaches, orphans"},
     {"analyze", cli_analyze, "free memory over time from a log: too big, declining, stable"},
+    {"oom", cli_oom, "what the kernel's OOM killer killed, and why, from its log"},
     {"diff", cli_diff, "what grew and what shrank between two snapshots"},
     {"top", cli_top, "processes by PSS/USS/RSS/swap with oom_score_adj class and cgroup"},
     {"prio", cli_prio, "show and set oom_score_adj by class name; apply a rules file"},
