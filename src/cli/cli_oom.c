@@ -457,7 +457,7 @@ static void print_why(const struct mw_oom_event *ev, uint64_t ps)
         printf(" (usage %s of %s, failcnt %" PRIu64 ")", sz(a, 32, kb(ev->mem_usage_kb)),
                sz(b, 32, kb(ev->mem_limit_kb)), ev->mem_failcnt);
     if (w.cause == MW_OOM_CAUSE_MEMCG_LIMIT && ev->have_swap_line)
-        printf(" (%s %s of %s)", ev->swap_is_memsw ? "memory+swap" : "swap",
+        printf("; %s %s of %s", ev->swap_is_memsw ? "memory+swap" : "swap",
                sz(c, 32, kb(ev->swap_usage_kb)), sz(d, 32, kb(ev->swap_limit_kb)));
     if ((w.cause == MW_OOM_CAUSE_RAM_SWAP_FULL || w.cause == MW_OOM_CAUSE_RAM) && ev->have_swap)
         printf(" (free swap %s of %s)", sz(a, 32, kb(ev->free_swap_kb)),
@@ -540,12 +540,16 @@ static void print_tasks(const struct mw_oom_event *ev, uint64_t ps)
 
 static void print_event(const struct oom_result *r, const struct mw_oom_event *ev, uint64_t idx)
 {
+    char when[64] = "";
+    time_t t = (time_t)ev->epoch_s;
+    struct tm tm;
+    if (!ev->time[0] && ev->have_epoch && localtime_r(&t, &tm)) /* the live log's */
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S (estimated, as dmesg -T)", &tm);
     printf("\n#%" PRIu64 "  ", idx);
-    if (ev->time[0])
-        put_str(ev->time);
+    put_str(ev->time[0] ? ev->time : when);
     if (ev->boot_s >= 0)
-        printf("%s%.3f s after boot", ev->time[0] ? ", " : "", ev->boot_s);
-    if (!ev->time[0] && ev->boot_s < 0)
+        printf("%s%.3f s after boot", ev->time[0] || when[0] ? ", " : "", ev->boot_s);
+    if (!ev->time[0] && !when[0] && ev->boot_s < 0)
         printf("(no time in the log)");
     if (ev->host[0]) {
         printf(", host ");
@@ -588,15 +592,26 @@ static void print_summary(const struct oom_result *r)
     }
     if (s->other_kills)
         printf("  and %" PRIu64 " kills of %d+ other programs\n", s->other_kills, MW_OOM_SUM_ROWS);
-    for (unsigned i = 0; i < s->nrows; i++)
-        if (s->rows[i].kills >= 3) {
-            printf("  again and again: ");
-            put_str(s->rows[i].victim);
-            printf(" killed %" PRIu64 " times (events #%" PRIu64 " to #%" PRIu64
-                   "): it comes back and is killed again; give it less to do, more memory, or a "
-                   "limit of its own\n",
-                   s->rows[i].kills, s->rows[i].first_idx, s->rows[i].last_idx);
+    for (unsigned i = 0; i < s->nrows; i++) { /* by name, over its cgroups */
+        uint64_t kills = 0, first = UINT64_MAX, last = 0;
+        bool seen = false;
+        for (unsigned k = 0; k < s->nrows; k++) {
+            if (strcmp(s->rows[k].victim, s->rows[i].victim) != 0)
+                continue;
+            seen |= k < i;
+            kills += s->rows[k].kills;
+            first = s->rows[k].first_idx < first ? s->rows[k].first_idx : first;
+            last = s->rows[k].last_idx > last ? s->rows[k].last_idx : last;
         }
+        if (seen || kills < 3)
+            continue;
+        printf("  again and again: ");
+        put_str(s->rows[i].victim);
+        printf(" killed %" PRIu64 " times (events #%" PRIu64 " to #%" PRIu64
+               "): it comes back and is killed again; give it less to do, more memory, or a "
+               "limit of its own\n",
+               kills, first, last);
+    }
 }
 
 static void print_header(const struct oom_opts *o, const struct oom_result *r)
@@ -629,12 +644,12 @@ static void print_header(const struct oom_opts *o, const struct oom_result *r)
     printf("pages: %s (%s); the task table and Mem-Info count pages", sz(a, 32, r->page_size),
            r->page_size_opt ? "--page-size" : "the root's page size");
     if (r->log_ps_other)
-        printf("; WARNING: %" PRIu64 " victim%s' rows say %s pages: give --page-size",
-               r->log_ps_other, r->log_ps_other == 1 ? "'s" : "s",
-               sz(a, 32, r->log_ps_seen));
+        printf("; WARNING: the kill lines of %" PRIu64 " victim%s against their rows say %s "
+               "pages: give --page-size",
+               r->log_ps_other, r->log_ps_other == 1 ? "" : "s", sz(a, 32, r->log_ps_seen));
     else if (r->log_ps_agree)
-        printf("; the log agrees (%" PRIu64 " victim%s' kill line against its row)",
-               r->log_ps_agree, r->log_ps_agree == 1 ? "'s" : "s");
+        printf("; the log agrees (the kill lines of %" PRIu64 " victim%s against their rows)",
+               r->log_ps_agree, r->log_ps_agree == 1 ? "" : "s");
     printf("\n");
     if (r->kept > r->n)
         printf("showing the last %zu (--last N)\n", r->n);
