@@ -452,7 +452,10 @@ static void print_why(const struct mw_oom_event *ev, uint64_t ps)
     struct mw_oom_why w;
     char a[32], b[32], c[32], d[32];
     mw_oom_judge(ev, ps, &w);
-    printf("    why      %s: %s", mw_oom_cause_name(w.cause), cause_text(w.cause));
+    printf("    why      %s: %s", mw_oom_cause_name(w.cause),
+           w.cause == MW_OOM_CAUSE_UNKNOWN && ev->no_header && ev->have_victim
+               ? "only the kill is in the log (a rate-limited or cut report)"
+               : cause_text(w.cause));
     if (w.cause == MW_OOM_CAUSE_MEMCG_LIMIT && ev->have_memcg)
         printf(" (usage %s of %s, failcnt %" PRIu64 ")", sz(a, 32, kb(ev->mem_usage_kb)),
                sz(b, 32, kb(ev->mem_limit_kb)), ev->mem_failcnt);
