@@ -482,7 +482,7 @@ static void check_kills(const struct mw_doc_in *in, struct mw_doc_report *r)
     put(c->value, sizeof(c->value), "kernel %" PRIu64 "%s", in->oom_kill, d);
     if (in->oom_kill > 0) {
         c->verdict = MW_DOC_ADVICE;
-        put(c->fix, sizeof(c->fix), "memwarden analyze /var/log/kern.log   # or dmesg");
+        put(c->fix, sizeof(c->fix), "memwarden oom   # what it killed, and why");
         put(c->reason, sizeof(c->reason),
             "the kernel had to kill: reclaim failed completely at least once, the killer "
             "above did not act first");

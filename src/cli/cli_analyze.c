@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "base/json.h"
 #include "analysis/logparse.h"
+#include "analysis/oomreport.h"
 
 /* The Luat FAQ: 200 KB or less left is effectively nothing (fragmentation). */
 #define DANGER_DEFAULT_BYTES (200u << 10)
@@ -223,7 +224,14 @@ static int gather(const struct analyze_opts *o, struct analyze *r)
     }
     int rc;
     rc = mw_log_parse_buf(buf, (size_t)n, &o->log, &r->s);
+    bool oom = rc == -ENODATA && mw_oom_buf_has_report(buf, (size_t)n);
     free(buf);
+    if (oom) {
+        mw_err("analyze: %s: a kernel log with OOM-killer reports, not a free-memory series: "
+               "read it with memwarden oom %s",
+               o->path, o->path);
+        return MW_EXIT_FAIL;
+    }
     if (rc == -EINVAL)
         return mw_usage_error("analyze",
                               "--pattern '%s' is not an extended regex with a capture "
