@@ -8,12 +8,12 @@
 /* The sections of a report; a line's meaning depends on the one it is in. */
 enum {
     SEC_NONE = 0,
-    SEC_MEMINFO,   /* after "Mem-Info:": "name:pages" pairs */
+    SEC_MEMINFO,    /* after "Mem-Info:": "name:pages" pairs */
     SEC_MEMCG_STAT, /* after "Memory cgroup stats for /x:": "name value" lines */
-    SEC_TASKS,     /* after "Tasks state" or the table's header: rows */
-    SEC_SLAB,      /* after "Unreclaimable slab info:": "name usedKB totalKB" */
-    SEC_FOREIGN,   /* a page-allocation-failure report printed in between: its
-                    * Mem-Info and zones are not this report's */
+    SEC_TASKS,      /* after "Tasks state" or the table's header: rows */
+    SEC_SLAB,       /* after "Unreclaimable slab info:": "name usedKB totalKB" */
+    SEC_FOREIGN,    /* a page-allocation-failure report printed in between: its
+                     * Mem-Info and zones are not this report's */
 };
 
 /* ---- text helpers over [p, e) ------------------------------------------- */
@@ -739,7 +739,7 @@ static bool pat_victim(struct mw_oom_parser *ps, const struct mw_klog_line *l, s
             s->ev.sharing++;
         return true;
     }
-    const char *vm = killed ? find(num, m.e, "total-vm:") : find(num, m.e, ") score ");
+    const char *vm = killed ? rfind(num, m.e, "total-vm:") : rfind(num, m.e, ") score ");
     if (!vm || !pid_and_name(num, killed ? vm : vm + 1, &pid, name, sizeof(name)))
         return false;
     struct mw_oom_event *ev = s ? &s->ev : NULL;
@@ -772,7 +772,8 @@ static bool pat_victim(struct mw_oom_parser *ps, const struct mw_klog_line *l, s
     u64_after(vm, m.e, "file-rss:", &ev->file_rss_kb);
     u64_after(vm, m.e, "shmem-rss:", &ev->shmem_rss_kb);
     u64_after(vm, m.e, "pgtables:", &ev->pgtables_kb);
-    if (u64_after(num, m.e, "UID:", &ev->victim_uid) || u64_after(num, m.e, "UID ", &ev->victim_uid))
+    if (u64_after(num, m.e, "UID:", &ev->victim_uid) ||
+        u64_after(num, m.e, "UID ", &ev->victim_uid))
         ev->have_victim_uid = true;
     if (i64_after(vm, m.e, "oom_score_adj:", &ev->victim_adj))
         ev->have_victim_adj = true;
@@ -947,9 +948,8 @@ const char *mw_oom_scope_name(enum mw_oom_scope s)
 
 const char *mw_oom_cause_name(enum mw_oom_cause c)
 {
-    static const char *const names[] = {"unknown",       "memcg_limit", "ram_no_swap",
-                                        "ram_swap_full", "ram",         "fragmented",
-                                        "nodes",         "sysrq"};
+    static const char *const names[] = {"unknown", "memcg_limit", "ram_no_swap", "ram_swap_full",
+                                        "ram",     "fragmented",  "nodes",       "sysrq"};
     return (unsigned)c < MW_ARRAY_SIZE(names) ? names[c] : "unknown";
 }
 
@@ -1052,9 +1052,8 @@ void mw_oom_summary_add(struct mw_oom_summary *s, const struct mw_oom_event *ev,
         return;
     }
     s->kills++;
-    const char *cg = ev->scope == MW_OOM_SCOPE_MEMCG
-                         ? (ev->task_memcg[0] ? ev->task_memcg : ev->oom_memcg)
-                         : "";
+    const char *cg =
+        ev->scope == MW_OOM_SCOPE_MEMCG ? (ev->task_memcg[0] ? ev->task_memcg : ev->oom_memcg) : "";
     struct mw_oom_sum_row *r = NULL;
     for (unsigned i = 0; i < s->nrows && !r; i++)
         if (strcmp(s->rows[i].victim, ev->victim_comm) == 0 && strcmp(s->rows[i].cgroup, cg) == 0)

@@ -59,9 +59,9 @@ struct mw_oom_slab {
 
 /* The cause read from the report (mw_oom_judge). */
 enum mw_oom_cause {
-    MW_OOM_CAUSE_UNKNOWN = 0, /* the report is cut before it says */
-    MW_OOM_CAUSE_MEMCG_LIMIT, /* a cgroup reached its limit (memory, or memory+swap) */
-    MW_OOM_CAUSE_RAM_NO_SWAP, /* the machine's RAM ran out and it has no swap */
+    MW_OOM_CAUSE_UNKNOWN = 0,   /* the report is cut before it says */
+    MW_OOM_CAUSE_MEMCG_LIMIT,   /* a cgroup reached its limit (memory, or memory+swap) */
+    MW_OOM_CAUSE_RAM_NO_SWAP,   /* the machine's RAM ran out and it has no swap */
     MW_OOM_CAUSE_RAM_SWAP_FULL, /* RAM ran out and swap was full too */
     MW_OOM_CAUSE_RAM,           /* RAM ran out with swap left (unswappable memory, or
                                  * an allocation that may not wait for I/O) */
@@ -72,14 +72,14 @@ enum mw_oom_cause {
 
 /* Things worth saying beside the cause (bits of mw_oom_why.notes). */
 enum {
-    MW_OOM_NOTE_SLAB = 1 << 0,       /* unreclaimable slab above a third of RAM (or the
-                                      * kernel dumped its slab list: slab > all LRU) */
-    MW_OOM_NOTE_SHMEM = 1 << 1,      /* shmem/tmpfs above a quarter of RAM or the cgroup:
-                                      * killing processes does not free it */
+    MW_OOM_NOTE_SLAB = 1 << 0,         /* unreclaimable slab above a third of RAM (or the
+                                        * kernel dumped its slab list: slab > all LRU) */
+    MW_OOM_NOTE_SHMEM = 1 << 1,        /* shmem/tmpfs above a quarter of RAM or the cgroup:
+                                        * killing processes does not free it */
     MW_OOM_NOTE_SMALL_VICTIM = 1 << 2, /* the victim held under 5 % of RAM or the limit:
                                         * its kill frees little */
-    MW_OOM_NOTE_NO_VICTIM = 1 << 3,  /* no process could be killed (panic or none) */
-    MW_OOM_NOTE_PANIC = 1 << 4,      /* the kernel panicked (panic_on_oom, or deadlock) */
+    MW_OOM_NOTE_NO_VICTIM = 1 << 3,    /* no process could be killed (panic or none) */
+    MW_OOM_NOTE_PANIC = 1 << 4,        /* the kernel panicked (panic_on_oom, or deadlock) */
 };
 
 struct mw_oom_why {
@@ -90,14 +90,14 @@ struct mw_oom_why {
 /* One OOM event: the kernel's report (when the log has it) and its kill. */
 struct mw_oom_event {
     /* where and when: the first line of the event */
-    char host[64];      /* syslog host, "" otherwise */
-    char time[64];      /* the wall-clock time as the log wrote it, "" none */
-    double boot_s;      /* printk time, < 0 unknown */
-    int64_t epoch_s;    /* valid when have_epoch */
+    char host[64];   /* syslog host, "" otherwise */
+    char time[64];   /* the wall-clock time as the log wrote it, "" none */
+    double boot_s;   /* printk time, < 0 unknown */
+    int64_t epoch_s; /* valid when have_epoch */
     bool have_epoch, year_guessed;
-    unsigned source;    /* the stream's source number (the file) */
-    uint64_t line;      /* its line number there */
-    char kernel[64];    /* the release on the "CPU: ... Comm:" line, "" unknown */
+    unsigned source; /* the stream's source number (the file) */
+    uint64_t line;   /* its line number there */
+    char kernel[64]; /* the release on the "CPU: ... Comm:" line, "" unknown */
 
     /* the trigger: "COMM invoked oom-killer: gfp_mask=..., order=N, oom_score_adj=N" */
     bool have_trigger;
@@ -143,9 +143,9 @@ struct mw_oom_event {
 
     /* the task table */
     bool have_tasks;
-    uint64_t ntasks;                   /* rows read */
-    uint64_t tasks_rss_pages;          /* their rss, summed */
-    unsigned ntop;                     /* rows in top[], largest rss first */
+    uint64_t ntasks;          /* rows read */
+    uint64_t tasks_rss_pages; /* their rss, summed */
+    unsigned ntop;            /* rows in top[], largest rss first */
     struct mw_oom_task top[MW_OOM_TOP];
 
     /* the victim: "Out of memory: Killed process PID (comm) total-vm:..kB, ..." */
@@ -157,7 +157,7 @@ struct mw_oom_event {
     bool have_victim_uid, have_victim_adj;
     uint64_t victim_uid;
     int64_t victim_adj;
-    bool have_score;  /* "Kill process PID (comm) score N or sacrifice child" (< 5.1) */
+    bool have_score;    /* "Kill process PID (comm) score N or sacrifice child" (< 5.1) */
     int64_t chosen_pid; /* that line's pid: the child killed in its place differs */
     char chosen_comm[MW_OOM_COMM];
     uint64_t score;
@@ -180,11 +180,11 @@ typedef void (*mw_oom_fn)(const struct mw_oom_event *ev, void *ctx);
 
 struct mw_oom_slot {
     bool used, victim_done, header_sec_tasks;
-    int sec;           /* the section being read (oomreport.c) */
-    int ncols;         /* task table: numbers per row (0: guess from the row) */
+    int sec;   /* the section being read (oomreport.c) */
+    int ncols; /* task table: numbers per row (0: guess from the row) */
     int col_uid, col_tgid, col_vm, col_rss, col_swap, col_adj;
     unsigned stat_prio[6]; /* memcg stat: total_* seen over the cgroup's own */
-    uint64_t last_line; /* for the least recently used slot */
+    uint64_t last_line;    /* for the least recently used slot */
     struct mw_oom_event ev;
 };
 
@@ -242,8 +242,8 @@ struct mw_oom_sum_row {
     char cgroup[MW_OOM_PATH]; /* the victim's cgroup (memcg OOMs) or "" the machine */
     enum mw_oom_scope scope;  /* of the last kill */
     uint64_t kills;
-    char trigger[MW_OOM_COMM]; /* the last kill's trigger ("" unknown) */
-    uint64_t max_rss_kb;       /* the largest anon+file+shmem rss at a kill */
+    char trigger[MW_OOM_COMM];    /* the last kill's trigger ("" unknown) */
+    uint64_t max_rss_kb;          /* the largest anon+file+shmem rss at a kill */
     uint64_t first_idx, last_idx; /* event numbers (1-based, in log order) */
     char first_time[64], last_time[64];
 };

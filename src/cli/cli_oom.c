@@ -26,63 +26,62 @@
 
 static void oom_usage(FILE *f)
 {
-    fprintf(
-        f,
-        "NAME\n"
-        "    memwarden oom - what the kernel's OOM killer killed, and why, from its log\n"
-        "\n"
-        "SYNOPSIS\n"
-        "    memwarden oom [FILE...|-] [--since D] [--last N] [--page-size SIZE] [--json]\n"
-        "\n"
-        "DESCRIPTION\n"
-        "    Reads the kernel's OOM-killer reports and tells, for each: when, who asked\n"
-        "    (the process, gfp_mask, order, its oom_score_adj), where (a cgroup at its\n"
-        "    limit, or the whole machine), why (the limit, RAM with no swap or swap full,\n"
-        "    fragmentation, a cpuset), the memory the kernel printed (Mem-Info, zones and\n"
-        "    their watermarks, swap; a cgroup's usage, limit and memory.stat), the largest\n"
-        "    tasks of its table, and the victim (rss, oom_score_adj, reaped or not). Then\n"
-        "    a summary: which programs were killed, how often, in which cgroup.\n"
-        "    Without FILE it reads the live kernel's log (/dev/kmsg under --root): every\n"
-        "    message the kernel still holds. With kernel.dmesg_restrict = 1 that needs\n"
-        "    root (CAP_SYSLOG); without it, memwarden oom says so and exits %d: give it\n"
-        "    a saved log instead (journalctl -k > k.log, for members of adm or\n"
-        "    systemd-journal; /var/log/kern.log). The ring buffer is small: after a long\n"
-        "    night the report may have left it, and the saved logs keep it.\n"
-        "    FILEs (- is stdin; give rotated logs oldest first, gunzip them: zcat\n"
-        "    kern.log.2.gz | memwarden oom -) may be the output of dmesg (with or\n"
-        "    without times, -T, -r, -x, --time-format iso), journalctl -k (short,\n"
-        "    short-precise, short-iso, short-full, short-monotonic, short-unix), syslog\n"
-        "    files (kern.log, messages, busybox syslogd: 'host kernel: ' lines; other\n"
-        "    programs' lines are passed over), or a copy of /dev/kmsg. Lines of other\n"
-        "    hosts, CPUs and subsystems may come in between; NUL runs (a log written up\n"
-        "    to a crash) end lines; a report cut by the end of the log or by log rotation\n"
-        "    is shown as far as it goes and marked. Memory stays bounded however long\n"
-        "    the log.\n"
-        "    Pages: the task table and Mem-Info count pages; they are converted with the\n"
-        "    page size of the root (--root DIR: the capture's), or --page-size. Where the\n"
-        "    log shows it (the victim's kill line in kB against its row in pages), the\n"
-        "    page size the log implies is checked and a difference is said.\n"
-        "\n"
-        "OPTIONS\n"
-        "        --since D        only events of the last D (30m, 24h, 7d); events whose\n"
-        "                         time has no date (dmesg without -T) are left out and\n"
-        "                         counted\n"
-        "    -n, --last N         show the last N events in full (default %d); the\n"
-        "                         summary counts every event\n"
-        "        --page-size SIZE the page size of the machine that wrote the log (4K,\n"
-        "                         16K, 64K; default the root's)\n"
-        "        --json           machine-readable output (bytes, seconds)\n"
-        "    -h, --help           this text\n"
-        "\n"
-        "EXIT STATUS\n"
-        "    %d no OOM event found, %d OOM events found, %d usage error, %d the log could\n"
-        "    not be read (no permission, no such file, a directory or device).\n"
-        "\n"
-        "EXAMPLES\n"
-        "    memwarden oom\n"
-        "    memwarden oom /var/log/kern.log --since 24h\n"
-        "    journalctl -k -o short-iso --since yesterday | memwarden oom - --json\n",
-        MW_EXIT_FAIL, LAST_DEFAULT, MW_EXIT_OK, MW_EXIT_FOUND, MW_EXIT_USAGE, MW_EXIT_FAIL);
+    fprintf(f,
+            "NAME\n"
+            "    memwarden oom - what the kernel's OOM killer killed, and why, from its log\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden oom [FILE...|-] [--since D] [--last N] [--page-size SIZE] [--json]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    Reads the kernel's OOM-killer reports and tells, for each: when, who asked\n"
+            "    (the process, gfp_mask, order, its oom_score_adj), where (a cgroup at its\n"
+            "    limit, or the whole machine), why (the limit, RAM with no swap or swap full,\n"
+            "    fragmentation, a cpuset), the memory the kernel printed (Mem-Info, zones and\n"
+            "    their watermarks, swap; a cgroup's usage, limit and memory.stat), the largest\n"
+            "    tasks of its table, and the victim (rss, oom_score_adj, reaped or not). Then\n"
+            "    a summary: which programs were killed, how often, in which cgroup.\n"
+            "    Without FILE it reads the live kernel's log (/dev/kmsg under --root): every\n"
+            "    message the kernel still holds. With kernel.dmesg_restrict = 1 that needs\n"
+            "    root (CAP_SYSLOG); without it, memwarden oom says so and exits %d: give it\n"
+            "    a saved log instead (journalctl -k > k.log, for members of adm or\n"
+            "    systemd-journal; /var/log/kern.log). The ring buffer is small: after a long\n"
+            "    night the report may have left it, and the saved logs keep it.\n"
+            "    FILEs (- is stdin; give rotated logs oldest first, gunzip them: zcat\n"
+            "    kern.log.2.gz | memwarden oom -) may be the output of dmesg (with or\n"
+            "    without times, -T, -r, -x, --time-format iso), journalctl -k (short,\n"
+            "    short-precise, short-iso, short-full, short-monotonic, short-unix), syslog\n"
+            "    files (kern.log, messages, busybox syslogd: 'host kernel: ' lines; other\n"
+            "    programs' lines are passed over), or a copy of /dev/kmsg. Lines of other\n"
+            "    hosts, CPUs and subsystems may come in between; NUL runs (a log written up\n"
+            "    to a crash) end lines; a report cut by the end of the log or by log rotation\n"
+            "    is shown as far as it goes and marked. Memory stays bounded however long\n"
+            "    the log.\n"
+            "    Pages: the task table and Mem-Info count pages; they are converted with the\n"
+            "    page size of the root (--root DIR: the capture's), or --page-size. Where the\n"
+            "    log shows it (the victim's kill line in kB against its row in pages), the\n"
+            "    page size the log implies is checked and a difference is said.\n"
+            "\n"
+            "OPTIONS\n"
+            "        --since D        only events of the last D (30m, 24h, 7d); events whose\n"
+            "                         time has no date (dmesg without -T) are left out and\n"
+            "                         counted\n"
+            "    -n, --last N         show the last N events in full (default %d); the\n"
+            "                         summary counts every event\n"
+            "        --page-size SIZE the page size of the machine that wrote the log (4K,\n"
+            "                         16K, 64K; default the root's)\n"
+            "        --json           machine-readable output (bytes, seconds)\n"
+            "    -h, --help           this text\n"
+            "\n"
+            "EXIT STATUS\n"
+            "    %d no OOM event found, %d OOM events found, %d usage error, %d the log could\n"
+            "    not be read (no permission, no such file, a directory or device).\n"
+            "\n"
+            "EXAMPLES\n"
+            "    memwarden oom\n"
+            "    memwarden oom /var/log/kern.log --since 24h\n"
+            "    journalctl -k -o short-iso --since yesterday | memwarden oom - --json\n",
+            MW_EXIT_FAIL, LAST_DEFAULT, MW_EXIT_OK, MW_EXIT_FOUND, MW_EXIT_USAGE, MW_EXIT_FAIL);
 }
 
 struct oom_opts {
@@ -179,8 +178,8 @@ static int open_input(const char *path)
     if (fd < 0)
         return -errno;
     struct stat st;
-    int rc = fstat(fd, &st) < 0 ? -errno
-             : S_ISDIR(st.st_mode)                        ? -EISDIR
+    int rc = fstat(fd, &st) < 0                            ? -errno
+             : S_ISDIR(st.st_mode)                         ? -EISDIR
              : S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) ? 0
                                                            : -EBADFD;
     if (rc < 0) {
@@ -364,7 +363,7 @@ static void print_where(const struct mw_oom_event *ev)
     } else if (ev->scope == MW_OOM_SCOPE_UNKNOWN) {
         printf("not said (the report is cut)");
     } else {
-        printf("%s", ev->scope == MW_OOM_SCOPE_GLOBAL ? "the whole machine"
+        printf("%s", ev->scope == MW_OOM_SCOPE_GLOBAL   ? "the whole machine"
                      : ev->scope == MW_OOM_SCOPE_CPUSET ? "a cpuset's nodes, cpuset "
                                                         : "a mempolicy's nodes");
         if (ev->scope == MW_OOM_SCOPE_CPUSET)
@@ -422,9 +421,9 @@ static void print_victim(const struct mw_oom_event *ev)
         printf(", uid %" PRIu64, ev->victim_uid);
     printf(")");
     if (ev->have_victim_sizes)
-        printf(" anon-rss %s, file-rss %s, shmem-rss %s, total-vm %s", sz(a, 32, kb(ev->anon_rss_kb)),
-               sz(b, 32, kb(ev->file_rss_kb)), sz(c, 32, kb(ev->shmem_rss_kb)),
-               sz(d, 32, kb(ev->total_vm_kb)));
+        printf(" anon-rss %s, file-rss %s, shmem-rss %s, total-vm %s",
+               sz(a, 32, kb(ev->anon_rss_kb)), sz(b, 32, kb(ev->file_rss_kb)),
+               sz(c, 32, kb(ev->shmem_rss_kb)), sz(d, 32, kb(ev->total_vm_kb)));
     if (ev->have_victim_adj)
         printf(", oom_score_adj %" PRId64, ev->victim_adj);
     printf("\n");
@@ -997,9 +996,12 @@ static void print_json(const struct oom_opts *o, const struct oom_result *r)
 static int parse_opts(int argc, char **argv, struct oom_opts *o)
 {
     static const struct option opts[] = {
-        {"since", required_argument, NULL, 'S'},   {"last", required_argument, NULL, 'n'},
-        {"page-size", required_argument, NULL, 'P'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},          {0},
+        {"since", required_argument, NULL, 'S'},
+        {"last", required_argument, NULL, 'n'},
+        {"page-size", required_argument, NULL, 'P'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
     };
     int c;
     optind = 1;
@@ -1019,8 +1021,9 @@ static int parse_opts(int argc, char **argv, struct oom_opts *o)
                 return MW_EXIT_USAGE;
             if (o->page_size < 4096 || o->page_size > (256u << 10) ||
                 (o->page_size & (o->page_size - 1)))
-                return mw_usage_error("oom", "--page-size: '%s' is not a page size (4K to 256K, "
-                                             "a power of two)",
+                return mw_usage_error("oom",
+                                      "--page-size: '%s' is not a page size (4K to 256K, "
+                                      "a power of two)",
                                       optarg);
             break;
         case 'j':

@@ -447,8 +447,8 @@ static size_t kmsg_unescape(struct mw_klog_stream *s, const char *msg, size_t le
     size_t o = 0;
     for (size_t i = 0; i < len && o < sizeof(s->unesc); i++) {
         int h, l;
-        if (msg[i] == '\\' && i + 3 < len && msg[i + 1] == 'x' &&
-            (h = hexval(msg[i + 2])) >= 0 && (l = hexval(msg[i + 3])) >= 0) {
+        if (msg[i] == '\\' && i + 3 < len && msg[i + 1] == 'x' && (h = hexval(msg[i + 2])) >= 0 &&
+            (l = hexval(msg[i + 3])) >= 0) {
             s->unesc[o++] = (char)(h * 16 + l);
             i += 3;
         } else {
@@ -483,8 +483,8 @@ static void guess_year(struct mw_klog_stream *s, struct mw_klog_line *l)
     int year = tm.tm_year + 1900;
     if (!epoch_of(year, l->yl_mon, l->yl_mday, l->yl_sod, false, 0, &ep))
         return;
-    if (ep > s->now_s + 86400 && !epoch_of(year - 1, l->yl_mon, l->yl_mday, l->yl_sod, false, 0,
-                                           &ep))
+    if (ep > s->now_s + 86400 &&
+        !epoch_of(year - 1, l->yl_mon, l->yl_mday, l->yl_sod, false, 0, &ep))
         return;
     l->epoch_s = ep;
     l->have_epoch = l->year_guessed = true;

@@ -43,19 +43,19 @@ struct mw_klog_line {
     size_t host_len;
     const char *time; /* the wall-clock time as the log wrote it; "" none */
     size_t time_len;
-    double boot_s;     /* printk time, seconds since boot; < 0 unknown */
-    int64_t epoch_s;   /* wall clock (seconds since 1970); valid when have_epoch */
-    bool have_epoch;   /* the time gives a date and time (local time unless it says) */
-    bool year_guessed; /* the log gave no year ("Jan  7 03:12:45"): the stream took
-                        * the year that puts it at or before its now */
-    bool no_year;      /* line_parse: a syslog time without a year, in yl_* below */
+    double boot_s;               /* printk time, seconds since boot; < 0 unknown */
+    int64_t epoch_s;             /* wall clock (seconds since 1970); valid when have_epoch */
+    bool have_epoch;             /* the time gives a date and time (local time unless it says) */
+    bool year_guessed;           /* the log gave no year ("Jan  7 03:12:45"): the stream took
+                                  * the year that puts it at or before its now */
+    bool no_year;                /* line_parse: a syslog time without a year, in yl_* below */
     int yl_mon, yl_mday, yl_sod; /* its month (0-11), day, second of the day */
-    bool cont;         /* no prefix of its own after a line that had one: a later
-                        * line of the same record (host and times inherited) */
-    bool other;        /* a syslog line of another program (not "kernel:") */
+    bool cont;                   /* no prefix of its own after a line that had one: a later
+                                  * line of the same record (host and times inherited) */
+    bool other;                  /* a syslog line of another program (not "kernel:") */
     enum mw_klog_form form;
-    unsigned source;  /* the stream's source number when the line was read */
-    uint64_t lineno;  /* 1-based line number in the stream */
+    unsigned source; /* the stream's source number when the line was read */
+    uint64_t lineno; /* 1-based line number in the stream */
 };
 
 /* Takes the prefix off LINE (LEN bytes, no '\n'; any bytes) and fills OUT.

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "analysis/logparse.h"
+#include "analysis/oomreport.h"
 #include "analysis/smapsdiff.h"
 #include "base/json.h"
 #include "base/util.h"
@@ -168,6 +169,23 @@ static void f_procmatch(const char *b, size_t n)
     mw_match_spec_parse(&s, b, err, sizeof(err));
 }
 
+/* Every event is judged and checked for its page size, as the command does. */
+static void oom_event(const struct mw_oom_event *ev, void *ctx)
+{
+    struct mw_oom_why w;
+    mw_oom_judge(ev, 4096, &w);
+    mw_oom_summary_add(ctx, ev, 1);
+    (void)mw_oom_implied_page_size(ev);
+}
+
+static void f_oomreport(const char *b, size_t n)
+{
+    static struct mw_oom_summary sum;
+    memset(&sum, 0, sizeof(sum));
+    mw_oom_parse_buf(b, n, oom_event, &sum);
+    mw_oom_summary_sort(&sum);
+}
+
 static void f_logparse(const char *b, size_t n)
 {
     static const enum mw_log_format formats[] = {MW_LOG_AUTO, MW_LOG_FREEHEAP, MW_LOG_FREE,
@@ -243,6 +261,7 @@ const struct fuzz_target fuzz_targets[] = {
     {"rules", f_rules, "../../contrib/*.rules"},
     {"procmatch", f_procmatch, ""},
     {"logparse", f_logparse, "logs/*"},
+    {"oomreport", f_oomreport, "oom/*"},
     {"record", f_record, "records/*"},
     {"state", f_state, "*/memwarden-snapshot.json"},
     {"json", f_json, "*/memwarden-snapshot.json"},
