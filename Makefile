@@ -6,8 +6,13 @@ CPPFLAGS += -D_GNU_SOURCE -Isrc
 MWCFLAGS := -std=gnu11 $(WARN) $(CFLAGS)
 LDLIBS   += -lm
 PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
 DESTDIR  ?=
-VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# The release is said once, in VERSION: --version ("memwarden 0.1.0 (git
+# HASH)"), the pkg-config file and the Debian package read it. GIT_REV names
+# the commit built (make deb passes it in: its copy of the tree has no .git).
+VERSION  := $(shell cat VERSION)
+GIT_REV  ?= $(shell git describe --always --dirty --exclude='*' 2>/dev/null || echo unknown)
 
 BUILD    ?= build
 # The layers, lowest first (README "Layout"; `make layers` checks them).
@@ -35,7 +40,7 @@ help:
 	@echo "make test       unit, golden and live tests (ends with 'N passed, N failed')"
 	@echo "make check      the same tests built with ASan + UBSan, then make check-pool"
 	@echo "make check-pool libmwpool's stress test under ThreadSanitizer (POOL_STRESS_S seconds)"
-	@echo "make pool       build/lib/libmwpool.a and .so (part of make)"
+	@echo "make pool       build/lib/libmwpool.a, .so and mwpool.pc (part of make)"
 	@echo "make bench      benchmarks (timings are never pass/fail)"
 	@echo "make static     static binary with musl-gcc: ./memwarden-static"
 	@echo "make aarch64    static aarch64 binary: ./memwarden-aarch64"
@@ -51,7 +56,7 @@ memwarden: $(OBJ)
 
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -DMW_VERSION='"$(VERSION)"' $(MWCFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) -DMW_VERSION='"$(VERSION) (git $(GIT_REV))"' $(MWCFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD):
 	mkdir -p $(BUILD)/tests $(BUILD)/progs
@@ -67,7 +72,7 @@ $(BUILD)/progs/%: tests/progs/%.c | $(BUILD)
 	$(CC) $(CPPFLAGS) $(MWCFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 # ---- libmwpool ----
-pool: $(POOL_LIBS) $(BUILD)/examples/camera
+pool: $(POOL_LIBS) $(BUILD)/lib/mwpool.pc $(BUILD)/examples/camera
 
 $(BUILD)/lib/mwpool.o: lib/mwpool/mwpool.c lib/mwpool/mwpool.h | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -85,9 +90,9 @@ $(BUILD)/lib/libmwpool.a: $(BUILD)/lib/mwpool.o
 $(BUILD)/lib/libmwpool.so: $(BUILD)/lib/mwpool.o
 	$(CC) $(LDFLAGS) -shared -pthread -Wl,-soname,libmwpool.so.1 -o $@ $^
 
-$(BUILD)/lib/mwpool.pc: lib/mwpool/mwpool.pc.in
+$(BUILD)/lib/mwpool.pc: lib/mwpool/mwpool.pc.in VERSION
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 $(BUILD)/tests/test_mwpool: tests/unit/test_mwpool.c $(BUILD)/lib/mwpool-debug.o tests/unit/harness.h | $(BUILD)
 	$(CC) $(MWCFLAGS) -D_GNU_SOURCE -pthread -Ilib/mwpool -Itests/unit -o $@ $< $(BUILD)/lib/mwpool-debug.o $(LDFLAGS) -lm
@@ -184,10 +189,10 @@ install: memwarden $(BUILD)/memwarden.8 $(POOL_LIBS) $(BUILD)/lib/mwpool.pc
 	install -D -m 0755 memwarden $(DESTDIR)$(PREFIX)/bin/memwarden
 	install -D -m 0644 $(BUILD)/memwarden.8 $(DESTDIR)$(PREFIX)/share/man/man8/memwarden.8
 	install -D -m 0644 lib/mwpool/mwpool.h $(DESTDIR)$(PREFIX)/include/mwpool.h
-	install -D -m 0644 $(BUILD)/lib/libmwpool.a $(DESTDIR)$(PREFIX)/lib/libmwpool.a
-	install -D -m 0755 $(BUILD)/lib/libmwpool.so $(DESTDIR)$(PREFIX)/lib/libmwpool.so.1
-	ln -sf libmwpool.so.1 $(DESTDIR)$(PREFIX)/lib/libmwpool.so
-	install -D -m 0644 $(BUILD)/lib/mwpool.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/mwpool.pc
+	install -D -m 0644 $(BUILD)/lib/libmwpool.a $(DESTDIR)$(LIBDIR)/libmwpool.a
+	install -D -m 0755 $(BUILD)/lib/libmwpool.so $(DESTDIR)$(LIBDIR)/libmwpool.so.1
+	ln -sf libmwpool.so.1 $(DESTDIR)$(LIBDIR)/libmwpool.so
+	install -D -m 0644 $(BUILD)/lib/mwpool.pc $(DESTDIR)$(LIBDIR)/pkgconfig/mwpool.pc
 
 format:
 	clang-format -i $(FORMAT_SRC)

@@ -8,8 +8,14 @@ mw=${1:-./memwarden}
 version=$("$mw" --version | sed 's/^memwarden //')
 # roff-safe text: backslashes, and a leading '.' or "'" would be requests.
 esc() { sed -e 's/\\/\\e/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }
-# The page's date: the last commit's (the same text for the same source).
-date=$(git log -1 --format=%cs 2>/dev/null || echo "")
+# The page's date: SOURCE_DATE_EPOCH's when set (dpkg-buildpackage sets it
+# from debian/changelog), else the last commit's: the same text for the same
+# source.
+if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
+    date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%F)
+else
+    date=$(git log -1 --format=%cs 2>/dev/null || echo "")
+fi
 # A help text: "HEADER" lines at column 0 become .SS (or .SH), the indented
 # body between them is kept as it is (no filling: the tables stay aligned).
 body() { # LEVEL(SH|SS)
