@@ -1070,6 +1070,7 @@ static int step(struct daemon *d, struct mw_mem_state *st)
     uint64_t wait_ms = d->interval_ms;
     if (d->fast_until_ms > now && wait_ms > 100)
         wait_ms = 100;
+    wait_ms = mw_sd_watchdog_ping(now, wait_ms); /* systemd's WatchdogSec= */
     struct epoll_event evs[8];
     int n = epoll_wait(d->epfd, evs, 8, (int)wait_ms);
     if (n < 0 && errno != EINTR)

@@ -135,6 +135,61 @@ int mw_sd_notify(const char *msg)
     return rc;
 }
 
+/* ---- systemd's watchdog (WatchdogSec=) ---------------------------------- */
+
+static struct {
+    bool read;          /* the environment was read */
+    bool sent;          /* a ping was sent (last_ms holds when) */
+    uint64_t period_ms; /* 0: no pings wanted */
+    uint64_t last_ms;
+} sd_wd;
+
+/* A decimal u64 filling all of S (no sign, no space). Returns 0 or -EINVAL. */
+static int parse_u64_exact(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+uint64_t mw_sd_watchdog_init(void)
+{
+    uint64_t usec = 0, pid = 0;
+    sd_wd.read = true;
+    sd_wd.sent = false;
+    sd_wd.period_ms = 0;
+    if (parse_u64_exact(getenv("WATCHDOG_USEC"), &usec) < 0 || usec == 0)
+        return 0;
+    const char *p = getenv("WATCHDOG_PID");
+    if (p && (parse_u64_exact(p, &pid) < 0 || pid != (uint64_t)getpid()))
+        return 0;
+    sd_wd.period_ms = usec / 2000 ? usec / 2000 : 1;
+    return sd_wd.period_ms;
+}
+
+uint64_t mw_sd_watchdog_ping(uint64_t now_ms, uint64_t wait_ms)
+{
+    if (!sd_wd.read)
+        mw_sd_watchdog_init();
+    if (!sd_wd.period_ms)
+        return wait_ms;
+    if (!sd_wd.sent || now_ms - sd_wd.last_ms >= sd_wd.period_ms) {
+        int rc = mw_sd_notify("WATCHDOG=1");
+        if (rc < 0 && !sd_wd.sent)
+            mw_dlog(LOG_WARNING, "sd_notify WATCHDOG=1 to $NOTIFY_SOCKET: %s", mw_strerror(-rc));
+        sd_wd.sent = true;
+        sd_wd.last_ms = now_ms;
+    }
+    uint64_t left = sd_wd.last_ms + sd_wd.period_ms - now_ms;
+    return wait_ms < left ? wait_ms : left;
+}
+
 /* ---- process ----------------------------------------------------------- */
 
 /* lmkd's way: SCHED_FIFO at the lowest real-time priority, so a machine

@@ -30,6 +30,20 @@ int mw_watchdog_arm(uint64_t ms);
  * Returns 0 (also when there is no socket to tell) or -errno. */
 int mw_sd_notify(const char *msg);
 
+/* systemd's watchdog (WatchdogSec=): (re)reads $WATCHDOG_USEC and
+ * $WATCHDOG_PID as sd_watchdog_enabled(3) does (a pid that is not ours
+ * means the pings are not asked of us). Returns the ping period in ms, half
+ * the timeout as sd_watchdog_enabled(3) advises, or 0 when no pings are
+ * wanted (also for a malformed value). */
+uint64_t mw_sd_watchdog_init(void);
+
+/* The loop's watchdog ping: sends WATCHDOG=1 to $NOTIFY_SOCKET when no ping
+ * was sent yet or a period (mw_sd_watchdog_init, read on the first call)
+ * has passed since the last one at NOW_MS (monotonic ms), and returns
+ * WAIT_MS cut to the ms left until the next ping is due, so the caller's
+ * wait never outlasts it. Without a watchdog returns WAIT_MS unchanged. */
+uint64_t mw_sd_watchdog_ping(uint64_t now_ms, uint64_t wait_ms);
+
 /* Forks twice into the background (new session, cwd /, stdio on
  * /dev/null). Returns 0 in the daemon or -errno; the parents _exit(0). */
 int mw_daemonize(void);
