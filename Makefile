@@ -30,7 +30,7 @@ FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests
 POOL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) -pthread
 POOL_LIBS   := $(BUILD)/lib/libmwpool.a $(BUILD)/lib/libmwpool.so
 
-.PHONY: all run test check check-pool bench static aarch64 install format clean help layers lint man pool
+.PHONY: all run test unit-test check check-pool bench static aarch64 install format clean help layers lint man pool deb
 
 all: memwarden pool
 
@@ -45,6 +45,8 @@ help:
 	@echo "make static     static binary with musl-gcc: ./memwarden-static"
 	@echo "make aarch64    static aarch64 binary: ./memwarden-aarch64"
 	@echo "make install    install the binary and memwarden(8) to \$$DESTDIR\$$PREFIX"
+	@echo "make deb        Debian packages build/deb/memwarden_*.deb, libmwpool-dev_*.deb"
+	@echo "make unit-test  the unit tests alone (what the package build runs)"
 	@echo "make man        build/memwarden.8 from the help texts"
 	@echo "make fuzz       a libFuzzer harness per parser, FUZZ_S seconds each (clang)"
 	@echo "make format     clang-format every source file"
@@ -141,6 +143,17 @@ lint: layers
 
 run: memwarden
 	./memwarden status
+
+# The unit tests alone (fixtures: no root, nothing of this machine changed):
+# what the Debian package build runs.
+unit-test: $(TEST_BIN)
+	@f=0; for t in $(TEST_BIN); do $$t || f=1; done; exit $$f
+
+# The Debian packages (memwarden, libmwpool-dev) from the tree as it is, in
+# $(BUILD)/deb/ (tools/mkdeb.sh, docs/packaging.md). Never part of make or
+# make test (tests/live/live_deb.sh calls it).
+deb:
+	sh tools/mkdeb.sh $(BUILD)/deb
 
 test: memwarden $(TEST_BIN) $(PROG_BIN) pool
 	@MW_BIN=$(CURDIR)/memwarden MW_BUILD=$(CURDIR)/$(BUILD) sh tests/run.sh
