@@ -7,13 +7,24 @@
 N=sd_notify
 command -v python3 >/dev/null 2>&1 || { skip $N "python3 missing (the notify socket's listener)"; exit 0; }
 scratch
+# A pipe closed on the output (| head) ends the script too: clean up then.
+# The listener and the daemon also end on their own after 120 s, should
+# this script die unclean (they hold the lock's descriptor, as children of
+# flock: a leftover pair once held /tmp/mw-live.lock for 45 minutes).
+trap 'exit 1' INT TERM HUP PIPE
 cat >"$T/listen.py" <<'PY'
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
+s.settimeout(5)
+end = time.monotonic() + 120
 with open(sys.argv[2], "w", buffering=1) as f:
-    while True:
-        for m in s.recv(4096).decode(errors="replace").split("\n"):
+    while time.monotonic() < end:
+        try:
+            data = s.recv(4096)
+        except socket.timeout:
+            continue
+        for m in data.decode(errors="replace").split("\n"):
             f.write("%.3f %s\n" % (time.monotonic(), m))
 PY
 python3 "$T/listen.py" "$T/notify" "$T/got" &
@@ -21,7 +32,8 @@ PIDS="$PIDS $!"
 wait_for 10 test -S "$T/notify" || { fail $N.listener "no socket at $T/notify"; exit 0; }
 printf '[killer]\nrealtime = false\n' >"$T/c.conf"
 # WATCHDOG_PID: systemd names the main pid; exec keeps it the daemon's
-NOTIFY_SOCKET="$T/notify" WATCHDOG_USEC=2000000 sh -c 'WATCHDOG_PID=$$ exec "$@"' sh \
+# (timeout's child)
+NOTIFY_SOCKET="$T/notify" WATCHDOG_USEC=2000000 timeout 120 sh -c 'WATCHDOG_PID=$$ exec "$@"' sh \
     "$MW_BIN" daemon --foreground --dry-run --config "$T/c.conf" --state-file "$T/state.json" \
     2>"$T/log" &
 PIDS="$PIDS $!"
