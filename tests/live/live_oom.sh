@@ -6,12 +6,12 @@
 # `flock /tmp/mw-live.lock`. Skips only when it cannot run: not root, no
 # memory cgroup, the kernel's log unreadable.
 . tests/lib.sh
-T=live_oom
-[ "$(id -u)" = 0 ] || { skip $T "not root"; exit 0; }
+TN=live_oom
+[ "$(id -u)" = 0 ] || { skip $TN "not root"; exit 0; }
 HOG=${MW_BUILD:-build}/progs/hog
-[ -x "$HOG" ] || { fail $T "$HOG not built (make test builds it)"; exit 0; }
+[ -x "$HOG" ] || { fail $TN "$HOG not built (make test builds it)"; exit 0; }
 "$MW_BIN" oom --last 1 >/dev/null 2>&1
-[ $? -eq 1 ] && { skip $T "the kernel's log is unreadable here (memwarden oom exits 1)"; exit 0; }
+[ $? -eq 1 ] && { skip $TN "the kernel's log is unreadable here (memwarden oom exits 1)"; exit 0; }
 NAME=mwlive-oom-$$
 U=/sys/fs/cgroup/unified
 if grep -qw memory "$U/cgroup.controllers" 2>/dev/null; then
@@ -19,11 +19,11 @@ if grep -qw memory "$U/cgroup.controllers" 2>/dev/null; then
 elif [ -d /sys/fs/cgroup/memory ]; then
     CG=/sys/fs/cgroup/memory/$NAME KIND=v1
 else
-    skip $T "no memory cgroup (neither v2 at $U nor v1)"; exit 0
+    skip $TN "no memory cgroup (neither v2 at $U nor v1)"; exit 0
 fi
 scratch
 trap 'stop_pids -KILL $PIDS; cg_remove "$CG"; rm -rf "$T"' EXIT
-mkdir "$CG" || { skip $T "cannot create $CG"; exit 0; }
+mkdir "$CG" || { skip $TN "cannot create $CG"; exit 0; }
 if [ $KIND = v2 ]; then
     echo 32M >"$CG/memory.max" && echo 0 >"$CG/memory.swap.max" 2>/dev/null
 else
@@ -36,20 +36,20 @@ pid=$!
 PIDS=$pid
 wait $pid; st=$?
 PIDS=
-[ $st -eq 137 ] || { fail $T "hog (pid $pid) ended with status $st, not SIGKILL (137)"; exit 0; }
+[ $st -eq 137 ] || { fail $TN "hog (pid $pid) ended with status $st, not SIGKILL (137)"; exit 0; }
 out=$("$MW_BIN" oom --last 1 --json); st=$?
 if [ $st -ne 3 ]; then
-    fail "$T read back" "memwarden oom exit $st, want 3 (events found)"
+    fail "$TN read back" "memwarden oom exit $st, want 3 (events found)"
 else
     case $out in
-    *'"victim": {'*"\"pid\": $pid,"*'"comm": "hog"'*) ok "$T victim pid $pid ($KIND)" ;;
-    *) fail "$T victim pid $pid ($KIND)" "$(echo "$out" | grep -A3 '"victim"')" ;;
+    *'"victim": {'*"\"pid\": $pid,"*'"comm": "hog"'*) ok "$TN victim pid $pid ($KIND)" ;;
+    *) fail "$TN victim pid $pid ($KIND)" "$(echo "$out" | grep -A3 '"victim"')" ;;
     esac
     case $out in
-    *"\"oom_memcg\": \""*"/$NAME\""*) ok "$T cgroup $NAME ($KIND)" ;;
-    *) fail "$T cgroup $NAME ($KIND)" "$(echo "$out" | grep memcg)" ;;
+    *"\"oom_memcg\": \""*"/$NAME\""*) ok "$TN cgroup $NAME ($KIND)" ;;
+    *) fail "$TN cgroup $NAME ($KIND)" "$(echo "$out" | grep memcg)" ;;
     esac
 fi
 text=$("$MW_BIN" oom --last 1)
-case $text in *"killed   hog (pid $pid"*"why      memcg_limit"*) ok "$T text" ;;
-*) fail "$T text" "$text" ;; esac
+case $text in *"killed   hog (pid $pid"*"why      memcg_limit"*) ok "$TN text" ;;
+*) fail "$TN text" "$text" ;; esac
