@@ -69,9 +69,10 @@ listed() { # EXAMPLE: counts it, names it (NAME), fails it when the README does 
     grep -qxF -- "$1" "$T/examples" || { fail "$NAME" "listed here but not in $README: $1"; return 1; }
 }
 # ex EXAMPLE RC HOW [SETUP [WHEN]]: HOW is "root:FIXTURE" (run with --root
-# tests/fixtures/FIXTURE), "asis" (run as written), "term:FIXTURE" (as
-# root:, then SIGTERM once WHEN holds) or "make" (make -n). SETUP runs
-# first in the example's directory ($FIX is the fixtures).
+# tests/fixtures/FIXTURE, or --root ./DIR, a tree SETUP made), "asis" (run
+# as written), "term:FIXTURE" (as root:, then SIGTERM once WHEN holds) or
+# "make" (make -n). SETUP runs first in the example's directory ($FIX is
+# the fixtures).
 ex() {
     listed "$1" || return 0
     name=$NAME
@@ -81,7 +82,11 @@ ex() {
     make) (unset MAKEFLAGS MAKELEVEL MFLAGS; cd "$ROOT" && eval "$1 -n") >"$d/out" 2>"$d/err"
           rc=$? ;;
     *)  fix=${3#*:}
-        case $3 in asis) pre='"$MW_BIN"' ;; *) pre='"$MW_BIN" --root "$FIX/'$fix'"' ;; esac
+        case $3 in
+        asis) pre='"$MW_BIN"' ;;
+        *:./*) pre='"$MW_BIN" --root "'$fix'"' ;;
+        *) pre='"$MW_BIN" --root "$FIX/'$fix'"' ;;
+        esac
         cmd="exec $pre ${1#memwarden }"
         options_known "$name" "$1"
         if [ -n "${4:-}" ]; then (cd "$d" && eval "$4") || { fail "$name" "setup failed: $4"; return 0; }; fi
@@ -120,7 +125,7 @@ notrun() {
 
 ex 'make run' 0 make
 ex 'make test' 0 make
-ex 'make install PREFIX=/usr/local' 0 make
+ex 'make install PREFIX=/usr' 0 make
 ex 'make static' 0 make
 ex 'memwarden status' 0 root:host-24g
 ex 'memwarden top --by class' 0 root:procs-hostile
@@ -133,6 +138,7 @@ ex 'memwarden snapshot ~/mw-before' 0 root:host-24g
 ex 'memwarden diff ~/mw-before ~/mw-after' 0 asis \
     'cp -r "$FIX/diff-a" home/mw-before && cp -r "$FIX/diff-b" home/mw-after'
 ex 'memwarden analyze serial.log --danger 200K' 3 asis 'cp "$FIX/logs/luat-decline.log" serial.log'
+ex 'memwarden oom' 3 root:./kroot 'mkdir -p kroot/dev && cp "$FIX/oom/6.18-memcg-v1.kmsg" kroot/dev/kmsg'
 ex 'memwarden doctor' 2 root:doctor-rk3588-4g
 ex 'memwarden tune --profile embedded-4g' 0 root:doctor-rk3588-4g
 ex 'memwarden zram status' 0 root:vm-512m
@@ -167,6 +173,15 @@ while IFS='|' read -r cmds tok; do
 done <"$T/prose"
 if [ -s "$T/prose" ] && [ -z "$unknown" ]; then ok readme_prose_options
 else fail readme_prose_options "options the README names that --help does not know:${unknown:- (none found: the parse broke)}"; fi
+
+# every command of `memwarden --help` has its paragraph ("**command**") in
+# the README's "Commands"
+sed -n '/^## Commands/,/^## Exit/p' "$README" >"$T/commands"
+nodoc=""
+for c in $("$MW_BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 && /^  [a-z]/ { print $1 }'); do
+    grep -qF -- "**$c**" "$T/commands" || nodoc="$nodoc $c"
+done
+if [ -z "$nodoc" ]; then ok readme_every_command; else fail readme_every_command "commands the README's Commands does not describe:$nodoc"; fi
 
 # "Layout" names every module (src/LAYER/NAME.c or .h; cli_<command>.c as a kind)
 sed -n '/^## Layout/,/^## /p' "$README" >"$T/layout"
