@@ -127,6 +127,7 @@ ex 'make run' 0 make
 ex 'make test' 0 make
 ex 'make install PREFIX=/usr' 0 make
 ex 'make static' 0 make
+ex 'make deb' 0 make
 ex 'memwarden status' 0 root:host-24g
 ex 'memwarden top --by class' 0 root:procs-hostile
 ex 'memwarden prio apply prio.rules --dry-run' 0 root:procs-hostile 'cp "$FIX/procs-hostile.rules" prio.rules'
