@@ -331,31 +331,34 @@ int mw_scan_u64(const char **p, uint64_t *out)
     return 0;
 }
 
-int mw_read_u64(const struct mw_root *root, const char *path, uint64_t *out)
+int mw_parse_u64_or_max(const char *buf, uint64_t *out)
 {
-    char *buf;
-    int rc = mw_read_file(root, path, &buf, NULL);
-    if (rc < 0)
-        return rc;
     const char *p = buf;
     uint64_t v;
+    int rc;
     while (*p == ' ' || *p == '\t')
         p++;
     if (strncmp(p, "max", 3) == 0) {
         v = UINT64_MAX;
         p += 3;
     } else if ((rc = mw_scan_u64(&p, &v)) < 0) {
-        goto out;
+        return rc;
     }
     while (*p == ' ' || *p == '\t' || *p == '\n')
         p++;
-    if (*p != '\0') {
-        rc = -EINVAL;
-        goto out;
-    }
+    if (*p != '\0')
+        return -EINVAL;
     *out = v;
-    rc = 0;
-out:
+    return 0;
+}
+
+int mw_read_u64(const struct mw_root *root, const char *path, uint64_t *out)
+{
+    char *buf;
+    int rc = mw_read_file(root, path, &buf, NULL);
+    if (rc < 0)
+        return rc;
+    rc = mw_parse_u64_or_max(buf, out);
     free(buf);
     return rc;
 }

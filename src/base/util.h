@@ -115,8 +115,14 @@ long mw_pread_all(int fd, char *buf, size_t cap);
  * mw_pread_all). */
 long mw_read_small_at(int dirfd, const char *path, char *buf, size_t cap);
 
-/* Reads a file holding one unsigned number (or "max", which gives
- * UINT64_MAX). Returns 0 or -errno (-EINVAL when it is not a number). */
+/* Parses the text of a file holding one unsigned number ("268435456\n"),
+ * or "max" (cgroup v2's no limit), which gives UINT64_MAX; blanks around
+ * it are allowed, anything else is not. Returns 0 or -EINVAL / -ERANGE;
+ * OUT untouched on failure. Pure. */
+int mw_parse_u64_or_max(const char *buf, uint64_t *out);
+
+/* Reads a file holding one unsigned number (mw_parse_u64_or_max).
+ * Returns 0 or -errno (-EINVAL when it is not a number). */
 int mw_read_u64(const struct mw_root *root, const char *path, uint64_t *out);
 
 /* Parses a non-negative decimal number: digits, optionally a '.' and more

@@ -58,9 +58,10 @@ struct runner {
     char state_file[64];
     uint64_t t0_ms, last_sample_ms;
     double t0_s;
-    double *t, *used; /* the cgroup's used memory per sample */
-    size_t n, cap;
-    struct mw_series sys; /* system samples, for SUnreclaim / Shmem */
+    struct mw_cgroup_src src; /* the cgroup's files, open from creation to removal */
+    bool have_src;
+    struct mw_series used; /* the cgroup's used memory per sample */
+    struct mw_series sys;  /* system samples, for SUnreclaim / Shmem */
     uint64_t oom_kill_before;
     bool ending; /* the command was asked to end */
     uint64_t end_deadline_ms;
@@ -200,25 +201,6 @@ static void stop_helper(int *pid, bool pgrp)
 
 /* ---- sampling ---- */
 
-static int push_used(struct runner *r, double t_s, double v)
-{
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 64;
-        double *nt = realloc(r->t, nc * sizeof(*nt));
-        if (!nt)
-            return -ENOMEM;
-        r->t = nt;
-        double *nu = realloc(r->used, nc * sizeof(*nu));
-        if (!nu)
-            return -ENOMEM;
-        r->used = nu;
-        r->cap = nc;
-    }
-    r->t[r->n] = t_s;
-    r->used[r->n++] = v;
-    return 0;
-}
-
 static void record(struct runner *r, const struct mw_sample *s, const struct mw_slab_set *slab)
 {
     if (!r->o->record || r->record_failed)
@@ -300,6 +282,13 @@ static uint64_t sample_system(struct runner *r, double now)
     return s.mem_available;
 }
 
+/* The leak verdict of the cgroup's used memory so far, into RES->trend. */
+static bool used_trend(struct runner *r, const struct mw_trend_params *p)
+{
+    return r->used.n >= MW_RUN_TREND_MIN_SAMPLES &&
+           mw_trend_classify(r->used.t, r->used.v, r->used.n, p, &r->res->trend) == 0;
+}
+
 /* One sample of everything at NOW_MS. */
 static void sample(struct runner *r, uint64_t now_ms)
 {
@@ -308,7 +297,8 @@ static void sample(struct runner *r, uint64_t now_ms)
     struct mw_cgroup_mem cg;
     struct mw_meminfo mi;
     uint64_t avail = sample_system(r, now);
-    if (mw_cgroup_mem_read(r->root, r->cg.dir, &cg) < 0 || mw_meminfo_read(r->root, &mi, NULL) < 0)
+    if (!r->have_src || mw_cgroup_src_read(&r->src, &cg) < 0 ||
+        mw_meminfo_read(r->root, &mi, NULL) < 0)
         return;
     struct mw_cg_machine m;
     mw_cgroup_machine(&cg, &mi, &m);
@@ -316,7 +306,7 @@ static void sample(struct runner *r, uint64_t now_ms)
     res->last_usage = cg.usage;
     res->last_used = m.used;
     res->peak_sampled = cg.usage > res->peak_sampled ? cg.usage : res->peak_sampled;
-    uint64_t swap = cg.swap_usage > cg.stat.swap ? cg.swap_usage : cg.stat.swap;
+    uint64_t swap = mw_cgroup_swap_used(&cg);
     res->swap_peak = swap > res->swap_peak ? swap : res->swap_peak;
     uint64_t a = avail && avail < m.available ? avail : m.available;
     res->min_available = res->samples == 1 || a < res->min_available ? a : res->min_available;
@@ -324,13 +314,12 @@ static void sample(struct runner *r, uint64_t now_ms)
         (double)cg.usage >= (double)res->limit * MW_RUN_ALERT_PCT / 100.0)
         res->above_alert_s += (double)(now_ms - r->last_sample_ms) / 1000.0;
     r->last_sample_ms = now_ms;
-    if (push_used(r, now - r->t0_s, (double)m.used) < 0)
+    if (mw_series_push(&r->used, now - r->t0_s, (double)m.used) < 0)
         mw_err("%s: out of memory keeping samples", r->o->who);
     /* the verdict so far, for a progress line (final_read has the last word) */
     struct mw_trend_params p;
     mw_trend_params_default(&p);
-    res->have_trend = r->n >= MW_RUN_TREND_MIN_SAMPLES &&
-                      mw_trend_classify(r->t, r->used, r->n, &p, &res->trend) == 0;
+    res->have_trend = used_trend(r, &p);
     sample_procs(r, now);
 }
 
@@ -432,33 +421,28 @@ static void loop(struct runner *r, struct rusage *ru)
     }
 }
 
-static bool read_u64_in(const struct mw_root *root, const char *dir, const char *file, uint64_t *v)
-{
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof(path), "%s/%s", dir, file);
-    return mw_read_u64(root, path, v) == 0;
-}
-
 /* After the command ended: the kernel's own peak, the events, the faults,
  * the exit status, the leak verdicts. */
 static void final_read(struct runner *r, const struct rusage *ru)
 {
     struct mw_run_result *res = r->res;
-    const char *dir = r->cg.dir;
     res->wall_s = (double)(mw_now_ms() - r->t0_ms) / 1000.0;
     bool v2 = r->cg.version == 2;
     res->peak = res->peak_sampled;
     res->peak_source = "highest sample";
-    if (read_u64_in(r->root, dir, v2 ? "memory.peak" : "memory.max_usage_in_bytes", &res->peak))
-        res->peak_source = v2 ? "memory.peak" : "max_usage_in_bytes";
     res->swap_peak_source = "highest sample";
-    uint64_t sp;
-    if (v2 && read_u64_in(r->root, dir, "memory.swap.peak", &sp)) {
-        res->swap_peak = sp;
+    uint64_t peak = 0, swap_peak = 0;
+    int got = r->have_src ? mw_cgroup_src_peaks(&r->src, &peak, &swap_peak) : 0;
+    if (got & 1) {
+        res->peak = peak;
+        res->peak_source = v2 ? "memory.peak" : "max_usage_in_bytes";
+    }
+    if (got & 2) {
+        res->swap_peak = swap_peak;
         res->swap_peak_source = "memory.swap.peak";
     }
     struct mw_cgroup_mem cg;
-    if (mw_cgroup_mem_read(r->root, dir, &cg) == 0) {
+    if (r->have_src && mw_cgroup_src_read(&r->src, &cg) == 0) {
         res->ev_high = cg.ev_high;
         res->ev_max = cg.ev_max;
         res->ev_oom = cg.ev_oom;
@@ -481,8 +465,7 @@ static void final_read(struct runner *r, const struct rusage *ru)
                            res->ev_oom_kill > r->oom_kill_before;
     struct mw_trend_params p;
     mw_trend_params_default(&p);
-    res->have_trend = r->n >= MW_RUN_TREND_MIN_SAMPLES &&
-                      mw_trend_classify(r->t, r->used, r->n, &p, &res->trend) == 0;
+    res->have_trend = used_trend(r, &p);
     if (r->sys.n >= MW_RUN_TREND_MIN_SAMPLES && mw_series_analyze(&r->sys, &p, NULL) == 0 &&
         r->sys.comp[0].have && r->sys.comp[2].have) {
         res->sys_sunreclaim = r->sys.comp[0].trend; /* analyze_components' order */
@@ -527,6 +510,10 @@ int mw_runner_run(const struct mw_root *root, const struct mw_runner_opts *o,
     }
     res->version = r.cg.version;
     snprintf(res->dir, sizeof(res->dir), "%s", r.cg.dir);
+    rc = mw_cgroup_src_open(&r.src, root, r.cg.dir);
+    r.have_src = rc == 0;
+    if (rc < 0)
+        mw_err("%s: cannot read %s: %s (no samples of it)", o->who, r.cg.dir, mw_strerror(-rc));
     res->swap_enforced = r.cg.swap_enforced;
     res->cpu_limited = r.cg.cpu_limited;
     res->high_dropped = r.cg.high_dropped;
@@ -564,13 +551,14 @@ int mw_runner_run(const struct mw_root *root, const struct mw_runner_opts *o,
     int left = mw_cgroup_pids(root, r.cg.dir, &pids);
     res->leftovers = left > 0 ? (unsigned)left : 0;
     free(pids);
+    if (r.have_src)
+        mw_cgroup_src_close(&r.src); /* no descriptor of ours inside it as it goes */
     res->cleanup_rc = mw_cg_destroy(root, &r.cg, 5000, o->keep);
     if (res->cleanup_rc < 0)
         mw_err("%s: could not remove %s: %s", o->who, r.cg.dir, mw_strerror(-res->cleanup_rc));
     if (r.state_file[0])
         unlink(r.state_file);
-    free(r.t);
-    free(r.used);
+    mw_series_free(&r.used);
     mw_series_free(&r.sys);
     return rc;
 }

@@ -47,10 +47,7 @@ struct daemon {
     struct mw_config cfg;
     /* system files, opened once */
     int meminfo_fd, vmstat_fd, zoneinfo_fd, psi_fd;
-    /* scope files */
-    int scope_version;
-    int cg_usage_fd, cg_limit_fd, cg_swap_usage_fd, cg_swap_limit_fd, cg_stat_fd, cg_events_fd,
-        cg_failcnt_fd, cg_psi_fd, cg_dir_fd;
+    struct mw_cgroup_src scope; /* --scope: the cgroup's files, open once */
     struct mw_zoneinfo zi;
     bool have_zi;
     uint64_t zi_read_ms;
@@ -98,33 +95,14 @@ static void live_add(struct daemon *d, uint64_t *counter)
 /* Static buffers for the files read every sample: the sample and the kill
  * path never allocate. */
 static char meminfo_buf[8192], vmstat_buf[16384], psi_buf[512];
-static char cg_stat_buf[8192], cg_small_buf[256], cg_events_buf[512];
 
-static int open_rel(const struct mw_root *root, const char *dir, const char *name, int flags)
+/* ROOT/proc/NAME, a regular file only (never a FIFO that would hang the
+ * daemon). Returns the descriptor or -errno. */
+static int open_proc(const struct mw_root *root, const char *name)
 {
-    char path[600];
-    while (*dir == '/')
-        dir++;
-    snprintf(path, sizeof(path), "%s%s%s", dir, *dir && *name ? "/" : "", name);
-    if (flags & O_DIRECTORY)
-        return openat(root->fd, path, flags | O_CLOEXEC);
-    /* files: regular only, never a FIFO that would hang the daemon */
-    return mw_open_regular_at(root->fd, path, flags & ~O_ACCMODE);
-}
-
-static int read_u64_fd(int fd, uint64_t *v)
-{
-    if (fd < 0)
-        return -EBADF;
-    long n = mw_pread_all(fd, cg_small_buf, sizeof(cg_small_buf));
-    if (n < 0)
-        return (int)n;
-    if (strncmp(cg_small_buf, "max", 3) == 0) {
-        *v = MW_CG_UNLIMITED;
-        return 0;
-    }
-    const char *p = cg_small_buf;
-    return mw_scan_u64(&p, v);
+    char path[64];
+    snprintf(path, sizeof(path), "proc/%s", name);
+    return mw_open_regular_at(root->fd, path, 0);
 }
 
 static int read_host_meminfo(struct daemon *d, struct mw_meminfo *mi)
@@ -138,33 +116,9 @@ static int read_host_meminfo(struct daemon *d, struct mw_meminfo *mi)
 static int sample_scope(struct daemon *d, struct mw_mem_state *st, uint64_t now)
 {
     struct mw_cgroup_mem cg;
-    memset(&cg, 0, sizeof(cg));
-    cg.version = d->scope_version;
-    cg.high = cg.swap_limit = MW_CG_UNLIMITED;
-    int rc;
-    if ((rc = read_u64_fd(d->cg_usage_fd, &cg.usage)) < 0 ||
-        (rc = read_u64_fd(d->cg_limit_fd, &cg.limit)) < 0)
+    int rc = mw_cgroup_src_read(&d->scope, &cg);
+    if (rc < 0)
         return rc;
-    uint64_t sw_use = 0, sw_lim = MW_CG_UNLIMITED;
-    bool have_sw_use = read_u64_fd(d->cg_swap_usage_fd, &sw_use) == 0;
-    bool have_sw_lim = read_u64_fd(d->cg_swap_limit_fd, &sw_lim) == 0;
-    if (d->scope_version == 1) {
-        /* v1 counts memory+swap together in memsw */
-        mw_cg_v1_memsw(&cg, have_sw_lim ? sw_lim : MW_CG_UNLIMITED, have_sw_use ? sw_use : 0);
-        read_u64_fd(d->cg_failcnt_fd, &cg.ev_max);
-    } else {
-        if (have_sw_lim)
-            cg.swap_limit = sw_lim;
-        if (have_sw_use)
-            cg.swap_usage = sw_use;
-    }
-    if (d->cg_events_fd >= 0 &&
-        mw_pread_all(d->cg_events_fd, cg_events_buf, sizeof(cg_events_buf)) >= 0)
-        mw_cg_events_parse_buf(&cg, cg_events_buf);
-    if (mw_pread_all(d->cg_stat_fd, cg_stat_buf, sizeof(cg_stat_buf)) >= 0)
-        cg.have_stat = mw_cg_stat_parse_buf(&cg.stat, cg_stat_buf, cg.version, NULL) == 0;
-    if (d->cg_psi_fd >= 0 && mw_pread_all(d->cg_psi_fd, psi_buf, sizeof(psi_buf)) >= 0)
-        cg.have_psi = mw_psi_parse_buf(&cg.psi, psi_buf, NULL) == 0;
     /* the host's RAM and swap bound the cgroup's (mw_cgroup_machine) */
     struct mw_meminfo host;
     if ((rc = read_host_meminfo(d, &host)) < 0)
@@ -705,53 +659,24 @@ static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct m
 
 /* ---- setup ------------------------------------------------------------- */
 
-static int open_scope(struct daemon *d, const char *scope)
-{
-    int v = mw_cgroup_version(d->root, scope);
-    if (v < 0)
-        return v;
-    d->scope_version = v;
-    if (v == 1) {
-        d->cg_usage_fd = open_rel(d->root, scope, "memory.usage_in_bytes", O_RDONLY);
-        d->cg_limit_fd = open_rel(d->root, scope, "memory.limit_in_bytes", O_RDONLY);
-        d->cg_swap_usage_fd = open_rel(d->root, scope, "memory.memsw.usage_in_bytes", O_RDONLY);
-        d->cg_swap_limit_fd = open_rel(d->root, scope, "memory.memsw.limit_in_bytes", O_RDONLY);
-        d->cg_failcnt_fd = open_rel(d->root, scope, "memory.failcnt", O_RDONLY);
-        d->cg_events_fd = open_rel(d->root, scope, "memory.oom_control", O_RDONLY);
-    } else {
-        d->cg_usage_fd = open_rel(d->root, scope, "memory.current", O_RDONLY);
-        d->cg_limit_fd = open_rel(d->root, scope, "memory.max", O_RDONLY);
-        d->cg_swap_usage_fd = open_rel(d->root, scope, "memory.swap.current", O_RDONLY);
-        d->cg_swap_limit_fd = open_rel(d->root, scope, "memory.swap.max", O_RDONLY);
-        d->cg_events_fd = open_rel(d->root, scope, "memory.events", O_RDONLY);
-        d->cg_psi_fd = open_rel(d->root, scope, "memory.pressure", O_RDONLY);
-    }
-    d->cg_stat_fd = open_rel(d->root, scope, "memory.stat", O_RDONLY);
-    d->cg_dir_fd = open_rel(d->root, scope, "", O_RDONLY | O_DIRECTORY);
-    if (d->cg_usage_fd < 0 || d->cg_limit_fd < 0 || d->cg_stat_fd < 0 || d->cg_dir_fd < 0)
-        return -errno ? -errno : -ENOENT;
-    return 0;
-}
-
 static void daemon_init_fds(struct daemon *d)
 {
     d->meminfo_fd = d->vmstat_fd = d->zoneinfo_fd = d->psi_fd = -1;
-    d->cg_usage_fd = d->cg_limit_fd = d->cg_swap_usage_fd = d->cg_swap_limit_fd = -1;
-    d->cg_stat_fd = d->cg_events_fd = d->cg_failcnt_fd = d->cg_psi_fd = d->cg_dir_fd = -1;
+    d->scope.dir_fd = -1;
+    for (int i = 0; i < MW_CG_SRC_FILES; i++)
+        d->scope.fd[i] = -1;
     d->history_fd = d->epfd = d->sigfd = -1;
     d->ws.proc_fd = -1;
 }
 
 static void daemon_close(struct daemon *d)
 {
-    int fds[] = {
-        d->meminfo_fd,    d->vmstat_fd,        d->zoneinfo_fd,      d->psi_fd,     d->cg_usage_fd,
-        d->cg_limit_fd,   d->cg_swap_usage_fd, d->cg_swap_limit_fd, d->cg_stat_fd, d->cg_events_fd,
-        d->cg_failcnt_fd, d->cg_psi_fd,        d->cg_dir_fd,        d->history_fd, d->epfd,
-        d->sigfd};
+    int fds[] = {d->meminfo_fd, d->vmstat_fd, d->zoneinfo_fd, d->psi_fd,
+                 d->history_fd, d->epfd,      d->sigfd};
     for (size_t i = 0; i < MW_ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
             close(fds[i]);
+    mw_cgroup_src_close(&d->scope);
     mw_pressure_close(&d->pr);
     mw_scan_ws_free(&d->ws);
     mw_zoneinfo_src_free(&d->zsrc);
@@ -782,23 +707,23 @@ static void zoneinfo_setup(struct daemon *d)
 static int daemon_setup(struct daemon *d)
 {
     const struct mw_root *root = d->root;
-    d->meminfo_fd = open_rel(root, "proc", "meminfo", O_RDONLY);
+    d->meminfo_fd = open_proc(root, "meminfo");
     if (d->meminfo_fd < 0)
-        return -errno;
-    d->vmstat_fd = open_rel(root, "proc", "vmstat", O_RDONLY);
-    d->zoneinfo_fd = open_rel(root, "proc", "zoneinfo", O_RDONLY);
+        return d->meminfo_fd;
+    d->vmstat_fd = open_proc(root, "vmstat");
+    d->zoneinfo_fd = open_proc(root, "zoneinfo");
     if (d->zoneinfo_fd >= 0 && !d->o->scope)
         zoneinfo_setup(d);
-    d->psi_fd = open_rel(root, "proc", "pressure/memory", O_RDONLY);
+    d->psi_fd = open_proc(root, "pressure/memory");
     if (d->o->scope) {
-        int rc = open_scope(d, d->o->scope);
+        int rc = mw_cgroup_src_open(&d->scope, root, d->o->scope);
         if (rc < 0)
             return rc;
     }
     /* Room for every PID the scan may meet; pages are touched (and so
      * locked and counted) only as far as the process count reaches. */
     size_t cap = d->o->scope ? 16384 : 4194304 / 8;
-    int rc = mw_scan_ws_init(&d->ws, root, d->o->scope ? d->cg_dir_fd : -1, cap);
+    int rc = mw_scan_ws_init(&d->ws, root, d->o->scope ? d->scope.dir_fd : -1, cap);
     if (rc < 0)
         return rc;
     return 0;
@@ -809,7 +734,7 @@ static void setup_pressure(struct daemon *d)
     const char *psi_path = NULL, *vmp_dir = NULL;
     static char psi_scope[600];
     if (d->o->scope) {
-        if (d->scope_version == 2) {
+        if (d->scope.version == 2) {
             snprintf(psi_scope, sizeof(psi_scope), "%s/memory.pressure", d->o->scope);
             psi_path = psi_scope;
         } else {

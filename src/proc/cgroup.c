@@ -31,16 +31,6 @@ static int read_in(const struct mw_root *root, const char *dir, const char *name
     return rc;
 }
 
-static int u64_in(const struct mw_root *root, const char *dir, const char *name, uint64_t *v)
-{
-    char *p = join(dir, name);
-    if (!p)
-        return -ENOMEM;
-    int rc = mw_read_u64(root, p, v);
-    free(p);
-    return rc;
-}
-
 static const struct {
     const char *v2, *v1;
     size_t off;
@@ -195,54 +185,144 @@ int mw_cgroup_version(const struct mw_root *root, const char *path)
     return -ENOENT;
 }
 
-int mw_cgroup_mem_read(const struct mw_root *root, const char *path, struct mw_cgroup_mem *out)
+/* The memory files of a cgroup, one row per fd slot of struct
+ * mw_cgroup_src: the v2 name, the v1 name (NULL: that version has none). */
+enum {
+    CGF_USAGE,
+    CGF_LIMIT,
+    CGF_HIGH,
+    CGF_SWAP_USAGE, /* v1: memsw (memory + swap) */
+    CGF_SWAP_LIMIT, /* v1: memsw */
+    CGF_FAILCNT,
+    CGF_EVENTS,
+    CGF_STAT,
+    CGF_PRESSURE,
+};
+static const struct {
+    const char *v2, *v1;
+} cg_files[MW_CG_SRC_FILES] = {
+    [CGF_USAGE] = {"memory.current", "memory.usage_in_bytes"},
+    [CGF_LIMIT] = {"memory.max", "memory.limit_in_bytes"},
+    [CGF_HIGH] = {"memory.high", NULL},
+    [CGF_SWAP_USAGE] = {"memory.swap.current", "memory.memsw.usage_in_bytes"},
+    [CGF_SWAP_LIMIT] = {"memory.swap.max", "memory.memsw.limit_in_bytes"},
+    [CGF_FAILCNT] = {NULL, "memory.failcnt"},
+    [CGF_EVENTS] = {"memory.events", "memory.oom_control"},
+    [CGF_STAT] = {"memory.stat", "memory.stat"},
+    [CGF_PRESSURE] = {"memory.pressure", NULL},
+};
+
+void mw_cgroup_src_close(struct mw_cgroup_src *s)
+{
+    for (int i = 0; i < MW_CG_SRC_FILES; i++) {
+        if (s->fd[i] >= 0)
+            close(s->fd[i]);
+        s->fd[i] = -1;
+    }
+    if (s->dir_fd >= 0)
+        close(s->dir_fd);
+    s->dir_fd = -1;
+}
+
+int mw_cgroup_src_open(struct mw_cgroup_src *s, const struct mw_root *root, const char *path)
+{
+    s->version = 0;
+    s->dir_fd = -1;
+    for (int i = 0; i < MW_CG_SRC_FILES; i++)
+        s->fd[i] = -1;
+    s->dir_fd = openat(root->fd, mw_rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->dir_fd < 0)
+        return -errno;
+    if (faccessat(s->dir_fd, cg_files[CGF_USAGE].v2, F_OK, 0) == 0)
+        s->version = 2;
+    else if (faccessat(s->dir_fd, cg_files[CGF_USAGE].v1, F_OK, 0) == 0)
+        s->version = 1;
+    int rc = s->version ? 0 : -ENOENT;
+    for (int i = 0; rc == 0 && i < MW_CG_SRC_FILES; i++) {
+        const char *name = s->version == 2 ? cg_files[i].v2 : cg_files[i].v1;
+        int fd = name ? mw_open_regular_at(s->dir_fd, name, 0) : -ENOENT;
+        s->fd[i] = fd >= 0 ? fd : -1;
+        if (fd < 0 && (i == CGF_USAGE || i == CGF_LIMIT))
+            rc = fd; /* the two a cgroup as a machine cannot do without */
+    }
+    if (rc < 0)
+        mw_cgroup_src_close(s);
+    return rc;
+}
+
+/* File I of S into S->buf. Returns 0 or -errno (-EBADF: not open). */
+static int src_text(struct mw_cgroup_src *s, int i)
+{
+    if (s->fd[i] < 0)
+        return -EBADF;
+    long n = mw_pread_all(s->fd[i], s->buf, sizeof(s->buf));
+    return n < 0 ? (int)n : 0;
+}
+
+/* File I of S as one number ("max": MW_CG_UNLIMITED). */
+static int src_u64(struct mw_cgroup_src *s, int i, uint64_t *v)
+{
+    int rc = src_text(s, i);
+    return rc < 0 ? rc : mw_parse_u64_or_max(s->buf, v);
+}
+
+int mw_cgroup_src_read(struct mw_cgroup_src *s, struct mw_cgroup_mem *out)
 {
     struct mw_cgroup_mem m;
     memset(&m, 0, sizeof(m));
-    int v = mw_cgroup_version(root, path);
-    if (v < 0)
-        return v;
-    m.version = v;
+    m.version = s->version;
     m.high = m.swap_limit = MW_CG_UNLIMITED;
     int rc;
-    char *buf;
-    if (v == 2) {
-        if ((rc = u64_in(root, path, "memory.current", &m.usage)) < 0)
-            return rc;
-        if ((rc = u64_in(root, path, "memory.max", &m.limit)) < 0)
-            return rc;
-        u64_in(root, path, "memory.high", &m.high);
-        u64_in(root, path, "memory.swap.max", &m.swap_limit);
-        u64_in(root, path, "memory.swap.current", &m.swap_usage);
-        if (read_in(root, path, "memory.events", &buf) == 0) {
-            mw_cg_events_parse_buf(&m, buf);
-            free(buf);
-        }
-        if (read_in(root, path, "memory.pressure", &buf) == 0) {
-            m.have_psi = mw_psi_parse_buf(&m.psi, buf, NULL) == 0;
-            free(buf);
-        }
+    if ((rc = src_u64(s, CGF_USAGE, &m.usage)) < 0 || (rc = src_u64(s, CGF_LIMIT, &m.limit)) < 0)
+        return rc;
+    if (m.version == 2) {
+        src_u64(s, CGF_HIGH, &m.high);
+        src_u64(s, CGF_SWAP_LIMIT, &m.swap_limit);
+        src_u64(s, CGF_SWAP_USAGE, &m.swap_usage);
+        if (src_text(s, CGF_PRESSURE) == 0)
+            m.have_psi = mw_psi_parse_buf(&m.psi, s->buf, NULL) == 0;
     } else {
-        if ((rc = u64_in(root, path, "memory.usage_in_bytes", &m.usage)) < 0)
-            return rc;
-        if ((rc = u64_in(root, path, "memory.limit_in_bytes", &m.limit)) < 0)
-            return rc;
+        /* v1 counts memory and swap together in memsw */
         uint64_t memsw_limit = MW_CG_UNLIMITED, memsw_usage = 0;
-        u64_in(root, path, "memory.memsw.limit_in_bytes", &memsw_limit);
-        u64_in(root, path, "memory.memsw.usage_in_bytes", &memsw_usage);
+        src_u64(s, CGF_SWAP_LIMIT, &memsw_limit);
+        src_u64(s, CGF_SWAP_USAGE, &memsw_usage);
         mw_cg_v1_memsw(&m, memsw_limit, memsw_usage);
-        u64_in(root, path, "memory.failcnt", &m.ev_max);
-        if (read_in(root, path, "memory.oom_control", &buf) == 0) {
-            mw_cg_events_parse_buf(&m, buf);
-            free(buf);
-        }
+        src_u64(s, CGF_FAILCNT, &m.ev_max);
     }
-    if (read_in(root, path, "memory.stat", &buf) == 0) {
-        m.have_stat = mw_cg_stat_parse_buf(&m.stat, buf, v, NULL) == 0;
-        free(buf);
-    }
+    if (src_text(s, CGF_EVENTS) == 0)
+        mw_cg_events_parse_buf(&m, s->buf);
+    if (src_text(s, CGF_STAT) == 0)
+        m.have_stat = mw_cg_stat_parse_buf(&m.stat, s->buf, m.version, NULL) == 0;
     *out = m;
     return 0;
+}
+
+/* NAME under the cgroup's directory as one number. */
+static int src_u64_at(struct mw_cgroup_src *s, const char *name, uint64_t *v)
+{
+    long n = mw_read_small_at(s->dir_fd, name, s->buf, sizeof(s->buf));
+    return n < 0 ? (int)n : mw_parse_u64_or_max(s->buf, v);
+}
+
+int mw_cgroup_src_peaks(struct mw_cgroup_src *s, uint64_t *peak, uint64_t *swap_peak)
+{
+    int got = 0;
+    if (src_u64_at(s, s->version == 2 ? "memory.peak" : "memory.max_usage_in_bytes", peak) == 0)
+        got |= 1;
+    if (s->version == 2 && src_u64_at(s, "memory.swap.peak", swap_peak) == 0)
+        got |= 2;
+    return got;
+}
+
+int mw_cgroup_mem_read(const struct mw_root *root, const char *path, struct mw_cgroup_mem *out)
+{
+    struct mw_cgroup_src s;
+    int rc = mw_cgroup_src_open(&s, root, path);
+    if (rc < 0)
+        return rc;
+    rc = mw_cgroup_src_read(&s, out);
+    mw_cgroup_src_close(&s);
+    return rc;
 }
 
 int mw_cgroup_pids(const struct mw_root *root, const char *path, int **pids)
@@ -353,6 +433,11 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
+uint64_t mw_cgroup_swap_used(const struct mw_cgroup_mem *cg)
+{
+    return cg->swap_usage > cg->stat.swap ? cg->swap_usage : cg->stat.swap;
+}
+
 void mw_cgroup_machine(const struct mw_cgroup_mem *cg, const struct mw_meminfo *host,
                        struct mw_cg_machine *out)
 {
@@ -372,10 +457,7 @@ void mw_cgroup_machine(const struct mw_cgroup_mem *cg, const struct mw_meminfo *
     uint64_t host_swap = host->kb[MI_SWAP_TOTAL] * 1024;
     m.swap_total =
         cg->swap_limit == MW_CG_UNLIMITED ? host_swap : min_u64(cg->swap_limit, host_swap);
-    /* v1's memory.stat total_swap and memsw.usage - usage count the same
-     * pages; the larger one is the safe one (memsw may be unreadable). */
-    uint64_t swap_used = cg->swap_usage > s->swap ? cg->swap_usage : s->swap;
-    m.swap_used = min_u64(swap_used, m.swap_total);
+    m.swap_used = min_u64(mw_cgroup_swap_used(cg), m.swap_total);
     m.swap_free = min_u64(m.swap_total - m.swap_used, host->kb[MI_SWAP_FREE] * 1024);
     *out = m;
 }

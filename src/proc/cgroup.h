@@ -58,9 +58,46 @@ int mw_cg_events_parse_buf(struct mw_cgroup_mem *mem, const char *buf);
  * memory cgroup) / -errno. */
 int mw_cgroup_version(const struct mw_root *root, const char *path);
 
-/* Reads every memory file of the cgroup at PATH. Usage and limit are
- * required; the others are filled when readable. Returns 0 or -errno. */
+/* Reads every memory file of the cgroup at PATH once (mw_cgroup_src_open,
+ * _read, _close). Usage and limit are required; the others are filled when
+ * readable. Returns 0 or -errno. */
 int mw_cgroup_mem_read(const struct mw_root *root, const char *path, struct mw_cgroup_mem *out);
+
+/* The memory files of one cgroup, opened once and read many times without
+ * allocating: the daemon's --scope every sample, `run` every interval,
+ * `status --scope` once. Every file is opened beneath the cgroup's
+ * directory as a regular file (never a FIFO that would hang a reader).
+ * The one table of the files of either version is in cgroup.c. */
+#define MW_CG_SRC_FILES 9
+#define MW_CG_SRC_BUF   16384 /* memory.stat of a 6.x kernel is about 1.5 KiB */
+struct mw_cgroup_src {
+    int version;             /* 1 or 2 */
+    int dir_fd;              /* the cgroup's directory (cgroup.procs, the peaks) */
+    int fd[MW_CG_SRC_FILES]; /* -1: the file is not there (or not of this version) */
+    char buf[MW_CG_SRC_BUF]; /* each file is read here and parsed before the next */
+};
+
+/* Opens the cgroup directory PATH under ROOT and its memory files. The
+ * version is 2 when memory.current exists, 1 when memory.usage_in_bytes
+ * does. Returns 0 or -errno: -ENOENT for a directory that is not a memory
+ * cgroup (or whose usage or limit file is missing), the open's error for
+ * PATH itself. On failure nothing stays open. */
+int mw_cgroup_src_open(struct mw_cgroup_src *s, const struct mw_root *root, const char *path);
+
+/* Reads the files into OUT, as mw_cgroup_mem_read describes (v1's memsw
+ * turned into swap by mw_cg_v1_memsw). Usage and limit must read; the
+ * others are filled when they do. Returns 0 or -errno; OUT untouched on
+ * failure. */
+int mw_cgroup_src_read(struct mw_cgroup_src *s, struct mw_cgroup_mem *out);
+
+/* The kernel's own high-water marks, read once (run's summary): v2
+ * memory.peak and memory.swap.peak, v1 memory.max_usage_in_bytes (v1 has
+ * no swap peak). Each out-parameter is set only when its file read.
+ * Returns a bit mask: 1 PEAK was read, 2 SWAP_PEAK was. */
+int mw_cgroup_src_peaks(struct mw_cgroup_src *s, uint64_t *peak, uint64_t *swap_peak);
+
+/* Closes every descriptor (safe on a closed or failed source). */
+void mw_cgroup_src_close(struct mw_cgroup_src *s);
 
 /* Reads cgroup.procs of PATH into a malloc'ed array of PIDs.
  * Returns the count (>= 0) or -errno. */
@@ -87,6 +124,12 @@ uint64_t mw_cgroup_reclaimable(const struct mw_cgroup_mem *mem);
  * Pass MW_CG_UNLIMITED / 0 for a memsw file that could not be read (the
  * kernel was booted without swap accounting). MEM->usage must be set. */
 void mw_cg_v1_memsw(struct mw_cgroup_mem *mem, uint64_t memsw_limit, uint64_t memsw_usage);
+
+/* Swap the cgroup uses: v1's memory.stat total_swap and memsw.usage -
+ * usage count the same pages, and memsw may be unreadable (swap
+ * accounting off): the larger of swap_usage and stat.swap is the safe one.
+ * Bytes. */
+uint64_t mw_cgroup_swap_used(const struct mw_cgroup_mem *cg);
 
 /* A memory cgroup seen as a machine: what `status --scope` shows and what
  * the daemon's scope mode decides on (mw_state_from_scope). Bytes. */

@@ -1,4 +1,7 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "proc/cgroup.h"
 #include "harness.h"
@@ -235,8 +238,128 @@ static void test_events_parse(void)
     CHECK_EQ_INT(mw_cg_events_parse_buf(&m, "low -1\n"), -EINVAL);
 }
 
+/* Writes TEXT to DIR/NAME (a fresh file each time). */
+static void put(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* The open-once source: the files are opened once and every read sees
+ * what they hold now (the daemon re-reads them every sample); v2's
+ * memory.high is read (the daemon's own table skipped it); the peaks;
+ * what is not a memory cgroup, and a FIFO where a file should be. */
+static void test_src_read_many(void)
+{
+    char dir[] = "/tmp/mw-test-cgsrc-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    struct mw_root r;
+    CHECK_EQ_INT(mw_root_open(&r, "/"), 0);
+    struct mw_cgroup_src s;
+    CHECK_EQ_INT(mw_cgroup_src_open(&s, &r, dir), -ENOENT); /* no memory files */
+    put(dir, "memory.current", "1048576\n");
+    put(dir, "memory.max", "max\n");
+    put(dir, "memory.high", "8388608\n");
+    put(dir, "memory.swap.current", "4096\n");
+    put(dir, "memory.stat", "anon 524288\nfile 262144\n");
+    put(dir, "memory.peak", "2097152\n");
+    char fifo[300];
+    snprintf(fifo, sizeof(fifo), "%s/memory.events", dir);
+    CHECK_EQ_INT(mkfifo(fifo, 0600), 0); /* refused, never waited on */
+    CHECK_EQ_INT(mw_cgroup_src_open(&s, &r, dir), 0);
+    CHECK_EQ_INT(s.version, 2);
+    struct mw_cgroup_mem m;
+    CHECK_EQ_INT(mw_cgroup_src_read(&s, &m), 0);
+    CHECK_EQ_U64(m.usage, 1048576);
+    CHECK_EQ_U64(m.limit, MW_CG_UNLIMITED);
+    CHECK_EQ_U64(m.high, 8388608);
+    CHECK_EQ_U64(m.swap_limit, MW_CG_UNLIMITED); /* memory.swap.max missing */
+    CHECK(m.have_stat && m.stat.anon == 524288);
+    CHECK_EQ_U64(mw_cgroup_swap_used(&m), 4096);
+    /* rewritten in place: the same descriptor reads the new value */
+    int fd = open(fifo, O_RDONLY | O_NONBLOCK); /* keeps a reader: no SIGPIPE below */
+    char cur[300];
+    snprintf(cur, sizeof(cur), "%s/memory.current", dir);
+    FILE *f = fopen(cur, "r+");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("3145728\n", f);
+        fclose(f);
+    }
+    CHECK_EQ_INT(mw_cgroup_src_read(&s, &m), 0);
+    CHECK_EQ_U64(m.usage, 3145728);
+    uint64_t peak = 0, swap_peak = 7;
+    CHECK_EQ_INT(mw_cgroup_src_peaks(&s, &peak, &swap_peak), 1);
+    CHECK_EQ_U64(peak, 2097152);
+    CHECK_EQ_U64(swap_peak, 7); /* no memory.swap.peak: untouched */
+    /* usage unreadable: the read fails, OUT untouched */
+    FILE *g = fopen(cur, "w");
+    if (g) {
+        fputs("garbage\n", g);
+        fclose(g);
+    }
+    m.usage = 42;
+    CHECK_EQ_INT(mw_cgroup_src_read(&s, &m), -EINVAL);
+    CHECK_EQ_U64(m.usage, 42);
+    mw_cgroup_src_close(&s);
+    mw_cgroup_src_close(&s); /* twice: harmless */
+    if (fd >= 0)
+        close(fd);
+    /* v1: memsw turned into swap, failcnt as "max" events */
+    const char *v2_files[] = {"memory.current",      "memory.max",  "memory.high",
+                              "memory.swap.current", "memory.stat", "memory.peak",
+                              "memory.events"};
+    for (size_t i = 0; i < MW_ARRAY_SIZE(v2_files); i++) {
+        char p[300];
+        snprintf(p, sizeof(p), "%s/%s", dir, v2_files[i]);
+        unlink(p);
+    }
+    put(dir, "memory.usage_in_bytes", "104857600\n");
+    put(dir, "memory.limit_in_bytes", "268435456\n");
+    put(dir, "memory.memsw.usage_in_bytes", "115343360\n");
+    put(dir, "memory.memsw.limit_in_bytes", "536870912\n");
+    put(dir, "memory.failcnt", "12\n");
+    put(dir, "memory.max_usage_in_bytes", "200000000\n");
+    put(dir, "memory.stat", "rss 1\ntotal_rss 2\ntotal_swap 20971520\n");
+    CHECK_EQ_INT(mw_cgroup_src_open(&s, &r, dir), 0);
+    CHECK_EQ_INT(s.version, 1);
+    CHECK_EQ_INT(mw_cgroup_src_read(&s, &m), 0);
+    CHECK_EQ_U64(m.swap_limit, 268435456);
+    CHECK_EQ_U64(m.swap_usage, 10485760);
+    CHECK_EQ_U64(m.ev_max, 12);
+    CHECK(m.have_stat);
+    /* memsw says 10 MiB of swap, memory.stat's total_swap 20: the larger */
+    CHECK_EQ_U64(mw_cgroup_swap_used(&m), 20971520);
+    CHECK_EQ_INT(mw_cgroup_src_peaks(&s, &peak, &swap_peak), 1);
+    CHECK_EQ_U64(peak, 200000000);
+    mw_cgroup_src_close(&s);
+    const char *v1_files[] = {"memory.usage_in_bytes",
+                              "memory.limit_in_bytes",
+                              "memory.memsw.usage_in_bytes",
+                              "memory.memsw.limit_in_bytes",
+                              "memory.failcnt",
+                              "memory.max_usage_in_bytes",
+                              "memory.stat"};
+    for (size_t i = 0; i < MW_ARRAY_SIZE(v1_files); i++) {
+        char p[300];
+        snprintf(p, sizeof(p), "%s/%s", dir, v1_files[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+    /* a path that is not there */
+    CHECK_EQ_INT(mw_cgroup_src_open(&s, &r, "/nonexistent/mw-cgroup"), -ENOENT);
+    mw_root_close(&r);
+}
+
 int main(void)
 {
+    RUN(test_src_read_many);
     RUN(test_events_parse);
     RUN(test_v1_capture);
     RUN(test_v2);
