@@ -18,6 +18,7 @@
 
 #include "base/json.h"
 #include "proc/cgroup.h"
+#include "lmk/cycle.h"
 #include "lmk/history.h"
 #include "lmk/hooks.h"
 #include "lmk/kill.h"
@@ -32,12 +33,9 @@
 #include "proc/vmstat.h"
 #include "proc/zoneinfo.h"
 
-#define TAG_SIGNAL          100
-#define MAX_KILLS_PER_CYCLE 8
+#define TAG_SIGNAL 100
 /* Watermarks change only with min_free_kbytes or memory hotplug. */
 #define ZONEINFO_REFRESH_MS 60000
-/* A dry run repeats its decision every sample: say it once a second. */
-#define DRY_RUN_REPEAT_MS 1000
 
 /* ---- the daemon's world ----------------------------------------------- */
 
@@ -54,30 +52,20 @@ struct daemon {
     struct mw_zoneinfo_src zsrc; /* zoneinfo_fd with a buffer sized to the file */
     uint64_t zi_said_ms;
     bool zi_stale; /* the last re-read failed: state.warning says so */
-    struct mw_thrash thrash;
     struct mw_scan_ws ws;
     struct mw_pressure pr;
     int epfd, sigfd;
-    struct mw_penalties pen;
-    struct mw_loop_tracker loops;
     struct mw_daemon_state state;
     char state_path[MW_CFG_PATH_LEN];
     char history_path[MW_CFG_PATH_LEN];
     int history_fd;
-    uint64_t alert_last[MW_ALERT_KINDS];
-    uint64_t last_dry_ms;
-    int last_dry_pid;
-    uint64_t no_victim_last_ms;
-    uint64_t held_log_ms, held_state_ms; /* rate limits of the "held" notes */
-    bool adj_flat;                       /* the adj layout (cfg->adj_mode, or as last detected) */
-    uint64_t refresh_ms;                 /* last footprint refresh (mw_victim_refresh) */
-    int chosen_pid[MW_VICTIM_GROUP + 1]; /* this cycle's victims, excluded from more choices */
-    uint64_t interval_ms;                /* the next wait when nothing happens */
-    uint64_t fast_until_ms;              /* after an event, sample often for one window */
-    /* the last kill, until its effect shows (mw_policy_kill_visible) */
-    bool settling;
-    uint64_t settle_until_ms, settle_rss_kb, settle_swap_kb;
-    struct mw_mem_state settle_before;
+    uint64_t interval_ms;   /* the next wait when nothing happens */
+    uint64_t fast_until_ms; /* after an event, sample often for one window */
+    /* the kill cycle (cycle.h): its memory, the scan it reads through,
+     * and what it decided this sample */
+    struct mw_cycle cyc;
+    struct mw_cycle_ops ops;
+    struct mw_cycle_out out;
     /* the metrics process (lmk/metricsd.h) and the counters it shows */
     struct mw_metrics_live *live;
     pid_t metrics_pid;
@@ -270,21 +258,19 @@ static void kill_hook_env(const struct mw_victim *v, const char *event, const ch
     hook_env_set(7, "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 }
 
-static void alerts(struct daemon *d, const struct mw_mem_state *st)
+/* Raises the alerts the cycle found due (OUT->alerts): log, counter, hook. */
+static void alerts(struct daemon *d, const struct mw_cycle_out *out, const struct mw_mem_state *st)
 {
-    char msg[512];
-    unsigned bits = mw_alert_check(&d->cfg, st, msg, sizeof(msg));
     for (unsigned k = 0; k < MW_ALERT_KINDS; k++) {
         unsigned bit = 1u << k;
-        if (!(bits & bit) ||
-            !mw_rate_allow(&d->alert_last[k], st->now_ms, d->cfg.alert_interval_ms))
+        if (!(out->alerts & bit))
             continue;
-        mw_dlog(LOG_WARNING, "alert %s: %s", mw_alert_name(bit), msg);
+        mw_dlog(LOG_WARNING, "alert %s: %s", mw_alert_name(bit), out->alert_msg);
         if (d->live)
             live_add(d, &d->live->alerts);
         hook_env_set(0, "MW_EVENT=alert");
         hook_env_set(1, "MW_ALERT=%s", mw_alert_name(bit));
-        hook_env_set(2, "MW_MESSAGE=%s", msg);
+        hook_env_set(2, "MW_MESSAGE=%s", out->alert_msg);
         hook_env_set(3, "MW_AVAILABLE_KB=%llu", (unsigned long long)st->available_kb);
         hook_env_set(4, "MW_TOTAL_KB=%llu", (unsigned long long)st->total_kb);
         hook_env_set(5, "MW_SWAP_FREE_KB=%llu", (unsigned long long)st->swap_free_kb);
@@ -293,59 +279,40 @@ static void alerts(struct daemon *d, const struct mw_mem_state *st)
     }
 }
 
+/* Says a kill-restart loop the cycle found (OUT->loop_kills) loudly, at
+ * every kill of it; the hook when the cycle says it is due. */
+static void loop_report(struct daemon *d, const struct mw_cycle_out *out)
+{
+    const struct mw_config *c = &d->cfg;
+    if (out->loop_kills == 0)
+        return;
+    if (d->live)
+        live_add(d, &d->live->loops);
+    const char *act = c->loop_action == MW_LOOP_COOLDOWN  ? "left alone"
+                      : c->loop_action == MW_LOOP_PROTECT ? "protected"
+                                                          : "still a candidate";
+    mw_dlog(LOG_CRIT,
+            "KILL LOOP: %s killed %d times within %llu ms (it restarts after each kill); %s for "
+            "%llu ms",
+            out->victim.comm, out->loop_kills, (unsigned long long)c->loop_window_ms, act,
+            (unsigned long long)c->loop_cooldown_ms);
+    if (!out->loop_hook)
+        return;
+    hook_env_set(0, "MW_EVENT=alert");
+    hook_env_set(1, "MW_ALERT=kill_loop");
+    hook_env_set(2, "MW_PROG=%s", out->victim.comm);
+    hook_env_set(3, "MW_KILLS=%d", out->loop_kills);
+    hook_env_set(4, "MW_WINDOW_MS=%llu", (unsigned long long)c->loop_window_ms);
+    hook_env_set(5, "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+    run_hook(d, &c->alert_hook, "alert");
+}
+
 /* Ms since boot (CLOCK_BOOTTIME: the clock of /proc/PID/stat's start). */
 static uint64_t boot_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_BOOTTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* V was signalled at SIG_BOOT_MS (ms since boot). */
-static void loop_check(struct daemon *d, const struct mw_victim *v, uint64_t now,
-                       uint64_t sig_boot_ms)
-{
-    if (d->cfg.loop_kills <= 0)
-        return;
-    int n = mw_loop_note(&d->loops, v->comm, sig_boot_ms, mw_loop_start_ms(v->starttime, d->ws.hz),
-                         d->cfg.loop_window_ms);
-    if (n < d->cfg.loop_kills)
-        return;
-    if (d->live)
-        live_add(d, &d->live->loops);
-    const char *act = d->cfg.loop_action == MW_LOOP_COOLDOWN  ? "left alone"
-                      : d->cfg.loop_action == MW_LOOP_PROTECT ? "protected"
-                                                              : "still a candidate";
-    mw_dlog(LOG_CRIT,
-            "KILL LOOP: %s killed %d times within %llu ms (it restarts after each kill); %s for "
-            "%llu ms",
-            v->comm, n, (unsigned long long)d->cfg.loop_window_ms, act,
-            (unsigned long long)d->cfg.loop_cooldown_ms);
-    if (d->cfg.loop_action != MW_LOOP_NONE) {
-        int slot = -1;
-        for (int i = 0; i < d->pen.n; i++)
-            if (strcmp(d->pen.p[i].comm, v->comm) == 0 || d->pen.p[i].until_ms <= now)
-                slot = i;
-        if (slot < 0 && d->pen.n < MW_MAX_PENALTIES)
-            slot = d->pen.n++;
-        if (slot >= 0) {
-            snprintf(d->pen.p[slot].comm, sizeof(d->pen.p[slot].comm), "%s", v->comm);
-            d->pen.p[slot].until_ms = now + d->cfg.loop_cooldown_ms;
-            d->pen.p[slot].adj_shift =
-                d->cfg.loop_action == MW_LOOP_COOLDOWN ? INT32_MAX : d->cfg.loop_protect_adj;
-        }
-    }
-    /* the log says it at every kill of the loop; the hook at most once an
-     * alert interval */
-    if (!mw_rate_allow(&d->alert_last[4], now, d->cfg.alert_interval_ms))
-        return;
-    hook_env_set(0, "MW_EVENT=alert");
-    hook_env_set(1, "MW_ALERT=kill_loop");
-    hook_env_set(2, "MW_PROG=%s", v->comm);
-    hook_env_set(3, "MW_KILLS=%d", n);
-    hook_env_set(4, "MW_WINDOW_MS=%llu", (unsigned long long)d->cfg.loop_window_ms);
-    hook_env_set(5, "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
-    run_hook(d, &d->cfg.alert_hook, "alert");
 }
 
 /* ---- one cycle ---------------------------------------------------------- */
@@ -403,258 +370,178 @@ static void report_kill(struct daemon *d, const struct mw_kill_record *rec, int 
     }
 }
 
-/* The adj layout for the next decision: as configured, or detected by
- * the last scan. */
-static void note_layout(struct daemon *d)
+/* The cycle's reads (struct mw_cycle_ops): the victim scan. */
+static int op_choose(void *ctx, const struct mw_choice *c, struct mw_victim *out)
 {
-    bool flat = d->cfg.adj_mode == MW_ADJ_FLAT ||
-                (d->cfg.adj_mode == MW_ADJ_AUTO && mw_scan_adj_flat(&d->ws));
-    if (flat != d->adj_flat)
-        mw_dlog(LOG_NOTICE, "adj layout: %s%s",
-                flat ? "flat (the kernel's oom_badness order)" : "android classes (lmkd's order)",
-                d->cfg.adj_mode == MW_ADJ_AUTO ? " (detected)" : " (adj_mode)");
-    d->adj_flat = flat;
+    struct daemon *d = ctx;
+    return mw_victim_choose(&d->ws, &d->cfg, c, out);
 }
 
-/* While memory runs short, the footprints of the candidates are sampled
- * (at most once per MW_FP_RATE_MIN_MS), so the choice under pressure
- * finds them fresh and has a two-sample growth rate. */
-static void refresh_footprints(struct daemon *d, const struct mw_mem_state *st)
+static void op_put(void *ctx, struct mw_victim *v)
 {
-    uint64_t line = st->total_kb * (uint64_t)d->cfg.available_low_pct / 100;
-    bool building =
-        st->available_kb < 2 * line || (st->events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL));
-    if (!building || st->now_ms - d->refresh_ms < MW_FP_RATE_MIN_MS)
-        return;
-    d->refresh_ms = st->now_ms;
-    /* every process (-999): their swap tells what swap nobody holds */
-    struct mw_choice ch = {.min_adj = -999, .now_ms = st->now_ms, .pen = &d->pen};
-    mw_victim_refresh(&d->ws, &d->cfg, &ch);
-    note_layout(d);
+    (void)ctx;
+    close(v->stat_fd);
+    v->stat_fd = -1;
 }
 
-/* Until enough is freed: when DEC's deficit is larger than what V frees,
- * more victims of the same choice join V's group (signalled together,
- * before anyone is waited for) -- at the last line, or when V is a
- * runaway (a storm's other units). lmkd's ordinary class kills stay one
- * at a time: their next victim waits for this one's memory to show. */
-static void cover_deficit(struct daemon *d, const struct mw_decision *dec, struct mw_choice *ch,
-                          struct mw_victim *v)
+static int op_refresh(void *ctx, const struct mw_choice *c)
 {
-    static struct mw_victim more;
-    if (d->cfg.one_kill_at_a_time || !(dec->last_line || v->runaway))
-        return;
-    uint64_t covered = v->runaway ? v->unit_kb : v->rss_kb + v->swap_kb;
-    int victims = 1, min_adj = ch->min_adj;
-    if (!v->runaway)
-        ch->min_adj = mw_policy_cover_floor(v->adj, ch->min_adj, ch->flat);
-    while (covered < dec->deficit_kb && victims < MAX_KILLS_PER_CYCLE &&
-           v->group_n < MW_VICTIM_GROUP) {
-        int n = 0;
-        d->chosen_pid[n++] = v->pid;
-        for (int i = 0; i < v->group_n; i++)
-            d->chosen_pid[n++] = v->group_pid[i];
-        ch->exclude = d->chosen_pid;
-        ch->exclude_n = n;
-        if (mw_victim_choose(&d->ws, &d->cfg, ch, &more) <= 0)
-            break;
-        close(more.stat_fd);
-        covered += more.runaway ? more.unit_kb : more.rss_kb + more.swap_kb;
-        victims++;
-        v->group_pid[v->group_n] = more.pid;
-        v->group_start[v->group_n++] = more.starttime;
-        for (int i = 0; i < more.group_n && v->group_n < MW_VICTIM_GROUP; i++) {
-            v->group_pid[v->group_n] = more.group_pid[i];
-            v->group_start[v->group_n++] = more.group_start[i];
-        }
+    struct daemon *d = ctx;
+    return mw_victim_refresh(&d->ws, &d->cfg, c);
+}
+
+static void op_forget(void *ctx)
+{
+    mw_victim_forget(&((struct daemon *)ctx)->ws);
+}
+
+static bool op_scan_flat(void *ctx)
+{
+    return mw_scan_adj_flat(&((struct daemon *)ctx)->ws);
+}
+
+static int64_t op_procs_swap_kb(void *ctx, uint64_t *sampled_ms)
+{
+    struct daemon *d = ctx;
+    *sampled_ms = d->ws.refresh_ms;
+    return mw_victim_swap_kb(&d->ws);
+}
+
+/* Says the adj layout the cycle uses now. */
+static void say_layout(const struct daemon *d)
+{
+    mw_dlog(LOG_NOTICE, "adj layout: %s%s",
+            d->cyc.adj_flat ? "flat (the kernel's oom_badness order)"
+                            : "android classes (lmkd's order)",
+            d->cfg.adj_mode == MW_ADJ_AUTO ? " (detected)" : " (adj_mode)");
+}
+
+/* Says what the cycle noted on the way to its decision: memory held
+ * (log, state file), the layout, the victims of a cover, no victim or a
+ * kill that cannot help. */
+static void say_notes(struct daemon *d, const struct mw_cycle_out *out)
+{
+    const struct mw_decision *dec = &out->dec;
+    const char *reason = mw_reason_name(dec->reason);
+    if (out->say_held)
+        mw_dlog(LOG_WARNING, "%s (%s) but no kill: %s", reason, dec->detail, dec->held_detail);
+    if (out->publish_held) {
+        snprintf(d->state.held, sizeof(d->state.held), "%s", d->cyc.held);
+        state_write(d);
     }
-    if (victims > 1)
+    if (out->layout_changed)
+        say_layout(d);
+    if (out->cover_victims > 1)
         mw_dlog(LOG_NOTICE, "deficit %llukB: %d victims (%llukB) signalled together",
-                (unsigned long long)dec->deficit_kb, victims, (unsigned long long)covered);
-    ch->exclude = NULL;
-    ch->exclude_n = 0;
-    ch->min_adj = min_adj;
-}
-
-/* Has the last kill's memory come back (or its settle time passed)? Tells
- * the policy what it freed: memory and swap the shortage needed. */
-static bool settled(struct daemon *d, const struct mw_mem_state *st)
-{
-    bool visible =
-        mw_policy_kill_visible(&d->settle_before, st, d->settle_rss_kb, d->settle_swap_kb);
-    if (!visible && st->now_ms < d->settle_until_ms)
-        return false;
-    int64_t freed = (int64_t)st->available_kb - (int64_t)d->settle_before.available_kb +
-                    (int64_t)st->swap_free_kb - (int64_t)d->settle_before.swap_free_kb;
-    mw_policy_kill_freed(&d->thrash, freed, d->settle_rss_kb + d->settle_swap_kb);
-    d->settling = false;
-    return true;
-}
-
-/* Memory held where no kill reaches: said in the log (when it stops a
- * kill, at most every 10 s) and in the state file while it lasts. */
-static void note_held(struct daemon *d, const struct mw_mem_state *st,
-                      const struct mw_decision *dec)
-{
-    if (dec->held && mw_rate_allow(&d->held_log_ms, st->now_ms, 10000))
-        mw_dlog(LOG_WARNING, "%s (%s) but no kill: %s", mw_reason_name(dec->reason), dec->detail,
-                dec->held_detail);
-    if (strcmp(d->state.held, dec->held_detail) == 0)
+                (unsigned long long)dec->deficit_kb, out->cover_victims,
+                (unsigned long long)out->covered_kb);
+    if (!out->say_note)
         return;
-    /* the numbers move every sample: rewrite when it starts, ends, or
-     * every 10 s */
-    bool edge = !d->state.held[0] != !dec->held_detail[0];
-    if (!edge && !mw_rate_allow(&d->held_state_ms, st->now_ms, 10000))
-        return;
-    snprintf(d->state.held, sizeof(d->state.held), "%s", dec->held_detail);
-    state_write(d);
+    if (out->note == MW_CYCLE_NOTE_NO_VICTIM)
+        mw_dlog(LOG_WARNING, "%s (%s) but no process at adj >= %d may be killed%s%s", reason,
+                dec->detail, dec->min_adj, out->choose_rc < 0 ? ": " : "",
+                out->choose_rc < 0 ? mw_strerror(-out->choose_rc) : "");
+    else if (out->note == MW_CYCLE_NOTE_IN_VAIN)
+        mw_dlog(LOG_NOTICE,
+                "%s (%s) but no kill: the best victim, pid %d (%s), holds %llukB, under 1/%d of "
+                "the %llukB deficit; killing it cannot end the shortage",
+                reason, dec->detail, out->victim.pid, out->victim.comm,
+                (unsigned long long)out->frees_kb, MW_KILL_USEFUL_DIV,
+                (unsigned long long)dec->deficit_kb);
 }
-
-/* What act() did with a decision to kill. */
-enum act { ACT_NONE, ACT_CHOSEN, ACT_KILLED };
 
 /* A kill's (or dry-run choice's) log line: static, the kill path
  * allocates nothing; the state file keeps a copy. */
 static char kill_line[2048];
 
-/* Signals V (chosen for DEC; REC is its record so far), waits for its
- * memory, and logs, records and hooks the kill. */
-static enum act kill_chosen(struct daemon *d, const struct mw_decision *dec, struct mw_victim *v,
-                            struct mw_kill_record *rec, uint64_t event_ms, struct mw_mem_state *st)
+/* Signals the cycle's victim (OUT->victim, chosen for OUT->dec), waits
+ * for its memory, tells the cycle, and logs, records and hooks the kill.
+ * Returns true when a kill happened (mw_cycle_killed). */
+static bool kill_chosen(struct daemon *d, struct mw_cycle_out *out, uint64_t event_ms,
+                        struct mw_mem_state *st)
 {
+    struct mw_victim *v = &out->victim;
+    struct mw_kill_record rec;
+    record_from(&rec, v, &out->dec, st);
     if (d->cfg.pre_kill_hook.n > 0) {
-        kill_hook_env(v, "pre_kill", rec->reason);
+        kill_hook_env(v, "pre_kill", rec.reason);
         run_hook(d, &d->cfg.pre_kill_hook, "pre-kill");
     }
     uint64_t avail_before = st->available_kb;
     struct mw_kill_result kr;
-    uint64_t t_sig = mw_now_ms(), sig_boot_ms = boot_ms();
+    struct mw_cycle_kill k = {
+        .sig_ms = mw_now_ms(), .sig_boot_ms = boot_ms(), .now_ms = st->now_ms};
     int rc = mw_kill_victim(d->root->fd, v, &d->cfg, false, &kr);
     close(v->stat_fd);
+    k.signalled = rc == 0;
+    k.gone_before = kr.gone_before;
+    k.start_boot_ms = mw_loop_start_ms(v->starttime, d->ws.hz);
     if (rc < 0) {
         mw_dlog(LOG_WARNING, "kill of pid %d (%s) failed: %s", v->pid, v->comm,
                 kr.gone_before ? "it exited first" : mw_strerror(-rc));
         if (d->live && !kr.gone_before)
             live_add(d, &d->live->kill_failures);
-        return kr.gone_before ? ACT_KILLED : ACT_NONE; /* gone: memory came back anyway */
+        return mw_cycle_killed(&d->cyc, &d->cfg, &d->ops, &k, out);
     }
-    rec->latency_ms = t_sig - event_ms;
-    rec->wait_ms = kr.wait_ms;
-    rec->exited = kr.exited;
-    rec->reaped = kr.released;
-    rec->termed = kr.termed;
-    rec->cgroup_killed = kr.cgroup_killed;
-    rec->group_killed = kr.group_killed;
-    mw_policy_killed(&d->cfg, &d->thrash, dec);
-    mw_victim_forget(&d->ws); /* footprints moved; penalties may change below */
-    d->settling = d->cfg.kill_settle_ms > 0;
-    d->settle_until_ms = t_sig + d->cfg.kill_settle_ms;
-    d->settle_before = *st;
-    d->settle_rss_kb = v->rss_kb;
-    d->settle_swap_kb = v->swap_kb;
+    rec.latency_ms = k.sig_ms - event_ms;
+    rec.wait_ms = kr.wait_ms;
+    rec.exited = kr.exited;
+    rec.reaped = kr.released;
+    rec.termed = kr.termed;
+    rec.cgroup_killed = kr.cgroup_killed;
+    rec.group_killed = kr.group_killed;
     struct mw_mem_state after;
     if (sample(d, &after) == 0) {
-        rec->freed_kb = (int64_t)after.available_kb - (int64_t)avail_before;
+        rec.freed_kb = (int64_t)after.available_kb - (int64_t)avail_before;
         *st = after;
+        k.now_ms = after.now_ms;
     }
-    report_kill(d, rec, LOG_ERR, kill_line, sizeof(kill_line));
+    mw_cycle_killed(&d->cyc, &d->cfg, &d->ops, &k, out);
+    report_kill(d, &rec, LOG_ERR, kill_line, sizeof(kill_line));
     d->state.kills++;
-    d->state.last_kill_time = rec->time_s;
+    d->state.last_kill_time = rec.time_s;
     size_t ll = strlen(kill_line) < sizeof(d->state.last_kill) - 1 ? strlen(kill_line)
                                                                    : sizeof(d->state.last_kill) - 1;
     memcpy(d->state.last_kill, kill_line, ll);
     d->state.last_kill[ll] = '\0';
-    loop_check(d, v, st->now_ms, sig_boot_ms);
+    loop_report(d, out);
     if (d->cfg.post_kill_hook.n > 0) {
-        kill_hook_env(v, "post_kill", rec->reason);
+        kill_hook_env(v, "post_kill", rec.reason);
         run_hook(d, &d->cfg.post_kill_hook, "post-kill");
     }
     state_write(d);
-    return ACT_KILLED;
+    return true;
 }
 
-/* Chooses a victim for DEC and kills it (or, with --dry-run, says so). */
-static enum act act(struct daemon *d, const struct mw_decision *dec, uint64_t event_ms,
-                    struct mw_mem_state *st)
+/* A dry run's choice, said as the kill it would have been. */
+static void would_kill(struct daemon *d, const struct mw_cycle_out *out, uint64_t event_ms,
+                       const struct mw_mem_state *st)
 {
-    static struct mw_victim v; /* static: 3 KiB, and the kill path allocates nothing */
-    struct mw_choice ch = {.min_adj = dec->min_adj,
-                           .runaway_only = dec->runaway_only,
-                           .runaway_any_adj = dec->runaway_any_adj,
-                           .flat = d->adj_flat,
-                           .total_kb = st->total_kb,
-                           .pen = &d->pen,
-                           .now_ms = st->now_ms};
-    int rc = mw_victim_choose(&d->ws, &d->cfg, &ch, &v);
-    note_layout(d);
-    if (rc > 0 && !d->o->dry_run)
-        cover_deficit(d, dec, &ch, &v);
-    if (rc == 0 && dec->runaway_only)
-        return ACT_NONE; /* no runaway: swap takes the pressure, nobody dies */
-    if (rc <= 0) {
-        if (mw_rate_allow(&d->no_victim_last_ms, st->now_ms, 10000))
-            mw_dlog(LOG_WARNING, "%s (%s) but no process at adj >= %d may be killed%s%s",
-                    mw_reason_name(dec->reason), dec->detail, dec->min_adj, rc < 0 ? ": " : "",
-                    rc < 0 ? mw_strerror(-rc) : "");
-        return ACT_NONE;
-    }
-    uint64_t frees_kb = v.runaway ? v.unit_kb : v.rss_kb + v.swap_kb;
-    if (!mw_policy_kill_helps(dec, frees_kb, v.runaway)) {
-        if (mw_rate_allow(&d->no_victim_last_ms, st->now_ms, 10000))
-            mw_dlog(LOG_NOTICE,
-                    "%s (%s) but no kill: the best victim, pid %d (%s), holds %llukB, under "
-                    "1/%d of the %llukB deficit; killing it cannot end the shortage",
-                    mw_reason_name(dec->reason), dec->detail, v.pid, v.comm,
-                    (unsigned long long)frees_kb, MW_KILL_USEFUL_DIV,
-                    (unsigned long long)dec->deficit_kb);
-        close(v.stat_fd);
-        return ACT_NONE;
-    }
     struct mw_kill_record rec;
-    record_from(&rec, &v, dec, st);
-    if (d->o->dry_run) {
-        bool repeat = v.pid == d->last_dry_pid && st->now_ms - d->last_dry_ms < DRY_RUN_REPEAT_MS;
-        close(v.stat_fd);
-        if (repeat)
-            return ACT_CHOSEN;
-        d->last_dry_pid = v.pid;
-        d->last_dry_ms = st->now_ms;
-        rec.dry_run = true;
-        rec.latency_ms = mw_now_ms() - event_ms;
-        report_kill(d, &rec, LOG_NOTICE, kill_line, sizeof(kill_line));
-        return ACT_CHOSEN;
-    }
-    return kill_chosen(d, dec, &v, &rec, event_ms, st);
+    record_from(&rec, &out->victim, &out->dec, st);
+    rec.dry_run = true;
+    rec.latency_ms = mw_now_ms() - event_ms;
+    report_kill(d, &rec, LOG_NOTICE, kill_line, sizeof(kill_line));
 }
 
-/* One sample, one decision, and what follows it. Returns true when a
- * kill (or a dry-run choice) was made. */
+/* One sample, one turn of the kill cycle, and what it asks for. Returns
+ * true when a kill (or a dry-run choice) was made. */
 static bool cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct mw_mem_state *st)
 {
     if (sample(d, st) < 0)
         return false;
     st->events = events;
-    alerts(d, st);
-    if (d->settling && !settled(d, st))
+    struct mw_cycle_out *out = &d->out;
+    mw_cycle_step(&d->cyc, &d->cfg, &d->ops, st, out);
+    alerts(d, out, st);
+    if (out->act == MW_CYCLE_SETTLING)
         return false; /* the last kill's memory is still on its way back */
-    st->adj_flat = d->adj_flat;
-    if (d->ws.refresh_ms && st->now_ms - d->ws.refresh_ms < 2000) {
-        st->held_swap_kb = mw_state_unowned_swap_kb(st, mw_victim_swap_kb(&d->ws));
-        st->held_swap_known = true;
-    }
-    struct mw_decision dec;
-    mw_policy_decide(&d->cfg, st, &d->thrash, &dec);
-    note_held(d, st, &dec);
-    enum act a = dec.kill ? act(d, &dec, event_ms, st) : ACT_NONE;
-    /* every sample that sent no signal keeps the footprints fresh, also
-     * when a kill was decided but nobody could or should be killed: in
-     * the bed's g10 a runaway-only decision that found no runaway left
-     * them stale for 16 s, so the swap nobody holds went unknown and the
-     * held verdict with it -- and a complete stall killed two cached apps
-     * while tmpfs grew */
-    if (a != ACT_KILLED)
-        refresh_footprints(d, st);
-    return a != ACT_NONE;
+    say_notes(d, out);
+    if (out->act == MW_CYCLE_WOULD_KILL && out->say)
+        would_kill(d, out, event_ms, st);
+    if (out->act == MW_CYCLE_KILL)
+        return kill_chosen(d, out, event_ms, st);
+    return out->act == MW_CYCLE_WOULD_KILL;
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -778,7 +665,7 @@ static void reload(struct daemon *d)
                        next.psi_complete_stall_ms != d->cfg.psi_complete_stall_ms ||
                        next.psi_window_ms != d->cfg.psi_window_ms;
     d->cfg = next;
-    mw_thrash_init(&d->thrash, &d->cfg);
+    mw_cycle_reload(&d->cyc, &d->cfg);
     snprintf(d->state.strategy, sizeof(d->state.strategy), "%s",
              d->cfg.strategy == MW_STRATEGY_MINFREE ? "minfree" : "psi");
     if (psi_changed) {
@@ -845,13 +732,18 @@ static int start(struct daemon *d, struct mw_mem_state *st)
     setup_pressure(d);
     struct mw_choice layout = {.min_adj = 1001, .now_ms = mw_now_ms()};
     mw_victim_refresh(&d->ws, &d->cfg, &layout); /* reads every adj: the layout */
-    d->adj_flat = !(d->cfg.adj_mode == MW_ADJ_FLAT ||
-                    (d->cfg.adj_mode == MW_ADJ_AUTO && mw_scan_adj_flat(&d->ws)));
-    note_layout(d); /* says it */
+    d->ops = (struct mw_cycle_ops){.ctx = d,
+                                   .choose = op_choose,
+                                   .put = op_put,
+                                   .refresh = op_refresh,
+                                   .forget = op_forget,
+                                   .scan_flat = op_scan_flat,
+                                   .procs_swap_kb = op_procs_swap_kb};
+    mw_cycle_init(&d->cyc, &d->cfg, o->dry_run, mw_cycle_flat(&d->cfg, mw_scan_adj_flat(&d->ws)));
+    say_layout(d);
     mw_protect_self();
     if (d->cfg.realtime)
         mw_raise_priority();
-    mw_thrash_init(&d->thrash, &d->cfg);
     memset(st, 0, sizeof(*st));
     int rc = sample(d, st);
     if (rc < 0) {
@@ -1026,7 +918,7 @@ static int step(struct daemon *d, struct mw_mem_state *st)
     uint64_t t0_us = mw_now_us();
     int kills = 0;
     while (cycle(d, events, event_ms, st)) {
-        if (d->o->dry_run || d->cfg.one_kill_at_a_time || ++kills >= MAX_KILLS_PER_CYCLE)
+        if (!mw_cycle_again(&d->cyc, &d->cfg, ++kills))
             break;
         events = MW_EV_TIMER | (events & MW_EV_PRESSURE_WINDOW); /* re-check at once */
         event_ms = mw_now_ms();
@@ -1108,8 +1000,7 @@ int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opt
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double refresh_ms =
         (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    ch.flat =
-        d.cfg.adj_mode == MW_ADJ_FLAT || (d.cfg.adj_mode == MW_ADJ_AUTO && mw_scan_adj_flat(&d.ws));
+    ch.flat = mw_cycle_flat(&d.cfg, mw_scan_adj_flat(&d.ws));
     ch.now_ms = mw_now_ms();
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = mw_victim_choose(&d.ws, &d.cfg, &ch, &v);
