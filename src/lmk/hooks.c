@@ -1,6 +1,7 @@
 #include "lmk/hooks.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -147,80 +148,218 @@ static void hook_child_setup(void)
     }
 }
 
-/* ENVP cleaned (base/text.h: control bytes and invalid UTF-8 become '?'):
- * values such as MW_PROG are process names anyone can choose. At most
- * HOOK_ENV_MAX entries of HOOK_ENV_LEN - 1 bytes (cut at a character).
- * Static storage: hooks run one at a time. Returns the NULL-terminated
- * copy, or NULL when ENVP has too many entries. */
-#define HOOK_ENV_MAX 32
-#define HOOK_ENV_LEN 512
-static char *const *clean_env(char *const envp[])
+void mw_hook_env_reset(struct mw_hook_env *e)
 {
-    static char store[HOOK_ENV_MAX][HOOK_ENV_LEN];
-    static char *out[HOOK_ENV_MAX + 1];
-    int n = 0;
-    for (; envp && envp[n]; n++) {
-        if (n == HOOK_ENV_MAX)
-            return NULL;
-        mw_text_clean(store[n], sizeof(store[n]), envp[n], strlen(envp[n]));
-        out[n] = store[n];
-    }
-    out[n] = NULL;
-    return out;
+    e->n = 0;
+    e->too_many = false;
+    e->envp[0] = NULL;
 }
 
-/* Waits up to TIMEOUT_MS for PID. Returns 1 when it exited (not yet
- * reaped; *STATUS set when the fallback reaped it), 0 on timeout. */
-static int hook_wait(pid_t pid, uint64_t timeout_ms, int *status, bool *reaped)
+void mw_hook_env_add(struct mw_hook_env *e, const char *fmt, ...)
 {
-    int pidfd = mw_pidfd_open(pid);
-    if (pidfd >= 0) {
-        int rc = mw_pidfd_wait(pidfd, timeout_ms);
-        close(pidfd);
-        return rc == 1;
+    if (e->n == MW_HOOK_ENV_MAX) {
+        e->too_many = true;
+        return;
     }
-    uint64_t t0 = mw_now_ms(); /* kernels before 5.3: poll waitpid */
-    while (mw_now_ms() - t0 < timeout_ms) {
-        if (waitpid(pid, status, WNOHANG) == pid) {
-            *reaped = true;
-            return 1;
-        }
-        mw_sleep_until_ms(mw_now_ms() + 5, NULL);
-    }
-    return 0;
+    char raw[2 * MW_HOOK_ENV_LEN]; /* the clean copy below cuts at a character */
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(raw, sizeof(raw), fmt, ap);
+    va_end(ap);
+    size_t n = len < 0 ? 0 : (size_t)len < sizeof(raw) ? (size_t)len : sizeof(raw) - 1;
+    mw_text_clean(e->store[e->n], sizeof(e->store[e->n]), raw, n);
+    e->envp[e->n] = e->store[e->n];
+    e->envp[++e->n] = NULL;
 }
 
-int mw_hook_run(const struct mw_argv *a, char *const envp[], uint64_t timeout_ms)
+/* The PATH every hook gets: it starts with no other environment. */
+#define HOOK_PATH "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+
+void mw_hook_env_alert(struct mw_hook_env *e, const char *alert, const char *msg,
+                       const struct mw_mem_state *st)
+{
+    mw_hook_env_reset(e);
+    mw_hook_env_add(e, "MW_EVENT=alert");
+    mw_hook_env_add(e, "MW_ALERT=%s", alert);
+    mw_hook_env_add(e, "MW_MESSAGE=%s", msg);
+    mw_hook_env_add(e, "MW_AVAILABLE_KB=%llu", (unsigned long long)st->available_kb);
+    mw_hook_env_add(e, "MW_TOTAL_KB=%llu", (unsigned long long)st->total_kb);
+    mw_hook_env_add(e, "MW_SWAP_FREE_KB=%llu", (unsigned long long)st->swap_free_kb);
+    mw_hook_env_add(e, HOOK_PATH);
+}
+
+void mw_hook_env_loop(struct mw_hook_env *e, const char *prog, int kills, uint64_t window_ms)
+{
+    mw_hook_env_reset(e);
+    mw_hook_env_add(e, "MW_EVENT=alert");
+    mw_hook_env_add(e, "MW_ALERT=kill_loop");
+    mw_hook_env_add(e, "MW_PROG=%s", prog);
+    mw_hook_env_add(e, "MW_KILLS=%d", kills);
+    mw_hook_env_add(e, "MW_WINDOW_MS=%llu", (unsigned long long)window_ms);
+    mw_hook_env_add(e, HOOK_PATH);
+}
+
+void mw_hook_env_kill(struct mw_hook_env *e, const char *event, const struct mw_victim *v,
+                      const char *reason)
+{
+    mw_hook_env_reset(e);
+    mw_hook_env_add(e, "MW_EVENT=%s", event);
+    mw_hook_env_add(e, "MW_PID=%d", v->pid);
+    mw_hook_env_add(e, "MW_UID=%u", (unsigned)v->uid);
+    mw_hook_env_add(e, "MW_ADJ=%d", v->adj);
+    mw_hook_env_add(e, "MW_PROG=%s", v->comm);
+    mw_hook_env_add(e, "MW_RSS_KB=%llu", (unsigned long long)v->rss_kb);
+    mw_hook_env_add(e, "MW_REASON=%s", reason);
+    mw_hook_env_add(e, HOOK_PATH);
+}
+
+/* Kills the process group of PID (the hook and whatever it started; the
+ * unreaped leader keeps the group's ID from reuse) and reaps the leader.
+ * Returns its wait status. */
+static int kill_group(int pid)
+{
+    int status = 0;
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return status;
+}
+
+/* A wait status as mw_hook_run returns it. */
+static int exit_code(int status)
+{
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int mw_hooks_start(struct mw_hooks *h, const struct mw_argv *a, const char *what, uint64_t now_ms,
+                   uint64_t timeout_ms)
 {
     if (a->n == 0)
-        return 0;
+        return -EINVAL;
+    if (h->env.too_many)
+        return -E2BIG;
+    int slot = 0;
+    while (slot < MW_HOOKS_MAX && h->job[slot].pid > 0)
+        slot++;
+    if (slot == MW_HOOKS_MAX)
+        return -EBUSY;
     char *argv[MW_CFG_MAX_ARGV + 1];
     for (int i = 0; i < a->n; i++)
         argv[i] = (char *)a->arg[i];
     argv[a->n] = NULL;
-    char *const *env = clean_env(envp);
-    if (!env)
-        return -E2BIG;
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
     if (pid == 0) {
         hook_child_setup();
-        execve(argv[0], argv, env);
+        execve(argv[0], argv, h->env.envp);
         _exit(127);
     }
     setpgid(pid, pid); /* also here: no window before the child's own call */
-    int status = 0;
-    bool reaped = false;
-    if (!hook_wait(pid, timeout_ms, &status, &reaped)) {
-        /* the whole group: whatever the hook started dies with it (the
-         * unreaped leader keeps the group's ID from reuse) */
-        kill(-pid, SIGKILL);
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        return -ETIMEDOUT;
+    struct mw_hook_job *j = &h->job[slot];
+    j->pid = (int)pid;
+    j->pidfd = mw_pidfd_open(j->pid); /* -1 before 5.3: waitpid is polled */
+    j->started_ms = now_ms;
+    j->deadline_ms = now_ms + timeout_ms;
+    snprintf(j->what, sizeof(j->what), "%s", what);
+    snprintf(j->prog, sizeof(j->prog), "%s", a->arg[0]);
+    return slot;
+}
+
+/* Frees SLOT of a job that ended with STATUS (or -ETIMEDOUT) at NOW_MS,
+ * into END. */
+static void job_done(struct mw_hooks *h, int slot, int status, uint64_t now_ms,
+                     struct mw_hook_end *end)
+{
+    struct mw_hook_job *j = &h->job[slot];
+    if (end) {
+        snprintf(end->what, sizeof(end->what), "%s", j->what);
+        snprintf(end->prog, sizeof(end->prog), "%s", j->prog);
+        end->status = status;
+        end->ran_ms = now_ms - j->started_ms;
     }
-    if (!reaped && waitpid(pid, &status, 0) != pid)
-        return -errno;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (j->pidfd >= 0)
+        close(j->pidfd);
+    memset(j, 0, sizeof(*j));
+}
+
+/* Reaps the job in SLOT when it has ended. Returns 1 (END filled) or 0. */
+static int job_reap(struct mw_hooks *h, int slot, uint64_t now_ms, struct mw_hook_end *end)
+{
+    int status;
+    pid_t r = waitpid(h->job[slot].pid, &status, WNOHANG);
+    if (r != h->job[slot].pid)
+        return 0;
+    job_done(h, slot, exit_code(status), now_ms, end);
+    return 1;
+}
+
+int mw_hooks_wait(struct mw_hooks *h, int slot, uint64_t wait_ms, struct mw_hook_end *end)
+{
+    struct mw_hook_job *j = &h->job[slot];
+    uint64_t t0 = mw_now_ms();
+    if (j->pidfd >= 0)
+        mw_pidfd_wait(j->pidfd, wait_ms);
+    else /* kernels before 5.3: poll waitpid */
+        while (!job_reap(h, slot, mw_now_ms(), end) && mw_now_ms() - t0 < wait_ms)
+            mw_sleep_until_ms(mw_now_ms() + 5, NULL);
+    return j->pid == 0 ? 1 : job_reap(h, slot, mw_now_ms(), end);
+}
+
+int mw_hooks_reap(struct mw_hooks *h, uint64_t now_ms, struct mw_hook_end *end, int max)
+{
+    int n = 0;
+    for (int i = 0; i < MW_HOOKS_MAX && n < max; i++) {
+        if (h->job[i].pid <= 0)
+            continue;
+        if (job_reap(h, i, now_ms, &end[n])) {
+            n++;
+        } else if (now_ms >= h->job[i].deadline_ms) {
+            kill_group(h->job[i].pid);
+            job_done(h, i, -ETIMEDOUT, now_ms, &end[n++]);
+        }
+    }
+    return n;
+}
+
+uint64_t mw_hooks_next_ms(const struct mw_hooks *h, uint64_t now_ms)
+{
+    uint64_t next = UINT64_MAX;
+    for (int i = 0; i < MW_HOOKS_MAX; i++) {
+        const struct mw_hook_job *j = &h->job[i];
+        if (j->pid <= 0)
+            continue;
+        uint64_t left = j->deadline_ms > now_ms ? j->deadline_ms - now_ms : 0;
+        next = left < next ? left : next;
+    }
+    return next;
+}
+
+void mw_hooks_stop(struct mw_hooks *h)
+{
+    for (int i = 0; i < MW_HOOKS_MAX; i++)
+        if (h->job[i].pid > 0) {
+            kill_group(h->job[i].pid);
+            job_done(h, i, -ETIMEDOUT, 0, NULL);
+        }
+}
+
+int mw_hook_run(const struct mw_argv *a, char *const envp[], uint64_t timeout_ms)
+{
+    static struct mw_hooks h; /* 16 KiB of environment: off the stack */
+    if (a->n == 0)
+        return 0;
+    mw_hook_env_reset(&h.env);
+    for (int i = 0; envp && envp[i]; i++)
+        mw_hook_env_add(&h.env, "%s", envp[i]);
+    int slot = mw_hooks_start(&h, a, "hook", mw_now_ms(), timeout_ms);
+    if (slot < 0)
+        return slot;
+    struct mw_hook_end end;
+    if (mw_hooks_wait(&h, slot, timeout_ms, &end) == 1)
+        return end.status;
+    kill_group(h.job[slot].pid);
+    job_done(&h, slot, -ETIMEDOUT, 0, NULL);
+    return -ETIMEDOUT;
 }

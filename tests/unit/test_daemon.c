@@ -541,6 +541,87 @@ static void test_hooks_start_clean(void)
     rmdir(dir);
 }
 
+/* Fills A with PROG and up to two arguments. */
+static void argv_of(struct mw_argv *a, const char *prog, const char *a1, const char *a2)
+{
+    memset(a, 0, sizeof(*a));
+    snprintf(a->arg[a->n++], sizeof(a->arg[0]), "%s", prog);
+    if (a1)
+        snprintf(a->arg[a->n++], sizeof(a->arg[0]), "%s", a1);
+    if (a2)
+        snprintf(a->arg[a->n++], sizeof(a->arg[0]), "%s", a2);
+}
+
+/* Hooks in the background (issue 24: a hook never holds the killer): a
+ * start returns at once, at most MW_HOOKS_MAX run, the reaper kills the
+ * ones past their time limit (by the NOW it is given: no test waits for
+ * a real limit) and leaves none behind; a bounded wait returns while the
+ * hook runs on; the one environment builder cleans what it is given. */
+static void test_hooks_background(void)
+{
+    if (access("/bin/sleep", X_OK) != 0 || access("/bin/sh", X_OK) != 0)
+        SKIP("no /bin/sleep or /bin/sh");
+    static struct mw_hooks h;
+    memset(&h, 0, sizeof(h));
+    struct mw_argv a;
+    argv_of(&a, "/bin/sleep", "30", NULL);
+    mw_hook_env_reset(&h.env);
+    mw_hook_env_add(&h.env, "PATH=/bin");
+    uint64_t t0 = mw_now_ms();
+    int pids[MW_HOOKS_MAX];
+    for (int i = 0; i < MW_HOOKS_MAX; i++) {
+        int slot = mw_hooks_start(&h, &a, "alert", 1000, 5000);
+        CHECK_EQ_INT(slot, i);
+        pids[i] = h.job[i].pid;
+    }
+    CHECK_EQ_INT(mw_hooks_start(&h, &a, "alert", 1000, 5000), -EBUSY);
+    CHECK(mw_now_ms() - t0 < 2000); /* started, not waited for */
+    CHECK_EQ_U64(mw_hooks_next_ms(&h, 2000), 4000);
+    struct mw_hook_end ends[MW_HOOKS_MAX];
+    CHECK_EQ_INT(mw_hooks_reap(&h, 5999, ends, MW_HOOKS_MAX), 0); /* all still running */
+    CHECK_EQ_INT(mw_hooks_reap(&h, 6000, ends, MW_HOOKS_MAX), MW_HOOKS_MAX);
+    CHECK_EQ_INT(ends[0].status, -ETIMEDOUT);
+    CHECK_STR(ends[0].what, "alert");
+    CHECK_STR(ends[0].prog, "/bin/sleep");
+    CHECK_EQ_U64(ends[0].ran_ms, 5000);
+    for (int i = 0; i < MW_HOOKS_MAX; i++)
+        CHECK(kill(pids[i], 0) < 0 && errno == ESRCH); /* killed and reaped */
+    CHECK_EQ_U64(mw_hooks_next_ms(&h, 6000), UINT64_MAX);
+    /* a pre-kill hook's bounded wait: it returns, the hook runs on */
+    int slot = mw_hooks_start(&h, &a, "pre-kill", mw_now_ms(), 5000);
+    CHECK(slot >= 0);
+    struct mw_hook_end end;
+    t0 = mw_now_ms();
+    CHECK_EQ_INT(mw_hooks_wait(&h, slot, MW_HOOK_PRE_KILL_WAIT_MS, &end), 0);
+    uint64_t waited = mw_now_ms() - t0;
+    CHECK(waited >= MW_HOOK_PRE_KILL_WAIT_MS && waited < 2000);
+    CHECK(slot >= 0 && kill(h.job[slot].pid, 0) == 0);
+    mw_hooks_stop(&h);
+    CHECK(slot >= 0 && h.job[slot].pid == 0);
+    /* one that ends in time: its status, reaped by the wait */
+    argv_of(&a, "/bin/sh", "-c", "exit $MW_CODE");
+    mw_hook_env_reset(&h.env);
+    mw_hook_env_add(&h.env, "MW_CODE=%d", 3);
+    slot = mw_hooks_start(&h, &a, "post-kill", mw_now_ms(), 5000);
+    CHECK_EQ_INT(mw_hooks_wait(&h, slot, 5000, &end), 1);
+    CHECK_EQ_INT(end.status, 3);
+    /* the kill environment, cleaned: a name anyone can choose */
+    struct mw_victim v;
+    memset(&v, 0, sizeof(v));
+    v.pid = 42;
+    v.adj = 900;
+    snprintf(v.comm, sizeof(v.comm), "ev\x1b[2Jil\n\xff");
+    mw_hook_env_kill(&h.env, "pre_kill", &v, "low_mem");
+    CHECK_STR(h.env.envp[0], "MW_EVENT=pre_kill");
+    CHECK_STR(h.env.envp[4], "MW_PROG=ev?[2Jil??");
+    CHECK_STR(h.env.envp[6], "MW_REASON=low_mem");
+    CHECK(h.env.envp[8] == NULL);
+    /* too many entries: not started */
+    for (int i = 0; i < MW_HOOK_ENV_MAX; i++)
+        mw_hook_env_add(&h.env, "X%d=1", i);
+    CHECK_EQ_INT(mw_hooks_start(&h, &a, "alert", 0, 5000), -E2BIG);
+}
+
 /* A child that sleeps; its victim record as the scan would make it. */
 static pid_t child_victim(struct mw_victim *v)
 {
@@ -688,6 +769,7 @@ int main(void)
     RUN(test_alerts);
     RUN(test_hooks);
     RUN(test_hooks_start_clean);
+    RUN(test_hooks_background);
     RUN(test_pidfd_kill);
     RUN(test_v1_cgroup_kill_reads_all);
     return TESTS_DONE();
