@@ -8,8 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lmk/config.h"
 #include "base/util.h"
+#include "lmk/config.h"
+#include "lmk/victim.h"
 
 struct mw_daemon_opts {
     const char *config_path; /* NULL: built-in defaults */
@@ -29,10 +30,23 @@ struct mw_daemon_opts {
 int mw_daemon_run(const struct mw_root *root, const struct mw_daemon_opts *o,
                   struct mw_config *cfg);
 
+/* What one victim choice found (mw_daemon_choose_once). */
+struct mw_choose_once {
+    int rc;      /* 1: VICTIM chosen; 0: nobody at MIN_ADJ or above; -errno: the scan failed */
+    int min_adj; /* the lowest adj considered */
+    struct mw_victim victim;    /* its stat descriptor closed */
+    unsigned scanned, detailed; /* processes scanned, and read in detail */
+    double refresh_ms;          /* the footprint sample before the choice */
+    double choose_ms;           /* the choice */
+    bool flat;                  /* the adj layout it used */
+};
+
 /* One victim choice among the candidates (every process, or the scope's),
- * timed, printed (text or JSON) to stdout; kills nothing. MIN_ADJ bounds
- * the candidates. Returns an exit code. */
+ * as the daemon makes it under pressure (the footprints sampled first,
+ * both timed) into OUT; kills nothing, prints nothing. MIN_ADJ bounds the
+ * candidates. Returns 0, or -errno when the daemon's files (ROOT/proc, the
+ * scope's cgroup) cannot be opened (OUT untouched). */
 int mw_daemon_choose_once(const struct mw_root *root, const struct mw_daemon_opts *o,
-                          const struct mw_config *cfg, int min_adj, bool json);
+                          const struct mw_config *cfg, int min_adj, struct mw_choose_once *out);
 
 #endif
