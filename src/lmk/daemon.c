@@ -21,7 +21,7 @@
 
 #define TAG_SIGNAL 100
 
-/* ---- state, history, hooks ------------------------------------------- */
+/* ---- the state and history files ------------------------------------- */
 
 void daemon_state_write(struct daemon *d)
 {

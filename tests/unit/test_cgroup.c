@@ -251,6 +251,16 @@ static void put(const char *dir, const char *name, const char *text)
     }
 }
 
+/* Removes the N files NAMES in DIR. */
+static void rm_in(const char *dir, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char p[300];
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+}
+
 /* The open-once source: the files are opened once and every read sees
  * what they hold now (the daemon re-reads them every sample); v2's
  * memory.high is read (the daemon's own table skipped it); the peaks;
@@ -315,11 +325,7 @@ static void test_src_read_many(void)
     const char *v2_files[] = {"memory.current",      "memory.max",  "memory.high",
                               "memory.swap.current", "memory.stat", "memory.peak",
                               "memory.events"};
-    for (size_t i = 0; i < MW_ARRAY_SIZE(v2_files); i++) {
-        char p[300];
-        snprintf(p, sizeof(p), "%s/%s", dir, v2_files[i]);
-        unlink(p);
-    }
+    rm_in(dir, v2_files, MW_ARRAY_SIZE(v2_files));
     put(dir, "memory.usage_in_bytes", "104857600\n");
     put(dir, "memory.limit_in_bytes", "268435456\n");
     put(dir, "memory.memsw.usage_in_bytes", "115343360\n");
@@ -346,11 +352,7 @@ static void test_src_read_many(void)
                               "memory.failcnt",
                               "memory.max_usage_in_bytes",
                               "memory.stat"};
-    for (size_t i = 0; i < MW_ARRAY_SIZE(v1_files); i++) {
-        char p[300];
-        snprintf(p, sizeof(p), "%s/%s", dir, v1_files[i]);
-        unlink(p);
-    }
+    rm_in(dir, v1_files, MW_ARRAY_SIZE(v1_files));
     rmdir(dir);
     /* a path that is not there */
     CHECK_EQ_INT(mw_cgroup_src_open(&s, &r, "/nonexistent/mw-cgroup"), -ENOENT);
