@@ -68,6 +68,7 @@ leg() {
     touch_pid=$!
     PIDS="$PIDS $touch_pid"
     wait_for 20 test -s "$st" || { fail "$T.$name" "protected process did not start"; return; }
+    : >"$log"
     NOTIFY_SOCKET="$TMP/no-such-socket" "$MW_BIN" daemon --foreground --scope "$CG" \
         --config "$TMP/$name.conf" --state-file "$TMP/$name.state" 2>"$log" &
     mw_pid=$!
