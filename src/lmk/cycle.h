@@ -51,8 +51,9 @@
  * (the bed's g23: swapped-out tmpfs looked freed and two more kills
  * followed), not measured on its own: while pressure builds the samples
  * come at most MW_FP_RATE_MIN_MS apart, so 2 s is eight refreshes missed;
- * e3973bb then showed on g03 what a stale sample does (a kill outside the
- * last line for a complete stall while tmpfs grew). */
+ * e3973bb then showed on g03 what a stale sample does (swapped-out tmpfs
+ * looked freed, and the heartbeat died to a low_mem_and_swap kill outside
+ * the last line). */
 #define MW_CYCLE_SWAP_FRESH_MS 2000
 
 /* The notes that repeat every sample while their cause lasts (memory
