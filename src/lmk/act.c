@@ -211,11 +211,14 @@ static bool op_scan_flat(void *ctx)
     return mw_scan_adj_flat(&((struct daemon *)ctx)->ws);
 }
 
-static int64_t op_procs_swap_kb(void *ctx, uint64_t *sampled_ms)
+static uint64_t op_sampled_ms(void *ctx)
 {
-    struct daemon *d = ctx;
-    *sampled_ms = d->ws.refresh_ms;
-    return mw_victim_swap_kb(&d->ws);
+    return ((struct daemon *)ctx)->ws.refresh_ms;
+}
+
+static int64_t op_procs_swap_kb(void *ctx)
+{
+    return mw_victim_swap_kb(&((struct daemon *)ctx)->ws);
 }
 
 void act_ops_init(struct daemon *d)
@@ -226,6 +229,7 @@ void act_ops_init(struct daemon *d)
                                    .refresh = op_refresh,
                                    .forget = op_forget,
                                    .scan_flat = op_scan_flat,
+                                   .sampled_ms = op_sampled_ms,
                                    .procs_swap_kb = op_procs_swap_kb};
 }
 

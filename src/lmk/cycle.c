@@ -64,10 +64,9 @@ static bool settled(struct mw_cycle *c, const struct mw_mem_state *st)
 /* The swap nobody holds, from a footprint sample fresh enough to tell. */
 static void held_swap(const struct mw_cycle_ops *ops, struct mw_mem_state *st)
 {
-    uint64_t sampled_ms = 0;
-    int64_t procs_swap_kb = ops->procs_swap_kb(ops->ctx, &sampled_ms);
+    uint64_t sampled_ms = ops->sampled_ms(ops->ctx);
     if (sampled_ms && st->now_ms - sampled_ms < MW_CYCLE_SWAP_FRESH_MS) {
-        st->held_swap_kb = mw_state_unowned_swap_kb(st, procs_swap_kb);
+        st->held_swap_kb = mw_state_unowned_swap_kb(st, ops->procs_swap_kb(ops->ctx));
         st->held_swap_known = true;
     }
 }

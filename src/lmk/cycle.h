@@ -83,9 +83,12 @@ struct mw_cycle_ops {
     void (*forget)(void *ctx);
     /* mw_scan_adj_flat of the last scan */
     bool (*scan_flat)(void *ctx);
-    /* mw_victim_swap_kb of the last footprint sample (-1: none), and when
-     * it was taken (*SAMPLED_MS, 0: never) */
-    int64_t (*procs_swap_kb)(void *ctx, uint64_t *sampled_ms);
+    /* when the footprints were last sampled (mw_victim_refresh; 0: never) */
+    uint64_t (*sampled_ms)(void *ctx);
+    /* mw_victim_swap_kb of that sample (-1: none). Called only when the
+     * sample is fresh: it sums the whole footprint cache (16384 entries,
+     * 1.6 MiB), too much to do at every sample 10 ms apart */
+    int64_t (*procs_swap_kb)(void *ctx);
 };
 
 /* The cycle's memory between samples. Owned by the caller; initialised

@@ -36,6 +36,7 @@ struct fake {
     bool flat;
     uint64_t sampled_ms;   /* when the footprints were last sampled (0: never) */
     int64_t procs_swap_kb; /* their VmSwap summed */
+    int swap_sums;         /* how often the cycle asked for that sum */
 };
 
 static struct fake fk;
@@ -157,10 +158,16 @@ static bool f_scan_flat(void *ctx)
     return fk.flat;
 }
 
-static int64_t f_procs_swap_kb(void *ctx, uint64_t *sampled_ms)
+static uint64_t f_sampled_ms(void *ctx)
 {
     (void)ctx;
-    *sampled_ms = fk.sampled_ms;
+    return fk.sampled_ms;
+}
+
+static int64_t f_procs_swap_kb(void *ctx)
+{
+    (void)ctx;
+    fk.swap_sums++;
     return fk.procs_swap_kb;
 }
 
@@ -169,6 +176,7 @@ static const struct mw_cycle_ops ops = {.choose = f_choose,
                                         .refresh = f_refresh,
                                         .forget = f_forget,
                                         .scan_flat = f_scan_flat,
+                                        .sampled_ms = f_sampled_ms,
                                         .procs_swap_kb = f_procs_swap_kb};
 
 /* ---- samples and kills ---------------------------------------------- */
@@ -515,7 +523,8 @@ static void test_dry_run_repeat(void)
 }
 
 /* The swap nobody holds is known only from a footprint sample younger
- * than MW_CYCLE_SWAP_FRESH_MS; a layout change found by a scan is said. */
+ * than MW_CYCLE_SWAP_FRESH_MS (and only then summed); a layout change
+ * found by a scan is said. */
 static void test_swap_freshness(void)
 {
     struct mw_config cfg;
@@ -527,10 +536,14 @@ static void test_swap_freshness(void)
     mw_cycle_step(&c, &cfg, &ops, &st, &out);
     CHECK(st.held_swap_known);
     CHECK_EQ_U64(st.held_swap_kb, VM_SWAP_KB - 100000 - 100000);
+    CHECK_EQ_INT(fk.swap_sums, 1);
     st = vm(1000 + MW_CYCLE_SWAP_FRESH_MS, 200000, 100000, 0);
     mw_cycle_step(&c, &cfg, &ops, &st, &out);
     CHECK(!st.held_swap_known);
     CHECK_EQ_U64(st.held_swap_kb, 0);
+    /* a stale sample is not summed: the sum reads the whole footprint
+     * cache, and the samples come 10 ms apart near the limit */
+    CHECK_EQ_INT(fk.swap_sums, 1);
     /* the scan finds the layout flat: said once, used by the next decision */
     fk.flat = true;
     st = vm(5000, 60000, VM_SWAP_KB, 0);
