@@ -94,10 +94,11 @@ fi
 [ "$(id -u)" = 0 ] || { skip $N.chroot "not root (chroot and dpkg in it)"; exit 0; }
 command -v mmdebstrap >/dev/null 2>&1 || { skip $N.chroot "mmdebstrap missing (apt-get install mmdebstrap)"; exit 0; }
 CACHE=$B/deb-chroot/bookworm-minbase.tar
+[ -d "$CACHE" ] && rm -rf "$CACHE" # an older run's directory under the tarball's name
 if [ ! -s "$CACHE" ]; then
     mkdir -p "$B/deb-chroot"
-    if ! mmdebstrap --variant=minbase --include=procps bookworm "$CACHE.tmp" >"$B/deb-chroot/mmdebstrap.log" 2>&1; then
-        rm -f "$CACHE.tmp"
+    if ! mmdebstrap --variant=minbase --format=tar --include=procps bookworm "$CACHE.tmp" >"$B/deb-chroot/mmdebstrap.log" 2>&1; then
+        rm -rf "$CACHE.tmp"
         skip $N.chroot "mmdebstrap could not build a bookworm root (no mirror?): $(tail -1 "$B/deb-chroot/mmdebstrap.log")"
         exit 0
     fi
