@@ -8,11 +8,37 @@
 #include <sys/swap.h>
 #include <unistd.h>
 
+#include "base/safeopen.h"
+
+/* Opens the tunable PATH under ROOT for writing, following no link. On a
+ * live kernel /sys/block/zramN is the kernel's own link to
+ * /sys/devices/virtual/block/zramN (zram devices are virtual block
+ * devices): a zram attribute is opened by that name when it exists, by
+ * PATH otherwise (a captured tree keeps the directory at sys/block/zramN).
+ * Returns the descriptor or -errno. */
+static int knob_open(const struct mw_root *root, const char *path)
+{
+    const char *rel = mw_rel(path);
+    char dev[128];
+    unsigned n;
+    int used = 0;
+    if (sscanf(rel, "sys/block/zram%u/%n", &n, &used) == 1 && used > 0 &&
+        (size_t)snprintf(dev, sizeof(dev), "sys/devices/virtual/block/zram%u", n) < sizeof(dev)) {
+        int dfd = mw_beneath_open(root->fd, dev, O_PATH | O_DIRECTORY, 0);
+        if (dfd >= 0) {
+            int fd = mw_beneath_open(dfd, rel + used, O_WRONLY | O_TRUNC, 0);
+            close(dfd);
+            return fd;
+        }
+    }
+    return mw_beneath_open(root->fd, rel, O_WRONLY | O_TRUNC, 0);
+}
+
 int mw_knob_write(const struct mw_root *root, const char *path, const char *data, size_t len)
 {
-    int fd = openat(root->fd, mw_rel(path), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+    int fd = knob_open(root, path);
     if (fd < 0)
-        return -errno;
+        return fd;
     ssize_t n = write(fd, data, len);
     int rc = n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
     if (close(fd) < 0 && rc == 0)

@@ -11,9 +11,14 @@
 
 #include "base/util.h"
 
-/* Writes DATA (LEN bytes) to PATH under ROOT: opened O_WRONLY | O_TRUNC |
- * O_NOFOLLOW (never created: a tunable that does not exist is -ENOENT; a
- * directory in its place is -EISDIR), one write. Returns 0 or -errno (the
+/* Writes DATA (LEN bytes) to PATH under ROOT: opened O_WRONLY | O_TRUNC
+ * beneath the root with no symlink followed in any component
+ * (mw_beneath_open: -ELOOP for a link, so a tree whose proc/ is a link
+ * cannot lead the write out of it), never created (a tunable that does
+ * not exist is -ENOENT; a directory in its place is -EISDIR), one write.
+ * A zram attribute, sys/block/zramN/ATTR, is written through
+ * sys/devices/virtual/block/zramN/ATTR when that exists (on a live kernel
+ * sys/block/zramN is the kernel's link to it). Returns 0 or -errno (the
  * kernel's refusal of a value: usually -EINVAL). */
 int mw_knob_write(const struct mw_root *root, const char *path, const char *data, size_t len);
 
