@@ -1,10 +1,56 @@
 #include "analysis/tuneplan.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* What the kernel accepts for each tunable (the handler's extra1/extra2 in
+ * kernel/sysctl.c and mm/ as of Linux 6.x; Documentation/admin-guide/
+ * sysctl/vm.rst): an int, bounded where the handler bounds it. */
+static const struct {
+    int64_t lo, hi;
+} knob_range[VM_KNOB_COUNT] = {
+    [VM_SWAPPINESS] = {0, 200}, /* 0..100 before 5.8 */
+    [VM_MIN_FREE_KBYTES] = {0, INT_MAX},
+    [VM_WATERMARK_SCALE_FACTOR] = {1, 3000}, /* 1..1000 before 5.15 */
+    [VM_WATERMARK_BOOST_FACTOR] = {0, INT_MAX},
+    [VM_VFS_CACHE_PRESSURE] = {0, INT_MAX},
+    [VM_OVERCOMMIT_MEMORY] = {0, 2},
+    [VM_OVERCOMMIT_RATIO] = {0, INT_MAX},
+    [VM_PAGE_CLUSTER] = {0, 31}, /* page_cluster_max since 6.2: 2^31 pages per read */
+    [VM_DIRTY_RATIO] = {0, 100},
+    [VM_DIRTY_BACKGROUND_RATIO] = {0, 100},
+    [VM_EXTRA_FREE_KBYTES] = {0, INT_MAX},
+    [VM_PANIC_ON_OOM] = {0, 2},
+    [VM_OOM_KILL_ALLOCATING_TASK] = {0, INT_MAX},
+};
+
+int mw_tune_knob_value_check(enum mw_vm_knob k, const char *v)
+{
+    if ((unsigned)k >= VM_KNOB_COUNT || !*v || strlen(v) > 10)
+        return -EINVAL;
+    for (const char *p = v; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return -EINVAL;
+    long long n = strtoll(v, NULL, 10);
+    return n >= knob_range[k].lo && n <= knob_range[k].hi ? 0 : -ERANGE;
+}
+
+int mw_tune_algo_check(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= sizeof(((struct mw_tune_zram *)0)->algo))
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!islower((unsigned char)name[i]) && !isdigit((unsigned char)name[i]) &&
+            name[i] != '-' && name[i] != '_')
+            return -EINVAL;
+    return 0;
+}
 
 /* Adds (or, for the same path, replaces) an item; OLD from the readings. */
 static int item(struct mw_tune_plan *p, const char *key, const char *path, const char *old,
@@ -96,42 +142,66 @@ static void plan_zram(struct mw_tune_plan *p, const struct mw_doc_in *in,
         mw_zram_algorithm_parse_buf(z->algo, sizeof(z->algo), env->algos);
 }
 
-/* "vm.NAME" -> proc/sys/vm/NAME; "zram.*" into the zram part. */
+/* The zram part of --set KEY=V. Returns 0, -EINVAL (malformed), -ERANGE,
+ * -ENOENT (an unknown key, or no zram in the plan). */
+static int set_zram(struct mw_tune_zram *z, const char *key, const char *v)
+{
+    if (!z->wanted)
+        return -ENOENT;
+    if (strcmp(key, "zram.size") == 0) {
+        uint64_t size;
+        int rc = mw_parse_size(v, &size);
+        if (rc == 0 && (size < (1u << 20) || size > (1ull << 50)))
+            rc = -ERANGE; /* a MiB .. a PiB: a disksize the kernel takes */
+        if (rc == 0)
+            z->size = size;
+        return rc;
+    }
+    if (strcmp(key, "zram.algo") == 0) {
+        int rc = mw_tune_algo_check(v);
+        if (rc == 0)
+            snprintf(z->algo, sizeof(z->algo), "%s", v);
+        return rc;
+    }
+    if (strcmp(key, "zram.priority") != 0)
+        return -ENOENT;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (*end || end == v || errno || !(isdigit((unsigned char)v[0]) || v[0] == '-'))
+        return -EINVAL;
+    if (n < -1 || n > 32767)
+        return -ERANGE;
+    z->priority = (int)n;
+    return 0;
+}
+
+/* "vm.NAME" -> proc/sys/vm/NAME; "zram.*" into the zram part. The value
+ * is checked here, when the plan is made, not when it is written: it goes
+ * into the sysctl, and with --persist into a boot-time file. */
 static int apply_set(struct mw_tune_plan *p, const struct mw_doc_in *in, const char *set)
 {
     const char *eq = strchr(set, '=');
     if (!eq || eq == set || !eq[1] || strlen(eq + 1) >= sizeof(p->it[0].new_val))
         return -EINVAL;
-    char key[64], *end;
+    char key[64];
     size_t kl = (size_t)(eq - set);
     if (kl >= sizeof(key))
         return -EINVAL;
     memcpy(key, set, kl);
     key[kl] = '\0';
     const char *v = eq + 1;
-    struct mw_tune_zram *z = &p->zram;
-    if (strncmp(key, "zram.", 5) == 0) {
-        if (!z->wanted)
-            return -EINVAL;
-        if (strcmp(key, "zram.size") == 0)
-            return mw_parse_size(v, &z->size);
-        if (strcmp(key, "zram.algo") == 0)
-            return snprintf(z->algo, sizeof(z->algo), "%s", v) < (int)sizeof(z->algo) ? 0 : -EINVAL;
-        long n = strtol(v, &end, 10);
-        if (*end || end == v)
-            return -EINVAL;
-        if (strcmp(key, "zram.priority") == 0 && n >= -1 && n <= 32767)
-            z->priority = (int)n;
-        else
-            return -EINVAL;
-        return 0;
-    }
+    if (strncmp(key, "zram.", 5) == 0)
+        return set_zram(&p->zram, key, v);
     if (strncmp(key, "vm.", 3) != 0 || strchr(key + 3, '/') || strstr(key, ".."))
-        return -EINVAL;
+        return -ENOENT;
     for (int k = 0; k < VM_KNOB_COUNT; k++)
         if (strcmp(key + 3, mw_vm_knob_name((enum mw_vm_knob)k)) == 0) {
             if (!in->vm.have[k])
                 return -ENOENT;
+            int rc = mw_tune_knob_value_check((enum mw_vm_knob)k, v);
+            if (rc < 0)
+                return rc;
             char old[24], path[128];
             snprintf(old, sizeof(old), "%" PRId64, in->vm.value[k]);
             snprintf(path, sizeof(path), "proc/sys/vm/%s", key + 3);
@@ -168,10 +238,12 @@ int mw_tune_plan_build(const struct mw_doc_in *in, const struct mw_tune_env *env
     if (profile == MW_PROFILE_SMALL && strcmp(in->thp, "always") == 0)
         item(out, "thp", "sys/kernel/mm/transparent_hugepage/enabled", "always", "madvise",
              "transhuge.rst: THP bloat on <= 1 GiB");
-    for (int i = 0; i < nsets; i++)
-        if (apply_set(out, in, sets[i]) < 0) {
+    for (int i = 0; i < nsets; i++) {
+        int rc = apply_set(out, in, sets[i]);
+        if (rc < 0) {
             *bad = sets[i];
-            return -EINVAL;
+            return rc;
         }
+    }
     return 0;
 }

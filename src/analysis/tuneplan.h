@@ -50,12 +50,28 @@ struct mw_tune_env {
 
 /* Builds the plan of PROFILE for the machine IN shows, then applies the
  * overrides SETS[0..NSETS) ("vm.swappiness=100", "zram.size=512M",
- * "zram.algo=zstd", "zram.priority=10", "zram.device=1"). An item whose
- * value already holds is left out. Returns 0, or -EINVAL with *BAD set to
- * the override that is malformed or names a file the tree lacks (OUT then
- * undefined). */
+ * "zram.algo=zstd", "zram.priority=10"). Each value is checked as it is
+ * taken: a vm.NAME value by mw_tune_knob_value_check, zram.algo by
+ * mw_tune_algo_check, zram.size 1 MiB .. 1 PiB, zram.priority -1 .. 32767.
+ * An item whose value already holds is left out. Returns 0, or with *BAD
+ * set to the override (OUT then undefined): -EINVAL malformed (no KEY=V,
+ * not an integer, a character no value has), -ERANGE out of the range,
+ * -ENOENT a key tune does not know, a vm file the tree lacks, or zram.*
+ * without zram in the plan. */
 int mw_tune_plan_build(const struct mw_doc_in *in, const struct mw_tune_env *env,
                        enum mw_profile profile, char *const *sets, int nsets,
                        struct mw_tune_plan *out, const char **bad);
+
+/* Whether V may be written to the tunable K: a decimal integer (digits
+ * only: no sign, blank or newline, at most 10 of them) within what the
+ * kernel accepts for it (its sysctl handler's bounds, Linux 6.x: e.g.
+ * swappiness 0..200, dirty_ratio 0..100, overcommit_memory 0..2). The one
+ * check of `tune --set` and of the values a backup gives back. Returns 0,
+ * -EINVAL (not such an integer) or -ERANGE. */
+int mw_tune_knob_value_check(enum mw_vm_knob k, const char *v);
+
+/* Whether NAME may be a zram compressor name: 1..23 of [a-z0-9_-] (every
+ * name in crypto/ and comp_algorithm is). Returns 0 or -EINVAL. */
+int mw_tune_algo_check(const char *name);
 
 #endif

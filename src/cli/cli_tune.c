@@ -13,6 +13,7 @@
 
 #include "analysis/tuneplan.h"
 #include "base/json.h"
+#include "base/text.h"
 #include "cli/cli.h"
 #include "proc/knobs.h"
 
@@ -528,11 +529,25 @@ static int tune_plan(struct mw_ctx *ctx, const struct tune_opts *o, struct mw_tu
     rc = mw_tune_plan_build(in, &env, prof, o->sets, o->nsets, plan, &bad);
     free(algos);
     free(in);
+    char shown[160]; /* the value as typed may hold a newline or an escape */
+    if (rc < 0)
+        mw_text_clean(shown, sizeof(shown), bad, strlen(bad));
+    if (rc == -ERANGE)
+        return mw_usage_error("tune",
+                              "--set %s: out of range (vm.* as the kernel takes them, e.g. "
+                              "swappiness 0..200, dirty_ratio 0..100; zram.size 1M..1P; "
+                              "zram.priority -1..32767)",
+                              shown);
+    if (rc == -EINVAL)
+        return mw_usage_error("tune",
+                              "--set %s: not KEY=VALUE with a plain value (vm.*: digits only; "
+                              "zram.algo: [a-z0-9_-]; zram.size: 512M, 1G)",
+                              shown);
     if (rc < 0)
         return mw_usage_error("tune",
-                              "--set %s: not KEY=VALUE with a known vm.NAME present in "
-                              "this tree, or zram.* without zram in the plan",
-                              bad);
+                              "--set %s: not a known vm.NAME present in this tree, or zram.* "
+                              "without zram in the plan",
+                              shown);
     return MW_EXIT_OK;
 }
 

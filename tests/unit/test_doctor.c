@@ -132,9 +132,44 @@ static void test_tune_plan(void)
     CHECK_CONTAINS(p.zram.note, "already swap");
 }
 
+/* --set values are checked when the plan is made (issue 24): an integer
+ * in the kernel's range for vm.*, a plain name for zram.algo; a newline
+ * would add a line to the --persist files. */
+static void test_tune_set_values(void)
+{
+    struct mw_doc_in in;
+    struct mw_tune_plan p;
+    struct mw_tune_env env = {.have_hot_add = true, .algos = "lzo [lzo-rle]"};
+    const char *bad = NULL;
+    zram_machine(&in, 0);
+    in.have_swaps = false;
+    in.swaps.count = 0;
+    static const char *const refused[] = {
+        "vm.swappiness=abc",       "vm.swappiness=60\n5",       "vm.swappiness=201",
+        "vm.swappiness=-1",        "vm.swappiness= 60",         "vm.swappiness=0x10",
+        "zram.algo=lz4\nrm -rf /", "zram.algo=lz4 zstd",        "zram.size=1K",
+        "zram.priority=1e3",       "vm.swappiness=99999999999",
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        char set[64];
+        snprintf(set, sizeof(set), "%s", refused[i]);
+        char *sets[] = {set};
+        bad = NULL;
+        if (mw_tune_plan_build(&in, &env, MW_PROFILE_SMALL, sets, 1, &p, &bad) >= 0)
+            fprintf(stderr, "  accepted: %s\n", refused[i]);
+        CHECK(bad != NULL);
+    }
+    char ok1[] = "vm.swappiness=200", ok2[] = "zram.algo=lzo-rle", ok3[] = "zram.priority=-1";
+    char *sets[] = {ok1, ok2, ok3};
+    CHECK_EQ_INT(mw_tune_plan_build(&in, &env, MW_PROFILE_SMALL, sets, 3, &p, &bad), 0);
+    CHECK_STR(p.zram.algo, "lzo-rle");
+    CHECK_EQ_INT(p.zram.priority, -1);
+}
+
 int main(void)
 {
     RUN(test_tune_plan);
+    RUN(test_tune_set_values);
     RUN(test_swappiness_for_zram);
     RUN(test_swap_full_is_problem);
     RUN(test_min_free_and_missing);

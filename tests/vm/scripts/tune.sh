@@ -67,9 +67,21 @@ $MW tune --revert > "$OUT/revert2.txt" 2>&1 || bad "tune --revert (zram)" "$(cat
 snap "$OUT/b1"
 same "apply + revert with a new zram device: byte for byte" "$OUT/b0" "$OUT/b1"
 
-# 4. Partial failure: the kernel refuses overcommit_memory=7 after the other
-# sysctls were written; and an unknown compressor after them and hot_add.
-$MW tune --apply --profile small --set vm.overcommit_memory=7 > "$OUT/fail1.txt" 2>&1; st=$?
+# 4. Partial failure: a sysctl write refused after the other sysctls were
+# written (dirty_ratio, the fifth, made read-only by a bind mount: tune
+# --set refuses an out-of-range value before it writes anything, so the
+# kernel's EINVAL cannot be had from one); and an unknown compressor after
+# them and hot_add.
+$MW tune --set vm.overcommit_memory=7 > "$OUT/range.txt" 2>&1
+[ $? -eq 2 ] && grep -q 'out of range' "$OUT/range.txt" && pass "tune --set vm.overcommit_memory=7: refused at plan time" ||
+    bad "tune --set vm.overcommit_memory=7: refused at plan time" "$(cat "$OUT/range.txt")"
+cat /proc/sys/vm/dirty_ratio > "$OUT/ro_dirty"
+if mount --bind "$OUT/ro_dirty" /proc/sys/vm/dirty_ratio && mount -o remount,bind,ro /proc/sys/vm/dirty_ratio; then
+    $MW tune --apply --profile small > "$OUT/fail1.txt" 2>&1; st=$?
+    umount /proc/sys/vm/dirty_ratio
+else
+    st=0; echo "cannot make dirty_ratio read-only" > "$OUT/fail1.txt"
+fi
 cat "$OUT/fail1.txt"
 snap "$OUT/b2"
 if [ $st -eq 1 ] && grep -q 'rolled back' "$OUT/fail1.txt" && [ ! -e /var/lib/memwarden/tune-backup.json ]; then
