@@ -11,15 +11,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analysis/tunebackup.h"
 #include "analysis/tuneplan.h"
-#include "base/json.h"
+#include "base/safeopen.h"
 #include "base/text.h"
 #include "cli/cli.h"
 #include "proc/knobs.h"
 
 #define DEFAULT_BACKUP "/var/lib/memwarden/tune-backup.json"
 #define MAX_SETS       16
-#define OLD_MAX        4096 /* a tunable's or a config file's old content */
 
 static void tune_usage(FILE *f)
 {
@@ -87,25 +87,6 @@ struct tune_opts {
     const char *backup; /* NULL: ROOT + DEFAULT_BACKUP */
 };
 
-/* One change as the backup holds it: PATH's content before (RAW), or
- * ABSENT when the apply created it. */
-struct bk_item {
-    char path[128];
-    char raw[OLD_MAX];
-    bool absent;
-    int new_dirs; /* when ABSENT: how many of its parent directories did not exist either */
-};
-
-struct backup {
-    int n;
-    struct bk_item it[MW_TUNE_MAX + 4];
-    bool zram;      /* the apply set up a zram device */
-    int zdev;       /* zramN */
-    bool hot_add;   /* ... which it created */
-    bool swapon;    /* ... and swapped on */
-    char zalgo[24]; /* its comp_algorithm selection before */
-};
-
 static int tune_options(int argc, char **argv, struct tune_opts *o)
 {
     static const struct option opts[] = {
@@ -160,161 +141,152 @@ static int tune_options(int argc, char **argv, struct tune_opts *o)
     return -1;
 }
 
-/* Where the backup lives: (DIRFD, PATH) — the root's fd and the default
- * path, or the working directory and --backup's FILE. */
+/* Where the backup lives: its directory (opened, checked) and its name
+ * in it. The default is beneath the root (no link followed on the way);
+ * --backup FILE is the caller's path, its directory opened as given. */
 struct bk_where {
-    int dirfd;
-    char path[512];
+    int dirfd;        /* the directory, O_PATH; -1 until bk_dir_open */
+    const char *name; /* the file's name in it */
+    char path[512];   /* for messages: FILE, or ROOT's default */
+    bool beneath;     /* the default: REL beneath the root */
+    char rel[512];
 };
 
 static void backup_where(const struct mw_ctx *ctx, const struct tune_opts *o, struct bk_where *w)
 {
-    w->dirfd = o->backup ? AT_FDCWD : ctx->root.fd;
-    snprintf(w->path, sizeof(w->path), "%s", o->backup ? o->backup : mw_rel(DEFAULT_BACKUP));
+    memset(w, 0, sizeof(*w));
+    w->dirfd = -1;
+    w->beneath = !o->backup;
+    snprintf(w->rel, sizeof(w->rel), "%s", o->backup ? o->backup : mw_rel(DEFAULT_BACKUP));
+    snprintf(w->path, sizeof(w->path), "%s%s",
+             o->backup || mw_root_is_live(&ctx->root) ? "" : ctx->root.path,
+             o->backup ? o->backup : DEFAULT_BACKUP);
 }
 
-/* mkdir -p of PATH's parent under DIRFD (0700 for the ones it makes). */
-static void make_parents(int dirfd, const char *path)
+/* mkdir -p of PATH's parent (0700 for the ones it makes), the caller's
+ * own path: --backup FILE. */
+static void make_parents(const char *path)
 {
     char tmp[512];
     snprintf(tmp, sizeof(tmp), "%s", path);
     for (char *p = tmp + 1; (p = strchr(p, '/')) != NULL; p++) {
         *p = '\0';
-        mkdirat(dirfd, tmp, 0700);
+        mkdir(tmp, 0700);
         *p = '/';
     }
 }
 
-static void backup_json(FILE *f, const struct backup *b)
+/* Why ST (of WHAT: "the backup", "its directory") is not trusted, from
+ * mw_stat_trusted's RC, into WHY. */
+static void untrusted(char *why, size_t cap, const char *what, const struct stat *st, int rc)
 {
-    struct mw_json j;
-    mw_json_init(&j, f, true);
-    mw_json_object_begin(&j, NULL);
-    mw_json_u64(&j, "version", 1);
-    mw_json_array_begin(&j, "items");
-    for (int i = 0; i < b->n; i++) {
-        mw_json_object_begin(&j, NULL);
-        mw_json_str(&j, "path", b->it[i].path);
-        if (b->it[i].absent) {
-            mw_json_bool(&j, "absent", true);
-            mw_json_i64(&j, "new_dirs", b->it[i].new_dirs);
-        } else
-            mw_json_str(&j, "old", b->it[i].raw);
-        mw_json_object_end(&j);
-    }
-    mw_json_array_end(&j);
-    if (b->zram) {
-        mw_json_object_begin(&j, "zram");
-        mw_json_i64(&j, "device", b->zdev);
-        mw_json_bool(&j, "hot_add", b->hot_add);
-        mw_json_bool(&j, "swapon", b->swapon);
-        mw_json_str(&j, "old_algo", b->zalgo);
-        mw_json_object_end(&j);
-    }
-    mw_json_object_end(&j);
-    mw_json_finish(&j);
+    if (rc == -EPERM)
+        snprintf(why, cap, "%s is owned by uid %u, not by root or you", what, (unsigned)st->st_uid);
+    else
+        snprintf(why, cap, "%s is writable by %s (mode %04o)", what,
+                 st->st_mode & S_IWOTH ? "others" : "its group", (unsigned)(st->st_mode & 07777));
 }
 
-/* Writes B to W atomically (W.tmp, fsync, rename), mode 0600. */
-static int backup_write(const struct bk_where *w, const struct backup *b)
+/* Opens W's directory (made first when CREATE) and checks it: owned by
+ * root or the caller, writable by nobody else — else anyone could have
+ * put a "backup" there. Returns 0, or -errno with WHY said. */
+static int bk_dir_open(const struct mw_root *root, struct bk_where *w, bool create, char *why,
+                       size_t cap)
 {
-    char tmp[530];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", w->path);
-    make_parents(w->dirfd, w->path);
-    unlinkat(w->dirfd, tmp, 0);
-    int fd = openat(w->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
+    int fd, rc;
+    struct stat st;
+    if (w->beneath) {
+        if (create)
+            mw_beneath_mkdirs(root->fd, w->rel, 0700);
+        fd = mw_beneath_parent(root->fd, w->rel, &w->name);
+    } else {
+        if (create)
+            make_parents(w->rel);
+        const char *slash = strrchr(w->rel, '/');
+        char dir[512];
+        snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - w->rel) + (slash == w->rel) : 1,
+                 slash ? w->rel : ".");
+        w->name = slash ? slash + 1 : w->rel;
+        fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        fd = fd < 0 ? -errno : fd;
+    }
+    if (fd < 0) {
+        snprintf(why, cap, "its directory: %s", mw_strerror(-fd));
+        return fd;
+    }
+    if (fstat(fd, &st) < 0) {
+        rc = -errno;
+        snprintf(why, cap, "its directory: %s", mw_strerror(-rc));
+    } else if ((rc = mw_stat_trusted(&st)) < 0) {
+        untrusted(why, cap, "its directory", &st, rc);
+    }
+    if (rc < 0) {
         close(fd);
-        return -ENOMEM;
+        return rc;
     }
-    backup_json(f, b);
-    int rc = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -errno;
-    if (fclose(f) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && renameat(w->dirfd, tmp, w->dirfd, w->path) < 0)
-        rc = -errno;
-    if (rc < 0)
-        unlinkat(w->dirfd, tmp, 0);
-    return rc;
-}
-
-static int backup_item(struct backup *b, const struct mw_json_val *obj)
-{
-    struct mw_json_val v;
-    if (b->n >= (int)MW_ARRAY_SIZE(b->it))
-        return -ENOSPC;
-    struct bk_item *it = &b->it[b->n];
-    memset(it, 0, sizeof(*it));
-    if (mw_json_find(obj, "path", &v) < 0 ||
-        mw_json_get_str(&v, it->path, sizeof(it->path)) >= (long)sizeof(it->path))
-        return -EINVAL;
-    uint64_t nd;
-    if (mw_json_find(obj, "absent", &v) == 0) {
-        it->absent = true;
-        if (mw_json_find(obj, "new_dirs", &v) == 0 && mw_json_get_u64(&v, &nd) == 0 && nd < 8)
-            it->new_dirs = (int)nd;
-    } else if (mw_json_find(obj, "old", &v) < 0 ||
-               mw_json_get_str(&v, it->raw, sizeof(it->raw)) >= (long)sizeof(it->raw))
-        return -EINVAL;
-    if (strstr(it->path, "..") || it->path[0] == '/')
-        return -EINVAL; /* a backup cannot lead writes out of the root */
-    b->n++;
+    w->dirfd = fd;
     return 0;
 }
 
-static int backup_read(const struct bk_where *w, struct backup *b)
+/* Reads the backup W into B after checking the file (a regular file,
+ * opened without following a link, owned by root or the caller and
+ * writable by nobody else; W's directory was checked by bk_dir_open) and
+ * every part of its content (analysis/tunebackup.h). Returns 0, or
+ * -errno with WHY said: -ENOENT none, -EPERM/-EACCES not trusted,
+ * -EINVAL content refused. */
+static int backup_read(const struct bk_where *w, struct mw_tune_backup *b, char *why, size_t cap)
 {
-    char *buf;
-    size_t len;
-    int rc = mw_read_file_at(w->dirfd, w->path, O_NOFOLLOW, 1 << 20, &buf, &len);
-    if (rc < 0)
-        return rc;
-    struct mw_json_val doc, items, z, v, key, val;
-    struct mw_json_iter it;
-    memset(b, 0, sizeof(*b));
-    rc = -EINVAL;
-    if (mw_json_parse(buf, len, &doc) < 0 || mw_json_find(&doc, "items", &items) < 0 ||
-        mw_json_iter_init(&it, &items) < 0)
-        goto out;
-    int r;
-    while ((r = mw_json_iter_next(&it, &key, &val)) == 1)
-        if (backup_item(b, &val) < 0)
-            goto out;
-    if (r < 0)
-        goto out;
-    if (mw_json_find(&doc, "zram", &z) == 0) {
-        uint64_t dev;
-        b->zram = true;
-        if (mw_json_find(&z, "device", &v) < 0 || mw_json_get_u64(&v, &dev) < 0 || dev > 1000)
-            goto out;
-        b->zdev = (int)dev;
-        if (mw_json_find(&z, "hot_add", &v) == 0)
-            mw_json_get_bool(&v, &b->hot_add);
-        if (mw_json_find(&z, "swapon", &v) == 0)
-            mw_json_get_bool(&v, &b->swapon);
-        if (mw_json_find(&z, "old_algo", &v) == 0)
-            mw_json_get_str(&v, b->zalgo, sizeof(b->zalgo));
+    struct stat st;
+    int fd = mw_open_regular_at(w->dirfd, w->name, O_NOFOLLOW);
+    if (fd < 0) {
+        snprintf(why, cap, "%s", fd == -ELOOP ? "it is a symbolic link" : mw_strerror(-fd));
+        return fd;
     }
-    rc = 0;
-out:
+    int rc = fstat(fd, &st) < 0 ? -errno : mw_stat_trusted(&st);
+    if (rc < 0) {
+        untrusted(why, cap, "the file", &st, rc);
+        close(fd);
+        return rc;
+    }
+    char *buf = NULL;
+    size_t bcap = 0;
+    bool cut;
+    long n = mw_read_fd(fd, &buf, &bcap, 1 << 20, false, &cut);
+    close(fd);
+    if (n < 0 || cut)
+        rc = n < 0 ? (int)n : -EFBIG;
+    if (rc < 0)
+        snprintf(why, cap, "%s", mw_strerror(-rc));
+    else
+        rc = mw_tune_backup_parse_buf(buf, (size_t)n, b, why, cap);
     free(buf);
     return rc;
 }
 
-/* Creates or replaces PATH under ROOT with DATA (MODE), parents made. */
+/* Writes B to W (a new file beside it, renamed into place), mode 0600. */
+static int backup_write(const struct bk_where *w, const struct mw_tune_backup *b)
+{
+    struct mw_out o;
+    int rc = mw_out_begin(w->dirfd, w->name, 0600, &o);
+    if (rc < 0)
+        return rc;
+    mw_tune_backup_format(o.f, b);
+    return mw_out_commit(&o);
+}
+
+/* Creates or replaces PATH under ROOT with DATA (MODE), parents made;
+ * nothing on the way followed through a link. */
 static int write_created(const struct mw_root *root, const char *path, const char *data,
                          mode_t mode)
 {
-    make_parents(root->fd, mw_rel(path));
-    int fd =
-        openat(root->fd, mw_rel(path), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+    int rc = mw_beneath_mkdirs(root->fd, path, 0700);
+    if (rc < 0)
+        return rc;
+    int fd = mw_beneath_open(root->fd, path, O_WRONLY | O_CREAT | O_TRUNC, mode);
     if (fd < 0)
-        return -errno;
+        return fd;
     size_t len = strlen(data);
-    int rc = write(fd, data, len) == (ssize_t)len ? 0 : -EIO;
+    rc = write(fd, data, len) == (ssize_t)len ? 0 : -EIO;
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
     return rc;
@@ -323,11 +295,13 @@ static int write_created(const struct mw_root *root, const char *path, const cha
 /* Puts ITEM's old content back. A "[selected] other" file gets its
  * selection written; a zram disksize of 0 on the live system is left to
  * the reset; a file the apply created is removed. */
-static int restore_item(const struct mw_root *root, const struct bk_item *it, bool persist_file)
+static int restore_item(const struct mw_root *root, const struct mw_tune_bk_item *it,
+                        bool persist_file)
 {
     if (it->absent) {
-        if (unlinkat(root->fd, it->path, 0) < 0 && errno != ENOENT)
-            return -errno;
+        int rc = mw_beneath_unlink(root->fd, it->path, 0);
+        if (rc < 0 && rc != -ENOENT)
+            return rc;
         char dir[128];
         snprintf(dir, sizeof(dir), "%s", it->path);
         for (int i = 0; i < it->new_dirs; i++) { /* the directories the apply made */
@@ -335,7 +309,7 @@ static int restore_item(const struct mw_root *root, const struct bk_item *it, bo
             if (!slash)
                 break;
             *slash = '\0';
-            unlinkat(root->fd, dir, AT_REMOVEDIR);
+            mw_beneath_unlink(root->fd, dir, AT_REMOVEDIR);
         }
         return 0;
     }
@@ -353,24 +327,47 @@ static int restore_item(const struct mw_root *root, const struct bk_item *it, bo
 
 static bool is_persist_path(const char *path)
 {
-    return strncmp(path, "etc/", 4) == 0;
+    int arg;
+    return mw_tune_path_kind(path, &arg) == MW_TP_PERSIST;
 }
 
 static bool under_zram_dev(const char *path, int n)
 {
-    char pre[40];
-    snprintf(pre, sizeof(pre), "sys/block/zram%d/", n);
-    return strncmp(path, pre, strlen(pre)) == 0;
+    int arg = -1;
+    enum mw_tune_path_kind k = mw_tune_path_kind(path, &arg);
+    return (k == MW_TP_ZRAM_ALGO || k == MW_TP_ZRAM_SIZE) && arg == n;
 }
 
-/* Undoes B: its first UPTO items (all on revert), and its zram device.
+/* Whether zramN is still the device B's apply set up: its disksize is
+ * the one the apply wrote (when the backup recorded it). A device reset
+ * and set up again since (by zram-generator at the next boot, by hand)
+ * is someone else's: a revert leaves it alone. */
+static bool zram_still_ours(const struct mw_root *root, const struct mw_tune_backup *b)
+{
+    char path[64];
+    uint64_t size;
+    if (!b->zsize)
+        return true;
+    snprintf(path, sizeof(path), "/sys/block/zram%d/disksize", b->zdev);
+    if (mw_read_u64(root, path, &size) == 0 && size == b->zsize)
+        return true;
+    mw_err("zram%d: its disksize is not the %" PRIu64 " bytes this backup's apply set: "
+           "another device now, left alone (no swapoff, reset or hot_remove)",
+           b->zdev, b->zsize);
+    return false;
+}
+
+/* Undoes B: its first UPTO items (all on revert), and its zram device
+ * when ZRAM_DONE (the apply touched it; on revert: it is still ours).
  * Returns the number of restores that failed (each said on stderr). */
-static int undo(const struct mw_root *root, const struct backup *b, int upto, bool zram_done)
+static int undo(const struct mw_root *root, const struct mw_tune_backup *b, int upto,
+                bool zram_done)
 {
     int failed = 0, rc;
     bool live = mw_root_is_live(root);
     char path[64];
-    if (b->zram && zram_done) {
+    bool zram = b->zram && zram_done;
+    if (zram) {
         if (live && b->swapon && (rc = mw_swapoff_zram(b->zdev)) < 0 && rc != -EINVAL) {
             mw_err("swapoff /dev/zram%d: %s", b->zdev, mw_strerror(-rc));
             failed++;
@@ -382,9 +379,9 @@ static int undo(const struct mw_root *root, const struct backup *b, int upto, bo
         }
     }
     for (int i = upto - 1; i >= 0; i--) {
-        const struct bk_item *it = &b->it[i];
-        if (b->zram && zram_done && b->hot_add && under_zram_dev(it->path, b->zdev))
-            continue; /* the device goes away below */
+        const struct mw_tune_bk_item *it = &b->it[i];
+        if (b->zram && under_zram_dev(it->path, b->zdev) && (!zram || b->hot_add))
+            continue; /* the device goes away below, or is not ours any more */
         if ((rc = restore_item(root, it, is_persist_path(it->path))) < 0) {
             mw_err("restore /%s: %s", it->path, mw_strerror(-rc));
             failed++;
@@ -392,7 +389,7 @@ static int undo(const struct mw_root *root, const struct backup *b, int upto, bo
             printf("restored /%s\n", it->path);
         }
     }
-    if (b->zram && zram_done && b->hot_add && (rc = mw_zram_hot_remove(root, b->zdev)) < 0) {
+    if (zram && b->hot_add && (rc = mw_zram_hot_remove(root, b->zdev)) < 0) {
         mw_err("zram-control/hot_remove %d: %s", b->zdev, mw_strerror(-rc));
         failed++;
     }
@@ -400,11 +397,12 @@ static int undo(const struct mw_root *root, const struct backup *b, int upto, bo
 }
 
 /* Reads PATH's current content into a new backup item. */
-static int backup_add(const struct mw_root *root, struct backup *b, const char *path, bool may_miss)
+static int backup_add(const struct mw_root *root, struct mw_tune_backup *b, const char *path,
+                      bool may_miss)
 {
-    if (b->n >= (int)MW_ARRAY_SIZE(b->it))
+    if (b->n >= MW_TUNE_BK_MAX)
         return -ENOSPC;
-    struct bk_item *it = &b->it[b->n];
+    struct mw_tune_bk_item *it = &b->it[b->n];
     memset(it, 0, sizeof(*it));
     snprintf(it->path, sizeof(it->path), "%s", mw_rel(path));
     char *buf;
@@ -416,7 +414,7 @@ static int backup_add(const struct mw_root *root, struct backup *b, const char *
         snprintf(dir, sizeof(dir), "%s", it->path);
         for (char *slash; (slash = strrchr(dir, '/')) != NULL; it->new_dirs++) {
             *slash = '\0';
-            if (fstatat(root->fd, dir, &st, 0) == 0)
+            if (fstatat(root->fd, dir, &st, AT_SYMLINK_NOFOLLOW) == 0)
                 break;
         }
     } else if (rc < 0) {
@@ -433,9 +431,9 @@ static int backup_add(const struct mw_root *root, struct backup *b, const char *
 
 /* ---- persistence ------------------------------------------------------ */
 
-#define PERSIST_SYSCTL  "/etc/sysctl.d/90-memwarden.conf"
-#define PERSIST_ZRAMGEN "/etc/systemd/zram-generator.conf"
-#define PERSIST_INIT    "/etc/init.d/S05memwarden"
+#define PERSIST_SYSCTL  MW_TUNE_PERSIST_SYSCTL
+#define PERSIST_ZRAMGEN MW_TUNE_PERSIST_ZRAMGEN
+#define PERSIST_INIT    MW_TUNE_PERSIST_INIT
 
 static bool is_systemd(const struct mw_root *root)
 {
@@ -574,7 +572,7 @@ static void print_plan(const struct mw_tune_plan *p)
 struct applying {
     const struct mw_root *root;
     const struct bk_where *w;
-    struct backup *b;
+    struct mw_tune_backup *b;
     int done;       /* items of B written */
     bool zram_done; /* the zram device was touched (hot_add or a write) */
 };
@@ -597,7 +595,7 @@ static int write_group(struct applying *a, const char *const *paths, const char 
         return rc;
     }
     for (int i = 0; i < n; i++) {
-        const struct bk_item *it = &a->b->it[a->done];
+        const struct mw_tune_bk_item *it = &a->b->it[a->done];
         rc = create ? write_created(a->root, paths[i], values[i],
                                     strcmp(paths[i], PERSIST_INIT) ? 0644 : 0755)
                     : mw_knob_write_str(a->root, paths[i], values[i]);
@@ -618,7 +616,7 @@ static int write_group(struct applying *a, const char *const *paths, const char 
 
 static int apply_zram(struct applying *a, const struct mw_tune_zram *z)
 {
-    struct backup *b = a->b;
+    struct mw_tune_backup *b = a->b;
     int rc, n = z->device;
     bool live = mw_root_is_live(a->root);
     if (z->hot_add) {
@@ -651,24 +649,55 @@ static int apply_zram(struct applying *a, const struct mw_tune_zram *z)
     return 0;
 }
 
+/* Before an apply: the backup's directory must be one --revert will
+ * trust, and no backup may be there already. A file in the way that is
+ * not a backup tune trusts is not called one (root is not told to revert
+ * it). Returns 0 or MW_EXIT_FAIL after saying why. */
+static int apply_check_backup(const struct mw_root *root, struct bk_where *w)
+{
+    char why[200];
+    struct stat st;
+    if (bk_dir_open(root, w, true, why, sizeof(why)) < 0) {
+        mw_err("refused: the backup would go to %s, but %s: 'tune --revert' would not trust "
+               "a backup there. Give --backup FILE in a directory only root (or you) can write",
+               w->path, why);
+        return MW_EXIT_FAIL;
+    }
+    if (fstatat(w->dirfd, w->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return MW_EXIT_OK;
+    struct mw_tune_backup *b = calloc(1, sizeof(*b));
+    int rc = b ? backup_read(w, b, why, sizeof(why)) : -ENOMEM;
+    free(b);
+    if (rc == 0)
+        mw_err("a backup exists at %s: run 'memwarden tune --revert' first (or --backup "
+               "elsewhere)",
+               w->path);
+    else
+        mw_err("%s is in the way and is not a backup tune trusts (%s): look at it and remove "
+               "it yourself, or give --backup elsewhere ('tune --revert' will not use it)",
+               w->path, why);
+    return MW_EXIT_FAIL;
+}
+
 static int tune_apply(struct mw_ctx *ctx, const struct tune_opts *o, const struct mw_tune_plan *p)
 {
     struct bk_where w;
     backup_where(ctx, o, &w);
-    struct stat st;
-    if (fstatat(w.dirfd, w.path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        mw_err("a backup exists at %s: run 'memwarden tune --revert' first (or --backup "
-               "elsewhere)",
-               w.path);
+    if (apply_check_backup(&ctx->root, &w) != MW_EXIT_OK) {
+        if (w.dirfd >= 0)
+            close(w.dirfd);
         return MW_EXIT_FAIL;
     }
-    struct backup *b = calloc(1, sizeof(*b));
-    if (!b)
+    struct mw_tune_backup *b = calloc(1, sizeof(*b));
+    if (!b) {
+        close(w.dirfd);
         return MW_EXIT_FAIL;
+    }
     b->zram = p->zram.wanted;
     b->zdev = p->zram.device;
     b->hot_add = p->zram.hot_add;
     b->swapon = p->zram.wanted && mw_root_is_live(&ctx->root);
+    b->zsize = p->zram.wanted ? p->zram.size : 0;
     struct applying a = {.root = &ctx->root, .w = &w, .b = b};
     const char *paths[MW_TUNE_MAX], *vals[MW_TUNE_MAX];
     for (int i = 0; i < p->n; i++) {
@@ -687,46 +716,58 @@ static int tune_apply(struct mw_ctx *ctx, const struct tune_opts *o, const struc
     free(texts[1]);
     if (rc < 0) {
         int failed = undo(&ctx->root, b, a.done, a.zram_done);
-        unlinkat(w.dirfd, w.path, 0);
+        unlinkat(w.dirfd, w.name, 0);
         mw_err("rolled back %d change%s%s", a.done, a.done == 1 ? "" : "s",
                failed ? " (some restores failed, see above)" : "");
-        free(b);
-        return MW_EXIT_FAIL;
+    } else {
+        printf("applied %d change%s; backup: %s\n", a.done, a.done == 1 ? "" : "s", w.path);
     }
-    printf("applied %d change%s; backup: %s%s\n", a.done, a.done == 1 ? "" : "s",
-           o->backup || mw_root_is_live(&ctx->root) ? "" : ctx->root.path,
-           o->backup ? o->backup : DEFAULT_BACKUP);
+    close(w.dirfd);
     free(b);
-    return MW_EXIT_OK;
+    return rc < 0 ? MW_EXIT_FAIL : MW_EXIT_OK;
 }
 
 static int tune_revert(struct mw_ctx *ctx, const struct tune_opts *o)
 {
     struct bk_where w;
+    char why[240];
     backup_where(ctx, o, &w);
-    struct backup *b = calloc(1, sizeof(*b));
+    struct mw_tune_backup *b = calloc(1, sizeof(*b));
     if (!b)
         return MW_EXIT_FAIL;
-    int rc = backup_read(&w, b);
+    int rc = bk_dir_open(&ctx->root, &w, false, why, sizeof(why));
+    if (rc == 0)
+        rc = backup_read(&w, b, why, sizeof(why));
+    if (rc == -ENOENT) {
+        mw_err("cannot read the backup %s: none (nothing applied, or already reverted)", w.path);
+    } else if (rc < 0) {
+        mw_err("refused to revert from %s: %s. Nothing was changed. Only a backup that "
+               "'tune --apply' wrote is used: root's or yours, in a directory nobody else can "
+               "write, naming only files tune writes",
+               w.path, why);
+    }
     if (rc < 0) {
-        mw_err("cannot read the backup %s: %s", w.path,
-               rc == -ENOENT ? "none (nothing applied, or already reverted)" : mw_strerror(-rc));
+        if (w.dirfd >= 0)
+            close(w.dirfd);
         free(b);
         return MW_EXIT_FAIL;
     }
-    int failed = undo(&ctx->root, b, b->n, true);
-    if (b->zram)
+    bool ours = !b->zram || zram_still_ours(&ctx->root, b);
+    int failed = undo(&ctx->root, b, b->n, ours) + !ours;
+    if (b->zram && ours)
         printf("zram%d: %s\n", b->zdev, b->hot_add ? "removed (hot_remove)" : "reset");
     free(b);
     if (failed) {
         mw_err("%d restore%s failed; the backup stays at %s", failed, failed == 1 ? "" : "s",
                w.path);
+        close(w.dirfd);
         return MW_EXIT_FAIL;
     }
     char done[530];
-    snprintf(done, sizeof(done), "%s.reverted", w.path);
-    renameat(w.dirfd, w.path, w.dirfd, done);
-    printf("reverted; backup kept as %s\n", done);
+    snprintf(done, sizeof(done), "%s.reverted", w.name);
+    renameat(w.dirfd, w.name, w.dirfd, done);
+    printf("reverted; backup kept as %s.reverted\n", w.path);
+    close(w.dirfd);
     return MW_EXIT_OK;
 }
 

@@ -257,3 +257,63 @@ big_case() { # NAME COMMAND...: exit non-zero and not killed, under 256 MiB of a
 big_case oversized_meminfo_refused "$MW_BIN" --root "$SW/big" status
 big_case dev_zero_record_refused "$MW_BIN" leak --from /dev/zero
 rm -rf "$SW/big"
+
+# ---- tune --revert trusts no backup it did not write (issue 24) ----------------
+# Every leg runs on a copy of a captured tree (--root), never on the host's
+# sysctls. bk FILE TEXT [OWNER] [MODE]: writes a backup.
+bk() { printf '%s\n' "$2" >"$1"; chown "${3:-0}" "$1"; chmod "${4:-600}" "$1"; }
+revert() { # ROOT BACKUP: tune --revert, output in $SW/out, status in $st
+    "$MW_BIN" --root "$1" tune --revert --backup "$2" >"$SW/out" 2>&1; st=$?
+}
+cp -a "$FIX/doctor-480m" "$SW/tt"
+mkdir -m 755 "$SW/bkd" && mkdir -m 1777 "$SW/pub"
+swap1='{"version":1,"items":[{"path":"proc/sys/vm/swappiness","old":"1\n"}]}'
+# 1. a backup another user owns (in root's directory), and root's own
+# backup in a directory others may write: refused, nothing written.
+bk "$SW/bkd/other.json" "$swap1" 65534 644
+revert "$SW/tt" "$SW/bkd/other.json"
+cond "tune --revert refuses a backup another user owns" \
+    '[ "$st" -eq 1 ] && grep -q "owned by uid 65534" "$SW/out" && [ "$(cat "$SW/tt/proc/sys/vm/swappiness")" = 60 ]'
+bk "$SW/pub/root.json" "$swap1"
+revert "$SW/tt" "$SW/pub/root.json"
+cond "tune --revert refuses a backup in a world-writable directory" \
+    '[ "$st" -eq 1 ] && grep -q "writable by others" "$SW/out" && [ "$(cat "$SW/tt/proc/sys/vm/swappiness")" = 60 ]'
+# ... and --apply does not tell root to revert it
+"$MW_BIN" --root "$SW/tt" tune --apply --backup "$SW/bkd/other.json" >"$SW/out" 2>&1; st=$?
+cond "tune --apply over an untrusted backup: not called a backup, nothing applied" \
+    '[ "$st" -eq 1 ] && ! grep -q "run .memwarden tune --revert" "$SW/out" && grep -q "not a backup tune trusts" "$SW/out" && diff -r "$FIX/doctor-480m" "$SW/tt" >/dev/null'
+# 2. root's backup naming files tune never writes: a cron job created, a
+# victim deleted ("absent"), /etc/shadow-like content: refused whole.
+mkdir -p "$SW/tt/etc/cron.d" && echo keep >"$SW/tt/etc/victim"
+bk "$SW/bkd/evil.json" '{"version":1,"items":[{"path":"proc/sys/vm/swappiness","old":"1\n"},{"path":"etc/victim","absent":true},{"path":"etc/cron.d/job","old":"* * * * * root sh -c id\n"}]}'
+revert "$SW/tt" "$SW/bkd/evil.json"
+cond "tune --revert refuses paths tune never writes (cron job, absent victim)" \
+    '[ "$st" -eq 1 ] && grep -q "not a file tune writes" "$SW/out" && [ -f "$SW/tt/etc/victim" ] && [ ! -e "$SW/tt/etc/cron.d/job" ] && [ "$(cat "$SW/tt/proc/sys/vm/swappiness")" = 60 ]'
+# 3. --root with a link in a middle component: DIR/proc -> a copy outside,
+# DIR/etc -> an empty directory outside. Apply and revert write nothing there.
+cp -a "$FIX/doctor-480m" "$SW/tl" && mv "$SW/tl/proc" "$SW/outproc" && ln -s "$SW/outproc" "$SW/tl/proc"
+cp -a "$SW/outproc" "$SW/outproc.before"
+mkdir -m 700 "$SW/bkl"
+"$MW_BIN" --root "$SW/tl" tune --apply --backup "$SW/bkl/bk.json" >"$SW/out" 2>&1; st=$?
+cond "tune --apply --root: a link in a middle component (DIR/proc) is not followed" \
+    '[ "$st" -eq 1 ] && grep -q "rolled back" "$SW/out" && diff -r "$SW/outproc.before" "$SW/outproc" >/dev/null'
+bk "$SW/bkl/bk.json" "$swap1"
+revert "$SW/tl" "$SW/bkl/bk.json"
+cond "tune --revert --root: a link in a middle component (DIR/proc) is not followed" \
+    '[ "$st" -eq 1 ] && diff -r "$SW/outproc.before" "$SW/outproc" >/dev/null'
+cp -a "$FIX/doctor-480m" "$SW/te" && mkdir "$SW/oute" && ln -s "$SW/oute" "$SW/te/etc"
+"$MW_BIN" --root "$SW/te" tune --apply --persist --backup "$SW/bkl/bk2.json" >"$SW/out" 2>&1; st=$?
+cond "tune --apply --persist --root: DIR/etc a link: no boot file written through it" \
+    '[ "$st" -eq 1 ] && [ -z "$(ls -A "$SW/oute")" ] && diff -r "$FIX/doctor-480m/proc" "$SW/te/proc" >/dev/null'
+# 4. zram: a "zram" part for a device the backup's apply did not set up
+# would swapoff, reset and hot_remove it; and a device set up anew since.
+cp -a "$FIX/doctor-480m" "$SW/tz" && mkdir -p "$SW/tz/sys/class/zram-control" &&
+    : >"$SW/tz/sys/class/zram-control/hot_remove"
+bk "$SW/bkd/z.json" '{"version":1,"items":[],"zram":{"device":0,"hot_add":true,"swapon":true,"old_algo":"lzo-rle"}}'
+revert "$SW/tz" "$SW/bkd/z.json"
+cond "tune --revert refuses a zram entry for a device its apply did not set up" \
+    '[ "$st" -eq 1 ] && grep -q "not a device this backup" "$SW/out" && [ ! -s "$SW/tz/sys/class/zram-control/hot_remove" ]'
+bk "$SW/bkd/z2.json" '{"version":1,"items":[{"path":"sys/block/zram0/comp_algorithm","old":"lzo [lzo-rle] lz4 lz4hc zstd"},{"path":"sys/block/zram0/disksize","old":"0"}],"zram":{"device":0,"hot_add":true,"swapon":true,"old_algo":"lzo-rle","disksize":251658240}}'
+revert "$SW/tz" "$SW/bkd/z2.json"
+cond "tune --revert leaves a zram device that is not the one its apply set up" \
+    '[ "$st" -eq 1 ] && grep -q "another device now" "$SW/out" && [ ! -s "$SW/tz/sys/class/zram-control/hot_remove" ]'
