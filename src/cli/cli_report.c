@@ -14,6 +14,7 @@
 
 #include "analysis/leakcore.h"
 #include "analysis/logparse.h"
+#include "base/safeopen.h"
 #include "cli/cli.h"
 #include "cli/report_html.h"
 #include "lmk/history.h"
@@ -390,19 +391,24 @@ static int by_time(const void *a, const void *b)
 
 static int report_write(const struct report_opts *o, const struct rpt *r)
 {
-    FILE *f = strcmp(o->out, "-") == 0 ? stdout : fopen(o->out, "w");
-    if (!f) {
-        mw_err("report: %s: %s", o->out, mw_strerror(errno));
-        return MW_EXIT_FAIL;
+    if (strcmp(o->out, "-") == 0) {
+        rpt_render_html(stdout, r);
+        if (ferror(stdout) || fflush(stdout) != 0) {
+            mw_err("report: writing stdout failed");
+            return MW_EXIT_FAIL;
+        }
+        return MW_EXIT_OK;
     }
-    rpt_render_html(f, r);
-    int bad = ferror(f);
-    if (f != stdout)
-        bad |= fclose(f) != 0;
-    else
-        bad |= fflush(f) != 0;
-    if (bad) {
-        mw_err("report: writing %s failed", o->out);
+    /* a new file beside FILE, renamed over it: a link planted at FILE is
+     * replaced, never written through */
+    struct mw_out out;
+    int rc = mw_out_begin(AT_FDCWD, o->out, 0666, &out);
+    if (rc == 0) {
+        rpt_render_html(out.f, r);
+        rc = mw_out_commit(&out);
+    }
+    if (rc < 0) {
+        mw_err("report: cannot write %s: %s", o->out, mw_out_strerror(-rc));
         return MW_EXIT_FAIL;
     }
     return MW_EXIT_OK;

@@ -4,6 +4,7 @@
 #include "cli/soak.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/json.h"
+#include "base/safeopen.h"
 #include "base/text.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
@@ -201,14 +203,16 @@ static void soak_json(const struct mw_run_result *res, const struct mw_criterion
 static int write_junit(const char *path, const struct mw_run_result *res,
                        const struct mw_criterion *crit)
 {
-    FILE *f = fopen(path, "we");
-    if (!f) {
-        mw_err("soak: cannot write %s: %s", path, mw_strerror(errno));
-        return -1;
+    /* a new file beside PATH, renamed over it: a link planted at PATH is
+     * replaced, never written through */
+    struct mw_out out;
+    int rc = mw_out_begin(AT_FDCWD, path, 0666, &out);
+    if (rc == 0) {
+        mw_soak_junit(out.f, res->cmd, crit, MW_SOAK_CRITERIA, res->wall_s);
+        rc = mw_out_commit(&out);
     }
-    mw_soak_junit(f, res->cmd, crit, MW_SOAK_CRITERIA, res->wall_s);
-    if (fclose(f) != 0) {
-        mw_err("soak: cannot write %s: %s", path, mw_strerror(errno));
+    if (rc < 0) {
+        mw_err("soak: cannot write %s: %s", path, mw_out_strerror(-rc));
         return -1;
     }
     return 0;

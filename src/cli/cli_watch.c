@@ -15,6 +15,7 @@
 #include "model/sample.h"
 #include "proc/slab.h"
 #include "base/charset.h"
+#include "base/safeopen.h"
 #include "base/text.h"
 #include "cli/progress.h"
 #include "model/targets.h"
@@ -252,7 +253,7 @@ static void record(struct watch_run *r, const struct mw_sample *s, const struct 
     if (rc == 0)
         r->recorded++;
     if (rc < 0) {
-        mw_err("watch: cannot write %s: %s", o->record, mw_strerror(-rc));
+        mw_err("watch: cannot write %s: %s", o->record, mw_out_strerror(-rc));
         r->ret = MW_EXIT_FAIL; /* ends the watch after this round */
     }
 }

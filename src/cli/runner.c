@@ -10,8 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "base/text.h"
 #include "base/json.h"
+#include "base/safeopen.h"
+#include "base/text.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "model/sample.h"
@@ -208,7 +209,7 @@ static void record(struct runner *r, const struct mw_sample *s, const struct mw_
     int rc = mw_record_append(r->o->record, 0, 1, s, slab);
     if (rc < 0) {
         mw_err("%s: cannot write %s: %s (recording stops)", r->o->who, r->o->record,
-               mw_strerror(-rc));
+               mw_out_strerror(-rc));
         r->record_failed = true;
     }
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/json.h"
+#include "base/safeopen.h"
 #include "proc/meminfo.h"
 #include "proc/procs.h"
 
@@ -173,39 +174,48 @@ void mw_sample_write_json(FILE *f, const struct mw_sample *s, const struct mw_sl
     mw_json_finish(&j);
 }
 
+/* Renames PATH to PATH.1, PATH.1 to PATH.2, ... keeping KEEP old files
+ * (rename moves a link planted at a name, never what it points to). */
+static int record_rotate(const char *path, unsigned keep)
+{
+    size_t len = strlen(path) + 16;
+    char *from = malloc(len), *to = malloc(len);
+    int rc = from && to ? 0 : -ENOMEM;
+    if (keep < 1)
+        keep = 1;
+    for (unsigned i = keep; i >= 1 && rc == 0; i--) {
+        if (i == 1)
+            snprintf(from, len, "%s", path);
+        else
+            snprintf(from, len, "%s.%u", path, i - 1);
+        snprintf(to, len, "%s.%u", path, i);
+        if (rename(from, to) != 0 && errno != ENOENT)
+            rc = -errno;
+    }
+    free(from);
+    free(to);
+    return rc;
+}
+
 int mw_record_append(const char *path, uint64_t max_bytes, unsigned keep, const struct mw_sample *s,
                      const struct mw_slab_set *slab)
 {
+    int fd = mw_out_append_open(path, 0666);
     struct stat st;
-    if (max_bytes && stat(path, &st) == 0 && (uint64_t)st.st_size >= max_bytes) {
-        size_t len = strlen(path) + 16;
-        char *from = malloc(len), *to = malloc(len);
-        if (!from || !to) {
-            free(from);
-            free(to);
-            return -ENOMEM;
-        }
-        if (keep < 1)
-            keep = 1;
-        for (unsigned i = keep; i >= 1; i--) {
-            if (i == 1)
-                snprintf(from, len, "%s", path);
-            else
-                snprintf(from, len, "%s.%u", path, i - 1);
-            snprintf(to, len, "%s.%u", path, i);
-            if (rename(from, to) != 0 && errno != ENOENT) {
-                int e = -errno;
-                free(from);
-                free(to);
-                return e;
-            }
-        }
-        free(from);
-        free(to);
+    if (fd >= 0 && max_bytes && fstat(fd, &st) == 0 && (uint64_t)st.st_size >= max_bytes) {
+        close(fd);
+        int rc = record_rotate(path, keep);
+        if (rc < 0)
+            return rc;
+        fd = mw_out_append_open(path, 0666);
     }
-    FILE *f = fopen(path, "ae");
-    if (!f)
-        return -errno;
+    if (fd < 0)
+        return fd;
+    FILE *f = fdopen(fd, "a");
+    if (!f) {
+        close(fd);
+        return -ENOMEM;
+    }
     mw_sample_write_json(f, s, slab);
     int rc = ferror(f) ? -EIO : 0;
     if (fclose(f) != 0 && rc == 0)

@@ -59,7 +59,11 @@ void mw_sample_write_json(FILE *f, const struct mw_sample *s, const struct mw_sl
 
 /* Appends S (one line) to PATH, rotating first when PATH is at least
  * MAX_BYTES long: PATH.(KEEP-1) is dropped, PATH.i becomes PATH.(i+1),
- * PATH becomes PATH.1. MAX_BYTES 0 never rotates. Returns 0 or -errno. */
+ * PATH becomes PATH.1. MAX_BYTES 0 never rotates. PATH is opened by
+ * mw_out_append_open (base/safeopen.h): created when missing, else only a
+ * regular file of the caller's own with no other link, never through a
+ * symlink. Returns 0 or -errno (-ELOOP, -EPERM, -EMLINK, -EBADFD for
+ * what it refuses: mw_out_strerror says it in words). */
 int mw_record_append(const char *path, uint64_t max_bytes, unsigned keep, const struct mw_sample *s,
                      const struct mw_slab_set *slab);
 
