@@ -213,7 +213,8 @@ static int read_record(struct rpt *r, const char *path, FILE *sum)
     }
     if (rc < 0)
         goto out;
-    qsort(r->procs, r->nprocs, sizeof(*r->procs), by_max_rss);
+    if (r->nprocs > 1) /* a system-only record has none: qsort(NULL, 0) is undefined */
+        qsort(r->procs, r->nprocs, sizeof(*r->procs), by_max_rss);
     uint64_t headroom = rec.n ? rec.s[rec.n - 1].mem_available : 0;
     for (size_t i = 0; i < r->nprocs; i++) {
         rpt_trend_fit(&r->procs[i].rss, &r->procs[i].trend);
@@ -448,7 +449,8 @@ int cli_report(struct mw_ctx *ctx, int argc, char **argv)
         ret = MW_EXIT_FAIL;
     }
     if (ret == MW_EXIT_OK) {
-        qsort(r.kills, r.nkills, sizeof(*r.kills), by_time);
+        if (r.nkills > 1)
+            qsort(r.kills, r.nkills, sizeof(*r.kills), by_time);
         ret = report_write(&o, &r);
     }
     report_free(&r);
