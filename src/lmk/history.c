@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/json.h"
+#include "base/text.h"
 
 /* snprintf that appends and never overruns: *len stays < cap. */
 static void app(char *buf, size_t cap, size_t *len, const char *fmt, ...)
@@ -139,47 +140,97 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
     return mw_json_buf_len(&j);
 }
 
-static double num_or0(const struct mw_json_val *obj, const char *key)
+/* The number KEY of OBJ into *OUT when it lies in [LO, HI]: 0, or 0 with
+ * *OUT = 0 when OBJ lacks it, -EINVAL when it is there but not such a
+ * number. Every cast the parser makes is of a number checked here: a
+ * double out of the target type's range is undefined behaviour
+ * ("freed":1e308 was). */
+static int num_in(const struct mw_json_val *obj, const char *key, double lo, double hi, double *out)
 {
     struct mw_json_val v;
-    double d = 0;
-    if (mw_json_find(obj, key, &v) == 0)
-        mw_json_get_double(&v, &d);
-    return d;
+    double d;
+    *out = 0;
+    if (mw_json_find(obj, key, &v) < 0)
+        return 0;
+    if (mw_json_get_double(&v, &d) < 0 || !(d >= lo && d <= hi))
+        return -EINVAL;
+    *out = d;
+    return 0;
+}
+
+/* Bounds of what a kill record can hold, each below its type's limit. */
+#define H_TIME_MAX  1e11   /* seconds since the epoch: the year 5138 */
+#define H_BYTES_MAX 0x1p62 /* 4 EiB: no machine's memory */
+#define H_SECS_MAX  1e7    /* a latency or wait: 115 days */
+
+/* The numbers of OBJ into E. Returns 0 or -EINVAL (one out of range). */
+static int entry_numbers(const struct mw_json_val *obj, struct mw_kill_entry *e)
+{
+    struct mw_json_val st, v;
+    double pid, freed, rss, swap, total = 0, avail = 0;
+    int rc = num_in(obj, "pid", 0, 0x7fffffff, &pid);
+    rc |= num_in(obj, "latency", 0, H_SECS_MAX, &e->latency_s);
+    rc |= num_in(obj, "wait", 0, H_SECS_MAX, &e->wait_s);
+    rc |= num_in(obj, "freed", -H_BYTES_MAX, H_BYTES_MAX, &freed);
+    rc |= num_in(obj, "rss", 0, H_BYTES_MAX, &rss);
+    rc |= num_in(obj, "swap", 0, H_BYTES_MAX, &swap);
+    e->psi_some = e->psi_full = -1;
+    if (mw_json_find(obj, "state", &st) == 0 && st.type == MW_JSON_OBJECT) {
+        rc |= num_in(&st, "total", 0, H_BYTES_MAX, &total);
+        rc |= num_in(&st, "available", 0, H_BYTES_MAX, &avail);
+        if (mw_json_find(&st, "psi_some_avg10", &v) == 0 &&
+            mw_json_find(&st, "psi_full_avg10", &v) == 0) {
+            rc |= num_in(&st, "psi_some_avg10", 0, 100, &e->psi_some);
+            rc |= num_in(&st, "psi_full_avg10", 0, 100, &e->psi_full);
+        }
+    }
+    if (rc)
+        return -EINVAL;
+    e->pid = (int)pid;
+    e->freed = (int64_t)freed;
+    e->rss = (uint64_t)rss;
+    e->swap = (uint64_t)swap;
+    e->total = (uint64_t)total;
+    e->available = (uint64_t)avail;
+    return 0;
+}
+
+/* A string member of the history, decoded and then cleaned for display
+ * (base/text.h: controls and escapes become '?'): it becomes a label of
+ * `memwarden metrics` and a cell of report's table. */
+static void entry_text(const struct mw_json_val *v, char *out, size_t cap)
+{
+    char raw[256];
+    long n = mw_json_get_str(v, raw, sizeof(raw));
+    if (n < 0) {
+        out[0] = '\0';
+        return;
+    }
+    mw_text_clean(out, cap, raw, strlen(raw));
 }
 
 int mw_kill_parse_json(const char *line, size_t len, struct mw_kill_entry *out)
 {
-    struct mw_json_val obj, v, st = {0};
+    struct mw_json_val obj, v;
     struct mw_kill_entry e;
     char ev[16];
     memset(&e, 0, sizeof(e));
     if (mw_json_parse(line, len, &obj) < 0 || obj.type != MW_JSON_OBJECT ||
         mw_json_find(&obj, "time", &v) < 0 || mw_json_get_double(&v, &e.time_s) < 0 ||
-        mw_json_find(&obj, "event", &v) < 0 || mw_json_get_str(&v, ev, sizeof(ev)) < 0 ||
-        mw_json_find(&obj, "reason", &v) < 0 || mw_json_get_str(&v, e.reason, sizeof(e.reason)) < 0)
+        !(e.time_s >= 0 && e.time_s <= H_TIME_MAX) || mw_json_find(&obj, "event", &v) < 0 ||
+        mw_json_get_str(&v, ev, sizeof(ev)) < 0 || mw_json_find(&obj, "reason", &v) < 0 ||
+        v.type != MW_JSON_STRING)
         return -EINVAL;
+    entry_text(&v, e.reason, sizeof(e.reason));
     if (strcmp(ev, "kill") != 0 && strcmp(ev, "would_kill") != 0)
         return -EINVAL;
     e.dry_run = strcmp(ev, "would_kill") == 0;
     if (mw_json_find(&obj, "prog", &v) == 0)
-        mw_json_get_str(&v, e.prog, sizeof(e.prog));
+        entry_text(&v, e.prog, sizeof(e.prog));
     if (mw_json_find(&obj, "exited", &v) == 0)
         mw_json_get_bool(&v, &e.exited);
-    e.pid = (int)num_or0(&obj, "pid");
-    e.latency_s = num_or0(&obj, "latency");
-    e.wait_s = num_or0(&obj, "wait");
-    e.freed = (int64_t)num_or0(&obj, "freed");
-    e.rss = (uint64_t)num_or0(&obj, "rss");
-    e.swap = (uint64_t)num_or0(&obj, "swap");
-    if (mw_json_find(&obj, "state", &st) == 0 && st.type == MW_JSON_OBJECT) {
-        e.total = (uint64_t)num_or0(&st, "total");
-        e.available = (uint64_t)num_or0(&st, "available");
-    }
-    e.psi_some = e.psi_full = -1;
-    if (mw_json_find(&st, "psi_some_avg10", &v) == 0 && mw_json_get_double(&v, &e.psi_some) == 0 &&
-        mw_json_find(&st, "psi_full_avg10", &v) == 0)
-        mw_json_get_double(&v, &e.psi_full);
+    if (entry_numbers(&obj, &e) < 0)
+        return -EINVAL;
     *out = e;
     return 0;
 }

@@ -63,7 +63,7 @@ struct mw_kill_entry {
     double time_s;
     bool dry_run; /* "event":"would_kill" */
     int pid;
-    char prog[64]; /* as decoded: valid UTF-8, still hostile (escape to show) */
+    char prog[64]; /* decoded and cleaned: valid UTF-8, no control characters */
     char reason[48];
     double latency_s, wait_s; /* event -> signal, signal -> exit */
     int64_t freed;
@@ -74,9 +74,13 @@ struct mw_kill_entry {
 };
 
 /* Parses one history line (LEN bytes, no NUL needed). Returns 0, or
- * -EINVAL when it is not a kill record (not JSON, or no "time", "event"
- * and "reason"). Missing optional members read as 0. OUT untouched on
- * failure. */
+ * -EINVAL when it is not a kill record: not JSON, no "time", "event" and
+ * "reason", or a number out of what a record can hold (time 0..1e11 s,
+ * pid 0..INT_MAX, sizes within +-2^62 bytes, latency and wait 0..1e7 s,
+ * PSI 0..100): no cast of an out-of-range number. Missing optional
+ * members read as 0 (PSI: -1). PROG and REASON come out cleaned by
+ * mw_text_clean (a control character or escape of a hostile history
+ * becomes '?'). OUT untouched on failure. */
 int mw_kill_parse_json(const char *line, size_t len, struct mw_kill_entry *out);
 
 /* Opens the kill history file PATH for appending (JSON lines): created

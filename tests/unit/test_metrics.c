@@ -86,6 +86,35 @@ static void test_history_roundtrip(void)
     CHECK_EQ_INT(mw_kill_parse_json("garbage", 7, &e), -EINVAL);
 }
 
+/* A hostile history (issue 24): numbers no cast may take, names that
+ * would reach a terminal or a metrics label raw. */
+static void test_history_hostile(void)
+{
+    static const char *const out_of_range[] = {
+        "{\"time\":1,\"event\":\"kill\",\"reason\":\"x\",\"freed\":1e308}",
+        "{\"time\":1,\"event\":\"kill\",\"reason\":\"x\",\"rss\":-1}",
+        "{\"time\":1,\"event\":\"kill\",\"reason\":\"x\",\"swap\":1e20}",
+        "{\"time\":1,\"event\":\"kill\",\"reason\":\"x\",\"pid\":4e9}",
+        "{\"time\":1e308,\"event\":\"kill\",\"reason\":\"x\"}",
+        "{\"time\":-5,\"event\":\"kill\",\"reason\":\"x\"}",
+        "{\"time\":1,\"event\":\"kill\",\"reason\":\"x\",\"state\":{\"total\":1e300}}",
+    };
+    struct mw_kill_entry e;
+    for (size_t i = 0; i < sizeof(out_of_range) / sizeof(out_of_range[0]); i++) {
+        e.pid = 12345;
+        int rc = mw_kill_parse_json(out_of_range[i], strlen(out_of_range[i]), &e);
+        if (rc == 0)
+            fprintf(stderr, "  accepted: %s\n", out_of_range[i]);
+        CHECK_EQ_INT(rc, -EINVAL);
+        CHECK_EQ_INT(e.pid, 12345); /* untouched */
+    }
+    const char *esc = "{\"time\":1,\"event\":\"kill\",\"reason\":\"low\\u001b[2J\","
+                      "\"prog\":\"a\\nb\\u001b[2J\\u009b\"}";
+    CHECK_EQ_INT(mw_kill_parse_json(esc, strlen(esc), &e), 0);
+    CHECK_STR(e.prog, "a?b?[2J?");
+    CHECK_STR(e.reason, "low?[2J");
+}
+
 static void test_render_shape(void)
 {
     static struct mw_metrics m;
@@ -117,6 +146,7 @@ static void test_render_shape(void)
 
 int main(void)
 {
+    RUN(test_history_hostile);
     RUN(test_label_escape);
     RUN(test_histogram);
     RUN(test_count_kill_overflow);
