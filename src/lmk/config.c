@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "lmk/metricsd.h"
 #include "model/procmatch.h"
 
 enum key_type {
@@ -583,18 +584,18 @@ static int set_path(const struct setctx *c)
     return 0;
 }
 
-/* "PORT", "HOST:PORT" or "[V6]:PORT" with a numeric port; the host is
- * checked when the daemon binds it (lmk/metricsd.c). */
+/* "PORT", "HOST:PORT" or "[V6]:PORT", numeric: checked by the parser the
+ * daemon binds with (lmk/metricsd.h), so --check-config refuses what the
+ * start would. */
 static int set_listen(const struct setctx *c)
 {
-    const char *colon = strrchr(c->v, ':');
-    const char *port = colon ? colon + 1 : c->v;
-    char *end;
-    errno = 0;
-    unsigned long n = strtoul(port, &end, 10);
-    if (strlen(c->v) >= sizeof(c->cfg->metrics_listen) || !*port || *end || errno || n > 65535 ||
-        (colon && colon == c->v))
-        return refuse(c, "%s: '%s' is not PORT, HOST:PORT or [V6]:PORT (e.g. 127.0.0.1:9333)",
+    struct sockaddr_storage sa;
+    socklen_t len;
+    if (strlen(c->v) >= sizeof(c->cfg->metrics_listen) ||
+        mw_metrics_addr_parse(c->v, &sa, &len) < 0)
+        return refuse(c,
+                      "%s: '%s' is not PORT, IPv4:PORT or [IPv6]:PORT with a numeric address "
+                      "(e.g. 127.0.0.1:9333 or [::1]:9333; no host names)",
                       c->k->name, c->v);
     snprintf(c->f, sizeof(c->cfg->metrics_listen), "%s", c->v);
     return 0;

@@ -202,11 +202,13 @@ out:
 
 /* ---- the listening socket ----------------------------------------------- */
 
-int mw_metrics_listen(const char *spec, char *desc, size_t cap)
+int mw_metrics_addr_parse(const char *spec, struct sockaddr_storage *sa, socklen_t *salen)
 {
     char host[128] = "127.0.0.1", port[16];
     const char *colon = strrchr(spec, ':');
     if (!colon) {
+        if (strlen(spec) >= sizeof(port))
+            return -EINVAL;
         snprintf(port, sizeof(port), "%s", spec);
     } else {
         const char *h = spec, *he = colon;
@@ -214,7 +216,7 @@ int mw_metrics_listen(const char *spec, char *desc, size_t cap)
             h++;
             he--;
         }
-        if ((size_t)(he - h) >= sizeof(host) || he == h)
+        if ((size_t)(he - h) >= sizeof(host) || he == h || strlen(colon + 1) >= sizeof(port))
             return -EINVAL;
         memcpy(host, h, (size_t)(he - h));
         host[he - h] = '\0';
@@ -225,24 +227,33 @@ int mw_metrics_listen(const char *spec, char *desc, size_t cap)
     char *end;
     errno = 0;
     unsigned long pn = strtoul(port, &end, 10);
-    if (!port[0] || *end || errno || pn > 65535 || port[0] == '-' || port[0] == '+')
+    if (!port[0] || *end || errno || pn > 65535 || !(port[0] >= '0' && port[0] <= '9'))
         return -EINVAL;
-    struct sockaddr_storage sa;
-    memset(&sa, 0, sizeof(sa));
-    socklen_t salen;
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&sa;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&sa;
+    struct sockaddr_storage a;
+    memset(&a, 0, sizeof(a));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&a;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a;
     if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons((uint16_t)pn);
-        salen = sizeof(*v4);
-    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        *salen = sizeof(*v4);
+    } else if (strchr(host, ':') && inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((uint16_t)pn);
-        salen = sizeof(*v6);
+        *salen = sizeof(*v6);
     } else {
         return -EINVAL;
     }
+    *sa = a;
+    return 0;
+}
+
+int mw_metrics_listen(const char *spec, char *desc, size_t cap)
+{
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    if (mw_metrics_addr_parse(spec, &sa, &salen) < 0)
+        return -EINVAL;
     int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), rc = 0;
     int one = 1;
     if (fd < 0)

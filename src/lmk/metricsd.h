@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "base/util.h"
@@ -68,6 +69,14 @@ struct mw_metricsd_opts {
     const struct mw_patterns *watch;       /* the config's watch list; NULL: none */
     uint64_t leak_window_ms;               /* no leak verdict on less data; 0: 5 min */
 };
+
+/* Parses a listen address: "PORT" (on 127.0.0.1), "HOST:PORT" with a
+ * numeric IPv4 HOST, or "[V6]:PORT" / "V6:PORT" with a numeric IPv6 HOST
+ * ("::1"); PORT decimal 0..65535. No name is looked up ("localhost" is
+ * refused: the daemon binds without NSS). Pure: --check-config and the
+ * daemon use this one parser. Returns 0 with *SA, *SALEN set, or -EINVAL
+ * (SA untouched). */
+int mw_metrics_addr_parse(const char *spec, struct sockaddr_storage *sa, socklen_t *salen);
 
 /* Parses a listen address: "PORT", "HOST:PORT" or "[V6]:PORT" (numeric
  * hosts only; a bare port means 127.0.0.1), binds and listens (non-blocking,

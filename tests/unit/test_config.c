@@ -205,6 +205,30 @@ static void test_number_quirks_refused(void)
     CHECK_EQ_U64(c.filecache_min_kb, 1572864);
 }
 
+/* metrics_listen is checked as the daemon will bind it (issue 24):
+ * --check-config used to pass a host name or a malformed address that
+ * only failed at start. */
+static void test_metrics_listen(void)
+{
+    static const char *const bad[] = {
+        "localhost:9338", "1.2.3.4.5:1", "127.0.0.1:65536", "127.0.0.1:-1",
+        "[::1:9333",      "127.0.0.1:",  "host:1",          "1.2.3:4"};
+    static const char *const good[] = {"9333", "127.0.0.1:9333", "[::1]:0", "0.0.0.0:1"};
+    struct mw_config c;
+    char err[256], text[128];
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), "metrics_listen = %s\n", bad[i]);
+        if (parse(&c, text, err, sizeof(err)) == 0)
+            fprintf(stderr, "  accepted: %s", text);
+        CHECK_CONTAINS(err, "metrics_listen");
+    }
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        snprintf(text, sizeof(text), "metrics_listen = %s\n", good[i]);
+        CHECK_EQ_INT(parse(&c, text, err, sizeof(err)), 0);
+        CHECK_STR(c.metrics_listen, good[i]);
+    }
+}
+
 static void test_minfree_parse(void)
 {
     struct mw_minfree_level l[MW_CFG_MAX_MINFREE];
@@ -307,6 +331,7 @@ int main(void)
     RUN(test_bad_values_name_their_line);
     RUN(test_number_quirks_refused);
     RUN(test_minfree_parse);
+    RUN(test_metrics_listen);
     RUN(test_example_config_loads);
     RUN(test_load_rejects_nul_dir_read_error);
     RUN(test_load_refuses_fifo);
