@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -521,5 +522,60 @@ bool mw_sleep_until_ms(uint64_t when_ms, const volatile sig_atomic_t *stop)
         uint64_t d = when_ms - now;
         struct timespec ts = {(time_t)(d / 1000), (long)(d % 1000) * 1000000L};
         nanosleep(&ts, NULL); /* EINTR: look at STOP, then sleep the rest */
+    }
+}
+
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* 5.9, the same number on every architecture */
+#endif
+
+static bool fd_kept(int fd, const int *keep, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (keep[i] == fd)
+            return true;
+    return false;
+}
+
+/* close_range over every gap between the kept descriptors above 2.
+ * Returns 0, or -1 when the kernel has no close_range. */
+static int close_gaps(const int *keep, size_t n)
+{
+    unsigned lo = 3;
+    for (;;) {
+        unsigned next = ~0u; /* the lowest kept descriptor >= LO */
+        for (size_t i = 0; i < n; i++)
+            if (keep[i] >= (int)lo && (unsigned)keep[i] < next)
+                next = (unsigned)keep[i];
+        if (next > lo && syscall(SYS_close_range, lo, next == ~0u ? ~0u : next - 1, 0u) != 0)
+            return -1;
+        if (next == ~0u)
+            return 0;
+        lo = next + 1;
+    }
+}
+
+void mw_close_fds_except(const int *keep, size_t n)
+{
+    if (close_gaps(keep, n) == 0)
+        return;
+    /* passes repeat until one closes nothing: closing moves the entries */
+    for (bool closed = true; closed;) {
+        closed = false;
+        int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+            return;
+        char buf[4096];
+        long got;
+        while ((got = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+            for (long off = 0; off < got;) {
+                struct mw_dirent64 *d = (void *)(buf + off);
+                off += d->d_reclen;
+                int fd = atoi(d->d_name);
+                if (fd > 2 && fd != dfd && !fd_kept(fd, keep, n) && close(fd) == 0)
+                    closed = true;
+            }
+        }
+        close(dfd);
     }
 }

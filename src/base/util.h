@@ -178,6 +178,14 @@ struct mw_dirent64 {
     char d_name[];
 };
 
+/* Closes every descriptor above 2 except the N in KEEP (KEEP may be NULL
+ * when N is 0): close_range(2) (Linux 5.9) over the gaps between them,
+ * or before 5.9 what /proc/self/fd lists, read with getdents64 into a
+ * stack buffer. Allocates nothing: safe between fork and exec. The
+ * metrics process uses it to shed the daemon's descriptors; a hook's
+ * child could (lmk/hooks.c keeps a copy of the KEEP-less case). */
+void mw_close_fds_except(const int *keep, size_t n);
+
 /* Parses an unsigned decimal at *p, skipping leading blanks, advancing *p.
  * Returns 0 or -EINVAL (no digits) / -ERANGE. */
 int mw_scan_u64(const char **p, uint64_t *out);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -324,8 +325,35 @@ static void test_sub0_and_sleep(void)
     CHECK(mw_now_ms() < t0 + 1000);
 }
 
+/* Every descriptor above 2 goes but the kept ones, in a child (the
+ * closing would take the test's own otherwise). */
+static void test_close_fds_except(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd[6];
+        for (int i = 0; i < 6; i++)
+            fd[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int keep[2] = {fd[1], fd[4]};
+        mw_close_fds_except(keep, 2);
+        int bad = 0;
+        for (int i = 0; i < 6; i++) {
+            bool open_now = fcntl(fd[i], F_GETFD) >= 0;
+            bad += open_now != (i == 1 || i == 4);
+        }
+        bad += fcntl(2, F_GETFD) < 0; /* stdio stays */
+        mw_close_fds_except(NULL, 0);
+        bad += fcntl(fd[1], F_GETFD) >= 0 || fcntl(fd[4], F_GETFD) >= 0;
+        _exit(bad);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
+    RUN(test_close_fds_except);
     RUN(test_parse_size);
     RUN(test_parse_duration);
     RUN(test_size_duration_strict);
