@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "analysis/trend.h"
@@ -325,6 +327,8 @@ struct md {
     const char *watch_name[MD_WATCH_MAX];          /* ... as configured: the label */
     int nwatch;
     struct mw_metrics m;
+    int link;     /* the socketpair between the gatherer and the server; -1 none */
+    uint32_t seq; /* the server's last request on it */
 };
 
 static void series_add(struct md_series *s, double t, double v)
@@ -501,50 +505,87 @@ static void md_error(struct md_client *c, const char *status)
     md_respond(c, status, body, body ? n : 0, "text/plain; charset=utf-8");
 }
 
-/* The request line of C (complete headers in c->req): only GET /metrics. */
-static void md_answer(struct md *md, struct md_client *c)
+const char *mw_metrics_http_check(const char *req, size_t len, size_t max)
 {
-    char method[16], target[256], version[16];
-    char *eol = memchr(c->req, '\n', c->got);
-    size_t ll = (size_t)(eol - c->req);
-    if (ll > 0 && c->req[ll - 1] == '\r')
+    if (memchr(req, '\0', len))
+        return "400 Bad Request";
+    if (!memmem(req, len, "\r\n\r\n", 4) && !memmem(req, len, "\n\n", 2))
+        return len >= max ? "431 Request Header Fields Too Large" : NULL;
+    const char *eol = memchr(req, '\n', len);
+    size_t ll = (size_t)(eol - req);
+    if (ll > 0 && req[ll - 1] == '\r')
         ll--;
-    char line[300];
-    if (ll >= sizeof(line)) {
-        md_error(c, "414 URI Too Long");
-        return;
-    }
-    memcpy(line, c->req, ll);
+    char line[300], method[16], target[256], version[16], extra;
+    if (ll >= sizeof(line))
+        return "414 URI Too Long";
+    memcpy(line, req, ll);
     line[ll] = '\0';
     for (size_t i = 0; i < ll; i++)
-        if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] == 0x7f) {
-            md_error(c, "400 Bad Request");
-            return;
-        }
-    char extra;
+        if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] == 0x7f)
+            return "400 Bad Request";
     if (sscanf(line, "%15s %255s %15s %c", method, target, version, &extra) != 3 ||
-        strncmp(version, "HTTP/1.", 7) != 0 || target[0] != '/') {
-        md_error(c, "400 Bad Request");
-        return;
-    }
-    if (strcmp(method, "GET") != 0) {
-        md_error(c, "405 Method Not Allowed");
-        return;
-    }
-    if (strcmp(target, "/metrics") != 0 && strncmp(target, "/metrics?", 9) != 0) {
-        md_error(c, "404 Not Found");
-        return;
-    }
-    size_t len = 0;
-    char *text = md_render(md, &len);
-    if (!text) {
-        md_error(c, "500 Internal Server Error");
-        return;
-    }
-    md_respond(c, "200 OK", text, len, "text/plain; version=0.0.4; charset=utf-8");
+        strncmp(version, "HTTP/1.", 7) != 0 || target[0] != '/')
+        return "400 Bad Request";
+    if (strcmp(method, "GET") != 0)
+        return "405 Method Not Allowed";
+    if (strcmp(target, "/metrics") != 0 && strncmp(target, "/metrics?", 9) != 0)
+        return "404 Not Found";
+    return "200 OK";
 }
 
-/* Reads what C sent; answers once the headers are complete. */
+/* What the gatherer sends back for request SEQ: LEN bytes of text follow
+ * (0: it could not make them). */
+struct md_reply {
+    uint32_t seq, pad;
+    uint64_t len;
+};
+
+/* Reads exactly LEN bytes of MD->link into BUF (NULL: discards them) by
+ * DEADLINE (ms). Returns 0 or -1. */
+static int link_read(struct md *md, char *buf, size_t len, uint64_t deadline)
+{
+    char sink[4096];
+    for (size_t got = 0; got < len;) {
+        uint64_t now = mw_now_ms();
+        struct pollfd p = {.fd = md->link, .events = POLLIN};
+        if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
+            return -1;
+        size_t want = len - got;
+        if (!buf && want > sizeof(sink))
+            want = sizeof(sink);
+        ssize_t r = recv(md->link, buf ? buf + got : sink, want, MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* Asks the gatherer for the metrics over MD->link (the request's number),
+ * and reads its answer within MD_CLIENT_MS; a late answer to an earlier
+ * request is read and dropped. Returns the text (malloc'd) or NULL. */
+static char *md_fetch(struct md *md, size_t *len)
+{
+    uint64_t deadline = mw_now_ms() + MD_CLIENT_MS;
+    uint32_t seq = ++md->seq;
+    if (send(md->link, &seq, sizeof(seq), MSG_NOSIGNAL) != (ssize_t)sizeof(seq))
+        return NULL;
+    for (;;) {
+        struct md_reply h;
+        if (link_read(md, (char *)&h, sizeof(h), deadline) < 0 || h.len > (64u << 20))
+            return NULL;
+        char *text = h.seq == seq && h.len ? malloc((size_t)h.len) : NULL;
+        if (link_read(md, text, (size_t)h.len, deadline) < 0 || h.seq == seq) {
+            if (text)
+                *len = (size_t)h.len;
+            return text; /* NULL when the gatherer said 0, or the read failed */
+        }
+    }
+}
+
+/* Reads what C sent; answers once the request is complete. */
 static void md_read(struct md *md, struct md_client *c)
 {
     ssize_t r = recv(c->fd, c->req + c->got, sizeof(c->req) - 1 - c->got, MSG_DONTWAIT);
@@ -555,15 +596,19 @@ static void md_read(struct md *md, struct md_client *c)
         return;
     }
     c->got += (size_t)r;
-    c->req[c->got] = '\0';
-    if (memchr(c->req, '\0', c->got)) {
-        md_error(c, "400 Bad Request");
+    const char *status = mw_metrics_http_check(c->req, c->got, sizeof(c->req) - 1);
+    if (!status)
+        return;
+    if (strcmp(status, "200 OK") != 0) {
+        md_error(c, status);
         return;
     }
-    if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
-        md_answer(md, c);
-    else if (c->got >= sizeof(c->req) - 1)
-        md_error(c, "431 Request Header Fields Too Large");
+    size_t len = 0;
+    char *text = md_fetch(md, &len);
+    if (!text)
+        md_error(c, "500 Internal Server Error");
+    else
+        md_respond(c, status, text, len, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 static void md_write(struct md_client *c)
@@ -662,21 +707,23 @@ static int md_pollset(struct md *md, struct pollfd *p, int *map, uint64_t now, u
     return n;
 }
 
-static void md_loop(struct md *md)
+/* The server's loop: the listener and the clients, until the gatherer
+ * is gone. */
+static void md_serve(struct md *md)
 {
-    struct pollfd p[MD_MAX_CLIENTS + 1];
-    int map[MD_MAX_CLIENTS + 1], wait;
-    uint64_t tick = mw_now_ms();
+    struct pollfd p[MD_MAX_CLIENTS + 2];
+    int map[MD_MAX_CLIENTS + 2], wait;
     for (;;) {
         if (getppid() != md->parent)
-            return; /* the daemon is gone (PR_SET_PDEATHSIG's race) */
+            return; /* the gatherer is gone (PR_SET_PDEATHSIG's race) */
         uint64_t now = mw_now_ms();
-        if (now >= tick) {
-            md_tick(md);
-            tick = now + md->o->interval_ms;
-        }
-        int n = md_pollset(md, p, map, now, tick, &wait);
-        if (poll(p, (nfds_t)n, wait) < 0 && errno != EINTR)
+        int n = md_pollset(md, p, map, now, now + 60000, &wait);
+        /* the link wakes us only when the gatherer is gone: its death
+         * signal needs CAP_KILL, which it dropped, to reach another uid */
+        p[n] = (struct pollfd){.fd = md->link, .events = POLLIN};
+        if (poll(p, (nfds_t)n + 1, wait) < 0 && errno != EINTR)
+            return;
+        if (p[n].revents)
             return;
         now = mw_now_ms();
         for (int k = 0; k < n; k++) {
@@ -690,6 +737,186 @@ static void md_loop(struct md *md)
                 md_read(md, &md->c[map[k]]);
         }
     }
+}
+
+/* Sends all of BUF (LEN bytes) down the blocking LINK. Returns 0 or -1. */
+static int send_all(int link, const void *buf, size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t w = send(link, (const char *)buf + done, len - done, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        done += (size_t)w;
+    }
+    return 0;
+}
+
+/* The gatherer's loop: the timer (leak samples, the textfile) and the
+ * server's requests on MD->link (-1: none): each a 4-byte number,
+ * answered with struct md_reply and the text. Ends with the
+ * daemon, or when the server hung up. */
+static void md_gather_loop(struct md *md)
+{
+    uint64_t tick = mw_now_ms();
+    for (;;) {
+        if (getppid() != md->parent)
+            return; /* the daemon is gone (PR_SET_PDEATHSIG's race) */
+        uint64_t now = mw_now_ms();
+        if (now >= tick) {
+            md_tick(md);
+            tick = now + md->o->interval_ms;
+        }
+        struct pollfd p = {.fd = md->link, .events = POLLIN};
+        int r = poll(&p, md->link >= 0, tick > now ? (int)(tick - now) : 0);
+        if (r < 0 && errno != EINTR)
+            return;
+        uint32_t seq;
+        if (r <= 0 || recv(md->link, &seq, sizeof(seq), MSG_WAITALL) != (ssize_t)sizeof(seq)) {
+            if (r > 0) { /* the server is gone: textfile only from now */
+                close(md->link);
+                md->link = -1;
+            }
+            continue;
+        }
+        size_t len = 0;
+        char *text = md_render(md, &len);
+        struct md_reply h = {.seq = seq, .len = text ? len : 0};
+        if (send_all(md->link, &h, sizeof(h)) == 0 && h.len)
+            send_all(md->link, text, len);
+        free(text);
+    }
+}
+
+/* ---- the metrics processes' privileges ----------------------------------- */
+
+/* capget/capset's structs (linux/capability.h, version 3: two 32-bit
+ * words a set), spelled here for libcs that lack the header. */
+#define CAP_V3               0x20080522
+#define CAP_DAC_OVERRIDE_    1
+#define CAP_DAC_READ_SEARCH_ 2
+#define CAP_SYS_PTRACE_      19
+struct md_cap_header {
+    uint32_t version;
+    int pid;
+};
+struct md_cap_data {
+    uint32_t effective, permitted, inheritable;
+};
+
+/* Drops from the bounding set every capability not in KEEP (a mask of
+ * the first 32): no exec can gain them back. Needs CAP_SETPCAP, so it
+ * comes before any other drop; without it (not root) nothing happens. */
+static void md_bset_keep(uint32_t keep)
+{
+    for (int c = 0; c < 64; c++)
+        if (!(c < 32 && keep & (1u << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
+            errno == EINVAL)
+            break; /* past the kernel's last capability */
+}
+
+/* Keeps only the capabilities in KEEP in the permitted and effective
+ * sets, none inheritable or ambient, then sets no_new_privs. Returns 0 or
+ * -errno. */
+static int md_caps_keep(uint32_t keep)
+{
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    struct md_cap_header h = {CAP_V3, 0};
+    struct md_cap_data d[2];
+    if (syscall(SYS_capget, &h, d) < 0)
+        return -errno;
+    d[0].permitted &= keep;
+    d[0].effective = d[0].permitted;
+    d[0].inheritable = 0;
+    memset(&d[1], 0, sizeof(d[1]));
+    if (syscall(SYS_capset, &h, d) < 0)
+        return -errno;
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+/* The kernel's overflow id (/proc/sys/kernel/overflowuid: 65534, "nobody"
+ * on most distributions): an id that owns no file of the system. */
+static unsigned overflow_id(const struct mw_root *root, const char *name)
+{
+    char path[64];
+    uint64_t v;
+    snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+    return mw_read_u64(root, path, &v) == 0 && v > 0 && v < 65536 ? (unsigned)v : 65534;
+}
+
+/* The server's footing, before it reads a byte from the network: only
+ * the listener and the link to the gatherer open (stdio on /dev/null),
+ * the overflow uid and gid with no supplementary group, no capability
+ * (bounding set too), no_new_privs, not dumpable (another process of that
+ * uid cannot ptrace it), dead with the gatherer. Returns 0 or -errno. */
+static int md_confine_server(const struct mw_root *root, int listen_fd, int link, pid_t gatherer)
+{
+    int keep[2] = {listen_fd, link}, null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3 && null >= 0; fd++)
+        dup2(null, fd);
+    if (null > 2)
+        close(null);
+    mw_close_fds_except(keep, 2);
+    unsigned uid = overflow_id(root, "overflowuid"), gid = overflow_id(root, "overflowgid");
+    int rc = 0;
+    md_bset_keep(0);
+    if (geteuid() == 0 &&
+        (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0))
+        rc = -errno;
+    if (rc == 0) /* the uid change emptied the sets already: say so anyway */
+        rc = md_caps_keep(0);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the uid change; md_serve watches the link too */
+    prctl(PR_SET_NAME, "memwarden-http");
+    if (getppid() != gatherer)
+        _exit(0);
+    return rc;
+}
+
+/* The gatherer's footing: only the root and the link to the server open;
+ * of root's capabilities only those it reads and writes with — reading
+ * /proc and the 0600 history (CAP_DAC_READ_SEARCH), writing the textfile
+ * into a directory node_exporter's user may own (CAP_DAC_OVERRIDE), a
+ * watch pattern's exe: of another user's process (CAP_SYS_PTRACE) —
+ * and no_new_privs. Returns 0 or -errno. */
+static int md_confine_gatherer(const struct mw_root *root, int link)
+{
+    int keep[2] = {root->fd, link};
+    mw_close_fds_except(keep, link >= 0 ? 2 : 1);
+    uint32_t need = 1u << CAP_DAC_OVERRIDE_ | 1u << CAP_DAC_READ_SEARCH_ | 1u << CAP_SYS_PTRACE_;
+    md_bset_keep(need);
+    return md_caps_keep(need);
+}
+
+/* Forks the server: it gets the listener, the gatherer (this process)
+ * the other end of a socketpair. Returns the gatherer's end, or -1 when
+ * there is no HTTP (no listener, or the split failed: then no server
+ * rather than one with root's privileges). */
+static int md_split(struct md *md)
+{
+    int sp[2];
+    if (md->o->listen_fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+        return -1;
+    pid_t gatherer = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sp[0]);
+        close(sp[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(sp[0]);
+        if (md_confine_server(md->root, md->o->listen_fd, sp[1], gatherer) < 0)
+            _exit(70);
+        md->link = sp[1];
+        md->parent = gatherer;
+        md_serve(md);
+        _exit(0);
+    }
+    close(sp[1]);
+    close(md->o->listen_fd);
+    return sp[0];
 }
 
 /* The child's own footing: signals back to default, unblocked; no real-time
@@ -738,6 +965,9 @@ pid_t mw_metricsd_start(const struct mw_root *root, const struct mw_metricsd_opt
             md.watch_name[md.nwatch++] = o->watch->pat[i];
     for (int i = 0; i < MD_MAX_CLIENTS; i++)
         md.c[i].fd = -1;
-    md_loop(&md);
+    md.link = md_split(&md);
+    if (md_confine_gatherer(root, md.link) < 0)
+        _exit(70);
+    md_gather_loop(&md);
     _exit(0);
 }

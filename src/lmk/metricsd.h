@@ -85,16 +85,34 @@ int mw_metrics_addr_parse(const char *spec, struct sockaddr_storage *sa, socklen
  * an address). */
 int mw_metrics_listen(const char *spec, char *desc, size_t cap);
 
+/* Checks a request the HTTP server has read so far: REQ, LEN bytes (no
+ * NUL needed), from a buffer of MAX bytes. Returns NULL while the request
+ * is incomplete (no blank line yet), "200 OK" for a complete
+ * `GET /metrics` (or /metrics?...) over HTTP/1.x, else the status to
+ * answer with: "400 Bad Request" (a NUL, a control character or a
+ * malformed request line), "404 Not Found", "405 Method Not Allowed",
+ * "414 URI Too Long" (a request line of 300 bytes or more), "431 Request
+ * Header Fields Too Large" (MAX bytes and no end). Pure: the network's
+ * input meets this first (tests/fuzz/targets.c fuzzes it). */
+const char *mw_metrics_http_check(const char *req, size_t len, size_t max);
+
 /* Allocates the shared counters (MAP_SHARED | MAP_ANONYMOUS). Returns them
  * or NULL (errno set). */
 struct mw_metrics_live *mw_metrics_live_new(void);
 
 /* Forks the metrics process: nice 10, SCHED_OTHER, oom_score_adj 0, dies
- * with its parent (PR_SET_PDEATHSIG). It serves O->listen_fd (only
- * `GET /metrics`: 404 for another path, 405 for another method, 400 for a
- * malformed or over-4-KiB request; at most 2 s per client; at most 32
- * clients at once) and rewrites the textfile every O->interval_ms. Returns
- * the child's PID to the caller or -errno. */
+ * with its parent (PR_SET_PDEATHSIG). It keeps only ROOT's descriptor and
+ * the capabilities it reads and writes with (CAP_DAC_OVERRIDE,
+ * CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE for exe: patterns; bounding set the
+ * same), no_new_privs, and rewrites the textfile every O->interval_ms.
+ * With O->listen_fd it forks the HTTP server ("memwarden-http"), which
+ * holds only the listener and a socketpair to it, runs as the kernel's
+ * overflow uid/gid (nobody) with no capability, no_new_privs, not
+ * dumpable, and asks the metrics process for the text of each scrape.
+ * The server answers only `GET /metrics` (mw_metrics_http_check: 404 for
+ * another path, 405 for another method, 400 for a malformed or
+ * over-4-KiB request), at most 2 s per client, at most 32 clients at
+ * once. Returns the metrics process's PID to the caller or -errno. */
 pid_t mw_metricsd_start(const struct mw_root *root, const struct mw_metricsd_opts *o,
                         const struct mw_metrics_live *live);
 

@@ -54,6 +54,35 @@ port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$TMP/
 URL=http://127.0.0.1:$port/metrics
 echo "metrics at $URL" >&2
 
+# Only what it needs (issue 24): the metrics process (the daemon's child)
+# keeps the root's descriptor and a socketpair, CAP_DAC_OVERRIDE,
+# CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE (0x80006), no_new_privs; the HTTP
+# server (its child) runs as the overflow uid with no capability and holds
+# the listener and the socketpair only.
+st() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
+nfds() { ls "/proc/$1/fd" | wc -l; }
+gath=$(ps -o pid= --ppid "$mw_pid" | tr -d ' ' | head -1)
+srv=$(ps -o pid= --ppid "${gath:-0}" 2>/dev/null | tr -d ' ' | head -1)
+if [ -n "$gath" ] && [ -n "$srv" ] && [ "$(st "$gath" CapEff)" = 0000000000080006 ] &&
+    [ "$(st "$gath" CapBnd)" = 0000000000080006 ] && [ "$(st "$gath" NoNewPrivs)" = 1 ] &&
+    [ "$(nfds "$gath")" -eq 5 ]; then
+    ok "$T: the metrics process keeps 3 capabilities and 2 descriptors (+ stdio)"
+else
+    fail "$T: the metrics process keeps 3 capabilities and 2 descriptors (+ stdio)" \
+        "gatherer '$gath' server '$srv'" "$(grep -E '^(Uid|Cap|NoNew)' /proc/"$gath"/status 2>&1)" \
+        "$(ls -l /proc/"$gath"/fd 2>&1)"
+fi
+ovf=$(cat /proc/sys/kernel/overflowuid)
+if [ -n "$srv" ] && [ "$(st "$srv" Uid | awk '{print $1 $2 $3 $4}')" = "$ovf$ovf$ovf$ovf" ] &&
+    [ "$(st "$srv" CapEff)" = 0000000000000000 ] && [ "$(st "$srv" CapBnd)" = 0000000000000000 ] &&
+    [ "$(st "$srv" NoNewPrivs)" = 1 ] && [ "$(st "$srv" Groups)" = "" ] && [ "$(nfds "$srv")" -eq 5 ] &&
+    [ "$(ls -l /proc/"$srv"/fd | grep -c 'socket:')" -eq 2 ]; then
+    ok "$T: the HTTP server runs as uid $ovf, no capability, listener + link only"
+else
+    fail "$T: the HTTP server runs as uid $ovf, no capability, listener + link only" \
+        "$(grep -E '^(Uid|Gid|Groups|Cap|NoNew)' /proc/"$srv"/status 2>&1)" "$(ls -l /proc/"$srv"/fd 2>&1)"
+fi
+
 # raw CLIENT-KIND: one request over a plain socket, prints the status line
 raw() {
     python3 - "$port" "$1" <<'PY'
@@ -202,7 +231,9 @@ wait "$hog2" 2>/dev/null
 if grep -q "kill pid=$hog2 " "$TMP/log"; then ok "$T: a second hog is killed after the abuse"; else
     fail "$T: a second hog is killed after the abuse" "$(tail -5 "$TMP/log")"; fi
 stop_pids "$mw_pid"
-if ps -o pid= --ppid "$mw_pid" >/dev/null 2>&1 && [ -n "$(ps -o pid= --ppid "$mw_pid")" ]; then
+[ -n "$srv" ] && wait_for 5 sh -c "! kill -0 $srv 2>/dev/null"
+if { ps -o pid= --ppid "$mw_pid" >/dev/null 2>&1 && [ -n "$(ps -o pid= --ppid "$mw_pid")" ]; } ||
+    { [ -n "$srv" ] && kill -0 "$srv" 2>/dev/null; }; then
     fail "$T: the metrics process ends with the daemon"
 else
     ok "$T: the metrics process ends with the daemon"
