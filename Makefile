@@ -99,6 +99,10 @@ $(BUILD)/lib/mwpool.pc: lib/mwpool/mwpool.pc.in VERSION
 $(BUILD)/tests/test_mwpool: tests/unit/test_mwpool.c $(BUILD)/lib/mwpool-debug.o tests/unit/harness.h | $(BUILD)
 	$(CC) $(MWCFLAGS) -D_GNU_SOURCE -pthread -Ilib/mwpool -Itests/unit -o $@ $< $(BUILD)/lib/mwpool-debug.o $(LDFLAGS) -lm
 
+# the release build's own checks (a double put is refused there too)
+$(BUILD)/tests/test_mwpool_release: tests/unit/test_mwpool_release.c $(BUILD)/lib/mwpool.o tests/unit/harness.h | $(BUILD)
+	$(CC) $(MWCFLAGS) -D_GNU_SOURCE -pthread -Ilib/mwpool -Itests/unit -o $@ $< $(BUILD)/lib/mwpool.o $(LDFLAGS) -lm
+
 $(BUILD)/examples/%: examples/%.c $(BUILD)/lib/libmwpool.a
 	@mkdir -p $(dir $@)
 	$(CC) $(POOL_CFLAGS) -D_GNU_SOURCE -Ilib/mwpool -o $@ $< $(BUILD)/lib/libmwpool.a $(LDFLAGS)

@@ -34,8 +34,9 @@
 #include <unistd.h>
 
 #define NONE         UINT32_MAX
-#define MAX_BLOCKS   (1u << 30) /* indices fit 32 bits with room for NONE */
-#define HUGE_PAGE    (2u << 20) /* MAP_HUGETLB's default size on x86-64 and arm64 */
+#define IN_USE       (UINT32_MAX - 1) /* next[] of a block handed out (no index is that high) */
+#define MAX_BLOCKS   (1u << 30)       /* indices fit 32 bits with room for NONE */
+#define HUGE_PAGE    (2u << 20)       /* MAP_HUGETLB's default size on x86-64 and arm64 */
 #define POISON_BYTE  0xdb
 #define GUARD_WORD   0x6d77706f6f6c2121ull /* "mwpool!!" */
 #define PAGE_FILE    4096u
@@ -59,7 +60,7 @@ struct mwpool {
     unsigned flags;
     bool st;                /* single thread */
     _Atomic uint64_t head;  /* tag << 32 | index of the first free block */
-    _Atomic uint32_t *next; /* [max_blocks] free-list links */
+    _Atomic uint32_t *next; /* [max_blocks] free-list links; IN_USE while handed out */
 #ifdef MWPOOL_DEBUG
     _Atomic unsigned char *state; /* [max_blocks] ST_* */
 #endif
@@ -571,22 +572,37 @@ static void debug_got(struct mwpool *p, uint32_t idx, char *b, const void *calle
     memcpy(b + p->block_size, &g, sizeof(g));
 }
 
-/* Debug checks at put. Returns 0, or -EINVAL for a double put. */
-static int debug_put(struct mwpool *p, uint32_t idx, char *b, const void *caller)
+/* Debug checks at put (the block was claimed): the guard word, then the
+ * poison the next get checks. */
+static void debug_put(struct mwpool *p, uint32_t idx, char *b, const void *caller)
 {
-    unsigned char want = ST_USED;
-    if (!atomic_compare_exchange_strong(&p->state[idx], &want, ST_FREE)) {
-        report(p, MWPOOL_ERR_DOUBLE_PUT, b, caller);
-        return -EINVAL;
-    }
+    atomic_store(&p->state[idx], ST_FREE);
     uint64_t g;
     memcpy(&g, b + p->block_size, sizeof(g));
     if (g != GUARD_WORD)
         report(p, MWPOOL_ERR_OVERRUN, b, caller);
     memset(b, POISON_BYTE, p->block_size);
-    return 0;
 }
 #endif
+
+/* Claims IDX for a put: its link goes from IN_USE (set when it was handed
+ * out) to NONE, in one compare-and-swap, so of two puts of one block (one
+ * after the other, or two threads at once) exactly one gets it; a block
+ * on the free list has a real link and is never claimed. Returns false
+ * for a double put. Every build: the free list then never holds a block
+ * twice, so no block is handed out twice. */
+static bool claim(struct mwpool *p, uint32_t idx)
+{
+    uint32_t want = IN_USE;
+    if (p->st) {
+        if (atomic_load_explicit(&p->next[idx], memory_order_relaxed) != IN_USE)
+            return false;
+        atomic_store_explicit(&p->next[idx], NONE, memory_order_relaxed);
+        return true;
+    }
+    return atomic_compare_exchange_strong_explicit(&p->next[idx], &want, NONE, memory_order_relaxed,
+                                                   memory_order_relaxed);
+}
 
 /* Pops a block, growing once when the list is empty. NONE when none. */
 static uint32_t take(struct mwpool *p)
@@ -608,6 +624,8 @@ static uint32_t take(struct mwpool *p)
 static void *hand_out(struct mwpool *p, uint32_t idx, const void *caller)
 {
     char *b = block_addr(p, idx);
+    /* ours alone now (popped): a plain store marks it handed out */
+    atomic_store_explicit(&p->next[idx], IN_USE, memory_order_relaxed);
     high_water(p, in_use_add(p, 1));
 #ifdef MWPOOL_DEBUG
     debug_got(p, idx, b, caller);
@@ -670,9 +688,12 @@ int mwpool_put(struct mwpool *p, void *block)
         report(p, MWPOOL_ERR_FOREIGN, block, caller);
         return -EINVAL;
     }
+    if (!claim(p, idx)) {
+        report(p, MWPOOL_ERR_DOUBLE_PUT, block, caller);
+        return -EINVAL; /* not pushed: the free list holds each block once */
+    }
 #ifdef MWPOOL_DEBUG
-    if (debug_put(p, idx, block, caller) < 0)
-        return -EINVAL;
+    debug_put(p, idx, block, caller);
 #endif
     (void)caller;
     in_use_add(p, -1);

@@ -10,11 +10,15 @@
  * wait (mwpool_get with a timeout) and to wake a waiter. MWPOOL_SINGLE_THREAD
  * drops the read-modify-write atomics (one thread only, no waiting).
  *
- * Debug builds (-DMWPOOL_DEBUG) check double put, foreign pointers, use
- * after put (a poison pattern checked at the next get), overruns (a guard
- * word after each block) and report blocks never put back at destroy (with
- * the caller's address under -DMWPOOL_TRACE_CALLER). Release builds check
- * only that a put pointer is a block of the pool.
+ * Every build checks that a put pointer is a block of the pool and that
+ * it is in use: a handed-out block's free-list link holds a mark, and a
+ * put claims it with one compare-and-swap, so a double put is reported
+ * and refused, the free list never holds a block twice and no block is
+ * handed out twice (docs/mwpool-double-put.md has the cost). Debug builds
+ * (-DMWPOOL_DEBUG) also check use after put (a poison pattern checked at
+ * the next get), overruns (a guard word after each block) and report
+ * blocks never put back at destroy (with the caller's address under
+ * -DMWPOOL_TRACE_CALLER).
  *
  * Statistics can be published in a small file-backed page,
  * /run/mwpool/PID/NAME (or $MWPOOL_DIR/PID/NAME), that `memwarden top
@@ -81,8 +85,9 @@ void *mwpool_try_get(struct mwpool *p);
 void *mwpool_get(struct mwpool *p, long timeout_ms);
 
 /* Puts BLOCK back. Returns 0, or -EINVAL when BLOCK is not a block of P
- * (reported as MWPOOL_ERR_FOREIGN) or, in debug builds, is not in use
- * (MWPOOL_ERR_DOUBLE_PUT). NULL is ignored (returns 0). O(1) per chunk. */
+ * (reported as MWPOOL_ERR_FOREIGN) or is not in use (a double put,
+ * reported as MWPOOL_ERR_DOUBLE_PUT in every build; the block is not put
+ * back a second time). NULL is ignored (returns 0). O(1) per chunk. */
 int mwpool_put(struct mwpool *p, void *block);
 
 /* Gives the memory of every chunk whose blocks are all free back to the
@@ -109,7 +114,7 @@ int mwpool_publish(struct mwpool *p);
 /* Error kinds passed to the error handler. */
 enum mwpool_error_kind {
     MWPOOL_ERR_FOREIGN = 1,   /* put of a pointer that is not a block of the pool */
-    MWPOOL_ERR_DOUBLE_PUT,    /* put of a block that is already free (debug) */
+    MWPOOL_ERR_DOUBLE_PUT,    /* put of a block that is not in use (every build) */
     MWPOOL_ERR_USE_AFTER_PUT, /* a free block was written (poison broken at get, debug) */
     MWPOOL_ERR_OVERRUN,       /* the guard word after a block was written (at put, debug) */
     MWPOOL_ERR_LEAK,          /* a block still in use at destroy (debug) */
