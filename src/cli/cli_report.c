@@ -310,9 +310,7 @@ static int read_snapshot(struct rpt *r, const char *path)
     return rc;
 }
 
-/* What the first non-blank line of BUF is: 'r' a record sample, 'k' a
- * kill, 'l' anything else (a log). */
-static char sniff(const char *buf, size_t len)
+char rpt_sniff(const char *buf, size_t len)
 {
     size_t off = 0;
     while (off < len && (buf[off] == '\n' || buf[off] == '\r' || buf[off] == ' '))
@@ -352,7 +350,7 @@ static int read_input(struct rpt *r, const char *path, FILE *sum)
         mw_err("report: %s: %s", path, mw_strerror(-rc));
         return rc;
     }
-    char kind = sniff(buf, len);
+    char kind = rpt_sniff(buf, len);
     if (kind == 'k') {
         long n = read_history(r, buf, len);
         rc = n < 0 ? (int)n : 0;

@@ -97,4 +97,10 @@ struct rpt {
 /* Writes R as one HTML document to F. */
 void rpt_render_html(FILE *f, const struct rpt *r);
 
+/* What report makes of an input file's text BUF (LEN bytes, NUL after
+ * them): its first non-blank line decides — 'k' a kill history line
+ * (lmk/history.h), 'r' a record sample (model/sample.h), 'l' anything
+ * else (a log, for analysis/logparse). Pure (cli_report.c; fuzzed). */
+char rpt_sniff(const char *buf, size_t len);
+
 #endif

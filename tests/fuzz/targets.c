@@ -7,14 +7,19 @@
 #include "analysis/logparse.h"
 #include "analysis/oomreport.h"
 #include "analysis/smapsdiff.h"
+#include "analysis/tunebackup.h"
 #include "base/json.h"
 #include "base/util.h"
+#include "cli/report_html.h"
 #include "lmk/config.h"
+#include "lmk/history.h"
+#include "lmk/metricsd.h"
 #include "lmk/state.h"
 #include "model/procmatch.h"
 #include "model/rules.h"
 #include "model/sample.h"
 #include "model/snapshot.h"
+#include "proc/cgcreate.h"
 #include "proc/cgroup.h"
 #include "proc/meminfo.h"
 #include "proc/mwpool.h"
@@ -244,6 +249,72 @@ static void f_mwpool(const char *b, size_t n)
     mw_pool_parse_buf(&p, b, n);
 }
 
+/* The metrics server's request check, on a request of any length (the
+ * server's buffer is 4 KiB: MAX as it passes it, and smaller). */
+static void f_http(const char *b, size_t n)
+{
+    mw_metrics_http_check(b, n, 4095);
+    mw_metrics_http_check(b, n, n);
+    struct sockaddr_storage sa;
+    socklen_t len;
+    mw_metrics_addr_parse(b, &sa, &len); /* metrics_listen, as --check-config checks it */
+}
+
+static void f_tune_backup(const char *b, size_t n)
+{
+    static struct mw_tune_backup bk;
+    char why[256];
+    mw_tune_backup_parse_buf(b, n, &bk, why, sizeof(why));
+}
+
+/* Each line of a kill history, as metrics --history and report read it. */
+static void f_history(const char *b, size_t n)
+{
+    for (size_t off = 0; off < n;) {
+        const char *nl = memchr(b + off, '\n', n - off);
+        size_t ll = nl ? (size_t)(nl - (b + off)) : n - off;
+        struct mw_kill_entry e;
+        mw_kill_parse_json(b + off, ll, &e);
+        off += ll + 1;
+    }
+}
+
+/* report's input detection, then the reader it picks. */
+static void f_report(const char *b, size_t n)
+{
+    char kind = rpt_sniff(b, n);
+    if (kind == 'k') {
+        f_history(b, n);
+    } else if (kind == 'r') {
+        struct mw_record r;
+        memset(&r, 0, sizeof(r));
+        mw_record_parse_buf(&r, b);
+        mw_record_free(&r);
+    } else {
+        struct mw_log_opts o = {.format = MW_LOG_AUTO, .interval_s = 1};
+        struct mw_log_series s;
+        memset(&s, 0, sizeof(s));
+        if (mw_log_parse_buf(b, n, &o, &s) == 0)
+            mw_log_series_free(&s);
+    }
+}
+
+/* run's cgroup parsers: /proc/self/mounts, /proc/self/cgroup, a
+ * controller list. */
+static void f_cgcreate(const char *b, size_t n)
+{
+    struct mw_cg_mounts m;
+    char path[4096];
+    (void)n;
+    mw_cg_mounts_parse_buf(b, &m);
+    mw_proc_cgroup_ctrl_parse_buf(b, "memory", path, sizeof(path));
+    mw_proc_cgroup_ctrl_parse_buf(b, "cpu", path, sizeof(path));
+    mw_proc_cgroup_ctrl_parse_buf(b, NULL, path, sizeof(path));
+    mw_proc_cgroup_ctrl_parse_buf(b, "memory", path, 8);
+    mw_cg_list_has(b, "memory");
+    mw_cg_name_valid(b);
+}
+
 const struct fuzz_target fuzz_targets[] = {
     {"meminfo", f_meminfo, "*/proc/meminfo"},
     {"vmstat", f_vmstat, "*/proc/vmstat"},
@@ -267,5 +338,10 @@ const struct fuzz_target fuzz_targets[] = {
     {"json", f_json, "*/memwarden-snapshot.json"},
     {"size_duration", f_size_duration, ""},
     {"mwpool", f_mwpool, ""},
+    {"http", f_http, ""},
+    {"tune_backup", f_tune_backup, ""},
+    {"history", f_history, "metrics/var/log/*.jsonl"},
+    {"report", f_report, "records/*"},
+    {"cgcreate", f_cgcreate, "*/proc/*/cgroup"},
 };
 const size_t fuzz_target_count = sizeof(fuzz_targets) / sizeof(fuzz_targets[0]);
