@@ -41,7 +41,11 @@ static void tune_usage(FILE *f)
         "    created (swapoff, reset, zram-control/hot_remove) and renames the backup\n"
         "    to FILE.reverted. Every path is under --root, so a copy of a captured\n"
         "    tree can be tuned and reverted as a test (swapon/mkswap only run on the\n"
-        "    live root).\n"
+        "    live root); no write follows a symbolic link in any component.\n"
+        "    --revert trusts a backup only when it is a regular file of root's or\n"
+        "    yours that nobody else can write, in a directory of the same kind, and\n"
+        "    names only files tune writes, with values they can hold; --apply\n"
+        "    refuses a backup directory others can write.\n"
         "\n"
         "PROFILES (default: chosen by RAM size; sources in 'memwarden doctor --help')\n"
         "    profile      RAM          swappiness page-cluster wsf  boost dirty  zram\n"
@@ -74,7 +78,8 @@ static void tune_usage(FILE *f)
         "\n"
         "EXIT STATUS\n"
         "    0 planned / applied / reverted; 1 a write failed (rolled back), no backup\n"
-        "    to revert, or a backup in the way; 2 usage.\n",
+        "    to revert, a backup in the way, or one not trusted; 2 usage (also a\n"
+        "    --set value out of its range).\n",
         f);
 }
 

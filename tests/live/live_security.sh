@@ -324,33 +324,31 @@ cond "tune --revert leaves a zram device that is not the one its apply set up" \
 # and watch --record must not write through them.
 mkdir -m 755 "$SW/user" && chown 65534:65534 "$SW/user"
 printf 'ROOT SECRET\n' >"$SW/rootfile" && chmod 600 "$SW/rootfile"
-plant() { rm -f "$SW/user/$1"; setpriv --reuid=65534 --regid=65534 --clear-groups ln -s "$SW/rootfile" "$SW/user/$1"; }
+# plant NAME: nobody's symlink NAME -> root's file (made here, then given to
+# nobody: the scratch directory above is root's 0700)
+plant() { rm -f "$SW/user/$1"; ln -s "$SW/rootfile" "$SW/user/$1" && chown -h 65534:65534 "$SW/user/$1"; }
 untouched() { [ "$(cat "$SW/rootfile")" = "ROOT SECRET" ]; }
-if command -v setpriv >/dev/null; then
-    plant r.html
-    "$MW_BIN" report "$FIX/records/dentry-1h.jsonl" -o "$SW/user/r.html" >"$SW/out" 2>&1; st=$?
-    cond "report -o: a planted link is replaced, not written through" \
-        'untouched && [ "$st" -eq 0 ] && [ -f "$SW/user/r.html" ] && [ ! -L "$SW/user/r.html" ]'
-    plant j.xml
-    "$MW_BIN" soak --name mwsec-$$ --duration 2s --interval 1s --junit "$SW/user/j.xml" -- sleep 30 >"$SW/out" 2>&1; st=$?
-    cond "soak --junit: a planted link is replaced, not written through (exit $st)" \
-        'untouched && [ -f "$SW/user/j.xml" ] && [ ! -L "$SW/user/j.xml" ] && grep -q "<testsuite" "$SW/user/j.xml"'
-    plant rec.jsonl
-    "$MW_BIN" watch --system --record "$SW/user/rec.jsonl" -n 1 -i 1s >"$SW/out" 2>&1; st=$?
-    cond "watch --record: a planted link is refused" \
-        'untouched && [ "$st" -ne 0 ] && grep -q "symbolic link" "$SW/out"'
-    rm -f "$SW/user/rec.jsonl" && ln "$SW/rootfile" "$SW/user/rec.jsonl"
-    "$MW_BIN" watch --system --record "$SW/user/rec.jsonl" -n 1 -i 1s >"$SW/out" 2>&1; st=$?
-    cond "watch --record: a hard link to root's file is refused" \
-        'untouched && [ "$st" -ne 0 ] && grep -q "hard link" "$SW/out"'
-    rm -f "$SW/user/rec.jsonl" && setpriv --reuid=65534 --regid=65534 --clear-groups touch "$SW/user/rec.jsonl"
-    "$MW_BIN" watch --system --record "$SW/user/rec.jsonl" -n 1 -i 1s >"$SW/out" 2>&1; st=$?
-    cond "watch --record: a file another user owns is not appended to" \
-        '[ "$st" -ne 0 ] && [ ! -s "$SW/user/rec.jsonl" ] && grep -q "another user" "$SW/out"'
-    rm -f "$SW/user/rec.jsonl"
-    "$MW_BIN" watch --system --record "$SW/user/rec.jsonl" -n 2 -i 1s >"$SW/out" 2>&1; st=$?
-    cond "watch --record: a new file is written (2 samples)" \
-        '[ "$st" -eq 0 ] && [ "$(wc -l <"$SW/user/rec.jsonl")" -eq 2 ]'
-else
-    skip output_links "no setpriv"
-fi
+plant r.html
+"$MW_BIN" report "$FIX/records/dentry-1h.jsonl" -o "$SW/user/r.html" >"$SW/out" 2>&1; st=$?
+cond "report -o: a planted link is replaced, not written through" \
+    'untouched && [ "$st" -eq 0 ] && [ -f "$SW/user/r.html" ] && [ ! -L "$SW/user/r.html" ]'
+plant j.xml
+"$MW_BIN" soak --name mwsec-$$ --duration 2s --interval 1s --junit "$SW/user/j.xml" -- sleep 30 >"$SW/out" 2>&1; st=$?
+cond "soak --junit: a planted link is replaced, not written through (exit $st)" \
+    'untouched && [ -f "$SW/user/j.xml" ] && [ ! -L "$SW/user/j.xml" ] && grep -q "<testsuite" "$SW/user/j.xml"'
+plant rec.jsonl
+"$MW_BIN" watch --system --record "$SW/user/rec.jsonl" -n 1 -i 1s >"$SW/out" 2>&1; st=$?
+cond "watch --record: a planted link is refused" \
+    'untouched && [ "$st" -ne 0 ] && grep -q "symbolic link" "$SW/out"'
+rm -f "$SW/user/rec.jsonl" && ln "$SW/rootfile" "$SW/user/rec.jsonl"
+"$MW_BIN" watch --system --record "$SW/user/rec.jsonl" -n 1 -i 1s >"$SW/out" 2>&1; st=$?
+cond "watch --record: a hard link to root's file is refused" \
+    'untouched && [ "$st" -ne 0 ] && grep -q "hard link" "$SW/out"'
+rm -f "$SW/user/rec.jsonl" && touch "$SW/user/rec.jsonl" && chown 65534:65534 "$SW/user/rec.jsonl"
+"$MW_BIN" watch --system --record "$SW/user/rec.jsonl" -n 1 -i 1s >"$SW/out" 2>&1; st=$?
+cond "watch --record: a file another user owns is not appended to" \
+    '[ "$st" -ne 0 ] && [ ! -s "$SW/user/rec.jsonl" ] && grep -q "another user" "$SW/out"'
+rm -f "$SW/user/rec.jsonl"
+"$MW_BIN" watch --system --record "$SW/user/rec.jsonl" -n 2 -i 1s >"$SW/out" 2>&1; st=$?
+cond "watch --record: a new file is written (2 samples)" \
+    '[ "$st" -eq 0 ] && [ "$(wc -l <"$SW/user/rec.jsonl")" -eq 2 ]'
