@@ -147,24 +147,30 @@ static int tune_options(int argc, char **argv, struct tune_opts *o)
 }
 
 /* Where the backup lives: its directory (opened, checked) and its name
- * in it. The default is beneath the root (no link followed on the way);
- * --backup FILE is the caller's path, its directory opened as given. */
+ * in it. In a --root tree the default is beneath the root (no link
+ * followed on the way: the tree may be anyone's); on the live root, and
+ * for --backup FILE, the path is opened as given (root's own links, such
+ * as a /var that points to a data partition on a board, are followed),
+ * and the directory it leads to must be trusted either way. */
 struct bk_where {
     int dirfd;        /* the directory, O_PATH; -1 until bk_dir_open */
     const char *name; /* the file's name in it */
     char path[512];   /* for messages: FILE, or ROOT's default */
     bool beneath;     /* the default: REL beneath the root */
-    char rel[512];
+    char rel[512];    /* beneath: relative to the root; else as given */
 };
 
 static void backup_where(const struct mw_ctx *ctx, const struct tune_opts *o, struct bk_where *w)
 {
+    bool live = mw_root_is_live(&ctx->root);
     memset(w, 0, sizeof(*w));
     w->dirfd = -1;
-    w->beneath = !o->backup;
-    snprintf(w->rel, sizeof(w->rel), "%s", o->backup ? o->backup : mw_rel(DEFAULT_BACKUP));
-    snprintf(w->path, sizeof(w->path), "%s%s",
-             o->backup || mw_root_is_live(&ctx->root) ? "" : ctx->root.path,
+    w->beneath = !o->backup && !live;
+    snprintf(w->rel, sizeof(w->rel), "%s",
+             o->backup    ? o->backup
+             : w->beneath ? mw_rel(DEFAULT_BACKUP)
+                          : DEFAULT_BACKUP);
+    snprintf(w->path, sizeof(w->path), "%s%s", o->backup || live ? "" : ctx->root.path,
              o->backup ? o->backup : DEFAULT_BACKUP);
 }
 
