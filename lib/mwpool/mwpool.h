@@ -14,7 +14,7 @@
  * it is in use: a handed-out block's free-list link holds a mark, and a
  * put claims it with one compare-and-swap, so a double put is reported
  * and refused, the free list never holds a block twice and no block is
- * handed out twice (docs/mwpool-double-put.md has the cost). Debug builds
+ * handed out twice (docs/hardening.md has the cost). Debug builds
  * (-DMWPOOL_DEBUG) also check use after put (a poison pattern checked at
  * the next get), overruns (a guard word after each block) and report
  * blocks never put back at destroy (with the caller's address under
