@@ -816,11 +816,13 @@ static void md_bset_keep(uint32_t keep)
             break; /* past the kernel's last capability */
 }
 
-/* Keeps only the capabilities in KEEP in the permitted and effective
- * sets, none inheritable or ambient, then sets no_new_privs. Returns 0 or
- * -errno. */
+/* Sets no_new_privs, then keeps only the capabilities in KEEP in the
+ * permitted and effective sets, none inheritable or ambient. Returns 0 or
+ * -errno (capset refused: a sandbox's seccomp filter may refuse it, and
+ * the sets stay as they were). */
 static int md_caps_keep(uint32_t keep)
 {
+    int rc = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     struct md_cap_header h = {CAP_V3, 0};
     struct md_cap_data d[2];
@@ -832,7 +834,7 @@ static int md_caps_keep(uint32_t keep)
     memset(&d[1], 0, sizeof(d[1]));
     if (syscall(SYS_capset, &h, d) < 0)
         return -errno;
-    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
+    return rc;
 }
 
 /* The kernel's overflow id (/proc/sys/kernel/overflowuid: 65534, "nobody"
@@ -849,7 +851,10 @@ static unsigned overflow_id(const struct mw_root *root, const char *name)
  * the listener and the link to the gatherer open (stdio on /dev/null),
  * the overflow uid and gid with no supplementary group, no capability
  * (bounding set too), no_new_privs, not dumpable (another process of that
- * uid cannot ptrace it), dead with the gatherer. Returns 0 or -errno. */
+ * uid cannot ptrace it), dead with the gatherer. A sandbox that refuses
+ * the uid change (EPERM: systemd's SystemCallFilter=~@privileged, a
+ * bounding set without CAP_SETUID) leaves it uid 0 with no capability.
+ * Returns 0, or -errno when it would keep a capability (no server then). */
 static int md_confine_server(const struct mw_root *root, int listen_fd, int link, pid_t gatherer)
 {
     int keep[2] = {listen_fd, link}, null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -862,9 +867,10 @@ static int md_confine_server(const struct mw_root *root, int listen_fd, int link
     int rc = 0;
     md_bset_keep(0);
     if (geteuid() == 0 &&
-        (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0))
+        (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) &&
+        errno != EPERM)
         rc = -errno;
-    if (rc == 0) /* the uid change emptied the sets already: say so anyway */
+    if (rc == 0) /* after a uid change the sets are empty already: say so anyway */
         rc = md_caps_keep(0);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the uid change; md_serve watches the link too */
@@ -879,14 +885,15 @@ static int md_confine_server(const struct mw_root *root, int listen_fd, int link
  * /proc and the 0600 history (CAP_DAC_READ_SEARCH), writing the textfile
  * into a directory node_exporter's user may own (CAP_DAC_OVERRIDE), a
  * watch pattern's exe: of another user's process (CAP_SYS_PTRACE) —
- * and no_new_privs. Returns 0 or -errno. */
-static int md_confine_gatherer(const struct mw_root *root, int link)
+ * and no_new_privs. Best effort: a sandbox that refuses capset leaves
+ * the sets its unit gave (it serves no network). */
+static void md_confine_gatherer(const struct mw_root *root, int link)
 {
     int keep[2] = {root->fd, link};
     mw_close_fds_except(keep, link >= 0 ? 2 : 1);
     uint32_t need = 1u << CAP_DAC_OVERRIDE_ | 1u << CAP_DAC_READ_SEARCH_ | 1u << CAP_SYS_PTRACE_;
     md_bset_keep(need);
-    return md_caps_keep(need);
+    md_caps_keep(need);
 }
 
 /* Forks the server: it gets the listener, the gatherer (this process)
@@ -966,8 +973,7 @@ pid_t mw_metricsd_start(const struct mw_root *root, const struct mw_metricsd_opt
     for (int i = 0; i < MD_MAX_CLIENTS; i++)
         md.c[i].fd = -1;
     md.link = md_split(&md);
-    if (md_confine_gatherer(root, md.link) < 0)
-        _exit(70);
+    md_confine_gatherer(root, md.link);
     md_gather_loop(&md);
     _exit(0);
 }
