@@ -182,8 +182,8 @@ struct mw_dirent64 {
  * when N is 0): close_range(2) (Linux 5.9) over the gaps between them,
  * or before 5.9 what /proc/self/fd lists, read with getdents64 into a
  * stack buffer. Allocates nothing: safe between fork and exec. The
- * metrics process uses it to shed the daemon's descriptors; a hook's
- * child could (lmk/hooks.c keeps a copy of the KEEP-less case). */
+ * metrics process uses it to shed the daemon's descriptors, a hook's
+ * child (lmk/hooks.c) with no KEEP. */
 void mw_close_fds_except(const int *keep, size_t n);
 
 /* Parses an unsigned decimal at *p, skipping leading blanks, advancing *p.

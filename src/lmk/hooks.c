@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,38 +84,6 @@ bool mw_rate_allow(uint64_t *last_ms, uint64_t now_ms, uint64_t interval_ms)
     return true;
 }
 
-#ifndef SYS_close_range
-#define SYS_close_range 436 /* 5.9, the same number on every architecture */
-#endif
-
-/* Closes every descriptor above 2: close_range, or (before 5.9) what
- * /proc/self/fd lists, read with getdents64 into a stack buffer (no
- * allocation between fork and exec). Passes repeat until one closes
- * nothing, as closing moves the directory's entries. */
-static void close_from_3(void)
-{
-    if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
-        return;
-    for (bool closed = true; closed;) {
-        closed = false;
-        int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-            return;
-        char buf[4096];
-        long got;
-        while ((got = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
-            for (long off = 0; off < got;) {
-                struct mw_dirent64 *d = (void *)(buf + off);
-                off += d->d_reclen;
-                int fd = atoi(d->d_name);
-                if (fd > 2 && fd != dfd && close(fd) == 0)
-                    closed = true;
-            }
-        }
-        close(dfd);
-    }
-}
-
 /* The forked child, before execve: a hook starts as a fresh program, not
  * as a copy of the daemon. Its own process group (killed whole on
  * timeout); every signal at its default and none blocked (the daemon
@@ -138,7 +105,7 @@ static void hook_child_setup(void)
     int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (fd >= 0)
         dup2(fd, 0);
-    close_from_3();
+    mw_close_fds_except(NULL, 0);
     setpriority(PRIO_PROCESS, 0, 0);
     fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (fd >= 0) {
