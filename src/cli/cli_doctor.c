@@ -14,7 +14,7 @@
 #include "base/text.h"
 #include "cli/cli.h"
 #include "lmk/config.h"
-#include "lmk/state.h"
+#include "model/daemonstate.h"
 #include "proc/cgroup.h"
 #include "proc/procs.h"
 #include "proc/psi.h"
@@ -59,7 +59,7 @@ static void doctor_usage(FILE *f)
           "    --sample DURATION  measure reclaim for this long (default 5s; 0: skip;\n"
           "                       never on a captured tree)\n"
           "    --json             the checks as JSON\n"
-          "    --state FILE       memwarden daemon's state file (/run/memwarden/state.json)\n"
+          "    --state FILE       memwarden daemon's state file (" MW_DAEMON_STATE_FILE ")\n"
           "    --config FILE      the daemon's config, for its kill history file\n"
           "    -h, --help         this text\n"
           "\n"
@@ -333,7 +333,7 @@ int cli_doctor(struct mw_ctx *ctx, int argc, char **argv)
         {"state", required_argument, NULL, 'S'},  {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},         {0},
     };
-    struct doctor_opts o = {.sample_ms = 5000, .state_path = "/run/memwarden/state.json"};
+    struct doctor_opts o = {.sample_ms = 5000, .state_path = MW_DAEMON_STATE_FILE};
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {

@@ -13,7 +13,7 @@
 #include "proc/cgroup.h"
 #include "base/text.h"
 #include "cli/cli.h"
-#include "lmk/state.h"
+#include "model/daemonstate.h"
 #include "base/json.h"
 #include "proc/meminfo.h"
 #include "model/proctable.h"
@@ -784,7 +784,7 @@ static void status_usage(FILE *f)
           "                    cache counts as available, its swap is bounded by its\n"
           "                    swap limit and the host's swap (the daemon's --scope\n"
           "                    sees the same machine)\n"
-          "    --state FILE    the daemon's state file (default /run/memwarden/state.json):\n"
+          "    --state FILE    the daemon's state file (default " MW_DAEMON_STATE_FILE "):\n"
           "                    whether it runs, its pressure source, its kills\n"
           "    --json          machine-readable output (bytes, seconds); the members\n"
           "                    memory{total,used,free,shared,buff_cache,available},\n"
@@ -818,7 +818,7 @@ int cli_status(struct mw_ctx *ctx, int argc, char **argv)
         return MW_EXIT_FAIL;
     }
     int rc = MW_EXIT_OK;
-    st->state_path = "/run/memwarden/state.json";
+    st->state_path = MW_DAEMON_STATE_FILE;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {

@@ -11,6 +11,7 @@
 
 #include "base/util.h"
 #include "lmk/metricsd.h"
+#include "model/daemonstate.h"
 #include "model/procmatch.h"
 
 enum key_type {
@@ -212,7 +213,7 @@ void mw_config_defaults(struct mw_config *cfg)
     cfg->alert_mem_used_pct = 0;
     cfg->alert_interval_ms = 300000;
     cfg->hook_timeout_ms = 5000;
-    snprintf(cfg->state_file, sizeof(cfg->state_file), "/run/memwarden/state.json");
+    snprintf(cfg->state_file, sizeof(cfg->state_file), "%s", MW_DAEMON_STATE_FILE);
     cfg->metrics_interval_ms = 15000; /* node_exporter's usual scrape interval */
     cfg->metrics_leak_window_ms = 300000;
 }

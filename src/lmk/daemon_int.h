@@ -17,7 +17,7 @@
 #include "lmk/memsource.h"
 #include "lmk/metricsd.h"
 #include "lmk/pressure.h"
-#include "lmk/state.h"
+#include "model/daemonstate.h"
 #include "lmk/victim.h"
 
 struct daemon {

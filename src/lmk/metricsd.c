@@ -21,7 +21,7 @@
 
 #include "analysis/trend.h"
 #include "lmk/history.h"
-#include "lmk/state.h"
+#include "model/daemonstate.h"
 #include "model/procmatch.h"
 #include "model/proctable.h"
 

@@ -26,6 +26,7 @@ struct open_how {
 #include <unistd.h>
 
 #include "base/json.h"
+#include "model/daemonstate.h"
 #include "proc/procs.h"
 
 const char *const mw_snapshot_system_files[] = {
@@ -63,7 +64,7 @@ const char *const mw_snapshot_system_files[] = {
     "sys/kernel/mm/lru_gen/enabled",
     "sys/kernel/mm/lru_gen/min_ttl_ms",
     "etc/passwd",
-    "run/memwarden/state.json",
+    MW_DAEMON_STATE_FILE + 1, /* relative to the root: no leading "/" */
     NULL,
 };
 

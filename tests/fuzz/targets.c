@@ -14,7 +14,7 @@
 #include "lmk/config.h"
 #include "lmk/history.h"
 #include "lmk/metricsd.h"
-#include "lmk/state.h"
+#include "model/daemonstate.h"
 #include "model/procmatch.h"
 #include "model/rules.h"
 #include "model/sample.h"

@@ -19,7 +19,7 @@
 #include "base/json.h"
 #include "lmk/config.h"
 #include "lmk/daemon.h"
-#include "lmk/state.h"
+#include "model/daemonstate.h"
 #include "lmk/history.h"
 #include "lmk/hooks.h"
 #include "lmk/kill.h"

@@ -1,14 +1,20 @@
-/* state: the daemon's state file (a one-line JSON object, by default
- * /run/memwarden/state.json) that `memwarden status` reads: its format,
- * its parser, and the atomic, symlink-refusing write. */
-#ifndef MW_STATE_H
-#define MW_STATE_H
+/* daemonstate: the daemon's state file (a one-line JSON object) that
+ * `status`, `doctor` and `metrics` read: its default path, its format, its
+ * parser, and the atomic, symlink-refusing write. In model/, not lmk/, so
+ * every room that names the file sees it: the daemon writes it (lmk), the
+ * doctor's gather reads it (analysis), a snapshot captures it (model). */
+#ifndef MW_DAEMONSTATE_H
+#define MW_DAEMONSTATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base/util.h"
+
+/* Where the daemon writes its state unless its config says state_file =
+ * PATH, and so where status, doctor and metrics look without --state. */
+#define MW_DAEMON_STATE_FILE "/run/memwarden/state.json"
 
 /* What a running daemon publishes in its state file (JSON object). */
 struct mw_daemon_state {

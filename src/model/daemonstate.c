@@ -1,4 +1,4 @@
-#include "lmk/state.h"
+#include "model/daemonstate.h"
 
 #include <errno.h>
 #include <fcntl.h>
