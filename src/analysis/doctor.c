@@ -1,9 +1,21 @@
 #include "analysis/doctor.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "base/text.h"
+#include "model/daemonstate.h"
+#include "proc/cgroup.h"
+#include "proc/procs.h"
+#include "proc/psi.h"
+#include "proc/vmstat.h"
 
 #define MIB (1024ull * 1024)
 #define GIB (1024ull * MIB)
@@ -584,4 +596,192 @@ int mw_doctor_exit(const struct mw_doc_report *r)
             worst = 1;
     }
     return worst;
+}
+
+/* ---- the readings ---------------------------------------------------- */
+
+/* Killers by their comm; memwarden only as a daemon (not this doctor). */
+static const char *const killer_names[] = {"memwarden", "earlyoom", "systemd-oomd", "lmkd", NULL};
+
+static bool is_killer(int proc_fd, int pid, const char *comm)
+{
+    for (int i = 0; killer_names[i]; i++) {
+        if (strcmp(comm, killer_names[i]) != 0)
+            continue;
+        if (i != 0)
+            return true;
+        char cmd[512];
+        long n = mw_proc_read_pid_file(proc_fd, pid, "cmdline", cmd, sizeof(cmd) - 1);
+        if (n <= 0)
+            return false;
+        mw_proc_cmdline_join(cmd, (size_t)n);
+        return strstr(cmd, " daemon") != NULL;
+    }
+    return false;
+}
+
+/* One process: a killer? a large unkillable one? */
+static void scan_one(int proc_fd, int pid, uint64_t ram, struct mw_doc_in *in)
+{
+    char buf[4096];
+    struct mw_proc_stat st;
+    if (mw_proc_read_pid_file(proc_fd, pid, "stat", buf, sizeof(buf)) <= 0 ||
+        mw_proc_stat_parse_buf(&st, buf) < 0 || (st.flags & MW_PF_KTHREAD))
+        return;
+    in->have_procs = true;
+    char name[64];
+    mw_text_clean(name, sizeof(name), st.comm, strlen(st.comm));
+    if (pid != (int)getpid() && is_killer(proc_fd, pid, st.comm)) {
+        size_t o = strlen(in->killers);
+        if (o + 40 < sizeof(in->killers))
+            snprintf(in->killers + o, sizeof(in->killers) - o, "%s%s[%d]", o ? " " : "", name, pid);
+    }
+    int adj;
+    if (mw_proc_read_pid_file(proc_fd, pid, "oom_score_adj", buf, sizeof(buf)) <= 0 ||
+        mw_proc_adj_parse_buf(&adj, buf) < 0 || adj != -1000)
+        return;
+    struct mw_proc_status ps;
+    if (mw_proc_read_pid_file(proc_fd, pid, "status", buf, sizeof(buf)) <= 0 ||
+        mw_proc_status_parse_buf(&ps, buf) < 0 || ps.vm_rss_kb * 1024 * 20 < ram)
+        return;
+    in->big_unkillable++;
+    if (ps.vm_rss_kb * 1024 > in->big_unkillable_rss) {
+        in->big_unkillable_rss = ps.vm_rss_kb * 1024;
+        snprintf(in->big_unkillable_name, sizeof(in->big_unkillable_name), "%s[%d]", name, pid);
+    }
+}
+
+static void gather_procs(const struct mw_root *root, struct mw_doc_in *in)
+{
+    struct mw_pid_iter it = {0};
+    if (mw_pid_iter_open(&it, root) < 0)
+        return;
+    int proc_fd = dirfd(it.dir), pid;
+    uint64_t ram = in->mi.kb[MI_MEM_TOTAL] * 1024;
+    while (mw_pid_iter_next(&it, &pid) == 1)
+        scan_one(proc_fd, pid, ram, in);
+    mw_pid_iter_close(&it);
+}
+
+/* The largest top-level memory cgroup with no memory.max / memory.high
+ * (v1: limit_in_bytes): cgroup2 at /sys/fs/cgroup, else the v1 memory
+ * hierarchy at /sys/fs/cgroup/memory. */
+static void gather_cgroups(const struct mw_root *root, struct mw_doc_in *in)
+{
+    static const char *const bases[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/memory"};
+    static const char *const marks[] = {"sys/fs/cgroup/cgroup.controllers",
+                                        "sys/fs/cgroup/memory/memory.usage_in_bytes"};
+    DIR *d = NULL;
+    int b = 0;
+    for (; b < 2; b++)
+        if (faccessat(root->fd, marks[b], F_OK, 0) == 0 &&
+            mw_opendir_at(root->fd, mw_rel(bases[b]), 0, &d) == 0)
+            break;
+    if (!d)
+        return;
+    in->have_cgroups = true;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+            continue;
+        char path[320];
+        struct mw_cgroup_mem m;
+        snprintf(path, sizeof(path), "%s/%s", bases[b], de->d_name);
+        if (mw_cgroup_mem_read(root, path, &m) < 0 || m.limit != MW_CG_UNLIMITED ||
+            m.high != MW_CG_UNLIMITED || m.usage <= in->cg_usage)
+            continue;
+        in->cg_usage = m.usage;
+        mw_text_clean(in->cg_name, sizeof(in->cg_name), de->d_name, strlen(de->d_name));
+    }
+    closedir(d);
+}
+
+/* "always [madvise] never" -> "madvise"; a number file -> its value. */
+static void gather_mm(const struct mw_root *root, struct mw_doc_in *in)
+{
+    char *buf;
+    if (mw_read_file(root, "/sys/kernel/mm/transparent_hugepage/enabled", &buf, NULL) == 0) {
+        mw_zram_algorithm_parse_buf(in->thp, sizeof(in->thp), buf); /* the same "[x]" form */
+        free(buf);
+    }
+    in->lru_gen = -1;
+    in->min_ttl_ms = -1;
+    if (mw_read_file(root, "/sys/kernel/mm/lru_gen/enabled", &buf, NULL) == 0) {
+        char *end;
+        long v = strtol(buf, &end, 16);
+        if (end != buf)
+            in->lru_gen = (int)(v & 0xffff);
+        free(buf);
+    }
+    uint64_t ttl;
+    if (mw_read_u64(root, "/sys/kernel/mm/lru_gen/min_ttl_ms", &ttl) == 0)
+        in->min_ttl_ms = (int64_t)ttl;
+}
+
+/* memwarden's own state file, and the lines of its kill history (one JSON
+ * object a line: one kill each). */
+static void gather_daemon(const struct mw_root *root, const struct mw_doc_sources *src,
+                          struct mw_doc_in *in)
+{
+    struct mw_daemon_state s;
+    if (src->state_path && mw_daemon_state_read(root, src->state_path, &s) == 0) {
+        in->have_daemon_state = true;
+        in->daemon_kills = s.kills;
+        in->daemon_dry_run = s.dry_run;
+        mw_text_clean(in->daemon_warning, sizeof(in->daemon_warning), s.warning, strlen(s.warning));
+    }
+    char *buf;
+    if (!src->history_path || mw_read_file(root, src->history_path, &buf, NULL) < 0)
+        return;
+    in->have_history = true;
+    for (const char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
+        in->history_kills++;
+    free(buf);
+}
+
+/* The reclaim counters over SAMPLE_MS (live root only). */
+static void gather_vmstat(const struct mw_root *root, uint64_t sample_ms, struct mw_doc_in *in)
+{
+    struct mw_vmstat a, b;
+    if (mw_vmstat_read(root, &a, NULL) < 0)
+        return;
+    in->have_vmstat = true;
+    in->oom_kill = a.oom_kill;
+    if (!sample_ms || !mw_root_is_live(root))
+        return;
+    uint64_t t0 = mw_now_ms();
+    mw_sleep_until_ms(t0 + sample_ms, NULL);
+    if (mw_vmstat_read(root, &b, NULL) < 0)
+        return;
+    in->sample_ms = mw_now_ms() - t0;
+    in->kswapd_scan_pages = mw_sub0(b.pgscan_kswapd, a.pgscan_kswapd);
+    in->kswapd_steal_pages = mw_sub0(b.pgsteal_kswapd, a.pgsteal_kswapd);
+    in->direct_scan_pages = mw_sub0(b.pgscan_direct, a.pgscan_direct);
+}
+
+int mw_doctor_gather(const struct mw_root *root, const struct mw_doc_sources *src,
+                     struct mw_doc_in *in)
+{
+    int rc = mw_meminfo_read(root, &in->mi, NULL);
+    if (rc < 0)
+        return rc;
+    mw_vmtune_read(root, &in->vm);
+    if (mw_zram_read(root, &in->zram) < 0)
+        in->zram.count = 0;
+    in->have_swaps = mw_swaps_read(root, &in->swaps, NULL) == 0;
+    in->have_zi = mw_zoneinfo_read(root, &in->zi, NULL) == 0;
+    in->page_size = root->page_size;
+    struct mw_psi psi;
+    rc = mw_psi_read(root, "/proc/pressure/memory", &psi, NULL);
+    in->have_psi = rc == 0;
+    snprintf(in->psi_why, sizeof(in->psi_why), "%s",
+             rc == -ENOENT       ? "no /proc/pressure/memory (kernel < 4.20 or no CONFIG_PSI)"
+             : rc == -EOPNOTSUPP ? "PSI disabled (psi=0 on the command line)"
+                                 : "unreadable /proc/pressure/memory");
+    gather_mm(root, in);
+    gather_procs(root, in);
+    gather_cgroups(root, in);
+    gather_daemon(root, src, in);
+    gather_vmstat(root, src->sample_ms, in);
+    return 0;
 }

@@ -1,7 +1,9 @@
 /* doctor: the system checks of `memwarden doctor` — readings in, one line
  * per check out (what, value found, verdict, the change that fixes it, its
- * source and reason), in the shape of redis's syscheck. Pure: the CLI reads
- * the files (through the proc/ readers) and fills struct mw_doc_in. */
+ * source and reason), in the shape of redis's syscheck. Two halves:
+ * mw_doctor_gather reads the files (through the proc/ readers) into struct
+ * mw_doc_in, for `doctor` and for the plan of `tune`; mw_doctor_run is
+ * pure, so tests fill the struct by hand and call it. */
 #ifndef MW_DOCTOR_H
 #define MW_DOCTOR_H
 
@@ -75,6 +77,23 @@ struct mw_doc_report {
     int n;
     struct mw_doc_check c[MW_DOC_MAX];
 };
+
+/* What mw_doctor_gather reads besides the kernel's files. */
+struct mw_doc_sources {
+    const char *state_path;   /* the daemon's state file; NULL: not read */
+    const char *history_path; /* the daemon's kill history (JSON lines); NULL: not read */
+    uint64_t sample_ms;       /* measure reclaim this long (live root only); 0: no sample */
+};
+
+/* Reads everything the checks need under ROOT into OUT (zeroed by the
+ * caller): /proc/meminfo (required), the vm sysctls, zram, swaps,
+ * zoneinfo, PSI, THP, MGLRU, every process (killers, big ones at adj
+ * -1000), the top-level memory cgroups, SRC's files, and vmstat (twice,
+ * SRC->sample_ms apart, which sleeps that long). What is missing leaves its
+ * have_* false. Never prints. Returns 0, or the -errno of reading
+ * /proc/meminfo, OUT untouched then. */
+int mw_doctor_gather(const struct mw_root *root, const struct mw_doc_sources *src,
+                     struct mw_doc_in *out);
 
 /* Runs every check on IN. Never fails: a missing reading gives n/a. */
 void mw_doctor_run(const struct mw_doc_in *in, struct mw_doc_report *out);

@@ -63,15 +63,6 @@ int mw_opt_pid_append(const char *arg, int **pids, size_t *n);
 int mw_opt_uint(const char *opt, const char *arg, unsigned long lo, unsigned long hi,
                 unsigned long *out);
 
-struct mw_doc_in;
-/* Reads everything `doctor` checks (and `tune` plans from) under ROOT into
- * IN (zeroed by the caller): meminfo (required), vm sysctls, zram, swaps,
- * zoneinfo, PSI, THP, MGLRU, processes, cgroups, memwarden's STATE_PATH
- * and CONFIG_PATH (NULL: none), and vmstat over SAMPLE_MS (live root only;
- * 0: no sample). Returns MW_EXIT_OK or MW_EXIT_FAIL after saying why. */
-int cli_doctor_gather(const struct mw_root *root, const char *state_path, const char *config_path,
-                      uint64_t sample_ms, struct mw_doc_in *in);
-
 /* Subcommands (cli_<name>.c). argv[0] is the command name. */
 int cli_status(struct mw_ctx *ctx, int argc, char **argv);
 int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv);

@@ -1,24 +1,14 @@
 /* memwarden doctor: the memory settings of this machine (or a capture),
  * checked one line each, with the change that would fix each one. */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "analysis/doctor.h"
 #include "base/json.h"
-#include "base/text.h"
 #include "cli/cli.h"
 #include "lmk/config.h"
 #include "model/daemonstate.h"
-#include "proc/cgroup.h"
-#include "proc/procs.h"
-#include "proc/psi.h"
-#include "proc/vmstat.h"
 
 static void doctor_usage(FILE *f)
 {
@@ -75,207 +65,45 @@ struct doctor_opts {
     const char *state_path, *config_path;
 };
 
-/* Killers by their comm; memwarden only as a daemon (not this doctor). */
-static const char *const killer_names[] = {"memwarden", "earlyoom", "systemd-oomd", "lmkd", NULL};
-
-static bool is_killer(int proc_fd, int pid, const char *comm)
+/* The daemon's kill history file, as CONFIG_PATH names it (history_file);
+ * "" when there is no config, it does not parse, or it names none. */
+static void history_from_config(const struct mw_root *root, const char *config_path, char *out,
+                                size_t cap)
 {
-    for (int i = 0; killer_names[i]; i++) {
-        if (strcmp(comm, killer_names[i]) != 0)
-            continue;
-        if (i != 0)
-            return true;
-        char cmd[512];
-        long n = mw_proc_read_pid_file(proc_fd, pid, "cmdline", cmd, sizeof(cmd) - 1);
-        if (n <= 0)
-            return false;
-        mw_proc_cmdline_join(cmd, (size_t)n);
-        return strstr(cmd, " daemon") != NULL;
-    }
-    return false;
-}
-
-/* One process: a killer? a large unkillable one? */
-static void scan_one(int proc_fd, int pid, uint64_t ram, struct mw_doc_in *in)
-{
-    char buf[4096];
-    struct mw_proc_stat st;
-    if (mw_proc_read_pid_file(proc_fd, pid, "stat", buf, sizeof(buf)) <= 0 ||
-        mw_proc_stat_parse_buf(&st, buf) < 0 || (st.flags & MW_PF_KTHREAD))
-        return;
-    in->have_procs = true;
-    char name[64];
-    mw_text_clean(name, sizeof(name), st.comm, strlen(st.comm));
-    if (pid != (int)getpid() && is_killer(proc_fd, pid, st.comm)) {
-        size_t o = strlen(in->killers);
-        if (o + 40 < sizeof(in->killers))
-            snprintf(in->killers + o, sizeof(in->killers) - o, "%s%s[%d]", o ? " " : "", name, pid);
-    }
-    int adj;
-    if (mw_proc_read_pid_file(proc_fd, pid, "oom_score_adj", buf, sizeof(buf)) <= 0 ||
-        mw_proc_adj_parse_buf(&adj, buf) < 0 || adj != -1000)
-        return;
-    struct mw_proc_status ps;
-    if (mw_proc_read_pid_file(proc_fd, pid, "status", buf, sizeof(buf)) <= 0 ||
-        mw_proc_status_parse_buf(&ps, buf) < 0 || ps.vm_rss_kb * 1024 * 20 < ram)
-        return;
-    in->big_unkillable++;
-    if (ps.vm_rss_kb * 1024 > in->big_unkillable_rss) {
-        in->big_unkillable_rss = ps.vm_rss_kb * 1024;
-        snprintf(in->big_unkillable_name, sizeof(in->big_unkillable_name), "%s[%d]", name, pid);
-    }
-}
-
-static void gather_procs(const struct mw_root *root, struct mw_doc_in *in)
-{
-    struct mw_pid_iter it = {0};
-    if (mw_pid_iter_open(&it, root) < 0)
-        return;
-    int proc_fd = dirfd(it.dir), pid;
-    uint64_t ram = in->mi.kb[MI_MEM_TOTAL] * 1024;
-    while (mw_pid_iter_next(&it, &pid) == 1)
-        scan_one(proc_fd, pid, ram, in);
-    mw_pid_iter_close(&it);
-}
-
-/* The largest top-level memory cgroup with no memory.max / memory.high
- * (v1: limit_in_bytes): cgroup2 at /sys/fs/cgroup, else the v1 memory
- * hierarchy at /sys/fs/cgroup/memory. */
-static void gather_cgroups(const struct mw_root *root, struct mw_doc_in *in)
-{
-    static const char *const bases[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/memory"};
-    static const char *const marks[] = {"sys/fs/cgroup/cgroup.controllers",
-                                        "sys/fs/cgroup/memory/memory.usage_in_bytes"};
-    DIR *d = NULL;
-    int b = 0;
-    for (; b < 2; b++)
-        if (faccessat(root->fd, marks[b], F_OK, 0) == 0 &&
-            mw_opendir_at(root->fd, mw_rel(bases[b]), 0, &d) == 0)
-            break;
-    if (!d)
-        return;
-    in->have_cgroups = true;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' || de->d_type != DT_DIR)
-            continue;
-        char path[320];
-        struct mw_cgroup_mem m;
-        snprintf(path, sizeof(path), "%s/%s", bases[b], de->d_name);
-        if (mw_cgroup_mem_read(root, path, &m) < 0 || m.limit != MW_CG_UNLIMITED ||
-            m.high != MW_CG_UNLIMITED || m.usage <= in->cg_usage)
-            continue;
-        in->cg_usage = m.usage;
-        mw_text_clean(in->cg_name, sizeof(in->cg_name), de->d_name, strlen(de->d_name));
-    }
-    closedir(d);
-}
-
-/* "always [madvise] never" -> "madvise"; a number file -> its value. */
-static void gather_mm(const struct mw_root *root, struct mw_doc_in *in)
-{
-    char *buf;
-    if (mw_read_file(root, "/sys/kernel/mm/transparent_hugepage/enabled", &buf, NULL) == 0) {
-        mw_zram_algorithm_parse_buf(in->thp, sizeof(in->thp), buf); /* the same "[x]" form */
-        free(buf);
-    }
-    in->lru_gen = -1;
-    in->min_ttl_ms = -1;
-    if (mw_read_file(root, "/sys/kernel/mm/lru_gen/enabled", &buf, NULL) == 0) {
-        char *end;
-        long v = strtol(buf, &end, 16);
-        if (end != buf)
-            in->lru_gen = (int)(v & 0xffff);
-        free(buf);
-    }
-    uint64_t ttl;
-    if (mw_read_u64(root, "/sys/kernel/mm/lru_gen/min_ttl_ms", &ttl) == 0)
-        in->min_ttl_ms = (int64_t)ttl;
-}
-
-/* memwarden's own state file and, via its config, its kill history. */
-static void gather_daemon(const struct mw_root *root, const struct doctor_opts *o,
-                          struct mw_doc_in *in)
-{
-    struct mw_daemon_state s;
-    if (mw_daemon_state_read(root, o->state_path, &s) == 0) {
-        in->have_daemon_state = true;
-        in->daemon_kills = s.kills;
-        in->daemon_dry_run = s.dry_run;
-        mw_text_clean(in->daemon_warning, sizeof(in->daemon_warning), s.warning, strlen(s.warning));
-    }
-    if (!o->config_path)
-        return;
+    out[0] = '\0';
     char *buf, err[160];
     struct mw_config *cfg = malloc(sizeof(*cfg));
     if (!cfg)
         return;
     mw_config_defaults(cfg);
-    if (mw_read_file(root, o->config_path, &buf, NULL) == 0) {
-        int rc = mw_config_parse_buf(cfg, buf, err, sizeof(err));
+    if (mw_read_file(root, config_path, &buf, NULL) == 0) {
+        if (mw_config_parse_buf(cfg, buf, err, sizeof(err)) == 0)
+            snprintf(out, cap, "%s", cfg->history_file);
         free(buf);
-        if (rc == 0 && cfg->history_file[0] &&
-            mw_read_file(root, cfg->history_file, &buf, NULL) == 0) {
-            in->have_history = true;
-            for (const char *p = buf; (p = strchr(p, '\n')) != NULL; p++)
-                in->history_kills++;
-            free(buf);
-        }
     }
     free(cfg);
 }
 
-/* The reclaim counters over O->sample_ms (live root only). */
-static void gather_vmstat(const struct mw_root *root, const struct doctor_opts *o,
-                          struct mw_doc_in *in)
-{
-    struct mw_vmstat a, b;
-    if (mw_vmstat_read(root, &a, NULL) < 0)
-        return;
-    in->have_vmstat = true;
-    in->oom_kill = a.oom_kill;
-    if (!o->sample_ms || !mw_root_is_live(root))
-        return;
-    uint64_t t0 = mw_now_ms();
-    mw_sleep_until_ms(t0 + o->sample_ms, NULL);
-    if (mw_vmstat_read(root, &b, NULL) < 0)
-        return;
-    in->sample_ms = mw_now_ms() - t0;
-    in->kswapd_scan_pages = mw_sub0(b.pgscan_kswapd, a.pgscan_kswapd);
-    in->kswapd_steal_pages = mw_sub0(b.pgsteal_kswapd, a.pgsteal_kswapd);
-    in->direct_scan_pages = mw_sub0(b.pgscan_direct, a.pgscan_direct);
-}
+/* What doctor shows: the readings and the checks run on them. */
+struct doctor {
+    struct mw_doc_in in;
+    struct mw_doc_report r;
+};
 
-int cli_doctor_gather(const struct mw_root *root, const char *state_path, const char *config_path,
-                      uint64_t sample_ms, struct mw_doc_in *in)
+static int gather(const struct mw_root *root, const struct doctor_opts *o, struct doctor *d)
 {
-    const struct doctor_opts opts = {.sample_ms = sample_ms,
-                                     .state_path = state_path,
-                                     .config_path = config_path},
-                             *o = &opts;
-    int rc = mw_meminfo_read(root, &in->mi, NULL);
+    char history[MW_CFG_PATH_LEN] = "";
+    if (o->config_path)
+        history_from_config(root, o->config_path, history, sizeof(history));
+    const struct mw_doc_sources src = {.state_path = o->state_path,
+                                       .history_path = history[0] ? history : NULL,
+                                       .sample_ms = o->sample_ms};
+    int rc = mw_doctor_gather(root, &src, &d->in);
     if (rc < 0) {
         mw_err("cannot read %s/proc/meminfo: %s", root->path ? root->path : "", mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
-    mw_vmtune_read(root, &in->vm);
-    if (mw_zram_read(root, &in->zram) < 0)
-        in->zram.count = 0;
-    in->have_swaps = mw_swaps_read(root, &in->swaps, NULL) == 0;
-    in->have_zi = mw_zoneinfo_read(root, &in->zi, NULL) == 0;
-    in->page_size = root->page_size;
-    struct mw_psi psi;
-    rc = mw_psi_read(root, "/proc/pressure/memory", &psi, NULL);
-    in->have_psi = rc == 0;
-    snprintf(in->psi_why, sizeof(in->psi_why), "%s",
-             rc == -ENOENT       ? "no /proc/pressure/memory (kernel < 4.20 or no CONFIG_PSI)"
-             : rc == -EOPNOTSUPP ? "PSI disabled (psi=0 on the command line)"
-                                 : "unreadable /proc/pressure/memory");
-    gather_mm(root, in);
-    gather_procs(root, in);
-    gather_cgroups(root, in);
-    gather_daemon(root, o, in);
-    gather_vmstat(root, o, in);
+    mw_doctor_run(&d->in, &d->r);
     return MW_EXIT_OK;
 }
 
@@ -359,24 +187,19 @@ int cli_doctor(struct mw_ctx *ctx, int argc, char **argv)
     }
     if (optind < argc)
         return mw_usage_error("doctor", "unexpected argument '%s'", argv[optind]);
-    struct mw_doc_in *in = calloc(1, sizeof(*in));
-    struct mw_doc_report *r = calloc(1, sizeof(*r));
-    int rc = MW_EXIT_FAIL;
-    if (!in || !r) {
+    struct doctor *d = calloc(1, sizeof(*d));
+    if (!d) {
         mw_err("out of memory");
-        goto out;
+        return MW_EXIT_FAIL;
     }
-    rc = cli_doctor_gather(&ctx->root, o.state_path, o.config_path, o.sample_ms, in);
-    if (rc != MW_EXIT_OK)
-        goto out;
-    mw_doctor_run(in, r);
-    if (o.json)
-        print_json(r);
-    else
-        print_text(in, r);
-    rc = mw_doctor_exit(r);
-out:
-    free(in);
-    free(r);
+    int rc = gather(&ctx->root, &o, d);
+    if (rc == MW_EXIT_OK) {
+        if (o.json)
+            print_json(&d->r);
+        else
+            print_text(&d->in, &d->r);
+        rc = mw_doctor_exit(&d->r);
+    }
+    free(d);
     return rc;
 }

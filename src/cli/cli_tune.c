@@ -515,10 +515,11 @@ static int tune_plan(struct mw_ctx *ctx, const struct tune_opts *o, struct mw_tu
     struct mw_doc_in *in = calloc(1, sizeof(*in));
     if (!in)
         return MW_EXIT_FAIL;
-    int rc = cli_doctor_gather(root, "/run/memwarden/state.json", NULL, 0, in);
-    if (rc != MW_EXIT_OK) {
+    int rc = mw_doctor_gather(root, &(const struct mw_doc_sources){0}, in);
+    if (rc < 0) {
+        mw_err("cannot read %s/proc/meminfo: %s", root->path ? root->path : "", mw_strerror(-rc));
         free(in);
-        return rc;
+        return MW_EXIT_FAIL;
     }
     struct mw_tune_env env = {.zram_off = o->zram_off, .algos = ""};
     struct stat st;

@@ -74,7 +74,20 @@ static int mw_t_counts[3]; /* passed, failed, skipped */
         }                                                                                          \
     } while (0)
 
-/* Ends the current test as skipped, with a reason. */
+/* Ends the current test as failed: the committed fixture (or another file
+ * of the tree) NAME cannot be read. A missing fixture is a failure, never
+ * a skip: deleting or renaming one must not turn the tests it feeds quiet. */
+#define FAIL_FIXTURE(name)                                                                         \
+    do {                                                                                           \
+        fprintf(stderr, "  %s:%d: fixture %s missing or unreadable\n", __FILE__, __LINE__,         \
+                (name));                                                                           \
+        mw_t_failed_checks++;                                                                      \
+        return;                                                                                    \
+    } while (0)
+
+/* Ends the current test as skipped, with a reason: only for what this
+ * machine truly lacks (a kernel feature, a privilege), never for a file of
+ * the tree (FAIL_FIXTURE). */
 #define SKIP(reason)                                                                               \
     do {                                                                                           \
         mw_t_skip_reason = (reason);                                                               \

@@ -4,6 +4,7 @@
 #include "analysis/doctor.h"
 #include "analysis/tuning.h"
 #include "analysis/tuneplan.h"
+#include "model/daemonstate.h"
 
 static const struct mw_doc_check *find(const struct mw_doc_report *r, const char *id)
 {
@@ -166,8 +167,77 @@ static void test_tune_set_values(void)
     CHECK_EQ_INT(p.zram.priority, -1);
 }
 
+/* The gather on a captured 480 MB board: what each reading sets, and the
+ * n/a markers of what the capture lacks (no PSI, no MGLRU, no cgroups). */
+static void test_gather_capture(void)
+{
+    struct mw_root root;
+    if (mw_root_open(&root, MW_FIXTURES "/doctor-480m") < 0)
+        FAIL_FIXTURE("doctor-480m");
+    struct mw_doc_in in = {0};
+    const struct mw_doc_sources src = {.state_path = MW_DAEMON_STATE_FILE,
+                                       .history_path = "/var/log/memwarden-history.jsonl",
+                                       .sample_ms = 5000};
+    CHECK_EQ_INT(mw_doctor_gather(&root, &src, &in), 0);
+    mw_root_close(&root);
+    CHECK_EQ_U64(in.mi.kb[MI_MEM_TOTAL], 493184);
+    CHECK_EQ_INT(in.zram.count, 1);
+    CHECK(in.have_swaps && in.swaps.count == 0);
+    CHECK_STR(in.thp, "always");
+    CHECK(!in.have_psi);
+    CHECK_CONTAINS(in.psi_why, "no /proc/pressure/memory");
+    CHECK_EQ_INT(in.lru_gen, -1);
+    CHECK_EQ_INT(in.min_ttl_ms, -1);
+    CHECK(in.have_procs);
+    CHECK_STR(in.killers, "");
+    CHECK_EQ_INT(in.big_unkillable, 0);
+    CHECK(!in.have_cgroups && !in.have_daemon_state && !in.have_history);
+    CHECK(in.have_vmstat);
+    CHECK_EQ_U64(in.sample_ms, 0); /* never sampled on a capture */
+}
+
+/* The daemon's files: its state file at the default path and its kill
+ * history (five lines, five kills); without a path neither is read. */
+static void test_gather_daemon_files(void)
+{
+    struct mw_root root;
+    if (mw_root_open(&root, MW_FIXTURES "/metrics") < 0)
+        FAIL_FIXTURE("metrics");
+    struct mw_doc_in in = {0};
+    struct mw_doc_sources src = {.state_path = MW_DAEMON_STATE_FILE,
+                                 .history_path = "/var/log/memwarden-history.jsonl"};
+    CHECK_EQ_INT(mw_doctor_gather(&root, &src, &in), 0);
+    CHECK(in.have_daemon_state && !in.daemon_dry_run);
+    CHECK_EQ_U64(in.daemon_kills, 3);
+    CHECK(in.have_history);
+    CHECK_EQ_U64(in.history_kills, 5);
+    memset(&in, 0, sizeof(in));
+    src = (struct mw_doc_sources){0};
+    CHECK_EQ_INT(mw_doctor_gather(&root, &src, &in), 0);
+    CHECK(!in.have_daemon_state && !in.have_history);
+    mw_root_close(&root);
+}
+
+/* No /proc/meminfo: the one reading that is required. OUT is untouched. */
+static void test_gather_no_meminfo(void)
+{
+    struct mw_root root;
+    if (mw_root_open(&root, MW_FIXTURES "/hostile-empty") < 0)
+        FAIL_FIXTURE("hostile-empty");
+    struct mw_doc_in in, before;
+    memset(&in, 0x5a, sizeof(in));
+    before = in;
+    int rc = mw_doctor_gather(&root, &(const struct mw_doc_sources){0}, &in);
+    mw_root_close(&root);
+    CHECK(rc < 0);
+    CHECK(memcmp(&in, &before, sizeof(in)) == 0);
+}
+
 int main(void)
 {
+    RUN(test_gather_capture);
+    RUN(test_gather_daemon_files);
+    RUN(test_gather_no_meminfo);
     RUN(test_tune_plan);
     RUN(test_tune_set_values);
     RUN(test_swappiness_for_zram);
