@@ -92,14 +92,6 @@ static void prio_usage(FILE *f)
             "    memwarden prio apply /etc/memwarden/prio.rules --dry-run\n");
 }
 
-struct prio_change {
-    const struct mw_proc *p;
-    uint64_t starttime; /* when chosen (UINT64_MAX: unknown, never written) */
-    int old_adj, new_adj;
-    const struct mw_rule *rule; /* apply: the rule that matched */
-    int result;                 /* 0 written (or would be), -errno */
-};
-
 struct prio_opts {
     const char *match;
     bool dry_run, force, json, all;
@@ -189,85 +181,169 @@ static int cmp_adj_desc(const void *a, const void *b)
     return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-static int prio_show(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npos)
-{
-    int rc = MW_EXIT_FAIL, e;
-    regex_t re;
-    bool have_re = false;
-    struct mw_users users = {0};
+/* ---- show: gather, then render ---------------------------------------- */
+
+/* What `prio show` lists: the table it read and the rows it shows,
+ * highest oom_score_adj first (who dies first), then by pid. */
+struct prio_list {
     struct mw_proctable t;
+    struct mw_users users;
+    const struct mw_proc **rows; /* point into t */
+    size_t n;
+};
+
+/* Compiles --match (bounded: model/procmatch.h). Returns 0, or
+ * MW_EXIT_USAGE after saying why. */
+static int compile_match(const struct prio_opts *o, regex_t *re)
+{
+    char why[200];
+    if (mw_regcomp_bounded(re, o->match, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0)
+        return mw_usage_error("prio", "--match '%.80s': %s", o->match, why);
+    return 0;
+}
+
+/* The processes POS names (every one when NPOS is 0), read with their
+ * class and score, sorted, then those RE matches (when RE). Returns
+ * MW_EXIT_OK, or MW_EXIT_USAGE / MW_EXIT_FAIL after saying why; L is
+ * ready for list_free either way. */
+static int list_gather(const struct mw_root *root, const struct prio_opts *o, const regex_t *re,
+                       char **pos, int npos, struct prio_list *l)
+{
     unsigned what = MW_PT_ADJ | MW_PT_SCORE | MW_PT_CMDLINE |
                     (o->all || npos ? MW_PT_KTHREADS | MW_PT_ZOMBIES : 0);
-    char why[200];
-    if (o->match) {
-        if (mw_regcomp_bounded(&re, o->match, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0)
-            return mw_usage_error("prio", "--match '%.80s': %s", o->match, why);
-        have_re = true;
-    }
-    mw_users_read(&ctx->root, &users);
-    if ((e = mw_proctable_open(&t, &ctx->root, what)) < 0) {
-        mw_err("%s/proc: %s", ctx->root.path, mw_strerror(-e));
-        goto out;
+    int e;
+    mw_users_read(root, &l->users);
+    if ((e = mw_proctable_open(&l->t, root, what)) < 0) {
+        mw_err("%s/proc: %s", root->path, mw_strerror(-e));
+        return MW_EXIT_FAIL;
     }
     for (int i = 0; i < npos; i++) {
         unsigned long pid;
-        if (mw_opt_uint("PID", pos[i], 1, 0x7fffffff, &pid) < 0) {
-            rc = MW_EXIT_USAGE;
-            goto out;
-        }
-        if ((e = mw_proctable_add(&t, (int)pid)) <= 0) {
+        if (mw_opt_uint("PID", pos[i], 1, 0x7fffffff, &pid) < 0)
+            return MW_EXIT_USAGE;
+        if (mw_proctable_add(&l->t, (int)pid) <= 0) {
             mw_err("no process %lu", pid);
-            goto out;
+            return MW_EXIT_FAIL;
         }
     }
-    if (npos == 0 && (e = mw_proctable_scan(&t)) < 0) {
-        mw_err("%s/proc: %s", ctx->root.path, mw_strerror(-e));
-        goto out;
+    if (npos == 0 && (e = mw_proctable_scan(&l->t)) < 0) {
+        mw_err("%s/proc: %s", root->path, mw_strerror(-e));
+        return MW_EXIT_FAIL;
     }
-    int self = mw_root_is_live(&ctx->root) ? (int)getpid() : 0;
-    /* Highest first (who dies first), then by pid. */
-    qsort(t.procs, t.n, sizeof(*t.procs), cmp_adj_desc);
+    qsort(l->t.procs, l->t.n, sizeof(*l->t.procs), cmp_adj_desc);
+    l->rows = calloc(l->t.n ? l->t.n : 1, sizeof(*l->rows));
+    if (!l->rows) {
+        mw_err("out of memory");
+        return MW_EXIT_FAIL;
+    }
+    int self = mw_root_is_live(root) ? (int)getpid() : 0;
+    for (size_t i = 0; i < l->t.n; i++) {
+        const struct mw_proc *p = &l->t.procs[i];
+        if (!re || (p->pid != self && regexec(re, p->cmdline, 0, NULL, 0) == 0))
+            l->rows[l->n++] = p;
+    }
+    return MW_EXIT_OK;
+}
+
+static void list_free(struct prio_list *l)
+{
+    free(l->rows);
+    mw_proctable_close(&l->t);
+    mw_users_free(&l->users);
+}
+
+static void list_text(const struct prio_list *l)
+{
+    char adj[16], score[16], ub[48];
+    size_t width = isatty(STDOUT_FILENO) ? 0 : 200;
+    printf("%7s %5s %-18s %5s %-8s %s\n", "PID", "ADJ", "CLASS", "SCORE", "USER", "COMMAND");
+    for (size_t i = 0; i < l->n; i++) {
+        const struct mw_proc *p = l->rows[i];
+        printf("%7d %5s %-18s %5s %-8s ", p->pid, mw_proc_adj_cell(p, adj, sizeof(adj)),
+               mw_proc_class_cell(p), mw_proc_score_cell(p, score, sizeof(score)),
+               mw_proc_user_cell(p, &l->users, 8, ub, sizeof(ub)));
+        mw_text_put(stdout, p->cmdline, strlen(p->cmdline), width);
+        putchar('\n');
+    }
+}
+
+static void list_json(const struct prio_list *l)
+{
     struct mw_json j;
     char ub[48];
-    if (o->json) {
-        mw_json_init(&j, stdout, true);
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_array_begin(&j, "processes");
+    for (size_t i = 0; i < l->n; i++) {
+        const struct mw_proc *p = l->rows[i];
         mw_json_object_begin(&j, NULL);
-        mw_json_array_begin(&j, "processes");
-    } else {
-        printf("%7s %5s %-18s %5s %-8s %s\n", "PID", "ADJ", "CLASS", "SCORE", "USER", "COMMAND");
-    }
-    for (size_t i = 0; i < t.n; i++) {
-        const struct mw_proc *p = &t.procs[i];
-        if (have_re && (p->pid == self || regexec(&re, p->cmdline, 0, NULL, 0) != 0))
-            continue;
-        if (o->json) {
-            mw_json_object_begin(&j, NULL);
-            mw_json_i64(&j, "pid", p->pid);
-            mw_json_str(&j, "user", mw_proc_user_cell(p, &users, 0, ub, sizeof(ub)));
-            mw_proc_json_oom(&j, p);
-            mw_json_str(&j, "cmdline", p->cmdline);
-            mw_json_object_end(&j);
-        } else {
-            char adj[16], score[16];
-            printf("%7d %5s %-18s %5s %-8s ", p->pid, mw_proc_adj_cell(p, adj, sizeof(adj)),
-                   mw_proc_class_cell(p), mw_proc_score_cell(p, score, sizeof(score)),
-                   mw_proc_user_cell(p, &users, 8, ub, sizeof(ub)));
-            mw_text_put(stdout, p->cmdline, strlen(p->cmdline), isatty(STDOUT_FILENO) ? 0 : 200);
-            putchar('\n');
-        }
-    }
-    if (o->json) {
-        mw_json_array_end(&j);
+        mw_json_i64(&j, "pid", p->pid);
+        mw_json_str(&j, "user", mw_proc_user_cell(p, &l->users, 0, ub, sizeof(ub)));
+        mw_proc_json_oom(&j, p);
+        mw_json_str(&j, "cmdline", p->cmdline);
         mw_json_object_end(&j);
-        mw_json_finish(&j);
     }
-    rc = MW_EXIT_OK;
-out:
-    mw_proctable_close(&t);
-    mw_users_free(&users);
-    if (have_re)
+    mw_json_array_end(&j);
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+}
+
+static int prio_show(struct mw_ctx *ctx, const struct prio_opts *o, char **pos, int npos)
+{
+    regex_t re;
+    int rc;
+    if (o->match && (rc = compile_match(o, &re)) != 0)
+        return rc;
+    struct prio_list l = {.n = 0};
+    rc = list_gather(&ctx->root, o, o->match ? &re : NULL, pos, npos, &l);
+    if (rc == MW_EXIT_OK) {
+        if (o->json)
+            list_json(&l);
+        else
+            list_text(&l);
+    }
+    list_free(&l);
+    if (o->match)
         regfree(&re);
     return rc;
+}
+
+/* ---- set and apply: plan, write, then render --------------------------- */
+
+struct prio_change {
+    const struct mw_proc *p;
+    uint64_t starttime; /* when chosen (UINT64_MAX: unknown, never written) */
+    int old_adj, new_adj;
+    const struct mw_rule *rule; /* apply: the rule that matched */
+    int result;                 /* 0 written (or would be), -errno */
+};
+
+/* What set and apply change, every target checked before the first write,
+ * and how the writing went. */
+struct prio_plan {
+    struct mw_proctable t;
+    struct prio_change *ch; /* one per process to change */
+    size_t n, unchanged;    /* unchanged: already at the value */
+    char pid1[128];         /* apply: PID 1 matched a rule, left out without --force */
+    int failed;             /* the write's -errno, 0 */
+    size_t failed_at;
+};
+
+static void plan_free(struct prio_plan *pl)
+{
+    free(pl->ch);
+    mw_proctable_close(&pl->t);
+}
+
+/* Room for a change per process of the table. Returns 0, or MW_EXIT_FAIL
+ * after saying why. */
+static int plan_alloc(struct prio_plan *pl)
+{
+    pl->ch = calloc(pl->t.n ? pl->t.n : 1, sizeof(*pl->ch));
+    if (pl->ch)
+        return 0;
+    mw_err("out of memory");
+    return MW_EXIT_FAIL;
 }
 
 /* Start time of P when it was chosen: the write checks it again, so a
@@ -276,6 +352,156 @@ static uint64_t chosen_start(const struct mw_root *root, const struct mw_proc *p
 {
     uint64_t t;
     return mw_targets_starttime(root, p->pid, &t) == 0 ? t : UINT64_MAX;
+}
+
+/* P goes to NEW_ADJ (RULE: the rule that said so, or NULL). */
+static void plan_add(const struct mw_root *root, struct prio_plan *pl, const struct mw_proc *p,
+                     int new_adj, const struct mw_rule *rule)
+{
+    pl->ch[pl->n++] = (struct prio_change){.p = p,
+                                           .starttime = chosen_start(root, p),
+                                           .old_adj = p->oom_score_adj,
+                                           .new_adj = new_adj,
+                                           .rule = rule};
+}
+
+/* The processes a pattern or a rules file may touch. */
+static bool eligible(const struct mw_proc *p, int self)
+{
+    return p->pid != self && !(p->flags & (MW_PROC_KTHREAD | MW_PROC_ZOMBIE | MW_PROC_NO_ADJ));
+}
+
+/* set and apply write only on the live system. Returns 0, or MW_EXIT_FAIL
+ * after saying why. */
+static int refuse_capture(const struct mw_root *root, const struct prio_opts *o, const char *sub)
+{
+    if (mw_root_is_live(root) || o->dry_run)
+        return 0;
+    mw_err("prio %s: %s is a captured tree, not the live system; nothing to write "
+           "(--dry-run shows what would change)",
+           sub, root->path);
+    return MW_EXIT_FAIL;
+}
+
+/* set's VALUE (POS[0]) and the choice of PIDs or --match. Returns 0 with
+ * *ADJ set, or MW_EXIT_USAGE after saying why. */
+static int set_value(const struct prio_opts *o, char **pos, int npos, int *adj)
+{
+    if (npos < 1)
+        return mw_usage_error("prio", "set needs a VALUE (a class name or -1000..1000)");
+    if (mw_adj_class_parse(pos[0], adj) < 0 || *adj < -1000 || *adj > 1000) {
+        if (*adj == 1001 && strcmp(pos[0], "unknown") == 0)
+            return mw_usage_error("prio", "'unknown' is lmkd's 1001, above the kernel's "
+                                          "limit of 1000: use 'cached' or 1000");
+        return mw_usage_error("prio", "'%s' is not a class name or a number from -1000 to 1000",
+                              pos[0]);
+    }
+    if (npos == 1 && !o->match)
+        return mw_usage_error("prio", "set %s: which processes? Give PIDs or --match REGEX",
+                              pos[0]);
+    if (npos > 1 && o->match)
+        return mw_usage_error("prio", "give PIDs or --match, not both");
+    return 0;
+}
+
+/* Reads every PID of PIDS into T, checking each before any is written: it
+ * exists, is no kernel thread or zombie, its oom_score_adj is readable.
+ * Returns 0, or MW_EXIT_USAGE / MW_EXIT_FAIL after saying why. */
+static int read_named(struct mw_proctable *t, char **pids, int n)
+{
+    for (int i = 0; i < n; i++) {
+        unsigned long pid;
+        if (mw_opt_uint("PID", pids[i], 1, 0x7fffffff, &pid) < 0)
+            return MW_EXIT_USAGE;
+        int e = mw_proctable_add(t, (int)pid);
+        if (e < 0) {
+            mw_err("%s", mw_strerror(-e));
+            return MW_EXIT_FAIL;
+        }
+        if (e == 0) {
+            mw_err("no process %lu: nothing changed", pid);
+            return MW_EXIT_FAIL;
+        }
+        const struct mw_proc *p = &t->procs[t->n - 1];
+        if (p->flags & (MW_PROC_KTHREAD | MW_PROC_ZOMBIE)) {
+            mw_err("PID %d is a %s: it has no memory to free and no oom_score_adj to "
+                   "set; nothing changed",
+                   p->pid, (p->flags & MW_PROC_KTHREAD) ? "kernel thread" : "zombie");
+            return MW_EXIT_FAIL;
+        }
+        if (p->flags & MW_PROC_NO_ADJ) {
+            mw_err("PID %d: cannot read its oom_score_adj; nothing changed", p->pid);
+            return MW_EXIT_FAIL;
+        }
+    }
+    return 0;
+}
+
+/* set's changes: every process of the table (those RE matches, when RE)
+ * to ADJ. PID 1 without --force refuses the whole set. Returns 0, or
+ * MW_EXIT_FAIL after saying why. */
+static int set_plan(const struct mw_root *root, const struct prio_opts *o, const regex_t *re,
+                    int adj, struct prio_plan *pl)
+{
+    if (plan_alloc(pl) != 0)
+        return MW_EXIT_FAIL;
+    int self = mw_root_is_live(root) ? (int)getpid() : 0;
+    size_t matched = 0;
+    for (size_t i = 0; i < pl->t.n; i++) {
+        const struct mw_proc *p = &pl->t.procs[i];
+        if (re && (!eligible(p, self) || regexec(re, p->cmdline, 0, NULL, 0) != 0))
+            continue;
+        matched++;
+        if (p->pid == 1 && !o->force) {
+            mw_err("PID 1 (%s) %s: init's death takes the machine down, so memwarden does "
+                   "not touch it without --force; nothing changed",
+                   p->comm, re ? "matches the pattern" : "was named");
+            return MW_EXIT_FAIL;
+        }
+        bool named_twice = false;
+        for (size_t k = 0; k < pl->n; k++)
+            named_twice |= pl->ch[k].p->pid == p->pid;
+        if (named_twice)
+            continue;
+        if (p->oom_score_adj == adj)
+            pl->unchanged++;
+        else
+            plan_add(root, pl, p, adj, NULL);
+    }
+    if (re && matched == 0) {
+        mw_err("no process matches '%s'", o->match);
+        return MW_EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* apply's changes: every eligible process to the value of the first rule
+ * that matches it; PID 1 without --force is left out and said. */
+static void rules_plan(const struct mw_root *root, const struct prio_opts *o,
+                       const struct mw_rules *rules, struct prio_plan *pl)
+{
+    int self = mw_root_is_live(root) ? (int)getpid() : 0;
+    unsigned need = mw_rules_needs(rules);
+    for (size_t i = 0; i < pl->t.n; i++) {
+        const struct mw_proc *p = &pl->t.procs[i];
+        if (!eligible(p, self))
+            continue;
+        struct mw_match_facts facts = {.tried = 0};
+        if (need)
+            mw_match_facts_read(pl->t.proc_fd, p->pid, need, &facts);
+        const struct mw_rule *r = mw_rules_match(rules, p->cmdline, &facts);
+        if (!r)
+            continue;
+        if (p->oom_score_adj == r->adj) {
+            pl->unchanged++;
+            continue;
+        }
+        if (p->pid == 1 && !o->force) {
+            snprintf(pl->pid1, sizeof(pl->pid1), "%s matches rule line %d", p->comm, r->line);
+            continue;
+        }
+        plan_add(root, pl, p, r->adj, r);
+    }
 }
 
 /* Writes every change through mw_targets_adj_apply (all or nothing, each
@@ -300,72 +526,78 @@ static int write_changes(const struct mw_root *root, struct prio_change *ch, siz
     return e;
 }
 
-static void report(const struct prio_opts *o, const struct prio_change *ch, size_t n,
-                   size_t unchanged, const char *skipped_pid1, int failed, size_t failed_at)
+/* One change's outcome in words: what the JSON's "result" says. */
+static const char *change_result(const struct prio_plan *pl, size_t i)
 {
-    if (o->json) {
-        struct mw_json j;
-        mw_json_init(&j, stdout, true);
+    if (pl->failed)
+        return i == pl->failed_at ? mw_strerror(-pl->failed) : "rolled back";
+    return pl->ch[i].result == 0 ? "ok" : pl->ch[i].result == -ESTALE ? "replaced" : "exited";
+}
+
+static void changes_json(const struct prio_opts *o, const struct prio_plan *pl)
+{
+    struct mw_json j;
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_bool(&j, "dry_run", o->dry_run);
+    mw_json_bool(&j, "applied", !o->dry_run && !pl->failed);
+    mw_json_array_begin(&j, "changes");
+    for (size_t i = 0; i < pl->n; i++) {
+        const struct prio_change *c = &pl->ch[i];
         mw_json_object_begin(&j, NULL);
-        mw_json_bool(&j, "dry_run", o->dry_run);
-        mw_json_bool(&j, "applied", !o->dry_run && !failed);
-        mw_json_array_begin(&j, "changes");
-        for (size_t i = 0; i < n; i++) {
-            mw_json_object_begin(&j, NULL);
-            mw_json_i64(&j, "pid", ch[i].p->pid);
-            mw_json_i64(&j, "old", ch[i].old_adj);
-            mw_json_str(&j, "old_class", mw_adj_class_name(ch[i].old_adj));
-            mw_json_i64(&j, "new", ch[i].new_adj);
-            mw_json_str(&j, "new_class", mw_adj_class_name(ch[i].new_adj));
-            if (ch[i].rule) {
-                mw_json_i64(&j, "rule_line", ch[i].rule->line);
-                mw_json_str(&j, "rule", ch[i].rule->pattern);
-            }
-            mw_json_str(&j, "cmdline", ch[i].p->cmdline);
-            if (!o->dry_run)
-                mw_json_str(&j, "result",
-                            failed && i == failed_at  ? mw_strerror(-failed)
-                            : failed                  ? "rolled back"
-                            : ch[i].result == 0       ? "ok"
-                            : ch[i].result == -ESTALE ? "replaced"
-                                                      : "exited");
-            mw_json_object_end(&j);
+        mw_json_i64(&j, "pid", c->p->pid);
+        mw_json_i64(&j, "old", c->old_adj);
+        mw_json_str(&j, "old_class", mw_adj_class_name(c->old_adj));
+        mw_json_i64(&j, "new", c->new_adj);
+        mw_json_str(&j, "new_class", mw_adj_class_name(c->new_adj));
+        if (c->rule) {
+            mw_json_i64(&j, "rule_line", c->rule->line);
+            mw_json_str(&j, "rule", c->rule->pattern);
         }
-        mw_json_array_end(&j);
-        mw_json_u64(&j, "unchanged", unchanged);
-        if (skipped_pid1)
-            mw_json_str(&j, "skipped_pid1", skipped_pid1);
+        mw_json_str(&j, "cmdline", c->p->cmdline);
+        if (!o->dry_run)
+            mw_json_str(&j, "result", change_result(pl, i));
         mw_json_object_end(&j);
-        mw_json_finish(&j);
-        return;
     }
-    const char *verb = o->dry_run ? "would set" : failed ? "not set" : "set";
-    for (size_t i = 0; i < n; i++) {
-        if (!o->dry_run && !failed && ch[i].result == -ESTALE) {
+    mw_json_array_end(&j);
+    mw_json_u64(&j, "unchanged", pl->unchanged);
+    if (pl->pid1[0])
+        mw_json_str(&j, "skipped_pid1", pl->pid1);
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+}
+
+static void changes_text(const struct prio_opts *o, const struct prio_plan *pl)
+{
+    const char *verb = o->dry_run ? "would set" : pl->failed ? "not set" : "set";
+    bool written = !o->dry_run && !pl->failed;
+    for (size_t i = 0; i < pl->n; i++) {
+        const struct prio_change *c = &pl->ch[i];
+        if (written && c->result == -ESTALE) {
             printf("%7d not changed: another process has this PID now (its start time "
                    "changed since it was chosen)\n",
-                   ch[i].p->pid);
+                   c->p->pid);
             continue;
         }
-        if (!o->dry_run && !failed && ch[i].result != 0) {
-            printf("%7d exited before it was changed\n", ch[i].p->pid);
+        if (written && c->result != 0) {
+            printf("%7d exited before it was changed\n", c->p->pid);
             continue;
         }
-        printf("%7d %s %d (%s) -> %d (%s)", ch[i].p->pid, verb, ch[i].old_adj,
-               mw_adj_class_name(ch[i].old_adj), ch[i].new_adj, mw_adj_class_name(ch[i].new_adj));
-        if (ch[i].rule)
-            printf(" [rule line %d]", ch[i].rule->line);
+        printf("%7d %s %d (%s) -> %d (%s)", c->p->pid, verb, c->old_adj,
+               mw_adj_class_name(c->old_adj), c->new_adj, mw_adj_class_name(c->new_adj));
+        if (c->rule)
+            printf(" [rule line %d]", c->rule->line);
         fputs("  ", stdout);
-        mw_text_put(stdout, ch[i].p->cmdline, strlen(ch[i].p->cmdline), 80);
+        mw_text_put(stdout, c->p->cmdline, strlen(c->p->cmdline), 80);
         putchar('\n');
     }
-    if (skipped_pid1)
-        printf("PID 1 skipped (%s); --force to include it\n", skipped_pid1);
-    printf("%zu %s, %zu already at that value\n", n,
-           o->dry_run ? "would change"
-           : failed   ? "rolled back"
-                      : "changed",
-           unchanged);
+    if (pl->pid1[0])
+        printf("PID 1 skipped (%s); --force to include it\n", pl->pid1);
+    printf("%zu %s, %zu already at that value\n", pl->n,
+           o->dry_run   ? "would change"
+           : pl->failed ? "rolled back"
+                        : "changed",
+           pl->unchanged);
 }
 
 static int explain_failure(const struct prio_change *c, int e)
@@ -385,129 +617,50 @@ static int explain_failure(const struct prio_change *c, int e)
     return MW_EXIT_FAIL;
 }
 
-/* The processes a pattern or a rules file may touch. */
-static bool eligible(const struct mw_proc *p, int self)
+/* Writes the plan (unless --dry-run), says what changed, and why not
+ * when a write failed. Returns the exit code. */
+static int plan_apply(const struct mw_root *root, const struct prio_opts *o, bool tolerate_gone,
+                      struct prio_plan *pl)
 {
-    return p->pid != self && !(p->flags & (MW_PROC_KTHREAD | MW_PROC_ZOMBIE | MW_PROC_NO_ADJ));
+    pl->failed = o->dry_run ? 0 : write_changes(root, pl->ch, pl->n, tolerate_gone, &pl->failed_at);
+    if (o->json)
+        changes_json(o, pl);
+    else
+        changes_text(o, pl);
+    return pl->failed ? explain_failure(&pl->ch[pl->failed_at], pl->failed) : MW_EXIT_OK;
 }
 
-static int prio_set(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npos)
+static int prio_set(struct mw_ctx *ctx, const struct prio_opts *o, char **pos, int npos)
 {
-    if (npos < 1)
-        return mw_usage_error("prio", "set needs a VALUE (a class name or -1000..1000)");
-    int adj = 0;
-    if (mw_adj_class_parse(pos[0], &adj) < 0 || adj < -1000 || adj > 1000) {
-        if (adj == 1001 && strcmp(pos[0], "unknown") == 0)
-            return mw_usage_error("prio", "'unknown' is lmkd's 1001, above the kernel's "
-                                          "limit of 1000: use 'cached' or 1000");
-        return mw_usage_error("prio", "'%s' is not a class name or a number from -1000 to 1000",
-                              pos[0]);
-    }
-    if (npos == 1 && !o->match)
-        return mw_usage_error("prio", "set %s: which processes? Give PIDs or --match REGEX",
-                              pos[0]);
-    if (npos > 1 && o->match)
-        return mw_usage_error("prio", "give PIDs or --match, not both");
-    bool live = mw_root_is_live(&ctx->root);
-    if (!live && !o->dry_run) {
-        mw_err("prio set: %s is a captured tree, not the live system; nothing to write "
-               "(--dry-run shows what would change)",
-               ctx->root.path);
-        return MW_EXIT_FAIL;
-    }
-    int rc = MW_EXIT_FAIL, e;
+    const struct mw_root *root = &ctx->root;
+    int adj = 0, rc, e;
+    if ((rc = set_value(o, pos, npos, &adj)) != 0 || (rc = refuse_capture(root, o, "set")) != 0)
+        return rc;
     regex_t re;
     bool have_re = false;
-    struct prio_change *ch = NULL;
-    size_t nch = 0, unchanged = 0;
-    struct mw_proctable t;
+    struct prio_plan pl = {.n = 0};
+    rc = MW_EXIT_FAIL;
     unsigned what = MW_PT_ADJ | MW_PT_CMDLINE | MW_PT_KTHREADS | MW_PT_ZOMBIES;
-    if ((e = mw_proctable_open(&t, &ctx->root, what)) < 0) {
-        mw_err("%s/proc: %s", ctx->root.path, mw_strerror(-e));
+    if ((e = mw_proctable_open(&pl.t, root, what)) < 0) {
+        mw_err("%s/proc: %s", root->path, mw_strerror(-e));
         goto out;
     }
     if (o->match) {
-        char why[200];
-        if (mw_regcomp_bounded(&re, o->match, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0) {
-            rc = mw_usage_error("prio", "--match '%.80s': %s", o->match, why);
+        if ((rc = compile_match(o, &re)) != 0)
             goto out;
-        }
         have_re = true;
-        if ((e = mw_proctable_scan(&t)) < 0) {
-            mw_err("%s/proc: %s", ctx->root.path, mw_strerror(-e));
+        if ((e = mw_proctable_scan(&pl.t)) < 0) {
+            mw_err("%s/proc: %s", root->path, mw_strerror(-e));
             goto out;
         }
-    } else {
-        /* Check every PID before writing any. */
-        for (int i = 1; i < npos; i++) {
-            unsigned long pid;
-            if (mw_opt_uint("PID", pos[i], 1, 0x7fffffff, &pid) < 0) {
-                rc = MW_EXIT_USAGE;
-                goto out;
-            }
-            if ((e = mw_proctable_add(&t, (int)pid)) < 0) {
-                mw_err("%s", mw_strerror(-e));
-                goto out;
-            }
-            if (e == 0) {
-                mw_err("no process %lu: nothing changed", pid);
-                goto out;
-            }
-            const struct mw_proc *p = &t.procs[t.n - 1];
-            if (p->flags & (MW_PROC_KTHREAD | MW_PROC_ZOMBIE)) {
-                mw_err("PID %d is a %s: it has no memory to free and no oom_score_adj to "
-                       "set; nothing changed",
-                       p->pid, (p->flags & MW_PROC_KTHREAD) ? "kernel thread" : "zombie");
-                goto out;
-            }
-            if (p->flags & MW_PROC_NO_ADJ) {
-                mw_err("PID %d: cannot read its oom_score_adj; nothing changed", p->pid);
-                goto out;
-            }
-        }
-    }
-    int self = live ? (int)getpid() : 0;
-    ch = calloc(t.n ? t.n : 1, sizeof(*ch));
-    if (!ch) {
-        mw_err("out of memory");
+    } else if ((rc = read_named(&pl.t, pos + 1, npos - 1)) != 0) {
         goto out;
     }
-    size_t matched = 0;
-    for (size_t i = 0; i < t.n; i++) {
-        const struct mw_proc *p = &t.procs[i];
-        if (have_re && (!eligible(p, self) || regexec(&re, p->cmdline, 0, NULL, 0) != 0))
-            continue;
-        matched++;
-        if (p->pid == 1 && !o->force) {
-            mw_err("PID 1 (%s) %s: init's death takes the machine down, so memwarden does "
-                   "not touch it without --force; nothing changed",
-                   p->comm, have_re ? "matches the pattern" : "was named");
-            goto out;
-        }
-        for (size_t k = 0; k < nch; k++) /* the same PID named twice */
-            if (ch[k].p->pid == p->pid)
-                goto next;
-        if (p->oom_score_adj == adj) {
-            unchanged++;
-            continue;
-        }
-        ch[nch++] = (struct prio_change){.p = p,
-                                         .starttime = chosen_start(&ctx->root, p),
-                                         .old_adj = p->oom_score_adj,
-                                         .new_adj = adj};
-    next:;
-    }
-    if (have_re && matched == 0) {
-        mw_err("no process matches '%s'", o->match);
-        goto out;
-    }
-    size_t failed_at = 0;
-    e = o->dry_run ? 0 : write_changes(&ctx->root, ch, nch, have_re, &failed_at);
-    report(o, ch, nch, unchanged, NULL, e, failed_at);
-    rc = e ? explain_failure(&ch[failed_at], e) : MW_EXIT_OK;
+    rc = set_plan(root, o, have_re ? &re : NULL, adj, &pl);
+    if (rc == 0)
+        rc = plan_apply(root, o, have_re, &pl);
 out:
-    free(ch);
-    mw_proctable_close(&t);
+    plan_free(&pl);
     if (have_re)
         regfree(&re);
     return rc;
@@ -528,19 +681,16 @@ static void warn_forgeable_rules(const char *path, const struct mw_rules *rules)
     }
 }
 
-static int prio_apply(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int npos)
+static int prio_apply(struct mw_ctx *ctx, const struct prio_opts *o, char **pos, int npos)
 {
+    const struct mw_root *root = &ctx->root;
     if (npos != 1)
         return mw_usage_error("prio", "apply needs one RULES file");
     if (o->match)
         return mw_usage_error("prio", "apply takes its patterns from the rules file, not --match");
-    bool live = mw_root_is_live(&ctx->root);
-    if (!live && !o->dry_run) {
-        mw_err("prio apply: %s is a captured tree, not the live system; nothing to write "
-               "(--dry-run shows what would change)",
-               ctx->root.path);
-        return MW_EXIT_FAIL;
-    }
+    int rc = refuse_capture(root, o, "apply");
+    if (rc != 0)
+        return rc;
     struct mw_rules rules = {0};
     char err[512];
     int line = 0;
@@ -553,55 +703,17 @@ static int prio_apply(struct mw_ctx *ctx, struct prio_opts *o, char **pos, int n
         mw_err("%s: %s", pos[0], err);
         return MW_EXIT_FAIL;
     }
-    int rc = MW_EXIT_FAIL;
-    struct prio_change *ch = NULL;
-    size_t nch = 0, unchanged = 0;
-    char pid1[128] = "";
-    struct mw_proctable t;
-    if ((e = mw_proctable_open(&t, &ctx->root, MW_PT_ADJ | MW_PT_CMDLINE)) < 0 ||
-        (e = mw_proctable_scan(&t)) < 0) {
-        mw_err("%s/proc: %s", ctx->root.path, mw_strerror(-e));
-        goto out;
+    struct prio_plan pl = {.n = 0};
+    rc = MW_EXIT_FAIL;
+    if ((e = mw_proctable_open(&pl.t, root, MW_PT_ADJ | MW_PT_CMDLINE)) < 0 ||
+        (e = mw_proctable_scan(&pl.t)) < 0) {
+        mw_err("%s/proc: %s", root->path, mw_strerror(-e));
+    } else if (plan_alloc(&pl) == 0) {
+        warn_forgeable_rules(pos[0], &rules);
+        rules_plan(root, o, &rules, &pl);
+        rc = plan_apply(root, o, true, &pl);
     }
-    ch = calloc(t.n ? t.n : 1, sizeof(*ch));
-    if (!ch) {
-        mw_err("out of memory");
-        goto out;
-    }
-    warn_forgeable_rules(pos[0], &rules);
-    int self = live ? (int)getpid() : 0;
-    unsigned need = mw_rules_needs(&rules);
-    for (size_t i = 0; i < t.n; i++) {
-        const struct mw_proc *p = &t.procs[i];
-        if (!eligible(p, self))
-            continue;
-        struct mw_match_facts facts = {.tried = 0};
-        if (need)
-            mw_match_facts_read(t.proc_fd, p->pid, need, &facts);
-        const struct mw_rule *r = mw_rules_match(&rules, p->cmdline, &facts);
-        if (!r)
-            continue;
-        if (p->oom_score_adj == r->adj) {
-            unchanged++;
-            continue;
-        }
-        if (p->pid == 1 && !o->force) {
-            snprintf(pid1, sizeof(pid1), "%s matches rule line %d", p->comm, r->line);
-            continue;
-        }
-        ch[nch++] = (struct prio_change){.p = p,
-                                         .starttime = chosen_start(&ctx->root, p),
-                                         .old_adj = p->oom_score_adj,
-                                         .new_adj = r->adj,
-                                         .rule = r};
-    }
-    size_t failed_at = 0;
-    e = o->dry_run ? 0 : write_changes(&ctx->root, ch, nch, true, &failed_at);
-    report(o, ch, nch, unchanged, pid1[0] ? pid1 : NULL, e, failed_at);
-    rc = e ? explain_failure(&ch[failed_at], e) : MW_EXIT_OK;
-out:
-    free(ch);
-    mw_proctable_close(&t);
+    plan_free(&pl);
     mw_rules_free(&rules);
     return rc;
 }
