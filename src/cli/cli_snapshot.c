@@ -100,24 +100,29 @@ static int open_output_dir(const char *out, const char **why)
     return fd;
 }
 
-int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv)
+struct snapshot_opts {
+    struct mw_snapshot_opts take;
+    bool json;
+    const char *out; /* OUTDIR */
+};
+
+/* Returns 0, 1 after --help, or MW_EXIT_USAGE after saying why. */
+static int parse_opts(int argc, char **argv, struct snapshot_opts *o)
 {
     static const struct option opts[] = {
         {"no-procs", no_argument, NULL, 'P'},    {"smaps", no_argument, NULL, 'S'},
         {"scope", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},        {0},
     };
-    struct mw_snapshot_opts so = {.processes = true};
-    bool json = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'P':
-            so.processes = false;
+            o->take.processes = false;
             break;
         case 'S':
-            so.smaps = true;
+            o->take.smaps = true;
             break;
         case 's':
             if (!mw_snapshot_scope_ok(optarg))
@@ -125,49 +130,78 @@ int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv)
                                       "--scope '%s': a cgroup directory without "
                                       "'.' or '..' components",
                                       optarg);
-            so.scope = optarg;
+            o->take.scope = optarg;
             break;
         case 'j':
-            json = true;
+            o->json = true;
             break;
         case 'h':
             snapshot_usage(stdout);
-            return MW_EXIT_OK;
+            return 1;
         default:
             return mw_opt_error("snapshot", c, argv);
         }
     }
     if (optind + 1 != argc)
         return mw_usage_error("snapshot", "needs one output directory");
-    const char *out = argv[optind];
+    o->out = argv[optind];
+    return 0;
+}
+
+/* Takes the capture into O->out. Returns MW_EXIT_OK with RES filled, or
+ * MW_EXIT_FAIL after saying why. */
+static int take(const struct mw_root *root, const struct snapshot_opts *o,
+                struct mw_snapshot_result *res)
+{
     const char *why;
-    int fd = open_output_dir(out, &why);
+    int fd = open_output_dir(o->out, &why);
     if (fd < 0) {
-        mw_err("snapshot: %s: %s", out, why ? why : mw_strerror(-fd));
+        mw_err("snapshot: %s: %s", o->out, why ? why : mw_strerror(-fd));
         return MW_EXIT_FAIL;
     }
-    struct mw_snapshot_result res;
-    int rc = mw_snapshot_take(&ctx->root, fd, &so, &res);
+    int rc = mw_snapshot_take(root, fd, &o->take, res);
     close(fd);
     if (rc < 0) {
-        mw_err("snapshot: writing into %s: %s", out, mw_strerror(-rc));
+        mw_err("snapshot: writing into %s: %s", o->out, mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
-    if (json) {
-        struct mw_json j;
-        mw_json_init(&j, stdout, true);
-        mw_json_object_begin(&j, NULL);
-        mw_json_str(&j, "directory", out);
-        mw_json_u64(&j, "files", res.files);
-        mw_json_u64(&j, "processes", res.processes);
-        mw_json_u64(&j, "skipped", res.skipped);
-        mw_json_object_end(&j);
-        mw_json_finish(&j);
-    } else {
-        printf("captured %u files (%u processes) into %s", res.files, res.processes, out);
-        if (res.skipped)
-            printf("; %u unreadable or vanished files skipped", res.skipped);
-        printf("\nshow it with: memwarden --root %s status\n", out);
-    }
+    return MW_EXIT_OK;
+}
+
+static void print_json(const char *out, const struct mw_snapshot_result *res)
+{
+    struct mw_json j;
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_str(&j, "directory", out);
+    mw_json_u64(&j, "files", res->files);
+    mw_json_u64(&j, "processes", res->processes);
+    mw_json_u64(&j, "skipped", res->skipped);
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+}
+
+static void print_text(const char *out, const struct mw_snapshot_result *res)
+{
+    printf("captured %u files (%u processes) into %s", res->files, res->processes, out);
+    if (res->skipped)
+        printf("; %u unreadable or vanished files skipped", res->skipped);
+    printf("\nshow it with: memwarden --root %s status\n", out);
+}
+
+int cli_snapshot(struct mw_ctx *ctx, int argc, char **argv)
+{
+    struct snapshot_opts o = {.take = {.processes = true}};
+    int rc = parse_opts(argc, argv, &o);
+    if (rc != 0)
+        return rc == 1 ? MW_EXIT_OK : rc;
+    struct mw_snapshot_result res;
+    rc = take(&ctx->root, &o, &res);
+    if (rc != MW_EXIT_OK)
+        return rc;
+    if (o.json)
+        print_json(o.out, &res);
+    else
+        print_text(o.out, &res);
     return MW_EXIT_OK;
 }
