@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "base/json.h"
 #include "base/text.h"
 #include "cli/cli.h"
 #include "proc/knobs.h"
@@ -23,7 +24,7 @@ static void zram_usage(FILE *f)
           "    memwarden zram - compressed swap in RAM: status, setup, off\n"
           "\n"
           "SYNOPSIS\n"
-          "    memwarden [--root DIR] zram [status]\n"
+          "    memwarden [--root DIR] zram [status] [--json]\n"
           "    memwarden zram setup [--size 1G|50%] [--algo lz4] [--priority 100] [--device N]\n"
           "                         [--force]\n"
           "    memwarden zram off [--device N] [--force]\n"
@@ -47,6 +48,8 @@ static void zram_usage(FILE *f)
           "    --priority N     swap priority, -1 .. 32767\n"
           "    --device N       zramN\n"
           "    --force          reset a device in use (swapoff first)\n"
+          "    --json           status as JSON: bytes; used_by null when unused,\n"
+          "                     the mm_stat numbers null when unreadable\n"
           "\n"
           "EXIT STATUS\n"
           "    0 done; 1 refused or failed (said why); 2 usage.\n",
@@ -56,12 +59,30 @@ static void zram_usage(FILE *f)
 struct zram_opts {
     const char *size, *algo;
     int priority, device;
-    bool force;
+    bool force, json;
 };
 
-static void print_status(const struct mw_root *root, const struct mw_zram *z)
+/* ---- status: gather, then render ---------------------------------------- */
+
+/* What `zram status` shows: every device and who uses it. */
+struct zram_status {
+    struct mw_zram z;
+    char who[MW_MAX_ZRAM][200]; /* "swap /dev/zram0, 51% of ...", "" not in use */
+};
+
+static void status_gather(const struct mw_root *root, struct zram_status *st)
 {
-    char a[32], b[32], c[32], d[32], who[200];
+    if (mw_zram_read(root, &st->z) < 0)
+        st->z.count = 0;
+    for (int i = 0; i < st->z.count; i++)
+        if (!mw_zram_user(root, st->z.dev[i].index, st->who[i], sizeof(st->who[i])))
+            st->who[i][0] = '\0';
+}
+
+static void status_text(const struct zram_status *st)
+{
+    const struct mw_zram *z = &st->z;
+    char a[32], b[32], c[32], d[32];
     if (z->count == 0) {
         printf("no zram devices (modprobe zram, or memwarden zram setup)\n");
         return;
@@ -70,8 +91,7 @@ static void print_status(const struct mw_root *root, const struct mw_zram *z)
            "DATA", "COMPR", "TOTAL", "RATIO", "SAME", "HUGE", "USED BY");
     for (int i = 0; i < z->count; i++) {
         const struct mw_zram_dev *v = &z->dev[i];
-        if (!mw_zram_user(root, v->index, who, sizeof(who)))
-            snprintf(who, sizeof(who), "%s", v->disksize ? "-" : "- (not set up)");
+        const char *who = st->who[i][0] ? st->who[i] : v->disksize ? "-" : "- (not set up)";
         printf("zram%-3d %-9s ", v->index, mw_fmt_size(a, sizeof(a), v->disksize));
         mw_text_put_cell(stdout, v->algorithm[0] ? v->algorithm : "?", 8, true);
         printf(" %-9s %-9s %-9s %-6.2f %-8" PRIu64 " %-8" PRIu64 " ",
@@ -91,6 +111,80 @@ static void print_status(const struct mw_root *root, const struct mw_zram *z)
         }
     }
 }
+
+/* V's mm_stat number, null when mm_stat could not be read (status's text
+ * shows 0 there). */
+static void json_mm(struct mw_json *j, const struct mw_zram_dev *v, const char *key, uint64_t n)
+{
+    if (v->have_mm_stat)
+        mw_json_u64(j, key, n);
+    else
+        mw_json_null(j, key);
+}
+
+/* The members status's JSON shares with `status --json`'s "zram" array
+ * (index, algorithm, disksize, orig_data_size, compr_data_size,
+ * mem_used_total, ratio), then what only this view shows. */
+static void status_json(const struct zram_status *st)
+{
+    struct mw_json j;
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_array_begin(&j, "devices");
+    for (int i = 0; i < st->z.count; i++) {
+        const struct mw_zram_dev *v = &st->z.dev[i];
+        mw_json_object_begin(&j, NULL);
+        mw_json_u64(&j, "index", (uint64_t)v->index);
+        mw_json_str(&j, "algorithm", v->algorithm);
+        mw_json_u64(&j, "disksize", v->disksize);
+        json_mm(&j, v, "orig_data_size", v->orig_data_size);
+        json_mm(&j, v, "compr_data_size", v->compr_data_size);
+        json_mm(&j, v, "mem_used_total", v->mem_used_total);
+        if (v->have_mm_stat)
+            mw_json_fixed(&j, "ratio", mw_zram_ratio(v), 2);
+        else
+            mw_json_null(&j, "ratio");
+        json_mm(&j, v, "mem_limit", v->mem_limit);
+        json_mm(&j, v, "same_pages", v->same_pages);
+        json_mm(&j, v, "huge_pages", v->huge_pages);
+        if (st->who[i][0])
+            mw_json_str(&j, "used_by", st->who[i]);
+        else
+            mw_json_null(&j, "used_by");
+        if (v->backing_dev[0] && strcmp(v->backing_dev, "none") != 0) {
+            mw_json_object_begin(&j, "writeback");
+            mw_json_str(&j, "backing_dev", v->backing_dev);
+            if (v->have_bd_stat) { /* bd_stat counts 4 KiB units */
+                mw_json_u64(&j, "stored", v->bd_count * 4096);
+                mw_json_u64(&j, "read", v->bd_reads * 4096);
+                mw_json_u64(&j, "written", v->bd_writes * 4096);
+            }
+            mw_json_object_end(&j);
+        }
+        mw_json_object_end(&j);
+    }
+    mw_json_array_end(&j);
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+}
+
+static int zram_status(const struct mw_root *root, const struct zram_opts *o)
+{
+    struct zram_status *st = calloc(1, sizeof(*st));
+    if (!st) {
+        mw_err("out of memory");
+        return MW_EXIT_FAIL;
+    }
+    status_gather(root, st);
+    if (o->json)
+        status_json(st);
+    else
+        status_text(st);
+    free(st);
+    return MW_EXIT_OK;
+}
+
+/* ---- setup and off: they act, and say each step as they take it --------- */
 
 static const struct mw_zram_dev *find_dev(const struct mw_zram *z, int n)
 {
@@ -248,13 +342,10 @@ static int zram_off(const struct mw_root *root, const struct zram_opts *o)
 int cli_zram(struct mw_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"size", required_argument, NULL, 's'},
-        {"algo", required_argument, NULL, 'a'},
-        {"priority", required_argument, NULL, 'p'},
-        {"device", required_argument, NULL, 'd'},
-        {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
+        {"size", required_argument, NULL, 's'},     {"algo", required_argument, NULL, 'a'},
+        {"priority", required_argument, NULL, 'p'}, {"device", required_argument, NULL, 'd'},
+        {"force", no_argument, NULL, 'f'},          {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},           {0},
     };
     struct zram_opts o = {.size = "50%", .algo = "lz4", .priority = 100, .device = -1};
     unsigned long v;
@@ -285,6 +376,9 @@ int cli_zram(struct mw_ctx *ctx, int argc, char **argv)
         case 'f':
             o.force = true;
             break;
+        case 'j':
+            o.json = true;
+            break;
         case 'h':
             zram_usage(stdout);
             return MW_EXIT_OK;
@@ -295,15 +389,12 @@ int cli_zram(struct mw_ctx *ctx, int argc, char **argv)
     const char *sub = optind < argc ? argv[optind++] : "status";
     if (optind < argc)
         return mw_usage_error("zram", "unexpected argument '%s'", argv[optind]);
-    if (strcmp(sub, "setup") == 0)
-        return zram_setup(&ctx->root, &o);
-    if (strcmp(sub, "off") == 0)
-        return zram_off(&ctx->root, &o);
-    if (strcmp(sub, "status") != 0)
+    if (strcmp(sub, "status") == 0)
+        return zram_status(&ctx->root, &o);
+    if (strcmp(sub, "setup") != 0 && strcmp(sub, "off") != 0)
         return mw_usage_error("zram", "'%s' is not one of status, setup, off", sub);
-    struct mw_zram z;
-    if (mw_zram_read(&ctx->root, &z) < 0)
-        z.count = 0;
-    print_status(&ctx->root, &z);
-    return MW_EXIT_OK;
+    if (o.json)
+        return mw_usage_error("zram", "--json is for status (%s says each step as it takes it)",
+                              sub);
+    return strcmp(sub, "setup") == 0 ? zram_setup(&ctx->root, &o) : zram_off(&ctx->root, &o);
 }

@@ -9,8 +9,14 @@ scratch
 
 for fx in vm-512m doctor-5g6-swap98 doctor-480m; do
     golden_run "zram status $fx" "$G/status-$fx.txt" 0 "$MW_BIN" --root "$FIX/$fx" zram status
+    golden_run "zram status --json $fx" "$G/status-$fx.json" 0 "$MW_BIN" --root "$FIX/$fx" zram --json
     golden_run "drop-caches $fx" "$G/drop-$fx.txt" 0 "$MW_BIN" --root "$FIX/$fx" drop-caches
 done
+# writeback to a backing device; a device whose mm_stat is unreadable (JSON null)
+golden_run "zram status zram-writeback" "$G/status-zram-writeback.txt" 0 \
+    "$MW_BIN" --root "$FIX/zram-writeback" zram status
+golden_run "zram status --json zram-writeback" "$G/status-zram-writeback.json" 0 \
+    "$MW_BIN" --root "$FIX/zram-writeback" zram status --json
 golden_run "drop-caches --level 2 vm-512m" "$G/drop-vm-512m-2.txt" 0 \
     "$MW_BIN" --root "$FIX/vm-512m" drop-caches --level 2
 
@@ -29,6 +35,7 @@ if "$MW_BIN" --root "$T/u" zram setup --size 64M --algo zstd >"$T/out" 2>&1 &&
     [ "$(cat "$T/u/sys/block/zram0/comp_algorithm")" = zstd ]; then ok "zram setup into a tree"
 else fail "zram setup into a tree" "$(cat "$T/out")"; fi
 "$MW_BIN" zram bogus >/dev/null 2>&1; [ $? -eq 2 ] && ok "zram bogus: usage" || fail "zram bogus: usage"
+"$MW_BIN" zram off --json >/dev/null 2>&1; [ $? -eq 2 ] && ok "zram off --json: usage" || fail "zram off --json: usage"
 "$MW_BIN" drop-caches --level 4 >/dev/null 2>&1
 [ $? -eq 2 ] && ok "drop-caches --level 4: usage" || fail "drop-caches --level 4: usage"
 "$MW_BIN" --root "$FIX/vm-512m" drop-caches --yes >/dev/null 2>&1
