@@ -31,6 +31,89 @@ static const char *trim(const char *s, const char **end)
     return s;
 }
 
+/* One rule line, S..END trimmed and not a comment: "pattern -> class" or
+ * "pattern = class", split at the rightmost separator; a quoted pattern
+ * loses its quotes. Sets *PAT, *PAT_LEN and *ADJ. Returns 0, or -EINVAL
+ * with ERR set. */
+static int split_line(const char *s, const char *end, const char **pat, size_t *pat_len, int *adj,
+                      char *err, size_t cap)
+{
+    /* The separator: the rightmost "->" or "=". */
+    const char *sep = NULL;
+    size_t seplen = 0;
+    for (const char *q = s; q < end; q++) {
+        if (*q == '=') {
+            sep = q;
+            seplen = 1;
+        } else if (*q == '-' && q + 1 < end && q[1] == '>') {
+            sep = q;
+            seplen = 2;
+        }
+    }
+    if (!sep) {
+        snprintf(err, cap, "expected 'pattern -> class' or 'pattern = class'");
+        return -EINVAL;
+    }
+    const char *pend = sep;
+    const char *pt = trim(s, &pend);
+    const char *cend = end;
+    const char *cls = trim(sep + seplen, &cend);
+    if (pend - pt >= 2 && (*pt == '"' || *pt == '\'') && pend[-1] == *pt) {
+        pt++;
+        pend--;
+    }
+    if (pt == pend) {
+        snprintf(err, cap, "empty pattern");
+        return -EINVAL;
+    }
+    char cname[32];
+    size_t clen = (size_t)(cend - cls);
+    if (clen == 0 || clen >= sizeof(cname)) {
+        snprintf(err, cap, "missing or overlong class");
+        return -EINVAL;
+    }
+    memcpy(cname, cls, clen);
+    cname[clen] = '\0';
+    if (mw_adj_class_parse(cname, adj) < 0 || *adj < -1000 || *adj > 1000) {
+        snprintf(err, cap,
+                 "'%s' is not a class name or a number from -1000 to 1000 "
+                 "(classes: native system persistent_proc persistent_service foreground "
+                 "visible perceptible backup heavy_weight service home previous "
+                 "service_b cached)",
+                 cname);
+        return -EINVAL;
+    }
+    *pat = pt;
+    *pat_len = (size_t)(pend - pt);
+    return 0;
+}
+
+/* R's pattern (its own copy of PAT), its match spec and the regex of its
+ * name. Returns 0, or -EINVAL / -ENOMEM with ERR set and nothing in R to
+ * free. */
+static int rule_init(struct mw_rule *r, const char *pat, size_t pat_len, char *err, size_t cap)
+{
+    r->pattern = strndup(pat, pat_len);
+    if (!r->pattern) {
+        snprintf(err, cap, "out of memory");
+        return -ENOMEM;
+    }
+    char why[200];
+    if (mw_match_spec_parse(&r->spec, r->pattern, why, sizeof(why)) < 0) {
+        snprintf(err, cap, "bad pattern: %s", why);
+        free(r->pattern);
+        return -EINVAL;
+    }
+    r->have_re = r->spec.name[0] != '\0';
+    if (r->have_re &&
+        mw_regcomp_bounded(&r->re, r->spec.name, REG_EXTENDED | REG_NOSUB, why, sizeof(why)) < 0) {
+        snprintf(err, cap, "bad pattern '%.80s': %s", r->spec.name, why);
+        free(r->pattern);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int mw_rules_parse_buf(struct mw_rules *out, const char *buf, int *bad_line, char *err, size_t cap)
 {
     struct mw_rule *v = NULL;
@@ -44,56 +127,11 @@ int mw_rules_parse_buf(struct mw_rules *out, const char *buf, int *bad_line, cha
         const char *s = trim(p, &end);
         if (s == end || *s == '#')
             continue;
-        /* The separator: the rightmost "->" or "=". */
-        const char *sep = NULL;
-        size_t seplen = 0;
-        for (const char *q = s; q < end; q++) {
-            if (*q == '=') {
-                sep = q;
-                seplen = 1;
-            } else if (*q == '-' && q + 1 < end && q[1] == '>') {
-                sep = q;
-                seplen = 2;
-            }
-        }
-        if (!sep) {
-            snprintf(err, cap, "expected 'pattern -> class' or 'pattern = class'");
-            rc = -EINVAL;
-            goto fail;
-        }
-        const char *pend = sep;
-        const char *pat = trim(s, &pend);
-        const char *cend = end;
-        const char *cls = trim(sep + seplen, &cend);
-        if (pend - pat >= 2 && (*pat == '"' || *pat == '\'') && pend[-1] == *pat) {
-            pat++;
-            pend--;
-        }
-        if (pat == pend) {
-            snprintf(err, cap, "empty pattern");
-            rc = -EINVAL;
-            goto fail;
-        }
-        char cname[32];
-        size_t clen = (size_t)(cend - cls);
+        const char *pat;
+        size_t pat_len;
         int adj;
-        if (clen == 0 || clen >= sizeof(cname)) {
-            snprintf(err, cap, "missing or overlong class");
-            rc = -EINVAL;
+        if ((rc = split_line(s, end, &pat, &pat_len, &adj, err, cap)) < 0)
             goto fail;
-        }
-        memcpy(cname, cls, clen);
-        cname[clen] = '\0';
-        if (mw_adj_class_parse(cname, &adj) < 0 || adj < -1000 || adj > 1000) {
-            snprintf(err, cap,
-                     "'%s' is not a class name or a number from -1000 to 1000 "
-                     "(classes: native system persistent_proc persistent_service foreground "
-                     "visible perceptible backup heavy_weight service home previous "
-                     "service_b cached)",
-                     cname);
-            rc = -EINVAL;
-            goto fail;
-        }
         if (n == vcap) {
             size_t ncap = vcap ? vcap * 2 : 16;
             struct mw_rule *nv = realloc(v, ncap * sizeof(*v));
@@ -105,30 +143,10 @@ int mw_rules_parse_buf(struct mw_rules *out, const char *buf, int *bad_line, cha
             v = nv;
             vcap = ncap;
         }
-        struct mw_rule *r = &v[n];
-        r->pattern = strndup(pat, (size_t)(pend - pat));
-        if (!r->pattern) {
-            rc = -ENOMEM;
-            snprintf(err, cap, "out of memory");
+        if ((rc = rule_init(&v[n], pat, pat_len, err, cap)) < 0)
             goto fail;
-        }
-        char why[200];
-        if (mw_match_spec_parse(&r->spec, r->pattern, why, sizeof(why)) < 0) {
-            snprintf(err, cap, "bad pattern: %s", why);
-            free(r->pattern);
-            rc = -EINVAL;
-            goto fail;
-        }
-        r->have_re = r->spec.name[0] != '\0';
-        if (r->have_re && mw_regcomp_bounded(&r->re, r->spec.name, REG_EXTENDED | REG_NOSUB, why,
-                                             sizeof(why)) < 0) {
-            snprintf(err, cap, "bad pattern '%.80s': %s", r->spec.name, why);
-            free(r->pattern);
-            rc = -EINVAL;
-            goto fail;
-        }
-        r->adj = adj;
-        r->line = line;
+        v[n].adj = adj;
+        v[n].line = line;
         n++;
     }
     out->v = v;
