@@ -122,94 +122,120 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int mw_slab_read_sysfs(const struct mw_root *root, struct mw_slab_set *out)
+/* The names under /sys/kernel/slab, sorted, without "." entries and the
+ * ":t-0000192"-style directories merged caches link to. Returns 0 with
+ * *NAMES (*N of them; free each and the array) or -ENOMEM. */
+static int cache_names(DIR *d, char ***names, size_t *n)
 {
-    uint64_t page_size = root->page_size;
-    DIR *d;
-    int rc = mw_opendir_at(root->fd, "sys/kernel/slab", 0, &d);
-    if (rc < 0)
-        return rc;
-    int dfd = dirfd(d);
-    struct mw_slab_set s = {0};
-    size_t cap = 0, nn = 0, ncap = 0;
-    char **names = NULL, **targets = NULL;
-    int last_err = 0;
+    char **v = NULL;
+    size_t nn = 0, ncap = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.' || de->d_name[0] == ':')
             continue;
         if (nn == ncap) {
             ncap = ncap ? ncap * 2 : 256;
-            char **p = realloc(names, ncap * sizeof(*p));
-            if (!p) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            names = p;
+            char **p = realloc(v, ncap * sizeof(*p));
+            if (!p)
+                goto fail;
+            v = p;
         }
-        if (!(names[nn] = strdup(de->d_name))) {
-            rc = -ENOMEM;
-            goto out;
-        }
+        if (!(v[nn] = strdup(de->d_name)))
+            goto fail;
         nn++;
     }
     if (nn)
-        qsort(names, nn, sizeof(*names), cmp_str);
-    targets = calloc(nn ? nn : 1, sizeof(*targets));
-    if (!targets) {
+        qsort(v, nn, sizeof(*v), cmp_str);
+    *names = v;
+    *n = nn;
+    return 0;
+fail:
+    while (nn > 0)
+        free(v[--nn]);
+    free(v);
+    return -ENOMEM;
+}
+
+/* Merged caches: several names link to one ":t-0000192"-style directory.
+ * Keeps NAMES[I]'s link target in TARGETS[I]; true when an earlier name
+ * led to the same directory (this name is then left out). */
+static bool merged_alias(int dfd, char *const *names, char **targets, size_t i)
+{
+    char tgt[256];
+    ssize_t tl = readlinkat(dfd, names[i], tgt, sizeof(tgt) - 1);
+    if (tl <= 0)
+        return false;
+    tgt[tl] = '\0';
+    for (size_t k = 0; k < i; k++)
+        if (targets[k] && strcmp(targets[k], tgt) == 0)
+            return true;
+    targets[i] = strdup(tgt);
+    return false;
+}
+
+/* One cache from its directory CFD (objects, slabs, object_size required;
+ * total_objects, objs_per_slab, order, slab_size, reclaim_account when
+ * there). Returns 0, or the -errno of the first required attribute that
+ * cannot be read. */
+static int read_cache(int cfd, const char *name, uint64_t page_size, struct mw_slab_cache *out)
+{
+    struct mw_slab_cache c;
+    memset(&c, 0, sizeof(c));
+    uint64_t order = 0, slab_size = 0, rec = 0;
+    int e = read_attr(cfd, "objects", &c.active_objs);
+    if (e == 0)
+        e = read_attr(cfd, "slabs", &c.num_slabs);
+    if (e == 0)
+        e = read_attr(cfd, "object_size", &c.objsize_bytes);
+    if (e < 0)
+        return e;
+    if (read_attr(cfd, "total_objects", &c.num_objs) < 0)
+        c.num_objs = c.active_objs;
+    read_attr(cfd, "objs_per_slab", &c.objperslab);
+    read_attr(cfd, "order", &order);
+    if (read_attr(cfd, "slab_size", &slab_size) == 0 && slab_size)
+        c.objsize_bytes = slab_size;
+    c.reclaimable = read_attr(cfd, "reclaim_account", &rec) == 0 ? rec != 0 : -1;
+    c.pagesperslab = order < 20 ? 1ull << order : 0;
+    c.active_slabs = c.num_slabs;
+    c.size_bytes = c.num_slabs * c.pagesperslab * page_size;
+    snprintf(c.name, sizeof(c.name), "%s", name);
+    *out = c;
+    return 0;
+}
+
+int mw_slab_read_sysfs(const struct mw_root *root, struct mw_slab_set *out)
+{
+    DIR *d;
+    int rc = mw_opendir_at(root->fd, "sys/kernel/slab", 0, &d);
+    if (rc < 0)
+        return rc;
+    int dfd = dirfd(d);
+    struct mw_slab_set s = {0};
+    size_t cap = 0, nn = 0;
+    char **names = NULL, **targets = NULL;
+    int last_err = 0;
+    rc = cache_names(d, &names, &nn);
+    if (rc == 0 && !(targets = calloc(nn ? nn : 1, sizeof(*targets))))
         rc = -ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < nn; i++) {
-        /* merged caches: several names link to one ":t-0000192"-style dir */
-        char tgt[256];
-        ssize_t tl = readlinkat(dfd, names[i], tgt, sizeof(tgt) - 1);
-        if (tl > 0) {
-            tgt[tl] = '\0';
-            bool seen = false;
-            for (size_t k = 0; k < i && !seen; k++)
-                seen = targets[k] && strcmp(targets[k], tgt) == 0;
-            if (seen)
-                continue;
-            targets[i] = strdup(tgt);
-        }
+    for (size_t i = 0; rc == 0 && i < nn; i++) {
+        if (merged_alias(dfd, names, targets, i))
+            continue;
         int cfd = openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (cfd < 0)
             continue;
         struct mw_slab_cache c;
-        memset(&c, 0, sizeof(c));
-        uint64_t order = 0, slab_size = 0, rec = 0;
-        int e = read_attr(cfd, "objects", &c.active_objs);
-        if (e == 0)
-            e = read_attr(cfd, "slabs", &c.num_slabs);
-        if (e == 0)
-            e = read_attr(cfd, "object_size", &c.objsize_bytes);
-        if (e == 0) {
-            if (read_attr(cfd, "total_objects", &c.num_objs) < 0)
-                c.num_objs = c.active_objs;
-            read_attr(cfd, "objs_per_slab", &c.objperslab);
-            read_attr(cfd, "order", &order);
-            if (read_attr(cfd, "slab_size", &slab_size) == 0 && slab_size)
-                c.objsize_bytes = slab_size;
-            c.reclaimable = read_attr(cfd, "reclaim_account", &rec) == 0 ? rec != 0 : -1;
-            c.pagesperslab = order < 20 ? 1ull << order : 0;
-            c.active_slabs = c.num_slabs;
-            c.size_bytes = c.num_slabs * c.pagesperslab * page_size;
-            snprintf(c.name, sizeof(c.name), "%s", names[i]);
-            if (set_push(&s, &cap, &c) < 0) {
-                close(cfd);
-                rc = -ENOMEM;
-                goto out;
-            }
-        } else {
+        int e = read_cache(cfd, names[i], root->page_size, &c);
+        close(cfd);
+        if (e < 0) {
             s.bad_lines++;
             last_err = e;
+        } else if (set_push(&s, &cap, &c) < 0) {
+            rc = -ENOMEM;
         }
-        close(cfd);
     }
-    if (s.n == 0)
+    if (rc == 0 && s.n == 0)
         rc = last_err == -EACCES || last_err == -EPERM ? last_err : -ENODATA;
-out:
     for (size_t i = 0; i < nn; i++) {
         free(names[i]);
         if (targets)
