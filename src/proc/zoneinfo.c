@@ -21,82 +21,82 @@ static int key_value(const char *p, const char *key, uint64_t *v, int *err)
     return 1;
 }
 
-int mw_zoneinfo_parse_buf(struct mw_zoneinfo *out, const char *buf, int *bad_line)
+/* "Node 0, zone   Normal": a new zone in ZI (or *Z NULL when ZI holds
+ * MW_MAX_ZONES already: the rest is ignored). Returns 0 or -EINVAL. */
+static int zone_header(struct mw_zoneinfo *zi, const char *p, size_t len, struct mw_zone **z)
 {
-    struct mw_zoneinfo *zi = calloc(1, sizeof(*zi));
-    if (!zi)
-        return -ENOMEM;
-    struct mw_zone *z = NULL;
-    int line = 0, rc = 0;
-    const char *c = buf, *p;
-    size_t len;
-    while (mw_next_line(&c, &p, &len)) {
-        line++;
-        int err = 0;
-        uint64_t v;
-        if (strncmp(p, "Node ", 5) == 0) {
-            int node;
-            char l[64], name[16];
-            if (!mw_line_copy(l, sizeof(l), p, len) ||
-                sscanf(l, "Node %d, zone %15s", &node, name) != 2 || node < 0) {
-                rc = -EINVAL;
-                goto bad;
-            }
-            if (zi->nr_zones < MW_MAX_ZONES) {
-                z = &zi->zones[zi->nr_zones++];
-                z->node = node;
-                snprintf(z->name, sizeof(z->name), "%s", name);
-            } else {
-                z = NULL; /* more zones than we keep: ignore the rest */
-            }
-        } else if (z) {
-            const char *q = p;
-            while (*q == ' ')
-                q++;
-            if (strncmp(q, "pages free", 10) == 0) {
-                q += 10;
-                if (mw_scan_u64(&q, &v) < 0)
-                    err = 1;
-                else
-                    z->free = v;
-            } else if (key_value(p, "min", &v, &err)) {
-                z->min = v;
-            } else if (key_value(p, "low", &v, &err)) {
-                z->low = v;
-            } else if (key_value(p, "high", &v, &err)) {
-                z->high = v;
-            } else if (key_value(p, "managed", &v, &err)) {
-                z->managed = v;
-            } else if (key_value(p, "present", &v, &err)) {
-                z->present = v;
-            } else if (strncmp(q, "protection:", 11) == 0) {
-                const char *r = strchr(q, '(');
-                if (!r || r - p > (long)len) {
-                    err = 1;
-                } else {
-                    r++;
-                    while (*r && *r != ')' && *r != '\n') {
-                        if (mw_scan_u64(&r, &v) < 0) {
-                            err = 1;
-                            break;
-                        }
-                        if (v > z->protection_max)
-                            z->protection_max = v;
-                        while (*r == ',' || *r == ' ')
-                            r++;
-                    }
-                }
-            }
-            if (err) {
-                rc = -EINVAL;
-                goto bad;
-            }
-        }
+    int node;
+    char l[64], name[16];
+    if (!mw_line_copy(l, sizeof(l), p, len) || sscanf(l, "Node %d, zone %15s", &node, name) != 2 ||
+        node < 0)
+        return -EINVAL;
+    if (zi->nr_zones >= MW_MAX_ZONES) {
+        *z = NULL;
+        return 0;
     }
-    if (zi->nr_zones == 0) {
-        rc = -ENODATA;
-        goto out;
+    *z = &zi->zones[zi->nr_zones++];
+    (*z)->node = node;
+    snprintf((*z)->name, sizeof((*z)->name), "%s", name);
+    return 0;
+}
+
+/* "        protection: (0, 2633, 23761, 23761, 23761)" from Q (the text
+ * after the blanks) to the line's end END: the largest entry into *MAX.
+ * Returns 0 or -EINVAL. */
+static int protection(const char *q, const char *end, uint64_t *max)
+{
+    const char *r = strchr(q, '(');
+    if (!r || r > end)
+        return -EINVAL;
+    r++;
+    uint64_t v;
+    while (*r && *r != ')' && *r != '\n') {
+        if (mw_scan_u64(&r, &v) < 0)
+            return -EINVAL;
+        if (v > *max)
+            *max = v;
+        while (*r == ',' || *r == ' ')
+            r++;
     }
+    return 0;
+}
+
+/* One line of a zone's block into Z: "  pages free     3840", "        min
+ * 2803" (and low, high, managed, present), "protection: (...)"; other
+ * lines (per-node stats, nr_* counters, pagesets) are not ours. Returns 0
+ * or -EINVAL for one of ours that is malformed. */
+static int zone_line(struct mw_zone *z, const char *p, size_t len)
+{
+    int err = 0;
+    uint64_t v;
+    const char *q = p;
+    while (*q == ' ')
+        q++;
+    if (strncmp(q, "pages free", 10) == 0) {
+        q += 10;
+        if (mw_scan_u64(&q, &v) < 0)
+            err = 1;
+        else
+            z->free = v;
+    } else if (key_value(p, "min", &v, &err)) {
+        z->min = v;
+    } else if (key_value(p, "low", &v, &err)) {
+        z->low = v;
+    } else if (key_value(p, "high", &v, &err)) {
+        z->high = v;
+    } else if (key_value(p, "managed", &v, &err)) {
+        z->managed = v;
+    } else if (key_value(p, "present", &v, &err)) {
+        z->present = v;
+    } else if (strncmp(q, "protection:", 11) == 0) {
+        err = protection(q, p + len, &z->protection_max) < 0;
+    }
+    return err ? -EINVAL : 0;
+}
+
+/* The machine's sums over the zones that manage pages. */
+static void sum_zones(struct mw_zoneinfo *zi)
+{
     for (int i = 0; i < zi->nr_zones; i++) {
         const struct mw_zone *s = &zi->zones[i];
         if (s->managed == 0)
@@ -108,12 +108,33 @@ int mw_zoneinfo_parse_buf(struct mw_zoneinfo *out, const char *buf, int *bad_lin
         zi->managed += s->managed;
         zi->high_plus_protection += s->high + s->protection_max;
     }
-    *out = *zi;
-    goto out;
-bad:
-    if (bad_line)
-        *bad_line = line;
-out:
+}
+
+int mw_zoneinfo_parse_buf(struct mw_zoneinfo *out, const char *buf, int *bad_line)
+{
+    struct mw_zoneinfo *zi = calloc(1, sizeof(*zi));
+    if (!zi)
+        return -ENOMEM;
+    struct mw_zone *z = NULL;
+    int line = 0, rc = 0;
+    const char *c = buf, *p;
+    size_t len;
+    while (rc == 0 && mw_next_line(&c, &p, &len)) {
+        line++;
+        if (strncmp(p, "Node ", 5) == 0)
+            rc = zone_header(zi, p, len, &z);
+        else if (z)
+            rc = zone_line(z, p, len);
+    }
+    if (rc < 0) {
+        if (bad_line)
+            *bad_line = line;
+    } else if (zi->nr_zones == 0) {
+        rc = -ENODATA;
+    } else {
+        sum_zones(zi);
+        *out = *zi;
+    }
     free(zi);
     return rc;
 }
