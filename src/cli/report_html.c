@@ -656,48 +656,41 @@ static const char css[] =
     "@media print{:root{--bg:#fff;--fg:#000;--mute:#444;--grid:#ccc;--box:#f3f3f3;--c3:#e8ecf4}"
     "body{max-width:none;margin:0;font-size:11pt}section,figure{break-inside:avoid}}\n";
 
-static void summary(FILE *f, const struct rpt *r, double t0, double t1, bool have_wall)
+/* "3 kills and 1 dry-run choice between T0 and T1; reasons: a x2, b x1." */
+static void summary_kills(FILE *f, const struct rpt *r, double t0, double t1)
 {
     char a[48], b[48];
-    fputs("<div class=\"summary\">\n<h2>Summary</h2>\n<ul>\n", f);
-    if (r->used.n >= 2) {
-        double av0 = r->cache.v[0] + r->avail_rest.v[0];
-        double av1 = r->cache.v[r->used.n - 1] + r->avail_rest.v[r->used.n - 1];
-        fmt_bytes(a, sizeof(a), av0);
-        fmt_bytes(b, sizeof(b), av1);
-        char span[32];
-        fmt_span(span, sizeof(span), r->used.t[r->used.n - 1] - r->used.t[0]);
-        fprintf(f, "<li>Available memory went from %s to %s over %s (%zu samples).</li>\n", a, b,
-                span, r->used.n);
-    }
     size_t real = 0;
     for (size_t i = 0; i < r->nkills; i++)
         real += !r->kills[i].dry_run;
-    if (r->nkills) {
-        fprintf(f, "<li>%zu kill%s", real, real == 1 ? "" : "s");
-        if (r->nkills > real)
-            fprintf(f, " and %zu dry-run choice%s", r->nkills - real,
-                    r->nkills - real == 1 ? "" : "s");
-        fmt_utc(a, sizeof(a), t0);
-        fmt_utc(b, sizeof(b), t1);
-        fprintf(f, " between %s and %s; reasons: ", a, b);
-        for (size_t i = 0; i < r->nkills; i++) {
-            bool first = true;
-            for (size_t k = 0; k < i; k++)
-                first &= strcmp(r->kills[k].reason, r->kills[i].reason) != 0;
-            if (!first)
-                continue;
-            size_t n = 0;
-            for (size_t k = i; k < r->nkills; k++)
-                n += strcmp(r->kills[k].reason, r->kills[i].reason) == 0;
-            if (i)
-                fputs(", ", f);
-            esc(f, r->kills[i].reason);
-            fprintf(f, " &#215;%zu", n);
-        }
-        fputs(".</li>\n", f);
+    fprintf(f, "<li>%zu kill%s", real, real == 1 ? "" : "s");
+    if (r->nkills > real)
+        fprintf(f, " and %zu dry-run choice%s", r->nkills - real, r->nkills - real == 1 ? "" : "s");
+    fmt_utc(a, sizeof(a), t0);
+    fmt_utc(b, sizeof(b), t1);
+    fprintf(f, " between %s and %s; reasons: ", a, b);
+    for (size_t i = 0; i < r->nkills; i++) {
+        bool first = true;
+        for (size_t k = 0; k < i; k++)
+            first &= strcmp(r->kills[k].reason, r->kills[i].reason) != 0;
+        if (!first)
+            continue;
+        size_t n = 0;
+        for (size_t k = i; k < r->nkills; k++)
+            n += strcmp(r->kills[k].reason, r->kills[i].reason) == 0;
+        if (i)
+            fputs(", ", f);
+        esc(f, r->kills[i].reason);
+        fprintf(f, " &#215;%zu", n);
     }
-    (void)have_wall;
+    fputs(".</li>\n", f);
+}
+
+/* The verdicts: the kernel's slab and shmem trends, the log's, each
+ * snapshot's. */
+static void summary_verdicts(FILE *f, const struct rpt *r)
+{
+    char a[48], b[48];
     const struct rpt_trend *kt[] = {&r->slab_trend, &r->sunreclaim_trend, &r->shmem_trend};
     static const char *kn[] = {"slab", "unreclaimable slab (SUnreclaim)", "shmem"};
     for (int i = 0; i < 3; i++) {
@@ -724,6 +717,25 @@ static void summary(FILE *f, const struct rpt *r, double t0, double t1, bool hav
         esc(f, r->snap[s].verdict);
         fputs("</li>\n", f);
     }
+}
+
+static void summary(FILE *f, const struct rpt *r, double t0, double t1)
+{
+    char a[48], b[48];
+    fputs("<div class=\"summary\">\n<h2>Summary</h2>\n<ul>\n", f);
+    if (r->used.n >= 2) {
+        double av0 = r->cache.v[0] + r->avail_rest.v[0];
+        double av1 = r->cache.v[r->used.n - 1] + r->avail_rest.v[r->used.n - 1];
+        fmt_bytes(a, sizeof(a), av0);
+        fmt_bytes(b, sizeof(b), av1);
+        char span[32];
+        fmt_span(span, sizeof(span), r->used.t[r->used.n - 1] - r->used.t[0]);
+        fprintf(f, "<li>Available memory went from %s to %s over %s (%zu samples).</li>\n", a, b,
+                span, r->used.n);
+    }
+    if (r->nkills)
+        summary_kills(f, r, t0, t1);
+    summary_verdicts(f, r);
     if (r->bad_lines)
         fprintf(f, "<li>%u input line%s that were not memwarden samples were skipped.</li>\n",
                 r->bad_lines, r->bad_lines == 1 ? "" : "s");
@@ -762,7 +774,7 @@ void rpt_render_html(FILE *f, const struct rpt *r)
     if (r->stamp[0])
         fprintf(f, "; generated %s", r->stamp);
     fputs("</p>\n", f);
-    summary(f, r, t0, t1, wall);
+    summary(f, r, t0, t1);
     if (wall) {
         section_memory(f, r, t0, t1);
         section_procs(f, r, t0, t1);
