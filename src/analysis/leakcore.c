@@ -582,19 +582,9 @@ void mw_series_print(FILE *f, const struct mw_series *s)
     }
 }
 
-void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *s)
+/* The trend's members of a series' JSON. */
+static void trend_json(struct mw_json *j, const struct mw_trend *t)
 {
-    const struct mw_trend *t = &s->trend;
-    char n[160], w[256];
-    mw_json_object_begin(j, key);
-    mw_json_str(j, "target", s->system ? "system" : "process");
-    if (!s->system) {
-        mw_json_i64(j, "pid", s->pid);
-        mw_json_str(j, "comm", s->comm);
-    }
-    if (s->pool[0])
-        mw_json_str(j, "pool", s->pool);
-    mw_json_str(j, "series", s->series_name);
     mw_json_str(j, "verdict", mw_trend_verdict_name(t->verdict));
     mw_json_str(j, "shape", mw_trend_shape_name(t->shape));
     mw_json_fixed(j, "slope_bytes_per_hour", t->slope_bytes_per_hour, 0);
@@ -612,6 +602,63 @@ void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *
         mw_json_fixed(j, "step_bytes", t->step_bytes, 0);
         mw_json_fixed(j, "step_at_s", t->step_at_s, 3);
     }
+}
+
+/* What only the whole system's series has: the kernel's parts, the
+ * processes that grew most, the orphaned shared memory. */
+static void system_json(struct mw_json *j, const struct mw_series *s)
+{
+    mw_json_array_begin(j, "kernel");
+    for (size_t c = 0; c < MW_ARRAY_SIZE(s->comp); c++) {
+        const struct mw_component *k = &s->comp[c];
+        if (!k->have)
+            continue;
+        mw_json_object_begin(j, NULL);
+        mw_json_str(j, "name", k->name);
+        mw_json_str(j, "verdict", mw_trend_verdict_name(k->trend.verdict));
+        mw_json_str(j, "shape", mw_trend_shape_name(k->trend.shape));
+        mw_json_fixed(j, "slope_bytes_per_hour", k->trend.slope_bytes_per_hour, 0);
+        mw_json_fixed(j, "net_bytes", k->trend.net_bytes, 0);
+        mw_json_object_end(j);
+    }
+    mw_json_array_end(j);
+    if (s->have_parts) {
+        mw_json_array_begin(j, "growers");
+        for (size_t i = 0; i < s->ngrowers; i++) {
+            const struct mw_grower *g = &s->growers[i];
+            mw_json_object_begin(j, NULL);
+            mw_json_i64(j, "pid", g->pid);
+            mw_json_str(j, "comm", g->comm);
+            mw_json_i64(j, "rss_delta_bytes", g->delta_bytes);
+            mw_json_u64(j, "rss_bytes", g->last_bytes);
+            if (g->pss_delta_bytes)
+                mw_json_i64(j, "pss_delta_bytes", g->pss_delta_bytes);
+            mw_json_object_end(j);
+        }
+        mw_json_array_end(j);
+    }
+    if (s->have_shm) {
+        mw_json_u64(j, "sysv_orphans", s->shm_last.sysv_orphans);
+        mw_json_u64(j, "sysv_orphan_bytes", s->shm_last.sysv_orphan_bytes);
+        mw_json_u64(j, "devshm_orphans", s->shm_last.devshm_orphans);
+        mw_json_u64(j, "devshm_orphan_bytes", s->shm_last.devshm_orphan_bytes);
+    }
+}
+
+void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *s)
+{
+    const struct mw_trend *t = &s->trend;
+    char n[160], w[256];
+    mw_json_object_begin(j, key);
+    mw_json_str(j, "target", s->system ? "system" : "process");
+    if (!s->system) {
+        mw_json_i64(j, "pid", s->pid);
+        mw_json_str(j, "comm", s->comm);
+    }
+    if (s->pool[0])
+        mw_json_str(j, "pool", s->pool);
+    mw_json_str(j, "series", s->series_name);
+    trend_json(j, t);
     note(s, n, sizeof(n));
     mw_json_str(j, "note", t->verdict == MW_TREND_UNKNOWN ? "not enough samples" : n);
     mw_where_summary(s, w, sizeof(w));
@@ -632,43 +679,8 @@ void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *
     else
         mw_json_null(j, "time_to_exhaustion_s");
     mw_json_bool(j, "exited", s->exited);
-    if (s->system) {
-        mw_json_array_begin(j, "kernel");
-        for (size_t c = 0; c < MW_ARRAY_SIZE(s->comp); c++) {
-            const struct mw_component *k = &s->comp[c];
-            if (!k->have)
-                continue;
-            mw_json_object_begin(j, NULL);
-            mw_json_str(j, "name", k->name);
-            mw_json_str(j, "verdict", mw_trend_verdict_name(k->trend.verdict));
-            mw_json_str(j, "shape", mw_trend_shape_name(k->trend.shape));
-            mw_json_fixed(j, "slope_bytes_per_hour", k->trend.slope_bytes_per_hour, 0);
-            mw_json_fixed(j, "net_bytes", k->trend.net_bytes, 0);
-            mw_json_object_end(j);
-        }
-        mw_json_array_end(j);
-    }
-    if (s->system && s->have_parts) {
-        mw_json_array_begin(j, "growers");
-        for (size_t i = 0; i < s->ngrowers; i++) {
-            const struct mw_grower *g = &s->growers[i];
-            mw_json_object_begin(j, NULL);
-            mw_json_i64(j, "pid", g->pid);
-            mw_json_str(j, "comm", g->comm);
-            mw_json_i64(j, "rss_delta_bytes", g->delta_bytes);
-            mw_json_u64(j, "rss_bytes", g->last_bytes);
-            if (g->pss_delta_bytes)
-                mw_json_i64(j, "pss_delta_bytes", g->pss_delta_bytes);
-            mw_json_object_end(j);
-        }
-        mw_json_array_end(j);
-    }
-    if (s->system && s->have_shm) {
-        mw_json_u64(j, "sysv_orphans", s->shm_last.sysv_orphans);
-        mw_json_u64(j, "sysv_orphan_bytes", s->shm_last.sysv_orphan_bytes);
-        mw_json_u64(j, "devshm_orphans", s->shm_last.devshm_orphans);
-        mw_json_u64(j, "devshm_orphan_bytes", s->shm_last.devshm_orphan_bytes);
-    }
+    if (s->system)
+        system_json(j, s);
     mw_json_array_begin(j, "samples");
     for (size_t i = 0; i < s->n; i++) {
         mw_json_object_begin(j, NULL);
