@@ -820,6 +820,40 @@ static int cmp_d(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* The level right after boot: the median of the first tenth of the
+ * samples (1 to 5 of them). */
+static double boot_level(const struct mw_log_series *s)
+{
+    size_t k = s->n / 10;
+    if (k < 1)
+        k = 1;
+    if (k > 5)
+        k = 5;
+    double head[5];
+    for (size_t i = 0; i < k; i++)
+        head[i] = s->p[i].bytes;
+    qsort(head, k, sizeof(head[0]), cmp_d);
+    return k % 2 ? head[k / 2] : (head[k / 2 - 1] + head[k / 2]) / 2;
+}
+
+/* The noise band the trend must leave to count: BAND_BYTES when given,
+ * else 5 % of the most seen (68 KB on the Luat FAQ's 1.36 MB module), but
+ * never more than the leak guide's 50 MB for an hour of watching (less for
+ * a shorter WINDOW_S), nor less than a quarter of the danger level. */
+static double log_band(double band_bytes, double window_s, double max_bytes, double danger_bytes)
+{
+    if (band_bytes > 0)
+        return band_bytes;
+    double share = window_s / MW_TREND_BAND_WINDOW_S;
+    double cap = (double)MW_TREND_BAND_BYTES * (share < 1 ? share : 1);
+    double band = 0.05 * max_bytes;
+    if (band > cap)
+        band = cap;
+    if (band < danger_bytes / 4)
+        band = danger_bytes / 4;
+    return band;
+}
+
 int mw_log_analyze(const struct mw_log_series *s, double danger_bytes, double band_bytes,
                    struct mw_log_analysis *out)
 {
@@ -852,36 +886,14 @@ int mw_log_analyze(const struct mw_log_series *s, double danger_bytes, double ba
     r.window_s = t[s->n - 1];
     r.below_danger = r.min_bytes <= danger_bytes;
     r.under_danger_now = r.last_bytes <= danger_bytes;
-    /* the level right after boot: median of the first tenth (1..5 samples) */
-    size_t k = s->n / 10;
-    if (k < 1)
-        k = 1;
-    if (k > 5)
-        k = 5;
-    double head[5];
-    for (size_t i = 0; i < k; i++)
-        head[i] = s->p[i].bytes;
-    qsort(head, k, sizeof(head[0]), cmp_d);
-    double start = k % 2 ? head[k / 2] : (head[k / 2 - 1] + head[k / 2]) / 2;
+    double start = boot_level(s);
     double whole = s->total_bytes > 0 ? s->total_bytes : r.max_bytes;
     struct mw_trend_params p;
     mw_trend_params_default(&p);
     /* any steady fall beyond the band counts: these devices have no room */
     p.warn_bytes_per_hour = p.leak_bytes_per_hour = 1e-9;
     p.band_fixed = true;
-    if (band_bytes > 0) {
-        p.band_bytes = band_bytes;
-    } else {
-        /* 5 % of the most seen (68 KB on the Luat FAQ's 1.36 MB module), but
-         * never more than the leak guide's 50 MB for an hour of watching */
-        double share = r.window_s / MW_TREND_BAND_WINDOW_S;
-        double cap = (double)MW_TREND_BAND_BYTES * (share < 1 ? share : 1);
-        p.band_bytes = 0.05 * r.max_bytes;
-        if (p.band_bytes > cap)
-            p.band_bytes = cap;
-        if (p.band_bytes < danger_bytes / 4)
-            p.band_bytes = danger_bytes / 4;
-    }
+    p.band_bytes = log_band(band_bytes, r.window_s, r.max_bytes, danger_bytes);
     struct mw_trend tr;
     int rc = mw_trend_classify(t, v, s->n, &p, &tr);
     free(t);
