@@ -50,7 +50,7 @@ help:
 	@echo "make man        build/memwarden.8 from the help texts"
 	@echo "make fuzz       a libFuzzer harness per parser, FUZZ_S seconds each (clang)"
 	@echo "make format     clang-format every source file"
-	@echo "make lint       clang-format clean, functions <= 120 lines, make layers"
+	@echo "make lint       clang-format clean, functions <= 80 lines (tools/funclen.exceptions), make layers"
 	@echo "make layers     check that includes only run down the layers (base proc model analysis lmk cli)"
 
 memwarden: $(OBJ)
@@ -134,16 +134,17 @@ check-pool:
 layers:
 	@sh tools/layers.sh
 
-# The tree's shape, checked: clang-format clean, no function over 120 lines
-# (tables exempt), includes only down the layers, and no shell script
+# The tree's shape, checked: clang-format clean, no function over 80 lines
+# (tables exempt) but those tools/funclen.exceptions lists at their length
+# today (a list that may only shrink), includes only down the layers, and no shell script
 # whose INT/TERM trap returns into the script (dash runs the handler and
 # goes on: a test that keeps looping after SIGTERM).
 lint: layers
 	@clang-format --dry-run -Werror $(FORMAT_SRC)
-	@sh tools/funclen.sh 120
+	@sh tools/funclen.sh --exceptions tools/funclen.exceptions 80
 	@! grep -nE "^[[:space:]]*trap [^']*('[^']*')?[^']* (INT|TERM)" tests/*.sh tests/*/*.sh tests/*/*/*.sh tools/*.sh .ci/run \
 		| grep -v "trap '[^']*exit[^']*' " || { echo "lint: a trap on INT/TERM must exit"; exit 1; }
-	@echo "lint: ok (clang-format, functions <= 120 lines, layers, traps exit)"
+	@echo "lint: ok (clang-format, functions <= 80 lines but $$(grep -c '^src/' tools/funclen.exceptions) listed, layers, traps exit)"
 
 run: memwarden
 	./memwarden status
