@@ -41,8 +41,10 @@ golden_run() {
     fi
     rm -f "$_g_out" "$_g_err"
 }
-# check NAME CMD...: ok when CMD succeeds.
-check() { _ck_n=$1; shift; if "$@"; then ok "$_ck_n"; else fail "$_ck_n"; fi; }
+# check NAME CMD...: ok when CMD succeeds. CMD's stdout goes to stderr, so
+# what it prints is never counted as a result line (and a caller's
+# "check ... >/dev/null" cannot silence the ok/FAIL line itself).
+check() { _ck_n=$1; shift; if "$@" >&2; then ok "$_ck_n"; else fail "$_ck_n"; fi; }
 # wait_for SECONDS CMD...: polls every 0.1 s until CMD succeeds.
 wait_for() {
     _wf_n=$(($1 * 10)); shift

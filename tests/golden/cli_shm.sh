@@ -91,16 +91,12 @@ done
 check "shm symlink and fifo not listed" sh -c "! grep -q -e '/link' -e '/fifo' '$G/shm-hostile.txt'"
 
 if command -v python3 >/dev/null 2>&1; then
-    check "valid json shm-old.json" python3 -m json.tool "$G/shm-old.json" >/dev/null
-    # shm-hostile.json holds file names that are not UTF-8: valid JSON once
-    # the JSON writer replaces invalid bytes (issue 16); until then, strict
-    # UTF-8 decoding fails and that is reported as a skip, not a pass.
-    if python3 -c 'import json,sys; json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))' \
-        "$G/shm-hostile.json" 2>/dev/null; then
-        ok "valid json shm-hostile.json"
-    else
-        skip "valid json shm-hostile.json" "not UTF-8 yet (the JSON writer's UTF-8 fix is another branch)"
-    fi
+    check "valid json shm-old.json" python3 -m json.tool "$G/shm-old.json"
+    # shm-hostile.json holds file names that are not UTF-8: the JSON writer
+    # replaces invalid bytes (issue 16), so strict UTF-8 decoding must pass.
+    check "valid json shm-hostile.json" python3 -c \
+        'import json,sys; json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))' \
+        "$G/shm-hostile.json"
 else
     skip "valid json" "no python3"
 fi

@@ -14,7 +14,7 @@ golden() { # NAME CMD...: compare CMD's stdout with $G/NAME
 }
 
 for fx in host-24g seed-5g6-lowswap seed-480m-slab old-kernel-3.10 vm-512m arm64-64k; do
-    [ -d "$FIX/$fx" ] || { skip "golden status-$fx" "fixture $fx not captured yet"; continue; }
+    [ -d "$FIX/$fx" ] || { fail "golden status-$fx" "fixture $FIX/$fx missing"; continue; }
     golden "status-$fx.txt" "$MW_BIN" --root "$FIX/$fx" status
     golden "status-$fx.json" "$MW_BIN" --root "$FIX/$fx" status --json
 done

@@ -84,7 +84,7 @@ expect "prio bad subcommand" 2 "unknown subcommand" prio frobnicate
 
 if command -v python3 >/dev/null 2>&1; then
     for j in top-procs-hostile.json top-procs-hostile-by-class.json prio-apply-procs-hostile.json; do
-        check "valid json $j" python3 -m json.tool "$G/$j" >/dev/null
+        check "valid json $j" python3 -m json.tool "$G/$j"
     done
     # a process whose comm and cmdline hold bytes that are not UTF-8 (0xff,
     # 0xfe) and an escape sequence: every --json output still parses, and

@@ -258,7 +258,7 @@ static void test_example_config_loads(void)
     mw_config_defaults(&c);
     int rc = mw_config_load(&c, MW_FIXTURES "/../../contrib/memwarden.conf", err, sizeof(err));
     if (rc == -ENOENT)
-        SKIP("contrib/memwarden.conf missing");
+        FAIL_FIXTURE("contrib/memwarden.conf");
     if (rc < 0)
         fprintf(stderr, "  %s\n", err);
     CHECK(rc == 0);

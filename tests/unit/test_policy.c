@@ -57,7 +57,7 @@ static void decide2(const struct mw_config *cfg, struct mw_mem_state *first,
 static void test_real_snapshot_is_calm(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -87,7 +87,7 @@ static void low_mem_with_swap(struct mw_mem_state *st, uint64_t now, uint64_t sw
 static void test_low_mem_and_swap(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     uint64_t thr = 1048576 * 20 / 100; /* swap_free_low_percentage 20 */
@@ -132,7 +132,7 @@ static void thrash_pair(struct mw_mem_state *a, struct mw_mem_state *b, uint64_t
 static void test_low_swap_and_thrashing(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -158,7 +158,7 @@ static void test_low_swap_and_thrashing(void)
 static void test_low_mem_and_swap_util(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     cfg.swap_util_max_pct = 50;
@@ -183,7 +183,7 @@ static void test_low_mem_and_swap_util(void)
 static void test_low_mem_and_thrashing_and_decay(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -217,7 +217,7 @@ static void test_low_mem_and_thrashing_and_decay(void)
 static void test_direct_reclaim_and_thrashing(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -242,7 +242,7 @@ static void test_direct_reclaim_and_thrashing(void)
 static void test_thrashing_without_stalls(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -268,7 +268,7 @@ static void test_thrashing_without_stalls(void)
 static void test_low_mem_and_swap_by_available(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -297,7 +297,7 @@ static void test_low_mem_and_swap_by_available(void)
 static void test_critical_stall(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -329,7 +329,7 @@ static void test_critical_stall(void)
 static void test_pressure_after_kill(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -359,7 +359,7 @@ static void test_pressure_after_kill(void)
 static void test_low_mem_without_swap(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -387,7 +387,7 @@ static void test_low_mem_without_swap(void)
 static void test_low_mem_under_pressure(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -438,7 +438,7 @@ static void test_low_mem_under_pressure(void)
 static void test_low_mem_and_runaway(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -487,7 +487,7 @@ static void test_low_mem_and_runaway(void)
 static void test_minfree_levels(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     cfg.strategy = MW_STRATEGY_MINFREE;
@@ -588,9 +588,9 @@ static void test_scope_v1_snapshot(void)
 {
     struct mw_cgroup_mem cg;
     if (!load_scope(&cg))
-        SKIP("fixture daemon-scope-v1 unreadable");
+        FAIL_FIXTURE("daemon-scope-v1");
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_meminfo host = host_mi;
@@ -622,7 +622,7 @@ static void test_scope_swap_allowance(void)
 {
     struct mw_cgroup_mem cg;
     if (!load_scope(&cg))
-        SKIP("fixture daemon-scope-v1 unreadable");
+        FAIL_FIXTURE("daemon-scope-v1");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_meminfo host;
@@ -726,7 +726,7 @@ static void test_scope_above_ram_status_and_daemon_agree(void)
     struct mw_cgroup_mem cg;
     struct mw_meminfo host;
     if (mw_root_open(&r, fix) < 0)
-        SKIP("fixture cgroup-v2-above-ram unreadable");
+        FAIL_FIXTURE("cgroup-v2-above-ram");
     int rc = mw_cgroup_mem_read(&r, path, &cg);
     if (rc == 0)
         rc = mw_meminfo_read(&r, &host, NULL);
@@ -798,7 +798,7 @@ static void test_last_line(void)
     struct mw_thrash t;
     struct mw_decision d;
     if (!vm_state(&a, 1000) || !vm_state(&b, 1100))
-        SKIP("fixture vm-512m unreadable");
+        FAIL_FIXTURE("vm-512m");
     CHECK_EQ_U64(a.total_kb, 468144);
     CHECK(mw_policy_last_line(&cfg, &b, false));
     decide2(&cfg, &a, &b, &t, &d);
@@ -848,7 +848,7 @@ static void test_last_line(void)
 static void test_flat_adj_floors(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -888,7 +888,7 @@ static void test_flat_adj_floors(void)
 static void test_held_memory_no_kill(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -976,7 +976,7 @@ static void test_held_memory_no_kill(void)
 static void test_held_growth_no_kill(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_mem_state a, b;
@@ -1056,7 +1056,7 @@ static void test_cover_floor(void)
 static void test_held_growth_newer_window(void)
 {
     if (!load_host())
-        SKIP("fixture daemon-host unreadable");
+        FAIL_FIXTURE("daemon-host");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
     struct mw_thrash t;
