@@ -28,18 +28,27 @@ check "watch --record exits 0" [ $st -eq 0 ]
 golden_run "golden watch-record.jsonl" "$G/record.jsonl" 0 norm cat "$T/rec"
 
 # The change marks: a copy of host-24g whose meminfo changes between the
-# two samples (at 1 s of 2 s) shows "+"/"-" in the C locale and arrows in a
-# UTF-8 one; the C locale's table is ASCII only.
-cp -r "$H" "$T/h"
+# two samples shows "+"/"-" in the C locale and arrows in a UTF-8 one; the
+# C locale's table is ASCII only. The change is made once watch printed
+# its first row (the first sample is taken), not after a fixed sleep: it
+# then has the 2 s interval to land before the second sample.
+rows() { grep -c '^[0-9][0-9]:' "$1"; }
+has_rows() { [ "$(rows "$1")" -ge "$2" ]; } # FILE N: FILE shows N rows or more
 for loc in C C.UTF-8; do
+    rm -rf "$T/h"
+    cp -r "$H" "$T/h"
     LC_ALL=$loc LC_CTYPE= LANG= "$MW_BIN" --root "$T/h" watch --count 2 -i 2s >"$T/change-$loc" 2>&1 &
-    PIDS="$PIDS $!"
+    wpid=$!
+    PIDS="$PIDS $wpid"
+    wait_for 30 has_rows "$T/change-$loc" 1 ||
+        fail "watch change $loc" "no first row within 30 s" "$(cat "$T/change-$loc")"
+    sed -e 's/^MemAvailable: .*/MemAvailable:   24235184 kB/' -e 's/^Slab: .*/Slab:             241316 kB/' \
+        -e 's/^SUnreclaim: .*/SUnreclaim:        43124 kB/' "$H/proc/meminfo" >"$T/h/proc/meminfo.new"
+    mv "$T/h/proc/meminfo.new" "$T/h/proc/meminfo"
+    has_rows "$T/change-$loc" 2 &&
+        fail "watch change $loc" "the second sample came before meminfo changed (2 s after the first)"
+    wait "$wpid"
 done
-sleep 1
-sed -e 's/^MemAvailable: .*/MemAvailable:   24235184 kB/' -e 's/^Slab: .*/Slab:             241316 kB/' \
-    -e 's/^SUnreclaim: .*/SUnreclaim:        43124 kB/' "$H/proc/meminfo" >"$T/h/proc/meminfo.new"
-mv "$T/h/proc/meminfo.new" "$T/h/proc/meminfo"
-wait
 golden_run "golden watch-change-ascii.txt" "$G/change-ascii.txt" 0 norm cat "$T/change-C"
 golden_run "golden watch-change-utf8.txt" "$G/change-utf8.txt" 0 norm cat "$T/change-C.UTF-8"
 check "watch in the C locale prints ASCII only" sh -c "! LC_ALL=C grep -q '[^ -~]' '$T/change-C'"
