@@ -230,7 +230,8 @@ static int list_gather(const struct mw_root *root, const struct prio_opts *o, co
         mw_err("%s/proc: %s", root->path, mw_strerror(-e));
         return MW_EXIT_FAIL;
     }
-    qsort(l->t.procs, l->t.n, sizeof(*l->t.procs), cmp_adj_desc);
+    if (l->t.n) /* qsort's array may not be NULL, even empty */
+        qsort(l->t.procs, l->t.n, sizeof(*l->t.procs), cmp_adj_desc);
     l->rows = calloc(l->t.n ? l->t.n : 1, sizeof(*l->rows));
     if (!l->rows) {
         mw_err("out of memory");
