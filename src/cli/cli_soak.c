@@ -26,7 +26,8 @@ static void soak_usage(FILE *f)
                "SYNOPSIS\n"
                "    memwarden soak [--duration D] [--interval I] [--limit SIZE [--swap SIZE]\n"
                "                   [--high SIZE]] [--cpus N] [--max-rss SIZE] [--max-pss SIZE]\n"
-               "                   [--min-available SIZE] [--strict] [--junit FILE] [--json]\n"
+               "                   [--min-available SIZE] [--strict] [--no-system] [--junit FILE]\n"
+               "                   [--json]\n"
                "                   [--record FILE] [--load CMD] [--daemon] [--name NAME]\n"
                "                   [--keep] -- CMD [ARGS...]\n"
                "\n"
@@ -64,6 +65,8 @@ static void soak_usage(FILE *f)
                "        --max-pss SIZE     fail when the summed PSS went above SIZE\n"
                "        --min-available SIZE  fail when available memory fell below SIZE\n"
                "        --strict           a leak warning fails too\n"
+               "        --no-system        do not judge the whole host (system): on a shared\n"
+               "                           machine other programs' slab and shmem are not CMD's\n"
                "        --junit FILE       write JUnit XML: a test case per criterion\n"
                "        --json             the report as one JSON object\n"
                "    -r, --record FILE      record the samples (for 'leak --from', 'analyze')\n"
@@ -131,6 +134,9 @@ static int soak_option(int c, const char *arg, struct soak_opts *o)
         return mw_opt_size("--min-available", arg, &o->crit.min_available) < 0 ? MW_EXIT_USAGE : -1;
     case 's':
         o->crit.strict = true;
+        return -1;
+    case 'n':
+        o->crit.no_system = true;
         return -1;
     case 'J':
         o->junit = arg;
@@ -227,6 +233,7 @@ int cli_soak(struct mw_ctx *ctx, int argc, char **argv)
         {"max-pss", required_argument, NULL, 'P'},
         {"min-available", required_argument, NULL, 'A'},
         {"strict", no_argument, NULL, 's'},
+        {"no-system", no_argument, NULL, 'n'},
         {"junit", required_argument, NULL, 'J'},
         {"json", no_argument, NULL, 'j'},
         {"load", required_argument, NULL, 'L'},
@@ -352,7 +359,9 @@ size_t mw_soak_judge(const struct mw_run_result *res, const struct mw_soak_crite
     else
         crit_set(&out[5], "leak", MW_CRIT_SKIP, "too short for a trend (%lu samples, %d needed)",
                  res->samples, MW_RUN_TREND_MIN_SAMPLES);
-    if (!res->have_sys) {
+    if (cr->no_system) {
+        crit_set(&out[6], "system", MW_CRIT_SKIP, "not asked (--no-system)");
+    } else if (!res->have_sys) {
         crit_set(&out[6], "system", MW_CRIT_SKIP, "too short for a trend (%lu samples, %d needed)",
                  res->samples, MW_RUN_TREND_MIN_SAMPLES);
     } else {

@@ -14,6 +14,7 @@ struct mw_soak_criteria {
     uint64_t max_rss, max_pss; /* summed over the cgroup's processes; 0: not judged */
     uint64_t min_available;    /* 0: not judged */
     bool strict;               /* a leak "warning" fails too */
+    bool no_system;            /* the host's SUnreclaim and Shmem not judged */
 };
 
 enum mw_crit_result { MW_CRIT_PASS = 0, MW_CRIT_FAIL, MW_CRIT_SKIP };
@@ -32,7 +33,7 @@ struct mw_criterion {
  * (skipped when not asked), leak (the cgroup's used memory: not "leak",
  * with STRICT not "warning"; skipped when too short), system (SUnreclaim
  * and Shmem of the whole system, the `leak --system` rule; skipped when
- * too short). Fills OUT (MW_SOAK_CRITERIA entries). Returns the number
+ * too short or NO_SYSTEM). Fills OUT (MW_SOAK_CRITERIA entries). Returns the number
  * failed. */
 size_t mw_soak_judge(const struct mw_run_result *res, const struct mw_soak_criteria *c,
                      struct mw_criterion *out);

@@ -160,6 +160,19 @@ static void test_judge(void)
     c.strict = true;
     CHECK_EQ_INT(mw_soak_judge(&r, &c, out), 1);
     CHECK_EQ_INT(out[5].result, MW_CRIT_FAIL);
+    /* the host's slab growing fails "system", unless --no-system */
+    c.strict = false;
+    r.trend.verdict = MW_TREND_STABLE;
+    r.sys_sunreclaim.verdict = MW_TREND_LEAK;
+    CHECK_EQ_INT(mw_soak_judge(&r, &c, out), 1);
+    CHECK_EQ_INT(out[6].result, MW_CRIT_FAIL);
+    c.no_system = true;
+    CHECK_EQ_INT(mw_soak_judge(&r, &c, out), 0);
+    CHECK_EQ_INT(out[6].result, MW_CRIT_SKIP);
+    CHECK_STR(out[6].detail, "not asked (--no-system)");
+    c.no_system = false;
+    r.sys_sunreclaim.verdict = MW_TREND_STABLE;
+    r.trend.verdict = MW_TREND_WARNING;
     /* limits: at the limit passes, above fails; available at the floor passes */
     c.strict = false;
     c.max_rss = 20ull << 20;
