@@ -53,6 +53,18 @@ wait_for() {
 }
 # alive PID: running and not a zombie.
 alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+# gone PID: ended (a zombie not yet reaped counts as ended).
+gone() { ! alive "$1"; }
+# holds PID FILE: PID has FILE open, on some descriptor.
+holds() {
+    _h_f=$(readlink -f "$2")
+    for _h_fd in /proc/"$1"/fd/*; do [ "$(readlink "$_h_fd")" = "$_h_f" ] && return 0; done
+    return 1
+}
+# pid_from FILE [SECONDS]: prints the PID a background program writes to
+# FILE once it started (10 s at most); prints nothing, and returns 1, when
+# FILE stays empty.
+pid_from() { wait_for "${2:-10}" test -s "$1" && head -n1 "$1"; }
 
 # ---- live tests that change the system: zram swap and v1 memory cgroups ----
 # zram_swap_on NAME SIZE: makes sure the machine has a swap with SIZE free
@@ -114,8 +126,7 @@ cg_v1_make() {
 # cg_remove DIR: waits (5 s at most) for the cgroup to empty, removes it.
 cg_remove() {
     [ -d "$1" ] || return 0
-    _cr_i=0
-    while [ -s "$1/cgroup.procs" ] && [ $_cr_i -lt 50 ]; do sleep 0.1; _cr_i=$((_cr_i + 1)); done
+    wait_for 5 test ! -s "$1/cgroup.procs"
     rmdir "$1" 2>/dev/null || echo "warning: could not remove $1" >&2
 }
 # vm_check: sets VM_WHY to the reason the VM test bed (tests/vm) cannot run

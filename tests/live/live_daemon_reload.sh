@@ -12,11 +12,13 @@ pid=
 cleanup() { stop_pids $pid; rm -rf "$TMP"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
+# started_or_gone LOG PID: the daemon said "started:" or has ended
+started_or_gone() { grep -q 'started:' "$1" || gone "$2"; }
 printf '[killer]\nkill_timeout_ms = 100\n' >"$TMP/c.conf"
 "$MW_BIN" daemon --foreground --dry-run --config "$TMP/c.conf" \
     --state-file "$TMP/state.json" 2>"$TMP/log" &
 pid=$!
-n=0; while ! grep -q 'started:' "$TMP/log" && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+wait_for 5 grep -q 'started:' "$TMP/log"
 check $T.started grep -q 'started: whole machine, strategy psi' "$TMP/log"
 check $T.source_in_state grep -q '"source":"psi trigger /proc/pressure/memory' "$TMP/state.json"
 if grep -q 'fallback' "$TMP/state.json"; then
@@ -24,12 +26,12 @@ if grep -q 'fallback' "$TMP/state.json"; then
 fi
 printf '[killer]\nkill_timeout_ms = soon\n' >"$TMP/c.conf"
 kill -HUP $pid
-n=0; while ! grep -q 'reload rejected' "$TMP/log" && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
+wait_for 5 grep -q 'reload rejected' "$TMP/log"
 check $T.invalid_reload_rejected grep -q 'reload rejected, the old configuration stays in force: .*line 2: kill_timeout_ms' "$TMP/log"
 check $T.still_running kill -0 $pid
 printf '[killer]\nstrategy = minfree\n' >"$TMP/c.conf"
 kill -HUP $pid
-n=0; while ! grep -q 'configuration reloaded' "$TMP/log" && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
+wait_for 5 grep -q 'configuration reloaded' "$TMP/log"
 check $T.valid_reload grep -q '"strategy":"minfree"' "$TMP/state.json"
 kill $pid; wait $pid; st=$?; pid=
 check $T.clean_exit [ $st -eq 0 ]
@@ -64,8 +66,7 @@ if [ "$(id -u)" -eq 0 ] && [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ] &&
     NOTIFY_SOCKET="$TMP/no-such-socket" "$MW_BIN" daemon --foreground --scope "$WCG" \
         --config "$TMP/w.conf" --state-file "$TMP/w.json" 2>"$TMP/wlog" &
     pid=$!
-    n=0; while kill -0 $pid 2>/dev/null && [ $n -lt 60 ]; do sleep 0.1; n=$((n + 1)); done
-    kill -0 $pid 2>/dev/null && kill $pid
+    wait_for 20 gone $pid || kill $pid # it exits at the third strike (about 1.5 s)
     wait $pid; st=$?; pid=
     check $T.watchdog_exit_70 [ $st -eq 70 ]
     check $T.watchdog_reported grep -q 'watchdog: a cycle is stuck' "$TMP/wlog"
@@ -74,8 +75,13 @@ if [ "$(id -u)" -eq 0 ] && [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ] &&
     "$MW_BIN" daemon --foreground --scope "$WCG" --config "$TMP/w.conf" \
         --state-file "$TMP/w2.json" 2>"$TMP/wlog2" &
     pid=$!
-    sleep 3
-    if kill -0 $pid 2>/dev/null; then ok $T.watchdog_unsupervised_keeps_running; else fail $T.watchdog_unsupervised_keeps_running; fi
+    # a fourth strike's report: it outlived the third, where a supervised one exits
+    strikes() { [ "$(grep -c 'watchdog: a cycle is stuck' "$TMP/wlog2")" -ge 4 ]; }
+    if wait_for 20 strikes && alive $pid; then
+        ok $T.watchdog_unsupervised_keeps_running
+    else
+        fail $T.watchdog_unsupervised_keeps_running "$(grep -c 'watchdog: a cycle is stuck' "$TMP/wlog2") strikes reported, then $(alive $pid && echo running || echo gone)"
+    fi
     kill $pid 2>/dev/null; wait $pid; pid=
     check $T.watchdog_unsupervised_reported grep -q 'watchdog: a cycle is stuck' "$TMP/wlog2"
     wd_cleanup
@@ -95,7 +101,7 @@ zoneinfo_daemon() {
     unshare -m sh -c 'mount --bind "$1" /proc/zoneinfo && exec "$2" daemon --foreground --dry-run --state-file "$3"' \
         sh "$1" "$MW_BIN" "$3" 2>"$2" &
     pid=$!
-    n=0; while ! grep -q 'started:' "$2" && kill -0 $pid 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+    wait_for 5 started_or_gone "$2" $pid
     [ -e "$3" ] && cp "$3" "$3.seen"
     kill $pid 2>/dev/null; wait $pid; pid=
 }
@@ -130,7 +136,7 @@ start_daemon() {
     : >"$log"
     "$MW_BIN" daemon --foreground --dry-run "$@" 2>"$log" &
     pid=$!
-    n=0; while ! grep -q 'started:' "$log" && kill -0 $pid 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+    wait_for 5 started_or_gone "$log" $pid
 }
 stop_daemon() { kill $pid 2>/dev/null; wait $pid; st=$?; pid=; }
 printf 'precious\n' >"$TMP/victim"
@@ -153,11 +159,11 @@ start_daemon "$TMP/ho.log" --config "$TMP/o.conf"
 check $T.config_history_created [ -f "$TMP/h1.jsonl" ]
 mv "$TMP/h1.jsonl" "$TMP/h1.jsonl.1"
 kill -HUP $pid
-n=0; while [ ! -e "$TMP/h1.jsonl" ] && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
+wait_for 5 test -e "$TMP/h1.jsonl"
 check $T.sighup_reopens_history [ -f "$TMP/h1.jsonl" ]
 printf '[killer]\nhistory_file = %s\nstate_file = %s\n' "$TMP/h2.jsonl" "$TMP/st2.json" >"$TMP/o.conf"
 kill -HUP $pid
-n=0; while [ ! -e "$TMP/st2.json" ] && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
+wait_for 5 test -e "$TMP/st2.json"
 check $T.sighup_takes_history_file [ -f "$TMP/h2.jsonl" ]
 check $T.sighup_takes_state_file [ -f "$TMP/st2.json" ]
 check $T.sighup_old_state_removed [ ! -e "$TMP/st1.json" ]

@@ -47,6 +47,10 @@ dentry_bytes() {
     awk -v pg="$PAGE" '$1 == "dentry" { print $15 * $6 * pg; exit }' /proc/slabinfo 2>/dev/null
 }
 
+# records: the lines (samples) in watch's record so far.
+records() { cat "$tmp"/rec* 2>/dev/null | wc -l; }
+records_at_least() { [ "$(records)" -ge "$1" ]; }
+
 # One measurement: the samplers start, the files are made once each has
 # taken its first sample, then every sampler is ended with SIGINT so its
 # window spans the whole run however long the files take on a busy disk
@@ -62,15 +66,18 @@ measure() {
     lpid=$!; bg="$bg $lpid"
     "$MW_BIN" slab --interval 10m --json --top 20 >"$tmp/slab.json" 2>"$tmp/slab.err" &
     spid=$!; bg="$bg $spid"
-    # The record's first line shows the samplers are running; give the
-    # others a second to take their first sample too.
-    i=0; while [ ! -s "$tmp/rec" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-    sleep 1
+    # The record's lines are watch's samples, 500 ms apart: three lines mean
+    # the samplers have run a second, time for leak and slab (which show
+    # nothing until they end) to take their first sample too, on a busy
+    # machine as on an idle one; two more after the files, a sample of
+    # each after them.
+    wait_for 30 records_at_least 3 || echo "  watch recorded $(records) samples in 30 s" >&2
     mkdir -p "$dir/$1"
     t0=$(date +%s%N)
     "$PROG" "$dir/$1" $N >/dev/null
     ms=$((($(date +%s%N) - t0) / 1000000))
-    sleep 0.6
+    _r=$(records)
+    wait_for 30 records_at_least $((_r + 2)) || echo "  watch recorded no sample after the files" >&2
     kill -INT "$wpid" "$spid" "$lpid"
     wait "$wpid" "$spid" "$lpid"
     ref1=$(dentry_bytes)

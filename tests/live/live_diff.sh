@@ -22,15 +22,11 @@ fi
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 "$PROG" --pattern heap --rate 8388608 --cap 41943040 --seconds 30 >"$tmp/pid" &
 pid=$!
-i=0; while [ ! -s "$tmp/pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+wait_for 10 test -s "$tmp/pid"
 "$MW_BIN" snapshot "$tmp/a" >/dev/null 2>&1
 start=$(awk '/^VmRSS:/ {print $2}' "$tmp/a/proc/$pid/status" 2>/dev/null)
-i=0
-while [ $i -lt 200 ]; do
-    now=$(rss_kb "$pid")
-    [ -n "$now" ] && [ -n "$start" ] && [ $((now - start)) -ge 12288 ] && break
-    sleep 0.1; i=$((i + 1))
-done
+grew() { now=$(rss_kb "$pid"); [ -n "$now" ] && [ -n "$start" ] && [ $((now - start)) -ge 12288 ]; }
+wait_for 20 grew
 "$MW_BIN" snapshot "$tmp/b" >/dev/null 2>&1
 "$MW_BIN" diff "$tmp/a" "$tmp/b" --all --json >"$tmp/j" 2>"$tmp/err"; rc=$?
 tr -d ' \n' <"$tmp/j" >"$tmp/flat"

@@ -22,9 +22,9 @@ for pat in heap mmap sawtooth flat step; do
     "$PROG" --pattern "$pat" --rate 5242880 --cap 41943040 --seconds 15 >"$tmp/$pat.pid" &
     pids="$pids $!"
 done
-sleep 0.2
 for pat in heap mmap sawtooth flat step; do
-    pid=$(cat "$tmp/$pat.pid")
+    # the PID is printed once the pattern started (flat: once it allocated)
+    pid=$(pid_from "$tmp/$pat.pid") || fail "leak_$pat" "lk_pattern --pattern $pat wrote no PID in 10 s"
     "$MW_BIN" leak -p "$pid" --interval 200ms --duration 3s --json >"$tmp/$pat.json" 2>"$tmp/$pat.err" &
     echo $! >"$tmp/$pat.leakpid"
 done
@@ -64,8 +64,8 @@ fi
 # a process that exits during the watch ends with a note, not a crash
 "$PROG" --pattern heap --seconds 1 >"$tmp/short.pid" &
 spid=$!; pids="$pids $spid"
-sleep 0.1
-"$MW_BIN" leak -p "$(cat "$tmp/short.pid")" --interval 200ms --duration 2s >"$tmp/short.out" 2>&1
+pid_from "$tmp/short.pid" >/dev/null || fail leak_exit_during_watch "lk_pattern wrote no PID in 10 s"
+"$MW_BIN" leak -p "$spid" --interval 200ms --duration 2s >"$tmp/short.out" 2>&1
 rc=$?
 if [ $rc -le 3 ] && [ $rc -ne 1 ] && [ $rc -ne 2 ] && grep -q "exited" "$tmp/short.out"; then
     ok leak_exit_during_watch
@@ -89,7 +89,7 @@ else
     if echo 67108864 >"$lim" 2>/dev/null; then
         "$PROG" --pattern heap --rate 2097152 --cap 16777216 --seconds 10 >"$tmp/cg.pid" &
         cpid=$!; pids="$pids $cpid"
-        sleep 0.1
+        pid_from "$tmp/cg.pid" >/dev/null # started: lk_pattern, not the shell that forks it
         echo "$cpid" >"$CG/cgroup.procs" 2>/dev/null
         "$MW_BIN" leak -p "$cpid" --interval 200ms --duration 1s --json >"$tmp/cg.json" 2>&1
         src=$(grep -m1 '"headroom_source"' "$tmp/cg.json" | sed 's/.*: "//; s/".*//')
@@ -109,7 +109,7 @@ fi
 # watch: a process that exits ends its line with a note, the watch goes on
 "$PROG" --pattern flat --cap 4194304 --seconds 1 >"$tmp/w.pid" &
 wpid=$!; pids="$pids $wpid"
-sleep 0.1
+pid_from "$tmp/w.pid" >/dev/null || fail watch_exit_note "lk_pattern wrote no PID in 10 s"
 "$MW_BIN" watch -p "$wpid" -p $$ -i 300ms -n 6 >"$tmp/watch.out" 2>&1; rc=$?
 if [ $rc = 0 ] && grep -q "^.*| $wpid .*exited after" "$tmp/watch.out" &&
     [ "$(grep -c "| $$ " "$tmp/watch.out")" = 6 ]; then
@@ -123,8 +123,7 @@ fi
 # processes on the machine may grow too, so it need not be first
 "$PROG" --pattern heap --rate 41943040 --cap 104857600 --seconds 8 >"$tmp/sys.pid" &
 pids="$pids $!"
-sleep 0.2
-spid=$(cat "$tmp/sys.pid")
+spid=$(pid_from "$tmp/sys.pid") || fail leak_system_names_user_grower "lk_pattern wrote no PID in 10 s"
 "$MW_BIN" leak --system --interval 300ms --duration 2s --json >"$tmp/sys.json" 2>"$tmp/sys.err"
 # its own growth as the growers list gives it: the machine's anon delta is
 # everyone's (a 390 MiB VM that exited in the window once made it negative)
@@ -139,16 +138,17 @@ fi
 # ~2 s of a 10 min watch gives the verdict on what was collected, with the
 # verdict's exit status (3: the heap grows), and says it was cut short
 "$PROG" --pattern heap --rate 5242880 --cap 41943040 --seconds 20 >"$tmp/long.pid" &
-pids="$pids $!"
-sleep 0.2
+lpat=$!
+pids="$pids $lpat"
+pid_from "$tmp/long.pid" >/dev/null || fail leak_sig_ends_with_verdict "lk_pattern wrote no PID in 10 s"
 for sig in INT TERM; do
-    "$MW_BIN" leak -p "$(cat "$tmp/long.pid")" --interval 200ms --duration 10m \
+    "$MW_BIN" leak -p "$lpat" --interval 200ms --duration 10m \
         >"$tmp/long.$sig.out" 2>"$tmp/long.$sig.err" &
     lpid=$!
-    sleep 2
+    sleep 2 # the watch runs 2 s of its 10 min (about 10 samples), then is cut short
     kill -"$sig" "$lpid"
-    n=0 # a watch that ignores the signal would run 10 min: give it 10 s
-    while kill -0 "$lpid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+    # a watch that ignores the signal would run 10 min: give it 10 s
+    wait_for 10 gone "$lpid" || echo "leak ignored SIG$sig for 10 s" >>"$tmp/long.$sig.err"
     kill -KILL "$lpid" 2>/dev/null
     wait "$lpid"; rc=$?
     if [ $rc = 3 ] && grep -q "(rss): leak: " "$tmp/long.$sig.out" &&

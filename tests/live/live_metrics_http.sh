@@ -110,13 +110,14 @@ for k in malformed:400 path:404 method:405 long:431 nul:400; do
 done
 
 # 40 slow clients: connect, send half a request line, never finish (held 8 s)
-python3 - "$port" >"$TMP/slow.out" 2>&1 <<'PY' &
+python3 - "$port" "$TMP/slow.connected" >"$TMP/slow.out" 2>&1 <<'PY' &
 import socket, sys, time
 socks = []
 for i in range(40):
     s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
     s.sendall(b"GET /met")
     socks.append(s)
+open(sys.argv[2], "w").write("40\n")
 time.sleep(8)
 closed = 0
 for s in socks:
@@ -129,7 +130,7 @@ print("slow clients cut by the server:", closed)
 PY
 slow_pid=$!
 PIDS="$PIDS $slow_pid"
-sleep 0.5
+wait_for 10 test -s "$TMP/slow.connected" || echo "note: the slow clients did not all connect in 10 s" >&2
 
 # 1000 scrapes in the background while the hog grows and dies
 scrape_loop() {

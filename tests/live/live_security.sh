@@ -118,7 +118,7 @@ if command -v setpriv >/dev/null; then
     echo x >"$S/held" && chown 65534:65534 "$S/held"
     sleep 60 <"$S/held" &
     PIDS="$PIDS $!"
-    sleep 0.2
+    wait_for 10 holds $! "$S/held" || fail shm_nonroot_keeps_unseen_holder "the holder did not open $S/held in 10 s"
     setpriv --reuid=65534 --regid=65534 --clear-groups \
         "$MW_BIN" shm --remove-orphans --yes >"$T/nr.out" 2>&1
     rc=$?

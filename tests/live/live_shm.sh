@@ -25,7 +25,7 @@ dd if=/dev/zero of="$f1" bs=4096 count=16 2>/dev/null
 dd if=/dev/zero of="$f2" bs=4096 count=4 2>/dev/null
 sleep 30 <"$f2" &
 holder=$!
-sleep 0.2
+wait_for 10 holds "$holder" "$f2" || fail shm_setup "the holder of $f2 did not open it in 10 s"
 
 "$MW_BIN" shm --json >"$tmp/j" 2>&1
 seg=$(tr -d ' \n' <"$tmp/j" | grep -o "{\"shmid\":$id,[^}]*}")

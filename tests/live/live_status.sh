@@ -62,7 +62,7 @@ fi
 t=$(mktemp -d)
 "$MW_BIN" daemon --foreground --dry-run --state-file "$t/state.json" 2>"$t/log" &
 dpid=$!
-i=0; while [ ! -s "$t/state.json" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait_for 10 test -s "$t/state.json" || echo "note: no state file in 10 s" >&2
 out=$("$MW_BIN" status --state "$t/state.json")
 case "$out" in *"running (pid $dpid), dry run"*"pressure source: "*) ok "status shows the running daemon";;
     *) fail "status shows the running daemon" "$out" "$(cat "$t/log")";; esac

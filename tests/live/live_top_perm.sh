@@ -13,7 +13,9 @@ chmod 755 "$T"
 AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
 sleep 876.5 & PIDS="$PIDS $!"; ROOTS=$!
 $AS_NOBODY sleep 876.6 & PIDS="$PIDS $!"; MINE=$!
-sleep 0.3
+# each runs sleep by now (setpriv has exec'd it), not the shell or setpriv
+execd() { grep -q "^sleep" "/proc/$1/cmdline" 2>/dev/null; }
+wait_for 10 execd "$ROOTS" && wait_for 10 execd "$MINE" || fail $N "the two sleeps did not start in 10 s"
 if ! $AS_NOBODY "$MW_BIN" --version >/dev/null 2>&1; then
     skip $N "nobody cannot run $MW_BIN (directory permissions)"; exit 0
 fi

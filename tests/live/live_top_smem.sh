@@ -22,7 +22,9 @@ for i in 1 2 3; do
     python3 -c 'import time; x = bytearray(16 << 20); time.sleep(600)' &
     PIDS="$PIDS $!"
 done
-sleep 1
+# each holds its 16 MiB (VmRSS), not still starting python
+holding() { [ "$(awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null)" -ge 16384 ] 2>/dev/null; }
+for p in $PIDS; do wait_for 30 holding "$p" || echo "note: $p does not hold 16 MiB after 30 s" >&2; done
 
 smem -H -c "pid pss" >"$T/s1" 2>/dev/null
 "$MW_BIN" top --json >"$T/m.json"; st=$?
