@@ -16,6 +16,9 @@ scratch
 # kills it after 10 s).
 run_stopped() {
     _sig=$1 _out=$2 _err=$3 _ready=$4; shift 4
+    # emptied here, before READY looks: the last run's rows are in them
+    : >"$_out"
+    : >"$_err"
     "$@" >"$_out" 2>"$_err" &
     _p=$!; PIDS="$PIDS $_p"
     wait_for 30 $_ready "$_p" || echo "note: $_ready did not hold in 30 s; signalled anyway" >&2
