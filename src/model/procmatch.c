@@ -10,6 +10,7 @@
 
 #include "base/util.h"
 #include "proc/cgroup.h"
+#include "proc/cgunit.h"
 #include "proc/procs.h"
 
 static const char *const keys[] = {"exe:", "uid:", "unit:", "cgroup:", "name:"};
@@ -102,7 +103,7 @@ bool mw_match_spec_trusted(const struct mw_match_spec *s)
 unsigned mw_match_spec_needs(const struct mw_match_spec *s)
 {
     return (s->exe[0] ? MW_MATCH_NEED_EXE : 0u) | (s->have_uid ? MW_MATCH_NEED_UID : 0u) |
-           (s->unit[0] || s->cgroup[0] ? MW_MATCH_NEED_CGROUP : 0u);
+           (s->unit[0] ? MW_MATCH_NEED_UNIT : 0u) | (s->cgroup[0] ? MW_MATCH_NEED_CGROUP : 0u);
 }
 
 bool mw_match_name_glob(const struct mw_match_spec *s, const char *cmdline, const char *comm)
@@ -114,24 +115,13 @@ bool mw_match_name_glob(const struct mw_match_spec *s, const char *cmdline, cons
     return comm && *comm && fnmatch(s->name, comm, 0) == 0;
 }
 
-/* True when CGROUP is the system unit UNIT's cgroup or one below it. */
-static bool in_unit(const char *cgroup, const char *unit)
-{
-    static const char slice[] = "/system.slice/";
-    if (strncmp(cgroup, slice, sizeof(slice) - 1) != 0)
-        return false;
-    const char *rest = cgroup + sizeof(slice) - 1;
-    size_t n = strlen(unit);
-    return strncmp(rest, unit, n) == 0 && (rest[n] == '\0' || rest[n] == '/');
-}
-
 bool mw_match_qualifiers(const struct mw_match_spec *s, const struct mw_match_facts *f)
 {
     if (s->exe[0] && (!f->have_exe || fnmatch(s->exe, f->exe, FNM_PATHNAME) != 0))
         return false;
     if (s->have_uid && (!f->have_uid || f->ruid != s->uid || f->euid != s->uid))
         return false;
-    if (s->unit[0] && (!f->have_cgroup || !in_unit(f->cgroup, s->unit)))
+    if (s->unit[0] && (!f->have_unit || strcmp(f->unit.unit, s->unit) != 0))
         return false;
     if (s->cgroup[0] && (!f->have_cgroup || fnmatch(s->cgroup, f->cgroup, FNM_PATHNAME) != 0))
         return false;
@@ -170,10 +160,18 @@ int mw_match_facts_read(int proc_fd, int pid, unsigned need, struct mw_match_fac
             f->have_uid = true;
         }
     }
-    if (need & MW_MATCH_NEED_CGROUP) {
-        if (mw_proc_read_pid_file(proc_fd, pid, "cgroup", buf, sizeof(buf)) >= 0 &&
+    if (need & (MW_MATCH_NEED_CGROUP | MW_MATCH_NEED_UNIT)) {
+        if (mw_proc_read_pid_file(proc_fd, pid, "cgroup", buf, sizeof(buf)) < 0)
+            return 0;
+        if ((need & MW_MATCH_NEED_CGROUP) &&
             mw_proc_cgroup_parse_buf(buf, false, f->cgroup, sizeof(f->cgroup)) == 0)
             f->have_cgroup = true;
+        char path[MW_MATCH_PATH];
+        if ((need & MW_MATCH_NEED_UNIT) && mw_cgunit_path_parse_buf(buf, path, sizeof(path)) == 0 &&
+            mw_cgunit_parse(path, &f->unit) == 0) {
+            snprintf(f->unit_path, sizeof(f->unit_path), "%s", path);
+            f->have_unit = true;
+        }
     }
     return 0;
 }

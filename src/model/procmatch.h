@@ -13,8 +13,10 @@
  *   exe:GLOB      the executable (/proc/PID/exe; " (deleted)" after an
  *                 upgrade is ignored)
  *   uid:N         the real and the effective uid are both N
- *   unit:NAME     a systemd system unit: the cgroup is /system.slice/NAME
- *                 or below it
+ *   unit:NAME     a systemd system unit: the process's cgroup is NAME's or
+ *                 one below it, in any slice (proc/cgunit.h: the path in
+ *                 systemd's hierarchy; a user manager's units are under
+ *                 user@UID.service, whose cgroup PID 1 made)
  *   cgroup:GLOB   the cgroup path (v2 "0::" line, else v1 memory)
  *   name:PATTERN  the command line or name, as the old form
  * e.g. `exe:/usr/sbin/sshd uid:0` or `unit:ssh.service`. A qualified
@@ -29,6 +31,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "proc/cgunit.h"
+
 #define MW_MATCH_TEXT 257 /* longest value of one key, + 1 */
 #define MW_MATCH_PATH 512 /* longest exe / cgroup path compared */
 
@@ -37,6 +41,7 @@ enum {
     MW_MATCH_NEED_EXE = 1u << 0,
     MW_MATCH_NEED_UID = 1u << 1,
     MW_MATCH_NEED_CGROUP = 1u << 2,
+    MW_MATCH_NEED_UNIT = 1u << 3, /* the path in systemd's hierarchy, parsed */
 };
 
 struct mw_match_spec {
@@ -52,10 +57,12 @@ struct mw_match_spec {
 /* What is known of one process (filled by mw_match_facts_read). */
 struct mw_match_facts {
     unsigned tried; /* MW_MATCH_NEED_* bits already read, or failed */
-    bool have_exe, have_uid, have_cgroup;
+    bool have_exe, have_uid, have_cgroup, have_unit;
     char exe[MW_MATCH_PATH];
     uid_t ruid, euid;
     char cgroup[MW_MATCH_PATH];
+    char unit_path[MW_MATCH_PATH]; /* systemd's path (mw_cgunit_path_parse_buf) ... */
+    struct mw_cgunit unit;         /* ... as systemd names it */
 };
 
 /* Parses TEXT (blanks around it already trimmed). Text whose first word
@@ -83,7 +90,7 @@ bool mw_match_qualifiers(const struct mw_match_spec *s, const struct mw_match_fa
 
 /* Reads into F the facts of NEED not yet in F->tried, for PID under
  * PROC_FD (a descriptor of ROOT/proc): exe (readlinkat PID/exe), the uids
- * (PID/status) and the cgroup (PID/cgroup). A fact that cannot be read
+ * (PID/status), the cgroup and the unit (PID/cgroup). A fact that cannot be read
  * stays absent. Zero F before the first call for a process. Returns 0. */
 int mw_match_facts_read(int proc_fd, int pid, unsigned need, struct mw_match_facts *f);
 

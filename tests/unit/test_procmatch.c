@@ -63,17 +63,37 @@ static void test_qualifiers(void)
     /* unreadable facts never match */
     struct mw_match_facts unknown = {.tried = MW_MATCH_NEED_EXE | MW_MATCH_NEED_UID};
     CHECK(!mw_match_qualifiers(&s, &unknown));
-    /* units: the system unit's cgroup or below it, not a user's unit of that name */
+    /* units: the system unit's cgroup or below it, in any slice, never a
+     * user manager's unit of that name (proc/cgunit.h parses the path) */
     mw_match_spec_parse(&s, "unit:ssh.service", NULL, 0);
-    struct mw_match_facts cg = {.have_cgroup = true, .cgroup = "/system.slice/ssh.service"};
-    CHECK(mw_match_qualifiers(&s, &cg));
-    snprintf(cg.cgroup, sizeof(cg.cgroup), "/system.slice/ssh.service/sub");
-    CHECK(mw_match_qualifiers(&s, &cg));
-    snprintf(cg.cgroup, sizeof(cg.cgroup), "/system.slice/ssh.servicex");
-    CHECK(!mw_match_qualifiers(&s, &cg));
-    snprintf(cg.cgroup, sizeof(cg.cgroup),
-             "/user.slice/user-1000.slice/user@1000.service/app.slice/ssh.service");
-    CHECK(!mw_match_qualifiers(&s, &cg));
+    static const struct {
+        const char *path;
+        bool match;
+    } units[] = {
+        {"/system.slice/ssh.service", true},
+        {"/system.slice/ssh.service/sub", true},
+        {"/system.slice/system-ssh.slice/ssh.service", true},
+        {"/system.slice/ssh.servicex", false},
+        {"/system.slice/xssh.service", false},
+        {"/user.slice/user-1000.slice/user@1000.service/app.slice/ssh.service", false},
+        {"/ssh.service.d/x", false},
+    };
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        struct mw_match_facts cg = {.have_unit = true};
+        CHECK_EQ_INT(mw_cgunit_parse(units[i].path, &cg.unit), 0);
+        if (mw_match_qualifiers(&s, &cg) != units[i].match)
+            fprintf(stderr, "  unit:ssh.service on %s\n", units[i].path);
+        CHECK(mw_match_qualifiers(&s, &cg) == units[i].match);
+    }
+    /* the user's manager itself is a system unit: its subtree is the user's */
+    mw_match_spec_parse(&s, "unit:user@1000.service", NULL, 0);
+    struct mw_match_facts um = {.have_unit = true};
+    mw_cgunit_parse("/user.slice/user-1000.slice/user@1000.service/app.slice/a.scope", &um.unit);
+    CHECK(mw_match_qualifiers(&s, &um));
+    /* no unit known: no match */
+    struct mw_match_facts nou = {.have_cgroup = true, .cgroup = "/system.slice/ssh.service"};
+    mw_match_spec_parse(&s, "unit:ssh.service", NULL, 0);
+    CHECK(!mw_match_qualifiers(&s, &nou));
     /* exe globs do not cross '/' */
     mw_match_spec_parse(&s, "exe:/usr/sbin/* uid:0", NULL, 0);
     snprintf(real.exe, sizeof(real.exe), "/usr/sbin/x/../../../tmp/evil");
@@ -100,10 +120,13 @@ static void test_facts_from_fixture(void)
     CHECK_EQ_INT((int)f.ruid, 65534);
     CHECK(!mw_match_qualifiers(&s, &f));
     struct mw_match_facts g = {.tried = 0};
-    mw_match_facts_read(proc_fd, 5002, MW_MATCH_NEED_EXE | MW_MATCH_NEED_UID | MW_MATCH_NEED_CGROUP,
-                        &g);
+    mw_match_facts_read(
+        proc_fd, 5002,
+        MW_MATCH_NEED_EXE | MW_MATCH_NEED_UID | MW_MATCH_NEED_CGROUP | MW_MATCH_NEED_UNIT, &g);
     CHECK(mw_match_qualifiers(&s, &g));
     CHECK_STR(g.cgroup, "/system.slice/ssh.service");
+    CHECK(g.have_unit);
+    CHECK_STR(g.unit.unit, "ssh.service");
     /* a process that is not there: nothing known, nothing matches */
     struct mw_match_facts h = {.tried = 0};
     mw_match_facts_read(proc_fd, 9999, MW_MATCH_NEED_EXE | MW_MATCH_NEED_UID, &h);
@@ -119,7 +142,7 @@ static void test_facts_from_fixture(void)
                                     "sshd -> cached\n",
                                     &line, err, sizeof(err)),
                  3);
-    CHECK_EQ_INT(mw_rules_needs(&r), MW_MATCH_NEED_EXE | MW_MATCH_NEED_UID | MW_MATCH_NEED_CGROUP);
+    CHECK_EQ_INT(mw_rules_needs(&r), MW_MATCH_NEED_EXE | MW_MATCH_NEED_UID | MW_MATCH_NEED_UNIT);
     const struct mw_rule *m = mw_rules_match(&r, "/usr/sbin/sshd -D", &g);
     CHECK(m && m->adj == -1000);
     m = mw_rules_match(&r, "/usr/sbin/sshd -D", &f);
