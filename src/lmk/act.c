@@ -151,6 +151,11 @@ static void record_from(struct mw_kill_record *r, const struct mw_victim *v,
     r->psi_some = st->have_psi ? st->psi_some_avg10 : -1;
     r->psi_full = st->have_psi ? st->psi_full_avg10 : -1;
     r->scope = st->is_scope;
+    r->unit = v->unit;
+    if (v->keep != MW_KEEP_NONE) {
+        r->kept = mw_keep_name((enum mw_keep)v->keep);
+        r->kept_why = v->keep_why;
+    }
     r->runaway = v->runaway;
     r->unit_kb = v->unit_kb;
     r->growth_kb_s = v->growth_kb_s;
@@ -288,6 +293,14 @@ static bool kill_chosen(struct daemon *d, struct mw_cycle_out *out, uint64_t eve
     struct mw_victim *v = &out->victim;
     struct mw_kill_record rec;
     record_from(&rec, v, &out->dec, st);
+    if (v->keep != MW_KEEP_NONE)
+        mw_dlog(LOG_CRIT,
+                "last line: pid %d (%s) dies though memwarden spares it short of the "
+                "last line (%s) -- nobody else is left",
+                v->pid, v->comm, v->keep_why);
+    if (v->unit_whole)
+        mw_dlog(LOG_NOTICE, "pid %d (%s) and its group are %s as a whole: its cgroup %s dies",
+                v->pid, v->comm, v->unit, v->cgroup);
     if (d->cfg.pre_kill_hook.n > 0)
         pre_kill_hook(d, v, rec.reason);
     uint64_t avail_before = st->available_kb;

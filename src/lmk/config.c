@@ -77,6 +77,8 @@ static const struct key keys[] = {
     {"kill_cgroup", T_PATTERNS, OFF(kill_cgroup), 0, 0, 26},
     {"pattern_adj_shift", T_INT, OFF(pattern_adj_shift), 0, 2000, 27},
     {"term_grace_ms", T_MS, OFF(term_grace_ms), 0, 60000, 28},
+    {"oomd_preference", T_BOOL, OFF(oomd_preference), 0, 0, 58},
+    {"kill_units", T_BOOL, OFF(kill_units), 0, 0, 59},
     {"loop_kills", T_INT, OFF(loop_kills), 0, 1000, 29},
     {"loop_window_ms", T_MS, OFF(loop_window_ms), 0, 86400000, 30},
     {"loop_action", T_LOOP, OFF(loop_action), 0, 0, 31},
@@ -202,6 +204,10 @@ void mw_config_defaults(struct mw_config *cfg)
     cfg->scope_high_pct = 4;
     cfg->pattern_adj_shift = 300;
     cfg->term_grace_ms = 2000;
+    /* Beside systemd (lmk/sdunit.h): ManagedOOMPreference= as systemd-oomd
+     * honours it, and a runaway that is its unit killed as the unit. */
+    cfg->oomd_preference = true;
+    cfg->kill_units = true;
     cfg->loop_kills = 3;
     cfg->loop_window_ms = 60000;
     /* Protect, not cool-down: a program left alone while it still eats

@@ -90,6 +90,8 @@ struct mw_config {
     struct mw_patterns protect, prefer, avoid, term_first, kill_cgroup;
     int pattern_adj_shift; /* prefer adds it, avoid subtracts it */
     uint64_t term_grace_ms;
+    bool oomd_preference; /* honour ManagedOOMPreference=omit|avoid (lmk/sdunit.h) */
+    bool kill_units;      /* a runaway that is its systemd unit dies as the unit (cgroup.kill) */
 
     /* [loops] */
     int loop_kills;          /* this many kills of one program ... */

@@ -159,6 +159,7 @@ static void choose(struct mw_cycle *c, const struct mw_config *cfg, const struct
                            .flat = c->adj_flat,
                            .total_kb = st->total_kb,
                            .pen = &c->pen,
+                           .last_line = dec->last_line,
                            .now_ms = st->now_ms};
     int rc = ops->choose(ops->ctx, &ch, &out->victim);
     note_layout(c, cfg, ops, out);

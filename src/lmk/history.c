@@ -46,9 +46,15 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
     char prog[64];
     token(prog, sizeof(prog), r->prog);
     buf[0] = '\0';
-    app(buf, cap, &len, "%s pid=%d uid=%u adj=%d prog=%s rss=%llukB swap=%llukB reason=%s",
-        r->dry_run ? "would-kill" : "kill", r->pid, (unsigned)r->uid, r->adj, prog,
-        (unsigned long long)r->rss_kb, (unsigned long long)r->swap_kb, r->reason);
+    app(buf, cap, &len, "%s pid=%d uid=%u adj=%d prog=%s", r->dry_run ? "would-kill" : "kill",
+        r->pid, (unsigned)r->uid, r->adj, prog);
+    if (r->unit && *r->unit) {
+        char unit[128];
+        token(unit, sizeof(unit), r->unit);
+        app(buf, cap, &len, " unit=%s", unit);
+    }
+    app(buf, cap, &len, " rss=%llukB swap=%llukB reason=%s", (unsigned long long)r->rss_kb,
+        (unsigned long long)r->swap_kb, r->reason);
     app(buf, cap, &len, " min_adj=%d free=%llukB avail=%llukB file=%llukB swapfree=%llukB",
         r->min_adj, (unsigned long long)r->free_kb, (unsigned long long)r->avail_kb,
         (unsigned long long)r->file_kb, (unsigned long long)r->swap_free_kb);
@@ -62,8 +68,10 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
             (unsigned long long)r->wait_ms, (long long)r->freed_kb, r->exited ? "yes" : "no",
             r->reaped ? "yes" : "no", r->termed ? " sigterm_first=yes" : "",
             r->cgroup_killed ? " cgroup_killed=yes" : "");
+    if (r->kept)
+        app(buf, cap, &len, " kept=%s", r->kept);
     if (r->runaway)
-        app(buf, cap, &len, " runaway=yes unit=%llukB growth=%llukB/s",
+        app(buf, cap, &len, " runaway=yes footprint=%llukB growth=%llukB/s",
             (unsigned long long)r->unit_kb, (unsigned long long)r->growth_kb_s);
     if (r->group_n > 0) {
         app(buf, cap, &len, " group=%d/%d", r->group_killed, r->group_n);
@@ -104,6 +112,10 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
     mw_json_i64(&j, "adj", r->adj);
     mw_json_str(&j, "prog", r->prog);
     mw_json_str(&j, "cmdline", r->cmdline);
+    if (r->unit && *r->unit)
+        mw_json_str(&j, "unit", r->unit);
+    else
+        mw_json_null(&j, "unit");
     mw_json_u64(&j, "rss", r->rss_kb * 1024);
     mw_json_u64(&j, "swap", r->swap_kb * 1024);
     mw_json_str(&j, "reason", r->reason);
@@ -117,6 +129,14 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
     mw_json_bool(&j, "reaped", r->reaped);
     mw_json_bool(&j, "sigterm_first", r->termed);
     mw_json_bool(&j, "cgroup_killed", r->cgroup_killed);
+    if (r->kept) { /* kept until the last line (lmk/sdunit.h), and the last line took it */
+        mw_json_object_begin(&j, "kept");
+        mw_json_str(&j, "class", r->kept);
+        mw_json_str(&j, "why", r->kept_why ? r->kept_why : "");
+        mw_json_object_end(&j);
+    } else {
+        mw_json_null(&j, "kept");
+    }
     if (r->runaway) {
         mw_json_object_begin(&j, "runaway");
         mw_json_u64(&j, "footprint", r->unit_kb * 1024);

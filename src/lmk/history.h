@@ -27,6 +27,11 @@ struct mw_kill_record {
     uint64_t wait_ms;          /* from the signal to the exit */
     int64_t freed_kb;          /* available after minus before */
     bool exited, dry_run, scope, cgroup_killed, termed;
+    /* beside systemd (lmk/sdunit.h): its unit ("" none); a process kept
+     * until the last line that the last line took: KEPT "avoid" or
+     * "system" and why (NULL otherwise) */
+    const char *unit;
+    const char *kept, *kept_why;
     bool reaped; /* process_mrelease returned the memory before the exit */
     /* A runaway (see victim.h): its unit's footprint and growth, and the
      * other members of its group (chosen, signalled). */
@@ -43,8 +48,10 @@ struct mw_kill_record {
  *   reason=low_mem_and_swap min_adj=201 free=1024kB avail=2048kB file=512kB
  *   swapfree=40000kB psi_some=12.30 psi_full=3.10 latency_ms=12 wait_ms=4
  *   freed=250000kB exited=yes reaped=yes (dry-run kills say "would-kill");
- *   a runaway adds runaway=yes unit=KBkB growth=KBkB/s; victims signalled
- *   with it add group=KILLED/CHOSEN pids=P,P,...
+ *   a process in a systemd unit adds unit=NAME after prog=, a unit killed
+ *   whole cgroup_killed=yes, a kept one the last line took kept=CLASS;
+ *   a runaway adds runaway=yes footprint=KBkB growth=KBkB/s; victims
+ *   signalled with it add group=KILLED/CHOSEN pids=P,P,...
  * Returns the length (truncated to CAP-1). */
 size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r);
 

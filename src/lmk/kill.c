@@ -1,5 +1,6 @@
 #include "lmk/kill.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -78,23 +79,69 @@ static int kill_member(uint64_t pid, void *arg)
     return 0;
 }
 
-/* v2: writes "1" to cgroup.kill; v1: SIGKILL to every member of the
- * memory cgroup. Opens files: a configured exception to the no-open rule. */
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+/* SIGKILL to every member of the v2 cgroup DFD and, down to
+ * KILL_CG_DEPTH, of its subgroups: cgroup.kill's work on a kernel
+ * without it (before 5.14). Fixed buffers: nothing allocates. */
+#define KILL_CG_DEPTH 4
+static void kill_tree(int dfd, int depth, struct mw_kill_result *r)
+{
+    static char dbuf[KILL_CG_DEPTH][4096];
+    mw_each_u64_at(dfd, "cgroup.procs", O_NOFOLLOW, kill_member, r);
+    if (depth + 1 >= KILL_CG_DEPTH || lseek(dfd, 0, SEEK_SET) < 0)
+        return;
+    long got;
+    while ((got = syscall(SYS_getdents64, dfd, dbuf[depth], sizeof(dbuf[depth]))) > 0) {
+        for (long off = 0; off < got;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(dbuf[depth] + off);
+            off += d->d_reclen;
+            if (d->d_type != DT_DIR || d->d_name[0] == '.')
+                continue;
+            int sub = openat(dfd, d->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0)
+                continue;
+            kill_tree(sub, depth + 1, r);
+            close(sub);
+        }
+    }
+}
+
+/* v2: writes "1" to cgroup.kill (the kernel kills every process of the
+ * cgroup and its subgroups at once, also those forked meanwhile); before
+ * 5.14, without that file, SIGKILL to each member. v1: SIGKILL to every
+ * member of the memory cgroup. Opens files: a configured exception to the
+ * no-open rule. */
 static int kill_cgroup(int root_fd, const struct mw_victim *v, struct mw_kill_result *r)
 {
     static const char *const v2_mounts[] = {"sys/fs/cgroup", "sys/fs/cgroup/unified"};
     char path[512];
     for (size_t i = 0; i < MW_ARRAY_SIZE(v2_mounts) && !v->cgroup_v1; i++) {
-        snprintf(path, sizeof(path), "%s%s/cgroup.kill", v2_mounts[i], v->cgroup);
-        int fd = openat(root_fd, path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t w = write(fd, "1", 1);
-        close(fd);
-        if (w == 1) {
-            r->cgroup_killed = true;
-            return 0;
+        snprintf(path, sizeof(path), "%s%s", v2_mounts[i], v->cgroup);
+        int dfd = openat(root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0 || faccessat(dfd, "cgroup.procs", F_OK, 0) != 0) {
+            if (dfd >= 0)
+                close(dfd);
+            continue; /* not this mount's */
         }
+        int fd = openat(dfd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+        ssize_t w = fd >= 0 ? write(fd, "1", 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (w != 1) {
+            kill_tree(dfd, 0, r);
+            r->cgroup_killed = r->cgroup_members > 0;
+        } else {
+            r->cgroup_killed = true;
+        }
+        close(dfd);
+        return r->cgroup_killed ? 0 : -ESRCH;
     }
     if (!v->cgroup_v1)
         return -ENOENT;

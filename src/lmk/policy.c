@@ -681,3 +681,19 @@ uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_
         ms = cfg->poll_interval_ms;
     return ms;
 }
+
+bool mw_policy_unit_whole(const struct mw_cgunit *u, const struct mw_unit_census *c, int n_members,
+                          uint64_t runaway_kb)
+{
+    char id[32];
+    if (u->type != MW_UNIT_SERVICE && u->type != MW_UNIT_SCOPE)
+        return false; /* a slice, a socket's or a mount's helper */
+    if (strcmp(mw_cgunit_name(u), "init.scope") == 0 ||
+        mw_cgunit_session_id(u->unit, id, sizeof(id)) == 0)
+        return false; /* PID 1's or the user manager's own, a login (the user's shell) */
+    if (!u->user_unit[0] && u->have_uid)
+        return false; /* user@UID.service itself: every program of the user */
+    if (c->unsafe || c->cut || c->members_in != n_members || n_members <= 0)
+        return false;
+    return c->others_kb * MW_UNIT_REST_DIV <= runaway_kb;
+}

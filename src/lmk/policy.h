@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "proc/cgroup.h"
+#include "proc/cgunit.h"
 #include "lmk/config.h"
 #include "lmk/pressure.h" /* MW_EV_*: what woke the daemon */
 #include "proc/meminfo.h"
@@ -192,6 +193,31 @@ int mw_policy_cover_floor(int lead_adj, int min_adj, bool flat);
 #define MW_KILL_USEFUL_DIV 16
 #define MW_KILL_USEFUL_KB  (16 * 1024)
 bool mw_policy_kill_helps(const struct mw_decision *d, uint64_t victim_kb, bool runaway);
+
+/* Who is in a runaway's unit (lmk/sdunit.h, mw_sd_census counts it). */
+struct mw_unit_census {
+    int procs;          /* processes counted in the unit's cgroup and below */
+    int members_in;     /* ... of them the runaway's own (its lead and group) */
+    bool unsafe;        /* one that must not die with it: the daemon, PID 1, adj
+                         * -1000, protected, or one memwarden keeps (sdunit.h) */
+    bool cut;           /* more than the census counts, or deeper: not known whole */
+    char why[64];       /* the unsafe one */
+    uint64_t others_kb; /* the footprint of the processes that are not the runaway's */
+};
+
+/* Is a runaway (RUNAWAY_KB: its unit's footprint, N_MEMBERS processes)
+ * its systemd unit U as a whole, to be killed with cgroup.kill? When U
+ * is a service or a scope -- never a slice, a login session, init.scope
+ * or a user's manager (user@UID.service) --, the census C holds every
+ * member, nothing unsafe, and what else is there holds at most
+ * 1/MW_UNIT_REST_DIV of what the runaway does: a build's make and shell
+ * beside its jobs, a fork storm's parent beside its workers. A browser's
+ * parent and renderers beside one growing tab hold more (in the distro
+ * bed 64-172 MiB: over 1/8 of any tab its 439 MiB guest can hold), and
+ * they are innocents: the tab dies alone. Pure. */
+#define MW_UNIT_REST_DIV 8
+bool mw_policy_unit_whole(const struct mw_cgunit *u, const struct mw_unit_census *c, int n_members,
+                          uint64_t runaway_kb);
 
 /* After a kill the counters lag behind the exit (a memory cgroup's swap
  * charges take ~100 ms to drop; measured with tests/live/live_daemon_scope.sh):

@@ -31,7 +31,8 @@ int mw_scan_ws_init(struct mw_scan_ws *ws, const struct mw_root *root, int scope
     ws->pid = calloc(cap, sizeof(int));
     ws->adj = calloc(cap, sizeof(int));
     ws->fp = calloc(MW_FP_CACHE, sizeof(*ws->fp));
-    if (!ws->pid || !ws->adj || !ws->fp) {
+    ws->sd = calloc(1, sizeof(*ws->sd));
+    if (!ws->pid || !ws->adj || !ws->fp || !ws->sd) {
         mw_scan_ws_free(ws);
         return -ENOMEM;
     }
@@ -43,6 +44,7 @@ int mw_scan_ws_init(struct mw_scan_ws *ws, const struct mw_root *root, int scope
         return e;
     }
     ws->self_pid = (int)getpid();
+    mw_sd_init(ws->sd, root);
     ws->page_kb = root->page_size >= 1024 ? (unsigned)(root->page_size / 1024) : 4;
     ws->hz = sysconf(_SC_CLK_TCK);
     if (ws->hz <= 0)
@@ -55,8 +57,12 @@ void mw_scan_ws_free(struct mw_scan_ws *ws)
     free(ws->pid);
     free(ws->adj);
     free(ws->fp);
+    if (ws->sd)
+        mw_sd_free(ws->sd);
+    free(ws->sd);
     ws->pid = ws->adj = NULL;
     ws->fp = NULL;
+    ws->sd = NULL;
     if (ws->proc_fd >= 0)
         close(ws->proc_fd);
     ws->proc_fd = -1;
@@ -145,12 +151,15 @@ bool mw_scan_adj_flat(const struct mw_scan_ws *ws)
     return ws->pos_n < 3 || !ws->pos_two;
 }
 
-static bool excluded(const struct mw_choice *c, int pid)
+/* Excluded by the choice, or kept (sdunit.h) and known to be: omitted,
+ * or spared until the last line outside this pass's licence. */
+static bool excluded(const struct mw_scan_ws *ws, const struct mw_choice *c, int pid)
 {
     for (int i = 0; i < c->exclude_n; i++)
         if (c->exclude[i] == pid)
             return true;
-    return false;
+    enum mw_keep k = ws->sd ? mw_sd_known(ws->sd, pid, c->now_ms) : MW_KEEP_NONE;
+    return k == MW_KEEP_OMIT || (k != MW_KEEP_NONE && !ws->keep_ok);
 }
 
 /* One member PID of a scoped cgroup: a candidate unless it is init, the
@@ -173,7 +182,7 @@ static int add_member(uint64_t v, void *arg)
     if (v <= 1 || v > INT_MAX || (int)v == ws->self_pid ||
         get_adj(ws, (int)v, m->c->now_ms, m->force, &adj) < 0)
         return 0;
-    if (adj < m->c->min_adj || adj == -1000 || excluded(m->c, (int)v))
+    if (adj < m->c->min_adj || adj == -1000 || excluded(ws, m->c, (int)v))
         return 0;
     ws->pid[*m->n] = (int)v;
     ws->adj[*m->n] = adj;
@@ -252,7 +261,7 @@ static int collect(struct mw_scan_ws *ws, const struct mw_choice *c, bool force,
             if (pid <= 1 || pid == ws->self_pid ||
                 get_adj(ws, (int)pid, c->now_ms, force, &adj) < 0)
                 continue;
-            if (adj < c->min_adj || adj == -1000 || excluded(c, (int)pid))
+            if (adj < c->min_adj || adj == -1000 || excluded(ws, c, (int)pid))
                 continue;
             if (n == ws->cap)
                 break;
@@ -798,8 +807,9 @@ static bool adj_holds(struct mw_scan_ws *ws, const struct mw_choice *c, struct m
     return adj >= c->min_adj && adj != -1000 && (v->adj = adj, true);
 }
 
-int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
-                     struct mw_victim *out)
+/* One pass of the choice (the layout's order, runaways first). */
+static int choose_pass(struct mw_scan_ws *ws, const struct mw_config *cfg,
+                       const struct mw_choice *c, struct mw_victim *out)
 {
     for (int attempt = 0; attempt < 3; attempt++) {
         size_t n = 0;
@@ -817,6 +827,130 @@ int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
         close(out->stat_fd); /* its adj moved under the floor: choose again, reading all */
     }
     return 0;
+}
+
+/* Reads what systemd says of the chosen V (sdunit.h): its unit, and
+ * whether it is kept. True when it may die in this pass; then its group
+ * keeps only the members that may too. */
+static bool sd_allows(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
+                      struct mw_victim *v)
+{
+    struct mw_match_facts f = {.tried = 0};
+    struct mw_sd_facts sf;
+    if (mw_sd_facts_read(ws->sd, ws->proc_fd, v->pid, v->starttime, cfg->oomd_preference, c->now_ms,
+                         &f, &sf) < 0)
+        return true; /* no cgroup to read: nothing systemd says */
+    snprintf(v->unit, sizeof(v->unit), "%s", mw_cgunit_name(&sf.unit));
+    v->keep = sf.keep;
+    snprintf(v->keep_why, sizeof(v->keep_why), "%s", sf.why);
+    if (sf.keep == MW_KEEP_OMIT || (sf.keep != MW_KEEP_NONE && !ws->keep_ok))
+        return false;
+    int kept = 0;
+    for (int i = 0; i < v->group_n; i++) {
+        struct mw_match_facts g = {.tried = 0};
+        if (mw_sd_facts_read(ws->sd, ws->proc_fd, v->group_pid[i], v->group_start[i],
+                             cfg->oomd_preference, c->now_ms, &g, &sf) == 0 &&
+            (sf.keep == MW_KEEP_OMIT || (sf.keep != MW_KEEP_NONE && !ws->keep_ok)))
+            continue;
+        v->group_pid[kept] = v->group_pid[i];
+        v->group_start[kept++] = v->group_start[i];
+    }
+    v->group_n = kept;
+    v->burst = kept > 0;
+    return true;
+}
+
+/* A pass that skips the kept ones it meets: a chosen one that is kept is
+ * remembered (sdunit.h) and the pass runs again without it, at most
+ * MW_SD_RECHOOSE times (each pass meets at most one new kept process). */
+#define MW_SD_RECHOOSE 16
+static int choose_unkept(struct mw_scan_ws *ws, const struct mw_config *cfg,
+                         const struct mw_choice *c, struct mw_victim *out)
+{
+    for (int i = 0; i < MW_SD_RECHOOSE; i++) {
+        int rc = choose_pass(ws, cfg, c, out);
+        if (rc <= 0 || sd_allows(ws, cfg, c, out))
+            return rc;
+        close(out->stat_fd);
+    }
+    return 0;
+}
+
+/* The census check of one process in a runaway's unit that is not the
+ * runaway's (mw_sd_census): 1 when it may die with the unit (KB: its
+ * footprint), 0 when not, -1 when gone. */
+struct census_ctx {
+    struct mw_scan_ws *ws;
+    const struct mw_config *cfg;
+    const struct mw_choice *c;
+};
+
+static int census_check(void *arg, int pid, uint64_t *kb)
+{
+    struct census_ctx *x = arg;
+    struct mw_scan_ws *ws = x->ws;
+    int adj;
+    if (pid <= 1 || pid == ws->self_pid)
+        return 0;
+    if (read_adj(ws->proc_fd, pid, &adj) < 0)
+        return -1;
+    struct mw_victim v;
+    if (adj == -1000 || detail(ws, x->cfg, x->c->pen, x->c->now_ms, pid, adj, &v) < 0)
+        return adj == -1000 || v.starttime != 0 ? 0 : -1; /* protected, or gone */
+    struct mw_match_facts f = {.tried = 0};
+    struct mw_sd_facts sf;
+    if (mw_sd_facts_read(ws->sd, ws->proc_fd, pid, v.starttime, x->cfg->oomd_preference,
+                         x->c->now_ms, &f, &sf) == 0 &&
+        sf.keep != MW_KEEP_NONE)
+        return 0;
+    read_status(ws, &v);
+    *kb = v.rss_kb + v.swap_kb + v.pte_kb;
+    return 1;
+}
+
+/* A runaway that is its unit as a whole (mw_policy_unit_whole): its
+ * unit's cgroup is what dies. */
+static void unit_whole(struct mw_scan_ws *ws, const struct mw_config *cfg,
+                       const struct mw_choice *c, struct mw_victim *v)
+{
+    struct mw_match_facts f = {.tried = 0};
+    struct mw_sd_facts sf;
+    if (!cfg->kill_units || !v->runaway || v->kill_cgroup ||
+        mw_sd_facts_read(ws->sd, ws->proc_fd, v->pid, v->starttime, cfg->oomd_preference, c->now_ms,
+                         &f, &sf) < 0 ||
+        sf.unit.type == MW_UNIT_NONE || sf.unit.unit_len >= sizeof(v->cgroup))
+        return;
+    char path[sizeof(v->cgroup)];
+    memcpy(path, sf.path, sf.unit.unit_len);
+    path[sf.unit.unit_len] = '\0';
+    int members[MW_VICTIM_GROUP + 1];
+    int n = 0;
+    members[n++] = v->pid;
+    for (int i = 0; i < v->group_n; i++)
+        members[n++] = v->group_pid[i];
+    struct census_ctx x = {ws, cfg, c};
+    struct mw_unit_census census;
+    if (mw_sd_census(ws->sd, path, members, n, census_check, &x, &census) < 0 ||
+        !mw_policy_unit_whole(&sf.unit, &census, n, v->unit_kb))
+        return;
+    v->kill_cgroup = v->unit_whole = true;
+    v->cgroup_v1 = false;
+    snprintf(v->cgroup, sizeof(v->cgroup), "%s", path);
+}
+
+int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
+                     struct mw_victim *out)
+{
+    ws->keep_ok = false;
+    int rc = choose_unkept(ws, cfg, c, out);
+    if (rc == 0 && c->last_line) {
+        ws->keep_ok = true; /* nobody else is left: the kept ones, omit never */
+        rc = choose_unkept(ws, cfg, c, out);
+        ws->keep_ok = false;
+    }
+    if (rc > 0)
+        unit_whole(ws, cfg, c, out);
+    return rc;
 }
 
 int64_t mw_victim_swap_kb(const struct mw_scan_ws *ws)

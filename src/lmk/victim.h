@@ -48,6 +48,7 @@
 
 #include "base/util.h"
 #include "lmk/config.h"
+#include "lmk/sdunit.h"
 
 #define MW_VICTIM_CMDLINE 256
 #define MW_VICTIM_GROUP   128   /* members of a group killed together */
@@ -71,9 +72,14 @@ struct mw_victim {
     uint64_t starttime; /* clock ticks after boot: identifies the process */
     int stat_fd;        /* /proc/PID/stat held open since the choice (-1: none) */
     bool term_first;    /* matches cfg->term_first */
-    bool kill_cgroup;   /* its cgroup matches cfg->kill_cgroup */
+    bool kill_cgroup;   /* its cgroup matches cfg->kill_cgroup, or it is its unit */
     bool cgroup_v1;     /* cgroup is a v1 memory cgroup path (else v2) */
     char cgroup[256];   /* the matching cgroup path when kill_cgroup */
+    /* Beside systemd (lmk/sdunit.h), read for the chosen ones. */
+    char unit[MW_CGUNIT_NAME]; /* its unit as systemd names it ("" none) */
+    int keep;                  /* enum mw_keep: spared until the last line, and why */
+    char keep_why[160];
+    bool unit_whole; /* a runaway that is its unit: the unit's cgroup dies (kill_cgroup) */
     /* Set when chosen as a runaway (else all zero). */
     bool runaway;
     bool burst;           /* the unit is a burst (group_pid: the other members) */
@@ -120,6 +126,8 @@ struct mw_scan_ws {
     int proc_fd;      /* O_DIRECTORY descriptor of ROOT/proc */
     int scope_dir_fd; /* directory of the scope cgroup, or -1: every process */
     int self_pid;
+    struct mw_sd *sd; /* systemd's view (sdunit.h) */
+    bool keep_ok;     /* this pass may take the processes kept until the last line */
     unsigned page_kb; /* /proc/PID/stat counts RSS in pages (the root's page size) */
     long hz;          /* clock ticks per second of starttime */
     struct mw_fp *fp; /* the footprint cache, MW_FP_CACHE slots (open addressing) */
@@ -171,12 +179,18 @@ struct mw_choice {
     int exclude_n;
     uint64_t total_kb; /* the scale of a runaway (RAM, or the scope's limit); 0: no runaways */
     const struct mw_penalties *pen; /* loop penalties valid at now_ms (may be NULL) */
+    bool last_line; /* the last line: the kept ones (sdunit.h) when nobody else is left */
     uint64_t now_ms;
 };
 
 /* Chooses the victim for C. The runaway pass needs ROOT/proc/uptime (a
- * process's age). On success fills OUT (OUT->stat_fd is open: the caller
- * closes it) and returns 1; 0 when nobody may be killed; -errno on
+ * process's age). Beside systemd (sdunit.h): a chosen process that
+ * ManagedOOMPreference=omit names is never taken, nor one memwarden keeps
+ * until the last line (avoid, the system's own) outside it; at the last
+ * line those come after everyone else (a second pass); a runaway that is
+ * its unit as a whole (mw_policy_unit_whole, cfg->kill_units) gets its
+ * unit's cgroup to kill. On success fills OUT (OUT->stat_fd is open: the
+ * caller closes it) and returns 1; 0 when nobody may be killed; -errno on
  * failure. */
 int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
                      struct mw_victim *out);

@@ -26,9 +26,17 @@ static bool ends_with(const char *s, size_t n, const char *suffix)
     return n > m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-/* The type of the unit name S (N bytes), MW_UNIT_NONE when it is none. */
+/* The type of the unit name S (N bytes), MW_UNIT_NONE when it is none:
+ * systemd's unit names hold only [0-9A-Za-z:_.\\@-] (VALID_CHARS and '@',
+ * src/basic/unit-name.c). */
 static enum mw_unit_type unit_type(const char *s, size_t n)
 {
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              strchr(":_.\\@-", c)))
+            return MW_UNIT_NONE;
+    }
     for (size_t i = 0; i < MW_ARRAY_SIZE(unit_types); i++)
         if (ends_with(s, n, unit_types[i].suffix))
             return unit_types[i].type;
@@ -184,9 +192,7 @@ int mw_cgunit_v2_open(const struct mw_root *root)
     return -ENOENT;
 }
 
-/* True when PATH is absolute with no empty, "." or ".." component past
- * its leading '/' ("/" itself is fine). */
-static bool plain_cgroup_path(const char *path)
+bool mw_cgunit_path_plain(const char *path)
 {
     if (path[0] != '/')
         return false;
@@ -233,7 +239,7 @@ int mw_cgunit_pref_read(int v2_fd, const char *path, enum mw_oom_pref *out)
     if (fstat(v2_fd, &top) < 0)
         return -errno;
     *out = MW_OOM_PREF_NONE;
-    if (!plain_cgroup_path(path) || strcmp(path, "/") == 0)
+    if (!mw_cgunit_path_plain(path) || strcmp(path, "/") == 0)
         return 0;
     int dfd = openat(v2_fd, path + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0)

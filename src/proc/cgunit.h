@@ -67,6 +67,11 @@ void mw_cgunit_label(const struct mw_cgunit *u, char *buf, size_t cap);
  * -ENODATA, -ENAMETOOLONG. Pure. */
 int mw_cgunit_path_parse_buf(const char *buf, char *out, size_t cap);
 
+/* True when PATH is absolute with no empty, "." or ".." component past
+ * its leading '/' ("/" itself is fine): a cgroup path that can be looked
+ * up under a mount without leaving it. Pure. */
+bool mw_cgunit_path_plain(const char *path);
+
 /* Opens the cgroup2 mount under ROOT: the one /proc/self/mounts names
  * when it is readable there, else the first of sys/fs/cgroup/unified and
  * sys/fs/cgroup that holds cgroup.controllers (a captured tree). Returns

@@ -53,6 +53,14 @@ static void test_parse_paths(void)
     /* systemd's escape: "_" before a name that could clash */
     check_parse("/system.slice/_cpu.service", "system.slice", "cpu.service", "", -1,
                 MW_UNIT_SERVICE, 26);
+    /* a name systemd cannot give a unit is none: what a user names a
+     * delegated subgroup is not a unit */
+    check_parse("/system.slice/a.service/b c.scope", "system.slice", "a.service", "", -1,
+                MW_UNIT_SERVICE, 23);
+    check_parse("/system.slice/x\x01y.service", "", "", "", -1, MW_UNIT_NONE, 0);
+    check_parse("/system.slice/system-serial\\x2dgetty.slice/serial-getty@ttyS0.service",
+                "system-serial\\x2dgetty.slice", "serial-getty@ttyS0.service", "", -1,
+                MW_UNIT_SERVICE, 69);
     /* a user-NAME slice that is not a uid gives no uid */
     check_parse("/user.slice/user-x1.slice/session-3.scope", "user-x1.slice", "session-3.scope", "",
                 -1, MW_UNIT_SCOPE, 41);

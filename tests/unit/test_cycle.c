@@ -26,6 +26,7 @@ struct fproc {
     uint64_t unit_kb; /* ... of this footprint ... */
     int group_n;      /* ... with these members after it: pid + 1 .. pid + group_n */
     bool alive;
+    bool kept; /* kept until the last line (lmk/sdunit.h: avoid, the system's own) */
 };
 
 struct fake {
@@ -89,16 +90,16 @@ static bool better(const struct fproc *a, int a_eff, const struct fproc *b, int 
     return a->rss_kb > b->rss_kb;
 }
 
-static int f_choose(void *ctx, const struct mw_choice *c, struct mw_victim *out)
+/* The best of the candidates, the kept ones only when KEPT_OK (victim.c:
+ * a second pass at the last line, when nobody else is left). */
+static const struct fproc *f_best(const struct mw_choice *c, bool kept_ok, int *best_eff_out)
 {
-    (void)ctx;
-    fk.chose++;
     const struct fproc *best = NULL;
     int best_eff = 0;
     for (int i = 0; i < fk.n; i++) {
         const struct fproc *p = &fk.p[i];
         int shift = penalty(c, p->comm);
-        if (!p->alive || excluded(c, p->pid) || shift == INT32_MAX)
+        if (!p->alive || excluded(c, p->pid) || shift == INT32_MAX || (p->kept && !kept_ok))
             continue;
         int eff = p->adj - shift;
         if ((c->runaway_only && !p->runaway) || eff < c->min_adj)
@@ -108,6 +109,18 @@ static int f_choose(void *ctx, const struct mw_choice *c, struct mw_victim *out)
             best_eff = eff;
         }
     }
+    *best_eff_out = best_eff;
+    return best;
+}
+
+static int f_choose(void *ctx, const struct mw_choice *c, struct mw_victim *out)
+{
+    (void)ctx;
+    fk.chose++;
+    int best_eff;
+    const struct fproc *best = f_best(c, false, &best_eff);
+    if (!best && c->last_line)
+        best = f_best(c, true, &best_eff);
     if (!best)
         return 0;
     memset(out, 0, sizeof(*out));
@@ -119,6 +132,7 @@ static int f_choose(void *ctx, const struct mw_choice *c, struct mw_victim *out)
     out->swap_kb = best->swap_kb;
     out->starttime = best->start;
     out->runaway = best->runaway;
+    out->keep = best->kept ? MW_KEEP_SYSTEM : MW_KEEP_NONE;
     out->unit_kb = best->unit_kb;
     out->group_n = best->group_n;
     for (int i = 0; i < best->group_n; i++) {
@@ -557,6 +571,33 @@ static void test_swap_freshness(void)
     CHECK(mw_cycle_flat(&cfg, false));
 }
 
+/* The cycle tells the choice whether the decision is the last line: a
+ * process memwarden keeps until then (lmk/sdunit.h: logind, a unit with
+ * ManagedOOMPreference=avoid) is spared by the decisions before it, and
+ * taken at it only when nobody else is left. */
+static void test_kept_until_last_line(void)
+{
+    struct mw_config cfg;
+    struct mw_cycle c;
+    setup(&cfg, &c, false);
+    fake_add(310, 950, "systemd-logind", 65536)->kept = true;
+    fake_add(400, 900, "cached", 24576);
+    /* low memory, swap still free: the cached app, not logind */
+    CHECK_EQ_INT(step(&c, &cfg, vm(1000, 30000, 40000, 0)), MW_CYCLE_KILL);
+    CHECK(!out.dec.last_line);
+    CHECK_EQ_INT(out.victim.pid, 400);
+    CHECK(kill_it(&c, &cfg, 1000, true, 0));
+    /* logind alone: nobody before the last line ... */
+    CHECK_EQ_INT(step(&c, &cfg, vm(3000, 30000, 40000, 0)), MW_CYCLE_NONE);
+    CHECK_EQ_INT(out.note, MW_CYCLE_NOTE_NO_VICTIM);
+    /* ... at it, logind, said as kept */
+    CHECK_EQ_INT(step(&c, &cfg, vm(4000, 5000, 10000, 0)), MW_CYCLE_KILL);
+    CHECK(out.dec.last_line);
+    CHECK_EQ_INT(out.victim.pid, 310);
+    CHECK_EQ_INT(out.victim.keep, MW_KEEP_SYSTEM);
+    CHECK(kill_it(&c, &cfg, 4000, true, 0));
+}
+
 int main(void)
 {
     RUN(test_storm);
@@ -566,5 +607,6 @@ int main(void)
     RUN(test_victim_will_not_die);
     RUN(test_dry_run_repeat);
     RUN(test_swap_freshness);
+    RUN(test_kept_until_last_line);
     return TESTS_DONE();
 }

@@ -84,7 +84,21 @@ static void test_kill_line(void)
     r.runaway = true;
     r.unit_kb = 300;
     mw_kill_format_line(buf, sizeof(buf), &r);
-    CHECK_CONTAINS(buf, " runaway=yes unit=300kB growth=0kB/s group=1/2 pids=4243,4250 (");
+    CHECK_CONTAINS(buf, " runaway=yes footprint=300kB growth=0kB/s group=1/2 pids=4243,4250 (");
+    /* beside systemd: the unit after the program, a unit killed whole, a
+     * kept process the last line took */
+    r.unit = "mw storm.service";
+    r.cgroup_killed = true;
+    r.kept = "system";
+    r.kept_why = "systemd-logind.service";
+    mw_kill_format_line(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, " prog=evil_prog_\"x\" unit=mw_storm.service rss=204800kB ");
+    CHECK_CONTAINS(buf, " reaped=no cgroup_killed=yes kept=system runaway=yes ");
+    r.unit = "";
+    r.kept = NULL;
+    r.cgroup_killed = false;
+    mw_kill_format_line(buf, sizeof(buf), &r);
+    CHECK(strstr(buf, "unit=") == NULL && strstr(buf, "kept=") == NULL);
     r.runaway = false;
     r.group_n = 0;
     r.dry_run = true;
@@ -108,6 +122,16 @@ static void test_kill_json(void)
     CHECK_CONTAINS(buf, "\"freed\":256000000");
     CHECK_CONTAINS(buf, "\"psi_some_avg10\":12.3,");
     CHECK(buf[0] == '{' && buf[strlen(buf) - 1] == '}');
+    CHECK_CONTAINS(buf, "\"unit\":null,");
+    CHECK_CONTAINS(buf, "\"kept\":null,");
+    r.unit = "db.service";
+    r.kept = "avoid";
+    r.kept_why = "ManagedOOMPreference=avoid";
+    mw_kill_format_json(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, "\"unit\":\"db.service\",");
+    CHECK_CONTAINS(buf, "\"kept\":{\"class\":\"avoid\",\"why\":\"ManagedOOMPreference=avoid\"},");
+    r.unit = NULL;
+    r.kept = NULL;
     /* bytes that are not UTF-8 become \ufffd: the history is valid JSON */
     snprintf(r.prog, sizeof(r.prog), "bad\xff\xfe");
     snprintf(r.cmdline, sizeof(r.cmdline), "x\xc3(\x1b[31m");
@@ -127,6 +151,16 @@ static void test_kill_json(void)
     memset(r.prog, 0x01, sizeof(r.prog) - 1);
     memset(r.cmdline, 0x01, sizeof(r.cmdline) - 1);
     r.runaway = true;
+    /* the longest unit name (systemd's characters: '\\' escapes to two)
+     * and the longest reason it was kept */
+    char unit[128], why[160];
+    memset(unit, '\\', sizeof(unit) - 1);
+    unit[sizeof(unit) - 1] = '\0';
+    memset(why, '\\', sizeof(why) - 1);
+    why[sizeof(why) - 1] = '\0';
+    r.unit = unit;
+    r.kept = "system";
+    r.kept_why = why;
     char big[4096];
     size_t n = mw_kill_format_json(big, sizeof(big), &r);
     CHECK(n > 0 && n < sizeof(big));
@@ -733,6 +767,72 @@ static void test_v1_cgroup_kill_reads_all(void)
     CHECK(system(cmd) == 0);
 }
 
+/* A unit killed whole (lmk/sdunit.h) on cgroup v2: "1" into cgroup.kill
+ * when the kernel has it (5.14+), else SIGKILL to every member of the
+ * cgroup and of its subgroups. A tree in /tmp stands for cgroupfs: the
+ * file cgroup.kill, when there, is written and nobody else is signalled. */
+static void test_v2_unit_kill(void)
+{
+    if (mw_pidfd_open(getpid()) < 0 && errno == ENOSYS)
+        SKIP("no pidfd_open (kernel < 5.3)");
+    char dir[] = "/tmp/mw-test-unitkill-XXXXXX", path[256], cmd[512];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    snprintf(path, sizeof(path), "%s/sys/fs/cgroup/system.slice/u.service", dir);
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s/sub", path);
+    CHECK(system(cmd) == 0);
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    int root_fd = open(dir, O_PATH | O_DIRECTORY);
+    for (int with_kill_file = 0; with_kill_file < 2; with_kill_file++) {
+        struct mw_victim v;
+        pid_t victim = child_victim(&v);
+        pid_t member[2];
+        for (int i = 0; i < 2; i++)
+            if ((member[i] = fork()) == 0) {
+                pause();
+                _exit(0);
+            }
+        char file[320];
+        snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+        FILE *f = fopen(file, "w");
+        fprintf(f, "%d\n%d\n", (int)victim, (int)member[0]);
+        fclose(f);
+        snprintf(file, sizeof(file), "%s/sub/cgroup.procs", path);
+        f = fopen(file, "w");
+        fprintf(f, "%d\n", (int)member[1]);
+        fclose(f);
+        snprintf(file, sizeof(file), "%s/cgroup.kill", path);
+        if (with_kill_file)
+            fclose(fopen(file, "w"));
+        v.kill_cgroup = true;
+        snprintf(v.cgroup, sizeof(v.cgroup), "/system.slice/u.service");
+        struct mw_kill_result r;
+        CHECK_EQ_INT(mw_kill_victim(root_fd, &v, &cfg, false, &r), 0);
+        CHECK(r.cgroup_killed);
+        CHECK_EQ_INT(r.cgroup_members, with_kill_file ? 0 : 3);
+        int status = 0;
+        CHECK(waitpid(victim, &status, 0) == victim);
+        for (int i = 0; i < 2; i++) {
+            if (with_kill_file)
+                kill(member[i], SIGKILL); /* the kernel's work, here ours */
+            CHECK(waitpid(member[i], &status, 0) == member[i] && WIFSIGNALED(status) &&
+                  WTERMSIG(status) == SIGKILL);
+        }
+        if (with_kill_file) {
+            char one[4] = "";
+            f = fopen(file, "r");
+            CHECK(f && fgets(one, sizeof(one), f) && strcmp(one, "1") == 0);
+            if (f)
+                fclose(f);
+        }
+        close(v.stat_fd);
+    }
+    close(root_fd);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 /* Issue 17: a process name holding "\n<0>" must not start a second,
  * emergency-priority line in the log; every log line is sanitised. */
 static void test_log_injection(void)
@@ -758,6 +858,7 @@ static void test_log_injection(void)
 int main(void)
 {
     RUN(test_log_injection);
+    RUN(test_v2_unit_kill);
     RUN(test_kill_line);
     RUN(test_kill_json);
     RUN(test_loop_detection);
