@@ -66,8 +66,10 @@ static void top_usage(FILE *f)
                "                     order a killer takes them) or pid\n"
                "    --by GROUP       sum the processes of one program (like ps_mem), of one\n"
                "                     cgroup (which service or container holds the memory),\n"
-               "                     or of one oom_score_adj class, with the PSS a killer\n"
-               "                     could free killing every class down to that one\n"
+               "                     of one systemd unit (unit: ssh.service, session-2.scope;\n"
+               "                     a user's unit as user@UID.service/NAME; \"(no unit)\" for\n"
+               "                     the rest), or of one oom_score_adj class, with the PSS\n"
+               "                     a killer could free killing every class down to that one\n"
                "    --user USER      only processes of USER (name or uid)\n"
                "    --cgroup PREFIX  only processes in cgroup PREFIX or below it\n"
                "    --match REGEX    only processes whose full command line matches the\n"
@@ -91,6 +93,7 @@ static void top_usage(FILE *f)
                "    memwarden top -n 10\n"
                "    memwarden top --by program\n"
                "    memwarden top --by class          # what each kill level would free\n"
+               "    memwarden top --by unit -n 10     # the services and scopes holding most\n"
                "    memwarden top --match 'python.*server' --sort swap\n"
                "    memwarden top --pools\n"
                "    memwarden --root /tmp/capture top --json\n");
@@ -349,6 +352,7 @@ static void print_groups(const struct mw_top_view *v, size_t limit, bool wide)
         namew = width > fixed + 12 ? width - fixed : 12;
     const char *title = v->by == MW_TOP_BY_CLASS    ? "CLASS"
                         : v->by == MW_TOP_BY_CGROUP ? "CGROUP"
+                        : v->by == MW_TOP_BY_UNIT   ? "UNIT"
                                                     : "PROGRAM";
     printf("%-*s %5s %*s %*s %*s %*s", (int)namew, title, "PROCS", SZW, "PSS", SZW, "USS", SZW,
            "RSS", SZW, "SWAP");
@@ -448,7 +452,7 @@ static int top_options(int argc, char **argv, struct top_opts *o)
             break;
         case 'b':
             if (mw_top_by_parse(optarg, &o->flt.by) < 0)
-                return mw_usage_error("top", "--by: '%s' is not one of program cgroup class",
+                return mw_usage_error("top", "--by: '%s' is not one of program cgroup class unit",
                                       optarg);
             break;
         case 'u':
@@ -522,7 +526,8 @@ static int top_gather(struct mw_ctx *ctx, struct top_opts *o, struct top *g)
         o->flt.have_uid = true;
         o->flt.uid = uid;
     }
-    unsigned what = MW_PT_ALL_FIELDS | (o->all ? MW_PT_KTHREADS | MW_PT_ZOMBIES : 0);
+    unsigned what = MW_PT_ALL_FIELDS | (o->all ? MW_PT_KTHREADS | MW_PT_ZOMBIES : 0) |
+                    (o->flt.by == MW_TOP_BY_UNIT ? MW_PT_UNIT : 0);
     g->have_table = true;
     if ((e = mw_proctable_open(&g->table, &ctx->root, what)) < 0 ||
         (e = mw_proctable_scan(&g->table)) < 0) {

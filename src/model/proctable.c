@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "proc/cgroup.h"
+#include "proc/cgunit.h"
 #include "proc/procs.h"
 
 /* String storage: chunks that never move, so a record's cmdline pointer
@@ -340,7 +341,8 @@ static void pt_cg_index(struct mw_proctable *t)
 {
     char mnt[4096], path[4096] = "", self[4096];
     long n = pt_read(t, t->root_fd, "proc/self/mountinfo", PT_SMAPS_MAX, NULL);
-    if (n <= 0 || pt_cg_mount(t->scratch, mnt, sizeof(mnt)) <= 0)
+    int kind;
+    if (n <= 0 || (kind = pt_cg_mount(t->scratch, mnt, sizeof(mnt))) <= 0)
         return;
     /* Our own cgroup as the kernel names it, to check the walk against. */
     n = pt_read(t, t->root_fd, "proc/self/cgroup", PT_SMALL_MAX, NULL);
@@ -351,6 +353,7 @@ static void pt_cg_index(struct mw_proctable *t)
         return;
     int rc = pt_cg_walk(t, fd, path, 0, 0);
     close(fd);
+    t->cgidx_v2 = kind == 2;
     if (rc == 0 && t->cgidx_n) {
         qsort(t->cgidx, t->cgidx_n, sizeof(*t->cgidx), pt_cgent_cmp);
         const struct mw_pt_cgent *me = pt_cgidx_find(t, (int)getpid());
@@ -413,6 +416,29 @@ static int pt_read_cgroup(struct mw_proctable *t, int dfd, struct mw_proc *p)
     return 0;
 }
 
+/* The process's systemd unit (proc/cgunit.h): from its cgroup when that
+ * came from the cgroup2 walk (systemd's own paths), else from
+ * /proc/PID/cgroup. Returns 0, 1 when the process went away, or -ENOMEM. */
+static int pt_read_unit(struct mw_proctable *t, int dfd, struct mw_proc *p)
+{
+    char path[4096], label[2 * MW_CGUNIT_NAME + 1];
+    struct mw_cgunit u;
+    if (t->cgidx_v2 && pt_cgidx_find(t, p->pid)) {
+        snprintf(path, sizeof(path), "%s", pt_cgidx_find(t, p->pid)->path);
+    } else {
+        long n = pt_read(t, dfd, "cgroup", PT_SMALL_MAX, NULL);
+        if (n < 0 && pt_gone(dfd, n))
+            return 1;
+        if (n < 0 || mw_cgunit_path_parse_buf(t->scratch, path, sizeof(path)) < 0)
+            return 0; /* unknown: "" */
+    }
+    if (mw_cgunit_parse(path, &u) < 0)
+        return 0;
+    mw_cgunit_label(&u, label, sizeof(label));
+    p->unit = pt_strdup(t, label, strlen(label));
+    return p->unit ? 0 : -ENOMEM;
+}
+
 /* The command line, its words joined by spaces ("[comm]" when empty, as ps
  * shows kernel threads and zombies). Returns 0, 1 when the process went
  * away, or -ENOMEM. */
@@ -452,6 +478,7 @@ int mw_proctable_add(struct mw_proctable *t, int pid)
     p.pid = pid;
     p.cmdline = "";
     p.cgroup = "";
+    p.unit = "";
 
     long n = pt_read(t, dfd, "stat", 4096, NULL);
     struct mw_proc_stat st;
@@ -494,6 +521,8 @@ int mw_proctable_add(struct mw_proctable *t, int pid)
         r = pt_read_scores(t, dfd, &p);
     if (r == 0 && (t->what & MW_PT_CGROUP))
         r = pt_read_cgroup(t, dfd, &p);
+    if (r == 0 && (t->what & MW_PT_UNIT))
+        r = pt_read_unit(t, dfd, &p);
     if (r == 0 && (t->what & MW_PT_CMDLINE))
         r = pt_read_cmdline(t, dfd, &p);
     if (r == 0 && pt_grow(t) < 0)
@@ -517,7 +546,7 @@ int mw_proctable_scan(struct mw_proctable *t)
     int e = mw_opendir_at(t->proc_fd, ".", 0, &it.dir);
     if (e < 0)
         return e;
-    if ((t->what & MW_PT_CGROUP) && t->live && t->root_fd >= 0 && !t->cgidx_n)
+    if ((t->what & (MW_PT_CGROUP | MW_PT_UNIT)) && t->live && t->root_fd >= 0 && !t->cgidx_n)
         pt_cg_index(t);
     int added = 0, pid, rc;
     while ((rc = mw_pid_iter_next(&it, &pid)) == 1) {

@@ -23,6 +23,7 @@ enum {
     MW_PT_CMDLINE = 1u << 4,  /* full command line */
     MW_PT_KTHREADS = 1u << 5, /* keep kernel threads (left out otherwise) */
     MW_PT_ZOMBIES = 1u << 6,  /* keep zombies (left out otherwise) */
+    MW_PT_UNIT = 1u << 7,     /* systemd unit (proc/cgunit.h) */
     MW_PT_ALL_FIELDS = 0x1fu,
 };
 
@@ -60,6 +61,8 @@ struct mw_proc {
     const char *cmdline; /* arguments joined by spaces; "[comm]" when empty */
     size_t argv0_len;    /* bytes of cmdline that are argv[0] (0 for "[comm]") */
     const char *cgroup;  /* v1 memory cgroup when mounted, else v2 path; "" unknown */
+    const char *unit;    /* its systemd unit (mw_cgunit_label: "ssh.service",
+                          * "user@1000.service/app.scope"); "" none or unknown */
 };
 
 struct mw_pt_chunk; /* string storage, never moved once written */
@@ -81,6 +84,7 @@ struct mw_proctable {
      * of top's time on a cgroup v1 host); sorted by pid. */
     struct mw_pt_cgent *cgidx;
     size_t cgidx_n, cgidx_cap;
+    bool cgidx_v2; /* ... of the cgroup2 mount: its paths are systemd's too */
 };
 
 /* Opens ROOT/proc for reading records with the fields WHAT (MW_PT_*).

@@ -20,7 +20,7 @@ int mw_top_sort_parse(const char *s, enum mw_top_sort *out)
     return -EINVAL;
 }
 
-static const char *const by_names[] = {"none", "program", "cgroup", "class"};
+static const char *const by_names[] = {"none", "program", "cgroup", "class", "unit"};
 
 int mw_top_by_parse(const char *s, enum mw_top_by *out)
 {
@@ -155,6 +155,9 @@ static void group_key(const struct mw_proc *p, enum mw_top_by by, char *buf, siz
         break;
     case MW_TOP_BY_CGROUP:
         snprintf(buf, cap, "%s", (p->flags & MW_PROC_NO_CGROUP) ? "?" : p->cgroup);
+        break;
+    case MW_TOP_BY_UNIT:
+        snprintf(buf, cap, "%s", p->unit && *p->unit ? p->unit : MW_TOP_NO_UNIT);
         break;
     default:
         snprintf(buf, cap, "%s", mw_proc_class_cell(p));

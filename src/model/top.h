@@ -1,5 +1,5 @@
 /* top: the pure half of `memwarden top` — filter a process table, sort it,
- * sum it by program, cgroup or oom_score_adj class. No I/O: tests build a
+ * sum it by program, cgroup, systemd unit or oom_score_adj class. No I/O: tests build a
  * table by hand (or from a fixture) and check the view. */
 #ifndef MW_TOP_H
 #define MW_TOP_H
@@ -15,6 +15,9 @@
 /* Without a terminal the table is this wide, so output is the same on any
  * machine (golden files, pipes). */
 #define MW_TOP_PIPE_WIDTH 120
+/* The group of processes in no systemd unit (kernel threads, a host
+ * without systemd) or whose unit could not be read. */
+#define MW_TOP_NO_UNIT "(no unit)"
 /* The cgroup column keeps the end of longer paths unless --wide. */
 #define MW_TOP_CGROUP_WIDTH 24
 
@@ -32,6 +35,7 @@ enum mw_top_by {
     MW_TOP_BY_PROGRAM, /* mw_proc_program: all processes of one program */
     MW_TOP_BY_CGROUP,
     MW_TOP_BY_CLASS, /* mw_adj_class_name of oom_score_adj */
+    MW_TOP_BY_UNIT,  /* the systemd unit (mw_proc.unit; needs MW_PT_UNIT) */
 };
 
 struct mw_top_filter {
@@ -72,7 +76,7 @@ struct mw_top_view {
 /* Parses "pss", "uss", "rss", "swap", "adj", "pid". Returns 0 or -EINVAL. */
 int mw_top_sort_parse(const char *s, enum mw_top_sort *out);
 
-/* Parses "program", "cgroup", "class". Returns 0 or -EINVAL. */
+/* Parses "program", "cgroup", "class", "unit". Returns 0 or -EINVAL. */
 int mw_top_by_parse(const char *s, enum mw_top_by *out);
 const char *mw_top_by_name(enum mw_top_by by);
 

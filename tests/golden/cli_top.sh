@@ -23,6 +23,14 @@ golden top-procs-hostile-by-class.txt top --by class
 golden top-procs-hostile-by-class.json top --by class --json
 golden top-procs-hostile-by-program.txt top --by program
 golden top-procs-hostile-by-cgroup.txt top --by cgroup --sort rss
+golden top-procs-hostile-by-unit.txt top --by unit
+# by systemd unit on a systemd machine: system units, a login session,
+# user units named with their manager, PID 1's init.scope
+for f in txt json; do
+    j=; [ $f = json ] && j=--json
+    golden_run "golden top-systemd-by-unit.$f" "$G/top-systemd-by-unit.$f" 0 \
+        env COLUMNS=40 "$MW_BIN" --root "$FIX/daemon-systemd" top --by unit $j
+done
 golden prio-procs-hostile.txt prio
 # top --pools on published libmwpool pages: a hostile name and comm are
 # cleaned; a page with in use above its total, a torn write, a bad magic, a
@@ -50,7 +58,7 @@ expect() {
 
 expect "top bad option" 2 "" top --bogus
 expect "top bad sort" 2 "not one of" top --sort vsz
-expect "top bad by" 2 "not one of" top --by user
+expect "top bad by" 2 "not one of program cgroup class unit" top --by user
 expect "top bad regex" 2 "match" top --match '('
 expect "top unknown user" 2 "no user" top --user nobody
 expect "top bad -n" 2 "" top -n 0
