@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "proc/cgroup.h"
+#include "proc/cgunit.h"
 #include "base/text.h"
 #include "cli/cli.h"
 #include "model/daemonstate.h"
@@ -19,6 +20,7 @@
 #include "model/proctable.h"
 #include "proc/psi.h"
 #include "proc/swaps.h"
+#include "model/top.h"
 #include "model/verdict.h"
 #include "proc/vmstat.h"
 #include "proc/vmtune.h"
@@ -28,6 +30,15 @@
 #define REASON_LEN 160
 
 static const char *const psi_names[3] = {"memory", "io", "cpu"};
+
+/* The largest systemd units status names (top --by unit has them all). */
+#define STATUS_UNITS 5
+struct status_unit {
+    char name[2 * MW_CGUNIT_NAME + 1]; /* mw_cgunit_label */
+    uint64_t pss;
+    size_t procs;
+    bool estimated; /* some PSS from statm (smaps not readable) */
+};
 
 struct status {
     const char *scope;
@@ -58,6 +69,8 @@ struct status {
 
     struct mw_pss_totals pss;
     bool have_pss;
+    struct status_unit units[STATUS_UNITS]; /* the largest systemd units by PSS */
+    int nunits;
     char pss_err[REASON_LEN];
     struct mw_dumpsys ds;
     uint64_t zram_used;
@@ -87,16 +100,39 @@ static void describe(char *buf, size_t cap, const char *file, int rc, int bad_li
         snprintf(buf, cap, "%s: %s", file, mw_strerror(-rc));
 }
 
+/* The largest systemd units of table PT by PSS into ST->units (top's
+ * view by unit: the same sums as `top --by unit`). */
+static void largest_units(const struct mw_proctable *pt, struct status *st)
+{
+    struct mw_top_filter f = {.sort = MW_TOP_SORT_PSS, .by = MW_TOP_BY_UNIT};
+    struct mw_top_view v;
+    memset(&v, 0, sizeof(v));
+    if (mw_top_view_build(&v, pt, &f) < 0)
+        return;
+    for (size_t i = 0; i < v.ngroups && st->nunits < STATUS_UNITS; i++) {
+        const struct mw_top_group *g = &v.groups[i];
+        if (strcmp(g->name, MW_TOP_NO_UNIT) == 0)
+            continue;
+        struct status_unit *u = &st->units[st->nunits++];
+        snprintf(u->name, sizeof(u->name), "%s", g->name);
+        u->pss = g->sum.pss;
+        u->procs = g->sum.count;
+        u->estimated = g->sum.estimated > 0;
+    }
+    mw_top_view_free(&v);
+}
+
 /* Sums PSS over every process (and the PSS of those at adj >= 900, the
- * "cached" ones) for the dumpsys view, from the process table `top` uses.
- * Only measured PSS counts (smaps_rollup or smaps): statm estimates would
- * pass RSS off as PSS. Returns the number of processes counted, -EACCES
- * when none could be measured for lack of privilege, -ENOENT when the tree
- * has none to measure, or another -errno. */
-static int read_pss_totals(const struct mw_root *root, bool live, struct mw_pss_totals *out)
+ * "cached" ones) for the dumpsys view, from the process table `top` uses,
+ * and names the largest systemd units (ST->units). Only measured PSS
+ * counts in the sums (smaps_rollup or smaps): statm estimates would pass
+ * RSS off as PSS. Returns the number of processes counted, -EACCES when
+ * none could be measured for lack of privilege, -ENOENT when the tree has
+ * none to measure, or another -errno. */
+static int read_pss_totals(const struct mw_root *root, struct status *st, struct mw_pss_totals *out)
 {
     struct mw_proctable pt;
-    int rc = mw_proctable_open(&pt, root, MW_PT_MEM | MW_PT_ADJ);
+    int rc = mw_proctable_open(&pt, root, MW_PT_MEM | MW_PT_ADJ | MW_PT_UNIT);
     if (rc >= 0)
         rc = mw_proctable_scan(&pt);
     if (rc < 0) {
@@ -116,10 +152,12 @@ static int read_pss_totals(const struct mw_root *root, bool live, struct mw_pss_
             t.cached_pss += p->pss_bytes;
         n++;
     }
+    if (!st->scope)
+        largest_units(&pt, st);
     bool unmeasured = pt.n > 0;
     mw_proctable_close(&pt);
     if (n == 0)
-        return unmeasured && live && geteuid() != 0 ? -EACCES : -ENOENT;
+        return unmeasured && st->live && geteuid() != 0 ? -EACCES : -ENOENT;
     *out = t;
     return n;
 }
@@ -269,7 +307,7 @@ static int gather(struct mw_ctx *ctx, struct status *st)
     gather_devices(root, st);
     gather_psi(root, st);
 
-    rc = read_pss_totals(root, st->live, &st->pss);
+    rc = read_pss_totals(root, st, &st->pss);
     st->have_pss = rc > 0;
     if (rc == -EACCES)
         snprintf(st->pss_err, REASON_LEN, "per-process PSS needs root");
@@ -351,6 +389,26 @@ static void text_scope(const struct status *st)
 }
 
 /* Where buff/cache goes, and the Android (dumpsys) view. */
+/* The largest systemd units, on a machine that has them. */
+static void text_units(const struct status *st)
+{
+    if (st->nunits == 0)
+        return;
+    size_t w = 4;
+    for (int i = 0; i < st->nunits; i++)
+        if (strlen(st->units[i].name) > w)
+            w = strlen(st->units[i].name);
+    printf("\nLargest units (systemd, by PSS; all: memwarden top --by unit)\n");
+    for (int i = 0; i < st->nunits; i++) {
+        const struct status_unit *u = &st->units[i];
+        char a[32];
+        printf("  ");
+        mw_text_put(stdout, u->name, strlen(u->name), 0);
+        printf("%*s %s%9s  %zu process%s\n", (int)(w - strlen(u->name)), "",
+               u->estimated ? "~" : " ", sz(a, u->pss), u->procs, u->procs == 1 ? "" : "es");
+    }
+}
+
 static void text_host(const struct status *st)
 {
     char a[32], b[32], c[32], d[32], e[32], f[32];
@@ -391,6 +449,7 @@ static void text_host(const struct status *st)
     printf("  ZRAM: %s physical used for %s in swap (%s total swap)\n",
            kgroup(k1, (int64_t)st->zram_used), kgroup(k2, (int64_t)fr->swap_used),
            kgroup(k3, (int64_t)fr->swap_total));
+    text_units(st);
 }
 
 /* Swap devices and zram. */
@@ -614,6 +673,16 @@ static void json_host(struct mw_json *j, const struct status *st)
     mw_json_u64(j, "kernel", ds->kernel);
     mw_json_u64(j, "zram_physical", st->zram_used);
     mw_json_object_end(j);
+    mw_json_array_begin(j, "units"); /* the largest systemd units by PSS */
+    for (int i = 0; i < st->nunits; i++) {
+        mw_json_object_begin(j, NULL);
+        mw_json_str(j, "name", st->units[i].name);
+        mw_json_u64(j, "processes", st->units[i].procs);
+        mw_json_u64(j, "pss", st->units[i].pss);
+        mw_json_bool(j, "estimated", st->units[i].estimated);
+        mw_json_object_end(j);
+    }
+    mw_json_array_end(j);
 }
 
 static void json_devices(struct mw_json *j, const struct status *st)
@@ -762,7 +831,9 @@ static void status_usage(FILE *f)
           "    free(1) computes them (used = total - available), then splits buff/cache into\n"
           "    what reclaim can take (file pages, reclaimable slab) and what it cannot\n"
           "    (shmem/tmpfs, unreclaimable slab, kernel stacks, page tables); the Android\n"
-          "    'dumpsys meminfo' view (Total/Free/Used/Lost RAM, ZRAM); swap devices and\n"
+          "    'dumpsys meminfo' view (Total/Free/Used/Lost RAM, ZRAM); on a systemd\n"
+          "    machine the five largest units by PSS (named as systemd names them: all\n"
+          "    of them with 'memwarden top --by unit'); swap devices and\n"
           "    zram compression; PSI for memory, io and cpu; zone watermarks beside\n"
           "    min_free_kbytes and the kernel's default 4*sqrt(lowmem kB); whether the\n"
           "    memwarden daemon runs and which pressure source it uses; and a verdict.\n"

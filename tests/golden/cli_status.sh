@@ -13,7 +13,7 @@ golden() { # NAME CMD...: compare CMD's stdout with $G/NAME
     else fail "golden $name" "$(printf '%s\n' "$out" | diff "$G/$name" - | head -20)"; fi
 }
 
-for fx in host-24g seed-5g6-lowswap seed-480m-slab old-kernel-3.10 vm-512m arm64-64k; do
+for fx in host-24g seed-5g6-lowswap seed-480m-slab old-kernel-3.10 vm-512m arm64-64k daemon-systemd; do
     [ -d "$FIX/$fx" ] || { fail "golden status-$fx" "fixture $FIX/$fx missing"; continue; }
     golden "status-$fx.txt" "$MW_BIN" --root "$FIX/$fx" status
     golden "status-$fx.json" "$MW_BIN" --root "$FIX/$fx" status --json
