@@ -61,15 +61,27 @@ static const char daemon_help[] =
     "    where no kill frees it (tmpfs, slab, hugepages) or the last two kills\n"
     "    freed nothing, the daemon says so (log, state, status: HELD) and kills\n"
     "    only at the last line, its free swap line then at 5 % (tmpfs fills swap).\n"
+    "    Beside systemd: a unit's ManagedOOMPreference= (the user.oomd_omit and\n"
+    "    user.oomd_avoid attributes systemd puts on its cgroup, as systemd-oomd\n"
+    "    reads them: a root-owned cgroup's own marks) is honoured: omit is never\n"
+    "    killed, avoid only at the last line; journald, dbus(-broker), logind, a\n"
+    "    display manager (their system units), systemd --user (user@UID.service's\n"
+    "    init.scope) and a login session's leader (logind's) are also killed only\n"
+    "    at the last line, and there only when nobody else is left, said in the\n"
+    "    log (kept=). A runaway that is its unit as a whole (a service or scope,\n"
+    "    not a session, whose cgroup holds nothing else of weight and nobody\n"
+    "    protected) dies by its unit's cgroup (cgroup.kill; cgroup_killed=yes).\n"
+    "    oomd_preference = false and kill_units = false turn these off.\n"
     "    Each kill has a named reason (low_mem_and_swap, low_swap_and_thrashing,\n"
     "    low_mem_and_thrashing, direct_reclaim_and_thrashing, low_mem_and_swap_util,\n"
     "    critical_stall, pressure_after_kill, low_mem, minfree,\n"
     "    low_mem_and_runaway: memory short under pressure, swap still there, only a\n"
     "    runaway may die, and last_line) and one log line:\n"
-    "      kill pid=N uid=U adj=A prog=NAME rss=NkB swap=NkB reason=R min_adj=M\n"
-    "      free=NkB avail=NkB file=NkB swapfree=NkB psi_some=X psi_full=Y\n"
+    "      kill pid=N uid=U adj=A prog=NAME [unit=UNIT] rss=NkB swap=NkB reason=R\n"
+    "      min_adj=M free=NkB avail=NkB file=NkB swapfree=NkB psi_some=X psi_full=Y\n"
     "      latency_ms=N wait_ms=N freed=NkB exited=yes|no reaped=yes|no\n"
-    "      [runaway=yes unit=NkB growth=NkB/s] [group=K/N pids=P,...] (details)\n"
+    "      [cgroup_killed=yes] [kept=avoid|system] [runaway=yes footprint=NkB\n"
+    "      growth=NkB/s] [group=K/N pids=P,...] (details)\n"
     "    (\"would-kill\" in a dry run). Logs go to stderr with journald priority\n"
     "    prefixes (<3>) with --foreground, to syslog otherwise. SIGHUP reloads the\n"
     "    configuration (history_file and state_file too; an invalid one is\n"
@@ -95,7 +107,8 @@ static const char daemon_help[] =
                                                     "KEY:VALUE words that must all hold:\n"
                                                     "    exe:GLOB (/proc/PID/exe), uid:N (real and "
                                                     "effective uid), unit:NAME (a\n"
-                                                    "    systemd system unit), cgroup:GLOB, "
+                                                    "    systemd system unit, in any slice), "
+                                                    "cgroup:GLOB, "
                                                     "name:GLOB; e.g.\n"
                                                     "    \"protect = exe:/usr/sbin/sshd uid:0\". "
                                                     "One with uid:, unit: or cgroup:\n"
@@ -352,6 +365,13 @@ static void choose_text(const struct mw_choose_once *r)
                (unsigned long long)v->unit_kb, (unsigned long long)v->growth_kb_s);
     if (r->rc > 0 && v->runaway && v->group_n > 0)
         printf("group: %d young siblings of the same name die with it\n", v->group_n);
+    if (r->rc > 0 && v->unit[0]) {
+        char unit[sizeof(v->unit)], cg[sizeof(v->cgroup)];
+        mw_text_clean(unit, sizeof(unit), v->unit, strlen(v->unit));
+        mw_text_clean(cg, sizeof(cg), v->cgroup, strlen(v->cgroup));
+        printf("unit: %s%s%s\n", unit, v->unit_whole ? ", killed as a whole: its cgroup " : "",
+               v->unit_whole ? cg : "");
+    }
     if (r->rc <= 0)
         printf("victim none (no process at adj >= %d may be killed)\n", r->min_adj);
     printf("scanned %u processes, read details of %u, in %.3f ms (dry run: nothing killed)\n",
@@ -372,6 +392,14 @@ static void choose_json_victim(struct mw_json *j, const struct mw_victim *v)
     mw_json_str(j, "cmdline", v->cmdline);
     mw_json_u64(j, "rss", v->rss_kb * 1024);
     mw_json_u64(j, "swap", v->swap_kb * 1024);
+    if (v->unit[0])
+        mw_json_str(j, "unit", v->unit);
+    else
+        mw_json_null(j, "unit");
+    if (v->unit_whole)
+        mw_json_str(j, "unit_cgroup", v->cgroup); /* killed as a whole */
+    else
+        mw_json_null(j, "unit_cgroup");
     if (v->runaway) {
         mw_json_object_begin(j, "runaway");
         mw_json_u64(j, "footprint", v->unit_kb * 1024);
