@@ -27,6 +27,7 @@ struct open_how {
 
 #include "base/json.h"
 #include "model/daemonstate.h"
+#include "proc/cgunit.h"
 #include "proc/procs.h"
 
 const char *const mw_snapshot_system_files[] = {
@@ -346,6 +347,97 @@ static int copy_scope(const struct mw_root *src, bool live, int dir_fd, const ch
     return rc < 0 ? rc : 0;
 }
 
+/* One cgroup of the cgroup2 tree at MNT + PATH (DFD its directory): its
+ * members and memory, and the ManagedOOMPreference= mark memwarden would
+ * honour there as a file named after the attribute (a capture keeps no
+ * extended attributes: proc/cgunit.h). */
+static int copy_cgroup(const struct mw_root *src, bool live, int dir_fd, int v2_fd, const char *mnt,
+                       const char *path, struct mw_snapshot_result *res)
+{
+    static const char *const files[] = {"cgroup.procs", "memory.current"};
+    char p[4096 + 64];
+    int rc = 0;
+    for (size_t i = 0; i < MW_ARRAY_SIZE(files) && rc >= 0; i++) {
+        snprintf(p, sizeof(p), "%s%s/%s", mnt, path, files[i]);
+        if (faccessat(dir_fd, mw_rel(p), F_OK, AT_SYMLINK_NOFOLLOW) != 0) /* not --scope's */
+            rc = copy_one(src, live, dir_fd, p, res);
+    }
+    enum mw_oom_pref pref;
+    if (rc < 0 || !path[0] || mw_cgunit_pref_read(v2_fd, path, &pref) < 0 ||
+        pref == MW_OOM_PREF_NONE)
+        return rc < 0 ? rc : 0;
+    snprintf(p, sizeof(p), "%s%s/%s", mnt, path,
+             pref == MW_OOM_PREF_OMIT ? MW_XATTR_OOMD_OMIT : MW_XATTR_OOMD_AVOID);
+    rc = write_all(dir_fd, mw_rel(p), "1", 1, 0644);
+    if (rc >= 0)
+        res->files++;
+    return rc;
+}
+
+/* The cgroup2 tree below PATH (DFD its directory), at most
+ * SNAP_CG_DEPTH deep and SNAP_CG_MAX cgroups in all (*LEFT counts down). */
+#define SNAP_CG_DEPTH 10
+#define SNAP_CG_MAX   4096
+static int copy_cg_tree(const struct mw_root *src, bool live, int dir_fd, int v2_fd,
+                        const char *mnt, char *path, size_t len, int dfd, int depth, int *left,
+                        struct mw_snapshot_result *res)
+{
+    int rc = copy_cgroup(src, live, dir_fd, v2_fd, mnt, path, res);
+    DIR *d;
+    if (rc < 0 || depth >= SNAP_CG_DEPTH || mw_opendir_at(dfd, ".", O_NOFOLLOW, &d) < 0)
+        return rc;
+    struct dirent *de;
+    while (rc >= 0 && *left > 0 && (de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (de->d_type != DT_DIR || de->d_name[0] == '.' || len + 1 + n >= 4096)
+            continue;
+        int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0)
+            continue;
+        (*left)--;
+        path[len] = '/';
+        memcpy(path + len + 1, de->d_name, n + 1);
+        rc = copy_cg_tree(src, live, dir_fd, v2_fd, mnt, path, len + 1 + n, sub, depth + 1, left,
+                          res);
+        path[len] = '\0';
+        close(sub);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* What the daemon's unit rules and status's units read beside the
+ * processes: the cgroup2 tree (cgroup.controllers at its top, then each
+ * cgroup, copy_cgroup) and logind's session records (their leaders). */
+static int copy_units(const struct mw_root *src, bool live, int dir_fd,
+                      struct mw_snapshot_result *res)
+{
+    char mnt[256], path[4096] = "", p[300];
+    if (mw_cgunit_v2_path(src, mnt, sizeof(mnt)) < 0)
+        return 0;
+    int v2_fd = openat(src->fd, mw_rel(mnt), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (v2_fd < 0)
+        return 0;
+    snprintf(p, sizeof(p), "%s/cgroup.controllers", mnt);
+    int left = SNAP_CG_MAX;
+    int rc = copy_one(src, live, dir_fd, p, res);
+    if (rc >= 0)
+        rc = copy_cg_tree(src, live, dir_fd, v2_fd, mnt, path, 0, v2_fd, 0, &left, res);
+    close(v2_fd);
+    DIR *d;
+    if (rc < 0 || mw_opendir_at(src->fd, "run/systemd/sessions", 0, &d) < 0)
+        return rc < 0 ? rc : 0;
+    struct dirent *de;
+    while (rc >= 0 && (de = readdir(d)) != NULL) {
+        if (de->d_type != DT_REG || de->d_name[0] == '.' || strlen(de->d_name) > 64)
+            continue;
+        snprintf(p, sizeof(p), "run/systemd/sessions/%s", de->d_name);
+        rc = copy_one(src, live, dir_fd, p, res);
+    }
+    closedir(d);
+    return rc < 0 ? rc : 0;
+}
+
 static int write_meta(const struct mw_root *src, int dir_fd, const struct mw_snapshot_result *res)
 {
     char *buf = NULL;
@@ -410,6 +502,8 @@ int mw_snapshot_take(const struct mw_root *src, int dir_fd, const struct mw_snap
         rc = copy_processes(src, live, dir_fd, opts->smaps, &res);
     if (rc >= 0 && opts->scope)
         rc = copy_scope(src, live, dir_fd, opts->scope, &res);
+    if (rc >= 0 && opts->processes)
+        rc = copy_units(src, live, dir_fd, &res);
     if (rc >= 0)
         rc = write_meta(src, dir_fd, &res);
     if (rc < 0)

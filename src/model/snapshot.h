@@ -10,7 +10,11 @@
 #include "base/util.h"
 
 struct mw_snapshot_opts {
-    bool processes;    /* also /proc/PID/{stat,status,statm,cmdline,...} */
+    bool processes;    /* also /proc/PID/{stat,status,statm,cmdline,...}, the cgroup2
+                        * tree's cgroup.procs and memory.current, the
+                        * ManagedOOMPreference= marks memwarden honours (as files
+                        * named after the attributes: proc/cgunit.h) and logind's
+                        * /run/systemd/sessions */
     bool smaps;        /* also the full /proc/PID/smaps (large) */
     const char *scope; /* a cgroup directory to capture too, or NULL */
 };

@@ -166,30 +166,41 @@ int mw_cgunit_path_parse_buf(const char *buf, char *out, size_t cap)
     return 0;
 }
 
-int mw_cgunit_v2_open(const struct mw_root *root)
+int mw_cgunit_v2_path(const struct mw_root *root, char *out, size_t cap)
 {
     char *buf = NULL;
     struct mw_cg_mounts m;
-    const char *found = NULL;
     if (mw_read_file(root, "/proc/self/mounts", &buf, NULL) == 0) {
-        if (mw_cg_mounts_parse_buf(buf, &m) == 0 && m.v2[0])
-            found = m.v2;
+        int rc = mw_cg_mounts_parse_buf(buf, &m) == 0 && m.v2[0] ? 0 : -ENOENT;
         free(buf);
-        if (!found)
-            return -ENOENT;
-        int fd = openat(root->fd, mw_rel(found), O_PATH | O_DIRECTORY | O_CLOEXEC);
-        return fd < 0 ? -errno : fd;
+        if (rc == 0 && strlen(m.v2) >= cap)
+            rc = -ENAMETOOLONG;
+        if (rc == 0)
+            snprintf(out, cap, "%s", m.v2);
+        return rc;
     }
-    static const char *const tries[] = {"sys/fs/cgroup/unified", "sys/fs/cgroup"};
+    static const char *const tries[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
     for (size_t i = 0; i < MW_ARRAY_SIZE(tries); i++) {
         char probe[64];
-        snprintf(probe, sizeof(probe), "%s/cgroup.controllers", tries[i]);
+        snprintf(probe, sizeof(probe), "%s/cgroup.controllers", tries[i] + 1);
         if (faccessat(root->fd, probe, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
-        int fd = openat(root->fd, tries[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
-        return fd < 0 ? -errno : fd;
+        if (strlen(tries[i]) >= cap)
+            return -ENAMETOOLONG;
+        snprintf(out, cap, "%s", tries[i]);
+        return 0;
     }
     return -ENOENT;
+}
+
+int mw_cgunit_v2_open(const struct mw_root *root)
+{
+    char path[256];
+    int rc = mw_cgunit_v2_path(root, path, sizeof(path));
+    if (rc < 0)
+        return rc;
+    int fd = openat(root->fd, mw_rel(path), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
 }
 
 bool mw_cgunit_path_plain(const char *path)

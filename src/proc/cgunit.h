@@ -72,10 +72,14 @@ int mw_cgunit_path_parse_buf(const char *buf, char *out, size_t cap);
  * up under a mount without leaving it. Pure. */
 bool mw_cgunit_path_plain(const char *path);
 
-/* Opens the cgroup2 mount under ROOT: the one /proc/self/mounts names
- * when it is readable there, else the first of sys/fs/cgroup/unified and
- * sys/fs/cgroup that holds cgroup.controllers (a captured tree). Returns
- * an O_PATH|O_DIRECTORY descriptor, or -errno (-ENOENT: no cgroup2). */
+/* Where the cgroup2 mount is under ROOT: the one /proc/self/mounts names
+ * when it is readable there, else the first of /sys/fs/cgroup/unified and
+ * /sys/fs/cgroup that holds cgroup.controllers (a captured tree). Writes
+ * the absolute path into OUT (CAP bytes). Returns 0 or -errno (-ENOENT:
+ * no cgroup2). */
+int mw_cgunit_v2_path(const struct mw_root *root, char *out, size_t cap);
+
+/* Opens that mount: an O_PATH|O_DIRECTORY descriptor, or -errno. */
 int mw_cgunit_v2_open(const struct mw_root *root);
 
 /* systemd-oomd's preference for a cgroup (ManagedOOMPreference=). */

@@ -5,6 +5,7 @@
 
 #include "harness.h"
 #include "model/snapshot.h"
+#include "proc/cgunit.h"
 
 /* A snapshot of a captured tree holds the same bytes, and a snapshot of the
  * snapshot again: what --root reads is exactly what was captured. */
@@ -40,6 +41,49 @@ static void test_snapshot_of_fixture(void)
     CHECK_EQ_INT(mw_read_file(&dst, "/memwarden-snapshot.json", &meta, NULL), 0);
     CHECK_CONTAINS(meta, "\"page_size\": ");
     free(meta);
+    mw_root_close(&src);
+    mw_root_close(&dst);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+/* A systemd machine's capture keeps what the daemon's unit rules read:
+ * the cgroup2 tree's members, the ManagedOOMPreference= marks it honours
+ * (files named after the attributes: a capture keeps no xattrs) and
+ * logind's session leaders; the capture of the capture reads the same. */
+static void test_snapshot_units(void)
+{
+    char tmpl[] = "/tmp/mw-snap-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    CHECK(dir != NULL);
+    if (!dir)
+        return;
+    struct mw_root src, dst;
+    CHECK_EQ_INT(mw_root_open(&src, MW_FIXTURES "/daemon-systemd"), 0);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    struct mw_snapshot_opts o = {.processes = true};
+    struct mw_snapshot_result res;
+    CHECK_EQ_INT(mw_snapshot_take(&src, fd, &o, &res), 0);
+    close(fd);
+    CHECK_EQ_INT(mw_root_open(&dst, dir), 0);
+    int v2 = mw_cgunit_v2_open(&dst);
+    CHECK(v2 >= 0);
+    enum mw_oom_pref p = MW_OOM_PREF_NONE;
+    CHECK_EQ_INT(mw_cgunit_pref_read(v2, "/system.slice/db-omit.service", &p), 0);
+    CHECK_EQ_INT(p, MW_OOM_PREF_OMIT);
+    CHECK_EQ_INT(mw_cgunit_pref_read(v2, "/system.slice/db-avoid.service", &p), 0);
+    CHECK_EQ_INT(p, MW_OOM_PREF_AVOID);
+    /* a mark that says no is not carried: none stays none */
+    CHECK(faccessat(v2, "system.slice/db-zero.service/user.oomd_omit", F_OK, 0) != 0);
+    char buf[64];
+    CHECK(mw_read_small_at(v2, "system.slice/mw-storm.service/cgroup.procs", buf, sizeof(buf)) > 0);
+    CHECK(strncmp(buf, "700\n701\n", 8) == 0);
+    int leader = 0;
+    CHECK_EQ_INT(mw_session_leader_read(dst.fd, "2", &leader), 0);
+    CHECK_EQ_INT(leader, 520);
+    if (v2 >= 0)
+        close(v2);
     mw_root_close(&src);
     mw_root_close(&dst);
     char cmd[600];
@@ -103,6 +147,7 @@ static void test_root_page_size(void)
 int main(void)
 {
     RUN(test_snapshot_of_fixture);
+    RUN(test_snapshot_units);
     RUN(test_meta_parse);
     RUN(test_root_page_size);
     return TESTS_DONE();
