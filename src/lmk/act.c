@@ -143,6 +143,7 @@ static void record_from(struct mw_kill_record *r, const struct mw_victim *v,
     r->reason = mw_reason_name(dec->reason);
     r->detail = dec->detail;
     r->min_adj = dec->min_adj;
+    r->last_line = dec->last_line;
     r->free_kb = st->free_kb;
     r->avail_kb = st->available_kb;
     r->file_kb = st->file_kb;

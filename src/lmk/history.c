@@ -68,6 +68,8 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
             (unsigned long long)r->wait_ms, (long long)r->freed_kb, r->exited ? "yes" : "no",
             r->reaped ? "yes" : "no", r->termed ? " sigterm_first=yes" : "",
             r->cgroup_killed ? " cgroup_killed=yes" : "");
+    if (r->last_line)
+        app(buf, cap, &len, " last_line=yes");
     if (r->kept)
         app(buf, cap, &len, " kept=%s", r->kept);
     if (r->runaway)
@@ -129,6 +131,7 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
     mw_json_bool(&j, "reaped", r->reaped);
     mw_json_bool(&j, "sigterm_first", r->termed);
     mw_json_bool(&j, "cgroup_killed", r->cgroup_killed);
+    mw_json_bool(&j, "last_line", r->last_line);
     if (r->kept) { /* kept until the last line (lmk/sdunit.h), and the last line took it */
         mw_json_object_begin(&j, "kept");
         mw_json_str(&j, "class", r->kept);

@@ -32,7 +32,8 @@ struct mw_kill_record {
      * "system" and why (NULL otherwise) */
     const char *unit;
     const char *kept, *kept_why;
-    bool reaped; /* process_mrelease returned the memory before the exit */
+    bool last_line; /* decided at the last line (mw_policy_last_line) */
+    bool reaped;    /* process_mrelease returned the memory before the exit */
     /* A runaway (see victim.h): its unit's footprint and growth, and the
      * other members of its group (chosen, signalled). */
     bool runaway;
@@ -49,7 +50,8 @@ struct mw_kill_record {
  *   swapfree=40000kB psi_some=12.30 psi_full=3.10 latency_ms=12 wait_ms=4
  *   freed=250000kB exited=yes reaped=yes (dry-run kills say "would-kill");
  *   a process in a systemd unit adds unit=NAME after prog=, a unit killed
- *   whole cgroup_killed=yes, a kept one the last line took kept=CLASS;
+ *   whole cgroup_killed=yes, a kill at the last line last_line=yes, a
+ *   kept one the last line took kept=CLASS;
  *   a runaway adds runaway=yes footprint=KBkB growth=KBkB/s; victims
  *   signalled with it add group=KILLED/CHOSEN pids=P,P,...
  * Returns the length (truncated to CAP-1). */

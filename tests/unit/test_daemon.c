@@ -91,9 +91,11 @@ static void test_kill_line(void)
     r.cgroup_killed = true;
     r.kept = "system";
     r.kept_why = "systemd-logind.service";
+    r.last_line = true;
     mw_kill_format_line(buf, sizeof(buf), &r);
     CHECK_CONTAINS(buf, " prog=evil_prog_\"x\" unit=mw_storm.service rss=204800kB ");
-    CHECK_CONTAINS(buf, " reaped=no cgroup_killed=yes kept=system runaway=yes ");
+    CHECK_CONTAINS(buf, " reaped=no cgroup_killed=yes last_line=yes kept=system runaway=yes ");
+    r.last_line = false;
     r.unit = "";
     r.kept = NULL;
     r.cgroup_killed = false;
@@ -124,6 +126,7 @@ static void test_kill_json(void)
     CHECK(buf[0] == '{' && buf[strlen(buf) - 1] == '}');
     CHECK_CONTAINS(buf, "\"unit\":null,");
     CHECK_CONTAINS(buf, "\"kept\":null,");
+    CHECK_CONTAINS(buf, "\"last_line\":false,");
     r.unit = "db.service";
     r.kept = "avoid";
     r.kept_why = "ManagedOOMPreference=avoid";
