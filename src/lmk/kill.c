@@ -79,14 +79,6 @@ static int kill_member(uint64_t pid, void *arg)
     return 0;
 }
 
-struct linux_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
-
 /* SIGKILL to every member of the v2 cgroup DFD and, down to
  * KILL_CG_DEPTH, of its subgroups: cgroup.kill's work on a kernel
  * without it (before 5.14). Fixed buffers: nothing allocates. */
@@ -100,7 +92,7 @@ static void kill_tree(int dfd, int depth, struct mw_kill_result *r)
     long got;
     while ((got = syscall(SYS_getdents64, dfd, dbuf[depth], sizeof(dbuf[depth]))) > 0) {
         for (long off = 0; off < got;) {
-            struct linux_dirent64 *d = (struct linux_dirent64 *)(dbuf[depth] + off);
+            struct mw_dirent64 *d = (struct mw_dirent64 *)(void *)(dbuf[depth] + off);
             off += d->d_reclen;
             if (d->d_type != DT_DIR || d->d_name[0] == '.')
                 continue;

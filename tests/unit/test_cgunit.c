@@ -109,23 +109,27 @@ static void test_pref_fixture(void)
     CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/daemon-systemd"), 0);
     int v2 = mw_cgunit_v2_open(&r);
     CHECK(v2 >= 0);
-    enum mw_oom_pref p = MW_OOM_PREF_AVOID;
-    CHECK_EQ_INT(mw_cgunit_pref_read(v2, "/system.slice/db-omit.service", &p), 0);
-    CHECK_EQ_INT(p, MW_OOM_PREF_OMIT);
-    CHECK_EQ_INT(mw_cgunit_pref_read(v2, "/system.slice/db-avoid.service", &p), 0);
-    CHECK_EQ_INT(p, MW_OOM_PREF_AVOID);
-    CHECK_EQ_INT(mw_cgunit_pref_read(v2, "/system.slice/plain.service", &p), 0);
-    CHECK_EQ_INT(p, MW_OOM_PREF_NONE);
-    /* "0" is no; a cgroup that is gone has none; ".." never leaves the tree */
-    CHECK_EQ_INT(mw_cgunit_pref_read(v2, "/system.slice/db-zero.service", &p), 0);
-    CHECK_EQ_INT(p, MW_OOM_PREF_NONE);
-    CHECK_EQ_INT(mw_cgunit_pref_read(v2, "/system.slice/gone.service", &p), 0);
-    CHECK_EQ_INT(p, MW_OOM_PREF_NONE);
-    CHECK_EQ_INT(mw_cgunit_pref_read(v2, "/system.slice/../system.slice/db-omit.service", &p), 0);
-    CHECK_EQ_INT(p, MW_OOM_PREF_NONE);
-    /* not only on the unit: systemd-oomd reads the candidate's own cgroup */
-    CHECK_EQ_INT(mw_cgunit_pref_read(v2, "/system.slice/db-omit.service/sub", &p), 0);
-    CHECK_EQ_INT(p, MW_OOM_PREF_NONE);
+    static const struct {
+        const char *path;
+        enum mw_oom_pref want;
+    } cases[] = {
+        {"/system.slice/db-omit.service", MW_OOM_PREF_OMIT},
+        {"/system.slice/db-avoid.service", MW_OOM_PREF_AVOID},
+        {"/system.slice/plain.service", MW_OOM_PREF_NONE},
+        /* "0" is no; a cgroup that is gone has none; ".." never leaves */
+        {"/system.slice/db-zero.service", MW_OOM_PREF_NONE},
+        {"/system.slice/gone.service", MW_OOM_PREF_NONE},
+        {"/system.slice/../system.slice/db-omit.service", MW_OOM_PREF_NONE},
+        /* not inherited: systemd-oomd reads the candidate's own cgroup */
+        {"/system.slice/db-omit.service/sub", MW_OOM_PREF_NONE},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum mw_oom_pref p = MW_OOM_PREF_AVOID;
+        CHECK_EQ_INT(mw_cgunit_pref_read(v2, cases[i].path, &p), 0);
+        if (p != cases[i].want)
+            fprintf(stderr, "  %s: %s\n", cases[i].path, mw_oom_pref_name(p));
+        CHECK_EQ_INT(p, cases[i].want);
+    }
     close(v2);
     mw_root_close(&r);
 }

@@ -142,11 +142,18 @@ static void test_system_processes(void)
     }
 }
 
-/* The runaway choice with everyone protected but KEEP (a name). */
-static int runaway_choice(struct mw_config *cfg, const char *protect, struct mw_victim *v)
+/* The runaway choice with every culprit of the fixture protected but
+ * KEEP (cc1*, hog, worker, renderer*, eater or leaker), under CFG (its
+ * defaults, changed by the caller). */
+static int runaway_of(struct mw_config *cfg, const char *keep, struct mw_victim *v)
 {
-    char err[200];
-    CHECK(mw_config_parse_buf(cfg, protect, err, sizeof(err)) == 0);
+    static const char *const culprits[] = {"cc1*", "hog", "worker", "renderer*", "eater", "leaker"};
+    char text[256] = "", err[200];
+    for (size_t i = 0; i < sizeof(culprits) / sizeof(culprits[0]); i++)
+        if (strcmp(culprits[i], keep) != 0)
+            snprintf(text + strlen(text), sizeof(text) - strlen(text), "protect = %s\n",
+                     culprits[i]);
+    CHECK(mw_config_parse_buf(cfg, text, err, sizeof(err)) == 0);
     struct mw_choice c = {.min_adj = 0,
                           .runaway_only = true,
                           .runaway_any_adj = true,
@@ -165,11 +172,7 @@ static void test_unit_whole(void)
     struct mw_config cfg;
     struct mw_victim v;
     mw_config_defaults(&cfg);
-    CHECK_EQ_INT(runaway_choice(&cfg,
-                                "protect = eater\nprotect = hog\nprotect = worker\n"
-                                "protect = renderer*\n",
-                                &v),
-                 1);
+    CHECK_EQ_INT(runaway_of(&cfg, "cc1*", &v), 1);
     CHECK_STR(v.comm, "cc1");
     CHECK_EQ_INT(v.group_n, 7); /* make is 40 s old and still: not of the burst */
     CHECK(v.unit_whole && v.kill_cgroup && !v.cgroup_v1);
@@ -178,61 +181,37 @@ static void test_unit_whole(void)
     /* kill_units = false: the burst's processes only */
     mw_config_defaults(&cfg);
     cfg.kill_units = false;
-    CHECK_EQ_INT(runaway_choice(&cfg,
-                                "protect = eater\nprotect = hog\nprotect = worker\n"
-                                "protect = renderer*\n",
-                                &v),
-                 1);
+    CHECK_EQ_INT(runaway_of(&cfg, "cc1*", &v), 1);
     CHECK(!v.unit_whole && !v.kill_cgroup);
     /* the fork storm of a system service, its parent with it */
     mw_config_defaults(&cfg);
-    CHECK_EQ_INT(runaway_choice(&cfg,
-                                "protect = eater\nprotect = cc1*\nprotect = worker\n"
-                                "protect = renderer*\n",
-                                &v),
-                 1);
+    CHECK_EQ_INT(runaway_of(&cfg, "hog", &v), 1);
     CHECK_STR(v.comm, "hog");
     CHECK_EQ_INT(v.group_n, 12);
     CHECK(v.unit_whole);
     CHECK_STR(v.cgroup, "/system.slice/mw-storm.service");
     /* the same burst beside a process at -1000: the processes, not the unit */
     mw_config_defaults(&cfg);
-    CHECK_EQ_INT(runaway_choice(&cfg,
-                                "protect = eater\nprotect = cc1*\nprotect = hog\n"
-                                "protect = renderer*\n",
-                                &v),
-                 1);
+    CHECK_EQ_INT(runaway_of(&cfg, "worker", &v), 1);
     CHECK_STR(v.comm, "worker");
     CHECK_EQ_INT(v.group_n, 5);
     CHECK(!v.unit_whole && !v.kill_cgroup);
     CHECK_STR(v.unit, "mw-guarded.service");
     /* the growing tab: its browser's other processes are innocents */
     mw_config_defaults(&cfg);
-    CHECK_EQ_INT(runaway_choice(&cfg,
-                                "protect = eater\nprotect = cc1*\nprotect = hog\n"
-                                "protect = worker\n",
-                                &v),
-                 1);
+    CHECK_EQ_INT(runaway_of(&cfg, "renderer*", &v), 1);
     CHECK_EQ_INT(v.pid, 809);
     CHECK(!v.unit_whole);
     CHECK_STR(v.unit, "mw-browser.service");
     /* a runaway in a login session: never the session */
     mw_config_defaults(&cfg);
-    CHECK_EQ_INT(runaway_choice(&cfg,
-                                "protect = cc1*\nprotect = hog\nprotect = worker\n"
-                                "protect = renderer*\n",
-                                &v),
-                 1);
+    CHECK_EQ_INT(runaway_of(&cfg, "eater", &v), 1);
     CHECK_EQ_INT(v.pid, 522);
     CHECK(!v.unit_whole);
     /* a lone leaker (a runaway within 120 s): its service */
     mw_config_defaults(&cfg);
     cfg.runaway_fill_ms = 120000;
-    CHECK_EQ_INT(runaway_choice(&cfg,
-                                "protect = cc1*\nprotect = hog\nprotect = worker\n"
-                                "protect = renderer*\nprotect = eater\n",
-                                &v),
-                 1);
+    CHECK_EQ_INT(runaway_of(&cfg, "leaker", &v), 1);
     CHECK_EQ_INT(v.pid, 900);
     CHECK(v.unit_whole);
     CHECK_STR(v.cgroup, "/system.slice/mw-leak.service");

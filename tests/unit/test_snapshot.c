@@ -7,25 +7,48 @@
 #include "model/snapshot.h"
 #include "proc/cgunit.h"
 
+/* Snapshots FIXTURE (with its processes) into a new directory (DIR, at
+ * least 20 bytes) and opens the fixture as SRC and the capture as DST.
+ * Returns 0, or -1 (checked) when it could not. */
+static int snap(const char *fixture, char *dir, struct mw_snapshot_result *res, struct mw_root *src,
+                struct mw_root *dst)
+{
+    snprintf(dir, 20, "/tmp/mw-snap-XXXXXX");
+    if (!mkdtemp(dir)) {
+        CHECK(!"mkdtemp");
+        return -1;
+    }
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", MW_FIXTURES, fixture);
+    CHECK_EQ_INT(mw_root_open(src, path), 0);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    struct mw_snapshot_opts o = {.processes = true};
+    CHECK_EQ_INT(mw_snapshot_take(src, fd, &o, res), 0);
+    close(fd);
+    CHECK_EQ_INT(mw_root_open(dst, dir), 0);
+    return 0;
+}
+
+static void unsnap(const char *dir, struct mw_root *src, struct mw_root *dst)
+{
+    mw_root_close(src);
+    mw_root_close(dst);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 /* A snapshot of a captured tree holds the same bytes, and a snapshot of the
  * snapshot again: what --root reads is exactly what was captured. */
 static void test_snapshot_of_fixture(void)
 {
-    char tmpl[] = "/tmp/mw-snap-XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    CHECK(dir != NULL);
-    if (!dir)
-        return;
+    char dir[20];
     struct mw_root src, dst;
-    CHECK_EQ_INT(mw_root_open(&src, MW_FIXTURES "/host-24g"), 0);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    struct mw_snapshot_opts o = {.processes = true};
     struct mw_snapshot_result res;
-    CHECK_EQ_INT(mw_snapshot_take(&src, fd, &o, &res), 0);
-    close(fd);
+    if (snap("host-24g", dir, &res, &src, &dst) < 0)
+        return;
     CHECK_EQ_U64(res.processes, 1);
     CHECK(res.files > 20);
-    CHECK_EQ_INT(mw_root_open(&dst, dir), 0);
     const char *files[] = {"/proc/meminfo", "/proc/zoneinfo", "/proc/pressure/memory",
                            "/sys/block/zram0/mm_stat", "/etc/passwd"};
     for (size_t i = 0; i < MW_ARRAY_SIZE(files); i++) {
@@ -41,11 +64,7 @@ static void test_snapshot_of_fixture(void)
     CHECK_EQ_INT(mw_read_file(&dst, "/memwarden-snapshot.json", &meta, NULL), 0);
     CHECK_CONTAINS(meta, "\"page_size\": ");
     free(meta);
-    mw_root_close(&src);
-    mw_root_close(&dst);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    unsnap(dir, &src, &dst);
 }
 
 /* A systemd machine's capture keeps what the daemon's unit rules read:
@@ -54,19 +73,11 @@ static void test_snapshot_of_fixture(void)
  * logind's session leaders; the capture of the capture reads the same. */
 static void test_snapshot_units(void)
 {
-    char tmpl[] = "/tmp/mw-snap-XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    CHECK(dir != NULL);
-    if (!dir)
-        return;
+    char dir[20];
     struct mw_root src, dst;
-    CHECK_EQ_INT(mw_root_open(&src, MW_FIXTURES "/daemon-systemd"), 0);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    struct mw_snapshot_opts o = {.processes = true};
     struct mw_snapshot_result res;
-    CHECK_EQ_INT(mw_snapshot_take(&src, fd, &o, &res), 0);
-    close(fd);
-    CHECK_EQ_INT(mw_root_open(&dst, dir), 0);
+    if (snap("daemon-systemd", dir, &res, &src, &dst) < 0)
+        return;
     int v2 = mw_cgunit_v2_open(&dst);
     CHECK(v2 >= 0);
     enum mw_oom_pref p = MW_OOM_PREF_NONE;
@@ -84,11 +95,7 @@ static void test_snapshot_units(void)
     CHECK_EQ_INT(leader, 520);
     if (v2 >= 0)
         close(v2);
-    mw_root_close(&src);
-    mw_root_close(&dst);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    unsnap(dir, &src, &dst);
 }
 
 static void test_meta_parse(void)
