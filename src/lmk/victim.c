@@ -151,14 +151,16 @@ bool mw_scan_adj_flat(const struct mw_scan_ws *ws)
     return ws->pos_n < 3 || !ws->pos_two;
 }
 
-/* Excluded by the choice, or kept (sdunit.h) and known to be: omitted,
- * or spared until the last line outside this pass's licence. */
+/* Excluded by the choice, or -- choosing -- kept (sdunit.h) and known to
+ * be: omitted, or spared until the last line outside this pass's licence. */
 static bool excluded(const struct mw_scan_ws *ws, const struct mw_choice *c, int pid)
 {
     for (int i = 0; i < c->exclude_n; i++)
         if (c->exclude[i] == pid)
             return true;
-    enum mw_keep k = ws->sd ? mw_sd_known(ws->sd, pid, c->now_ms) : MW_KEEP_NONE;
+    if (!ws->choosing || !ws->sd)
+        return false;
+    enum mw_keep k = mw_sd_known(ws->sd, pid, c->now_ms);
     return k == MW_KEEP_OMIT || (k != MW_KEEP_NONE && !ws->keep_ok);
 }
 
@@ -941,6 +943,7 @@ static void unit_whole(struct mw_scan_ws *ws, const struct mw_config *cfg,
 int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
                      struct mw_victim *out)
 {
+    ws->choosing = true;
     ws->keep_ok = false;
     int rc = choose_unkept(ws, cfg, c, out);
     if (rc == 0 && c->last_line) {
@@ -948,6 +951,7 @@ int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
         rc = choose_unkept(ws, cfg, c, out);
         ws->keep_ok = false;
     }
+    ws->choosing = false;
     if (rc > 0)
         unit_whole(ws, cfg, c, out);
     return rc;

@@ -127,7 +127,10 @@ struct mw_scan_ws {
     int scope_dir_fd; /* directory of the scope cgroup, or -1: every process */
     int self_pid;
     struct mw_sd *sd; /* systemd's view (sdunit.h) */
-    bool keep_ok;     /* this pass may take the processes kept until the last line */
+    /* Within mw_victim_choose: the processes known to be kept are skipped
+     * (the omitted ones always, the others unless KEEP_OK: the last line's
+     * second pass). A refresh samples them all: their swap is owned. */
+    bool choosing, keep_ok;
     unsigned page_kb; /* /proc/PID/stat counts RSS in pages (the root's page size) */
     long hz;          /* clock ticks per second of starttime */
     struct mw_fp *fp; /* the footprint cache, MW_FP_CACHE slots (open addressing) */

@@ -249,6 +249,35 @@ static void test_unit_whole_rule(void)
     CHECK(mw_policy_unit_whole(&u, &c, 8, 1 << 20));
 }
 
+/* A refresh samples the kept processes too (their swap is owned: the
+ * swap nobody holds must not grow by theirs), also once the choice has
+ * learnt that they are kept. */
+static void test_refresh_samples_kept(void)
+{
+    struct mw_root r;
+    CHECK_EQ_INT(mw_root_open(&r, MW_FIXTURES "/daemon-systemd"), 0);
+    struct mw_scan_ws ws;
+    CHECK_EQ_INT(mw_scan_ws_init(&ws, &r, -1, 128), 0);
+    struct mw_config cfg;
+    flat_cfg(&cfg);
+    struct mw_choice c = {.min_adj = -999, .now_ms = 1000};
+    int before = mw_victim_refresh(&ws, &cfg, &c);
+    int excl[] = {501, 430, 420, 521};
+    struct mw_choice k = {.min_adj = 0,
+                          .flat = true,
+                          .exclude = excl,
+                          .exclude_n = 4,
+                          .total_kb = TOTAL_KB,
+                          .now_ms = 1000};
+    struct mw_victim v;
+    CHECK_EQ_INT(mw_victim_choose(&ws, &cfg, &k, &v), 0); /* met every kept one */
+    CHECK_EQ_INT(mw_sd_known(ws.sd, 410, 1000), MW_KEEP_AVOID);
+    CHECK(before > 0);
+    CHECK_EQ_INT(mw_victim_refresh(&ws, &cfg, &c), before);
+    mw_scan_ws_free(&ws);
+    mw_root_close(&r);
+}
+
 /* What the scan remembers: a kept process is skipped without a read. */
 static void test_known(void)
 {
@@ -281,5 +310,6 @@ int main(void)
     RUN(test_unit_whole);
     RUN(test_unit_whole_rule);
     RUN(test_known);
+    RUN(test_refresh_samples_kept);
     return TESTS_DONE();
 }
