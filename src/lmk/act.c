@@ -300,7 +300,7 @@ static bool kill_chosen(struct daemon *d, struct mw_cycle_out *out, uint64_t eve
                 "last line (%s) -- nobody else is left",
                 v->pid, v->comm, v->keep_why);
     if (v->unit_whole)
-        mw_dlog(LOG_NOTICE, "pid %d (%s) and its group are %s as a whole: its cgroup %s dies",
+        mw_dlog(LOG_NOTICE, "the runaway of pid %d (%s) is %s as a whole: its cgroup %s dies",
                 v->pid, v->comm, v->unit, v->cgroup);
     if (d->cfg.pre_kill_hook.n > 0)
         pre_kill_hook(d, v, rec.reason);

@@ -423,8 +423,9 @@ static int pt_read_unit(struct mw_proctable *t, int dfd, struct mw_proc *p)
 {
     char path[4096], label[2 * MW_CGUNIT_NAME + 1];
     struct mw_cgunit u;
-    if (t->cgidx_v2 && pt_cgidx_find(t, p->pid)) {
-        snprintf(path, sizeof(path), "%s", pt_cgidx_find(t, p->pid)->path);
+    const struct mw_pt_cgent *ce = t->cgidx_v2 ? pt_cgidx_find(t, p->pid) : NULL;
+    if (ce) {
+        snprintf(path, sizeof(path), "%s", ce->path);
     } else {
         long n = pt_read(t, dfd, "cgroup", PT_SMALL_MAX, NULL);
         if (n < 0 && pt_gone(dfd, n))
