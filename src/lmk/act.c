@@ -241,10 +241,13 @@ void act_ops_init(struct daemon *d)
 
 void act_say_layout(const struct daemon *d)
 {
+    bool sd = d->cfg.adj_mode == MW_ADJ_AUTO && d->ws.sd && d->ws.sd->booted;
     mw_dlog(LOG_NOTICE, "adj layout: %s%s",
             d->cyc.adj_flat ? "flat (the kernel's oom_badness order)"
                             : "android classes (lmkd's order)",
-            d->cfg.adj_mode == MW_ADJ_AUTO ? " (detected)" : " (adj_mode)");
+            sd                               ? " (systemd: adj is OOMScoreAdjust=, no class)"
+            : d->cfg.adj_mode == MW_ADJ_AUTO ? " (detected)"
+                                             : " (adj_mode)");
 }
 
 /* Says what the cycle noted on the way to its decision: memory held

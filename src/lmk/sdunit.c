@@ -14,6 +14,7 @@ int mw_sd_init(struct mw_sd *s, const struct mw_root *root)
 {
     memset(s, 0, sizeof(*s));
     s->root_fd = root->fd;
+    s->booted = mw_cgunit_systemd_booted(root);
     int fd = mw_cgunit_v2_open(root);
     s->v2_fd = fd >= 0 ? fd : -1;
     return 0;

@@ -47,6 +47,7 @@ struct mw_sd_proc {
 };
 
 struct mw_sd {
+    bool booted; /* the root runs systemd (mw_cgunit_systemd_booted) */
     int root_fd; /* the root (run/systemd/sessions); not owned */
     int v2_fd;   /* the cgroup2 mount (mw_cgunit_v2_open), -1: none */
     struct mw_sd_proc slot[MW_SD_SLOTS];

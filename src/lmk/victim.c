@@ -148,7 +148,7 @@ static int get_adj(struct mw_scan_ws *ws, int pid, uint64_t now_ms, bool force, 
 
 bool mw_scan_adj_flat(const struct mw_scan_ws *ws)
 {
-    return ws->pos_n < 3 || !ws->pos_two;
+    return ws->pos_n < 3 || !ws->pos_two || (ws->sd && ws->sd->booted);
 }
 
 /* Excluded by the choice, or -- choosing -- kept (sdunit.h) and known to

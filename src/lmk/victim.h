@@ -159,7 +159,14 @@ void mw_scan_ws_free(struct mw_scan_ws *ws);
  * processes above adj 0, or all of them at one value (a flat machine
  * with one prio'd program, or a storm that inherited one adj). Kernel
  * threads sit at 0, so they need not be told apart. Android's classes
- * give many processes at 100-999 in several values. */
+ * give many processes at 100-999 in several values. A machine that runs
+ * systemd is flat too, whatever its values: there adj is OOMScoreAdjust=,
+ * a hint to the kernel's oom_badness (user@UID.service 100, its units
+ * 200, a browser's renderers 300), not a class -- every system service
+ * sits at 0 with no foreground app among them, and the runaway floor of
+ * the classes (runaway_min_adj) kept the distro bed's leaking service,
+ * fork storm and root scope out of the runaway pass until the last line
+ * while idle renderers died (docs/design.md, "Living with systemd"). */
 bool mw_scan_adj_flat(const struct mw_scan_ws *ws);
 
 /* The sum of VmSwap over the processes the last mw_victim_refresh

@@ -203,6 +203,12 @@ int mw_cgunit_v2_open(const struct mw_root *root)
     return fd < 0 ? -errno : fd;
 }
 
+bool mw_cgunit_systemd_booted(const struct mw_root *root)
+{
+    struct stat st;
+    return fstatat(root->fd, "run/systemd/system", &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
 bool mw_cgunit_path_plain(const char *path)
 {
     if (path[0] != '/')

@@ -67,6 +67,10 @@ void mw_cgunit_label(const struct mw_cgunit *u, char *buf, size_t cap);
  * -ENODATA, -ENAMETOOLONG. Pure. */
 int mw_cgunit_path_parse_buf(const char *buf, char *out, size_t cap);
 
+/* True when ROOT runs systemd as its init: ROOT/run/systemd/system is a
+ * directory (sd_booted(3)'s test). */
+bool mw_cgunit_systemd_booted(const struct mw_root *root);
+
 /* True when PATH is absolute with no empty, "." or ".." component past
  * its leading '/' ("/" itself is fine): a cgroup path that can be looked
  * up under a mount without leaving it. Pure. */

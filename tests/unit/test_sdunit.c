@@ -303,6 +303,37 @@ static void test_known(void)
     mw_root_close(&r);
 }
 
+/* The adj layout of a systemd machine is flat whatever its values (adj is
+ * OOMScoreAdjust=, no class): the fixture's 100 / 200 / 300 read as
+ * classes only once /run/systemd/system is gone from a copy of it. */
+static void test_systemd_layout_flat(void)
+{
+    char dir[] = "/tmp/mw-sdflat-XXXXXX", cmd[600];
+    if (!mkdtemp(dir))
+        SKIP("mkdtemp failed");
+    snprintf(cmd, sizeof(cmd), "cp -a '%s/daemon-systemd/.' '%s'", MW_FIXTURES, dir);
+    CHECK_EQ_INT(system(cmd), 0);
+    for (int booted = 1; booted >= 0; booted--) {
+        struct mw_root r;
+        CHECK_EQ_INT(mw_root_open(&r, dir), 0);
+        struct mw_scan_ws ws;
+        CHECK_EQ_INT(mw_scan_ws_init(&ws, &r, -1, 128), 0);
+        struct mw_config cfg;
+        mw_config_defaults(&cfg);
+        struct mw_choice c = {.min_adj = -999, .now_ms = 1000};
+        CHECK(mw_victim_refresh(&ws, &cfg, &c) > 0);
+        CHECK(ws.pos_n >= 3 && ws.pos_two); /* classes by their values */
+        CHECK_EQ_INT(ws.sd->booted, booted);
+        CHECK_EQ_INT(mw_scan_adj_flat(&ws), booted);
+        mw_scan_ws_free(&ws);
+        mw_root_close(&r);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s/run/systemd/system'", dir);
+        CHECK_EQ_INT(system(cmd), 0);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void)
 {
     RUN(test_omit_and_avoid);
@@ -311,5 +342,6 @@ int main(void)
     RUN(test_unit_whole_rule);
     RUN(test_known);
     RUN(test_refresh_samples_kept);
+    RUN(test_systemd_layout_flat);
     return TESTS_DONE();
 }
