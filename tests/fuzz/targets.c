@@ -21,6 +21,7 @@
 #include "model/snapshot.h"
 #include "proc/cgcreate.h"
 #include "proc/cgroup.h"
+#include "proc/cgunit.h"
 #include "proc/meminfo.h"
 #include "proc/mwpool.h"
 #include "proc/procs.h"
@@ -315,6 +316,25 @@ static void f_cgcreate(const char *b, size_t n)
     mw_cg_name_valid(b);
 }
 
+/* A /proc/PID/cgroup text, or a path, as systemd's units (proc/cgunit.h):
+ * the path parse, the unit's name and label, a session id and a logind
+ * record. */
+static void f_cgunit(const char *b, size_t n)
+{
+    char path[4096], label[2 * MW_CGUNIT_NAME + 1], id[32];
+    struct mw_cgunit u;
+    int leader;
+    (void)n;
+    if (mw_cgunit_path_parse_buf(b, path, sizeof(path)) == 0 && mw_cgunit_parse(path, &u) == 0) {
+        mw_cgunit_label(&u, label, sizeof(label));
+        mw_cgunit_session_id(mw_cgunit_name(&u), id, sizeof(id));
+    }
+    if (mw_cgunit_parse(b, &u) == 0 && u.unit_len > strlen(b))
+        abort(); /* the unit's cgroup is a prefix of the path */
+    mw_cgunit_path_plain(b);
+    mw_session_leader_parse_buf(b, &leader);
+}
+
 const struct fuzz_target fuzz_targets[] = {
     {"meminfo", f_meminfo, "*/proc/meminfo"},
     {"vmstat", f_vmstat, "*/proc/vmstat"},
@@ -343,5 +363,6 @@ const struct fuzz_target fuzz_targets[] = {
     {"history", f_history, "metrics/var/log/*.jsonl"},
     {"report", f_report, "records/*"},
     {"cgcreate", f_cgcreate, "*/proc/*/cgroup"},
+    {"cgunit", f_cgunit, "*/proc/*/cgroup"},
 };
 const size_t fuzz_target_count = sizeof(fuzz_targets) / sizeof(fuzz_targets[0]);
