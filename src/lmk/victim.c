@@ -559,8 +559,13 @@ static bool burstable(const struct rcand *c)
 /* Marks the candidates that may join a burst: the burstable ones, and
  * young siblings of a burstable one that stopped growing (same parent,
  * uid and name: a storm's worker that reached its size before the first
- * sample). One pass over a small hash set of the burstable ones' keys. */
-#define SIB_SLOTS (2 * RUNAWAY_MAX) /* a power of 2 */
+ * sample) and hold at least 1/MW_SIBLING_DIV of the largest burstable
+ * sibling: a storm's workers are alike, while a browser's idle renderers
+ * (4-7 MiB) beside the one tab that grows (140 MiB and more) are no storm
+ * -- in the distro bed's d05 eleven of them died with the tab. One pass
+ * over a small hash set of the burstable ones' keys and largest sizes. */
+#define MW_SIBLING_DIV 2
+#define SIB_SLOTS      (2 * RUNAWAY_MAX) /* a power of 2 */
 static uint64_t sib_key(const struct rcand *c)
 {
     uint64_t k = ((uint64_t)(uint32_t)c->ppid << 32 | c->comm_hash) ^
@@ -579,20 +584,25 @@ static size_t sib_slot(const uint64_t *set, uint64_t k)
 
 static void mark_members(struct rcand *rc, size_t m)
 {
-    static uint64_t set[SIB_SLOTS];
+    static uint64_t set[SIB_SLOTS], set_kb[SIB_SLOTS];
     memset(set, 0, sizeof(set));
+    memset(set_kb, 0, sizeof(set_kb));
     for (size_t i = 0; i < m; i++) {
         rc[i].member = burstable(&rc[i]);
         if (!rc[i].member)
             continue;
         uint64_t k = sib_key(&rc[i]);
-        set[sib_slot(set, k)] = k;
+        size_t h = sib_slot(set, k);
+        set[h] = k;
+        if (rc[i].kb > set_kb[h])
+            set_kb[h] = rc[i].kb;
     }
     for (size_t i = 0; i < m; i++) {
         if (rc[i].member || rc[i].age_s > MW_GROUP_AGE_S)
             continue;
         uint64_t k = sib_key(&rc[i]);
-        rc[i].member = set[sib_slot(set, k)] == k;
+        size_t h = sib_slot(set, k);
+        rc[i].member = set[h] == k && rc[i].kb * MW_SIBLING_DIV >= set_kb[h];
     }
 }
 

@@ -23,7 +23,9 @@
  * younger than MW_GROUP_AGE_S). A member that stopped growing (a storm's
  * worker that reached its size before the first sample) stays in when it
  * is young (MW_GROUP_AGE_S) and a sibling of a growing candidate: same
- * parent, uid and name; its footprint counts, its growth does not.
+ * parent, uid and name, at least half the size of the largest growing one
+ * (a storm's workers are alike; a browser's idle renderers beside a tab
+ * that grows are not its storm); its footprint counts, its growth does not.
  * It is a runaway when its footprint (RSS + swap + page
  * tables) is at least 1/16 of the total and its growth would fill the
  * total within cfg->runaway_fill_ms: the growth between the last two

@@ -515,6 +515,46 @@ static void test_burst_without_common_parent(void)
     drop_tree();
 }
 
+/* A sibling that stopped growing joins a growing one's burst when it is
+ * alike (a storm's worker that reached its size first), not when it is a
+ * small idle sibling: a browser's renderers beside the one tab that grows
+ * (the distro bed's d05, eleven renderers killed with the tab). */
+static void test_sibling_alike(void)
+{
+    for (int alike = 0; alike < 2; alike++) {
+        if (!new_tree(1000))
+            SKIP("no scratch directory");
+        uint64_t idle_kb = (alike ? 60 : 6) * 1024;
+        proc(800, 1, "browser", 200, 32 * 1024, 0, 20, 1000);
+        for (int i = 0; i < 11; i++)
+            proc(801 + i, 800, "renderer", 300, idle_kb, 0, 20, 1000);
+        proc(812, 800, "renderer", 300, 6 * 1024, 0, 20, 1000);
+        struct mw_root r;
+        struct mw_scan_ws ws;
+        struct mw_config cfg;
+        struct mw_victim v;
+        mw_config_defaults(&cfg);
+        CHECK_EQ_INT(mw_root_open(&r, tree), 0);
+        CHECK_EQ_INT(mw_scan_ws_init(&ws, &r, -1, 64), 0);
+        struct mw_choice c = {.min_adj = 0, .total_kb = GEN_TOTAL, .now_ms = 1000};
+        mw_victim_refresh(&ws, &cfg, &c);
+        /* the tab grows 100 MiB in 0.5 s; its siblings stay as they were */
+        proc(800, 1, "browser", 200, 32 * 1024, 0, 20.5, 1000.5);
+        for (int i = 0; i < 11; i++)
+            proc(801 + i, 800, "renderer", 300, idle_kb, 0, 20.5, 1000.5);
+        proc(812, 800, "renderer", 300, 106 * 1024, 0, 20.5, 1000.5);
+        c.now_ms = 1500;
+        mw_victim_refresh(&ws, &cfg, &c);
+        CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+        CHECK_EQ_INT(v.pid, 812);
+        CHECK(v.runaway);
+        CHECK_EQ_INT(v.group_n, alike ? 11 : 0);
+        mw_scan_ws_free(&ws);
+        mw_root_close(&r);
+        drop_tree();
+    }
+}
+
 /* A process that idled 100 s and now grows 40 MiB/s: its average since
  * start says nothing, two samples say runaway. */
 static void test_two_sample_growth(void)
@@ -576,5 +616,6 @@ int main(void)
     RUN(test_swap_owned_by_protected);
     RUN(test_burst_without_common_parent);
     RUN(test_two_sample_growth);
+    RUN(test_sibling_alike);
     return TESTS_DONE();
 }
