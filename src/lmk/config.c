@@ -140,6 +140,31 @@ static const struct key keys[] = {
 static const char *const sections[] = {"killer", "victims", "loops",  "alerts",
                                        "hooks",  "files",   "metrics"};
 
+/* The victims, loops, alerts, hooks and files sections. */
+static void defaults_victims_and_files(struct mw_config *cfg)
+{
+    cfg->pattern_adj_shift = 300;
+    cfg->term_grace_ms = 2000;
+    /* Beside systemd (lmk/sdunit.h): ManagedOOMPreference= as systemd-oomd
+     * honours it, and a runaway that is its unit killed as the unit. */
+    cfg->oomd_preference = true;
+    cfg->kill_units = true;
+    cfg->loop_kills = 3;
+    cfg->loop_window_ms = 60000;
+    /* Protect, not cool-down: a program left alone while it still eats
+     * memory makes the killer pick the next, innocent process (the VM bed's
+     * restart loop cost the foreground app its life that way). */
+    cfg->loop_action = MW_LOOP_PROTECT;
+    cfg->loop_cooldown_ms = 300000;
+    cfg->loop_protect_adj = 300;
+    cfg->alert_mem_used_pct = 0;
+    cfg->alert_interval_ms = 300000;
+    cfg->hook_timeout_ms = 5000;
+    snprintf(cfg->state_file, sizeof(cfg->state_file), "%s", MW_DAEMON_STATE_FILE);
+    cfg->metrics_interval_ms = 15000; /* node_exporter's usual scrape interval */
+    cfg->metrics_leak_window_ms = 300000;
+}
+
 void mw_config_defaults(struct mw_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -202,26 +227,7 @@ void mw_config_defaults(struct mw_config *cfg)
     cfg->scope_min_pct = 2;
     cfg->scope_low_pct = 3;
     cfg->scope_high_pct = 4;
-    cfg->pattern_adj_shift = 300;
-    cfg->term_grace_ms = 2000;
-    /* Beside systemd (lmk/sdunit.h): ManagedOOMPreference= as systemd-oomd
-     * honours it, and a runaway that is its unit killed as the unit. */
-    cfg->oomd_preference = true;
-    cfg->kill_units = true;
-    cfg->loop_kills = 3;
-    cfg->loop_window_ms = 60000;
-    /* Protect, not cool-down: a program left alone while it still eats
-     * memory makes the killer pick the next, innocent process (the VM bed's
-     * restart loop cost the foreground app its life that way). */
-    cfg->loop_action = MW_LOOP_PROTECT;
-    cfg->loop_cooldown_ms = 300000;
-    cfg->loop_protect_adj = 300;
-    cfg->alert_mem_used_pct = 0;
-    cfg->alert_interval_ms = 300000;
-    cfg->hook_timeout_ms = 5000;
-    snprintf(cfg->state_file, sizeof(cfg->state_file), "%s", MW_DAEMON_STATE_FILE);
-    cfg->metrics_interval_ms = 15000; /* node_exporter's usual scrape interval */
-    cfg->metrics_leak_window_ms = 300000;
+    defaults_victims_and_files(cfg);
 }
 
 void mw_config_apply_low_ram(struct mw_config *cfg)
