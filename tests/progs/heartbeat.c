@@ -12,6 +12,10 @@
  * page fault. A latency above --stall counts as one stall; after a stall the
  * schedule restarts from now, so one long freeze is one stall, not many.
  *
+ * SIGUSR1 starts the measured window afresh: the figures so far (ticks,
+ * stalls, histogram) are dropped, so a harness can measure a storm without
+ * the set-up before it (the distro bed sends it at the draw's start).
+ *
  * At exit (SIGTERM, SIGINT or --duration) it prints one JSON line:
  *   {"prog":"heartbeat","ticks":N,"stalls":S,"max_stall_ms":M,"p99_ms":P,...}
  * p99 is over all ticks, from a 0.1 ms histogram. With --out FILE it also
@@ -46,12 +50,18 @@ struct hb_stats {
     size_t nlog;
 };
 
-static volatile sig_atomic_t hb_stop;
+static volatile sig_atomic_t hb_stop, hb_reset;
 
 static void hb_on_signal(int sig)
 {
     (void)sig;
     hb_stop = 1;
+}
+
+static void hb_on_usr1(int sig)
+{
+    (void)sig;
+    hb_reset = 1;
 }
 
 static void usage(FILE *f)
@@ -196,6 +206,9 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    struct sigaction su = {.sa_handler = hb_on_usr1};
+    sigemptyset(&su.sa_mask);
+    sigaction(SIGUSR1, &su, NULL);
 
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t npages = ws ? (size_t)(ws / page) : 0;
@@ -227,6 +240,12 @@ int main(int argc, char **argv)
             cursor = (cursor + 1) % npages;
         }
         uint64_t now = prog_now_ns();
+        if (hb_reset) { /* a new measured window from this tick on */
+            hb_reset = 0;
+            memset(s, 0, sizeof(*s));
+            t0 = now;
+            next = now;
+        }
         uint64_t lat_us = now > next ? (now - next) / 1000 : 0;
         hb_record(s, lat_us, stall_us, (double)(now - t0) / 1e9);
         if (now > next + period_ns) /* fell behind: restart the schedule */
