@@ -2,8 +2,8 @@
  * parent and N renderer children, one of which may grow.
  *
  *   browser [--tabs N] [--tab-size SIZE] [--parent-size SIZE] [--tab-adj N]
- *           [--grow-tab K] [--grow-start SIZE] [--rate 20M/s] [--retouch MS]
- *           [--name NAME]
+ *           [--grow-tab K] [--grow-start SIZE] [--rate 20M/s] [--grow-for D]
+ *           [--retouch MS] [--name NAME]
  *
  * The parent ("browser") holds --parent-size and forks N renderers
  * ("renderer"), each holding --tab-size, at --tab-adj (Chromium on Linux
@@ -11,7 +11,8 @@
  * Every --retouch ms each process rewrites one word per page of what it
  * holds (tabs in use). Renderer K (1-based, 0 = none) is the runaway tab:
  * when it gets SIGUSR1 it adds --grow-start at once, then grows at --rate
- * without bound (the harness sends the signal at the draw's start). Renderers die with the
+ * without bound, or until --grow-for D has passed, when it exits (the
+ * harness sends the signal at the draw's start and ends the draw so). Renderers die with the
  * parent (PR_SET_PDEATHSIG, as a renderer dies when its browser's IPC
  * channel closes); the parent outlives a renderer's death, like a browser
  * showing a crashed tab, and logs each death on stderr as one JSON line.
@@ -38,7 +39,7 @@
 
 struct br_opts {
     long tabs, grow_tab, tab_adj;
-    uint64_t tab_bytes, parent_bytes, rate_bps, retouch_ms, grow_start;
+    uint64_t tab_bytes, parent_bytes, rate_bps, retouch_ms, grow_start, grow_for_ms;
     const char *name;
 };
 
@@ -65,8 +66,8 @@ static void br_on_usr1(int sig)
 static void usage(FILE *f)
 {
     fputs("Usage: browser [--tabs N] [--tab-size SIZE] [--parent-size SIZE] [--tab-adj N]\n"
-          "               [--grow-tab K] [--grow-start SIZE] [--rate 20M/s] [--retouch MS]\n"
-          "               [--name NAME]\n"
+          "               [--grow-tab K] [--grow-start SIZE] [--rate 20M/s] [--grow-for D]\n"
+          "               [--retouch MS] [--name NAME]\n"
           "A parent and N renderer children holding memory; on SIGUSR1 renderer K adds\n"
           "--grow-start and grows at RATE.\n"
           "Test-VM tool: do not run it big on a real host.\n",
@@ -113,6 +114,7 @@ static void br_live(const struct br_opts *o, uint64_t bytes, uint64_t rate_bps)
     uint64_t t0 = prog_now_ns(), grown = 0, last_touch = t0;
     uint64_t period_ns = (o->retouch_ms ? o->retouch_ms : 1000) * 1000000ULL;
     bool growing = false;
+    uint64_t go_ns = 0;
     while (!br_stop) {
         uint64_t now = prog_now_ns();
         if (o->retouch_ms && now - last_touch >= period_ns) {
@@ -121,12 +123,15 @@ static void br_live(const struct br_opts *o, uint64_t bytes, uint64_t rate_bps)
         }
         if (rate_bps && br_go && !growing) {
             growing = true;
+            go_ns = now;
             uint64_t target = (uint64_t)m.n * BR_CHUNK + o->grow_start;
             while (!br_stop && (uint64_t)m.n * BR_CHUNK < target)
                 if (!br_grow(&m, page))
                     prog_sleep_until(prog_now_ns() + 100000000ULL);
             t0 = now = prog_now_ns();
         }
+        if (growing && o->grow_for_ms && now - go_ns >= o->grow_for_ms * 1000000ULL)
+            break;
         if (!growing) {
             prog_sleep_until(last_touch + period_ns);
             continue;
@@ -173,6 +178,7 @@ static int br_parse(int argc, char **argv, struct br_opts *o)
         {"tab-adj", required_argument, NULL, 'a'},
         {"grow-tab", required_argument, NULL, 'g'},
         {"grow-start", required_argument, NULL, 'G'},
+        {"grow-for", required_argument, NULL, 'F'},
         {"rate", required_argument, NULL, 'r'},
         {"retouch", required_argument, NULL, 'R'},
         {"name", required_argument, NULL, 'n'},
@@ -197,6 +203,9 @@ static int br_parse(int argc, char **argv, struct br_opts *o)
             break;
         case 'g':
             bad = prog_parse_long(optarg, 0, BR_MAX_TABS, &o->grow_tab);
+            break;
+        case 'F':
+            bad = prog_parse_ms(optarg, &o->grow_for_ms);
             break;
         case 'G':
             bad = prog_parse_size(optarg, &o->grow_start);
