@@ -220,3 +220,4 @@ clean:
 
 -include $(OBJ:.o=.d)
 include tests/vm/vm.mk
+include tests/distro/distro.mk
