@@ -9,7 +9,7 @@ once and saved, then restored for every run.
 The control channel is a virtio-serial port (chardev socket on the host,
 /dev/virtio-ports/mw.ctl in the guest, tests/distro/guest/mw-agent); qemu's
 QMP socket saves the machine. A saved machine can only be restored by a qemu
-with the same devices, so every qemu here is started by one function.
+with the same devices, so every qemu here is started from SHAPE.
 """
 import json
 import os
@@ -28,6 +28,20 @@ CMDLINE = ("root=/dev/vda rw console=ttyS0 loglevel=1 log_buf_len=4M panic=-1 "
            "mitigations=off systemd.show_status=auto")
 
 
+# The machine: a saved one only loads into the same devices, so every qemu
+# here is started from this list (bed.py hashes it into the guest's key).
+SHAPE = ["-accel", "tcg", "-m", str(MEM_MB), "-smp", str(CPUS),
+         "-nic", "none", "-display", "none", "-monitor", "none", "-nographic", "-no-reboot",
+         "-serial", "file:{serial}",
+         "-kernel", "{kernel}", "-initrd", "{initrd}", "-append", CMDLINE,
+         "-drive", "file={disk},format=qcow2,if=none,id=root",
+         "-device", "virtio-blk-pci,drive=root",
+         "-device", "virtio-serial-pci",
+         "-chardev", "socket,id=ctl,path={ctl},server=on,wait=off",
+         "-device", "virtserialport,chardev=ctl,name=mw.ctl",
+         "-qmp", "unix:{qmp},server=on,wait=off"]
+
+
 class GuestError(Exception):
     pass
 
@@ -42,21 +56,15 @@ class Guest:
         self.qmp = os.path.join(work, "qmp.sock")
 
     def _start(self, serial, loadvm):
+        """LOADVM: the snapshot to restore, or None to boot."""
         for s in (self.ctl, self.qmp):
             if os.path.exists(s):
                 os.unlink(s)
-        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(MEM_MB), "-smp", str(CPUS),
-               "-nic", "none", "-display", "none", "-monitor", "none", "-nographic", "-no-reboot",
-               "-serial", f"file:{serial}",
-               "-kernel", self.kernel, "-initrd", self.initrd, "-append", CMDLINE,
-               "-drive", f"file={self.disk},format=qcow2,if=none,id=root",
-               "-device", "virtio-blk-pci,drive=root",
-               "-device", "virtio-serial-pci",
-               "-chardev", f"socket,id=ctl,path={self.ctl},server=on,wait=off",
-               "-device", "virtserialport,chardev=ctl,name=mw.ctl",
-               "-qmp", f"unix:{self.qmp},server=on,wait=off"]
+        cmd = ["qemu-system-x86_64"] + [a.format(serial=serial, kernel=self.kernel, initrd=self.initrd,
+                                                 disk=self.disk, ctl=self.ctl, qmp=self.qmp)
+                                        for a in SHAPE]
         if loadvm:
-            cmd += ["-loadvm", SNAPSHOT]
+            cmd += ["-loadvm", loadvm]
         with open(os.path.join(self.work, "qemu.cmd"), "w") as f:
             f.write(" ".join(cmd) + "\n")
         err = open(os.path.join(self.work, "qemu.err"), "w")
@@ -109,7 +117,7 @@ class Guest:
         1000 logged in, zram swap on), saves the machine as SNAPSHOT inside
         the disk and stops qemu. Returns (seconds to READY, seconds to save)."""
         t0 = time.monotonic()
-        proc = self._start(serial, loadvm=False)
+        proc = self._start(serial, loadvm=None)
         try:
             s = self._connect(self.ctl, proc, 60)
             s.settimeout(2)
@@ -126,57 +134,123 @@ class Guest:
                     pass
             t_ready = time.monotonic() - t0
             s.close()
-            h = self._qmp(proc, {"execute": "human-monitor-command",
-                                 "arguments": {"command-line": f"savevm {SNAPSHOT}"}})
-            if h.strip():
-                raise GuestError(f"savevm: {h.strip()}")
-            t_save = time.monotonic() - t0 - t_ready
-            self._qmp(proc, {"execute": "quit"})
-            proc.wait(60)
+            t_save = self._save_and_quit(proc, SNAPSHOT)
         finally:
             self._stop(proc)
         return t_ready, t_save
 
-    def run(self, job, serial, timeout):
+    def _save_and_quit(self, proc, name):
+        """savevm NAME through QMP, then quit. Returns the seconds it took."""
+        t = time.monotonic()
+        h = self._qmp(proc, {"execute": "human-monitor-command",
+                             "arguments": {"command-line": f"savevm {name}"}})
+        if h.strip():
+            raise GuestError(f"savevm {name}: {h.strip()}")
+        t_save = time.monotonic() - t
+        self._qmp(proc, {"execute": "quit"})
+        proc.wait(60)
+        return t_save
+
+    def snapshots(self):
+        """The names of the snapshots saved in the disk (qemu not running)."""
+        p = subprocess.run(["qemu-img", "snapshot", "-l", self.disk], capture_output=True, text=True)
+        return [l.split()[1] for l in p.stdout.splitlines()[2:] if len(l.split()) > 1]
+
+    def drop_snapshot(self, name):
+        subprocess.run(["qemu-img", "snapshot", "-d", name, self.disk], check=True)
+
+    def run(self, job, serial, timeout, snapshot=SNAPSHOT, save_as=None):
         """Restores SNAPSHOT, sends JOB (tar bytes), waits at most TIMEOUT s for
-        its OUT tar. Returns (out tar bytes, timings dict)."""
+        its OUT tar; with SAVE_AS, then saves the machine under that name
+        (the agent waits for its next job in it). Returns (out tar bytes,
+        timings dict)."""
         t0 = time.monotonic()
-        proc = self._start(serial, loadvm=True)
+        proc = self._start(serial, loadvm=snapshot)
         try:
-            s = self._connect(self.ctl, proc, 60)
-            s.settimeout(5)
-            f = s.makefile("rwb")
-            # The first answer to PING is when the restored guest runs again.
+            port = _Port(self._connect(self.ctl, proc, 60))
+            # The first answer to a PING is when the restored guest runs again.
             while True:
                 if time.monotonic() - t0 > 120:
                     raise GuestError("the restored guest does not answer PING in 120 s")
-                try:
-                    f.write(b"PING\n")
-                    f.flush()
-                    line = f.readline()
-                    if line.startswith(b"PONG") or line.startswith(b"READY"):
-                        if line.startswith(b"PONG"):
-                            break
-                except socket.timeout:
-                    pass
+                port.send(b"PING\n")
+                line = port.line(2)
+                if line is not None and line.startswith(b"PONG"):
+                    break
             t_restore = time.monotonic() - t0
-            s.settimeout(timeout)
-            f.write(b"JOB %d\n" % len(job) + job)
-            f.flush()
+            port.send(b"JOB %d\n" % len(job) + job)
+            end = time.monotonic() + timeout
             while True:
-                line = f.readline()
-                if not line:
-                    raise GuestError("the control port closed before OUT")
+                line = port.line(max(1, end - time.monotonic()))
+                if line is None:
+                    raise GuestError(f"no OUT from the guest in {timeout} s")
                 if line.startswith(b"OUT "):
                     break
-            n = int(line.split()[1])
-            out = f.read(n)
-            if len(out) != n:
-                raise GuestError(f"OUT: {len(out)} of {n} bytes")
+            out = port.read(int(line.split()[1]), max(1, end - time.monotonic()))
             t_job = time.monotonic() - t0 - t_restore
-            s.close()
-        except socket.timeout:
-            raise GuestError(f"no OUT from the guest in {timeout} s")
+            cpu = _cpu_s(proc.pid)
+            if save_as:
+                self._save_and_quit(proc, save_as)
         finally:
             self._stop(proc)
-        return out, {"restore_s": round(t_restore, 1), "job_s": round(t_job, 1)}
+        wall = time.monotonic() - t0
+        # The guest's clock runs at the host's pace whether or not qemu gets
+        # the host's CPUs: on a shared host a starved run shows stalls that no
+        # guardian caused. qemu's CPU time over wall time (2 vCPUs: at most
+        # 2.0) says how much of the host the run had.
+        return out, {"restore_s": round(t_restore, 1), "job_s": round(t_job, 1),
+                     "qemu_cpus": round(cpu / wall, 2) if cpu is not None else None,
+                     "host_load": round(os.getloadavg()[0], 1)}
+
+
+def _cpu_s(pid):
+    """User + system CPU seconds of process PID (its threads included)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class _Port:
+    """Lines and byte counts from the control socket, with timeouts that
+    leave it usable (a socket file object is spoilt by its first timeout)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.settimeout(None)
+        self.sock.sendall(data)
+
+    def _fill(self, until):
+        left = until - time.monotonic()
+        if left <= 0:
+            return False
+        self.sock.settimeout(left)
+        try:
+            d = self.sock.recv(1 << 16)
+        except socket.timeout:
+            return False
+        if not d:
+            raise GuestError("the control port closed")
+        self.buf += d
+        return True
+
+    def line(self, timeout):
+        """One line (without its newline), or None after TIMEOUT s."""
+        until = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            if not self._fill(until):
+                return None
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+    def read(self, n, timeout):
+        until = time.monotonic() + timeout
+        while len(self.buf) < n:
+            if not self._fill(until):
+                raise GuestError(f"OUT: {len(self.buf)} of {n} bytes in {timeout:.0f} s")
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data

@@ -8,6 +8,8 @@
 #
 # draw.env:
 #   GUARD     none | earlyoom | nohang | oomd | memwarden
+#   PREPARE=1 only prepare the guardian (below) and exit; PREPARED=1: the
+#             restored guest has it prepared already
 #   LOC       where the culprit runs: tab (a renderer of the browser), build
 #             (make -j8 in a user scope), leak (a system service), scope (a
 #             root transient scope), shm (a writer to /dev/shm), storm (a
@@ -55,38 +57,50 @@ phase start
 # ---------------------------------------------------------------- guardian
 # memwarden as its package installs it: dpkg -i of `make deb`'s output when
 # the job carries it, else the static binary with contrib/'s unit and
-# configuration (the same paths: /usr/local/bin, /etc/memwarden.conf).
+# configuration, which the package installs (the same paths: /usr/bin,
+# /etc/memwarden.conf).
 install_memwarden() {
     if ls deb/*.deb > /dev/null 2>&1; then
         DEBIAN_FRONTEND=noninteractive dpkg -i deb/*.deb > "$OUT/install.log" 2>&1
     else
-        install -m 0755 bin/memwarden /usr/local/bin/memwarden &&
-            install -m 0644 memwarden.conf /etc/memwarden.conf &&
+        # The history goes where the package's sandbox lets it write
+        # (LogsDirectory=memwarden; debian/rules edits the conffile so).
+        install -m 0755 bin/memwarden /usr/bin/memwarden &&
+            sed 's|^history_file = .*|history_file = /var/log/memwarden/kills.jsonl|' \
+                memwarden.conf > /etc/memwarden.conf &&
             install -m 0644 memwarden.service /etc/systemd/system/memwarden.service &&
             systemctl daemon-reload > "$OUT/install.log" 2>&1
     fi
 }
 
+# What a guardian needs before it can start: systemd-oomd unmasked,
+# memwarden's package installed (which enables and starts its unit). The
+# host runs this once per bench as a job of its own (PREPARE=1) and saves
+# the machine after it, so the draws of oomd and memwarden restore a guest
+# where it is done (PREPARED=1).
+prepare_guardian() {
+    case $GUARD in
+    oomd)
+        rm -f /etc/systemd/system/systemd-oomd.service /etc/systemd/system/systemd-oomd.socket
+        systemctl daemon-reload
+        ;;
+    memwarden) install_memwarden || echo "install failed: $(tail -3 "$OUT/install.log")" >> "$OUT/errors" ;;
+    esac
+}
+
 GUNIT=
 start_guardian() {
     case $GUARD in
-    none) ;;
     earlyoom) GUNIT=earlyoom.service ;;
     # nohang-desktop: the package enables both of its units, which conflict;
     # a desktop session gets the desktop configuration (docs/distro-bed.md).
     nohang) GUNIT=nohang-desktop.service ;;
-    oomd)
-        GUNIT=systemd-oomd.service
-        rm -f /etc/systemd/system/systemd-oomd.service /etc/systemd/system/systemd-oomd.socket
-        systemctl daemon-reload
-        systemctl start systemd-oomd.socket
-        ;;
-    memwarden)
-        GUNIT=memwarden.service
-        install_memwarden || echo "install failed: $(tail -3 "$OUT/install.log")" >> "$OUT/errors"
-        ;;
+    oomd) GUNIT=systemd-oomd.service ;;
+    memwarden) GUNIT=memwarden.service ;;
     esac
     [ -n "$GUNIT" ] || return 0
+    [ "${PREPARED:-0}" = 1 ] || prepare_guardian
+    [ "$GUARD" = oomd ] && systemctl start systemd-oomd.socket
     systemctl start "$GUNIT" 2>> "$OUT/errors"
     systemctl is-active "$GUNIT" > "$OUT/guardian.state" 2>&1
 }
@@ -257,6 +271,11 @@ snap() {
 }
 
 # ---------------------------------------------------------------- main
+if [ "${PREPARE:-0}" = 1 ]; then
+    prepare_guardian
+    [ "$GUARD" = memwarden ] && systemctl is-active memwarden.service > "$OUT/guardian.state" 2>&1
+    exit 0
+fi
 # The journal from here on (the set-up too: a unit that fails to start is
 # seen there); the table counts from t0.
 CURSOR=$(journalctl -n 0 --show-cursor --no-pager 2> /dev/null | sed -n 's/^-- cursor: //p')
