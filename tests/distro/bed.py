@@ -443,18 +443,23 @@ def parse_run(d, guardian, out):
 
 # ---------------------------------------------------------------- judging
 
-def victim_keys(r):
-    """What a run killed, as role@unit (the same across guardians' runs)."""
-    return {f"{v['role']}@{v['unit']}" for v in r.get("victims", [])}
+def victim_keys(r, innocent=False):
+    """What a run killed, as role@unit (the same across guardians' runs);
+    INNOCENT: only what is not the culprit (nor in the build's scope)."""
+    vs = r.get("innocent_victims" if innocent else "victims", [])
+    return {f"{v['role']}@{v['unit']}" for v in vs}
 
 
 def only_killed(runs, g):
-    """What guardian G killed that all four others spared (role@unit)."""
+    """The innocents guardian G killed (role@unit) that all four others
+    spared (killing the culprit is never marked)."""
+    if runs.get(g, {}).get("status") != "ok":
+        return []
     others = set()
     for h, r in runs.items():
         if h != g and r.get("status") == "ok":
             others |= victim_keys(r)
-    return sorted(victim_keys(runs[g]) - others) if runs.get(g, {}).get("status") == "ok" else []
+    return sorted(victim_keys(runs[g], innocent=True) - others)
 
 
 def stall(r):
@@ -494,7 +499,8 @@ def judge(d, runs):
             res["misses"].append(f"PSI full {mw.get('psi_full_s')} s > best peer {best_psi} s")
     res["only"] = only_killed(runs, "memwarden")
     units_only = sorted({k.split("@", 1)[1] for k in res["only"]}
-                        - {k.split("@", 1)[1] for g in runs if g != "memwarden" for k in victim_keys(runs[g])})
+                        - {k.split("@", 1)[1] for g in runs if g != "memwarden"
+                           and runs[g].get("status") == "ok" for k in victim_keys(runs[g])})
     if units_only:
         others = [stall(runs[g]) for g in runs if g != "memwarden" and runs[g].get("status") == "ok"]
         shorter = others and stall(mw) < min(others)
@@ -545,7 +551,7 @@ def cell_victims(r, g):
 
 def markdown(draws, results):
     out = ["| draw | what | guardian | kernel OOM kills | killed (units, programs) | "
-           "worst stall ms | PSI full s | culprit gone s | only it | qemu CPUs |",
+           "worst stall ms | PSI full s | culprit gone s | only it | qemu CPUs / wait |",
            "|---|---|---|---|---|---|---|---|---|---|"]
     for d in draws:
         runs = results.get(d["id"], {})
@@ -562,7 +568,7 @@ def markdown(draws, results):
             gone = "—" if d["loc"] == "shm" else (f"{gone}" if gone is not None else f"not in {r['elapsed_s']}")
             out.append(f"{head} | {r['kernel_oom_kills']} | {cell_victims(r, g)} | {cell_stall(r)} | "
                        f"{r['psi_full_s']} | {gone} | {'**' + ', '.join(only) + '**' if only else ''} | "
-                       f"{r.get('qemu_cpus')} |")
+                       f"{r.get('qemu_cpus')} / {r.get('qemu_wait')} |")
     return "\n".join(out) + "\n"
 
 
@@ -655,7 +661,7 @@ def run_draw(args, d, guardian):
     r.update(times)
     r["wall_s"] = round(time.monotonic() - t, 1)
     log(f"{d['id']} x {guardian}: {r['wall_s']:.0f} s (restore {times['restore_s']} s, qemu "
-        f"{times['qemu_cpus']} CPUs, host load {times['host_load']}); kernel kills "
+        f"{times['qemu_cpus']} CPUs, waited {times['qemu_wait']}, host load {times['host_load']}); kernel kills "
         f"{r['kernel_oom_kills']}, own {r['guardian_kills']}, victims {cell_victims(r, guardian)}, "
         f"stall {cell_stall(r)} ms, PSI full {r['psi_full_s']} s, gone {r['culprit_gone_s']}")
     return r

@@ -188,6 +188,7 @@ class Guest:
             out = port.read(int(line.split()[1]), max(1, end - time.monotonic()))
             t_job = time.monotonic() - t0 - t_restore
             cpu = _cpu_s(proc.pid)
+            wait = _wait_s(proc.pid)
             if save_as:
                 self._save_and_quit(proc, save_as)
         finally:
@@ -196,9 +197,11 @@ class Guest:
         # The guest's clock runs at the host's pace whether or not qemu gets
         # the host's CPUs: on a shared host a starved run shows stalls that no
         # guardian caused. qemu's CPU time over wall time (2 vCPUs: at most
-        # 2.0) says how much of the host the run had.
+        # 2.0), and the time its threads waited on the host's run queues over
+        # wall time (0: never waited) say how much of the host the run had.
         return out, {"restore_s": round(t_restore, 1), "job_s": round(t_job, 1),
                      "qemu_cpus": round(cpu / wall, 2) if cpu is not None else None,
+                     "qemu_wait": round(wait / wall, 2) if wait is not None else None,
                      "host_load": round(os.getloadavg()[0], 1)}
 
 
@@ -210,6 +213,18 @@ def _cpu_s(pid):
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
+
+
+def _wait_s(pid):
+    """Seconds process PID's threads waited on a run queue (schedstat)."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / 1e9
 
 
 class _Port:
