@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "vm"))
 import qemu  # noqa: E402
-from bench import pvh_kernel, psi_totals, vmstat  # noqa: E402  (tests/vm/bench.py)
+from bench import last_json, parse_registry, psi_totals, pvh_kernel, read, vmstat  # noqa: E402  (tests/vm/bench.py)
 
 GUARDIANS = ["none", "earlyoom", "nohang", "oomd", "memwarden"]
 PEERS = ["earlyoom", "nohang", "oomd"]
@@ -235,25 +235,6 @@ def draw_env(d, guardian):
 
 # ---------------------------------------------------------------- parsing
 
-def read(d, name):
-    try:
-        with open(os.path.join(d, name), errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-def last_json(text):
-    for line in reversed(text.splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                continue
-    return None
-
-
 def after_marker(dmesg):
     """The part of the guest's dmesg after run-draw.sh's t0 marker."""
     at = dmesg.find("mw-bench: t0")
@@ -378,11 +359,7 @@ def parse_run(d, guardian, out):
     summ = dict(l.split(" ", 1) for l in read(out, "summary").splitlines() if " " in l)
     t0 = float(summ.get("t0") or 0)
     t1 = float(summ.get("t1") or 0)
-    reg = {}
-    for line in read(out, "registry").splitlines():
-        f = line.split()
-        if len(f) >= 3 and f[0].isdigit():
-            reg[int(f[0])] = f[2]
+    reg = {pid: role for pid, (role, _) in parse_registry(read(out, "registry")).items()}
     cg = {int(l.split()[0]): l.split(None, 1)[1] for l in read(out, "cgmap").splitlines() if len(l.split()) == 2}
     alive = {int(l.split()[0]): l.split()[1] == "1" for l in read(out, "alive").splitlines() if len(l.split()) == 2}
     dm = after_marker(read(out, "dmesg"))
