@@ -601,7 +601,8 @@ def prepare(args, guardian):
     """The saved machine GUARDIAN's draws restore: 'ready' with the guardian
     prepared (run-draw.sh PREPARE=1), named after a hash of what was sent,
     made once and kept in the qcow2 until that changes. Returns its name."""
-    files = draw_files(args, guardian, f"GUARD={guardian}\nPREPARE=1\n".encode())
+    # any draw's parameters (run-draw.sh reads them all), then PREPARE=1
+    files = draw_files(args, guardian, draw_env(gen_draws(0, 1)[0], guardian) + b"PREPARE=1\n")
     h = hashlib.sha256()
     for name, src in sorted(files.items()):
         h.update(name.encode() + (src if isinstance(src, bytes) else open(src, "rb").read()))
@@ -616,9 +617,12 @@ def prepare(args, guardian):
     rundir = os.path.join(args.work, "runs", f"prepare-{guardian}")
     t = time.monotonic()
     run_job(args, files, rundir, 600, save_as=name)
-    state = read(os.path.join(rundir, "out"), "guardian.state").strip()
-    if guardian == "memwarden" and state != "active":
-        raise qemu.GuestError(f"memwarden.service {state} after its install; see {rundir}/out")
+    out = os.path.join(rundir, "out")
+    state = read(out, "guardian.state").strip()
+    if read(out, "job.rc").strip() != "0" or (guardian == "memwarden" and state != "active"):
+        guest_for(args).drop_snapshot(name)
+        raise qemu.GuestError(f"preparing {guardian} failed (status {read(out, 'job.rc').strip()}, "
+                              f"unit {state or '?'}); see {out}")
     log(f"{guardian}: prepared and saved as {name} in {time.monotonic() - t:.0f} s")
     return name
 
