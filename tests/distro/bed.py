@@ -53,19 +53,20 @@ def log(msg):
 
 # ---------------------------------------------------------------- the guest
 
+# What mkimage.sh puts into the image (the other files of guest/ go with
+# each job: run-draw.sh, login.sh, pkg_lifecycle.sh).
+IMAGE_FILES = ["mkimage.sh", "guest/mw-agent", "guest/mw-agent.service", "guest/mw-zram-setup",
+               "guest/mw-zram.service", "guest/autologin.conf"]
+
+
 def image_key(args):
     """What the saved guest depends on: the image recipe, the guest files,
     the kernel, the machine's shape (qemu.SHAPE). A change rebuilds and
     reboots."""
     h = hashlib.sha256()
-    for root, _, files in sorted(os.walk(os.path.join(HERE, "guest"))):
-        for f in sorted(files):
-            if f in ("run-draw.sh", "login.sh"):  # sent with every job
-                continue
-            with open(os.path.join(root, f), "rb") as fh:
-                h.update(f.encode() + fh.read())
-    with open(os.path.join(HERE, "mkimage.sh"), "rb") as fh:
-        h.update(fh.read())
+    for f in IMAGE_FILES:
+        with open(os.path.join(HERE, f), "rb") as fh:
+            h.update(f.encode() + fh.read())
     h.update(" ".join(qemu.SHAPE).encode())
     h.update(args.kver.encode())
     for f in (args.kernel, args.initrd):
