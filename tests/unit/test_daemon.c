@@ -685,6 +685,9 @@ static void test_pidfd_kill(void)
         SKIP("no pidfd_open (kernel < 5.3)");
     struct mw_config cfg;
     mw_config_defaults(&cfg);
+    /* The exit is awaited up to this long and seen as soon as it comes:
+     * 100 ms (the default) is short for a machine busy beside make test. */
+    cfg.kill_timeout_ms = 10000;
     struct mw_victim v;
     struct mw_kill_result r;
     pid_t pid = child_victim(&v);

@@ -249,19 +249,29 @@ static char *big_swaps(size_t nlines)
     return b;
 }
 
+/* The best of three parses of BUF, in this thread's CPU time: a parse that
+ * waited for a CPU on a busy machine (make test beside stress-ng) is not
+ * slower, and a wall clock would say it is. */
 static double parse_ms_of(const char *buf, struct mw_swaps *s)
 {
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    int rc = mw_swaps_parse_buf(s, buf, NULL);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    CHECK_EQ_INT(rc, 0);
-    return (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+    double best = 0;
+    for (int i = 0; i < 3; i++) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+        int rc = mw_swaps_parse_buf(s, buf, NULL);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+        CHECK_EQ_INT(rc, 0);
+        double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+        if (i == 0 || ms < best)
+            best = ms;
+    }
+    return best;
 }
 
 /* sscanf over the rest of the buffer made the parse quadratic (glibc's
  * sscanf measures the whole string first): an 8 MB file took 9.75 s. Line
- * by line it is linear: 4x the input in < 8x the time, 8 MB in < 2 s. */
+ * by line it is linear: 4x the input in < 8x the CPU time (quadratic is
+ * 16x), 8 MB in < 2 s. */
 static void test_swaps_linear(void)
 {
     static struct mw_swaps s; /* 32 devices of 160 bytes: keep off the stack */
