@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/json.h"
@@ -56,9 +57,13 @@ struct runner {
     struct mw_run_result *res;
     struct mw_cg_run cg;
     int daemon_pid, load_pid;
-    char state_file[64];
+    char tmp_dir[64];      /* the daemon's, private (mkdtemp): its state and history */
+    char state_file[96];   /* in tmp_dir */
+    char history_file[96]; /* in tmp_dir: its kill records, evidence for runblame */
     uint64_t t0_ms, last_sample_ms;
     double t0_s;
+    double t0_boot_s;         /* CLOCK_MONOTONIC at the start: printk times are on it */
+    bool run_killed;          /* we sent the command SIGKILL (the grace period ran out) */
     struct mw_cgroup_src src; /* the cgroup's files, open from creation to removal */
     bool have_src;
     struct mw_series used; /* the cgroup's used memory per sample */
@@ -144,17 +149,24 @@ static bool unkillable(const struct mw_root *root)
     return atoi(buf) == -1000;
 }
 
-/* Starts `memwarden daemon --scope DIR` beside the command. */
+/* Starts `memwarden daemon --scope DIR` beside the command, its state and
+ * kill history in a directory of its own (nobody else can put records
+ * there that would blame it for a kill). */
 static int start_daemon(struct runner *r)
 {
-    snprintf(r->state_file, sizeof(r->state_file), "/tmp/memwarden-%s-%d.state", r->o->who,
-             (int)getpid());
+    snprintf(r->tmp_dir, sizeof(r->tmp_dir), "/tmp/memwarden-%s-XXXXXX", r->o->who);
+    if (!mkdtemp(r->tmp_dir)) {
+        r->tmp_dir[0] = '\0';
+        return -errno;
+    }
+    snprintf(r->state_file, sizeof(r->state_file), "%s/state", r->tmp_dir);
+    snprintf(r->history_file, sizeof(r->history_file), "%s/history", r->tmp_dir);
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
     if (pid == 0) {
-        char *argv[] = {"memwarden", "daemon",       "--foreground", "--scope",
-                        r->cg.dir,   "--state-file", r->state_file,  NULL};
+        char *argv[] = {"memwarden",    "daemon",      "--foreground", "--scope",       r->cg.dir,
+                        "--state-file", r->state_file, "--history",    r->history_file, NULL};
         execv("/proc/self/exe", argv);
         _exit(127);
     }
@@ -409,7 +421,7 @@ static void loop(struct runner *r, struct rusage *ru)
             ask_end(r, SIGTERM);
         }
         if (r->ending && now >= r->end_deadline_ms) {
-            kill(r->res->pid, SIGKILL);
+            r->run_killed = kill(r->res->pid, SIGKILL) == 0;
             r->end_deadline_ms = UINT64_MAX;
         }
         r->res->wall_s = (double)(now - r->t0_ms) / 1000.0;
@@ -460,10 +472,6 @@ static void final_read(struct runner *r, const struct rusage *ru)
         res->major_faults = (uint64_t)ru->ru_majflt;
         res->faults_source = "rusage";
     }
-    int st = res->wait_status;
-    /* The cgroup is fresh: any OOM kill in it happened in this run. */
-    res->main_oom_killed = res->reaped && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL &&
-                           res->ev_oom_kill > r->oom_kill_before;
     struct mw_trend_params p;
     mw_trend_params_default(&p);
     res->have_trend = used_trend(r, &p);
@@ -473,6 +481,37 @@ static void final_read(struct runner *r, const struct rusage *ru)
         res->sys_shmem = r->sys.comp[2].trend;
         res->have_sys = true;
     }
+}
+
+/* Who killed the command, when SIGKILL did (runblame.h): after the daemon
+ * has stopped, so its last kill record is written. The kernel prints
+ * "Killed process" after it has sent the signal: while its log holds fewer
+ * kills of the cgroup than the cgroup counted, it is read again, for up to
+ * half a second. */
+static void blame(struct runner *r)
+{
+    struct mw_run_result *res = r->res;
+    int st = res->wait_status;
+    struct mw_run_evidence e = {
+        .sigkill = res->reaped && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+        .run_killed = r->run_killed,
+        .daemon_kills = -1,
+        .have_oom_kill = r->have_src,
+        /* the cgroup is fresh: every OOM kill in it happened in this run */
+        .oom_kills = res->ev_oom_kill - r->oom_kill_before,
+    };
+    if (e.sigkill && r->history_file[0] &&
+        mw_run_daemon_kills(r->history_file, res->pid, &e.daemon_kills, &e.daemon_main) < 0)
+        e.daemon_kills = -1;
+    for (int i = 0; e.sigkill && !e.daemon_main && i < 10; i++) {
+        e.klog_kills =
+            mw_run_klog_kills(r->root, res->dir, res->pid, r->t0_boot_s - 2, &e.klog_main);
+        if (e.klog_kills < 0 || e.klog_main || (uint64_t)e.klog_kills >= e.oom_kills)
+            break;
+        usleep(50 * 1000);
+    }
+    res->killer = mw_run_blame(&e, res->killer_why, sizeof(res->killer_why));
+    res->main_oom_killed = res->killer == MW_RUN_KILLER_KERNEL;
 }
 
 /* Fills RES's fields that come from the options and the host. */
@@ -528,6 +567,9 @@ int mw_runner_run(const struct mw_root *root, const struct mw_runner_opts *o,
         mw_err("%s: cannot start --load: %s", o->who, mw_strerror(errno));
     r.t0_ms = mw_now_ms();
     r.t0_s = mw_sample_now_s();
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    r.t0_boot_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     bool in_cg = false;
     res->adj_reset = unkillable(root);
     if (res->adj_reset)
@@ -547,6 +589,8 @@ int mw_runner_run(const struct mw_root *root, const struct mw_runner_opts *o,
         record_gone(&r);
     }
     stop_helper(&r.daemon_pid, false);
+    if (res->pid > 0)
+        blame(&r);
     stop_helper(&r.load_pid, true);
     int *pids = NULL;
     int left = mw_cgroup_pids(root, r.cg.dir, &pids);
@@ -557,8 +601,11 @@ int mw_runner_run(const struct mw_root *root, const struct mw_runner_opts *o,
     res->cleanup_rc = mw_cg_destroy(root, &r.cg, 5000, o->keep);
     if (res->cleanup_rc < 0)
         mw_err("%s: could not remove %s: %s", o->who, r.cg.dir, mw_strerror(-res->cleanup_rc));
-    if (r.state_file[0])
+    if (r.tmp_dir[0]) {
         unlink(r.state_file);
+        unlink(r.history_file);
+        rmdir(r.tmp_dir);
+    }
     mw_series_free(&r.used);
     mw_series_free(&r.sys);
     return rc;
@@ -678,8 +725,11 @@ const char *mw_run_end_text(const struct mw_run_result *res, char *buf, size_t c
         snprintf(buf, cap, "did not end");
     else if (WIFEXITED(st))
         snprintf(buf, cap, "exited with status %d", WEXITSTATUS(st));
-    else if (res->main_oom_killed)
-        snprintf(buf, cap, "killed by SIGKILL: the kernel's OOM killer took the main process");
+    else if (res->killer == MW_RUN_KILLER_UNKNOWN)
+        snprintf(buf, cap, "killed by SIGKILL, sender unknown (%s)", res->killer_why);
+    else if (res->killer != MW_RUN_KILLER_NONE)
+        snprintf(buf, cap, "killed by SIGKILL: %s killed the main process (%s)",
+                 mw_run_killer_name(res->killer), res->killer_why);
     else if (WIFSIGNALED(st) && sig_name(WTERMSIG(st)))
         snprintf(buf, cap, "killed by %s", sig_name(WTERMSIG(st)));
     else if (WIFSIGNALED(st))
@@ -763,9 +813,11 @@ static void print_memory(FILE *f, const struct mw_run_result *res)
             f, "  events        failcnt %llu (limit hit), oom_kill %llu (v1: no high/oom counts)\n",
             (unsigned long long)res->ev_max, (unsigned long long)res->ev_oom_kill);
     fprintf(f, "  OOM kill      %s\n",
-            res->main_oom_killed ? "the main process itself"
-            : res->ev_oom_kill   ? "another process of the cgroup (not the main one)"
-                                 : "none");
+            !res->ev_oom_kill      ? "none"
+            : res->main_oom_killed ? "the main process itself"
+            : res->killer == MW_RUN_KILLER_UNKNOWN
+                ? "in the cgroup; of the main process or not: unknown"
+                : "another process of the cgroup (not the main one)");
     if (res->limit != MW_CG_UNLIMITED)
         fprintf(f, "  above %.0f%%     %.1f s of %.1f s\n", MW_RUN_ALERT_PCT, res->above_alert_s,
                 res->wall_s);
@@ -877,6 +929,8 @@ void mw_run_json_members(struct mw_json *j, const struct mw_run_result *res)
     mw_json_u64(j, "oom_kill", res->ev_oom_kill);
     mw_json_object_end(j);
     mw_json_bool(j, "main_oom_killed", res->main_oom_killed);
+    mw_json_str(j, "killed_by", mw_run_killer_key(res->killer));
+    mw_json_str(j, "killed_by_why", res->killer == MW_RUN_KILLER_NONE ? "" : res->killer_why);
     mw_json_fixed(j, "above_85pct_s", res->above_alert_s, 3);
     mw_json_u64(j, "peak_rss_sum", res->peak_rss_sum);
     mw_json_u64(j, "peak_pss_sum", res->peak_pss_sum);

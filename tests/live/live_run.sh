@@ -35,6 +35,7 @@ jget() { sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$2
 "$MW_BIN" run --name $NAME-oom --limit 64M --json -- "$HOG" --max 128M >"$TMP/oom.json" 2>"$TMP/oom.err"
 rc=$?
 if [ $rc = 137 ] && [ "$(jget main_oom_killed "$TMP/oom.json")" = true ] &&
+    [ "$(jget killed_by "$TMP/oom.json")" = kernel_oom ] &&
     [ "$(jget oom_kill "$TMP/oom.json")" -ge 1 ] && [ -z "$(cg_of $NAME-oom)" ]; then
     ok run_oom_main_killed
 else
@@ -137,16 +138,26 @@ fi
 # 6. --daemon: memwarden's killer, scoped to the run's cgroup, runs beside
 # the command (a hog growing at 32 MiB/s toward twice the limit) and is
 # stopped after; whoever kills the hog (the daemon, or the kernel when it
-# is faster), the run ends 137 with the cgroup and the daemon gone
-"$MW_BIN" run --daemon --name $NAME-d --limit 128M -- "$HOG" --max 256M --rate 32M/s >/dev/null 2>"$TMP/d.err"
+# is faster), the run ends 137 with the cgroup and the daemon gone, and
+# the summary names the killer the evidence names: the daemon when its
+# log has the kill of the main pid, else the kernel (issue 26: it blamed
+# the kernel for the daemon's kill)
+"$MW_BIN" run --daemon --name $NAME-d --limit 128M --json -- "$HOG" --max 256M --rate 32M/s >"$TMP/d.json" 2>"$TMP/d.err"
 rc=$?
 if [ $rc = 137 ] && grep -q "started: scope .*$NAME-d" "$TMP/d.err" && [ -z "$(cg_of $NAME-d)" ] &&
-    grep -q "daemon *memwarden daemon --scope ran" "$TMP/d.err"; then
+    [ "$(jget daemon "$TMP/d.json")" = true ]; then
     ok run_daemon_scope
 else
     fail run_daemon_scope "exit $rc" "$(cat "$TMP/d.err")"
 fi
-echo "run --daemon: $(grep -o 'kill pid=[0-9]* .* reason=[a-z_]*' "$TMP/d.err" | head -n1 || echo 'no daemon kill'); $(grep '^  OOM kill' "$TMP/d.err")" >&2
+mpid=$(jget pid "$TMP/d.json") by=$(jget killed_by "$TMP/d.json")
+if grep -q "kill pid=$mpid " "$TMP/d.err"; then want=daemon; else want=kernel_oom; fi
+if [ "$by" = "$want" ]; then
+    ok run_daemon_blame_$want
+else
+    fail run_daemon_blame "killed_by $by, the evidence says $want" "$(cat "$TMP/d.json" "$TMP/d.err")"
+fi
+echo "run --daemon: $(grep -o 'kill pid=[0-9]* .* reason=[a-z_]*' "$TMP/d.err" | head -n1 || echo 'no daemon kill'); main $mpid killed by $by ($(jget killed_by_why "$TMP/d.json"))" >&2
 
 # 7. bad input: names that would leave the hierarchy, no command
 "$MW_BIN" run --name ../x --limit 64M -- true 2>/dev/null; a=$?

@@ -32,6 +32,8 @@ static void oom_result(struct mw_run_result *r)
     r->faults_source = "memory.stat";
     r->ev_oom_kill = 1;
     r->main_oom_killed = true;
+    r->killer = MW_RUN_KILLER_KERNEL;
+    snprintf(r->killer_why, sizeof(r->killer_why), "the kernel's log names it");
     r->above_alert_s = 1.0;
     r->samples = 2;
 }
@@ -67,7 +69,8 @@ static void test_text_oom(void)
     oom_result(&r);
     char *t = render(&r);
     CHECK_CONTAINS(t, "memwarden run: hog --max 128M\n");
-    CHECK_CONTAINS(t, "the kernel's OOM killer took the main process -> exit 137");
+    CHECK_CONTAINS(t, "killed by SIGKILL: the kernel's OOM killer killed the main process (the "
+                      "kernel's log names it) -> exit 137");
     CHECK_CONTAINS(t, "peak          64.0 MiB (max_usage_in_bytes; highest sample 60.0 MiB)");
     CHECK_CONTAINS(t, "100.0% of the limit");
     CHECK_CONTAINS(t, "swap 0 B (memsw.limit_in_bytes = limit + swap)");
@@ -78,10 +81,112 @@ static void test_text_oom(void)
     /* killed by someone else: SIGKILL, but no OOM kill counted */
     r.main_oom_killed = false;
     r.ev_oom_kill = 0;
+    r.killer = MW_RUN_KILLER_UNKNOWN;
+    snprintf(r.killer_why, sizeof(r.killer_why), "not the OOM killer");
     t = render(&r);
-    CHECK_CONTAINS(t, "killed by SIGKILL -> exit 137");
+    CHECK_CONTAINS(t, "killed by SIGKILL, sender unknown (not the OOM killer) -> exit 137");
     CHECK_CONTAINS(t, "OOM kill      none");
     free(t);
+    /* OOM kills in the cgroup, but whose is not known */
+    r.ev_oom_kill = 3;
+    t = render(&r);
+    CHECK_CONTAINS(t, "OOM kill      in the cgroup; of the main process or not: unknown");
+    free(t);
+}
+
+static char *fixture(const char *name, size_t *len)
+{
+    char path[256], *buf = NULL;
+    snprintf(path, sizeof(path), "%s/runblame/%s", MW_FIXTURES, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 20;
+    buf = malloc(cap);
+    *len = fread(buf, 1, cap, f);
+    fclose(f);
+    return buf;
+}
+
+/* The issue's run --daemon: the daemon killed the main process (its log
+ * said so), the kernel killed only a child (its log said so), and the
+ * cgroup counted that one OOM kill. The old rule "SIGKILL and an OOM kill
+ * in the cgroup" blamed the kernel. From the recorded evidence of such a
+ * run (tests/fixtures/runblame/README). */
+static void test_blame_recorded(void)
+{
+    const int main_pid = 20562;
+    const char *dir = "/sys/fs/cgroup/memory/process_api/bd8c/mwans-d";
+    char hist[256], why[256];
+    snprintf(hist, sizeof(hist), "%s/runblame/history.jsonl", MW_FIXTURES);
+    struct mw_run_evidence e = {.sigkill = true, .have_oom_kill = true, .oom_kills = 1};
+    if (mw_run_daemon_kills(hist, main_pid, &e.daemon_kills, &e.daemon_main) < 0)
+        FAIL_FIXTURE(hist);
+    CHECK_EQ_INT(e.daemon_kills, 1); /* the dry-run line and the garbage do not count */
+    CHECK(e.daemon_main);
+    size_t len;
+    char *child = fixture("child-killed.kmsg", &len);
+    if (!child)
+        FAIL_FIXTURE("runblame/child-killed.kmsg");
+    e.klog_kills = mw_run_klog_count(child, len, dir, main_pid, 2200, &e.klog_main);
+    CHECK_EQ_INT(e.klog_kills, 1); /* the child; the earlier run's kill of 20562 is older */
+    CHECK(!e.klog_main);
+    CHECK_EQ_INT(mw_run_blame(&e, why, sizeof(why)), MW_RUN_KILLER_DAEMON);
+
+    /* the same run without the daemon's record: the kernel's log shows its
+     * one kill took another process, so nobody the evidence names */
+    e.daemon_kills = 0;
+    e.daemon_main = false;
+    CHECK_EQ_INT(mw_run_blame(&e, why, sizeof(why)), MW_RUN_KILLER_UNKNOWN);
+    CHECK_STR(why, "the kernel's 1 OOM kill in the cgroup took other processes; the daemon's "
+                   "record has no kill of it");
+    /* the log unreadable (dmesg_restrict): the counter alone cannot say whose */
+    e.klog_kills = -1;
+    CHECK_EQ_INT(mw_run_blame(&e, why, sizeof(why)), MW_RUN_KILLER_UNKNOWN);
+    CHECK_CONTAINS(why, "is not readable");
+    /* the kernel's log naming the main process: the kernel */
+    char *mainb = fixture("main-killed.kmsg", &len);
+    if (!mainb)
+        FAIL_FIXTURE("runblame/main-killed.kmsg");
+    e.klog_kills = mw_run_klog_count(mainb, len, dir, main_pid, 2200, &e.klog_main);
+    CHECK_EQ_INT(e.klog_kills, 1);
+    CHECK(e.klog_main);
+    CHECK_EQ_INT(mw_run_blame(&e, why, sizeof(why)), MW_RUN_KILLER_KERNEL);
+    /* another cgroup of the same tail is not ours */
+    bool m;
+    CHECK_EQ_INT(mw_run_klog_count(mainb, len, "/sys/fs/cgroup/memory/mwans-d", main_pid, 2200, &m),
+                 0);
+    /* the old report (1486 s) counts when the run began before it */
+    CHECK_EQ_INT(mw_run_klog_count(child, len, dir, main_pid, 1000, &m), 2);
+    CHECK(m);
+    free(child);
+    free(mainb);
+    /* a history that is not there: no kills, not an error */
+    CHECK_EQ_INT(mw_run_daemon_kills("/nonexistent/history", 1, &e.daemon_kills, &m), 0);
+    CHECK_EQ_INT(e.daemon_kills, 0);
+}
+
+static void test_blame_rules(void)
+{
+    char why[256];
+    struct mw_run_evidence e = {.sigkill = false, .daemon_kills = -1, .klog_kills = -1};
+    CHECK_EQ_INT(mw_run_blame(&e, why, sizeof(why)), MW_RUN_KILLER_NONE);
+    e.sigkill = true;
+    e.have_oom_kill = true; /* counted none: not the OOM killer */
+    CHECK_EQ_INT(mw_run_blame(&e, why, sizeof(why)), MW_RUN_KILLER_UNKNOWN);
+    CHECK_STR(why, "not the OOM killer: the cgroup counted no OOM kill");
+    e.run_killed = true; /* run's own SIGKILL after the grace period */
+    CHECK_EQ_INT(mw_run_blame(&e, why, sizeof(why)), MW_RUN_KILLER_RUN);
+    e.run_killed = false;
+    e.have_oom_kill = false;
+    CHECK_EQ_INT(mw_run_blame(&e, why, sizeof(why)), MW_RUN_KILLER_UNKNOWN);
+    CHECK_CONTAINS(why, "could be read");
+    /* more kills counted than the log holds (the ring lost some) */
+    e.have_oom_kill = true;
+    e.oom_kills = 3;
+    e.klog_kills = 1;
+    CHECK_EQ_INT(mw_run_blame(&e, why, sizeof(why)), MW_RUN_KILLER_UNKNOWN);
+    CHECK_STR(why, "the cgroup counted 3 OOM kills, the kernel's log holds 1 and none of it");
 }
 
 static void test_text_swap_not_enforced_and_hostile(void)
@@ -235,6 +340,8 @@ int main(void)
     RUN(test_exit_status);
     RUN(test_text_oom);
     RUN(test_text_swap_not_enforced_and_hostile);
+    RUN(test_blame_recorded);
+    RUN(test_blame_rules);
     RUN(test_json);
     RUN(test_judge);
     RUN(test_junit_hostile);
