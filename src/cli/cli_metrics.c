@@ -2,10 +2,12 @@
  * and of the daemon (its state file and kill history), printed once or
  * written for node_exporter's textfile collector. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "lmk/config.h"
@@ -33,9 +35,12 @@ static void metrics_usage(FILE *f)
             "    Names are node_exporter's under the memwarden_ prefix, in base units\n"
             "    (bytes, seconds, ratios 0..1), counters ending in _total; no PID or\n"
             "    command line is a label:\n"
-            "      memwarden_memory_<Field>_bytes       every /proc/meminfo field, named as\n"
-            "                                           node_memory_* (Active(file) ->\n"
-            "                                           Active_file; HugePages_Total a count)\n"
+            "      memwarden_memory_<field>_bytes       every /proc/meminfo field the kernel\n"
+            "                                           gives, snake_case (MemAvailable ->\n"
+            "                                           mem_available, Active(file) ->\n"
+            "                                           active_file); a count has no _bytes\n"
+            "                                           (HugePages_Free -> huge_pages_free,\n"
+            "                                           HugePages_Total -> huge_pages)\n"
             "      memwarden_swap_device_{size,used}_bytes{device,type}   /proc/swaps\n"
             "      memwarden_zram_{disksize,orig_data,compr_data,mem_used,mem_limit}_bytes\n"
             "                                           {device=\"zramN\"}\n"
@@ -67,10 +72,12 @@ static void metrics_usage(FILE *f)
             "    -s, --state-file FILE the daemon's state file (default " MW_DAEMON_STATE_FILE ")\n"
             "    -H, --history FILE    the daemon's kill history (JSON lines; default: none)\n"
             "    -h, --help            this text\n"
-            "    Files are read under --root, so a snapshot directory works.\n"
+            "    Files are read under --root, so a snapshot directory works; a relative\n"
+            "    --history is the working directory's. A file named here must exist.\n"
             "\n"
             "EXIT STATUS\n"
-            "    0 written, 1 /proc/meminfo unreadable or the textfile not written, 2 usage.\n"
+            "    0 written, 1 /proc/meminfo, --history or --state-file unreadable, or the\n"
+            "    textfile not written, 2 usage.\n"
             "\n"
             "EXAMPLES\n"
             "    memwarden metrics | promtool check metrics\n"
@@ -129,6 +136,27 @@ static int render_buf(const struct mw_metrics *m, char **text, size_t *len)
     return fclose(f) == 0 ? 0 : -ENOMEM;
 }
 
+/* PATH as given on the command line: a relative one is the working
+ * directory's (files are read under the root, which would take "x" for
+ * "/x"), made absolute into BUF (PATH_MAX bytes): the state file names a
+ * PID that is looked up under the root too. */
+static const char *given_path(const char *path, char *buf)
+{
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)) ||
+        snprintf(buf, PATH_MAX, "%s/%s", cwd, path) >= PATH_MAX)
+        return path;
+    return buf;
+}
+
+/* An input file named by OPT cannot be read: said, exit 1. */
+static int input_error(const struct mw_root *root, const char *opt, const char *path, int rc)
+{
+    mw_err("metrics: %s %s: %s%s", opt, path, mw_strerror(-rc),
+           root->fd == AT_FDCWD || mw_root_is_live(root) ? "" : " (read under --root)");
+    return MW_EXIT_FAIL;
+}
+
 int cli_metrics(struct mw_ctx *ctx, int argc, char **argv)
 {
     struct metrics_opts o = {0};
@@ -145,19 +173,28 @@ int cli_metrics(struct mw_ctx *ctx, int argc, char **argv)
         mw_err("%s", err);
         return MW_EXIT_FAIL;
     }
-    const char *state = o.state ? o.state : cfg.state_file;
+    char state_buf[PATH_MAX];
+    const char *state = o.state ? given_path(o.state, state_buf) : cfg.state_file;
     const char *hist = o.history ? o.history : cfg.history_file;
+    /* a relative --history is the working directory's, whatever the root */
+    struct mw_root cwd = {.fd = AT_FDCWD, .path = ".", .page_size = ctx->root.page_size};
+    const struct mw_root *hist_root = hist[0] == '/' ? &ctx->root : &cwd;
     static struct mw_metrics m;
     static struct mw_metrics_history h;
     if ((rc = mw_metrics_gather_sys(&ctx->root, &m.sys)) < 0) {
         mw_err("cannot read /proc/meminfo: %s", mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
-    if (state[0])
-        mw_metrics_gather_daemon(&ctx->root, state, &m.d);
-    if (hist[0] && (rc = mw_metrics_history_update(&ctx->root, hist, &h, &m.d)) < 0 &&
-        rc != -ENOENT)
-        mw_err("kill history %s: %s (left out)", hist, mw_strerror(-rc));
+    /* A file named on the command line must be there; the config's (or the
+     * default) may not be yet: no daemon has run, or it has killed nothing. */
+    if (state[0] && (rc = mw_metrics_gather_daemon(&ctx->root, state, &m.d)) < 0 && o.state)
+        return input_error(&ctx->root, "--state-file", state, rc);
+    if (hist[0] && (rc = mw_metrics_history_update(hist_root, hist, &h, &m.d)) < 0) {
+        if (o.history)
+            return input_error(hist_root, "--history", hist, rc);
+        if (rc != -ENOENT)
+            mw_err("kill history %s: %s (left out)", hist, mw_strerror(-rc));
+    }
     if (!o.textfile) {
         mw_metrics_render(stdout, &m);
         return fflush(stdout) == 0 ? MW_EXIT_OK : MW_EXIT_FAIL;

@@ -32,7 +32,13 @@ int mw_metrics_gather_sys(const struct mw_root *root, struct mw_metrics_sys *out
     static const char *psi_path[3] = {"/proc/pressure/memory", "/proc/pressure/io",
                                       "/proc/pressure/cpu"};
     memset(out, 0, sizeof(*out));
-    int rc = mw_meminfo_read(root, &out->mi, NULL);
+    char *buf;
+    int rc = mw_read_file(root, "/proc/meminfo", &buf, NULL);
+    if (rc == 0) {
+        rc = mw_meminfo_parse_buf(&out->mi, buf, NULL);
+        mw_meminfo_parse_all_buf(&out->mi_all, buf, NULL);
+        free(buf);
+    }
     out->have_mi = rc == 0;
     out->have_vm = mw_vmstat_read(root, &out->vm, NULL) == 0;
     out->have_swaps = mw_swaps_read(root, &out->swaps, NULL) == 0;

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/text.h"
@@ -70,14 +71,63 @@ static void family(FILE *f, const char *name, const char *type, const char *help
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* V exactly: an integer as one (below 2^53 every integer is exact), any
+ * other value in the fewest digits that read back as the same double
+ * (%.6g printed 1234567.89 s of PSI as 1.23457e+06: rate() saw 10 s steps). */
 static void num(FILE *f, double v)
 {
-    if (isnan(v))
+    char buf[40];
+    if (isnan(v)) {
         fputs("NaN", f);
-    else if (v == floor(v) && fabs(v) < 1e15)
+        return;
+    }
+    if (isinf(v)) {
+        fputs(v > 0 ? "+Inf" : "-Inf", f);
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
         fprintf(f, "%.0f", v);
-    else
-        fprintf(f, "%.6g", v);
+        return;
+    }
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, sizeof(buf), "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, f);
+}
+
+/* NAME{LABELS} N/10^DIGITS exactly, in decimal without trailing zeros
+ * (an integer as one). */
+static void sample_fixed(FILE *f, const char *name, const char *labels, uint64_t n, int digits)
+{
+    uint64_t scale = 1;
+    for (int i = 0; i < digits; i++)
+        scale *= 10;
+    uint64_t frac = n % scale;
+    fprintf(f, "%s%s %" PRIu64, name, labels, n / scale);
+    if (frac) {
+        while (frac % 10 == 0) {
+            frac /= 10;
+            digits--;
+        }
+        fprintf(f, ".%0*" PRIu64, digits, frac);
+    }
+    fputc('\n', f);
+}
+
+/* A PSI average (a percent the kernel prints with two decimals, "1.23") as
+ * the ratio it is, exactly: 0.0123, not 1.23 / 100 = 0.012299999999999998. */
+static void sample_pct(FILE *f, const char *name, const char *labels, double pct)
+{
+    uint64_t h = pct > 0 ? (uint64_t)llround(pct * 100) : 0; /* hundredths of a percent */
+    sample_fixed(f, name, labels, h, 4);
+}
+
+/* A time counted in microseconds (PSI's totals) as seconds, exactly. */
+static void sample_us(FILE *f, const char *name, const char *labels, uint64_t us)
+{
+    sample_fixed(f, name, labels, us, 6);
 }
 
 /* One sample: NAME{LABELS} V, LABELS already formatted (may be ""). */
@@ -100,37 +150,40 @@ static void gauge_u(FILE *f, const char *name, const char *help, uint64_t v)
     sample_u(f, name, "", v);
 }
 
-static void render_meminfo(FILE *f, const struct mw_meminfo *mi)
+/* The metric name of a /proc/meminfo field into NAME: snake_case, as
+ * promtool's lint wants (MemAvailable -> mem_available, Active(file) ->
+ * active_file, HugePages_Free -> huge_pages_free, DirectMap2M ->
+ * direct_map2m), "_bytes" after a size (a kB field); two names the lint
+ * refuses get a longer form: HugePages_Total ("_total" on a gauge) ->
+ * huge_pages, SecPageTables ("sec" read as seconds) -> secondary_page_tables. */
+static void meminfo_metric_name(char *name, size_t cap, const struct mw_meminfo_field *fl)
 {
-    for (int i = 0; i < MI_FIELD_COUNT; i++) {
-        if (!mi->have[i])
+    const char *src = fl->name;
+    size_t o = (size_t)snprintf(name, cap, "memwarden_memory_");
+    if (strcmp(src, "HugePages_Total") == 0)
+        src = "HugePages";
+    else if (strcmp(src, "SecPageTables") == 0)
+        src = "SecondaryPageTables";
+    for (const char *p = src; *p && o < cap - 8; p++) {
+        if (*p == ')')
             continue;
+        if (isupper((unsigned char)*p) && p > src && islower((unsigned char)p[-1]))
+            name[o++] = '_';
+        name[o++] = *p == '(' ? '_' : (char)tolower((unsigned char)*p);
+    }
+    snprintf(name + o, cap - o, "%s", fl->kb ? "_bytes" : "");
+}
+
+static void render_meminfo(FILE *f, const struct mw_meminfo_all *mi)
+{
+    for (int i = 0; i < mi->n; i++) {
+        const struct mw_meminfo_field *fl = &mi->f[i];
         char name[96], help[128];
-        const char *src = mw_meminfo_name((enum mw_mi_field)i);
-        size_t o = (size_t)snprintf(name, sizeof(name), "memwarden_memory_");
-        /* snake_case, as promtool's lint wants: MemAvailable -> mem_available,
-         * Active(file) -> active_file, SReclaimable -> sreclaimable */
-        for (const char *p = src; *p && o < sizeof(name) - 8; p++) {
-            if (*p == ')')
-                continue;
-            if (isupper((unsigned char)*p) && p > src && islower((unsigned char)p[-1]))
-                name[o++] = '_';
-            name[o++] = *p == '(' ? '_' : (char)tolower((unsigned char)*p);
-        }
-        name[o] = '\0';
-        /* two names promtool's lint refuses ("_total" on a gauge, "sec"
-         * read as seconds) get a longer form */
-        bool count = i == MI_HUGEPAGES_TOTAL;
-        if (count)
-            o = (size_t)snprintf(name, sizeof(name), "memwarden_memory_huge_pages");
-        else if (i == MI_SEC_PAGE_TABLES)
-            o = (size_t)snprintf(name, sizeof(name), "memwarden_memory_secondary_page_tables");
-        if (!count)
-            snprintf(name + o, sizeof(name) - o, "_bytes");
-        snprintf(help, sizeof(help), "Memory information field %s%s.", src,
-                 count ? " (pages)" : " in bytes");
+        meminfo_metric_name(name, sizeof(name), fl);
+        snprintf(help, sizeof(help), "Memory information field %s%s.", fl->name,
+                 fl->kb ? " in bytes" : " (a count)");
         family(f, name, "gauge", help);
-        sample_u(f, name, "", count ? mi->kb[i] : mi->kb[i] * 1024);
+        sample_u(f, name, "", fl->kb ? fl->value * 1024 : fl->value);
     }
 }
 
@@ -195,11 +248,11 @@ static void render_psi(FILE *f, const struct mw_metrics_sys *s)
         const struct mw_psi *p = &s->psi[r];
         snprintf(name, sizeof(name), "memwarden_pressure_%s_waiting_seconds_total", res[r]);
         family(f, name, "counter", "Time some tasks stalled on the resource (PSI some total).");
-        sample_d(f, name, "", (double)p->some.total_us / 1e6);
+        sample_us(f, name, "", p->some.total_us);
         if (p->have_full) {
             snprintf(name, sizeof(name), "memwarden_pressure_%s_stalled_seconds_total", res[r]);
             family(f, name, "counter", "Time all non-idle tasks stalled (PSI full total).");
-            sample_d(f, name, "", (double)p->full.total_us / 1e6);
+            sample_us(f, name, "", p->full.total_us);
         }
         snprintf(name, sizeof(name), "memwarden_pressure_%s_stall_ratio", res[r]);
         family(f, name, "gauge", "PSI average share of time stalled (avg10/60/300 as 0..1).");
@@ -207,11 +260,11 @@ static void render_psi(FILE *f, const struct mw_metrics_sys *s)
             const struct mw_psi_line *l = k ? &p->full : &p->some;
             const char *kind = k ? "full" : "some";
             snprintf(lab, sizeof(lab), "{kind=\"%s\",window=\"10s\"}", kind);
-            sample_d(f, name, lab, l->avg10 / 100);
+            sample_pct(f, name, lab, l->avg10);
             snprintf(lab, sizeof(lab), "{kind=\"%s\",window=\"60s\"}", kind);
-            sample_d(f, name, lab, l->avg60 / 100);
+            sample_pct(f, name, lab, l->avg60);
             snprintf(lab, sizeof(lab), "{kind=\"%s\",window=\"300s\"}", kind);
-            sample_d(f, name, lab, l->avg300 / 100);
+            sample_pct(f, name, lab, l->avg300);
         }
     }
 }
@@ -358,7 +411,7 @@ void mw_metrics_render(FILE *f, const struct mw_metrics *m)
 {
     const struct mw_metrics_sys *s = &m->sys;
     if (s->have_mi)
-        render_meminfo(f, &s->mi);
+        render_meminfo(f, &s->mi_all);
     if (s->have_swaps)
         render_swaps(f, &s->swaps);
     render_zram(f, &s->zram);

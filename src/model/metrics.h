@@ -24,6 +24,7 @@
 /* The kernel's side, each part present when it could be read. */
 struct mw_metrics_sys {
     struct mw_meminfo mi;
+    struct mw_meminfo_all mi_all; /* every field, for the exposition */
     struct mw_vmstat vm;
     struct mw_swaps swaps;
     struct mw_zram zram;

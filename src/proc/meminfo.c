@@ -1,5 +1,6 @@
 #include "proc/meminfo.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,56 @@ int mw_meminfo_parse_buf(struct mw_meminfo *out, const char *buf, int *bad_line)
         return -ENODATA;
     *out = mi;
     return 0;
+}
+
+static bool all_name_ok(const char *p, size_t n)
+{
+    if (n == 0 || n >= sizeof(((struct mw_meminfo_field *)0)->name))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)p[i]) && !strchr("_()", p[i]))
+            return false;
+    return true;
+}
+
+/* "Name:   N kB" or "Name:   N": the value and whether kB follows; false
+ * for anything else after the number. */
+static bool all_value(const char *q, const char *eol, uint64_t *v, bool *kb)
+{
+    if (mw_scan_u64(&q, v) < 0 || q > eol)
+        return false;
+    while (q < eol && *q == ' ')
+        q++;
+    *kb = eol - q >= 2 && q[0] == 'k' && q[1] == 'B';
+    if (*kb)
+        q += 2;
+    while (q < eol && *q == ' ')
+        q++;
+    return q == eol;
+}
+
+/* The same lines as mw_meminfo_parse_buf, every one of them. */
+int mw_meminfo_parse_all_buf(struct mw_meminfo_all *out, const char *buf, int *skipped)
+{
+    const char *c = buf, *p;
+    size_t len;
+    int bad = 0;
+    out->n = 0;
+    while (mw_next_line(&c, &p, &len)) {
+        const char *colon = memchr(p, ':', len);
+        struct mw_meminfo_field fl;
+        if (!colon || !all_name_ok(p, (size_t)(colon - p)) || out->n == MW_MEMINFO_MAX_FIELDS ||
+            !all_value(colon + 1, p + len, &fl.value, &fl.kb)) {
+            bad += len > 0;
+            continue;
+        }
+        memcpy(fl.name, p, (size_t)(colon - p));
+        fl.name[colon - p] = '\0';
+        out->f[out->n++] = fl;
+    }
+    if (skipped)
+        *skipped = bad;
+    return out->n;
 }
 
 int mw_meminfo_read(const struct mw_root *root, struct mw_meminfo *out, int *bad_line)

@@ -71,6 +71,28 @@ int mw_meminfo_parse_buf(struct mw_meminfo *out, const char *buf, int *bad_line)
 /* Reads and parses ROOT/proc/meminfo. Returns 0 or -errno as above. */
 int mw_meminfo_read(const struct mw_root *root, struct mw_meminfo *out, int *bad_line);
 
+/* Every field of /proc/meminfo as the kernel gives it, in its order: the
+ * named fields above are those memwarden computes with; this is for the
+ * exporters (metrics), which owe every field, those of kernels still to
+ * come too. */
+#define MW_MEMINFO_MAX_FIELDS 128
+struct mw_meminfo_field {
+    char name[32]; /* as the file spells it: "Active(file)", "HugePages_Free" */
+    uint64_t value;
+    bool kb; /* the line says "kB" (a size); else a count (HugePages_*) */
+};
+struct mw_meminfo_all {
+    int n;
+    struct mw_meminfo_field f[MW_MEMINFO_MAX_FIELDS];
+};
+
+/* Parses every "Name: N" or "Name: N kB" line of BUF into OUT, in order.
+ * A line whose name is not 1-31 of [A-Za-z0-9_()], or whose value is not
+ * a number with nothing or "kB" after it, is skipped and counted in
+ * *SKIPPED (may be NULL); fields past MW_MEMINFO_MAX_FIELDS too. Returns
+ * the field count (0: none; OUT then has n 0). Pure. */
+int mw_meminfo_parse_all_buf(struct mw_meminfo_all *out, const char *buf, int *skipped);
+
 /* Value of field F in bytes (0 when absent). */
 uint64_t mw_meminfo_bytes(const struct mw_meminfo *mi, enum mw_mi_field f);
 

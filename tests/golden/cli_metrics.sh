@@ -85,3 +85,42 @@ PY
     out=$(promtool check rules "$T/dash.rules.yml" 2>&1)
     case $? in 0) ok "grafana dashboard queries parse (promtool)" ;; *) fail "grafana dashboard queries parse (promtool)" "$out" ;; esac
 fi
+
+# --history FILE names an input: a relative path is the working
+# directory's (it was taken under the root, "x" as "/x", and a missing file
+# was passed over in silence: issue 26), and a missing one is exit 1.
+out=$(cd "$FX/var/log" && "$MW_BIN" metrics --history memwarden-history.jsonl 2>&1); st=$?
+case "$st:$out" in
+0:*'memwarden_kills_total{reason="low_mem_and_swap",result="exited"} 2'*) ok "metrics --history REL reads the working directory's file" ;;
+*) fail "metrics --history REL reads the working directory's file" "rc=$st $(echo "$out" | grep kills_total)" ;;
+esac
+for h in no-such-history.jsonl /no/such/history.jsonl; do
+    out=$("$MW_BIN" --root "$FX" metrics --history $h 2>&1 >/dev/null); st=$?
+    case "$st:$out" in
+    1:*"--history $h: No such file"*) ok "metrics --history $h (missing): exit 1, said" ;;
+    *) fail "metrics --history $h (missing): exit 1, said" "rc=$st $out" ;;
+    esac
+done
+out=$("$MW_BIN" metrics --state-file no-such.state 2>&1 >/dev/null); st=$?
+case "$st:$out" in
+1:*"--state-file $(pwd)/no-such.state: No such file"*) ok "metrics --state-file (missing): exit 1, said" ;;
+*) fail "metrics --state-file (missing): exit 1, said" "rc=$st $out" ;;
+esac
+
+# The help says what the names are: each example of its meminfo line is a
+# metric of the exposition of a tree whose meminfo has every field.
+"$MW_BIN" --root "$FIX/meminfo-all" metrics >"$T/all.prom" 2>/dev/null
+help=$("$MW_BIN" metrics --help | tr -s " \n" "  ")
+bad=""
+for n in mem_available active_file huge_pages_free huge_pages; do
+    echo "$help" | grep -q -- "-> $n\b" || bad="$bad help-lacks:$n"
+    grep -q "^memwarden_memory_$n\(_bytes\)\? " "$T/all.prom" || bad="$bad output-lacks:$n"
+done
+echo "$help" | grep -q "<Field>\|CamelCase" && bad="$bad help-says-CamelCase"
+fields=$(grep -c ':' "$FIX/meminfo-all/proc/meminfo") families=$(grep -c '^# TYPE memwarden_memory_' "$T/all.prom")
+[ "$fields" = "$families" ] || bad="$bad fields:$fields-families:$families"
+if [ -z "$bad" ]; then ok "metrics: every meminfo field ($fields) exported, named as --help says"; else fail "metrics: every meminfo field exported, named as --help says" "$bad"; fi
+if command -v promtool >/dev/null 2>&1; then
+    out=$(promtool check metrics <"$T/all.prom" 2>&1)
+    if [ $? -eq 0 ] && [ -z "$out" ]; then ok "promtool check metrics meminfo-all"; else fail "promtool check metrics meminfo-all" "$out"; fi
+fi

@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include "lmk/history.h"
+#include "lmk/metricsd.h"
 #include "model/metrics.h"
 
 /* Renders into a static buffer. */
@@ -121,11 +122,8 @@ static void test_render_shape(void)
     char *buf = NULL;
     size_t len = 0;
     m.sys.have_mi = true;
-    m.sys.mi.have[MI_MEM_AVAILABLE] = true;
-    m.sys.mi.kb[MI_MEM_AVAILABLE] = 2;
-    m.sys.mi.have[MI_ACTIVE_FILE] = true;
-    m.sys.mi.have[MI_HUGEPAGES_TOTAL] = true;
-    m.sys.mi.kb[MI_HUGEPAGES_TOTAL] = 3;
+    mw_meminfo_parse_all_buf(
+        &m.sys.mi_all, "MemAvailable: 2 kB\nActive(file):  0 kB\nHugePages_Total:  3\n", NULL);
     m.nleaks = 1;
     snprintf(m.leaks[0].object, sizeof(m.leaks[0].object), "slab");
     m.leaks[0].verdict = 2;
@@ -144,6 +142,113 @@ static void test_render_shape(void)
     free(buf);
 }
 
+static char *render(const struct mw_metrics *m)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    mw_metrics_render(f, m);
+    fclose(f);
+    return buf;
+}
+
+/* Every field of a 6.18 /proc/meminfo (the fixture has all 65 the kernel
+ * can print) is exported, snake_case as the help says: 15 were missing. */
+static void test_meminfo_every_field(void)
+{
+    static struct mw_metrics m;
+    struct mw_root root;
+    if (mw_root_open(&root, MW_FIXTURES "/meminfo-all") < 0)
+        FAIL_FIXTURE("meminfo-all");
+    CHECK_EQ_INT(mw_metrics_gather_sys(&root, &m.sys), 0);
+    mw_root_close(&root);
+    CHECK_EQ_INT(m.sys.mi_all.n, 65);
+    char *buf = render(&m);
+    int families = 0;
+    for (const char *p = buf; (p = strstr(p, "# TYPE memwarden_memory_")); p++)
+        families++;
+    CHECK_EQ_INT(families, 65);
+    static const char *const want[] = {
+        "memwarden_memory_mem_total_bytes 4398046511104\n",
+        "memwarden_memory_active_file_bytes 1098487628800\n",
+        "memwarden_memory_huge_pages 1024\n", /* HugePages_Total: a count */
+        "memwarden_memory_huge_pages_free 512\n",
+        "memwarden_memory_huge_pages_rsvd 17\n",
+        "memwarden_memory_huge_pages_surp 3\n",
+        "memwarden_memory_hugepagesize_bytes 2097152\n",
+        "memwarden_memory_direct_map4k_bytes 1264582656\n",
+        "memwarden_memory_direct_map2m_bytes 24398266368\n",
+        "memwarden_memory_direct_map1g_bytes 4374424190976\n",
+        "memwarden_memory_vmalloc_total_bytes 35184372087808\n",
+        "memwarden_memory_vmalloc_chunk_bytes 4096\n",
+        "memwarden_memory_bounce_bytes 2048\n",
+        "memwarden_memory_nfs_unstable_bytes 1024\n",
+        "memwarden_memory_writeback_tmp_bytes 3072\n",
+        "memwarden_memory_file_huge_pages_bytes 6291456\n",
+        "memwarden_memory_file_pmd_mapped_bytes 8388608\n",
+        "memwarden_memory_shmem_pmd_mapped_bytes 4194304\n",
+        "memwarden_memory_balloon_bytes 7168\n",
+        "memwarden_memory_unaccepted_bytes 6144\n",
+        "memwarden_memory_hardware_corrupted_bytes 5120\n",
+        "memwarden_memory_secondary_page_tables_bytes 2401280\n",
+        "memwarden_memory_committed_as_bytes 3379200000000\n",
+        "memwarden_memory_swap_total_bytes 70368744177664\n",
+        "# HELP memwarden_memory_huge_pages_free Memory information field HugePages_Free (a "
+        "count).\n",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        CHECK_CONTAINS(buf, want[i]);
+    CHECK(!strstr(buf, "_total_bytes_total")); /* no counter suffix on a gauge */
+    free(buf);
+    /* hostile lines are skipped, not exported raw */
+    int skipped = 0;
+    struct mw_meminfo_all all;
+    CHECK_EQ_INT(mw_meminfo_parse_all_buf(&all,
+                                          "MemTotal: 1 kB\nEvil{x=\"1\"}: 2 kB\nNoNumber: kB\n"
+                                          "Trailing: 3 kB junk\nCount:  4\n",
+                                          &skipped),
+                 2);
+    CHECK_EQ_INT(skipped, 3);
+    CHECK_STR(all.f[1].name, "Count");
+    CHECK(!all.f[1].kb);
+}
+
+/* Values print exactly (issue 26: %.6g printed 1234567.89 s of PSI as
+ * 1.23457e+06, and rate() saw 10 s steps). */
+static void test_render_exact(void)
+{
+    static struct mw_metrics m;
+    m.sys.have_psi[0] = true;
+    m.sys.psi[0].some.total_us = 1234567890123; /* 14 days of stall */
+    m.sys.psi[0].some.avg10 = 1.23;
+    m.sys.psi[0].have_full = true;
+    m.sys.psi[0].full.total_us = 5;
+    m.sys.psi[0].full.avg300 = 100;
+    m.d.have_history = true;
+    m.d.signal_latency.count = 1;
+    m.d.signal_latency.sum_s = 1234567.891;
+    m.d.have_live = true;
+    m.d.cycle_s = 0.000123;
+    m.d.cycle_max_s = 123456789.25;
+    m.nleaks = 1;
+    snprintf(m.leaks[0].object, sizeof(m.leaks[0].object), "shmem");
+    m.leaks[0].slope_bytes_per_s = 12345678.9;
+    m.leaks[0].window_s = 86400 * 400; /* an integer: as one */
+    char *buf = render(&m);
+    CHECK_CONTAINS(buf, "memwarden_pressure_memory_waiting_seconds_total 1234567.890123\n");
+    CHECK_CONTAINS(buf, "memwarden_pressure_memory_stalled_seconds_total 0.000005\n");
+    CHECK_CONTAINS(buf,
+                   "memwarden_pressure_memory_stall_ratio{kind=\"some\",window=\"10s\"} 0.0123\n");
+    CHECK_CONTAINS(buf, "memwarden_pressure_memory_stall_ratio{kind=\"full\",window=\"300s\"} 1\n");
+    CHECK_CONTAINS(buf, "memwarden_kill_signal_latency_seconds_sum 1234567.891\n");
+    CHECK_CONTAINS(buf, "memwarden_daemon_cycle_seconds{stat=\"last\"} 0.000123\n");
+    CHECK_CONTAINS(buf, "memwarden_daemon_cycle_seconds{stat=\"max\"} 123456789.25\n");
+    CHECK_CONTAINS(buf, "memwarden_leak_slope_bytes_per_second{object=\"shmem\"} 12345678.9\n");
+    CHECK_CONTAINS(buf, "memwarden_leak_window_seconds{object=\"shmem\"} 34560000\n");
+    CHECK(!strstr(buf, "e+")); /* no exponent anywhere */
+    free(buf);
+}
+
 int main(void)
 {
     RUN(test_history_hostile);
@@ -152,5 +257,7 @@ int main(void)
     RUN(test_count_kill_overflow);
     RUN(test_history_roundtrip);
     RUN(test_render_shape);
+    RUN(test_meminfo_every_field);
+    RUN(test_render_exact);
     return TESTS_DONE();
 }
