@@ -423,10 +423,10 @@ static void check_psi(const struct mw_doc_in *in, struct mw_doc_report *r)
     }
     put(c->value, sizeof(c->value), "%s", in->psi_why[0] ? in->psi_why : "absent");
     c->verdict = MW_DOC_ADVICE;
-    put(c->fix, sizeof(c->fix), "boot with psi=1 (CONFIG_PSI=y, kernel >= 4.20)");
+    /* no command: the kernel's command line is the boot loader's */
     put(c->reason, sizeof(c->reason),
         "without PSI a killer cannot see stalls, only free memory: memwarden falls back to "
-        "minfree levels and polling");
+        "minfree levels and polling; boot with psi=1 (CONFIG_PSI=y, kernel >= 4.20)");
 }
 
 static void check_killer(const struct mw_doc_in *in, struct mw_doc_report *r)
@@ -448,8 +448,9 @@ static void check_killer(const struct mw_doc_in *in, struct mw_doc_report *r)
     put(c->value, sizeof(c->value), "%s", in->killers);
     if (in->have_daemon_state && in->daemon_dry_run) {
         c->verdict = MW_DOC_ADVICE;
-        put(c->fix, sizeof(c->fix), "memwarden daemon (without --dry-run)");
-        put(c->reason, sizeof(c->reason), "memwarden runs in dry-run: it reports, never kills");
+        put(c->fix, sizeof(c->fix), "memwarden daemon");
+        put(c->reason, sizeof(c->reason),
+            "memwarden runs in dry-run: it reports, never kills; restart it without --dry-run");
     } else if (in->have_daemon_state && in->daemon_warning[0]) {
         c->verdict = MW_DOC_ADVICE;
         put(c->reason, sizeof(c->reason), "memwarden says: %s", in->daemon_warning);
@@ -475,7 +476,8 @@ static void check_unkillable(const struct mw_doc_in *in, struct mw_doc_report *r
     put(c->value, sizeof(c->value), "%d, largest %s (%s)", in->big_unkillable,
         in->big_unkillable_name, sz(a, in->big_unkillable_rss));
     c->verdict = MW_DOC_ADVICE;
-    put(c->fix, sizeof(c->fix), "memwarden prio --adj -900 ...   # or OOMScoreAdjust=");
+    put(c->fix, sizeof(c->fix), "memwarden prio set -900 %d   # or OOMScoreAdjust=-900 in its unit",
+        in->big_unkillable_pid);
     put(c->reason, sizeof(c->reason),
         "no killer (kernel or userspace) may pick it: if it leaks, everything else dies first");
 }
@@ -503,6 +505,24 @@ static void check_kills(const struct mw_doc_in *in, struct mw_doc_report *r)
     }
 }
 
+/* A limit for the cgroup IN names: a systemd unit's by systemctl (a share
+ * of RAM, systemd.resource-control(5)), another's written into its limit
+ * file. 90 % keeps the rest of the machine a tenth of RAM when the group
+ * is at its limit: its own OOM then comes before the machine's; MemoryHigh
+ * at 80 % makes it reclaim (slow down) before that. */
+static void cgroup_fix(const struct mw_doc_in *in, struct mw_doc_check *c)
+{
+    const char *dot = strrchr(in->cg_name, '.');
+    if (dot && (strcmp(dot, ".slice") == 0 || strcmp(dot, ".service") == 0 ||
+                strcmp(dot, ".scope") == 0)) {
+        put(c->fix, sizeof(c->fix), "systemctl set-property %s MemoryHigh=80%% MemoryMax=90%%",
+            in->cg_name);
+        return;
+    }
+    put(c->fix, sizeof(c->fix), "echo %" PRIu64 " > %s/%s", kb(in, MI_MEM_TOTAL) * 1024 / 10 * 9,
+        in->cg_dir, in->cg_v1 ? "memory.limit_in_bytes" : "memory.max");
+}
+
 static void check_cgroups(const struct mw_doc_in *in, struct mw_doc_report *r)
 {
     struct mw_doc_check *c = add(r, "cgroups", "unlimited cgroups holding most of RAM", SRC_CG);
@@ -521,7 +541,7 @@ static void check_cgroups(const struct mw_doc_in *in, struct mw_doc_report *r)
         mw_pct(in->cg_usage, ram));
     if (in->cg_usage * 2 > ram) {
         c->verdict = MW_DOC_ADVICE;
-        put(c->fix, sizeof(c->fix), "systemctl set-property <unit> MemoryHigh=... MemoryMax=...");
+        cgroup_fix(in, c);
         put(c->reason, sizeof(c->reason),
             "one group without memory.max/high holds over half of RAM: a leak in it takes the "
             "whole machine; a limit makes it a group-local OOM");
@@ -648,6 +668,7 @@ static void scan_one(int proc_fd, int pid, uint64_t ram, struct mw_doc_in *in)
     if (ps.vm_rss_kb * 1024 > in->big_unkillable_rss) {
         in->big_unkillable_rss = ps.vm_rss_kb * 1024;
         snprintf(in->big_unkillable_name, sizeof(in->big_unkillable_name), "%s[%d]", name, pid);
+        in->big_unkillable_pid = pid;
     }
 }
 
@@ -692,6 +713,8 @@ static void gather_cgroups(const struct mw_root *root, struct mw_doc_in *in)
             continue;
         in->cg_usage = m.usage;
         mw_text_clean(in->cg_name, sizeof(in->cg_name), de->d_name, strlen(de->d_name));
+        snprintf(in->cg_dir, sizeof(in->cg_dir), "%s/%s", bases[b], in->cg_name);
+        in->cg_v1 = b == 1;
     }
     closedir(d);
 }

@@ -48,6 +48,7 @@ struct mw_doc_in {
     char daemon_warning[192];
     int big_unkillable;           /* processes at adj -1000 holding >= 5% of RAM */
     char big_unkillable_name[80]; /* the largest of them, "name[pid]" */
+    int big_unkillable_pid;       /* its PID */
     uint64_t big_unkillable_rss;  /* its RSS, bytes */
     bool have_vmstat;
     uint64_t oom_kill; /* vmstat oom_kill since boot */
@@ -55,6 +56,8 @@ struct mw_doc_in {
     uint64_t history_kills; /* lines in the daemon's kill history */
     bool have_cgroups;
     char cg_name[128];  /* the largest unlimited memory cgroup */
+    char cg_dir[160];   /* its directory: "/sys/fs/cgroup/NAME" (v1: .../memory/NAME) */
+    bool cg_v1;         /* in the v1 memory hierarchy */
     uint64_t cg_usage;  /* its usage, bytes */
     uint64_t sample_ms; /* 0: no sample (a captured tree) */
     uint64_t kswapd_scan_pages, kswapd_steal_pages, direct_scan_pages; /* over the sample */

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -233,6 +234,124 @@ static void test_gather_no_meminfo(void)
     CHECK(memcmp(&in, &before, sizeof(in)) == 0);
 }
 
+/* The fixes of every report below, distinct, kept for the dump. */
+static char fixes[64][160];
+static int nfixes;
+
+static void collect(const struct mw_doc_in *in)
+{
+    struct mw_doc_report r;
+    mw_doctor_run(in, &r);
+    for (int i = 0; i < r.n; i++) {
+        const char *f = r.c[i].fix;
+        bool seen = !f[0];
+        for (int k = 0; k < nfixes && !seen; k++)
+            seen = strcmp(fixes[k], f) == 0;
+        if (!seen && nfixes < 64)
+            snprintf(fixes[nfixes++], sizeof(fixes[0]), "%s", f);
+    }
+}
+
+/* Every fix doctor prints, each reached from inputs that call for it, is a
+ * command one can paste: no placeholder ("...", "<unit>"), no prose
+ * ("boot with", "(without --dry-run)"): issue 26 found `memwarden analyze
+ * /var/log/kern.log # or dmesg`, which analyze refuses, and `memwarden prio
+ * --adj -900 ...`, an option prio never had. With MW_DOCTOR_FIXES=FILE the
+ * fixes are written there, one a line: tests/golden/cli_doctor_fixes.sh
+ * runs each of them. */
+static void test_every_fix_is_a_command(void)
+{
+    struct mw_doc_in in;
+    zram_machine(&in, 1000); /* zram, swappiness 60: swappiness */
+    static const enum mw_vm_knob knobs[] = {VM_MIN_FREE_KBYTES,
+                                            VM_WATERMARK_SCALE_FACTOR,
+                                            VM_WATERMARK_BOOST_FACTOR,
+                                            VM_OVERCOMMIT_MEMORY,
+                                            VM_DIRTY_RATIO,
+                                            VM_DIRTY_BACKGROUND_RATIO};
+    static const int64_t calm[] = {8000, 125, 0, 0, 20, 10};
+    for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+        in.vm.have[knobs[i]] = true;
+        in.vm.value[knobs[i]] = calm[i];
+    }
+    collect(&in);
+    struct mw_doc_in v = in;
+    v.mi.kb[MI_SWAP_FREE] = 1000; /* swap nearly full */
+    collect(&v);
+    v = in; /* no swap at all */
+    v.mi.kb[MI_SWAP_TOTAL] = v.mi.kb[MI_SWAP_FREE] = 0;
+    v.swaps.count = 0;
+    collect(&v);
+    v = in; /* a zram device at 2 % of RAM */
+    v.zram.count = 1;
+    v.zram.dev[0].disksize = 8ull << 20;
+    strcpy(v.zram.dev[0].algorithm, "lz4");
+    collect(&v);
+    v = in; /* disk swap at 180; readahead off for zram */
+    strcpy(v.swaps.dev[0].name, "/swapfile");
+    v.vm.value[VM_SWAPPINESS] = 180;
+    collect(&v);
+    v = in;
+    v.vm.value[VM_PAGE_CLUSTER] = 3;
+    v.vm.value[VM_MIN_FREE_KBYTES] = 100;
+    v.vm.value[VM_WATERMARK_SCALE_FACTOR] = 10;
+    v.vm.value[VM_WATERMARK_BOOST_FACTOR] = 15000;
+    v.vm.value[VM_OVERCOMMIT_MEMORY] = 1;
+    v.vm.value[VM_DIRTY_BACKGROUND_RATIO] = 20;
+    strcpy(v.thp, "always");
+    v.lru_gen = 0;
+    collect(&v);
+    v = in; /* strict overcommit at its limit, 2 GiB dirty, MGLRU without min_ttl */
+    v.vm.value[VM_OVERCOMMIT_MEMORY] = 2;
+    v.mi.kb[MI_COMMIT_LIMIT] = 1000;
+    v.mi.kb[MI_COMMITTED_AS] = 990;
+    v.mi.kb[MI_MEM_AVAILABLE] = 10ull << 20;
+    v.mi.have[MI_COMMIT_LIMIT] = v.mi.have[MI_COMMITTED_AS] = v.mi.have[MI_MEM_AVAILABLE] = true;
+    v.lru_gen = 7;
+    v.min_ttl_ms = 0;
+    v.have_procs = true; /* and no killer */
+    collect(&v);
+    v = in; /* memwarden in dry-run; a big process at -1000; kernel kills; reclaim */
+    v.have_procs = true;
+    strcpy(v.killers, "memwarden[5]");
+    v.have_daemon_state = v.daemon_dry_run = true;
+    v.big_unkillable = 1;
+    v.big_unkillable_pid = 700;
+    strcpy(v.big_unkillable_name, "db[700]");
+    v.have_vmstat = true;
+    v.oom_kill = 3;
+    v.sample_ms = 1000;
+    v.direct_scan_pages = 10;
+    v.have_cgroups = true; /* a unit without a limit holding most of RAM */
+    strcpy(v.cg_name, "system.slice");
+    strcpy(v.cg_dir, "/sys/fs/cgroup/system.slice");
+    v.cg_usage = 400ull << 20;
+    collect(&v);
+    strcpy(v.cg_name, "docker"); /* a cgroup of no unit (v1) */
+    strcpy(v.cg_dir, "/sys/fs/cgroup/memory/docker");
+    v.cg_v1 = true;
+    collect(&v);
+
+    static const char *const starts[] = {"memwarden ", "sysctl -w ", "echo ",
+                                         "systemctl set-property "};
+    const char *out = getenv("MW_DOCTOR_FIXES");
+    FILE *f = out ? fopen(out, "a") : NULL;
+    for (int k = 0; k < nfixes; k++) {
+        const char *x = fixes[k];
+        bool cmd = false;
+        for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++)
+            cmd = cmd || strncmp(x, starts[i], strlen(starts[i])) == 0;
+        if (!cmd || strstr(x, "...") || strchr(x, '<') || strstr(x, "(without"))
+            fprintf(stderr, "  not a command: %s\n", x);
+        CHECK(cmd && !strstr(x, "...") && !strchr(x, '<') && !strstr(x, "(without"));
+        if (f)
+            fprintf(f, "%s\n", x);
+    }
+    if (f)
+        fclose(f);
+    CHECK(nfixes >= 20); /* each branch above reached its fix */
+}
+
 int main(void)
 {
     RUN(test_gather_capture);
@@ -244,5 +363,6 @@ int main(void)
     RUN(test_swap_full_is_problem);
     RUN(test_min_free_and_missing);
     RUN(test_profiles);
+    RUN(test_every_fix_is_a_command);
     return TESTS_DONE();
 }
