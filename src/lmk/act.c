@@ -106,9 +106,12 @@ static void loop_report(struct daemon *d, const struct mw_cycle_out *out)
         return;
     if (d->live)
         live_add(d, &d->live->loops);
-    const char *act = c->loop_action == MW_LOOP_COOLDOWN  ? "left alone"
-                      : c->loop_action == MW_LOOP_PROTECT ? "protected"
-                                                          : "still a candidate";
+    char act[80] = "still a candidate";
+    if (c->loop_action == MW_LOOP_COOLDOWN)
+        snprintf(act, sizeof(act), "left alone");
+    else if (c->loop_action == MW_LOOP_PROTECT) /* what the choice does with it (victim.c) */
+        snprintf(act, sizeof(act), "protected (adj lowered by %d, no runaway)",
+                 c->loop_protect_adj);
     mw_dlog(LOG_CRIT,
             "KILL LOOP: %s killed %d times within %llu ms (it restarts after each kill); %s for "
             "%llu ms",

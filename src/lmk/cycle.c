@@ -234,16 +234,22 @@ void mw_cycle_step(struct mw_cycle *c, const struct mw_config *cfg, const struct
 
 /* A kill-restart loop of PROG: a penalty as cfg->loop_action says (left
  * alone, or protected by loop_protect_adj) for loop_cooldown_ms, in the
- * slot of PROG, else of an expired penalty, else a new one. */
+ * slot of PROG, else of an expired penalty, else a new one (never a
+ * second slot of PROG: both would shift its adj). */
 static void penalize(struct mw_cycle *c, const struct mw_config *cfg, const char *prog,
                      uint64_t now_ms)
 {
     if (cfg->loop_action == MW_LOOP_NONE)
         return;
     int slot = -1;
-    for (int i = 0; i < c->pen.n; i++)
-        if (strcmp(c->pen.p[i].comm, prog) == 0 || c->pen.p[i].until_ms <= now_ms)
+    for (int i = 0; i < c->pen.n; i++) {
+        if (strcmp(c->pen.p[i].comm, prog) == 0) {
             slot = i;
+            break;
+        }
+        if (slot < 0 && c->pen.p[i].until_ms <= now_ms)
+            slot = i;
+    }
     if (slot < 0 && c->pen.n < MW_MAX_PENALTIES)
         slot = c->pen.n++;
     if (slot < 0)

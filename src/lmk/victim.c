@@ -365,6 +365,7 @@ static int detail(struct mw_scan_ws *ws, const struct mw_config *cfg,
             if (pen->p[i].adj_shift == INT32_MAX)
                 return -1;
             v->eff_adj -= pen->p[i].adj_shift;
+            v->penalized = true;
         }
     }
     return 0;
@@ -440,6 +441,12 @@ struct rcand {
     bool have_rate;
     bool grew;   /* grown by 1/64 (at least 256 kB) since first sampled */
     bool member; /* may join a burst (mark_members) */
+    /* in a kill-restart loop (a penalty): never a runaway. The penalty is
+     * an adj shift, and the runaway pass passes over the adj order: it
+     * held only when the shift put the program under the runaway floor,
+     * never on a flat layout (floor min_adj), while each restart grows
+     * from nothing, fast -- a runaway again at every copy. */
+    bool penalized;
 };
 
 /* Seconds since boot from ROOT/proc/uptime, or -1. */
@@ -487,6 +494,7 @@ static void fp_sample(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
     if (!ok)
         return;
     e->eff_adj = v.eff_adj;
+    e->penalized = v.penalized;
     e->ppid = v.ppid;
     e->uid = v.uid;
     e->comm_hash = name_hash(v.comm);
@@ -522,6 +530,7 @@ static size_t gather(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
         r->pid = e->pid;
         r->adj = ws->adj[i];
         r->eff_adj = e->eff_adj;
+        r->penalized = e->penalized;
         r->ppid = e->ppid;
         r->uid = e->uid;
         r->comm_hash = e->comm_hash;
@@ -628,7 +637,7 @@ static bool best_unit(const struct mw_config *cfg, const struct mw_choice *c, lo
     bool found = false;
     uint64_t span = (uint64_t)MW_BURST_SPAN_S * (uint64_t)hz;
     for (size_t i = 0; i < m;) {
-        if (rc[i].eff_adj < floor) {
+        if (rc[i].eff_adj < floor || rc[i].penalized) {
             i++;
             continue;
         }
@@ -648,7 +657,7 @@ static bool best_unit(const struct mw_config *cfg, const struct mw_choice *c, lo
                 if (rc[j].start - rc[last].start > span)
                     break;
                 end = j + 1;
-                if (!rc[j].member || rc[j].eff_adj < floor)
+                if (!rc[j].member || rc[j].eff_adj < floor || rc[j].penalized)
                     continue;
                 last = j;
                 b.kb += rc[j].kb;
@@ -676,7 +685,8 @@ static int unit_victim(struct mw_scan_ws *ws, const struct mw_config *cfg,
 {
     size_t lead = u->begin;
     for (size_t i = u->begin; i < u->end; i++)
-        if (rc[i].kb > rc[lead].kb && rc[i].eff_adj >= floor && burstable(&rc[i]))
+        if (rc[i].kb > rc[lead].kb && rc[i].eff_adj >= floor && !rc[i].penalized &&
+            burstable(&rc[i]))
             lead = i;
     if (detail(ws, cfg, c->pen, c->now_ms, rc[lead].pid, rc[lead].adj, out) < 0)
         return 0;
@@ -687,7 +697,7 @@ static int unit_victim(struct mw_scan_ws *ws, const struct mw_config *cfg,
     out->unit_kb = u->kb;
     out->growth_kb_s = (uint64_t)u->rate_kb_s;
     for (size_t i = u->begin; i < u->end && out->group_n < MW_VICTIM_GROUP; i++) {
-        if (i == lead || !rc[i].member || rc[i].eff_adj < floor)
+        if (i == lead || !rc[i].member || rc[i].eff_adj < floor || rc[i].penalized)
             continue;
         out->group_pid[out->group_n] = rc[i].pid;
         out->group_start[out->group_n] = rc[i].start;

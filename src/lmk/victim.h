@@ -63,8 +63,9 @@
 struct mw_victim {
     int pid;
     int ppid;
-    int adj;     /* oom_score_adj as read */
-    int eff_adj; /* after prefer/avoid/loop protection */
+    int adj;        /* oom_score_adj as read */
+    int eff_adj;    /* after prefer/avoid/loop protection */
+    bool penalized; /* in a kill-restart loop: protected now (no runaway) */
     uid_t uid;
     char comm[64];
     char cmdline[MW_VICTIM_CMDLINE]; /* arguments joined by spaces, truncated */
@@ -108,8 +109,9 @@ struct mw_penalties {
 struct mw_fp {
     int pid; /* 0: free slot */
     int adj, eff_adj, ppid;
-    bool detailed; /* stat/status read: the fields below are known */
-    bool killable; /* not a kernel thread, zombie, protected or left alone */
+    bool detailed;  /* stat/status read: the fields below are known */
+    bool killable;  /* not a kernel thread, zombie, protected or left alone */
+    bool penalized; /* a loop penalty shifts its adj: no runaway (detail) */
     uid_t uid;
     uint32_t comm_hash;   /* of its name: siblings of a storm share it */
     uint64_t start;       /* starttime (clock ticks after boot): identifies it */

@@ -76,14 +76,16 @@ static int penalty(const struct mw_choice *c, const char *comm)
 }
 
 /* Better victim: a runaway first (the larger unit), then the higher
- * effective adj, then the larger RSS -- the victim.h orders, reduced. */
-static bool better(const struct fproc *a, int a_eff, const struct fproc *b, int b_eff)
+ * effective adj, then the larger RSS -- the victim.h orders, reduced. A
+ * program with a loop penalty is no runaway (victim.c: rcand.penalized). */
+static bool better(const struct fproc *a, int a_eff, bool a_run, const struct fproc *b, int b_eff,
+                   bool b_run)
 {
     if (!b)
         return true;
-    if (a->runaway != b->runaway)
-        return a->runaway;
-    if (a->runaway && a->unit_kb != b->unit_kb)
+    if (a_run != b_run)
+        return a_run;
+    if (a_run && a->unit_kb != b->unit_kb)
         return a->unit_kb > b->unit_kb;
     if (a_eff != b_eff)
         return a_eff > b_eff;
@@ -96,17 +98,20 @@ static const struct fproc *f_best(const struct mw_choice *c, bool kept_ok, int *
 {
     const struct fproc *best = NULL;
     int best_eff = 0;
+    bool best_run = false;
     for (int i = 0; i < fk.n; i++) {
         const struct fproc *p = &fk.p[i];
         int shift = penalty(c, p->comm);
         if (!p->alive || excluded(c, p->pid) || shift == INT32_MAX || (p->kept && !kept_ok))
             continue;
         int eff = p->adj - shift;
-        if ((c->runaway_only && !p->runaway) || eff < c->min_adj)
+        bool run = p->runaway && shift == 0;
+        if ((c->runaway_only && !run) || eff < c->min_adj)
             continue;
-        if (better(p, eff, best, best_eff)) {
+        if (better(p, eff, run, best, best_eff, best_run)) {
             best = p;
             best_eff = eff;
+            best_run = run;
         }
     }
     *best_eff_out = best_eff;
@@ -131,7 +136,7 @@ static int f_choose(void *ctx, const struct mw_choice *c, struct mw_victim *out)
     out->rss_kb = best->rss_kb;
     out->swap_kb = best->swap_kb;
     out->starttime = best->start;
-    out->runaway = best->runaway;
+    out->runaway = best->runaway && penalty(c, best->comm) == 0;
     out->keep = best->kept ? MW_KEEP_SYSTEM : MW_KEEP_NONE;
     out->unit_kb = best->unit_kb;
     out->group_n = best->group_n;
@@ -417,6 +422,71 @@ static void test_kill_restart_loop(void)
     CHECK_EQ_INT(out.loop_kills, 0);
 }
 
+/* The same loop of a runaway (each copy grows from nothing, fast: a
+ * runaway each time, the unit of a flat layout): the penalty holds for
+ * it too, the fourth copy is no runaway and the cached app goes (issue
+ * 26: "KILL LOOP ... protected for 300000 ms" and 43 more kills of it in
+ * 11 s). And a new penalty of a program takes its own slot, not also an
+ * expired one: two slots of one program shifted its adj twice. */
+static void test_kill_restart_loop_runaway(void)
+{
+    struct mw_config cfg;
+    struct mw_cycle c;
+    setup(&cfg, &c, false);
+    c.adj_flat = fk.flat = true; /* runaways at any adj (victim.c: runaway_any_adj) */
+    fake_add(500, 900, "cached-1", 24576);
+    uint64_t t = 1000, started = 99000;
+    for (int round = 1; round <= 3; round++) {
+        struct fproc *h = fake_add(600 + round, 985, "hog", 40960);
+        h->runaway = true;
+        h->unit_kb = 40960;
+        CHECK_EQ_INT(step(&c, &cfg, vm(t, 30000, 40000, 0)), MW_CYCLE_KILL);
+        CHECK_EQ_INT(out.victim.pid, 600 + round);
+        CHECK(kill_it(&c, &cfg, t, true, started));
+        started = 100000 + t + 80;
+        CHECK_EQ_INT(step(&c, &cfg, vm(t + 100, 70000, 40000, 0)), MW_CYCLE_NONE);
+        t += 1000;
+    }
+    struct fproc *h = fake_add(604, 985, "hog", 40960);
+    h->runaway = true;
+    h->unit_kb = 40960;
+    CHECK_EQ_INT(step(&c, &cfg, vm(t, 30000, 40000, 0)), MW_CYCLE_KILL);
+    CHECK_EQ_INT(out.victim.pid, 500); /* was: the fourth hog, a runaway again */
+    CHECK(!out.victim.runaway);
+    CHECK(kill_it(&c, &cfg, t, true, 0));
+}
+
+/* A program penalized again (its loop goes on, alone) keeps one slot: the
+ * slot search took the last of "its own or an expired one", so an expired
+ * slot after its own got a second copy, and its adj was shifted twice. */
+static void test_loop_penalty_one_slot(void)
+{
+    struct mw_config cfg;
+    struct mw_cycle c;
+    setup(&cfg, &c, false);
+    c.pen.n = 2;
+    snprintf(c.pen.p[0].comm, sizeof(c.pen.p[0].comm), "hog");
+    c.pen.p[0].until_ms = 1000000;
+    c.pen.p[0].adj_shift = cfg.loop_protect_adj;
+    snprintf(c.pen.p[1].comm, sizeof(c.pen.p[1].comm), "other"); /* expired */
+    uint64_t t = 1000, started = 99000;
+    for (int round = 1; round <= 3; round++) {
+        fake_add(600 + round, 985, "hog", 40960); /* alone: taken at 685 */
+        CHECK_EQ_INT(step(&c, &cfg, vm(t, 30000, 40000, 0)), MW_CYCLE_KILL);
+        CHECK_EQ_INT(out.victim.pid, 600 + round);
+        CHECK(kill_it(&c, &cfg, t, true, started));
+        started = 100000 + t + 80;
+        CHECK_EQ_INT(step(&c, &cfg, vm(t + 100, 70000, 40000, 0)), MW_CYCLE_NONE);
+        t += 1000;
+    }
+    CHECK_EQ_INT(out.loop_kills, 0); /* the last step's; the kill before said 3 */
+    int slots = 0;
+    for (int i = 0; i < c.pen.n; i++)
+        slots += strcmp(c.pen.p[i].comm, "hog") == 0 && c.pen.p[i].until_ms > t;
+    CHECK_EQ_INT(slots, 1);
+    CHECK_EQ_U64(c.pen.p[0].until_ms, 3000 + 1 + cfg.loop_cooldown_ms); /* its own, renewed */
+}
+
 /* At the last line (available under 5 %, swap under 20 %) the deficit is
  * more than one cached app: more victims join the first in one kill --
  * only from its class (after a cached app, cached apps only: the bed's
@@ -603,6 +673,8 @@ int main(void)
     RUN(test_storm);
     RUN(test_kill_freed_nothing);
     RUN(test_kill_restart_loop);
+    RUN(test_kill_restart_loop_runaway);
+    RUN(test_loop_penalty_one_slot);
     RUN(test_multi_victim_cover);
     RUN(test_victim_will_not_die);
     RUN(test_dry_run_repeat);

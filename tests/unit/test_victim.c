@@ -235,6 +235,38 @@ static void test_runaway_floor(void)
     CHECK(v.pid != 300);
 }
 
+/* A program in a kill-restart loop is protected (its adj less
+ * loop_protect_adj) for the cool-down: the runaway pass, which passes
+ * over the adj order, must not take it either. On a flat adj layout
+ * (everything at 0: the runaway floor is the decision's min_adj) a 300
+ * shift never put it under the floor, and each restart grows from nothing,
+ * fast: a runaway again -- "KILL LOOP ... protected for 300000 ms" and 43
+ * more kills of it in 11 s (issue 26). */
+static void test_runaway_not_a_penalized_program(void)
+{
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_victim v;
+    struct mw_choice c = {
+        .min_adj = 0, .total_kb = RUNAWAY_TOTAL, .now_ms = 1000, .runaway_any_adj = true};
+    CHECK_EQ_INT(choose_in("daemon-runaway", &cfg, &c, &v, NULL), 1);
+    CHECK(v.runaway);
+    CHECK_EQ_INT(v.pid, 300); /* the culprit, unpenalized */
+    struct mw_penalties pen = {.n = 1};
+    snprintf(pen.p[0].comm, sizeof(pen.p[0].comm), "culprit");
+    pen.p[0].until_ms = 5000;
+    pen.p[0].adj_shift = cfg.loop_protect_adj; /* 300: 900 -> 600, still over the floor */
+    c.pen = &pen;
+    CHECK_EQ_INT(choose_in("daemon-runaway", &cfg, &c, &v, NULL), 1);
+    CHECK(v.pid != 300); /* was: the culprit again, as a runaway */
+    CHECK(!v.runaway || strcmp(v.comm, "culprit") != 0);
+    /* the penalty over: a runaway again */
+    c.now_ms = 5000;
+    CHECK_EQ_INT(choose_in("daemon-runaway", &cfg, &c, &v, NULL), 1);
+    CHECK_EQ_INT(v.pid, 300);
+    CHECK(v.runaway);
+}
+
 static void test_runaway_scale(void)
 {
     struct mw_config cfg;
@@ -612,6 +644,7 @@ int main(void)
     RUN(test_runaway_group);
     RUN(test_runaway_floor);
     RUN(test_runaway_scale);
+    RUN(test_runaway_not_a_penalized_program);
     RUN(test_flat_badness_not_youngest);
     RUN(test_swap_owned_by_protected);
     RUN(test_burst_without_common_parent);
