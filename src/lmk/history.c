@@ -63,11 +63,15 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
     else
         app(buf, cap, &len, " psi_some=- psi_full=-");
     app(buf, cap, &len, " latency_ms=%llu", (unsigned long long)r->latency_ms);
-    if (!r->dry_run)
-        app(buf, cap, &len, " wait_ms=%llu freed=%lldkB exited=%s reaped=%s%s%s",
-            (unsigned long long)r->wait_ms, (long long)r->freed_kb, r->exited ? "yes" : "no",
+    if (!r->dry_run) {
+        app(buf, cap, &len, " wait_ms=%llu freed=%lldkB", (unsigned long long)r->wait_ms,
+            (long long)(r->freed_kb > 0 ? r->freed_kb : 0));
+        if (r->freed_kb < 0) /* others took more than it gave back meanwhile */
+            app(buf, cap, &len, " avail_delta=%lldkB", (long long)r->freed_kb);
+        app(buf, cap, &len, " exited=%s reaped=%s%s%s", r->exited ? "yes" : "no",
             r->reaped ? "yes" : "no", r->termed ? " sigterm_first=yes" : "",
             r->cgroup_killed ? " cgroup_killed=yes" : "");
+    }
     if (r->last_line)
         app(buf, cap, &len, " last_line=yes");
     if (r->kept)
@@ -126,7 +130,8 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
     json_state(&j, r);
     mw_json_fixed(&j, "latency", (double)r->latency_ms / 1000.0, 3);
     mw_json_fixed(&j, "wait", (double)r->wait_ms / 1000.0, 3);
-    mw_json_i64(&j, "freed", r->freed_kb * 1024);
+    mw_json_i64(&j, "freed", (r->freed_kb > 0 ? r->freed_kb : 0) * 1024);
+    mw_json_i64(&j, "available_delta", r->freed_kb * 1024);
     mw_json_bool(&j, "exited", r->exited);
     mw_json_bool(&j, "reaped", r->reaped);
     mw_json_bool(&j, "sigterm_first", r->termed);

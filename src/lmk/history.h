@@ -25,7 +25,8 @@ struct mw_kill_record {
     double psi_some, psi_full; /* avg10, percent; < 0 unknown */
     uint64_t latency_ms;       /* from the event (or sample) to the signal */
     uint64_t wait_ms;          /* from the signal to the exit */
-    int64_t freed_kb;          /* available after minus before */
+    int64_t freed_kb;          /* available after minus before (negative: others took
+                                * more meanwhile than the victim gave back) */
     bool exited, dry_run, scope, cgroup_killed, termed;
     /* beside systemd (lmk/sdunit.h): its unit ("" none); a process kept
      * until the last line that the last line took: KEPT "avoid" or
@@ -49,6 +50,11 @@ struct mw_kill_record {
  *   reason=low_mem_and_swap min_adj=201 free=1024kB avail=2048kB file=512kB
  *   swapfree=40000kB psi_some=12.30 psi_full=3.10 latency_ms=12 wait_ms=4
  *   freed=250000kB exited=yes reaped=yes (dry-run kills say "would-kill");
+ *   freed is MemAvailable after the kill minus before, 0 when it fell:
+ *   others allocated more while the victim died than it gave back (the
+ *   wait is short, its memory may still be on its way), and then
+ *   avail_delta=-NkB after it says by how much it fell (issue 26: a
+ *   "freed=-6972kB" read as a kill that cost memory);
  *   a process in a systemd unit adds unit=NAME after prog=, a unit killed
  *   whole cgroup_killed=yes, a kill at the last line last_line=yes, a
  *   kept one the last line took kept=CLASS;

@@ -66,6 +66,17 @@ static void test_kill_line(void)
                    "swap=51200kB reason=low_mem_and_swap min_adj=201 free=1024kB avail=2048kB "
                    "file=512kB swapfree=40000kB psi_some=12.30 psi_full=3.10 latency_ms=12 "
                    "wait_ms=4 freed=250000kB exited=yes reaped=no (min watermark breached)");
+    /* available memory fell while it died: nothing freed that can be
+     * seen, and by how much it fell (was "freed=-6972kB") */
+    r.freed_kb = -6972;
+    mw_kill_format_line(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, " wait_ms=4 freed=0kB avail_delta=-6972kB exited=yes ");
+    CHECK(strstr(buf, "freed=-") == NULL);
+    mw_kill_format_json(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, "\"freed\":0,\"available_delta\":-7139328,");
+    r.freed_kb = 250000;
+    mw_kill_format_json(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, "\"freed\":256000000,\"available_delta\":256000000,");
     r.dry_run = true;
     r.psi_some = -1;
     mw_kill_format_line(buf, sizeof(buf), &r);
