@@ -383,8 +383,8 @@ static void text_scope(const struct status *st)
         printf("events: max %" PRIu64 ", oom %" PRIu64 ", oom_kill %" PRIu64 "\n", cg->ev_max,
                cg->ev_oom, cg->ev_oom_kill);
     else
-        printf("events: failcnt %" PRIu64 ", oom_kill %" PRIu64 "%s%s\n", cg->ev_max,
-               cg->ev_oom_kill, cg->under_oom ? ", UNDER OOM" : "",
+        printf("events: failcnt %" PRIu64 ", memsw.failcnt %" PRIu64 ", oom_kill %" PRIu64 "%s%s\n",
+               cg->failcnt, cg->memsw_failcnt, cg->ev_oom_kill, cg->under_oom ? ", UNDER OOM" : "",
                cg->oom_kill_disable ? ", oom killer disabled" : "");
 }
 

@@ -460,6 +460,8 @@ static void final_read(struct runner *r, const struct rusage *ru)
         res->ev_max = cg.ev_max;
         res->ev_oom = cg.ev_oom;
         res->ev_oom_kill = cg.ev_oom_kill;
+        res->failcnt = cg.failcnt;
+        res->memsw_failcnt = cg.memsw_failcnt;
         res->have_ev_high = res->have_ev_oom = v2;
         if (cg.have_stat && cg.stat.pgfault) {
             res->faults = cg.stat.pgfault;
@@ -809,9 +811,11 @@ static void print_memory(FILE *f, const struct mw_run_result *res)
                 (unsigned long long)res->ev_high, (unsigned long long)res->ev_max,
                 (unsigned long long)res->ev_oom, (unsigned long long)res->ev_oom_kill);
     else
-        fprintf(
-            f, "  events        failcnt %llu (limit hit), oom_kill %llu (v1: no high/oom counts)\n",
-            (unsigned long long)res->ev_max, (unsigned long long)res->ev_oom_kill);
+        fprintf(f,
+                "  events        charges refused at the limit %llu (failcnt %llu, memsw.failcnt "
+                "%llu), oom_kill %llu (v1: no high/oom counts)\n",
+                (unsigned long long)res->ev_max, (unsigned long long)res->failcnt,
+                (unsigned long long)res->memsw_failcnt, (unsigned long long)res->ev_oom_kill);
     fprintf(f, "  OOM kill      %s\n",
             !res->ev_oom_kill      ? "none"
             : res->main_oom_killed ? "the main process itself"
@@ -921,7 +925,12 @@ void mw_run_json_members(struct mw_json *j, const struct mw_run_result *res)
         mw_json_u64(j, "high", res->ev_high);
     else
         mw_json_null(j, "high");
-    mw_json_u64(j, res->version == 1 ? "failcnt" : "max", res->ev_max);
+    if (res->version == 1) { /* charges refused at each of v1's two limits */
+        mw_json_u64(j, "failcnt", res->failcnt);
+        mw_json_u64(j, "memsw_failcnt", res->memsw_failcnt);
+    } else {
+        mw_json_u64(j, "max", res->ev_max);
+    }
     if (res->have_ev_oom)
         mw_json_u64(j, "oom", res->ev_oom);
     else

@@ -83,11 +83,12 @@ struct mw_run_result {
     uint64_t faults, major_faults;
     const char *faults_source; /* "memory.stat" (the cgroup), "rusage" (the main process) */
     uint64_t ev_high, ev_max, ev_oom, ev_oom_kill;
-    bool have_ev_high, have_ev_oom; /* v1 has neither: failcnt stands for max */
-    bool main_oom_killed;           /* killer is the kernel's OOM killer */
-    enum mw_run_killer killer;      /* who sent the main process its SIGKILL (runblame.h) */
-    char killer_why[256];           /* the evidence, in words */
-    unsigned leftovers;             /* processes still in the cgroup at the end, killed */
+    uint64_t failcnt, memsw_failcnt; /* v1: ev_max's two parts */
+    bool have_ev_high, have_ev_oom;  /* v1 has neither: failcnt stands for max */
+    bool main_oom_killed;            /* killer is the kernel's OOM killer */
+    enum mw_run_killer killer;       /* who sent the main process its SIGKILL (runblame.h) */
+    char killer_why[256];            /* the evidence, in words */
+    unsigned leftovers;              /* processes still in the cgroup at the end, killed */
     double above_alert_s;
     unsigned long samples;
     uint64_t last_usage, last_used;

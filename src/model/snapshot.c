@@ -89,6 +89,7 @@ static const char *const cgroup_files[] = {"memory.current",
                                            "memory.memsw.usage_in_bytes",
                                            "memory.memsw.limit_in_bytes",
                                            "memory.failcnt",
+                                           "memory.memsw.failcnt",
                                            "memory.oom_control",
                                            "cgroup.procs",
                                            NULL};

@@ -194,6 +194,7 @@ enum {
     CGF_SWAP_USAGE, /* v1: memsw (memory + swap) */
     CGF_SWAP_LIMIT, /* v1: memsw */
     CGF_FAILCNT,
+    CGF_MEMSW_FAILCNT,
     CGF_EVENTS,
     CGF_STAT,
     CGF_PRESSURE,
@@ -207,6 +208,7 @@ static const struct {
     [CGF_SWAP_USAGE] = {"memory.swap.current", "memory.memsw.usage_in_bytes"},
     [CGF_SWAP_LIMIT] = {"memory.swap.max", "memory.memsw.limit_in_bytes"},
     [CGF_FAILCNT] = {NULL, "memory.failcnt"},
+    [CGF_MEMSW_FAILCNT] = {NULL, "memory.memsw.failcnt"},
     [CGF_EVENTS] = {"memory.events", "memory.oom_control"},
     [CGF_STAT] = {"memory.stat", "memory.stat"},
     [CGF_PRESSURE] = {"memory.pressure", NULL},
@@ -287,7 +289,12 @@ int mw_cgroup_src_read(struct mw_cgroup_src *s, struct mw_cgroup_mem *out)
         src_u64(s, CGF_SWAP_LIMIT, &memsw_limit);
         src_u64(s, CGF_SWAP_USAGE, &memsw_usage);
         mw_cg_v1_memsw(&m, memsw_limit, memsw_usage);
-        src_u64(s, CGF_FAILCNT, &m.ev_max);
+        /* A charge tries memsw first: with memsw at the memory limit (swap 0)
+         * every refusal counts there and memory.failcnt stays 0 (seen: 0
+         * beside 64 OOM kills). ev_max is their sum: the limit was hit. */
+        src_u64(s, CGF_FAILCNT, &m.failcnt);
+        src_u64(s, CGF_MEMSW_FAILCNT, &m.memsw_failcnt);
+        m.ev_max = m.failcnt + m.memsw_failcnt;
     }
     if (src_text(s, CGF_EVENTS) == 0)
         mw_cg_events_parse_buf(&m, s->buf);

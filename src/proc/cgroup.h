@@ -40,6 +40,9 @@ struct mw_cgroup_mem {
     bool have_stat;
     /* v2 memory.events / v1 memory.oom_control + failcnt */
     uint64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill;
+    /* v1: charges refused at memory.limit_in_bytes and at memsw's limit
+     * (ev_max is their sum) */
+    uint64_t failcnt, memsw_failcnt;
     bool oom_kill_disable, under_oom; /* v1 */
     struct mw_psi psi;                /* v2 memory.pressure */
     bool have_psi;
@@ -68,7 +71,7 @@ int mw_cgroup_mem_read(const struct mw_root *root, const char *path, struct mw_c
  * `status --scope` once. Every file is opened beneath the cgroup's
  * directory as a regular file (never a FIFO that would hang a reader).
  * The one table of the files of either version is in cgroup.c. */
-#define MW_CG_SRC_FILES 9
+#define MW_CG_SRC_FILES 10
 #define MW_CG_SRC_BUF   16384 /* memory.stat of a 6.x kernel is about 1.5 KiB */
 struct mw_cgroup_src {
     int version;             /* 1 or 2 */

@@ -331,6 +331,7 @@ static void test_src_read_many(void)
     put(dir, "memory.memsw.usage_in_bytes", "115343360\n");
     put(dir, "memory.memsw.limit_in_bytes", "536870912\n");
     put(dir, "memory.failcnt", "12\n");
+    put(dir, "memory.memsw.failcnt", "64\n");
     put(dir, "memory.max_usage_in_bytes", "200000000\n");
     put(dir, "memory.stat", "rss 1\ntotal_rss 2\ntotal_swap 20971520\n");
     CHECK_EQ_INT(mw_cgroup_src_open(&s, &r, dir), 0);
@@ -338,7 +339,11 @@ static void test_src_read_many(void)
     CHECK_EQ_INT(mw_cgroup_src_read(&s, &m), 0);
     CHECK_EQ_U64(m.swap_limit, 268435456);
     CHECK_EQ_U64(m.swap_usage, 10485760);
-    CHECK_EQ_U64(m.ev_max, 12);
+    /* memsw is charged first: at swap 0 its limit refuses, memory.failcnt
+     * stays low (issue 26: "failcnt 0 (limit hit)" beside 64 OOM kills) */
+    CHECK_EQ_U64(m.failcnt, 12);
+    CHECK_EQ_U64(m.memsw_failcnt, 64);
+    CHECK_EQ_U64(m.ev_max, 76);
     CHECK(m.have_stat);
     /* memsw says 10 MiB of swap, memory.stat's total_swap 20: the larger */
     CHECK_EQ_U64(mw_cgroup_swap_used(&m), 20971520);
@@ -350,6 +355,7 @@ static void test_src_read_many(void)
                               "memory.memsw.usage_in_bytes",
                               "memory.memsw.limit_in_bytes",
                               "memory.failcnt",
+                              "memory.memsw.failcnt",
                               "memory.max_usage_in_bytes",
                               "memory.stat"};
     rm_in(dir, v1_files, MW_ARRAY_SIZE(v1_files));

@@ -31,6 +31,7 @@ static void oom_result(struct mw_run_result *r)
     r->faults = 16387;
     r->faults_source = "memory.stat";
     r->ev_oom_kill = 1;
+    r->ev_max = r->memsw_failcnt = 64; /* memsw refuses first: failcnt stays 0 */
     r->main_oom_killed = true;
     r->killer = MW_RUN_KILLER_KERNEL;
     snprintf(r->killer_why, sizeof(r->killer_why), "the kernel's log names it");
@@ -75,6 +76,9 @@ static void test_text_oom(void)
     CHECK_CONTAINS(t, "100.0% of the limit");
     CHECK_CONTAINS(t, "swap 0 B (memsw.limit_in_bytes = limit + swap)");
     CHECK_CONTAINS(t, "OOM kill      the main process itself");
+    /* was "failcnt 0 (limit hit)" beside the OOM kills */
+    CHECK_CONTAINS(t, "events        charges refused at the limit 64 (failcnt 0, memsw.failcnt "
+                      "64), oom_kill 1");
     CHECK_CONTAINS(t, "memory.stat: every process of the cgroup");
     CHECK_CONTAINS(t, "too short to tell (2 samples, 10 needed)");
     free(t);
@@ -204,7 +208,7 @@ static void test_text_swap_not_enforced_and_hostile(void)
     snprintf(r.top[0].comm, sizeof(r.top[0].comm), "a\x1b[2Jb");
     char *t = render(&r);
     CHECK_CONTAINS(t, "NOT enforced");
-    CHECK_CONTAINS(t, "events        high 7, max 0, oom 0, oom_kill 1");
+    CHECK_CONTAINS(t, "events        high 7, max 64, oom 0, oom_kill 1");
     CHECK(strchr(t, '\x1b') == NULL); /* no terminal escape gets through */
     CHECK(strchr(t, '\x07') == NULL);
     free(t);
@@ -225,7 +229,7 @@ static void test_json(void)
     CHECK_CONTAINS(buf, "\"exit_status\":137");
     CHECK_CONTAINS(buf, "\"main_oom_killed\":true");
     CHECK_CONTAINS(buf, "\"high\":null"); /* v1: no memory.high, no high events */
-    CHECK_CONTAINS(buf, "\"failcnt\":0");
+    CHECK_CONTAINS(buf, "\"failcnt\":0,\"memsw_failcnt\":64");
     CHECK_CONTAINS(buf, "\"leak\":null");
     struct mw_json_val v;
     CHECK_EQ_INT(mw_json_parse(buf, strlen(buf), &v), 0);
