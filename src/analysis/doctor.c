@@ -239,7 +239,7 @@ static void check_min_free(const struct mw_doc_in *in, struct mw_doc_report *r)
         return;
     }
     uint64_t v = (uint64_t)in->vm.value[VM_MIN_FREE_KBYTES], ram_kb = kb(in, MI_MEM_TOTAL);
-    uint64_t want = mw_default_min_free_kbytes(ram_kb);
+    uint64_t want = mw_default_min_free_kbytes(ram_kb, in->min_free_cap_kb);
     char a[32], b[32], d[32];
     if (in->have_zi)
         put(c->value, sizeof(c->value), "%" PRIu64 " (formula %" PRIu64 "); min %s low %s high %s",
@@ -794,6 +794,7 @@ int mw_doctor_gather(const struct mw_root *root, const struct mw_doc_sources *sr
     in->have_swaps = mw_swaps_read(root, &in->swaps, NULL) == 0;
     in->have_zi = mw_zoneinfo_read(root, &in->zi, NULL) == 0;
     in->page_size = root->page_size;
+    in->min_free_cap_kb = mw_min_free_cap_read(root);
     struct mw_psi psi;
     rc = mw_psi_read(root, "/proc/pressure/memory", &psi, NULL);
     in->have_psi = rc == 0;

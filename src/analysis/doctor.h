@@ -55,11 +55,12 @@ struct mw_doc_in {
     bool have_history;
     uint64_t history_kills; /* lines in the daemon's kill history */
     bool have_cgroups;
-    char cg_name[128];  /* the largest unlimited memory cgroup */
-    char cg_dir[160];   /* its directory: "/sys/fs/cgroup/NAME" (v1: .../memory/NAME) */
-    bool cg_v1;         /* in the v1 memory hierarchy */
-    uint64_t cg_usage;  /* its usage, bytes */
-    uint64_t sample_ms; /* 0: no sample (a captured tree) */
+    char cg_name[128];        /* the largest unlimited memory cgroup */
+    char cg_dir[160];         /* its directory: "/sys/fs/cgroup/NAME" (v1: .../memory/NAME) */
+    bool cg_v1;               /* in the v1 memory hierarchy */
+    uint64_t cg_usage;        /* its usage, bytes */
+    uint64_t sample_ms;       /* 0: no sample (a captured tree) */
+    uint64_t min_free_cap_kb; /* the kernel's cap of min_free_kbytes (zoneinfo.h), 0 unknown */
     uint64_t kswapd_scan_pages, kswapd_steal_pages, direct_scan_pages; /* over the sample */
 };
 

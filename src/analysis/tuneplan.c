@@ -230,7 +230,7 @@ int mw_tune_plan_build(const struct mw_doc_in *in, const struct mw_tune_env *env
         knob(out, in, VM_DIRTY_RATIO, s->dirty_ratio, s->source);
         knob(out, in, VM_DIRTY_BACKGROUND_RATIO, s->dirty_background_ratio, s->source);
     }
-    uint64_t want = mw_default_min_free_kbytes(in->mi.kb[MI_MEM_TOTAL]);
+    uint64_t want = mw_default_min_free_kbytes(in->mi.kb[MI_MEM_TOTAL], in->min_free_cap_kb);
     uint64_t mf = in->vm.have[VM_MIN_FREE_KBYTES] ? (uint64_t)in->vm.value[VM_MIN_FREE_KBYTES] : 0;
     /* doctor's rule: below 3/4 of the kernel's default, or above 5% of RAM */
     if (mf && (mf < want * 3 / 4 || mf > in->mi.kb[MI_MEM_TOTAL] / 20))

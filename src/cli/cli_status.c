@@ -42,7 +42,8 @@ struct status_unit {
 
 struct status {
     const char *scope;
-    bool live; /* the root is this machine's "/" */
+    bool live;                /* the root is this machine's "/" */
+    uint64_t min_free_cap_kb; /* the kernel's cap of min_free_kbytes (zoneinfo.h), 0 unknown */
     struct mw_meminfo mi;
     struct mw_free fr;
     struct mw_cache_split cs;
@@ -294,6 +295,7 @@ static int gather(struct mw_ctx *ctx, struct status *st)
     if (rc < 0)
         describe(st->zi_err, REASON_LEN, "/proc/zoneinfo", rc, bad, st->live);
     mw_vmtune_read(root, &st->vm);
+    st->min_free_cap_kb = mw_min_free_cap_read(root);
 
     /* MemAvailable's estimate needs the low watermark in kB. */
     uint64_t low_kb = 0;
@@ -521,11 +523,19 @@ static void text_tuning(const struct status *st)
     }
     if (st->vm.have[VM_MIN_FREE_KBYTES]) {
         uint64_t lowmem_kb = st->mi.kb[MI_MEM_TOTAL];
-        uint64_t def = mw_default_min_free_kbytes(lowmem_kb);
+        uint64_t def = mw_default_min_free_kbytes(lowmem_kb, st->min_free_cap_kb);
         int64_t cur = st->vm.value[VM_MIN_FREE_KBYTES];
+        char clamp[80];
+        if (st->min_free_cap_kb)
+            snprintf(clamp, sizeof(clamp), "clamped to 128..%" PRIu64 " on this kernel",
+                     st->min_free_cap_kb);
+        else
+            snprintf(clamp, sizeof(clamp),
+                     "clamped to 128..65536, 262144 since 5.7; kernel "
+                     "release unknown");
         printf("  min_free_kbytes %" PRId64 " (kernel default for this RAM: %" PRIu64
-               " = 4*sqrt(%" PRIu64 " kB), clamped to 128..65536)\n",
-               cur, def, lowmem_kb);
+               " = 4*sqrt(%" PRIu64 " kB), %s)\n",
+               cur, def, lowmem_kb, clamp);
         if (cur > (int64_t)def * 11 / 10)
             printf("  raised above the default: by a sysctl, or by khugepaged when transparent "
                    "hugepages are enabled\n");
@@ -756,7 +766,8 @@ static void json_tuning(struct mw_json *j, const struct status *st)
     if (st->vm.have[VM_MIN_FREE_KBYTES]) {
         mw_json_u64(j, "min_free", (uint64_t)st->vm.value[VM_MIN_FREE_KBYTES] * 1024);
         mw_json_u64(j, "min_free_default",
-                    mw_default_min_free_kbytes(st->mi.kb[MI_MEM_TOTAL]) * 1024);
+                    mw_default_min_free_kbytes(st->mi.kb[MI_MEM_TOTAL], st->min_free_cap_kb) *
+                        1024);
     }
     mw_json_object_end(j);
     mw_json_object_begin(j, "vm");

@@ -45,6 +45,7 @@ const char *const mw_snapshot_system_files[] = {
     "proc/loadavg",
     "proc/uptime",
     "proc/stat",
+    "proc/sys/kernel/osrelease", /* the kernel's release: caps that changed (min_free_kbytes) */
     "proc/sys/vm/swappiness",
     "proc/sys/vm/min_free_kbytes",
     "proc/sys/vm/watermark_scale_factor",

@@ -199,7 +199,26 @@ void mw_zoneinfo_src_free(struct mw_zoneinfo_src *s)
     s->cap = 0;
 }
 
-uint64_t mw_default_min_free_kbytes(uint64_t lowmem_kb)
+uint64_t mw_min_free_cap_kb(const char *osrelease)
+{
+    unsigned major, minor;
+    if (sscanf(osrelease, "%u.%u", &major, &minor) != 2)
+        return 0;
+    return major > 5 || (major == 5 && minor >= 7) ? MW_MIN_FREE_CAP_KB_5_7
+                                                   : MW_MIN_FREE_CAP_KB_OLD;
+}
+
+uint64_t mw_min_free_cap_read(const struct mw_root *root)
+{
+    char buf[128];
+    long n = mw_read_small_at(root->fd, "proc/sys/kernel/osrelease", buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return mw_min_free_cap_kb(buf);
+}
+
+uint64_t mw_default_min_free_kbytes(uint64_t lowmem_kb, uint64_t cap_kb)
 {
     /* Integer square root of lowmem_kb * 16, as the kernel's int_sqrt. */
     uint64_t x = lowmem_kb * 16, r = 0, bit = 1ull << 62;
@@ -216,7 +235,8 @@ uint64_t mw_default_min_free_kbytes(uint64_t lowmem_kb)
     }
     if (r < 128)
         r = 128;
-    if (r > 65536)
-        r = 65536;
+    uint64_t cap = cap_kb ? cap_kb : MW_MIN_FREE_CAP_KB_OLD;
+    if (r > cap)
+        r = cap;
     return r;
 }

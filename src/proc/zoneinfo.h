@@ -72,10 +72,23 @@ int mw_zoneinfo_src_read(struct mw_zoneinfo_src *s, struct mw_zoneinfo *out);
 /* Frees the buffer (the descriptor is the caller's). */
 void mw_zoneinfo_src_free(struct mw_zoneinfo_src *s);
 
+/* The caps of the kernel's default min_free_kbytes (mm/page_alloc.c):
+ * 65536 kB before 5.7, 262144 kB since (commit "mm: increase the
+ * min_free_kbytes cap", 5.7). */
+#define MW_MIN_FREE_CAP_KB_OLD 65536
+#define MW_MIN_FREE_CAP_KB_5_7 262144
+
+/* The cap for the kernel release OSRELEASE ("6.18.44-fc-v1272"): 262144
+ * from 5.7 on, 65536 before, 0 when it does not read as N.M. Pure. */
+uint64_t mw_min_free_cap_kb(const char *osrelease);
+
+/* The same for the kernel of ROOT (its proc/sys/kernel/osrelease); 0
+ * unknown (a capture without it). */
+uint64_t mw_min_free_cap_read(const struct mw_root *root);
+
 /* The kernel's default min_free_kbytes for LOWMEM_KB of low memory
- * (mm/page_alloc.c: int_sqrt(lowmem_kbytes * 16), clamped to [128, 65536]
- * before 5.7 raised the cap to 262144; we report the classic [128, 65536]
- * from the lmkd seed and the kernel docs). */
-uint64_t mw_default_min_free_kbytes(uint64_t lowmem_kb);
+ * (mm/page_alloc.c: int_sqrt(lowmem_kbytes * 16), clamped to [128,
+ * CAP_KB]; CAP_KB 0, unknown, takes the older MW_MIN_FREE_CAP_KB_OLD). */
+uint64_t mw_default_min_free_kbytes(uint64_t lowmem_kb, uint64_t cap_kb);
 
 #endif

@@ -199,12 +199,22 @@ static void test_zoneinfo_large(void)
 /* min_free_kbytes = 4*sqrt(lowmem kB), clamped to [128, 65536] (lmkd seed). */
 static void test_default_min_free(void)
 {
-    CHECK_EQ_U64(mw_default_min_free_kbytes(1024), 128);         /* 4*32 = 128 */
-    CHECK_EQ_U64(mw_default_min_free_kbytes(493184), 2809);      /* 480 MB board */
-    CHECK_EQ_U64(mw_default_min_free_kbytes(4194304), 8192);     /* 4 GiB */
-    CHECK_EQ_U64(mw_default_min_free_kbytes(24684084), 19873);   /* this machine */
-    CHECK_EQ_U64(mw_default_min_free_kbytes(1ull << 40), 65536); /* clamped */
-    CHECK_EQ_U64(mw_default_min_free_kbytes(0), 128);
+    CHECK_EQ_U64(mw_default_min_free_kbytes(1024, 0), 128);       /* 4*32 = 128 */
+    CHECK_EQ_U64(mw_default_min_free_kbytes(493184, 0), 2809);    /* 480 MB board */
+    CHECK_EQ_U64(mw_default_min_free_kbytes(4194304, 0), 8192);   /* 4 GiB */
+    CHECK_EQ_U64(mw_default_min_free_kbytes(24684084, 0), 19873); /* this machine */
+    CHECK_EQ_U64(mw_default_min_free_kbytes(0, 0), 128);
+    /* the cap by kernel release (issue 26: status said 65536 on 6.18): a
+     * 1 TiB machine gets 262144 since 5.7, 65536 before */
+    CHECK_EQ_U64(mw_min_free_cap_kb("6.18.44-fc-v1272"), 262144);
+    CHECK_EQ_U64(mw_min_free_cap_kb("5.7.0"), 262144);
+    CHECK_EQ_U64(mw_min_free_cap_kb("5.6.19-300.fc32.x86_64"), 65536);
+    CHECK_EQ_U64(mw_min_free_cap_kb("4.19.0-rk3588"), 65536);
+    CHECK_EQ_U64(mw_min_free_cap_kb("garbage"), 0);
+    CHECK_EQ_U64(mw_default_min_free_kbytes(1ull << 30, mw_min_free_cap_kb("6.1.0-57-amd64")),
+                 131072); /* 4*sqrt(1 TiB in kB): under the new cap */
+    CHECK_EQ_U64(mw_default_min_free_kbytes(1ull << 30, mw_min_free_cap_kb("5.4.0")), 65536);
+    CHECK_EQ_U64(mw_default_min_free_kbytes(1ull << 40, 262144), 262144);
 }
 
 static void test_swaps(void)
