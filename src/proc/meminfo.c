@@ -221,8 +221,8 @@ void mw_cache_split_compute(const struct mw_meminfo *mi, struct mw_cache_split *
     s.slab_unreclaimable = kb[MI_SUNRECLAIM] * 1024;
     s.kernel_stack = kb[MI_KERNEL_STACK] * 1024;
     s.page_tables = (kb[MI_PAGE_TABLES] + kb[MI_SEC_PAGE_TABLES]) * 1024;
-    s.reclaimable_total = mw_sub0(s.file_reclaimable + s.slab_reclaimable,
-                                  min_u64(s.dirty_writeback, s.file_reclaimable));
+    s.dirty_taken = min_u64(s.dirty_writeback, s.file_reclaimable);
+    s.reclaimable_total = s.file_reclaimable + s.slab_reclaimable - s.dirty_taken;
     s.unreclaimable_total = s.shmem + s.slab_unreclaimable + s.kernel_stack + s.page_tables;
     *out = s;
 }

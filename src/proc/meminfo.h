@@ -120,7 +120,8 @@ struct mw_cache_split {
     uint64_t shmem;            /* tmpfs, /dev/shm, SysV: looks like cache, is not */
     uint64_t dirty_writeback;  /* reclaimable only after I/O */
     uint64_t slab_unreclaimable, kernel_stack, page_tables; /* kernel, not reclaimable */
-    uint64_t reclaimable_total;   /* file + slab reclaimable - dirty/writeback */
+    uint64_t dirty_taken;         /* the dirty/writeback taken out of the file pages */
+    uint64_t reclaimable_total;   /* file + slab reclaimable - dirty_taken */
     uint64_t unreclaimable_total; /* shmem + slab unreclaimable + stacks + page tables */
 };
 
