@@ -422,12 +422,31 @@ static void test_kill_restart_loop(void)
     CHECK_EQ_INT(out.loop_kills, 0);
 }
 
+/* Three copies of "hog" (adj 985; RUNAWAY: each a runaway unit), each
+ * killed and restarted 80 ms later, memory back in between: a loop at the
+ * third kill. Returns the time after it. */
+static uint64_t hog_loop(struct mw_cycle *c, const struct mw_config *cfg, bool runaway)
+{
+    uint64_t t = 1000, started = 99000;
+    for (int round = 1; round <= 3; round++) {
+        struct fproc *h = fake_add(600 + round, 985, "hog", 40960);
+        h->runaway = runaway;
+        h->unit_kb = runaway ? 40960 : 0;
+        CHECK_EQ_INT(step(c, cfg, vm(t, 30000, 40000, 0)), MW_CYCLE_KILL);
+        CHECK_EQ_INT(out.victim.pid, 600 + round);
+        CHECK(kill_it(c, cfg, t, true, started));
+        started = 100000 + t + 80;
+        CHECK_EQ_INT(step(c, cfg, vm(t + 100, 70000, 40000, 0)), MW_CYCLE_NONE);
+        t += 1000;
+    }
+    return t;
+}
+
 /* The same loop of a runaway (each copy grows from nothing, fast: a
  * runaway each time, the unit of a flat layout): the penalty holds for
  * it too, the fourth copy is no runaway and the cached app goes (issue
  * 26: "KILL LOOP ... protected for 300000 ms" and 43 more kills of it in
- * 11 s). And a new penalty of a program takes its own slot, not also an
- * expired one: two slots of one program shifted its adj twice. */
+ * 11 s). */
 static void test_kill_restart_loop_runaway(void)
 {
     struct mw_config cfg;
@@ -435,18 +454,7 @@ static void test_kill_restart_loop_runaway(void)
     setup(&cfg, &c, false);
     c.adj_flat = fk.flat = true; /* runaways at any adj (victim.c: runaway_any_adj) */
     fake_add(500, 900, "cached-1", 24576);
-    uint64_t t = 1000, started = 99000;
-    for (int round = 1; round <= 3; round++) {
-        struct fproc *h = fake_add(600 + round, 985, "hog", 40960);
-        h->runaway = true;
-        h->unit_kb = 40960;
-        CHECK_EQ_INT(step(&c, &cfg, vm(t, 30000, 40000, 0)), MW_CYCLE_KILL);
-        CHECK_EQ_INT(out.victim.pid, 600 + round);
-        CHECK(kill_it(&c, &cfg, t, true, started));
-        started = 100000 + t + 80;
-        CHECK_EQ_INT(step(&c, &cfg, vm(t + 100, 70000, 40000, 0)), MW_CYCLE_NONE);
-        t += 1000;
-    }
+    uint64_t t = hog_loop(&c, &cfg, true);
     struct fproc *h = fake_add(604, 985, "hog", 40960);
     h->runaway = true;
     h->unit_kb = 40960;
@@ -469,16 +477,7 @@ static void test_loop_penalty_one_slot(void)
     c.pen.p[0].until_ms = 1000000;
     c.pen.p[0].adj_shift = cfg.loop_protect_adj;
     snprintf(c.pen.p[1].comm, sizeof(c.pen.p[1].comm), "other"); /* expired */
-    uint64_t t = 1000, started = 99000;
-    for (int round = 1; round <= 3; round++) {
-        fake_add(600 + round, 985, "hog", 40960); /* alone: taken at 685 */
-        CHECK_EQ_INT(step(&c, &cfg, vm(t, 30000, 40000, 0)), MW_CYCLE_KILL);
-        CHECK_EQ_INT(out.victim.pid, 600 + round);
-        CHECK(kill_it(&c, &cfg, t, true, started));
-        started = 100000 + t + 80;
-        CHECK_EQ_INT(step(&c, &cfg, vm(t + 100, 70000, 40000, 0)), MW_CYCLE_NONE);
-        t += 1000;
-    }
+    uint64_t t = hog_loop(&c, &cfg, false);                      /* alone: taken at 985 - 300 */
     CHECK_EQ_INT(out.loop_kills, 0); /* the last step's; the kill before said 3 */
     int slots = 0;
     for (int i = 0; i < c.pen.n; i++)
