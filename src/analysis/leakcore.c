@@ -357,6 +357,14 @@ int mw_series_analyze(struct mw_series *s, const struct mw_trend_params *p, cons
     int rc = mw_trend_classify(s->t, s->v, s->n, p, &s->trend);
     if (rc == -ENOMEM)
         return rc;
+    /* the kernel's parts are judged on the system's scale: the band of
+     * its used memory, not 5 % of a small cache */
+    struct mw_trend_params ps = *p;
+    if (s->system && !p->band_fixed && s->trend.band_bytes > 0) {
+        ps.band_fixed = true;
+        ps.band_bytes = s->trend.band_bytes;
+    }
+    p = &ps;
     if (s->system && slab_v && s->n >= 3) {
         struct mw_trend ts;
         if (mw_trend_classify(s->t, slab_v, s->n, p, &ts) == 0 && ts.verdict > s->trend.verdict) {
@@ -482,83 +490,35 @@ void mw_where_summary(const struct mw_series *s, char *buf, size_t cap)
         share_phrase(s, use_meminfo, positive_sum(s, use_meminfo), buf, cap);
 }
 
-static void rate_str(char *buf, size_t cap, double bytes_per_hour)
-{
-    char d[32];
-    double v = fabs(bytes_per_hour) > 9.2e18 ? 9.2e18 : bytes_per_hour;
-    snprintf(buf, cap, "%s/h", mw_fmt_size_delta(d, sizeof(d), (int64_t)llround(v)));
-}
-
-static void note(const struct mw_series *s, char *buf, size_t cap)
-{
-    const struct mw_trend *t = &s->trend;
-    char a[32];
-    switch (t->shape) {
-    case MW_SHAPE_STEP:
-        snprintf(buf, cap, "stepped up %s at %.1f s, then stayed flat",
-                 mw_fmt_size_delta(a, sizeof(a), (int64_t)t->step_bytes), t->step_at_s);
-        break;
-    case MW_SHAPE_SAWTOOTH:
-        snprintf(buf, cap, "sawtooth: grows and falls back (%u times)%s", t->drops,
-                 t->verdict == MW_TREND_STABLE ? ", like a garbage-collected heap"
-                                               : ", but its floor keeps rising");
-        break;
-    case MW_SHAPE_NOISY:
-        snprintf(buf, cap, "grows but fell back once%s",
-                 t->verdict == MW_TREND_STABLE ? "" : "; its floor keeps rising");
-        break;
-    case MW_SHAPE_DECLINING:
-        snprintf(buf, cap, "shrinking: %s", mw_fmt_size_delta(a, sizeof(a), (int64_t)t->net_bytes));
-        break;
-    case MW_SHAPE_FLAT:
-        snprintf(buf, cap, "within the +-%s band",
-                 mw_fmt_size(a, sizeof(a), (uint64_t)t->band_bytes));
-        break;
-    case MW_SHAPE_GROWING:
-        snprintf(buf, cap, "growing, never falls back%s",
-                 t->verdict == MW_TREND_STABLE ? " (below the warning rate)" : "");
-        break;
-    }
-}
-
 void mw_series_print(FILE *f, const struct mw_series *s)
 {
     const struct mw_trend *t = &s->trend;
-    char name[160], r[48], w[256], n[160], a[32], b[32], cc[64], pc[64];
+    char name[160], r[320], w[256], words[320], a[32], b[32], cc[64], pc[64];
     if (s->system)
         snprintf(name, sizeof(name), "system (%s)", s->series_name);
     else
         snprintf(name, sizeof(name), "PID %d %s (%s%s%s)", s->pid, comm_clean(cc, s->comm),
                  s->pool[0] ? "pool " : "", s->pool[0] ? comm_clean(pc, s->pool) : "",
                  s->pool[0] ? ": blocks in use" : s->series_name);
-    if (t->verdict == MW_TREND_UNKNOWN) {
-        fprintf(f, "%s: unknown: %zu sample%s, not enough to tell%s\n", name, s->n,
-                s->n == 1 ? "" : "s", s->exited ? " (the process exited)" : "");
+    mw_trend_words(t, words, sizeof(words));
+    fprintf(f, "%s: %s%s\n", name, words,
+            t->verdict == MW_TREND_UNKNOWN && s->exited ? " (the process exited)" : "");
+    if (t->verdict == MW_TREND_UNKNOWN)
         return;
-    }
-    rate_str(r, sizeof(r), t->slope_bytes_per_hour);
     mw_where_summary(s, w, sizeof(w));
-    note(s, n, sizeof(n));
-    if (t->verdict == MW_TREND_STABLE)
-        fprintf(f, "%s: stable: %s\n", name, n);
-    else
-        fprintf(f, "%s: %s: %s%s%s\n", name, mw_trend_verdict_name(t->verdict), r, w[0] ? ", " : "",
-                w);
-    fprintf(f, "  %s -> %s over %.1f s (%zu samples)%s%s\n",
+    fprintf(f, "  %s -> %s over %.1f s (%zu samples)\n",
             mw_fmt_size(a, sizeof(a), (uint64_t)t->first_bytes),
-            mw_fmt_size(b, sizeof(b), (uint64_t)t->last_bytes), t->window_s, s->n,
-            t->verdict == MW_TREND_STABLE ? "" : ", ", t->verdict == MW_TREND_STABLE ? "" : n);
-    if (t->verdict == MW_TREND_STABLE && w[0])
-        fprintf(f, "  changed: %s\n", w);
+            mw_fmt_size(b, sizeof(b), (uint64_t)t->last_bytes), t->window_s, s->n);
+    if (w[0])
+        fprintf(f, "  %s: %s\n", t->verdict >= MW_TREND_WARNING ? "grew" : "changed", w);
     if (s->exited)
         fprintf(f, "  the process exited after %.1f s\n", s->exited_at_s);
     for (size_t c = 0; c < MW_ARRAY_SIZE(s->comp); c++) {
         const struct mw_component *k = &s->comp[c];
         if (!k->have || k->trend.verdict < MW_TREND_WARNING)
             continue;
-        rate_str(r, sizeof(r), k->trend.slope_bytes_per_hour);
-        fprintf(f, "  kernel: %s %s: %s (%s)\n", k->name, mw_trend_verdict_name(k->trend.verdict),
-                r, mw_trend_shape_name(k->trend.shape));
+        mw_trend_words(&k->trend, r, sizeof(r));
+        fprintf(f, "  kernel: %s %s\n", k->name, r);
     }
     if (s->system && s->have_shm && (s->shm_last.sysv_orphans || s->shm_last.devshm_orphans))
         fprintf(f,
@@ -568,7 +528,7 @@ void mw_series_print(FILE *f, const struct mw_series *s)
                 mw_fmt_size(a, sizeof(a), s->shm_last.sysv_orphan_bytes),
                 s->shm_last.devshm_orphans, s->shm_last.devshm_orphans == 1 ? "" : "s",
                 mw_fmt_size(b, sizeof(b), s->shm_last.devshm_orphan_bytes));
-    if (t->verdict != MW_TREND_STABLE && s->tte_s >= 0) {
+    if (t->verdict >= MW_TREND_WARNING && s->tte_s >= 0) {
         double h = s->tte_s / 3600.0;
         if (h >= 48)
             fprintf(f, "  at this rate %s (%s) runs out in %.1f days\n", s->headroom_source,
@@ -648,7 +608,7 @@ static void system_json(struct mw_json *j, const struct mw_series *s)
 void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *s)
 {
     const struct mw_trend *t = &s->trend;
-    char n[160], w[256];
+    char n[320], w[256];
     mw_json_object_begin(j, key);
     mw_json_str(j, "target", s->system ? "system" : "process");
     if (!s->system) {
@@ -659,8 +619,10 @@ void mw_series_json(struct mw_json *j, const char *key, const struct mw_series *
         mw_json_str(j, "pool", s->pool);
     mw_json_str(j, "series", s->series_name);
     trend_json(j, t);
-    note(s, n, sizeof(n));
+    mw_trend_note(t, n, sizeof(n));
     mw_json_str(j, "note", t->verdict == MW_TREND_UNKNOWN ? "not enough samples" : n);
+    mw_trend_words(t, n, sizeof(n));
+    mw_json_str(j, "words", n);
     mw_where_summary(s, w, sizeof(w));
     mw_json_str(j, "where_summary", w);
     mw_json_array_begin(j, "where");

@@ -163,7 +163,9 @@ double mw_metric_value(const struct mw_sample *s, enum mw_metric m);
 
 /* Classifies S (fills trend, where, headroom, tte). For the system, the
  * verdict is the worse of "used" (MemTotal - MemAvailable) and the slab
- * total, sampled in SLAB_V (may be NULL). Returns 0 or -errno. */
+ * total, sampled in SLAB_V (may be NULL); the slab total and the kernel's
+ * parts are judged with the band of "used" (the system's scale) unless P
+ * fixes one. Returns 0 or -errno. */
 int mw_series_analyze(struct mw_series *s, const struct mw_trend_params *p, const double *slab_v);
 
 /* "all of it in [heap]" / "most of it in [heap] (70%)" / "in [heap] +3 MiB,

@@ -31,20 +31,6 @@ const char *mw_log_format_name(enum mw_log_format f)
     }
 }
 
-const char *mw_log_verdict_name(enum mw_log_verdict v)
-{
-    switch (v) {
-    case MW_LOG_STABLE:
-        return "stable";
-    case MW_LOG_TOO_BIG:
-        return "too_big";
-    case MW_LOG_DECLINE:
-        return "decline";
-    default:
-        return "unknown";
-    }
-}
-
 static int push(struct mw_log_series *s, double t, double bytes, unsigned line)
 {
     if (s->n == s->cap) {
@@ -836,24 +822,6 @@ static double boot_level(const struct mw_log_series *s)
     return k % 2 ? head[k / 2] : (head[k / 2 - 1] + head[k / 2]) / 2;
 }
 
-/* The noise band the trend must leave to count: BAND_BYTES when given,
- * else 5 % of the most seen (68 KB on the Luat FAQ's 1.36 MB module), but
- * never more than the leak guide's 50 MB for an hour of watching (less for
- * a shorter WINDOW_S), nor less than a quarter of the danger level. */
-static double log_band(double band_bytes, double window_s, double max_bytes, double danger_bytes)
-{
-    if (band_bytes > 0)
-        return band_bytes;
-    double share = window_s / MW_TREND_BAND_WINDOW_S;
-    double cap = (double)MW_TREND_BAND_BYTES * (share < 1 ? share : 1);
-    double band = 0.05 * max_bytes;
-    if (band > cap)
-        band = cap;
-    if (band < danger_bytes / 4)
-        band = danger_bytes / 4;
-    return band;
-}
-
 int mw_log_analyze(const struct mw_log_series *s, double danger_bytes, double band_bytes,
                    struct mw_log_analysis *out)
 {
@@ -868,11 +836,18 @@ int mw_log_analyze(const struct mw_log_series *s, double danger_bytes, double ba
         free(v);
         return -ENOMEM;
     }
+    struct mw_trend_params p;
+    mw_trend_params_default(&p);
+    /* memory in use, as leak judges it: total - the value; without a
+     * total the value negated (growth is use either way) */
+    double total = s->total_bytes;
+    p.inverted = !(total > 0);
+    r.series = p.inverted ? (s->available ? "available" : "free") : "used";
     r.min_bytes = r.max_bytes = s->p[0].bytes;
     r.min_line = s->p[0].line;
     for (size_t i = 0; i < s->n; i++) {
         t[i] = s->p[i].t_s - s->p[0].t_s;
-        v[i] = -s->p[i].bytes; /* used-like: the trend code looks for growth */
+        v[i] = p.inverted ? -s->p[i].bytes : total - s->p[i].bytes;
         if (s->p[i].bytes < r.min_bytes) {
             r.min_bytes = s->p[i].bytes;
             r.min_at_s = t[i];
@@ -887,32 +862,28 @@ int mw_log_analyze(const struct mw_log_series *s, double danger_bytes, double ba
     r.below_danger = r.min_bytes <= danger_bytes;
     r.under_danger_now = r.last_bytes <= danger_bytes;
     double start = boot_level(s);
-    double whole = s->total_bytes > 0 ? s->total_bytes : r.max_bytes;
-    struct mw_trend_params p;
-    mw_trend_params_default(&p);
-    /* any steady fall beyond the band counts: these devices have no room */
-    p.warn_bytes_per_hour = p.leak_bytes_per_hour = 1e-9;
-    p.band_fixed = true;
-    p.band_bytes = log_band(band_bytes, r.window_s, r.max_bytes, danger_bytes);
-    struct mw_trend tr;
-    int rc = mw_trend_classify(t, v, s->n, &p, &tr);
+    double whole = total > 0 ? total : r.max_bytes;
+    if (band_bytes > 0) {
+        p.band_fixed = true;
+        p.band_bytes = band_bytes;
+    }
+    int rc = mw_trend_classify(t, v, s->n, &p, &r.trend);
     free(t);
     free(v);
     if (rc == -ENOMEM)
         return rc;
-    r.shape = rc == 0 ? mw_trend_shape_name(tr.shape) : "flat";
-    r.slope_bytes_per_hour = rc == 0 ? -tr.slope_bytes_per_hour : 0;
-    if (start <= 2 * danger_bytes || start < 0.10 * whole)
-        r.verdict = MW_LOG_TOO_BIG;
-    else if (rc == 0 && tr.verdict >= MW_TREND_WARNING)
-        r.verdict = MW_LOG_DECLINE;
-    else
-        r.verdict = rc == 0 ? MW_LOG_STABLE : MW_LOG_UNKNOWN;
-    if (r.slope_bytes_per_hour < 0 && r.verdict != MW_LOG_STABLE) {
+    r.slope_bytes_per_hour = rc == 0 ? -r.trend.slope_bytes_per_hour : 0;
+    r.too_big = start <= 2 * danger_bytes || start < 0.10 * whole;
+    if (r.slope_bytes_per_hour < 0 && (r.too_big || r.trend.verdict >= MW_TREND_WARNING)) {
         double rate = -r.slope_bytes_per_hour / 3600.0;
         r.time_to_danger_s = r.last_bytes > danger_bytes ? (r.last_bytes - danger_bytes) / rate : 0;
         r.time_to_zero_s = r.last_bytes / rate;
     }
     *out = r;
     return 0;
+}
+
+const char *mw_log_verdict_name(const struct mw_log_analysis *a)
+{
+    return a->too_big ? "too_big" : mw_trend_verdict_name(a->trend.verdict);
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/trend.h"
+
 enum mw_log_format {
     MW_LOG_AUTO = 0,
     MW_LOG_FREEHEAP, /* "Mem Free Size KB: 812" lines */
@@ -104,11 +106,13 @@ bool mw_log_timestamp(const char *s, double *t_s, bool *day_only);
 /* "freeheap", "free", "record", "pattern", "auto". */
 const char *mw_log_format_name(enum mw_log_format f);
 
-/* What analyze concludes from a free-memory series. */
-enum mw_log_verdict { MW_LOG_STABLE = 0, MW_LOG_TOO_BIG, MW_LOG_DECLINE, MW_LOG_UNKNOWN };
-
+/* What analyze concludes from a free-memory series: too big from the
+ * start, or the verdict of analysis/trend (the rule `leak`, `report`,
+ * `watch` and `soak` follow) on the memory in use. */
 struct mw_log_analysis {
-    enum mw_log_verdict verdict;
+    bool too_big;          /* low right after boot: the program is too big */
+    struct mw_trend trend; /* the verdict on the judged series */
+    const char *series;    /* "used" (total - the value) or "free"/"available" */
     double first_bytes, last_bytes, max_bytes;
     double min_bytes, min_at_s;
     unsigned min_line;
@@ -118,20 +122,21 @@ struct mw_log_analysis {
     double time_to_danger_s;     /* at the slope, from the last sample; -1 never; 0 already */
     double time_to_zero_s;
     double window_s;
-    const char *shape; /* trend shape name */
 };
 
 /* Decides: too_big when the first samples (the first tenth, 1..5 of them)
  * are already under 2 x DANGER_BYTES or under 10 % of the total (or the
- * maximum seen); decline when free memory falls beyond BAND_BYTES (0:
- * 5 % of the maximum, at least DANGER/4) and does not come back (a
- * garbage collector's sawtooth with a steady floor is stable; the default
- * band is also capped at 50 MB per hour of log, as for `leak`); else
- * stable. Returns 0 or -EINVAL (fewer than 2 samples) / -ENOMEM. */
+ * maximum seen); and the trend verdict (analysis/trend.h: band, rates,
+ * too short) on the memory in use — total minus the value when the log
+ * gives the total (the series `leak --system` judges), else the value
+ * negated (INVERTED: the words give free memory's own rate). BAND_BYTES
+ * > 0 replaces the rule's band. Time to the danger line and to zero only
+ * at a warning or leak. Returns 0 or -EINVAL (fewer than 2 samples) /
+ * -ENOMEM. */
 int mw_log_analyze(const struct mw_log_series *s, double danger_bytes, double band_bytes,
                    struct mw_log_analysis *out);
 
-/* "stable", "too_big", "decline", "unknown". */
-const char *mw_log_verdict_name(enum mw_log_verdict v);
+/* "too_big", or the trend verdict's name ("stable", "leak", "too_short", ...). */
+const char *mw_log_verdict_name(const struct mw_log_analysis *a);
 
 #endif

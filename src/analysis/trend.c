@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "base/util.h"
 
 /* A fall of at least this share of the series' range counts as a tooth of
  * a sawtooth (a garbage collection, a cache eviction). */
@@ -17,10 +20,11 @@
 
 void mw_trend_params_default(struct mw_trend_params *p)
 {
-    p->warn_bytes_per_hour = MW_TREND_WARN_BYTES_PH;
-    p->leak_bytes_per_hour = MW_TREND_LEAK_BYTES_PH;
-    p->band_bytes = (double)MW_TREND_BAND_BYTES;
+    p->warn_bytes_per_hour = 0;
+    p->leak_bytes_per_hour = 0;
+    p->band_bytes = 0;
     p->band_fixed = false;
+    p->inverted = false;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -71,13 +75,12 @@ static double median_range(const double *v, size_t from, size_t to, double *scra
     return mw_trend_median(scratch, to - from);
 }
 
-/* Leak, warning or stable for a slope, against P's rates. */
-static enum mw_trend_verdict rate_verdict(double slope_bytes_per_hour,
-                                          const struct mw_trend_params *p)
+/* Leak, warning or stable for a slope, against the rates R holds. */
+static enum mw_trend_verdict rate_verdict(double slope_bytes_per_hour, const struct mw_trend *r)
 {
-    if (slope_bytes_per_hour >= p->leak_bytes_per_hour)
+    if (slope_bytes_per_hour >= r->leak_bytes_per_hour)
         return MW_TREND_LEAK;
-    if (slope_bytes_per_hour >= p->warn_bytes_per_hour)
+    if (slope_bytes_per_hour >= r->warn_bytes_per_hour)
         return MW_TREND_WARNING;
     return MW_TREND_STABLE;
 }
@@ -102,17 +105,25 @@ static void measure_extent(const double *v, size_t n, struct mw_trend *r)
     }
 }
 
-/* The band: +-50 MB is what the guide allows over an hour; a shorter
- * window gets a proportional share so a short run can still tell. */
-static double scaled_band(const struct mw_trend_params *p, double window_s)
+/* The band and the rates of the rule (trend.h) for R's extent, unless P
+ * gives them; and the window a "stable" needs. */
+static void set_rule(const struct mw_trend_params *p, struct mw_trend *r)
 {
-    double band = p->band_bytes;
-    if (p->band_fixed)
-        return band;
-    double share = window_s / MW_TREND_BAND_WINDOW_S;
-    if (share < 1)
-        band *= share;
-    return band < (double)MW_TREND_BAND_FLOOR ? (double)MW_TREND_BAND_FLOOR : band;
+    double scale =
+        fabs(r->max_bytes) > fabs(r->min_bytes) ? fabs(r->max_bytes) : fabs(r->min_bytes);
+    double band = MW_TREND_BAND_SHARE * scale;
+    if (band > (double)MW_TREND_BAND_MAX_BYTES)
+        band = (double)MW_TREND_BAND_MAX_BYTES;
+    if (band < (double)MW_TREND_BAND_MIN_BYTES)
+        band = (double)MW_TREND_BAND_MIN_BYTES;
+    r->band_bytes = p->band_fixed ? p->band_bytes : band;
+    r->warn_bytes_per_hour = p->warn_bytes_per_hour > 0 ? p->warn_bytes_per_hour
+                                                        : MW_TREND_WARN_BANDS_PH * r->band_bytes;
+    r->leak_bytes_per_hour = p->leak_bytes_per_hour > 0
+                                 ? p->leak_bytes_per_hour
+                                 : MW_TREND_LEAK_WARNS * r->warn_bytes_per_hour;
+    r->min_window_s =
+        r->warn_bytes_per_hour > 0 ? r->band_bytes / r->warn_bytes_per_hour * 3600.0 : 0;
 }
 
 /* Teeth: falls of DROP_SHARE of the range from the peak since the last
@@ -250,7 +261,7 @@ static double largest_step_rise(const double *v, size_t n)
  * the fitted floor slope; when it does not, the slope said is at most the
  * rise beyond that step over the time to the last trough. */
 static int judge_floor(const double *t_s, const double *v, size_t n, size_t last_trough,
-                       const struct mw_trend_params *p, struct mw_trend *r)
+                       struct mw_trend *r)
 {
     /* The floor: the least the series ever comes back down to from here
      * on. A garbage-collected heap has a flat floor; a leak under a
@@ -272,7 +283,7 @@ static int judge_floor(const double *t_s, const double *v, size_t n, size_t last
     r->floor_uncertainty_bytes = largest_step_rise(v, n);
     double beyond = floor_growth - r->floor_uncertainty_bytes;
     if (beyond > r->band_bytes) {
-        r->verdict = rate_verdict(r->slope_bytes_per_hour, p);
+        r->verdict = rate_verdict(r->slope_bytes_per_hour, r);
         return 0;
     }
     /* no evidence: the slope is at most what rose beyond the step */
@@ -285,7 +296,7 @@ static int judge_floor(const double *t_s, const double *v, size_t n, size_t last
 }
 
 /* A series that never falls back: flat, declining or growing. */
-static void judge_monotone(const struct mw_trend_params *p, struct mw_trend *r)
+static void judge_monotone(struct mw_trend *r)
 {
     if (r->net_bytes < -r->band_bytes) {
         r->shape = MW_SHAPE_DECLINING;
@@ -295,7 +306,7 @@ static void judge_monotone(const struct mw_trend_params *p, struct mw_trend *r)
         r->verdict = MW_TREND_STABLE;
     } else {
         r->shape = MW_SHAPE_GROWING;
-        r->verdict = rate_verdict(r->slope_bytes_per_hour, p);
+        r->verdict = rate_verdict(r->slope_bytes_per_hour, r);
     }
 }
 
@@ -305,6 +316,7 @@ int mw_trend_classify(const double *t_s, const double *v, size_t n, const struct
     struct mw_trend r;
     memset(&r, 0, sizeof(r));
     r.n = n;
+    r.inverted = p->inverted;
     if (n == 0) {
         *out = r;
         return -EINVAL;
@@ -318,7 +330,7 @@ int mw_trend_classify(const double *t_s, const double *v, size_t n, const struct
     double *scratch = malloc(n * sizeof(*scratch));
     if (!scratch)
         return -ENOMEM;
-    r.band_bytes = scaled_band(p, r.window_s);
+    set_rule(p, &r);
     size_t k = n / 5 ? n / 5 : 1;
     r.net_bytes = median_range(v, n - k, n, scratch) - median_range(v, 0, k, scratch);
     free(scratch);
@@ -334,11 +346,14 @@ int mw_trend_classify(const double *t_s, const double *v, size_t n, const struct
     if (r.net_bytes > r.band_bytes && !r.falls_back)
         rc = judge_step(t_s, v, n, &r);
     if (rc == 0 && r.falls_back)
-        rc = judge_floor(t_s, v, n, last_trough, p, &r);
+        rc = judge_floor(t_s, v, n, last_trough, &r);
     else if (rc == 0)
-        judge_monotone(p, &r);
+        judge_monotone(&r);
     if (rc < 0)
         return rc;
+    /* nothing left the band: "stable" only once a slow leak would have */
+    if (r.verdict == MW_TREND_STABLE && r.window_s < r.min_window_s)
+        r.verdict = MW_TREND_TOO_SHORT;
     *out = r;
     return 0;
 }
@@ -359,6 +374,8 @@ const char *mw_trend_verdict_name(enum mw_trend_verdict v)
         return "warning";
     case MW_TREND_LEAK:
         return "leak";
+    case MW_TREND_TOO_SHORT:
+        return "too_short";
     default:
         return "unknown";
     }
@@ -369,4 +386,88 @@ const char *mw_trend_shape_name(enum mw_trend_shape s)
     static const char *const names[] = {"flat", "growing",   "sawtooth",
                                         "step", "declining", "noisy"};
     return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "flat";
+}
+
+/* BYTES of the series as a change of what was measured ("+3.0 MiB"). */
+static char *measured_delta(char *buf, size_t cap, const struct mw_trend *t, double bytes)
+{
+    double v = t->inverted ? -bytes : bytes;
+    v = v > 9.2e18 ? 9.2e18 : v < -9.2e18 ? -9.2e18 : v;
+    return mw_fmt_size_delta(buf, cap, (int64_t)llround(v));
+}
+
+void mw_trend_note(const struct mw_trend *t, char *buf, size_t cap)
+{
+    char a[32];
+    bool inv = t->inverted, holds = t->verdict < MW_TREND_WARNING;
+    switch (t->shape) {
+    case MW_SHAPE_STEP:
+        snprintf(buf, cap, "stepped %s %s at %.1f s, then stayed flat", inv ? "down" : "up",
+                 measured_delta(a, sizeof(a), t, t->step_bytes), t->step_at_s);
+        break;
+    case MW_SHAPE_SAWTOOTH:
+        snprintf(buf, cap, "sawtooth: %s (%u times)%s",
+                 inv ? "falls and comes back" : "grows and falls back", t->drops,
+                 holds ? ", like a garbage-collected heap"
+                 : inv ? ", but its ceiling keeps falling"
+                       : ", but its floor keeps rising");
+        break;
+    case MW_SHAPE_NOISY:
+        snprintf(buf, cap, "%s%s", inv ? "falls but came back once" : "grows but fell back once",
+                 holds ? ""
+                 : inv ? "; its ceiling keeps falling"
+                       : "; its floor keeps rising");
+        break;
+    case MW_SHAPE_DECLINING:
+        snprintf(buf, cap, "%s: %s", inv ? "rising" : "shrinking",
+                 measured_delta(a, sizeof(a), t, t->net_bytes));
+        break;
+    case MW_SHAPE_FLAT:
+        snprintf(buf, cap, "within the +-%s band",
+                 mw_fmt_size(a, sizeof(a), (uint64_t)t->band_bytes));
+        break;
+    case MW_SHAPE_GROWING:
+        snprintf(buf, cap, "%s%s", inv ? "falling, never comes back" : "growing, never falls back",
+                 holds ? " (below the warning rate)" : "");
+        break;
+    }
+}
+
+/* "1 min", "30 min", "19 s", "2.0 h" */
+static void fmt_span(char *buf, size_t cap, double s)
+{
+    if (s < 120)
+        snprintf(buf, cap, "%.0f s", s);
+    else if (s < 7200)
+        snprintf(buf, cap, "%.0f min", s / 60);
+    else
+        snprintf(buf, cap, "%.1f h", s / 3600);
+}
+
+void mw_trend_words(const struct mw_trend *t, char *buf, size_t cap)
+{
+    char n[160], r[32], w[32], band[32], need[32], d[32];
+    if (t->verdict == MW_TREND_UNKNOWN) {
+        snprintf(buf, cap, "unknown: %zu sample%s, not enough to tell", t->n, t->n == 1 ? "" : "s");
+        return;
+    }
+    mw_trend_note(t, n, sizeof(n));
+    measured_delta(r, sizeof(r), t, t->slope_bytes_per_hour);
+    if (t->verdict == MW_TREND_STABLE) {
+        snprintf(buf, cap, "stable: %s", n);
+    } else if (t->verdict == MW_TREND_TOO_SHORT) {
+        fmt_span(w, sizeof(w), t->window_s);
+        fmt_span(need, sizeof(need), t->min_window_s);
+        char shape[176] = "";
+        if (t->shape != MW_SHAPE_FLAT)
+            snprintf(shape, sizeof(shape), " (%s)", n);
+        snprintf(buf, cap,
+                 "too short to judge: %s over %s%s; a leak of %s/h needs %s to leave the +-%s "
+                 "band",
+                 measured_delta(d, sizeof(d), t, t->net_bytes), w, shape,
+                 mw_fmt_size(r, sizeof(r), (uint64_t)t->warn_bytes_per_hour), need,
+                 mw_fmt_size(band, sizeof(band), (uint64_t)t->band_bytes));
+    } else {
+        snprintf(buf, cap, "%s: %s/h, %s", mw_trend_verdict_name(t->verdict), r, n);
+    }
 }

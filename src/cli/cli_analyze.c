@@ -1,7 +1,8 @@
 /* memwarden analyze: a free-memory time series from another tool's log
  * (a module's serial log, a cron job's free output, a memwarden record,
- * any log with --pattern) — too big from the start, a steady decline (a
- * leak), or stable; the minimum against a danger line; time to run out. */
+ * any log with --pattern) — too big from the start, and the verdict of
+ * analysis/trend on the memory in use (the one `leak` gives); the minimum
+ * against a danger line; time to run out. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -49,11 +50,16 @@ static void analyze_usage(FILE *f)
         "                number, --unit its unit (default bytes; a suffix like 812K wins)\n"
         "    Lines that hold no sample are skipped and counted. Without timestamps,\n"
         "    samples are --interval apart (default 2s).\n"
-        "    The verdict, after the Luat FAQ:\n"
-        "      too_big  low right after boot (under 2 x --danger or 10 %% of the total):\n"
-        "               the program itself is too big; trim it\n"
-        "      decline  free memory falls steadily and does not come back: a leak\n"
-        "      stable   it holds (a garbage collector's sawtooth included)\n"
+        "    The verdict: too_big, after the Luat FAQ, when free memory is low right\n"
+        "    after boot (under 2 x --danger or 10 %% of the total): the program itself\n"
+        "    is too big; trim it. Then the trend of the memory in use (total - the\n"
+        "    value when the log gives the total, else the value's fall), judged as\n"
+        "    'memwarden leak' judges it (see its --help), in the same words:\n"
+        "      stable     it holds (a garbage collector's sawtooth included)\n"
+        "      warning    it grows (free memory falls) faster than 2 bands an hour\n"
+        "      leak       3 x faster, and it does not come back\n"
+        "      too short  nothing left the band, but the log is shorter than a leak at\n"
+        "                 the warning rate needs to leave it (30 min)\n"
         "    The minimum is compared with --danger (default 200K: at or under it, free\n"
         "    memory is effectively zero because of fragmentation), and at a declining\n"
         "    rate the time until it is reached is given.\n"
@@ -64,14 +70,15 @@ static void analyze_usage(FILE *f)
         "    -u, --unit UNIT      unit of the numbers without one (B, K, KB, M, MB, G ...)\n"
         "    -i, --interval D     time between samples without timestamps (default 2s)\n"
         "        --danger SIZE    danger line (default 200K)\n"
-        "        --band SIZE      changes within this are noise (default 5 %% of the max)\n"
+        "        --band SIZE      changes within this are noise (default 5 %% of the max\n"
+        "                         of the judged series, at most 50M, at least 64K)\n"
         "        --json           machine-readable output (bytes, seconds)\n"
         "    -h, --help           this text\n"
         "\n"
         "EXIT STATUS\n"
-        "    0 stable and above the danger line, 3 too_big, decline or under the danger\n"
-        "    line, 1 unreadable, not a regular file, no samples or units unknown (give\n"
-        "    --unit), 2 usage error.\n"
+        "    0 stable or too short, and above the danger line; 3 too_big, warning, leak\n"
+        "    or under the danger line; 1 unreadable, not a regular file, no samples or\n"
+        "    units unknown (give --unit); 2 usage error.\n"
         "\n"
         "EXAMPLES\n"
         "    memwarden analyze serial.log --danger 200K\n"
@@ -121,15 +128,6 @@ static const char *read_error(long rc)
 static uint64_t to_u64(double v)
 {
     return !(v > 0) ? 0 : v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
-}
-
-static int64_t to_i64(double v)
-{
-    if (v != v)
-        return 0;
-    return v >= 9223372036854775807.0    ? INT64_MAX
-           : v <= -9223372036854775807.0 ? -INT64_MAX
-                                         : (int64_t)v;
 }
 
 static void fmt_duration(char *buf, size_t cap, double s)
@@ -314,8 +312,14 @@ static void print_json(const struct analyze_opts *o, const struct analyze *r)
     if (!s->timestamps)
         mw_json_fixed(&j, "interval_s", o->log.interval_s, 3);
     mw_json_fixed(&j, "window_s", a->window_s, 3);
-    mw_json_str(&j, "verdict", mw_log_verdict_name(a->verdict));
-    mw_json_str(&j, "shape", a->shape);
+    mw_json_str(&j, "verdict", mw_log_verdict_name(a));
+    char words[320];
+    mw_trend_words(&a->trend, words, sizeof(words));
+    mw_json_str(&j, "trend", mw_trend_verdict_name(a->trend.verdict));
+    mw_json_str(&j, "trend_words", words);
+    mw_json_str(&j, "series", a->series);
+    mw_json_str(&j, "shape", mw_trend_shape_name(a->trend.shape));
+    mw_json_fixed(&j, "band_bytes", a->trend.band_bytes, 0);
     mw_json_fixed(&j, "slope_bytes_per_hour", a->slope_bytes_per_hour, 0);
     mw_json_fixed(&j, "first_bytes", a->first_bytes, 0);
     mw_json_fixed(&j, "last_bytes", a->last_bytes, 0);
@@ -343,21 +347,16 @@ static void print_json(const struct analyze_opts *o, const struct analyze *r)
 
 static void print_verdict(const struct analyze *r, const char *what)
 {
-    char s1[32];
-    switch (r->a.verdict) {
-    case MW_LOG_TOO_BIG:
+    char s1[32], words[320];
+    if (r->a.too_big)
         printf("Verdict: too_big: %s memory is low from the start (%s): the program itself "
                "is too big for the device; trim it\n",
                what, mw_fmt_size(s1, sizeof(s1), to_u64(r->a.first_bytes)));
-        break;
-    case MW_LOG_DECLINE:
-        printf("Verdict: decline: %s memory falls steadily (%s/h) and does not come back: a "
-               "leak; find it in the log, or by turning parts of the program off\n",
-               what, mw_fmt_size_delta(s1, sizeof(s1), to_i64(r->a.slope_bytes_per_hour)));
-        break;
-    default:
-        printf("Verdict: stable: %s memory holds (%s)\n", what, r->a.shape);
-    }
+    mw_trend_words(&r->a.trend, words, sizeof(words));
+    printf("%s %s memory: %s\n", r->a.too_big ? "  trend of" : "Verdict:", r->a.series, words);
+    if (r->a.trend.verdict >= MW_TREND_WARNING)
+        printf("  it does not come back: find what holds it in the log, or by turning parts of "
+               "the program off\n");
 }
 
 static void print_text(const struct analyze_opts *o, const struct analyze *r)
@@ -512,9 +511,8 @@ int cli_analyze(struct mw_ctx *ctx, int argc, char **argv)
     else
         print_text(&o, &r);
     const struct mw_log_analysis *a = &r.a;
-    rc = (a->verdict == MW_LOG_TOO_BIG || a->verdict == MW_LOG_DECLINE || a->below_danger)
-             ? MW_EXIT_FOUND
-             : MW_EXIT_OK;
+    rc = (a->too_big || a->trend.verdict >= MW_TREND_WARNING || a->below_danger) ? MW_EXIT_FOUND
+                                                                                 : MW_EXIT_OK;
     mw_log_series_free(&r.s);
     return rc;
 }

@@ -217,15 +217,17 @@ static int read_record(struct rpt *r, const char *path, FILE *sum)
         qsort(r->procs, r->nprocs, sizeof(*r->procs), by_max_rss);
     uint64_t headroom = rec.n ? rec.s[rec.n - 1].mem_available : 0;
     for (size_t i = 0; i < r->nprocs; i++) {
-        rpt_trend_fit(&r->procs[i].rss, &r->procs[i].trend);
+        rpt_trend_fit(&r->procs[i].rss, 0, &r->procs[i].trend);
         if (i < RPT_MAX_PROCS && r->procs[i].rss.n >= 3)
             leak_sentences(sum, &r->procs[i].rss, false, r->procs[i].comm, r->procs[i].pid,
                            headroom);
     }
-    rpt_trend_fit(&r->used, &r->used_trend);
-    rpt_trend_fit(&r->slab, &r->slab_trend);
-    rpt_trend_fit(&r->sunreclaim, &r->sunreclaim_trend);
-    rpt_trend_fit(&r->shmem, &r->shmem_trend);
+    rpt_trend_fit(&r->used, 0, &r->used_trend);
+    /* the kernel's parts on the system's scale, as leak judges them */
+    double band = r->used_trend.have ? r->used_trend.tr.band_bytes : 0;
+    rpt_trend_fit(&r->slab, band, &r->slab_trend);
+    rpt_trend_fit(&r->sunreclaim, band, &r->sunreclaim_trend);
+    rpt_trend_fit(&r->shmem, band, &r->shmem_trend);
     if (have_sys && r->used.n >= 3)
         leak_sentences(sum, &r->used, true, "", 0, headroom);
 out:
@@ -277,7 +279,12 @@ static int read_log(struct rpt *r, const char *path, const char *buf, size_t len
     r->have_log = true;
     r->log_available = s.available;
     snprintf(r->log_name, sizeof(r->log_name), "%s", path);
-    rpt_trend_fit(&r->log_free, &r->log_trend);
+    /* analyze's verdict (its default danger line), drawn on the log's values */
+    struct mw_log_analysis a;
+    if (rc == 0 && s.n >= 3 && mw_log_analyze(&s, 200 << 10, 0, &a) == 0) {
+        r->log_series = a.series;
+        rpt_trend_line(&r->log_free, &a.trend, a.slope_bytes_per_hour / 3600.0, &r->log_trend);
+    }
     mw_log_series_free(&s);
     return rc;
 }

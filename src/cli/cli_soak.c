@@ -43,12 +43,14 @@ static void soak_usage(FILE *f)
                "      min-available  available memory (the cgroup's, and MemAvailable) never\n"
                "                     fell below --min-available\n"
                "      leak           the leak verdict of the cgroup's used memory is not\n"
-               "                     'leak' (with --strict, not 'warning' either)\n"
+               "                     'leak' (with --strict, not 'warning' either); the\n"
+               "                     rule and words of 'memwarden leak'\n"
                "      system         the system's SUnreclaim and Shmem do not grow (the\n"
                "                     'leak --system' rule; the whole host, other programs\n"
                "                     included)\n"
-               "    A criterion not asked for, or a run too short for a trend (10 samples),\n"
-               "    is skipped. On a terminal a progress line shows elapsed / total, the\n"
+               "    A criterion not asked for, or a run too short for a trend (10 samples,\n"
+               "    or 'too short to judge'), is skipped. On a terminal a progress line shows "
+               "elapsed / total, the\n"
                "    cgroup's used memory, the verdict so far and the next sample's time;\n"
                "    otherwise each sample logs that line on stderr. Ctrl-C or SIGTERM ends\n"
                "    the soak early with a partial verdict. --load runs CMD2 with /bin/sh -c\n"
@@ -317,17 +319,19 @@ static void crit_size(struct mw_criterion *c, const char *name, const char *what
                  below ? "above the limit" : "below the floor", b);
 }
 
-/* A trend criterion: fails at leak (STRICT: at warning too). */
+/* A trend criterion: fails at leak (STRICT: at warning too), skipped when
+ * too short to judge. */
 static void crit_trend(struct mw_criterion *c, const char *name, const char *what,
                        const struct mw_trend *t, bool strict)
 {
-    char d[32];
-    double ph = t->slope_bytes_per_hour;
-    ph = ph > 9e18 ? 9e18 : ph < -9e18 ? -9e18 : ph;
+    char words[200];
     bool bad = t->verdict == MW_TREND_LEAK || (strict && t->verdict == MW_TREND_WARNING);
-    crit_set(c, name, bad ? MW_CRIT_FAIL : MW_CRIT_PASS, "%s: %s (%s, %s/h over %.0f s)", what,
-             mw_trend_verdict_name(t->verdict), mw_trend_shape_name(t->shape),
-             mw_fmt_size_delta(d, sizeof(d), (int64_t)ph), t->window_s);
+    mw_trend_words(t, words, sizeof(words));
+    crit_set(c, name,
+             bad                            ? MW_CRIT_FAIL
+             : t->verdict < MW_TREND_STABLE ? MW_CRIT_SKIP
+                                            : MW_CRIT_PASS,
+             "%s: %s", what, words);
 }
 
 static void crit_alive(const struct mw_run_result *res, struct mw_criterion *c)

@@ -19,6 +19,7 @@
 #include "base/text.h"
 #include "cli/progress.h"
 #include "model/targets.h"
+#include "analysis/leakcore.h"
 
 static void watch_usage(FILE *f)
 {
@@ -151,12 +152,11 @@ struct watch_run {
     int ret;
     struct mw_progress prog; /* the line on stderr (a terminal only) */
     bool progress;           /* draw it: a planned run, or rows go elsewhere */
-    /* The progress line's figure: system used memory, else the first
-     * process's RSS, at its first sample and now. */
+    /* The figure: system used memory, else the first process's RSS, every
+     * sample of it; its verdict (analysis/trend, as `leak` says it) is on
+     * the progress line and in the summary. */
     int fig_pid; /* 0: the system */
-    bool have_fig;
-    double fig_t0_s;
-    uint64_t fig_v0;
+    struct mw_series fig;
     char detail[96];
 };
 
@@ -328,25 +328,32 @@ static void render_system(const struct watch_run *r, const struct watch_row *w)
     printf("%.1f%%\n", mw_pct(s->mem_used, s->mem_total));
 }
 
-/* Feeds the progress line's figure with V (bytes) of PID (0: system) at
- * T_S: "used 1.2 GiB, +30.0 MiB/h since the start". */
+/* The figure's verdict so far into OUT (analysis/trend). */
+static void figure_trend(const struct watch_run *r, struct mw_trend *out)
+{
+    struct mw_trend_params p;
+    mw_trend_params_default(&p);
+    mw_trend_classify(r->fig.t, r->fig.v, r->fig.n, &p, out);
+}
+
+/* Feeds the figure with V (bytes) of PID (0: system) at T_S; the progress
+ * line says "used 1.2 GiB, too_short so far". */
 static void figure(struct watch_run *r, int pid, const char *what, uint64_t v, double t_s)
 {
-    if (!r->progress || pid != r->fig_pid)
+    if (pid != r->fig_pid)
         return;
-    if (!r->have_fig) {
-        r->have_fig = true;
-        r->fig_t0_s = t_s;
-        r->fig_v0 = v;
-    }
-    char a[32], b[32], rate[40] = "";
-    double span_s = t_s - r->fig_t0_s;
-    if (span_s > 0) {
-        double ph = ((double)v - (double)r->fig_v0) / span_s * 3600;
-        ph = ph > 9e18 ? 9e18 : ph < -9e18 ? -9e18 : ph;
-        snprintf(rate, sizeof(rate), ", %s/h", mw_fmt_size_delta(b, sizeof(b), (int64_t)ph));
-    }
-    snprintf(r->detail, sizeof(r->detail), "%s %s%s", what, mw_fmt_size(a, sizeof(a), v), rate);
+    if (!r->fig.n)
+        r->fig.first.t_s = t_s;
+    if (mw_series_push(&r->fig, t_s - r->fig.first.t_s, (double)v) < 0)
+        return;
+    r->fig.series_name = what;
+    if (!r->progress)
+        return;
+    struct mw_trend tr;
+    char a[32];
+    figure_trend(r, &tr);
+    snprintf(r->detail, sizeof(r->detail), "%s %s, %s so far", what, mw_fmt_size(a, sizeof(a), v),
+             mw_trend_verdict_name(tr.verdict));
 }
 
 /* Samples process X at NOW: shows and records the row. Returns true while
@@ -376,7 +383,7 @@ static bool watch_target(struct watch_run *r, struct target *x, double now, cons
     }
     w.prev = x->started ? &x->prev : NULL;
     render_process(r, &w);
-    figure(r, x->pid, "RSS", w.s.rss, now);
+    figure(r, x->pid, "rss", w.s.rss, now);
     record(r, &w.s, NULL);
     if (!x->started) {
         x->started = true;
@@ -455,19 +462,31 @@ static void watch_loop(struct watch_run *r)
     }
 }
 
-/* After a stop signal, on stderr (stdout may be JSON lines): how long it
- * ran, what it sampled and what the record holds, so an early end is
- * never a silent one. */
+/* At the end, on stderr (stdout may be JSON lines): after a stop signal
+ * how long it ran, what it sampled and what the record holds, so an early
+ * end is never a silent one; and the figure's verdict in `leak`'s words. */
 static void watch_summary(const struct watch_run *r)
 {
-    double ran_s = (double)(mw_now_ms() - r->prog.start_ms) / 1000.0;
-    fprintf(stderr, "watch: ended by %s after %.1f s: %lu sample%s", mw_stop_name(mw_stop_signal),
-            ran_s, r->samples, r->samples == 1 ? "" : "s");
-    if (r->o->record) {
-        fprintf(stderr, ", %lu recorded in ", r->recorded);
-        mw_text_put(stderr, r->o->record, strlen(r->o->record), 0);
+    if (mw_stop_signal) {
+        double ran_s = (double)(mw_now_ms() - r->prog.start_ms) / 1000.0;
+        fprintf(stderr, "watch: ended by %s after %.1f s: %lu sample%s",
+                mw_stop_name(mw_stop_signal), ran_s, r->samples, r->samples == 1 ? "" : "s");
+        if (r->o->record) {
+            fprintf(stderr, ", %lu recorded in ", r->recorded);
+            mw_text_put(stderr, r->o->record, strlen(r->o->record), 0);
+        }
+        fputc('\n', stderr);
     }
-    fputc('\n', stderr);
+    if (!r->fig.n)
+        return;
+    struct mw_trend tr;
+    char words[320];
+    figure_trend(r, &tr);
+    mw_trend_words(&tr, words, sizeof(words));
+    if (r->fig_pid)
+        fprintf(stderr, "watch: PID %d (%s): %s\n", r->fig_pid, r->fig.series_name, words);
+    else
+        fprintf(stderr, "watch: system (%s): %s\n", r->fig.series_name, words);
 }
 
 int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
@@ -507,8 +526,7 @@ int cli_watch(struct mw_ctx *ctx, int argc, char **argv)
         header_text(&r);
     watch_loop(&r);
     mw_progress_clear(&r.prog);
-    if (mw_stop_signal)
-        watch_summary(&r);
+    watch_summary(&r);
     ret = r.ret;
     if (!r.samples && ret == MW_EXIT_OK && !mw_stop_signal)
         ret = MW_EXIT_FAIL; /* nothing could be sampled */
@@ -516,5 +534,6 @@ out:
     free(o.pids);
     free(resolved);
     free(r.t);
+    mw_series_free(&r.fig);
     return ret;
 }

@@ -47,16 +47,13 @@ void rpt_xy_free(struct rpt_xy *s)
     memset(s, 0, sizeof(*s));
 }
 
-void rpt_trend_fit(const struct rpt_xy *s, struct rpt_trend *out)
+void rpt_trend_line(const struct rpt_xy *s, const struct mw_trend *tr, double slope_bytes_per_s,
+                    struct rpt_trend *out)
 {
-    struct mw_trend_params p;
     memset(out, 0, sizeof(*out));
-    mw_trend_params_default(&p);
-    if (s->n < 3 || mw_trend_classify(s->t, s->v, s->n, &p, &out->tr) < 0)
-        return;
-    /* the line the verdict rests on: its slope, through the median residual */
-    out->b = out->tr.slope_bytes_per_hour / 3600.0;
-    double *r = malloc(s->n * sizeof(double));
+    out->tr = *tr;
+    out->b = slope_bytes_per_s;
+    double *r = s->n ? malloc(s->n * sizeof(double)) : NULL;
     if (!r)
         return;
     for (size_t i = 0; i < s->n; i++)
@@ -64,6 +61,20 @@ void rpt_trend_fit(const struct rpt_xy *s, struct rpt_trend *out)
     out->a = mw_trend_median(r, s->n);
     free(r);
     out->have = true;
+}
+
+void rpt_trend_fit(const struct rpt_xy *s, double band_bytes, struct rpt_trend *out)
+{
+    struct mw_trend_params p;
+    struct mw_trend tr;
+    memset(out, 0, sizeof(*out));
+    mw_trend_params_default(&p);
+    p.band_fixed = band_bytes > 0;
+    p.band_bytes = band_bytes;
+    if (s->n < 3 || mw_trend_classify(s->t, s->v, s->n, &p, &tr) < 0)
+        return;
+    /* the line the verdict rests on: its slope, through the median residual */
+    rpt_trend_line(s, &tr, tr.slope_bytes_per_hour / 3600.0, out);
 }
 
 static void esc(FILE *f, const char *s)
@@ -258,10 +269,12 @@ static void fit_line(FILE *f, const struct chart *c, const struct rpt_xy *s,
             "y2=\"%.1f\"><title>",
             name, cx(c, ta + t_origin), cy(c, t->a + t->b * ta), cx(c, tb + t_origin),
             cy(c, t->a + t->b * tb));
-    char sl[48];
-    fmt_bytes(sl, sizeof(sl), t->tr.slope_bytes_per_hour);
-    fprintf(f, "fitted: %s per hour, verdict %s (%s)</title></line>\n", sl,
-            mw_trend_verdict_name(t->tr.verdict), mw_trend_shape_name(t->tr.shape));
+    char sl[48], words[320];
+    fmt_bytes(sl, sizeof(sl), t->b * 3600.0);
+    mw_trend_words(&t->tr, words, sizeof(words));
+    fprintf(f, "fitted: %s per hour; ", sl);
+    esc(f, words);
+    fputs("</title></line>\n", f);
 }
 
 /* Kill markers: a dashed rule and a dot with the kill on hover. */
@@ -690,25 +703,25 @@ static void summary_kills(FILE *f, const struct rpt *r, double t0, double t1)
  * snapshot's. */
 static void summary_verdicts(FILE *f, const struct rpt *r)
 {
-    char a[48], b[48];
+    char b[48], words[320];
     const struct rpt_trend *kt[] = {&r->slab_trend, &r->sunreclaim_trend, &r->shmem_trend};
     static const char *kn[] = {"slab", "unreclaimable slab (SUnreclaim)", "shmem"};
     for (int i = 0; i < 3; i++) {
         if (!kt[i]->have)
             continue;
-        fmt_bytes(a, sizeof(a), kt[i]->tr.slope_bytes_per_hour);
         fmt_bytes(b, sizeof(b), kt[i]->tr.last_bytes);
-        fprintf(
-            f, "<li>Kernel %s: verdict <b class=\"v-%s\">%s</b> (%s), %s per hour, now %s.</li>\n",
-            kn[i], mw_trend_verdict_name(kt[i]->tr.verdict),
-            mw_trend_verdict_name(kt[i]->tr.verdict), mw_trend_shape_name(kt[i]->tr.shape), a, b);
+        mw_trend_words(&kt[i]->tr, words, sizeof(words));
+        fprintf(f, "<li>Kernel %s, now %s: <b class=\"v-%s\">", kn[i], b,
+                mw_trend_verdict_name(kt[i]->tr.verdict));
+        esc(f, words);
+        fputs("</b></li>\n", f);
     }
     if (r->have_log && r->log_trend.have) {
-        fmt_bytes(a, sizeof(a), r->log_trend.tr.slope_bytes_per_hour);
-        fprintf(f, "<li>The log's %s memory: verdict <b>%s</b> (%s), %s per hour.</li>\n",
-                r->log_available ? "available" : "free",
-                mw_trend_verdict_name(r->log_trend.tr.verdict),
-                mw_trend_shape_name(r->log_trend.tr.shape), a);
+        mw_trend_words(&r->log_trend.tr, words, sizeof(words));
+        fprintf(f, "<li>The log's %s memory: <b class=\"v-%s\">", r->log_series,
+                mw_trend_verdict_name(r->log_trend.tr.verdict));
+        esc(f, words);
+        fputs("</b></li>\n", f);
     }
     for (int s = 0; s < r->nsnap; s++) {
         fputs("<li>", f);

@@ -34,8 +34,15 @@ struct rpt_trend {
     double a, b; /* intercept (bytes at t = 0 of the series' time) and slope (bytes/s) */
 };
 
-/* Classifies S and fits its line. */
-void rpt_trend_fit(const struct rpt_xy *s, struct rpt_trend *out);
+/* Classifies S (with BAND_BYTES when > 0, else the rule's band) and fits
+ * its line. */
+void rpt_trend_fit(const struct rpt_xy *s, double band_bytes, struct rpt_trend *out);
+
+/* OUT gets the verdict TR (made elsewhere, e.g. on another series of the
+ * same samples) and the line of slope SLOPE_BYTES_PER_S through S's
+ * median residual. */
+void rpt_trend_line(const struct rpt_xy *s, const struct mw_trend *tr, double slope_bytes_per_s,
+                    struct rpt_trend *out);
 
 #define RPT_MAX_PROCS 6
 
@@ -86,7 +93,8 @@ struct rpt {
     char log_name[256];
     struct rpt_xy log_free;
     struct rpt_trend log_trend;
-    bool log_available; /* the values are "available", not "free" */
+    bool log_available;     /* the values are "available", not "free" */
+    const char *log_series; /* what the verdict is on: "used", "free", "available" */
     /* snapshots (two: a diff) */
     int nsnap;
     struct rpt_snap snap[2];

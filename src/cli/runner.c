@@ -829,18 +829,14 @@ static void print_memory(FILE *f, const struct mw_run_result *res)
 
 static void print_trend(FILE *f, const struct mw_run_result *res)
 {
-    char a[32];
     if (!res->have_trend) {
         fprintf(f, "  leak verdict  too short to tell (%lu sample%s, %d needed)\n", res->samples,
                 res->samples == 1 ? "" : "s", MW_RUN_TREND_MIN_SAMPLES);
         return;
     }
-    const struct mw_trend *t = &res->trend;
-    double ph = t->slope_bytes_per_hour;
-    ph = ph > 9e18 ? 9e18 : ph < -9e18 ? -9e18 : ph;
-    fprintf(f, "  leak verdict  %s (%s, %s/h over %.0f s; used = usage - reclaimable)\n",
-            mw_trend_verdict_name(t->verdict), mw_trend_shape_name(t->shape),
-            mw_fmt_size_delta(a, sizeof(a), (int64_t)ph), t->window_s);
+    char words[320];
+    mw_trend_words(&res->trend, words, sizeof(words));
+    fprintf(f, "  leak verdict  used (usage - reclaimable): %s\n", words);
 }
 
 void mw_run_print_text(FILE *f, const struct mw_run_result *res)
@@ -948,6 +944,9 @@ void mw_run_json_members(struct mw_json *j, const struct mw_run_result *res)
         mw_json_object_begin(j, "leak");
         mw_json_str(j, "verdict", mw_trend_verdict_name(res->trend.verdict));
         mw_json_str(j, "shape", mw_trend_shape_name(res->trend.shape));
+        char words[320];
+        mw_trend_words(&res->trend, words, sizeof(words));
+        mw_json_str(j, "words", words);
         mw_json_fixed(j, "slope_bytes_per_hour", res->trend.slope_bytes_per_hour, 0);
         mw_json_fixed(j, "window_s", res->trend.window_s, 3);
         mw_json_object_end(j);

@@ -134,7 +134,9 @@ static void test_verdicts(void)
     for (int i = 0; i < 100; i++)
         p[i] = (struct mw_log_point){i * 2.0, (1000 - i * 3) * 1024.0, (unsigned)i + 1, false};
     CHECK_EQ_INT(mw_log_analyze(&s, 200 * 1024, 0, &a), 0);
-    CHECK_EQ_INT(a.verdict, MW_LOG_DECLINE);
+    CHECK_EQ_INT(a.trend.verdict, MW_TREND_LEAK);
+    CHECK(a.trend.inverted); /* no total: free memory negated */
+    CHECK_STR(a.series, "free");
     CHECK_CLOSE(a.slope_bytes_per_hour, -3 * 1024 * 1800.0, 1);
     CHECK(!a.below_danger);
     CHECK_CLOSE(a.time_to_danger_s, (703 - 200) * 1024 / (3 * 1024 / 2.0), 1);
@@ -147,23 +149,30 @@ static void test_verdicts(void)
     for (int i = 0; i < 100; i++)
         p[i].bytes = (300 + (i % 5)) * 1024.0;
     CHECK_EQ_INT(mw_log_analyze(&s, 200 * 1024, 0, &a), 0);
-    CHECK_EQ_INT(a.verdict, MW_LOG_TOO_BIG);
-    /* a collector's sawtooth */
+    CHECK(a.too_big);
+    CHECK_STR(mw_log_verdict_name(&a), "too_big");
+    /* a collector's sawtooth, over 198 s: too short to call it stable */
     for (int i = 0; i < 100; i++)
         p[i].bytes = (900 - (i % 10) * 30) * 1024.0;
     CHECK_EQ_INT(mw_log_analyze(&s, 200 * 1024, 0, &a), 0);
-    CHECK_EQ_INT(a.verdict, MW_LOG_STABLE);
+    CHECK_EQ_INT(a.trend.verdict, MW_TREND_TOO_SHORT);
+    CHECK_STR(mw_log_verdict_name(&a), "too_short");
+    /* ...and over 99 min, a sample a minute */
+    for (int i = 0; i < 100; i++)
+        p[i].t_s = i * 60.0;
+    CHECK_EQ_INT(mw_log_analyze(&s, 200 * 1024, 0, &a), 0);
+    CHECK_EQ_INT(a.trend.verdict, MW_TREND_STABLE);
+    CHECK_EQ_INT(a.trend.shape, MW_SHAPE_SAWTOOTH);
     /* stable but it once dipped under the danger line */
     for (int i = 0; i < 100; i++)
         p[i].bytes = 900 * 1024.0;
     p[50].bytes = 150 * 1024.0;
     CHECK_EQ_INT(mw_log_analyze(&s, 200 * 1024, 0, &a), 0);
-    CHECK_EQ_INT(a.verdict, MW_LOG_STABLE);
+    CHECK_EQ_INT(a.trend.verdict, MW_TREND_STABLE);
     CHECK(a.below_danger);
     CHECK_EQ_U64(a.min_line, 51);
     s.n = 1;
     CHECK_EQ_INT(mw_log_analyze(&s, 200 * 1024, 0, &a), -EINVAL);
-    CHECK_STR(mw_log_verdict_name(MW_LOG_TOO_BIG), "too_big");
 }
 
 /* Each text in a heap block of exactly its size: ASan sees any read past

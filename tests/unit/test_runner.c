@@ -5,6 +5,8 @@
 
 #include "cli/runner.h"
 #include "cli/soak.h"
+#include "analysis/leakcore.h"
+#include "model/sample.h"
 #include "harness.h"
 
 /* An OOM-killed run on v1: what the kernel and the samples said. */
@@ -310,6 +312,43 @@ static void test_judge(void)
     CHECK_CONTAINS(out[6].detail, "Shmem");
 }
 
+/* Issue 26: soak judges the cgroup's used memory with the engine `leak`
+ * uses, in its words. The 19 s spike record (tests/golden/cli_verdict.sh
+ * gives it to analyze, leak, report): too short to judge, so the leak
+ * criterion is skipped (it passed as "stable" before), and its detail
+ * says what leak --system says of the same samples. */
+static void test_soak_same_words(void)
+{
+    struct mw_record rec = {0};
+    CHECK_EQ_INT(mw_record_read(MW_FIXTURES "/records/spike-19s.jsonl", &rec), 0);
+    struct mw_series s = {.system = true, .series_name = "used"};
+    struct mw_run_result *r = calloc(1, sizeof(*r));
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    steady_soak(r);
+    for (size_t i = 0; i < rec.n; i++)
+        CHECK_EQ_INT(mw_series_push(&s, rec.s[i].t_s - rec.s[0].t_s, (double)rec.s[i].mem_used), 0);
+    struct mw_trend_params p;
+    mw_trend_params_default(&p);
+    CHECK_EQ_INT(mw_series_analyze(&s, &p, NULL), 0);
+    /* what the runner does with its samples (runner.c used_trend) */
+    CHECK_EQ_INT(mw_trend_classify(s.t, s.v, s.n, &p, &r->trend), 0);
+    char leak_words[320], want[400];
+    mw_trend_words(&s.trend, leak_words, sizeof(leak_words));
+    snprintf(want, sizeof(want), "the cgroup's used memory: %s", leak_words);
+    struct mw_soak_criteria c = {0};
+    struct mw_criterion out[MW_SOAK_CRITERIA];
+    CHECK_EQ_INT(mw_soak_judge(r, &c, out), 0);
+    CHECK_STR(out[5].name, "leak");
+    CHECK_EQ_INT(out[5].result, MW_CRIT_SKIP);
+    CHECK_STR(out[5].detail, want);
+    CHECK_CONTAINS(out[5].detail, "too short to judge: +30.0 MiB over 19 s");
+    mw_series_free(&s);
+    mw_record_free(&rec);
+    free(r);
+}
+
 static void test_junit_hostile(void)
 {
     struct mw_criterion crit[2] = {
@@ -348,6 +387,7 @@ int main(void)
     RUN(test_blame_rules);
     RUN(test_json);
     RUN(test_judge);
+    RUN(test_soak_same_words);
     RUN(test_junit_hostile);
     return TESTS_DONE();
 }

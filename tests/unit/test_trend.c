@@ -53,7 +53,7 @@ static double fast_hourly(double t)
 }
 static double declining(double t)
 {
-    return 500 * MB - 5 * MB * t;
+    return 500 * MB - 20 * MB * t;
 }
 
 static void test_theil_sen_robust(void)
@@ -93,12 +93,16 @@ static void test_short_windows(void)
     CHECK_CLOSE(tr.slope_bytes_per_hour, 5 * MB * 3600, 1);
     CHECK(!tr.falls_back);
 
+    /* nothing left the band in 4 s: no "stable" (a slow leak would not
+     * have left it either) */
     classify(20, 0.2, flat_noise, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_TOO_SHORT);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_FLAT);
+    CHECK_CLOSE(tr.band_bytes, 10 * MB, 1);   /* 5 % of 200 MB */
+    CHECK_CLOSE(tr.min_window_s, 1800, 1e-6); /* band / (2 bands an hour) */
 
     classify(40, 0.2, sawtooth, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_TOO_SHORT);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_SAWTOOTH);
     CHECK(tr.drops >= 2);
     CHECK(tr.falls_back);
@@ -108,40 +112,56 @@ static void test_short_windows(void)
     CHECK_CLOSE(tr.slope_bytes_per_hour, 10 * MB * 3600, 25);
 
     classify(20, 0.2, step_flat, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_TOO_SHORT);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_STEP);
     CHECK_CLOSE(tr.step_bytes, 30 * MB, 1);
     CHECK_CLOSE(tr.step_at_s, 0.8, 1);
 
     classify(16, 0.2, step_straddling, &tr);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_STEP);
-    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_TOO_SHORT);
 
     classify(20, 0.2, declining, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_TOO_SHORT);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_DECLINING);
 }
 
 static void test_hour_scale(void)
 {
     struct mw_trend tr;
-    /* 150 MB/h watched for 2 h, a sample a minute: warning, not a leak */
+    /* 150 MB/h watched for 2 h, a sample a minute: warning, not a leak
+     * (band 5 % of 800 MB = 40 MB; warning at 80 MB/h, leak at 240) */
     classify(121, 60, slow_hourly, &tr);
     CHECK_EQ_INT(tr.verdict, MW_TREND_WARNING);
     CHECK_CLOSE(tr.slope_bytes_per_hour, 150 * MB, 1);
-    CHECK_CLOSE(tr.band_bytes, 50 * MB, 0.1);
-    /* 60 MB/h for 2 h: 120 MB of growth but under the warning rate */
+    CHECK_CLOSE(tr.band_bytes, 40 * MB, 0.1);
+    CHECK_CLOSE(tr.warn_bytes_per_hour, 80 * MB, 0.1);
+    /* 60 MB/h for 2 h: 120 MB of growth but under the warning rate (62 MB/h) */
     classify(121, 60, moderate_hourly, &tr);
     CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
     CHECK_EQ_INT(tr.shape, MW_SHAPE_GROWING);
     /* 400 MB/h: fast and never falls back */
     classify(121, 60, fast_hourly, &tr);
     CHECK_EQ_INT(tr.verdict, MW_TREND_LEAK);
-    /* 150 MB/h watched for 10 min: the band shrinks to 1/6 (8.3 MB), the
-     * 25 MB of growth is outside it */
+    /* 150 MB/h watched for 10 min: 25 MB of growth is inside the 26 MB
+     * band, which does not shrink with the window: too short to tell */
     classify(11, 60, slow_hourly, &tr);
-    CHECK_EQ_INT(tr.verdict, MW_TREND_WARNING);
-    CHECK_CLOSE(tr.band_bytes, 50 * MB / 6, 1);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_TOO_SHORT);
+    CHECK_CLOSE(tr.band_bytes, 0.05 * 525 * MB, 1);
+    /* the band is at most 50 MiB (a 4 GB process) and at least 64 KiB */
+    for (size_t i = 0; i < 20; i++) {
+        T[i] = (double)i * 600;
+        V[i] = 4096 * MB;
+    }
+    CHECK_EQ_INT(mw_trend_classify(T, V, 20, &(struct mw_trend_params){0}, &tr), 0);
+    CHECK_CLOSE(tr.band_bytes, 50 * MB, 1e-9);
+    CHECK_CLOSE(tr.warn_bytes_per_hour, 100 * MB, 1e-9);
+    CHECK_CLOSE(tr.leak_bytes_per_hour, 300 * MB, 1e-9);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
+    for (size_t i = 0; i < 20; i++)
+        V[i] = 4096;
+    CHECK_EQ_INT(mw_trend_classify(T, V, 20, &(struct mw_trend_params){0}, &tr), 0);
+    CHECK_CLOSE(tr.band_bytes, 65536, 1e-9);
 }
 
 static void test_fixed_band_and_edges(void)
@@ -153,7 +173,14 @@ static void test_fixed_band_and_edges(void)
     struct mw_trend tr;
     fill(20, 0.2, leak_fast); /* 19 MB of growth inside a fixed 100 MB band */
     CHECK_EQ_INT(mw_trend_classify(T, V, 20, &p, &tr), 0);
+    CHECK_EQ_INT(tr.verdict, MW_TREND_TOO_SHORT); /* in 4 s: "stable" needs 30 min */
+    CHECK_CLOSE(tr.band_bytes, 100 * MB, 1e-9);
+    /* a leak rate given: the window a "stable" needs follows it */
+    p.warn_bytes_per_hour = 100 * MB * 3600; /* the band in a second */
+    CHECK_EQ_INT(mw_trend_classify(T, V, 20, &p, &tr), 0);
     CHECK_EQ_INT(tr.verdict, MW_TREND_STABLE);
+    CHECK_CLOSE(tr.min_window_s, 1, 1e-6);
+    p.warn_bytes_per_hour = 0;
     CHECK(mw_trend_classify(T, V, 2, &p, &tr) < 0);
     CHECK_EQ_INT(tr.verdict, MW_TREND_UNKNOWN);
     for (int i = 0; i < 5; i++)
@@ -202,7 +229,7 @@ static void test_sawtooth_aliasing(void)
 {
     static const double ratios[] = {2.3, 3.7, 5.5, 7.9, 12.4};
     static const double phases[] = {0.0, 0.2, 0.45, 0.7, 0.95}; /* of one interval */
-    static const double windows[] = {15, 60, 300};              /* seconds */
+    static const double windows[] = {15, 60, 300, 3600};        /* seconds */
     struct mw_trend_params p;
     mw_trend_params_default(&p);
     bool table = getenv("MW_TREND_TABLE") != NULL;
@@ -220,11 +247,14 @@ static void test_sawtooth_aliasing(void)
                     g.phase_s = phases[ph] * g.interval_s;
                     struct mw_trend tr;
                     enum mw_trend_verdict v = gc_verdict(&g, windows[w], &p, &tr);
-                    if (v != MW_TREND_STABLE)
+                    /* stable once the window is long enough to say so */
+                    enum mw_trend_verdict want =
+                        windows[w] < tr.min_window_s ? MW_TREND_TOO_SHORT : MW_TREND_STABLE;
+                    if (v != want)
                         fprintf(stderr, "  aliased %s ratio %.1f phase %.2f window %.0f s: %s\n",
                                 concave ? "concave" : "linear", ratios[r], phases[ph], windows[w],
                                 mw_trend_verdict_name(v));
-                    CHECK_EQ_INT(v, MW_TREND_STABLE);
+                    CHECK_EQ_INT(v, want);
                     if (table)
                         printf("# %-6.1f %-5.2f %-8.0f %-6s %-9s %-8u %+.0f MB/h%s\n", ratios[r],
                                phases[ph], windows[w], mw_trend_shape_name(tr.shape),
