@@ -209,7 +209,8 @@ static bool wanted_path(const char *p, const struct shm_opts *o)
 }
 
 struct shm_tally {
-    unsigned done, failed, left;
+    unsigned done, failed, left; /* left: in place (a dry run's too, and files kept) */
+    unsigned would;              /* a dry run: what --yes would remove */
 };
 
 static void remove_segments(const struct shm_view *v, const struct shm_opts *o, struct shm_tally *t)
@@ -226,6 +227,7 @@ static void remove_segments(const struct shm_view *v, const struct shm_opts *o, 
                    mw_fmt_size(s1, sizeof(s1), g->size_bytes), owner_txt(v, g->uid, u, sizeof(u)),
                    g->cpid);
             t->left++;
+            t->would++;
             continue;
         }
         int r = mw_shm_remove_sysv(g->shmid);
@@ -268,6 +270,7 @@ static void remove_files(const struct shm_view *v, const struct shm_opts *o, str
                    clean(cp, sizeof(cp), f->path), mw_fmt_size(s1, sizeof(s1), f->alloc_bytes),
                    owner_txt(v, f->uid, u, sizeof(u)));
             t->left++;
+            t->would++;
             continue;
         }
         int r = mw_shm_remove_file(&v->rep, f);
@@ -293,9 +296,10 @@ static int shm_remove(const struct shm_view *v, const struct shm_opts *o)
     struct shm_tally t = {0};
     remove_segments(v, o, &t);
     remove_files(v, o, &t);
-    if (!o->yes && t.left)
-        printf("%u orphan%s; run again with --yes to remove %s\n", t.left, t.left == 1 ? "" : "s",
-               t.left == 1 ? "it" : "them");
+    /* the count is what --yes removes: a file kept in place is no orphan */
+    if (!o->yes && t.would)
+        printf("%u orphan%s; run again with --yes to remove %s\n", t.would, t.would == 1 ? "" : "s",
+               t.would == 1 ? "it" : "them");
     else if (!o->yes || (!t.done && !t.failed))
         printf("no orphans to remove\n");
     return t.failed ? MW_EXIT_FAIL : t.left ? MW_EXIT_FOUND : MW_EXIT_OK;

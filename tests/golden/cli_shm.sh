@@ -64,6 +64,23 @@ golden shm-hostile-remove-dry-one.txt 3 "$R" shm --remove-orphans --shmid 11
 golden shm-old.txt 0 tests/fixtures/shm-old shm
 golden shm-old.json 0 tests/fixtures/shm-old shm --json
 
+# Issue 26: the dry run's count is what --yes would remove. A process that
+# cannot be inspected (its fd "directory" is a file) keeps every unheld
+# /dev/shm file in place; the dry run said "3 orphans" for 2 segments and
+# that file, where --yes removes the 2 segments only.
+U2=$T/unseen
+cp -R "$FIX/shm-hostile" "$U2" && rm -f "$U2/README" && mkdir -p "$U2/dev/shm" "$U2/proc/778" &&
+    cp "$U2/proc/300/stat" "$U2/proc/778/" && : >"$U2/proc/778/fd" &&
+    dd if=/dev/zero of="$U2/dev/shm/kept" bs=1024 count=4 2>/dev/null
+"$MW_BIN" --root "$U2" shm --remove-orphans >"$T/unseen.out" 2>&1; st=$?
+if [ $st = 3 ] && grep -q '^2 orphans; run again with --yes to remove them$' "$T/unseen.out" &&
+    [ "$(grep -c '^would remove ' "$T/unseen.out")" = 2 ] &&
+    grep -q '^left /dev/shm/kept in place: 1 process could not be inspected' "$T/unseen.out"; then
+    ok "shm dry run counts what --yes removes"
+else
+    fail "shm dry run counts what --yes removes" "exit $st" "$(cat "$T/unseen.out")"
+fi
+
 # expect NAME STATUS PATTERN ROOT ARGS...: exit status and a word of the output
 expect() {
     _n=$1 _want=$2 _pat=$3 _r=$4; shift 4

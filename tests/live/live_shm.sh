@@ -74,5 +74,10 @@ else
 fi
 n=$(grep -c . "$tmp/rm")
 check shm_removes_only_named test "$n" = 2
+# issue 26: the dry run's count is what --yes removed (it said "2 orphans"
+# where --yes removed 1: a file kept for an uninspectable process counted)
+nd=$(sed -n 's/^\([0-9][0-9]*\) orphans\{0,1\}; run again with --yes.*/\1/p' "$tmp/dry")
+nr=$(grep -c '^removed ' "$tmp/rm")
+check shm_dry_run_counts_what_yes_removes test "${nd:-0}" = "$nr"
 "$MW_BIN" --root "$FIX/shm-a" shm --remove-orphans --yes >"$tmp/o" 2>&1; rc=$?
 check shm_remove_refuses_root test $rc = 1
