@@ -15,6 +15,7 @@ enum {
     MW_EXIT_FAIL = 1,  /* could not do what was asked (I/O, permission, state) */
     MW_EXIT_USAGE = 2, /* bad command line */
     MW_EXIT_FOUND = 3, /* a check ran and found a problem (leak, failed criteria) */
+    MW_EXIT_INTERRUPTED = 130,
 };
 
 struct mw_ctx {

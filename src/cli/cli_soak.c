@@ -49,13 +49,13 @@ static void soak_usage(FILE *f)
                "                     'leak --system' rule; the whole host, other programs\n"
                "                     included)\n"
                "    A criterion not asked for, or a run too short for a trend (10 samples,\n"
-               "    or 'too short to judge'), is skipped. On a terminal a progress line shows "
-               "elapsed / total, the\n"
-               "    cgroup's used memory, the verdict so far and the next sample's time;\n"
-               "    otherwise each sample logs that line on stderr. Ctrl-C or SIGTERM ends\n"
-               "    the soak early with a partial verdict. --load runs CMD2 with /bin/sh -c\n"
-               "    beside it (e.g. clients that make the load), stopped at the end with\n"
-               "    its whole process group. The report goes to stdout.\n"
+               "    or 'too short to judge'), is skipped. On a terminal a progress line\n"
+               "    shows elapsed / total, the cgroup's used memory, the verdict so far and\n"
+               "    the next sample's time; otherwise each sample logs that line on stderr.\n"
+               "    Ctrl-C or SIGTERM ends the soak early: INTERRUPTED, with the criteria\n"
+               "    on what was collected. --load runs CMD2 with /bin/sh -c beside it\n"
+               "    (e.g. clients that make the load), stopped at the end with its whole\n"
+               "    process group. The report goes to stdout.\n"
                "\n"
                "OPTIONS\n"
                "    -d, --duration D       how long (default 24h)\n"
@@ -77,7 +77,9 @@ static void soak_usage(FILE *f)
                "\n"
                "EXIT STATUS\n"
                "    0 every criterion passed (or was skipped), 1 one failed (listed), or the\n"
-               "    cgroup could not be made, 2 usage error.\n"
+               "    cgroup could not be made, 2 usage error, 130 interrupted (Ctrl-C or\n"
+               "    SIGTERM before the duration ended: not a pass, whatever was collected;\n"
+               "    the JUnit file has an <error>).\n"
                "\n"
                "EXAMPLES\n"
                "    memwarden soak --duration 24h --limit 4G --junit soak.xml -- ./app\n"
@@ -160,11 +162,14 @@ static const char *result_name(enum mw_crit_result r)
 }
 
 static void soak_text(FILE *f, const struct mw_run_result *res, const struct mw_criterion *crit,
-                      size_t failed)
+                      size_t failed, const char *interrupted)
 {
     mw_run_print_text(f, res);
-    fprintf(f, "\nsoak: %s%s\n", failed ? "FAIL" : "PASS",
-            res->stop_signal ? " (partial: ended early by a signal)" : "");
+    if (interrupted[0])
+        fprintf(f, "\nsoak: INTERRUPTED: %s; not a pass. The criteria on what was collected%s:\n",
+                interrupted, failed ? " (one failed already)" : "");
+    else
+        fprintf(f, "\nsoak: %s\n", failed ? "FAIL" : "PASS");
     for (size_t i = 0; i < MW_SOAK_CRITERIA; i++) {
         fprintf(f, "  %-7s %-14s ", result_name(crit[i].result), crit[i].name);
         mw_text_put(f, crit[i].detail, strlen(crit[i].detail), 0);
@@ -180,13 +185,17 @@ static void soak_text(FILE *f, const struct mw_run_result *res, const struct mw_
 }
 
 static void soak_json(const struct mw_run_result *res, const struct mw_criterion *crit,
-                      size_t failed)
+                      size_t failed, const char *interrupted)
 {
     struct mw_json j;
     mw_json_init(&j, stdout, true);
     mw_json_object_begin(&j, NULL);
-    mw_json_str(&j, "result", failed ? "fail" : "pass");
+    mw_json_str(&j, "result", interrupted[0] ? "interrupted" : failed ? "fail" : "pass");
     mw_json_bool(&j, "partial", res->stop_signal != 0);
+    if (interrupted[0])
+        mw_json_str(&j, "interrupted", interrupted);
+    else
+        mw_json_null(&j, "interrupted");
     mw_json_array_begin(&j, "failed");
     for (size_t i = 0; i < MW_SOAK_CRITERIA; i++)
         if (crit[i].result == MW_CRIT_FAIL)
@@ -209,14 +218,15 @@ static void soak_json(const struct mw_run_result *res, const struct mw_criterion
 }
 
 static int write_junit(const char *path, const struct mw_run_result *res,
-                       const struct mw_criterion *crit)
+                       const struct mw_criterion *crit, const char *interrupted)
 {
     /* a new file beside PATH, renamed over it: a link planted at PATH is
      * replaced, never written through */
     struct mw_out out;
     int rc = mw_out_begin(AT_FDCWD, path, 0666, &out);
     if (rc == 0) {
-        mw_soak_junit(out.f, res->cmd, crit, MW_SOAK_CRITERIA, res->wall_s);
+        mw_soak_junit(out.f, res->cmd, crit, MW_SOAK_CRITERIA, res->wall_s,
+                      interrupted[0] ? interrupted : NULL);
         rc = mw_out_commit(&out);
     }
     if (rc < 0) {
@@ -275,13 +285,16 @@ int cli_soak(struct mw_ctx *ctx, int argc, char **argv)
     }
     struct mw_criterion crit[MW_SOAK_CRITERIA];
     size_t failed = mw_soak_judge(res, &o.crit, crit);
+    char intr[160];
+    mw_soak_interrupted(intr, sizeof(intr), res, o.run.duration_ms);
     fflush(stdout);
     if (o.json)
-        soak_json(res, crit, failed);
+        soak_json(res, crit, failed, intr);
     else
-        soak_text(stdout, res, crit, failed);
-    ret = failed ? MW_EXIT_FAIL : MW_EXIT_OK;
-    if (o.junit && write_junit(o.junit, res, crit) < 0)
+        soak_text(stdout, res, crit, failed, intr);
+    /* interrupted is not passed, nor a finding: its own status */
+    ret = intr[0] ? MW_EXIT_INTERRUPTED : failed ? MW_EXIT_FAIL : MW_EXIT_OK;
+    if (o.junit && write_junit(o.junit, res, crit, intr) < 0)
         ret = MW_EXIT_FAIL;
     free(res);
     return ret;
@@ -387,8 +400,40 @@ static void xml_str(FILE *f, const char *s)
     mw_text_put_markup(f, s, strlen(s));
 }
 
+char *mw_soak_interrupted(char *buf, size_t cap, const struct mw_run_result *res,
+                          uint64_t planned_ms)
+{
+    buf[0] = '\0';
+    if (!res->stop_signal)
+        return buf;
+    char plan[32];
+    double p = (double)planned_ms / 1000.0;
+    if (p < 120)
+        snprintf(plan, sizeof(plan), "%.0f s", p);
+    else if (p < 7200)
+        snprintf(plan, sizeof(plan), "%.0f min", p / 60);
+    else
+        snprintf(plan, sizeof(plan), "%.1f h", p / 3600);
+    snprintf(buf, cap, "interrupted by %s after %.1f s of %s (%lu sample%s)",
+             mw_stop_name(res->stop_signal), res->wall_s, plan, res->samples,
+             res->samples == 1 ? "" : "s");
+    return buf;
+}
+
+/* The testcase that says the soak did not run its course. */
+static void junit_interrupted(FILE *f, const char *why, double time_s)
+{
+    fprintf(f, "    <testcase classname=\"memwarden.soak\" name=\"completed\" time=\"%.3f\">\n",
+            time_s);
+    fprintf(f, "      <error message=\"");
+    xml_str(f, why);
+    fprintf(f, "\" type=\"interrupted\">");
+    xml_str(f, why);
+    fprintf(f, "</error>\n    </testcase>\n");
+}
+
 void mw_soak_junit(FILE *f, const char *cmd, const struct mw_criterion *crit, size_t n,
-                   double time_s)
+                   double time_s, const char *interrupted)
 {
     size_t failed = 0, skipped = 0;
     for (size_t i = 0; i < n; i++) {
@@ -398,8 +443,10 @@ void mw_soak_junit(FILE *f, const char *cmd, const struct mw_criterion *crit, si
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<testsuites>\n  <testsuite name=\"memwarden soak: ");
     xml_str(f, cmd);
-    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" errors=\"0\" time=\"%.3f\">\n", n,
-            failed, skipped, time_s);
+    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" errors=\"%d\" time=\"%.3f\">\n",
+            n + (interrupted != NULL), failed, skipped, interrupted != NULL, time_s);
+    if (interrupted)
+        junit_interrupted(f, interrupted, time_s);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "    <testcase classname=\"memwarden.soak\" name=\"");
         xml_str(f, crit[i].name);

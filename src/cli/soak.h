@@ -40,8 +40,17 @@ size_t mw_soak_judge(const struct mw_run_result *res, const struct mw_soak_crite
 
 /* JUnit XML: one <testsuite name="memwarden soak: CMD"> with a testcase
  * per criterion (classname "memwarden.soak"), a <failure> for each failed
- * one and <skipped/> for each skipped; TIME_S is the run's wall time. */
+ * one and <skipped/> for each skipped; TIME_S is the run's wall time.
+ * INTERRUPTED (NULL: the soak ran its course) says why it ended early: a
+ * testcase "completed" with an <error> carrying it (errors="1"), so a
+ * cancelled job never reads as passed. */
 void mw_soak_junit(FILE *f, const char *cmd, const struct mw_criterion *crit, size_t n,
-                   double time_s);
+                   double time_s, const char *interrupted);
+
+/* Into BUF: why RES ended early, "interrupted by SIGINT after 3.2 s of
+ * 1 h (4 samples)" (PLANNED_MS the duration asked); "" when it ran its
+ * course. Returns BUF. */
+char *mw_soak_interrupted(char *buf, size_t cap, const struct mw_run_result *res,
+                          uint64_t planned_ms);
 
 #endif

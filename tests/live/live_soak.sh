@@ -5,8 +5,8 @@
 # its own: a steady program passes; a leaking one (leaker, 2 MiB/s) fails
 # with reason leak; one that dies after 3 s fails with reason exited. Each
 # JUnit file must parse (python3 xml.etree) with one <failure> per failed
-# criterion of the JSON report. Then Ctrl-C (SIGINT) ends a soak early with
-# a partial verdict and no cgroup left. The steady leg runs a --load
+# criterion of the JSON report. Then Ctrl-C (SIGINT) ends a soak early:
+# exit 130, INTERRUPTED, an <error> in its JUnit, and no cgroup left. The steady leg runs a --load
 # command beside it, which must be gone at the end. Each soak judges what
 # this test controls, its own cgroup: --no-system, since the host's slab
 # and shmem grow with whatever else the machine runs (issue 26: soak_steady
@@ -85,8 +85,12 @@ grep -q "^soak: .* samples" "$TMP/steady.err" && ok soak_log_lines || fail soak_
 lp=$(cat "$TMP/load.pid" 2>/dev/null)
 if [ -n "$lp" ] && ! alive "$lp"; then ok soak_load_stopped; else fail soak_load_stopped "load sleep pid '${lp}' still alive or never started"; fi
 
-# Ctrl-C: a partial verdict, the cgroup gone
-"$MW_BIN" soak --name $NAME-int --duration 1h --interval 1s -- sleep 3600 >"$TMP/int.out" 2>"$TMP/int.err" &
+# Ctrl-C: not a pass (issue 26: it said "PASS (partial)", exit 0 and a
+# JUnit with 0 failures, so a cancelled CI job passed): exit 130,
+# INTERRUPTED with what was collected, an <error> in the JUnit; the
+# cgroup gone
+"$MW_BIN" soak --name $NAME-int --duration 1h --interval 1s --junit "$TMP/int.xml" \
+    -- sleep 3600 >"$TMP/int.out" 2>"$TMP/int.err" &
 mw=$!
 PIDS="$PIDS $mw"
 # two samples logged: the soak runs, its cgroup made (each sample logs a line)
@@ -94,10 +98,13 @@ two_samples() { grep -q '^soak: .*, 2 samples' "$TMP/int.err"; }
 wait_for 30 two_samples || echo "note: the soak logged no second sample in 30 s" >&2
 kill -INT $mw
 wait $mw; rc=$?
-if [ $rc = 0 ] && grep -q "partial" "$TMP/int.out" && grep -q "pass *alive" "$TMP/int.out" &&
+if [ $rc = 130 ] && grep -q "^soak: INTERRUPTED: interrupted by SIGINT after .* samples); not a pass" \
+    "$TMP/int.out" && ! grep -q "PASS" "$TMP/int.out" && grep -q "pass *alive" "$TMP/int.out" &&
+    grep -q 'errors="1"' "$TMP/int.xml" && grep -q '<error message="interrupted by SIGINT' "$TMP/int.xml" &&
     [ -z "$(find /sys/fs/cgroup -maxdepth 6 -type d -name $NAME-int)" ]; then
-    ok soak_sigint_partial
+    ok soak_sigint_interrupted
 else
-    fail soak_sigint_partial "exit $rc" "$(cat "$TMP/int.out")"
+    fail soak_sigint_interrupted "exit $rc (want 130)" "$(cat "$TMP/int.out")" \
+        "$(cat "$TMP/int.xml" 2>&1)"
 fi
 exit 0

@@ -361,7 +361,7 @@ static void test_junit_hostile(void)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    mw_soak_junit(f, "app \"--x=<y>\" & 'z'\n", crit, 2, 12.5);
+    mw_soak_junit(f, "app \"--x=<y>\" & 'z'\n", crit, 2, 12.5, NULL);
     fclose(f);
     CHECK_CONTAINS(buf, "<testsuite name=\"memwarden soak: app &quot;--x=&lt;y&gt;&quot; &amp; "
                         "&#39;z&#39;?\" tests=\"2\" failures=\"1\" skipped=\"1\"");
@@ -378,6 +378,37 @@ static void test_junit_hostile(void)
     free(buf);
 }
 
+/* Issue 26: an interrupted soak is not a pass: an <error> in its JUnit
+ * (errors="1", one testcase more) whatever its criteria say, and the
+ * reason says what was collected. */
+static void test_junit_interrupted(void)
+{
+    struct mw_run_result *r = calloc(1, sizeof(*r));
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    steady_soak(r);
+    char why[160];
+    CHECK_STR(mw_soak_interrupted(why, sizeof(why), r, 3600 * 1000), "");
+    r->stop_signal = SIGINT;
+    r->wall_s = 3.25;
+    r->samples = 4;
+    CHECK_STR(mw_soak_interrupted(why, sizeof(why), r, 3600 * 1000),
+              "interrupted by SIGINT after 3.2 s of 60 min (4 samples)");
+    struct mw_criterion crit[1] = {{.name = "alive", .result = MW_CRIT_PASS}};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    mw_soak_junit(f, "sleep 3600", crit, 1, 3.25, why);
+    fclose(f);
+    CHECK_CONTAINS(buf, "tests=\"2\" failures=\"0\" skipped=\"0\" errors=\"1\"");
+    CHECK_CONTAINS(buf, "<testcase classname=\"memwarden.soak\" name=\"completed\"");
+    CHECK_CONTAINS(buf, "<error message=\"interrupted by SIGINT after 3.2 s of 60 min (4 "
+                        "samples)\" type=\"interrupted\">");
+    free(buf);
+    free(r);
+}
+
 int main(void)
 {
     RUN(test_exit_status);
@@ -389,5 +420,6 @@ int main(void)
     RUN(test_judge);
     RUN(test_soak_same_words);
     RUN(test_junit_hostile);
+    RUN(test_junit_interrupted);
     return TESTS_DONE();
 }
