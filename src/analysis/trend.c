@@ -400,23 +400,20 @@ void mw_trend_note(const struct mw_trend *t, char *buf, size_t cap)
 {
     char a[32];
     bool inv = t->inverted, holds = t->verdict < MW_TREND_WARNING;
+    const char *drift = inv ? "its ceiling keeps falling" : "its floor keeps rising";
     switch (t->shape) {
     case MW_SHAPE_STEP:
         snprintf(buf, cap, "stepped %s %s at %.1f s, then stayed flat", inv ? "down" : "up",
                  measured_delta(a, sizeof(a), t, t->step_bytes), t->step_at_s);
         break;
     case MW_SHAPE_SAWTOOTH:
-        snprintf(buf, cap, "sawtooth: %s (%u times)%s",
+        snprintf(buf, cap, "sawtooth: %s (%u times), %s%s",
                  inv ? "falls and comes back" : "grows and falls back", t->drops,
-                 holds ? ", like a garbage-collected heap"
-                 : inv ? ", but its ceiling keeps falling"
-                       : ", but its floor keeps rising");
+                 holds ? "like a garbage-collected heap" : "but ", holds ? "" : drift);
         break;
     case MW_SHAPE_NOISY:
-        snprintf(buf, cap, "%s%s", inv ? "falls but came back once" : "grows but fell back once",
-                 holds ? ""
-                 : inv ? "; its ceiling keeps falling"
-                       : "; its floor keeps rising");
+        snprintf(buf, cap, "%s%s%s", inv ? "falls but came back once" : "grows but fell back once",
+                 holds ? "" : "; ", holds ? "" : drift);
         break;
     case MW_SHAPE_DECLINING:
         snprintf(buf, cap, "%s: %s", inv ? "rising" : "shrinking",
