@@ -117,8 +117,10 @@ static void set_rule(const struct mw_trend_params *p, struct mw_trend *r)
     if (band < (double)MW_TREND_BAND_MIN_BYTES)
         band = (double)MW_TREND_BAND_MIN_BYTES;
     r->band_bytes = p->band_fixed ? p->band_bytes : band;
-    r->warn_bytes_per_hour = p->warn_bytes_per_hour > 0 ? p->warn_bytes_per_hour
-                                                        : MW_TREND_WARN_BANDS_PH * r->band_bytes;
+    /* a band given as 0 (any change counts) keeps the rule's rates */
+    double rate_band = r->band_bytes > 0 ? r->band_bytes : band;
+    r->warn_bytes_per_hour =
+        p->warn_bytes_per_hour > 0 ? p->warn_bytes_per_hour : MW_TREND_WARN_BANDS_PH * rate_band;
     r->leak_bytes_per_hour = p->leak_bytes_per_hour > 0
                                  ? p->leak_bytes_per_hour
                                  : MW_TREND_LEAK_WARNS * r->warn_bytes_per_hour;

@@ -119,8 +119,9 @@ void mw_trend_note(const struct mw_trend *t, char *buf, size_t cap);
  * trend (the one table of words):
  *   "stable: NOTE"
  *   "warning: +150 MiB/h, NOTE" / "leak: +2.0 GiB/h, NOTE"
- *   "too short to judge: +34 MiB over 19 s, NOTE; a 100 MiB/h leak needs
- *    30 min to leave the +-50 MiB band"
+ *   "too short to judge: +30.0 MiB over 19 s (NOTE); a leak of 100 MiB/h
+ *    needs 30 min to leave the +-50.0 MiB band" (the change is the net one:
+ *    the median of the last fifth of the samples less that of the first)
  *   "unknown: 2 samples, not enough to tell"
  * Rates and changes are of what was measured (an inverted series: memory
  * left, so a leak's rate is negative). */
