@@ -356,12 +356,12 @@ static void series_leak(struct mw_metrics *m, const char *object, const struct m
     mw_trend_params_default(&p);
     /* a verdict on minutes of data says little: wait for MD_LEAK_MIN_S */
     if (s->n < 8 || s->t[s->n - 1] - s->t[0] < min_s ||
-        mw_trend_classify(s->t, s->v, s->n, &p, &tr) < 0 || tr.verdict < MW_TREND_STABLE ||
+        mw_trend_classify(s->t, s->v, s->n, &p, &tr) < 0 || tr.verdict == MW_TREND_UNKNOWN ||
         m->nleaks >= MW_METRICS_MAX_LEAKS)
         return;
     struct mw_metrics_leak *l = &m->leaks[m->nleaks++];
     snprintf(l->object, sizeof(l->object), "%s", object);
-    l->verdict = (int)tr.verdict - MW_TREND_STABLE;
+    l->verdict = (int)tr.verdict - MW_TREND_STABLE; /* too short: -1 */
     l->slope_bytes_per_s = tr.slope_bytes_per_hour / 3600.0;
     l->window_s = tr.window_s;
 }

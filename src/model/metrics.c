@@ -391,7 +391,8 @@ static void render_leaks(FILE *f, const struct mw_metrics *m)
                                    "memwarden_leak_slope_bytes_per_second",
                                    "memwarden_leak_window_seconds"};
     static const char *helps[3] = {
-        "Leak verdict of a series (0 stable, 1 warning, 2 leak), memwarden leak's rule.",
+        "Leak verdict of a series (-1 too short to judge, 0 stable, 1 warning, 2 leak), "
+        "memwarden leak's rule.",
         "Robust (Theil-Sen) slope of the series the verdict rests on.",
         "Time span of the samples the verdict rests on."};
     for (int k = 0; k < 3; k++) {

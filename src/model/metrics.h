@@ -83,7 +83,7 @@ void mw_metrics_count_kill(struct mw_metrics_daemon *d, const char *reason, cons
 /* A leak verdict for one series (a watched process, slab, shmem). */
 struct mw_metrics_leak {
     char object[32]; /* label value: "slab", "shmem", or a watched name */
-    int verdict;     /* 0 stable, 1 warning, 2 leak (enum mw_trend_verdict - 1) */
+    int verdict;     /* -1 too short, 0 stable, 1 warning, 2 leak (mw_trend_verdict - STABLE) */
     double slope_bytes_per_s;
     double window_s;
 };

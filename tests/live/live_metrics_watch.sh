@@ -4,7 +4,8 @@
 # exports memwarden_leak_verdict / _slope for it, labelled with the pattern
 # (never a PID). A leaker (4 MiB/s) and a steady process of this test's
 # own are watched for 14 s with metrics_leak_window = 10s: the leaker is a
-# leak (2), the steady one stable (0). The daemon runs with --scope on a
+# leak (2); the steady one is too short to judge (-1: nothing left the
+# band, but 14 s cannot tell a slow leak from it; issue 26). The daemon runs with --scope on a
 # cgroup this test creates (it watches everywhere, it may kill only there).
 # Changes the system (a cgroup) and restores it on any exit.
 . tests/lib.sh
@@ -46,6 +47,6 @@ prom=$TMP/tf/memwarden.prom
 verdict() { sed -n "s/^memwarden_leak_verdict{object=\"\\*mwwatch-$1-$$\\*\"} //p" "$prom" 2>/dev/null; }
 wait_for 40 sh -c "grep -q 'mwwatch-leak-$$' '$prom' 2>/dev/null && grep -q 'mwwatch-steady-$$' '$prom'"
 check "$T.leaker_is_leak" [ "$(verdict leak)" = 2 ]
-check "$T.steady_is_stable" [ "$(verdict steady)" = 0 ]
+check "$T.steady_is_too_short" [ "$(verdict steady)" = -1 ]
 check "$T.no_pid_label" sh -c "! grep -q 'pid=' '$prom'"
 grep "mwwatch-" "$prom" >&2
