@@ -5,7 +5,8 @@
 # directory: clean, and with --leak-every 100 (a consumer forgets one put
 # in 100). `top --pools --pool-dir` must list both; `leak -p PID
 # --pool-dir` must say leak for the pool of the leaking one and not for the
-# clean one, and stable for both RSS series. Each camera holds a 32 MiB pool
+# clean one, and no leak for either RSS series (in 20 s: "too short to
+# judge", the rule of issue 26; never "stable" on so short a watch). Each camera holds a 32 MiB pool
 # and runs until this test stops it, by its PID, after the watch (POOL_S,
 # default 20): a camera that ended by itself at POOL_S + 6 s had exited
 # before a watch slowed by a busy machine was over, and its RSS read as
@@ -58,15 +59,16 @@ for v in clean leaky; do
 done
 
 if [ "$(cat "$T/leaky.rc")" = 3 ] && grep -q "(pool frames: blocks in use): leak" "$T/leaky.leak" &&
-    grep -q "(rss): stable" "$T/leaky.leak"; then
+    grep -q "(rss): too short to judge" "$T/leaky.leak"; then
     ok live_pool_leak_seen
 else
     fail live_pool_leak_seen "$(cat "$T/leaky.leak")"
 fi
-if [ "$(cat "$T/clean.rc")" = 0 ] && grep -q "(pool frames: blocks in use): stable" "$T/clean.leak"; then
-    ok live_pool_clean_stable
+if [ "$(cat "$T/clean.rc")" = 0 ] &&
+    grep -q "(pool frames: blocks in use): too short to judge" "$T/clean.leak"; then
+    ok live_pool_clean_no_leak
 else
-    fail live_pool_clean_stable "$(cat "$T/clean.leak")"
+    fail live_pool_clean_no_leak "$(cat "$T/clean.leak")"
 fi
 # RSS flat: within 1 MiB while the leaky pool's blocks in use climbed
 r0=$(cat "$T/leaky.rss0") r1=$(cat "$T/leaky.rss1")
