@@ -45,8 +45,10 @@ page() {
 # lines absent (process-only record); 4 kills drawn on 2 charts
 page record "visioncore, 2 h" 7 8 $F/records/visioncore-2h.jsonl $F/metrics/var/log/memwarden-history.jsonl
 # a hostile record: its <script> must not run (an alert would be a console
-# entry and change nothing else; the DOM must hold it as text)
-page hostile "hostile <names>" 12 0 $F/records/hostile-report.jsonl
+# entry and change nothing else; the DOM must hold it as text). 11 series:
+# its shmem (+9.5 MiB in 6 min) is too short to judge on the system's band
+# (issue 26's one rule), so no shmem fit is drawn (kernel fits: warning+)
+page hostile "hostile <names>" 11 0 $F/records/hostile-report.jsonl
 if grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$T/hostile.dom" && ! grep -q '<script' "$T/hostile.dom"; then
     ok "$N.hostile: the command name stays text in the browser's DOM"
 else
