@@ -606,15 +606,12 @@ const char *mw_doc_verdict_name(enum mw_doc_verdict v)
     return (unsigned)v < MW_ARRAY_SIZE(names) ? names[v] : "?";
 }
 
-int mw_doctor_exit(const struct mw_doc_report *r)
+enum mw_doc_verdict mw_doctor_worst(const struct mw_doc_report *r)
 {
-    int worst = 0;
-    for (int i = 0; i < r->n; i++) {
-        if (r->c[i].verdict == MW_DOC_PROBLEM)
-            worst = 2;
-        else if (r->c[i].verdict == MW_DOC_ADVICE && worst < 1)
-            worst = 1;
-    }
+    enum mw_doc_verdict worst = MW_DOC_OK;
+    for (int i = 0; i < r->n; i++)
+        if (r->c[i].verdict > worst && r->c[i].verdict != MW_DOC_NA)
+            worst = r->c[i].verdict;
     return worst;
 }
 

@@ -105,7 +105,8 @@ void mw_doctor_run(const struct mw_doc_in *in, struct mw_doc_report *out);
 /* "ok", "n/a", "advice", "problem". */
 const char *mw_doc_verdict_name(enum mw_doc_verdict v);
 
-/* The worst verdict: 0 all ok (or n/a), 1 advice, 2 a problem. */
-int mw_doctor_exit(const struct mw_doc_report *r);
+/* The worst verdict of R: MW_DOC_OK when every check is ok or n/a, else
+ * MW_DOC_ADVICE or MW_DOC_PROBLEM. */
+enum mw_doc_verdict mw_doctor_worst(const struct mw_doc_report *r);
 
 #endif

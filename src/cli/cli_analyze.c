@@ -20,71 +20,75 @@
 /* The Luat FAQ: 200 KB or less left is effectively nothing (fragmentation). */
 #define DANGER_DEFAULT_BYTES (200u << 10)
 
-static void analyze_usage(FILE *f)
-{
-    fprintf(
-        f,
-        "NAME\n"
-        "    memwarden analyze - read free memory over time from a log and judge it\n"
-        "\n"
-        "SYNOPSIS\n"
-        "    memwarden analyze FILE|- [--format auto|freeheap|free|record]\n"
-        "                      [--pattern REGEX [--unit UNIT]] [--interval D]\n"
-        "                      [--danger SIZE] [--band SIZE] [--json]\n"
-        "\n"
-        "DESCRIPTION\n"
-        "    Reads a log from a device memwarden cannot run on, or from a cron job:\n"
-        "      freeheap  lines like 'Mem Free Size KB: 812' (a module printing its free\n"
-        "                heap every 2 s, as the Luat FAQ suggests; any prefix, optional\n"
-        "                timestamps)\n"
-        "      free      repeated 'free -k' / 'free -m' / 'free -h' output: the Mem: line,\n"
-        "                'available' when the header has it, else 'free'; 'date' lines\n"
-        "                before each output give the times. Units: --unit, else a\n"
-        "                'free -m' line in the log, else free -h's suffixes, else\n"
-        "                inferred from the Mem: total (B, KiB, MiB or GiB: the reading\n"
-        "                that makes it a machine's RAM nearest 8 GiB, by more than a\n"
-        "                factor of 4 over the next; 24000 is MiB, 4028916 KiB). The\n"
-        "                unit used is printed; when two fit, analyze asks for --unit\n"
-        "      record    'memwarden watch --record' JSON lines (MemAvailable)\n"
-        "      pattern   any log: --pattern REGEX with one capture group holding the\n"
-        "                number, --unit its unit (default bytes; a suffix like 812K wins)\n"
-        "    Lines that hold no sample are skipped and counted. Without timestamps,\n"
-        "    samples are --interval apart (default 2s).\n"
-        "    The verdict: too_big, after the Luat FAQ, when free memory is low right\n"
-        "    after boot (under 2 x --danger or 10 %% of the total): the program itself\n"
-        "    is too big; trim it. Then the trend of the memory in use (total - the\n"
-        "    value when the log gives the total, else the value's fall), judged as\n"
-        "    'memwarden leak' judges it (see its --help), in the same words:\n"
-        "      stable     it holds (a garbage collector's sawtooth included)\n"
-        "      warning    it grows (free memory falls) faster than 2 bands an hour\n"
-        "      leak       3 x faster, and it does not come back\n"
-        "      too short  nothing left the band, but the log is shorter than a leak at\n"
-        "                 the warning rate needs to leave it (30 min)\n"
-        "    The minimum is compared with --danger (default 200K: at or under it, free\n"
-        "    memory is effectively zero because of fragmentation), and at a declining\n"
-        "    rate the time until it is reached is given.\n"
-        "\n"
-        "OPTIONS\n"
-        "        --format F       force a format (default: detected)\n"
-        "    -e, --pattern REGEX  extended regex; capture group 1 is the value\n"
-        "    -u, --unit UNIT      unit of the numbers without one (B, K, KB, M, MB, G ...)\n"
-        "    -i, --interval D     time between samples without timestamps (default 2s)\n"
-        "        --danger SIZE    danger line (default 200K)\n"
-        "        --band SIZE      changes within this are noise (default 5 %% of the max\n"
-        "                         of the judged series, at most 50M, at least 64K)\n"
-        "        --json           machine-readable output (bytes, seconds)\n"
-        "    -h, --help           this text\n"
-        "\n"
-        "EXIT STATUS\n"
-        "    0 stable or too short, and above the danger line; 3 too_big, warning, leak\n"
-        "    or under the danger line; 1 unreadable, not a regular file, no samples or\n"
-        "    units unknown (give --unit); 2 usage error.\n"
-        "\n"
-        "EXAMPLES\n"
+static const struct mw_opt analyze_opts[] = {
+    {"format", 'F', 0, "F", "force a format (default: detected)", NULL},
+    {"pattern", 'e', MW_OPT_SHORT, "REGEX", "extended regex; capture group 1 is the value", NULL},
+    {"unit", 'u', MW_OPT_SHORT, "UNIT", "unit of the numbers without one (B, K, KB, M, MB, G ...)",
+     NULL},
+    {"interval", 'i', MW_OPT_SHORT, "D", "time between samples without timestamps (default 2s)",
+     NULL},
+    {"danger", 'D', 0, "SIZE", "danger line (default 200K)", NULL},
+    {"band", 'B', 0, "SIZE",
+     "changes within this are noise (default 5 % of the max\n"
+     "of the judged series, at most 50M, at least 64K)",
+     NULL},
+    {"json", 'j', MW_OPT_SHORT, NULL, "machine-readable output (bytes, seconds)", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_analyze_doc = {
+    .head = "NAME\n"
+            "    memwarden analyze - read free memory over time from a log and judge it\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden analyze FILE|- [--format auto|freeheap|free|record]\n"
+            "                      [--pattern REGEX [--unit UNIT]] [--interval D]\n"
+            "                      [--danger SIZE] [--band SIZE] [--json]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    Reads a log from a device memwarden cannot run on, or from a cron job:\n"
+            "      freeheap  lines like 'Mem Free Size KB: 812' (a module printing its free\n"
+            "                heap every 2 s, as the Luat FAQ suggests; any prefix, optional\n"
+            "                timestamps)\n"
+            "      free      repeated 'free -k' / 'free -m' / 'free -h' output: the Mem: line,\n"
+            "                'available' when the header has it, else 'free'; 'date' lines\n"
+            "                before each output give the times. Units: --unit, else a\n"
+            "                'free -m' line in the log, else free -h's suffixes, else\n"
+            "                inferred from the Mem: total (B, KiB, MiB or GiB: the reading\n"
+            "                that makes it a machine's RAM nearest 8 GiB, by more than a\n"
+            "                factor of 4 over the next; 24000 is MiB, 4028916 KiB). The\n"
+            "                unit used is printed; when two fit, analyze asks for --unit\n"
+            "      record    'memwarden watch --record' JSON lines (MemAvailable)\n"
+            "      pattern   any log: --pattern REGEX with one capture group holding the\n"
+            "                number, --unit its unit (default bytes; a suffix like 812K wins)\n"
+            "    Lines that hold no sample are skipped and counted. Without timestamps,\n"
+            "    samples are --interval apart (default 2s).\n"
+            "    The verdict: too_big, after the Luat FAQ, when free memory is low right\n"
+            "    after boot (under 2 x --danger or 10 % of the total): the program itself\n"
+            "    is too big; trim it. Then the trend of the memory in use (total - the\n"
+            "    value when the log gives the total, else the value's fall), judged as\n"
+            "    'memwarden leak' judges it (see its --help), in the same words:\n"
+            "      stable     it holds (a garbage collector's sawtooth included)\n"
+            "      warning    it grows (free memory falls) faster than 2 bands an hour\n"
+            "      leak       3 x faster, and it does not come back\n"
+            "      too short  nothing left the band, but the log is shorter than a leak at\n"
+            "                 the warning rate needs to leave it (30 min)\n"
+            "    The minimum is compared with --danger (default 200K: at or under it, free\n"
+            "    memory is effectively zero because of fragmentation), and at a declining\n"
+            "    rate the time until it is reached is given.\n",
+    .opts = analyze_opts,
+    .exit_ok = "stable or too short to judge, and above the danger line",
+    .exit_fail = "the file is unreadable, not a regular file, holds no samples, or\n"
+                 "its units are unknown (give --unit)",
+    .exit_found = "too_big, warning, leak, or under the danger line (the verdict says\n"
+                  "which)",
+    .operands = "@file",
+    .examples =
         "    memwarden analyze serial.log --danger 200K\n"
         "    memwarden analyze /var/log/free.log\n"
-        "    memwarden analyze app.log --pattern 'heap_free=([0-9]+)' --unit B --interval 10s\n");
-}
+        "    memwarden analyze app.log --pattern 'heap_free=([0-9]+)' --unit B --interval 10s\n",
+};
 
 /* The most analyze reads of a log (a day of a 2-s serial log is ~4 MB). */
 #define LOG_MAX_BYTES (256u << 20)
@@ -431,21 +435,10 @@ static int parse_format(const char *arg, enum mw_log_format *out)
 /* Returns 0 with O filled, -1 after --help, or an exit code to return. */
 static int parse_opts(int argc, char **argv, struct analyze_opts *o)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'F'},
-        {"pattern", required_argument, NULL, 'e'},
-        {"unit", required_argument, NULL, 'u'},
-        {"interval", required_argument, NULL, 'i'},
-        {"danger", required_argument, NULL, 'D'},
-        {"band", required_argument, NULL, 'B'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     uint64_t ms;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":e:u:i:jh", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_analyze_doc)) != -1) {
         switch (c) {
         case 'F':
             if (parse_format(optarg, &o->log.format) < 0)
@@ -479,7 +472,7 @@ static int parse_opts(int argc, char **argv, struct analyze_opts *o)
             o->json = true;
             break;
         case 'h':
-            analyze_usage(stdout);
+            mw_help(stdout, &cli_analyze_doc);
             return -1;
         default:
             return mw_opt_error("analyze", c, argv);

@@ -16,197 +16,184 @@
 #define STR(x)  STR_(x) /* a number from a header, in the text */
 
 /* The help text (memwarden(8) is made from it: tools/mkman.sh). */
-static const char daemon_help[] =
-    "NAME\n"
-    "    memwarden daemon - a low-memory killer that acts before the kernel's OOM killer\n"
-    "\n"
-    "SYNOPSIS\n"
-    "    memwarden daemon [--config FILE] [--scope CGROUP] [--dry-run] [--foreground]\n"
-    "                     [--history FILE] [--state-file FILE] [--low-ram]\n"
-    "    memwarden daemon --check-config FILE\n"
-    "    memwarden daemon --choose-once [--scope CGROUP] [--min-adj N] [--json]\n"
-    "\n"
-    "DESCRIPTION\n"
-    "    Watches memory pressure (PSI triggers on /proc/pressure/memory or a cgroup2\n"
-    "    memory.pressure; cgroup v1 vmpressure events; else adaptive polling of\n"
-    "    meminfo) and, when lmkd's rules say so, kills the least important process.\n"
-    "    Which one depends on the adj layout (adj_mode = auto | android | flat;\n"
-    "    auto: android when 3 or more processes sit above adj 0 in 2 or more\n"
-    "    values, else flat; flat on a machine that runs systemd, where adj is\n"
-    "    OOMScoreAdjust=, a hint to the kernel, not a class):\n"
-    "      android  oom_score_adj carries classes (cached 900+, service 500,\n"
-    "               perceptible 200, foreground 0): lmkd's floors per reason and\n"
-    "               its order, highest adj first, the heaviest or the youngest\n"
-    "               within a level;\n"
-    "      flat     most processes at 0 (a distribution where nobody manages adj):\n"
-    "               the classes mean nothing, every reason may kill down to adj 0,\n"
-    "               lmkd's low_mem for cached apps never fires, and the victim is\n"
-    "               the kernel's oom_badness choice (RSS + swap + page tables +\n"
-    "               adj x total / 1000, the most points first), never the youngest.\n"
-    "    A runaway dies before either order: a process, or a burst (processes\n"
-    "    at one adj, each started within 5 s of the one before, whoever the\n"
-    "    parents, PID 1 included, all growing), holding 1/16 of RAM and growing\n"
-    "    (between the last two samples, else on average since its start) at a\n"
-    "    rate that fills RAM within runaway_fill_time (default 60 s), at\n"
-    "    runaway_min_adj (201) or above (flat, or at the last line: any adj >=\n"
-    "    0); a burst dies at once.\n"
-    "    The last line: when MemAvailable is under half the available_low line\n"
-    "    (5 %) and free swap under swap_free_low_percentage (20 %; no swap\n"
-    "    counts), the kernel's OOM killer is next: whatever the reason, any\n"
-    "    process at adj >= 0 may die (never below 0). When the memory to free\n"
-    "    (back to the available and swap lines) is more than one victim holds,\n"
-    "    more victims of its class (after a cached app, cached apps only) are\n"
-    "    signalled with it (at most 8; at the last line or for runaways). No\n"
-    "    kill is made in vain: when half of the used memory (anon, tmpfs, slab,\n"
-    "    hugepages, swap), or of its growth in the last 0-10 or 10-20 s, is held\n"
-    "    where no kill frees it (tmpfs, slab, hugepages) or the last two kills\n"
-    "    freed nothing, the daemon says so (log, state, status: HELD) and kills\n"
-    "    only at the last line, its free swap line then at 5 % (tmpfs fills swap).\n"
-    "    Beside systemd: a unit's ManagedOOMPreference= (the user.oomd_omit and\n"
-    "    user.oomd_avoid attributes systemd puts on its cgroup, as systemd-oomd\n"
-    "    reads them: a root-owned cgroup's own marks) is honoured: omit is never\n"
-    "    killed, avoid only at the last line; journald, dbus(-broker), logind, a\n"
-    "    display manager (their system units), systemd --user (user@UID.service's\n"
-    "    init.scope) and a login session's leader (logind's) are also killed only\n"
-    "    at the last line, and there only when nobody else is left, said in the\n"
-    "    log (kept=). A runaway that is its unit as a whole (a service or scope,\n"
-    "    not a session, whose cgroup holds nothing else of weight and nobody\n"
-    "    protected) dies by its unit's cgroup (cgroup.kill; cgroup_killed=yes).\n"
-    "    oomd_preference = false and kill_units = false turn these off.\n"
-    "    Each kill has a named reason (low_mem_and_swap, low_swap_and_thrashing,\n"
-    "    low_mem_and_thrashing, direct_reclaim_and_thrashing, low_mem_and_swap_util,\n"
-    "    critical_stall, pressure_after_kill, low_mem, minfree,\n"
-    "    low_mem_and_runaway: memory short under pressure, swap still there, only a\n"
-    "    runaway may die, and last_line) and one log line:\n"
-    "      kill pid=N uid=U adj=A prog=NAME [unit=UNIT] rss=NkB swap=NkB reason=R\n"
-    "      min_adj=M free=NkB avail=NkB file=NkB swapfree=NkB psi_some=X psi_full=Y\n"
-    "      latency_ms=N wait_ms=N freed=NkB exited=yes|no reaped=yes|no\n"
-    "      [cgroup_killed=yes] [last_line=yes] [kept=avoid|system]\n"
-    "      [runaway=yes footprint=NkB growth=NkB/s] [group=K/N pids=P,...] (details)\n"
-    "    (\"would-kill\" in a dry run). Logs go to stderr with journald priority\n"
-    "    prefixes (<3>) with --foreground, to syslog otherwise. SIGHUP reloads the\n"
-    "    configuration (history_file and state_file too; an invalid one is\n"
-    "    rejected and the old one stays) and reopens the history file, for\n"
-    "    logrotate. The history file is created mode 0600 (it holds command\n"
-    "    lines); a symbolic link at its path or the state file's is refused.\n"
-    "    It runs SCHED_FIFO at priority 1 as lmkd does (realtime = false: no),\n"
-    "    falling back to nice -20; it locks itself in memory (mlockall).\n"
-    "    Hooks (alert_hook, pre_kill_hook, post_kill_hook; execve) run in the\n"
-    "    background, at most " STR(
-        MW_HOOKS_MAX) " at once, killed after hook_timeout_ms: the killer\n"
-                      "    waits only for a pre-kill hook, at most " STR(
-                          MW_HOOK_PRE_KILL_WAIT_MS) " ms (counted in latency_ms).\n"
-                                                    "    protect / avoid / prefer / term_first "
-                                                    "patterns come in two forms. A\n"
-                                                    "    NAME MATCH (\"*sshd*\") is a glob on the "
-                                                    "command line or name: any user\n"
-                                                    "    can give a process any command line (exec "
-                                                    "-a), so it can be forged and\n"
-                                                    "    a name match in protect or avoid draws a "
-                                                    "warning. A TRUSTED MATCH\n"
-                                                    "    names the program and its owner, "
-                                                    "KEY:VALUE words that must all hold:\n"
-                                                    "    exe:GLOB (/proc/PID/exe), uid:N (real and "
-                                                    "effective uid), unit:NAME (a\n"
-                                                    "    systemd system unit, in any slice), "
-                                                    "cgroup:GLOB, "
-                                                    "name:GLOB; e.g.\n"
-                                                    "    \"protect = exe:/usr/sbin/sshd uid:0\". "
-                                                    "One with uid:, unit: or cgroup:\n"
-                                                    "    cannot be forged by another user; exe: "
-                                                    "alone can (anyone may run sshd).\n"
-                                                    "    METRICS ([metrics] section; all off by "
-                                                    "default): metrics_textfile = DIR\n"
-                                                    "    rewrites DIR/memwarden.prom "
-                                                    "(node_exporter's textfile collector; atomic,\n"
-                                                    "    a symlinked DIR refused) every "
-                                                    "metrics_interval (default 15s);\n"
-                                                    "    metrics_listen = 127.0.0.1:9333 serves "
-                                                    "GET /metrics over HTTP (a bare\n"
-                                                    "    port means 127.0.0.1; another address "
-                                                    "only when written out). Both run\n"
-                                                    "    in a separate metrics process (nice 10, "
-                                                    "not real-time, killable, dies\n"
-                                                    "    with the daemon) that shares no lock with "
-                                                    "the killer: it reads the state\n"
-                                                    "    file, the kill history and a page of "
-                                                    "counters the daemon stores into.\n"
-                                                    "    The server answers only GET /metrics (404 "
-                                                    "another path, 405 another\n"
-                                                    "    method, 400 a malformed request, 431 over "
-                                                    "4 KiB), gives each client 2 s\n"
-                                                    "    and serves at most 32 at once. It adds "
-                                                    "the kill failures, kill-restart\n"
-                                                    "    loops, alerts, the cycle's duration and "
-                                                    "slab/shmem leak verdicts (after\n"
-                                                    "    metrics_leak_window, default 5m, of "
-                                                    "samples) to what 'memwarden metrics'\n"
-                                                    "    shows, and one for each 'watch = PATTERN' "
-                                                    "line (the summed RSS of the\n"
-                                                    "    processes the pattern matches, labelled "
-                                                    "with the pattern).\n"
-                                                    "    The configuration file is described in "
-                                                    "contrib/memwarden.conf; lmkd's\n"
-                                                    "    property names (ro.lmk.*, "
-                                                    "ro.config.low_ram, sys.lmk.minfree_levels) "
-                                                    "are\n"
-                                                    "    accepted as aliases.\n"
-                                                    "\n"
-                                                    "OPTIONS\n"
-                                                    "    --config FILE      configuration file "
-                                                    "(default: built-in defaults)\n"
-                                                    "    --scope CGROUP     manage one memory "
-                                                    "cgroup (v1 or v2 directory, e.g.\n"
-                                                    "                       "
-                                                    "/sys/fs/cgroup/memory/app) as if it were the "
-                                                    "machine:\n"
-                                                    "                       its limit (at most the "
-                                                    "host's RAM) is the total, only its\n"
-                                                    "                       processes are "
-                                                    "candidates\n"
-                                                    "    --dry-run          decide and choose, log "
-                                                    "\"would-kill\", kill nothing\n"
-                                                    "    --foreground       stay in the "
-                                                    "foreground, log to stderr\n"
-                                                    "    --history FILE     append each kill as a "
-                                                    "JSON line to FILE\n"
-                                                    "    --state-file FILE  where the state for "
-                                                    "'memwarden status' goes\n"
-                                                    "                       (default "
-                                                    "/run/memwarden/state.json)\n"
-                                                    "    --low-ram          the low-RAM profile "
-                                                    "(as low_ram = true)\n"
-                                                    "    --check-config FILE  parse FILE, print "
-                                                    "the result, exit\n"
-                                                    "    --choose-once      scan once, print the "
-                                                    "victim and the time taken, exit\n"
-                                                    "                       (kills nothing; a "
-                                                    "diagnostic and benchmark mode)\n"
-                                                    "    --min-adj N        with --choose-once: "
-                                                    "lowest adj considered (default -999)\n"
-                                                    "    --json             with --choose-once: "
-                                                    "JSON output\n"
-                                                    "    -h, --help         this text\n"
-                                                    "\n"
-                                                    "EXIT STATUS\n"
-                                                    "    0 stopped by SIGTERM/SIGINT (or the check "
-                                                    "passed), 1 failure,\n"
-                                                    "    2 usage error, 3 --check-config found an "
-                                                    "error.\n"
-                                                    "\n"
-                                                    "EXAMPLES\n"
-                                                    "    memwarden daemon --check-config "
-                                                    "/etc/memwarden.conf\n"
-                                                    "    memwarden daemon --foreground --config "
-                                                    "/etc/memwarden.conf\n"
-                                                    "    memwarden daemon --foreground --scope "
-                                                    "/sys/fs/cgroup/memory/app --dry-run\n"
-                                                    "    memwarden daemon --choose-once --json\n";
 
-static void daemon_usage(FILE *f)
-{
-    fputs(daemon_help, f);
-}
+static const struct mw_opt daemon_opts[] = {
+    {"config", 'c', MW_OPT_SHORT, "FILE", "configuration file (default: built-in defaults)", NULL},
+    {"scope", 's', MW_OPT_SHORT, "CGROUP",
+     "manage one memory cgroup (v1 or v2 directory, e.g.\n"
+     "/sys/fs/cgroup/memory/app) as if it were the machine:\n"
+     "its limit (at most the host's RAM) is the total, only its\n"
+     "processes are candidates",
+     NULL},
+    {"dry-run", 'n', MW_OPT_SHORT, NULL, "decide and choose, log \"would-kill\", kill nothing",
+     NULL},
+    {"foreground", 'f', MW_OPT_SHORT, NULL, "stay in the foreground, log to stderr", NULL},
+    {"history", 'H', MW_OPT_SHORT, "FILE", "append each kill as a JSON line to FILE", NULL},
+    {"state-file", 'S', MW_OPT_SHORT, "FILE",
+     "where the state for 'memwarden status' goes\n"
+     "(default /run/memwarden/state.json)",
+     NULL},
+    {"low-ram", 'L', MW_OPT_SHORT, NULL, "the low-RAM profile (as low_ram = true)", NULL},
+    {"check-config", 'C', MW_OPT_SHORT, "FILE", "parse FILE, print the result, exit", NULL},
+    {"choose-once", 'o', MW_OPT_SHORT, NULL,
+     "scan once, print the victim and the time taken, exit\n"
+     "(kills nothing; a diagnostic and benchmark mode)",
+     NULL},
+    {"min-adj", 'm', MW_OPT_SHORT, "N", "with --choose-once: lowest adj considered (default -999)",
+     NULL},
+    {"json", 'j', MW_OPT_SHORT, NULL, "with --choose-once: JSON output", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_daemon_doc = {
+    .head =
+        "NAME\n"
+        "    memwarden daemon - a low-memory killer that acts before the kernel's OOM killer\n"
+        "\n"
+        "SYNOPSIS\n"
+        "    memwarden daemon [--config FILE] [--scope CGROUP] [--dry-run] [--foreground]\n"
+        "                     [--history FILE] [--state-file FILE] [--low-ram]\n"
+        "    memwarden daemon --check-config FILE\n"
+        "    memwarden daemon --choose-once [--scope CGROUP] [--min-adj N] [--json]\n"
+        "\n"
+        "DESCRIPTION\n"
+        "    Watches memory pressure (PSI triggers on /proc/pressure/memory or a cgroup2\n"
+        "    memory.pressure; cgroup v1 vmpressure events; else adaptive polling of\n"
+        "    meminfo) and, when lmkd's rules say so, kills the least important process.\n"
+        "    Which one depends on the adj layout (adj_mode = auto | android | flat;\n"
+        "    auto: android when 3 or more processes sit above adj 0 in 2 or more\n"
+        "    values, else flat; flat on a machine that runs systemd, where adj is\n"
+        "    OOMScoreAdjust=, a hint to the kernel, not a class):\n"
+        "      android  oom_score_adj carries classes (cached 900+, service 500,\n"
+        "               perceptible 200, foreground 0): lmkd's floors per reason and\n"
+        "               its order, highest adj first, the heaviest or the youngest\n"
+        "               within a level;\n"
+        "      flat     most processes at 0 (a distribution where nobody manages adj):\n"
+        "               the classes mean nothing, every reason may kill down to adj 0,\n"
+        "               lmkd's low_mem for cached apps never fires, and the victim is\n"
+        "               the kernel's oom_badness choice (RSS + swap + page tables +\n"
+        "               adj x total / 1000, the most points first), never the youngest.\n"
+        "    A runaway dies before either order: a process, or a burst (processes\n"
+        "    at one adj, each started within 5 s of the one before, whoever the\n"
+        "    parents, PID 1 included, all growing), holding 1/16 of RAM and growing\n"
+        "    (between the last two samples, else on average since its start) at a\n"
+        "    rate that fills RAM within runaway_fill_time (default 60 s), at\n"
+        "    runaway_min_adj (201) or above (flat, or at the last line: any adj >=\n"
+        "    0); a burst dies at once.\n"
+        "    The last line: when MemAvailable is under half the available_low line\n"
+        "    (5 %) and free swap under swap_free_low_percentage (20 %; no swap\n"
+        "    counts), the kernel's OOM killer is next: whatever the reason, any\n"
+        "    process at adj >= 0 may die (never below 0). When the memory to free\n"
+        "    (back to the available and swap lines) is more than one victim holds,\n"
+        "    more victims of its class (after a cached app, cached apps only) are\n"
+        "    signalled with it (at most 8; at the last line or for runaways). No\n"
+        "    kill is made in vain: when half of the used memory (anon, tmpfs, slab,\n"
+        "    hugepages, swap), or of its growth in the last 0-10 or 10-20 s, is held\n"
+        "    where no kill frees it (tmpfs, slab, hugepages) or the last two kills\n"
+        "    freed nothing, the daemon says so (log, state, status: HELD) and kills\n"
+        "    only at the last line, its free swap line then at 5 % (tmpfs fills swap).\n"
+        "    Beside systemd: a unit's ManagedOOMPreference= (the user.oomd_omit and\n"
+        "    user.oomd_avoid attributes systemd puts on its cgroup, as systemd-oomd\n"
+        "    reads them: a root-owned cgroup's own marks) is honoured: omit is never\n"
+        "    killed, avoid only at the last line; journald, dbus(-broker), logind, a\n"
+        "    display manager (their system units), systemd --user (user@UID.service's\n"
+        "    init.scope) and a login session's leader (logind's) are also killed only\n"
+        "    at the last line, and there only when nobody else is left, said in the\n"
+        "    log (kept=). A runaway that is its unit as a whole (a service or scope,\n"
+        "    not a session, whose cgroup holds nothing else of weight and nobody\n"
+        "    protected) dies by its unit's cgroup (cgroup.kill; cgroup_killed=yes).\n"
+        "    oomd_preference = false and kill_units = false turn these off.\n"
+        "    Each kill has a named reason (low_mem_and_swap, low_swap_and_thrashing,\n"
+        "    low_mem_and_thrashing, direct_reclaim_and_thrashing, low_mem_and_swap_util,\n"
+        "    critical_stall, pressure_after_kill, low_mem, minfree,\n"
+        "    low_mem_and_runaway: memory short under pressure, swap still there, only a\n"
+        "    runaway may die, and last_line) and one log line:\n"
+        "      kill pid=N uid=U adj=A prog=NAME [unit=UNIT] rss=NkB swap=NkB reason=R\n"
+        "      min_adj=M free=NkB avail=NkB file=NkB swapfree=NkB psi_some=X psi_full=Y\n"
+        "      latency_ms=N wait_ms=N freed=NkB exited=yes|no reaped=yes|no\n"
+        "      [cgroup_killed=yes] [last_line=yes] [kept=avoid|system]\n"
+        "      [runaway=yes footprint=NkB growth=NkB/s] [group=K/N pids=P,...] (details)\n"
+        "    (\"would-kill\" in a dry run). Logs go to stderr with journald priority\n"
+        "    prefixes (<3>) with --foreground, to syslog otherwise. SIGHUP reloads the\n"
+        "    configuration (history_file and state_file too; an invalid one is\n"
+        "    rejected and the old one stays) and reopens the history file, for\n"
+        "    logrotate. The history file is created mode 0600 (it holds command\n"
+        "    lines); a symbolic link at its path or the state file's is refused.\n"
+        "    It runs SCHED_FIFO at priority 1 as lmkd does (realtime = false: no),\n"
+        "    falling back to nice -20; it locks itself in memory (mlockall).\n"
+        "    Hooks (alert_hook, pre_kill_hook, post_kill_hook; execve) run in the\n"
+        "    background, at most " STR(
+            MW_HOOKS_MAX) " at once, killed after hook_timeout_ms: the killer\n"
+                          "    waits only for a pre-kill hook, at most " STR(
+                              MW_HOOK_PRE_KILL_WAIT_MS) " ms (counted in latency_ms).\n"
+                                                        "    protect / avoid / prefer / term_first "
+                                                        "patterns come in two forms. A\n"
+                                                        "    NAME MATCH (\"*sshd*\") is a glob on "
+                                                        "the command line or name: any user\n"
+                                                        "    can give a process any command line "
+                                                        "(exec -a), so it can be forged and\n"
+                                                        "    a name match in protect or avoid "
+                                                        "draws a warning. A TRUSTED MATCH\n"
+                                                        "    names the program and its owner, "
+                                                        "KEY:VALUE words that must all hold:\n"
+                                                        "    exe:GLOB (/proc/PID/exe), uid:N (real "
+                                                        "and effective uid), unit:NAME (a\n"
+                                                        "    systemd system unit, in any slice), "
+                                                        "cgroup:GLOB, "
+                                                        "name:GLOB; e.g.\n"
+                                                        "    \"protect = exe:/usr/sbin/sshd "
+                                                        "uid:0\". One with uid:, unit: or cgroup:\n"
+                                                        "    cannot be forged by another user; "
+                                                        "exe: alone can (anyone may run sshd).\n"
+                                                        "    METRICS ([metrics] section; all off "
+                                                        "by default): metrics_textfile = DIR\n"
+                                                        "    rewrites DIR/memwarden.prom "
+                                                        "(node_exporter's textfile collector; "
+                                                        "atomic,\n"
+                                                        "    a symlinked DIR refused) every "
+                                                        "metrics_interval (default 15s);\n"
+                                                        "    metrics_listen = 127.0.0.1:9333 "
+                                                        "serves GET /metrics over HTTP (a bare\n"
+                                                        "    port means 127.0.0.1; another address "
+                                                        "only when written out). Both run\n"
+                                                        "    in a separate metrics process (nice "
+                                                        "10, not real-time, killable, dies\n"
+                                                        "    with the daemon) that shares no lock "
+                                                        "with the killer: it reads the state\n"
+                                                        "    file, the kill history and a page of "
+                                                        "counters the daemon stores into.\n"
+                                                        "    The server answers only GET /metrics "
+                                                        "(404 another path, 405 another\n"
+                                                        "    method, 400 a malformed request, 431 "
+                                                        "over 4 KiB), gives each client 2 s\n"
+                                                        "    and serves at most 32 at once. It "
+                                                        "adds the kill failures, kill-restart\n"
+                                                        "    loops, alerts, the cycle's duration "
+                                                        "and slab/shmem leak verdicts (after\n"
+                                                        "    metrics_leak_window, default 5m, of "
+                                                        "samples) to what 'memwarden metrics'\n"
+                                                        "    shows, and one for each 'watch = "
+                                                        "PATTERN' line (the summed RSS of the\n"
+                                                        "    processes the pattern matches, "
+                                                        "labelled with the pattern).\n"
+                                                        "    The configuration file is described "
+                                                        "in contrib/memwarden.conf; lmkd's\n"
+                                                        "    property names (ro.lmk.*, "
+                                                        "ro.config.low_ram, "
+                                                        "sys.lmk.minfree_levels) are\n"
+                                                        "    accepted as aliases.\n",
+    .opts = daemon_opts,
+    .exit_ok = "stopped by SIGTERM or SIGINT; --check-config: the file is valid;\n"
+               "--choose-once: done",
+    .exit_fail = "could not start or run (the config file missing or unreadable,\n"
+                 "not root, the scope unusable)",
+    .exit_found = "--check-config found errors in the file (each with its line)",
+    .examples = "    memwarden daemon --check-config /etc/memwarden.conf\n"
+                "    memwarden daemon --foreground --config /etc/memwarden.conf\n"
+                "    memwarden daemon --foreground --scope /sys/fs/cgroup/memory/app --dry-run\n"
+                "    memwarden daemon --choose-once --json\n",
+};
 
 /* Says which protect / avoid patterns another user could forge
  * (procmatch.h): a process named so is spared, someone else dies. */
@@ -264,24 +251,9 @@ static int parse_min_adj(const char *arg, int *out)
  * (--help, --check-config, a usage error). */
 static int parse_opts(int argc, char **argv, struct daemon_cli *c)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"scope", required_argument, NULL, 's'},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"foreground", no_argument, NULL, 'f'},
-        {"history", required_argument, NULL, 'H'},
-        {"state-file", required_argument, NULL, 'S'},
-        {"low-ram", no_argument, NULL, 'L'},
-        {"check-config", required_argument, NULL, 'C'},
-        {"choose-once", no_argument, NULL, 'o'},
-        {"min-adj", required_argument, NULL, 'm'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     int opt, rc;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":c:s:nfH:S:LC:om:jh", opts, NULL)) != -1) {
+    while ((opt = mw_getopt(argc, argv, &cli_daemon_doc)) != -1) {
         switch (opt) {
         case 'c':
             c->o.config_path = optarg;
@@ -317,7 +289,7 @@ static int parse_opts(int argc, char **argv, struct daemon_cli *c)
             c->json = true;
             break;
         case 'h':
-            daemon_usage(stdout);
+            mw_help(stdout, &cli_daemon_doc);
             return MW_EXIT_OK;
         default:
             return mw_opt_error("daemon", opt, argv);

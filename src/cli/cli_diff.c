@@ -18,42 +18,42 @@
 #include "model/snapshot.h"
 #include "model/targets.h"
 
-static void diff_usage(FILE *f)
-{
-    fprintf(f, "NAME\n"
-               "    memwarden diff - what grew and what shrank between two snapshots\n"
-               "\n"
-               "SYNOPSIS\n"
-               "    memwarden diff A B [--top N] [--all] [--json]\n"
-               "\n"
-               "DESCRIPTION\n"
-               "    A and B are directories captured by 'memwarden snapshot' (or any two\n"
-               "    roots with /proc files, '/' included). Compares:\n"
-               "      system     every /proc/meminfo field, and the free(1) view\n"
-               "      processes  RSS (and PSS where smaps_rollup was captured) of each process:\n"
-               "                 the same PID with the same start time is the same process;\n"
-               "                 the rest are paired by program name (a restart: new PID),\n"
-               "                 what remains is new (only in B) or gone (only in A)\n"
-               "      slab       each slab cache (from proc/slabinfo)\n"
-               "    Each list is sorted by the size of the change; unchanged entries are left\n"
-               "    out. The VisionCore guide's before/after check: after a program stops,\n"
-               "    'available' should come back near where it was; buff/cache may stay high\n"
-               "    (that is normal).\n"
-               "\n"
-               "OPTIONS\n"
-               "    -n, --top N   entries per list (default 15)\n"
-               "    -a, --all     every changed entry\n"
-               "        --json    machine-readable output (bytes, seconds)\n"
-               "    -h, --help    this text\n"
-               "\n"
-               "EXIT STATUS\n"
-               "    0 compared, 1 a snapshot is unreadable, 2 usage error.\n"
-               "\n"
-               "EXAMPLES\n"
-               "    memwarden snapshot /tmp/before; run-the-app; memwarden snapshot /tmp/after\n"
-               "    memwarden diff /tmp/before /tmp/after\n"
-               "    memwarden diff /tmp/before / --json\n");
-}
+static const struct mw_opt diff_opts[] = {
+    {"top", 'n', MW_OPT_SHORT, "N", "entries per list (default 15)", NULL},
+    {"all", 'a', MW_OPT_SHORT, NULL, "every changed entry", NULL},
+    {"json", 'j', MW_OPT_SHORT, NULL, "machine-readable output (bytes, seconds)", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_diff_doc = {
+    .head = "NAME\n"
+            "    memwarden diff - what grew and what shrank between two snapshots\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden diff A B [--top N] [--all] [--json]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    A and B are directories captured by 'memwarden snapshot' (or any two\n"
+            "    roots with /proc files, '/' included). Compares:\n"
+            "      system     every /proc/meminfo field, and the free(1) view\n"
+            "      processes  RSS (and PSS where smaps_rollup was captured) of each process:\n"
+            "                 the same PID with the same start time is the same process;\n"
+            "                 the rest are paired by program name (a restart: new PID),\n"
+            "                 what remains is new (only in B) or gone (only in A)\n"
+            "      slab       each slab cache (from proc/slabinfo)\n"
+            "    Each list is sorted by the size of the change; unchanged entries are left\n"
+            "    out. The VisionCore guide's before/after check: after a program stops,\n"
+            "    'available' should come back near where it was; buff/cache may stay high\n"
+            "    (that is normal).\n",
+    .opts = diff_opts,
+    .exit_ok = "compared",
+    .exit_fail = "a snapshot is unreadable",
+    .operands = "@dir",
+    .examples = "    memwarden snapshot /tmp/before; run-the-app; memwarden snapshot /tmp/after\n"
+                "    memwarden diff /tmp/before /tmp/after\n"
+                "    memwarden diff /tmp/before / --json\n",
+};
 
 struct proc {
     int pid;
@@ -519,16 +519,9 @@ static void print_text(const struct diff_opts *o, const struct diff *d)
 /* Returns 0 with O filled, or an exit code (> 0) to return at once. */
 static int parse_opts(int argc, char **argv, struct diff_opts *o)
 {
-    static const struct option opts[] = {
-        {"top", required_argument, NULL, 'n'},
-        {"all", no_argument, NULL, 'a'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":n:ajh", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_diff_doc)) != -1) {
         switch (c) {
         case 'n':
             if (mw_opt_uint("--top", optarg, 1, 1000000, &o->top) < 0)
@@ -541,7 +534,7 @@ static int parse_opts(int argc, char **argv, struct diff_opts *o)
             o->json = true;
             break;
         case 'h':
-            diff_usage(stdout);
+            mw_help(stdout, &cli_diff_doc);
             return -1;
         default:
             return mw_opt_error("diff", c, argv);

@@ -10,54 +10,56 @@
 #include "lmk/config.h"
 #include "model/daemonstate.h"
 
-static void doctor_usage(FILE *f)
-{
-    fputs("NAME\n"
-          "    memwarden doctor - check the memory settings against the machine's size\n"
-          "\n"
-          "SYNOPSIS\n"
-          "    memwarden [--root DIR] doctor [--sample DURATION] [--json] [--state FILE]\n"
-          "                                  [--config FILE]\n"
-          "\n"
-          "DESCRIPTION\n"
-          "    One line per check: swap and zram present and sized for the RAM; zram's\n"
-          "    algorithm and the ratio it reaches; swappiness and page-cluster for the swap\n"
-          "    kind; min_free_kbytes against 4*sqrt(RAM kB) and the watermarks (low = 5/4\n"
-          "    min, high = 3/2 min); watermark_scale_factor / boost_factor; overcommit and\n"
-          "    Committed_AS against CommitLimit; dirty ratios against RAM; THP; MGLRU and\n"
-          "    min_ttl_ms; PSI; a low-memory killer running (memwarden daemon, earlyoom,\n"
-          "    systemd-oomd, lmkd) and its state; large processes at oom_score_adj -1000;\n"
-          "    the kernel's and memwarden's kills since boot; cgroups without a limit that\n"
-          "    hold most of RAM; the reclaim rate over a short sample. Each verdict that is\n"
-          "    not ok says the fix (a command), its source and its reason. A check whose\n"
-          "    file the kernel (or the capture) lacks says \"n/a: why\".\n"
-          "\n"
-          "    The recommendations follow the profile for this RAM size (memwarden tune\n"
-          "    --help has the table). Where the sources disagree:\n"
-          "      swappiness with zram: the zram recipe's 180 (<= 1 GiB, desktops), 100 on\n"
-          "        1-4 GiB boards (kernel vm.rst: > 100 for swap faster than the file\n"
-          "        system); not the RK3588 seed's 60, the kernel default meant for disk.\n"
-          "      zram size: zram-generator's ram/2 (cap 4 GiB) on <= 1 GiB and desktops;\n"
-          "        the RK3588 seed's 1 GiB lz4 priority 10 on 1-4 GiB boards.\n"
-          "      overcommit: the kernel default 0, not the RK3588 seed's 1 (never refuses,\n"
-          "        so only a kill stops a leak).\n"
-          "      min_free_kbytes: the kernel's own 4*sqrt(lowmem kB) (lmkd seed), not a\n"
-          "        raised value: raising it only moves memory from programs to the kernel.\n"
-          "      watermark_scale_factor 125 / boost 0 (recipe) when swap is zram.\n"
-          "\n"
-          "OPTIONS\n"
-          "    --sample DURATION  measure reclaim for this long (default 5s; 0: skip;\n"
-          "                       never on a captured tree)\n"
-          "    --json             the checks as JSON\n"
-          "    --state FILE       memwarden daemon's state file (" MW_DAEMON_STATE_FILE ")\n"
-          "    --config FILE      the daemon's config, for its kill history file\n"
-          "    -h, --help         this text\n"
-          "\n"
-          "EXIT STATUS\n"
-          "    0 every check ok (or n/a); 1 advice; 2 a problem (or a usage error,\n"
-          "    which prints to stderr); 1 also when /proc/meminfo cannot be read.\n",
-          f);
-}
+static const struct mw_opt doctor_opts[] = {
+    {"sample", 's', 0, "DURATION",
+     "measure reclaim for this long (default 5s; 0: skip;\n"
+     "never on a captured tree)",
+     NULL},
+    {"json", 'j', 0, NULL, "the checks as JSON", NULL},
+    {"state", 'S', 0, "FILE", "memwarden daemon's state file (" MW_DAEMON_STATE_FILE ")", NULL},
+    {"config", 'c', 0, "FILE", "the daemon's config, for its kill history file", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_doctor_doc = {
+    .head = "NAME\n"
+            "    memwarden doctor - check the memory settings against the machine's size\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden [--root DIR] doctor [--sample DURATION] [--json] [--state FILE]\n"
+            "                                  [--config FILE]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    One line per check: swap and zram present and sized for the RAM; zram's\n"
+            "    algorithm and the ratio it reaches; swappiness and page-cluster for the swap\n"
+            "    kind; min_free_kbytes against 4*sqrt(RAM kB) and the watermarks (low = 5/4\n"
+            "    min, high = 3/2 min); watermark_scale_factor / boost_factor; overcommit and\n"
+            "    Committed_AS against CommitLimit; dirty ratios against RAM; THP; MGLRU and\n"
+            "    min_ttl_ms; PSI; a low-memory killer running (memwarden daemon, earlyoom,\n"
+            "    systemd-oomd, lmkd) and its state; large processes at oom_score_adj -1000;\n"
+            "    the kernel's and memwarden's kills since boot; cgroups without a limit that\n"
+            "    hold most of RAM; the reclaim rate over a short sample. Each verdict that is\n"
+            "    not ok says the fix (a command), its source and its reason. A check whose\n"
+            "    file the kernel (or the capture) lacks says \"n/a: why\".\n"
+            "\n"
+            "    The recommendations follow the profile for this RAM size (memwarden tune\n"
+            "    --help has the table). Where the sources disagree:\n"
+            "      swappiness with zram: the zram recipe's 180 (<= 1 GiB, desktops), 100 on\n"
+            "        1-4 GiB boards (kernel vm.rst: > 100 for swap faster than the file\n"
+            "        system); not the RK3588 seed's 60, the kernel default meant for disk.\n"
+            "      zram size: zram-generator's ram/2 (cap 4 GiB) on <= 1 GiB and desktops;\n"
+            "        the RK3588 seed's 1 GiB lz4 priority 10 on 1-4 GiB boards.\n"
+            "      overcommit: the kernel default 0, not the RK3588 seed's 1 (never refuses,\n"
+            "        so only a kill stops a leak).\n"
+            "      min_free_kbytes: the kernel's own 4*sqrt(lowmem kB) (lmkd seed), not a\n"
+            "        raised value: raising it only moves memory from programs to the kernel.\n"
+            "      watermark_scale_factor 125 / boost 0 (recipe) when swap is zram.\n",
+    .opts = doctor_opts,
+    .exit_ok = "every check ok (or n/a)",
+    .exit_fail = "/proc/meminfo could not be read",
+    .exit_found = "advice or a problem (the verdicts say which; \"worst\" in the JSON)",
+};
 
 struct doctor_opts {
     uint64_t sample_ms;
@@ -129,13 +131,20 @@ static void print_text(const struct mw_doc_in *in, const struct mw_doc_report *r
     }
 }
 
+/* The exit status for R: 3 when a check gave advice or found a problem. */
+static int doctor_exit(const struct mw_doc_report *r)
+{
+    return mw_doctor_worst(r) == MW_DOC_OK ? MW_EXIT_OK : MW_EXIT_FOUND;
+}
+
 static void print_json(const struct mw_doc_report *r)
 {
     struct mw_json j;
     mw_json_init(&j, stdout, true);
     mw_json_object_begin(&j, NULL);
     mw_json_str(&j, "profile", mw_profile_get(r->profile)->name);
-    mw_json_i64(&j, "exit", mw_doctor_exit(r));
+    mw_json_str(&j, "worst", mw_doc_verdict_name(mw_doctor_worst(r)));
+    mw_json_i64(&j, "exit", doctor_exit(r));
     mw_json_array_begin(&j, "checks");
     for (int i = 0; i < r->n; i++) {
         const struct mw_doc_check *c = &r->c[i];
@@ -156,14 +165,10 @@ static void print_json(const struct mw_doc_report *r)
 
 int cli_doctor(struct mw_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"sample", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-        {"state", required_argument, NULL, 'S'},  {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},         {0},
-    };
     struct doctor_opts o = {.sample_ms = 5000, .state_path = MW_DAEMON_STATE_FILE};
     int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    optind = 1;
+    while ((c = mw_getopt(argc, argv, &cli_doctor_doc)) != -1) {
         switch (c) {
         case 's':
             if (mw_opt_duration_ms("--sample", optarg, &o.sample_ms) < 0)
@@ -179,7 +184,7 @@ int cli_doctor(struct mw_ctx *ctx, int argc, char **argv)
             o.config_path = optarg;
             break;
         case 'h':
-            doctor_usage(stdout);
+            mw_help(stdout, &cli_doctor_doc);
             return MW_EXIT_OK;
         default:
             return mw_opt_error("doctor", c, argv);
@@ -198,7 +203,7 @@ int cli_doctor(struct mw_ctx *ctx, int argc, char **argv)
             print_json(&d->r);
         else
             print_text(&d->in, &d->r);
-        rc = mw_doctor_exit(&d->r);
+        rc = doctor_exit(&d->r);
     }
     free(d);
     return rc;

@@ -11,36 +11,37 @@
 #include "proc/knobs.h"
 #include "proc/meminfo.h"
 
-static void drop_usage(FILE *f)
-{
-    fputs("NAME\n"
-          "    memwarden drop-caches - what dropping the caches would free; --yes does it\n"
-          "\n"
-          "SYNOPSIS\n"
-          "    memwarden [--root DIR] drop-caches [--level 1|2|3] [--yes]\n"
-          "\n"
-          "DESCRIPTION\n"
-          "    Estimates from /proc/meminfo what the kernel's drop_caches would free:\n"
-          "    level 1 the clean, unmapped page cache (Buffers + Cached - Shmem - Dirty -\n"
-          "    Writeback - Mapped), level 2 the reclaimable slab (dentries, inodes:\n"
-          "    SReclaimable, of which in-use objects stay), level 3 both. Dirty pages go\n"
-          "    only after the sync done first; mapped pages and tmpfs/shm never go.\n"
-          "    It is rarely needed (the VisionCore guide's warning): the kernel drops\n"
-          "    clean cache by itself the moment memory is needed, and whatever is\n"
-          "    dropped is read from disk again on next use. It cures no leak; it only\n"
-          "    makes 'free' look better for a while. Useful for a cold-cache benchmark\n"
-          "    or to tell cache from a leak (what does not come back is not cache).\n"
-          "    With --yes (live system, root): sync, write the level, then report what\n"
-          "    was really freed and how long it took.\n"
-          "\n"
-          "OPTIONS\n"
-          "    --level N   1 page cache, 2 slab (dentries, inodes), 3 both (default 3)\n"
-          "    --yes       do it\n"
-          "\n"
-          "EXIT STATUS\n"
-          "    0 estimated or done; 1 failed (not root, a captured tree); 2 usage.\n",
-          f);
-}
+static const struct mw_opt drop_caches_opts[] = {
+    {"level", 'l', 0, "N", "1 page cache, 2 slab (dentries, inodes), 3 both (default 3)", NULL},
+    {"yes", 'y', 0, NULL, "do it", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_drop_caches_doc = {
+    .head = "NAME\n"
+            "    memwarden drop-caches - what dropping the caches would free; --yes does it\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden [--root DIR] drop-caches [--level 1|2|3] [--yes]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    Estimates from /proc/meminfo what the kernel's drop_caches would free:\n"
+            "    level 1 the clean, unmapped page cache (Buffers + Cached - Shmem - Dirty -\n"
+            "    Writeback - Mapped), level 2 the reclaimable slab (dentries, inodes:\n"
+            "    SReclaimable, of which in-use objects stay), level 3 both. Dirty pages go\n"
+            "    only after the sync done first; mapped pages and tmpfs/shm never go.\n"
+            "    It is rarely needed (the VisionCore guide's warning): the kernel drops\n"
+            "    clean cache by itself the moment memory is needed, and whatever is\n"
+            "    dropped is read from disk again on next use. It cures no leak; it only\n"
+            "    makes 'free' look better for a while. Useful for a cold-cache benchmark\n"
+            "    or to tell cache from a leak (what does not come back is not cache).\n"
+            "    With --yes (live system, root): sync, write the level, then report what\n"
+            "    was really freed and how long it took.\n",
+    .opts = drop_caches_opts,
+    .exit_ok = "estimated, or dropped with --yes",
+    .exit_fail = "could not (not root, a captured tree, the write failed)",
+};
 
 /* What drop_caches LEVEL can free (bytes), and what stays. Pure. */
 struct drop_estimate {
@@ -111,16 +112,10 @@ static int drop_now(const struct mw_root *root, int level)
 
 int cli_drop_caches(struct mw_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"level", required_argument, NULL, 'l'},
-        {"yes", no_argument, NULL, 'y'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     unsigned long level = 3;
     bool yes = false;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_drop_caches_doc)) != -1) {
         switch (c) {
         case 'l':
             if (mw_opt_uint("--level", optarg, 1, 3, &level) < 0)
@@ -130,7 +125,7 @@ int cli_drop_caches(struct mw_ctx *ctx, int argc, char **argv)
             yes = true;
             break;
         case 'h':
-            drop_usage(stdout);
+            mw_help(stdout, &cli_drop_caches_doc);
             return MW_EXIT_OK;
         default:
             return mw_opt_error("drop-caches", c, argv);

@@ -21,10 +21,33 @@
 #include "proc/zram.h"
 #include "model/targets.h"
 
-static void leak_usage(FILE *f)
-{
-    fprintf(
-        f,
+static const struct mw_opt leak_opts[] = {
+    {"pid", 'p', MW_OPT_SHORT, "PID", "watch this process (repeatable)", NULL},
+    {"match", 'm', MW_OPT_SHORT, "REGEX", "watch processes whose name or command line matches",
+     NULL},
+    {"system", 's', MW_OPT_SHORT, NULL, "watch the system and the kernel", NULL},
+    {"duration", 'd', MW_OPT_SHORT, "D", "how long to watch (default 5m)", NULL},
+    {"interval", 'i', MW_OPT_SHORT, "I", "time between samples (default 5s; 200ms works)", NULL},
+    {"from", 'f', MW_OPT_SHORT, "FILE", "read samples from a record instead (FILE.N rotations too)",
+     NULL},
+    {"metric", 'M', 0, "M", "rss (default), pss or uss", NULL},
+    {"warn-rate", 'W', 0, "R",
+     "warning rate, a size per hour (100M, 100M/h, 2M/m, 5M/s;\n"
+     "default 2 bands an hour)",
+     NULL},
+    {"leak-rate", 'L', 0, "R", "leak rate (default 3 x the warning rate)", NULL},
+    {"band", 'B', 0, "SIZE", "stable band, used as given (default 5 % of the max, <= 50M)", NULL},
+    {"pool-dir", 'P', 0, "DIR",
+     "read published pools from DIR/PID/NAME (default\n"
+     "ROOT/run/mwpool; a program's MWPOOL_DIR)",
+     NULL},
+    {"json", 'j', MW_OPT_SHORT, NULL, "machine-readable output (bytes, seconds)", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_leak_doc = {
+    .head =
         "NAME\n"
         "    memwarden leak - tell a leak from normal behaviour, and say where it grows\n"
         "\n"
@@ -39,7 +62,7 @@ static void leak_usage(FILE *f)
         "    --record' file) and fits a robust trend (Theil-Sen: the median slope of\n"
         "    all sample pairs, so spikes do not move it). The verdict, after the\n"
         "    VisionCore memory guide, the same in analyze, watch, report and soak:\n"
-        "      band       5 %% of the largest value, at most 50 MiB (the guide's band),\n"
+        "      band       5 % of the largest value, at most 50 MiB (the guide's band),\n"
         "                 at least 64 KiB; the same for any length of watch\n"
         "      stable     within the band, or growing slower than the warning rate;\n"
         "                 a sawtooth (grows, then falls back: a garbage-collected heap)\n"
@@ -67,35 +90,17 @@ static void leak_usage(FILE *f)
         "    --pools') gets one more series per pool: its blocks in use times the\n"
         "    block size, judged the same way, so a leak inside a pool (blocks taken\n"
         "    and never put back) is reported while RSS stays flat; the time until\n"
-        "    the pool's cap runs out is given.\n"
-        "\n"
-        "OPTIONS\n"
-        "    -p, --pid PID        watch this process (repeatable)\n"
-        "    -m, --match REGEX    watch processes whose name or command line matches\n"
-        "    -s, --system         watch the system and the kernel\n"
-        "    -d, --duration D     how long to watch (default 5m)\n"
-        "    -i, --interval I     time between samples (default 5s; 200ms works)\n"
-        "    -f, --from FILE      read samples from a record instead (FILE.N rotations too)\n"
-        "        --metric M       rss (default), pss or uss\n"
-        "        --warn-rate R    warning rate, a size per hour (100M, 100M/h, 2M/m, 5M/s;\n"
-        "                         default 2 bands an hour)\n"
-        "        --leak-rate R    leak rate (default 3 x the warning rate)\n"
-        "        --band SIZE      stable band, used as given (default 5 %% of the max, <= 50M)\n"
-        "        --pool-dir DIR   read published pools from DIR/PID/NAME (default\n"
-        "                         ROOT/run/mwpool; a program's MWPOOL_DIR)\n"
-        "        --json           machine-readable output (bytes, seconds)\n"
-        "    -h, --help           this text\n"
-        "\n"
-        "EXIT STATUS\n"
-        "    0 stable or too short to judge, 3 warning or leak, 1 failure (nothing to\n"
-        "    sample), 2 usage error.\n"
-        "\n"
-        "EXAMPLES\n"
-        "    memwarden leak -p 1234 --duration 1h --interval 30s\n"
-        "    memwarden leak --match 'python.*main' --duration 10m\n"
-        "    memwarden leak --system --duration 2h --interval 1m\n"
-        "    memwarden leak --from /var/log/app.mw --json\n");
-}
+        "    the pool's cap runs out is given.\n",
+    .opts = leak_opts,
+    .exit_ok = "stable, or too short to judge",
+    .exit_fail = "nothing to sample (no such process, nothing matched, the file\n"
+                 "unreadable)",
+    .exit_found = "a warning or a leak (the verdict says which)",
+    .examples = "    memwarden leak -p 1234 --duration 1h --interval 30s\n"
+                "    memwarden leak --match 'python.*main' --duration 10m\n"
+                "    memwarden leak --system --duration 2h --interval 1m\n"
+                "    memwarden leak --from /var/log/app.mw --json\n",
+};
 
 struct leak_opts {
     int *pids;
@@ -678,7 +683,7 @@ static int leak_option(int c, const char *arg, struct leak_opts *o)
         o->pool_dir = arg;
         return -1;
     case 'h':
-        leak_usage(stdout);
+        mw_help(stdout, &cli_leak_doc);
         return MW_EXIT_OK;
     default:
         return MW_EXIT_USAGE; /* '?' and ':' are told by the caller */
@@ -689,28 +694,12 @@ static int leak_option(int c, const char *arg, struct leak_opts *o)
  * to end with. */
 static int leak_options(int argc, char **argv, struct leak_opts *o)
 {
-    static const struct option opts[] = {
-        {"pid", required_argument, NULL, 'p'},
-        {"match", required_argument, NULL, 'm'},
-        {"system", no_argument, NULL, 's'},
-        {"duration", required_argument, NULL, 'd'},
-        {"interval", required_argument, NULL, 'i'},
-        {"from", required_argument, NULL, 'f'},
-        {"metric", required_argument, NULL, 'M'},
-        {"warn-rate", required_argument, NULL, 'W'},
-        {"leak-rate", required_argument, NULL, 'L'},
-        {"band", required_argument, NULL, 'B'},
-        {"json", no_argument, NULL, 'j'},
-        {"pool-dir", required_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     o->duration_ms = 5 * 60 * 1000;
     o->interval_ms = 5000;
     mw_trend_params_default(&o->params);
     int c, ret;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":p:m:sd:i:f:jh", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_leak_doc)) != -1) {
         if (c == '?' || c == ':')
             return mw_opt_error("leak", c, argv);
         if ((ret = leak_option(c, optarg, o)) >= 0)

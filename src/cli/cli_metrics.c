@@ -15,10 +15,21 @@
 #include "model/daemonstate.h"
 #include "model/metrics.h"
 
-static void metrics_usage(FILE *f)
-{
-    fprintf(f,
-            "NAME\n"
+static const struct mw_opt metrics_opts[] = {
+    {"textfile", 't', MW_OPT_SHORT, "DIR",
+     "write DIR/memwarden.prom atomically instead of printing", NULL},
+    {"config", 'c', MW_OPT_SHORT, "FILE",
+     "take state_file and history_file from the daemon's config", NULL},
+    {"state-file", 's', MW_OPT_SHORT, "FILE",
+     "the daemon's state file (default " MW_DAEMON_STATE_FILE ")", NULL},
+    {"history", 'H', MW_OPT_SHORT, "FILE", "the daemon's kill history (JSON lines; default: none)",
+     NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_metrics_doc = {
+    .head = "NAME\n"
             "    memwarden metrics - Prometheus metrics of memory and of the daemon\n"
             "\n"
             "SYNOPSIS\n"
@@ -64,26 +75,17 @@ static void metrics_usage(FILE *f)
             "      memwarden_kill_failures_total, memwarden_kill_loops_total,\n"
             "      memwarden_alerts_total, memwarden_daemon_cycle_seconds{stat=last|max},\n"
             "      memwarden_leak_verdict{object=slab|shmem} (0 stable, 1 warning, 2 leak),\n"
-            "      memwarden_leak_slope_bytes_per_second{object}, memwarden_leak_window_seconds\n"
-            "\n"
-            "OPTIONS\n"
-            "    -t, --textfile DIR    write DIR/memwarden.prom atomically instead of printing\n"
-            "    -c, --config FILE     take state_file and history_file from the daemon's config\n"
-            "    -s, --state-file FILE the daemon's state file (default " MW_DAEMON_STATE_FILE ")\n"
-            "    -H, --history FILE    the daemon's kill history (JSON lines; default: none)\n"
-            "    -h, --help            this text\n"
-            "    Files are read under --root, so a snapshot directory works; a relative\n"
-            "    --history is the working directory's. A file named here must exist.\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 written, 1 /proc/meminfo, --history or --state-file unreadable, or the\n"
-            "    textfile not written, 2 usage.\n"
-            "\n"
-            "EXAMPLES\n"
-            "    memwarden metrics | promtool check metrics\n"
-            "    memwarden metrics --config /etc/memwarden.conf \\\n"
-            "        --textfile /var/lib/prometheus/node-exporter\n");
-}
+            "      memwarden_leak_slope_bytes_per_second{object}, memwarden_leak_window_seconds\n",
+    .opts = metrics_opts,
+    .opts_note = "    Files are read under --root, so a snapshot directory works; a relative\n"
+                 "    --history is the working directory's. A file named here must exist.\n",
+    .exit_ok = "written",
+    .exit_fail = "/proc/meminfo, --history or --state-file unreadable, or the textfile\n"
+                 "not written",
+    .examples = "    memwarden metrics | promtool check metrics\n"
+                "    memwarden metrics --config /etc/memwarden.conf \\\n"
+                "        --textfile /var/lib/prometheus/node-exporter\n",
+};
 
 struct metrics_opts {
     const char *textfile, *config, *state, *history;
@@ -92,15 +94,9 @@ struct metrics_opts {
 
 static int metrics_parse(int argc, char **argv, struct metrics_opts *o)
 {
-    static const struct option longopts[] = {{"textfile", required_argument, NULL, 't'},
-                                             {"config", required_argument, NULL, 'c'},
-                                             {"state-file", required_argument, NULL, 's'},
-                                             {"history", required_argument, NULL, 'H'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":t:c:s:H:h", longopts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_metrics_doc)) != -1) {
         switch (c) {
         case 't':
             o->textfile = optarg;
@@ -163,7 +159,7 @@ int cli_metrics(struct mw_ctx *ctx, int argc, char **argv)
     int rc = metrics_parse(argc, argv, &o);
     if (rc != 0 || o.help) {
         if (o.help)
-            metrics_usage(stdout);
+            mw_help(stdout, &cli_metrics_doc);
         return rc;
     }
     static struct mw_config cfg;

@@ -23,11 +23,30 @@
 /* Events shown in full by default (the summary counts them all). */
 #define LAST_DEFAULT 10
 #define LAST_MAX     100000
+#define STR_(x)      #x
+#define STR(x)       STR_(x) /* a number, in the help text */
 
-static void oom_usage(FILE *f)
-{
-    fprintf(f,
-            "NAME\n"
+static const struct mw_opt oom_opts[] = {
+    {"since", 'S', 0, "D",
+     "only events of the last D (30m, 24h, 7d); events whose\n"
+     "time has no date (dmesg without -T) are left out and\n"
+     "counted",
+     NULL},
+    {"last", 'n', MW_OPT_SHORT, "N",
+     "show the last N events in full (default " STR(LAST_DEFAULT) "); the\n"
+                                                                  "summary counts every event",
+     NULL},
+    {"page-size", 'P', 0, "SIZE",
+     "the page size of the machine that wrote the log (4K,\n"
+     "16K, 64K; default the root's)",
+     NULL},
+    {"json", 'j', MW_OPT_SHORT, NULL, "machine-readable output (bytes, seconds)", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_oom_doc = {
+    .head = "NAME\n"
             "    memwarden oom - what the kernel's OOM killer killed, and why, from its log\n"
             "\n"
             "SYNOPSIS\n"
@@ -44,7 +63,7 @@ static void oom_usage(FILE *f)
             "    cgroup.\n"
             "    Without FILE it reads the live kernel's log (/dev/kmsg under --root): every\n"
             "    message the kernel still holds. With kernel.dmesg_restrict = 1 that needs\n"
-            "    root (CAP_SYSLOG); without it, memwarden oom says so and exits %d: give it\n"
+            "    root (CAP_SYSLOG); without it, memwarden oom says so and exits 1: give it\n"
             "    a saved log instead (journalctl -k > k.log, for members of adm or\n"
             "    systemd-journal; /var/log/kern.log). The ring buffer is small: after a long\n"
             "    night the report may have left it, and the saved logs keep it.\n"
@@ -61,29 +80,17 @@ static void oom_usage(FILE *f)
             "    Pages: the task table and Mem-Info count pages; they are converted with the\n"
             "    page size of the root (--root DIR: the capture's), or --page-size. Where the\n"
             "    log shows it (the victim's kill line in kB against its row in pages), the\n"
-            "    page size the log implies is checked and a difference is said.\n"
-            "\n"
-            "OPTIONS\n"
-            "        --since D        only events of the last D (30m, 24h, 7d); events whose\n"
-            "                         time has no date (dmesg without -T) are left out and\n"
-            "                         counted\n"
-            "    -n, --last N         show the last N events in full (default %d); the\n"
-            "                         summary counts every event\n"
-            "        --page-size SIZE the page size of the machine that wrote the log (4K,\n"
-            "                         16K, 64K; default the root's)\n"
-            "        --json           machine-readable output (bytes, seconds)\n"
-            "    -h, --help           this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    %d no OOM event found, %d OOM events found, %d usage error, %d the log could\n"
-            "    not be read (no permission, no such file, a directory or device).\n"
-            "\n"
-            "EXAMPLES\n"
-            "    memwarden oom\n"
-            "    memwarden oom /var/log/kern.log --since 24h\n"
-            "    journalctl -k -o short-iso --since yesterday | memwarden oom - --json\n",
-            MW_EXIT_FAIL, LAST_DEFAULT, MW_EXIT_OK, MW_EXIT_FOUND, MW_EXIT_USAGE, MW_EXIT_FAIL);
-}
+            "    page size the log implies is checked and a difference is said.\n",
+    .opts = oom_opts,
+    .exit_ok = "no OOM event found",
+    .exit_fail = "the log could not be read (no permission, no such file, a\n"
+                 "directory or device)",
+    .exit_found = "OOM events found",
+    .examples = "    memwarden oom\n"
+                "    memwarden oom /var/log/kern.log --since 24h\n"
+                "    journalctl -k -o short-iso --since yesterday | memwarden oom - --json\n",
+    .operands = "@file",
+};
 
 struct oom_opts {
     char **files; /* NULL: the live kernel's log */
@@ -996,17 +1003,9 @@ static void print_json(const struct oom_opts *o, const struct oom_result *r)
 /* Returns 0 with O filled, -1 after --help, or an exit code to return. */
 static int parse_opts(int argc, char **argv, struct oom_opts *o)
 {
-    static const struct option opts[] = {
-        {"since", required_argument, NULL, 'S'},
-        {"last", required_argument, NULL, 'n'},
-        {"page-size", required_argument, NULL, 'P'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":n:jh", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_oom_doc)) != -1) {
         switch (c) {
         case 'S':
             if (mw_opt_duration_ms("--since", optarg, &o->since_ms) < 0)
@@ -1031,7 +1030,7 @@ static int parse_opts(int argc, char **argv, struct oom_opts *o)
             o->json = true;
             break;
         case 'h':
-            oom_usage(stdout);
+            mw_help(stdout, &cli_oom_doc);
             return -1;
         default:
             return mw_opt_error("oom", c, argv);

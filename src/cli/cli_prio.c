@@ -21,10 +21,20 @@
 #include "model/targets.h"
 #include "proc/users.h"
 
-static void prio_usage(FILE *f)
-{
-    fprintf(f,
-            "NAME\n"
+static const struct mw_opt prio_opts[] = {
+    {"match", 'm', MW_OPT_SHORT, "REGEX", "every process whose command line matches", NULL},
+    {"dry-run", 'd', MW_OPT_SHORT, NULL, "print what would change, change nothing", NULL},
+    {"force", 'f', MW_OPT_SHORT, NULL, "allow PID 1 (init: if it dies, the machine goes down)",
+     NULL},
+    {"all", 'a', MW_OPT_SHORT, NULL, "show: include kernel threads and zombies", NULL},
+    {"json", 'j', MW_OPT_SHORT, NULL,
+     "JSON output (show: {\"processes\"}; set/apply: {\"changes\"})", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_prio_doc = {
+    .head = "NAME\n"
             "    memwarden prio - show and set oom_score_adj by class name\n"
             "\n"
             "SYNOPSIS\n"
@@ -71,26 +81,17 @@ static void prio_usage(FILE *f)
             "    meanwhile is skipped with a message. Lowering a value below 0 (or\n"
             "    below the floor a privileged process set) needs CAP_SYS_RESOURCE.\n"
             "    Writing works only on the live system, not under --root (--dry-run\n"
-            "    does).\n"
-            "\n"
-            "OPTIONS\n"
-            "    --match REGEX  every process whose command line matches\n"
-            "    --dry-run      print what would change, change nothing\n"
-            "    --force        allow PID 1 (init: if it dies, the machine goes down)\n"
-            "    -a, --all      show: include kernel threads and zombies\n"
-            "    --json         JSON output (show: {\"processes\"}; set/apply: {\"changes\"})\n"
-            "    -h, --help     this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 success, 1 failure (no such process, permission denied: nothing\n"
-            "    changed), 2 usage error (bad value, bad regex, bad rules file).\n"
-            "\n"
-            "EXAMPLES\n"
-            "    memwarden prio\n"
-            "    memwarden prio set foreground 1234\n"
-            "    memwarden prio set cached --match 'indexer'\n"
-            "    memwarden prio apply /etc/memwarden/prio.rules --dry-run\n");
-}
+            "    does).\n",
+    .opts = prio_opts,
+    .exit_ok = "done (shown, set or applied)",
+    .exit_fail = "no such process, or permission denied: nothing changed",
+    .operands = "show set apply",
+    .examples = "    memwarden prio\n"
+                "    memwarden prio set foreground 1234\n"
+                "    memwarden prio set cached --match 'indexer'\n"
+                "    memwarden prio apply /etc/memwarden/prio.rules --dry-run\n",
+    .stop_at_operand = true,
+};
 
 struct prio_opts {
     const char *match;
@@ -99,20 +100,11 @@ struct prio_opts {
 
 static int parse_opts(const char *sub, int argc, char **argv, struct prio_opts *o)
 {
-    static const struct option opts[] = {
-        {"match", required_argument, NULL, 'm'},
-        {"dry-run", no_argument, NULL, 'd'},
-        {"force", no_argument, NULL, 'f'},
-        {"json", no_argument, NULL, 'j'},
-        {"all", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     int c;
     optind = 1;
     /* "+": stop at the first non-option, so a negative VALUE or a PID list
      * is left alone; options come before or after them (second pass). */
-    while ((c = getopt_long(argc, argv, "+:m:dfjah", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_prio_doc)) != -1) {
         switch (c) {
         case 'm':
             o->match = optarg;
@@ -130,7 +122,7 @@ static int parse_opts(const char *sub, int argc, char **argv, struct prio_opts *
             o->all = true;
             break;
         case 'h':
-            prio_usage(stdout);
+            mw_help(stdout, &cli_prio_doc);
             return 1;
         default:
             return mw_opt_error(sub, c, argv);

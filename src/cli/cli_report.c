@@ -26,10 +26,16 @@
  * and the kill histories and logs). */
 #define REPORT_INPUT_MAX (256u << 20)
 
-static void report_usage(FILE *f)
-{
-    fprintf(f,
-            "NAME\n"
+static const struct mw_opt report_opts[] = {
+    {"output", 'o', MW_OPT_SHORT, "FILE", "where the HTML goes ('-': stdout)", NULL},
+    {"title", 't', MW_OPT_SHORT, "TEXT", "the page's title (default \"memwarden report\")", NULL},
+    {"stamp", 'S', 0, NULL, "say when the page was generated", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_report_doc = {
+    .head = "NAME\n"
             "    memwarden report - one HTML page of memory over time, kills and verdicts\n"
             "\n"
             "SYNOPSIS\n"
@@ -54,22 +60,16 @@ static void report_usage(FILE *f)
             "    words comes first. Dark and light themes follow the reader's system.\n"
             "    The page is the same for the same inputs (golden-testable) unless\n"
             "    --stamp adds the time it was made. Names and command lines from the\n"
-            "    inputs are escaped.\n"
-            "\n"
-            "OPTIONS\n"
-            "    -o, --output FILE  where the HTML goes ('-': stdout)\n"
-            "    -t, --title TEXT   the page's title (default \"memwarden report\")\n"
-            "        --stamp        say when the page was generated\n"
-            "    -h, --help         this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 written, 1 an input unreadable or holding nothing to draw, 2 usage.\n"
-            "\n"
-            "EXAMPLES\n"
-            "    memwarden watch --system --record mem.jsonl -i 5s -n 720\n"
-            "    memwarden report mem.jsonl /var/log/memwarden-kills.jsonl -o night.html\n"
-            "    memwarden report snap-before snap-after -o diff.html --title \"after update\"\n");
-}
+            "    inputs are escaped.\n",
+    .opts = report_opts,
+    .exit_ok = "written",
+    .exit_fail = "an input unreadable or holding nothing to draw, or FILE not written",
+    .operands = "@file",
+    .examples =
+        "    memwarden watch --system --record mem.jsonl -i 5s -n 720\n"
+        "    memwarden report mem.jsonl /var/log/memwarden-kills.jsonl -o night.html\n"
+        "    memwarden report snap-before snap-after -o diff.html --title \"after update\"\n",
+};
 
 struct report_opts {
     const char *out, *title;
@@ -80,14 +80,9 @@ struct report_opts {
 
 static int report_parse(int argc, char **argv, struct report_opts *o)
 {
-    static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
-                                             {"title", required_argument, NULL, 't'},
-                                             {"stamp", no_argument, NULL, 'S'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":o:t:h", longopts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_report_doc)) != -1) {
         switch (c) {
         case 'o':
             o->out = optarg;
@@ -427,7 +422,7 @@ int cli_report(struct mw_ctx *ctx, int argc, char **argv)
     int rc = report_parse(argc, argv, &o);
     if (rc != 0 || o.help) {
         if (o.help)
-            report_usage(stdout);
+            mw_help(stdout, &cli_report_doc);
         return rc;
     }
     struct rpt r;

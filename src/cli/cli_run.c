@@ -2,7 +2,6 @@
  * device — a cgroup of its own, sampled while it runs, then one summary a
  * user can paste into a bug report (cli/runner does the work). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +11,16 @@
 #include "cli/cli.h"
 #include "cli/runner.h"
 
-static void run_usage(FILE *f)
-{
-    fprintf(f,
-            "NAME\n"
+static const struct mw_opt run_opts[] = {
+    MW_RUNNER_OPTS,
+    {"interval", 'i', MW_OPT_SHORT, "I", "time between samples (default 1s)", NULL},
+    {"json", 'j', MW_OPT_SHORT, NULL, "the summary as one JSON object, on stdout", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_run_doc = {
+    .head = "NAME\n"
             "    memwarden run - run a command under a memory limit, as if on a smaller device\n"
             "\n"
             "SYNOPSIS\n"
@@ -36,62 +41,37 @@ static void run_usage(FILE *f)
             "    rusage), the cgroup's events (v2 memory.events; v1 failcnt and oom_kill),\n"
             "    whether the kernel's OOM killer took the main process itself, the leak\n"
             "    verdict over the cgroup's used memory (usage - reclaimable, as `leak`;\n"
-            "    from 10 samples on) and the time above 85%% of the limit.\n"
+            "    from 10 samples on) and the time above 85% of the limit.\n"
             "    --swap defaults to 0: swap cannot stretch the limit (v1 needs swap\n"
             "    accounting for that; the summary says when it is not enforced).\n"
             "    The command still sees the host's RAM in /proc/meminfo and sysinfo():\n"
             "    memwarden says so once, with how much more than the limit that is.\n"
-            "    The summary goes to stderr, as time(1)'s does; --json prints it on stdout.\n"
-            "\n"
-            "OPTIONS\n"
-            "    -l, --limit SIZE     the memory limit (memory.max / limit_in_bytes)\n"
-            "        --swap SIZE      swap the cgroup may use (default 0; 'max': no limit)\n"
-            "        --high SIZE      v2 memory.high (throttling threshold)\n"
-            "        --cpus N         CPU quota, e.g. 1.5 (cpu.max / cfs_quota_us)\n"
-            "        --name NAME      the cgroup's name (default memwarden-run-PID;\n"
-            "                         letters, digits, '.', '_', '-')\n"
-            "        --keep           leave the (emptied) cgroup for inspection\n"
-            "    -i, --interval I     time between samples (default 1s)\n"
-            "    -r, --record FILE    append samples to FILE as 'watch --record' does (the\n"
-            "                         system, with slab caches, and each process of the\n"
-            "                         cgroup), for 'leak --from' and 'analyze'\n"
-            "        --daemon         run 'memwarden daemon --scope' on the cgroup meanwhile\n"
-            "        --json           the summary as one JSON object\n"
-            "    -h, --help           this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    CMD's own exit status, or 128 + N when signal N ended it (137: SIGKILL,\n"
-            "    e.g. the OOM killer); 126 CMD could not be executed, 127 not found,\n"
-            "    125 it could not be put in the cgroup; 1 the cgroup could not be made,\n"
-            "    2 usage error.\n"
-            "\n"
-            "EXAMPLES\n"
-            "    memwarden run --limit 4G -- ./app --config prod.yaml\n"
-            "    memwarden run --limit 512M --swap 256M --record app.jsonl -- ./app\n"
-            "    memwarden run --limit 1G --daemon --json -- python3 main.py\n");
-}
+            "    The summary goes to stderr, as time(1)'s does; --json prints it on stdout.\n",
+    .opts = run_opts,
+    .exit_fail = "the cgroup could not be made (CMD did not start)",
+    .exit_note = "    Once CMD started, its own exit status, or 128 + N when signal N ended it\n"
+                 "    (137: SIGKILL, e.g. the OOM killer); 125 it could not be put in the\n"
+                 "    cgroup, 126 it could not be executed, 127 not found. run is the one\n"
+                 "    command whose status is not the table of 'memwarden --help'.\n",
+    .examples = "    memwarden run --limit 4G -- ./app --config prod.yaml\n"
+                "    memwarden run --limit 512M --swap 256M --record app.jsonl -- ./app\n"
+                "    memwarden run --limit 1G --daemon --json -- python3 main.py\n",
+    .stop_at_operand = true,
+};
 
 int cli_run(struct mw_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"limit", required_argument, NULL, 'l'},    {"swap", required_argument, NULL, 'S'},
-        {"high", required_argument, NULL, 'H'},     {"cpus", required_argument, NULL, 'c'},
-        {"name", required_argument, NULL, 'N'},     {"keep", no_argument, NULL, 'k'},
-        {"interval", required_argument, NULL, 'i'}, {"record", required_argument, NULL, 'r'},
-        {"daemon", no_argument, NULL, 'D'},         {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},           {0},
-    };
     struct mw_runner_opts o;
     bool json = false;
     mw_runner_opts_default(&o, "run");
     int c, ret;
     optind = 1;
     /* '+': options end at the command's name, so its own options stay its */
-    while ((c = getopt_long(argc, argv, "+:l:i:r:jh", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_run_doc)) != -1) {
         if (c == '?' || c == ':')
             return mw_opt_error("run", c, argv);
         if (c == 'h') {
-            run_usage(stdout);
+            mw_help(stdout, &cli_run_doc);
             return MW_EXIT_OK;
         }
         if (c == 'j')

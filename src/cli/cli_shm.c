@@ -13,49 +13,48 @@
 #include "proc/shm.h"
 #include "proc/users.h"
 
-static void shm_usage(FILE *f)
-{
-    fprintf(f, "NAME\n"
-               "    memwarden shm - shared memory segments and /dev/shm files, and their orphans\n"
-               "\n"
-               "SYNOPSIS\n"
-               "    memwarden shm [--json]\n"
-               "    memwarden shm --remove-orphans [--yes] [--shmid ID]... [--path FILE]...\n"
-               "\n"
-               "DESCRIPTION\n"
-               "    Lists System V shared memory segments (/proc/sysvipc/shm: size, resident\n"
-               "    and swapped bytes, attach count, owner, creator) and the files in /dev/shm\n"
-               "    (size, owner, how many processes have them open or mapped). Shared memory\n"
-               "    counts as 'shared' and buff/cache in free(1) but reclaim cannot drop it.\n"
-               "    An orphan is a segment nobody has attached whose creator is gone, or a\n"
-               "    /dev/shm file no process has open or mapped: it holds memory until removed\n"
-               "    or until reboot.\n"
-               "    --remove-orphans shows what it would remove; with --yes it removes them\n"
-               "    (IPC_RMID, unlink) and prints each removal. --shmid and --path limit it to\n"
-               "    the orphans named. Removal works on the live system only, not on --root.\n"
-               "    It acts through the /dev/shm directory it scanned, never through a\n"
-               "    symlink, and only on the very file it looked at (same inode and owner).\n"
-               "    A file is an orphan only when every process could be inspected: without\n"
-               "    root (or where a process refuses even root), a file with no visible\n"
-               "    holder may still be in use, and it is left in place with the reason.\n"
-               "\n"
-               "OPTIONS\n"
-               "        --remove-orphans remove orphans (a dry run without --yes)\n"
-               "    -y, --yes            really remove\n"
-               "        --shmid ID       only this segment (repeatable)\n"
-               "        --path FILE      only this /dev/shm file (repeatable)\n"
-               "        --json           machine-readable output (bytes)\n"
-               "    -h, --help           this text\n"
-               "\n"
-               "EXIT STATUS\n"
-               "    0 done (no orphans, or all removed), 3 orphans found and left in place,\n"
-               "    1 a removal failed or nothing is readable, 2 usage error.\n"
-               "\n"
-               "EXAMPLES\n"
-               "    memwarden shm\n"
-               "    memwarden shm --remove-orphans\n"
-               "    memwarden shm --remove-orphans --yes --shmid 32768\n");
-}
+static const struct mw_opt shm_opts[] = {
+    {"remove-orphans", 'R', 0, NULL, "remove orphans (a dry run without --yes)", NULL},
+    {"yes", 'y', MW_OPT_SHORT, NULL, "really remove", NULL},
+    {"shmid", 'I', 0, "ID", "only this segment (repeatable)", NULL},
+    {"path", 'P', 0, "FILE", "only this /dev/shm file (repeatable)", NULL},
+    {"json", 'j', 0, NULL, "machine-readable output (bytes)", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_shm_doc = {
+    .head = "NAME\n"
+            "    memwarden shm - shared memory segments and /dev/shm files, and their orphans\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden shm [--json]\n"
+            "    memwarden shm --remove-orphans [--yes] [--shmid ID]... [--path FILE]...\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    Lists System V shared memory segments (/proc/sysvipc/shm: size, resident\n"
+            "    and swapped bytes, attach count, owner, creator) and the files in /dev/shm\n"
+            "    (size, owner, how many processes have them open or mapped). Shared memory\n"
+            "    counts as 'shared' and buff/cache in free(1) but reclaim cannot drop it.\n"
+            "    An orphan is a segment nobody has attached whose creator is gone, or a\n"
+            "    /dev/shm file no process has open or mapped: it holds memory until removed\n"
+            "    or until reboot.\n"
+            "    --remove-orphans shows what it would remove; with --yes it removes them\n"
+            "    (IPC_RMID, unlink) and prints each removal. --shmid and --path limit it to\n"
+            "    the orphans named. Removal works on the live system only, not on --root.\n"
+            "    It acts through the /dev/shm directory it scanned, never through a\n"
+            "    symlink, and only on the very file it looked at (same inode and owner).\n"
+            "    A file is an orphan only when every process could be inspected: without\n"
+            "    root (or where a process refuses even root), a file with no visible\n"
+            "    holder may still be in use, and it is left in place with the reason.\n",
+    .opts = shm_opts,
+    .exit_ok = "done: no orphans, or all of them removed",
+    .exit_fail = "a removal failed, or nothing is readable",
+    .exit_found = "orphans found and left in place (the list)",
+    .examples = "    memwarden shm\n"
+                "    memwarden shm --remove-orphans\n"
+                "    memwarden shm --remove-orphans --yes --shmid 32768\n",
+};
 
 /* What the command line asked for. */
 struct shm_opts {
@@ -85,19 +84,10 @@ static void shm_opts_free(struct shm_opts *o)
  * (--help printed, or a usage error reported). */
 static int shm_parse_opts(int argc, char **argv, struct shm_opts *o)
 {
-    static const struct option opts[] = {
-        {"remove-orphans", no_argument, NULL, 'R'},
-        {"yes", no_argument, NULL, 'y'},
-        {"shmid", required_argument, NULL, 'I'},
-        {"path", required_argument, NULL, 'P'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     unsigned long ul;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":yh", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_shm_doc)) != -1) {
         switch (c) {
         case 'R':
             o->remove = true;
@@ -127,7 +117,7 @@ static int shm_parse_opts(int argc, char **argv, struct shm_opts *o)
             o->json = true;
             break;
         case 'h':
-            shm_usage(stdout);
+            mw_help(stdout, &cli_shm_doc);
             return MW_EXIT_OK;
         default:
             return mw_opt_error("shm", c, argv);

@@ -20,44 +20,42 @@
 /* ...and at least this share of what it held. */
 #define GROW_MIN_PCT 10.0
 
-static void slab_usage(FILE *f)
-{
-    fprintf(f, "NAME\n"
-               "    memwarden slab - kernel slab caches: the biggest, the growing, what to do\n"
-               "\n"
-               "SYNOPSIS\n"
-               "    memwarden slab [--top N] [--interval D | --from FILE] [--json]\n"
-               "\n"
-               "DESCRIPTION\n"
-               "    Lists the biggest slab caches from /proc/slabinfo (or /sys/kernel/slab when\n"
-               "    slabinfo is unreadable) with SReclaimable/SUnreclaim from /proc/meminfo.\n"
-               "    With --interval it samples twice, D apart, and sorts by growth; with\n"
-               "    --from it compares the first and last system samples of a 'watch --system\n"
-               "    --record' file. Caches that grew by at least 1 MiB and 10 %% get advice:\n"
-               "    dentry/inode growth means a program creates (and deletes) many files\n"
-               "    (the lmkd seed's ageing test: open, write, close all day); raising\n"
-               "    vm.vfs_cache_pressure makes reclaim prefer them; 'echo 2 >\n"
-               "    /proc/sys/vm/drop_caches' frees them once, as a one-off, not a fix.\n"
-               "    On a terminal --interval shows a progress line on stderr; Ctrl-C or\n"
-               "    SIGTERM ends the wait early and the growth is shown over the time\n"
-               "    waited (marked as ended early).\n"
-               "\n"
-               "OPTIONS\n"
-               "    -n, --top N          caches to list (default 15)\n"
-               "    -i, --interval D     sample twice, D apart, and show growth\n"
-               "    -f, --from FILE      growth over a record (first vs last system sample)\n"
-               "        --json           machine-readable output (bytes, seconds)\n"
-               "    -h, --help           this text\n"
-               "\n"
-               "EXIT STATUS\n"
-               "    0 done (also when Ctrl-C ends --interval early), 1 no slab data\n"
-               "    readable, 2 usage error.\n"
-               "\n"
-               "EXAMPLES\n"
-               "    memwarden slab\n"
-               "    memwarden slab --interval 10m --top 5\n"
-               "    memwarden slab --from /var/log/mem.jsonl\n");
-}
+static const struct mw_opt slab_opts[] = {
+    {"top", 'n', MW_OPT_SHORT, "N", "caches to list (default 15)", NULL},
+    {"interval", 'i', MW_OPT_SHORT, "D", "sample twice, D apart, and show growth", NULL},
+    {"from", 'f', MW_OPT_SHORT, "FILE", "growth over a record (first vs last system sample)", NULL},
+    {"json", 'j', MW_OPT_SHORT, NULL, "machine-readable output (bytes, seconds)", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_slab_doc = {
+    .head = "NAME\n"
+            "    memwarden slab - kernel slab caches: the biggest, the growing, what to do\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden slab [--top N] [--interval D | --from FILE] [--json]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    Lists the biggest slab caches from /proc/slabinfo (or /sys/kernel/slab when\n"
+            "    slabinfo is unreadable) with SReclaimable/SUnreclaim from /proc/meminfo.\n"
+            "    With --interval it samples twice, D apart, and sorts by growth; with\n"
+            "    --from it compares the first and last system samples of a 'watch --system\n"
+            "    --record' file. Caches that grew by at least 1 MiB and 10 % get advice:\n"
+            "    dentry/inode growth means a program creates (and deletes) many files\n"
+            "    (the lmkd seed's ageing test: open, write, close all day); raising\n"
+            "    vm.vfs_cache_pressure makes reclaim prefer them; 'echo 2 >\n"
+            "    /proc/sys/vm/drop_caches' frees them once, as a one-off, not a fix.\n"
+            "    On a terminal --interval shows a progress line on stderr; Ctrl-C or\n"
+            "    SIGTERM ends the wait early and the growth is shown over the time\n"
+            "    waited (marked as ended early).\n",
+    .opts = slab_opts,
+    .exit_ok = "done (also when Ctrl-C ends --interval early)",
+    .exit_fail = "no slab data readable",
+    .examples = "    memwarden slab\n"
+                "    memwarden slab --interval 10m --top 5\n"
+                "    memwarden slab --from /var/log/mem.jsonl\n",
+};
 
 static bool grows(const struct mw_slab_delta *d)
 {
@@ -105,14 +103,9 @@ static void slab_view_free(struct slab_view *v)
  * set: the usage was printed) or MW_EXIT_USAGE. */
 static int slab_options(int argc, char **argv, struct slab_opts *o)
 {
-    static const struct option opts[] = {
-        {"top", required_argument, NULL, 'n'},  {"interval", required_argument, NULL, 'i'},
-        {"from", required_argument, NULL, 'f'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},       {0},
-    };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":n:i:f:jh", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_slab_doc)) != -1) {
         switch (c) {
         case 'n':
             if (mw_opt_uint("--top", optarg, 1, 100000, &o->top) < 0)
@@ -129,7 +122,7 @@ static int slab_options(int argc, char **argv, struct slab_opts *o)
             o->json = true;
             break;
         case 'h':
-            slab_usage(stdout);
+            mw_help(stdout, &cli_slab_doc);
             o->help = true;
             return MW_EXIT_OK;
         default:

@@ -12,46 +12,45 @@
 #include "base/json.h"
 #include "model/snapshot.h"
 
-static void snapshot_usage(FILE *f)
-{
-    fputs("NAME\n"
-          "    memwarden snapshot - capture the files memwarden reads, for later or elsewhere\n"
-          "\n"
-          "SYNOPSIS\n"
-          "    memwarden [--root DIR] snapshot [--no-procs] [--smaps] [--scope CGROUP]\n"
-          "                                    [--json] OUTDIR\n"
-          "\n"
-          "DESCRIPTION\n"
-          "    Copies /proc/meminfo, vmstat, zoneinfo, pressure/*, swaps, slabinfo,\n"
-          "    sysvipc/shm, the vm sysctls, /sys/block/zram*, /etc/passwd and, for every\n"
-          "    process, /proc/PID/{stat,status,statm,cmdline,smaps_rollup,oom_score_adj,\n"
-          "    oom_score,cgroup} into OUTDIR under the same relative paths, plus\n"
-          "    memwarden-snapshot.json (time, host, kernel, page size). Then\n"
-          "    'memwarden --root OUTDIR status' (or top, slab, diff) shows that moment on\n"
-          "    any machine. Files that cannot be read (permissions, a process that just\n"
-          "    exited) are skipped and counted. OUTDIR is created with mode 0700; an\n"
-          "    existing one must be empty, yours, not a symlink and writable by nobody\n"
-          "    else (a shared directory such as /tmp itself is refused: others could\n"
-          "    plant symlinks in it). Nothing is written through a symlink; per-process\n"
-          "    files (command lines, smaps) are written mode 0600. Under --root,\n"
-          "    symlinks in the captured tree do not lead out of it.\n"
-          "\n"
-          "OPTIONS\n"
-          "    --no-procs      leave out the per-process files\n"
-          "    --smaps         also copy each process's full smaps (per-mapping detail)\n"
-          "    --scope CGROUP  also copy that cgroup directory's memory files\n"
-          "    --json          print the counts as JSON\n"
-          "    -h, --help      this text\n"
-          "\n"
-          "EXIT STATUS\n"
-          "    0 captured; 1 OUTDIR refused (not empty, not yours, writable by others)\n"
-          "    or not writable; 2 usage.\n"
-          "\n"
-          "EXAMPLES\n"
-          "    memwarden snapshot ~/mw-before; sleep 3600; memwarden snapshot ~/mw-after\n"
-          "    memwarden --root ~/mw-before status\n",
-          f);
-}
+static const struct mw_opt snapshot_opts[] = {
+    {"no-procs", 'P', 0, NULL, "leave out the per-process files", NULL},
+    {"smaps", 'S', 0, NULL, "also copy each process's full smaps (per-mapping detail)", NULL},
+    {"scope", 's', 0, "CGROUP", "also copy that cgroup directory's memory files", NULL},
+    {"json", 'j', 0, NULL, "print the counts as JSON", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_snapshot_doc = {
+    .head = "NAME\n"
+            "    memwarden snapshot - capture the files memwarden reads, for later or elsewhere\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden [--root DIR] snapshot [--no-procs] [--smaps] [--scope CGROUP]\n"
+            "                                    [--json] OUTDIR\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    Copies /proc/meminfo, vmstat, zoneinfo, pressure/*, swaps, slabinfo,\n"
+            "    sysvipc/shm, the vm sysctls, /sys/block/zram*, /etc/passwd and, for every\n"
+            "    process, /proc/PID/{stat,status,statm,cmdline,smaps_rollup,oom_score_adj,\n"
+            "    oom_score,cgroup} into OUTDIR under the same relative paths, plus\n"
+            "    memwarden-snapshot.json (time, host, kernel, page size). Then\n"
+            "    'memwarden --root OUTDIR status' (or top, slab, diff) shows that moment on\n"
+            "    any machine. Files that cannot be read (permissions, a process that just\n"
+            "    exited) are skipped and counted. OUTDIR is created with mode 0700; an\n"
+            "    existing one must be empty, yours, not a symlink and writable by nobody\n"
+            "    else (a shared directory such as /tmp itself is refused: others could\n"
+            "    plant symlinks in it). Nothing is written through a symlink; per-process\n"
+            "    files (command lines, smaps) are written mode 0600. Under --root,\n"
+            "    symlinks in the captured tree do not lead out of it.\n",
+    .opts = snapshot_opts,
+    .exit_ok = "captured",
+    .exit_fail = "OUTDIR refused (not empty, not yours, writable by others) or\n"
+                 "not writable",
+    .operands = "@dir",
+    .examples = "    memwarden snapshot ~/mw-before; sleep 3600; memwarden snapshot ~/mw-after\n"
+                "    memwarden --root ~/mw-before status\n",
+};
 
 /* Opens OUT as the capture's directory: created here with mode 0700 when
  * it does not exist; an existing one must be empty, not a symlink, owned
@@ -109,14 +108,9 @@ struct snapshot_opts {
 /* Returns 0, 1 after --help, or MW_EXIT_USAGE after saying why. */
 static int parse_opts(int argc, char **argv, struct snapshot_opts *o)
 {
-    static const struct option opts[] = {
-        {"no-procs", no_argument, NULL, 'P'},    {"smaps", no_argument, NULL, 'S'},
-        {"scope", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},        {0},
-    };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_snapshot_doc)) != -1) {
         switch (c) {
         case 'P':
             o->take.processes = false;
@@ -136,7 +130,7 @@ static int parse_opts(int argc, char **argv, struct snapshot_opts *o)
             o->json = true;
             break;
         case 'h':
-            snapshot_usage(stdout);
+            mw_help(stdout, &cli_snapshot_doc);
             return 1;
         default:
             return mw_opt_error("snapshot", c, argv);

@@ -18,74 +18,75 @@
 #include "cli/cli.h"
 #include "cli/progress.h"
 
-static void soak_usage(FILE *f)
-{
-    fprintf(f, "NAME\n"
-               "    memwarden soak - run a command for hours and judge whether it survived sanely\n"
-               "\n"
-               "SYNOPSIS\n"
-               "    memwarden soak [--duration D] [--interval I] [--limit SIZE [--swap SIZE]\n"
-               "                   [--high SIZE]] [--cpus N] [--max-rss SIZE] [--max-pss SIZE]\n"
-               "                   [--min-available SIZE] [--strict] [--no-system] [--junit FILE]\n"
-               "                   [--json]\n"
-               "                   [--record FILE] [--load CMD] [--daemon] [--name NAME]\n"
-               "                   [--keep] -- CMD [ARGS...]\n"
-               "\n"
-               "DESCRIPTION\n"
-               "    Runs CMD the way 'memwarden run' does (a cgroup of its own, with the\n"
-               "    limit when --limit is given) for the duration, restarting nothing,\n"
-               "    samples every INTERVAL, then ends it (SIGTERM, SIGKILL 10 s later) and\n"
-               "    judges it on these criteria:\n"
-               "      alive          CMD was still running at the end ('exited' when not)\n"
-               "      no-oom-kill    the kernel OOM-killed nothing in the cgroup\n"
-               "      max-rss        the cgroup's processes' summed RSS stayed below --max-rss\n"
-               "      max-pss        ... and their PSS below --max-pss\n"
-               "      min-available  available memory (the cgroup's, and MemAvailable) never\n"
-               "                     fell below --min-available\n"
-               "      leak           the leak verdict of the cgroup's used memory is not\n"
-               "                     'leak' (with --strict, not 'warning' either); the\n"
-               "                     rule and words of 'memwarden leak'\n"
-               "      system         the system's SUnreclaim and Shmem do not grow (the\n"
-               "                     'leak --system' rule; the whole host, other programs\n"
-               "                     included)\n"
-               "    A criterion not asked for, or a run too short for a trend (10 samples,\n"
-               "    or 'too short to judge'), is skipped. On a terminal a progress line\n"
-               "    shows elapsed / total, the cgroup's used memory, the verdict so far and\n"
-               "    the next sample's time; otherwise each sample logs that line on stderr.\n"
-               "    Ctrl-C or SIGTERM ends the soak early: INTERRUPTED, with the criteria\n"
-               "    on what was collected. --load runs CMD2 with /bin/sh -c beside it\n"
-               "    (e.g. clients that make the load), stopped at the end with its whole\n"
-               "    process group. The report goes to stdout.\n"
-               "\n"
-               "OPTIONS\n"
-               "    -d, --duration D       how long (default 24h)\n"
-               "    -i, --interval I       time between samples (default 5m)\n"
-               "    -l, --limit SIZE       run under this memory limit (see 'memwarden run';\n"
-               "                           --swap, --high, --cpus, --name, --keep, --daemon\n"
-               "                           as there)\n"
-               "        --max-rss SIZE     fail when the summed RSS went above SIZE\n"
-               "        --max-pss SIZE     fail when the summed PSS went above SIZE\n"
-               "        --min-available SIZE  fail when available memory fell below SIZE\n"
-               "        --strict           a leak warning fails too\n"
-               "        --no-system        do not judge the whole host (system): on a shared\n"
-               "                           machine other programs' slab and shmem are not CMD's\n"
-               "        --junit FILE       write JUnit XML: a test case per criterion\n"
-               "        --json             the report as one JSON object\n"
-               "    -r, --record FILE      record the samples (for 'leak --from', 'analyze')\n"
-               "        --load CMD2        a load generator run beside it\n"
-               "    -h, --help             this text\n"
-               "\n"
-               "EXIT STATUS\n"
-               "    0 every criterion passed (or was skipped), 1 one failed (listed), or the\n"
-               "    cgroup could not be made, 2 usage error, 130 interrupted (Ctrl-C or\n"
-               "    SIGTERM before the duration ended: not a pass, whatever was collected;\n"
-               "    the JUnit file has an <error>).\n"
-               "\n"
-               "EXAMPLES\n"
-               "    memwarden soak --duration 24h --limit 4G --junit soak.xml -- ./app\n"
-               "    memwarden soak -d 10m -i 10s --max-pss 300M --record app.jsonl -- ./app\n"
-               "    memwarden soak -d 1h --load './clients.sh 4' --strict -- ./server\n");
-}
+static const struct mw_opt soak_opts[] = {
+    {"duration", 'd', MW_OPT_SHORT, "D", "how long (default 24h)", NULL},
+    {"interval", 'i', MW_OPT_SHORT, "I", "time between samples (default 5m)", NULL},
+    MW_RUNNER_OPTS,
+    {"max-rss", 'R', 0, "SIZE", "fail when the summed RSS went above SIZE", NULL},
+    {"max-pss", 'P', 0, "SIZE", "fail when the summed PSS went above SIZE", NULL},
+    {"min-available", 'A', 0, "SIZE", "fail when available memory fell below SIZE", NULL},
+    {"strict", 's', 0, NULL, "a leak warning fails too", NULL},
+    {"no-system", 'n', 0, NULL,
+     "do not judge the whole host (system): on a shared\n"
+     "machine other programs' slab and shmem are not CMD's",
+     NULL},
+    {"junit", 'J', 0, "FILE", "write JUnit XML: a test case per criterion", NULL},
+    {"json", 'j', 0, NULL, "the report as one JSON object", NULL},
+    {"load", 'L', 0, "CMD2", "a load generator run beside it", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_soak_doc = {
+    .head = "NAME\n"
+            "    memwarden soak - run a command for hours and judge whether it survived sanely\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden soak [--duration D] [--interval I] [--limit SIZE [--swap SIZE]\n"
+            "                   [--high SIZE]] [--cpus N] [--max-rss SIZE] [--max-pss SIZE]\n"
+            "                   [--min-available SIZE] [--strict] [--no-system] [--junit FILE]\n"
+            "                   [--json]\n"
+            "                   [--record FILE] [--load CMD] [--daemon] [--name NAME]\n"
+            "                   [--keep] -- CMD [ARGS...]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    Runs CMD the way 'memwarden run' does (a cgroup of its own, with the\n"
+            "    limit when --limit is given) for the duration, restarting nothing,\n"
+            "    samples every INTERVAL, then ends it (SIGTERM, SIGKILL 10 s later) and\n"
+            "    judges it on these criteria:\n"
+            "      alive          CMD was still running at the end ('exited' when not)\n"
+            "      no-oom-kill    the kernel OOM-killed nothing in the cgroup\n"
+            "      max-rss        the cgroup's processes' summed RSS stayed below --max-rss\n"
+            "      max-pss        ... and their PSS below --max-pss\n"
+            "      min-available  available memory (the cgroup's, and MemAvailable) never\n"
+            "                     fell below --min-available\n"
+            "      leak           the leak verdict of the cgroup's used memory is not\n"
+            "                     'leak' (with --strict, not 'warning' either); the\n"
+            "                     rule and words of 'memwarden leak'\n"
+            "      system         the system's SUnreclaim and Shmem do not grow (the\n"
+            "                     'leak --system' rule; the whole host, other programs\n"
+            "                     included)\n"
+            "    A criterion not asked for, or a run too short for a trend (10 samples,\n"
+            "    or 'too short to judge'), is skipped. On a terminal a progress line\n"
+            "    shows elapsed / total, the cgroup's used memory, the verdict so far and\n"
+            "    the next sample's time; otherwise each sample logs that line on stderr.\n"
+            "    Ctrl-C or SIGTERM ends the soak early: INTERRUPTED, with the criteria\n"
+            "    on what was collected. --load runs CMD2 with /bin/sh -c beside it\n"
+            "    (e.g. clients that make the load), stopped at the end with its whole\n"
+            "    process group. The report goes to stdout.\n",
+    .opts = soak_opts,
+    .exit_ok = "every criterion passed (or was skipped)",
+    .exit_fail = "the cgroup could not be made, CMD could not start, or the JUnit\n"
+                 "file could not be written",
+    .exit_found = "a criterion failed (listed)",
+    .exit_stopped = "interrupted (Ctrl-C or SIGTERM before the duration ended): not a\n"
+                    "pass, whatever was collected; the JUnit file has an <error>",
+    .examples = "    memwarden soak --duration 24h --limit 4G --junit soak.xml -- ./app\n"
+                "    memwarden soak -d 10m -i 10s --max-pss 300M --record app.jsonl -- ./app\n"
+                "    memwarden soak -d 1h --load './clients.sh 4' --strict -- ./server\n",
+    .operands = "@command",
+    .stop_at_operand = true,
+};
 
 struct soak_opts {
     struct mw_runner_opts run;
@@ -238,31 +239,17 @@ static int write_junit(const char *path, const struct mw_run_result *res,
 
 int cli_soak(struct mw_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        MW_RUNNER_LONGOPTS,
-        {"duration", required_argument, NULL, 'd'},
-        {"max-rss", required_argument, NULL, 'R'},
-        {"max-pss", required_argument, NULL, 'P'},
-        {"min-available", required_argument, NULL, 'A'},
-        {"strict", no_argument, NULL, 's'},
-        {"no-system", no_argument, NULL, 'n'},
-        {"junit", required_argument, NULL, 'J'},
-        {"json", no_argument, NULL, 'j'},
-        {"load", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     struct soak_opts o = {0};
     mw_runner_opts_default(&o.run, "soak");
     o.run.interval_ms = 5 * 60 * 1000;
     o.run.duration_ms = 24ull * 3600 * 1000;
     int c, ret;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+:d:i:l:r:h", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_soak_doc)) != -1) {
         if (c == '?' || c == ':')
             return mw_opt_error("soak", c, argv);
         if (c == 'h') {
-            soak_usage(stdout);
+            mw_help(stdout, &cli_soak_doc);
             return MW_EXIT_OK;
         }
         if ((ret = soak_option(c, optarg, &o)) >= 0)

@@ -833,69 +833,66 @@ static void print_json(const struct status *st, bool live)
     mw_json_finish(&j);
 }
 
-static void status_usage(FILE *f)
-{
-    fputs("NAME\n"
-          "    memwarden status - memory at a glance, explained\n"
-          "\n"
-          "SYNOPSIS\n"
-          "    memwarden [--root DIR] status [--scope CGROUP] [--state FILE] [--json]\n"
-          "\n"
-          "DESCRIPTION\n"
-          "    Shows total, used, free, shared, buff/cache and available exactly as procps\n"
-          "    free(1) computes them (used = total - available), then splits buff/cache into\n"
-          "    what reclaim can take (file pages, reclaimable slab) and what it cannot\n"
-          "    (shmem/tmpfs, unreclaimable slab, kernel stacks, page tables); the Android\n"
-          "    'dumpsys meminfo' view (Total/Free/Used/Lost RAM, ZRAM); on a systemd\n"
-          "    machine the five largest units by PSS (named as systemd names them: all\n"
-          "    of them with 'memwarden top --by unit'); swap devices and\n"
-          "    zram compression; PSI for memory, io and cpu; zone watermarks beside\n"
-          "    min_free_kbytes and the kernel's default 4*sqrt(lowmem kB); whether the\n"
-          "    memwarden daemon runs and which pressure source it uses; and a verdict.\n"
-          "\n"
-          "    The verdict's rule: critical when available < 3 %, PSI memory full avg10\n"
-          "    >= 10 %, or swap >= 95 % used with available < 10 %; low when available\n"
-          "    < 10 %, PSI some >= 20 % or full >= 2 %, or swap >= 90 % used with\n"
-          "    available < 20 %; moderate when available < 20 %, PSI some >= 5 %, swap\n"
-          "    >= 50 % used, or free below the low watermark; ok otherwise.\n"
-          "\n"
-          "    A section whose file is missing or malformed says 'unavailable: <reason>'\n"
-          "    and the rest still prints. Lost RAM needs every process's smaps_rollup\n"
-          "    (root on a live system).\n"
-          "\n"
-          "OPTIONS\n"
-          "    --scope CGROUP  show one cgroup (v1 or v2 directory, e.g.\n"
-          "                    /sys/fs/cgroup/memory/app) as a machine: its limit (at\n"
-          "                    most the host's RAM) is the total, its reclaimable file\n"
-          "                    cache counts as available, its swap is bounded by its\n"
-          "                    swap limit and the host's swap (the daemon's --scope\n"
-          "                    sees the same machine)\n"
-          "    --state FILE    the daemon's state file (default " MW_DAEMON_STATE_FILE "):\n"
-          "                    whether it runs, its pressure source, its kills\n"
-          "    --json          machine-readable output (bytes, seconds); the members\n"
-          "                    memory{total,used,free,shared,buff_cache,available},\n"
-          "                    swap{total,used,free} and verdict{level,text} are stable\n"
-          "    -h, --help      this text\n"
-          "\n"
-          "EXIT STATUS\n"
-          "    0 shown; 1 /proc/meminfo (or the scope) unreadable or malformed; 2 usage.\n"
-          "\n"
-          "EXAMPLES\n"
-          "    memwarden status\n"
-          "    memwarden --root ./field-capture status --json\n"
-          "    memwarden status --scope /sys/fs/cgroup/unified/system.slice/app.service\n",
-          f);
-}
+static const struct mw_opt status_opts[] = {
+    {"scope", 's', 0, "CGROUP",
+     "show one cgroup (v1 or v2 directory, e.g.\n"
+     "/sys/fs/cgroup/memory/app) as a machine: its limit (at\n"
+     "most the host's RAM) is the total, its reclaimable file\n"
+     "cache counts as available, its swap is bounded by its\n"
+     "swap limit and the host's swap (the daemon's --scope\n"
+     "sees the same machine)",
+     NULL},
+    {"state", 'S', 0, "FILE",
+     "the daemon's state file (default " MW_DAEMON_STATE_FILE "):\n"
+     "whether it runs, its pressure source, its kills",
+     NULL},
+    {"json", 'j', 0, NULL,
+     "machine-readable output (bytes, seconds); the members\n"
+     "memory{total,used,free,shared,buff_cache,available},\n"
+     "swap{total,used,free} and verdict{level,text} are stable",
+     NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_status_doc = {
+    .head = "NAME\n"
+            "    memwarden status - memory at a glance, explained\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden [--root DIR] status [--scope CGROUP] [--state FILE] [--json]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    Shows total, used, free, shared, buff/cache and available exactly as procps\n"
+            "    free(1) computes them (used = total - available), then splits buff/cache into\n"
+            "    what reclaim can take (file pages, reclaimable slab) and what it cannot\n"
+            "    (shmem/tmpfs, unreclaimable slab, kernel stacks, page tables); the Android\n"
+            "    'dumpsys meminfo' view (Total/Free/Used/Lost RAM, ZRAM); on a systemd\n"
+            "    machine the five largest units by PSS (named as systemd names them: all\n"
+            "    of them with 'memwarden top --by unit'); swap devices and\n"
+            "    zram compression; PSI for memory, io and cpu; zone watermarks beside\n"
+            "    min_free_kbytes and the kernel's default 4*sqrt(lowmem kB); whether the\n"
+            "    memwarden daemon runs and which pressure source it uses; and a verdict.\n"
+            "\n"
+            "    The verdict's rule: critical when available < 3 %, PSI memory full avg10\n"
+            "    >= 10 %, or swap >= 95 % used with available < 10 %; low when available\n"
+            "    < 10 %, PSI some >= 20 % or full >= 2 %, or swap >= 90 % used with\n"
+            "    available < 20 %; moderate when available < 20 %, PSI some >= 5 %, swap\n"
+            "    >= 50 % used, or free below the low watermark; ok otherwise.\n"
+            "\n"
+            "    A section whose file is missing or malformed says 'unavailable: <reason>'\n"
+            "    and the rest still prints. Lost RAM needs every process's smaps_rollup\n"
+            "    (root on a live system).\n",
+    .opts = status_opts,
+    .exit_ok = "shown",
+    .exit_fail = "/proc/meminfo (or the scope) unreadable or malformed",
+    .examples = "    memwarden status\n"
+                "    memwarden --root ./field-capture status --json\n"
+                "    memwarden status --scope /sys/fs/cgroup/unified/system.slice/app.service\n",
+};
 
 int cli_status(struct mw_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"scope", required_argument, NULL, 's'},
-        {"state", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     bool json = false;
     int c;
     struct status *st = calloc(1, sizeof(*st));
@@ -906,7 +903,7 @@ int cli_status(struct mw_ctx *ctx, int argc, char **argv)
     int rc = MW_EXIT_OK;
     st->state_path = MW_DAEMON_STATE_FILE;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_status_doc)) != -1) {
         switch (c) {
         case 'j':
             json = true;
@@ -918,7 +915,7 @@ int cli_status(struct mw_ctx *ctx, int argc, char **argv)
             st->state_path = optarg;
             break;
         case 'h':
-            status_usage(stdout);
+            mw_help(stdout, &cli_status_doc);
             goto out;
         default:
             rc = mw_opt_error("status", c, argv);

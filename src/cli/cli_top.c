@@ -22,82 +22,93 @@
 #include "model/top.h"
 #include "proc/users.h"
 
-static void top_usage(FILE *f)
-{
-    fprintf(f, "NAME\n"
-               "    memwarden top - processes by memory, with their oom_score_adj class\n"
-               "\n"
-               "SYNOPSIS\n"
-               "    memwarden [--root DIR] top [--sort KEY] [--by GROUP] [--user USER]\n"
-               "                               [--cgroup PREFIX] [--match REGEX] [-n N]\n"
-               "                               [--all] [--wide] [--json]\n"
-               "    memwarden [--root DIR] top --pools [--pool-dir DIR] [-n N] [--json]\n"
-               "\n"
-               "DESCRIPTION\n"
-               "    One row per process: PID, user, PSS (proportional set size: shared pages\n"
-               "    divided among their users; the column that adds up to real memory), USS\n"
-               "    (private pages: what killing it frees at least), RSS, swap (SwapPss when\n"
-               "    the kernel has it), oom_score_adj with its Android class name (native\n"
-               "    -1000, system -900, persistent_proc -800, persistent_service -700,\n"
-               "    foreground 0, visible 100, perceptible 200, backup 300, heavy_weight 400,\n"
-               "    service 500, home 600, previous 700, service_b 800, cached 900-1000),\n"
-               "    oom_score, the memory cgroup and the command line. A totals line ends\n"
-               "    the table; it covers every process that passed the filters, also when\n"
-               "    -n shows fewer.\n"
-               "\n"
-               "    Memory comes from /proc/PID/smaps_rollup (one read per process), else\n"
-               "    smaps; where neither may be read (another user's process, without\n"
-               "    root) from statm: those values are marked '~' (PSS shown as RSS, an\n"
-               "    upper bound; USS as RSS minus shared pages). '?' marks a value that\n"
-               "    could not be read. Kernel threads and zombies hold no memory of their\n"
-               "    own and are left out unless --all. A process that exits while it is\n"
-               "    read is left out.\n"
-               "\n"
-               "    With --pools: the memory pools of processes built with libmwpool\n"
-               "    (lib/mwpool) that publish their statistics under /run/mwpool/PID/NAME:\n"
-               "    one row per pool with PID, command, pool name, block size, blocks\n"
-               "    mapped (TOTAL), in use, the high water mark, the growth cap and failed\n"
-               "    gets. Blocks in use climbing while RSS stays flat is a leak inside the\n"
-               "    pool ('memwarden leak -p PID' judges it). Pages that are not valid, and\n"
-               "    pages of processes that no longer run, are skipped.\n"
-               "\n"
-               "OPTIONS\n"
-               "    --sort KEY       pss (default), uss, rss, swap, adj (highest first: the\n"
-               "                     order a killer takes them) or pid\n"
-               "    --by GROUP       sum the processes of one program (like ps_mem), of one\n"
-               "                     cgroup (which service or container holds the memory),\n"
-               "                     of one systemd unit (unit: ssh.service, session-2.scope;\n"
-               "                     a user's unit as user@UID.service/NAME; \"(no unit)\" for\n"
-               "                     the rest), or of one oom_score_adj class, with the PSS\n"
-               "                     a killer could free killing every class down to that one\n"
-               "    --user USER      only processes of USER (name or uid)\n"
-               "    --cgroup PREFIX  only processes in cgroup PREFIX or below it\n"
-               "    --match REGEX    only processes whose full command line matches the\n"
-               "                     POSIX extended REGEX (memwarden itself is left out)\n"
-               "    -n, --limit N    show the first N rows\n"
-               "    -a, --all        include kernel threads and zombies\n"
-               "    -w, --wide       do not cut the command line and cgroup to the\n"
-               "                     terminal width (120 columns when not a terminal)\n"
-               "    --json           JSON: {\"processes\": [...], \"total\": {...}}, sizes in\n"
-               "                     bytes; with --by: {\"by\", \"groups\": [...], \"total\"};\n"
-               "                     with --pools: {\"pools\": [...]}\n"
-               "    --pools          memory pools (libmwpool) per process, not processes\n"
-               "    --pool-dir DIR   read the pools from DIR/PID/NAME (default\n"
-               "                     ROOT/run/mwpool; a program's MWPOOL_DIR)\n"
-               "    -h, --help       this text\n"
-               "\n"
-               "EXIT STATUS\n"
-               "    0 success, 1 /proc could not be read, 2 usage error.\n"
-               "\n"
-               "EXAMPLES\n"
-               "    memwarden top -n 10\n"
-               "    memwarden top --by program\n"
-               "    memwarden top --by class          # what each kill level would free\n"
-               "    memwarden top --by unit -n 10     # the services and scopes holding most\n"
-               "    memwarden top --match 'python.*server' --sort swap\n"
-               "    memwarden top --pools\n"
-               "    memwarden --root /tmp/capture top --json\n");
-}
+static const struct mw_opt top_opts[] = {
+    {"sort", 's', MW_OPT_SHORT, "KEY",
+     "pss (default), uss, rss, swap, adj (highest first: the\n"
+     "order a killer takes them) or pid",
+     NULL},
+    {"by", 'b', MW_OPT_SHORT, "GROUP",
+     "sum the processes of one program (like ps_mem), of one\n"
+     "cgroup (which service or container holds the memory),\n"
+     "of one systemd unit (unit: ssh.service, session-2.scope;\n"
+     "a user's unit as user@UID.service/NAME; \"(no unit)\" for\n"
+     "the rest), or of one oom_score_adj class, with the PSS\n"
+     "a killer could free killing every class down to that one",
+     "program cgroup class unit"},
+    {"user", 'u', MW_OPT_SHORT, "USER", "only processes of USER (name or uid)", NULL},
+    {"cgroup", 'c', MW_OPT_SHORT, "PREFIX", "only processes in cgroup PREFIX or below it", NULL},
+    {"match", 'm', MW_OPT_SHORT, "REGEX",
+     "only processes whose full command line matches the\n"
+     "POSIX extended REGEX (memwarden itself is left out)",
+     NULL},
+    {"limit", 'n', MW_OPT_SHORT, "N", "show the first N rows", NULL},
+    {"all", 'a', MW_OPT_SHORT, NULL, "include kernel threads and zombies", NULL},
+    {"wide", 'w', MW_OPT_SHORT, NULL,
+     "do not cut the command line and cgroup to the\n"
+     "terminal width (120 columns when not a terminal)",
+     NULL},
+    {"json", 'j', MW_OPT_SHORT, NULL,
+     "JSON: {\"processes\": [...], \"total\": {...}}, sizes in\n"
+     "bytes; with --by: {\"by\", \"groups\": [...], \"total\"};\n"
+     "with --pools: {\"pools\": [...]}",
+     NULL},
+    {"pools", 'P', 0, NULL, "memory pools (libmwpool) per process, not processes", NULL},
+    {"pool-dir", 'D', 0, "DIR",
+     "read the pools from DIR/PID/NAME (default\n"
+     "ROOT/run/mwpool; a program's MWPOOL_DIR)",
+     NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_top_doc = {
+    .head = "NAME\n"
+            "    memwarden top - processes by memory, with their oom_score_adj class\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden [--root DIR] top [--sort KEY] [--by GROUP] [--user USER]\n"
+            "                               [--cgroup PREFIX] [--match REGEX] [-n N]\n"
+            "                               [--all] [--wide] [--json]\n"
+            "    memwarden [--root DIR] top --pools [--pool-dir DIR] [-n N] [--json]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    One row per process: PID, user, PSS (proportional set size: shared pages\n"
+            "    divided among their users; the column that adds up to real memory), USS\n"
+            "    (private pages: what killing it frees at least), RSS, swap (SwapPss when\n"
+            "    the kernel has it), oom_score_adj with its Android class name (native\n"
+            "    -1000, system -900, persistent_proc -800, persistent_service -700,\n"
+            "    foreground 0, visible 100, perceptible 200, backup 300, heavy_weight 400,\n"
+            "    service 500, home 600, previous 700, service_b 800, cached 900-1000),\n"
+            "    oom_score, the memory cgroup and the command line. A totals line ends\n"
+            "    the table; it covers every process that passed the filters, also when\n"
+            "    -n shows fewer.\n"
+            "\n"
+            "    Memory comes from /proc/PID/smaps_rollup (one read per process), else\n"
+            "    smaps; where neither may be read (another user's process, without\n"
+            "    root) from statm: those values are marked '~' (PSS shown as RSS, an\n"
+            "    upper bound; USS as RSS minus shared pages). '?' marks a value that\n"
+            "    could not be read. Kernel threads and zombies hold no memory of their\n"
+            "    own and are left out unless --all. A process that exits while it is\n"
+            "    read is left out.\n"
+            "\n"
+            "    With --pools: the memory pools of processes built with libmwpool\n"
+            "    (lib/mwpool) that publish their statistics under /run/mwpool/PID/NAME:\n"
+            "    one row per pool with PID, command, pool name, block size, blocks\n"
+            "    mapped (TOTAL), in use, the high water mark, the growth cap and failed\n"
+            "    gets. Blocks in use climbing while RSS stays flat is a leak inside the\n"
+            "    pool ('memwarden leak -p PID' judges it). Pages that are not valid, and\n"
+            "    pages of processes that no longer run, are skipped.\n",
+    .opts = top_opts,
+    .exit_ok = "shown",
+    .exit_fail = "/proc could not be read",
+    .examples = "    memwarden top -n 10\n"
+                "    memwarden top --by program\n"
+                "    memwarden top --by class          # what each kill level would free\n"
+                "    memwarden top --by unit -n 10     # the services and scopes holding most\n"
+                "    memwarden top --match 'python.*server' --sort swap\n"
+                "    memwarden top --pools\n"
+                "    memwarden --root /tmp/capture top --json\n",
+};
 
 /* Bytes, with a '~' when estimated. */
 static const char *fmt_sz(char *buf, size_t cap, uint64_t v, bool est, bool unknown)
@@ -420,24 +431,9 @@ struct top_opts {
  * (--help printed, or a usage error said). */
 static int top_options(int argc, char **argv, struct top_opts *o)
 {
-    static const struct option opts[] = {
-        {"sort", required_argument, NULL, 's'},
-        {"by", required_argument, NULL, 'b'},
-        {"user", required_argument, NULL, 'u'},
-        {"cgroup", required_argument, NULL, 'c'},
-        {"match", required_argument, NULL, 'm'},
-        {"limit", required_argument, NULL, 'n'},
-        {"all", no_argument, NULL, 'a'},
-        {"wide", no_argument, NULL, 'w'},
-        {"json", no_argument, NULL, 'j'},
-        {"pools", no_argument, NULL, 'P'},
-        {"pool-dir", required_argument, NULL, 'D'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":s:b:u:c:m:n:awjh", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_top_doc)) != -1) {
         switch (c) {
         case 'P':
             o->pools = true;
@@ -478,7 +474,7 @@ static int top_options(int argc, char **argv, struct top_opts *o)
             o->json = true;
             break;
         case 'h':
-            top_usage(stdout);
+            mw_help(stdout, &cli_top_doc);
             return MW_EXIT_OK;
         default:
             return mw_opt_error("top", c, argv);

@@ -21,9 +21,28 @@
 #define DEFAULT_BACKUP "/var/lib/memwarden/tune-backup.json"
 #define MAX_SETS       16
 
-static void tune_usage(FILE *f)
-{
-    fputs(
+static const struct mw_opt tune_opts[] = {
+    {"profile", 'p', 0, "NAME", "small, embedded-4g, desktop or server", NULL},
+    {"set", 's', 0, "KEY=VALUE",
+     "override one item: vm.NAME=N (a /proc/sys/vm file doctor\n"
+     "reads), zram.size=SIZE, zram.algo=NAME, zram.priority=N,\n"
+     "zram=off (no zram); repeatable",
+     NULL},
+    {"apply", 'a', 0, NULL, "write the plan (root only)", NULL},
+    {"revert", 'r', 0, NULL, "restore what the backup holds", NULL},
+    {"backup", 'b', 0, "FILE", "the backup (default ROOT" DEFAULT_BACKUP ")", NULL},
+    {"persist", 'P', 0, NULL,
+     "also print the boot-time files: /etc/sysctl.d/90-memwarden.conf\n"
+     "and /etc/systemd/zram-generator.conf (systemd) or\n"
+     "/etc/init.d/S05memwarden (BusyBox); with --apply, write them\n"
+     "(backed up and reverted like the rest)",
+     NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_tune_doc = {
+    .head =
         "NAME\n"
         "    memwarden tune - apply (and undo) the memory settings doctor recommends\n"
         "\n"
@@ -60,28 +79,12 @@ static void tune_usage(FILE *f)
         "    small sets THP to madvise when it is 'always'. swappiness above 100 is\n"
         "    only set when the swap is (or will be) zram; page-cluster only with zram.\n"
         "    A zram swap already active is kept. The algorithm falls back to the\n"
-        "    kernel's own when it lacks the profile's.\n"
-        "\n"
-        "OPTIONS\n"
-        "    --profile NAME    small, embedded-4g, desktop or server\n"
-        "    --set KEY=VALUE   override one item: vm.NAME=N (a /proc/sys/vm file doctor\n"
-        "                      reads), zram.size=SIZE, zram.algo=NAME, zram.priority=N,\n"
-        "                      zram=off (no zram); repeatable\n"
-        "    --apply           write the plan (root only)\n"
-        "    --revert          restore what the backup holds\n"
-        "    --backup FILE     the backup (default ROOT" DEFAULT_BACKUP ")\n"
-        "    --persist         also print the boot-time files: /etc/sysctl.d/90-memwarden.conf\n"
-        "                      and /etc/systemd/zram-generator.conf (systemd) or\n"
-        "                      /etc/init.d/S05memwarden (BusyBox); with --apply, write them\n"
-        "                      (backed up and reverted like the rest)\n"
-        "    -h, --help        this text\n"
-        "\n"
-        "EXIT STATUS\n"
-        "    0 planned / applied / reverted; 1 a write failed (rolled back), no backup\n"
-        "    to revert, a backup in the way, or one not trusted; 2 usage (also a\n"
-        "    --set value out of its range).\n",
-        f);
-}
+        "    kernel's own when it lacks the profile's.\n",
+    .opts = tune_opts,
+    .exit_ok = "planned, applied or reverted",
+    .exit_fail = "a write failed (rolled back), no backup to revert, a backup in\n"
+                 "the way, or one not trusted",
+};
 
 struct tune_opts {
     bool have_profile, apply, revert, persist;
@@ -94,14 +97,8 @@ struct tune_opts {
 
 static int tune_options(int argc, char **argv, struct tune_opts *o)
 {
-    static const struct option opts[] = {
-        {"profile", required_argument, NULL, 'p'}, {"set", required_argument, NULL, 's'},
-        {"apply", no_argument, NULL, 'a'},         {"revert", no_argument, NULL, 'r'},
-        {"backup", required_argument, NULL, 'b'},  {"persist", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},          {0},
-    };
     int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_tune_doc)) != -1) {
         switch (c) {
         case 'p':
             if (mw_profile_parse(optarg, &o->profile) < 0)
@@ -133,7 +130,7 @@ static int tune_options(int argc, char **argv, struct tune_opts *o)
             o->persist = true;
             break;
         case 'h':
-            tune_usage(stdout);
+            mw_help(stdout, &cli_tune_doc);
             return MW_EXIT_OK;
         default:
             return mw_opt_error("tune", c, argv);

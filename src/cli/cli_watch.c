@@ -21,60 +21,58 @@
 #include "model/targets.h"
 #include "analysis/leakcore.h"
 
-static void watch_usage(FILE *f)
-{
-    fprintf(f, "NAME\n"
-               "    memwarden watch - sample memory every N seconds, with the change since the\n"
-               "    last line\n"
-               "\n"
-               "SYNOPSIS\n"
-               "    memwarden watch [-p PID]... [--match REGEX] [--system] [-i INTERVAL]\n"
-               "                    [--duration D] [--count N] [--record FILE [--max-size SIZE]\n"
-               "                    [--keep N]] [--json]\n"
-               "\n"
-               "DESCRIPTION\n"
-               "    For each process: RSS, PSS, VMS, shared, CPU %%, the system's used %%\n"
-               "    (MemTotal - MemAvailable) and buff/cache; sizes carry the change since\n"
-               "    the last line (an arrow and the amount; + and - unless the locale is\n"
-               "    UTF-8). Without -p/--match it watches the system: used, available,\n"
-               "    buff/cache, Slab, SUnreclaim, Shmem. A process that exits ends its\n"
-               "    column with a note; the watch goes on for the others.\n"
-               "    buff/cache growing is not a leak: reclaim takes it back; 'available' is\n"
-               "    what counts.\n"
-               "    --record appends every sample as one JSON line (system samples include\n"
-               "    every slab cache) to FILE; when FILE reaches --max-size it is rotated to\n"
-               "    FILE.1 (FILE.1 to FILE.2, ... keeping --keep files).\n"
-               "\n"
-               "OPTIONS\n"
-               "    -p, --pid PID        watch this process (repeatable)\n"
-               "    -m, --match REGEX    watch processes whose name or command line matches\n"
-               "    -s, --system         watch the system (the default without -p/--match)\n"
-               "    -i, --interval I     time between samples (default 5s)\n"
-               "    -d, --duration D     stop after D (default: until interrupted)\n"
-               "    -n, --count N        stop after N samples\n"
-               "    -r, --record FILE    append samples to FILE (JSON lines)\n"
-               "        --max-size SIZE  rotate FILE at this size (default 10M; 0 never)\n"
-               "        --keep N         rotated files kept (default 3)\n"
-               "        --json           print samples as JSON lines instead of the table\n"
-               "    -h, --help           this text\n"
-               "\n"
-               "    On a terminal, a run with --duration or --count (or whose rows go to a\n"
-               "    file) shows a progress line on stderr: elapsed / planned, samples, and\n"
-               "    the system's used memory (or the first process's RSS) with its verdict.\n"
-               "    Ctrl-C or SIGTERM ends the watch early: every sample taken is already\n"
-               "    in the record, and a summary line on stderr says how many.\n"
-               "    At the end a line on stderr gives the verdict on that figure, in the\n"
-               "    words 'memwarden leak' uses (often 'too short to judge': see its help).\n"
-               "\n"
-               "EXIT STATUS\n"
-               "    0 done (also when ended by Ctrl-C or SIGTERM), 1 nothing could be sampled\n"
-               "    or the record could not be written, 2 usage error.\n"
-               "\n"
-               "EXAMPLES\n"
-               "    memwarden watch -p $(pgrep -f 'python.*main') -i 5\n"
-               "    memwarden watch --system -i 1m --record /var/log/mem.jsonl\n"
-               "    memwarden leak --from /var/log/mem.jsonl --system\n");
-}
+static const struct mw_opt watch_opts[] = {
+    {"pid", 'p', MW_OPT_SHORT, "PID", "watch this process (repeatable)", NULL},
+    {"match", 'm', MW_OPT_SHORT, "REGEX", "watch processes whose name or command line matches",
+     NULL},
+    {"system", 's', MW_OPT_SHORT, NULL, "watch the system (the default without -p/--match)", NULL},
+    {"interval", 'i', MW_OPT_SHORT, "I", "time between samples (default 5s)", NULL},
+    {"duration", 'd', MW_OPT_SHORT, "D", "stop after D (default: until interrupted)", NULL},
+    {"count", 'n', MW_OPT_SHORT, "N", "stop after N samples", NULL},
+    {"record", 'r', MW_OPT_SHORT, "FILE", "append samples to FILE (JSON lines)", NULL},
+    {"max-size", 'S', 0, "SIZE", "rotate FILE at this size (default 10M; 0 never)", NULL},
+    {"keep", 'K', 0, "N", "rotated files kept (default 3)", NULL},
+    {"json", 'j', MW_OPT_SHORT, NULL, "print samples as JSON lines instead of the table", NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_watch_doc = {
+    .head = "NAME\n"
+            "    memwarden watch - sample memory every N seconds, with the change since the\n"
+            "    last line\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden watch [-p PID]... [--match REGEX] [--system] [-i INTERVAL]\n"
+            "                    [--duration D] [--count N] [--record FILE [--max-size SIZE]\n"
+            "                    [--keep N]] [--json]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    For each process: RSS, PSS, VMS, shared, CPU %, the system's used %\n"
+            "    (MemTotal - MemAvailable) and buff/cache; sizes carry the change since\n"
+            "    the last line (an arrow and the amount; + and - unless the locale is\n"
+            "    UTF-8). Without -p/--match it watches the system: used, available,\n"
+            "    buff/cache, Slab, SUnreclaim, Shmem. A process that exits ends its\n"
+            "    column with a note; the watch goes on for the others.\n"
+            "    buff/cache growing is not a leak: reclaim takes it back; 'available' is\n"
+            "    what counts.\n"
+            "    --record appends every sample as one JSON line (system samples include\n"
+            "    every slab cache) to FILE; when FILE reaches --max-size it is rotated to\n"
+            "    FILE.1 (FILE.1 to FILE.2, ... keeping --keep files).\n",
+    .opts = watch_opts,
+    .opts_note = "    On a terminal, a run with --duration or --count (or whose rows go to a\n"
+                 "    file) shows a progress line on stderr: elapsed / planned, samples, and\n"
+                 "    the system's used memory (or the first process's RSS) with its verdict.\n"
+                 "    At the end a line on stderr gives the verdict on that figure, in the\n"
+                 "    words 'memwarden leak' uses (often 'too short to judge': see its help).\n"
+                 "    Ctrl-C or SIGTERM ends the watch early: every sample taken is already\n"
+                 "    in the record, and a summary line on stderr says how many.\n",
+    .exit_ok = "done (also when ended by Ctrl-C or SIGTERM)",
+    .exit_fail = "nothing could be sampled, or the record could not be written",
+    .examples = "    memwarden watch -p $(pgrep -f 'python.*main') -i 5\n"
+                "    memwarden watch --system -i 1m --record /var/log/mem.jsonl\n"
+                "    memwarden leak --from /var/log/mem.jsonl --system\n",
+};
 
 /* The change marks: arrows where the locale is UTF-8, else ASCII. */
 static const char *mark_up = "+", *mark_down = "-";
@@ -178,17 +176,9 @@ struct watch_row {
  * set: the usage was printed), MW_EXIT_USAGE or MW_EXIT_FAIL. */
 static int watch_options(int argc, char **argv, struct watch_opts *o)
 {
-    static const struct option opts[] = {
-        {"pid", required_argument, NULL, 'p'},      {"match", required_argument, NULL, 'm'},
-        {"system", no_argument, NULL, 's'},         {"interval", required_argument, NULL, 'i'},
-        {"duration", required_argument, NULL, 'd'}, {"count", required_argument, NULL, 'n'},
-        {"record", required_argument, NULL, 'r'},   {"max-size", required_argument, NULL, 'S'},
-        {"keep", required_argument, NULL, 'K'},     {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},           {0},
-    };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":p:m:si:d:n:r:jh", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_watch_doc)) != -1) {
         switch (c) {
         case 'p': {
             int rc = mw_opt_pid_append(optarg, &o->pids, &o->npids);
@@ -229,7 +219,7 @@ static int watch_options(int argc, char **argv, struct watch_opts *o)
             o->json = true;
             break;
         case 'h':
-            watch_usage(stdout);
+            mw_help(stdout, &cli_watch_doc);
             o->help = true;
             return MW_EXIT_OK;
         default:

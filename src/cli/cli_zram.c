@@ -18,43 +18,47 @@
 
 extern char **environ;
 
-static void zram_usage(FILE *f)
-{
-    fputs("NAME\n"
-          "    memwarden zram - compressed swap in RAM: status, setup, off\n"
-          "\n"
-          "SYNOPSIS\n"
-          "    memwarden [--root DIR] zram [status] [--json]\n"
-          "    memwarden zram setup [--size 1G|50%] [--algo lz4] [--priority 100] [--device N]\n"
-          "                         [--force]\n"
-          "    memwarden zram off [--device N] [--force]\n"
-          "\n"
-          "DESCRIPTION\n"
-          "    status: every /sys/block/zramN: disksize, algorithm, data stored (orig),\n"
-          "    compressed, total memory used, ratio, same-filled and huge (incompressible)\n"
-          "    pages, writeback (bd_stat) when a backing device is set, and who uses it.\n"
-          "    setup: sets up zramN as swap: loads the module (modprobe zram) or makes a\n"
-          "    device (zram-control/hot_add) when needed, writes comp_algorithm and\n"
-          "    disksize, writes the swap signature and swaps on. Default: the first\n"
-          "    unused device, 50% of RAM, lz4, priority 100 (zram-generator's priority).\n"
-          "    off: swapoff and reset (all devices, or --device N).\n"
-          "    A device in use (in /proc/swaps or mounted) is never reset without\n"
-          "    --force; the refusal says who uses it. Changes are for 'memwarden tune'\n"
-          "    to undo only when tune made them: setup/off keep no backup.\n"
-          "\n"
-          "OPTIONS\n"
-          "    --size SIZE      1G, 512M, or a percentage of RAM (50%)\n"
-          "    --algo NAME      the compressor (one comp_algorithm lists)\n"
-          "    --priority N     swap priority, -1 .. 32767\n"
-          "    --device N       zramN\n"
-          "    --force          reset a device in use (swapoff first)\n"
-          "    --json           status as JSON: bytes; used_by null when unused,\n"
-          "                     the mm_stat numbers null when unreadable\n"
-          "\n"
-          "EXIT STATUS\n"
-          "    0 done; 1 refused or failed (said why); 2 usage.\n",
-          f);
-}
+static const struct mw_opt zram_opts[] = {
+    {"size", 's', 0, "SIZE", "1G, 512M, or a percentage of RAM (50%)", NULL},
+    {"algo", 'a', 0, "NAME", "the compressor (one comp_algorithm lists)", NULL},
+    {"priority", 'p', 0, "N", "swap priority, -1 .. 32767", NULL},
+    {"device", 'd', 0, "N", "zramN", NULL},
+    {"force", 'f', 0, NULL, "reset a device in use (swapoff first)", NULL},
+    {"json", 'j', 0, NULL,
+     "status as JSON: bytes; used_by null when unused,\n"
+     "the mm_stat numbers null when unreadable",
+     NULL},
+    MW_OPT_HELP,
+    {0},
+};
+
+const struct mw_cmd_doc cli_zram_doc = {
+    .head = "NAME\n"
+            "    memwarden zram - compressed swap in RAM: status, setup, off\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    memwarden [--root DIR] zram [status] [--json]\n"
+            "    memwarden zram setup [--size 1G|50%] [--algo lz4] [--priority 100] [--device N]\n"
+            "                         [--force]\n"
+            "    memwarden zram off [--device N] [--force]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    status: every /sys/block/zramN: disksize, algorithm, data stored (orig),\n"
+            "    compressed, total memory used, ratio, same-filled and huge (incompressible)\n"
+            "    pages, writeback (bd_stat) when a backing device is set, and who uses it.\n"
+            "    setup: sets up zramN as swap: loads the module (modprobe zram) or makes a\n"
+            "    device (zram-control/hot_add) when needed, writes comp_algorithm and\n"
+            "    disksize, writes the swap signature and swaps on. Default: the first\n"
+            "    unused device, 50% of RAM, lz4, priority 100 (zram-generator's priority).\n"
+            "    off: swapoff and reset (all devices, or --device N).\n"
+            "    A device in use (in /proc/swaps or mounted) is never reset without\n"
+            "    --force; the refusal says who uses it. Changes are for 'memwarden tune'\n"
+            "    to undo only when tune made them: setup/off keep no backup.\n",
+    .opts = zram_opts,
+    .exit_ok = "done",
+    .exit_fail = "refused or failed (the message says why)",
+    .operands = "status setup off",
+};
 
 struct zram_opts {
     const char *size, *algo;
@@ -341,16 +345,10 @@ static int zram_off(const struct mw_root *root, const struct zram_opts *o)
 
 int cli_zram(struct mw_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"size", required_argument, NULL, 's'},     {"algo", required_argument, NULL, 'a'},
-        {"priority", required_argument, NULL, 'p'}, {"device", required_argument, NULL, 'd'},
-        {"force", no_argument, NULL, 'f'},          {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},           {0},
-    };
     struct zram_opts o = {.size = "50%", .algo = "lz4", .priority = 100, .device = -1};
     unsigned long v;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = mw_getopt(argc, argv, &cli_zram_doc)) != -1) {
         switch (c) {
         case 's':
             o.size = optarg;
@@ -380,7 +378,7 @@ int cli_zram(struct mw_ctx *ctx, int argc, char **argv)
             o.json = true;
             break;
         case 'h':
-            zram_usage(stdout);
+            mw_help(stdout, &cli_zram_doc);
             return MW_EXIT_OK;
         default:
             return mw_opt_error("zram", c, argv);

@@ -14,29 +14,6 @@
 #define MW_VERSION "unknown"
 #endif
 
-static const struct mw_command commands[] = {
-    {"status", cli_status, "memory at a glance: free explained, swap/zram, PSI, verdict"},
-    {"snapshot", cli_snapshot, "capture every file memwarden reads into a directory"},
-    {"leak", cli_leak, "is it a leak? trend of a process or the kernel, and where it grows"},
-    {"watch", cli_watch, "sample a process or the system every N s, with deltas; --record"},
-    {"slab", cli_slab, "kernel slab caches: biggest, growing, and what to do"},
-    {"shm", cli_shm, "SysV segments and /dev/shm files: owners, attaches, orphans"},
-    {"analyze", cli_analyze, "free memory over time from a log: too big, declining, stable"},
-    {"oom", cli_oom, "what the kernel's OOM killer killed, and why, from its log"},
-    {"diff", cli_diff, "what grew and what shrank between two snapshots"},
-    {"top", cli_top, "processes by PSS/USS/RSS/swap with oom_score_adj class and cgroup"},
-    {"prio", cli_prio, "show and set oom_score_adj by class name; apply a rules file"},
-    {"report", cli_report, "one HTML page from records, kill histories, snapshots, logs"},
-    {"metrics", cli_metrics, "Prometheus metrics of memory and the daemon; --textfile DIR"},
-    {"run", cli_run, "run a command under a memory limit: peak, OOM kills, leak verdict"},
-    {"soak", cli_soak, "run a command for hours and judge it: alive, OOM, peaks, leak; JUnit"},
-    {"daemon", cli_daemon, "low-memory killer: acts before the OOM killer, least important first"},
-    {"tune", cli_tune, "apply a profile's sysctls and zram swap, with backup and --revert"},
-    {"zram", cli_zram, "zram swap devices: status, setup, off (refuses to reset one in use)"},
-    {"drop-caches", cli_drop_caches, "what drop_caches would free (rarely needed); --yes does it"},
-    {"doctor", cli_doctor, "check swap, zram and vm sysctls against the RAM size; the fixes"},
-};
-
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: memwarden [--root DIR] COMMAND [OPTIONS]\n"
@@ -45,8 +22,8 @@ static void usage(FILE *f)
                "Keeps memory-starved Linux machines alive and explains their memory.\n"
                "\n"
                "Commands:\n");
-    for (size_t i = 0; i < MW_ARRAY_SIZE(commands); i++)
-        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < mw_ncommands; i++)
+        fprintf(f, "  %-12s %s\n", mw_commands[i].name, mw_commands[i].summary);
     fprintf(f, "\n"
                "Global options:\n"
                "  --root DIR   read /proc and /sys under DIR (a 'memwarden snapshot' capture);\n"
@@ -57,16 +34,8 @@ static void usage(FILE *f)
                "Sizes take binary units (256K, 512M, 4G); durations take a unit (30s, 5m, 24h;\n"
                "a plain number is seconds). Every reporting command has --json, with sizes\n"
                "in bytes and times in seconds.\n"
-               "\n"
-               "Exit status: 0 success, 1 failure, 2 usage error, 3 a check found a problem.\n");
-}
-
-static const struct mw_command *find_command(const char *name)
-{
-    for (size_t c = 0; c < MW_ARRAY_SIZE(commands); c++)
-        if (strcmp(name, commands[c].name) == 0)
-            return &commands[c];
-    return NULL;
+               "\n");
+    mw_exit_table(f);
 }
 
 /* Takes "--root DIR" / "--root=DIR" out of the command's own arguments
@@ -132,16 +101,13 @@ int main(int argc, char **argv)
             usage(stdout);
             return MW_EXIT_OK;
         }
-        const struct mw_command *h = find_command(argv[i + 1]);
+        const struct mw_command *h = mw_command_find(argv[i + 1]);
         if (!h)
             return mw_usage_error(NULL, "help: unknown command '%s'", argv[i + 1]);
-        char hname[64], help[] = "--help";
-        snprintf(hname, sizeof(hname), "memwarden %s", h->name);
-        char *hargv[] = {hname, help, NULL};
-        struct mw_ctx hctx = {.root = {.fd = -1, .path = NULL}, .prog = argv[0]};
-        return h->fn(&hctx, 2, hargv);
+        mw_help(stdout, h->doc);
+        return MW_EXIT_OK;
     }
-    const struct mw_command *cmd = find_command(argv[i]);
+    const struct mw_command *cmd = mw_command_find(argv[i]);
     if (!cmd)
         return mw_usage_error(NULL, "unknown command '%s'", argv[i]);
     int cargc = argc - i;

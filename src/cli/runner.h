@@ -107,15 +107,31 @@ struct mw_run_result {
     int cleanup_rc; /* mw_cg_destroy's */
 };
 
-/* The options `run` and `soak` share, for getopt_long's table (short
- * names: l S H c N k i r D; 'i' and 'r' and 'l' have short forms). */
-#define MW_RUNNER_LONGOPTS                                                                         \
-    {"limit", required_argument, NULL, 'l'}, {"swap", required_argument, NULL, 'S'},               \
-        {"high", required_argument, NULL, 'H'}, {"cpus", required_argument, NULL, 'c'},            \
-        {"name", required_argument, NULL, 'N'}, {"keep", no_argument, NULL, 'k'},                  \
-        {"interval", required_argument, NULL, 'i'}, {"record", required_argument, NULL, 'r'},      \
+/* The options `run` and `soak` share, as entries of their option tables
+ * (struct mw_opt; --interval is each command's own: its default differs). */
+#define MW_RUNNER_OPTS                                                                             \
+    {"limit", 'l', MW_OPT_SHORT, "SIZE", "the memory limit (memory.max / limit_in_bytes)", NULL},  \
+        {"swap", 'S', 0, "SIZE", "swap the cgroup may use (default 0; 'max': no limit)", "max"},   \
+        {"high", 'H', 0, "SIZE", "v2 memory.high (throttling threshold)", NULL},                   \
+        {"cpus", 'c', 0, "N", "CPU quota, e.g. 1.5 (cpu.max / cfs_quota_us)", NULL},               \
+        {"name",                                                                                   \
+         'N',                                                                                      \
+         0,                                                                                        \
+         "NAME",                                                                                   \
+         "the cgroup's name (default memwarden-COMMAND-PID;\n"                                     \
+         "letters, digits, '.', '_', '-')",                                                        \
+         NULL},                                                                                    \
+        {"keep", 'k', 0, NULL, "leave the (emptied) cgroup for inspection", NULL},                 \
+        {"record",                                                                                 \
+         'r',                                                                                      \
+         MW_OPT_SHORT,                                                                             \
+         "FILE",                                                                                   \
+         "append samples to FILE as 'watch --record' does (the\n"                                  \
+         "system, with slab caches, and each process of the\n"                                     \
+         "cgroup), for 'leak --from' and 'analyze'",                                               \
+         NULL},                                                                                    \
     {                                                                                              \
-        "daemon", no_argument, NULL, 'D'                                                           \
+        "daemon", 'D', 0, NULL, "run 'memwarden daemon --scope' on the cgroup meanwhile", NULL     \
     }
 
 /* Applies the shared option C (argument ARG) to O. Returns -1 when taken,

@@ -64,12 +64,12 @@ static void test_swap_full_is_problem(void)
     zram_machine(&in, 262140 * 98 / 100);
     mw_doctor_run(&in, &r);
     CHECK(find(&r, "swap")->verdict == MW_DOC_PROBLEM);
-    CHECK_EQ_INT(mw_doctor_exit(&r), 2);
+    CHECK(mw_doctor_worst(&r) == MW_DOC_PROBLEM);
     zram_machine(&in, 262140 * 89 / 100); /* near miss */
     in.vm.value[VM_SWAPPINESS] = 180;
     mw_doctor_run(&in, &r);
     CHECK(find(&r, "swap")->verdict == MW_DOC_OK);
-    CHECK_EQ_INT(mw_doctor_exit(&r), 0);
+    CHECK(mw_doctor_worst(&r) == MW_DOC_OK);
 }
 
 static void test_min_free_and_missing(void)
