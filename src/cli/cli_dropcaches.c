@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "cli/cli.h"
 #include "proc/knobs.h"
 #include "proc/meminfo.h"
@@ -14,6 +15,10 @@
 static const struct mw_opt drop_caches_opts[] = {
     {"level", 'l', 0, "N", "1 page cache, 2 slab (dentries, inodes), 3 both (default 3)", NULL},
     {"yes", 'y', 0, NULL, "do it", NULL},
+    {"json", 'j', 0, NULL,
+     "one JSON object: the estimate (bytes) and, with --yes, what was\n"
+     "freed (\"dropped\": null without)",
+     NULL},
     MW_OPT_HELP,
     {0},
 };
@@ -23,7 +28,7 @@ const struct mw_cmd_doc cli_drop_caches_doc = {
             "    memwarden drop-caches - what dropping the caches would free; --yes does it\n"
             "\n"
             "SYNOPSIS\n"
-            "    memwarden [--root DIR] drop-caches [--level 1|2|3] [--yes]\n"
+            "    memwarden [--root DIR] drop-caches [--level 1|2|3] [--yes] [--json]\n"
             "\n"
             "DESCRIPTION\n"
             "    Estimates from /proc/meminfo what the kernel's drop_caches would free:\n"
@@ -77,14 +82,28 @@ static void print_estimate(const struct mw_meminfo *mi, int level)
            "what is dropped is read from disk again; it cures no leak (VisionCore guide).\n");
 }
 
-static int drop_now(const struct mw_root *root, int level)
+/* What --yes did: MemFree, Cached and SReclaimable after minus before. */
+struct drop_done {
+    uint64_t ms;
+    int64_t memfree, cached, slab;
+};
+
+static int64_t delta(const struct mw_meminfo *before, const struct mw_meminfo *after,
+                     enum mw_mi_field k)
+{
+    return (int64_t)mw_meminfo_bytes(after, k) - (int64_t)mw_meminfo_bytes(before, k);
+}
+
+/* Syncs, writes LEVEL to drop_caches and measures it into *OUT. Returns
+ * MW_EXIT_OK, or MW_EXIT_FAIL (said). */
+static int drop_now(const struct mw_root *root, int level, struct drop_done *out)
 {
     if (!mw_root_is_live(root)) {
         mw_err("drop-caches --yes acts on the live system only, not on a captured tree");
         return MW_EXIT_FAIL;
     }
     struct mw_meminfo before, after;
-    char lv[4], a[32], b[32], c[32];
+    char lv[4];
     sync();
     if (mw_meminfo_read(root, &before, NULL) < 0)
         return MW_EXIT_FAIL;
@@ -98,22 +117,56 @@ static int drop_now(const struct mw_root *root, int level)
     }
     if (mw_meminfo_read(root, &after, NULL) < 0)
         return MW_EXIT_FAIL;
-    int64_t freed = (int64_t)mw_meminfo_bytes(&after, MI_MEM_FREE) -
-                    (int64_t)mw_meminfo_bytes(&before, MI_MEM_FREE);
-    int64_t cache = (int64_t)mw_meminfo_bytes(&after, MI_CACHED) -
-                    (int64_t)mw_meminfo_bytes(&before, MI_CACHED);
-    int64_t slab = (int64_t)mw_meminfo_bytes(&after, MI_SRECLAIMABLE) -
-                   (int64_t)mw_meminfo_bytes(&before, MI_SRECLAIMABLE);
-    printf("dropped (level %d) in %" PRIu64 " ms: MemFree %s, Cached %s, SReclaimable %s\n", level,
-           ms, mw_fmt_size_delta(a, sizeof(a), freed), mw_fmt_size_delta(b, sizeof(b), cache),
-           mw_fmt_size_delta(c, sizeof(c), slab));
+    *out = (struct drop_done){.ms = ms,
+                              .memfree = delta(&before, &after, MI_MEM_FREE),
+                              .cached = delta(&before, &after, MI_CACHED),
+                              .slab = delta(&before, &after, MI_SRECLAIMABLE)};
     return MW_EXIT_OK;
+}
+
+static void print_done(int level, const struct drop_done *d)
+{
+    char a[32], b[32], c[32];
+    printf("dropped (level %d) in %" PRIu64 " ms: MemFree %s, Cached %s, SReclaimable %s\n", level,
+           d->ms, mw_fmt_size_delta(a, sizeof(a), d->memfree),
+           mw_fmt_size_delta(b, sizeof(b), d->cached), mw_fmt_size_delta(c, sizeof(c), d->slab));
+}
+
+/* The estimate and (D non-NULL) what --yes did, as one JSON object. */
+static void print_json(const struct mw_meminfo *mi, int level, const struct drop_done *d)
+{
+    struct drop_estimate e;
+    struct mw_json j;
+    drop_estimate(mi, level, &e);
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_i64(&j, "level", level);
+    mw_json_object_begin(&j, "estimate");
+    mw_json_u64(&j, "frees", e.pagecache + e.slab);
+    mw_json_u64(&j, "pagecache", e.pagecache);
+    mw_json_u64(&j, "slab", e.slab);
+    mw_json_u64(&j, "stays_mapped", e.mapped);
+    mw_json_u64(&j, "stays_shmem", e.shmem);
+    mw_json_u64(&j, "dirty", e.dirty);
+    mw_json_object_end(&j);
+    if (d) {
+        mw_json_object_begin(&j, "dropped");
+        mw_json_fixed(&j, "duration", (double)d->ms / 1000.0, 3);
+        mw_json_i64(&j, "memfree_delta", d->memfree);
+        mw_json_i64(&j, "cached_delta", d->cached);
+        mw_json_i64(&j, "sreclaimable_delta", d->slab);
+        mw_json_object_end(&j);
+    } else {
+        mw_json_null(&j, "dropped");
+    }
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
 }
 
 int cli_drop_caches(struct mw_ctx *ctx, int argc, char **argv)
 {
     unsigned long level = 3;
-    bool yes = false;
+    bool yes = false, json = false;
     int c;
     while ((c = mw_getopt(argc, argv, &cli_drop_caches_doc)) != -1) {
         switch (c) {
@@ -123,6 +176,9 @@ int cli_drop_caches(struct mw_ctx *ctx, int argc, char **argv)
             break;
         case 'y':
             yes = true;
+            break;
+        case 'j':
+            json = true;
             break;
         case 'h':
             mw_help(stdout, &cli_drop_caches_doc);
@@ -139,10 +195,17 @@ int cli_drop_caches(struct mw_ctx *ctx, int argc, char **argv)
         mw_err("cannot read /proc/meminfo: %s", mw_strerror(-rc));
         return MW_EXIT_FAIL;
     }
-    print_estimate(&mi, (int)level);
-    if (!yes) {
-        printf("Nothing done: --yes does it (sync first).\n");
+    struct drop_done done;
+    if (yes && (rc = drop_now(&ctx->root, (int)level, &done)) != MW_EXIT_OK)
+        return rc;
+    if (json) {
+        print_json(&mi, (int)level, yes ? &done : NULL);
         return MW_EXIT_OK;
     }
-    return drop_now(&ctx->root, (int)level);
+    print_estimate(&mi, (int)level);
+    if (yes)
+        print_done((int)level, &done);
+    else
+        printf("Nothing done: --yes does it (sync first).\n");
+    return MW_EXIT_OK;
 }

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "cli/cli.h"
 #include "lmk/config.h"
 #include "lmk/metricsd.h"
@@ -23,6 +25,11 @@ static const struct mw_opt metrics_opts[] = {
     {"state-file", 's', MW_OPT_SHORT, "FILE",
      "the daemon's state file (default " MW_DAEMON_STATE_FILE ")", NULL},
     {"history", 'H', MW_OPT_SHORT, "FILE", "the daemon's kill history (JSON lines; default: none)",
+     NULL},
+    {"json", 'j', 0, NULL,
+     "the same samples as JSON: {\"families\": [{name, type, help,\n"
+     "samples: [{name, labels, value}]}]} (integers exact, other\n"
+     "values to 6 decimals, NaN and Inf as null); not with --textfile",
      NULL},
     MW_OPT_HELP,
     {0},
@@ -89,7 +96,7 @@ const struct mw_cmd_doc cli_metrics_doc = {
 
 struct metrics_opts {
     const char *textfile, *config, *state, *history;
-    bool help;
+    bool help, json;
 };
 
 static int metrics_parse(int argc, char **argv, struct metrics_opts *o)
@@ -110,6 +117,9 @@ static int metrics_parse(int argc, char **argv, struct metrics_opts *o)
         case 'H':
             o->history = optarg;
             break;
+        case 'j':
+            o->json = true;
+            break;
         case 'h':
             o->help = true;
             return 0;
@@ -119,6 +129,8 @@ static int metrics_parse(int argc, char **argv, struct metrics_opts *o)
     }
     if (optind < argc)
         return mw_usage_error("metrics", "unexpected argument '%s'", argv[optind]);
+    if (o->json && o->textfile)
+        return mw_usage_error("metrics", "--json prints; --textfile writes the exposition");
     return 0;
 }
 
@@ -151,6 +163,119 @@ static int input_error(const struct mw_root *root, const char *opt, const char *
     mw_err("metrics: %s %s: %s%s", opt, path, mw_strerror(-rc),
            root->fd == AT_FDCWD || mw_root_is_live(root) ? "" : " (read under --root)");
     return MW_EXIT_FAIL;
+}
+
+/* ---- --json: the exposition read back into JSON ---- */
+
+/* A sample's value: an integer exactly, another number to 6 decimals,
+ * NaN and +-Inf (which JSON lacks) as null. */
+static void json_value(struct mw_json *j, const char *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long u = strtoull(v, &end, 10);
+    if (*v != '-' && end != v && !*end && errno == 0) {
+        mw_json_u64(j, "value", u);
+        return;
+    }
+    double d = strtod(v, &end);
+    if (end == v || *end || !isfinite(d))
+        mw_json_null(j, "value");
+    else
+        mw_json_fixed(j, "value", d, 6);
+}
+
+/* The labels of one sample, P just past '{': k="v",... up to '}' (the
+ * exposition's escapes \\, \" and \n undone). Returns the text after '}'. */
+static const char *json_labels(struct mw_json *j, const char *p)
+{
+    char key[128], val[512];
+    mw_json_object_begin(j, "labels");
+    while (*p && *p != '}') {
+        size_t k = 0, n = 0;
+        while (*p && *p != '=' && k + 1 < sizeof(key))
+            key[k++] = *p++;
+        key[k] = '\0';
+        p += *p == '=' ? 1 : 0;
+        p += *p == '"' ? 1 : 0;
+        for (; *p && *p != '"'; p++) {
+            char ch = *p;
+            if (ch == '\\' && p[1]) {
+                ch = *++p == 'n' ? '\n' : *p;
+            }
+            if (n + 1 < sizeof(val))
+                val[n++] = ch;
+        }
+        val[n] = '\0';
+        p += *p == '"' ? 1 : 0;
+        p += *p == ',' ? 1 : 0;
+        mw_json_str(j, key, val);
+    }
+    mw_json_object_end(j);
+    return *p == '}' ? p + 1 : p;
+}
+
+static void json_no_labels(struct mw_json *j)
+{
+    mw_json_object_begin(j, "labels");
+    mw_json_object_end(j);
+}
+
+/* Ends the family object open in J (its samples array, then itself). */
+static void json_family_end(struct mw_json *j)
+{
+    mw_json_array_end(j);
+    mw_json_object_end(j);
+}
+
+/* One sample line "name{labels} value" as an object of the samples array. */
+static void json_sample(struct mw_json *j, const char *line)
+{
+    size_t n = strcspn(line, "{ ");
+    mw_json_object_begin(j, NULL);
+    mw_json_strn(j, "name", line, n);
+    const char *p = line + n;
+    if (*p == '{')
+        p = json_labels(j, p + 1);
+    else
+        json_no_labels(j);
+    while (*p == ' ')
+        p++;
+    json_value(j, p);
+    mw_json_object_end(j);
+}
+
+/* TEXT (the exposition, NUL-terminated) as JSON on stdout: one family per
+ * "# HELP" line, which the renderer writes before its TYPE and samples. */
+static void print_json(char *text)
+{
+    struct mw_json j;
+    bool open = false;
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_array_begin(&j, "families");
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "# HELP ", 7) == 0) {
+            if (open)
+                json_family_end(&j);
+            size_t n = strcspn(line + 7, " ");
+            mw_json_object_begin(&j, NULL);
+            mw_json_strn(&j, "name", line + 7, n);
+            mw_json_str(&j, "help", line[7 + n] ? line + 8 + n : "");
+            open = true;
+        } else if (strncmp(line, "# TYPE ", 7) == 0 && open) {
+            const char *type = strchr(line + 7, ' ');
+            mw_json_str(&j, "type", type ? type + 1 : "untyped");
+            mw_json_array_begin(&j, "samples");
+        } else if (line[0] != '#' && open) {
+            json_sample(&j, line);
+        }
+    }
+    if (open)
+        json_family_end(&j);
+    mw_json_array_end(&j);
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
 }
 
 int cli_metrics(struct mw_ctx *ctx, int argc, char **argv)
@@ -191,13 +316,18 @@ int cli_metrics(struct mw_ctx *ctx, int argc, char **argv)
         if (rc != -ENOENT)
             mw_err("kill history %s: %s (left out)", hist, mw_strerror(-rc));
     }
-    if (!o.textfile) {
+    if (!o.textfile && !o.json) {
         mw_metrics_render(stdout, &m);
         return fflush(stdout) == 0 ? MW_EXIT_OK : MW_EXIT_FAIL;
     }
     char *text = NULL;
     size_t len = 0;
     rc = render_buf(&m, &text, &len);
+    if (rc == 0 && o.json) {
+        print_json(text);
+        free(text);
+        return fflush(stdout) == 0 ? MW_EXIT_OK : MW_EXIT_FAIL;
+    }
     if (rc == 0)
         rc = mw_metrics_textfile_write(o.textfile, text, len);
     free(text);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "analysis/tunebackup.h"
 #include "analysis/tuneplan.h"
 #include "base/safeopen.h"
@@ -22,7 +23,8 @@
 #define MAX_SETS       16
 
 static const struct mw_opt tune_opts[] = {
-    {"profile", 'p', 0, "NAME", "small, embedded-4g, desktop or server", NULL},
+    {"profile", 'p', 0, "NAME", "small, embedded-4g, desktop or server",
+     "small embedded-4g desktop server"},
     {"set", 's', 0, "KEY=VALUE",
      "override one item: vm.NAME=N (a /proc/sys/vm file doctor\n"
      "reads), zram.size=SIZE, zram.algo=NAME, zram.priority=N,\n"
@@ -37,6 +39,10 @@ static const struct mw_opt tune_opts[] = {
      "/etc/init.d/S05memwarden (BusyBox); with --apply, write them\n"
      "(backed up and reverted like the rest)",
      NULL},
+    {"json", 'j', 0, NULL,
+     "the plan as one JSON object (with --persist, the files'\n"
+     "texts too); not with --apply or --revert",
+     NULL},
     MW_OPT_HELP,
     {0},
 };
@@ -48,7 +54,7 @@ const struct mw_cmd_doc cli_tune_doc = {
         "\n"
         "SYNOPSIS\n"
         "    memwarden [--root DIR] tune [--profile NAME] [--set KEY=VALUE]... [--persist]\n"
-        "                                [--apply | --revert] [--backup FILE]\n"
+        "                                [--apply | --revert] [--backup FILE] [--json]\n"
         "\n"
         "DESCRIPTION\n"
         "    Prints the plan: each sysctl and the zram swap device to set up, old -> new.\n"
@@ -87,7 +93,7 @@ const struct mw_cmd_doc cli_tune_doc = {
 };
 
 struct tune_opts {
-    bool have_profile, apply, revert, persist;
+    bool have_profile, apply, revert, persist, json;
     enum mw_profile profile;
     char *sets[MAX_SETS];
     int nsets;
@@ -129,6 +135,9 @@ static int tune_options(int argc, char **argv, struct tune_opts *o)
         case 'P':
             o->persist = true;
             break;
+        case 'j':
+            o->json = true;
+            break;
         case 'h':
             mw_help(stdout, &cli_tune_doc);
             return MW_EXIT_OK;
@@ -140,6 +149,8 @@ static int tune_options(int argc, char **argv, struct tune_opts *o)
         return mw_usage_error("tune", "unexpected argument '%s'", argv[optind]);
     if (o->apply && o->revert)
         return mw_usage_error("tune", "--apply and --revert exclude each other");
+    if (o->json && (o->apply || o->revert))
+        return mw_usage_error("tune", "--json shows the plan: not with --apply or --revert");
     return -1;
 }
 
@@ -576,6 +587,61 @@ static void print_plan(const struct mw_tune_plan *p)
     printf("source: %s\n", s->source);
 }
 
+/* The plan P as one JSON object; with PERSIST the boot-time files too. */
+static void print_plan_json(const struct mw_root *root, const struct mw_tune_plan *p, bool persist)
+{
+    const struct mw_profile_spec *s = mw_profile_get(p->profile);
+    struct mw_json j;
+    mw_json_init(&j, stdout, true);
+    mw_json_object_begin(&j, NULL);
+    mw_json_str(&j, "profile", s->name);
+    mw_json_str(&j, "fits", s->fits);
+    mw_json_str(&j, "source", s->source);
+    mw_json_array_begin(&j, "changes");
+    for (int i = 0; i < p->n; i++) {
+        mw_json_object_begin(&j, NULL);
+        mw_json_str(&j, "key", p->it[i].key);
+        mw_json_str(&j, "path", p->it[i].path);
+        mw_json_str(&j, "old", p->it[i].old);
+        mw_json_str(&j, "new", p->it[i].new_val);
+        if (p->it[i].why && strcmp(p->it[i].why, s->source) != 0)
+            mw_json_str(&j, "why", p->it[i].why); /* "--set" */
+        else
+            mw_json_null(&j, "why"); /* the profile's source */
+        mw_json_object_end(&j);
+    }
+    mw_json_array_end(&j);
+    mw_json_object_begin(&j, "zram");
+    mw_json_bool(&j, "wanted", p->zram.wanted);
+    if (p->zram.wanted) {
+        mw_json_i64(&j, "device", p->zram.device);
+        mw_json_bool(&j, "hot_add", p->zram.hot_add);
+        mw_json_u64(&j, "size", p->zram.size);
+        mw_json_str(&j, "algo", p->zram.algo);
+        mw_json_i64(&j, "priority", p->zram.priority);
+    } else {
+        mw_json_str(&j, "note", p->zram.note);
+    }
+    mw_json_object_end(&j);
+    if (persist) {
+        const char *paths[2];
+        char *texts[2] = {NULL, NULL};
+        int n = persist_files(root, p, paths, texts);
+        mw_json_array_begin(&j, "persist");
+        for (int i = 0; i < n; i++) {
+            mw_json_object_begin(&j, NULL);
+            mw_json_str(&j, "path", paths[i]);
+            mw_json_str(&j, "text", texts[i]);
+            mw_json_object_end(&j);
+        }
+        mw_json_array_end(&j);
+        free(texts[0]);
+        free(texts[1]);
+    }
+    mw_json_object_end(&j);
+    mw_json_finish(&j);
+}
+
 /* ---- apply / revert --------------------------------------------------- */
 
 struct applying {
@@ -792,7 +858,9 @@ int cli_tune(struct mw_ctx *ctx, int argc, char **argv)
     if (!p)
         return MW_EXIT_FAIL;
     rc = tune_plan(ctx, &o, p);
-    if (rc == MW_EXIT_OK) {
+    if (rc == MW_EXIT_OK && o.json) {
+        print_plan_json(&ctx->root, p, o.persist);
+    } else if (rc == MW_EXIT_OK) {
         print_plan(p);
         if (o.persist) {
             const char *paths[2];

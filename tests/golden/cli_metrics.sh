@@ -124,3 +124,33 @@ if command -v promtool >/dev/null 2>&1; then
     out=$(promtool check metrics <"$T/all.prom" 2>&1)
     if [ $? -eq 0 ] && [ -z "$out" ]; then ok "promtool check metrics meminfo-all"; else fail "promtool check metrics meminfo-all" "$out"; fi
 fi
+
+# --json: the same samples as the exposition, read back (names, labels,
+# values: integers exactly, others to 6 decimals), histograms included.
+"$MW_BIN" --root "$FX" metrics --history $H >"$T/m.prom" 2>/dev/null
+"$MW_BIN" --root "$FX" metrics --history $H --json >"$T/m.json" 2>/dev/null
+if command -v python3 >/dev/null 2>&1; then
+    check "metrics --json has every sample of the exposition" python3 - "$T/m.prom" "$T/m.json" <<'PY'
+import json, re, sys
+prom = [l for l in open(sys.argv[1]).read().splitlines() if l and not l.startswith('#')]
+fams = json.load(open(sys.argv[2]))["families"]
+got = [(s["name"], s["labels"], s["value"]) for f in fams for s in f["samples"]]
+assert len(got) == len(prom), (len(got), len(prom))
+assert any(f["type"] == "histogram" for f in fams)
+for line, (name, labels, value) in zip(prom, got):
+    m = re.match(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line)
+    assert m and m.group(1) == name, (line, name)
+    unesc = lambda v: re.sub(r'\\(.)', lambda e: "\n" if e.group(1) == "n" else e.group(1), v)
+    want = {k: unesc(v) for k, v in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or "")}
+    assert want == labels, (line, labels)
+    v = m.group(3)
+    if v in ("NaN", "+Inf", "-Inf"):
+        assert value is None, line
+    else:
+        assert abs(float(v) - value) <= 1e-6 * max(1, abs(float(v))), (line, value)
+PY
+else
+    skip "metrics --json has every sample of the exposition" "no python3"
+fi
+"$MW_BIN" metrics --json --textfile "$T" >/dev/null 2>&1
+[ $? -eq 2 ] && ok "metrics --json --textfile: usage" || fail "metrics --json --textfile: usage"

@@ -12,6 +12,11 @@ for fx in doctor-5g6-swap98 doctor-480m doctor-rk3588-4g vm-512m old-kernel-3.10
 done
 golden_run "tune plan --persist --profile embedded-4g doctor-480m" "$G/doctor-480m-persist.txt" 0 \
     "$MW_BIN" --root "$FIX/doctor-480m" tune --persist --profile embedded-4g --set vm.swappiness=150
+golden_run "tune plan --json --persist doctor-480m" "$G/doctor-480m-persist.json" 0 \
+    "$MW_BIN" --root "$FIX/doctor-480m" tune --json --persist --profile embedded-4g \
+    --set vm.swappiness=150
+"$MW_BIN" tune --json --apply >/dev/null 2>&1
+[ $? -eq 2 ] && ok "tune --json --apply: usage" || fail "tune --json --apply: usage"
 golden_run "tune plan server doctor-5g6-swap98" "$G/doctor-5g6-swap98-server.txt" 0 \
     "$MW_BIN" --root "$FIX/doctor-5g6-swap98" tune --profile server
 

@@ -19,6 +19,8 @@ golden_run "zram status --json zram-writeback" "$G/status-zram-writeback.json" 0
     "$MW_BIN" --root "$FIX/zram-writeback" zram status --json
 golden_run "drop-caches --level 2 vm-512m" "$G/drop-vm-512m-2.txt" 0 \
     "$MW_BIN" --root "$FIX/vm-512m" drop-caches --level 2
+golden_run "drop-caches --json --level 2 vm-512m" "$G/drop-vm-512m-2.json" 0 \
+    "$MW_BIN" --root "$FIX/vm-512m" drop-caches --level 2 --json
 
 # zram0 is swap in the capture: setup and off refuse, and say who uses it.
 cp -a "$FIX/vm-512m" "$T/t"
