@@ -1,4 +1,5 @@
 /* memwarden daemon: the command line of the low-memory killer. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,8 @@ static const struct mw_opt daemon_opts[] = {
      "(default /run/memwarden/state.json)",
      NULL},
     {"low-ram", 'L', MW_OPT_SHORT, NULL, "the low-RAM profile (as low_ram = true)", NULL},
-    {"check-config", 'C', MW_OPT_SHORT, "FILE", "parse FILE, print the result, exit", NULL},
+    {"check-config", 'C', MW_OPT_SHORT, "FILE",
+     "parse FILE and print every error with its line (or the\nsettings it gives), then exit", NULL},
     {"choose-once", 'o', MW_OPT_SHORT, NULL,
      "scan once, print the victim and the time taken, exit\n"
      "(kills nothing; a diagnostic and benchmark mode)",
@@ -210,10 +212,19 @@ static void warn_forgeable(const struct mw_config *cfg)
 static int check_config(const char *path)
 {
     struct mw_config cfg;
-    char err[320];
+    char err[MW_CFG_ERR_LEN + 256];
     mw_config_defaults(&cfg);
-    if (mw_config_load(&cfg, path, err, sizeof(err)) < 0) {
-        fprintf(stderr, "memwarden daemon: %s\n", err);
+    int rc = mw_config_load(&cfg, path, err, sizeof(err));
+    if (rc < 0) {
+        int n = 0;
+        for (const char *l = err; *l; n++) {
+            size_t len = strcspn(l, "\n");
+            fprintf(stderr, "memwarden daemon: %.*s\n", (int)len, l);
+            l += len + (l[len] == '\n');
+        }
+        if (rc != -EINVAL) /* the file itself: missing, unreadable, not a file */
+            return MW_EXIT_FAIL;
+        fprintf(stderr, "memwarden daemon: %s: %d error%s\n", path, n, n == 1 ? "" : "s");
         return MW_EXIT_FOUND;
     }
     warn_forgeable(&cfg);
@@ -308,7 +319,7 @@ static int load_config(const struct daemon_cli *c, struct mw_config *cfg)
 {
     mw_config_defaults(cfg);
     if (c->o.config_path) {
-        char err[320];
+        char err[MW_CFG_ERR_LEN + 256];
         if (mw_config_load(cfg, c->o.config_path, err, sizeof(err)) < 0) {
             mw_err("daemon: %s", err);
             return MW_EXIT_FAIL;

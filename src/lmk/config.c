@@ -325,10 +325,12 @@ static void vseterr(char *err, size_t cap, int line, const char *fmt, va_list ap
 {
     if (!err || cap == 0)
         return;
-    int n = snprintf(err, cap, "line %d: ", line);
-    if (n < 0 || (size_t)n >= cap)
+    size_t used = strnlen(err, cap - 1);
+    int n = snprintf(err + used, cap - used, "%sline %d: ", used ? "\n" : "", line);
+    if (n < 0 || (size_t)n >= cap - used)
         return;
-    vsnprintf(err + n, cap - (size_t)n, fmt, ap);
+    used += (size_t)n;
+    vsnprintf(err + used, cap - used, fmt, ap);
 }
 
 static void seterr(char *err, size_t cap, int line, const char *fmt, ...)
@@ -654,17 +656,74 @@ static int set_value(struct mw_config *cfg, const struct key *k, const char *v, 
     return setters[k->type](&c);
 }
 
+/* A "[section]" line S (E its end): a section memwarden knows. Returns 0
+ * or -EINVAL after saying why (ERR). */
+static int parse_section(char *s, char *e, char *err, size_t errcap, int line)
+{
+    if (e[-1] != ']') {
+        seterr(err, errcap, line, "section header '%s' lacks its ']'", s);
+        return -EINVAL;
+    }
+    e[-1] = '\0';
+    for (size_t i = 0; i < MW_ARRAY_SIZE(sections); i++)
+        if (strcmp(s + 1, sections[i]) == 0)
+            return 0;
+    seterr(err, errcap, line,
+           "unknown section [%s] (known: killer, victims, loops, alerts, hooks, files, metrics)",
+           s + 1);
+    return -EINVAL;
+}
+
+/* A "key = value" line S (trimmed) into CFG. Returns 0 or -EINVAL after
+ * saying why (ERR). */
+static int parse_setting(struct mw_config *cfg, char *s, char *err, size_t errcap, int line)
+{
+    char *eq = strchr(s, '=');
+    if (!eq) {
+        seterr(err, errcap, line, "expected 'key = value', got '%s'", s);
+        return -EINVAL;
+    }
+    char *ke = eq;
+    while (ke > s && isspace((unsigned char)ke[-1]))
+        ke--;
+    *ke = '\0';
+    char *v = eq + 1;
+    while (isspace((unsigned char)*v))
+        v++;
+    size_t vl = strlen(v);
+    if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+        v[vl - 1] = '\0';
+        v++;
+    }
+    const struct key *k = NULL;
+    for (size_t i = 0; i < MW_ARRAY_SIZE(keys); i++)
+        if (strcmp(keys[i].name, s) == 0)
+            k = &keys[i];
+    if (!k) {
+        seterr(err, errcap, line, "unknown key '%s'", s);
+        return -EINVAL;
+    }
+    if (set_value(cfg, k, v, err, errcap, line) < 0)
+        return -EINVAL;
+    if (k->id >= 0)
+        cfg->set_mask |= 1ull << k->id;
+    return 0;
+}
+
 int mw_config_parse_buf(struct mw_config *cfg, const char *buf, char *err, size_t errcap)
 {
-    int line = 0;
+    int line = 0, nerr = 0;
     const char *c = buf, *p;
     size_t len;
     char text[1024];
+    if (err && errcap)
+        err[0] = '\0';
     while (mw_next_line(&c, &p, &len)) {
         line++;
         if (len >= sizeof(text)) {
             seterr(err, errcap, line, "line longer than %zu characters", sizeof(text) - 1);
-            return -EINVAL;
+            nerr++;
+            continue;
         }
         memcpy(text, p, len);
         text[len] = '\0';
@@ -677,60 +736,18 @@ int mw_config_parse_buf(struct mw_config *cfg, const char *buf, char *err, size_
             *--e = '\0';
         if (*s == '\0' || *s == '#' || *s == ';')
             continue;
-        if (*s == '[') {
-            if (e[-1] != ']') {
-                seterr(err, errcap, line, "section header '%s' lacks its ']'", s);
-                return -EINVAL;
-            }
-            e[-1] = '\0';
-            bool known = false;
-            for (size_t i = 0; i < MW_ARRAY_SIZE(sections); i++)
-                known |= strcmp(s + 1, sections[i]) == 0;
-            if (!known) {
-                seterr(err, errcap, line,
-                       "unknown section [%s] (known: killer, victims, loops, alerts, hooks, "
-                       "files, metrics)",
-                       s + 1);
-                return -EINVAL;
-            }
-            continue;
-        }
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            seterr(err, errcap, line, "expected 'key = value', got '%s'", s);
-            return -EINVAL;
-        }
-        char *ke = eq;
-        while (ke > s && isspace((unsigned char)ke[-1]))
-            ke--;
-        *ke = '\0';
-        char *v = eq + 1;
-        while (isspace((unsigned char)*v))
-            v++;
-        size_t vl = strlen(v);
-        if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
-            v[vl - 1] = '\0';
-            v++;
-        }
-        const struct key *k = NULL;
-        for (size_t i = 0; i < MW_ARRAY_SIZE(keys); i++)
-            if (strcmp(keys[i].name, s) == 0)
-                k = &keys[i];
-        if (!k) {
-            seterr(err, errcap, line, "unknown key '%s'", s);
-            return -EINVAL;
-        }
-        if (set_value(cfg, k, v, err, errcap, line) < 0)
-            return -EINVAL;
-        if (k->id >= 0)
-            cfg->set_mask |= 1ull << k->id;
+        int rc = *s == '[' ? parse_section(s, e, err, errcap, line)
+                           : parse_setting(cfg, s, err, errcap, line);
+        nerr += rc < 0;
     }
     if (!(cfg->scope_min_pct <= cfg->scope_low_pct && cfg->scope_low_pct <= cfg->scope_high_pct)) {
         seterr(err, errcap, line,
                "scope_min_percent <= scope_low_percent <= scope_high_percent "
                "must hold");
-        return -EINVAL;
+        nerr++;
     }
+    if (nerr > 0)
+        return -EINVAL;
     mw_config_apply_low_ram(cfg);
     return 0;
 }
@@ -766,11 +783,23 @@ int mw_config_load(struct mw_config *cfg, const char *path, char *err, size_t er
         free(buf);
         return -EINVAL;
     }
-    char e2[256] = "";
+    char e2[MW_CFG_ERR_LEN];
     rc = mw_config_parse_buf(cfg, buf, e2, sizeof(e2));
-    if (rc < 0)
-        snprintf(err, errcap, "%s: %s", path, e2);
     free(buf);
+    if (rc < 0 && err && errcap) {
+        /* "PATH: line N: ..." for each error */
+        size_t used = 0;
+        err[0] = '\0';
+        for (const char *l = e2; *l && used + 1 < errcap;) {
+            size_t len = strcspn(l, "\n");
+            int k = snprintf(err + used, errcap - used, "%s%s: %.*s", used ? "\n" : "", path,
+                             (int)len, l);
+            if (k < 0 || (size_t)k >= errcap - used)
+                break; /* cut at ERRCAP */
+            used += (size_t)k;
+            l += len + (l[len] == '\n');
+        }
+    }
     return rc;
 }
 

@@ -130,13 +130,18 @@ struct mw_config {
 /* Fills CFG with the defaults (lmkd's, see the seed's parameter table). */
 void mw_config_defaults(struct mw_config *cfg);
 
+/* Room for the errors of a whole file (mw_config_parse_buf). */
+#define MW_CFG_ERR_LEN 4096
+
 /* Parses config text BUF over the defaults already in CFG (call
  * mw_config_defaults first). Lines: `# comment`, `[section]`,
  * `key = value`; lmkd property names (`ro.lmk.medium`, ...) are aliases
  * and may appear in any section. After the last line the low-RAM profile
- * is applied to keys the text did not set. On error writes
- * "line N: message" into ERR (capacity ERRCAP) and returns -EINVAL; CFG
- * may then be partly changed (parse into a scratch copy). Returns 0. */
+ * is applied to keys the text did not set. Every line is parsed: on errors
+ * writes each, "line N: message", one a line ('\n' between them), into
+ * ERR (capacity ERRCAP, cut there; MW_CFG_ERR_LEN holds many) and returns
+ * -EINVAL; CFG may then be partly changed (parse into a scratch copy).
+ * Returns 0. */
 int mw_config_parse_buf(struct mw_config *cfg, const char *buf, char *err, size_t errcap);
 
 /* Parses a minfree table: comma separated FREE:ADJ pairs, FREE in pages
@@ -155,7 +160,8 @@ void mw_config_apply_low_ram(struct mw_config *cfg);
  * file of at most 256 KiB is read: a directory (-EISDIR), a FIFO or device
  * (-EINVAL, refused without waiting), a NUL byte (-EINVAL), a read error
  * or a larger file (-EFBIG) are errors, never an empty config. Returns 0
- * or -errno; ERR explains ("PATH: ..."). */
+ * or -errno; ERR explains ("PATH: ...", one line per error of the text;
+ * -EINVAL: the text, another: the file). */
 int mw_config_load(struct mw_config *cfg, const char *path, char *err, size_t errcap);
 
 /* True when NAME (a command line or a program name) matches a pattern. */

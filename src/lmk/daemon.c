@@ -169,6 +169,8 @@ static void reload(struct daemon *d)
     char err[320];
     mw_config_defaults(&next);
     if (mw_config_load(&next, d->o->config_path, err, sizeof(err)) < 0) {
+        for (char *q = err; (q = strchr(q, '\n')) != NULL;)
+            *q = ';'; /* one log line for all the errors */
         mw_dlog(LOG_ERR, "reload rejected, the old configuration stays in force: %s", err);
         return;
     }

@@ -23,7 +23,17 @@ check $T.bad_config_exit_3 [ $st -eq 3 ]
 check $T.bad_config_names_line grep -q 'bad.conf: line 3: thrashing_limit' "$TMP/out"
 
 "$MW_BIN" daemon --check-config "$TMP/missing.conf" >"$TMP/out" 2>&1
-check $T.missing_config_fails [ $? -eq 3 ]
+check $T.missing_config_exit_1 [ $? -eq 1 ]
+
+# Every error of the file in one pass, each with its line, then the count.
+printf '[killer]\nthrashing_limit = lots\nno_such = 1\n[bogus]\nkill_timeout_ms = 100\njust words\nlow_ram = maybe\n' >"$TMP/bad5.conf"
+"$MW_BIN" daemon --check-config "$TMP/bad5.conf" >"$TMP/out" 2>&1
+st=$?
+check $T.every_error_exit_3 [ $st -eq 3 ]
+for l in 'line 2: thrashing_limit' "line 3: unknown key 'no_such'" 'line 4: unknown section \[bogus\]' \
+    "line 6: expected 'key = value'" "line 7: low_ram: 'maybe'" '5 errors$'; do
+    check "$T.every_error: $l" grep -q "bad5.conf: $l" "$TMP/out"
+done
 
 printf 'ro.config.low_ram = true\nsys.lmk.minfree_levels = 18432:0,23040:100\nro.lmk.use_minfree_levels = 1\n' >"$TMP/android.conf"
 "$MW_BIN" daemon --check-config "$TMP/android.conf" >"$TMP/out" 2>&1

@@ -6,20 +6,21 @@
 T0=cli_daemon_harden
 scratch
 
-# --check-config: a NUL byte, a directory, a FIFO and a read error are
-# errors (exit 3) with a reason, never the defaults; a FIFO does not hang.
+# --check-config: a NUL byte (the text: exit 3), a directory, a FIFO and a
+# read error (the file: exit 1) are errors with a reason, never the
+# defaults; a FIFO does not hang.
 printf 'protect = *sshd*\n\000\n' >"$T/nul.conf"
 mkdir "$T/dir.conf"
 mkfifo "$T/fifo.conf"
-config_refused() { # NAME FILE REASON
+config_refused() { # NAME FILE EXIT REASON
     timeout 10 "$MW_BIN" daemon --check-config "$2" >"$T/out" 2>&1
     _st=$?
-    if [ $_st -eq 3 ] && grep -q "$3" "$T/out"; then ok "$1"; else fail "$1" "exit $_st" "$(cat "$T/out")"; fi
+    if [ $_st -eq "$3" ] && grep -q "$4" "$T/out"; then ok "$1"; else fail "$1" "exit $_st" "$(cat "$T/out")"; fi
 }
-config_refused $T0.config_nul "$T/nul.conf" 'nul.conf: line 2: a NUL byte'
-config_refused $T0.config_dir "$T/dir.conf" 'dir.conf: is a directory'
-config_refused $T0.config_fifo "$T/fifo.conf" 'fifo.conf: not a regular file'
-config_refused $T0.config_read_error /proc/self/mem '/proc/self/mem: Input/output error'
+config_refused $T0.config_nul "$T/nul.conf" 3 'nul.conf: line 2: a NUL byte'
+config_refused $T0.config_dir "$T/dir.conf" 1 'dir.conf: is a directory'
+config_refused $T0.config_fifo "$T/fifo.conf" 1 'fifo.conf: not a regular file'
+config_refused $T0.config_read_error /proc/self/mem 1 '/proc/self/mem: Input/output error'
 
 # Scope mode read cgroup.procs into 64 KiB and took the cut last number as
 # a PID: member 40051234 straddles byte 65535, so its head "4005" (a

@@ -322,6 +322,25 @@ static void test_load_refuses_fifo(void)
     rmdir(dir);
 }
 
+/* Every error of the text in one pass, each with its line, in order; the
+ * good lines between them are still taken; a full ERR is cut, not overrun. */
+static void test_every_error_in_one_pass(void)
+{
+    struct mw_config c;
+    char err[MW_CFG_ERR_LEN], small[40];
+    CHECK(parse(&c, "thrashing_limit = lots\nkill_timeout_ms = 250\nno_such = 1\n[bogus]\n", err,
+                sizeof(err)) == -EINVAL);
+    CHECK_STR(err, "line 1: thrashing_limit: 'lots' is not a whole number from 0 to 10000\n"
+                   "line 3: unknown key 'no_such'\n"
+                   "line 4: unknown section [bogus] (known: killer, victims, loops, alerts, "
+                   "hooks, files, metrics)");
+    CHECK(c.kill_timeout_ms == 250);
+    memset(small, 'x', sizeof(small));
+    CHECK(parse(&c, "a = 1\nb = 2\nc = 3\n", small, sizeof(small)) == -EINVAL);
+    CHECK(strlen(small) == sizeof(small) - 1);
+    CHECK(strncmp(small, "line 1: unknown key 'a'\nline 2: ", 32) == 0);
+}
+
 int main(void)
 {
     RUN(test_defaults_are_lmkds);
@@ -329,6 +348,7 @@ int main(void)
     RUN(test_low_ram_profile);
     RUN(test_sections_patterns_hooks);
     RUN(test_bad_values_name_their_line);
+    RUN(test_every_error_in_one_pass);
     RUN(test_number_quirks_refused);
     RUN(test_minfree_parse);
     RUN(test_metrics_listen);
