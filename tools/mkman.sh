@@ -35,7 +35,11 @@ EOT
 echo ".fi"
 echo ".SH DESCRIPTION"
 echo ".nf"
-"$mw" --help | sed '1,/^$/d' | esc
+"$mw" --help | sed '1,/^$/d' | sed '/^Exit status/,$d' | esc
+echo ".fi"
+echo ".SH EXIT STATUS"
+echo ".nf"
+"$mw" --help | sed -n '/^Exit status/,$p' | esc
 echo ".fi"
 for cmd in $("$mw" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 && /^  [a-z]/ { print $1 }'); do
     echo ".SH COMMAND: $cmd"

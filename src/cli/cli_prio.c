@@ -84,7 +84,8 @@ const struct mw_cmd_doc cli_prio_doc = {
             "    does).\n",
     .opts = prio_opts,
     .exit_ok = "done (shown, set or applied)",
-    .exit_fail = "no such process, or permission denied: nothing changed",
+    .exit_fail = "no such process, permission denied, or a rules file with an\n"
+                 "error (its line said): nothing changed",
     .operands = "show set apply",
     .examples = "    memwarden prio\n"
                 "    memwarden prio set foreground 1234\n"
@@ -691,7 +692,7 @@ static int prio_apply(struct mw_ctx *ctx, const struct prio_opts *o, char **pos,
     if (e < 0) {
         if (line > 0) {
             mw_err("%s:%d: %s", pos[0], line, err);
-            return MW_EXIT_USAGE;
+            return MW_EXIT_FAIL; /* the file, not the command line */
         }
         mw_err("%s: %s", pos[0], err);
         return MW_EXIT_FAIL;

@@ -21,7 +21,7 @@ run prio --match '((a{1,100}){1,100}){1,100}'
 check $T.show_refuses grep -q 'too large' "$TMP/out"
 printf 'exe:/usr/sbin/sshd uid:0 -> native\n((a{1,100}){1,100}){1,100} -> cached\n' >"$TMP/rules"
 run prio apply "$TMP/rules" --dry-run; st=$?
-check $T.rules_refused test "$st" -eq 2
+check $T.rules_refused test "$st" -eq 1
 check $T.rules_says_line grep -q "rules:2: bad pattern.*too large" "$TMP/out"
 run prio set 100 --match 'sshd' --dry-run
 check $T.plain_pattern_works grep -q '5001 would set' "$TMP/out"

@@ -85,7 +85,7 @@ expect "prio set dry run by match" 0 "1 would change, 1 already" prio set cached
 expect "prio set no match" 1 "no process matches" prio set cached --match 'no-such-thing' --dry-run
 expect "prio apply on a capture" 1 "captured tree" prio apply tests/fixtures/procs-hostile.rules
 printf 'ok -> cached\nbroken line\n' >"$T/bad.rules"
-expect "prio apply bad rules" 2 "bad.rules:2" prio apply "$T/bad.rules" --dry-run
+expect "prio apply bad rules" 1 "bad.rules:2" prio apply "$T/bad.rules" --dry-run
 expect "prio apply missing rules" 1 "No such file" prio apply "$T/none.rules" --dry-run
 expect "prio show one pid" 0 "camera-daemon" prio 111
 expect "prio bad subcommand" 2 "unknown subcommand" prio frobnicate
