@@ -8,6 +8,10 @@ LDLIBS   += -lm
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 DESTDIR  ?=
+# Where the shells look for completions (Debian's zsh: vendor-completions)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 # The release is said once, in VERSION: --version ("memwarden 0.1.0 (git
 # HASH)"), the pkg-config file and the Debian package read it. GIT_REV names
 # the commit built (make deb passes it in: its copy of the tree has no .git).
@@ -30,7 +34,7 @@ FORMAT_SRC := $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h tests
 POOL_CFLAGS := -std=c11 $(WARN) $(CFLAGS) -pthread
 POOL_LIBS   := $(BUILD)/lib/libmwpool.a $(BUILD)/lib/libmwpool.so
 
-.PHONY: all run test unit-test check check-pool bench static aarch64 install format clean help layers lint man pool deb
+.PHONY: all run test unit-test check check-pool bench static aarch64 install format clean help layers lint man pool deb completions
 
 all: memwarden pool
 
@@ -44,10 +48,11 @@ help:
 	@echo "make bench      benchmarks (timings are never pass/fail)"
 	@echo "make static     static binary with musl-gcc: ./memwarden-static"
 	@echo "make aarch64    static aarch64 binary: ./memwarden-aarch64"
-	@echo "make install    install the binary and memwarden(8) to \$$DESTDIR\$$PREFIX"
+	@echo "make install    install the binary, memwarden(8) and the shell completions to \$$DESTDIR\$$PREFIX"
 	@echo "make deb        Debian packages build/deb/memwarden_*.deb, libmwpool-dev_*.deb"
 	@echo "make unit-test  the unit tests alone (what the package build runs)"
 	@echo "make man        build/memwarden.8 from the help texts"
+	@echo "make completions build/completion/: bash, zsh and fish scripts from the option tables"
 	@echo "make fuzz       a libFuzzer harness per parser, FUZZ_S seconds each (clang)"
 	@echo "make format     clang-format every source file"
 	@echo "make lint       clang-format clean, functions <= 80 lines (tools/funclen.exceptions), make layers"
@@ -203,9 +208,27 @@ $(BUILD)/memwarden.8: memwarden tools/mkman.sh | $(BUILD)
 
 man: $(BUILD)/memwarden.8
 
-install: memwarden $(BUILD)/memwarden.8 $(POOL_LIBS) $(BUILD)/lib/mwpool.pc
+# The shell completions, made by the binary from its option tables.
+COMPLETIONS := $(BUILD)/completion/memwarden.bash $(BUILD)/completion/_memwarden \
+               $(BUILD)/completion/memwarden.fish
+$(BUILD)/completion/memwarden.bash: memwarden
+	@mkdir -p $(@D)
+	./memwarden completion bash > $@
+$(BUILD)/completion/_memwarden: memwarden
+	@mkdir -p $(@D)
+	./memwarden completion zsh > $@
+$(BUILD)/completion/memwarden.fish: memwarden
+	@mkdir -p $(@D)
+	./memwarden completion fish > $@
+
+completions: $(COMPLETIONS)
+
+install: memwarden $(BUILD)/memwarden.8 $(COMPLETIONS) $(POOL_LIBS) $(BUILD)/lib/mwpool.pc
 	install -D -m 0755 memwarden $(DESTDIR)$(PREFIX)/bin/memwarden
 	install -D -m 0644 $(BUILD)/memwarden.8 $(DESTDIR)$(PREFIX)/share/man/man8/memwarden.8
+	install -D -m 0644 $(BUILD)/completion/memwarden.bash $(DESTDIR)$(BASHCOMPDIR)/memwarden
+	install -D -m 0644 $(BUILD)/completion/_memwarden $(DESTDIR)$(ZSHCOMPDIR)/_memwarden
+	install -D -m 0644 $(BUILD)/completion/memwarden.fish $(DESTDIR)$(FISHCOMPDIR)/memwarden.fish
 	install -D -m 0644 lib/mwpool/mwpool.h $(DESTDIR)$(PREFIX)/include/mwpool.h
 	install -D -m 0644 $(BUILD)/lib/libmwpool.a $(DESTDIR)$(LIBDIR)/libmwpool.a
 	install -D -m 0755 $(BUILD)/lib/libmwpool.so $(DESTDIR)$(LIBDIR)/libmwpool.so.1

@@ -21,7 +21,7 @@
 #define DANGER_DEFAULT_BYTES (200u << 10)
 
 static const struct mw_opt analyze_opts[] = {
-    {"format", 'F', 0, "F", "force a format (default: detected)", NULL},
+    {"format", 'F', 0, "F", "force a format (default: detected)", "auto freeheap free record"},
     {"pattern", 'e', MW_OPT_SHORT, "REGEX", "extended regex; capture group 1 is the value", NULL},
     {"unit", 'u', MW_OPT_SHORT, "UNIT", "unit of the numbers without one (B, K, KB, M, MB, G ...)",
      NULL},

@@ -24,9 +24,10 @@ const struct mw_cmd_doc cli_completion_doc = {
             "    Prints the completion script for the shell: every command, every option\n"
             "    of each (from the tables its --help is made from), the words an option\n"
             "    takes (--sort pss, --profile small, ...), files, directories, process ids\n"
-            "    and users where an option wants one. make install puts the three scripts\n"
-            "    where the shells look for them (bash-completion's completions directory,\n"
-            "    zsh's site-functions, fish's vendor_completions.d).\n",
+            "    and users where an option wants one. make install and the Debian package\n"
+            "    put the three scripts where the shells look for them: bash-completion's\n"
+            "    completions directory, zsh's site-functions (vendor-completions in the\n"
+            "    package), fish's vendor_completions.d.\n",
     .opts = completion_opts,
     .exit_ok = "the script was printed",
     .exit_fail = "it could not be written (stdout closed)",
@@ -73,33 +74,58 @@ static enum kind operand_kind(const char *operands)
     return K_WORDS;
 }
 
-/* The first line of an option's help, with the characters in DROP left
- * out (a shell's quoting); at most CAP - 1 bytes. */
+/* An option's help on one line for a shell's menu: its lines joined, the
+ * characters in DROP left out (a shell's quoting), cut after a word at
+ * about 60 columns ("..." then); at most CAP - 1 bytes. */
 static const char *first_line(char *buf, size_t cap, const char *help, const char *drop)
 {
-    size_t n = 0;
-    for (const char *p = help; *p && *p != '\n' && n + 1 < cap; p++)
+    size_t n = 0, room = cap - 1 < 64 ? cap - 1 : 64;
+    const char *p = help;
+    for (; *p && n + 1 < room; p++)
         if (!strchr(drop, *p))
-            buf[n++] = *p;
+            buf[n++] = *p == '\n' ? ' ' : *p;
+    if (*p) { /* cut: back to the last blank, and say so */
+        while (n > 0 && buf[n - 1] != ' ')
+            n--;
+        while (n > 0 && buf[n - 1] == ' ')
+            n--;
+        if (n + 4 <= cap - 1) {
+            memcpy(buf + n, "...", 3);
+            n += 3;
+        }
+    }
     buf[n] = '\0';
     return buf;
 }
 
 /* ---- bash ---- */
 
-/* "--scope|--state" patterns of one kind for a case arm; false if none. */
-static bool bash_pattern(FILE *f, const struct mw_opt *opts, enum kind k)
+/* Whether O (an option of a table) takes a value of kind K. */
+static bool takes_kind(const struct mw_opt *o, enum kind k)
+{
+    return opt_kind(o) == k && (k != K_NONE || o->arg);
+}
+
+static bool any_of_kind(const struct mw_opt *opts, enum kind k)
+{
+    for (const struct mw_opt *o = opts; o->name; o++)
+        if (takes_kind(o, k))
+            return true;
+    return false;
+}
+
+/* "--scope|--state" patterns of one kind for a case arm. */
+static void bash_pattern(FILE *f, const struct mw_opt *opts, enum kind k)
 {
     bool any = false;
     for (const struct mw_opt *o = opts; o->name; o++) {
-        if (opt_kind(o) != k || (k == K_NONE && !o->arg))
+        if (!takes_kind(o, k))
             continue;
         fprintf(f, "%s--%s", any ? "|" : "", o->name);
         if (o->flags & MW_OPT_SHORT)
             fprintf(f, "|-%c", o->val);
         any = true;
     }
-    return any;
 }
 
 static void bash_values(FILE *f, const struct mw_opt *opts)
@@ -122,11 +148,11 @@ static void bash_values(FILE *f, const struct mw_opt *opts)
         fprintf(f, ") COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return ;;\n", o->words);
     }
     for (size_t i = 0; i < MW_ARRAY_SIZE(kinds); i++) {
+        if (!any_of_kind(opts, kinds[i]))
+            continue;
         fputs("        ", f);
-        if (bash_pattern(f, opts, kinds[i]))
-            fprintf(f, ") %s; return ;;\n", action[kinds[i]]);
-        else
-            fputs("'') ;;\n", f);
+        bash_pattern(f, opts, kinds[i]);
+        fprintf(f, ") %s; return ;;\n", action[kinds[i]]);
     }
     fputs("        esac\n", f);
 }
@@ -269,7 +295,7 @@ static void zsh_command(FILE *f, const struct mw_command *c)
         fprintf(f, "        '1:what:(%s)' '*: :_files'", c->doc->operands);
         break;
     default:
-        fputs("        ''", f);
+        fputs("       ", f); /* no operands */
         break;
     }
     fputs(" && ret=0\n        ;;\n", f);

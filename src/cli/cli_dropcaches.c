@@ -13,7 +13,7 @@
 #include "proc/meminfo.h"
 
 static const struct mw_opt drop_caches_opts[] = {
-    {"level", 'l', 0, "N", "1 page cache, 2 slab (dentries, inodes), 3 both (default 3)", NULL},
+    {"level", 'l', 0, "N", "1 page cache, 2 slab (dentries, inodes), 3 both (default 3)", "1 2 3"},
     {"yes", 'y', 0, NULL, "do it", NULL},
     {"json", 'j', 0, NULL,
      "one JSON object: the estimate (bytes) and, with --yes, what was\n"

@@ -30,7 +30,7 @@ static const struct mw_opt leak_opts[] = {
     {"interval", 'i', MW_OPT_SHORT, "I", "time between samples (default 5s; 200ms works)", NULL},
     {"from", 'f', MW_OPT_SHORT, "FILE", "read samples from a record instead (FILE.N rotations too)",
      NULL},
-    {"metric", 'M', 0, "M", "rss (default), pss or uss", NULL},
+    {"metric", 'M', 0, "M", "rss (default), pss or uss", "rss pss uss"},
     {"warn-rate", 'W', 0, "R",
      "warning rate, a size per hour (100M, 100M/h, 2M/m, 5M/s;\n"
      "default 2 bands an hour)",

@@ -26,7 +26,7 @@ static const struct mw_opt top_opts[] = {
     {"sort", 's', MW_OPT_SHORT, "KEY",
      "pss (default), uss, rss, swap, adj (highest first: the\n"
      "order a killer takes them) or pid",
-     NULL},
+     "pss uss rss swap adj pid"},
     {"by", 'b', MW_OPT_SHORT, "GROUP",
      "sum the processes of one program (like ps_mem), of one\n"
      "cgroup (which service or container holds the memory),\n"

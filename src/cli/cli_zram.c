@@ -20,7 +20,7 @@ extern char **environ;
 
 static const struct mw_opt zram_opts[] = {
     {"size", 's', 0, "SIZE", "1G, 512M, or a percentage of RAM (50%)", NULL},
-    {"algo", 'a', 0, "NAME", "the compressor (one comp_algorithm lists)", NULL},
+    {"algo", 'a', 0, "NAME", "the compressor (one comp_algorithm lists)", "lz4 zstd lzo-rle lzo"},
     {"priority", 'p', 0, "N", "swap priority, -1 .. 32767", NULL},
     {"device", 'd', 0, "N", "zramN", NULL},
     {"force", 'f', 0, NULL, "reset a device in use (swapoff first)", NULL},

@@ -37,6 +37,8 @@ dpkg-deb -c "$DEB" | awk '{print $NF}' | sed 's|^\./|/|' >"$T/files"
 dpkg-deb -c "$DEV" | awk '{print $NF}' | sed 's|^\./|/|' >"$T/devfiles"
 missing=
 for f in /usr/bin/memwarden /usr/share/man/man8/memwarden.8.gz /etc/memwarden.conf \
+    /usr/share/bash-completion/completions/memwarden /usr/share/zsh/vendor-completions/_memwarden \
+    /usr/share/fish/vendor_completions.d/memwarden.fish \
     /lib/systemd/system/memwarden.service /etc/logrotate.d/memwarden \
     /usr/share/doc/memwarden/copyright /usr/share/doc/memwarden/changelog.gz; do
     grep -qx "$f" "$T/files" || missing="$missing $f"
