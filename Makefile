@@ -151,8 +151,11 @@ lint: layers
 		| grep -v "trap '[^']*exit[^']*' " || { echo "lint: a trap on INT/TERM must exit"; exit 1; }
 	@echo "lint: ok (clang-format, functions <= 80 lines but $$(grep -c '^src/' tools/funclen.exceptions) listed, layers, traps exit)"
 
-run: memwarden
-	./memwarden status
+# Builds quietly (warnings and errors still show; V=1 shows the commands),
+# then the status: what a new user sees first.
+run:
+	@$(MAKE) --no-print-directory $(if $(filter 1,$(V)),,-s) memwarden
+	@./memwarden status
 
 # The unit tests alone (fixtures: no root, nothing of this machine changed):
 # what the Debian package build runs.
