@@ -179,7 +179,7 @@ check:
 	$(MAKE) check-pool
 
 .PHONY: memwarden-san-tests
-memwarden-san-tests: $(OBJ) $(TEST_BIN) $(PROG_BIN) $(BUILD)/examples/camera
+memwarden-san-tests: $(OBJ) $(TEST_BIN) $(PROG_BIN) $(BUILD)/examples/camera $(BUILD)/lib/mwpool.pc
 	$(CC) $(LDFLAGS) -o $(BUILD)/memwarden $(OBJ) $(LDLIBS)
 
 bench: memwarden $(PROG_BIN) pool $(BENCH_POOL)

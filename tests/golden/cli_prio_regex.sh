@@ -1,20 +1,26 @@
 #!/bin/sh
 # Hostile --match and rules patterns: glibc's regcomp took 2.7 GB for a
-# short one. prio refuses them at once with the reason (run under a 1 GB
-# address-space limit, so a regression fails here instead of eating RAM).
+# short one. prio refuses them before compiling them, with the reason: run
+# under a 1 GB address-space limit, so a regression (regcomp taking GBs)
+# fails here instead of eating RAM. Not timed: a pass/fail test judges
+# what it controls, and a busy machine makes any time limit flaky. Under
+# ASan (MW_SANITIZED) the limit cannot be used (ASan reserves terabytes of
+# address space at start) and a 60 s timeout bounds a regression instead.
 . tests/lib.sh
 T=cli_prio_regex
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 F="$FIX/protect-spoof"
-run() { (ulimit -v 1048576; "$MW_BIN" --root "$F" "$@") >"$TMP/out" 2>&1; }
+if [ -n "${MW_SANITIZED:-}" ]; then
+    run() { timeout 60 "$MW_BIN" --root "$F" "$@" >"$TMP/out" 2>&1; }
+else
+    run() { (ulimit -v 1048576; "$MW_BIN" --root "$F" "$@") >"$TMP/out" 2>&1; }
+fi
 n=0
 for p in '((a{1,1000}){1,1000}){1,1000}' '((a{1,100}){1,100}){1,100}' '((a{,255}){,255}){,255}'; do
     n=$((n + 1))
-    t0=$(date +%s%N)
     run prio set 0 --match "$p" --dry-run; st=$?
-    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-    check "$T.refused_within_500ms_$n" test "$st" -eq 2 -a "$ms" -lt 500
+    check "$T.refused_$n" test "$st" -eq 2
     check "$T.says_why_$n" grep -q 'too large\|above 255' "$TMP/out"
 done
 run prio --match '((a{1,100}){1,100}){1,100}'
