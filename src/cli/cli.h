@@ -21,6 +21,11 @@ enum {
     MW_EXIT_INTERRUPTED = 130, /* stopped by SIGINT/SIGTERM before the end: not a verdict */
 };
 
+/* A number macro as a string literal, for help texts ("at most "
+ * MW_STR(MW_HOOKS_MAX) " at once"). */
+#define MW_STR_(x) #x
+#define MW_STR(x)  MW_STR_(x)
+
 /* struct mw_opt.flags */
 #define MW_OPT_SHORT 1 /* VAL is also the short option (-p as --pid) */
 

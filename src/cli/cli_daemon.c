@@ -13,9 +13,6 @@
 #include "lmk/hooks.h"
 #include "lmk/policy.h"
 
-#define STR_(x) #x
-#define STR(x)  STR_(x) /* a number from a header, in the text */
-
 /* The help text (memwarden(8) is made from it: tools/mkman.sh). */
 
 static const struct mw_opt daemon_opts[] = {
@@ -125,9 +122,9 @@ const struct mw_cmd_doc cli_daemon_doc = {
         "    It runs SCHED_FIFO at priority 1 as lmkd does (realtime = false: no),\n"
         "    falling back to nice -20; it locks itself in memory (mlockall).\n"
         "    Hooks (alert_hook, pre_kill_hook, post_kill_hook; execve) run in the\n"
-        "    background, at most " STR(
+        "    background, at most " MW_STR(
             MW_HOOKS_MAX) " at once, killed after hook_timeout_ms: the killer\n"
-                          "    waits only for a pre-kill hook, at most " STR(
+                          "    waits only for a pre-kill hook, at most " MW_STR(
                               MW_HOOK_PRE_KILL_WAIT_MS) " ms (counted in latency_ms).\n"
                                                         "    protect / avoid / prefer / term_first "
                                                         "patterns come in two forms. A\n"

@@ -23,8 +23,6 @@
 /* Events shown in full by default (the summary counts them all). */
 #define LAST_DEFAULT 10
 #define LAST_MAX     100000
-#define STR_(x)      #x
-#define STR(x)       STR_(x) /* a number, in the help text */
 
 static const struct mw_opt oom_opts[] = {
     {"since", 'S', 0, "D",
@@ -33,8 +31,8 @@ static const struct mw_opt oom_opts[] = {
      "counted",
      NULL},
     {"last", 'n', MW_OPT_SHORT, "N",
-     "show the last N events in full (default " STR(LAST_DEFAULT) "); the\n"
-                                                                  "summary counts every event",
+     "show the last N events in full (default " MW_STR(LAST_DEFAULT) "); the\n"
+                                                                     "summary counts every event",
      NULL},
     {"page-size", 'P', 0, "SIZE",
      "the page size of the machine that wrote the log (4K,\n"
