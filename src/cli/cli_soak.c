@@ -280,7 +280,7 @@ int cli_soak(struct mw_ctx *ctx, int argc, char **argv)
     else
         soak_text(stdout, res, crit, failed, intr);
     /* interrupted is not passed, nor a finding: its own status */
-    ret = intr[0] ? MW_EXIT_INTERRUPTED : failed ? MW_EXIT_FAIL : MW_EXIT_OK;
+    ret = intr[0] ? MW_EXIT_INTERRUPTED : failed ? MW_EXIT_FOUND : MW_EXIT_OK;
     if (o.junit && write_junit(o.junit, res, crit, intr) < 0)
         ret = MW_EXIT_FAIL;
     free(res);

@@ -78,8 +78,8 @@ PY
     echo "soak $leg: exit $rc ${out#*| }" >&2
 }
 check_leg steady 0 - -
-check_leg leak 1 leak leak
-check_leg dies 1 alive exited
+check_leg leak 3 leak leak
+check_leg dies 3 alive exited
 grep -q "^soak: .* samples" "$TMP/steady.err" && ok soak_log_lines || fail soak_log_lines "$(head -3 "$TMP/steady.err")"
 # the --load command (a shell and its background sleep) was stopped at the end
 lp=$(cat "$TMP/load.pid" 2>/dev/null)
