@@ -30,13 +30,11 @@ awk '/^```/ { inb = !inb; next }
 shown_output() { # EXAMPLE: the lines after "$ EXAMPLE" up to the block's end
     awk -v ex="\$ $1" '/^```/ { if (on) exit; next } on { print } $0 == ex { on = 1 }' "$README"
 }
-# The exit codes the README gives COMMAND: the rows of "## Exit status"'s
-# table whose last cell is "all" or names COMMAND.
+# The exit codes the README gives COMMAND: one table for every command, so
+# a row of "## Exit status"'s table whose first cell is RC.
 doc_rc_ok() { # COMMAND RC
     sed -n '/^## Exit status/,/^## /p' "$README" |
-        awk -F'|' -v c="$1" -v rc="$2" '$2 + 0 == rc && $2 ~ /[0-9]/ {
-            n = split($4, w, /[ ,]+/); for (i = 1; i <= n; i++) if (w[i] == "all" || w[i] == c) f = 1 }
-            END { exit !f }'
+        awk -F'|' -v rc="$2" '$2 ~ /[0-9]/ && $2 + 0 == rc { f = 1 } END { exit !f }'
 }
 # The command word of EXAMPLE ("memwarden [--root DIR] CMD ..."): CMDWORD.
 command_of() {
@@ -140,7 +138,7 @@ ex 'memwarden diff ~/mw-before ~/mw-after' 0 asis \
     'cp -r "$FIX/diff-a" home/mw-before && cp -r "$FIX/diff-b" home/mw-after'
 ex 'memwarden analyze serial.log --danger 200K' 3 asis 'cp "$FIX/logs/luat-decline.log" serial.log'
 ex 'memwarden oom' 3 root:./kroot 'mkdir -p kroot/dev && cp "$FIX/oom/6.18-memcg-v1.kmsg" kroot/dev/kmsg'
-ex 'memwarden doctor' 2 root:doctor-rk3588-4g
+ex 'memwarden doctor' 3 root:doctor-rk3588-4g
 ex 'memwarden tune --profile embedded-4g' 0 root:doctor-rk3588-4g
 ex 'memwarden zram status' 0 root:vm-512m
 ex 'memwarden drop-caches' 0 root:host-24g
