@@ -10,6 +10,8 @@ docs/distro-bed.md.
                    [--md FILE] [--json FILE]
     bed.py smoke   ... (one draw x memwarden; ok/FAIL lines for tests/run.sh)
     bed.py script  FILE ... [--deb F.deb]        run FILE as root in the guest
+    bed.py table   --work DIR --kver KVER --json F [--md F] [--gen 20] [--seed 23]
+                   the table again from the saved runs (a parser fixed after a bench)
 
 Only the guest runs the memory storms; nothing here allocates on the host.
 """
@@ -312,10 +314,13 @@ def guardian_victims(guardian, glog, history):
 
 def unit_end_ts(journal, unit):
     """When systemd saw UNIT end ('Deactivated successfully', 'Failed with
-    result', 'Main process exited'): the first such line, or None."""
+    result', 'Main process exited', 'Stopped', or 'Consumed N CPU time',
+    its last line of a unit that stopped: a user scope emptied by
+    cgroup.kill gets only that one): the first such line, or None."""
     for line in journal.splitlines():
         if f" {unit}: " in line and re.search(r"Deactivated successfully|Failed with result|"
-                                              r"Main process exited|Stopped ", line):
+                                              r"Main process exited|Stopped |Consumed .* CPU time",
+                                              line):
             return line_ts(line)
     return None
 
@@ -665,9 +670,6 @@ def bench(args):
     results = {}
 
     def save(done):
-        md = markdown(done, results)
-        summ = summary_lines(done, results)
-        runs = [r for d in done for r in results[d["id"]].values() if r.get("status") == "ok"]
         meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "seed": args.seed,
                 "command": "make bench-distro", "argv": sys.argv[1:],
                 "tree": tree_commit(), "host": f"{platform.node()}, {os.cpu_count()} CPUs (shared)",
@@ -675,17 +677,8 @@ def bench(args):
                          f"256 MiB lz4 zram, kernel {args.kver}",
                 "memwarden": "dpkg -i " + os.path.basename(args.deb) if args.deb else "memwarden-static + contrib unit",
                 "total_s": round(time.monotonic() - t, 1), "draws_done": len(done), "draws": len(draws),
-                "image": image_times or "cached",
-                "restore_s_mean": round(sum(r["restore_s"] for r in runs) / len(runs), 2) if runs else None,
-                "run_s_mean": round(sum(r["wall_s"] for r in runs) / len(runs), 1) if runs else None}
-        if args.md:
-            with open(args.md, "w") as f:
-                f.write(md + "\n" + "\n".join(summ) + "\n")
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"meta": meta, "draws": done, "results": results, "summary": summ}, f, indent=1)
-                f.write("\n")
-        return md, summ, meta
+                "image": image_times or "cached"}
+        return write_table(args, done, results, meta)
     md = summ = meta = None
     for i, d in enumerate(draws):
         log(f"{d['id']}: {draw_desc(d)}")
@@ -695,6 +688,67 @@ def bench(args):
     print("\n" + "\n".join(summ))
     print(f"\n{meta['date']}, seed {args.seed}, tree {meta['tree']}; {meta['total_s']:.0f} s in total "
           f"(restore {meta['restore_s_mean']} s, run {meta['run_s_mean']} s on average).")
+    return 0
+
+
+def write_table(args, done, results, meta):
+    """Writes the table of the draws DONE (args.md) and everything (args.json).
+    Returns (markdown, summary lines, META with the mean restore and run times)."""
+    md = markdown(done, results)
+    summ = summary_lines(done, results)
+    runs = [r for d in done for r in results[d["id"]].values() if r.get("status") == "ok"]
+    for k, key, nd in (("restore_s_mean", "restore_s", 2), ("run_s_mean", "wall_s", 1)):
+        v = [r[key] for r in runs if r.get(key) is not None]
+        meta[k] = round(sum(v) / len(v), nd) if v else None
+    if args.md:
+        with open(args.md, "w") as f:
+            f.write(md + "\n" + "\n".join(summ) + "\n")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "draws": done, "results": results, "summary": summ}, f, indent=1)
+            f.write("\n")
+    return md, summ, meta
+
+
+# What run_job measured on the host (kept when a run is parsed again).
+HOST_KEYS = ("restore_s", "job_s", "qemu_cpus", "qemu_wait", "host_load", "wall_s")
+
+
+def table(args):
+    """The table again from the saved runs (WORK/runs/DRAW--GUARDIAN/out)
+    with this parser, without a guest: for a parser fixed after a bench.
+    The host's timings come from the bench's --json when it has the run."""
+    try:
+        with open(args.json) as f:
+            old = json.load(f)
+    except (OSError, ValueError, TypeError):
+        old = {}
+    # the bench's draws (runs/ may hold older benches' runs of others)
+    draws = old.get("draws") or gen_draws(args.seed, args.gen)
+    if args.draws:
+        draws = [d for d in draws if d["id"] in set(args.draws.split(","))]
+    results, done = {}, []
+    for d in draws:
+        runs = {}
+        for g in args.guardians.split(","):
+            out = os.path.join(args.work, "runs", f"{d['id']}--{g}", "out")
+            prev = (old.get("results") or {}).get(d["id"], {}).get(g) or {}
+            if prev.get("status", "ok") != "ok" or not os.path.isdir(out):
+                if prev:
+                    runs[g] = prev
+                continue
+            r = parse_run(d, g, out)
+            r.update({k: prev.get(k) for k in HOST_KEYS})
+            runs[g] = r
+        if runs:
+            results[d["id"]] = runs
+            done.append(d)
+    meta = dict(old.get("meta") or {})
+    meta["reparsed"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    meta["draws_done"] = len(done)
+    md, summ, _ = write_table(args, done, results, meta)
+    print(md, end="")
+    print("\n" + "\n".join(summ))
     return 0
 
 
@@ -772,7 +826,7 @@ def script(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["image", "bench", "smoke", "script"])
+    ap.add_argument("mode", choices=["image", "bench", "smoke", "script", "table"])
     ap.add_argument("file", nargs="?", help="script mode: the guest script")
     ap.add_argument("--work", required=True)
     ap.add_argument("--kver", required=True)
@@ -805,6 +859,8 @@ def main():
         if not args.file:
             sys.exit("bench-distro: script mode needs FILE")
         return script(args)
+    if args.mode == "table":
+        return table(args)
     if not args.progs or not args.memwarden:
         sys.exit("bench-distro: --progs and --memwarden are needed")
     return smoke(args) if args.mode == "smoke" else bench(args)
