@@ -204,10 +204,15 @@ static void op_put(void *ctx, struct mw_victim *v)
     v->stat_fd = -1;
 }
 
+/* Sampling decides nothing: it yields to woken tasks (sysglue.h). */
 static int op_refresh(void *ctx, const struct mw_choice *c)
 {
     struct daemon *d = ctx;
-    return mw_victim_refresh(&d->ws, &d->cfg, c);
+    bool dropped = mw_priority_background(true);
+    int rc = mw_victim_refresh(&d->ws, &d->cfg, c);
+    if (dropped)
+        mw_priority_background(false);
+    return rc;
 }
 
 static void op_forget(void *ctx)

@@ -197,11 +197,17 @@ uint64_t mw_sd_watchdog_ping(uint64_t now_ms, uint64_t wait_ms)
  * SCHED_RESET_ON_FORK: hooks start as normal processes. The kernel's RT
  * throttling (sched_rt_runtime_us) keeps 5 % of every CPU for the rest
  * even if a cycle spun. Falls back to nice -20, then says so. */
+static bool fifo_held; /* mw_raise_priority got SCHED_FIFO */
+
 void mw_raise_priority(void)
 {
     struct sched_param sp = {.sched_priority = 1};
-    if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0)
+    if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0) {
+        fifo_held = true;
+        /* the nice value mw_priority_background's SCHED_OTHER runs at */
+        setpriority(PRIO_PROCESS, 0, -20);
         return;
+    }
     int e = errno;
     if (setpriority(PRIO_PROCESS, 0, -20) == 0)
         mw_dlog(LOG_NOTICE, "SCHED_FIFO refused (%s): running at nice -20 instead", mw_strerror(e));
@@ -210,6 +216,21 @@ void mw_raise_priority(void)
                 "SCHED_FIFO refused (%s) and nice -20 too: a busy machine may delay kills "
                 "(needs CAP_SYS_NICE; realtime = false silences this)",
                 mw_strerror(e));
+}
+
+bool mw_priority_background(bool background)
+{
+    if (!fifo_held)
+        return false;
+    struct sched_param sp = {.sched_priority = background ? 0 : 1};
+    int policy = (background ? SCHED_OTHER : SCHED_FIFO) | SCHED_RESET_ON_FORK;
+    if (sched_setscheduler(0, policy, &sp) == 0)
+        return true;
+    if (!background) {
+        fifo_held = false; /* lost (a changed RLIMIT_RTPRIO): said once */
+        mw_dlog(LOG_WARNING, "SCHED_FIFO lost (%s): running at nice -20", mw_strerror(errno));
+    }
+    return false;
 }
 
 void mw_protect_self(void)

@@ -52,6 +52,17 @@ int mw_daemonize(void);
  * back to nice -20; says on the log what it got. */
 void mw_raise_priority(void);
 
+/* Work that decides nothing (the footprint samples while pressure builds)
+ * runs as SCHED_OTHER at nice -20 (BACKGROUND true), the decision and the
+ * kill at SCHED_FIFO (false): a real-time sampler ran each refresh to its
+ * end on its CPU -- in the distro bed's 2-vCPU TCG guest a refresh of ~190
+ * processes every 250 ms, and the heartbeat's stalls in the seconds
+ * before memwarden's kill summed to four times the unguarded run's (d01:
+ * 1279 ms against 241, its worst 344 ms). At nice -20 a storm still cannot
+ * starve the sampler, but a woken interactive task preempts it. Only when
+ * mw_raise_priority got SCHED_FIFO; returns true when the policy was set. */
+bool mw_priority_background(bool background);
+
 /* Own oom_score_adj -1000 and mlockall (MCL_ONFAULT when the kernel has
  * it); logs what it could not do. */
 void mw_protect_self(void);

@@ -1,8 +1,12 @@
 /* Unit tests of lmk/sysglue's systemd watchdog: the period read from
  * $WATCHDOG_USEC / $WATCHDOG_PID as sd_watchdog_enabled(3) reads it, and the
  * pings (WATCHDOG=1 datagrams on a real $NOTIFY_SOCKET) at half the timeout,
- * with the loop's wait cut so it never outlasts the next ping. */
+ * with the loop's wait cut so it never outlasts the next ping. And the
+ * daemon's two priorities: sampling as SCHED_OTHER at nice -20, deciding
+ * and killing at SCHED_FIFO (this process's own, restored after). */
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -131,10 +135,50 @@ static void test_watchdog_off_leaves_the_wait(void)
     unsetenv("NOTIFY_SOCKET");
 }
 
+#ifndef SCHED_RESET_ON_FORK
+#define SCHED_RESET_ON_FORK 0x40000000
+#endif
+
+static int policy_now(void)
+{
+    return sched_getscheduler(0) & ~SCHED_RESET_ON_FORK;
+}
+
+/* Without SCHED_FIFO from mw_raise_priority there is nothing to drop:
+ * the policy and nice value stay as they are. Runs before the next test. */
+static void test_priority_untouched_without_fifo(void)
+{
+    int nice_before = getpriority(PRIO_PROCESS, 0);
+    CHECK(!mw_priority_background(true));
+    CHECK_EQ_INT(policy_now(), SCHED_OTHER);
+    CHECK(!mw_priority_background(false));
+    CHECK_EQ_INT(policy_now(), SCHED_OTHER);
+    CHECK_EQ_INT(getpriority(PRIO_PROCESS, 0), nice_before);
+}
+
+/* With SCHED_FIFO: sampling drops to SCHED_OTHER at nice -20 (a woken
+ * task preempts it), deciding goes back to SCHED_FIFO. */
+static void test_priority_sampling_yields(void)
+{
+    mw_raise_priority();
+    if (policy_now() != SCHED_FIFO)
+        SKIP("SCHED_FIFO refused here (needs CAP_SYS_NICE or RLIMIT_RTPRIO)");
+    CHECK(mw_priority_background(true));
+    CHECK_EQ_INT(policy_now(), SCHED_OTHER);
+    CHECK_EQ_INT(getpriority(PRIO_PROCESS, 0), -20);
+    CHECK(mw_priority_background(false));
+    CHECK_EQ_INT(policy_now(), SCHED_FIFO);
+    struct sched_param sp = {.sched_priority = 0};
+    sched_setscheduler(0, SCHED_OTHER, &sp);
+    setpriority(PRIO_PROCESS, 0, 0);
+}
+
 int main(void)
 {
     RUN(test_watchdog_period);
     RUN(test_watchdog_pings_at_half_the_timeout);
     RUN(test_watchdog_off_leaves_the_wait);
+    RUN(test_priority_untouched_without_fifo);
+    RUN(test_priority_sampling_yields);
     return TESTS_DONE();
 }
