@@ -774,7 +774,9 @@ def smoke(args):
     else:
         print("ok   distro_image (cached)")
     d = gen_draws(args.seed, 1)[0]
-    d.update(loc="leak", kind="heap", rate=20, start=CAPACITY_MB - 20 * EXHAUST_S, pref="omit")
+    # its own run directory: a bench's d01 run stays as it is
+    d.update(id="smoke", loc="leak", kind="heap", rate=20, start=CAPACITY_MB - 20 * EXHAUST_S,
+             pref="omit")
     r = run_draw(args, d, "memwarden")
     name = "distro_smoke_memwarden_leak"
     if r.get("status") != "ok":
