@@ -316,6 +316,15 @@ static uint64_t mw_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* The CPU time this thread has used (us): what a wakeup cost the others. */
+static uint64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* The counters of the state file, and the cycle's duration, into the page
  * the metrics process reads. */
 static void live_publish(struct daemon *d, uint64_t cycle_us)
@@ -436,7 +445,7 @@ static int step(struct daemon *d, struct mw_mem_state *st)
     if (d->fast_until_ms > event_ms || d->pr.source == MW_SRC_POLL)
         events |= MW_EV_PRESSURE_WINDOW;
     watchdog(d->cfg.watchdog_ms);
-    uint64_t t0_us = mw_now_us();
+    uint64_t t0_us = mw_now_us(), cpu0_us = thread_cpu_us();
     int kills = 0;
     while (act_cycle(d, events, event_ms, st)) {
         if (!mw_cycle_again(&d->cyc, &d->cfg, ++kills))
@@ -445,7 +454,8 @@ static int step(struct daemon *d, struct mw_mem_state *st)
         event_ms = mw_now_ms();
     }
     watchdog(0);
-    d->interval_ms = mw_policy_interval_ms(&d->cfg, st);
+    d->interval_ms =
+        mw_policy_paced_ms(mw_policy_interval_ms(&d->cfg, st), thread_cpu_us() - cpu0_us);
     live_publish(d, mw_now_us() - t0_us);
     return 1;
 }

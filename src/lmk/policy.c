@@ -682,6 +682,14 @@ uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_
     return ms;
 }
 
+uint64_t mw_policy_paced_ms(uint64_t interval_ms, uint64_t cost_us)
+{
+    uint64_t pace_ms = cost_us * MW_SAMPLE_DUTY_DIV / 1000;
+    if (pace_ms > MW_SAMPLE_PACE_MAX_MS)
+        pace_ms = MW_SAMPLE_PACE_MAX_MS;
+    return pace_ms > interval_ms ? pace_ms : interval_ms;
+}
+
 bool mw_policy_unit_whole(const struct mw_cgunit *u, const struct mw_unit_census *c, int n_members,
                           uint64_t runaway_kb)
 {

@@ -233,4 +233,20 @@ bool mw_policy_kill_visible(const struct mw_mem_state *before, const struct mw_m
  * MW_POLL_MIN_MS near it. */
 uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_state *st);
 
+/* The daemon's own CPU paces its sampling: the wait before the next
+ * sample is at least MW_SAMPLE_DUTY_DIV times what the last one cost
+ * (COST_US: the daemon's CPU time over its last wakeup, refresh and
+ * decision included), so sampling takes at most 1/MW_SAMPLE_DUTY_DIV of
+ * a CPU -- but never past MW_SAMPLE_PACE_MAX_MS, and never shorter than
+ * INTERVAL_MS (mw_policy_interval_ms). A fast machine keeps lmkd's 10 ms
+ * near the limit (a wakeup costs ~0.1 ms natively, 2 ms with a footprint
+ * refresh of 90 processes). In the distro bed's TCG guest, where a
+ * wakeup costs tens of times more, the heartbeat stalled 109 times in a
+ * tmpfs draw with memwarden sampling every 10 ms at SCHED_FIFO and
+ * refusing every kill (held memory), 11 times without a guardian (d04).
+ * PSI events still wake the daemon at once. Pure. */
+#define MW_SAMPLE_DUTY_DIV    10
+#define MW_SAMPLE_PACE_MAX_MS 500
+uint64_t mw_policy_paced_ms(uint64_t interval_ms, uint64_t cost_us);
+
 #endif

@@ -1121,6 +1121,22 @@ static void test_kill_helps(void)
     CHECK(mw_policy_kill_helps(&d, 4, false));
 }
 
+/* The sampling's own CPU paces it: a cheap wakeup keeps the policy's
+ * interval, a dear one waits MW_SAMPLE_DUTY_DIV times its cost, at most
+ * MW_SAMPLE_PACE_MAX_MS; a long calm interval is never shortened. */
+static void test_paced_by_own_cost(void)
+{
+    CHECK_EQ_U64(mw_policy_paced_ms(10, 0), 10);
+    CHECK_EQ_U64(mw_policy_paced_ms(10, 999), 10);  /* 1 ms x 10 = 9.99: the 10 ms stay */
+    CHECK_EQ_U64(mw_policy_paced_ms(10, 1001), 10); /* 10.01 ms: rounds down to 10 */
+    CHECK_EQ_U64(mw_policy_paced_ms(10, 1100), 11); /* just past: paced */
+    CHECK_EQ_U64(mw_policy_paced_ms(10, 8000), 80); /* a TCG guest's refresh */
+    CHECK_EQ_U64(mw_policy_paced_ms(10, 49999), 499);
+    CHECK_EQ_U64(mw_policy_paced_ms(10, 50000), MW_SAMPLE_PACE_MAX_MS);
+    CHECK_EQ_U64(mw_policy_paced_ms(10, 5000000), MW_SAMPLE_PACE_MAX_MS);
+    CHECK_EQ_U64(mw_policy_paced_ms(10000, 8000), 10000); /* calm: the 10 s stay */
+}
+
 int main(void)
 {
     RUN(test_kill_helps);
@@ -1151,5 +1167,6 @@ int main(void)
     RUN(test_held_growth_no_kill);
     RUN(test_held_growth_newer_window);
     RUN(test_cover_floor);
+    RUN(test_paced_by_own_cost);
     return TESTS_DONE();
 }
