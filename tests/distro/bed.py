@@ -665,6 +665,7 @@ def bench(args):
         if g not in GUARDIANS:
             sys.exit(f"bench-distro: unknown guardian {g} (known: {', '.join(GUARDIANS)})")
     started = datetime.datetime.now(datetime.timezone.utc)
+    tree = tree_commit()  # at the start: the tree may move during an hour's bench
     t = time.monotonic()
     args.prepared = {g: prepare(args, g) for g in guards if g in PREPARED}
     results = {}
@@ -672,7 +673,7 @@ def bench(args):
     def save(done):
         meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "seed": args.seed,
                 "command": "make bench-distro", "argv": sys.argv[1:],
-                "tree": tree_commit(), "host": f"{platform.node()}, {os.cpu_count()} CPUs (shared)",
+                "tree": tree, "host": f"{platform.node()}, {os.cpu_count()} CPUs (shared)",
                 "guest": f"Debian bookworm, systemd, qemu -accel tcg, {qemu.MEM_MB} MiB, {qemu.CPUS} vCPUs, "
                          f"256 MiB lz4 zram, kernel {args.kver}",
                 "memwarden": "dpkg -i " + os.path.basename(args.deb) if args.deb else "memwarden-static + contrib unit",
