@@ -222,7 +222,8 @@ CULPRIT_ROLE=culprit
 SEEN_BUILD=
 culprit_gone() {
     if [ "$LOC" = build ]; then
-        if [ -s "$USERAPP/mw-build.scope/cgroup.procs" ]; then
+        # a cgroup file's size is 0 (test -s never holds): read a line
+        if { read -r _x < "$USERAPP/mw-build.scope/cgroup.procs"; } 2> /dev/null; then
             SEEN_BUILD=1
             return 1
         fi
