@@ -51,6 +51,11 @@ wait_for() {
     while [ $_wf_n -gt 0 ]; do "$@" && return 0; sleep 0.1; _wf_n=$((_wf_n - 1)); done
     return 1
 }
+# as_limit: "1048576" (KiB) when $MW_BIN starts under a 1 GiB address-space
+# limit (ulimit -v), else "unlimited": qemu-user running a 32-bit ARM build
+# reserves the guest's whole 4 GiB first and cannot start under one (make
+# test's ARM runs), so those runs go without the bound.
+as_limit() { if (ulimit -v 1048576; "$MW_BIN" --version) >/dev/null 2>&1; then echo 1048576; else echo unlimited; fi; }
 # alive PID: running and not a zombie.
 alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 # gone PID: ended (a zombie not yet reaped counts as ended).
