@@ -181,7 +181,7 @@ static uint32_t block_index(const struct mwpool *p, const void *block)
     for (uint32_t k = 0; k < n; k++) {
         const struct chunk *c = &p->chunks[k];
         uintptr_t b = (uintptr_t)c->base;
-        if (a < b || a >= b + (uintptr_t)c->n * p->stride)
+        if (a < b || a - b >= (uintptr_t)c->n * p->stride) /* b + len may wrap on 32 bits */
             continue;
         if ((a - b) % p->stride)
             return NONE;
@@ -449,7 +449,9 @@ static int geometry(struct mwpool *p, const struct mwpool_config *cfg)
 #endif
     p->block_size = cfg->block_size;
     p->stride = round_up(need, p->align);
-    if (p->stride > SIZE_MAX / max)
+    /* a chunk maps its blocks plus the alignment's slack, rounded up to the
+     * (huge) page: on 32 bits that sum must not wrap to 0 either */
+    if (p->stride > (SIZE_MAX - 2 * (size_t)HUGE_PAGE) / max)
         return -EOVERFLOW;
     p->blocks0 = (uint32_t)cfg->blocks;
     p->max_blocks = (uint32_t)max;

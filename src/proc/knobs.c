@@ -74,19 +74,20 @@ int mw_mkswap_zram(int n, uint64_t size, uint64_t page_size)
 {
     if (page_size < 4096 || page_size > 65536 || size / page_size < 10)
         return -EINVAL;
-    unsigned char *page = calloc(1, page_size);
+    size_t psz = (size_t)page_size; /* checked: fits a 32-bit size_t */
+    unsigned char *page = calloc(1, psz);
     if (!page)
         return -ENOMEM;
     uint32_t hdr[3] = {1, (uint32_t)(size / page_size - 1), 0};
     memcpy(page + 1024, hdr, sizeof(hdr));
-    memcpy(page + page_size - 10, "SWAPSPACE2", 10);
+    memcpy(page + psz - 10, "SWAPSPACE2", 10);
     char dev[32];
     snprintf(dev, sizeof(dev), "/dev/zram%d", n);
     int rc = 0, fd = open(dev, O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
         rc = -errno;
     } else {
-        if (pwrite(fd, page, page_size, 0) != (ssize_t)page_size)
+        if (pwrite(fd, page, psz, 0) != (ssize_t)psz)
             rc = errno ? -errno : -EIO;
         if (fsync(fd) < 0 && rc == 0)
             rc = -errno;

@@ -97,6 +97,36 @@ static void test_config(void)
     mwpool_destroy(p);
 }
 
+/* Sizes past 2^32 bytes. A cap of 5000 blocks of 1 MiB (4.9 GiB) is a pool
+ * on a 64-bit machine (the first block only is mapped) and -EOVERFLOW on a
+ * 32-bit one. 2047 blocks of 2 MiB - 64 aligned to 2 MiB are 4 GiB - 2 MiB:
+ * the mapping's alignment slack made the length 2^32, 0 in a 32-bit size_t
+ * (mmap failed: -ENOMEM, where the contract says -EOVERFLOW). */
+static void test_sizes_past_32_bits(void)
+{
+    struct mwpool *p = NULL;
+    struct mwpool_config c = {.block_size = 1 << 20, .blocks = 1, .max_blocks = 5000};
+    int rc = mwpool_create(&c, &p);
+    if (SIZE_MAX <= UINT32_MAX) {
+        CHECK_EQ_INT(rc, -EOVERFLOW);
+        CHECK(p == NULL);
+        c = (struct mwpool_config){.block_size = (2 << 20) - 64, .blocks = 2047, .align = 2 << 20};
+        CHECK_EQ_INT(mwpool_create(&c, &p), -EOVERFLOW);
+        CHECK(p == NULL);
+        return;
+    }
+    CHECK_EQ_INT(rc, 0);
+    void *a = mwpool_try_get(p), *b = mwpool_try_get(p); /* the second one grows */
+    CHECK(a != NULL && b != NULL);
+    struct mwpool_stats s;
+    mwpool_stats(p, &s);
+    CHECK_EQ_U64(s.max_blocks * s.block_size, UINT64_C(5000) << 20);
+    CHECK_EQ_U64(s.blocks_total, 2);
+    CHECK_EQ_INT(mwpool_put(p, a), 0);
+    CHECK_EQ_INT(mwpool_put(p, b), 0);
+    mwpool_destroy(p);
+}
+
 static void test_growth(void)
 {
     struct mwpool_config c = {.block_size = 32, .blocks = 2, .max_blocks = 7, .grow_blocks = 3};
@@ -380,6 +410,7 @@ int main(void)
     mwpool_set_error_handler(on_error, NULL);
     RUN(test_get_put);
     RUN(test_config);
+    RUN(test_sizes_past_32_bits);
     RUN(test_growth);
     RUN(test_timeout);
     RUN(test_single_thread);
