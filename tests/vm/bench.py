@@ -12,6 +12,9 @@ markdown table (and writes the same as JSON).
     bench.py ... --capture DIR     # the tests/fixtures/vm-512m capture
     bench.py ... --smoke           # CI-sized: ok/FAIL/skip lines for tests/run.sh
     bench.py ... --script FILE     # run a shell script as root in a fresh guest
+    bench.py --arch arm64 --rate-pct 50 ...
+                                   # the arm64 guest (qemu-system-aarch64 -M virt),
+                                   # the storms' rates at 50 % (docs/arm.md)
 
 Only qemu runs the memory storms; nothing here allocates on the host.
 """
@@ -53,6 +56,26 @@ MEM_MB = 512
 CPUS = 2
 BOOT_MARGIN_S = 120  # host timeout = deadline x 2 + this (boot, setup, slow TCG under thrash)
 
+# The guest's machine per architecture. arm64: qemu's "virt" board with the
+# "max" CPU under TCG; pauth-impdef=on swaps the architected pointer-auth
+# hash (QARMA, slow to emulate) for an implementation-defined one, which
+# Linux handles the same (qemu docs: "Pointer authentication").
+ARCHES = {
+    "x86_64": {"qemu": "qemu-system-x86_64", "machine": ["-accel", "tcg"], "console": "ttyS0",
+               "user": None},
+    "arm64": {"qemu": "qemu-system-aarch64",
+              "machine": ["-M", "virt", "-cpu", "max,pauth-impdef=on", "-accel", "tcg"],
+              "console": "ttyAMA0", "user": "qemu-aarch64-static"},
+}
+# Scenarios whose pace is a growth rate: with --rate-pct P their rates are
+# P % and their deadlines 100/P times the x86 bed's (the same fill, slower).
+RATE_DRIVEN = {"s1-hog", "s2-leak"}
+
+
+def scaled_s(args, seconds):
+    """SECONDS stretched for rates at args.rate_pct %."""
+    return int(math.ceil(seconds * 100 / args.rate_pct))
+
 
 def log(msg):
     print(f"bench-vm: {msg}", file=sys.stderr, flush=True)
@@ -60,13 +83,15 @@ def log(msg):
 
 # ---------------------------------------------------------------- running
 
-def memwarden_has_daemon(binary):
+def memwarden_has_daemon(binary, runner=None):
     """True when BINARY's command list names a `daemon` command. Only --help
-    runs on the host: never the daemon itself."""
+    runs on the host (through RUNNER, qemu-user, for a foreign binary):
+    never the daemon itself."""
     if not binary or not os.access(binary, os.X_OK):
         return False
     try:
-        out = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10)
+        out = subprocess.run(([runner] if runner else []) + [binary, "--help"],
+                             capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return re.search(r"^\s+daemon\s", out.stdout + out.stderr, re.M) is not None
@@ -164,10 +189,11 @@ def gen_draws(seed, n):
     return draws
 
 
-def gen_arg(d):
-    """The draw as the guest's mw.gen= value (sizes in bytes)."""
+def gen_arg(d, rate_pct=100):
+    """The draw as the guest's mw.gen= value (sizes in bytes), its rate at
+    RATE_PCT %."""
     mib = 1 << 20
-    kv = [("adj", d["adj"]), ("rate", d["rate"] * mib), ("start", d.get("start", 0) * mib),
+    kv = [("adj", d["adj"]), ("rate", d["rate"] * mib * rate_pct // 100), ("start", d.get("start", 0) * mib),
           ("n", d["n"]), ("parent", d["parent"]), ("age", d["age"]), ("kind", d["kind"]),
           ("max", d.get("max", 0) * mib), ("bg", d["bg"])]
     return ",".join(f"{k}:{v}" for k, v in kv)
@@ -201,8 +227,11 @@ def boot(args, scenario, guardian, rundir, deadline=None, gen=None, script=None)
     serial = os.path.join(rundir, "serial.log")
     # log_buf_len: each OOM report lists every task, and the default 128 KiB
     # ring lost the first of 20 kills in the fork storm.
-    append = (f"console=ttyS0 loglevel=1 log_buf_len=4M panic=-1 mitigations=off "
+    arch = ARCHES[args.arch]
+    append = (f"console={arch['console']} loglevel=1 log_buf_len=4M panic=-1 mitigations=off "
               f"mw.scenario={scenario} mw.guardian={guardian}")
+    if args.rate_pct != 100:
+        append += f" mw.rate={args.rate_pct}"
     if deadline:
         append += f" mw.deadline={deadline}"
     if gen:
@@ -211,7 +240,7 @@ def boot(args, scenario, guardian, rundir, deadline=None, gen=None, script=None)
         append += f" mw.tune={args.tune}"
     limit = (deadline or SCENARIOS.get(scenario, ("", 60))[1]) * 2 + BOOT_MARGIN_S
     cmd = ["timeout", "--kill-after=10", str(limit),
-           "qemu-system-x86_64", "-accel", "tcg", "-m", str(MEM_MB), "-smp", str(CPUS),
+           arch["qemu"]] + arch["machine"] + ["-m", str(MEM_MB), "-smp", str(CPUS),
            "-nic", "none", "-display", "none", "-monitor", "none", "-nographic", "-no-reboot",
            "-serial", f"file:{serial}",
            "-kernel", args.boot_kernel, "-initrd", args.initramfs, "-append", append,
@@ -460,7 +489,10 @@ def run_one(args, scenario, guardian, have_daemon):
         log(f"{scenario} x {guardian}: not available (memwarden has no daemon command)")
         return {"scenario": scenario, "guardian": guardian, "status": "not available"}
     log(f"{scenario} x {guardian}: booting")
-    serial, tar, wall, rc = boot(args, scenario, guardian, rundir, args.deadline)
+    deadline = args.deadline
+    if not deadline and scenario in RATE_DRIVEN and args.rate_pct != 100:
+        deadline = scaled_s(args, SCENARIOS[scenario][1])
+    serial, tar, wall, rc = boot(args, scenario, guardian, rundir, deadline)
     summary = result_block(serial)
     if summary is None or tar is None:
         why = "timeout" if rc in (124, 137) else f"no result (qemu rc {rc})"
@@ -494,7 +526,10 @@ def run_gen(args, d, guardian, have_daemon):
     if guardian.startswith("memwarden") and not have_daemon:
         return {"scenario": d["id"], "guardian": guardian, "status": "not available"}
     log(f"{d['id']} ({gen_desc(d)}) x {guardian}: booting")
-    serial, tar, wall, rc = boot(args, "gen", guardian, rundir, GEN_DEADLINE_S[d["kind"]], gen_arg(d))
+    deadline = GEN_DEADLINE_S[d["kind"]]
+    if d["kind"] != "file":
+        deadline = scaled_s(args, deadline)
+    serial, tar, wall, rc = boot(args, "gen", guardian, rundir, deadline, gen_arg(d, args.rate_pct))
     summary = result_block(serial)
     if summary is None or tar is None:
         why = "timeout" if rc in (124, 137) else f"no result (qemu rc {rc})"
@@ -670,6 +705,31 @@ def run_script(args):
         return 125
 
 
+def merge(args):
+    """--merge A.json B.json ...: the rows of matrix runs made in chunks (one
+    scenario at a time, so one bench guest does not hold the machine for an
+    hour) as one table, in the order given; --md and --json write it too."""
+    rows, metas = [], []
+    for path in args.merge:
+        with open(path) as f:
+            d = json.load(f)
+        rows += d["runs"]
+        metas.append(d["meta"])
+    md = markdown(rows)
+    print(md, end="")
+    dates = sorted(m["date"] for m in metas)
+    print(f"\n{dates[0]} to {dates[-1]}, {metas[0]['guest']}; "
+          f"{sum(m['total_s'] for m in metas):.0f} s in total, {len(metas)} chunks.")
+    if args.md:
+        with open(args.md, "w") as f:
+            f.write(md)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"meta": metas, "runs": rows}, f, indent=1)
+            f.write("\n")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernel", required=True)
@@ -678,6 +738,10 @@ def main():
     ap.add_argument("--memwarden", default="memwarden-static", help="static binary in the initramfs")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--guardians", default=",".join(GUARDIANS))
+    ap.add_argument("--arch", choices=sorted(ARCHES), default="x86_64",
+                    help="the guest's architecture (arm64: qemu-system-aarch64 -M virt)")
+    ap.add_argument("--rate-pct", type=int, default=100,
+                    help="the storms' growth rates in %% of the x86 bed's, their deadlines stretched to match")
     ap.add_argument("--no-pvh", action="store_true",
                     help="boot the bzImage as is, not the extracted PVH vmlinux (slower under TCG)")
     ap.add_argument("--deadline", type=int, help="override every scenario's deadline (seconds)")
@@ -693,17 +757,25 @@ def main():
                     help="guests run 'memwarden tune --apply --profile PROFILE' before the scenario")
     ap.add_argument("--script", metavar="FILE",
                     help="run FILE (sh) as root in a fresh guest; exit with its status")
+    ap.add_argument("--merge", nargs="+", metavar="JSON",
+                    help="no guest: one table from the --json files of runs made in chunks")
+    if "--merge" in sys.argv:  # no guest: --kernel and --initramfs are not needed
+        return merge(ap.parse_known_args()[0])
     args = ap.parse_args()
     # A bare name would be looked up in $PATH by subprocess: make it a path.
     args.memwarden = os.path.abspath(args.memwarden)
     for f in (args.kernel, args.initramfs):
         if not os.access(f, os.R_OK):
             sys.exit(f"bench-vm: cannot read {f} (run 'make vm-deps' and 'make vm-initramfs')")
-    if not shutil.which("qemu-system-x86_64"):
-        sys.exit("bench-vm: qemu-system-x86_64 not installed (run 'make vm-deps')")
+    qemu = ARCHES[args.arch]["qemu"]
+    if not shutil.which(qemu):
+        sys.exit(f"bench-vm: {qemu} not installed (run 'make vm-deps')")
+    if not 1 <= args.rate_pct <= 100:
+        sys.exit("bench-vm: --rate-pct takes 1 to 100")
     os.makedirs(args.work, exist_ok=True)
-    args.boot_kernel = args.kernel if args.no_pvh else pvh_kernel(args.kernel, args.work)
-    have_daemon = memwarden_has_daemon(args.memwarden)
+    pvh = args.arch == "x86_64" and not args.no_pvh
+    args.boot_kernel = pvh_kernel(args.kernel, args.work) if pvh else args.kernel
+    have_daemon = memwarden_has_daemon(args.memwarden, ARCHES[args.arch]["user"])
     if args.capture:
         return capture(args)
     if args.script:
@@ -731,8 +803,9 @@ def main():
             "tune": args.tune,
             "argv": sys.argv[1:],
             "host": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs",
-            "guest": f"qemu -accel tcg, {MEM_MB} MiB, {CPUS} vCPUs, 256 MiB zram swap, "
+            "guest": f"{ARCHES[args.arch]['qemu']} -accel tcg, {MEM_MB} MiB, {CPUS} vCPUs, 256 MiB zram swap, "
                      f"kernel {os.path.basename(args.kernel)}"
+                     + (f", rates at {args.rate_pct} %" if args.rate_pct != 100 else "")
                      + (" (PVH vmlinux)" if args.boot_kernel != args.kernel else ""),
             "total_s": round(time.monotonic() - t, 1),
             "stall_budget_p99_ms": STALL_BUDGET_P99_MS,

@@ -7,26 +7,34 @@
 #
 #   tests/vm/mkinitramfs.sh OUTDIR KVER PROGDIR [MEMWARDEN_STATIC]
 #
+# SYSROOT=DIR takes busybox, the modules and earlyoom (with the libraries its
+# ELF header names, found under DIR) from DIR instead of this host: a foreign
+# architecture's packages unpacked there (tests/vm/sysroot.sh, ARCH=arm64).
+#
 # Writes OUTDIR/initramfs.cpio (uncompressed: under TCG, unpacking gzip costs
 # more boot time than loading the bigger file) and OUTDIR/root/.
 set -eu
 out=$1 kver=$2 progdir=$3 mw=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
-moddir=/lib/modules/$kver
+sysroot=${SYSROOT:-}
+moddir=$sysroot/lib/modules/$kver
+bb=$sysroot/bin/busybox
 root=$out/root
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
-[ -x /bin/busybox ] || die "/bin/busybox missing (apt-get install busybox-static; see 'make vm-deps')"
-file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' ||
-    ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' ||
-    die "/bin/busybox is not static (install busybox-static)"
+[ -x "$bb" ] || die "$bb missing (apt-get install busybox-static; see 'make vm-deps')"
+file -L "$bb" 2>/dev/null | grep -q 'statically linked' ||
+    ldd "$bb" 2>&1 | grep -q 'not a dynamic' ||
+    die "$bb is not static (install busybox-static)"
 [ -f "$moddir/modules.dep" ] || die "no $moddir/modules.dep (linux-image-$kver not installed?)"
 
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp" "$root/out" \
     "$root/etc" "$root/lib/modules"
-cp /bin/busybox "$root/bin/busybox"
-for a in $(/bin/busybox --list); do
+cp "$bb" "$root/bin/busybox"
+# the list of applets, from the host's busybox when the guest's cannot run here
+list=$("$bb" --list 2>/dev/null || /bin/busybox --list)
+for a in $list; do
     [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
 done
 # /init uses /bin/sh from busybox; /sbin and /usr/bin point to /bin.
@@ -71,13 +79,30 @@ add_module() { # NAME (as in modules.dep, without directory or .ko*)
 for m in virtio_pci virtio_blk zram lz4; do add_module "$m"; done
 
 # --- earlyoom and its libraries, at the paths the dynamic loader expects ---
-if command -v earlyoom >/dev/null 2>&1; then
-    eo=$(command -v earlyoom)
+# elf_libs BIN: the libraries BIN loads, as paths inside the guest: ldd's
+# answer on this host; under a SYSROOT, the ELF interpreter and the NEEDED
+# names found in the sysroot's library directories.
+elf_libs() {
+    if [ -z "$sysroot" ]; then
+        ldd "$1" | awk '/=>/ {print $3} /^\t\/.*ld-linux/ {print $1}'
+        return
+    fi
+    readelf -l "$1" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p'
+    for n in $(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+        for d in "$sysroot"/lib/*-linux-gnu* "$sysroot"/usr/lib/*-linux-gnu* "$sysroot"/lib; do
+            d=${d#"$sysroot"}
+            [ -e "$sysroot$d/$n" ] && { echo "$d/$n"; break; }
+        done
+    done
+}
+eo=$sysroot/usr/bin/earlyoom
+[ -n "$sysroot" ] || eo=$(command -v earlyoom || true)
+if [ -n "$eo" ] && [ -x "$eo" ]; then
     cp "$eo" "$root/bin/earlyoom"
-    for lib in $(ldd "$eo" | awk '/=>/ {print $3} /^\t\/.*ld-linux/ {print $1}'); do
-        [ -f "$lib" ] || continue
+    for lib in $(elf_libs "$eo"); do
+        [ -e "$sysroot$lib" ] || continue
         mkdir -p "$root$(dirname "$lib")"
-        cp -L "$lib" "$root$lib"
+        cp -L "$sysroot$lib" "$root$lib"
     done
 else
     echo "mkinitramfs: warning: earlyoom not installed; that guardian will fail" >&2
