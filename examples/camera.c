@@ -15,15 +15,18 @@
  * frames stay in use under memory pressure. Each producer measures how
  * late it woke for each frame (its deadline is absolute, FPS a second):
  * the worst, the 99th percentile and the frames missed (woken more than
- * a frame period late) are printed per stream at the end.
+ * a frame period late) are printed per stream at the end. --rt PRIO runs
+ * the producers SCHED_FIFO at PRIO, as capture threads on a board often do.
  *
  *   camera [--streams N] [--frames N] [--frame-size BYTES] [--fps N]
- *          [--fill] [--leak-every N] [--queue N] [--seconds S] [--name NAME]
+ *          [--fill] [--rt PRIO] [--leak-every N] [--queue N] [--seconds S]
+ *          [--name NAME]
  * Publishes under $MWPOOL_DIR (default /run/mwpool), a pool named NAME
  * (one stream) or NAME-0, NAME-1, ... Stops at SIGINT or SIGTERM or after
  * S seconds, printing each pool's statistics. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -65,7 +68,7 @@ struct worker {
 static atomic_int stop;
 static unsigned long fps = 30, leak_every;
 static size_t frame_size = NV12_1080P;
-static int fill;
+static int fill, rt_prio;
 
 static void on_signal(int sig)
 {
@@ -133,6 +136,13 @@ static void time_frame(struct stream *s, const struct timespec *due)
 static void *producer(void *arg)
 {
     struct stream *s = arg;
+    if (rt_prio) {
+        struct sched_param sp = {.sched_priority = rt_prio};
+        int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+        if (rc)
+            fprintf(stderr, "camera: %s: SCHED_FIFO %d refused: %s\n", s->name, rt_prio,
+                    strerror(rc));
+    }
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     for (uint64_t seq = 0; !atomic_load(&stop); seq++) {
@@ -279,6 +289,8 @@ int main(int argc, char **argv)
             frame_size = num_arg(a, v);
         else if (strcmp(a, "--fps") == 0)
             fps = num_arg(a, v);
+        else if (strcmp(a, "--rt") == 0)
+            rt_prio = (int)num_arg(a, v);
         else if (strcmp(a, "--leak-every") == 0)
             leak_every = num_arg(a, v);
         else if (strcmp(a, "--queue") == 0)
@@ -288,17 +300,18 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--name") == 0 && v)
             name = v;
         else {
-            fprintf(stderr, "usage: camera [--streams N] [--frames N] [--frame-size BYTES] "
-                            "[--fps N] [--fill] [--leak-every N] [--queue N] [--seconds S] "
-                            "[--name NAME]\n");
+            fprintf(stderr,
+                    "usage: camera [--streams N] [--frames N] [--frame-size BYTES] "
+                    "[--fps N] [--fill] [--rt PRIO] [--leak-every N] [--queue N] [--seconds S] "
+                    "[--name NAME]\n");
             return 2;
         }
         i++;
     }
     if (!frames || frame_size < 16 || !fps || fps > 100000 || !depth || depth > 1000000 ||
-        !nstreams || nstreams > MAX_STREAMS) {
+        !nstreams || nstreams > MAX_STREAMS || rt_prio > 99) {
         fprintf(stderr, "camera: --frames, --fps, --queue must be > 0, --frame-size >= 16, "
-                        "--streams 1 to 8\n");
+                        "--streams 1 to 8, --rt 0 to 99\n");
         return 2;
     }
     static struct stream st[MAX_STREAMS];
