@@ -102,8 +102,10 @@ for t in tests/golden/cli_*.sh tests/live/live_*.sh; do
     report "$(basename "$t" .sh)"
 done
 if [ -n "$xpid" ]; then
+    t=$(date +%s)
     wait "$xpid"
     while read -r n; do report "$n"; done <"$out/cross.list"
+    echo "(the ARM builds' tests ended $(($(date +%s) - t)) s after the native ones)"
 fi
 echo "$pass passed, $failn failed, $skipn skipped"
 [ "$failn" -eq 0 ]

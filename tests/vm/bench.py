@@ -614,6 +614,7 @@ def gen_matrix(args, have_daemon):
         # Rewritten after every draw, so an interrupted matrix keeps its draws.
         md = gen_markdown(done, results)
         meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "seed": args.seed, "argv": sys.argv[1:],
+                "arch": args.arch, "rate_pct": args.rate_pct,
                 "total_s": round(time.monotonic() - t, 1), "draws_done": len(done), "draws": len(draws)}
         if args.md:
             with open(args.md, "w") as f:
@@ -709,23 +710,30 @@ def merge(args):
     """--merge A.json B.json ...: the rows of matrix runs made in chunks (one
     scenario at a time, so one bench guest does not hold the machine for an
     hour) as one table, in the order given; --md and --json write it too."""
-    rows, metas = [], []
+    rows, metas, draws, results = [], [], [], {}
     for path in args.merge:
         with open(path) as f:
             d = json.load(f)
-        rows += d["runs"]
+        if "draws" in d:  # --gen: draws and their results
+            draws += d["draws"]
+            results.update(d["results"])
+        else:
+            rows += d["runs"]
         metas.append(d["meta"])
-    md = markdown(rows)
+    md = markdown(rows) if rows else ""
+    if draws:
+        md += ("\n" if md else "") + gen_markdown(draws, results)
     print(md, end="")
     dates = sorted(m["date"] for m in metas)
-    print(f"\n{dates[0]} to {dates[-1]}, {metas[0]['guest']}; "
+    guest = metas[0].get("guest", "generated draws")
+    print(f"\n{dates[0]} to {dates[-1]}, {guest}; "
           f"{sum(m['total_s'] for m in metas):.0f} s in total, {len(metas)} chunks.")
     if args.md:
         with open(args.md, "w") as f:
             f.write(md)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"meta": metas, "runs": rows}, f, indent=1)
+            json.dump({"meta": metas, "runs": rows, "draws": draws, "results": results}, f, indent=1)
             f.write("\n")
     return 0
 
@@ -760,7 +768,11 @@ def main():
     ap.add_argument("--merge", nargs="+", metavar="JSON",
                     help="no guest: one table from the --json files of runs made in chunks")
     if "--merge" in sys.argv:  # no guest: --kernel and --initramfs are not needed
-        return merge(ap.parse_known_args()[0])
+        mp = argparse.ArgumentParser(prog="bench.py --merge")
+        mp.add_argument("--merge", nargs="+", required=True)
+        mp.add_argument("--md")
+        mp.add_argument("--json")
+        return merge(mp.parse_args())
     args = ap.parse_args()
     # A bare name would be looked up in $PATH by subprocess: make it a path.
     args.memwarden = os.path.abspath(args.memwarden)
