@@ -23,7 +23,8 @@
  *          [--name NAME]
  * Publishes under $MWPOOL_DIR (default /run/mwpool), a pool named NAME
  * (one stream) or NAME-0, NAME-1, ... Stops at SIGINT or SIGTERM or after
- * S seconds, printing each pool's statistics. */
+ * S seconds, printing each pool's statistics on stderr (as `memwarden run`
+ * prints its summary: stdout stays for `run --json`). */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -223,14 +224,15 @@ static void report(const struct stream *s)
 {
     struct mwpool_stats st;
     mwpool_stats(s->pool, &st);
-    printf("camera: %lu frames produced, %lu dropped, %lu consumed, %lu leaked; pool %s: "
-           "%llu blocks of %zu bytes, %llu in use, high water %llu, failed gets %llu; "
-           "woke late max %.1f ms, p99 %.1f ms, %llu frames missed\n",
-           atomic_load(&s->produced), atomic_load(&s->dropped), atomic_load(&s->consumed),
-           atomic_load(&s->leaked), s->name, (unsigned long long)st.blocks_total, frame_size,
-           (unsigned long long)st.blocks_in_use, (unsigned long long)st.high_water,
-           (unsigned long long)st.failed_gets, (double)s->late_max_ns / 1e6, late_p99_ms(s),
-           (unsigned long long)s->missed);
+    fprintf(stderr,
+            "camera: %lu frames produced, %lu dropped, %lu consumed, %lu leaked; pool %s: "
+            "%llu blocks of %zu bytes, %llu in use, high water %llu, failed gets %llu; "
+            "woke late max %.1f ms, p99 %.1f ms, %llu frames missed\n",
+            atomic_load(&s->produced), atomic_load(&s->dropped), atomic_load(&s->consumed),
+            atomic_load(&s->leaked), s->name, (unsigned long long)st.blocks_total, frame_size,
+            (unsigned long long)st.blocks_in_use, (unsigned long long)st.high_water,
+            (unsigned long long)st.failed_gets, (double)s->late_max_ns / 1e6, late_p99_ms(s),
+            (unsigned long long)s->missed);
 }
 
 /* Creates stream K's pool (publishing it) and queue. Returns 0 or 1. */
