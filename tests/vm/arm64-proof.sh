@@ -13,7 +13,8 @@
 #   gen       generated draws (GEN_DRAWS, default g02,g05,g10,g13 of seed 15)
 # Each guest boots under `flock /tmp/mw-vm.lock` (one bench guest at a time on
 # the shared host; the lock is taken per scenario, so a long wait costs no
-# finished result). Needs `make vm-deps ARCH=arm64` once. Results go to
+# finished result; LOCK_WAIT=S gives up a guest not started within S seconds
+# and goes on with the next). Needs `make vm-deps ARCH=arm64` once. Results go to
 # build/vm-arm64/proof/: STEP-*.json/.md per chunk, scen.md, scen-rt.md and
 # gen.md merged (bench.py --merge), script-*.out for the guest scripts.
 set -u
@@ -37,7 +38,7 @@ initramfs() { # KVER
 bench() { # KVER TAG ARGS...
     k=$1 tag=$2
     shift 2
-    flock /tmp/mw-vm.lock python3 tests/vm/bench.py --arch arm64 --rate-pct "${VM_RATE_PCT:-50}" \
+    flock ${LOCK_WAIT:+-w $LOCK_WAIT} /tmp/mw-vm.lock python3 tests/vm/bench.py --arch arm64 --rate-pct "${VM_RATE_PCT:-50}" \
         --kernel $V/sysroot/boot/vmlinuz-$k --initramfs $V/initramfs-$k.cpio --work $V/work-$tag \
         --memwarden memwarden-aarch64 "$@"
 }
