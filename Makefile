@@ -200,7 +200,7 @@ CROSS_aarch64 := aarch64-linux-gnu-
 CROSS_armhf   := arm-linux-gnueabihf-
 cross_make = $(MAKE) BUILD=build-$(1) CC=$(CROSS_$(1))gcc AR=$(CROSS_$(1))ar LDFLAGS=-static CFLAGS="-Os -g0"
 aarch64 armhf:
-	$(call cross_make,$@) build-$@/memwarden
+	+$(call cross_make,$@) build-$@/memwarden
 	cp build-$@/memwarden memwarden-$@
 
 build-static/memwarden build-aarch64/memwarden build-armhf/memwarden: $(OBJ)
