@@ -7,13 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "model/procmatch.h"
 #include "proc/cgroup.h"
 #include "proc/procs.h"
 #include "base/util.h"
+
+#define PROC_SUPER_MAGIC_ 0x9fa0 /* linux/magic.h */
 
 struct linux_dirent64 {
     uint64_t d_ino;
@@ -26,29 +30,35 @@ struct linux_dirent64 {
 int mw_scan_ws_init(struct mw_scan_ws *ws, const struct mw_root *root, int scope_dir_fd, size_t cap)
 {
     memset(ws, 0, sizeof(*ws));
-    ws->proc_fd = -1;
+    ws->proc_fd = ws->enum_fd = -1;
     ws->scope_dir_fd = scope_dir_fd;
     ws->pid = calloc(cap, sizeof(int));
     ws->adj = calloc(cap, sizeof(int));
-    ws->fp = calloc(MW_FP_CACHE, sizeof(*ws->fp));
     ws->sd = calloc(1, sizeof(*ws->sd));
-    if (!ws->pid || !ws->adj || !ws->fp || !ws->sd) {
+    if (!ws->pid || !ws->adj || !ws->sd || mw_fpc_init(&ws->fpc) < 0) {
         mw_scan_ws_free(ws);
         return -ENOMEM;
     }
     ws->cap = cap;
     ws->proc_fd = openat(root->fd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (ws->proc_fd < 0) {
+    if (ws->proc_fd >= 0)
+        ws->enum_fd = openat(ws->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ws->proc_fd < 0 || ws->enum_fd < 0) {
         int e = -errno;
         mw_scan_ws_free(ws);
         return e;
     }
+    struct statfs sf;
+    ws->fpc.check_links = fstatfs(ws->proc_fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC_;
     ws->self_pid = (int)getpid();
     mw_sd_init(ws->sd, root);
     ws->page_kb = root->page_size >= 1024 ? (unsigned)(root->page_size / 1024) : 4;
     ws->hz = sysconf(_SC_CLK_TCK);
     if (ws->hz <= 0)
         ws->hz = 100;
+    ws->cycle_min_adj = INT32_MAX;
+    ws->load_pid = ws->load_tasks = ws->enum_done_pid = -1;
+    ws->forced = true;
     return 0;
 }
 
@@ -56,18 +66,55 @@ void mw_scan_ws_free(struct mw_scan_ws *ws)
 {
     free(ws->pid);
     free(ws->adj);
-    free(ws->fp);
+    ws->pid = ws->adj = NULL;
+    mw_fpc_free(&ws->fpc);
     if (ws->sd)
         mw_sd_free(ws->sd);
     free(ws->sd);
-    ws->pid = ws->adj = NULL;
-    ws->fp = NULL;
     ws->sd = NULL;
     if (ws->proc_fd >= 0)
         close(ws->proc_fd);
-    ws->proc_fd = -1;
+    if (ws->enum_fd >= 0)
+        close(ws->enum_fd);
+    ws->proc_fd = ws->enum_fd = -1;
 }
 
+/* ---- the cache's adj ---------------------------------------------------- */
+
+static bool fresh(uint64_t then_ms, uint64_t now_ms, uint64_t life_ms)
+{
+    return then_ms != 0 && now_ms >= then_ms && now_ms - then_ms < life_ms;
+}
+
+/* Counts ADJ into the layout of the scan (mw_scan_adj_flat). */
+static void count_layout(struct mw_scan_ws *ws, int adj)
+{
+    if (adj <= 0)
+        return;
+    if (ws->pos_n++ == 0)
+        ws->pos_first = adj;
+    else if (adj != ws->pos_first)
+        ws->pos_two = true;
+}
+
+/* Reads E's adj (its held descriptor, or the file): 0, or -1 when the
+ * process is gone. A changed adj makes E's sample stale (its effective
+ * adj follows). */
+static int fp_read_adj(struct mw_scan_ws *ws, struct mw_fp *e, uint64_t now_ms, int *adj)
+{
+    ws->adj_read++;
+    if (mw_fpc_adj_read(&ws->fpc, ws->proc_fd, e, adj) < 0)
+        return -1;
+    if (e->adj != *adj)
+        e->detailed = false;
+    e->adj = *adj;
+    e->adj_ms = now_ms ? now_ms : 1;
+    e->enum_no = ws->enum_no;
+    return 0;
+}
+
+/* PID's oom_score_adj read once (opened, read, closed): 0, or -1 when
+ * it is gone. */
 static int read_adj(int proc_fd, int pid, int *adj)
 {
     char buf[32];
@@ -76,73 +123,26 @@ static int read_adj(int proc_fd, int pid, int *adj)
     return mw_proc_adj_parse_buf(adj, buf);
 }
 
-/* ---- the footprint cache ------------------------------------------------ */
-
-/* Drops every entry (a full table: the cheapest way to lose the dead). */
-static void fp_wipe(struct mw_scan_ws *ws)
-{
-    if (ws->fp)
-        memset(ws->fp, 0, MW_FP_CACHE * sizeof(*ws->fp));
-    ws->fp_used = 0;
-}
-
-void mw_victim_forget(struct mw_scan_ws *ws)
-{
-    for (size_t i = 0; ws->fp && i < MW_FP_CACHE; i++) {
-        ws->fp[i].adj_ms = 0;
-        ws->fp[i].detailed = false; /* the growth history (kb, prev_kb) stays */
-    }
-}
-
-/* The entry of PID, made when new (NULL without a cache). A table three
- * quarters full is wiped first: the cheapest way to drop the entries of
- * processes that are gone. */
-static struct mw_fp *fp_slot(struct mw_scan_ws *ws, int pid)
-{
-    if (!ws->fp)
-        return NULL;
-    if (ws->fp_used >= MW_FP_CACHE * 3 / 4)
-        fp_wipe(ws);
-    size_t i = ((size_t)pid * 2654435761u) & (MW_FP_CACHE - 1);
-    while (ws->fp[i].pid != 0 && ws->fp[i].pid != pid)
-        i = (i + 1) & (MW_FP_CACHE - 1);
-    if (ws->fp[i].pid == 0) {
-        memset(&ws->fp[i], 0, sizeof(ws->fp[i]));
-        ws->fp[i].pid = pid;
-        ws->fp_used++;
-    }
-    return &ws->fp[i];
-}
-
-static bool fresh(uint64_t then_ms, uint64_t now_ms)
-{
-    return then_ms != 0 && now_ms >= then_ms && now_ms - then_ms < MW_FP_FRESH_MS;
-}
-
 /* The adj of PID: from the cache when read less than MW_FP_FRESH_MS ago
- * (FORCE: always read), else from its file. Counts the layout. */
+ * (FORCE: always read), else read (an entry made for a new PID). Counts
+ * the layout. Returns 0, or -1 when PID is gone. */
 static int get_adj(struct mw_scan_ws *ws, int pid, uint64_t now_ms, bool force, int *adj)
 {
-    struct mw_fp *e = fp_slot(ws, pid);
-    if (e && !force && fresh(e->adj_ms, now_ms)) {
-        *adj = e->adj;
-    } else {
+    struct mw_fp *e = mw_fpc_find(&ws->fpc, pid);
+    if (!e)
+        e = mw_fpc_add(&ws->fpc, pid);
+    if (!e) { /* the table is full: read it, remember nothing */
         ws->adj_read++;
         if (read_adj(ws->proc_fd, pid, adj) < 0)
             return -1;
-        if (e) {
-            if (e->adj != *adj)
-                e->detailed = false; /* eff_adj follows adj */
-            e->adj = *adj;
-            e->adj_ms = now_ms ? now_ms : 1;
-        }
+    } else if (!force && fresh(e->adj_ms, now_ms, MW_FP_FRESH_MS)) {
+        *adj = e->adj;
+        e->enum_no = ws->enum_no;
+    } else if (fp_read_adj(ws, e, now_ms, adj) < 0) {
+        mw_fpc_drop(&ws->fpc, (size_t)(e - ws->fpc.e));
+        return -1;
     }
-    if (*adj > 0) {
-        if (ws->pos_n++ == 0)
-            ws->pos_first = *adj;
-        else if (*adj != ws->pos_first)
-            ws->pos_two = true;
-    }
+    count_layout(ws, *adj);
     return 0;
 }
 
@@ -162,6 +162,17 @@ static bool excluded(const struct mw_scan_ws *ws, const struct mw_choice *c, int
         return false;
     enum mw_keep k = mw_sd_known(ws->sd, pid, c->now_ms);
     return k == MW_KEEP_OMIT || (k != MW_KEEP_NONE && !ws->keep_ok);
+}
+
+/* Adds PID at ADJ to the candidates of C when it is one: not init, not
+ * the daemon, at C->min_adj or above, not -1000, not excluded. */
+static void candidate(struct mw_scan_ws *ws, const struct mw_choice *c, int pid, int adj, size_t *n)
+{
+    if (adj < c->min_adj || adj == -1000 || excluded(ws, c, pid) || *n >= ws->cap)
+        return;
+    ws->pid[*n] = pid;
+    ws->adj[*n] = adj;
+    (*n)++;
 }
 
 /* One member PID of a scoped cgroup: a candidate unless it is init, the
@@ -184,11 +195,7 @@ static int add_member(uint64_t v, void *arg)
     if (v <= 1 || v > INT_MAX || (int)v == ws->self_pid ||
         get_adj(ws, (int)v, m->c->now_ms, m->force, &adj) < 0)
         return 0;
-    if (adj < m->c->min_adj || adj == -1000 || excluded(ws, m->c, (int)v))
-        return 0;
-    ws->pid[*m->n] = (int)v;
-    ws->adj[*m->n] = adj;
-    (*m->n)++;
+    candidate(ws, m->c, (int)v, adj, m->n);
     return 0;
 }
 
@@ -226,6 +233,64 @@ static int collect_cgroup(struct mw_scan_ws *ws, int dir_fd, int depth, const st
     return 0;
 }
 
+/* A PID from a directory entry of ROOT/proc (0: not a process). */
+static int dirent_pid(const struct linux_dirent64 *d)
+{
+    const char *s = d->d_name;
+    if (*s < '1' || *s > '9')
+        return 0;
+    long pid = 0;
+    for (; *s >= '0' && *s <= '9' && pid < INT_MAX / 10; s++)
+        pid = pid * 10 + (*s - '0');
+    return *s ? 0 : (int)pid;
+}
+
+/* /proc/loadavg's last PID and task count ("0.1 0.2 0.3 1/523 4242"):
+ * a process started or gone since they were read moves one of them.
+ * Returns 0, or -1 when the root has none (a captured tree). */
+static int load_marks(const struct mw_scan_ws *ws, long *last_pid, long *tasks)
+{
+    char buf[128];
+    if (mw_read_small_at(ws->proc_fd, "loadavg", buf, sizeof(buf)) <= 0)
+        return -1;
+    const char *p = strchr(buf, '/');
+    char *end;
+    if (!p)
+        return -1;
+    *tasks = strtol(p + 1, &end, 10);
+    *last_pid = strtol(end, &end, 10);
+    return end == p + 1 || *last_pid <= 0 ? -1 : 0;
+}
+
+/* Candidates from the cache alone, when no process started since the
+ * last complete enumeration (the loadavg's last PID unchanged): the
+ * choice under pressure then reads no directory of 5,000 entries. Those
+ * gone meanwhile fail their adj read or their details. Returns true when
+ * it could. */
+static bool collect_cached(struct mw_scan_ws *ws, const struct mw_choice *c, size_t *count)
+{
+    long last_pid, tasks;
+    if (ws->scope_dir_fd >= 0 || ws->enum_done_pid < 0 || load_marks(ws, &last_pid, &tasks) < 0 ||
+        last_pid != ws->enum_done_pid)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < ws->fpc.n;) {
+        struct mw_fp *e = &ws->fpc.e[i];
+        int adj, pid = e->pid;
+        if (pid <= 1 || pid == ws->self_pid) {
+            i++;
+            continue;
+        }
+        ws->scanned++;
+        if (get_adj(ws, pid, c->now_ms, false, &adj) < 0)
+            continue; /* gone: the entry was dropped, another one is at I */
+        candidate(ws, c, pid, adj, &n);
+        i++;
+    }
+    *count = n;
+    return true;
+}
+
 /* Collects (pid, adj) of every candidate of C into the workspace (FORCE:
  * read every adj, none from the cache). */
 static int collect(struct mw_scan_ws *ws, const struct mw_choice *c, bool force, size_t *count)
@@ -238,6 +303,8 @@ static int collect(struct mw_scan_ws *ws, const struct mw_choice *c, bool force,
         *count = n;
         return rc;
     }
+    if (!force && collect_cached(ws, c, count))
+        return 0;
     static char dbuf[16 * 1024];
     if (lseek(ws->proc_fd, 0, SEEK_SET) < 0)
         return -errno;
@@ -250,26 +317,13 @@ static int collect(struct mw_scan_ws *ws, const struct mw_choice *c, bool force,
         for (long off = 0; off < got;) {
             struct linux_dirent64 *d = (struct linux_dirent64 *)(dbuf + off);
             off += d->d_reclen;
-            const char *s = d->d_name;
-            if (*s < '1' || *s > '9')
-                continue;
-            long pid = 0;
-            for (; *s >= '0' && *s <= '9' && pid < INT_MAX / 10; s++)
-                pid = pid * 10 + (*s - '0');
-            if (*s)
+            int pid = dirent_pid(d), adj;
+            if (pid == 0)
                 continue;
             ws->scanned++;
-            int adj;
-            if (pid <= 1 || pid == ws->self_pid ||
-                get_adj(ws, (int)pid, c->now_ms, force, &adj) < 0)
+            if (pid <= 1 || pid == ws->self_pid || get_adj(ws, pid, c->now_ms, force, &adj) < 0)
                 continue;
-            if (adj < c->min_adj || adj == -1000 || excluded(ws, c, (int)pid))
-                continue;
-            if (n == ws->cap)
-                break;
-            ws->pid[n] = (int)pid;
-            ws->adj[n] = adj;
-            n++;
+            candidate(ws, c, pid, adj, &n);
         }
     }
     *count = n;
@@ -460,6 +514,8 @@ static double uptime_s(const struct mw_scan_ws *ws)
     return end == buf || up < 0 ? -1 : up;
 }
 
+/* ---- sampling a process into the cache ---------------------------------- */
+
 /* FNV-1a of a process name. */
 static uint32_t name_hash(const char *s)
 {
@@ -469,84 +525,287 @@ static uint32_t name_hash(const char *s)
     return h;
 }
 
-/* Reads PID's stat and status into its cache entry E: a new footprint
- * sample (the previous one kept for the rate when at least
- * MW_FP_RATE_MIN_MS older, or when the process is another one now). */
-static void fp_sample(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
-                      struct mw_fp *e, int adj)
+/* FNV-1a of N bytes of text, never 0 (0: none). */
+static uint32_t text_hash(const char *s, long n)
 {
-    struct mw_victim v;
-    uint64_t now = c->now_ms ? c->now_ms : 1;
-    bool ok = detail(ws, cfg, c->pen, c->now_ms, e->pid, adj, &v) == 0;
-    /* a protected process's swap is owned too (mw_victim_swap_kb) */
-    bool alive = ok || v.starttime != 0;
-    if (alive)
-        read_status(ws, &v);
-    e->swap_kb = alive ? v.swap_kb : 0;
-    e->swap_ms = now;
-    if (!ok || v.starttime != e->start || e->ms == 0) {
-        e->prev_ms = e->ms = 0; /* new, gone, or another process under this pid */
-        e->first_kb = ok ? v.rss_kb + v.swap_kb + v.pte_kb : 0;
-        e->start = ok ? v.starttime : 0;
+    uint32_t h = 2166136261u;
+    for (long i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h ? h : 1;
+}
+
+/* One refresh or choice: what its samples need, read once. */
+struct pass {
+    struct mw_scan_ws *ws;
+    const struct mw_config *cfg;
+    const struct mw_choice *c;
+    uint64_t now;         /* c->now_ms, never 0 */
+    double up;            /* seconds since boot (ROOT/proc/uptime), < 0 unknown ... */
+    bool have_up;         /* ... once read */
+    uint64_t deadline_us; /* CLOCK_MONOTONIC; 0: none */
+};
+
+static double pass_up(struct pass *p)
+{
+    if (!p->have_up) {
+        p->up = uptime_s(p->ws);
+        p->have_up = true;
     }
-    e->detailed = true;
-    e->killable = ok;
-    if (!ok)
-        return;
-    e->eff_adj = v.eff_adj;
-    e->penalized = v.penalized;
-    e->ppid = v.ppid;
-    e->uid = v.uid;
-    e->comm_hash = name_hash(v.comm);
-    uint64_t kb = v.rss_kb + v.swap_kb + v.pte_kb;
+    return p->up;
+}
+
+/* A footprint sample of KB at NOW into E: the previous one is kept for
+ * the rate when at least MW_FP_RATE_MIN_MS older. */
+static void fp_note(struct mw_fp *e, uint64_t kb, uint64_t now)
+{
     if (e->ms == 0 || now - e->ms >= MW_FP_RATE_MIN_MS) {
         e->prev_kb = e->kb;
         e->prev_ms = e->ms;
     }
-    e->kb = kb;
+    e->kb = mw_fpc_kb(kb);
     e->ms = now;
+    e->valid_ms = now;
 }
 
-/* The candidates at FLOOR or above as runaway candidates, from the cache
- * when fresh, else sampled now. Returns their number. */
-static size_t gather(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
-                     int floor, size_t n, double up, struct rcand *rc)
+/* Reads E's stat and status (and its cmdline when a pattern needs it): a
+ * new footprint sample, the history reset when the process is another
+ * one now (new, gone, or a start time that changed: a recycled PID). Loop
+ * penalties are not applied here (gather does: they change by the
+ * minute), prefer/avoid are (E->pat_shift). */
+static void fp_sample(struct pass *p, struct mw_fp *e, int adj)
 {
+    struct mw_scan_ws *ws = p->ws;
+    struct mw_victim v;
+    bool ok = detail(ws, p->cfg, NULL, p->now, e->pid, adj, &v) == 0;
+    /* a protected process's swap is owned too (mw_victim_swap_kb) */
+    bool alive = ok || v.starttime != 0;
+    if (alive)
+        read_status(ws, &v);
+    e->swap_kb = alive ? mw_fpc_kb(v.swap_kb) : 0;
+    uint64_t kb = v.rss_kb + v.swap_kb + v.pte_kb;
+    if (!ok || v.starttime != e->start || e->ms == 0) {
+        e->prev_ms = e->ms = 0; /* new, gone, or another process under this pid */
+        e->first_kb = ok ? mw_fpc_kb(kb) : 0;
+        e->start = ok ? v.starttime : 0;
+        double up = ok ? pass_up(p) : -1, age = up - (double)e->start / (double)ws->hz;
+        e->young_ms = up >= 0 && age < MW_GROUP_AGE_S
+                          ? p->now + (uint64_t)((MW_GROUP_AGE_S - (age > 0 ? age : 0)) * 1000)
+                          : 0;
+    }
+    e->adj = adj;
+    e->detailed = true;
+    e->killable = ok;
+    e->inert = !alive;
+    e->valid_ms = p->now;
+    if (!ok)
+        return;
+    e->pat_shift = v.eff_adj - adj;
+    e->ppid = v.ppid;
+    e->uid = v.uid;
+    e->comm_hash = name_hash(v.comm);
+    fp_note(e, kb, p->now);
+}
+
+/* Visits E: its statm, then its adj (a read that also proves the statm
+ * came from this very process: fpcache.h). When the statm text and the
+ * adj are what they were, the sample is the last one again; otherwise
+ * stat and status are read too (fp_sample). A root without statm (a
+ * captured tree) gets a whole sample each time. Returns 0, or -1 when the
+ * process is gone (the caller drops E). */
+static int fp_visit(struct pass *p, struct mw_fp *e)
+{
+    struct mw_scan_ws *ws = p->ws;
+    char buf[192];
+    long n = e->inert ? 0 : mw_proc_read_pid_file(ws->proc_fd, e->pid, "statm", buf, sizeof(buf));
+    int adj;
+    if (fp_read_adj(ws, e, p->now, &adj) < 0)
+        return -1;
+    e->visit_stamp = ws->stamp;
+    ws->visits++;
+    if (e->inert && e->detailed)
+        return 0; /* a kernel thread or zombie: alive, nothing to sample */
+    uint32_t sig = n > 0 ? text_hash(buf, n) : 0;
+    if (sig && sig == e->statm_sig && e->detailed) {
+        fp_note(e, e->kb, p->now);
+        e->moved = false;
+        return 0;
+    }
+    bool known = e->detailed && e->ms != 0;
+    uint32_t before = e->kb;
+    uint64_t start = e->start;
+    fp_sample(p, e, adj);
+    e->moved = known && (sig ? sig != e->statm_sig : e->kb != before);
+    e->statm_sig = sig;
+    if (known && e->start == start)
+        ws->explained_kb += (int64_t)e->kb - (int64_t)before;
+    else if (e->killable && p->ws->base_up >= 0 &&
+             (double)e->start / (double)ws->hz >= p->ws->base_up)
+        ws->explained_kb += e->kb; /* started since the cycle began: all of it is new */
+    return 0;
+}
+
+/* Loop penalties valid at NOW by name hash: the shift of a process named
+ * HASH (INT32_MAX: left alone), or 0. */
+struct pen_hashes {
+    int n;
+    uint32_t hash[MW_MAX_PENALTIES];
+    int shift[MW_MAX_PENALTIES];
+};
+
+static void pen_hashes_fill(struct pen_hashes *h, const struct mw_penalties *pen, uint64_t now)
+{
+    h->n = 0;
+    for (int i = 0; pen && i < pen->n; i++) {
+        if (pen->p[i].until_ms <= now)
+            continue;
+        h->hash[h->n] = name_hash(pen->p[i].comm);
+        h->shift[h->n++] = pen->p[i].adj_shift;
+    }
+}
+
+/* E's effective adj: adj, prefer/avoid, loop penalties (*PENALIZED: one
+ * applies); false when a penalty leaves it alone. */
+static bool effective_adj(const struct pen_hashes *h, const struct mw_fp *e, int *eff,
+                          bool *penalized)
+{
+    *eff = e->adj + e->pat_shift;
+    *penalized = false;
+    for (int i = 0; i < h->n; i++) {
+        if (h->hash[i] != e->comm_hash)
+            continue;
+        if (h->shift[i] == INT32_MAX)
+            return false;
+        *eff -= h->shift[i];
+        *penalized = true;
+    }
+    return true;
+}
+
+/* E as a runaway candidate into R (UP: seconds since boot). */
+static void rcand_fill(struct rcand *r, const struct mw_fp *e, int adj, int eff, double up, long hz)
+{
+    r->pid = e->pid;
+    r->adj = adj;
+    r->eff_adj = eff;
+    r->ppid = e->ppid;
+    r->uid = e->uid;
+    r->comm_hash = e->comm_hash;
+    r->start = e->start;
+    r->kb = e->kb;
+    r->age_s = up - (double)e->start / (double)hz;
+    r->have_rate = e->prev_ms != 0 && e->ms > e->prev_ms;
+    uint64_t step = e->first_kb / 64 > 256 ? e->first_kb / 64 : 256;
+    r->grew = e->kb >= e->first_kb + step;
+    if (r->have_rate)
+        r->rate_kb_s = e->kb > e->prev_kb
+                           ? (double)(e->kb - e->prev_kb) * 1000.0 / (double)(e->ms - e->prev_ms)
+                           : 0;
+    else
+        r->rate_kb_s = (double)e->kb / (r->age_s < 1 ? 1 : r->age_s);
+    r->member = false;
+}
+
+/* May C join a burst: growing between two samples, or (no samples yet)
+ * young enough for its average to mean a storm. */
+static bool burstable(const struct rcand *c)
+{
+    return c->have_rate ? c->rate_kb_s > 0 || c->grew : c->age_s <= MW_GROUP_AGE_S;
+}
+
+/* The kernel's oom_badness over RC (kB): footprint plus eff_adj x total
+ * / 1000 (mm/oom_kill.c: points += adj * totalpages / 1000). */
+static int64_t badness(const struct mw_choice *c, const struct rcand *r)
+{
+    return (int64_t)r->kb + (int64_t)r->eff_adj * (int64_t)(c->total_kb / 1000);
+}
+
+/* Whether A comes before B in the flat order: more points; ties: the
+ * larger footprint, then the older process. */
+static bool flat_before(const struct mw_choice *c, const struct rcand *a, const struct rcand *b)
+{
+    int64_t pa = badness(c, a), pb = badness(c, b);
+    if (pa != pb)
+        return pa > pb;
+    if (a->kb != b->kb)
+        return a->kb > b->kb;
+    return a->start < b->start;
+}
+
+/* Can R be part of a runaway unit (best_unit): large enough alone, or a
+ * burst's member (growing, or young: mark_members' siblings)? Only these
+ * and the flat order's head are kept: with 5,000 processes the rest
+ * would be sorted for nothing. */
+static bool runaway_relevant(const struct mw_choice *c, const struct rcand *r)
+{
+    return r->kb >= c->total_kb / 16 || burstable(r) || r->age_s <= MW_GROUP_AGE_S;
+}
+
+/* The flat order's head among the candidates gather leaves out:
+ * choose_flat's next victims when the first one is gone meanwhile. */
+#define FLAT_HEAD 8
+struct flat_head {
+    size_t n;
+    struct rcand r[FLAT_HEAD]; /* best first */
+};
+
+static void flat_head_offer(struct flat_head *h, const struct mw_choice *c, const struct rcand *r)
+{
+    size_t at = h->n;
+    while (at > 0 && flat_before(c, r, &h->r[at - 1]))
+        at--;
+    if (at >= FLAT_HEAD)
+        return;
+    size_t keep = h->n < FLAT_HEAD ? h->n : FLAT_HEAD - 1;
+    memmove(&h->r[at + 1], &h->r[at], (keep - at) * sizeof(h->r[0]));
+    h->r[at] = *r;
+    h->n = keep + 1;
+}
+
+/* The candidates at FLOOR or above as runaway candidates into RC, from
+ * the cache when it holds them (read or confirmed within MW_FP_TRUST_MS),
+ * else visited now: every one that may be part of a runaway, and (FLAT)
+ * the head of the flat order. Returns their number. */
+static size_t gather(struct pass *p, int floor, size_t n, bool runaways, bool flat,
+                     struct rcand *rc)
+{
+    struct mw_scan_ws *ws = p->ws;
+    struct pen_hashes ph;
+    pen_hashes_fill(&ph, p->c->pen, p->now);
+    static struct flat_head head;
+    head.n = 0;
+    double up = pass_up(p) < 0 ? 0 : p->up;
     size_t m = 0;
     for (size_t i = 0; i < n && m < RUNAWAY_MAX; i++) {
         if (ws->adj[i] < floor)
             continue;
-        struct mw_fp *e = fp_slot(ws, ws->pid[i]), tmp;
+        struct mw_fp *e = mw_fpc_find(&ws->fpc, ws->pid[i]), tmp;
         if (!e) {
             memset(&tmp, 0, sizeof(tmp));
             tmp.pid = ws->pid[i];
+            tmp.adj_fd = -1;
             e = &tmp;
         }
-        if (!e->detailed || !fresh(e->ms, c->now_ms))
-            fp_sample(ws, cfg, c, e, ws->adj[i]);
-        if (!e->killable || e->eff_adj < floor)
+        if (!e->detailed || !fresh(e->valid_ms, p->now, MW_FP_TRUST_MS)) {
+            if (fp_visit(p, e) < 0) {
+                if (e != &tmp)
+                    mw_fpc_drop(&ws->fpc, (size_t)(e - ws->fpc.e));
+                continue;
+            }
+        }
+        int eff;
+        bool penalized;
+        if (!e->killable || !effective_adj(&ph, e, &eff, &penalized) || eff < floor)
             continue;
-        struct rcand *r = &rc[m++];
-        r->pid = e->pid;
-        r->adj = ws->adj[i];
-        r->eff_adj = e->eff_adj;
-        r->penalized = e->penalized;
-        r->ppid = e->ppid;
-        r->uid = e->uid;
-        r->comm_hash = e->comm_hash;
-        r->start = e->start;
-        r->kb = e->kb;
-        r->age_s = up - (double)e->start / (double)ws->hz;
-        r->have_rate = e->prev_ms != 0 && e->ms > e->prev_ms;
-        uint64_t step = e->first_kb / 64 > 256 ? e->first_kb / 64 : 256;
-        r->grew = e->kb >= e->first_kb + step;
-        if (r->have_rate)
-            r->rate_kb_s = e->kb > e->prev_kb ? (double)(e->kb - e->prev_kb) * 1000.0 /
-                                                    (double)(e->ms - e->prev_ms)
-                                              : 0;
-        else
-            r->rate_kb_s = (double)e->kb / (r->age_s < 1 ? 1 : r->age_s);
+        struct rcand r;
+        rcand_fill(&r, e, ws->adj[i], eff, up, ws->hz);
+        r.penalized = penalized;
+        if (runaways && runaway_relevant(p->c, &r))
+            rc[m++] = r;
+        else if (flat)
+            flat_head_offer(&head, p->c, &r);
     }
+    for (size_t i = 0; i < head.n && m < RUNAWAY_MAX; i++)
+        rc[m++] = head.r[i];
     return m;
 }
 
@@ -556,13 +815,6 @@ static int by_adj_start(const void *pa, const void *pb)
     if (a->adj != b->adj)
         return a->adj < b->adj ? -1 : 1;
     return a->start < b->start ? -1 : a->start > b->start;
-}
-
-/* May C join a burst: growing between two samples, or (no samples yet)
- * young enough for its average to mean a storm. */
-static bool burstable(const struct rcand *c)
-{
-    return c->have_rate ? c->rate_kb_s > 0 || c->grew : c->age_s <= MW_GROUP_AGE_S;
 }
 
 /* Marks the candidates that may join a burst: the burstable ones, and
@@ -676,21 +928,35 @@ static bool best_unit(const struct mw_config *cfg, const struct mw_choice *c, lo
     return found;
 }
 
+/* Whether the details of a chosen PID (V, read now) are of the process
+ * the cache sampled (START): a recycled PID is another process. When not,
+ * the entry is sampled afresh at the next look. */
+static bool same_process(struct mw_scan_ws *ws, const struct mw_victim *v, uint64_t start)
+{
+    if (v->starttime == start)
+        return true;
+    struct mw_fp *e = mw_fpc_find(&ws->fpc, v->pid);
+    if (e)
+        e->detailed = false;
+    return false;
+}
+
 /* Fills OUT for the unit U of RC: its largest member stands for it (the
  * log line, the pidfd), the others are killed with it. Returns 1, or 0
- * when that member is gone. */
-static int unit_victim(struct mw_scan_ws *ws, const struct mw_config *cfg,
-                       const struct mw_choice *c, int floor, const struct rcand *rc,
-                       const struct unit *u, struct mw_victim *out)
+ * when that member is gone (or its PID is another process's now). */
+static int unit_victim(struct pass *p, int floor, const struct rcand *rc, const struct unit *u,
+                       struct mw_victim *out)
 {
+    struct mw_scan_ws *ws = p->ws;
     size_t lead = u->begin;
     for (size_t i = u->begin; i < u->end; i++)
         if (rc[i].kb > rc[lead].kb && rc[i].eff_adj >= floor && !rc[i].penalized &&
             burstable(&rc[i]))
             lead = i;
-    if (detail(ws, cfg, c->pen, c->now_ms, rc[lead].pid, rc[lead].adj, out) < 0)
+    if (detail(ws, p->cfg, p->c->pen, p->now, rc[lead].pid, rc[lead].adj, out) < 0 ||
+        !same_process(ws, out, rc[lead].start))
         return 0;
-    finish(ws, cfg, out);
+    finish(ws, p->cfg, out);
     if (out->stat_fd < 0)
         return 0;
     out->runaway = true;
@@ -707,33 +973,20 @@ static int unit_victim(struct mw_scan_ws *ws, const struct mw_config *cfg,
     return 1;
 }
 
-/* The kernel's oom_badness over RC (kB): footprint plus eff_adj x total
- * / 1000 (mm/oom_kill.c: points += adj * totalpages / 1000). */
-static int64_t badness(const struct mw_choice *c, const struct rcand *r)
-{
-    return (int64_t)r->kb + (int64_t)r->eff_adj * (int64_t)(c->total_kb / 1000);
-}
-
-/* Flat order: the most points first; ties: the larger footprint, then
- * the older process. Returns 1 with OUT filled, 0 if nobody. */
-static int choose_flat(struct mw_scan_ws *ws, const struct mw_config *cfg,
-                       const struct mw_choice *c, struct rcand *rc, size_t m, struct mw_victim *out)
+/* Flat order: the most points first (flat_before). Returns 1 with OUT
+ * filled, 0 if nobody. */
+static int choose_flat(struct pass *p, struct rcand *rc, size_t m, struct mw_victim *out)
 {
     for (;;) {
         size_t best = m;
-        for (size_t i = 0; i < m; i++) {
-            if (rc[i].pid == 0)
-                continue;
-            if (best == m || badness(c, &rc[i]) > badness(c, &rc[best]) ||
-                (badness(c, &rc[i]) == badness(c, &rc[best]) &&
-                 (rc[i].kb > rc[best].kb ||
-                  (rc[i].kb == rc[best].kb && rc[i].start < rc[best].start))))
+        for (size_t i = 0; i < m; i++)
+            if (rc[i].pid != 0 && (best == m || flat_before(p->c, &rc[i], &rc[best])))
                 best = i;
-        }
         if (best == m)
             return 0;
-        if (detail(ws, cfg, c->pen, c->now_ms, rc[best].pid, rc[best].adj, out) == 0) {
-            finish(ws, cfg, out);
+        if (detail(p->ws, p->cfg, p->c->pen, p->now, rc[best].pid, rc[best].adj, out) == 0 &&
+            same_process(p->ws, out, rc[best].start)) {
+            finish(p->ws, p->cfg, out);
             if (out->stat_fd >= 0)
                 return 1;
         }
@@ -748,7 +1001,8 @@ static struct rcand rcands[RUNAWAY_MAX];
 static int choose_detailed(struct mw_scan_ws *ws, const struct mw_config *cfg,
                            const struct mw_choice *c, size_t n, struct mw_victim *out)
 {
-    double up = uptime_s(ws);
+    struct pass p = {.ws = ws, .cfg = cfg, .c = c, .now = c->now_ms ? c->now_ms : 1};
+    double up = pass_up(&p);
     bool runaways = cfg->runaway_fill_ms > 0 && c->total_kb > 0 && up >= 0;
     int floor = c->min_adj;
     if (!c->runaway_any_adj && cfg->runaway_min_adj > floor)
@@ -757,7 +1011,7 @@ static int choose_detailed(struct mw_scan_ws *ws, const struct mw_config *cfg,
         floor = c->min_adj; /* every candidate: the badness order needs them all */
     if (!runaways && !c->flat)
         return 0;
-    size_t m = gather(ws, cfg, c, floor, n, up < 0 ? 0 : up, rcands);
+    size_t m = gather(&p, floor, n, runaways, c->flat && !c->runaway_only, rcands);
     qsort(rcands, m, sizeof(rcands[0]), by_adj_start);
     mark_members(rcands, m);
     struct unit u = {0, 0, 0, 0};
@@ -765,11 +1019,11 @@ static int choose_detailed(struct mw_scan_ws *ws, const struct mw_config *cfg,
     if (runaways) {
         /* in flat mode the floor was lowered for the order: runaways keep theirs */
         if (best_unit(cfg, c, ws->hz, rfloor, rcands, m, &u) &&
-            unit_victim(ws, cfg, c, rfloor, rcands, &u, out) > 0)
+            unit_victim(&p, rfloor, rcands, &u, out) > 0)
             return 1;
     }
     if (c->flat && !c->runaway_only)
-        return choose_flat(ws, cfg, c, rcands, m, out);
+        return choose_flat(&p, rcands, m, out);
     return 0;
 }
 
@@ -835,7 +1089,7 @@ static int choose_pass(struct mw_scan_ws *ws, const struct mw_config *cfg,
 {
     for (int attempt = 0; attempt < 3; attempt++) {
         size_t n = 0;
-        ws->scanned = ws->detailed = ws->adj_read = 0;
+        ws->scanned = ws->detailed = ws->adj_read = ws->visits = 0;
         int rc = collect(ws, c, attempt > 0, &n);
         if (rc < 0)
             return rc;
@@ -849,6 +1103,250 @@ static int choose_pass(struct mw_scan_ws *ws, const struct mw_config *cfg,
         close(out->stat_fd); /* its adj moved under the floor: choose again, reading all */
     }
     return 0;
+}
+
+/* ---- the refresh: who is read when (victim.h) ---------------------------- */
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static bool out_of_time(const struct pass *p)
+{
+    return p->deadline_us != 0 && mono_us() >= p->deadline_us;
+}
+
+/* Whether E is one the refresh keeps: a candidate of C (the daemon and
+ * init never are). */
+static bool fp_candidate(const struct pass *p, const struct mw_fp *e)
+{
+    return e->pid > 1 && e->pid != p->ws->self_pid && e->adj >= p->c->min_adj && e->adj != -1000 &&
+           !excluded(p->ws, p->c, e->pid);
+}
+
+/* The fall of the headroom since the cycle began that no footprint read
+ * since explains (kB; negative: it rose). */
+static int64_t unexplained_kb(const struct mw_scan_ws *ws, const struct mw_choice *c)
+{
+    return (int64_t)ws->base_headroom_kb - (int64_t)c->headroom_kb - ws->explained_kb;
+}
+
+/* Starts a cycle when one is due (victim.h): a whole one, or an
+ * enumeration alone when /proc/loadavg moved. */
+static void cycle_start(struct pass *p)
+{
+    struct mw_scan_ws *ws = p->ws;
+    const struct mw_choice *c = p->c;
+    if (ws->cycling)
+        return;
+    long last_pid = -1, tasks = -1;
+    bool load = load_marks(ws, &last_pid, &tasks) == 0;
+    bool whole = ws->forced || c->headroom_kb == 0 || c->total_kb == 0 ||
+                 c->min_adj < ws->cycle_min_adj ||
+                 unexplained_kb(ws, c) >= (int64_t)(c->total_kb / MW_FP_MOTION_DIV);
+    bool moved = !load || last_pid != ws->load_pid || tasks != ws->load_tasks;
+    if (!whole && !(moved && p->now - ws->enum_ms >= MW_FP_ENUM_MS))
+        return;
+    ws->cycling = ws->enumerating = true;
+    ws->visit_all = whole;
+    ws->cursor = 0;
+    ws->cycle_stamp = ws->stamp;
+    ws->enum_no++;
+    ws->enum_ms = p->now;
+    ws->load_pid = load ? last_pid : -1;
+    ws->load_tasks = load ? tasks : -1;
+    if (whole) {
+        ws->forced = false;
+        ws->base_headroom_kb = c->headroom_kb;
+        ws->explained_kb = 0;
+        ws->base_up = pass_up(p);
+    }
+    if (ws->scope_dir_fd < 0 && lseek(ws->enum_fd, 0, SEEK_SET) < 0)
+        ws->enumerating = false; /* cannot list it: visit what the cache has */
+}
+
+/* A PID the enumeration found: marked alive, an entry made (its adj
+ * read) when new. */
+static void enum_found(struct pass *p, int pid)
+{
+    struct mw_scan_ws *ws = p->ws;
+    if (pid <= 1 || pid == ws->self_pid)
+        return;
+    ws->scanned++;
+    struct mw_fp *e = mw_fpc_find(&ws->fpc, pid);
+    if (e) {
+        e->enum_no = ws->enum_no;
+        return;
+    }
+    int adj;
+    if (!(e = mw_fpc_add(&ws->fpc, pid)))
+        return;
+    if (fp_read_adj(ws, e, p->now, &adj) < 0)
+        mw_fpc_drop(&ws->fpc, ws->fpc.n - 1); /* gone already (the newest entry) */
+}
+
+/* The end of an enumeration: whoever it did not find is gone. */
+static void enum_done(struct pass *p)
+{
+    struct mw_scan_ws *ws = p->ws;
+    for (size_t i = 0; i < ws->fpc.n;) {
+        struct mw_fp *e = &ws->fpc.e[i];
+        if (e->enum_no == ws->enum_no) {
+            i++;
+            continue;
+        }
+        if (e->detailed && e->killable)
+            ws->explained_kb -= e->kb; /* what it held came back */
+        mw_fpc_drop(&ws->fpc, i);
+    }
+    ws->enumerating = false;
+    ws->enum_done_pid = ws->load_pid;
+}
+
+/* Lists ROOT/proc (or the scope's cgroup) on from where the last slice
+ * stopped. Returns 1 when done, 0 when out of time, -errno. */
+static int enum_step(struct pass *p)
+{
+    struct mw_scan_ws *ws = p->ws;
+    if (ws->scope_dir_fd >= 0) {
+        size_t n = 0;
+        int rc = collect_cgroup(ws, ws->scope_dir_fd, 0, p->c, false, &n);
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            enum_found(p, ws->pid[i]);
+        enum_done(p);
+        return 1;
+    }
+    static char dbuf[16 * 1024];
+    for (;;) {
+        if (out_of_time(p))
+            return 0;
+        long got = syscall(SYS_getdents64, ws->enum_fd, dbuf, sizeof(dbuf));
+        if (got < 0)
+            return -errno;
+        if (got == 0)
+            break;
+        for (long off = 0; off < got;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(dbuf + off);
+            off += d->d_reclen;
+            int pid = dirent_pid(d);
+            if (pid)
+                enum_found(p, pid);
+        }
+    }
+    enum_done(p);
+    return 1;
+}
+
+/* Whether E was read at or after refresh number STAMP (stamps wrap). */
+static bool visited_since(const struct mw_fp *e, uint32_t stamp)
+{
+    return e->visit_stamp != 0 && e->visit_stamp - stamp < UINT32_MAX / 2;
+}
+
+/* Visits, from the cycle's cursor on, the candidates it has not read:
+ * all of them in a whole cycle, the new ones in an enumeration's. Returns
+ * 1 when done, 0 when out of time. */
+static int visit_step(struct pass *p)
+{
+    struct mw_scan_ws *ws = p->ws;
+    while (ws->cursor < ws->fpc.n) {
+        if (out_of_time(p))
+            return 0;
+        struct mw_fp *e = &ws->fpc.e[ws->cursor];
+        if (visited_since(e, ws->cycle_stamp) || !fp_candidate(p, e) ||
+            (!ws->visit_all && e->detailed)) {
+            ws->cursor++;
+            continue;
+        }
+        if (fp_visit(p, e) < 0)
+            mw_fpc_drop(&ws->fpc, ws->cursor); /* another entry is at the cursor now */
+        else
+            ws->cursor++;
+    }
+    return 1;
+}
+
+/* The cycle's work for this refresh, as far as the time allows. */
+static int cycle_step(struct pass *p)
+{
+    struct mw_scan_ws *ws = p->ws;
+    if (!ws->cycling)
+        return 0;
+    if (ws->enumerating) {
+        int rc = enum_step(p);
+        if (rc <= 0)
+            return rc;
+    }
+    if (visit_step(p) == 0)
+        return 0;
+    ws->cycling = false;
+    if (ws->visit_all)
+        ws->cycle_min_adj = p->c->min_adj;
+    return 0;
+}
+
+/* Every refresh: the candidates that moved at their last visit and the
+ * young ones are read again (before the cycle's decision: their growth
+ * explains what memory they took). */
+static void hot_step(struct pass *p)
+{
+    struct mw_scan_ws *ws = p->ws;
+    for (size_t i = 0; i < ws->fpc.n;) {
+        struct mw_fp *e = &ws->fpc.e[i];
+        bool hot = e->detailed && !e->inert && (e->moved || e->young_ms > p->now);
+        if (!hot || !fp_candidate(p, e)) {
+            i++;
+            continue;
+        }
+        if (fp_visit(p, e) < 0) {
+            if (e->killable)
+                ws->explained_kb -= e->kb;
+            mw_fpc_drop(&ws->fpc, i);
+            continue;
+        }
+        i++;
+    }
+}
+
+/* Between whole cycles every footprint is confirmed as current: memory
+ * no process took cannot have made one grow. Counts the candidates and
+ * the adj layout. Returns the candidates. */
+static int confirm_step(struct pass *p)
+{
+    struct mw_scan_ws *ws = p->ws;
+    bool confirm = !(ws->cycling && ws->visit_all);
+    int n = 0;
+    ws->pos_n = 0;
+    ws->pos_two = false;
+    for (size_t i = 0; i < ws->fpc.n; i++) {
+        struct mw_fp *e = &ws->fpc.e[i];
+        if (confirm && e->detailed)
+            e->valid_ms = p->now;
+        count_layout(ws, e->adj);
+        n += fp_candidate(p, e);
+    }
+    return n;
+}
+
+int mw_victim_refresh(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c)
+{
+    struct pass p = {.ws = ws, .cfg = cfg, .c = c, .now = c->now_ms ? c->now_ms : 1};
+    ws->scanned = ws->detailed = ws->adj_read = ws->visits = 0;
+    ws->stamp++;
+    if (c->slice_us)
+        p.deadline_us = mono_us() + c->slice_us;
+    hot_step(&p);
+    cycle_start(&p);
+    int rc = cycle_step(&p);
+    if (rc < 0)
+        return rc;
+    ws->refresh_ms = p.now;
+    return confirm_step(&p);
 }
 
 /* Reads what systemd says of the chosen V (sdunit.h): its unit, and
@@ -979,27 +1477,18 @@ int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
 
 int64_t mw_victim_swap_kb(const struct mw_scan_ws *ws)
 {
-    if (!ws->fp || ws->refresh_ms == 0)
+    if (ws->refresh_ms == 0)
         return -1;
     uint64_t sum = 0;
-    for (size_t i = 0; i < MW_FP_CACHE; i++)
-        if (ws->fp[i].pid && ws->fp[i].swap_ms == ws->refresh_ms)
-            sum += ws->fp[i].swap_kb;
+    for (size_t i = 0; i < ws->fpc.n; i++)
+        if (ws->fpc.e[i].detailed)
+            sum += ws->fpc.e[i].swap_kb;
     return (int64_t)sum;
 }
 
-int mw_victim_refresh(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c)
+void mw_victim_forget(struct mw_scan_ws *ws)
 {
-    size_t n = 0;
-    ws->scanned = ws->detailed = ws->adj_read = 0;
-    int rc = collect(ws, c, true, &n);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < n; i++) {
-        struct mw_fp *e = fp_slot(ws, ws->pid[i]);
-        if (e)
-            fp_sample(ws, cfg, c, e, ws->adj[i]);
-    }
-    ws->refresh_ms = c->now_ms ? c->now_ms : 1;
-    return (int)n;
+    for (size_t i = 0; i < ws->fpc.n; i++)
+        ws->fpc.e[i].adj_ms = 0; /* the growth history (kb, prev_kb) stays */
+    ws->forced = true;
 }

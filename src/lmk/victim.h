@@ -35,12 +35,33 @@
  * cfg->runaway_min_adj or above (any adj >= min_adj with runaway_any_adj)
  * the largest runaway dies first, the whole burst at once.
  *
- * The footprint cache (struct mw_fp in the workspace) remembers every
- * process's adj, start, parent and footprint between scans. An entry read
- * less than MW_FP_FRESH_MS ago is used as it is: the daemon refreshes the
- * cache while pressure builds (mw_victim_refresh), so the choice under
- * pressure reads only new processes and the chosen one (its adj read
- * again before it is returned). */
+ * The footprint cache (lmk/fpcache.h) remembers every process's adj,
+ * start, parent and footprint between scans; the daemon keeps it current
+ * while pressure builds (mw_victim_refresh), so the choice under pressure
+ * reads only new processes, stale adjs and the chosen one (its stat and
+ * adj read again before it is returned; a start time that differs from
+ * the cache's means its PID went to another process: the entry is read
+ * again, never taken for the new process).
+ *
+ * What a refresh reads (the cost of the killer at the floor, issue 27):
+ * per process one /proc/PID/statm (opened, read, closed) and one pread of
+ * its oom_score_adj, held open (fpcache.h); stat and status (and cmdline
+ * when a pattern needs it) only when the statm text changed since the
+ * last visit, and for a new process. Who is read when:
+ * - every refresh: the processes whose statm moved at their last visit
+ *   and the young ones (a storm's members);
+ * - a cycle over all the others (an enumeration of ROOT/proc, a visit of
+ *   each), when the memory moved in a way those visits do not explain:
+ *   C->headroom_kb (available + free swap) fell by MW_FP_MOTION_DIV of the
+ *   total more than the footprints read since the last cycle grew; when C
+ *   says nothing of the headroom, every refresh is a whole cycle. Between
+ *   cycles an unexplained fall under that bound confirms every footprint
+ *   as current: memory no process took cannot have made one grow;
+ * - an enumeration alone (new processes sampled, gone ones dropped) when
+ *   /proc/loadavg's last PID or task count moved, at most every
+ *   MW_FP_ENUM_MS;
+ * - C->slice_us bounds the time a refresh spends beyond the moving
+ *   processes: a cycle goes on at the next refresh. */
 #ifndef MW_VICTIM_H
 #define MW_VICTIM_H
 
@@ -50,15 +71,27 @@
 
 #include "base/util.h"
 #include "lmk/config.h"
+#include "lmk/fpcache.h"
 #include "lmk/sdunit.h"
 
 #define MW_VICTIM_CMDLINE 256
-#define MW_VICTIM_GROUP   128   /* members of a group killed together */
-#define MW_GROUP_AGE_S    30    /* without growth samples, a burst's members are this young */
-#define MW_BURST_SPAN_S   5     /* a member started within this of the one before */
-#define MW_FP_FRESH_MS    1000  /* a cache entry younger than this is not read again */
-#define MW_FP_RATE_MIN_MS 250   /* the two samples of a growth rate are this far apart */
-#define MW_FP_CACHE       16384 /* processes the cache remembers (a power of 2) */
+#define MW_VICTIM_GROUP   128  /* members of a group killed together */
+#define MW_GROUP_AGE_S    30   /* without growth samples, a burst's members are this young */
+#define MW_BURST_SPAN_S   5    /* a member started within this of the one before */
+#define MW_FP_FRESH_MS    1000 /* the choice reads an adj read longer ago than this again */
+#define MW_FP_RATE_MIN_MS 250  /* the two samples of a growth rate are this far apart */
+/* The choice reads again a footprint neither read nor confirmed for this
+ * long (a cache left alone while pressure did not build). */
+#define MW_FP_TRUST_MS 10000
+/* A cycle over every process starts when the headroom fell by this
+ * fraction of the total beyond what the footprints read explain: 1/128
+ * is 16 MiB of a 2 GiB machine, under a tenth of a runaway's least size
+ * (1/16) and above the few MiB MemAvailable wanders on an idle one. */
+#define MW_FP_MOTION_DIV 128
+#define MW_FP_ENUM_MS    5000 /* an enumeration for new and gone processes at most this often */
+/* What a refresh may spend beyond the moving processes (C->slice_us) when
+ * the daemon asks: the killer is not held longer than this by a cycle. */
+#define MW_FP_SLICE_US 5000
 
 struct mw_victim {
     int pid;
@@ -105,29 +138,12 @@ struct mw_penalties {
     struct mw_penalty p[MW_MAX_PENALTIES];
 };
 
-/* One process as the last scans saw it (see the footprint cache above). */
-struct mw_fp {
-    int pid; /* 0: free slot */
-    int adj, eff_adj, ppid;
-    bool detailed;  /* stat/status read: the fields below are known */
-    bool killable;  /* not a kernel thread, zombie, protected or left alone */
-    bool penalized; /* a loop penalty shifts its adj: no runaway (detail) */
-    uid_t uid;
-    uint32_t comm_hash;   /* of its name: siblings of a storm share it */
-    uint64_t start;       /* starttime (clock ticks after boot): identifies it */
-    uint64_t kb, prev_kb; /* footprint (kB) at the last two samples */
-    uint64_t first_kb;    /* ... and when first sampled */
-    uint64_t swap_kb;     /* VmSwap at the last sample, protected processes too */
-    uint64_t swap_ms;     /* ... taken then (the choice's now_ms clock) */
-    uint64_t ms, prev_ms; /* their times (the choice's now_ms clock), 0: none */
-    uint64_t adj_ms;      /* when adj was read */
-};
-
 /* Workspace of the scan, allocated once (the daemon locks it in memory). */
 struct mw_scan_ws {
     int *pid, *adj;
     size_t cap;
     int proc_fd;      /* O_DIRECTORY descriptor of ROOT/proc */
+    int enum_fd;      /* another one: the refresh's enumeration, read a slice at a time */
     int scope_dir_fd; /* directory of the scope cgroup, or -1: every process */
     int self_pid;
     struct mw_sd *sd; /* systemd's view (sdunit.h) */
@@ -135,14 +151,27 @@ struct mw_scan_ws {
      * (the omitted ones always, the others unless KEEP_OK: the last line's
      * second pass). A refresh samples them all: their swap is owned. */
     bool choosing, keep_ok;
-    unsigned page_kb; /* /proc/PID/stat counts RSS in pages (the root's page size) */
-    long hz;          /* clock ticks per second of starttime */
-    struct mw_fp *fp; /* the footprint cache, MW_FP_CACHE slots (open addressing) */
-    size_t fp_used;
+    unsigned page_kb;    /* /proc/PID/stat and statm count in pages (the root's page size) */
+    long hz;             /* clock ticks per second of starttime */
+    struct mw_fpc fpc;   /* the footprint cache */
     uint64_t refresh_ms; /* the last mw_victim_refresh (0: none) */
-    /* Statistics of the last scan. */
+    /* The refresh's cycles (victim.h above): the current one, whether it
+     * still enumerates or visits, and the headroom it started from. */
+    uint32_t stamp, cycle_stamp; /* this refresh's number, the cycle's first */
+    uint32_t enum_no;
+    bool cycling, enumerating, visit_all, forced;
+    int cycle_min_adj;         /* the min_adj of the last whole cycle (INT32_MAX: none) */
+    size_t cursor;             /* next entry the cycle visits */
+    uint64_t base_headroom_kb; /* C->headroom_kb when the cycle started */
+    int64_t explained_kb;      /* the footprints read grew by this since then */
+    double base_up;            /* ... and the seconds since boot then (< 0: unknown) */
+    uint64_t enum_ms;          /* when the last enumeration started */
+    long load_pid, load_tasks; /* /proc/loadavg then (-1: unknown) */
+    long enum_done_pid;        /* ... at the start of the last complete enumeration */
+    /* Statistics of the last scan or refresh. */
     unsigned scanned, detailed;
-    unsigned adj_read; /* oom_score_adj files read (the others came from the cache) */
+    unsigned adj_read; /* oom_score_adj reads (the others came from the cache) */
+    unsigned visits;   /* statm reads of the last refresh */
     unsigned pos_n;    /* processes above adj 0 ... */
     int pos_first;     /* ... the first such adj ... */
     bool pos_two;      /* ... and whether another value was seen */
@@ -178,9 +207,9 @@ bool mw_scan_adj_flat(const struct mw_scan_ws *ws);
  * and PID 1 are not sampled), or -1 when there was none. */
 int64_t mw_victim_swap_kb(const struct mw_scan_ws *ws);
 
-/* Marks every cache entry stale (after a kill: footprints moved, loop
- * penalties changed): the next choice reads every process again. The
- * footprint history stays, so growth rates survive the kill. */
+/* After a kill (footprints moved, loop penalties changed): every cached
+ * adj is stale, and the next refresh runs a whole cycle. The footprint
+ * history stays, so growth rates survive the kill. */
 void mw_victim_forget(struct mw_scan_ws *ws);
 
 /* What the choice is asked for. */
@@ -195,6 +224,11 @@ struct mw_choice {
     const struct mw_penalties *pen; /* loop penalties valid at now_ms (may be NULL) */
     bool last_line; /* the last line: the kept ones (sdunit.h) when nobody else is left */
     uint64_t now_ms;
+    /* mw_victim_refresh only: available memory plus free swap (kB) at
+     * now_ms (0: unknown, every refresh a whole cycle), and its time
+     * budget beyond the moving processes (0: none). */
+    uint64_t headroom_kb;
+    uint64_t slice_us;
 };
 
 /* Chooses the victim for C. The runaway pass needs ROOT/proc/uptime (a
@@ -209,9 +243,9 @@ struct mw_choice {
 int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const struct mw_choice *c,
                      struct mw_victim *out);
 
-/* Samples every candidate at C->min_adj or above into the footprint cache
- * (adj, and stat + status: footprint, start, parent), without choosing.
- * The daemon calls it while pressure builds. Returns the number of
+/* Keeps the footprint cache current for the candidates at C->min_adj or
+ * above (what is read when: the header above), without choosing. The
+ * daemon calls it while pressure builds. Returns the number of
  * candidates, or -errno. */
 int mw_victim_refresh(struct mw_scan_ws *ws, const struct mw_config *cfg,
                       const struct mw_choice *c);

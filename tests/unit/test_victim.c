@@ -331,6 +331,12 @@ static void proc(int pid, int ppid, const char *comm, int adj, uint64_t rss_kb, 
     put(rel, text);
     snprintf(rel, sizeof(rel), "proc/%d/cmdline", pid);
     put(rel, comm);
+    /* statm: size resident shared text lib data dt (pages): what a visit
+     * reads first (a changed text means stat and status are read too) */
+    unsigned long long pages = (unsigned long long)(rss_kb / (uint64_t)page_kb);
+    snprintf(rel, sizeof(rel), "proc/%d/statm", pid);
+    snprintf(text, sizeof(text), "%llu %llu 100 10 0 %llu 0\n", pages + 1000, pages, pages + 50);
+    put(rel, text);
 }
 
 static int new_tree(double uptime_s)
@@ -632,6 +638,193 @@ static void test_two_sample_growth(void)
     drop_tree();
 }
 
+/* ---- the refresh at the floor (issue 27) -------------------------------- */
+
+/* Opens the scratch tree's scan: 0, or a failed check. */
+static int open_tree(struct mw_root *r, struct mw_scan_ws *ws)
+{
+    if (mw_root_open(r, tree) < 0)
+        return -1;
+    if (mw_scan_ws_init(ws, r, -1, 64) < 0) {
+        mw_root_close(r);
+        return -1;
+    }
+    return 0;
+}
+
+static void close_tree(struct mw_root *r, struct mw_scan_ws *ws)
+{
+    mw_scan_ws_free(ws);
+    mw_root_close(r);
+    drop_tree();
+}
+
+/* A process whose statm text did not change is not read further: its
+ * stat and status stay unread; one whose statm moved is sampled whole. */
+static void test_statm_unchanged_reads_no_more(void)
+{
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    flat_machine(1000, 0, 0, 0);
+    proc(500, 1, "leaker", 0, 40 * 1024, 0, 100, 1000);
+    struct mw_root r;
+    struct mw_scan_ws ws;
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    CHECK_EQ_INT(open_tree(&r, &ws), 0);
+    struct mw_choice c = {.min_adj = -999, .total_kb = GEN_TOTAL, .now_ms = 1000};
+    CHECK_EQ_INT(mw_victim_refresh(&ws, &cfg, &c), 4);
+    CHECK_EQ_INT(ws.detailed, 4); /* every one new: stat and status read */
+    CHECK_EQ_INT(ws.fpc.fds, 4);  /* their adj held open */
+    c.now_ms = 1500;
+    CHECK_EQ_INT(mw_victim_refresh(&ws, &cfg, &c), 4);
+    CHECK_EQ_INT(ws.visits, 4);
+    CHECK_EQ_INT(ws.detailed, 0);
+    proc(500, 1, "leaker", 0, 60 * 1024, 0, 100.5, 1000.5);
+    c.now_ms = 2000;
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(ws.detailed, 1);
+    close_tree(&r, &ws);
+}
+
+/* A PID given to another process is never taken for the old one: its
+ * directory replaced (the held adj file unlinked), the entry starts
+ * afresh; its stat rewritten in place with another start time (what the
+ * held descriptor cannot see in a tree), the choice refuses it. */
+static void test_recycled_pid(void)
+{
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    flat_machine(1000, 0, 0, 0);
+    proc(500, 1, "leaker", 0, 40 * 1024, 0, 100, 1000);
+    struct mw_root r;
+    struct mw_scan_ws ws;
+    struct mw_config cfg;
+    struct mw_victim v;
+    mw_config_defaults(&cfg);
+    CHECK_EQ_INT(open_tree(&r, &ws), 0);
+    struct mw_choice c = {.min_adj = 0,
+                          .total_kb = GEN_TOTAL,
+                          .now_ms = 1000,
+                          .runaway_only = true,
+                          .runaway_any_adj = true};
+    mw_victim_refresh(&ws, &cfg, &c);
+    proc(500, 1, "leaker", 0, 80 * 1024, 0, 100.5, 1000.5); /* +40 MiB in 0.5 s */
+    c.now_ms = 1500;
+    mw_victim_refresh(&ws, &cfg, &c);
+    /* the leaker's PID goes to a new small process (another start) */
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/proc/500'", tree);
+    CHECK_EQ_INT(system(cmd), 0);
+    proc(500, 1, "shell", 0, 120 * 1024, 0, 50, 1001);
+    c.now_ms = 2000;
+    mw_victim_refresh(&ws, &cfg, &c);
+    /* 80 MiB/s if taken for the leaker (80 MiB at 1.5 s, 120 MiB now);
+     * its own first sample: 120 MiB in 50 s, no runaway */
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 0);
+    /* it grows 80 MiB/s: a runaway of its own ... */
+    proc(500, 1, "shell", 0, 160 * 1024, 0, 50.5, 1001.5);
+    c.now_ms = 2500;
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK_EQ_INT(v.pid, 500);
+    /* ... then stat says another process (60 s old), unseen by any refresh */
+    proc(500, 1, "other", 0, 160 * 1024, 0, 60, 1001.6);
+    c.now_ms = 2600;
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 0);
+    /* sampled afresh at the next look: its own first sample, no runaway */
+    c.now_ms = 2700;
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 0);
+    close_tree(&r, &ws);
+}
+
+/* The motion gate: with the headroom given, a refresh after a whole cycle
+ * reads only what moved while the memory no process took stays under
+ * 1/MW_FP_MOTION_DIV of the total (the footprints are confirmed); a fall
+ * beyond it that no footprint read explains starts a whole cycle again;
+ * one that the growing process explains does not. */
+static void test_motion_gate(void)
+{
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    flat_machine(1000, 0, 0, 0);
+    proc(500, 1, "leaker", 0, 40 * 1024, 0, 100, 1000);
+    struct mw_root r;
+    struct mw_scan_ws ws;
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    CHECK_EQ_INT(open_tree(&r, &ws), 0);
+    uint64_t room = 200 * 1024, step = GEN_TOTAL / MW_FP_MOTION_DIV;
+    struct mw_choice c = {
+        .min_adj = -999, .total_kb = GEN_TOTAL, .now_ms = 1000, .headroom_kb = room};
+    mw_victim_refresh(&ws, &cfg, &c); /* the first: a whole cycle */
+    CHECK_EQ_INT(ws.detailed, 4);
+    c.now_ms = 1500;
+    c.headroom_kb = room - step + 1; /* just short */
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(ws.visits, 1); /* the young cron job only */
+    CHECK_EQ_INT(ws.adj_read, 1);
+    /* 20 MiB gone that nobody read took: a whole cycle finds the leaker */
+    proc(500, 1, "leaker", 0, 60 * 1024, 0, 100.5, 1000.5);
+    c.now_ms = 2000;
+    c.headroom_kb = room - 20 * 1024;
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(ws.visits, 4);
+    CHECK_EQ_INT(ws.detailed, 1);
+    /* it grows on and the headroom falls with it: its own read explains it */
+    proc(500, 1, "leaker", 0, 140 * 1024, 0, 101, 1001);
+    c.now_ms = 2500;
+    c.headroom_kb = room - 100 * 1024;
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(ws.visits, 2); /* the leaker (it moved) and the cron job */
+    /* the choice trusts what the gate confirmed: it reads no footprint */
+    struct mw_victim v;
+    c.flat = true;
+    c.min_adj = 0;
+    c.now_ms = 2600;
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK_EQ_INT(v.pid, 500);
+    CHECK_EQ_INT(ws.visits, 0);
+    close_tree(&r, &ws);
+}
+
+/* A slice too short for a whole cycle: the cycle goes on at the next
+ * refreshes until every candidate was read once, and the enumeration
+ * drops a process that is gone (its descriptor closed). */
+static void test_cycle_in_slices(void)
+{
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    flat_machine(1000, 10, 3, 12 * 1024);
+    struct mw_root r;
+    struct mw_scan_ws ws;
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    CHECK_EQ_INT(open_tree(&r, &ws), 0);
+    struct mw_choice c = {.min_adj = -999, .total_kb = GEN_TOTAL, .now_ms = 1000};
+    CHECK_EQ_INT(mw_victim_refresh(&ws, &cfg, &c), 13);
+    int fds = ws.fpc.fds;
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/proc/200'", tree); /* postgres exits */
+    CHECK_EQ_INT(system(cmd), 0);
+    c.slice_us = 1;
+    c.headroom_kb = 1; /* a whole cycle: forced by forget */
+    mw_victim_forget(&ws);
+    unsigned calls = 0, visits = 0;
+    do {
+        c.now_ms += 250;
+        mw_victim_refresh(&ws, &cfg, &c);
+        visits += ws.visits;
+        calls++;
+    } while (ws.cycling && calls < 1000);
+    CHECK(calls > 1);
+    CHECK(!ws.cycling);
+    CHECK(visits >= 12);
+    CHECK_EQ_INT(ws.fpc.fds, fds - 1);
+    CHECK(mw_fpc_find(&ws.fpc, 200) == NULL);
+    close_tree(&r, &ws);
+}
+
 int main(void)
 {
     RUN(test_youngest_at_highest_adj);
@@ -650,5 +843,9 @@ int main(void)
     RUN(test_burst_without_common_parent);
     RUN(test_two_sample_growth);
     RUN(test_sibling_alike);
+    RUN(test_statm_unchanged_reads_no_more);
+    RUN(test_recycled_pid);
+    RUN(test_motion_gate);
+    RUN(test_cycle_in_slices);
     return TESTS_DONE();
 }
