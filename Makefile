@@ -122,6 +122,10 @@ $(BUILD)/bench/bench_pool: tests/bench/bench_pool.c $(BUILD)/lib/libmwpool.a
 $(BUILD)/bench/bench_pool_musl: tests/bench/bench_pool.c lib/mwpool/mwpool.c lib/mwpool/mwpool.h
 	@mkdir -p $(dir $@)
 	musl-gcc -static -std=c11 -O2 -pthread -Ilib/mwpool -o $@ $< lib/mwpool/mwpool.c
+# the footprint refresh beside the plain-C floor (issue 27): links the scan's own objects
+$(BUILD)/bench/bench_refresh: tests/bench/bench_refresh.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(MWCFLAGS) -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 
 # Many threads getting and putting at random for POOL_STRESS_S seconds,
 # under ThreadSanitizer, against the release and the debug build.
@@ -183,7 +187,7 @@ check:
 memwarden-san-tests: $(OBJ) $(TEST_BIN) $(PROG_BIN) $(BUILD)/examples/camera $(BUILD)/lib/mwpool.pc
 	$(CC) $(LDFLAGS) -o $(BUILD)/memwarden $(OBJ) $(LDLIBS)
 
-bench: memwarden $(PROG_BIN) pool $(BENCH_POOL)
+bench: memwarden $(PROG_BIN) pool $(BENCH_POOL) $(BUILD)/bench/bench_refresh
 	@MW_BIN=$(CURDIR)/memwarden MW_BUILD=$(CURDIR)/$(BUILD) sh tests/bench/run.sh
 
 static:

@@ -959,6 +959,39 @@ static void md_detach(pid_t parent)
     prctl(PR_SET_NAME, "memwarden-metr");
 }
 
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* 5.9, the same number on every architecture */
+#endif
+
+/* Closes the killer's descriptors, which are not this process's: the
+ * victim scan holds an oom_score_adj per process (lmk/fpcache.h), and a
+ * copy held here would keep every process that exits pinned in the
+ * kernel for as long as the metrics process runs. Keeps 0-2 and A < B
+ * (either may be -1). */
+static void md_close_inherited(int a, int b)
+{
+    if (a > b) {
+        int t = a;
+        a = b;
+        b = t;
+    }
+    unsigned from = 3;
+    int keep[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] < (int)from)
+            continue;
+        if (keep[i] > (int)from)
+            syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0u);
+        from = (unsigned)keep[i] + 1;
+    }
+    if (syscall(SYS_close_range, from, ~0u, 0u) == 0)
+        return;
+    long max = sysconf(_SC_OPEN_MAX); /* before 5.9: one by one */
+    for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+        if (fd != a && fd != b)
+            close((int)fd);
+}
+
 pid_t mw_metricsd_start(const struct mw_root *root, const struct mw_metricsd_opts *o,
                         const struct mw_metrics_live *live)
 {
@@ -967,6 +1000,7 @@ pid_t mw_metricsd_start(const struct mw_root *root, const struct mw_metricsd_opt
     if (pid != 0)
         return pid < 0 ? -errno : pid;
     md_detach(parent);
+    md_close_inherited(root->fd, o->listen_fd);
     static struct md md;
     md.root = root;
     md.o = o;

@@ -1290,15 +1290,17 @@ static int cycle_step(struct pass *p)
     return 0;
 }
 
-/* Every refresh: the candidates that moved at their last visit and the
- * young ones are read again (before the cycle's decision: their growth
- * explains what memory they took). */
+/* Every refresh: the candidates that moved at their last visit are read
+ * again, and the young ones as far as the slice allows (5,000 processes
+ * just started are not all a storm's members) -- before the cycle's
+ * decision: their growth explains what memory they took. */
 static void hot_step(struct pass *p)
 {
     struct mw_scan_ws *ws = p->ws;
     for (size_t i = 0; i < ws->fpc.n;) {
         struct mw_fp *e = &ws->fpc.e[i];
-        bool hot = e->detailed && !e->inert && (e->moved || e->young_ms > p->now);
+        bool hot =
+            e->detailed && !e->inert && (e->moved || (e->young_ms > p->now && !out_of_time(p)));
         if (!hot || !fp_candidate(p, e)) {
             i++;
             continue;

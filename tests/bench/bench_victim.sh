@@ -4,7 +4,9 @@
 # (`daemon --choose-once`, dry: reads, kills nothing) side by side with
 # earlyoom (`earlyoom -d --dryrun` with thresholds that trigger at once;
 # it logs "selecting victim took N ms" with -d). Both only read /proc.
-# Timings are reported, never judged.
+# In the same run, with the same sleepers: the footprint refresh beside
+# the plain-C floor (build/bench/bench_refresh, issue 27) and the ratios
+# the issue asks for. Timings are reported, never judged.
 BUILD=${MW_BUILD:-build}
 N=${MW_BENCH_PROCS:-5000}
 RUNS=${MW_BENCH_RUNS:-15}
@@ -50,6 +52,28 @@ for bin in "$MW_BIN" "$(pwd)/memwarden-static"; do
     head -1 "$TMP/out" | sed 's/^/  /'
 done
 
+REFRESH=$BUILD/bench/bench_refresh
+if [ -x "$REFRESH" ]; then
+    echo "footprint refresh (median of 15 passes 250 ms apart; load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+    "$REFRESH" 15 250 >"$TMP/refresh" || echo "  ($REFRESH exited with status $?)"
+    v() { sed -n "s/^$1 //p" "$TMP/refresh"; }
+    [ "$(v floor_unopened)$(v floor_held_unopened)" = 00 ] ||
+        echo "  (descriptors: $(v floor_unopened) adj and $(v floor_held_unopened) statm files could not be held open)"
+    echo "  floor, the refresh's fields (readdir; statm opened/read/closed, oom_score_adj pread held): $(v floor_fields_ms) ms"
+    echo "  floor, every file opened/read/closed: $(v floor_per_read_ms) ms;" \
+        "both held and pread (lmkd's reread_file): $(v floor_held_ms) ms, SUnreclaim +$(v floor_held_sunreclaim_kb) kB"
+    echo "  floor, the old refresh's fields (stat + status + oom_score_adj, opened/read/closed): $(v floor_old_ms) ms"
+    echo "  memwarden, first refresh (every process new): $(v mw_cold_ms) ms; $(v mw_fds) adj descriptors held," \
+        "$(v mw_entry_bytes) bytes an entry, RSS +$(v mw_rss_growth_kb) kB"
+    echo "  memwarden, whole cycles (every candidate read): $(v mw_whole_ms) ms (max $(v mw_whole_max_ms)), $(v mw_whole_visits) visits a pass"
+    echo "  memwarden as the daemon runs it (headroom and slice given): $(v mw_daemon_ms) ms" \
+        "(max $(v mw_daemon_max_ms)), $(v mw_daemon_visits) visits a pass"
+    echo "  command: $REFRESH 15 250"
+else
+    echo "footprint refresh: $REFRESH not built (make $REFRESH)"
+    v() { :; }
+fi
+
 if command -v earlyoom >/dev/null 2>&1; then
     # -m 99,99 -s 100,100: "low memory" at once, so it selects every 100 ms
     timeout 4 earlyoom -d --dryrun -m 99,99 -s 100,100 -r 0 >"$TMP/eo" 2>&1
@@ -58,6 +82,24 @@ if command -v earlyoom >/dev/null 2>&1; then
         "min $(minimum <"$TMP/eot") ms over $(wc -l <"$TMP/eot") selections"
     echo "  command: earlyoom -d --dryrun -m 99,99 -s 100,100 -r 0 (its -d also prints a line per process)"
     grep -m1 '^sending .* to process' "$TMP/eo" | sed 's/^/  /'
+    # the same without -d (no line per process): its CPU time per selection
+    earlyoom --dryrun -m 99,99 -s 100,100 -r 0 >"$TMP/eo2" 2>&1 &
+    epid=$!
+    sleep 4
+    cpu=$(awk '{print $14 + $15}' "/proc/$epid/stat" 2>/dev/null)
+    kill -TERM "$epid" 2>/dev/null
+    wait "$epid" 2>/dev/null
+    sel=$(grep -c '^sending ' "$TMP/eo2")
+    [ -n "$cpu" ] && [ "$sel" -gt 0 ] && echo "  without -d: $(awk -v c="$cpu" -v s="$sel" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN {printf "%.1f", c * 1000 / hz / s}') ms of CPU a selection ($sel selections in 4 s)"
+    eo=$(median <"$TMP/eot")
+    if [ -n "$(v mw_whole_ms)" ] && [ -n "$eo" ] && [ "$eo" != - ]; then
+        echo "ratios (issue 27; same run):"
+        awk -v d="$(v mw_daemon_ms)" -v w="$(v mw_whole_ms)" -v f="$(v floor_fields_ms)" -v e="$eo" 'BEGIN {
+            printf "  refresh as the daemon runs it / earlyoom selection: %.3fx (goal <= 0.5)\n", d / e
+            printf "  whole refresh cycle / earlyoom selection: %.2fx\n", w / e
+            printf "  whole refresh cycle / plain-C floor of its fields: %.2fx (goal <= 1.5)\n", w / f }'
+    fi
 else
     echo "earlyoom: not installed (apt-get install earlyoom) -- no comparison"
 fi
