@@ -196,6 +196,9 @@ double mw_pct(uint64_t part, uint64_t whole);
 /* Monotonic clock in milliseconds. */
 uint64_t mw_now_ms(void);
 
+/* The same clock in microseconds (the daemon's timings of a kill). */
+uint64_t mw_now_us(void);
+
 /* A - B, or 0 when B > A (a counter that went backwards, a usage above
  * its limit): the one saturating subtraction of the tree. */
 static inline uint64_t mw_sub0(uint64_t a, uint64_t b)

@@ -194,7 +194,11 @@ static void report_kill(struct daemon *d, const struct mw_kill_record *rec, int 
 static int op_choose(void *ctx, const struct mw_choice *c, struct mw_victim *out)
 {
     struct daemon *d = ctx;
-    return mw_victim_choose(&d->ws, &d->cfg, c, out);
+    uint64_t t0 = mw_now_us();
+    int rc = mw_victim_choose(&d->ws, &d->cfg, c, out);
+    d->chosen_at_us = mw_now_us();
+    d->choose_us += d->chosen_at_us - t0;
+    return rc;
 }
 
 static void op_put(void *ctx, struct mw_victim *v)
@@ -209,7 +213,9 @@ static int op_refresh(void *ctx, const struct mw_choice *c)
 {
     struct daemon *d = ctx;
     bool dropped = mw_priority_background(true);
+    uint64_t t0 = mw_now_us();
     int rc = mw_victim_refresh(&d->ws, &d->cfg, c);
+    d->refresh_us = mw_now_us() - t0;
     if (dropped)
         mw_priority_background(false);
     return rc;
@@ -292,6 +298,20 @@ static void say_notes(struct daemon *d, const struct mw_cycle_out *out)
                 (unsigned long long)dec->deficit_kb);
 }
 
+/* Where the kill's time went (history.h's phases). A re-check after a
+ * kill in the same wake-up did not wake: its wake-up is the first one's. */
+static void timing(const struct daemon *d, const struct mw_kill_result *kr,
+                   struct mw_kill_record *rec)
+{
+    rec->woke_at_us = d->woke_us;
+    rec->phase_us[MW_PHASE_WAKE] = d->wake_late_us;
+    rec->phase_us[MW_PHASE_SAMPLE] = d->sample_us;
+    rec->phase_us[MW_PHASE_REFRESH] = d->refresh_us;
+    rec->phase_us[MW_PHASE_CHOOSE] = d->choose_us;
+    rec->phase_us[MW_PHASE_SIGNAL] = mw_sub0(kr->sent_us, d->chosen_at_us);
+    rec->phase_us[MW_PHASE_EXIT] = kr->exit_us ? mw_sub0(kr->exit_us, kr->sent_us) : 0;
+}
+
 /* A kill's (or dry-run choice's) log line: static, the kill path
  * allocates nothing; the state file keeps a copy. */
 static char kill_line[2048];
@@ -333,6 +353,7 @@ static bool kill_chosen(struct daemon *d, struct mw_cycle_out *out, uint64_t eve
     }
     rec.latency_ms = k.sig_ms - event_ms;
     rec.wait_ms = kr.wait_ms;
+    timing(d, &kr, &rec);
     rec.exited = kr.exited;
     rec.reaped = kr.released;
     rec.termed = kr.termed;
@@ -369,13 +390,18 @@ static void would_kill(struct daemon *d, const struct mw_cycle_out *out, uint64_
     record_from(&rec, &out->victim, &out->dec, st);
     rec.dry_run = true;
     rec.latency_ms = mw_now_ms() - event_ms;
+    struct mw_kill_result none = {0};
+    timing(d, &none, &rec);
     report_kill(d, &rec, LOG_NOTICE, kill_line, sizeof(kill_line));
 }
 
 bool act_cycle(struct daemon *d, unsigned events, uint64_t event_ms, struct mw_mem_state *st)
 {
+    uint64_t t0 = mw_now_us();
     if (daemon_sample(d, st) < 0)
         return false;
+    d->sample_us = mw_now_us() - t0;
+    d->choose_us = 0;
     st->events = events;
     struct mw_cycle_out *out = &d->out;
     mw_cycle_step(&d->cyc, &d->cfg, &d->ops, st, out);

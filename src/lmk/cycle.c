@@ -204,11 +204,19 @@ static void refresh_footprints(struct mw_cycle *c, const struct mw_config *cfg,
     uint64_t line = st->total_kb * (uint64_t)cfg->available_low_pct / 100;
     bool building = st->available_kb < MW_CYCLE_BUILDING_LINES * line ||
                     (st->events & (MW_EV_PARTIAL_STALL | MW_EV_COMPLETE_STALL));
-    if (!building || st->now_ms - c->refresh_ms < MW_FP_RATE_MIN_MS)
+    if (st->now_ms - c->refresh_ms < (building ? MW_FP_RATE_MIN_MS : MW_CYCLE_CALM_REFRESH_MS))
         return;
     c->refresh_ms = st->now_ms;
-    /* every process (-999): their swap tells what swap nobody holds */
-    struct mw_choice ch = {.min_adj = -999, .now_ms = st->now_ms, .pen = &c->pen};
+    /* every process (-999): their swap tells what swap nobody holds; the
+     * headroom lets the refresh read only what moved (victim.h), the
+     * slice bounds what it reads beyond that */
+    uint64_t headroom = st->available_kb + st->swap_free_kb;
+    struct mw_choice ch = {.min_adj = -999,
+                           .now_ms = st->now_ms,
+                           .pen = &c->pen,
+                           .total_kb = st->total_kb,
+                           .headroom_kb = headroom ? headroom : 1,
+                           .slice_us = MW_FP_SLICE_US};
     ops->refresh(ops->ctx, &ch);
     note_layout(c, cfg, ops, out);
 }

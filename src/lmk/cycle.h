@@ -44,6 +44,14 @@
  * at MW_FP_RATE_MIN_MS (victim.h). */
 #define MW_CYCLE_BUILDING_LINES 2
 
+/* When memory is not short the footprints are refreshed at most this
+ * often (calm samples come every poll_interval_ms, 10 s by default): a
+ * refresh then costs a /proc/loadavg read unless processes came or went
+ * (victim.h), and the cache is warm when pressure builds -- 5,000
+ * processes met for the first time under pressure cost 150 ms of reads
+ * on the build host, 3 s in the bed's TCG guest (issue 27). */
+#define MW_CYCLE_CALM_REFRESH_MS 10000
+
 /* The swap nobody holds (mw_state_unowned_swap_kb: swap used minus the
  * processes' VmSwap) is known only from a footprint sample younger than
  * this; an older one says held_swap_known = false and the held verdict

@@ -116,7 +116,14 @@ static int daemon_setup(struct daemon *d)
     /* Room for every PID the scan may meet; pages are touched (and so
      * locked and counted) only as far as the process count reaches. */
     size_t cap = d->o->scope ? 16384 : 4194304 / 8;
-    return mw_scan_ws_init(&d->ws, d->root, d->o->scope ? d->src.cg.dir_fd : -1, cap);
+    uint64_t nofile = mw_raise_nofile(); /* the scan holds a descriptor per process */
+    rc = mw_scan_ws_init(&d->ws, d->root, d->o->scope ? d->src.cg.dir_fd : -1, cap);
+    if (rc == 0 && (size_t)d->ws.fpc.fd_max < d->ws.fpc.cap)
+        mw_dlog(LOG_NOTICE,
+                "victim scan: the adj of at most %d processes held open (RLIMIT_NOFILE %llu); "
+                "past that each is opened per read",
+                d->ws.fpc.fd_max, (unsigned long long)nofile);
+    return rc;
 }
 
 int daemon_sample(struct daemon *d, struct mw_mem_state *st)
@@ -245,8 +252,10 @@ static int start(struct daemon *d, struct mw_mem_state *st)
     snprintf(d->state.strategy, sizeof(d->state.strategy), "%s",
              d->cfg.strategy == MW_STRATEGY_MINFREE ? "minfree" : "psi");
     setup_pressure(d);
-    struct mw_choice layout = {.min_adj = 1001, .now_ms = mw_now_ms()};
-    mw_victim_refresh(&d->ws, &d->cfg, &layout); /* reads every adj: the layout */
+    /* every process read once, adj and footprint: the layout, and a cache
+     * that is warm when pressure first builds (MW_CYCLE_CALM_REFRESH_MS) */
+    struct mw_choice first = {.min_adj = -999, .now_ms = mw_now_ms()};
+    mw_victim_refresh(&d->ws, &d->cfg, &first);
     act_ops_init(d);
     mw_cycle_init(&d->cyc, &d->cfg, o->dry_run, mw_cycle_flat(&d->cfg, mw_scan_adj_flat(&d->ws)));
     act_say_layout(d);
@@ -307,13 +316,6 @@ static void watchdog(uint64_t ms)
         mw_dlog(LOG_WARNING, "watchdog timer (setitimer): %s; running without it",
                 mw_strerror(-rc));
     said = said || rc < 0;
-}
-
-static uint64_t mw_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* The CPU time this thread has used (us): what a wakeup cost the others. */
@@ -418,9 +420,11 @@ static int step(struct daemon *d, struct mw_mem_state *st)
     int n = epoll_wait(d->epfd, evs, 8, (int)(hook_ms < wait_ms ? hook_ms : wait_ms));
     if (n < 0 && errno != EINTR)
         return sys_fail("epoll_wait");
-    uint64_t event_ms = mw_now_ms();
-    act_hooks_reap(d);
+    d->woke_us = mw_now_us();
+    uint64_t event_ms = d->woke_us / 1000;
     bool timer = n == 0 && event_ms >= d->timer_due_ms;
+    d->wake_late_us = timer ? mw_sub0(d->woke_us, d->timer_due_ms * 1000) : 0;
+    act_hooks_reap(d);
     if (n > 0 || timer)
         d->timer_due_ms = 0;
     unsigned events = timer ? MW_EV_TIMER : 0;

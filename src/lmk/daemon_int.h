@@ -41,6 +41,10 @@ struct daemon {
     struct mw_cycle_ops ops;
     struct mw_cycle_out out;
     struct mw_hooks hooks; /* the hooks running in the background */
+    /* the timings of this wake-up's kill (history.h's phases, us): when it
+     * woke and how late for its timer, its sample, the last refresh, the
+     * choices and when the last one ended */
+    uint64_t woke_us, wake_late_us, sample_us, refresh_us, choose_us, chosen_at_us;
     /* the metrics process (lmk/metricsd.h) and the counters it shows */
     struct mw_metrics_live *live;
     pid_t metrics_pid;

@@ -89,6 +89,25 @@ size_t mw_kill_format_line(char *buf, size_t cap, const struct mw_kill_record *r
     return len;
 }
 
+const char *const mw_kill_phase_names[MW_KILL_PHASES] = {"wake",   "sample", "refresh",
+                                                         "choose", "signal", "exit"};
+
+/* The "timing" member: where the kill's time went (seconds), and when
+ * the daemon woke for it (CLOCK_MONOTONIC seconds); null when not
+ * measured. */
+static void json_timing(struct mw_json *j, const struct mw_kill_record *r)
+{
+    if (r->woke_at_us == 0) {
+        mw_json_null(j, "timing");
+        return;
+    }
+    mw_json_object_begin(j, "timing");
+    mw_json_fixed(j, "woke_at", (double)r->woke_at_us / 1e6, 6);
+    for (int i = 0; i < MW_KILL_PHASES; i++)
+        mw_json_fixed(j, mw_kill_phase_names[i], (double)r->phase_us[i] / 1e6, 6);
+    mw_json_object_end(j);
+}
+
 /* The "state" member: the memory state that triggered the kill. */
 static void json_state(struct mw_json *j, const struct mw_kill_record *r)
 {
@@ -130,6 +149,7 @@ size_t mw_kill_format_json(char *buf, size_t cap, const struct mw_kill_record *r
     json_state(&j, r);
     mw_json_fixed(&j, "latency", (double)r->latency_ms / 1000.0, 3);
     mw_json_fixed(&j, "wait", (double)r->wait_ms / 1000.0, 3);
+    json_timing(&j, r);
     mw_json_i64(&j, "freed", (r->freed_kb > 0 ? r->freed_kb : 0) * 1024);
     mw_json_i64(&j, "available_delta", r->freed_kb * 1024);
     mw_json_bool(&j, "exited", r->exited);
@@ -190,6 +210,20 @@ static int num_in(const struct mw_json_val *obj, const char *key, double lo, dou
 #define H_TIME_MAX  1e11   /* seconds since the epoch: the year 5138 */
 #define H_BYTES_MAX 0x1p62 /* 4 EiB: no machine's memory */
 #define H_SECS_MAX  1e7    /* a latency or wait: 115 days */
+
+/* The "timing" member of OBJ, when there, into E's phases (seconds).
+ * Returns 0 or -EINVAL (one out of range). */
+static int entry_timing(const struct mw_json_val *obj, struct mw_kill_entry *e)
+{
+    struct mw_json_val tm;
+    if (mw_json_find(obj, "timing", &tm) < 0 || tm.type != MW_JSON_OBJECT)
+        return 0;
+    int rc = 0;
+    for (int i = 0; i < MW_KILL_PHASES; i++)
+        rc |= num_in(&tm, mw_kill_phase_names[i], 0, H_SECS_MAX, &e->phase_s[i]);
+    e->have_timing = rc == 0;
+    return rc ? -EINVAL : 0;
+}
 
 /* The numbers of OBJ into E. Returns 0 or -EINVAL (one out of range). */
 static int entry_numbers(const struct mw_json_val *obj, struct mw_kill_entry *e)
@@ -257,7 +291,7 @@ int mw_kill_parse_json(const char *line, size_t len, struct mw_kill_entry *out)
         entry_text(&v, e.prog, sizeof(e.prog));
     if (mw_json_find(&obj, "exited", &v) == 0)
         mw_json_get_bool(&v, &e.exited);
-    if (entry_numbers(&obj, &e) < 0)
+    if (entry_numbers(&obj, &e) < 0 || entry_timing(&obj, &e) < 0)
         return -EINVAL;
     *out = e;
     return 0;

@@ -9,6 +9,28 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The phases of a kill, in the order they happen (the record's phase_us,
+ * the history's "timing", memwarden_kill_phase_seconds):
+ * - wake: how late the daemon woke for its timer (0 when an event woke it);
+ * - sample: the memory sample of the cycle that decided;
+ * - refresh: the last footprint refresh before it (an earlier cycle's:
+ *   the time it held the loop);
+ * - choose: the victim choice, a cover's further choices included;
+ * - signal: from the choice to the signal (a pre-kill hook's wait, the
+ *   pidfd);
+ * - exit: from the signal to the victim's exit (0: not seen). */
+#define MW_KILL_PHASES 6
+enum mw_kill_phase {
+    MW_PHASE_WAKE,
+    MW_PHASE_SAMPLE,
+    MW_PHASE_REFRESH,
+    MW_PHASE_CHOOSE,
+    MW_PHASE_SIGNAL,
+    MW_PHASE_EXIT
+};
+/* Their names, as the history and the metrics say them. */
+extern const char *const mw_kill_phase_names[MW_KILL_PHASES];
+
 struct mw_kill_record {
     uint64_t time_s; /* wall clock, seconds since the epoch */
     int pid;
@@ -24,9 +46,13 @@ struct mw_kill_record {
     uint64_t free_kb, avail_kb, file_kb, swap_free_kb, total_kb;
     double psi_some, psi_full; /* avg10, percent; < 0 unknown */
     uint64_t latency_ms;       /* from the event (or sample) to the signal */
-    uint64_t wait_ms;          /* from the signal to the exit */
-    int64_t freed_kb;          /* available after minus before (negative: others took
-                                * more meanwhile than the victim gave back) */
+    /* Where its time went (us; MW_KILL_PHASES, 0: not measured), and when
+     * the daemon woke for it (CLOCK_MONOTONIC us, 0: unknown). */
+    uint64_t woke_at_us;
+    uint64_t phase_us[MW_KILL_PHASES];
+    uint64_t wait_ms; /* from the signal to the exit */
+    int64_t freed_kb; /* available after minus before (negative: others took
+                       * more meanwhile than the victim gave back) */
     bool exited, dry_run, scope, cgroup_killed, termed;
     /* beside systemd (lmk/sdunit.h): its unit ("" none); a process kept
      * until the last line that the last line took: KEPT "avoid" or
@@ -86,6 +112,8 @@ struct mw_kill_entry {
     uint64_t rss, swap;
     uint64_t total, available; /* the state that triggered it */
     double psi_some, psi_full; /* avg10 percent then; < 0 unknown */
+    bool have_timing;          /* "timing" was there: */
+    double phase_s[MW_KILL_PHASES];
 };
 
 /* Parses one history line (LEN bytes, no NUL needed). Returns 0, or

@@ -190,9 +190,10 @@ int mw_kill_victim(int root_fd, const struct mw_victim *v, const struct mw_confi
     uint64_t t0 = mw_now_ms();
     if (v->term_first && cfg->term_grace_ms > 0 && v->group_n == 0) {
         r->termed = true;
-        if (mw_pidfd_send_signal(pidfd, SIGTERM) == 0 &&
+        if (mw_pidfd_send_signal(pidfd, SIGTERM) == 0 && (r->sent_us = mw_now_us()) &&
             mw_pidfd_wait(pidfd, cfg->term_grace_ms) == 1) {
             r->signalled = r->exited = true;
+            r->exit_us = mw_now_us();
             r->wait_ms = mw_now_ms() - t0;
             goto out;
         }
@@ -210,6 +211,7 @@ int mw_kill_victim(int root_fd, const struct mw_victim *v, const struct mw_confi
         }
     }
     r->signalled = true;
+    r->sent_us = mw_now_us();
     int group_fds[MW_VICTIM_GROUP];
     kill_group(root_fd, v, group_fds, r);
     /* Reap the address space now instead of when the exit gets to it
@@ -219,6 +221,7 @@ int mw_kill_victim(int root_fd, const struct mw_victim *v, const struct mw_confi
         if (group_fds[i] >= 0)
             mw_process_mrelease(group_fds[i]);
     r->exited = mw_pidfd_wait(pidfd, cfg->kill_timeout_ms) == 1;
+    r->exit_us = r->exited ? mw_now_us() : 0;
     /* The group shares the victim's wait: whatever is left of it. */
     for (int i = 0; i < v->group_n; i++) {
         if (group_fds[i] < 0)

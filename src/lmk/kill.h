@@ -26,6 +26,8 @@ struct mw_kill_result {
     int cgroup_members; /* v1: processes signalled */
     int group_killed;   /* other members of a runaway group signalled */
     uint64_t wait_ms;   /* from the signal to the exit (or the timeout) */
+    uint64_t sent_us;   /* CLOCK_MONOTONIC when the signal went out (0: none) */
+    uint64_t exit_us;   /* ... when the victim's exit was seen (0: not seen) */
     int err;            /* -errno of the first failure, 0 if none */
 };
 

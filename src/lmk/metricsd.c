@@ -49,6 +49,8 @@ int mw_metrics_gather_sys(const struct mw_root *root, struct mw_metrics_sys *out
     return rc;
 }
 
+_Static_assert(MW_METRICS_PHASES == MW_KILL_PHASES, "the phases of history.h are the metrics'");
+
 /* Adds one history line to the sums in A. */
 static void history_line(struct mw_metrics_daemon *a, const char *line, size_t len)
 {
@@ -60,6 +62,11 @@ static void history_line(struct mw_metrics_daemon *a, const char *line, size_t l
     if (e.time_s > 0 && (uint64_t)e.time_s > a->history_last_kill_s && !e.dry_run)
         a->history_last_kill_s = (uint64_t)e.time_s;
     mw_metrics_hist_observe(&a->signal_latency, e.latency_s);
+    if (e.have_timing && !e.dry_run) {
+        a->have_phases = true;
+        for (int i = 0; i < MW_METRICS_PHASES; i++)
+            mw_metrics_phase_observe(&a->phase[i], e.phase_s[i]);
+    }
     if (e.dry_run)
         return;
     if (e.exited)
@@ -122,6 +129,8 @@ int mw_metrics_history_update(const struct mw_root *root, const char *path,
     d->history_last_kill_s = a->history_last_kill_s;
     d->signal_latency = a->signal_latency;
     d->exit_latency = a->exit_latency;
+    d->have_phases = a->have_phases;
+    memcpy(d->phase, a->phase, sizeof(d->phase));
     return 0;
 }
 

@@ -63,6 +63,11 @@ void mw_raise_priority(void);
  * mw_raise_priority got SCHED_FIFO; returns true when the policy was set. */
 bool mw_priority_background(bool background);
 
+/* Raises the soft RLIMIT_NOFILE to the hard one: the victim scan holds
+ * one oom_score_adj descriptor per process (lmk/fpcache.h). Returns the
+ * soft limit in force afterwards (0: unknown). */
+uint64_t mw_raise_nofile(void);
+
 /* Own oom_score_adj -1000 and mlockall (MCL_ONFAULT when the kernel has
  * it); logs what it could not do. */
 void mw_protect_self(void);

@@ -1107,16 +1107,9 @@ static int choose_pass(struct mw_scan_ws *ws, const struct mw_config *cfg,
 
 /* ---- the refresh: who is read when (victim.h) ---------------------------- */
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static bool out_of_time(const struct pass *p)
 {
-    return p->deadline_us != 0 && mono_us() >= p->deadline_us;
+    return p->deadline_us != 0 && mw_now_us() >= p->deadline_us;
 }
 
 /* Whether E is one the refresh keeps: a candidate of C (the daemon and
@@ -1341,7 +1334,7 @@ int mw_victim_refresh(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
     ws->scanned = ws->detailed = ws->adj_read = ws->visits = 0;
     ws->stamp++;
     if (c->slice_us)
-        p.deadline_us = mono_us() + c->slice_us;
+        p.deadline_us = mw_now_us() + c->slice_us;
     hot_step(&p);
     cycle_start(&p);
     int rc = cycle_step(&p);

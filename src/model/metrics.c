@@ -12,17 +12,32 @@
 const double mw_metrics_buckets_s[MW_METRICS_NBUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
                                                           0.25,  0.5,  1,     2.5,  5};
 
-void mw_metrics_hist_observe(struct mw_metrics_hist *h, double v_s)
+const char *const mw_metrics_phase_names[MW_METRICS_PHASES] = {"wake",   "sample", "refresh",
+                                                               "choose", "signal", "exit"};
+const double mw_metrics_phase_buckets_s[MW_METRICS_NBUCKETS] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1};
+
+static void observe_in(struct mw_metrics_hist *h, const double *bounds, double v_s)
 {
     if (!(v_s >= 0)) /* NaN or negative: not an observation */
         return;
     for (int i = 0; i < MW_METRICS_NBUCKETS; i++)
-        if (v_s <= mw_metrics_buckets_s[i]) {
+        if (v_s <= bounds[i]) {
             h->bucket[i]++;
             break;
         }
     h->count++;
     h->sum_s += v_s;
+}
+
+void mw_metrics_hist_observe(struct mw_metrics_hist *h, double v_s)
+{
+    observe_in(h, mw_metrics_buckets_s, v_s);
+}
+
+void mw_metrics_phase_observe(struct mw_metrics_hist *h, double v_s)
+{
+    observe_in(h, mw_metrics_phase_buckets_s, v_s);
 }
 
 void mw_metrics_count_kill(struct mw_metrics_daemon *d, const char *reason, const char *result)
@@ -300,23 +315,34 @@ static void render_vmstat(FILE *f, const struct mw_vmstat *v)
     }
 }
 
-static void render_hist(FILE *f, const char *name, const char *help,
-                        const struct mw_metrics_hist *h)
+/* The samples of histogram H under NAME, with the label LABEL ("" or
+ * 'key="value",') before le, and the bucket bounds BOUNDS. */
+static void render_hist_series(FILE *f, const char *name, const char *label, const double *bounds,
+                               const struct mw_metrics_hist *h)
 {
-    char n2[128], lab[48];
-    family(f, name, "histogram", help);
+    char n2[128], lab[96];
     uint64_t cum = 0;
     snprintf(n2, sizeof(n2), "%s_bucket", name);
     for (int i = 0; i < MW_METRICS_NBUCKETS; i++) {
         cum += h->bucket[i];
-        snprintf(lab, sizeof(lab), "{le=\"%g\"}", mw_metrics_buckets_s[i]);
+        snprintf(lab, sizeof(lab), "{%sle=\"%g\"}", label, bounds[i]);
         sample_u(f, n2, lab, cum);
     }
-    sample_u(f, n2, "{le=\"+Inf\"}", h->count);
+    snprintf(lab, sizeof(lab), "{%sle=\"+Inf\"}", label);
+    sample_u(f, n2, lab, h->count);
+    size_t n = strlen(label);
+    snprintf(lab, sizeof(lab), n ? "{%.*s}" : "", (int)(n ? n - 1 : 0), label);
     snprintf(n2, sizeof(n2), "%s_sum", name);
-    sample_d(f, n2, "", h->sum_s);
+    sample_d(f, n2, lab, h->sum_s);
     snprintf(n2, sizeof(n2), "%s_count", name);
-    sample_u(f, n2, "", h->count);
+    sample_u(f, n2, lab, h->count);
+}
+
+static void render_hist(FILE *f, const char *name, const char *help,
+                        const struct mw_metrics_hist *h)
+{
+    family(f, name, "histogram", help);
+    render_hist_series(f, name, "", mw_metrics_buckets_s, h);
 }
 
 static void render_kills(FILE *f, const struct mw_metrics_daemon *d)
@@ -337,6 +363,17 @@ static void render_kills(FILE *f, const struct mw_metrics_daemon *d)
                 "From the pressure event (or sample) to the kill signal.", &d->signal_latency);
     render_hist(f, "memwarden_kill_exit_latency_seconds",
                 "From the kill signal to the victim's exit.", &d->exit_latency);
+    if (!d->have_phases)
+        return;
+    family(f, "memwarden_kill_phase_seconds", "histogram",
+           "Where a kill's time went: wake (late for the timer), sample, refresh (the last "
+           "one before it), choose, signal (after the choice), exit (after the signal).");
+    for (int i = 0; i < MW_METRICS_PHASES; i++) {
+        char lab[48];
+        snprintf(lab, sizeof(lab), "phase=\"%s\",", mw_metrics_phase_names[i]);
+        render_hist_series(f, "memwarden_kill_phase_seconds", lab, mw_metrics_phase_buckets_s,
+                           &d->phase[i]);
+    }
 }
 
 static void render_daemon(FILE *f, const struct mw_metrics_daemon *d)

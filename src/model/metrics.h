@@ -47,6 +47,15 @@ struct mw_metrics_hist {
 /* Adds one observation of V_S seconds to H. */
 void mw_metrics_hist_observe(struct mw_metrics_hist *h, double v_s);
 
+/* The phases of a kill (lmk/history.h: wake, sample, refresh, choose,
+ * signal, exit), each a histogram memwarden_kill_phase_seconds{phase}
+ * with its own buckets: at the floor a phase takes a fraction of a
+ * millisecond, under the 5 ms of the first latency bucket. */
+#define MW_METRICS_PHASES 6
+extern const char *const mw_metrics_phase_names[MW_METRICS_PHASES];
+extern const double mw_metrics_phase_buckets_s[MW_METRICS_NBUCKETS];
+void mw_metrics_phase_observe(struct mw_metrics_hist *h, double v_s);
+
 #define MW_METRICS_MAX_KILL_KINDS 32
 
 /* The daemon's side: its state file, its kill history, and (when the
@@ -74,6 +83,8 @@ struct mw_metrics_daemon {
     uint64_t freed_bytes; /* sum of the positive "freed" of real kills */
     uint64_t history_last_kill_s;
     struct mw_metrics_hist signal_latency, exit_latency;
+    bool have_phases; /* a kill in the history said where its time went: */
+    struct mw_metrics_hist phase[MW_METRICS_PHASES];
 };
 
 /* Counts one kill of REASON ending in RESULT in D (an unseen pair past

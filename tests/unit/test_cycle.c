@@ -35,9 +35,10 @@ struct fake {
     int open; /* stat descriptors the cycle holds (choose opens, put or the kill closes) */
     int chose, refreshed, forgot;
     bool flat;
-    uint64_t sampled_ms;   /* when the footprints were last sampled (0: never) */
-    int64_t procs_swap_kb; /* their VmSwap summed */
-    int swap_sums;         /* how often the cycle asked for that sum */
+    uint64_t sampled_ms;           /* when the footprints were last sampled (0: never) */
+    int64_t procs_swap_kb;         /* their VmSwap summed */
+    int swap_sums;                 /* how often the cycle asked for that sum */
+    struct mw_choice last_refresh; /* what the last refresh was asked */
 };
 
 static struct fake fk;
@@ -162,6 +163,7 @@ static int f_refresh(void *ctx, const struct mw_choice *c)
     (void)ctx;
     fk.refreshed++;
     fk.sampled_ms = c->now_ms;
+    fk.last_refresh = *c;
     return fk.n;
 }
 
@@ -667,6 +669,31 @@ static void test_kept_until_last_line(void)
     CHECK(kill_it(&c, &cfg, 4000, true, 0));
 }
 
+/* Calm, the footprints are refreshed once per MW_CYCLE_CALM_REFRESH_MS
+ * (the cache is warm when pressure comes), with what the refresh needs
+ * to read only what moved: the headroom, the total and the slice. */
+static void test_calm_refresh(void)
+{
+    struct mw_config cfg;
+    struct mw_cycle c;
+    setup(&cfg, &c, false);
+    uint64_t t = MW_CYCLE_CALM_REFRESH_MS;
+    CHECK_EQ_INT(step(&c, &cfg, vm(t, 200000, VM_SWAP_KB, 0)), MW_CYCLE_NONE);
+    CHECK_EQ_INT(fk.refreshed, 1);
+    CHECK_EQ_U64(fk.last_refresh.headroom_kb, 200000 + VM_SWAP_KB);
+    CHECK_EQ_U64(fk.last_refresh.total_kb, VM_TOTAL_KB);
+    CHECK_EQ_U64(fk.last_refresh.slice_us, MW_FP_SLICE_US);
+    CHECK_EQ_INT(step(&c, &cfg, vm(2 * t - 1, 200000, VM_SWAP_KB, 0)), MW_CYCLE_NONE);
+    CHECK_EQ_INT(fk.refreshed, 1); /* just short */
+    CHECK_EQ_INT(step(&c, &cfg, vm(2 * t, 200000, VM_SWAP_KB, 0)), MW_CYCLE_NONE);
+    CHECK_EQ_INT(fk.refreshed, 2);
+    /* memory and swap gone (nobody to kill): the headroom says 1 kB, not
+     * "unknown" (0, which would read every process at every refresh) */
+    step(&c, &cfg, vm(2 * t + MW_FP_RATE_MIN_MS, 0, 0, 0));
+    CHECK_EQ_INT(fk.refreshed, 3);
+    CHECK_EQ_U64(fk.last_refresh.headroom_kb, 1);
+}
+
 int main(void)
 {
     RUN(test_storm);
@@ -679,5 +706,6 @@ int main(void)
     RUN(test_dry_run_repeat);
     RUN(test_swap_freshness);
     RUN(test_kept_until_last_line);
+    RUN(test_calm_refresh);
     return TESTS_DONE();
 }

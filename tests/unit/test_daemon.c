@@ -155,6 +155,19 @@ static void test_kill_json(void)
     struct mw_json_val v;
     CHECK_EQ_INT(mw_json_parse(buf, strlen(buf), &v), 0);
     CHECK_CONTAINS(buf, "\"group_pids\":[]}");
+    CHECK_CONTAINS(buf, "\"timing\":null,"); /* not measured */
+    /* where the time went: seconds, and the parse gives them back */
+    r.woke_at_us = 1234567890;
+    for (int i = 0; i < MW_KILL_PHASES; i++)
+        r.phase_us[i] = 100u * (unsigned)(i + 1);
+    mw_kill_format_json(buf, sizeof(buf), &r);
+    CHECK_CONTAINS(buf, "\"timing\":{\"woke_at\":1234.56789,\"wake\":0.0001,\"sample\":0.0002,"
+                        "\"refresh\":0.0003,\"choose\":0.0004,\"signal\":0.0005,\"exit\":0.0006},");
+    struct mw_kill_entry e;
+    CHECK_EQ_INT(mw_kill_parse_json(buf, strlen(buf), &e), 0);
+    CHECK(e.have_timing);
+    CHECK(fabs(e.phase_s[MW_PHASE_CHOOSE] - 0.0004) < 1e-9);
+    r.woke_at_us = 0;
     static const int pids[] = {4243, 4250};
     r.group_n = 2;
     r.group_pid = pids;

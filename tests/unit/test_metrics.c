@@ -140,6 +140,21 @@ static void test_render_shape(void)
     CHECK_CONTAINS(buf, "memwarden_leak_slope_bytes_per_second{object=\"slab\"} 1.5\n");
     CHECK(!strstr(buf, "memwarden_kills_total")); /* no history read: not shown */
     free(buf);
+    /* a history whose kills said where their time went: one histogram a
+     * phase, in buckets from 0.1 ms */
+    m.d.have_history = true;
+    m.d.have_phases = true;
+    mw_metrics_phase_observe(&m.d.phase[3], 0.0003); /* choose: 0.3 ms */
+    buf = NULL;
+    f = open_memstream(&buf, &len);
+    mw_metrics_render(f, &m);
+    fclose(f);
+    CHECK_CONTAINS(buf, "# TYPE memwarden_kill_phase_seconds histogram\n");
+    CHECK_CONTAINS(buf, "memwarden_kill_phase_seconds_bucket{phase=\"choose\",le=\"0.00025\"} 0\n"
+                        "memwarden_kill_phase_seconds_bucket{phase=\"choose\",le=\"0.0005\"} 1\n");
+    CHECK_CONTAINS(buf, "memwarden_kill_phase_seconds_count{phase=\"choose\"} 1\n");
+    CHECK_CONTAINS(buf, "memwarden_kill_phase_seconds_count{phase=\"wake\"} 0\n");
+    free(buf);
 }
 
 static char *render(const struct mw_metrics *m)
