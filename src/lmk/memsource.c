@@ -84,20 +84,39 @@ static int sample_scope(struct mw_memsource *s, const struct mw_config *cfg, uin
     return 0;
 }
 
+/* vmstat's counters (direct and kswapd scans, refaults, the file LRU)
+ * as of NOW_MS. It is the sample's largest file: 5 KiB of text, 80 us of
+ * read and parse on the build host where meminfo takes 20 and the PSI
+ * file 8 -- near the limit the daemon samples every 10-100 ms. Direct
+ * reclaim and the refaults of the working set that thrashing counts are
+ * memory stall time: while PSI's "some" total has not moved, the last
+ * values are used again, for at most MW_VMSTAT_REUSE_MS (kswapd's scans
+ * and the refaults of pages outside the working set go on without a
+ * stall; the counters are cumulative, so the next read counts them). */
+static bool read_vmstat(struct mw_memsource *s, uint64_t now_ms, const struct mw_psi *psi)
+{
+    if (s->have_vs && psi && psi->some.total_us == s->vs_psi_total_us &&
+        now_ms - s->vs_ms < MW_VMSTAT_REUSE_MS)
+        return true;
+    s->have_vs = mw_pread_all(s->vmstat_fd, s->vmstat_buf, sizeof(s->vmstat_buf)) >= 0 &&
+                 mw_vmstat_parse_buf(&s->vs, s->vmstat_buf, NULL) == 0;
+    s->vs_ms = now_ms;
+    s->vs_psi_total_us = psi ? psi->some.total_us : 0;
+    return s->have_vs;
+}
+
 static int sample_system(struct mw_memsource *s, uint64_t now_ms, struct mw_mem_state *st)
 {
     struct mw_meminfo mi;
     int rc = read_meminfo(s, &mi);
     if (rc < 0)
         return rc;
-    struct mw_vmstat vs;
-    bool have_vs = mw_pread_all(s->vmstat_fd, s->vmstat_buf, sizeof(s->vmstat_buf)) >= 0 &&
-                   mw_vmstat_parse_buf(&vs, s->vmstat_buf, NULL) == 0;
     struct mw_psi psi;
     bool have_psi = s->psi_fd >= 0 &&
                     mw_pread_all(s->psi_fd, s->psi_buf, sizeof(s->psi_buf)) >= 0 &&
                     mw_psi_parse_buf(&psi, s->psi_buf, NULL) == 0;
-    mw_state_from_system(st, &mi, have_vs ? &vs : NULL, s->have_zi ? &s->zi : NULL,
+    bool have_vs = read_vmstat(s, now_ms, have_psi ? &psi : NULL);
+    mw_state_from_system(st, &mi, have_vs ? &s->vs : NULL, s->have_zi ? &s->zi : NULL,
                          have_psi ? &psi : NULL, s->root->page_size, now_ms);
     return 0;
 }
@@ -131,11 +150,37 @@ static bool zoneinfo_refresh(struct mw_memsource *s, uint64_t now_ms)
     return changed;
 }
 
+/* How fast the headroom (available memory plus free swap) fell lately,
+ * into ST->fall_kb_s: measured over windows of MW_FALL_WINDOW_MS (samples
+ * near the limit come 10 ms apart, and MemAvailable wanders by a MiB
+ * between two of them), a rise decaying it by half a window, a faster
+ * fall taking over at once. */
+#define MW_FALL_WINDOW_MS 100
+static void note_fall(struct mw_memsource *s, struct mw_mem_state *st)
+{
+    uint64_t head = st->available_kb + st->swap_free_kb;
+    uint64_t dt = st->now_ms - s->fall_from_ms;
+    if (s->fall_from_ms == 0 || st->now_ms < s->fall_from_ms) {
+        s->fall_from_ms = st->now_ms;
+        s->fall_from_kb = head;
+    } else if (dt >= MW_FALL_WINDOW_MS) {
+        double fall =
+            head < s->fall_from_kb ? (double)(s->fall_from_kb - head) * 1000.0 / (double)dt : 0;
+        s->fall_kb_s = fall > s->fall_kb_s / 2 ? fall : s->fall_kb_s / 2;
+        s->fall_from_ms = st->now_ms;
+        s->fall_from_kb = head;
+    }
+    st->fall_kb_s = (uint64_t)s->fall_kb_s;
+}
+
 int mw_memsource_sample(struct mw_memsource *s, const struct mw_config *cfg, uint64_t now_ms,
                         struct mw_mem_state *st, bool *warning_changed)
 {
     *warning_changed = !s->scope && zoneinfo_refresh(s, now_ms);
-    return s->scope ? sample_scope(s, cfg, now_ms, st) : sample_system(s, now_ms, st);
+    int rc = s->scope ? sample_scope(s, cfg, now_ms, st) : sample_system(s, now_ms, st);
+    if (rc == 0)
+        note_fall(s, st);
+    return rc;
 }
 
 void mw_memsource_close(struct mw_memsource *s)

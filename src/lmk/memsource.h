@@ -14,11 +14,17 @@
 #include "lmk/config.h"
 #include "lmk/policy.h"
 #include "proc/cgroup.h"
+#include "proc/vmstat.h"
 #include "proc/zoneinfo.h"
 
 /* Watermarks change only with min_free_kbytes or memory hotplug: they are
  * read again this often. */
 #define MW_ZONEINFO_REFRESH_MS 60000
+
+/* vmstat is read again at least this often when no memory stall told
+ * to (memsource.c, read_vmstat): lmkd's thrashing windows are seconds
+ * long, a counter read up to 1 s late moves a window's end, not its sum. */
+#define MW_VMSTAT_REUSE_MS 1000
 
 struct mw_memsource {
     const struct mw_root *root;
@@ -31,6 +37,15 @@ struct mw_memsource {
     uint64_t zi_read_ms, zi_said_ms;
     struct mw_zoneinfo_src zsrc; /* zoneinfo_fd with a buffer sized to the file */
     char meminfo_buf[8192], vmstat_buf[16384], psi_buf[512];
+    /* vmstat as last read, and when; PSI's memory "some" total then
+     * (mw_memsource_sample reads vmstat again only when it moved) */
+    struct mw_vmstat vs;
+    bool have_vs;
+    uint64_t vs_ms, vs_psi_total_us;
+    /* the headroom (available + free swap, kB) at the start of the fall's
+     * window, when, and the fall's rate (kB/s) as it decays */
+    uint64_t fall_from_kb, fall_from_ms;
+    double fall_kb_s;
     /* What the daemon cannot see (and so cannot act on), for its log and
      * state file: "" or a sentence. */
     char warning[192];

@@ -670,18 +670,25 @@ uint64_t mw_policy_interval_ms(const struct mw_config *cfg, const struct mw_mem_
 {
     /* earlyoom's idea: sleep as long as memory cannot run out meanwhile.
      * The headroom is what may still be allocated before a kill is due
-     * (memory above the min watermark, plus swap above its low mark);
-     * assume it is eaten at 1 GiB/s (about 1 kB per microsecond). */
+     * (memory above the min watermark, plus swap above its low mark),
+     * eaten at the rate of MW_POLL_RATE_*. */
+    uint64_t rate = 2 * st->fall_kb_s;
+    if (rate < st->total_kb / MW_POLL_FILL_S)
+        rate = st->total_kb / MW_POLL_FILL_S;
+    if (rate < MW_POLL_RATE_MIN_KB_S)
+        rate = MW_POLL_RATE_MIN_KB_S;
+    if (rate > MW_POLL_RATE_MAX_KB_S)
+        rate = MW_POLL_RATE_MAX_KB_S;
     uint64_t mem_head = mw_sub0(st->available_kb, st->wmark_min_kb);
     uint64_t swap_low_kb = st->swap_total_kb * (uint64_t)cfg->swap_free_low_pct / 100;
     uint64_t swap_head = mw_sub0(st->swap_free_kb, swap_low_kb);
-    uint64_t ms = (mem_head + swap_head) / 1024;
+    uint64_t ms = (mem_head + swap_head) * 1000 / rate;
     /* Runaways are looked for once available memory is under half the
      * available_low line: reach that line in time too. */
     uint64_t line = avail_line_kb(cfg, st) / 2;
     if (cfg->runaway_fill_ms > 0 && st->available_kb > line &&
-        (st->available_kb - line) / 1024 < ms)
-        ms = (st->available_kb - line) / 1024;
+        (st->available_kb - line) * 1000 / rate < ms)
+        ms = (st->available_kb - line) * 1000 / rate;
     if (ms < MW_POLL_MIN_MS)
         ms = MW_POLL_MIN_MS;
     if (ms > cfg->poll_interval_ms)

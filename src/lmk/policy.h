@@ -22,6 +22,18 @@
 /* Shortest sampling interval while memory is nearly gone (lmkd polls
  * every 10 ms after a PSI event: PSI_POLL_PERIOD_SHORT_MS). */
 #define MW_POLL_MIN_MS 10
+/* The rate at which memory may be eaten between two samples, as the
+ * sampling assumes it (mw_policy_interval_ms): twice what the headroom
+ * fell by lately (mw_mem_state.fall_kb_s), at least the machine filled
+ * in MW_POLL_FILL_S or MW_POLL_RATE_MIN_KB_S, at most MW_POLL_RATE_MAX_KB_S
+ * (1 GiB/s, about 1 kB a microsecond: the daemon's first assumption, and
+ * still the bound of a machine of 8 GiB or more). Held still just above its
+ * line in the bed's 1 GiB guest, 1 GiB/s meant a sample every 20 ms where
+ * earlyoom sleeps 100 ms (issue 27); a hog that grows is seen growing, and
+ * the samples close in on the line as before. */
+#define MW_POLL_RATE_MAX_KB_S (1024 * 1024)
+#define MW_POLL_RATE_MIN_KB_S (128 * 1024)
+#define MW_POLL_FILL_S        8
 
 /* The memory state one decision looks at; sizes in kB, counters as the
  * kernel counts them (pages/events since boot). */
@@ -53,6 +65,9 @@ struct mw_mem_state {
      * verdict a while. */
     uint64_t held_swap_kb;
     bool held_swap_known;
+    /* How fast available memory plus free swap fell lately (kB/s; 0: it
+     * did not), from the samples before (lmk/memsource.h). */
+    uint64_t fall_kb_s;
     unsigned events; /* MW_EV_* */
 };
 

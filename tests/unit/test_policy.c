@@ -1146,6 +1146,34 @@ static void test_paced_by_own_cost(void)
     CHECK_EQ_U64(mw_policy_paced_ms(10000, 8000), 10000); /* calm: the 10 s stay */
 }
 
+/* The sampling's pace (issue 27): held still just above the runaway line
+ * of a 1 GiB machine, the daemon samples about as often as earlyoom
+ * (every 100 ms or less often), not every 20 ms; a hog that makes the
+ * headroom fall is assumed twice as fast, and the samples close in on the
+ * line; a big machine keeps the 1 GiB/s bound; and near the line it is
+ * MW_POLL_MIN_MS either way. */
+static void test_interval_follows_the_fall(void)
+{
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    struct mw_mem_state st;
+    memset(&st, 0, sizeof(st));
+    st.total_kb = 1024 * 1024;
+    st.wmark_min_kb = 16 * 1024;
+    uint64_t line = st.total_kb * 5 / 100; /* half the available_low line */
+    st.available_kb = line + 20 * 1024;    /* 20 MiB above it */
+    CHECK_EQ_U64(mw_policy_interval_ms(&cfg, &st), 20 * 1024 * 1000 / (128 * 1024)); /* 156 */
+    st.fall_kb_s = 200 * 1024; /* a hog at 200 MiB/s */
+    CHECK_EQ_U64(mw_policy_interval_ms(&cfg, &st), 20 * 1024 * 1000 / (400 * 1024)); /* 50 */
+    st.available_kb = line + 1024;
+    CHECK_EQ_U64(mw_policy_interval_ms(&cfg, &st), MW_POLL_MIN_MS);
+    /* 24 GiB: a machine filled in 8 s is faster than 1 GiB/s, which bounds it */
+    st.total_kb = 24ull * 1024 * 1024;
+    st.fall_kb_s = 0;
+    st.available_kb = st.total_kb * 5 / 100 + 100 * 1024;
+    CHECK_EQ_U64(mw_policy_interval_ms(&cfg, &st), 100 * 1000 / 1024); /* 97 */
+}
+
 int main(void)
 {
     RUN(test_kill_helps);
@@ -1177,5 +1205,6 @@ int main(void)
     RUN(test_held_growth_newer_window);
     RUN(test_cover_floor);
     RUN(test_paced_by_own_cost);
+    RUN(test_interval_follows_the_fall);
     return TESTS_DONE();
 }
