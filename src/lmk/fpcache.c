@@ -74,6 +74,7 @@ struct mw_fp *mw_fpc_add(struct mw_fpc *t, int pid)
     e->pid = pid;
     e->adj_fd = -1;
     t->index[s] = (int32_t)(++t->n);
+    t->changed = true;
     return e;
 }
 
@@ -103,6 +104,8 @@ void mw_fpc_drop(struct mw_fpc *t, size_t i)
         t->fds--;
     }
     index_delete(t, probe(t, e->pid));
+    t->swap_kb_sum -= e->swap_kb;
+    t->changed = true;
     size_t last = t->n - 1;
     if (i != last) {
         t->index[probe(t, t->e[last].pid)] = (int32_t)(i + 1);

@@ -60,9 +60,11 @@ struct mw_fp {
 struct mw_fpc {
     struct mw_fp *e; /* e[0..n) */
     size_t n, cap;
-    int32_t *index; /* MW_FPC_SLOTS slots: entry index + 1, 0 empty */
-    int fds;        /* adj descriptors held */
-    int fd_max;     /* ... and the most that may be (RLIMIT_NOFILE - MW_FPC_FD_RESERVE) */
+    int32_t *index;       /* MW_FPC_SLOTS slots: entry index + 1, 0 empty */
+    uint64_t swap_kb_sum; /* the entries' swap_kb, summed (mw_fpc_set_swap) */
+    bool changed;         /* entries were added or dropped (the caller clears it) */
+    int fds;              /* adj descriptors held */
+    int fd_max;           /* ... and the most that may be (RLIMIT_NOFILE - MW_FPC_FD_RESERVE) */
     /* Not a procfs (a captured tree): a held file outlives its process's
      * directory without an error, so a read also checks that the file is
      * still linked (a tree's process replaced by another removes it). */
@@ -86,6 +88,13 @@ struct mw_fp *mw_fpc_add(struct mw_fpc *t, int pid);
 /* Removes entry I (closing its descriptor); the last entry moves to I,
  * so a loop over the table looks at I again. */
 void mw_fpc_drop(struct mw_fpc *t, size_t i);
+
+/* Sets E's swap_kb, keeping the table's sum. */
+static inline void mw_fpc_set_swap(struct mw_fpc *t, struct mw_fp *e, uint32_t swap_kb)
+{
+    t->swap_kb_sum = t->swap_kb_sum - e->swap_kb + swap_kb;
+    e->swap_kb = swap_kb;
+}
 
 /* E's oom_score_adj through its held descriptor, opened (from PROC_FD, a
  * descriptor of ROOT/proc) when the budget allows; without one, opened and

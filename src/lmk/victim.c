@@ -56,7 +56,7 @@ int mw_scan_ws_init(struct mw_scan_ws *ws, const struct mw_root *root, int scope
     ws->hz = sysconf(_SC_CLK_TCK);
     if (ws->hz <= 0)
         ws->hz = 100;
-    ws->cycle_min_adj = INT32_MAX;
+    ws->cycle_min_adj = ws->count_min_adj = INT32_MAX;
     ws->load_pid = ws->load_tasks = ws->enum_done_pid = -1;
     ws->forced = true;
     return 0;
@@ -105,8 +105,10 @@ static int fp_read_adj(struct mw_scan_ws *ws, struct mw_fp *e, uint64_t now_ms, 
     ws->adj_read++;
     if (mw_fpc_adj_read(&ws->fpc, ws->proc_fd, e, adj) < 0)
         return -1;
-    if (e->adj != *adj)
+    if (e->adj != *adj) {
         e->detailed = false;
+        ws->layout_dirty = true;
+    }
     e->adj = *adj;
     e->adj_ms = now_ms ? now_ms : 1;
     e->enum_no = ws->enum_no;
@@ -581,7 +583,11 @@ static void fp_sample(struct pass *p, struct mw_fp *e, int adj)
     bool alive = ok || v.starttime != 0;
     if (alive)
         read_status(ws, &v);
-    e->swap_kb = alive ? mw_fpc_kb(v.swap_kb) : 0;
+    uint32_t swap = alive ? mw_fpc_kb(v.swap_kb) : 0;
+    if (e >= ws->fpc.e && e < ws->fpc.e + ws->fpc.n)
+        mw_fpc_set_swap(&ws->fpc, e, swap); /* the sum mw_victim_swap_kb gives */
+    else
+        e->swap_kb = swap; /* a table full: an entry of the moment */
     uint64_t kb = v.rss_kb + v.swap_kb + v.pte_kb;
     if (!ok || v.starttime != e->start || e->ms == 0) {
         e->prev_ms = e->ms = 0; /* new, gone, or another process under this pid */
@@ -606,6 +612,20 @@ static void fp_sample(struct pass *p, struct mw_fp *e, int adj)
     fp_note(e, kb, p->now);
 }
 
+/* E is read at every refresh (the hot list) while it moves or is young. */
+static void hot_note(struct mw_scan_ws *ws, const struct mw_fp *e, uint64_t now)
+{
+    if (!e->detailed || e->inert || !(e->moved || e->young_ms > now))
+        return;
+    for (int i = 0; i < ws->hot_n; i++)
+        if (ws->hot[i] == e->pid)
+            return;
+    if (ws->hot_n < MW_FP_HOT_MAX)
+        ws->hot[ws->hot_n++] = e->pid;
+    else
+        ws->hot_full = true;
+}
+
 /* Visits E: its statm, then its adj (a read that also proves the statm
  * came from this very process: fpcache.h). When the statm text and the
  * adj are what they were, the sample is the last one again; otherwise
@@ -628,6 +648,7 @@ static int fp_visit(struct pass *p, struct mw_fp *e)
     if (sig && sig == e->statm_sig && e->detailed) {
         fp_note(e, e->kb, p->now);
         e->moved = false;
+        hot_note(ws, e, p->now);
         return 0;
     }
     bool known = e->detailed && e->ms != 0;
@@ -641,7 +662,16 @@ static int fp_visit(struct pass *p, struct mw_fp *e)
     else if (e->killable && p->ws->base_up >= 0 &&
              (double)e->start / (double)ws->hz >= p->ws->base_up)
         ws->explained_kb += e->kb; /* started since the cycle began: all of it is new */
+    hot_note(ws, e, p->now);
     return 0;
+}
+
+/* Whether E's footprint may be used as it is at NOW: read, or confirmed
+ * by a refresh (mw_victim_refresh), within MW_FP_TRUST_MS. */
+static bool trusted(const struct mw_scan_ws *ws, const struct mw_fp *e, uint64_t now)
+{
+    uint64_t known = e->valid_ms > ws->confirm_ms ? e->valid_ms : ws->confirm_ms;
+    return fresh(known, now, MW_FP_TRUST_MS);
 }
 
 /* Loop penalties valid at NOW by name hash: the shift of a process named
@@ -785,7 +815,7 @@ static size_t gather(struct pass *p, int floor, size_t n, bool runaways, bool fl
             tmp.adj_fd = -1;
             e = &tmp;
         }
-        if (!e->detailed || !fresh(e->valid_ms, p->now, MW_FP_TRUST_MS)) {
+        if (!e->detailed || !trusted(ws, e, p->now)) {
             if (fp_visit(p, e) < 0) {
                 if (e != &tmp)
                     mw_fpc_drop(&ws->fpc, (size_t)(e - ws->fpc.e));
@@ -1283,48 +1313,74 @@ static int cycle_step(struct pass *p)
     return 0;
 }
 
+/* Reads E again if it is still hot (moved at its last visit, or young
+ * while the slice allows), and keeps it on the hot list while it is.
+ * Returns false when E's process is gone (E dropped). */
+static bool hot_visit(struct pass *p, struct mw_fp *e)
+{
+    struct mw_scan_ws *ws = p->ws;
+    if (!e->detailed || e->inert || !fp_candidate(p, e) || !(e->moved || e->young_ms > p->now))
+        return true; /* cold now: off the list until a visit finds it moving */
+    if (!e->moved && out_of_time(p)) {
+        hot_note(ws, e, p->now); /* young, read at a later refresh */
+        return true;
+    }
+    if (fp_visit(p, e) == 0)
+        return true;
+    if (e->killable)
+        ws->explained_kb -= e->kb;
+    mw_fpc_drop(&ws->fpc, (size_t)(e - ws->fpc.e));
+    return false;
+}
+
 /* Every refresh: the candidates that moved at their last visit are read
  * again, and the young ones as far as the slice allows (5,000 processes
  * just started are not all a storm's members) -- before the cycle's
- * decision: their growth explains what memory they took. */
+ * decision: their growth explains what memory they took. They come from
+ * the hot list; when it overflowed, from a look at every entry. */
 static void hot_step(struct pass *p)
 {
     struct mw_scan_ws *ws = p->ws;
-    for (size_t i = 0; i < ws->fpc.n;) {
-        struct mw_fp *e = &ws->fpc.e[i];
-        bool hot =
-            e->detailed && !e->inert && (e->moved || (e->young_ms > p->now && !out_of_time(p)));
-        if (!hot || !fp_candidate(p, e)) {
-            i++;
-            continue;
+    static int pids[MW_FP_HOT_MAX];
+    int n = ws->hot_n;
+    bool all = ws->hot_full;
+    memcpy(pids, ws->hot, (size_t)n * sizeof(pids[0]));
+    ws->hot_n = 0;
+    ws->hot_full = false;
+    if (!all) {
+        for (int k = 0; k < n; k++) {
+            struct mw_fp *e = mw_fpc_find(&ws->fpc, pids[k]);
+            if (e)
+                hot_visit(p, e);
         }
-        if (fp_visit(p, e) < 0) {
-            if (e->killable)
-                ws->explained_kb -= e->kb;
-            mw_fpc_drop(&ws->fpc, i);
-            continue;
-        }
-        i++;
+        return;
     }
+    for (size_t i = 0; i < ws->fpc.n;)
+        i += hot_visit(p, &ws->fpc.e[i]); /* dropped: another entry is at I */
 }
 
-/* Between whole cycles every footprint is confirmed as current: memory
- * no process took cannot have made one grow. Counts the candidates and
- * the adj layout. Returns the candidates. */
+/* Between whole cycles every footprint is confirmed as current (memory
+ * no process took cannot have made one grow): one time for all of them,
+ * not a write to each. Counts the candidates and the adj layout again
+ * when an entry or an adj changed. Returns the candidates. */
 static int confirm_step(struct pass *p)
 {
     struct mw_scan_ws *ws = p->ws;
-    bool confirm = !(ws->cycling && ws->visit_all);
+    if (!(ws->cycling && ws->visit_all))
+        ws->confirm_ms = p->now;
+    if (!ws->layout_dirty && !ws->fpc.changed && ws->count_min_adj == p->c->min_adj &&
+        p->c->exclude_n == 0)
+        return ws->count_n;
     int n = 0;
     ws->pos_n = 0;
     ws->pos_two = false;
     for (size_t i = 0; i < ws->fpc.n; i++) {
-        struct mw_fp *e = &ws->fpc.e[i];
-        if (confirm && e->detailed)
-            e->valid_ms = p->now;
-        count_layout(ws, e->adj);
-        n += fp_candidate(p, e);
+        count_layout(ws, ws->fpc.e[i].adj);
+        n += fp_candidate(p, &ws->fpc.e[i]);
     }
+    ws->layout_dirty = ws->fpc.changed = false;
+    ws->count_min_adj = p->c->min_adj;
+    ws->count_n = n;
     return n;
 }
 
@@ -1472,13 +1528,7 @@ int mw_victim_choose(struct mw_scan_ws *ws, const struct mw_config *cfg, const s
 
 int64_t mw_victim_swap_kb(const struct mw_scan_ws *ws)
 {
-    if (ws->refresh_ms == 0)
-        return -1;
-    uint64_t sum = 0;
-    for (size_t i = 0; i < ws->fpc.n; i++)
-        if (ws->fpc.e[i].detailed)
-            sum += ws->fpc.e[i].swap_kb;
-    return (int64_t)sum;
+    return ws->refresh_ms == 0 ? -1 : (int64_t)ws->fpc.swap_kb_sum;
 }
 
 void mw_victim_forget(struct mw_scan_ws *ws)

@@ -92,6 +92,10 @@
 /* What a refresh may spend beyond the moving processes (C->slice_us) when
  * the daemon asks: the killer is not held longer than this by a cycle. */
 #define MW_FP_SLICE_US 5000
+/* The processes read at every refresh (moved, or young) are kept in a
+ * list of this many, so a refresh where nothing moved touches no entry
+ * of 5,000; past it, every entry is looked at (a storm of thousands). */
+#define MW_FP_HOT_MAX 256
 
 struct mw_victim {
     int pid;
@@ -168,6 +172,12 @@ struct mw_scan_ws {
     uint64_t enum_ms;          /* when the last enumeration started */
     long load_pid, load_tasks; /* /proc/loadavg then (-1: unknown) */
     long enum_done_pid;        /* ... at the start of the last complete enumeration */
+    uint64_t confirm_ms;       /* the last refresh that confirmed every footprint */
+    int hot[MW_FP_HOT_MAX];    /* the PIDs read at every refresh ... */
+    int hot_n;
+    bool hot_full;              /* ... unless more were: then every entry is looked at */
+    bool layout_dirty;          /* an adj changed: the layout and the count are counted again */
+    int count_min_adj, count_n; /* the candidates at count_min_adj, as last counted */
     /* Statistics of the last scan or refresh. */
     unsigned scanned, detailed;
     unsigned adj_read; /* oom_score_adj reads (the others came from the cache) */
