@@ -187,7 +187,9 @@ check:
 memwarden-san-tests: $(OBJ) $(TEST_BIN) $(PROG_BIN) $(BUILD)/examples/camera $(BUILD)/lib/mwpool.pc
 	$(CC) $(LDFLAGS) -o $(BUILD)/memwarden $(OBJ) $(LDLIBS)
 
-bench: memwarden $(PROG_BIN) pool $(BENCH_POOL) $(BUILD)/bench/bench_refresh
+# the VM bed's guest for bench_reaction.sh when qemu is there
+BENCH_VM := $(if $(shell command -v qemu-system-x86_64 2>/dev/null),vm-initramfs)
+bench: memwarden $(PROG_BIN) pool $(BENCH_POOL) $(BUILD)/bench/bench_refresh $(BENCH_VM)
 	@MW_BIN=$(CURDIR)/memwarden MW_BUILD=$(CURDIR)/$(BUILD) sh tests/bench/run.sh
 
 static:

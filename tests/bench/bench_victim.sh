@@ -103,3 +103,12 @@ if command -v earlyoom >/dev/null 2>&1; then
 else
     echo "earlyoom: not installed (apt-get install earlyoom) -- no comparison"
 fi
+
+# nohang (Python) has no dry run: only its read-only listing of the
+# victim candidates (--tasks) runs here; it times its own choice
+if command -v nohang >/dev/null 2>&1 && [ -r /etc/nohang/nohang.conf ] && [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%e s %M kB' nohang -c /etc/nohang/nohang.conf --tasks >"$TMP/nh" 2>"$TMP/nht"
+    echo "nohang $(dpkg-query -W -f '${Version}' nohang 2>/dev/null): $(sed -n 's/.*found in \([0-9]*\)ms.*/\1/p' "$TMP/nh") ms" \
+        "to find its victim, $(tail -n 1 "$TMP/nht") (wall, max RSS) for the whole listing"
+    echo "  command: nohang -c /etc/nohang/nohang.conf --tasks (read-only; its daemon kills for real)"
+fi

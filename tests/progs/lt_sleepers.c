@@ -1,9 +1,9 @@
 /* lt_sleepers: N sleeping processes for the victim-choice benchmark. Forks
  * N children that set an oom_score_adj spread over 0..999 (raising needs no
- * privilege) and pause. Prints "ready N" when all exist; on SIGTERM or
+ * privilege), or all ADJ when given, and pause. Prints "ready N" when all exist; on SIGTERM or
  * SIGINT ends every child by the PID it recorded and reaps them.
  *
- * usage: lt_sleepers N */
+ * usage: lt_sleepers N [ADJ] */
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -20,7 +20,8 @@ static void on_term(int sig)
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 5000;
-    if (n <= 0 || n > 100000)
+    int fixed = argc > 2 ? atoi(argv[2]) : -1; /* -1: the spread */
+    if (n <= 0 || n > 100000 || fixed < -1 || fixed > 1000)
         return 2;
     pid_t *kids = calloc((size_t)n, sizeof(pid_t));
     if (!kids)
@@ -39,7 +40,7 @@ int main(int argc, char **argv)
             break;
         if (p == 0) {
             char adj[16];
-            snprintf(adj, sizeof(adj), "%d", (made * 37) % 1000);
+            snprintf(adj, sizeof(adj), "%d", fixed >= 0 ? fixed : (made * 37) % 1000);
             lt_write("/proc/self/oom_score_adj", adj);
             signal(SIGTERM, SIG_DFL);
             sigprocmask(SIG_SETMASK, &old, NULL);

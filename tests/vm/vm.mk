@@ -11,6 +11,9 @@
 #   make vm-capture     regenerate tests/fixtures/vm-512m from a guest
 #   make vm-script SCRIPT=F  run the shell script F as root in a fresh guest
 #   make bench-vm-tuned the scenarios x memwarden, untuned and tuned (profile small)
+#   make bench-reaction the killer's own cost (issue 27): reaction, sustained
+#                       pressure and RSS with 100 and 5,000 processes, memwarden
+#                       against earlyoom (tests/bench/reaction.py; ~40 min)
 #   ARCH=arm64          any of them on the arm64 guest (make vm-deps ARCH=arm64 first)
 
 # ARCH=arm64: the same bed, same scenarios and judge, on an arm64 guest
@@ -43,13 +46,13 @@ VM_PROG_CC  := musl-gcc -static
 VM_DEPS     := qemu-system-x86 linux-image-amd64 busybox-static musl-tools earlyoom cpio file python3
 VM_BENCH    = python3 tests/vm/bench.py --kernel $(VM_KERNEL) --initramfs $(VM_OUT)/initramfs.cpio --work $(VM_OUT)
 endif
-VM_PROGS    := hog heartbeat leaker restarter streamer lt_hog lt_touch
+VM_PROGS    := hog heartbeat leaker restarter streamer lt_hog lt_touch lt_sleepers reaction
 VM_PROG_BIN := $(VM_PROGS:%=$(VM_OUT)/progs/%)
 
-.PHONY: vm-deps vm-progs vm-initramfs bench-vm bench-vm-gen vm-smoke vm-capture vm-help vm-script bench-vm-tuned
+.PHONY: vm-deps vm-progs vm-initramfs bench-vm bench-vm-gen vm-smoke vm-capture vm-help vm-script bench-vm-tuned bench-reaction
 
 vm-help:
-	@sed -n '2,14p' tests/vm/vm.mk | sed 's/^# \{0,1\}//'
+	@sed -n '2,17p' tests/vm/vm.mk | sed 's/^# \{0,1\}//'
 
 vm-deps:
 	apt-get update
@@ -97,3 +100,13 @@ bench-vm-tuned: vm-initramfs
 	$(VM_BENCH) --guardians memwarden --md $(VM_OUT)/untuned.md --json $(VM_OUT)/untuned.json
 	$(subst --work $(VM_OUT),--work $(VM_OUT)-tuned,$(VM_BENCH)) --tune small --guardians memwarden \
 	    --md $(VM_OUT)/tuned.md --json $(VM_OUT)/tuned.json
+
+# issue 27: the killer's own cost in the bed, one guest per process count
+# (RUNS hog runs per guardian, HOLD s of sustained pressure), each guest
+# under the VM lock other benches share (released between them)
+RUNS ?= 20
+HOLD ?= 60
+bench-reaction: vm-initramfs
+	python3 tests/bench/reaction.py --kernel $(VM_KERNEL) --initramfs $(VM_OUT)/initramfs.cpio \
+	    --work $(VM_OUT) --runs $(RUNS) --hold $(HOLD) --lock /tmp/mw-vm.lock \
+	    --json $(VM_OUT)/reaction.json
