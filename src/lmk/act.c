@@ -304,6 +304,7 @@ static void timing(const struct daemon *d, const struct mw_kill_result *kr,
                    struct mw_kill_record *rec)
 {
     rec->woke_at_us = d->woke_us;
+    rec->sent_at_us = kr->sent_us;
     rec->phase_us[MW_PHASE_WAKE] = d->wake_late_us;
     rec->phase_us[MW_PHASE_SAMPLE] = d->sample_us;
     rec->phase_us[MW_PHASE_REFRESH] = d->refresh_us;

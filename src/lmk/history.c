@@ -103,6 +103,8 @@ static void json_timing(struct mw_json *j, const struct mw_kill_record *r)
     }
     mw_json_object_begin(j, "timing");
     mw_json_fixed(j, "woke_at", (double)r->woke_at_us / 1e6, 6);
+    if (r->sent_at_us)
+        mw_json_fixed(j, "sent_at", (double)r->sent_at_us / 1e6, 6);
     for (int i = 0; i < MW_KILL_PHASES; i++)
         mw_json_fixed(j, mw_kill_phase_names[i], (double)r->phase_us[i] / 1e6, 6);
     mw_json_object_end(j);

@@ -48,7 +48,7 @@ struct mw_kill_record {
     uint64_t latency_ms;       /* from the event (or sample) to the signal */
     /* Where its time went (us; MW_KILL_PHASES, 0: not measured), and when
      * the daemon woke for it (CLOCK_MONOTONIC us, 0: unknown). */
-    uint64_t woke_at_us;
+    uint64_t woke_at_us, sent_at_us; /* ... and when the signal went out */
     uint64_t phase_us[MW_KILL_PHASES];
     uint64_t wait_ms; /* from the signal to the exit */
     int64_t freed_kb; /* available after minus before (negative: others took

@@ -19,6 +19,20 @@
 
 #define PROC_SUPER_MAGIC_ 0x9fa0 /* linux/magic.h */
 
+/* One refresh or choice: what its samples need, read once. */
+struct pass {
+    struct mw_scan_ws *ws;
+    const struct mw_config *cfg;
+    const struct mw_choice *c;
+    uint64_t now;         /* c->now_ms, never 0 */
+    double up;            /* seconds since boot (ROOT/proc/uptime), < 0 unknown ... */
+    bool have_up;         /* ... once read */
+    uint64_t deadline_us; /* CLOCK_MONOTONIC; 0: none */
+};
+
+static int fp_visit(struct pass *p, struct mw_fp *e);
+static bool fp_tracked(const struct pass *p, const struct mw_fp *e);
+
 struct linux_dirent64 {
     uint64_t d_ino;
     int64_t d_off;
@@ -264,16 +278,54 @@ static int load_marks(const struct mw_scan_ws *ws, long *last_pid, long *tasks)
     return end == p + 1 || *last_pid <= 0 ? -1 : 0;
 }
 
-/* Candidates from the cache alone, when no process started since the
- * last complete enumeration (the loadavg's last PID unchanged): the
- * choice under pressure then reads no directory of 5,000 entries. Those
- * gone meanwhile fail their adj read or their details. Returns true when
- * it could. */
+/* Whether PID is a process (a thread group's leader), from its status:
+ * ROOT/proc/TID answers for every thread too, though only leaders are
+ * listed. */
+static bool is_process(const struct mw_scan_ws *ws, long pid)
+{
+    char buf[4096];
+    struct mw_proc_status s;
+    return mw_proc_read_pid_file(ws->proc_fd, (int)pid, "status", buf, sizeof(buf)) > 0 &&
+           mw_proc_status_parse_buf(&s, buf) == 0 && s.tgid == pid;
+}
+
+/* The processes started since the last look, by PID (victim.h,
+ * MW_FP_PROBE_MAX): each gets an entry (its adj read and held), its first
+ * sample too when SAMPLE (a refresh: a new process may be the next hog).
+ * Returns true when the table now holds every process started since the
+ * last complete enumeration; false when that cannot be told this way (the
+ * PIDs wrapped or ran far, no loadavg): an enumeration must. */
+static bool probe_births(struct pass *p, bool sample)
+{
+    struct mw_scan_ws *ws = p->ws;
+    long last, tasks;
+    if (ws->scope_dir_fd >= 0 || ws->enum_done_pid < 0 || load_marks(ws, &last, &tasks) < 0)
+        return false;
+    if (last < ws->enum_done_pid || last - ws->enum_done_pid > MW_FP_PROBE_MAX)
+        return false;
+    for (long pid = ws->enum_done_pid + 1; pid <= last; pid++) {
+        struct mw_fp *e;
+        int adj;
+        if (pid == ws->self_pid || mw_fpc_find(&ws->fpc, (int)pid) || !is_process(ws, pid) ||
+            !(e = mw_fpc_add(&ws->fpc, (int)pid)))
+            continue;
+        if (fp_read_adj(ws, e, p->now, &adj) < 0 ||
+            (sample && fp_tracked(p, e) && fp_visit(p, e) < 0))
+            mw_fpc_drop(&ws->fpc, (size_t)(e - ws->fpc.e)); /* gone already */
+    }
+    ws->enum_done_pid = last;
+    return true;
+}
+
+/* Candidates from the cache alone, when every process started since the
+ * last complete enumeration is in it (probe_births): the choice under
+ * pressure then reads no directory of 5,000 entries. Those gone
+ * meanwhile fail their adj read or their details. Returns true when it
+ * could. */
 static bool collect_cached(struct mw_scan_ws *ws, const struct mw_choice *c, size_t *count)
 {
-    long last_pid, tasks;
-    if (ws->scope_dir_fd >= 0 || ws->enum_done_pid < 0 || load_marks(ws, &last_pid, &tasks) < 0 ||
-        last_pid != ws->enum_done_pid)
+    struct pass p = {.ws = ws, .c = c, .now = c->now_ms ? c->now_ms : 1};
+    if (!probe_births(&p, false))
         return false;
     size_t n = 0;
     for (size_t i = 0; i < ws->fpc.n;) {
@@ -535,17 +587,6 @@ static uint32_t text_hash(const char *s, long n)
         h = (h ^ (unsigned char)s[i]) * 16777619u;
     return h ? h : 1;
 }
-
-/* One refresh or choice: what its samples need, read once. */
-struct pass {
-    struct mw_scan_ws *ws;
-    const struct mw_config *cfg;
-    const struct mw_choice *c;
-    uint64_t now;         /* c->now_ms, never 0 */
-    double up;            /* seconds since boot (ROOT/proc/uptime), < 0 unknown ... */
-    bool have_up;         /* ... once read */
-    uint64_t deadline_us; /* CLOCK_MONOTONIC; 0: none */
-};
 
 static double pass_up(struct pass *p)
 {
@@ -1150,6 +1191,15 @@ static bool fp_candidate(const struct pass *p, const struct mw_fp *e)
            !excluded(p->ws, p->c, e->pid);
 }
 
+/* Whether the refresh reads E: a candidate, or at adj -1000 -- never
+ * chosen, but what it takes is memory a read explains (a ballast, a
+ * database the owner protected). */
+static bool fp_tracked(const struct pass *p, const struct mw_fp *e)
+{
+    return fp_candidate(p, e) ||
+           (e->adj == -1000 && e->pid > 1 && e->pid != p->ws->self_pid && !e->inert);
+}
+
 /* The fall of the headroom since the cycle began that no footprint read
  * since explains (kB; negative: it rose). */
 static int64_t unexplained_kb(const struct mw_scan_ws *ws, const struct mw_choice *c)
@@ -1167,9 +1217,11 @@ static void cycle_start(struct pass *p)
         return;
     long last_pid = -1, tasks = -1;
     bool load = load_marks(ws, &last_pid, &tasks) == 0;
+    int64_t fall = unexplained_kb(ws, c);
+    bool moving =
+        c->total_kb && fall >= (int64_t)(c->total_kb / MW_FP_MOTION_DIV << ws->gate_shift);
     bool whole = ws->forced || c->headroom_kb == 0 || c->total_kb == 0 ||
-                 c->min_adj < ws->cycle_min_adj ||
-                 unexplained_kb(ws, c) >= (int64_t)(c->total_kb / MW_FP_MOTION_DIV);
+                 c->min_adj < ws->cycle_min_adj || moving;
     bool moved = !load || last_pid != ws->load_pid || tasks != ws->load_tasks;
     if (!whole && !(moved && p->now - ws->enum_ms >= MW_FP_ENUM_MS))
         return;
@@ -1182,6 +1234,9 @@ static void cycle_start(struct pass *p)
     ws->load_pid = load ? last_pid : -1;
     ws->load_tasks = load ? tasks : -1;
     if (whole) {
+        if (ws->forced)
+            ws->gate_shift = 0;
+        ws->opened_kb = moving && !ws->forced ? fall : 0;
         ws->forced = false;
         ws->base_headroom_kb = c->headroom_kb;
         ws->explained_kb = 0;
@@ -1226,7 +1281,8 @@ static void enum_done(struct pass *p)
         mw_fpc_drop(&ws->fpc, i);
     }
     ws->enumerating = false;
-    ws->enum_done_pid = ws->load_pid;
+    if (ws->load_pid > ws->enum_done_pid || ws->load_pid < 0)
+        ws->enum_done_pid = ws->load_pid; /* a probe may have looked further */
 }
 
 /* Lists ROOT/proc (or the scope's cgroup) on from where the last slice
@@ -1281,7 +1337,7 @@ static int visit_step(struct pass *p)
         if (out_of_time(p))
             return 0;
         struct mw_fp *e = &ws->fpc.e[ws->cursor];
-        if (visited_since(e, ws->cycle_stamp) || !fp_candidate(p, e) ||
+        if (visited_since(e, ws->cycle_stamp) || !fp_tracked(p, e) ||
             (!ws->visit_all && e->detailed)) {
             ws->cursor++;
             continue;
@@ -1310,6 +1366,10 @@ static int cycle_step(struct pass *p)
     ws->cycling = false;
     if (ws->visit_all)
         ws->cycle_min_adj = p->c->min_adj;
+    if (ws->visit_all && ws->opened_kb > 0) /* a cycle the fall started: did it find why? */
+        ws->gate_shift = ws->explained_kb * 2 >= ws->opened_kb   ? 0
+                         : ws->gate_shift < MW_FP_GATE_SHIFT_MAX ? ws->gate_shift + 1
+                                                                 : MW_FP_GATE_SHIFT_MAX;
     return 0;
 }
 
@@ -1319,7 +1379,7 @@ static int cycle_step(struct pass *p)
 static bool hot_visit(struct pass *p, struct mw_fp *e)
 {
     struct mw_scan_ws *ws = p->ws;
-    if (!e->detailed || e->inert || !fp_candidate(p, e) || !(e->moved || e->young_ms > p->now))
+    if (!e->detailed || e->inert || !fp_tracked(p, e) || !(e->moved || e->young_ms > p->now))
         return true; /* cold now: off the list until a visit finds it moving */
     if (!e->moved && out_of_time(p)) {
         hot_note(ws, e, p->now); /* young, read at a later refresh */
@@ -1391,6 +1451,7 @@ int mw_victim_refresh(struct mw_scan_ws *ws, const struct mw_config *cfg, const 
     ws->stamp++;
     if (c->slice_us)
         p.deadline_us = mw_now_us() + c->slice_us;
+    probe_births(&p, true);
     hot_step(&p);
     cycle_start(&p);
     int rc = cycle_step(&p);

@@ -96,6 +96,16 @@
  * list of this many, so a refresh where nothing moved touches no entry
  * of 5,000; past it, every entry is looked at (a storm of thousands). */
 #define MW_FP_HOT_MAX 256
+/* New processes are looked for by PID: loadavg's last PID tells how far
+ * the kernel got since the last look, and each PID in between is tried
+ * (a process, a thread, or nothing left). Past this many PIDs, or when
+ * they wrapped, an enumeration of ROOT/proc does it. */
+#define MW_FP_PROBE_MAX 512
+/* A cycle that the headroom's fall started but its reads did not explain
+ * (tmpfs, the kernel's own memory, a process the scan does not read)
+ * doubles the fall the next one needs, up to 1/4 of the total (2^5 x
+ * 1/128); one that explains it sets it back. */
+#define MW_FP_GATE_SHIFT_MAX 5
 
 struct mw_victim {
     int pid;
@@ -168,6 +178,8 @@ struct mw_scan_ws {
     size_t cursor;             /* next entry the cycle visits */
     uint64_t base_headroom_kb; /* C->headroom_kb when the cycle started */
     int64_t explained_kb;      /* the footprints read grew by this since then */
+    int64_t opened_kb;         /* the unexplained fall that started the cycle (0: none) */
+    int gate_shift;            /* the fall a cycle needs: total / MW_FP_MOTION_DIV << this */
     double base_up;            /* ... and the seconds since boot then (< 0: unknown) */
     uint64_t enum_ms;          /* when the last enumeration started */
     long load_pid, load_tasks; /* /proc/loadavg then (-1: unknown) */

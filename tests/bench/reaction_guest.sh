@@ -6,7 +6,9 @@
 #   NPROCS     sleeping processes beside the hog (lt_sleepers, adj 0)
 #   RUNS       hog runs per guardian
 #   RATE       the hog's fixed growth rate (hog --rate)
-#   GUARDIANS  e.g. "memwarden earlyoom"
+#   GUARDIANS  e.g. "floor memwarden earlyoom" (floor: no guardian, the
+#              observer kills the hog itself the moment it sees the line
+#              crossed -- what the hog's exit alone costs)
 #   LINE_<g>_PCT  each guardian's own line (percent of MemTotal; from its
 #              defaults, read on the host)
 #   HOLD_S     seconds of sustained pressure just above each line (0: none)
@@ -25,6 +27,11 @@ echo "guest: MemTotal ${TOTAL_KB} kB, $(nproc) CPUs, kernel $(uname -r)"
 # guest's zram swap is turned off, so earlyoom's swap condition holds).
 swapoff -a 2>/dev/null
 grep -q zram /proc/swaps && echo "guest: swap still on" && cat /proc/swaps
+# A daemon started by a distribution's service manager may hold many
+# descriptors (systemd's default LimitNOFILE: 524288 hard); BusyBox's
+# init gives 4096. The guardians start under the larger limit.
+ulimit -Hn 524288 2>/dev/null && ulimit -n 524288 2>/dev/null
+echo "guest: RLIMIT_NOFILE $(ulimit -n)"
 
 SLEEPERS=
 GPID=
@@ -53,6 +60,10 @@ start_sleepers() {
 
 start_guardian() {
     case $1 in
+    floor)
+        GPID=
+        return 0
+        ;;
     memwarden)
         memwarden daemon --foreground --history "$OUT/$1.history.jsonl" 2>"$OUT/$1.log" &
         ;;
@@ -68,26 +79,30 @@ start_guardian() {
     GPID=$!
 }
 
+# the guardian's PID, or the observer's own kill for the floor
+kill_opt() { [ "$1" = floor ] && echo --kill-at-line; }
+
 line_pct() { eval "echo \${LINE_$1_PCT}"; }
 
 start_sleepers
 for g in $GUARDIANS; do
     line_kb=$(awk -v t="$TOTAL_KB" -v p="$(line_pct "$g")" 'BEGIN {printf "%d", t * p / 100}')
     start_guardian "$g" || continue
-    sleep "$SETTLE_S"
-    echo "guest: $g (pid $GPID) line ${line_kb} kB; RSS $(awk '/^VmRSS:/ {print $2}' /proc/$GPID/status) kB," \
-        "$(ls /proc/$GPID/fd | wc -l) descriptors"
+    [ -n "$GPID" ] && sleep "$SETTLE_S"
+    [ -n "$GPID" ] && echo "guest: $g (pid $GPID) line ${line_kb} kB; RSS" \
+        "$(awk '/^VmRSS:/ {print $2}' /proc/$GPID/status) kB, $(ls /proc/$GPID/fd | wc -l) descriptors"
     r=0
     while [ "$r" -lt "$RUNS" ]; do
         r=$((r + 1))
         sync
         echo 3 >/proc/sys/vm/drop_caches
-        reaction hog --line-kb "$line_kb" --timeout 120 -- hog --rate "$RATE" --name hog >>"$OUT/$g.reaction.jsonl"
+        reaction hog --line-kb "$line_kb" --timeout 120 $(kill_opt "$g") -- \
+            hog --rate "$RATE" --name hog >>"$OUT/$g.reaction.jsonl"
         tail -n 1 "$OUT/$g.reaction.jsonl"
-        kill -0 "$GPID" 2>/dev/null || { echo "guest: $g is gone"; break; }
+        [ -z "$GPID" ] || kill -0 "$GPID" 2>/dev/null || { echo "guest: $g is gone"; break; }
         sleep 2 # the guardian's own recovery (memwarden: its kill settle) before the next hog
     done
-    if [ "$HOLD_S" -gt 0 ] && kill -0 "$GPID" 2>/dev/null; then
+    if [ "$HOLD_S" -gt 0 ] && [ -n "$GPID" ] && kill -0 "$GPID" 2>/dev/null; then
         hold_kb=$(awk -v t="$TOTAL_KB" -v p="$(line_pct "$g")" -v m="$HOLD_MARGIN_PCT" \
             'BEGIN {printf "%d", t * (p + m) / 100}')
         reaction hold --target-kb "$hold_kb" --seconds "$HOLD_S" --watch "$GPID" >>"$OUT/$g.hold.jsonl" &
@@ -96,8 +111,7 @@ for g in $GUARDIANS; do
         HOLDPID=
         tail -n 1 "$OUT/$g.hold.jsonl"
     fi
-    kill "$GPID" 2>/dev/null
-    wait "$GPID" 2>/dev/null
+    [ -n "$GPID" ] && kill "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null
     GPID=
 done
 echo "guest: done"

@@ -1,15 +1,18 @@
 /* reaction: the observer of the killer's-cost benchmark (issue 27), run
  * inside the VM guest by tests/bench/reaction_guest.sh.
  *
- *   reaction hog --line-kb K [--timeout S] -- HOG [ARGS...]
+ *   reaction hog --line-kb K [--timeout S] [--kill-at-line] -- HOG [ARGS...]
  *       Starts HOG (the hog growing at a fixed rate), holds a pidfd on it,
  *       samples /proc/meminfo's MemAvailable every millisecond and prints
  *       one JSON line: when MemAvailable first fell under K kB ("cross_us"),
  *       when the pidfd said the hog was gone ("exit_us"), both on
  *       CLOCK_MONOTONIC (the daemon's clock: its own timings compare), the
  *       reaction in ms (exit - cross; negative: gone before the line), the
- *       signal that ended it, and MemAvailable's lowest. After --timeout
- *       (default 60 s) the hog is ended by its PID and "timeout" is true.
+ *       signal that ended it, the kernel's OOM kills meanwhile (vmstat
+ *       oom_kill) and MemAvailable's lowest. --kill-at-line: the observer
+ *       itself sends SIGKILL the moment it sees the crossing (the floor: a
+ *       guardian that takes no time to decide). After --timeout (default
+ *       60 s) the hog is ended by its PID and "timeout" is true.
  *   reaction hold --target-kb K --seconds S [--watch PID]...
  *       A ballast that holds MemAvailable within 4 MiB of K, allocating or
  *       freeing 1 MiB chunks every 10 ms, for S seconds after it first got
@@ -64,6 +67,21 @@ static long avail_kb(void)
     return p ? atol(p + 13) : -1;
 }
 
+/* The kernel's OOM kills so far (/proc/vmstat oom_kill; -1 unknown). */
+static long oom_kills(void)
+{
+    char buf[16384];
+    int fd = open("/proc/vmstat", O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *p = strstr(buf, "\noom_kill ");
+    return p ? atol(p + 10) : -1;
+}
+
 static void sleep_until(uint64_t us)
 {
     struct timespec ts = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000L};
@@ -84,15 +102,17 @@ static void protect_self(void)
 static int usage(void)
 {
     fputs("usage: reaction hog --line-kb K [--timeout S] -- HOG [ARGS...]\n"
-          "       reaction hold --target-kb K --seconds S [--watch PID]...\n",
+          "       reaction hold --target-kb K --seconds S [--watch PID]...\n"
+          "       (hog: [--kill-at-line] before --)\n",
           stderr);
     return 2;
 }
 
 /* ---- hog ------------------------------------------------------------------ */
 
-static int run_hog(long line_kb, long timeout_s, char **argv)
+static int run_hog(long line_kb, long timeout_s, bool kill_at_line, char **argv)
 {
+    long oom0 = oom_kills();
     pid_t pid = fork();
     if (pid < 0)
         return 1;
@@ -115,8 +135,11 @@ static int run_hog(long line_kb, long timeout_s, char **argv)
         uint64_t t = now_us();
         if (a >= 0 && (lowest < 0 || a < lowest))
             lowest = a;
-        if (!cross && a >= 0 && a < line_kb)
+        if (!cross && a >= 0 && a < line_kb) {
             cross = t;
+            if (kill_at_line)
+                kill(pid, SIGKILL); /* our own child, by its PID */
+        }
         struct pollfd p = {.fd = pfd, .events = POLLIN};
         if (pfd >= 0 ? poll(&p, 1, 0) > 0 : waitpid(pid, NULL, WNOHANG) == pid) {
             gone = now_us();
@@ -133,13 +156,14 @@ static int run_hog(long line_kb, long timeout_s, char **argv)
     }
     int status = 0;
     waitpid(pid, &status, 0);
+    long oom1 = oom_kills();
     printf("{\"cross_us\":%llu,\"exit_us\":%llu,\"start_us\":%llu,\"reaction_ms\":%.3f,"
-           "\"crossed\":%s,\"signal\":%d,\"exit_status\":%d,\"lowest_kb\":%ld,\"line_kb\":%ld,"
-           "\"timeout\":%s}\n",
+           "\"crossed\":%s,\"signal\":%d,\"exit_status\":%d,\"oom_kills\":%ld,\"lowest_kb\":%ld,"
+           "\"line_kb\":%ld,\"timeout\":%s}\n",
            (unsigned long long)cross, (unsigned long long)gone, (unsigned long long)start,
            cross ? ((double)gone - (double)cross) / 1000.0 : 0.0, cross ? "true" : "false",
            WIFSIGNALED(status) ? WTERMSIG(status) : 0, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-           lowest, line_kb, timeout ? "true" : "false");
+           oom0 >= 0 && oom1 >= 0 ? oom1 - oom0 : -1, lowest, line_kb, timeout ? "true" : "false");
     return 0;
 }
 
@@ -218,9 +242,11 @@ static int run_hold(long target_kb, long seconds, struct watch *w, int nw)
     struct watch before[MAX_WATCH];
     for (;;) {
         long a = avail_kb();
-        if (a > target_kb + slack)
-            for (long k = (a - target_kb) / 1024; k > 0 && nchunk < MAX_CHUNK; k--)
-                grow(); /* far above: the whole way in one step */
+        if (a > target_kb + 16 * slack)
+            for (long k = (a - target_kb) / 2048; k > 0 && nchunk < MAX_CHUNK; k--)
+                grow(); /* far above: half the way at once, never past the target */
+        else if (a > target_kb + slack)
+            grow();
         else if (a >= 0 && a < target_kb - slack)
             shrink();
         t = now_us();
@@ -263,12 +289,17 @@ int main(int argc, char **argv)
     if (meminfo_fd < 0)
         return 1;
     long line = -1, timeout = 60, target = -1, seconds = 60;
+    bool kill_at_line = false;
     struct watch w[MAX_WATCH];
     int nw = 0, i = 2;
     for (; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) {
             i++;
             break;
+        }
+        if (strcmp(argv[i], "--kill-at-line") == 0) {
+            kill_at_line = true;
+            continue;
         }
         if (i + 1 >= argc)
             return usage();
@@ -286,7 +317,7 @@ int main(int argc, char **argv)
             return usage();
     }
     if (strcmp(argv[1], "hog") == 0 && line > 0 && i < argc)
-        return run_hog(line, timeout, argv + i);
+        return run_hog(line, timeout, kill_at_line, argv + i);
     if (strcmp(argv[1], "hold") == 0 && target > 0 && seconds > 0)
         return run_hold(target, seconds, w, nw);
     return usage();

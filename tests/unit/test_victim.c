@@ -825,6 +825,45 @@ static void test_cycle_in_slices(void)
     close_tree(&r, &ws);
 }
 
+/* New processes by PID: loadavg's last PID moved from 500 to 503 -- 501
+ * a process (sampled at once: a new process may be the next hog), 502 a
+ * thread of it (its own ROOT/proc/TID answers, its status says Tgid 501:
+ * not a process), 503 gone before the look. No enumeration: a choice then
+ * takes its candidates from the cache. */
+static void test_births_by_pid(void)
+{
+    if (!new_tree(1000))
+        SKIP("no scratch directory");
+    flat_machine(1000, 0, 0, 0);
+    put("proc/loadavg", "0.00 0.00 0.00 1/100 500\n");
+    struct mw_root r;
+    struct mw_scan_ws ws;
+    struct mw_config cfg;
+    mw_config_defaults(&cfg);
+    CHECK_EQ_INT(open_tree(&r, &ws), 0);
+    struct mw_choice c = {
+        .min_adj = -999, .total_kb = GEN_TOTAL, .now_ms = 1000, .headroom_kb = 200 * 1024};
+    CHECK_EQ_INT(mw_victim_refresh(&ws, &cfg, &c), 3);
+    proc(501, 1, "newcomer", 0, 30 * 1024, 0, 0.5, 1000.5);
+    proc(502, 1, "newcomer", 0, 30 * 1024, 0, 0.5, 1000.5);
+    put("proc/502/status", "Name:\tnewcomer\nTgid:\t501\nPid:\t502\nUid:\t0\t0\t0\t0\n");
+    put("proc/loadavg", "0.00 0.00 0.00 2/102 503\n");
+    c.now_ms = 1500;
+    CHECK_EQ_INT(mw_victim_refresh(&ws, &cfg, &c), 4);
+    CHECK_EQ_INT(ws.scanned, 0); /* no directory listed */
+    struct mw_fp *e = mw_fpc_find(&ws.fpc, 501);
+    CHECK(e && e->detailed && e->kb == 30 * 1024);
+    CHECK(mw_fpc_find(&ws.fpc, 502) == NULL);
+    struct mw_victim v;
+    c.flat = true;
+    c.min_adj = 0;
+    c.now_ms = 1600;
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK_EQ_INT(v.pid, 200);    /* postgres, 112 MiB */
+    CHECK_EQ_INT(ws.scanned, 4); /* from the cache: the four processes */
+    close_tree(&r, &ws);
+}
+
 int main(void)
 {
     RUN(test_youngest_at_highest_adj);
@@ -847,5 +886,6 @@ int main(void)
     RUN(test_recycled_pid);
     RUN(test_motion_gate);
     RUN(test_cycle_in_slices);
+    RUN(test_births_by_pid);
     return TESTS_DONE();
 }
