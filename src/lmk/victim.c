@@ -1213,6 +1213,12 @@ static void cycle_start(struct pass *p)
 {
     struct mw_scan_ws *ws = p->ws;
     const struct mw_choice *c = p->c;
+    if (ws->rebase && c->headroom_kb) {
+        ws->base_headroom_kb = c->headroom_kb;
+        ws->explained_kb = 0;
+        ws->base_up = pass_up(p);
+        ws->rebase = false;
+    }
     if (ws->cycling)
         return;
     long last_pid = -1, tasks = -1;
@@ -1238,6 +1244,7 @@ static void cycle_start(struct pass *p)
             ws->gate_shift = 0;
         ws->opened_kb = moving && !ws->forced ? fall : 0;
         ws->forced = false;
+        ws->rebase = c->headroom_kb == 0; /* unknown: counted from the first one given */
         ws->base_headroom_kb = c->headroom_kb;
         ws->explained_kb = 0;
         ws->base_up = pass_up(p);
@@ -1596,5 +1603,5 @@ void mw_victim_forget(struct mw_scan_ws *ws)
 {
     for (size_t i = 0; i < ws->fpc.n; i++)
         ws->fpc.e[i].adj_ms = 0; /* the growth history (kb, prev_kb) stays */
-    ws->forced = true;
+    ws->rebase = true;
 }

@@ -174,6 +174,7 @@ struct mw_scan_ws {
     uint32_t stamp, cycle_stamp; /* this refresh's number, the cycle's first */
     uint32_t enum_no;
     bool cycling, enumerating, visit_all, forced;
+    bool rebase;               /* the next refresh counts the headroom's fall from where it is */
     int cycle_min_adj;         /* the min_adj of the last whole cycle (INT32_MAX: none) */
     size_t cursor;             /* next entry the cycle visits */
     uint64_t base_headroom_kb; /* C->headroom_kb when the cycle started */
@@ -229,9 +230,14 @@ bool mw_scan_adj_flat(const struct mw_scan_ws *ws);
  * and PID 1 are not sampled), or -1 when there was none. */
 int64_t mw_victim_swap_kb(const struct mw_scan_ws *ws);
 
-/* After a kill (footprints moved, loop penalties changed): every cached
- * adj is stale, and the next refresh runs a whole cycle. The footprint
- * history stays, so growth rates survive the kill. */
+/* After a kill: every cached adj is stale (loop penalties may have
+ * changed who is left alone), and the next refresh counts the headroom's
+ * fall afresh from where it is (the victim's memory coming back must not
+ * hide a process growing meanwhile). The footprints stay: a kill moves
+ * the victim's, which its next read finds gone; a whole cycle of 5,000
+ * reads after each kill (what this did first) held the bed's TCG guest
+ * 25 s in slices, and the next hog's choice found every footprint
+ * stale. Growth rates survive the kill. */
 void mw_victim_forget(struct mw_scan_ws *ws);
 
 /* What the choice is asked for. */

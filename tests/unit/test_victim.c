@@ -785,6 +785,23 @@ static void test_motion_gate(void)
     CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
     CHECK_EQ_INT(v.pid, 500);
     CHECK_EQ_INT(ws.visits, 0);
+    /* killed: no whole cycle after it, but the fall is counted afresh --
+     * its 140 MiB back must not hide 20 MiB that postgres takes next */
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/proc/500'", tree);
+    CHECK_EQ_INT(system(cmd), 0);
+    mw_victim_forget(&ws);
+    c.flat = false;
+    c.min_adj = -999;
+    c.now_ms = 3000;
+    c.headroom_kb = room + 40 * 1024;
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK(ws.visits <= 2); /* the leaker found gone, the cron job */
+    proc(200, 1, "postgres", 0, 116 * 1024, 16 * 1024, 902, 1002);
+    c.now_ms = 3500;
+    c.headroom_kb = room + 20 * 1024;
+    mw_victim_refresh(&ws, &cfg, &c);
+    CHECK_EQ_INT(ws.detailed, 1); /* a whole cycle found postgres growing */
     close_tree(&r, &ws);
 }
 
@@ -808,8 +825,10 @@ static void test_cycle_in_slices(void)
     snprintf(cmd, sizeof(cmd), "rm -rf '%s/proc/200'", tree); /* postgres exits */
     CHECK_EQ_INT(system(cmd), 0);
     c.slice_us = 1;
-    c.headroom_kb = 1; /* a whole cycle: forced by forget */
-    mw_victim_forget(&ws);
+    c.headroom_kb = 200 * 1024; /* the headroom given: cycles by the gate from here */
+    c.now_ms += 250;
+    mw_victim_refresh(&ws, &cfg, &c);
+    c.headroom_kb -= 20 * 1024; /* 20 MiB gone that nothing read explains */
     unsigned calls = 0, visits = 0;
     do {
         c.now_ms += 250;
