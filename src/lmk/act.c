@@ -212,12 +212,24 @@ static void op_put(void *ctx, struct mw_victim *v)
 static int op_refresh(void *ctx, const struct mw_choice *c)
 {
     struct daemon *d = ctx;
+    bool whole = d->ws.cycling && d->ws.visit_all;
     bool dropped = mw_priority_background(true);
     uint64_t t0 = mw_now_us();
     int rc = mw_victim_refresh(&d->ws, &d->cfg, c);
     d->refresh_us = mw_now_us() - t0;
     if (dropped)
         mw_priority_background(false);
+    d->cycle_us += d->refresh_us;
+    if (!whole && d->ws.cycling && d->ws.visit_all) {
+        d->cycle_us = d->refresh_us;
+        mw_dlog(LOG_DEBUG, "footprints: reading every process (%s%lld kB of the fall unexplained)",
+                d->ws.opened_kb ? "" : "started, or ", (long long)d->ws.opened_kb);
+    } else if (whole && !d->ws.cycling) {
+        mw_dlog(LOG_DEBUG,
+                "footprints: every process read, %llu ms of refreshes; the next cycle "
+                "needs a fall of 1/%d of the total",
+                (unsigned long long)(d->cycle_us / 1000), MW_FP_MOTION_DIV >> d->ws.gate_shift);
+    }
     return rc;
 }
 

@@ -45,6 +45,7 @@ struct daemon {
      * woke and how late for its timer, its sample, the last refresh, the
      * choices and when the last one ended */
     uint64_t woke_us, wake_late_us, sample_us, refresh_us, choose_us, chosen_at_us;
+    uint64_t cycle_us; /* the refreshes of the footprints' current whole cycle */
     /* the metrics process (lmk/metricsd.h) and the counters it shows */
     struct mw_metrics_live *live;
     pid_t metrics_pid;

@@ -110,6 +110,9 @@ for g in $GUARDIANS; do
         wait "$HOLDPID"
         HOLDPID=
         tail -n 1 "$OUT/$g.hold.jsonl"
+        # where its memory is (its RSS beside the table's)
+        cat "/proc/$GPID/status" >"$OUT/$g.status" 2>/dev/null
+        cat "/proc/$GPID/smaps" >"$OUT/$g.smaps" 2>/dev/null
     fi
     [ -n "$GPID" ] && kill "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null
     GPID=
