@@ -322,7 +322,8 @@ static bool probe_births(struct pass *p, bool sample)
  * pressure then reads no directory of 5,000 entries. Those gone
  * meanwhile fail their adj read or their details. Returns true when it
  * could. */
-static bool collect_cached(struct mw_scan_ws *ws, const struct mw_choice *c, size_t *count)
+static bool collect_cached(struct mw_scan_ws *ws, const struct mw_choice *c, bool force,
+                           size_t *count)
 {
     struct pass p = {.ws = ws, .c = c, .now = c->now_ms ? c->now_ms : 1};
     if (!probe_births(&p, false))
@@ -336,7 +337,7 @@ static bool collect_cached(struct mw_scan_ws *ws, const struct mw_choice *c, siz
             continue;
         }
         ws->scanned++;
-        if (get_adj(ws, pid, c->now_ms, false, &adj) < 0)
+        if (get_adj(ws, pid, c->now_ms, force, &adj) < 0)
             continue; /* gone: the entry was dropped, another one is at I */
         candidate(ws, c, pid, adj, &n);
         i++;
@@ -357,7 +358,7 @@ static int collect(struct mw_scan_ws *ws, const struct mw_choice *c, bool force,
         *count = n;
         return rc;
     }
-    if (!force && collect_cached(ws, c, count))
+    if (collect_cached(ws, c, force, count))
         return 0;
     static char dbuf[16 * 1024];
     if (lseek(ws->proc_fd, 0, SEEK_SET) < 0)
@@ -1142,16 +1143,19 @@ static int choose_levels(struct mw_scan_ws *ws, const struct mw_config *cfg,
     }
 }
 
-/* The chosen victim's adj read again when the choice used the cache's:
- * true when it still may die. */
-static bool adj_holds(struct mw_scan_ws *ws, const struct mw_choice *c, struct mw_victim *v)
+/* The chosen victim's adj read again: true when it still may die. After
+ * a choice on cached adjs (STRICT) any change sends the choice round
+ * again with every adj read; after one on fresh adjs a change that keeps
+ * it eligible is taken. */
+static bool adj_holds(struct mw_scan_ws *ws, const struct mw_choice *c, struct mw_victim *v,
+                      bool strict)
 {
     int adj;
     if (get_adj(ws, v->pid, c->now_ms, true, &adj) < 0)
         return false;
     if (adj == v->adj)
         return true;
-    return adj >= c->min_adj && adj != -1000 && (v->adj = adj, true);
+    return !strict && adj >= c->min_adj && adj != -1000 && (v->adj = adj, true);
 }
 
 /* One pass of the choice (the layout's order, runaways first). */
@@ -1169,9 +1173,9 @@ static int choose_pass(struct mw_scan_ws *ws, const struct mw_config *cfg,
             rc = choose_levels(ws, cfg, c, n, out);
         if (rc <= 0)
             return rc;
-        if (adj_holds(ws, c, out))
+        if (adj_holds(ws, c, out, attempt == 0))
             return 1;
-        close(out->stat_fd); /* its adj moved under the floor: choose again, reading all */
+        close(out->stat_fd); /* its adj moved: choose again, reading every adj */
     }
     return 0;
 }

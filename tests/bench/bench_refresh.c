@@ -18,7 +18,8 @@
  *   memwarden whole: mw_victim_refresh without a headroom, so every call is
  *     a whole cycle (every candidate's statm and adj read);
  *   memwarden as the daemon runs it: with the headroom and total of
- *     /proc/meminfo and the daemon's slice (MW_FP_SLICE_US).
+ *     /proc/meminfo and the daemon's slice (MW_FP_SLICE_US);
+ *   memwarden's choice right after such a refresh (flat, runaways on).
  *
  * Lines are "key value" (ms, medians; counts) for tests/bench/bench_refresh.sh.
  * usage: bench_refresh [PASSES [INTERVAL_MS]] */
@@ -268,6 +269,23 @@ int main(int argc, char **argv)
     printf("mw_daemon_max_ms %.3f\n", max_of(t[0], passes));
     printf("mw_daemon_ms %.3f\nmw_daemon_visits %.1f\n", median(t[0], passes),
            (double)visits / passes);
+    /* the choice right after a refresh, as at the line: from the cache */
+    for (int r = 0; r < passes; r++) {
+        sleep_ms(interval);
+        refresh_once(&ws, &cfg, true, &visits, &listed);
+        struct mw_choice ch = {.min_adj = 0,
+                               .flat = true,
+                               .runaway_any_adj = true,
+                               .total_kb = (uint64_t)meminfo_kb("MemTotal:"),
+                               .now_ms = mw_now_ms()};
+        struct mw_victim v;
+        t0 = now_ms();
+        if (mw_victim_choose(&ws, &cfg, &ch, &v) > 0)
+            close(v.stat_fd);
+        t[1][r] = now_ms() - t0;
+    }
+    printf("mw_choose_ms %.3f\nmw_choose_max_ms %.3f\n", median(t[1], passes),
+           max_of(t[1], passes));
     printf("mw_fds %d\nmw_rss_growth_kb %ld\n", ws.fpc.fds, status_kb("VmRSS:") - rss0);
     printf("mw_entry_bytes %zu\n", sizeof(struct mw_fp));
     mw_scan_ws_free(&ws);

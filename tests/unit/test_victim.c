@@ -409,13 +409,21 @@ static void test_flat_badness_not_youngest(void)
     /* adj weighs as in the kernel: 300 x 448 MiB / 1000 = 134 MiB > 112 MiB */
     put("proc/100/oom_score_adj", "300\n");
     c.flat = true;
-    c.now_ms = 5000; /* the cached adj is stale */
+    c.now_ms = 1000 + MW_FP_FRESH_MS; /* the cached adj is stale */
     CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
     CHECK_EQ_INT(v.pid, 100);
     put("proc/100/oom_score_adj", "200\n"); /* 89 MiB: just short */
-    c.now_ms = 9000;
+    c.now_ms += MW_FP_FRESH_MS;
     CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
     CHECK_EQ_INT(v.pid, 200);
+    /* the adjs cached, and moved since: the chosen one's moved too (still
+     * eligible), so every adj is read and the choice made again --
+     * sshd at 600 now (8 + 269 MiB) beats postgres at 1 */
+    put("proc/100/oom_score_adj", "600\n");
+    put("proc/200/oom_score_adj", "1\n");
+    c.now_ms += 100;
+    CHECK_EQ_INT(choose_tree(&ws, &cfg, &c, &v), 1);
+    CHECK_EQ_INT(v.pid, 100);
     mw_scan_ws_free(&ws);
     mw_root_close(&r);
     drop_tree();
