@@ -230,9 +230,13 @@ def report(results, args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--initramfs", required=True)
-    ap.add_argument("--work", required=True)
+    ap.add_argument("--kernel")
+    ap.add_argument("--initramfs")
+    ap.add_argument("--work")
+    ap.add_argument("--summarize", metavar="DIR",
+                    help="no guest: the report of the files a run left in DIR (the host's "
+                         "--scope run, tests/bench/bench_scope_reaction.sh)")
+    ap.add_argument("--line-pct", type=float, help="with --summarize: every guardian's line")
     ap.add_argument("--nprocs", default="100,5000")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--rate", default="100M/s",
@@ -252,6 +256,14 @@ def main():
     for g in args.guardians:
         if g not in LINES:
             sys.exit(f"reaction: unknown guardian {g} (known: {', '.join(LINES)})")
+    if args.summarize:
+        lines = {g: args.line_pct or LINES[g]() for g in args.guardians}
+        n = int(args.nprocs.split(",")[0])
+        print(report([(n, [figures(args.summarize, g, lines) for g in args.guardians])], args),
+              end="")
+        return 0
+    if not (args.kernel and args.initramfs and args.work):
+        sys.exit("reaction: --kernel, --initramfs and --work are needed to boot a guest")
     args.tune = None
     os.makedirs(args.work, exist_ok=True)
     args.boot_kernel = args.kernel if args.no_pvh else bench.pvh_kernel(args.kernel, args.work)

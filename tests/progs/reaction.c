@@ -21,6 +21,12 @@
  *       involuntary) over the S seconds, VmRSS and RssAnon at the end, and
  *       MemAvailable's range meanwhile.
  *
+ * --cgroup DIR (either mode, before --): the line and the target are on
+ * the memory cgroup DIR's headroom (limit - usage: memory.max/current on
+ * v2, memory.limit_in_bytes/usage_in_bytes on v1) instead of
+ * MemAvailable, and the hog or the ballast runs in DIR (the host's
+ * figure, memwarden --scope on a cgroup the benchmark made).
+ *
  * It sets its own oom_score_adj to -1000 (the harness outlives every kill).
  * Run it only inside the test VM: "hold" takes what it says. */
 #include <errno.h>
@@ -54,10 +60,56 @@ static uint64_t now_us(void)
 }
 
 static int meminfo_fd = -1;
+static int cg_limit_fd = -1, cg_usage_fd = -1; /* --cgroup */
+static const char *cg_dir;
 
-/* MemAvailable in kB, from the held /proc/meminfo (-1 on error). */
+static long long read_ll(int fd)
+{
+    char buf[64];
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return strncmp(buf, "max", 3) == 0 ? (long long)1 << 50 : atoll(buf);
+}
+
+/* Opens --cgroup's limit and usage files (v2's memory.max/current, else
+ * v1's limit_in_bytes/usage_in_bytes): -1 when either cannot be opened. */
+static int open_cgroup(void)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/memory.max", cg_dir);
+    bool v2 = access(path, F_OK) == 0;
+    snprintf(path, sizeof(path), "%s/%s", cg_dir, v2 ? "memory.max" : "memory.limit_in_bytes");
+    cg_limit_fd = open(path, O_RDONLY | O_CLOEXEC);
+    snprintf(path, sizeof(path), "%s/%s", cg_dir, v2 ? "memory.current" : "memory.usage_in_bytes");
+    cg_usage_fd = open(path, O_RDONLY | O_CLOEXEC);
+    return cg_limit_fd < 0 || cg_usage_fd < 0 ? -1 : 0;
+}
+
+/* Moves the calling process into --cgroup's DIR (nothing without one). */
+static int join_cgroup(void)
+{
+    if (!cg_dir)
+        return 0;
+    char path[512], pid[24];
+    snprintf(path, sizeof(path), "%s/cgroup.procs", cg_dir);
+    int fd = open(path, O_WRONLY);
+    int n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
+    int rc = fd >= 0 && write(fd, pid, (size_t)n) == n ? 0 : -1;
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* MemAvailable in kB, from the held /proc/meminfo, or the cgroup's
+ * headroom with --cgroup (-1 on error). */
 static long avail_kb(void)
 {
+    if (cg_limit_fd >= 0) {
+        long long lim = read_ll(cg_limit_fd), use = read_ll(cg_usage_fd);
+        return lim < 0 || use < 0 ? -1 : lim > use ? (long)((lim - use) / 1024) : 0;
+    }
     char buf[4096];
     ssize_t n = pread(meminfo_fd, buf, sizeof(buf) - 1, 0);
     if (n <= 0)
@@ -103,7 +155,7 @@ static int usage(void)
 {
     fputs("usage: reaction hog --line-kb K [--timeout S] -- HOG [ARGS...]\n"
           "       reaction hold --target-kb K --seconds S [--watch PID]...\n"
-          "       (hog: [--kill-at-line] before --)\n",
+          "       (hog: [--kill-at-line] before --; either: [--cgroup DIR])\n",
           stderr);
     return 2;
 }
@@ -117,6 +169,8 @@ static int run_hog(long line_kb, long timeout_s, bool kill_at_line, char **argv)
     if (pid < 0)
         return 1;
     if (pid == 0) {
+        if (join_cgroup() < 0)
+            _exit(125);
         int fd = open("/proc/self/oom_score_adj", O_WRONLY); /* the harness's -1000 is not its */
         if (fd >= 0) {
             if (write(fd, "0", 1) < 0)
@@ -236,6 +290,8 @@ static void shrink(void)
 
 static int run_hold(long target_kb, long seconds, struct watch *w, int nw)
 {
+    if (join_cgroup() < 0)
+        return 1;
     const long slack = 4096;
     uint64_t t = now_us(), reached = 0, end = 0, give_up = t + 60u * 1000000u;
     long lo = -1, hi = -1;
@@ -313,9 +369,13 @@ int main(int argc, char **argv)
             seconds = atol(argv[++i]);
         else if (strcmp(argv[i], "--watch") == 0 && nw < MAX_WATCH)
             w[nw++] = (struct watch){.pid = atoi(argv[++i])};
+        else if (strcmp(argv[i], "--cgroup") == 0)
+            cg_dir = argv[++i];
         else
             return usage();
     }
+    if (cg_dir && open_cgroup() < 0)
+        return 1;
     if (strcmp(argv[1], "hog") == 0 && line > 0 && i < argc)
         return run_hog(line, timeout, kill_at_line, argv + i);
     if (strcmp(argv[1], "hold") == 0 && target > 0 && seconds > 0)
