@@ -342,7 +342,6 @@ int main(int argc, char **argv)
 {
     if (argc < 2)
         return usage();
-    protect_self();
     meminfo_fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
     if (meminfo_fd < 0)
         return 1;
@@ -378,6 +377,7 @@ int main(int argc, char **argv)
     }
     if (cg_dir && open_cgroup() < 0)
         return 1;
+    protect_self();
     if (strcmp(argv[1], "hog") == 0 && line > 0 && i < argc)
         return run_hog(line, timeout, kill_at_line, argv + i);
     if (strcmp(argv[1], "hold") == 0 && target > 0 && seconds > 0)
