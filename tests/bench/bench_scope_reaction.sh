@@ -10,8 +10,8 @@
 # where a runaway dies without a stall. earlyoom cannot be scoped: its
 # reaction is the VM bed's (bench_reaction.sh); here only its cost under
 # sustained pressure is measured beside memwarden's, as it runs near its
-# line: `earlyoom --dryrun` (kills nothing) with its line (-M) 400 MiB
-# under the host's MemAvailable -- any headroom under 600 MiB makes it
+# line: `earlyoom --dryrun` (kills nothing) with its line (-M) 580 MiB
+# under the host's MemAvailable -- any headroom under 586 MiB makes it
 # poll every 100 ms, as 2 % above its line of a 1 GiB machine does --
 # with the same 5,000 sleepers and the same ballast held in the cgroup. Every hog and
 # kill stays inside the cgroup; the cgroup is removed on any exit. Takes
@@ -31,7 +31,9 @@ for p in lt_sleepers reaction hog; do
     [ -x "$BUILD/progs/$p" ] || { echo "skip: $BUILD/progs/$p not built"; exit 0; }
 done
 if [ -z "$MW_SCOPE_LOCKED" ]; then
-    MW_SCOPE_LOCKED=1 exec flock /tmp/mw-live.lock sh "$0" "$@"
+    # -o: the lock's descriptor is not inherited (a sleeper left behind
+    # would hold the lock for everyone)
+    MW_SCOPE_LOCKED=1 exec flock -o /tmp/mw-live.lock sh "$0" "$@"
 fi
 
 CG=$CGROOT/memwarden-cost-$$
@@ -42,6 +44,11 @@ cleanup() {
     [ -n "$mpid" ] && kill "$mpid" 2>/dev/null && wait "$mpid" 2>/dev/null
     [ -n "$epid" ] && kill "$epid" 2>/dev/null && wait "$epid" 2>/dev/null
     [ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
+    i=0
+    while [ -s "$CG/cgroup.procs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    # what is left in the cgroup this benchmark made is its own: sleepers
+    # whose parent the daemon or the kernel's OOM killer took
+    for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     i=0
     while [ -s "$CG/cgroup.procs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
     rmdir "$CG" 2>/dev/null
@@ -90,13 +97,13 @@ kill "$mpid" && wait "$mpid"
 mpid=
 guardians=floor,memwarden
 if command -v earlyoom >/dev/null 2>&1; then
-    eo_line=$(($(awk '/^MemAvailable:/ {print $2}' /proc/meminfo) - 409600))
+    eo_line=$(($(awk '/^MemAvailable:/ {print $2}' /proc/meminfo) - 593920))
     earlyoom --dryrun -M $eo_line -r 0 >"$T/earlyoom.log" 2>&1 &
     epid=$!
     "$BUILD/progs/reaction" hold --cgroup "$CG" --target-kb $hold_kb --seconds "$HOLD" \
         --watch "$epid" >>"$T/earlyoom.hold.jsonl"
     echo "earlyoom $(earlyoom -v 2>&1 | awk '{print $2; exit}'): --dryrun -M $eo_line -r 0" \
-        "(the host's MemAvailable - 400 MiB), $(grep -c '^sending' "$T/earlyoom.log") selections" \
+        "(the host's MemAvailable - 580 MiB), $(grep -c '^sending' "$T/earlyoom.log") selections" \
         "(its line crossed) in the $HOLD s"
     guardians=$guardians,earlyoom
 fi
