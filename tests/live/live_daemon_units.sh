@@ -104,6 +104,8 @@ for u in plain db-omit db-avoid systemd-logind; do
     eval "P_$(echo $u | tr - _)=\$!"
     PIDS="$PIDS $!"
 done
+# in_unit makes the unit's cgroup in the background: mark it once it is there
+wait_for 10 test -d "$SLICE/db-omit.service" && wait_for 10 test -d "$SLICE/db-avoid.service"
 setfattr -n user.oomd_omit -v 1 "$SLICE/db-omit.service"
 setfattr -n user.oomd_avoid -v 1 "$SLICE/db-avoid.service"
 for u in plain db-omit db-avoid systemd-logind; do
