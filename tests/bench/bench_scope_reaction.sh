@@ -51,7 +51,8 @@ cleanup() {
     for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     i=0
     while [ -s "$CG/cgroup.procs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-    rmdir "$CG" 2>/dev/null
+    i=0 # the last killed are still exiting for a moment: rmdir until it takes
+    while [ -d "$CG" ] && ! rmdir "$CG" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     rm -rf "$T"
 }
 trap cleanup EXIT
