@@ -2,6 +2,7 @@
  * and of the daemon (its state file and kill history), printed once or
  * written for node_exporter's textfile collector. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
