@@ -133,6 +133,12 @@ if zram_swap_on run_swap 256M; then
     sp0=$(jget swap_peak "$TMP/s0.json") sp1=$(jget swap_peak "$TMP/s1.json")
     src1=$(jget swap_peak_source "$TMP/s1.json")
     [ "$src1" = "highest sample" ] && [ "${sp1:-0}" = 0 ] && sp1="1 (sampled 0: not judged)"
+    # A sampled swap (v1: memsw.usage - memory.usage, two files read one
+    # after the other) is off by up to the memcg's per-CPU charge batch, 64
+    # pages (256 KiB with 4 KiB pages): seen under ASan, where the reads lie
+    # further apart. Up to that, --swap 0's figure is 0.
+    src0=$(jget swap_peak_source "$TMP/s0.json")
+    [ "$src0" = "highest sample" ] && [ "${sp0:-1}" -le $((64 * $(getconf PAGESIZE))) ] 2>/dev/null && sp0=0
     enf=$(jget swap_enforced "$TMP/s0.json")
     if [ "$enf" = false ]; then
         if grep -q "NOT enforced" "$TMP/s0.err"; then ok run_swap_not_enforced_said; else fail run_swap_not_enforced_said; fi
