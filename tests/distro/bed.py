@@ -776,7 +776,7 @@ def smoke(args):
         print("ok   distro_image (cached)")
     d = gen_draws(args.seed, 1)[0]
     # its own run directory: a bench's d01 run stays as it is
-    d.update(id="smoke", loc="leak", kind="heap", rate=20, start=CAPACITY_MB - 20 * EXHAUST_S,
+    d.update(id="smoke", loc="leak", kind="heap", rate=20, start=max(0, CAPACITY_MB - 20 * EXHAUST_S),
              pref="omit")
     r = run_draw(args, d, "memwarden")
     name = "distro_smoke_memwarden_leak"
