@@ -60,7 +60,7 @@ check leak_kernel_component_named grep -q '"name": "SUnreclaim",' "$G/leak-from-
 # MW_SANITIZED, which reserves terabytes of address space at start: there
 # the refusal is checked and the plain build's run checks the bound)
 AS=$(as_limit)
-[ "$AS" = unlimited ] && skip leak_from_dev_zero_address_space_bound "$MW_BIN cannot start under ulimit -v (qemu-user, 32-bit guest)"
+[ "$AS" = unlimited ] && skip leak_from_dev_zero_address_space_bound "$MW_BIN cannot start under ulimit -v (ASan's reservation, or qemu-user for a 32-bit guest)"
 [ -n "${MW_SANITIZED:-}" ] && AS=unlimited
 (ulimit -v "$AS" 2>/dev/null; exec timeout 10 "$MW_BIN" leak --from /dev/zero) >"$tmp/o" 2>&1; rc=$?
 check leak_from_dev_zero_refused sh -c "test $rc = 1 && grep -q 'not a regular file' '$tmp/o'"

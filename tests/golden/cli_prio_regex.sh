@@ -12,7 +12,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 F="$FIX/protect-spoof"
 AS=$(as_limit)
-[ "$AS" = unlimited ] && skip "$T.address_space_bound" "$MW_BIN cannot start under ulimit -v (qemu-user, 32-bit guest)"
+[ "$AS" = unlimited ] && skip "$T.address_space_bound" "$MW_BIN cannot start under ulimit -v (ASan's reservation, or qemu-user for a 32-bit guest)"
 if [ -n "${MW_SANITIZED:-}" ] || [ "$AS" = unlimited ]; then
     run() { timeout 60 "$MW_BIN" --root "$F" "$@" >"$TMP/out" 2>&1; }
 else
