@@ -66,17 +66,19 @@ $(BUILD)/obj/%.o: src/%.c | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DMW_VERSION='"$(VERSION) (git $(GIT_REV))"' $(MWCFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD):
-	mkdir -p $(BUILD)/tests $(BUILD)/progs
+# each output folder is its own target: build/ may exist already (the
+# arm64 sysroot, the fuzz corpus) without build/tests in it
+$(BUILD) $(BUILD)/tests $(BUILD)/progs:
+	mkdir -p $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/harness.h | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) tests/unit/harness.h | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) -DMW_FIXTURES='"$(CURDIR)/tests/fixtures"' $(MWCFLAGS) -Itests/unit -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 
 # The fuzzing corpus replayed through the parsers of tests/fuzz/targets.c.
-$(BUILD)/tests/test_fuzz_replay: tests/unit/test_fuzz_replay.c tests/fuzz/targets.c tests/fuzz/targets.h $(LIB_OBJ) tests/unit/harness.h | $(BUILD)
+$(BUILD)/tests/test_fuzz_replay: tests/unit/test_fuzz_replay.c tests/fuzz/targets.c tests/fuzz/targets.h $(LIB_OBJ) tests/unit/harness.h | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) -DMW_FUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus"' $(MWCFLAGS) -Itests/unit -o $@ $< tests/fuzz/targets.c $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/progs/%: tests/progs/%.c | $(BUILD)
+$(BUILD)/progs/%: tests/progs/%.c | $(BUILD)/progs
 	$(CC) $(CPPFLAGS) $(MWCFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 # ---- libmwpool ----
@@ -102,11 +104,11 @@ $(BUILD)/lib/mwpool.pc: lib/mwpool/mwpool.pc.in VERSION
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-$(BUILD)/tests/test_mwpool: tests/unit/test_mwpool.c $(BUILD)/lib/mwpool-debug.o tests/unit/harness.h | $(BUILD)
+$(BUILD)/tests/test_mwpool: tests/unit/test_mwpool.c $(BUILD)/lib/mwpool-debug.o tests/unit/harness.h | $(BUILD)/tests
 	$(CC) $(MWCFLAGS) -D_GNU_SOURCE -pthread -Ilib/mwpool -Itests/unit -o $@ $< $(BUILD)/lib/mwpool-debug.o $(LDFLAGS) -lm
 
 # the release build's own checks (a double put is refused there too)
-$(BUILD)/tests/test_mwpool_release: tests/unit/test_mwpool_release.c $(BUILD)/lib/mwpool.o tests/unit/harness.h | $(BUILD)
+$(BUILD)/tests/test_mwpool_release: tests/unit/test_mwpool_release.c $(BUILD)/lib/mwpool.o tests/unit/harness.h | $(BUILD)/tests
 	$(CC) $(MWCFLAGS) -D_GNU_SOURCE -pthread -Ilib/mwpool -Itests/unit -o $@ $< $(BUILD)/lib/mwpool.o $(LDFLAGS) -lm
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/lib/libmwpool.a
