@@ -140,68 +140,49 @@ static void hb_write_out(const char *path, const struct hb_stats *s, const char 
         rename(tmp, path);
 }
 
+struct hb_opts {
+    uint64_t ws, period_ms, stall_ms;
+    const char *out;
+};
+
+static int hb_option(int c, const char *arg, void *ctx)
+{
+    struct hb_opts *o = ctx;
+    switch (c) {
+    case 'w':
+        return prog_parse_size(arg, &o->ws);
+    case 'p':
+        return prog_parse_ms(arg, &o->period_ms) || o->period_ms == 0 ? -EINVAL : 0;
+    case 's':
+        return prog_parse_ms(arg, &o->stall_ms);
+    case 'o':
+        o->out = arg;
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
 int main(int argc, char **argv)
 {
-    uint64_t ws = 48 * PROG_MIB, period_ms = 10, stall_ms = 20, duration_ms = 0;
-    long adj = 0;
-    int have_adj = 0;
-    const char *name = "heartbeat", *out = NULL;
+    struct hb_opts o = {.ws = 48 * PROG_MIB, .period_ms = 10, .stall_ms = 20};
     static const struct option lo[] = {
+        PROG_COMMON_OPTIONS,
         {"ws", required_argument, NULL, 'w'},
         {"period", required_argument, NULL, 'p'},
         {"stall", required_argument, NULL, 's'},
-        {"duration", required_argument, NULL, 'd'},
-        {"adj", required_argument, NULL, 'a'},
-        {"name", required_argument, NULL, 'n'},
         {"out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'w':
-            bad = prog_parse_size(optarg, &ws);
-            break;
-        case 'p':
-            bad = prog_parse_ms(optarg, &period_ms);
-            break;
-        case 's':
-            bad = prog_parse_ms(optarg, &stall_ms);
-            break;
-        case 'd':
-            bad = prog_parse_ms(optarg, &duration_ms);
-            break;
-        case 'a':
-            bad = prog_parse_long(optarg, -1000, 1000, &adj);
-            have_adj = 1;
-            break;
-        case 'n':
-            name = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-        if (bad || (c == 'p' && period_ms == 0)) {
-            fprintf(stderr, "heartbeat: bad value '%s'\n", optarg);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        usage(stderr);
-        return 2;
-    }
-    int err = prog_set_adj(have_adj, adj, name);
-    if (err < 0)
-        fprintf(stderr, "heartbeat: oom_score_adj: %s\n", strerror(-err));
+    struct prog_cli cli = {
+        .prog = "heartbeat", .shorts = "h", .lo = lo, .usage = usage, .own = hb_option, .ctx = &o};
+    int quit = prog_parse_args(&cli, argc, argv, 0);
+    if (quit >= 0)
+        return quit;
+    prog_apply_adj(&cli);
+    uint64_t ws = o.ws, period_ms = o.period_ms, stall_ms = o.stall_ms,
+             duration_ms = cli.duration_ms;
+    const char *name = cli.name, *out = o.out;
     struct sigaction sa = {.sa_handler = hb_on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);

@@ -265,75 +265,60 @@ static int hog_storm(const struct hog_opts *o)
     return 0;
 }
 
+static int hog_option(int c, const char *arg, void *ctx)
+{
+    struct hog_opts *o = ctx;
+    switch (c) {
+    case 'r':
+        return prog_parse_rate(arg, &o->rate_bps);
+    case 'm':
+        return prog_parse_size(arg, &o->max_bytes);
+    case 'x':
+        o->exit_at_max = true;
+        return 0;
+    case 't':
+        return prog_parse_ms(arg, &o->retouch_ms);
+    case 'p':
+        return prog_parse_long(arg, 1, HOG_MAX_PROCS, &o->procs);
+    case 's':
+        return prog_parse_size(arg, &o->start_bytes);
+    case 'D':
+        return prog_parse_ms(arg, &o->delay_ms);
+    case 'f':
+        o->file = arg;
+        return 0;
+    case 'I':
+        return prog_parse_long(arg, 0, HOG_MAX_PROCS, &o->file_index);
+    default:
+        return -EINVAL;
+    }
+}
+
 int main(int argc, char **argv)
 {
-    struct hog_opts o = {.name = "hog", .file_index = -1};
+    struct hog_opts o = {.file_index = -1};
     static const struct option lo[] = {
-        {"rate", required_argument, NULL, 'r'},     {"max", required_argument, NULL, 'm'},
-        {"adj", required_argument, NULL, 'a'},      {"name", required_argument, NULL, 'n'},
-        {"exit", no_argument, NULL, 'x'},           {"retouch", required_argument, NULL, 't'},
-        {"duration", required_argument, NULL, 'd'}, {"procs", required_argument, NULL, 'p'},
-        {"start", required_argument, NULL, 's'},    {"delay", required_argument, NULL, 'D'},
-        {"file", required_argument, NULL, 'f'},     {"file-index", required_argument, NULL, 'I'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        PROG_COMMON_OPTIONS,
+        {"rate", required_argument, NULL, 'r'},
+        {"max", required_argument, NULL, 'm'},
+        {"exit", no_argument, NULL, 'x'},
+        {"retouch", required_argument, NULL, 't'},
+        {"procs", required_argument, NULL, 'p'},
+        {"start", required_argument, NULL, 's'},
+        {"delay", required_argument, NULL, 'D'},
+        {"file", required_argument, NULL, 'f'},
+        {"file-index", required_argument, NULL, 'I'},
+        {NULL, 0, NULL, 0},
     };
-    int c;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'r':
-            bad = prog_parse_rate(optarg, &o.rate_bps);
-            break;
-        case 'm':
-            bad = prog_parse_size(optarg, &o.max_bytes);
-            break;
-        case 'a':
-            bad = prog_parse_long(optarg, -1000, 1000, &o.adj);
-            o.have_adj = 1;
-            break;
-        case 'n':
-            o.name = optarg;
-            break;
-        case 'x':
-            o.exit_at_max = true;
-            break;
-        case 't':
-            bad = prog_parse_ms(optarg, &o.retouch_ms);
-            break;
-        case 'd':
-            bad = prog_parse_ms(optarg, &o.duration_ms);
-            break;
-        case 'p':
-            bad = prog_parse_long(optarg, 1, HOG_MAX_PROCS, &o.procs);
-            break;
-        case 's':
-            bad = prog_parse_size(optarg, &o.start_bytes);
-            break;
-        case 'D':
-            bad = prog_parse_ms(optarg, &o.delay_ms);
-            break;
-        case 'f':
-            o.file = optarg;
-            break;
-        case 'I':
-            bad = prog_parse_long(optarg, 0, HOG_MAX_PROCS, &o.file_index);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-        if (bad) {
-            fprintf(stderr, "hog: bad value '%s'\n", optarg);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        usage(stderr);
-        return 2;
-    }
+    struct prog_cli cli = {
+        .prog = "hog", .shorts = "h", .lo = lo, .usage = usage, .own = hog_option, .ctx = &o};
+    int quit = prog_parse_args(&cli, argc, argv, 0);
+    if (quit >= 0)
+        return quit;
+    o.adj = cli.adj;
+    o.have_adj = cli.have_adj;
+    o.name = cli.name;
+    o.duration_ms = cli.duration_ms;
     struct sigaction sa = {.sa_handler = hog_on_signal};
     sigemptyset(&sa.sa_mask);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -344,8 +329,6 @@ int main(int argc, char **argv)
     }
     /* A single hog dies on SIGTERM like any victim; only --duration ends it
      * with a summary line. */
-    int err = prog_set_adj(o.have_adj, o.adj, o.name);
-    if (err < 0)
-        fprintf(stderr, "hog: oom_score_adj: %s\n", strerror(-err));
+    prog_apply_adj(&cli);
     return hog_run(&o, -1, 0);
 }

@@ -32,69 +32,47 @@ static void usage(FILE *f)
           f);
 }
 
+struct lk_opts {
+    uint64_t rate, start, max, block;
+};
+
+static int lk_option(int c, const char *arg, void *ctx)
+{
+    struct lk_opts *o = ctx;
+    switch (c) {
+    case 'r':
+        return prog_parse_rate(arg, &o->rate) || o->rate == 0 ? -EINVAL : 0;
+    case 's':
+        return prog_parse_size(arg, &o->start);
+    case 'm':
+        return prog_parse_size(arg, &o->max);
+    case 'b':
+        return prog_parse_size(arg, &o->block) || o->block < 64 ? -EINVAL : 0;
+    default:
+        return -EINVAL;
+    }
+}
+
 int main(int argc, char **argv)
 {
-    uint64_t rate = 2 * PROG_MIB, start = 16 * PROG_MIB, max = 0, block = 64 * 1024,
-             duration_ms = 0;
-    long adj = 0;
-    int have_adj = 0;
-    const char *name = "leaker";
+    struct lk_opts o = {.rate = 2 * PROG_MIB, .start = 16 * PROG_MIB, .block = 64 * 1024};
     static const struct option lo[] = {
+        PROG_COMMON_OPTIONS,
         {"rate", required_argument, NULL, 'r'},
         {"start", required_argument, NULL, 's'},
         {"max", required_argument, NULL, 'm'},
         {"block", required_argument, NULL, 'b'},
-        {"adj", required_argument, NULL, 'a'},
-        {"name", required_argument, NULL, 'n'},
-        {"duration", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'r':
-            bad = prog_parse_rate(optarg, &rate);
-            break;
-        case 's':
-            bad = prog_parse_size(optarg, &start);
-            break;
-        case 'm':
-            bad = prog_parse_size(optarg, &max);
-            break;
-        case 'b':
-            bad = prog_parse_size(optarg, &block);
-            break;
-        case 'a':
-            bad = prog_parse_long(optarg, -1000, 1000, &adj);
-            have_adj = 1;
-            break;
-        case 'n':
-            name = optarg;
-            break;
-        case 'd':
-            bad = prog_parse_ms(optarg, &duration_ms);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-        if (bad || (c == 'r' && rate == 0) || (c == 'b' && block < 64)) {
-            fprintf(stderr, "leaker: bad value '%s'\n", optarg);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        usage(stderr);
-        return 2;
-    }
-    int err = prog_set_adj(have_adj, adj, name);
-    if (err < 0)
-        fprintf(stderr, "leaker: oom_score_adj: %s\n", strerror(-err));
+    struct prog_cli cli = {
+        .prog = "leaker", .shorts = "h", .lo = lo, .usage = usage, .own = lk_option, .ctx = &o};
+    int quit = prog_parse_args(&cli, argc, argv, 0);
+    if (quit >= 0)
+        return quit;
+    prog_apply_adj(&cli);
+    uint64_t rate = o.rate, start = o.start, max = o.max, block = o.block,
+             duration_ms = cli.duration_ms;
+    const char *name = cli.name;
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     size_t page = (size_t)sysconf(_SC_PAGESIZE);

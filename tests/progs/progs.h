@@ -4,9 +4,11 @@
  * against memwarden itself, so the programs also build with musl-gcc -static
  * for the guest.
  *
- * Conventions shared by every program:
+ * Conventions shared by every program (prog_parse_args):
  *   --adj N      writes N to /proc/self/oom_score_adj (-1000..1000).
  *   --name NAME  the role name written to the registry (default: program name).
+ *   --duration D stops after D ("250ms", "2s", "1.5m"; default: never).
+ *   --help       the usage on stdout, exit 0; a bad option or value: exit 2.
  *   MW_REGISTRY  if set, the program appends "PID ADJ NAME\n" to that file once
  *                its oom_score_adj is set, so the VM harness can map a killed
  *                PID back to its role and adj class. */
@@ -15,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +196,83 @@ static inline void prog_sleep_until(uint64_t deadline_ns)
     struct timespec ts = {.tv_sec = (time_t)(deadline_ns / 1000000000ULL),
                           .tv_nsec = (long)(deadline_ns % 1000000000ULL)};
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+/* ---- the command line every program shares ------------------------------ */
+
+/* The common options' entries: every program's table begins with them,
+ * goes on with its own and ends with {NULL, 0, NULL, 0}. */
+#define PROG_COMMON_OPTIONS                                                                        \
+    {"adj", required_argument, NULL, 'a'}, {"name", required_argument, NULL, 'n'},                 \
+        {"duration", required_argument, NULL, 'd'},                                                \
+    {                                                                                              \
+        "help", no_argument, NULL, 'h'                                                             \
+    }
+
+struct prog_cli {
+    const char *prog;        /* the messages' prefix and the default --name */
+    const char *shorts;      /* getopt's: "h", or "+h" to stop at the first operand */
+    const struct option *lo; /* PROG_COMMON_OPTIONS, the program's own, the end */
+    void (*usage)(FILE *f);
+    /* the program's own option C with ARG into CTX: 0, or -EINVAL */
+    int (*own)(int c, const char *arg, void *ctx);
+    void *ctx;
+    /* what the common options gave */
+    long adj;
+    int have_adj;
+    const char *name;
+    uint64_t duration_ms;
+};
+
+/* Parses ARGV's options through CLI, then checks the operands: exactly
+ * OPERANDS of them (-1: at least one). Returns -1 to go on (optind at the
+ * first operand), else the exit status: 0 after --help, 2 after a usage
+ * error (said on stderr). */
+static inline int prog_parse_args(struct prog_cli *cli, int argc, char **argv, int operands)
+{
+    if (!cli->name)
+        cli->name = cli->prog;
+    int c;
+    while ((c = getopt_long(argc, argv, cli->shorts, cli->lo, NULL)) != -1) {
+        int bad = 0;
+        if (c == 'h') {
+            cli->usage(stdout);
+            return 0;
+        }
+        if (c == '?' || c == ':') {
+            cli->usage(stderr);
+            return 2;
+        }
+        if (c == 'a') {
+            bad = prog_parse_long(optarg, -1000, 1000, &cli->adj);
+            cli->have_adj = 1;
+        } else if (c == 'n') {
+            cli->name = optarg;
+        } else if (c == 'd') {
+            bad = prog_parse_ms(optarg, &cli->duration_ms);
+        } else {
+            bad = cli->own(c, optarg, cli->ctx);
+        }
+        if (bad) {
+            fprintf(stderr, "%s: bad value '%s'\n", cli->prog, optarg);
+            return 2;
+        }
+    }
+    int left = argc - optind;
+    if (operands >= 0 ? left != operands : left < 1) {
+        cli->usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* Writes the adj the options gave and registers the program
+ * (prog_set_adj); a failure is said on stderr and the program goes on. */
+static inline void prog_apply_adj(const struct prog_cli *cli)
+{
+    int err = prog_set_adj(cli->have_adj, cli->adj, cli->name);
+    if (err < 0)
+        fprintf(stderr, "%s: oom_score_adj: %s\n", cli->prog, strerror(-err));
 }
 
 #endif

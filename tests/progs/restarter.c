@@ -48,61 +48,44 @@ static void usage(FILE *f)
           f);
 }
 
+struct rs_opts {
+    uint64_t delay_ms;
+    long max_restarts;
+};
+
+static int rs_option(int c, const char *arg, void *ctx)
+{
+    struct rs_opts *o = ctx;
+    switch (c) {
+    case 'D':
+        return prog_parse_ms(arg, &o->delay_ms);
+    case 'm':
+        return prog_parse_long(arg, 0, 1000000, &o->max_restarts);
+    default:
+        return -EINVAL;
+    }
+}
+
 int main(int argc, char **argv)
 {
-    uint64_t delay_ms = 0, duration_ms = 0;
-    long adj = 0, max_restarts = -1;
-    int have_adj = 0;
-    const char *name = "restarter";
+    struct rs_opts o = {.max_restarts = -1};
     static const struct option lo[] = {
-        {"adj", required_argument, NULL, 'a'},
-        {"name", required_argument, NULL, 'n'},
+        PROG_COMMON_OPTIONS,
         {"delay", required_argument, NULL, 'D'},
         {"max-restarts", required_argument, NULL, 'm'},
-        {"duration", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
-    while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'a':
-            bad = prog_parse_long(optarg, -1000, 1000, &adj);
-            have_adj = 1;
-            break;
-        case 'n':
-            name = optarg;
-            break;
-        case 'D':
-            bad = prog_parse_ms(optarg, &delay_ms);
-            break;
-        case 'm':
-            bad = prog_parse_long(optarg, 0, 1000000, &max_restarts);
-            break;
-        case 'd':
-            bad = prog_parse_ms(optarg, &duration_ms);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-        if (bad) {
-            fprintf(stderr, "restarter: bad value '%s'\n", optarg);
-            return 2;
-        }
-    }
-    if (optind >= argc) {
-        usage(stderr);
-        return 2;
-    }
+    /* "+": the options end at the command */
+    struct prog_cli cli = {
+        .prog = "restarter", .shorts = "+h", .lo = lo, .usage = usage, .own = rs_option, .ctx = &o};
+    int quit = prog_parse_args(&cli, argc, argv, -1);
+    if (quit >= 0)
+        return quit;
     char **cmd = argv + optind;
-    int err = prog_set_adj(have_adj, adj, name);
-    if (err < 0)
-        fprintf(stderr, "restarter: oom_score_adj: %s\n", strerror(-err));
+    prog_apply_adj(&cli);
+    uint64_t delay_ms = o.delay_ms, duration_ms = cli.duration_ms;
+    long max_restarts = o.max_restarts;
+    const char *name = cli.name;
     struct sigaction sa = {.sa_handler = rs_on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);

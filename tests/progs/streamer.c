@@ -34,61 +34,43 @@ static void usage(FILE *f)
           f);
 }
 
+struct st_opts {
+    uint64_t bs;
+    long passes;
+};
+
+static int st_option(int c, const char *arg, void *ctx)
+{
+    struct st_opts *o = ctx;
+    switch (c) {
+    case 'b':
+        return prog_parse_size(arg, &o->bs) || o->bs == 0 || o->bs > 64 * PROG_MIB ? -EINVAL : 0;
+    case 'p':
+        return prog_parse_long(arg, 0, 1000000, &o->passes);
+    default:
+        return -EINVAL;
+    }
+}
+
 int main(int argc, char **argv)
 {
-    uint64_t bs = PROG_MIB, duration_ms = 0;
-    long adj = 0, passes = 0;
-    int have_adj = 0;
-    const char *name = "streamer";
+    struct st_opts o = {.bs = PROG_MIB};
     static const struct option lo[] = {
+        PROG_COMMON_OPTIONS,
         {"bs", required_argument, NULL, 'b'},
         {"passes", required_argument, NULL, 'p'},
-        {"duration", required_argument, NULL, 'd'},
-        {"adj", required_argument, NULL, 'a'},
-        {"name", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'b':
-            bad = prog_parse_size(optarg, &bs);
-            break;
-        case 'p':
-            bad = prog_parse_long(optarg, 0, 1000000, &passes);
-            break;
-        case 'd':
-            bad = prog_parse_ms(optarg, &duration_ms);
-            break;
-        case 'a':
-            bad = prog_parse_long(optarg, -1000, 1000, &adj);
-            have_adj = 1;
-            break;
-        case 'n':
-            name = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-        if (bad || (c == 'b' && (bs == 0 || bs > 64 * PROG_MIB))) {
-            fprintf(stderr, "streamer: bad value '%s'\n", optarg);
-            return 2;
-        }
-    }
-    if (optind + 1 != argc) {
-        usage(stderr);
-        return 2;
-    }
+    struct prog_cli cli = {
+        .prog = "streamer", .shorts = "h", .lo = lo, .usage = usage, .own = st_option, .ctx = &o};
+    int quit = prog_parse_args(&cli, argc, argv, 1);
+    if (quit >= 0)
+        return quit;
     const char *path = argv[optind];
-    int err = prog_set_adj(have_adj, adj, name);
-    if (err < 0)
-        fprintf(stderr, "streamer: oom_score_adj: %s\n", strerror(-err));
+    prog_apply_adj(&cli);
+    uint64_t bs = o.bs, duration_ms = cli.duration_ms;
+    long passes = o.passes;
+    const char *name = cli.name;
     struct sigaction sa = {.sa_handler = st_on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
